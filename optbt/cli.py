@@ -25,19 +25,27 @@ app = typer.Typer(
 data_app = typer.Typer(help="Make, check and describe datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
-OPTIONAL_GROUPS = ("optbt.dsl.commands", "optbt.sweep_command", "optbt.report_command")
+# (module, group): each module's register(app) adds its commands to that group
+COMMANDS = (
+    ("optbt.run_command", app),
+    ("optbt.synth", data_app),
+    ("optbt.datacheck", data_app),
+    ("optbt.dsl.commands", app),
+    ("optbt.sweep_command", app),
+    ("optbt.report_command", app),
+)
+_registered = False
 
 
 def _register_all() -> None:
-    """Each line hands the app to the module that owns a group of commands."""
-    from optbt import run_command, datacheck, synth
-
-    run_command.register(app)
-    synth.register(data_app)
-    datacheck.register(data_app)
-    for name in OPTIONAL_GROUPS:  # groups whose module may not exist yet in a checkout
+    """Hand each group to the module that owns its commands (once)."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    for name, group in COMMANDS:
         if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name).register(app)
+            importlib.import_module(name).register(group)
 
 
 def fail(message: str, code: int = 2) -> None:

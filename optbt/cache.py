@@ -1,0 +1,106 @@
+"""The day cache: each instrument's full day, fetched once, aligned to the clock once.
+
+A miss fetches (lazy and self-healing); :meth:`DayCache.prefetch` batches several misses in
+one query. On fetch a series is aligned to the day's ticks by an as-of merge, so a lookup at
+tick ``i`` is a list index. An instrument with no data is cached as empty, so it is never
+fetched twice in a day either. The cache is never handed to strategies: contexts read one
+tick of it at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from optbt.instrument import Instrument
+from optbt.source import Bar, DataSource, unique
+
+
+class Series:
+    """One instrument aligned to the clock.
+
+    ``quote[i]`` is ``(price, lag)`` — lag 0 when a usable bar became known at tick ``i``
+    (since the previous tick), lag k when the newest usable bar is k ticks old — or None
+    before the first usable bar of the day. ``bid[i]``/``ask[i]`` are the quote of that same
+    bar (None when the data has no usable quote).
+    """
+
+    __slots__ = ("quote", "bid", "ask")
+
+    def __init__(self, quote: list, bid: list, ask: list):
+        self.quote = quote
+        self.bid = bid
+        self.ask = ask
+
+
+def align(ticks: Sequence[Any], bars: Sequence[Bar]) -> Series:
+    """As-of merge of bars (sorted by known time) onto ticks; unusable bars (price None) are skipped.
+
+    >>> s = align([1, 2, 3, 4], [(1, 10.0, None, None), (2, None, None, None), (4, 12.0, None, None)])
+    >>> s.quote
+    [(10.0, 0), (10.0, 1), (10.0, 2), (12.0, 0)]
+    >>> align([1, 2], [(2, 5.0, None, None)]).quote
+    [None, (5.0, 0)]
+    """
+    quote: list = []
+    bid: list = []
+    ask: list = []
+    n, j = len(bars), 0
+    last: Bar | None = None
+    last_tick = 0
+    for i, t in enumerate(ticks):
+        while j < n and bars[j][0] <= t:
+            if bars[j][1] is not None:
+                last = bars[j]
+                last_tick = i
+            j += 1
+        if last is None:
+            quote.append(None)
+            bid.append(None)
+            ask.append(None)
+        else:
+            quote.append((last[1], i - last_tick))
+            bid.append(last[2])
+            ask.append(last[3])
+    return Series(quote, bid, ask)
+
+
+class DayCache:
+    """Full-day series of the instruments touched today; cleared at day end."""
+
+    def __init__(self, source: DataSource, day, ticks: Sequence[Any]):
+        self._source = source
+        self._day = day
+        self._ticks = ticks
+        self._series: dict[Instrument, Series] = {}
+        self.queries = 0
+        self.hits = 0
+        self.fetched = 0
+
+    def series(self, instrument: Instrument) -> Series:
+        s = self._series.get(instrument)
+        if s is None:
+            self._fetch([instrument])
+            return self._series[instrument]
+        self.hits += 1
+        return s
+
+    def prefetch(self, instruments: Iterable[Instrument]) -> None:
+        """Fetch several instruments in one query. Optional: the cache fetches lazily anyway."""
+        missing = [i for i in unique(instruments) if i not in self._series]
+        if missing:
+            self._fetch(missing)
+
+    def _fetch(self, instruments: list[Instrument]) -> None:
+        bars = self._source.option_bars(self._day, instruments)
+        self.queries += 1
+        self.fetched += len(instruments)
+        ticks = self._ticks
+        for inst in instruments:
+            self._series[inst] = align(ticks, bars.get(inst, ()))
+
+    def __contains__(self, instrument: Instrument) -> bool:
+        return instrument in self._series
+
+    def clear(self) -> None:
+        self._series.clear()

@@ -1,0 +1,278 @@
+"""The DuckDB implementation of :class:`optbt.source.DataSource` (the only module that imports duckdb).
+
+One connection per instance (and so per process: sweeps build one per worker). Values always
+travel as named parameters; only identifiers from the dataset config (column names, which
+are quoted) are written into SQL text. File lists are resolved once: with a hive day
+partition (``day=2024-01-02/``) a day's query opens that day's files only.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from optbt.dataset import DatasetConfig, OptionFiles, SpotFiles, load_dataset
+from optbt.errors import DataError, did_you_mean
+from optbt.instrument import Instrument
+from optbt.source import Bar, Chain
+
+
+def quote_ident(name: str) -> str:
+    """A column name as a quoted SQL identifier.
+
+    >>> quote_ident('bid"close')
+    '"bid""close"'
+    """
+    return '"' + name.replace('"', '""') + '"'
+
+
+_OPTIONAL_OPTION_COLS = ("underlying", "open", "high", "low", "volume", "oi")
+
+
+class _Table:
+    """One side of a dataset (options or spot): its files and its SQL column expressions."""
+
+    def __init__(self, con, cfg: DatasetConfig, files: OptionFiles | SpotFiles, what: str):
+        self.what = what
+        self.hive = "true" if files.hive_partitioning else "false"
+        patterns = cfg.paths(files)
+        paths: list[str] = []
+        for pattern in patterns:
+            hits = sorted(glob.glob(pattern, recursive=True))
+            if not hits and os.path.exists(pattern):
+                hits = [pattern]
+            paths.extend(h for h in hits if os.path.isfile(h))
+        if not paths:
+            raise DataError(f"{what}: no parquet files match {patterns} (check path in the dataset config"
+                            " and --data-root)")
+        self.all_files = paths
+        self.by_day: dict[date, list[str]] | None = None
+        if files.day_partition:
+            key = re.compile(re.escape(files.day_partition) + r"=(\d{4}-\d{2}-\d{2})")
+            by_day: dict[date, list[str]] = {}
+            for p in paths:
+                m = key.search(p.replace(os.sep, "/"))
+                if not m:
+                    raise DataError(f"{what}: file {p} has no '{files.day_partition}=YYYY-MM-DD' folder"
+                                    " although day_partition is set")
+                by_day.setdefault(date.fromisoformat(m.group(1)), []).append(p)
+            self.by_day = by_day
+        desc = con.execute(f"SELECT * FROM read_parquet($f, hive_partitioning={self.hive}) LIMIT 0",
+                           {"f": paths[:1]}).description
+        self.types = {d[0]: str(d[1]).upper() for d in desc}
+        self.columns = files.columns
+
+    def files_for(self, day: date | None) -> list[str]:
+        if self.by_day is None or day is None:
+            return self.all_files
+        return self.by_day.get(day, [])
+
+    def col(self, canonical: str, required: bool = True) -> str | None:
+        """The quoted source column for a canonical name, checked against the files."""
+        name = getattr(self.columns, canonical)
+        if name is None:
+            return None
+        if name not in self.types:
+            if not required:
+                return None
+            raise DataError(
+                f"{self.what}: column '{name}' (for {canonical}) is not in the files"
+                f"{did_you_mean(name, self.types)}; columns are: {', '.join(self.types)}."
+                f" Map it in the dataset config under [{self.what}.columns]")
+        return quote_ident(name)
+
+    def ts_expr(self, tz: str | None) -> str:
+        cols = self.columns
+        if cols.ts:
+            ts = self.col("ts")
+            kind = self.types[cols.ts]
+            if "WITH TIME ZONE" in kind:
+                if not tz:
+                    raise DataError(f"{self.what}: timestamps carry a time zone; set timezone = "
+                                    "\"Area/City\" in the dataset config (the exchange's zone)")
+                return f"timezone($tz, {ts})"
+            if kind.startswith("TIMESTAMP"):
+                return f"CAST({ts} AS TIMESTAMP)"
+            if kind in ("VARCHAR",):
+                return f"CAST({ts} AS TIMESTAMP)"
+            raise DataError(f"{self.what}: column '{cols.ts}' is {kind}, not a timestamp")
+        return f"(CAST({self.col('date')} AS DATE) + CAST({self.col('time')} AS TIME))"
+
+
+class DuckDBSource:
+    """Option and spot bars from parquet through DuckDB, lazily, one day at a time."""
+
+    def __init__(self, config: DatasetConfig | str | Path):
+        self.config = config if isinstance(config, DatasetConfig) else load_dataset(config)
+        cfg = self.config
+        self.con = duckdb.connect(database=":memory:")
+        self.queries = 0
+        self.options = _Table(self.con, cfg, cfg.options, "options")
+        self.spot = _Table(self.con, cfg, cfg.spot, "spot")
+        self._shift = cfg.bar_length if cfg.bar_label == "start" else timedelta(0)
+        self._chain_memo: tuple[date, str, Chain, datetime | None] | None = None
+        self._build_sql()
+
+    # -- SQL text (identifiers only) --------------------------------------------------------
+    def _known_at(self, table: _Table) -> str:
+        ts = table.ts_expr(self.config.timezone)
+        return f"({ts} + INTERVAL {int(self._shift.total_seconds())} SECOND)" if self._shift else ts
+
+    def _expiry_expr(self) -> str:
+        t = self.options
+        col = t.col("expiry")
+        kind = t.types[t.columns.expiry]
+        fmt = self.config.options.expiry_format
+        if fmt == "yyyymmdd" or (fmt == "auto" and ("INT" in kind)):
+            return f"CAST(strptime(CAST({col} AS VARCHAR), '%Y%m%d') AS DATE)"
+        if fmt == "auto" and kind == "VARCHAR":
+            return (f"CAST(COALESCE(TRY_CAST({col} AS DATE), "
+                    f"TRY_CAST(try_strptime({col}, '%Y%m%d') AS DATE)) AS DATE)")
+        return f"CAST({col} AS DATE)"
+
+    def _build_sql(self) -> None:
+        cfg, o, s = self.config, self.options, self.spot
+        und = o.col("underlying", required=False)
+        self._opt_und = f"upper(CAST({und} AS VARCHAR)) = upper($und)" if und else "TRUE"
+        opt = o.col("opt_type")
+        self._opt_type = (f"CASE WHEN list_contains($calls, upper(trim(CAST({opt} AS VARCHAR)))) THEN 'CE' "
+                          f"WHEN list_contains($puts, upper(trim(CAST({opt} AS VARCHAR)))) THEN 'PE' END")
+        strike = o.col("strike")
+        self._strike = f"CAST({strike} AS DOUBLE)"
+        self._raw_strike = strike
+        self._expiry = self._expiry_expr()
+        self._opt_known = self._known_at(o)
+        if cfg.price == "mid":
+            bid, ask = o.col("bid"), o.col("ask")
+            ok = f"({bid} > 0 AND {ask} > 0 AND {bid} <= {ask})"
+            self._price = f"CASE WHEN {ok} THEN ({bid} + {ask}) / 2 END"
+        else:
+            close = o.col("close")
+            self._price = f"CASE WHEN {close} > 0 THEN CAST({close} AS DOUBLE) END"
+        if cfg.has_quotes:  # a fill needs a two-sided, uncrossed quote; otherwise no bid/ask
+            bid, ask = o.col("bid"), o.col("ask")
+            ok = f"({bid} > 0 AND {ask} > 0 AND {bid} <= {ask})"
+            self._bid = f"CASE WHEN {ok} THEN CAST({bid} AS DOUBLE) END"
+            self._ask = f"CASE WHEN {ok} THEN CAST({ask} AS DOUBLE) END"
+        else:
+            self._bid = self._ask = "NULL"
+        sund = s.col("underlying", required=False)
+        self._spot_und = f"upper(CAST({sund} AS VARCHAR)) = upper($und)" if sund else "TRUE"
+        self._spot_close = s.col("close")
+        self._spot_known = self._known_at(s)
+
+    def _params(self, **extra) -> dict:
+        cfg = self.config
+        p = dict(extra)
+        if cfg.timezone:
+            p["tz"] = cfg.timezone
+        return p
+
+    def _opt_params(self, **extra) -> dict:
+        o = self.config.options
+        return self._params(calls=[v.upper() for v in o.call_values],
+                            puts=[v.upper() for v in o.put_values], **extra)
+
+    def _run(self, sql: str, params: dict) -> list[tuple]:
+        self.queries += 1
+        try:
+            return self.con.execute(sql, params).fetchall()
+        except duckdb.Error as exc:
+            raise DataError(f"query on the dataset failed: {exc}".splitlines()[0]) from None
+
+    # -- DataSource ---------------------------------------------------------------------------
+    def trading_days(self, start: date | None = None, end: date | None = None) -> list[date]:
+        if self.spot.by_day is not None:
+            days = sorted(self.spot.by_day)
+        else:
+            sql = (f"SELECT DISTINCT CAST({self._spot_known} AS DATE) AS d FROM "
+                   f"read_parquet($f, hive_partitioning={self.spot.hive}) WHERE {self._spot_und} ORDER BY d")
+            days = [r[0] for r in self._run(sql, self._params(f=self.spot.all_files, und=self._und()))]
+        return [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
+
+    def _und(self, underlying: str | None = None) -> str:
+        return underlying or self.config.underlying
+
+    def _day_filter(self, table: _Table, known: str) -> str:
+        return "TRUE" if table.by_day is not None else f"CAST({known} AS DATE) = $day"
+
+    def _chain_and_last(self, day: date, underlying: str) -> tuple[Chain, datetime | None]:
+        memo = self._chain_memo
+        if memo and memo[0] == day and memo[1] == underlying:
+            return memo[2], memo[3]
+        files = self.options.files_for(day)
+        strikes: dict[date, list[float]] = {}
+        last = None
+        if files:
+            sql = (f"SELECT {self._expiry} AS e, {self._strike} AS k, max({self._opt_known}) AS t "
+                   f"FROM read_parquet($f, hive_partitioning={self.options.hive}) "
+                   f"WHERE {self._opt_und} AND {self._day_filter(self.options, self._opt_known)} "
+                   f"GROUP BY ALL ORDER BY e, k")
+            params = self._params(f=files, und=underlying)
+            if self.options.by_day is None:
+                params["day"] = day
+            for e, k, t in self._run(sql, params):
+                if e is None or k is None:
+                    continue
+                strikes.setdefault(e, []).append(k)
+                last = t if last is None or (t is not None and t > last) else last
+        chain = Chain(day, tuple(sorted(strikes)), {e: tuple(v) for e, v in strikes.items()})
+        self._chain_memo = (day, underlying, chain, last)
+        return chain, last
+
+    def chain(self, day: date, underlying: str | None = None) -> Chain:
+        return self._chain_and_last(day, self._und(underlying))[0]
+
+    def session(self, day: date, underlying: str | None = None) -> tuple[datetime, datetime]:
+        open_, close = self.config.session.bounds(day)
+        if self.config.session.end_from_data:
+            last = self._chain_and_last(day, self._und(underlying))[1]
+            if last is not None and open_ < last < close:
+                close = last
+        return open_, close
+
+    def spot_bars(self, day: date, underlying: str | None = None) -> list[Bar]:
+        files = self.spot.files_for(day)
+        if not files:
+            return []
+        open_, close = self.session(day, underlying)
+        sql = (f"SELECT {self._spot_known} AS t, CASE WHEN {self._spot_close} > 0 THEN "
+               f"CAST({self._spot_close} AS DOUBLE) END AS p "
+               f"FROM read_parquet($f, hive_partitioning={self.spot.hive}) "
+               f"WHERE {self._spot_und} AND t > $open AND t <= $close ORDER BY t")
+        rows = self._run(sql, self._params(f=files, und=self._und(underlying), open=open_, close=close))
+        return [(t, p, None, None) for t, p in rows]
+
+    def option_bars(self, day: date, instruments: Sequence[Instrument]) -> dict[Instrument, list[Bar]]:
+        out: dict[Instrument, list[Bar]] = {inst: [] for inst in instruments}
+        files = self.options.files_for(day)
+        if not instruments or not files:
+            return out
+        by_und: dict[str, list[Instrument]] = {}
+        for inst in instruments:
+            by_und.setdefault(inst.underlying, []).append(inst)
+        for und, insts in by_und.items():
+            open_, close = self.session(day, und)
+            strikes = sorted({i.strike for i in insts})
+            names = [f"$k{n}" for n in range(len(strikes))]
+            params = self._opt_params(f=files, und=und, open=open_, close=close,
+                                      **{f"k{n}": k for n, k in enumerate(strikes)})
+            sql = (f"SELECT e, k, o, t, p, b, a FROM (SELECT {self._expiry} AS e, {self._strike} AS k, "
+                   f"{self._opt_type} AS o, {self._opt_known} AS t, {self._price} AS p, {self._bid} AS b, {self._ask} AS a "
+                   f"FROM read_parquet($f, hive_partitioning={self.options.hive}) "
+                   f"WHERE {self._raw_strike} IN ({', '.join(names)}) AND {self._opt_und}) "
+                   f"WHERE t > $open AND t <= $close ORDER BY e, k, o, t")
+            for e, k, o, t, p, b, a in self._run(sql, params):
+                bars = out.get(Instrument(und, e, k, o))
+                if bars is not None:
+                    bars.append((t, p, b, a))
+        return out
+
+    def close(self) -> None:
+        self.con.close()
