@@ -126,9 +126,9 @@ class EventEngine:
     def run(self, strategy: Strategy, start: date | None = None, end: date | None = None,
             progress: Callable[[int, int, date], None] | None = None) -> BacktestResult:
         check_rule(strategy.expiry)
-        days = self.source.trading_days(start, end)
         t0 = _time.perf_counter()
         q0 = self.source.queries
+        days = self.source.trading_days(start, end)
         stats = {"days": 0, "ticks": 0, "cache_queries": 0, "cache_hits": 0, "instruments_fetched": 0}
         daily: list[DayRow] = []
         for n, day in enumerate(days):
@@ -150,7 +150,7 @@ class EventEngine:
         ticks = list(clock(day, open_, close, [b[0] for b in spot_bars]))
         stats["days"] += 1
         before = len(strategy.closed_trades)
-        if not ticks or not spot_bars:
+        if not ticks:  # whether the day runs must not depend on bars not yet known
             return DayRow(day, 0.0, 0, 0, True)
         spot = [q[0] if q else None for q in align(ticks, spot_bars).quote]
         chain = source.chain(day, underlying)

@@ -1,0 +1,124 @@
+"""Test kit: an in-memory DataSource and compact day builders.
+
+A test states only what matters: per instrument a list of closes, one per minute from
+09:16 (None = no bar that minute). Everything else has a default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from optbt.dataset import DatasetConfig
+from optbt.instrument import Instrument
+from optbt.source import Chain
+
+DAY = date(2024, 1, 2)          # a Tuesday
+EXPIRY = date(2024, 1, 4)       # that week's Thursday
+OPEN = "09:15"
+
+
+def minute(day: date, k: int) -> datetime:
+    """The k-th tick of the day (k = 0 -> 09:16, the first bar known after a 09:15 open)."""
+    return datetime.combine(day, datetime.strptime(OPEN, "%H:%M").time()) + timedelta(minutes=k + 1)
+
+
+def config(n_ticks: int = 10, lot_size: float = 1.0, **extra) -> DatasetConfig:
+    end = (datetime.strptime(OPEN, "%H:%M") + timedelta(minutes=n_ticks)).strftime("%H:%M")
+    raw = {"name": "memory", "underlying": "NIFTY", "strike_step": 50, "lot_size": lot_size,
+           "options": {"path": "-"}, "spot": {"path": "-"}, "session": {"start": OPEN, "end": end}}
+    raw.update(extra)
+    return DatasetConfig.model_validate(raw)
+
+
+def inst(strike: float, opt_type: str, expiry: date = EXPIRY) -> Instrument:
+    return Instrument("NIFTY", expiry, float(strike), opt_type)
+
+
+class MemorySource:
+    """A DataSource over dicts, recording every option_bars call (for the cache tests)."""
+
+    def __init__(self, days: dict, cfg: DatasetConfig | None = None, n_ticks: int = 10):
+        self.config = cfg or config(n_ticks)
+        self.days = days
+        self.queries = 0
+        self.calls: list[tuple[date, tuple[Instrument, ...]]] = []
+
+    def trading_days(self, start=None, end=None):
+        return [d for d in sorted(self.days) if (start is None or d >= start) and (end is None or d <= end)]
+
+    def session(self, day, underlying=None):
+        return self.config.session.bounds(day)
+
+    def chain(self, day, underlying=None):
+        self.queries += 1
+        opts = self.days[day]["options"]
+        strikes: dict[date, set] = {}
+        for i in opts:
+            strikes.setdefault(i.expiry, set()).add(i.strike)
+        return Chain(day, tuple(sorted(strikes)), {e: tuple(sorted(v)) for e, v in strikes.items()})
+
+    def spot_bars(self, day, underlying=None):
+        self.queries += 1
+        return [(minute(day, k), p, None, None) for k, p in enumerate(self.days[day]["spot"]) if p is not None]
+
+    def option_bars(self, day, instruments):
+        self.queries += 1
+        self.calls.append((day, tuple(instruments)))
+        out = {}
+        for i in instruments:
+            series = self.days[day]["options"].get(i, [])
+            bars = []
+            for k, v in enumerate(series):
+                if v is None:
+                    continue
+                if isinstance(v, tuple):  # (price, bid, ask)
+                    bars.append((minute(day, k), v[0], v[1], v[2]))
+                else:
+                    bars.append((minute(day, k), float(v), None, None))
+            out[i] = bars
+        return out
+
+
+def day_data(spot: Sequence[float | None], options: dict) -> dict:
+    return {"spot": list(spot), "options": dict(options)}
+
+
+def straddle_day(ce: Sequence, pe: Sequence, spot: float = 21010.0, strike: float = 21000.0,
+                 extra: dict | None = None) -> dict:
+    """One day with an ATM call and put (ATM = ``strike`` since spot rounds to it)."""
+    n = max(len(ce), len(pe))
+    options = {inst(strike, "CE"): list(ce), inst(strike, "PE"): list(pe)}
+    options.update(extra or {})
+    return day_data([spot] * n, options)
+
+
+def write_parquet(root, days: dict, n_ticks: int = 10, lot_size: float = 1.0) -> "Path":
+    """The same in-memory days as a flat parquet dataset with a dataset.toml (DuckDB path)."""
+    from pathlib import Path
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    spot_rows, opt_rows = [], []
+    for day, data in sorted(days.items()):
+        for k, p in enumerate(data["spot"]):
+            if p is not None:
+                spot_rows.append({"ts": minute(day, k), "underlying": "NIFTY", "close": float(p)})
+        for i, series in sorted(data["options"].items()):
+            for k, v in enumerate(series):
+                if v is None:
+                    continue
+                row = {"ts": minute(day, k), "underlying": "NIFTY", "expiry": i.expiry, "strike": i.strike,
+                       "opt_type": i.opt_type, "close": float(v[0] if isinstance(v, tuple) else v)}
+                opt_rows.append(row)
+    pq.write_table(pa.Table.from_pylist(spot_rows), root / "spot.parquet")
+    pq.write_table(pa.Table.from_pylist(opt_rows), root / "options.parquet")
+    end = (datetime.strptime(OPEN, "%H:%M") + timedelta(minutes=n_ticks)).strftime("%H:%M")
+    (root / "dataset.toml").write_text(
+        f'name = "hand-made"\nunderlying = "NIFTY"\nstrike_step = 50\nlot_size = {lot_size}\n'
+        f'[options]\npath = "options.parquet"\n[spot]\npath = "spot.parquet"\n'
+        f'[session]\nstart = "{OPEN}"\nend = "{end}"\n')
+    return root
