@@ -9,7 +9,9 @@ tick of it at a time.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from typing import Any
 
 from optbt.instrument import Instrument
@@ -33,8 +35,12 @@ class Series:
         self.ask = ask
 
 
-def align(ticks: Sequence[Any], bars: Sequence[Bar]) -> Series:
+def align(ticks: Sequence[Any], bars: Sequence[Bar], nones: list | None = None) -> Series:
     """As-of merge of bars (sorted by known time) onto ticks; unusable bars (price None) are skipped.
+
+    A bar belongs to the first tick at or after the moment it became known; several bars
+    between two ticks leave the newest. ``nones`` is an optional shared ``[None] * len(ticks)``
+    used for bid/ask when the bars carry no quotes (most close-price data).
 
     >>> s = align([1, 2, 3, 4], [(1, 10.0, None, None), (2, None, None, None), (4, 12.0, None, None)])
     >>> s.quote
@@ -42,26 +48,39 @@ def align(ticks: Sequence[Any], bars: Sequence[Bar]) -> Series:
     >>> align([1, 2], [(2, 5.0, None, None)]).quote
     [None, (5.0, 0)]
     """
+    n = len(ticks)
+    at: dict[int, Bar] = {}
+    for b in bars:
+        if b[1] is not None:
+            at[bisect_left(ticks, b[0])] = b
+    at.pop(n, None)  # known after the last tick: not today
+    usable = list(at.values())
+    bids = [b[2] for b in usable]
+    quoted = bids.count(None) < len(bids)  # the source gives bid and ask together, or neither
+    if nones is None or len(nones) != n:
+        nones = [None] * n
+    if len(usable) == n:  # a usable bar at every tick: the common dense case, built at C speed
+        quote = list(zip([b[1] for b in usable], repeat(0)))
+        if not quoted:
+            return Series(quote, nones, nones)
+        return Series(quote, bids, [b[3] for b in usable])
     quote: list = []
     bid: list = []
     ask: list = []
-    n, j = len(bars), 0
-    last: Bar | None = None
-    last_tick = 0
-    for i, t in enumerate(ticks):
-        while j < n and bars[j][0] <= t:
-            if bars[j][1] is not None:
-                last = bars[j]
-                last_tick = i
-            j += 1
-        if last is None:
-            quote.append(None)
-            bid.append(None)
-            ask.append(None)
-        else:
-            quote.append((last[1], i - last_tick))
-            bid.append(last[2])
-            ask.append(last[3])
+    starts = list(at)
+    first = starts[0] if starts else n
+    quote.extend(repeat(None, first))
+    bid.extend(repeat(None, first))
+    ask.extend(repeat(None, first))
+    for k, i0 in enumerate(starts):
+        run = (starts[k + 1] if k + 1 < len(starts) else n) - i0
+        b = at[i0]
+        quote.extend(zip(repeat(b[1], run), range(run)))
+        if quoted:
+            bid.extend(repeat(b[2], run))
+            ask.extend(repeat(b[3], run))
+    if not quoted:
+        return Series(quote, nones, nones)
     return Series(quote, bid, ask)
 
 
@@ -73,6 +92,7 @@ class DayCache:
         self._day = day
         self._ticks = ticks
         self._series: dict[Instrument, Series] = {}
+        self._nones = [None] * len(ticks)
         self.queries = 0
         self.hits = 0
         self.fetched = 0
@@ -97,7 +117,7 @@ class DayCache:
         self.fetched += len(instruments)
         ticks = self._ticks
         for inst in instruments:
-            self._series[inst] = align(ticks, bars.get(inst, ()))
+            self._series[inst] = align(ticks, bars.get(inst, ()), self._nones)
 
     def __contains__(self, instrument: Instrument) -> bool:
         return instrument in self._series

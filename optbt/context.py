@@ -104,8 +104,11 @@ class BarContext:
     def price(self, what) -> tuple[float, int] | None:
         """``(price, lag)`` of an open position key, a Leg, a Trade or an Instrument at this tick."""
         run = self._run
-        if isinstance(what, str):
-            return run.cache.series(run.position(what).leg.instrument).quote[self.tick]
+        if what.__class__ is str:
+            series = run.key_series.get(what)
+            if series is None:
+                run.position(what)  # raises a KeyError naming the open keys
+            return series.quote[self.tick]
         return run.cache.series(_instrument(what)).quote[self.tick]
 
     def ltp(self, what) -> float | None:
@@ -122,9 +125,10 @@ class BarContext:
     def mtm(self) -> float:
         """Open positions' PnL in currency (after their entry costs)."""
         run = self._run
+        i = self.tick
         total = 0.0
-        for trade in run.strategy.positions.values():
-            q = run.cache.series(trade.leg.instrument).quote[self.tick]
+        for key, trade in run.strategy.positions.items():
+            q = run.key_series[key].quote[i]
             total += trade.open_pnl(q[0] if q else trade.entry_price)
         return total
 

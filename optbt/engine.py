@@ -31,6 +31,7 @@ from optbt.source import Chain, DataSource
 from optbt.strategy import Strategy
 
 IDLE, ACTIVE, DONE = "IDLE", "ACTIVE", "DONE"
+_HHMM = tuple(f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60))
 
 
 class DayRun:
@@ -43,7 +44,8 @@ class DayRun:
         self.day = day
         self.ticks = ticks
         self.last = len(ticks) - 1
-        self.times = [t.strftime("%H:%M") if hasattr(t, "strftime") else str(t) for t in ticks]
+        self.times = ([_HHMM[t.hour * 60 + t.minute] for t in ticks] if ticks and hasattr(ticks[0], "hour")
+                      else [str(t) for t in ticks])
         self.spot = spot
         self.chain = chain
         self.cache = cache
@@ -53,11 +55,12 @@ class DayRun:
         self.lot_size = config.lot_size
         self.max_lag = max_lag
         self.tick = 0
-        self.phase = "day_start"
+        self.phase = "on_day_start"
         self.state = IDLE
         self.cycles = 0
         self.realised = 0.0
         self.failed_fills = 0
+        self.key_series: dict = {}  # open position key -> its Series (str hashes are cached)
         self._expiry_memo: dict[Any, date] = {}
         default = self.expiry_for(None, strict=False)
         self.dte = (default - day).days if default else None
@@ -170,60 +173,59 @@ class EventEngine:
         return DayRow(day, round(run.realised, 10), trades, run.cycles, skipped)
 
     def _drive(self, strategy: Strategy, run: DayRun) -> bool:
-        if _call(strategy.on_day_start, DayStartContext(run), run) is False:
+        """Run the day's hooks; an exception in user code becomes a StrategyError saying where."""
+        try:
+            return self._ticks(strategy, run)
+        except (StrategyError, ConfigError):
+            raise
+        except Exception as exc:
+            frames = traceback.extract_tb(exc.__traceback__)
+            where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+            raise StrategyError(f"{type(strategy).__name__}.{run.phase} failed on {run.day} at "
+                                f"{run.times[run.tick]}: {type(exc).__name__}: {exc}{where}") from exc
+
+    def _ticks(self, strategy: Strategy, run: DayRun) -> bool:
+        if strategy.on_day_start(DayStartContext(run)) is False:
             return True
         ctx = BarContext(run)
         last = run.last
+        positions = strategy.positions
         entry, adjust, exit_check = strategy.entry, strategy.adjust, strategy.exit_check
-        for i in range(last + 1):
+        for i in range(last + 1):  # the hot loop: flat on purpose
             run.tick = i
             ctx._move(i)
             state = run.state
-            if state == IDLE:
+            if state is IDLE:
                 if i < last:
                     run.phase = "entry"
-                    _call(entry, ctx, run)
-            elif state == ACTIVE:
+                    entry(ctx)
+            elif state is ACTIVE:
                 run.phase = "adjust"
-                _call(adjust, ctx, run)
-                if not strategy.positions:
+                adjust(ctx)
+                if not positions:
                     self._end_cycle(strategy, run, ctx)
                 else:
                     run.phase = "exit_check"
-                    if _call(exit_check, ctx, run):
+                    if exit_check(ctx):
                         strategy.close_all("exit")
                         self._end_cycle(strategy, run, ctx)
             else:
                 break
         run.tick = last
         ctx._move(last)
-        if strategy.positions:
+        if positions:
             strategy.close_all("eod")
             self._end_cycle(strategy, run, ctx)
-        run.phase = "day_end"
-        _call(strategy.on_day_end, ctx, run)
+        run.phase = "on_day_end"
+        strategy.on_day_end(ctx)
         return False
 
     @staticmethod
     def _end_cycle(strategy: Strategy, run: DayRun, ctx: BarContext) -> None:
         run.cycles += 1
         run.phase = "on_exit"
-        _call(strategy.on_exit, ctx, run)
+        strategy.on_exit(ctx)
         run.state = IDLE if run.cycles < strategy.max_cycles else DONE
-
-
-def _call(hook, arg, run: DayRun):
-    """Call a strategy hook; an exception in user code becomes a StrategyError saying where."""
-    try:
-        return hook(arg)
-    except (StrategyError, ConfigError):
-        raise
-    except Exception as exc:
-        frames = traceback.extract_tb(exc.__traceback__)
-        where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
-        tick = run.times[run.tick] if run.ticks else "?"
-        raise StrategyError(f"{type(run.strategy).__name__}.{hook.__name__} failed on {run.day} at "
-                            f"{tick}: {type(exc).__name__}: {exc}{where}") from exc
 
 
 def _as_date(value: Any, what: str) -> date | None:

@@ -163,7 +163,7 @@ class Strategy:
         and a key already open raises ValueError before anything fills.
         """
         run = self._require_run("try_fill")
-        if run.phase not in ("entry", "adjust"):
+        if run.phase != "entry" and run.phase != "adjust":
             raise StrategyError("try_fill() may be called only from entry() or adjust()")
         if isinstance(legs, dict):
             items = list(legs.items())
@@ -198,6 +198,7 @@ class Strategy:
                           entry_price=price, entry_lag=lag, entry_reason=reason,
                           costs=run.costs.commission(leg.qty), lot_size=run.lot_size)
             self.positions[key] = trade
+            run.key_series[key] = run.cache.series(leg.instrument)
             filled[key] = trade
         run.activate()
         return filled
@@ -210,6 +211,7 @@ class Strategy:
         q = run.fill_quote(trade.leg.instrument, close_side)
         price, lag = q if q is not None else (trade.entry_price, None)
         del self.positions[key]
+        run.key_series.pop(key, None)
         trade.exit_ts = run.now()
         trade.exit_price = price
         trade.exit_lag = lag
