@@ -23,6 +23,10 @@ from optbt.instrument import Instrument
 from optbt.source import Bar, Chain
 
 
+def _known_at(bar: Bar):
+    return bar[0]
+
+
 def quote_ident(name: str) -> str:
     """A column name as a quoted SQL identifier.
 
@@ -112,6 +116,9 @@ class DuckDBSource:
         self.config = config if isinstance(config, DatasetConfig) else load_dataset(config)
         cfg = self.config
         self.con = duckdb.connect(database=":memory:")
+        # small day-sized queries: cached parquet footers, and no thread fan-out per query
+        self.con.execute("SET parquet_metadata_cache = true")
+        self.con.execute("SET threads = 1")
         self.queries = 0
         self.options = _Table(self.con, cfg, cfg.options, "options")
         self.spot = _Table(self.con, cfg, cfg.spot, "spot")
@@ -147,6 +154,8 @@ class DuckDBSource:
         self._strike = f"CAST({strike} AS DOUBLE)"
         self._raw_strike = strike
         self._expiry = self._expiry_expr()
+        self._raw_expiry = o.col("expiry")
+        self._raw_expiry_is_date = o.types[o.columns.expiry] == "DATE"
         self._opt_known = self._known_at(o)
         if cfg.price == "mid":
             bid, ask = o.col("bid"), o.col("ask")
@@ -260,18 +269,23 @@ class DuckDBSource:
         for und, insts in by_und.items():
             open_, close = self.session(day, und)
             strikes = sorted({i.strike for i in insts})
-            names = [f"$k{n}" for n in range(len(strikes))]
             params = self._opt_params(f=files, und=und, open=open_, close=close,
                                       **{f"k{n}": k for n, k in enumerate(strikes)})
-            sql = (f"SELECT e, k, o, t, p, b, a FROM (SELECT {self._expiry} AS e, {self._strike} AS k, "
-                   f"{self._opt_type} AS o, {self._opt_known} AS t, {self._price} AS p, {self._bid} AS b, {self._ask} AS a "
-                   f"FROM read_parquet($f, hive_partitioning={self.options.hive}) "
-                   f"WHERE {self._raw_strike} IN ({', '.join(names)}) AND {self._opt_und}) "
-                   f"WHERE t > $open AND t <= $close ORDER BY e, k, o, t")
+            where = f"{self._raw_strike} IN ({', '.join(f'$k{n}' for n in range(len(strikes)))})"
+            if self._raw_expiry_is_date:  # push the expiry filter into the scan too
+                expiries = sorted({i.expiry for i in insts})
+                params.update({f"e{n}": e for n, e in enumerate(expiries)})
+                where += f" AND {self._raw_expiry} IN ({', '.join(f'$e{n}' for n in range(len(expiries)))})"
+            sql = (f"SELECT {self._expiry}, {self._strike}, {self._opt_type}, {self._opt_known}, {self._price}, "
+                   f"{self._bid}, {self._ask} FROM read_parquet($f, hive_partitioning={self.options.hive}) "
+                   f"WHERE {where} AND {self._opt_und} AND {self._opt_known} > $open AND {self._opt_known} <= $close")
+            wanted = {(i.expiry, i.strike, i.opt_type): out[i] for i in insts}
             for e, k, o, t, p, b, a in self._run(sql, params):
-                bars = out.get(Instrument(und, e, k, o))
+                bars = wanted.get((e, k, o))
                 if bars is not None:
                     bars.append((t, p, b, a))
+        for bars in out.values():  # file order is usually time order already; sorting that is O(n)
+            bars.sort(key=_known_at)
         return out
 
     def close(self) -> None:
