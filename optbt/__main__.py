@@ -1,0 +1,5 @@
+"""`python -m optbt` is the `optbt` command."""
+
+from optbt.cli import main
+
+main()
