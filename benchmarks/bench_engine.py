@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 DATA = ROOT / "benchmarks" / ".data"
 STRATEGIES = {
     "straddle": ("examples/straddle_920.py:Straddle920", {}),

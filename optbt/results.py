@@ -13,22 +13,23 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from optbt.dataset import DatasetConfig
 from optbt.instrument import TRADE_COLUMNS, Trade
 from optbt.metrics import compute_metrics
 
 DAILY_COLUMNS = ("day", "pnl", "trades", "cycles", "skipped")
 
-_TRADE_SCHEMA = pa.schema([
-    ("day", pa.date32()), ("cycle", pa.int32()), ("key", pa.string()), ("underlying", pa.string()),
-    ("expiry", pa.date32()), ("strike", pa.float64()), ("opt_type", pa.string()), ("side", pa.string()),
-    ("qty", pa.int32()), ("entry_ts", pa.timestamp("us")), ("entry_price", pa.float64()),
-    ("entry_lag", pa.int32()), ("exit_ts", pa.timestamp("us")), ("exit_price", pa.float64()),
-    ("exit_lag", pa.int32()), ("exit_reason", pa.string()), ("costs", pa.float64()), ("pnl", pa.float64()),
-])
+
+def _trade_schema():
+    import pyarrow as pa  # imported here: a backtest that writes nothing never pays for it
+    return pa.schema([
+        ("day", pa.date32()), ("cycle", pa.int32()), ("key", pa.string()), ("underlying", pa.string()),
+        ("expiry", pa.date32()), ("strike", pa.float64()), ("opt_type", pa.string()),
+        ("side", pa.string()), ("qty", pa.int32()), ("entry_ts", pa.timestamp("us")),
+        ("entry_price", pa.float64()), ("entry_lag", pa.int32()), ("exit_ts", pa.timestamp("us")),
+        ("exit_price", pa.float64()), ("exit_lag", pa.int32()), ("exit_reason", pa.string()),
+        ("costs", pa.float64()), ("pnl", pa.float64()),
+    ])
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +88,16 @@ class BacktestResult:
         return [{"day": d.day, "pnl": d.pnl, "trades": d.trades, "cycles": d.cycles,
                  "skipped": int(d.skipped)} for d in self.daily]
 
-    def trades_table(self) -> pa.Table:
-        rows = self.trade_rows()
-        return pa.Table.from_pylist(rows, schema=_TRADE_SCHEMA)
+    def trades_table(self):
+        """The trades as a pyarrow Table with the pinned schema."""
+        import pyarrow as pa
+        return pa.Table.from_pylist(self.trade_rows(), schema=_trade_schema())
 
     def write(self, out: str | Path) -> Path:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         _write_csv(out / "trades.csv", TRADE_COLUMNS, self.trade_rows())
+        import pyarrow.parquet as pq
         pq.write_table(self.trades_table(), out / "trades.parquet")
         _write_csv(out / "daily.csv", DAILY_COLUMNS, self.daily_rows())
         (out / "summary.json").write_text(json.dumps(self.summary, indent=2, default=_plain) + "\n")

@@ -183,10 +183,13 @@ class Strategy:
             raise TypeError("try_fill takes a list of legs or a dict of key -> leg")
         if not items:
             raise ValueError("try_fill needs at least one leg")
-        quotes = []
         for key, leg in items:
             if not isinstance(leg, Leg):
                 raise TypeError(f"'{key}' is not a Leg (make legs with self.add(...))")
+        if len(items) > 1:  # one query for all legs not yet cached, rather than one each
+            run.cache.prefetch(leg.instrument for _, leg in items)
+        quotes = []
+        for key, leg in items:
             q = run.fill_quote(leg.instrument, leg.side)
             if q is None or q[1] > run.max_lag:
                 run.failed_fills += 1

@@ -60,10 +60,10 @@ def test_duckdb_and_memory_sources_agree(dataset):
     assert [t.row() for t in mem.trades] == [t.row() for t in duck.trades]
 
 
-def test_one_query_per_day_for_spot_chain_and_each_lazy_fetch(dataset):
+def test_one_query_per_day_for_spot_chain_and_the_legs_of_one_fill(dataset):
     res = run_backtest(load_strategy(SPEC), data=dataset, params=PARAMS)
-    # trading_days (1) + per day: chain, spot, CE and PE fetched lazily one by one (4)
-    assert res.engine["queries"] == 1 + 2 * 4
+    # trading_days (1) + per day: chain, spot, and CE + PE fetched together by try_fill (3)
+    assert res.engine["queries"] == 1 + 2 * 3
     assert res.engine["instruments_fetched"] == 4
 
 

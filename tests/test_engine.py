@@ -245,7 +245,7 @@ def test_on_day_start_false_skips_the_day_without_touching_options():
     days = {DAY: straddle_day([100] * 3, [90] * 3), DAY2: straddle_day([100] * 3, [90] * 3)}
     res, source = run(OnlyWednesday(), days, n_ticks=3)
     assert [(d.day, d.skipped, d.trades) for d in res.daily] == [(DAY, True, 0), (DAY2, False, 2)]
-    assert [c[0] for c in source.calls] == [DAY2, DAY2]
+    assert [c[0] for c in source.calls] == [DAY2]
 
 
 # -- PnL, fills, costs ---------------------------------------------------------------------------
@@ -290,11 +290,17 @@ def test_every_fill_records_tick_price_lag_and_reason():
 # -- the cache: lazy, batched by prefetch, never twice ------------------------------------------
 
 class Prefetcher(SellStraddleAt):
+    """Looks at each leg's price before selling (each look is a lazy fetch, unless prefetched)."""
+
     use_prefetch: bool = True
 
     def on_day_start(self, day):
         if self.use_prefetch:
             day.prefetch([self.add(21000, "CE", "SELL"), self.add(21000, "PE", "SELL")])
+
+    def entry(self, ctx):
+        if ctx.ltp(self.add(21000, "CE", "SELL")) and ctx.ltp(self.add(21000, "PE", "SELL")):
+            super().entry(ctx)
 
 
 def test_prefetch_lowers_queries_and_changes_no_result():
@@ -304,6 +310,11 @@ def test_prefetch_lowers_queries_and_changes_no_result():
     assert len(src_p.calls) == 2 and len(src_n.calls) == 4
     assert [t.row() for t in with_p.trades] == [t.row() for t in without.trades]
     assert with_p.engine["queries"] < without.engine["queries"]
+
+
+def test_the_legs_of_one_fill_are_fetched_in_one_query():
+    _, source = run(SellStraddleAt(), {DAY: straddle_day([100] * 3, [90] * 3)}, n_ticks=3)
+    assert [len(batch) for _, batch in source.calls] == [2]
 
 
 def test_never_fetches_an_instrument_twice_a_day():
