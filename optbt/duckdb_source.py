@@ -175,11 +175,12 @@ class DuckDBSource:
         self._spot_und = f"upper(CAST({sund} AS VARCHAR)) = upper($und)" if sund else "TRUE"
         self._spot_close = s.col("close")
         self._spot_known = self._known_at(s)
+        self._uses_tz = "$tz" in self._opt_known or "$tz" in self._spot_known
 
     def _params(self, **extra) -> dict:
         cfg = self.config
         p = dict(extra)
-        if cfg.timezone:
+        if self._uses_tz:  # only tz-aware timestamps are converted; naive ones are exchange time
             p["tz"] = cfg.timezone
         return p
 
