@@ -98,14 +98,17 @@ class DayRun:
             open_keys = ", ".join(self.strategy.positions) or "none"
             raise KeyError(f"no open position '{key}' (open: {open_keys})") from None
 
-    def fill_quote(self, instrument: Instrument, side: str) -> tuple[float, int] | None:
-        """(fill price, lag) for an order at this tick, or None when nothing is known yet."""
+    def fill_quote(self, instrument: Instrument, side: str) -> tuple[float, int, float] | None:
+        """(fill price, lag, mark) for an order at this tick, or None when nothing is known yet.
+
+        The mark is the tick's price (close, or mid for quote data) before bid/ask and slippage.
+        """
         s = self.cache.series(instrument)
         i = self.tick
         q = s.quote[i]
         if q is None:
             return None
-        return self.costs.price(side, q[0], s.bid[i], s.ask[i]), q[1]
+        return self.costs.price(side, q[0], s.bid[i], s.ask[i]), q[1], q[0]
 
     def activate(self) -> None:
         self.state = ACTIVE

@@ -98,6 +98,7 @@ class Trade:
     costs: float = 0.0
     pnl: float = 0.0
     lot_size: float = 1.0
+    entry_mark: float | None = None  # the tick's price at entry (the mid for quote data), before bid/ask
     extra: dict = field(default_factory=dict)
 
     @property

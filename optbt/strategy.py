@@ -196,10 +196,10 @@ class Strategy:
                 return None
             quotes.append(q)
         filled = {}
-        for (key, leg), (price, lag) in zip(items, quotes):
+        for (key, leg), (price, lag, mark) in zip(items, quotes):
             trade = Trade(key=key, leg=leg, day=run.day, cycle=run.cycles + 1, entry_ts=run.now(),
                           entry_price=price, entry_lag=lag, entry_reason=reason,
-                          costs=run.costs.commission(leg.qty), lot_size=run.lot_size)
+                          costs=run.costs.commission(leg.qty), lot_size=run.lot_size, entry_mark=mark)
             self.positions[key] = trade
             run.key_series[key] = run.cache.series(leg.instrument)
             filled[key] = trade
@@ -212,7 +212,7 @@ class Strategy:
         trade = run.position(key)
         close_side = "BUY" if trade.leg.side == "SELL" else "SELL"
         q = run.fill_quote(trade.leg.instrument, close_side)
-        price, lag = q if q is not None else (trade.entry_price, None)
+        price, lag = (q[0], q[1]) if q is not None else (trade.entry_price, None)
         del self.positions[key]
         run.key_series.pop(key, None)
         trade.exit_ts = run.now()
@@ -220,7 +220,9 @@ class Strategy:
         trade.exit_lag = lag
         trade.exit_reason = reason
         trade.costs += run.costs.commission(trade.leg.qty)
-        trade.pnl = trade.leg.sign * (price - trade.entry_price) * trade.leg.qty * trade.lot_size - trade.costs
+        # rounded to 1e-8: (1.0 - 1.9) * 100 is -89.99999999999999 in binary floating point
+        trade.pnl = round(trade.leg.sign * (price - trade.entry_price) * trade.leg.qty * trade.lot_size
+                          - trade.costs, 8)
         run.realised += trade.pnl
         self.closed_trades.append(trade)
         return trade
