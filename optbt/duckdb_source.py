@@ -116,9 +116,8 @@ class DuckDBSource:
         self.config = config if isinstance(config, DatasetConfig) else load_dataset(config)
         cfg = self.config
         self.con = duckdb.connect(database=":memory:")
-        # small day-sized queries: cached parquet footers, and no thread fan-out per query
-        self.con.execute("SET parquet_metadata_cache = true")
-        self.con.execute("SET threads = 1")
+        # day-sized queries: two threads at most (sweeps run one process per core)
+        self.con.execute("SET threads = 2")
         self.queries = 0
         self.options = _Table(self.con, cfg, cfg.options, "options")
         self.spot = _Table(self.con, cfg, cfg.spot, "spot")
@@ -220,7 +219,9 @@ class DuckDBSource:
         strikes: dict[date, list[float]] = {}
         last = None
         if files:
-            sql = (f"SELECT {self._expiry} AS e, {self._strike} AS k, max({self._opt_known}) AS t "
+            # the day's last bar time is read only when the session end comes from the data
+            last_sql = f"max({self._opt_known})" if self.config.session.end_from_data else "NULL"
+            sql = (f"SELECT {self._expiry} AS e, {self._strike} AS k, {last_sql} AS t "
                    f"FROM read_parquet($f, hive_partitioning={self.options.hive}) "
                    f"WHERE {self._opt_und} AND {self._day_filter(self.options, self._opt_known)} "
                    f"GROUP BY ALL ORDER BY e, k")
