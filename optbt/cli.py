@@ -60,7 +60,7 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except OptbtError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        typer.secho(f"{exc.prefix}{exc}", fg=typer.colors.RED, err=True)
         sys.exit(exc.exit_code)
 
 

@@ -15,6 +15,7 @@ class OptbtError(Exception):
     """Base class: an error caused by the user's input, reported without a traceback."""
 
     exit_code = 2
+    prefix = "error: "  # diagnostics that carry their own "error[E...]" set this to ""
 
 
 class ConfigError(OptbtError):

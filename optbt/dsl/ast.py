@@ -1,0 +1,287 @@
+"""The .strat AST: frozen pydantic nodes, tagged by ``kind``, each with its source ``span``.
+
+The span lives in its own field so that "same program" comparisons can drop it
+(:func:`without_spans`); ``optbt compile --emit ast`` prints ``Program.model_dump_json``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Span(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    line: int
+    column: int
+    end_column: int
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    span: Span | None = None
+
+
+# -- expressions ---------------------------------------------------------------------------------
+class Num(Node):
+    kind: Literal["num"] = "num"
+    value: float
+
+
+class Pct(Node):
+    kind: Literal["pct"] = "pct"
+    value: float  # 30% -> 30.0
+
+
+class Time(Node):
+    kind: Literal["time"] = "time"
+    value: str  # "09:20"
+
+
+class Money(Node):
+    kind: Literal["money"] = "money"
+    value: float
+
+
+class Bool(Node):
+    kind: Literal["bool"] = "bool"
+    value: bool
+
+
+class Word(Node):
+    """A bare word used as a value: a weekday, or a choice parameter's option."""
+    kind: Literal["word"] = "word"
+    value: str
+
+
+class Name(Node):
+    kind: Literal["name"] = "name"
+    name: str
+
+
+class Attr(Node):
+    kind: Literal["attr"] = "attr"
+    obj: str
+    attr: str
+
+
+class Neg(Node):
+    kind: Literal["neg"] = "neg"
+    operand: "Expr"
+
+
+class BinOp(Node):
+    kind: Literal["binop"] = "binop"
+    op: Literal["+", "-", "*", "/"]
+    left: "Expr"
+    right: "Expr"
+
+
+class Compare(Node):
+    kind: Literal["compare"] = "compare"
+    op: Literal["<", "<=", ">", ">=", "==", "!="]
+    left: "Expr"
+    right: "Expr"
+
+
+class Member(Node):
+    kind: Literal["member"] = "member"
+    operand: "Expr"
+    items: list[Word]
+
+
+class Not(Node):
+    kind: Literal["not"] = "not"
+    operand: "Expr"
+
+
+class BoolOp(Node):
+    kind: Literal["boolop"] = "boolop"
+    op: Literal["and", "or"]
+    operands: list["Expr"]
+
+
+Expr = Annotated[Union[Num, Pct, Time, Money, Bool, Word, Name, Attr, Neg, BinOp, Compare, Member, Not, BoolOp],
+                 Field(discriminator="kind")]
+Literal_ = Annotated[Union[Num, Pct, Time, Money, Bool, Word], Field(discriminator="kind")]
+
+
+# -- pieces of statements ---------------------------------------------------------------------------
+class SweepRange(Node):
+    kind: Literal["sweep_range"] = "sweep_range"
+    start: Literal_
+    stop: Literal_
+    step: Literal_
+
+
+class SweepList(Node):
+    kind: Literal["sweep_list"] = "sweep_list"
+    values: list[Literal_]
+
+
+class ExpiryRule(Node):
+    kind: Literal["expiry_rule"] = "expiry_rule"
+    word: str | None = None     # nearest | next | monthly | next_monthly
+    op: str | None = None       # with dte: >=, <=, ==, ...
+    days: int | None = None
+
+
+class Strike(Node):
+    kind: Literal["strike"] = "strike"
+    how: Literal["atm", "abs", "otm", "premium"]
+    offset: int = 0             # atm: strike steps
+    value: float = 0.0          # abs: the strike; otm: percent; premium: target premium
+    mode: str | None = None     # premium: "~", ">=", "<="
+
+
+class Amount(Node):
+    kind: Literal["amount"] = "amount"
+    unit: Literal["pct", "pts", "money", "param"]
+    value: float | None = None
+    param: str | None = None
+
+
+class Action(Node):
+    kind: Literal["action"] = "action"
+    what: Literal["move_to_cost", "exit", "close"]
+    target: str | None = None   # a leg name, or "others" for move_to_cost
+
+
+# -- statements ------------------------------------------------------------------------------------
+class Header(Node):
+    kind: Literal["header"] = "header"
+    name: str
+    description: str | None = None
+
+
+class Section(Node):
+    kind: Literal["section"] = "section"
+    name: Literal["params", "legs"]
+
+
+class Param(Node):
+    kind: Literal["param"] = "param"
+    name: str
+    type: Literal["int", "float", "percent", "time", "bool", "choice"]
+    choices: list[str] | None = None
+    default: Literal_
+    sweep: SweepRange | SweepList | None = None
+
+
+class LegDecl(Node):
+    kind: Literal["leg"] = "leg"
+    name: str | None
+    strike: Strike
+    opt_type: Literal["CE", "PE"]
+    side: Literal["BUY", "SELL"]
+    qty: Expr | None = None
+    expiry: ExpiryRule | None = None
+
+
+class Underlying(Node):
+    kind: Literal["underlying"] = "underlying"
+    name: str
+
+
+class ExpiryStmt(Node):
+    kind: Literal["expiry"] = "expiry"
+    rule: ExpiryRule
+
+
+class MaxCycles(Node):
+    kind: Literal["max_cycles"] = "max_cycles"
+    n: int
+
+
+class Entry(Node):
+    kind: Literal["entry"] = "entry"
+    at: Expr | None = None
+    start: Expr | None = None   # between start and end
+    end: Expr | None = None
+    when: Expr | None = None
+
+
+class LegRule(Node):
+    kind: Literal["leg_rule"] = "leg_rule"
+    rule: Literal["stop_loss", "target", "trailing"]
+    leg: str | None             # None: each leg
+    amount: Amount
+
+
+class On(Node):
+    kind: Literal["on"] = "on"
+    event: Literal["stop_loss", "target", "trailing"]
+    leg: str | None
+    action: Action
+
+
+class SquareOff(Node):
+    kind: Literal["square_off"] = "square_off"
+    mode: Literal["partial", "complete"]
+
+
+class Shift(Node):
+    kind: Literal["shift"] = "shift"
+    leg: str
+    strike: Strike
+    when: Expr
+
+
+class ExitAt(Node):
+    kind: Literal["exit_at"] = "exit_at"
+    at: Expr
+    when: Expr | None = None
+
+
+class ExitWhen(Node):
+    kind: Literal["exit_when"] = "exit_when"
+    when: Expr
+
+
+class MtmRule(Node):
+    kind: Literal["mtm_rule"] = "mtm_rule"
+    rule: Literal["mtm_stop", "mtm_target"]
+    amount: Amount
+
+
+class TrailMtm(Node):
+    kind: Literal["trail_mtm"] = "trail_mtm"
+    after: Money
+    by: Money
+
+
+Statement = Annotated[Union[Header, Section, Param, LegDecl, Underlying, ExpiryStmt, MaxCycles, Entry, LegRule, On,
+                            SquareOff, Shift, ExitAt, ExitWhen, MtmRule, TrailMtm], Field(discriminator="kind")]
+
+
+class Comment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    line: int
+    text: str
+    trailing: bool   # after a statement on the same line
+
+
+class Program(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["program"] = "program"
+    statements: list[Statement]
+    comments: list[Comment] = []
+
+    def of(self, kind: type) -> list:
+        return [s for s in self.statements if isinstance(s, kind)]
+
+
+for _cls in (Neg, BinOp, Compare, Member, Not, BoolOp):
+    _cls.model_rebuild()
+
+
+def without_spans(value):
+    """A dump with every ``span`` (and comment line number) removed: for "same AST" checks."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    if isinstance(value, dict):
+        return {k: without_spans(v) for k, v in value.items() if k not in ("span", "line")}
+    if isinstance(value, list):
+        return [without_spans(v) for v in value]
+    return value

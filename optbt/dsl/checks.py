@@ -1,0 +1,392 @@
+"""Semantic checks: names resolve, kinds of value agree, declarations make sense.
+
+Produces a :class:`Unit` (the program, its symbols, each expression's type) that the compiler
+lowers and the linter reads. Types are words: number, percent, money, time, bool, weekday,
+word, and ``choice:NAME`` for a choice parameter's values.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass, field
+
+from optbt.dsl import ast as A
+from optbt.dsl.diagnostics import Diagnostic
+from optbt.errors import did_you_mean
+
+BUILTINS = {"spot": "number", "atm": "number", "dte": "number", "time": "time", "mtm": "money",
+            "pnl": "money", "weekday": "weekday", "day": "weekday"}
+LEG_ATTRS = {"ltp": "number", "entry_price": "number", "pnl": "money"}
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# names a compiled class may not shadow: the Strategy API and the runtime's own members
+RESERVED = {"add", "try_fill", "positions", "closed_trades", "close", "close_all", "entry", "adjust",
+            "exit_check", "on_exit", "on_day_start", "on_day_end", "max_cycles", "underlying", "expiry",
+            "clock", "params", "parameters", "legs", "entry_ready", "leg_rules", "on_event", "shift_rules",
+            "mtm_rules", "trail_mtm", "exit_ready", "square_off", "others", "num", "self", "ctx", "strike_atm",
+            "strike_otm", "strike_premium", "leg_ltp", "leg_entry_price", "leg_pnl", "move_stop_to_cost",
+            "sweep_grid", "SWEEP", "CHOICES"} | set(BUILTINS)
+_PARAM_TYPES = {"int": "number", "float": "number", "percent": "percent", "time": "time", "bool": "bool"}
+
+
+@dataclass
+class Unit:
+    """A program with what the checks learned about it."""
+
+    program: A.Program
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    params: dict[str, A.Param] = field(default_factory=dict)
+    legs: dict[str, A.LegDecl] = field(default_factory=dict)   # unnamed legs get leg1, leg2, ...
+    types: dict[int, str] = field(default_factory=dict)        # id(expr) -> type
+    used: set[str] = field(default_factory=set)                # parameter names referenced
+
+    @property
+    def header(self) -> A.Header | None:
+        found = self.program.of(A.Header)
+        return found[0] if found else None
+
+    def error(self, code: str, message: str, span: A.Span | None, label: str = "", help: str = "") -> None:
+        line, col, end = (span.line, span.column, span.end_column) if span else (1, 1, 2)
+        self.diagnostics.append(Diagnostic(code, message, line, col, end, label, help))
+
+
+def param_type(p: A.Param) -> str:
+    return f"choice:{p.name}" if p.type == "choice" else _PARAM_TYPES[p.type]
+
+
+def literal_type(lit) -> str:
+    return {"num": "number", "pct": "percent", "time": "time", "money": "money", "bool": "bool",
+            "word": "word"}[lit.kind]
+
+
+def check(program: A.Program) -> Unit:
+    """All checks, in order; diagnostics accumulate on the unit."""
+    unit = Unit(program)
+    for step in (_header, _declarations, _defaults_and_sweeps, _statements):
+        step(unit)
+    return unit
+
+
+def _ident(unit: Unit, name: str, span, what: str) -> None:
+    if not _IDENT.match(name) or keyword.iskeyword(name) or name in RESERVED:
+        why = ("starts with an underscore" if name.startswith("_") else
+               "is a reserved word" if (keyword.iskeyword(name) or name in RESERVED) else "has characters not allowed")
+        unit.error("E0103", f"{what} name '{name}' {why}", span, "not allowed here",
+                   "use a lower-case name of letters, digits and underscores, starting with a letter")
+
+
+def _header(unit: Unit) -> None:
+    stmts = unit.program.statements
+    headers = unit.program.of(A.Header)
+    if not headers:
+        unit.error("E0102", "the file has no header", stmts[0].span if stmts else None, "",
+                   'start the file with: strategy my_strategy "what it does"')
+        return
+    if stmts[0] is not headers[0]:
+        unit.error("E0102", "the header must be the first statement", headers[0].span)
+    for extra in headers[1:]:
+        unit.error("E0202", "a second header", extra.span, "", "a file holds one strategy")
+    _ident(unit, headers[0].name, headers[0].span, "strategy")
+
+
+def _declarations(unit: Unit) -> None:
+    auto = 0
+    for stmt in unit.program.statements:
+        if isinstance(stmt, A.Param):
+            _ident(unit, stmt.name, stmt.span, "parameter")
+            if stmt.name in unit.params:
+                unit.error("E0202", f"parameter '{stmt.name}' is declared twice", stmt.span)
+            unit.params[stmt.name] = stmt
+        elif isinstance(stmt, A.LegDecl):
+            if stmt.name is None:
+                auto += 1
+                name = f"leg{auto}"
+            else:
+                name = stmt.name
+                _ident(unit, name, stmt.span, "leg")
+            if name in unit.legs or name in unit.params:
+                unit.error("E0202", f"'{name}' is declared twice", stmt.span, "", "legs and parameters need distinct names")
+            unit.legs[name] = stmt
+    if not unit.legs and unit.header is not None:
+        unit.error("E0406", "the strategy has no legs", unit.header.span, "", "add a leg: ce = add(ATM, CE, SELL)")
+    for kind in (A.Underlying, A.ExpiryStmt, A.MaxCycles, A.SquareOff, A.Entry, A.TrailMtm):
+        for extra in unit.program.of(kind)[1:]:
+            unit.error("E0202", f"'{extra.kind}' appears twice", extra.span, "", "keep one; join conditions with and/or")
+
+
+def _value_fits(p: A.Param, lit) -> bool:
+    t = literal_type(lit)
+    if p.type in ("int", "float"):
+        return t == "number" and (p.type == "float" or float(lit.value).is_integer())
+    if p.type == "choice":
+        return t == "word" and lit.value in (p.choices or [])
+    return t == _PARAM_TYPES[p.type]
+
+
+def _defaults_and_sweeps(unit: Unit) -> None:
+    examples = {"int": "1", "float": "1.5", "percent": "30%", "time": "09:20", "bool": "true"}
+    for p in unit.params.values():
+        if isinstance(p.default, A.Time):
+            _time_literal(unit, p.default)
+        if not _value_fits(p, p.default):
+            want = f"one of {', '.join(p.choices or [])}" if p.type == "choice" else f"like {examples[p.type]}"
+            unit.error("E0403", f"default of '{p.name}' is not a {p.type}", p.default.span, f"expected {want}")
+        if p.type == "choice" and p.choices and len(set(p.choices)) != len(p.choices):
+            unit.error("E0202", f"'{p.name}' lists a choice twice", p.span)
+        sweep = p.sweep
+        if sweep is None:
+            continue
+        values = [sweep.start, sweep.stop, sweep.step] if isinstance(sweep, A.SweepRange) else sweep.values
+        bad = [v for v in values if not _value_fits(p, v)]
+        if bad:
+            unit.error("E0404", f"sweep values of '{p.name}' must be {p.type} values", bad[0].span)
+        elif isinstance(sweep, A.SweepRange):
+            if p.type in ("time", "bool", "choice"):
+                unit.error("E0404", f"a {p.type} parameter sweeps over a list: sweep [a, b, c]", sweep.span)
+            elif sweep.step.value <= 0 or sweep.start.value > sweep.stop.value:
+                unit.error("E0404", "a sweep range needs start <= stop and a step above zero", sweep.span)
+
+
+def _statements(unit: Unit) -> None:
+    for stmt in unit.program.statements:
+        handler = _STATEMENT_CHECKS.get(stmt.kind)
+        if handler is not None:
+            handler(unit, stmt)
+
+
+def _leg_ref(unit: Unit, name: str | None, span) -> None:
+    if name is not None and name not in unit.legs:
+        unit.error("E0201", f"unknown leg '{name}'", span, "not a leg",
+                   f"legs: {', '.join(unit.legs) or 'none'}{did_you_mean(name, unit.legs)}")
+
+
+def _strike(unit: Unit, strike: A.Strike) -> None:
+    if strike.how in ("abs", "otm", "premium") and strike.value <= 0:
+        unit.error("E0405", "the strike value must be above 0", strike.span)
+
+
+def _check_leg(unit: Unit, leg: A.LegDecl) -> None:
+    _strike(unit, leg.strike)
+    if leg.qty is not None:
+        t = expr_type(unit, leg.qty)
+        if t != "number":
+            unit.error("E0301", "a quantity is a number of lots", leg.qty.span, f"this is a {t}")
+        elif isinstance(leg.qty, A.Num) and (leg.qty.value < 1 or not leg.qty.value.is_integer()):
+            unit.error("E0401", f"quantity {leg.qty.value:g} is not a whole number of lots >= 1", leg.qty.span)
+        elif isinstance(leg.qty, A.Name) and leg.qty.name in unit.params:
+            p = unit.params[leg.qty.name]
+            if p.type != "int":
+                unit.error("E0401", f"'{p.name}' is a {p.type}; a quantity needs an int parameter", leg.qty.span)
+            elif isinstance(p.default, A.Num) and p.default.value < 1:
+                unit.error("E0401", f"'{p.name}' defaults to {p.default.value:g} lots; use 1 or more", leg.qty.span)
+
+
+def _time_ref(unit: Unit, ref, what: str) -> None:
+    t = expr_type(unit, ref)
+    if t != "time":
+        unit.error("E0301", f"{what} takes a time", ref.span, f"this is a {t}", "write a time like 09:20 or a time parameter")
+
+
+def _condition(unit: Unit, expr, what: str) -> None:
+    t = expr_type(unit, expr)
+    if t not in ("bool", "?"):
+        unit.error("E0303", f"{what} needs a condition", expr.span, f"this is a {t}",
+                   "compare it with something, e.g. spot > 21000")
+
+
+def _check_entry(unit: Unit, e: A.Entry) -> None:
+    for ref in (e.at, e.start, e.end):
+        if ref is not None:
+            _time_ref(unit, ref, "entry")
+    if isinstance(e.start, A.Time) and isinstance(e.end, A.Time) and e.start.value >= e.end.value:
+        unit.error("E0402", f"the entry window {e.start.value}-{e.end.value} is empty", e.span, "",
+                   "the first time must be before the second")
+    if e.when is not None:
+        _condition(unit, e.when, "entry ... when")
+
+
+def _amount(unit: Unit, amount: A.Amount, allow: tuple[str, ...], what: str) -> None:
+    if amount.unit == "param":
+        p = unit.params.get(amount.param)
+        if p is None:
+            unit.error("E0201", f"unknown parameter '{amount.param}'", amount.span, "not a parameter",
+                       did_you_mean(amount.param, unit.params).strip(" ()") or f"declare it under params")
+            return
+        unit.used.add(p.name)
+        if p.type != "percent":
+            unit.error("E0302", f"'{p.name}' is a {p.type}: {what} needs a unit", amount.span, "",
+                       "declare it as percent (30%), or write the amount as 40 pts or rs 3000")
+    elif amount.unit not in allow:
+        words = {"pct": "a percentage (30%)", "pts": "points (40 pts)", "money": "money (rs 3000)"}
+        unit.error("E0302", f"{what} is {' or '.join(words[a] for a in allow)}", amount.span)
+    elif amount.value is not None and amount.value <= 0:
+        unit.error("E0405", f"{what} must be above 0", amount.span)
+
+
+def _check_leg_rule(unit: Unit, r: A.LegRule) -> None:
+    _leg_ref(unit, r.leg, r.span)
+    _amount(unit, r.amount, ("pct", "pts", "money"), f"a {r.rule.replace('_', ' ')}")
+
+
+def _check_on(unit: Unit, on: A.On) -> None:
+    _leg_ref(unit, on.leg, on.span)
+    if on.action.target not in (None, "others"):
+        _leg_ref(unit, on.action.target, on.action.span)
+
+
+def _check_shift(unit: Unit, s: A.Shift) -> None:
+    _leg_ref(unit, s.leg, s.span)
+    _strike(unit, s.strike)
+    _condition(unit, s.when, "shift ... when")
+
+
+def _check_exit_at(unit: Unit, e: A.ExitAt) -> None:
+    _time_ref(unit, e.at, "exit at")
+    if e.when is not None:
+        _condition(unit, e.when, "exit ... when")
+
+
+def _check_max_cycles(unit: Unit, m: A.MaxCycles) -> None:
+    if m.n < 1:
+        unit.error("E0405", "max_cycles must be at least 1", m.span)
+
+
+_STATEMENT_CHECKS = {
+    "leg": _check_leg,
+    "entry": _check_entry,
+    "leg_rule": _check_leg_rule,
+    "on": _check_on,
+    "shift": _check_shift,
+    "exit_at": _check_exit_at,
+    "exit_when": lambda u, e: _condition(u, e.when, "exit when"),
+    "mtm_rule": lambda u, m: _amount(u, m.amount, ("pct", "money"), "an MTM " + m.rule[4:]),
+    "max_cycles": _check_max_cycles,
+}
+
+
+# -- expression types ---------------------------------------------------------------------------------
+def expr_type(unit: Unit, e) -> str:
+    """The type of ``e`` (recorded on the unit); reports mismatches. "?" after an error."""
+    t = _TYPERS[e.kind](unit, e)
+    unit.types[id(e)] = t
+    return t
+
+
+def _name_type(unit: Unit, e: A.Name) -> str:
+    if e.name in unit.params:
+        unit.used.add(e.name)
+        return param_type(unit.params[e.name])
+    if e.name in BUILTINS:
+        return BUILTINS[e.name]
+    if e.name in unit.legs:
+        unit.error("E0203", f"'{e.name}' is a leg, not a value", e.span, "",
+                   f"use {e.name}.ltp, {e.name}.entry_price or {e.name}.pnl")
+        return "?"
+    scope = list(unit.params) + list(BUILTINS) + list(unit.legs)
+    unit.error("E0201", f"unknown name '{e.name}'", e.span, "not a parameter, leg or built-in",
+               did_you_mean(e.name, scope).strip(" ()") or "declare parameters under params")
+    return "?"
+
+
+def _attr_type(unit: Unit, e: A.Attr) -> str:
+    if e.obj not in unit.legs:
+        _leg_ref(unit, e.obj, e.span)
+        return "?"
+    if e.attr not in LEG_ATTRS:
+        unit.error("E0203", f"legs have no '{e.attr}'", e.span, "",
+                   f"use one of {', '.join(LEG_ATTRS)}{did_you_mean(e.attr, LEG_ATTRS)}")
+        return "?"
+    return LEG_ATTRS[e.attr]
+
+
+def _arith_type(unit: Unit, e: A.BinOp) -> str:
+    lt, rt = expr_type(unit, e.left), expr_type(unit, e.right)
+    if "?" in (lt, rt):
+        return "?"
+    num = {"number", "percent"}
+    if lt in num and rt in num:
+        return "number"
+    if lt == rt == "money" and e.op in "+-":
+        return "money"
+    if e.op in "*/" and lt == "money" and rt in num:
+        return "money"
+    if e.op == "*" and rt == "money" and lt in num:
+        return "money"
+    unit.error("E0302" if "money" in (lt, rt) else "E0301", f"cannot {e.op} a {lt} and a {rt}", e.span, "",
+               "amounts of money are written rs 5000" if "money" in (lt, rt) else "")
+    return "?"
+
+
+def _compare_type(unit: Unit, e: A.Compare) -> str:
+    lt, rt = expr_type(unit, e.left), expr_type(unit, e.right)
+    if "?" in (lt, rt):
+        return "bool"
+    pair = {lt, rt}
+    if lt == rt and lt not in ("bool", "word"):
+        return "bool"
+    if pair <= {"number", "percent"} and lt != rt:
+        unit.error("E0301", f"cannot compare a {lt} with a {rt}", e.span, "",
+                   "a percentage compares with a percentage parameter; prices compare with numbers")
+        return "bool"
+    if "money" in pair and "number" in pair:
+        unit.error("E0302", "money compares with money", e.span, "a bare number",
+                   "write the amount with its unit, e.g. rs 5000")
+        return "bool"
+    choice = next((t for t in pair if t.startswith("choice:")), None)
+    if choice and "word" in pair and e.op in ("==", "!="):
+        word = e.right if rt == "word" else e.left
+        _choice_word(unit, choice, word)
+        return "bool"
+    if lt == rt == "weekday" or (pair == {"weekday", "word"} and e.op in ("==", "!=")):
+        return "bool"
+    hint = "write a time like 09:20" if "time" in pair else ""
+    unit.error("E0301", f"cannot compare a {lt} with a {rt}", e.span, "", hint)
+    return "bool"
+
+
+def _choice_word(unit: Unit, choice: str, word: A.Word) -> None:
+    options = unit.params[choice.split(":", 1)[1]].choices or []
+    if word.value not in options:
+        unit.error("E0201", f"'{word.value}' is not one of {', '.join(options)}", word.span, "",
+                   did_you_mean(word.value, options).strip(" ()"))
+
+
+def _member_type(unit: Unit, e: A.Member) -> str:
+    t = expr_type(unit, e.operand)
+    if t == "weekday":
+        for w in e.items:
+            if w.value not in WEEKDAYS:
+                unit.error("E0201", f"'{w.value}' is not a weekday", w.span, "", "weekdays are Mon Tue Wed Thu Fri")
+    elif t.startswith("choice:"):
+        for w in e.items:
+            _choice_word(unit, t, w)
+    elif t != "?":
+        unit.error("E0301", f"'in (...)' needs a weekday or a choice parameter, not a {t}", e.operand.span)
+    return "bool"
+
+
+def _bool_operands(unit: Unit, operands, span) -> str:
+    for op in operands:
+        t = expr_type(unit, op)
+        if t not in ("bool", "?"):
+            unit.error("E0303", f"and/or/not combine conditions; this is a {t}", op.span)
+    return "bool"
+
+
+def _time_literal(unit: Unit, e: A.Time) -> str:
+    hh, mm = (int(x) for x in e.value.split(":"))
+    if hh > 23 or mm > 59:
+        unit.error("E0405", f"{e.value} is not a time of day", e.span, "", "times run from 00:00 to 23:59")
+    return "time"
+
+
+_TYPERS = {
+    "num": lambda u, e: "number", "pct": lambda u, e: "percent", "time": _time_literal,
+    "money": lambda u, e: "money", "bool": lambda u, e: "bool", "word": lambda u, e: "word",
+    "name": _name_type, "attr": _attr_type,
+    "neg": lambda u, e: expr_type(u, e.operand),
+    "binop": _arith_type, "compare": _compare_type, "member": _member_type,
+    "not": lambda u, e: _bool_operands(u, [e.operand], e.span),
+    "boolop": lambda u, e: _bool_operands(u, e.operands, e.span),
+}

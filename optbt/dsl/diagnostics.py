@@ -1,0 +1,121 @@
+"""Diagnostics a trader can act on: code, message, where, the line with a caret, a hint.
+
+Rendered like rustc::
+
+    error[E0201]: unknown name 'sl_pc'
+     --> straddle.strat:12:20
+       |
+    12 | stop_loss each leg sl_pc
+       |                    ^^^^^ not a parameter, leg or built-in
+       = help: did you mean 'sl'?
+
+Every code has a title and a long explanation (``optbt explain E0201``); the table is the
+single source for both.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from optbt.errors import OptbtError
+
+CODES: dict[str, tuple[str, str]] = {
+    "E0101": ("syntax error", "The line does not fit the grammar of any statement. The message says what was "
+              "expected at the caret. Each statement is one line; see docs/language.md for every form."),
+    "E0102": ("missing or misplaced header", "A .strat file starts with `strategy NAME \"description\"`, once."),
+    "E0103": ("bad identifier", "Names are lower-case words: letters, digits and underscores, starting with a "
+              "letter (`sl_pct`, `ce`). Leading underscores and dunder names are refused: a .strat file can "
+              "never reach Python internals."),
+    "E0201": ("unknown name", "The name is not a parameter, a leg or a built-in (spot, time, mtm, pnl, dte, "
+              "weekday, atm). Declare parameters under `params` and legs under `legs`."),
+    "E0202": ("duplicate declaration", "A parameter or leg name is declared twice, or a statement that may "
+              "appear once (underlying, expiry, max_cycles, square_off, entry) appears again."),
+    "E0203": ("unknown leg attribute", "Legs have `ltp` (last price), `entry_price` and `pnl` (currency)."),
+    "E0301": ("type mismatch", "The two sides of a comparison or operation have different kinds: a time "
+              "(09:20) can only be compared with a time, money (rs 5000) with money, a price with a price."),
+    "E0302": ("missing unit", "Amounts of money are written with their unit (`rs 5000` or `₹5000`); stops and "
+              "targets as `30%`, `40 pts` or `rs 3000`. A bare number is ambiguous there."),
+    "E0303": ("not a condition", "`when` and `entry ... when` take a condition (true or false), such as "
+              "`spot > 21000` or `weekday in (Mon, Tue)`."),
+    "E0401": ("bad quantity", "A leg's quantity is a whole number of lots, at least 1."),
+    "E0402": ("contradictory times", "An entry window must start before it ends, within one day."),
+    "E0403": ("bad default", "A parameter's default must have the parameter's type: `percent` takes 30%, "
+              "`time` takes 09:20, `int` a whole number, `bool` true or false, `choice` one of its options."),
+    "E0404": ("bad sweep", "A sweep range needs start <= stop and a step above zero, all of the parameter's type; "
+              "a sweep list takes values of the parameter's type."),
+    "E0405": ("bad value", "A value is out of range: max_cycles >= 1, a percentage above 0, a strike above 0."),
+    "E0406": ("no legs", "A strategy needs at least one `add(...)` leg."),
+    "W001": ("unused parameter", "A parameter is declared but nothing uses it."),
+    "W002": ("leg only closed at end of day", "No stop, target, trailing stop, exit time or exit condition "
+             "covers this leg: it is only ever closed by the engine's EOD close."),
+    "W003": ("exit before entry", "The exit time is at or before the entry time: every trade would exit at once."),
+    "W004": ("stop loss wider than 100 %", "A stop of more than 100 % of the premium on a long leg can never "
+             "trigger; on a short leg it is unusually wide. Check the number."),
+    "W005": ("re-entry without an exit", "max_cycles > 1 but nothing ends a cycle before the EOD close, so the "
+             "extra cycles can never happen."),
+    "W006": ("condition is constant", "The condition does not depend on anything that changes: it is always "
+             "true or always false."),
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    line: int
+    column: int           # 1-based
+    end_column: int       # exclusive, 1-based
+    label: str = ""
+    help: str = ""
+
+    @property
+    def severity(self) -> str:
+        return "warning" if self.code.startswith("W") else "error"
+
+    def render(self, source: str, filename: str) -> str:
+        lines = source.splitlines()
+        text = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
+        width = len(str(self.line))
+        caret = " " * (self.column - 1) + "^" * max(1, self.end_column - self.column)
+        out = [f"{self.severity}[{self.code}]: {self.message}",
+               f"{' ' * width}--> {filename}:{self.line}:{self.column}",
+               f"{' ' * width} |",
+               f"{self.line} | {text}",
+               f"{' ' * width} | {caret}{(' ' + self.label) if self.label else ''}"]
+        if self.help:
+            out.append(f"{' ' * width} = help: {self.help}")
+        return "\n".join(out)
+
+    def as_dict(self, filename: str) -> dict:
+        return {"file": filename, "severity": self.severity, **asdict(self)}
+
+
+class StratError(OptbtError):
+    """A .strat file has errors; the message is every diagnostic, rendered."""
+
+    prefix = ""
+
+    def __init__(self, diagnostics: list[Diagnostic], source: str, filename: str):
+        self.diagnostics = diagnostics
+        self.source = source
+        self.filename = filename
+        errors = [d for d in diagnostics if d.severity == "error"]
+        summary = f"{len(errors)} error{'s' if len(errors) != 1 else ''} in {filename}"
+        super().__init__("\n\n".join(d.render(source, filename) for d in diagnostics) + f"\n\n{summary}")
+
+
+def render_all(diagnostics: list[Diagnostic], source: str, filename: str, fmt: str = "text") -> str:
+    if fmt == "json":
+        return json.dumps([d.as_dict(filename) for d in diagnostics], indent=2)
+    return "\n\n".join(d.render(source, filename) for d in diagnostics)
+
+
+def explain(code: str) -> str:
+    """The long form of a code, for ``optbt explain``."""
+    key = code.strip().upper()
+    if key not in CODES:
+        from optbt.errors import ConfigError, did_you_mean
+        raise ConfigError(f"unknown code {code!r}{did_you_mean(key, CODES)}; codes: {', '.join(CODES)}")
+    title, text = CODES[key]
+    return f"{key}: {title}\n\n{text}"

@@ -1,0 +1,133 @@
+"""``optbt lint``: warnings about programs that are valid but probably not what was meant.
+
+Each rule is a function of the checked unit returning diagnostics; the table RULES lists them
+in order. A finding is silenced by a comment ``# lint: allow W001`` on its line (or the line
+above), or ``# lint: allow-file W001`` anywhere in the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from optbt.dsl import ast as A
+from optbt.dsl.checks import Unit
+from optbt.dsl.diagnostics import Diagnostic
+
+Rule = Callable[[Unit], list[Diagnostic]]
+
+
+def _d(code: str, message: str, node, label: str = "", help: str = "") -> Diagnostic:
+    span = node.span
+    return Diagnostic(code, message, span.line, span.column, span.end_column, label, help)
+
+
+def _time_value(unit: Unit, e) -> str | None:
+    if isinstance(e, A.Time):
+        return e.value
+    if isinstance(e, A.Name) and e.name in unit.params and isinstance(unit.params[e.name].default, A.Time):
+        return unit.params[e.name].default.value
+    return None
+
+
+def unused_parameter(unit: Unit) -> list[Diagnostic]:
+    return [_d("W001", f"parameter '{p.name}' is never used", p, "declared here",
+               "use it, or remove it") for p in unit.params.values() if p.name not in unit.used]
+
+
+def _has_exit(unit: Unit) -> bool:
+    prog = unit.program
+    return bool(prog.of(A.ExitAt) or prog.of(A.ExitWhen) or prog.of(A.MtmRule) or prog.of(A.TrailMtm))
+
+
+def leg_closed_only_at_eod(unit: Unit) -> list[Diagnostic]:
+    if _has_exit(unit):
+        return []
+    covered = {r.leg for r in unit.program.of(A.LegRule)}
+    if None in covered:
+        return []
+    return [_d("W002", f"leg '{name}' is only ever closed by the end-of-day close", leg, "",
+               "add a stop_loss, target, exit at TIME or exit when ...")
+            for name, leg in unit.legs.items() if name not in covered]
+
+
+def exit_before_entry(unit: Unit) -> list[Diagnostic]:
+    out = []
+    entry = unit.program.of(A.Entry)
+    start = None
+    if entry:
+        start = _time_value(unit, entry[0].at) if entry[0].at is not None else _time_value(unit, entry[0].start)
+    for e in unit.program.of(A.ExitAt):
+        end = _time_value(unit, e.at)
+        if start and end and end <= start:
+            out.append(_d("W003", f"exit at {end} is not after the entry at {start}", e, "",
+                          "every position would be closed on the tick after it opens"))
+    return out
+
+
+def wide_stop(unit: Unit) -> list[Diagnostic]:
+    out = []
+    for r in unit.program.of(A.LegRule):
+        if r.rule != "stop_loss":
+            continue
+        value = r.amount.value
+        if r.amount.unit == "param" and r.amount.param in unit.params:
+            default = unit.params[r.amount.param].default
+            value = default.value if isinstance(default, A.Pct) else None
+            unit_is_pct = True
+        else:
+            unit_is_pct = r.amount.unit == "pct"
+        if unit_is_pct and value is not None and value > 100:
+            out.append(_d("W004", f"a {value:g}% stop loss is wider than 100 %", r, "",
+                          "a long leg's price cannot fall more than 100 %; check the number"))
+    return out
+
+
+def cycles_without_exit(unit: Unit) -> list[Diagnostic]:
+    cycles = unit.program.of(A.MaxCycles)
+    if cycles and cycles[0].n > 1 and not _has_exit(unit) and not unit.program.of(A.LegRule):
+        return [_d("W005", f"max_cycles {cycles[0].n} but nothing ends a cycle before the day's end", cycles[0],
+                   "", "add stops, targets or an exit condition so that re-entry can happen")]
+    return []
+
+
+def _constant(e) -> bool:
+    if isinstance(e, (A.Name, A.Attr)):
+        return False
+    children = [getattr(e, f) for f in ("operand", "left", "right") if hasattr(e, f)]
+    children += list(getattr(e, "operands", []))
+    return all(_constant(c) for c in children)
+
+
+def constant_condition(unit: Unit) -> list[Diagnostic]:
+    out = []
+    for s in unit.program.statements:
+        for field in ("when",):
+            cond = getattr(s, field, None)
+            if cond is not None and _constant(cond):
+                out.append(_d("W006", "this condition never changes", cond, "always the same",
+                              "it does not mention spot, time, prices, mtm or a parameter"))
+    return out
+
+
+RULES: tuple[Rule, ...] = (unused_parameter, leg_closed_only_at_eod, exit_before_entry, wide_stop,
+                           cycles_without_exit, constant_condition)
+
+_ALLOW = re.compile(r"#\s*lint:\s*allow(-file)?\s+([A-Z]\d+(?:\s*,\s*[A-Z]\d+)*)")
+
+
+def lint_unit(unit: Unit, source: str) -> list[Diagnostic]:
+    """Every rule's findings, minus the suppressed ones, in line order."""
+    per_line: dict[int, set[str]] = {}
+    whole_file: set[str] = set()
+    for number, line in enumerate(source.splitlines(), start=1):
+        for m in _ALLOW.finditer(line):
+            codes = {c.strip() for c in m.group(2).split(",")}
+            if m.group(1):
+                whole_file |= codes
+            else:
+                per_line.setdefault(number, set()).update(codes)
+                per_line.setdefault(number + 1, set()).update(codes)
+    found = [d for rule in RULES for d in rule(unit)]
+    kept = [d for d in found if d.code not in whole_file and d.code not in per_line.get(d.line, set())]
+    return sorted(kept, key=lambda d: (d.line, d.column, d.code))

@@ -1,0 +1,385 @@
+"""Text -> AST. Each line is parsed on its own by the Lark grammar, so a mistake on one line
+is reported without hiding the others, and positions are exact (line, column, caret).
+
+>>> prog, diags = parse_text('strategy demo "x"\\nmax_cycles 2')
+>>> [s.kind for s in prog.statements], diags
+(['header', 'max_cycles'], [])
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.lexer import PatternStr
+
+from optbt.dsl import ast as A
+from optbt.dsl.diagnostics import Diagnostic
+from optbt.errors import did_you_mean
+
+STATEMENT_WORDS = ("strategy", "params", "legs", "underlying", "expiry", "max_cycles", "entry", "stop_loss",
+                   "target", "trailing", "on", "square_off", "shift", "exit", "mtm_stop", "mtm_target",
+                   "trail_mtm", "add")
+
+_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "INT": "a whole number", "TIME": "a time like 09:20",
+    "PERCENT": "a percentage like 30%", "STRING": 'a "description" in double quotes',
+    "CMP": "a comparison (<, <=, >, >=, ==, !=)", "SUM_OP": "+ or -", "MUL_OP": "* or /", "SIGN": "+ or -",
+    "PREMIUM_CMP": "~ (closest), >= or <=", "$END": "the end of the line",
+}
+
+
+def grammar_text() -> str:
+    """The grammar, from the installed package (wheel) or the checkout's grammar/ folder."""
+    try:
+        return resources.files("optbt").joinpath("grammar/strat.lark").read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        return (Path(__file__).resolve().parents[2] / "grammar" / "strat.lark").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def lark_parser() -> Lark:
+    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+def _span(meta, line: int) -> A.Span | None:
+    if getattr(meta, "empty", True):
+        return None
+    return A.Span(line=line, column=meta.column, end_column=meta.end_column)
+
+
+def _tok_span(tok: Token, line: int) -> A.Span:
+    return A.Span(line=line, column=tok.column, end_column=tok.end_column)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """Lark tree of one line -> AST node; every node keeps its span."""
+
+    def __init__(self, line: int):
+        super().__init__()
+        self.line = line
+
+    def _s(self, meta):
+        return _span(meta, self.line)
+
+    # keyword sets ("!" rules) give their text
+    def _word(self, meta, c):
+        return str(c[0])
+    opt_type = side = square_off_mode = expiry_word = rule_kind = mtm_kind = money_unit = _word
+
+    def weekday(self, meta, c):
+        return A.Word(value=str(c[0]), span=self._s(meta))
+
+    def word(self, meta, c):
+        return A.Word(value=str(c[0]), span=self._s(meta))
+
+    def word_list(self, meta, c):
+        return list(c)
+
+    # literals and atoms
+    def signed_number(self, meta, c):
+        value = float(c[-1])
+        return A.Num(value=-value if len(c) == 2 and str(c[0]) == "-" else value, span=self._s(meta))
+
+    def number(self, meta, c):
+        return A.Num(value=float(c[0]), span=self._s(meta))
+
+    def percent(self, meta, c):
+        return A.Pct(value=float(str(c[0]).rstrip("%")), span=self._s(meta))
+
+    def time(self, meta, c):
+        hh, mm = str(c[0]).split(":")
+        return A.Time(value=f"{int(hh):02d}:{mm}", span=self._s(meta))
+
+    def money(self, meta, c):
+        return A.Money(value=float(c[-1]), span=self._s(meta))
+
+    def true(self, meta, c):
+        return A.Bool(value=True, span=self._s(meta))
+
+    def false(self, meta, c):
+        return A.Bool(value=False, span=self._s(meta))
+
+    def name(self, meta, c):
+        return A.Name(name=str(c[0]), span=self._s(meta))
+
+    def attr(self, meta, c):
+        return A.Attr(obj=str(c[0]), attr=str(c[1]), span=self._s(meta))
+
+    # expressions
+    def neg(self, meta, c):
+        return A.Neg(operand=c[0], span=self._s(meta))
+
+    def binop(self, meta, c):
+        return A.BinOp(op=str(c[1]), left=c[0], right=c[2], span=self._s(meta))
+
+    def compare(self, meta, c):
+        return A.Compare(op=str(c[1]), left=c[0], right=c[2], span=self._s(meta))
+
+    def member(self, meta, c):
+        return A.Member(operand=c[0], items=c[1], span=self._s(meta))
+
+    def not_(self, meta, c):
+        return A.Not(operand=c[0], span=self._s(meta))
+
+    def or_expr(self, meta, c):
+        return A.BoolOp(op="or", operands=list(c), span=self._s(meta))
+
+    def and_expr(self, meta, c):
+        return A.BoolOp(op="and", operands=list(c), span=self._s(meta))
+
+    # statements
+    def header(self, meta, c):
+        desc = codecs.decode(str(c[1])[1:-1], "unicode_escape") if len(c) > 1 else None
+        return A.Header(name=str(c[0]), description=desc, span=self._s(meta))
+
+    def params_header(self, meta, c):
+        return A.Section(name="params", span=self._s(meta))
+
+    def legs_header(self, meta, c):
+        return A.Section(name="legs", span=self._s(meta))
+
+    def t_int(self, meta, c):
+        return ("int", None)
+
+    def t_float(self, meta, c):
+        return ("float", None)
+
+    def t_percent(self, meta, c):
+        return ("percent", None)
+
+    def t_time(self, meta, c):
+        return ("time", None)
+
+    def t_bool(self, meta, c):
+        return ("bool", None)
+
+    def t_choice(self, meta, c):
+        return ("choice", [str(x) for x in c])
+
+    def sweep_range(self, meta, c):
+        return A.SweepRange(start=c[0], stop=c[1], step=c[2], span=self._s(meta))
+
+    def sweep_list(self, meta, c):
+        return A.SweepList(values=list(c), span=self._s(meta))
+
+    def param_decl(self, meta, c):
+        (ptype, choices) = c[1]
+        return A.Param(name=str(c[0]), type=ptype, choices=choices, default=c[2],
+                       sweep=c[3] if len(c) > 3 else None, span=self._s(meta))
+
+    def expiry_named(self, meta, c):
+        return A.ExpiryRule(word=c[0], span=self._s(meta))
+
+    def expiry_dte(self, meta, c):
+        return A.ExpiryRule(op=str(c[0]), days=int(c[1]), span=self._s(meta))
+
+    def strike_atm(self, meta, c):
+        return A.Strike(how="atm", span=self._s(meta))
+
+    def strike_atm_offset(self, meta, c):
+        n = int(c[1])
+        return A.Strike(how="atm", offset=-n if str(c[0]) == "-" else n, span=self._s(meta))
+
+    def strike_abs(self, meta, c):
+        return A.Strike(how="abs", value=float(c[0]), span=self._s(meta))
+
+    def strike_otm(self, meta, c):
+        return A.Strike(how="otm", value=float(str(c[0]).rstrip("%")), span=self._s(meta))
+
+    def strike_premium(self, meta, c):
+        return A.Strike(how="premium", mode=str(c[0]), value=float(c[1]), span=self._s(meta))
+
+    def leg_decl(self, meta, c):
+        c = list(c)
+        name = str(c.pop(0)) if isinstance(c[0], Token) else None
+        strike, opt_type, side = c[0], c[1], c[2]
+        rest = c[3:]
+        expiry = rest.pop() if rest and isinstance(rest[-1], A.ExpiryRule) else None
+        qty = rest[0] if rest else None
+        return A.LegDecl(name=name, strike=strike, opt_type=opt_type, side=side, qty=qty, expiry=expiry,
+                         span=self._s(meta))
+
+    def underlying_stmt(self, meta, c):
+        return A.Underlying(name=str(c[0]), span=self._s(meta))
+
+    def expiry_stmt(self, meta, c):
+        return A.ExpiryStmt(rule=c[0], span=self._s(meta))
+
+    def max_cycles_stmt(self, meta, c):
+        return A.MaxCycles(n=int(c[0]), span=self._s(meta))
+
+    def entry_at(self, meta, c):
+        return ("at", c[0])
+
+    def entry_between(self, meta, c):
+        return ("between", c[0], c[1])
+
+    def entry_stmt(self, meta, c):
+        at = start = end = when = None
+        for part in c:
+            if isinstance(part, tuple) and part[0] == "at":
+                at = part[1]
+            elif isinstance(part, tuple):
+                start, end = part[1], part[2]
+            else:
+                when = part
+        return A.Entry(at=at, start=start, end=end, when=when, span=self._s(meta))
+
+    def each_leg(self, meta, c):
+        return ("leg", None)
+
+    def one_leg(self, meta, c):
+        return ("leg", str(c[0]))
+
+    def pct_amount(self, meta, c):
+        return A.Amount(unit="pct", value=float(str(c[0]).rstrip("%")), span=self._s(meta))
+
+    def pts_amount(self, meta, c):
+        return A.Amount(unit="pts", value=float(c[0]), span=self._s(meta))
+
+    def money_amount(self, meta, c):
+        return A.Amount(unit="money", value=c[0].value, span=self._s(meta))
+
+    def param_amount(self, meta, c):
+        return A.Amount(unit="param", param=str(c[0]), span=self._s(meta))
+
+    def leg_rule(self, meta, c):
+        return A.LegRule(rule=c[0], leg=c[1][1], amount=c[2], span=self._s(meta))
+
+    def move_leg(self, meta, c):
+        return str(c[0])
+
+    def move_others(self, meta, c):
+        return "others"
+
+    def move_to_cost(self, meta, c):
+        return A.Action(what="move_to_cost", target=c[0], span=self._s(meta))
+
+    def exit_all(self, meta, c):
+        return A.Action(what="exit", span=self._s(meta))
+
+    def close_leg(self, meta, c):
+        return A.Action(what="close", target=str(c[0]), span=self._s(meta))
+
+    def on_stmt(self, meta, c):
+        leg = str(c[1]) if len(c) == 3 else None
+        return A.On(event=c[0], leg=leg, action=c[-1], span=self._s(meta))
+
+    def square_off_stmt(self, meta, c):
+        return A.SquareOff(mode=c[0], span=self._s(meta))
+
+    def shift_stmt(self, meta, c):
+        return A.Shift(leg=str(c[0]), strike=c[1], when=c[2], span=self._s(meta))
+
+    def exit_at(self, meta, c):
+        return A.ExitAt(at=c[0], when=c[1] if len(c) > 1 else None, span=self._s(meta))
+
+    def exit_when(self, meta, c):
+        return A.ExitWhen(when=c[0], span=self._s(meta))
+
+    def mtm_rule(self, meta, c):
+        return A.MtmRule(rule=c[0], amount=c[1], span=self._s(meta))
+
+    def trail_mtm_stmt(self, meta, c):
+        return A.TrailMtm(after=c[0], by=c[1], span=self._s(meta))
+
+
+def split_comment(text: str) -> tuple[str, str | None]:
+    """A line's code and its ``#`` comment (a ``#`` inside a "string" is not one).
+
+    >>> split_comment('strategy s "a # b"  # note')
+    ('strategy s "a # b"  ', '# note')
+    """
+    quoted = False
+    for i, ch in enumerate(text):
+        if ch == '"' and (i == 0 or text[i - 1] != "\\"):
+            quoted = not quoted
+        elif ch == "#" and not quoted:
+            return text[:i], text[i:]
+    return text, None
+
+
+def _expected_words(exc: UnexpectedInput) -> list[str]:
+    lark = lark_parser()
+    words = []
+    for name in sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ()):
+        if name.startswith("__ANON"):
+            continue
+        if name in _WORDS:
+            words.append(_WORDS[name])
+            continue
+        try:
+            pattern = lark.get_terminal(name).pattern
+        except KeyError:
+            continue
+        words.append(f"'{pattern.value}'" if isinstance(pattern, PatternStr) else name.lower())
+    return sorted(set(words), key=lambda w: (w.startswith("a "), w))
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, code_text: str, line: int) -> Diagnostic:
+    column = max(1, getattr(exc, "column", 1) or 1)
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+        column = len(code_text.rstrip()) + 1
+        got = "end of line"
+        width = 1
+    elif isinstance(exc, UnexpectedToken):
+        got = f"'{exc.token.value}'"
+        width = max(1, len(str(exc.token.value)))
+    else:
+        got = f"'{code_text[column - 1]}'"
+        width = 1
+    expected = _expected_words(exc)
+    first_word = code_text.split()[0] if code_text.split() else ""
+    declares = re.match(r"^\s*[A-Za-z_]\w*\s*[:=]", code_text)  # a parameter or a named leg
+    if first_word not in STATEMENT_WORDS and not declares and not first_word.startswith("add("):
+        column = len(code_text) - len(code_text.lstrip()) + 1
+        return Diagnostic("E0101", f"unknown statement '{first_word}'", line, column, column + len(first_word),
+                          "not a statement", "statements start with one of: " + ", ".join(STATEMENT_WORDS)
+                          + did_you_mean(first_word, STATEMENT_WORDS).replace(" (", "; ").rstrip(")"))
+    if expected == ["'pts'"]:  # a number was read where an amount with a unit belongs
+        number = re.findall(r"(\d+(?:\.\d+)?)\s*$", code_text[: column - 1])
+        value = number[0] if number else "30"
+        start = code_text.rstrip().rfind(value) + 1 if number else column
+        return Diagnostic("E0302", f"'{value}' needs a unit", line, start, start + len(value), "a bare number",
+                          f"write {value}% for a percentage of the entry price, {value} pts for points, "
+                          f"or rs {value} for money")
+    if isinstance(exc, UnexpectedToken) and exc.token.type == "NUMBER" and "a percentage like 30%" in expected:
+        return Diagnostic("E0302", f"{got} needs a unit", line, column, column + width, "a bare number",
+                          f"write {exc.token.value}% for a percentage of the premium, {exc.token.value} pts for "
+                          f"points, or rs {exc.token.value} for money")
+    if "'not'" in expected:  # the start of an expression: name the idea, not 20 tokens
+        expected = ["a condition or value (for example spot > 21000, or weekday in (Mon, Tue))"]
+    shown = ", ".join(expected[:-1]) + (" or " if len(expected) > 1 else "") + expected[-1] if expected else "nothing more"
+    return Diagnostic("E0101", f"unexpected {got}", line, column, column + width, f"expected {shown}",
+                      "each statement is one line; see docs/language.md for its forms")
+
+
+def parse_text(text: str) -> tuple[A.Program, list[Diagnostic]]:
+    """Parse a whole file. Returns the program (lines that failed are left out) and diagnostics."""
+    parser = lark_parser()
+    statements, comments, diags = [], [], []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        code_text, comment = split_comment(raw)
+        if comment is not None:
+            comments.append(A.Comment(line=number, text=comment.rstrip(), trailing=bool(code_text.strip())))
+        if not code_text.strip():
+            continue
+        try:
+            tree = parser.parse(code_text)
+            node = _ToAst(number).transform(tree)
+        except UnexpectedInput as exc:
+            diags.append(_syntax_diagnostic(exc, code_text, number))
+            continue
+        except VisitError as exc:  # an error inside the transformer: report it on the line
+            diags.append(Diagnostic("E0101", f"cannot read this line: {exc.orig_exc}", number, 1,
+                                    len(code_text.rstrip()) + 1))
+            continue
+        statements.append(node)
+    return A.Program(statements=statements, comments=comments), diags
