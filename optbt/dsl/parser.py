@@ -343,6 +343,10 @@ def _syntax_diagnostic(exc: UnexpectedInput, code_text: str, line: int) -> Diagn
         return Diagnostic("E0101", f"unknown statement '{first_word}'", line, column, column + len(first_word),
                           "not a statement", "statements start with one of: " + ", ".join(STATEMENT_WORDS)
                           + did_you_mean(first_word, STATEMENT_WORDS).replace(" (", "; ").rstrip(")"))
+    if first_word in STATEMENT_WORDS and re.match(r"^\s*\w+\s*(:|=(?!=))", code_text):
+        start = len(code_text) - len(code_text.lstrip()) + 1
+        return Diagnostic("E0103", f"'{first_word}' is a keyword and cannot be a name", line, start,
+                          start + len(first_word), "a keyword", f"choose another name, e.g. {first_word}_pct")
     if expected == ["'pts'"]:  # a number was read where an amount with a unit belongs
         number = re.findall(r"(\d+(?:\.\d+)?)\s*$", code_text[: column - 1])
         value = number[0] if number else "30"
