@@ -335,10 +335,14 @@ def _syntax_diagnostic(exc: UnexpectedInput, code_text: str, line: int) -> Diagn
     else:
         got = f"'{code_text[column - 1]}'"
         width = 1
+        if got == "'\"'":
+            return Diagnostic("E0101", "the description has no closing quote", line, column, column + 1,
+                              "opened here", 'write it as "what the strategy does" on one line')
     expected = _expected_words(exc)
-    first_word = code_text.split()[0] if code_text.split() else ""
+    word = re.match(r"\s*([A-Za-z_]\w*)", code_text)
+    first_word = word.group(1) if word else (code_text.split() or [""])[0]
     declares = re.match(r"^\s*[A-Za-z_]\w*\s*[:=]", code_text)  # a parameter or a named leg
-    if first_word not in STATEMENT_WORDS and not declares and not first_word.startswith("add("):
+    if first_word not in STATEMENT_WORDS and not declares:
         column = len(code_text) - len(code_text.lstrip()) + 1
         return Diagnostic("E0101", f"unknown statement '{first_word}'", line, column, column + len(first_word),
                           "not a statement", "statements start with one of: " + ", ".join(STATEMENT_WORDS)
@@ -360,7 +364,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, code_text: str, line: int) -> Diagn
                           f"points, or rs {exc.token.value} for money")
     if "'not'" in expected:  # the start of an expression: name the idea, not 20 tokens
         expected = ["a condition or value (for example spot > 21000, or weekday in (Mon, Tue))"]
-    shown = ", ".join(expected[:-1]) + (" or " if len(expected) > 1 else "") + expected[-1] if expected else "nothing more"
+    shown = ", ".join(expected[:-1]) + (" or " if len(expected) > 1 else "") + expected[-1] if expected else "the end of the line"
     return Diagnostic("E0101", f"unexpected {got}", line, column, column + width, f"expected {shown}",
                       "each statement is one line; see docs/language.md for its forms")
 

@@ -1,0 +1,26 @@
+"""A hand-written Python strategy and the compiled .strat give identical trades on the sample data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from optbt import run_backtest
+from optbt.duckdb_source import DuckDBSource
+from optbt.loader import load_strategy
+
+ROOT = Path(__file__).resolve().parents[2]
+PAIRS = [
+    ("examples/straddle_920.py:Straddle920", "strategies_dsl/straddle_920.strat"),
+    ("examples/hand_written/straddle_sl_to_cost.py:StraddleSlToCost", "strategies_dsl/straddle_sl_to_cost.strat"),
+    ("examples/hand_written/iron_condor_mtm.py:IronCondorMtm", "strategies_dsl/iron_condor_mtm.strat"),
+]
+
+
+@pytest.mark.parametrize("python_spec, strat", PAIRS, ids=[p[1].split("/")[1] for p in PAIRS])
+def test_hand_written_and_compiled_trade_identically(python_spec, strat, sample_source):
+    hand = run_backtest(load_strategy(str(ROOT / python_spec)), source=sample_source, end="2024-02-29")
+    compiled = run_backtest(load_strategy(str(ROOT / strat)), source=sample_source, end="2024-02-29")
+    assert len(hand.trades) > 20
+    assert [t.row() for t in hand.trades] == [t.row() for t in compiled.trades]

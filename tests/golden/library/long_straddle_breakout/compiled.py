@@ -1,0 +1,34 @@
+"""Compiled by optbt from long_straddle_breakout.strat: edit the .strat file and compile again."""
+
+from optbt.dsl.runtime import DslStrategy, num
+
+
+class LongStraddleBreakout(DslStrategy):
+    'Long ATM straddle with per-leg trailing stops'
+
+    trail: float = 20.0
+    sl_pct: float = 30.0
+    max_cycles = 1
+    expiry = 'nearest'
+    square_off = 'partial'
+
+    def legs(self, ctx):
+        strikes = (self.strike_atm(ctx, 0), self.strike_atm(ctx, 0),)
+        if None in strikes:
+            return None
+        return {
+            'ce': self.add(strikes[0], 'CE', 'BUY', 1),
+            'pe': self.add(strikes[1], 'PE', 'BUY', 1),
+        }
+
+    def entry_ready(self, ctx):
+        return '09:30' <= ctx.time <= '11:00' and (num(ctx.dte) >= 1.0)
+
+    def leg_rules(self):
+        return [
+            ('stop_loss', None, 'pct', self.sl_pct),
+            ('trailing', None, 'pct', self.trail),
+        ]
+
+    def exit_ready(self, ctx):
+        return ctx.time >= '15:20'

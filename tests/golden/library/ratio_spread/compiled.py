@@ -1,0 +1,35 @@
+"""Compiled by optbt from ratio_spread.strat: edit the .strat file and compile again."""
+
+from optbt.dsl.runtime import DslStrategy, num
+
+
+class RatioSpread(DslStrategy):
+    '1x2 call ratio spread with an MTM stop'
+
+    short_lots: int = 2
+    max_cycles = 1
+    expiry = 'nearest'
+    square_off = 'partial'
+
+    def legs(self, ctx):
+        strikes = (self.strike_atm(ctx, 0), self.strike_atm(ctx, 3),)
+        if None in strikes:
+            return None
+        return {
+            'long_ce': self.add(strikes[0], 'CE', 'BUY', 1),
+            'short_ce': self.add(strikes[1], 'CE', 'SELL', self.short_lots),
+        }
+
+    def entry_ready(self, ctx):
+        return ctx.time >= '09:30'
+
+    def leg_rules(self):
+        return [
+            ('stop_loss', 'short_ce', 'pts', 60.0),
+        ]
+
+    def mtm_rules(self):
+        return [('mtm_stop', 'money', 5000.0)]
+
+    def exit_ready(self, ctx):
+        return ctx.time >= '15:10'
