@@ -1,0 +1,79 @@
+"""Property: random valid programs parse, print back through the formatter, and re-parse to
+the same AST (positions aside); formatting formatted text changes nothing."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optbt.dsl.ast import without_spans
+from optbt.dsl.format import format_program
+from optbt.dsl.parser import parse_text
+
+NAMES = ["sl", "lots", "entry_time", "spot", "mtm", "time", "dte", "pnl", "weekday"]
+LEGS = ["ce", "pe", "hedge"]
+
+number = st.one_of(st.integers(0, 100000).map(str),
+                   st.tuples(st.integers(0, 9999), st.integers(1, 99)).map(lambda t: f"{t[0]}.{t[1]:02d}"))
+time_lit = st.tuples(st.integers(0, 23), st.integers(0, 59)).map(lambda t: f"{t[0]:02d}:{t[1]:02d}")
+atom = st.one_of(
+    number, number.map(lambda n: n + "%"), time_lit, number.map(lambda n: "rs " + n),
+    st.sampled_from(["true", "false"]), st.sampled_from(NAMES),
+    st.tuples(st.sampled_from(LEGS), st.sampled_from(["ltp", "entry_price", "pnl"])).map(".".join),
+    st.lists(st.sampled_from(["Mon", "Tue", "Wed", "Thu", "Fri"]), min_size=1, max_size=3)
+    .map(lambda ds: f"weekday in ({', '.join(ds)})"),
+)
+
+
+def combine(children):
+    return st.one_of(
+        children.map(lambda c: f"-({c})"),
+        atom.map(lambda a: f"-{a}" if a[:1].isdigit() or a[:1].isalpha() and " " not in a else f"-({a})"),
+        children.map(lambda c: f"not ({c})"),
+        children.map(lambda c: f"({c})"),
+        st.tuples(children, st.sampled_from(["+", "-", "*", "/"]), children).map(lambda t: f"{t[0]} {t[1]} {t[2]}"),
+        st.tuples(children, st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), children)
+        .map(lambda t: f"({t[0]}) {t[1]} ({t[2]})"),
+        st.tuples(children, st.sampled_from(["and", "or"]), children).map(lambda t: f"({t[0]}) {t[1]} ({t[2]})"),
+    )
+
+
+expr = st.recursive(atom, combine, max_leaves=8)
+strike = st.one_of(st.just("ATM"), st.tuples(st.sampled_from(["+", "-"]), st.integers(1, 9)).map(lambda t: f"ATM {t[0]} {t[1]}"),
+                   st.integers(100, 50000).map(str), st.integers(1, 9).map(lambda n: f"OTM {n}%"),
+                   st.tuples(st.sampled_from(["~", ">=", "<="]), st.integers(1, 500)).map(lambda t: f"premium {t[0]} {t[1]}"))
+amount = st.one_of(number.map(lambda n: n + "%"), number.map(lambda n: n + " pts"), number.map(lambda n: "rs " + n),
+                   st.just("sl"))
+statement = st.one_of(
+    st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from(["int", "float", "percent", "time", "bool"]),
+              st.one_of(number, time_lit, st.just("true"))).map(lambda t: f"{t[0]}_p: {t[1]} = {t[2]}"),
+    st.tuples(strike, st.sampled_from(["CE", "PE"]), st.sampled_from(["BUY", "SELL"]), st.sampled_from(["", ", 2", ", lots"]))
+    .map(lambda t: f"add({t[0]}, {t[1]}, {t[2]}{t[3]})"),
+    st.tuples(st.sampled_from(LEGS), strike).map(lambda t: f"{t[0]} = add({t[1]}, CE, SELL)"),
+    st.tuples(time_lit, expr).map(lambda t: f"entry at {t[0]} when {t[1]}"),
+    st.tuples(time_lit, time_lit).map(lambda t: f"entry between {t[0]} and {t[1]}"),
+    st.tuples(st.sampled_from(["stop_loss", "target", "trailing"]), st.sampled_from(["each leg"] + LEGS), amount)
+    .map(" ".join),
+    st.tuples(time_lit, expr).map(lambda t: f"exit at {t[0]} or when {t[1]}"),
+    expr.map(lambda e: f"exit when {e}"),
+    st.tuples(st.sampled_from(LEGS), strike, expr).map(lambda t: f"shift {t[0]} to {t[1]} when {t[2]}"),
+    st.sampled_from(["on stop_loss(ce): move pe.stop to cost", "on target: exit", "on trailing(pe): close ce",
+                     "on stop_loss: move others.stop to cost", "square_off complete", "max_cycles 3",
+                     "expiry dte >= 3", "expiry monthly", "underlying NIFTY", "mtm_stop rs 5000",
+                     "trail_mtm after rs 2000 by rs 500", "params", "legs"]),
+)
+comment = st.sampled_from(["", "  # why", "  # note: 30% stop"])
+program = st.lists(st.tuples(statement, comment), min_size=1, max_size=12).map(
+    lambda lines: 'strategy prop "a property test"\n' + "\n".join(s + c for s, c in lines) + "\n")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program)
+def test_format_then_parse_gives_the_same_ast(text):
+    first, diags = parse_text(text)
+    assert diags == [], diags
+    pretty = format_program(first)
+    second, diags2 = parse_text(pretty)
+    assert diags2 == [], (pretty, diags2)
+    assert without_spans(first) == without_spans(second)
+    assert format_program(second) == pretty
