@@ -22,7 +22,9 @@ def _prec(e) -> int:
 
 
 def number(v: float) -> str:
-    """>>> number(21000.0), number(1.5)
+    """A number as a user writes it.
+
+    >>> number(21000.0), number(1.5)
     ('21000', '1.5')
     """
     return str(int(v)) if float(v).is_integer() else repr(v)

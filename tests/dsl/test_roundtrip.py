@@ -21,7 +21,7 @@ atom = st.one_of(
     st.sampled_from(["true", "false"]), st.sampled_from(NAMES),
     st.tuples(st.sampled_from(LEGS), st.sampled_from(["ltp", "entry_price", "pnl"])).map(".".join),
     st.lists(st.sampled_from(["Mon", "Tue", "Wed", "Thu", "Fri"]), min_size=1, max_size=3)
-    .map(lambda ds: f"weekday in ({', '.join(ds)})"),
+    .map(lambda ds: f"(weekday in ({', '.join(ds)}))"),
 )
 
 
