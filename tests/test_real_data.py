@@ -89,3 +89,9 @@ def test_data_check_reports_real_oddities_as_warnings_and_passes(config):
     assert report.errors == []
     checks = {f.check: f.count for f in report.warnings}
     assert checks["empty_quotes"] > 0 and checks["gaps"] > 0 and checks["outside_session"] > 0
+
+
+def test_the_same_straddle_written_in_the_language_gives_the_same_trades(config):
+    python = run_backtest(load_strategy(f"{ROOT}/examples/zero_dte_straddle.py:ZeroDteStraddle"), data=config)
+    strat = run_backtest(load_strategy(f"{ROOT}/examples/goog_0dte_straddle.strat"), data=config)
+    assert [t.row() for t in strat.trades] == [t.row() for t in python.trades] and len(strat.trades) == 2
