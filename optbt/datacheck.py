@@ -104,14 +104,14 @@ def check_dataset(config: DatasetConfig) -> CheckReport:
                     f"{config.options.put_values}: add the spelling to the config"))
 
     # -- duplicates and order -------------------------------------------------------------
-    (dups,) = one(f"SELECT count(*) FROM (SELECT count(*) AS n FROM {scan_o} GROUP BY {exp}, {strike}, "
-                  f"{quote_ident(cols.opt_type)}, {known} HAVING n > 1)", {**fo, **tz})
+    (dups,) = one(f"SELECT count(*) FROM (SELECT count(*) AS optbt_n FROM {scan_o} GROUP BY {exp}, {strike}, "
+                  f"{quote_ident(cols.opt_type)}, {known} HAVING optbt_n > 1)", {**fo, **tz})
     if dups:
         add(Finding("error", "duplicate_rows", o_where, dups, "(instrument, ts) appears more than once"))
-    (back,) = one(f"SELECT count(*) FROM (SELECT filename, {known} AS t, lag({known}) OVER (PARTITION BY filename, "
-                  f"{exp}, {strike}, {quote_ident(cols.opt_type)} ORDER BY file_row_number) AS prev "
+    (back,) = one(f"SELECT count(*) FROM (SELECT filename AS optbt_f, {known} AS optbt_t, lag({known}) OVER (PARTITION BY filename, "
+                  f"{exp}, {strike}, {quote_ident(cols.opt_type)} ORDER BY file_row_number) AS optbt_prev "
                   f"FROM read_parquet($f, hive_partitioning={o.hive}, filename=true, file_row_number=true)) "
-                  f"WHERE t < prev", {**fo, **tz})
+                  f"WHERE optbt_t < optbt_prev", {**fo, **tz})
     if back:
         add(Finding("error", "time_goes_back", o_where, back, "rows of an instrument are not in time order within a file"))
 

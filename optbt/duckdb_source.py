@@ -190,6 +190,8 @@ class DuckDBSource:
 
     def _run(self, sql: str, params: dict) -> list[tuple]:
         self.queries += 1
+        # bind only what this query uses: optional columns (underlying, tz) drop their filters
+        params = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
         try:
             return self.con.execute(sql, params).fetchall()
         except duckdb.Error as exc:
@@ -221,10 +223,10 @@ class DuckDBSource:
         if files:
             # the day's last bar time is read only when the session end comes from the data
             last_sql = f"max({self._opt_known})" if self.config.session.end_from_data else "NULL"
-            sql = (f"SELECT {self._expiry} AS e, {self._strike} AS k, {last_sql} AS t "
+            sql = (f"SELECT {self._expiry} AS optbt_e, {self._strike} AS optbt_k, {last_sql} AS optbt_t "
                    f"FROM read_parquet($f, hive_partitioning={self.options.hive}) "
                    f"WHERE {self._opt_und} AND {self._day_filter(self.options, self._opt_known)} "
-                   f"GROUP BY ALL ORDER BY e, k")
+                   f"GROUP BY ALL ORDER BY optbt_e, optbt_k")
             params = self._params(f=files, und=underlying)
             if self.options.by_day is None:
                 params["day"] = day
@@ -253,10 +255,10 @@ class DuckDBSource:
         if not files:
             return []
         open_, close = self.session(day, underlying)
-        sql = (f"SELECT {self._spot_known} AS t, CASE WHEN {self._spot_close} > 0 THEN "
-               f"CAST({self._spot_close} AS DOUBLE) END AS p "
+        sql = (f"SELECT {self._spot_known} AS optbt_t, CASE WHEN {self._spot_close} > 0 THEN "
+               f"CAST({self._spot_close} AS DOUBLE) END AS optbt_p "
                f"FROM read_parquet($f, hive_partitioning={self.spot.hive}) "
-               f"WHERE {self._spot_und} AND t > $open AND t <= $close ORDER BY t")
+               f"WHERE {self._spot_und} AND optbt_t > $open AND optbt_t <= $close ORDER BY optbt_t")
         rows = self._run(sql, self._params(f=files, und=self._und(underlying), open=open_, close=close))
         return [(t, p, None, None) for t, p in rows]
 
