@@ -42,6 +42,24 @@ def resolve_data(data: str | None, data_root: str | None):
     return load_dataset(data, data_root)
 
 
+def cost_overrides(config, slippage: float | None, slippage_pct: bool, commission: float | None):
+    """The dataset's costs with the command line's overrides, or None when none are given."""
+    if slippage is None and commission is None:
+        return None
+    base = config.costs
+    return base.model_copy(update={
+        "slippage": base.slippage if slippage is None else slippage,
+        "slippage_unit": "percent" if slippage_pct else base.slippage_unit,
+        "commission_per_lot": base.commission_per_lot if commission is None else commission})
+
+
+def print_dataset(console: Console, config) -> None:
+    if config.synthetic:
+        console.print(f"[yellow]data: {config.name} — SYNTHETIC, not market data[/yellow] ({config.root})")
+    else:
+        console.print(f"data: {config.name} ({config.root})")
+
+
 def summary_table(result: BacktestResult) -> Table:
     m, e = result.metrics, result.engine
     title = f"{result.strategy} on {result.dataset['name']}"
@@ -85,17 +103,8 @@ def register(app: typer.Typer) -> None:
         params = parse_params(param)
         cls = load_strategy(strategy)
         config = resolve_data(data, data_root)
-        costs = None
-        if slippage is not None or commission is not None:
-            base = config.costs
-            costs = base.model_copy(update={
-                "slippage": base.slippage if slippage is None else slippage,
-                "slippage_unit": "percent" if slippage_pct else base.slippage_unit,
-                "commission_per_lot": base.commission_per_lot if commission is None else commission})
-        if config.synthetic:
-            console.print(f"[yellow]data: {config.name} — SYNTHETIC, not market data[/yellow] ({config.root})")
-        else:
-            console.print(f"data: {config.name} ({config.root})")
+        costs = cost_overrides(config, slippage, slippage_pct, commission)
+        print_dataset(console, config)
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("{task.fields[day]}"), TimeRemainingColumn(),
                       console=console, disable=quiet, transient=True) as bar:
