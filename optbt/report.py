@@ -272,8 +272,7 @@ def _heatmap_fig(rows: list[dict], x: str, y: str, metric: str, lower_better: bo
     nan = float("nan")
     grid = [[cell.get((xv, yv), nan) for xv in xs] for yv in ys]
     fig, ax = plt.subplots(figsize=(min(12, 2 + 0.9 * len(xs)), min(9, 1.6 + 0.5 * len(ys))))
-    cmap = plt.get_cmap("RdYlGn_r" if lower_better else "RdYlGn").copy()
-    cmap.set_bad("#dddddd")
+    cmap = plt.get_cmap("RdYlGn_r" if lower_better else "RdYlGn").with_extremes(bad="#dddddd")
     im = ax.imshow(grid, cmap=cmap, aspect="auto", origin="lower")
     ax.set_xticks(range(len(xs)), [str(v) for v in xs], rotation=45 if len(xs) > 8 else 0)
     ax.set_yticks(range(len(ys)), [str(v) for v in ys])

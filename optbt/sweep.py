@@ -357,7 +357,11 @@ class SweepStore:
                         " command, use another --out, or pass --restart to discard it")
         store = cls(out, manifest)
         if log.exists():
-            for line in log.read_text().splitlines():
+            text = log.read_text()
+            if text and not text.endswith("\n"):  # killed mid-line: start the next entry on a line of its own
+                with log.open("a") as fh:
+                    fh.write("\n")
+            for line in text.splitlines():
                 try:
                     row = json.loads(line)
                 except json.JSONDecodeError:  # a line cut short when the sweep was killed

@@ -1,0 +1,146 @@
+"""The HTML report: what it shows is what the run wrote, it works offline, and a browser renders it."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import subprocess
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from optbt.engine import run_backtest
+from optbt.errors import ConfigError
+from optbt.report import write_report
+from optbt.sweep import run_sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+STRADDLE = str(ROOT / "strategies_dsl" / "straddle_920.strat")
+RUN_TITLES = ("Summary", "Equity curve", "Drawdown", "Daily PnL", "Monthly PnL", "Trades", "Parameters", "Engine")
+SWEEP_TITLES = ("Heatmap", "Top runs", "Failed runs", "Parameters", "Engine", "All runs")
+
+
+@pytest.fixture(scope="module")
+def run_dir(sample_dataset, tmp_path_factory):
+    from optbt.loader import load_strategy
+    out = tmp_path_factory.mktemp("run")
+    result = run_backtest(load_strategy(STRADDLE), data=sample_dataset, start="2024-01-01", end="2024-02-29")
+    result.write(out)
+    write_report(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(sample_dataset, tmp_path_factory):
+    from optbt.dataset import load_dataset
+    out = tmp_path_factory.mktemp("sweep")
+    grid = {"sl_pct": [20.0, 30.0, 40.0], "exit_time": ["15:00", "15:15"], "lots": [1, 2]}
+    run_sweep(STRADDLE, grid, load_dataset(sample_dataset), out, start="2024-01-01", end="2024-01-05")
+    write_report(out)
+    return out
+
+
+def test_the_run_report_is_one_offline_file_with_every_section(run_dir):
+    page = (run_dir / "report.html").read_text()
+    for title in RUN_TITLES:
+        assert f"<h2>{title}</h2>" in page
+    assert "SYNTHETIC DATA" in page
+    assert page.count("<svg") == 3  # equity, drawdown, histogram
+    # offline: nothing is fetched from anywhere
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert "<script" not in page
+    png = (run_dir / "equity.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_trade_and_each_exit_reason_is_in_the_report(run_dir):
+    page = (run_dir / "report.html").read_text()
+    with (run_dir / "trades.csv").open() as fh:
+        trades = list(csv.DictReader(fh))
+    table = page[page.index("<h3>Every trade</h3>"):]
+    table = table[: table.index("</table>")]
+    assert table.count("<tr>") == len(trades) + 1  # header + one row per trade, none dropped
+    reasons = defaultdict(list)
+    for t in trades:
+        reasons[t["exit_reason"]].append(float(t["pnl"]))
+    for reason, pnls in reasons.items():
+        assert f'<td class="l">{reason}</td><td>{len(pnls)}</td>' in page
+
+
+def test_the_monthly_grid_adds_up_to_the_daily_pnl(run_dir):
+    page = (run_dir / "report.html").read_text()
+    with (run_dir / "daily.csv").open() as fh:
+        daily = list(csv.DictReader(fh))
+    by_month = defaultdict(float)
+    for d in daily:
+        by_month[d["day"][:7]] += float(d["pnl"])
+    grid = page[page.index("<h2>Monthly PnL</h2>"):]
+    grid = grid[: grid.index("</table>")]
+    cells = re.findall(r'<td style="background:[^"]+">([^<]+)</td>', grid)
+    assert cells == [f"{by_month[m]:,.0f}" for m in sorted(by_month)]
+
+
+def test_the_report_is_deterministic(run_dir, tmp_path):
+    first = (run_dir / "report.html").read_bytes()
+    again = write_report(run_dir, out=tmp_path / "again.html")
+    assert again.read_bytes() == first
+
+
+def test_the_sweep_report_has_a_heatmap_over_two_chosen_parameters(sweep_dir):
+    page = (sweep_dir / "report.html").read_text()
+    for title in SWEEP_TITLES:
+        assert f"<h2>{title}</h2>" in page
+    assert "total_pnl by sl_pct and exit_time (best over lots)" in page
+    write_report(sweep_dir, x="lots", y="sl_pct", metric="sharpe")
+    page = (sweep_dir / "report.html").read_text()
+    assert "sharpe by lots and sl_pct (best over exit_time)" in page
+    assert page.count("<tr>") >= 12 + 1
+
+
+def test_report_errors_say_what_folder_is_expected(tmp_path, sweep_dir, run_dir):
+    with pytest.raises(ConfigError, match="neither summary.json"):
+        write_report(tmp_path)
+    with pytest.raises(ConfigError, match="not a folder"):
+        write_report(tmp_path / "missing")
+    with pytest.raises(ConfigError, match="not a swept parameter.*did you mean 'sl_pct'"):
+        write_report(sweep_dir, x="sl_pc")
+    with pytest.raises(ConfigError, match="apply to a sweep folder"):
+        write_report(run_dir, metric="sharpe")
+
+
+# -- in a real browser -------------------------------------------------------------------------
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+def _headless(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                           "--no-first-run", f"--user-data-dir={profile}", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.skipif(_chromium() is None, reason="headless Chromium is not installed (.ci/run installs it)")
+@pytest.mark.parametrize("which, titles", [("run", RUN_TITLES), ("sweep", SWEEP_TITLES)])
+def test_headless_chromium_renders_the_report(which, titles, run_dir, sweep_dir, tmp_path):
+    from PIL import Image
+    folder = run_dir if which == "run" else sweep_dir
+    url = (folder / "report.html").resolve().as_uri()
+    browser = _chromium()
+    dom = _headless(browser, tmp_path / "profile", "--dump-dom", url).stdout
+    for title in titles:
+        assert f"<h2>{title}</h2>" in dom, f"{title!r} not in the rendered DOM"
+    assert dom.count("<svg") >= 1
+    shot = tmp_path / "shot.png"
+    _headless(browser, tmp_path / "profile", f"--screenshot={shot}", "--window-size=1200,1800", url)
+    image = Image.open(shot).convert("RGB")
+    assert image.size == (1200, 1800)
+    colours = image.getcolors(maxcolors=1 << 20)
+    assert colours is not None and len(colours) > 50  # text, lines and fills, not one flat colour
+    background = max(colours)[0]
+    assert background < 0.95 * image.size[0] * image.size[1]  # something is drawn over the page

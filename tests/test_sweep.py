@@ -1,0 +1,279 @@
+"""Sweeps: the grid a trader types, resuming after an interruption, failures kept, executors agree."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from optbt.cli import _register_all, app
+from optbt.dataset import load_dataset
+from optbt.engine import run_backtest
+from optbt.errors import ConfigError
+from optbt.loader import load_strategy
+from optbt.strategy import Strategy
+from optbt.sweep import expand_grid, parse_grid, run_id, run_sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+STRADDLE = str(ROOT / "strategies_dsl" / "straddle_920.strat")
+WEEK = ("2024-01-01", "2024-01-05")  # five trading days of the sample dataset
+
+
+class Demo(Strategy):
+    sl_pct: float = 30.0
+    lots: int = 1
+    exit_time: str = "15:15"
+    side: str = "SELL"
+    hedge: bool = False
+
+
+# -- the grid -----------------------------------------------------------------------------------
+
+def test_lists_and_ranges_give_the_values_a_trader_means():
+    grid = parse_grid(["sl_pct=20:50:10", "lots=1,2", "exit_time=15:00..15:20/10", "hedge=yes,no"], Demo)
+    assert grid == {"sl_pct": [20.0, 30.0, 40.0, 50.0], "lots": [1, 2],
+                    "exit_time": ["15:00", "15:10", "15:20"], "hedge": [True, False]}
+    # decimal steps land exactly on the stop, and a time list is not read as a range
+    assert parse_grid(["sl_pct=0.1:0.3:0.1"], Demo) == {"sl_pct": [0.1, 0.2, 0.3]}
+    assert parse_grid(["sl_pct=10..20/5"], Demo) == {"sl_pct": [10.0, 15.0, 20.0]}
+    assert parse_grid(["exit_time=9:20,15:00"], Demo) == {"exit_time": ["09:20", "15:00"]}
+    assert parse_grid(["max_cycles=1:3:1"], Demo) == {"max_cycles": [1, 2, 3]}
+    assert len(list(expand_grid(parse_grid(["sl_pct=20,30", "lots=1:3:1"], Demo)))) == 6
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("sl_pc=20,30", "has no parameter 'sl_pc' (did you mean 'sl_pct'?)"),
+    ("sl_pct", "--grid takes name=values"),
+    ("=20", "--grid takes name=values"),
+    ("sl_pct=", "has no values"),
+    ("sl_pct=20,,30", "empty value"),
+    ("sl_pct=20,abc", "expected a number, got 'abc'"),
+    ("sl_pct=50:20:10", "ends (20) before it starts (50)"),
+    ("sl_pct=20:50:0", "step must be positive"),
+    ("sl_pct=20:50:-5", "step must be positive"),
+    ("sl_pct=20:50", "a range is start:stop:step"),
+    ("sl_pct=20:x:5", "'x' is not a number"),
+    ("lots=1:4:0.5", "takes whole numbers"),
+    ("lots=1.5,2", "expected a whole number"),
+    ("side=BUY:SELL:1", "a range needs a number or time parameter"),
+    ("exit_time=15:00..14:00/5", "ends (14:00) before it starts (15:00)"),
+    ("exit_time=15:00..15:30/0", "whole number of minutes"),
+    ("exit_time=25:00,15:00", "not a time like 09:20"),
+    ("sl_pct=20,30,20", "listed twice"),
+    ("sl_pct=1:1000000:1", "too many"),
+])
+def test_a_bad_grid_is_refused_with_a_message_that_says_how_to_fix_it(spec, message):
+    with pytest.raises(ConfigError) as err:
+        parse_grid([spec], Demo)
+    assert message in str(err.value)
+
+
+def test_a_parameter_given_twice_and_an_oversized_grid_are_refused():
+    with pytest.raises(ConfigError, match="given twice"):
+        parse_grid(["sl_pct=20", "sl_pct=30"], Demo)
+    with pytest.raises(ConfigError, match="runs; at most"):
+        parse_grid(["sl_pct=1:9000:1", "lots=1:9000:1"], Demo)
+
+
+def test_dsl_choices_and_declared_sweeps():
+    cls = load_strategy(STRADDLE)
+    assert cls.sweep_grid() == {"sl_pct": [20.0, 30.0, 40.0, 50.0]}
+    assert parse_grid(["sl_pct=20%,25%"], cls) == {"sl_pct": [20.0, 25.0]}
+
+
+def test_run_ids_are_stable_and_distinct():
+    a = run_id({"sl_pct": 20.0, "lots": 1})
+    assert a == run_id({"lots": 1, "sl_pct": 20.0})
+    assert a != run_id({"sl_pct": 30.0, "lots": 1})
+
+
+# -- running, resuming, failing -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sample(sample_dataset):
+    return load_dataset(sample_dataset)
+
+
+def _results(rows):
+    """What a sweep decided, without timings and worker names."""
+    return [{k: v for k, v in r.items() if k not in ("seconds", "worker")} for r in rows]
+
+
+def test_each_run_equals_a_plain_backtest_with_those_parameters(sample, tmp_path):
+    grid = {"sl_pct": [20.0, 40.0], "exit_time": ["15:00", "15:15"]}
+    outcome = run_sweep(STRADDLE, grid, sample, tmp_path / "s", start=WEEK[0], end=WEEK[1])
+    assert [r["status"] for r in outcome.rows] == ["ok"] * 4
+    cls = load_strategy(STRADDLE)
+    for row in outcome.rows:
+        plain = run_backtest(cls, data=sample, start=WEEK[0], end=WEEK[1],
+                             params={"sl_pct": row["sl_pct"], "exit_time": row["exit_time"]})
+        assert row["total_pnl"] == plain.metrics["total_pnl"]
+        assert row["trades"] == plain.metrics["trades"] == 10  # two legs, five days
+        assert row["max_drawdown"] == plain.metrics["max_drawdown"]
+    assert len({r["total_pnl"] for r in outcome.rows}) > 1  # the parameters matter
+
+
+def test_serial_process_and_dask_sweeps_give_identical_results(sample, tmp_path):
+    pytest.importorskip("distributed")
+    grid = {"sl_pct": [20.0, 30.0, 40.0], "exit_time": ["15:00", "15:15"]}
+    tables = {}
+    for kind in ("serial", "process", "dask"):
+        outcome = run_sweep(STRADDLE, grid, sample, tmp_path / kind, executor=kind, workers=2,
+                            start=WEEK[0], end=WEEK[1])
+        assert len(outcome.executed) == 6, kind
+        tables[kind] = _results(outcome.rows)
+    assert tables["serial"] == tables["process"] == tables["dask"]
+    workers = {r["worker"] for r in run_sweep(STRADDLE, grid, sample, tmp_path / "p2", executor="process",
+                                              workers=2, start=WEEK[0], end=WEEK[1]).rows}
+    assert len(workers) <= 2  # workers are reused for many runs
+    assert os.getpid() not in {int(w.rpartition(":")[2]) for w in workers}
+
+
+def test_an_interrupted_sweep_resumes_with_exactly_the_missing_runs(sample, tmp_path):
+    grid = {"sl_pct": [20.0, 30.0, 40.0, 50.0], "exit_time": ["15:00", "15:15"]}
+    out = tmp_path / "s"
+    seen: list[str] = []
+
+    def stop_after_three(row):
+        seen.append(row["run_id"])
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(STRADDLE, grid, sample, out, start=WEEK[0], end=WEEK[1], on_result=stop_after_three)
+    import pyarrow.parquet as pq
+    assert pq.read_table(out / "sweep.parquet").num_rows == 3  # nothing finished was lost
+    everything = {run_id(p) for p in expand_grid(grid)}
+    again = run_sweep(STRADDLE, grid, sample, out, start=WEEK[0], end=WEEK[1])
+    assert set(again.executed) == everything - set(seen)
+    assert len(again.executed) == 5 and again.skipped == 3
+    assert len(again.rows) == 8 and pq.read_table(out / "sweep.parquet").num_rows == 8
+    third = run_sweep(STRADDLE, grid, sample, out, start=WEEK[0], end=WEEK[1])
+    assert third.executed == [] and third.skipped == 8
+    # a wider grid runs only what is new
+    wider = dict(grid, exit_time=["15:00", "15:15", "15:20"])
+    assert len(run_sweep(STRADDLE, wider, sample, out, start=WEEK[0], end=WEEK[1]).executed) == 4
+
+
+def test_a_line_cut_short_by_a_crash_is_run_again(sample, tmp_path):
+    grid = {"sl_pct": [20.0, 30.0]}
+    out = tmp_path / "s"
+    run_sweep(STRADDLE, grid, sample, out, start=WEEK[0], end=WEEK[1])
+    lines = (out / "runs.jsonl").read_text().splitlines()
+    (out / "runs.jsonl").write_text(lines[0] + "\n" + lines[1][: len(lines[1]) // 2])
+    again = run_sweep(STRADDLE, grid, sample, out, start=WEEK[0], end=WEEK[1])
+    assert again.executed == [json.loads(lines[1])["run_id"]]
+    assert run_sweep(STRADDLE, grid, sample, out, start=WEEK[0], end=WEEK[1]).executed == []
+
+
+def test_a_sweep_folder_refuses_a_different_sweep(sample, tmp_path):
+    out = tmp_path / "s"
+    run_sweep(STRADDLE, {"sl_pct": [20.0]}, sample, out, start=WEEK[0], end=WEEK[1])
+    with pytest.raises(ConfigError, match="different end.*--restart"):
+        run_sweep(STRADDLE, {"sl_pct": [20.0]}, sample, out, start=WEEK[0], end="2024-01-10")
+    fresh = run_sweep(STRADDLE, {"sl_pct": [20.0]}, sample, out, start=WEEK[0], end="2024-01-10", restart=True)
+    assert len(fresh.executed) == 1
+
+
+FLAKY = '''
+from optbt import Strategy
+
+class Flaky(Strategy):
+    sl_pct: float = 30.0
+    lots: int = 1
+
+    def entry(self, ctx):
+        if self.lots == 2:
+            raise RuntimeError("two lots are not supported here")
+        if ctx.time >= "09:20":
+            self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL", self.lots)})
+
+    def exit_check(self, ctx):
+        return ctx.time >= "15:15"
+'''
+
+
+def test_a_failing_run_is_recorded_and_the_sweep_goes_on(sample, tmp_path):
+    path = tmp_path / "flaky.py"
+    path.write_text(FLAKY)
+    grid = {"lots": [1, 2, 3]}
+    outcome = run_sweep(f"{path}:Flaky", grid, sample, tmp_path / "s", executor="process", workers=2,
+                        start=WEEK[0], end=WEEK[1])
+    by_lots = {r["lots"]: r for r in outcome.rows}
+    assert by_lots[1]["status"] == by_lots[3]["status"] == "ok"
+    assert by_lots[3]["total_pnl"] == pytest.approx(3 * by_lots[1]["total_pnl"])
+    assert by_lots[2]["status"] == "error"
+    assert "two lots are not supported here" in by_lots[2]["error"]
+    assert "flaky.py" in by_lots[2]["error"]  # where in the user's file
+    again = run_sweep(f"{path}:Flaky", grid, sample, tmp_path / "s", start=WEEK[0], end=WEEK[1])
+    assert again.executed == [run_id({"lots": 2})]  # failed runs are tried again
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+runner = CliRunner()
+_register_all()
+
+
+def test_sweep_command_prints_the_top_runs_and_writes_the_table(sample_dataset, tmp_path):
+    out = tmp_path / "s"
+    res = runner.invoke(app, ["sweep", STRADDLE, "--grid", "sl_pct=20,40", "--grid", "exit_time=15:00,15:15",
+                              "--start", WEEK[0], "--end", WEEK[1], "--executor", "serial", "--out", str(out),
+                              "--metric", "max_drawdown", "--quiet", "--report"])
+    assert res.exit_code == 0, res.output
+    assert "top 10 runs by max_drawdown (lower is better)" in res.output
+    assert "optbt run" in res.output and "--param sl_pct=" in res.output
+    assert (out / "sweep.csv").read_text().count("\n") == 5
+    assert (out / "report.html").exists()
+    res = runner.invoke(app, ["sweep", STRADDLE, "--start", WEEK[0], "--end", WEEK[1],
+                              "--executor", "serial", "--out", str(tmp_path / "d"), "--quiet"])
+    assert res.exit_code == 0, res.output  # the grid the .strat file declares
+    assert "4 runs over sl_pct (4)" in res.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--grid", "sl_pc=20"], "did you mean 'sl_pct'"),
+    (["--grid", "sl_pct=20", "--metric", "pnl"], "is not a metric"),
+    (["--grid", "sl_pct=20", "--executor", "threads"], "--executor must be"),
+    (["--grid", "sl_pct=20", "--param", "sl_pct=30"], "both swept"),
+    (["--grid", "sl_pct=20", "--workers", "0"], "at least 1"),
+])
+def test_sweep_command_errors_are_one_clear_line(args, message, tmp_path):
+    from optbt.cli import main
+    proc = subprocess.run([sys.executable, "-c", "from optbt.cli import main; main()", "sweep", STRADDLE,
+                           "--out", str(tmp_path / "s"), "--quiet", *args],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    del main
+
+
+def test_killing_the_command_and_rerunning_it_runs_exactly_the_rest(sample_dataset, tmp_path):
+    """The real thing: SIGKILL mid-sweep (no clean-up code runs), then the same command again."""
+    out = tmp_path / "s"
+    cmd = [sys.executable, "-c", "from optbt.cli import main; main()", "sweep", STRADDLE,
+           "--grid", "sl_pct=20:75:5", "--executor", "serial", "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = out / "runs.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log.exists() and log.read_text().count("\n") >= 2:
+            break
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = {json.loads(line)["run_id"] for line in log.read_text().splitlines() if line.endswith("}")}
+    assert 2 <= len(done) < 12, "the sweep should have been killed part-way"
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert f"ran {12 - len(done)}, reused {len(done)}" in " ".join(res.stdout.split())
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert sorted(r["run_id"] for r in rows) == sorted({r["run_id"] for r in rows})  # none ran twice
+    assert len(rows) == 12
