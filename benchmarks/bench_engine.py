@@ -99,8 +99,21 @@ def one(kind: str, data: str) -> dict:
                "queries_per_day": e["queries"] / max(e["days"], 1), "ticks": e["ticks"],
                "query_seconds": timed["q"],
                "us_per_tick": (e["seconds"] - timed["q"]) / max(e["ticks"], 1) * 1e6}
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mb"] = peak_rss_mb()
     return out
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS. Linux's VmHWM belongs to this program's memory alone;
+    ru_maxrss survives exec, so it would report the parent's peak when that was larger
+    (e.g. when the parent just generated the dataset)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure(kind: str, data: Path, repeats: int) -> dict:

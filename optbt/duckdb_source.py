@@ -8,6 +8,7 @@ partition (``day=2024-01-02/``) a day's query opens that day's files only.
 
 from __future__ import annotations
 
+import bisect
 import glob
 import os
 import re
@@ -35,6 +36,13 @@ def quote_ident(name: str) -> str:
     """
     return '"' + name.replace('"', '""') + '"'
 
+
+# Spot bars and chains of this many partition days come back in one query: a query's fixed
+# cost (plan, open, convert) is paid once per block instead of once per day. What a block
+# holds is handed out one day at a time and only for the day asked, so nothing of a later
+# day reaches a strategy early; memory stays bounded by the block, not the run.
+READ_AHEAD_DAYS = 16
+_FILE_COL = "optbt_file"
 
 _OPTIONAL_OPTION_COLS = ("underlying", "open", "high", "low", "volume", "oi")
 
@@ -67,10 +75,19 @@ class _Table:
                                     " although day_partition is set")
                 by_day.setdefault(date.fromisoformat(m.group(1)), []).append(p)
             self.by_day = by_day
+            self.days = sorted(by_day)
+            self.day_of = {f: d for d, fs in by_day.items() for f in fs}
         desc = con.execute(f"SELECT * FROM read_parquet($f, hive_partitioning={self.hive}) LIMIT 0",
                            {"f": paths[:1]}).description
         self.types = {d[0]: str(d[1]).upper() for d in desc}
         self.columns = files.columns
+
+    def ahead(self, day: date) -> list[date] | None:
+        """``day`` and the partition days after it, up to READ_AHEAD_DAYS (None: not partitioned)."""
+        if self.by_day is None or day not in self.by_day:
+            return None
+        i = bisect.bisect_left(self.days, day)
+        return self.days[i:i + READ_AHEAD_DAYS]
 
     def files_for(self, day: date | None) -> list[str]:
         if self.by_day is None or day is None:
@@ -122,7 +139,9 @@ class DuckDBSource:
         self.options = _Table(self.con, cfg, cfg.options, "options")
         self.spot = _Table(self.con, cfg, cfg.spot, "spot")
         self._shift = cfg.bar_length if cfg.bar_label == "start" else timedelta(0)
-        self._chain_memo: tuple[date, str, Chain, datetime | None] | None = None
+        # read-ahead blocks: (day, underlying) -> chain and last bar time / spot rows
+        self._chains: dict[tuple[date, str], tuple[Chain, datetime | None]] = {}
+        self._spots: dict[tuple[date, str], list[tuple]] = {}
         self._build_sql()
 
     # -- SQL text (identifiers only) --------------------------------------------------------
@@ -214,30 +233,41 @@ class DuckDBSource:
         return "TRUE" if table.by_day is not None else f"CAST({known} AS DATE) = $day"
 
     def _chain_and_last(self, day: date, underlying: str) -> tuple[Chain, datetime | None]:
-        memo = self._chain_memo
-        if memo and memo[0] == day and memo[1] == underlying:
-            return memo[2], memo[3]
-        files = self.options.files_for(day)
-        strikes: dict[date, list[float]] = {}
-        last = None
+        hit = self._chains.get((day, underlying))
+        if hit is not None:
+            return hit
+        o = self.options
+        # the day's last bar time is read only when the session end comes from the data
+        last_sql = f"max({self._opt_known})" if self.config.session.end_from_data else "NULL"
+        block = o.ahead(day)
+        if block is None:  # not day-partitioned: this day only, picked out by time
+            files, file_sql, group = o.files_for(day), "NULL", ""
+        else:
+            files = [f for d in block for f in o.by_day[d]]
+            file_sql, group = _FILE_COL, f", filename='{_FILE_COL}'"
+        rows: list[tuple] = []
         if files:
-            # the day's last bar time is read only when the session end comes from the data
-            last_sql = f"max({self._opt_known})" if self.config.session.end_from_data else "NULL"
-            sql = (f"SELECT {self._expiry} AS optbt_e, {self._strike} AS optbt_k, {last_sql} AS optbt_t "
-                   f"FROM read_parquet($f, hive_partitioning={self.options.hive}) "
-                   f"WHERE {self._opt_und} AND {self._day_filter(self.options, self._opt_known)} "
+            sql = (f"SELECT {file_sql} AS optbt_f, {self._expiry} AS optbt_e, {self._strike} AS optbt_k, "
+                   f"{last_sql} AS optbt_t FROM read_parquet($f, hive_partitioning={o.hive}{group}) "
+                   f"WHERE {self._opt_und} AND {self._day_filter(o, self._opt_known)} "
                    f"GROUP BY ALL ORDER BY optbt_e, optbt_k")
             params = self._params(f=files, und=underlying)
-            if self.options.by_day is None:
+            if o.by_day is None:
                 params["day"] = day
-            for e, k, t in self._run(sql, params):
-                if e is None or k is None:
-                    continue
-                strikes.setdefault(e, []).append(k)
-                last = t if last is None or (t is not None and t > last) else last
-        chain = Chain(day, tuple(sorted(strikes)), {e: tuple(v) for e, v in strikes.items()})
-        self._chain_memo = (day, underlying, chain, last)
-        return chain, last
+            rows = self._run(sql, params)
+        strikes: dict[date, dict[date, list[float]]] = {d: {} for d in (block or [day])}
+        last: dict[date, datetime | None] = dict.fromkeys(strikes)
+        for f, e, k, t in rows:
+            d = day if f is None else o.day_of[f]
+            if t is not None and (last[d] is None or t > last[d]):
+                last[d] = t
+            if e is not None and k is not None:
+                by_e = strikes[d].setdefault(e, [])
+                if not by_e or by_e[-1] != k:  # one strike from several files of a day
+                    by_e.append(k)
+        self._chains = {(d, underlying): (Chain(d, tuple(sorted(v)), {e: tuple(ks) for e, ks in v.items()}),
+                                          last[d]) for d, v in strikes.items()}
+        return self._chains[(day, underlying)]
 
     def chain(self, day: date, underlying: str | None = None) -> Chain:
         return self._chain_and_last(day, self._und(underlying))[0]
@@ -251,16 +281,32 @@ class DuckDBSource:
         return open_, close
 
     def spot_bars(self, day: date, underlying: str | None = None) -> list[Bar]:
-        files = self.spot.files_for(day)
+        und = self._und(underlying)
+        open_, close = self.session(day, und)
+        rows = self._spots.get((day, und))
+        if rows is None:
+            rows = self._spot_block(day, und, open_, close)
+        return [(t, p, None, None) for t, p in rows if open_ < t <= close]
+
+    def _spot_block(self, day: date, und: str, open_: datetime, close: datetime) -> list[tuple]:
+        s = self.spot
+        block = s.ahead(day)
+        files = s.files_for(day) if block is None else [f for d in block for f in s.by_day[d]]
         if not files:
             return []
-        open_, close = self.session(day, underlying)
-        sql = (f"SELECT {self._spot_known} AS optbt_t, CASE WHEN {self._spot_close} > 0 THEN "
-               f"CAST({self._spot_close} AS DOUBLE) END AS optbt_p "
-               f"FROM read_parquet($f, hive_partitioning={self.spot.hive}) "
-               f"WHERE {self._spot_und} AND optbt_t > $open AND optbt_t <= $close ORDER BY optbt_t")
-        rows = self._run(sql, self._params(f=files, und=self._und(underlying), open=open_, close=close))
-        return [(t, p, None, None) for t, p in rows]
+        cols = (f"{self._spot_known} AS optbt_t, CASE WHEN {self._spot_close} > 0 THEN "
+                f"CAST({self._spot_close} AS DOUBLE) END AS optbt_p")
+        if block is None:  # this day's bars, picked out by time
+            sql = (f"SELECT {cols} FROM read_parquet($f, hive_partitioning={s.hive}) "
+                   f"WHERE {self._spot_und} AND optbt_t > $open AND optbt_t <= $close ORDER BY optbt_t")
+            return self._run(sql, self._params(f=files, und=und, open=open_, close=close))
+        sql = (f"SELECT {_FILE_COL}, {cols} FROM read_parquet($f, hive_partitioning={s.hive}, "
+               f"filename='{_FILE_COL}') WHERE {self._spot_und} ORDER BY optbt_t")
+        by_day: dict[date, list[tuple]] = {d: [] for d in block}
+        for f, t, p in self._run(sql, self._params(f=files, und=und)):
+            by_day[s.day_of[f]].append((t, p))
+        self._spots = {(d, und): v for d, v in by_day.items()}
+        return by_day[day]
 
     def option_bars(self, day: date, instruments: Sequence[Instrument]) -> dict[Instrument, list[Bar]]:
         out: dict[Instrument, list[Bar]] = {inst: [] for inst in instruments}

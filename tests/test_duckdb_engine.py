@@ -88,3 +88,20 @@ def test_the_source_reuses_one_connection(dataset):
     a = run_backtest(cls, source=src, params=PARAMS)
     b = run_backtest(cls, source=src, params=PARAMS)
     assert [t.row() for t in a.trades] == [t.row() for t in b.trades]
+
+
+def test_read_ahead_blocks_change_no_result_and_save_queries(sample_dataset):
+    """Spot bars and chains come 16 partition days to a query; each day still sees only its own."""
+    from optbt.duckdb_source import READ_AHEAD_DAYS, DuckDBSource
+    cls = load_strategy(str(Path(__file__).resolve().parent.parent / "examples" / "straddle_920.py") + ":Straddle920")
+    source = DuckDBSource(sample_dataset)
+    days = source.trading_days()[:20]
+    whole = run_backtest(cls, source=source, start=days[0], end=days[-1])
+    blocks = -(-len(days) // READ_AHEAD_DAYS)
+    assert whole.engine["queries"] == len(days) + 2 * blocks  # legs daily; spot and chain per block
+    one_by_one = []
+    for day in days:  # a fresh source each day: every day starts its own block
+        one_by_one += run_backtest(cls, source=DuckDBSource(sample_dataset), start=day, end=day).trades
+    assert [t.row() for t in whole.trades] == [t.row() for t in one_by_one]
+    mid = run_backtest(cls, source=DuckDBSource(sample_dataset), start=days[7], end=days[-1])
+    assert [t.row() for t in mid.trades] == [t.row() for t in whole.trades if t.day >= days[7]]
