@@ -320,7 +320,7 @@ def open_executor(kind: str, workers: int) -> Iterator[tuple[Executor | None, st
             raise ConfigError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         cluster = None
         n = len(client.scheduler_info().get("workers", {}))
-        where = f"Dask scheduler {address}, {n} workers"
+        where = f"Dask scheduler {address}, {n} worker{'' if n == 1 else 's'}"
     try:
         yield client.get_executor(pure=False), where
     finally:

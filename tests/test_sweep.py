@@ -277,3 +277,24 @@ def test_killing_the_command_and_rerunning_it_runs_exactly_the_rest(sample_datas
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     assert sorted(r["run_id"] for r in rows) == sorted({r["run_id"] for r in rows})  # none ran twice
     assert len(rows) == 12
+
+
+def test_a_sweep_runs_on_a_running_dask_scheduler(sample, tmp_path):
+    """``dask://HOST:PORT``: the same sweep on an existing cluster (here one on loopback)."""
+    distributed = pytest.importorskip("distributed")
+    grid = {"sl_pct": [20.0, 40.0]}
+    serial = run_sweep(STRADDLE, grid, sample, tmp_path / "serial", start=WEEK[0], end=WEEK[1])
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1",
+                                  dashboard_address=None, processes=True) as cluster:
+        address = cluster.scheduler_address.removeprefix("tcp://")
+        remote = run_sweep(STRADDLE, grid, sample, tmp_path / "remote", executor=f"dask://{address}",
+                           start=WEEK[0], end=WEEK[1])
+    assert remote.where == f"Dask scheduler tcp://{address}, 1 worker"
+    assert _results(remote.rows) == _results(serial.rows)
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(sample, tmp_path):
+    pytest.importorskip("distributed")
+    with pytest.raises(ConfigError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        run_sweep(STRADDLE, {"sl_pct": [20.0]}, sample, tmp_path / "s", executor="dask://127.0.0.1:9",
+                  start=WEEK[0], end=WEEK[1])
