@@ -66,7 +66,7 @@ class _Table:
         self.all_files = paths
         self.by_day: dict[date, list[str]] | None = None
         if files.day_partition:
-            key = re.compile(re.escape(files.day_partition) + r"=(\d{4}-\d{2}-\d{2})")
+            self._key = key = re.compile(re.escape(files.day_partition) + r"=(\d{4}-\d{2}-\d{2})")
             by_day: dict[date, list[str]] = {}
             for p in paths:
                 m = key.search(p.replace(os.sep, "/"))
@@ -81,6 +81,13 @@ class _Table:
                            {"f": paths[:1]}).description
         self.types = {d[0]: str(d[1]).upper() for d in desc}
         self.columns = files.columns
+
+    def day_of_file(self, name: str) -> date:
+        """The partition day of a file DuckDB names (as listed, or spelled its own way)."""
+        d = self.day_of.get(name)
+        if d is None:
+            d = self.day_of[name] = date.fromisoformat(self._key.search(name.replace(os.sep, "/")).group(1))
+        return d
 
     def ahead(self, day: date) -> list[date] | None:
         """``day`` and the partition days after it, up to READ_AHEAD_DAYS (None: not partitioned)."""
@@ -258,7 +265,7 @@ class DuckDBSource:
         strikes: dict[date, dict[date, list[float]]] = {d: {} for d in (block or [day])}
         last: dict[date, datetime | None] = dict.fromkeys(strikes)
         for f, e, k, t in rows:
-            d = day if f is None else o.day_of[f]
+            d = day if f is None else o.day_of_file(f)
             if t is not None and (last[d] is None or t > last[d]):
                 last[d] = t
             if e is not None and k is not None:
@@ -304,7 +311,7 @@ class DuckDBSource:
                f"filename='{_FILE_COL}') WHERE {self._spot_und} ORDER BY optbt_t")
         by_day: dict[date, list[tuple]] = {d: [] for d in block}
         for f, t, p in self._run(sql, self._params(f=files, und=und)):
-            by_day[s.day_of[f]].append((t, p))
+            by_day[s.day_of_file(f)].append((t, p))
         self._spots = {(d, und): v for d, v in by_day.items()}
         return by_day[day]
 
