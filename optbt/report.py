@@ -323,7 +323,9 @@ def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | N
     x = x or (varied[0] if varied else None)
     y = y or next((n for n in varied if n != x), None)
     ok = [r for r in rows if r["status"] == "ok"]
-    if x is not None and y is not None and x != y:
+    if not any(r.get(metric) is not None for r in ok):
+        chart = f"<h2>Heatmap</h2><p>No finished run has a value for {_e(metric)}; nothing to chart.</p>"
+    elif x is not None and y is not None and x != y:
         others = [n for n in names if n not in (x, y)]
         plot = _svg(_heatmap_fig(ok, col[x], col[y], metric, metric in LOWER_IS_BETTER, others))
         chart = f"<h2>Heatmap</h2><figure>{plot}</figure>"

@@ -144,3 +144,34 @@ def test_headless_chromium_renders_the_report(which, titles, run_dir, sweep_dir,
     assert colours is not None and len(colours) > 50  # text, lines and fills, not one flat colour
     background = max(colours)[0]
     assert background < 0.95 * image.size[0] * image.size[1]  # something is drawn over the page
+
+
+BOOM = '''
+from optbt import Strategy
+
+class Boom(Strategy):
+    a: int = 1
+
+    def entry(self, ctx):
+        raise RuntimeError("no entry today")
+'''
+
+
+def test_a_sweep_whose_runs_all_failed_still_gets_a_report(sample_dataset, tmp_path):
+    from optbt.dataset import load_dataset
+    path = tmp_path / "boom.py"
+    path.write_text(BOOM)
+    out = tmp_path / "s"
+    run_sweep(f"{path}:Boom", {"a": [1, 2]}, load_dataset(sample_dataset), out, end="2024-01-02")
+    page = write_report(out).read_text()
+    assert "nothing to chart" in page
+    failed = page[page.index("<h2>Failed runs</h2>"):]
+    assert failed.count("no entry today") == 2
+
+
+def test_one_swept_parameter_gets_a_line_chart(sample_dataset, tmp_path):
+    from optbt.dataset import load_dataset
+    out = tmp_path / "s"
+    run_sweep(STRADDLE, {"sl_pct": [20.0, 40.0]}, load_dataset(sample_dataset), out, end="2024-01-03")
+    page = write_report(out).read_text()
+    assert "One parameter swept: total_pnl by sl_pct" in page and "<svg" in page
