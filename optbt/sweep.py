@@ -28,6 +28,7 @@ import json
 import os
 import re
 import socket
+import threading
 import time as _time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -233,22 +234,34 @@ class SweepJob:
         return hashlib.sha1(text.encode()).hexdigest()
 
 
-_WORKER: dict[str, Any] = {}  # job key -> (strategy class, DuckDB source): one job per process
+class _WorkerState(threading.local):
+    """Per worker thread: the job's key, its strategy class and its DuckDB source.
+
+    A process-pool worker has one thread; a Dask worker may run several tasks at once in
+    threads, and a DuckDB connection must not be shared between concurrent queries.
+    """
+
+    key: str | None = None
+    cls: Any = None
+    source: Any = None
+
+
+_WORKER = _WorkerState()
 
 
 def _worker_state(job: SweepJob):
-    state = _WORKER.get(job.key)
-    if state is None:
+    w = _WORKER
+    if w.key != job.key:
         from optbt.duckdb_source import DuckDBSource
         from optbt.loader import load_strategy
-        for _cls, old in _WORKER.values():
-            old.close()
-        _WORKER.clear()
+        if w.source is not None:
+            w.source.close()
+            w.key = w.source = None
         source = DuckDBSource(job.data)
         if job.threads:
             source.con.execute(f"SET threads = {int(job.threads)}")
-        state = _WORKER[job.key] = (load_strategy(job.strategy), source)
-    return state
+        w.cls, w.source, w.key = load_strategy(job.strategy), source, job.key
+    return w.cls, w.source
 
 
 def run_one(job: SweepJob, params: dict) -> dict:
@@ -489,7 +502,12 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
     store = SweepStore.open(Path(out), manifest, restart)
     done = store.finished()
     todo = [(rid, p) for rid, p in zip(ids, runs) if rid not in done]
-    threads = None if executor == "serial" else max(1, (os.cpu_count() or 1) // workers)
+    if executor == "serial":
+        threads = None  # the source's default
+    elif executor.startswith("dask://"):
+        threads = 1  # a remote worker runs one task per core in threads, each with its own connection
+    else:
+        threads = max(1, (os.cpu_count() or 1) // min(workers, max(1, len(todo))))
     job = SweepJob(strategy, data, start, end, costs, threads)
     executed: list[str] = []
     where = "nothing to run"
@@ -498,7 +516,7 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
             if on_start:
                 on_start(0, len(ids), where, [store.rows[i] for i in ids if i in done])
         else:
-            with open_executor(executor, workers) as (ex, where):
+            with open_executor(executor, min(workers, len(todo))) as (ex, where):  # no idle workers
                 if on_start:
                     on_start(len(todo), len(ids) - len(todo), where, [store.rows[i] for i in ids if i in done])
                 for row in _execute(ex, job, todo):
