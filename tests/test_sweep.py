@@ -282,9 +282,10 @@ def test_killing_the_command_and_rerunning_it_runs_exactly_the_rest(sample_datas
 def test_a_sweep_runs_on_a_running_dask_scheduler(sample, tmp_path):
     """``dask://HOST:PORT``: the same sweep on an existing cluster (here one on loopback)."""
     distributed = pytest.importorskip("distributed")
-    grid = {"sl_pct": [20.0, 40.0]}
+    grid = {"sl_pct": [20.0, 30.0, 40.0, 50.0]}
     serial = run_sweep(STRADDLE, grid, sample, tmp_path / "serial", start=WEEK[0], end=WEEK[1])
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1",
+    # one worker running two tasks at a time in threads, as `dask worker` does by default
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, host="127.0.0.1",
                                   dashboard_address=None, processes=True) as cluster:
         address = cluster.scheduler_address.removeprefix("tcp://")
         remote = run_sweep(STRADDLE, grid, sample, tmp_path / "remote", executor=f"dask://{address}",
