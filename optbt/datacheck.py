@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from optbt.dataset import DatasetConfig, load_dataset
 from optbt.errors import DataError

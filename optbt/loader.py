@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import sys
+import threading
 from pathlib import Path
 
 from optbt.errors import StrategyError, did_you_mean
@@ -53,7 +54,15 @@ def load_strategy(spec: str) -> type[Strategy]:
     return cls
 
 
+_IMPORT_LOCK = threading.RLock()
+
+
 def _import_file(path: Path):
+    with _IMPORT_LOCK:  # threads of one worker may load the same file at once
+        return _import_file_locked(path)
+
+
+def _import_file_locked(path: Path):
     resolved = path.resolve()
     mod_name = "optbt_user_" + hashlib.sha1(str(resolved).encode()).hexdigest()[:12]
     if mod_name in sys.modules:

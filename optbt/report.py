@@ -306,7 +306,7 @@ def _line_fig(rows: list[dict], x: str, metric: str):
 
 
 def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | None) -> tuple[str, None]:
-    from optbt.sweep import LOWER_IS_BETTER, METRICS, rank
+    from optbt.sweep_store import LOWER_IS_BETTER, METRICS, rank
     manifest = json.loads((sweep_dir / "sweep.json").read_text())
     rows = _sweep_rows(sweep_dir)
     metric = metric or "total_pnl"

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date, time
 from typing import TYPE_CHECKING, Any, ClassVar, get_origin
 
-from optbt.errors import ConfigError, StrategyError, did_you_mean
+from optbt.errors import StrategyError, did_you_mean
 from optbt.instrument import Instrument, Leg, Trade, normalise_opt_type, normalise_side
 
 if TYPE_CHECKING:

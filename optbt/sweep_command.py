@@ -15,8 +15,10 @@ from rich.table import Table
 from optbt.errors import ConfigError, did_you_mean
 from optbt.run_command import cost_overrides, parse_params, print_dataset, resolve_data
 from optbt.strategy import coerce
-from optbt.sweep import (LOWER_IS_BETTER, METRICS, better, check_executor, default_grid, parse_grid, rank,
-                         run_sweep, sweepable)
+from optbt.executors import check_executor
+from optbt.grid import default_grid, parse_grid, sweepable
+from optbt.sweep import run_sweep
+from optbt.sweep_store import LOWER_IS_BETTER, METRICS, better, rank
 
 
 def _fmt(v) -> str:

@@ -84,7 +84,6 @@ def test_rewriting_data_after_t_changes_nothing_decided_at_or_before_t(case):
         s = Curious()
         src = MemorySource({DAY: data}, config(n), n)
         EventEngine(src).run(s)
-        ticks = src.config.session.bounds(DAY)  # noqa: F841 (clock derives from the session)
         from optbt.clock import session_ticks
         runs.append(_decided_by(s, t, session_ticks(*src.config.session.bounds(DAY), 1)))
     assert runs[0] == runs[1]

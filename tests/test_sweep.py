@@ -19,7 +19,8 @@ from optbt.engine import run_backtest
 from optbt.errors import ConfigError
 from optbt.loader import load_strategy
 from optbt.strategy import Strategy
-from optbt.sweep import expand_grid, parse_grid, run_id, run_sweep
+from optbt.grid import expand_grid, parse_grid, run_id
+from optbt.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 STRADDLE = str(ROOT / "strategies_dsl" / "straddle_920.strat")
@@ -299,3 +300,25 @@ def test_an_unreachable_scheduler_is_a_clear_error(sample, tmp_path):
     with pytest.raises(ConfigError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
         run_sweep(STRADDLE, {"sl_pct": [20.0]}, sample, tmp_path / "s", executor="dask://127.0.0.1:9",
                   start=WEEK[0], end=WEEK[1])
+
+
+def test_threads_loading_one_strategy_at_once_all_get_the_class(tmp_path):
+    """A Dask worker runs tasks in threads: each may be the first to load the strategy."""
+    import threading
+    text = Path(STRADDLE).read_text().replace("out at 15:15\"", f"out at 15:15 ({tmp_path.name})\"")
+    path = tmp_path / "fresh.strat"
+    path.write_text(text)  # new text: a module no thread has loaded yet
+    barrier, got, errors = threading.Barrier(8), [], []
+
+    def load():
+        barrier.wait()
+        try:
+            got.append(load_strategy(str(path)))
+        except Exception as exc:  # noqa: BLE001 - the test reports what went wrong
+            errors.append(exc)
+    threads = [threading.Thread(target=load) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(got) == 8 and len({id(c) for c in got}) == 1

@@ -211,7 +211,7 @@ def _amount(unit: Unit, amount: A.Amount, allow: tuple[str, ...], what: str) -> 
         p = unit.params.get(amount.param)
         if p is None:
             unit.error("E0201", f"unknown parameter '{amount.param}'", amount.span, "not a parameter",
-                       did_you_mean(amount.param, unit.params).strip(" ()") or f"declare it under params")
+                       did_you_mean(amount.param, unit.params).strip(" ()") or "declare it under params")
             return
         unit.used.add(p.name)
         if p.type != "percent":

@@ -10,11 +10,13 @@ with ``repr``, so no user text ever reaches Python as code.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
+import threading
 from pathlib import Path
 
 from optbt.dsl import ast as A
-from optbt.dsl.checks import Unit, check, literal_type
+from optbt.dsl.checks import Unit, check
 from optbt.dsl.diagnostics import StratError
 from optbt.dsl.parser import parse_text
 
@@ -330,6 +332,9 @@ def compile_text(text: str, filename: str = "<strat>") -> tuple[str, str, Unit]:
     return state["python"], class_name(state["unit"].header.name), state["unit"]
 
 
+_LOAD_LOCK = threading.RLock()
+
+
 def load_text(text: str, filename: str = "<strat>"):
     """Compile and load: the Strategy subclass the file describes.
 
@@ -340,22 +345,29 @@ def load_text(text: str, filename: str = "<strat>"):
 
     from optbt.sample import cache_dir
 
-    source, cls_name, _ = compile_text(text, filename)
+    with _LOAD_LOCK:
+        source, cls_name, _ = compile_text(text, filename)
     digest = hashlib.sha1(source.encode()).hexdigest()[:16]
     module_name = f"optbt_strat_{cls_name.lower()}_{digest}"
-    module = sys.modules.get(module_name)
-    if module is None:
-        folder = cache_dir() / "compiled"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{module_name}.py"
-        if not path.exists() or path.read_text() != source:
-            tmp = path.with_suffix(f".{digest}.tmp")
-            tmp.write_text(source)
-            tmp.replace(path)
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
+    with _LOAD_LOCK:  # threads of one worker may load the same file at once
+        module = sys.modules.get(module_name)
+        if module is None:
+            folder = cache_dir() / "compiled"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{module_name}.py"
+            if not path.exists() or path.read_text() != source:
+                # a name of this process and thread: processes compiling at once never share a tmp file
+                tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+                tmp.write_text(source)
+                tmp.replace(path)
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[module_name]
+                raise
     cls = getattr(module, cls_name)
     cls.__strat_source__ = str(filename)
     return cls

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from optbt import run_backtest
-from optbt.duckdb_source import DuckDBSource
 from optbt.loader import load_strategy
 
 ROOT = Path(__file__).resolve().parents[2]
