@@ -113,8 +113,20 @@ def run_one(job: SweepJob, params: dict) -> dict:
     return row
 
 
+def _split(spec: str) -> tuple[str, str]:
+    """``file.py:Class`` -> (file.py, ":Class"); ``file.strat`` -> (file.strat, "")."""
+    head, sep, name = spec.rpartition(":")
+    return (head, sep + name) if head.endswith(".py") else (spec, "")
+
+
+def absolute_spec(spec: str) -> str:
+    """The strategy spec with an absolute path: workers may run in another folder."""
+    path, name = _split(spec)
+    return str(Path(path).resolve()) + name
+
+
 def file_sha1(spec: str) -> str:
-    path = Path(spec.rpartition(":")[0] if spec.rpartition(":")[0].endswith(".py") else spec)
+    path = Path(_split(spec)[0])
     return hashlib.sha1(path.read_bytes()).hexdigest() if path.exists() else ""
 
 
@@ -144,6 +156,7 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
     finished is kept).
     """
     check_executor(executor)
+    strategy = absolute_spec(str(strategy))
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
     start = None if start is None else str(start)
