@@ -36,6 +36,7 @@ from optbt.dataset import Costs, DatasetConfig
 from optbt.errors import ConfigError, OptbtError
 from optbt.executors import check_executor, open_executor
 from optbt.grid import expand_grid, run_id
+from optbt.memo_source import DEFAULT_BUDGET_MB, MemoSource
 from optbt.sweep_store import SweepStore
 
 
@@ -54,11 +55,13 @@ class SweepJob:
     end: str | None = None
     costs: Costs | None = None
     threads: int | None = None  # DuckDB threads per worker; None keeps the source's default
+    memo_mb: float = DEFAULT_BUDGET_MB  # what each worker keeps of the data between runs (0: nothing)
 
     @property
     def key(self) -> str:
         text = json.dumps([self.strategy, self.data.model_dump(mode="json"), self.start, self.end,
-                           self.costs.model_dump(mode="json") if self.costs else None, self.threads],
+                           self.costs.model_dump(mode="json") if self.costs else None, self.threads,
+                           self.memo_mb],
                           sort_keys=True, default=str)
         return hashlib.sha1(text.encode()).hexdigest()
 
@@ -89,8 +92,18 @@ def _worker_state(job: SweepJob):
         source = DuckDBSource(job.data)
         if job.threads:
             source.con.execute(f"SET threads = {int(job.threads)}")
+        if job.memo_mb > 0:
+            source = MemoSource(source, job.memo_mb)
         w.cls, w.source, w.key = load_strategy(job.strategy), source, job.key
     return w.cls, w.source
+
+
+def _release_worker() -> None:
+    """Drop this thread's worker state (a serial sweep's memory goes back when it ends)."""
+    w = _WORKER
+    if w.source is not None:
+        w.source.close()
+    w.key = w.cls = w.source = None
 
 
 def run_one(job: SweepJob, params: dict) -> dict:
@@ -146,7 +159,7 @@ class SweepOutcome:
 def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: str | Path,
               executor: str = "serial", workers: int = 2, fixed: dict | None = None,
               start: Any = None, end: Any = None, costs: Costs | None = None,
-              restart: bool = False,
+              restart: bool = False, memo_mb: float = DEFAULT_BUDGET_MB,
               on_start: Callable[[int, int, str, list[dict]], None] | None = None,
               on_result: Callable[[dict], None] | None = None) -> SweepOutcome:
     """Run every parameter set of ``grid`` not yet finished in ``out``; see the module docstring.
@@ -179,7 +192,9 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
         threads = 1  # a remote worker runs one task per core in threads, each with its own connection
     else:
         threads = max(1, (os.cpu_count() or 1) // min(workers, max(1, len(todo))))
-    job = SweepJob(strategy, data, start, end, costs, threads)
+    if memo_mb < 0:
+        raise ConfigError(f"--memo-mb must be 0 (off) or more, got {memo_mb}")
+    job = SweepJob(strategy, data, start, end, costs, threads, memo_mb)
     executed: list[str] = []
     where = "nothing to run"
     try:
@@ -196,6 +211,8 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
                     if on_result:
                         on_result(row)
     finally:
+        if executor == "serial":
+            _release_worker()
         store.manifest["executor"] = where
         (store.out / "sweep.json").write_text(json.dumps(store.manifest, indent=2, default=str) + "\n")
         store.write_tables()

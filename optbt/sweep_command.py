@@ -17,6 +17,7 @@ from optbt.run_command import cost_overrides, parse_params, print_dataset, resol
 from optbt.strategy import coerce
 from optbt.executors import check_executor
 from optbt.grid import default_grid, parse_grid, sweepable
+from optbt.memo_source import DEFAULT_BUDGET_MB
 from optbt.sweep import run_sweep
 from optbt.sweep_store import LOWER_IS_BETTER, METRICS, better, rank
 
@@ -67,6 +68,8 @@ def register(app: typer.Typer) -> None:
         metric: str = typer.Option("total_pnl", "--metric", "-m", help=f"rank runs by: {', '.join(METRICS)}"),
         top: int = typer.Option(10, "--top", help="how many runs the final table shows"),
         restart: bool = typer.Option(False, "--restart", help="discard the runs already in --out and start over"),
+        memo_mb: float = typer.Option(DEFAULT_BUDGET_MB, "--memo-mb", help="MB of data each worker keeps between"
+                                      " runs, so later runs read less (0: read everything every run)"),
         slippage: float = typer.Option(None, "--slippage", help="slippage per fill, in points (or percent with --slippage-pct)"),
         slippage_pct: bool = typer.Option(False, "--slippage-pct", help="read --slippage as a percent of price"),
         commission: float = typer.Option(None, "--commission", help="commission per lot per order"),
@@ -140,7 +143,7 @@ def register(app: typer.Typer) -> None:
 
         try:
             outcome = run_sweep(str(strategy), values, config, out_dir, executor=executor, workers=workers,
-                                fixed=fixed, start=start, end=end, costs=costs, restart=restart,
+                                fixed=fixed, start=start, end=end, costs=costs, restart=restart, memo_mb=memo_mb,
                                 on_start=on_start, on_result=on_result)
         except KeyboardInterrupt:
             progress.stop()

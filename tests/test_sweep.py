@@ -244,6 +244,7 @@ def test_sweep_command_prints_the_top_runs_and_writes_the_table(sample_dataset, 
     (["--grid", "sl_pct=20", "--executor", "threads"], "--executor must be"),
     (["--grid", "sl_pct=20", "--param", "sl_pct=30"], "both swept"),
     (["--grid", "sl_pct=20", "--workers", "0"], "at least 1"),
+    (["--grid", "sl_pct=20", "--memo-mb", "-1"], "--memo-mb must be"),
 ])
 def test_sweep_command_errors_are_one_clear_line(args, message, tmp_path):
     from optbt.cli import main

@@ -1,0 +1,50 @@
+"""The sweep workers' memory of the data: the same answers as the source, fewer queries, a hard budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from optbt import run_backtest
+from optbt.duckdb_source import DuckDBSource
+from optbt.loader import load_strategy
+from optbt.memo_source import MemoSource
+
+ROOT = Path(__file__).resolve().parent.parent
+CONDOR = load_strategy(str(ROOT / "examples" / "iron_condor.py") + ":IronCondor")
+STRADDLE = load_strategy(str(ROOT / "strategies_dsl" / "straddle_920.strat"))
+
+
+def _rows(result):
+    return [t.row() for t in result.trades]
+
+
+def test_remembered_days_give_the_same_trades_and_no_second_read(sample_dataset):
+    plain = run_backtest(CONDOR, source=DuckDBSource(sample_dataset), end="2024-01-31")
+    memo = MemoSource(DuckDBSource(sample_dataset))
+    first = run_backtest(CONDOR, source=memo, end="2024-01-31")
+    again = run_backtest(CONDOR, source=memo, end="2024-01-31")
+    assert _rows(plain) == _rows(first) == _rows(again)
+    assert first.engine["queries"] > 0
+    assert again.engine["queries"] == 0  # everything came from memory
+    # another strategy on the same days reads only the instruments it adds
+    other = run_backtest(STRADDLE, source=memo, end="2024-01-31")
+    assert _rows(other) == _rows(run_backtest(STRADDLE, source=DuckDBSource(sample_dataset), end="2024-01-31"))
+    assert other.engine["queries"] <= len(other.daily)
+
+
+def test_the_budget_is_never_exceeded_and_what_does_not_fit_is_read_again(sample_dataset):
+    budget_mb = 0.5
+    memo = MemoSource(DuckDBSource(sample_dataset), budget_mb=budget_mb)
+    first = run_backtest(CONDOR, source=memo)
+    assert memo.used <= budget_mb * 1024 * 1024
+    again = run_backtest(CONDOR, source=memo)
+    assert _rows(first) == _rows(again) == _rows(run_backtest(CONDOR, source=DuckDBSource(sample_dataset)))
+    assert 0 < again.engine["queries"] < first.engine["queries"]  # the first days stay, the rest are read
+
+
+def test_a_zero_budget_remembers_nothing(sample_dataset):
+    memo = MemoSource(DuckDBSource(sample_dataset), budget_mb=0)
+    first = run_backtest(STRADDLE, source=memo, end="2024-01-10")
+    again = run_backtest(STRADDLE, source=memo, end="2024-01-10")
+    assert memo.used == 0
+    assert again.engine["queries"] >= len(again.daily) == len(first.daily)  # every day's legs read again
