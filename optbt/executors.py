@@ -6,6 +6,8 @@ so the sweep itself does not care which one it was handed.
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -20,6 +22,20 @@ def check_executor(kind: str) -> str:
         return kind
     raise ConfigError(f"--executor must be serial, process, dask or dask://HOST:PORT, got {kind!r}"
                       f"{did_you_mean(kind, EXECUTORS)}")
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Worker processes started inside inherit an ignored SIGINT, so a Ctrl-C in the terminal
+    (sent to every process of the group) reaches only the sweep, which shuts them down."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
@@ -46,9 +62,10 @@ def open_executor(kind: str, workers: int) -> Iterator[tuple[Executor | None, st
     except ImportError:
         raise ConfigError("the dask executor needs Dask distributed: pip install 'optbt[dask]'") from None
     if kind == "dask":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None,
-                               silence_logs=logging.ERROR)
+        with _sigint_ignored():  # Ctrl-C is for this process: it stops the sweep and closes the cluster
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address=None,
+                                   silence_logs=logging.ERROR)
         client = Client(cluster)
         where = f"Dask LocalCluster on 127.0.0.1, {workers} workers"
     else:

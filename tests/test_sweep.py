@@ -323,3 +323,29 @@ def test_threads_loading_one_strategy_at_once_all_get_the_class(tmp_path):
     for t in threads:
         t.join()
     assert errors == [] and len(got) == 8 and len({id(c) for c in got}) == 1
+
+
+@pytest.mark.parametrize("executor", ["process", "dask"])
+def test_ctrl_c_stops_the_sweep_cleanly_and_keeps_what_finished(executor, sample_dataset, tmp_path):
+    """Ctrl-C reaches every process of the terminal's group: workers included."""
+    if executor == "dask":
+        pytest.importorskip("distributed")
+    out = tmp_path / "s"
+    cmd = [sys.executable, "-c", "from optbt.cli import main; main()", "sweep", STRADDLE,
+           "--grid", "sl_pct=20:95:5", "--executor", executor, "--workers", "2", "--memo-mb", "0",
+           "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    log = out / "runs.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log.exists() and log.read_text().count("\n") >= 2:
+            break
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, output
+    assert "interrupted" in output and "run the same command again to resume" in " ".join(output.split())
+    assert "Traceback" not in output
+    rows = [json.loads(line) for line in log.read_text().splitlines() if line.endswith("}")]
+    assert rows and all(r["status"] == "ok" for r in rows)  # a run cut short is not recorded as failed
