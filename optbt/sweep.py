@@ -172,6 +172,8 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
     strategy = absolute_spec(str(strategy))
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
+    if memo_mb < 0:
+        raise ConfigError(f"--memo-mb must be 0 (off) or more, got {memo_mb}")
     start = None if start is None else str(start)
     end = None if end is None else str(end)
     runs = list(expand_grid(grid, fixed))
@@ -192,8 +194,6 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
         threads = 1  # a remote worker runs one task per core in threads, each with its own connection
     else:
         threads = max(1, (os.cpu_count() or 1) // min(workers, max(1, len(todo))))
-    if memo_mb < 0:
-        raise ConfigError(f"--memo-mb must be 0 (off) or more, got {memo_mb}")
     job = SweepJob(strategy, data, start, end, costs, threads, memo_mb)
     executed: list[str] = []
     where = "nothing to run"
