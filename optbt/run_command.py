@@ -119,4 +119,4 @@ def register(app: typer.Typer) -> None:
         console.print(f"wrote {out_dir}/trades.csv, trades.parquet, daily.csv, summary.json")
         if report:
             from optbt.report import write_report
-            console.print(f"report: {write_report(out_dir)}")
+            console.print(f"report: {write_report(out_dir)} (equity curve: {out_dir / 'equity.png'})")
