@@ -232,7 +232,7 @@ def _run_report(run_dir: Path) -> tuple[str, bytes]:
                     for k in ("total_pnl", "trades", "win_rate", "profit_factor", "max_drawdown", "sharpe",
                               "avg_win", "avg_loss", "max_consecutive_losses", "days_traded"))
     png = io.BytesIO()
-    fig = _equity_fig(days, equity, title)
+    fig = _equity_fig(days, equity, title + ("  (SYNTHETIC data)" if ds.get("synthetic") else ""))
     fig.savefig(png, format="png", dpi=110, bbox_inches="tight", metadata={"Software": "optbt"})
     traded = [p for p, r in zip(pnl, daily) if int(r.get("trades") or 0)]
     body = (f'<h2>Summary</h2><div class="cards">{cards}</div>'
