@@ -16,8 +16,10 @@ A single backtest does not use this: its memory stays flat in the number of days
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
 from optbt.instrument import Instrument
 from optbt.source import Bar, Chain, DataSource
@@ -26,70 +28,91 @@ BAR_BYTES = 160  # a (datetime, float, float|None, float|None) tuple with its ob
 DEFAULT_BUDGET_MB = 256
 
 
+class MemoStore:
+    """What is remembered, shared by every MemoSource of a process (a Dask worker's threads
+    each have their own DuckDB connection but one memory and one budget)."""
+
+    def __init__(self, budget_mb: float = DEFAULT_BUDGET_MB):
+        self.budget = int(budget_mb * 1024 * 1024)
+        self.used = 0
+        self.lock = threading.Lock()
+        self.days: dict[tuple, list[date]] = {}
+        self.sessions: dict[tuple, tuple[datetime, datetime]] = {}
+        self.chains: dict[tuple, Chain] = {}
+        self.spots: dict[tuple, list[Bar]] = {}
+        self.options: dict[tuple[date, Instrument], list[Bar]] = {}
+
+    def keep(self, table: dict, key: Any, value: Any, n_bars: int) -> None:
+        """Remember ``value`` if it fits in the budget (filled once, never evicted)."""
+        size = n_bars * BAR_BYTES + 200
+        with self.lock:
+            if key in table or self.used + size > self.budget:
+                return
+            self.used += size
+            table[key] = value
+
+    def clear(self) -> None:
+        with self.lock:
+            for table in (self.days, self.sessions, self.chains, self.spots, self.options):
+                table.clear()
+            self.used = 0
+
+
 class MemoSource:
     """Wraps a DataSource; same answers, fewer queries (see the module docstring)."""
 
-    def __init__(self, source: DataSource, budget_mb: float = DEFAULT_BUDGET_MB):
+    def __init__(self, source: DataSource, budget_mb: float = DEFAULT_BUDGET_MB, store: MemoStore | None = None):
         self.source = source
         self.config = source.config
-        self.budget = int(budget_mb * 1024 * 1024)
-        self.used = 0
+        self.store = store if store is not None else MemoStore(budget_mb)
         self.hits = 0
-        self._days: dict[tuple, list[date]] = {}
-        self._sessions: dict[tuple, tuple[datetime, datetime]] = {}
-        self._chains: dict[tuple, Chain] = {}
-        self._spots: dict[tuple, list[Bar]] = {}
-        self._options: dict[tuple[date, Instrument], list[Bar]] = {}
+
+    @property
+    def used(self) -> int:
+        return self.store.used
 
     @property
     def queries(self) -> int:
         return self.source.queries
 
-    def _room(self, n_bars: int) -> bool:
-        size = n_bars * BAR_BYTES + 200
-        if self.used + size > self.budget:
-            return False
-        self.used += size
-        return True
-
     def trading_days(self, start: date | None = None, end: date | None = None) -> list[date]:
         key = (start, end)
-        if key not in self._days:
-            self._days[key] = self.source.trading_days(start, end)
-        return list(self._days[key])
+        hit = self.store.days.get(key)
+        if hit is None:
+            hit = self.source.trading_days(start, end)
+            self.store.keep(self.store.days, key, hit, len(hit) // 4)
+        return list(hit)
 
     def session(self, day: date, underlying: str | None = None) -> tuple[datetime, datetime]:
         key = (day, underlying)
-        hit = self._sessions.get(key)
+        hit = self.store.sessions.get(key)
         if hit is None:
             hit = self.source.session(day, underlying)
-            if self._room(0):
-                self._sessions[key] = hit
+            self.store.keep(self.store.sessions, key, hit, 0)
         return hit
 
     def chain(self, day: date, underlying: str | None = None) -> Chain:
         key = (day, underlying)
-        hit = self._chains.get(key)
+        hit = self.store.chains.get(key)
         if hit is None:
             hit = self.source.chain(day, underlying)
-            if self._room(sum(len(v) for v in hit.strikes.values()) // 4):
-                self._chains[key] = hit
+            self.store.keep(self.store.chains, key, hit, sum(len(v) for v in hit.strikes.values()) // 4)
         return hit
 
     def spot_bars(self, day: date, underlying: str | None = None) -> list[Bar]:
         key = (day, underlying)
-        hit = self._spots.get(key)
+        hit = self.store.spots.get(key)
         if hit is None:
             hit = self.source.spot_bars(day, underlying)
-            if self._room(len(hit)):
-                self._spots[key] = hit
+            self.store.keep(self.store.spots, key, hit, len(hit))
         return hit
 
     def option_bars(self, day: date, instruments: Sequence[Instrument]) -> dict[Instrument, list[Bar]]:
         out: dict[Instrument, list[Bar]] = {}
         missing: list[Instrument] = []
+        options = self.store.options
         for inst in instruments:
-            bars = self._options.get((day, inst))
+            bars = options.get((day, inst))
             if bars is None:
                 missing.append(inst)
             else:
@@ -100,16 +123,10 @@ class MemoSource:
             for inst in missing:
                 bars = fetched.get(inst, [])
                 out[inst] = bars
-                if self._room(len(bars)):
-                    self._options[(day, inst)] = bars
+                self.store.keep(options, (day, inst), bars, len(bars))
         return out
 
     def close(self) -> None:
-        self._sessions.clear()
-        self._chains.clear()
-        self._spots.clear()
-        self._options.clear()
-        self.used = 0
         closer = getattr(self.source, "close", None)
         if closer is not None:
             closer()

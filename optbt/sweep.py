@@ -36,7 +36,7 @@ from optbt.dataset import Costs, DatasetConfig
 from optbt.errors import ConfigError, OptbtError
 from optbt.executors import check_executor, open_executor
 from optbt.grid import expand_grid, run_id
-from optbt.memo_source import DEFAULT_BUDGET_MB, MemoSource
+from optbt.memo_source import DEFAULT_BUDGET_MB, MemoSource, MemoStore
 from optbt.sweep_store import SweepStore
 
 
@@ -81,6 +81,21 @@ class _WorkerState(threading.local):
 _WORKER = _WorkerState()
 
 
+_MEMO: dict[str, MemoStore] = {}  # one per process, shared by its threads: job key -> store
+_MEMO_LOCK = threading.Lock()
+
+
+def _memo_store(job: SweepJob) -> MemoStore:
+    with _MEMO_LOCK:
+        store = _MEMO.get(job.key)
+        if store is None:
+            for old in _MEMO.values():  # a new job (another sweep): the old data goes
+                old.clear()
+            _MEMO.clear()
+            store = _MEMO[job.key] = MemoStore(job.memo_mb)
+        return store
+
+
 def _worker_state(job: SweepJob):
     w = _WORKER
     if w.key != job.key:
@@ -93,7 +108,7 @@ def _worker_state(job: SweepJob):
         if job.threads:
             source.con.execute(f"SET threads = {int(job.threads)}")
         if job.memo_mb > 0:
-            source = MemoSource(source, job.memo_mb)
+            source = MemoSource(source, store=_memo_store(job))
         w.cls, w.source, w.key = load_strategy(job.strategy), source, job.key
     return w.cls, w.source
 
@@ -104,6 +119,10 @@ def _release_worker() -> None:
     if w.source is not None:
         w.source.close()
     w.key = w.cls = w.source = None
+    with _MEMO_LOCK:
+        for store in _MEMO.values():
+            store.clear()
+        _MEMO.clear()
 
 
 def run_one(job: SweepJob, params: dict) -> dict:

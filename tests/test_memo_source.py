@@ -48,3 +48,14 @@ def test_a_zero_budget_remembers_nothing(sample_dataset):
     again = run_backtest(STRADDLE, source=memo, end="2024-01-10")
     assert memo.used == 0
     assert again.engine["queries"] >= len(again.daily) == len(first.daily)  # every day's legs read again
+
+
+def test_threads_of_one_worker_share_one_memory(sample_dataset):
+    """A Dask worker's threads each have a connection, but the data is kept once, in one budget."""
+    from optbt.memo_source import MemoStore
+    store = MemoStore(budget_mb=64)
+    first = run_backtest(STRADDLE, source=MemoSource(DuckDBSource(sample_dataset), store=store), end="2024-01-31")
+    used = store.used
+    other = run_backtest(STRADDLE, source=MemoSource(DuckDBSource(sample_dataset), store=store), end="2024-01-31")
+    assert _rows(first) == _rows(other)
+    assert other.engine["queries"] == 0 and store.used == used
