@@ -3,6 +3,8 @@ or before t — not what the strategy saw, not what it filled, not what it close
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -75,7 +77,7 @@ def _decided_by(strategy, t, ticks):
     return sorted(fills, key=repr), seen
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("OPTBT_PROPERTY_EXAMPLES", 150)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(days_and_cut())
 def test_rewriting_data_after_t_changes_nothing_decided_at_or_before_t(case):
     n, t, original, mutated = case
