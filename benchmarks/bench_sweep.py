@@ -7,6 +7,9 @@ Each measurement is the ``optbt sweep`` command a user types, in a fresh process
 output folder, timed wall-clock end to end (start-up, pool or cluster start, every run).
 It is taken twice: with ``--memo-mb 0`` (every run reads all its data: how the executors
 scale) and with the default memo (workers keep the data between runs: what a user waits).
+A serial sweep runs DuckDB on two threads, a pool worker on one (cores / workers); a serial
+sweep with ``--duckdb-threads 1`` is also timed, to separate the pool's own efficiency
+(same work per run) from the cores the serial baseline already uses inside its queries.
 Within each repeat the six measurements are interleaved so they share the machine's noise;
 speed-ups are taken within a repeat and their medians printed. The script also checks that
 every variant produced the same table. Figures, not assertions.
@@ -37,10 +40,14 @@ MEMO = {"no_memo": "0", "memo": None}  # None: the default
 
 
 def sweep_once(executor: str, memo: str | None, data: Path, workers: int, out: Path) -> tuple[float, list[dict]]:
+    one_thread = executor == "serial1"
+    executor = "serial" if one_thread else executor
     cmd = [sys.executable, "-m", "optbt", "sweep", STRATEGY, *GRID, "--data", str(data), "--quiet",
            "--executor", executor, "--workers", str(1 if executor == "serial" else workers), "--out", str(out)]
     if memo is not None:
         cmd += ["--memo-mb", memo]
+    if one_thread:  # the work of one pool worker's run, one after another
+        cmd += ["--duckdb-threads", "1"]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - t0
@@ -59,7 +66,7 @@ def main() -> None:
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "sweep.json"))
     args = ap.parse_args()
     data = ensure_dataset(args.days)
-    variants = [(m, e) for m in MEMO for e in EXECUTORS]
+    variants = [(m, e) for m in MEMO for e in EXECUTORS] + [("no_memo", "serial1")]
     times: dict[str, list[float]] = {f"{m}/{e}": [] for m, e in variants}
     ratios: dict[str, list[float]] = {}
     tables: list[list[dict]] = []
@@ -77,6 +84,8 @@ def main() -> None:
             ratios.setdefault(f"{memo}/dask_speedup", []).append(s / d)
             ratios.setdefault(f"{memo}/dask_over_process", []).append(d / p)
         ratios.setdefault("memo_gain_serial", []).append(times["no_memo/serial"][-1] / times["memo/serial"][-1])
+        ratios.setdefault("no_memo/process_speedup_same_work", []).append(
+            times["no_memo/serial1"][-1] / times["no_memo/process"][-1])
     identical = all(t == tables[0] for t in tables)
     med = {k: round(statistics.median(v), 2) for k, v in times.items()}
     rmed = {k: round(statistics.median(v), 3) for k, v in ratios.items()}
@@ -93,6 +102,8 @@ def main() -> None:
         print(f"  {memo:8s} serial {med[memo + '/serial']:6.2f} s   process {med[memo + '/process']:6.2f} s "
               f"({rmed[memo + '/process_speedup']:.2f}x)   dask {med[memo + '/dask']:6.2f} s "
               f"({rmed[memo + '/dask_speedup']:.2f}x; {rmed[memo + '/dask_over_process']:.2f} of the pool)")
+    print(f"  no_memo  serial with one DuckDB thread (a pool worker's setting) {med['no_memo/serial1']:6.2f} s:"
+          f" process speed-up on the same work {rmed['no_memo/process_speedup_same_work']:.2f}x")
     print(f"  memo makes a serial sweep {rmed['memo_gain_serial']:.2f}x faster")
     print(f"every variant gave the same table: {identical}")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -178,7 +178,7 @@ class SweepOutcome:
 def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: str | Path,
               executor: str = "serial", workers: int = 2, fixed: dict | None = None,
               start: Any = None, end: Any = None, costs: Costs | None = None,
-              restart: bool = False, memo_mb: float = DEFAULT_BUDGET_MB,
+              restart: bool = False, memo_mb: float = DEFAULT_BUDGET_MB, duckdb_threads: int | None = None,
               on_start: Callable[[int, int, str, list[dict]], None] | None = None,
               on_result: Callable[[dict], None] | None = None) -> SweepOutcome:
     """Run every parameter set of ``grid`` not yet finished in ``out``; see the module docstring.
@@ -193,6 +193,8 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
         raise ConfigError(f"--workers must be at least 1, got {workers}")
     if memo_mb < 0:
         raise ConfigError(f"--memo-mb must be 0 (off) or more, got {memo_mb}")
+    if duckdb_threads is not None and duckdb_threads < 1:
+        raise ConfigError(f"--duckdb-threads must be at least 1, got {duckdb_threads}")
     start = None if start is None else str(start)
     end = None if end is None else str(end)
     runs = list(expand_grid(grid, fixed))
@@ -207,7 +209,9 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
     store = SweepStore.open(Path(out), manifest, restart)
     done = store.finished()
     todo = [(rid, p) for rid, p in zip(ids, runs) if rid not in done]
-    if executor == "serial":
+    if duckdb_threads is not None:
+        threads = duckdb_threads
+    elif executor == "serial":
         threads = None  # the source's default
     elif executor.startswith("dask://"):
         threads = 1  # a remote worker runs one task per core in threads, each with its own connection

@@ -68,6 +68,8 @@ def register(app: typer.Typer) -> None:
         metric: str = typer.Option("total_pnl", "--metric", "-m", help=f"rank runs by: {', '.join(METRICS)}"),
         top: int = typer.Option(10, "--top", help="how many runs the final table shows"),
         restart: bool = typer.Option(False, "--restart", help="discard the runs already in --out and start over"),
+        duckdb_threads: int = typer.Option(None, "--duckdb-threads", help="DuckDB threads per worker (default:"
+                                           " cores / workers; 2 for serial)"),
         memo_mb: float = typer.Option(DEFAULT_BUDGET_MB, "--memo-mb", help="MB of data each worker keeps between"
                                       " runs, so later runs read less (0: read everything every run)"),
         slippage: float = typer.Option(None, "--slippage", help="slippage per fill, in points (or percent with --slippage-pct)"),
@@ -144,6 +146,7 @@ def register(app: typer.Typer) -> None:
         try:
             outcome = run_sweep(str(strategy), values, config, out_dir, executor=executor, workers=workers,
                                 fixed=fixed, start=start, end=end, costs=costs, restart=restart, memo_mb=memo_mb,
+                                duckdb_threads=duckdb_threads,
                                 on_start=on_start, on_result=on_result)
         except KeyboardInterrupt:
             progress.stop()
