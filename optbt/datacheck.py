@@ -107,9 +107,9 @@ def check_dataset(config: DatasetConfig) -> CheckReport:
                   f"{quote_ident(cols.opt_type)}, {known} HAVING optbt_n > 1)", {**fo, **tz})
     if dups:
         add(Finding("error", "duplicate_rows", o_where, dups, "(instrument, ts) appears more than once"))
-    (back,) = one(f"SELECT count(*) FROM (SELECT filename AS optbt_f, {known} AS optbt_t, lag({known}) OVER (PARTITION BY filename, "
+    (back,) = one(f"SELECT count(*) FROM (SELECT optbt_file AS optbt_f, {known} AS optbt_t, lag({known}) OVER (PARTITION BY optbt_file, "
                   f"{exp}, {strike}, {quote_ident(cols.opt_type)} ORDER BY file_row_number) AS optbt_prev "
-                  f"FROM read_parquet($f, hive_partitioning={o.hive}, filename=true, file_row_number=true)) "
+                  f"FROM read_parquet($f, hive_partitioning={o.hive}, filename='optbt_file', file_row_number=true)) "
                   f"WHERE optbt_t < optbt_prev", {**fo, **tz})
     if back:
         add(Finding("error", "time_goes_back", o_where, back, "rows of an instrument are not in time order within a file"))
