@@ -14,13 +14,14 @@ import html
 import io
 import json
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from optbt.errors import ConfigError, did_you_mean
 
 MAX_TRADE_ROWS = 5000  # beyond this the page says so and points at trades.csv
+INTRADAY_DAYS = 3  # up to this many days, the equity curve steps at each trade's exit
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 _CSS = """
@@ -73,6 +74,13 @@ def _num(v: Any, digits: int = 2) -> str:
     return _e(v)
 
 
+def _count(n: int, noun: str) -> str:
+    """>>> _count(1, "day"), _count(3, "trade")
+    ('1 day', '3 trades')
+    """
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _signed(v: float | None) -> str:
     if v is None:
         return "<td>-</td>"
@@ -107,7 +115,8 @@ def _float(v: str | None) -> float | None:
 
 # -- one run ----------------------------------------------------------------------------------
 
-def _equity(days: list[date], pnl: list[float]):
+def _equity(pnl: list[float]):
+    """Cumulative PnL and drawdown (≤ 0) from a sequence of PnL steps."""
     equity, peak, dd = [], 0.0, []
     total = 0.0
     for p in pnl:
@@ -118,13 +127,14 @@ def _equity(days: list[date], pnl: list[float]):
     return equity, dd
 
 
-def _equity_fig(days, equity, title: str):
+def _equity_fig(xs, equity, title: str, ylabel: str = "cumulative PnL"):
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(10, 3.4))
-    ax.plot(days, equity, color="#1f5fbf", linewidth=1.4)
+    ax.plot(xs, equity, color="#1f5fbf", linewidth=1.4, drawstyle="steps-post" if "exit" in ylabel else "default",
+            marker="o" if len(xs) <= 60 else None, markersize=3)
     ax.axhline(0, color="#888", linewidth=0.6)
     ax.set_title(title)
-    ax.set_ylabel("cumulative PnL")
+    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     fig.autofmt_xdate()
     return fig
@@ -223,21 +233,28 @@ def _run_report(run_dir: Path) -> tuple[str, bytes]:
     trades = _read_csv(run_dir / "trades.csv") if (run_dir / "trades.csv").exists() else []
     days = [date.fromisoformat(r["day"]) for r in daily]
     pnl = [float(r["pnl"]) for r in daily]
-    equity, dd = _equity(days, pnl)
+    xs, steps, ylabel = days, pnl, "cumulative PnL"
+    if len(days) <= INTRADAY_DAYS and trades:  # a few days: each closed trade is a point, not each day
+        closed = sorted(trades, key=lambda t: t["exit_ts"])
+        xs = [datetime.fromisoformat(closed[0]["entry_ts"])] + [datetime.fromisoformat(t["exit_ts"]) for t in closed]
+        steps = [0.0] + [float(t["pnl"]) for t in closed]
+        ylabel = "cumulative realised PnL (at each exit)"
+    equity, dd = _equity(steps)
     ds = summary.get("dataset", {})
     title = f"{summary.get('strategy', 'backtest')} on {ds.get('name', 'dataset')}"
-    subtitle = f"{summary.get('start')} to {summary.get('end')}, {len(days)} days, {len(trades)} trades"
+    subtitle = (f"{summary.get('start')} to {summary.get('end')}, {_count(len(days), 'day')}, "
+                f"{_count(len(trades), 'trade')}")
     m = summary.get("metrics", {})
     cards = "".join(f'<div class="card"><div class="k">{_e(k)}</div><div class="v">{_num(m.get(k))}</div></div>'
                     for k in ("total_pnl", "trades", "win_rate", "profit_factor", "max_drawdown", "sharpe",
                               "avg_win", "avg_loss", "max_consecutive_losses", "days_traded"))
     png = io.BytesIO()
-    fig = _equity_fig(days, equity, title + ("  (SYNTHETIC data)" if ds.get("synthetic") else ""))
+    fig = _equity_fig(xs, equity, title + ("  (SYNTHETIC data)" if ds.get("synthetic") else ""), ylabel)
     fig.savefig(png, format="png", dpi=110, bbox_inches="tight", metadata={"Software": "optbt"})
     traded = [p for p, r in zip(pnl, daily) if int(r.get("trades") or 0)]
     body = (f'<h2>Summary</h2><div class="cards">{cards}</div>'
             f"<h2>Equity curve</h2><figure>{_svg(fig)}</figure>"
-            f"<h2>Drawdown</h2><figure>{_svg(_drawdown_fig(days, dd))}</figure>"
+            f"<h2>Drawdown</h2><figure>{_svg(_drawdown_fig(xs, dd))}</figure>"
             f'<div class="grid2"><div><h2>Daily PnL</h2><figure>{_svg(_histogram_fig(traded))}</figure></div>'
             f"<div><h2>Monthly PnL</h2>{_monthly_grid(days, pnl)}</div></div>"
             f"<h2>Trades</h2>{_trades_html(trades)}"

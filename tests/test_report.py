@@ -175,3 +175,12 @@ def test_one_swept_parameter_gets_a_line_chart(sample_dataset, tmp_path):
     run_sweep(STRADDLE, {"sl_pct": [20.0, 40.0]}, load_dataset(sample_dataset), out, end="2024-01-03")
     page = write_report(out).read_text()
     assert "One parameter swept: total_pnl by sl_pct" in page and "<svg" in page
+
+
+def test_a_short_run_steps_its_equity_at_each_trade_exit(sample_dataset, tmp_path):
+    from optbt.loader import load_strategy
+    result = run_backtest(load_strategy(STRADDLE), data=sample_dataset, start="2024-01-02", end="2024-01-02")
+    result.write(tmp_path)
+    page = write_report(tmp_path).read_text()
+    assert "cumulative realised PnL (at each exit)" in page
+    assert "1 day, 2 trades" in page
