@@ -75,7 +75,9 @@ def _num(v: Any, digits: int = 2) -> str:
 
 
 def _count(n: int, noun: str) -> str:
-    """>>> _count(1, "day"), _count(3, "trade")
+    """A count with its noun, singular for one.
+
+    >>> _count(1, "day"), _count(3, "trade")
     ('1 day', '3 trades')
     """
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
