@@ -160,10 +160,16 @@ def register(app: typer.Typer) -> None:
         if any(r["status"] == "ok" for r in rows):
             console.print(top_table(rows, list(values), metric, top))
             best_row = rank(rows, metric)[0]
-            args = " ".join(f"--param {shlex.quote(f'{k}={v}')}" for k, v in
-                            zip(names, (best_row[c] for c in _param_cols(rows, names))))
-            console.print(f"best run again, with its trades: optbt run {shlex.quote(str(strategy))}"
-                          f" {args}" + (f" --data {shlex.quote(data)}" if data else ""), highlight=False)
+            args = [f"--param {shlex.quote(f'{k}={v}')}" for k, v in
+                    zip(names, (best_row[c] for c in _param_cols(rows, names)))]
+            for flag, value in (("--data", data), ("--data-root", data_root), ("--start", start), ("--end", end),
+                                ("--slippage", slippage), ("--commission", commission)):
+                if value is not None:
+                    args.append(f"{flag} {shlex.quote(str(value))}")
+            if slippage_pct:
+                args.append("--slippage-pct")
+            console.print(f"best run again, with its trades: optbt run {shlex.quote(str(strategy))} "
+                          + " ".join(args), highlight=False, soft_wrap=True)
         bad = outcome.failed
         if bad:
             console.print(f"[red]{len(bad)} of {len(rows)} runs failed[/red] (errors in the 'error' column);"
