@@ -257,18 +257,24 @@ def test_sweep_command_errors_are_one_clear_line(args, message, tmp_path):
     del main
 
 
+def _wait_for_runs(proc: subprocess.Popen, out: Path, n: int) -> Path:
+    """Wait until the sweep in ``proc`` has logged ``n`` finished runs (or ended); the log's path."""
+    log = out / "runs.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log.exists() and log.read_text().count("\n") >= n:
+            break
+        time.sleep(0.02)
+    return log
+
+
 def test_killing_the_command_and_rerunning_it_runs_exactly_the_rest(sample_dataset, tmp_path):
     """The real thing: SIGKILL mid-sweep (no clean-up code runs), then the same command again."""
     out = tmp_path / "s"
     cmd = [sys.executable, "-c", "from optbt.cli import main; main()", "sweep", STRADDLE,
            "--grid", "sl_pct=20:75:5", "--executor", "serial", "--out", str(out), "--quiet"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    log = out / "runs.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if log.exists() and log.read_text().count("\n") >= 2:
-            break
-        time.sleep(0.02)
+    log = _wait_for_runs(proc, out, 2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     done = {json.loads(line)["run_id"] for line in log.read_text().splitlines() if line.endswith("}")}
@@ -336,12 +342,7 @@ def test_ctrl_c_stops_the_sweep_cleanly_and_keeps_what_finished(executor, sample
            "--out", str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
-    log = out / "runs.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if log.exists() and log.read_text().count("\n") >= 2:
-            break
-        time.sleep(0.02)
+    log = _wait_for_runs(proc, out, 2)
     os.killpg(proc.pid, signal.SIGINT)
     output, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130, output
