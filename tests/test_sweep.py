@@ -272,7 +272,7 @@ def test_killing_the_command_and_rerunning_it_runs_exactly_the_rest(sample_datas
     """The real thing: SIGKILL mid-sweep (no clean-up code runs), then the same command again."""
     out = tmp_path / "s"
     cmd = [sys.executable, "-c", "from optbt.cli import main; main()", "sweep", STRADDLE,
-           "--grid", "sl_pct=20:75:5", "--executor", "serial", "--out", str(out), "--quiet"]
+           "--grid", "sl_pct=20:75:5", "--executor", "serial", "--memo-mb", "0", "--out", str(out), "--quiet"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     log = _wait_for_runs(proc, out, 2)
     os.killpg(proc.pid, signal.SIGKILL)
