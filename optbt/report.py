@@ -21,6 +21,7 @@ from typing import Any
 from optbt.errors import ConfigError, did_you_mean
 
 MAX_TRADE_ROWS = 5000  # beyond this the page says so and points at trades.csv
+TOP_EQUITY = 5  # equity curves drawn on a sweep's report
 INTRADAY_DAYS = 3  # up to this many days, the equity curve steps at each trade's exit
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -324,6 +325,50 @@ def _line_fig(rows: list[dict], x: str, metric: str):
     return fig
 
 
+def _equity_curves(sweep_dir: Path, top: list[dict], pcols: list[str], col: dict) -> list[tuple[str, list, list]]:
+    """(label, days, cumulative PnL) of the given runs, read from the sweep's log."""
+    wanted = {r["run_id"]: r for r in top}
+    daily: dict[str, list] = {}
+    log = sweep_dir / "runs.jsonl"
+    if log.exists():
+        for line in log.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if row.get("run_id") in wanted and row.get("status") == "ok" and "daily" in row:
+                daily[row["run_id"]] = row["daily"]
+    days = sorted({d for rid in daily for d, _ in daily[rid]})
+    if not days:
+        return []
+    curves = []
+    for rid, r in wanted.items():
+        if rid not in daily:
+            continue
+        by_day = dict(daily[rid])
+        total, ys = 0.0, []
+        for d in days:
+            total += by_day.get(d, 0.0)
+            ys.append(total)
+        label = ", ".join(f"{p}={r[col[p]]}" for p in pcols)
+        curves.append((label, [date.fromisoformat(d) for d in days], ys))
+    return curves
+
+
+def _curves_fig(curves: list[tuple[str, list, list]], metric: str):
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    for label, xs, ys in curves:
+        ax.plot(xs, ys, linewidth=1.2, label=label, drawstyle="steps-post" if len(xs) <= 3 else "default")
+    ax.axhline(0, color="#888", linewidth=0.6)
+    ax.set_ylabel("cumulative PnL")
+    ax.set_title(f"the {len(curves)} best runs by {metric}")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=7)
+    fig.autofmt_xdate()
+    return fig
+
+
 def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | None) -> tuple[str, None]:
     from optbt.sweep_store import LOWER_IS_BETTER, METRICS, rank
     manifest = json.loads((sweep_dir / "sweep.json").read_text())
@@ -380,7 +425,11 @@ def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | N
     grid = {k: ", ".join(str(v) for v in vs) for k, vs in manifest.get("grid", {}).items()}
     engine = {k: manifest.get(k) for k in ("executor", "data", "start", "end")}
     engine["costs"] = json.dumps(manifest["costs"]) if manifest.get("costs") else "as the dataset sets them"
-    body = (f"{chart}<h2>Top runs</h2>{table(rank(rows, metric)[:20], True)}"
+    top = rank(rows, metric)[:TOP_EQUITY]
+    curves = _equity_curves(sweep_dir, top, pcols, col)
+    equity_html = (f"<h2>Equity of the top runs</h2><figure>{_svg(_curves_fig(curves, metric))}</figure>"
+                   if curves else "")
+    body = (f"{chart}{equity_html}<h2>Top runs</h2>{table(rank(rows, metric)[:20], True)}"
             f"<h2>Failed runs</h2>{fail_html}"
             f'<div class="grid2"><div><h2>Parameters</h2>{_kv_table(grid | manifest.get("fixed", {}))}</div>'
             f'<div><h2>Engine</h2>{_kv_table(engine)}</div></div>'

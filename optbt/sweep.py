@@ -136,7 +136,9 @@ def run_one(job: SweepJob, params: dict) -> dict:
         result = run_backtest(cls, source=source, start=job.start, end=job.end, params=params,
                               costs=job.costs)
         row.update(status="ok", error=None, metrics=dict(result.metrics),
-                   engine={k: result.engine[k] for k in ("days", "ticks", "queries")})
+                   engine={k: result.engine[k] for k in ("days", "ticks", "queries")},
+                   # days with PnL only (the rest are 0): enough for the report's equity curves
+                   daily=[[d.day.isoformat(), round(d.pnl, 6)] for d in result.daily if d.pnl])
     except OptbtError as exc:
         row.update(status="error", error=f"{exc}", metrics={}, engine={})
     except Exception as exc:  # a bug in user code or optbt must not end the sweep

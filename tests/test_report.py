@@ -184,3 +184,18 @@ def test_a_short_run_steps_its_equity_at_each_trade_exit(sample_dataset, tmp_pat
     page = write_report(tmp_path).read_text()
     assert "cumulative realised PnL (at each exit)" in page
     assert "1 day, 2 trades" in page
+
+
+def test_the_sweep_report_draws_the_top_runs_equity_ending_at_their_pnl(sweep_dir):
+    import pyarrow.parquet as pq
+
+    from optbt.report import _equity_curves
+    page = (sweep_dir / "report.html").read_text()
+    assert "<h2>Equity of the top runs</h2>" in page
+    rows = [r for r in pq.read_table(sweep_dir / "sweep.parquet").to_pylist() if r["status"] == "ok"]
+    pcols = ["sl_pct", "exit_time", "lots"]
+    curves = _equity_curves(sweep_dir, rows, pcols, {p: p for p in pcols})
+    assert len(curves) == len(rows)
+    for (label, _days, ys), row in zip(curves, rows):
+        assert label == f"sl_pct={row['sl_pct']}, exit_time={row['exit_time']}, lots={row['lots']}"
+        assert ys[-1] == pytest.approx(row["total_pnl"])
