@@ -89,12 +89,16 @@ class _Table:
             d = self.day_of[name] = date.fromisoformat(self._key.search(name.replace(os.sep, "/")).group(1))
         return d
 
-    def ahead(self, day: date) -> list[date] | None:
-        """``day`` and the partition days after it, up to READ_AHEAD_DAYS (None: not partitioned)."""
+    def ahead(self, day: date) -> tuple[list[date] | None, list[str]]:
+        """(``day`` and the partition days after it, up to READ_AHEAD_DAYS; their files).
+
+        Not partitioned by day: (None, every file), and the query picks the day out by time.
+        """
         if self.by_day is None or day not in self.by_day:
-            return None
+            return None, self.files_for(day)
         i = bisect.bisect_left(self.days, day)
-        return self.days[i:i + READ_AHEAD_DAYS]
+        block = self.days[i:i + READ_AHEAD_DAYS]
+        return block, [f for d in block for f in self.by_day[d]]
 
     def files_for(self, day: date | None) -> list[str]:
         if self.by_day is None or day is None:
@@ -246,11 +250,10 @@ class DuckDBSource:
         o = self.options
         # the day's last bar time is read only when the session end comes from the data
         last_sql = f"max({self._opt_known})" if self.config.session.end_from_data else "NULL"
-        block = o.ahead(day)
+        block, files = o.ahead(day)
         if block is None:  # not day-partitioned: this day only, picked out by time
-            files, file_sql, group = o.files_for(day), "NULL", ""
+            file_sql, group = "NULL", ""
         else:
-            files = [f for d in block for f in o.by_day[d]]
             file_sql, group = _FILE_COL, f", filename='{_FILE_COL}'"
         rows: list[tuple] = []
         if files:
@@ -297,8 +300,7 @@ class DuckDBSource:
 
     def _spot_block(self, day: date, und: str, open_: datetime, close: datetime) -> list[tuple]:
         s = self.spot
-        block = s.ahead(day)
-        files = s.files_for(day) if block is None else [f for d in block for f in s.by_day[d]]
+        block, files = s.ahead(day)
         if not files:
             return []
         cols = (f"{self._spot_known} AS optbt_t, CASE WHEN {self._spot_close} > 0 THEN "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import re
 from collections.abc import Iterator, Sequence
 from decimal import Decimal, InvalidOperation
@@ -60,6 +61,15 @@ def _minutes(text: str, name: str) -> int:
     return t.hour * 60 + t.minute
 
 
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _check_count(name: str, n: int) -> None:
+    if n > MAX_VALUES:
+        raise ConfigError(f"--grid {name}: {n} values is too many (at most {MAX_VALUES})")
+
+
 def _range(name: str, typ: Any, default: Any, start: str, stop: str, step: str) -> list:
     """Inclusive range ``start..stop`` by ``step`` (minutes for time parameters)."""
     if _is_time(typ, default):
@@ -71,10 +81,8 @@ def _range(name: str, typ: Any, default: Any, start: str, stop: str, step: str) 
             raise ConfigError(f"--grid {name}: time step must be a whole number of minutes, got {step!r}")
         if b < a:
             raise ConfigError(f"--grid {name}: range ends ({stop}) before it starts ({start})")
-        n = (b - a) // int(s) + 1
-        if n > MAX_VALUES:
-            raise ConfigError(f"--grid {name}: {n} values is too many (at most {MAX_VALUES})")
-        return [f"{m // 60:02d}:{m % 60:02d}" for m in range(a, b + 1, int(s))]
+        _check_count(name, (b - a) // int(s) + 1)
+        return [_hhmm(m) for m in range(a, b + 1, int(s))]
     if typ not in (int, float):
         kind = getattr(typ, "__name__", str(typ))
         raise ConfigError(f"--grid {name}: a range needs a number or time parameter, {name} is {kind};"
@@ -87,8 +95,7 @@ def _range(name: str, typ: Any, default: Any, start: str, stop: str, step: str) 
     if typ is int and any(x != x.to_integral_value() for x in (a, b, s)):
         raise ConfigError(f"--grid {name}: {name} takes whole numbers; start, stop and step must be whole")
     n = int((b - a) // s) + 1
-    if n > MAX_VALUES:
-        raise ConfigError(f"--grid {name}: {n} values is too many (at most {MAX_VALUES})")
+    _check_count(name, n)
     values = [a + s * k for k in range(n)]  # exact decimal steps: 0.1:0.3:0.1 gives 0.3, not 0.30000000000000004
     return [int(v) if typ is int else float(v) for v in values]
 
@@ -120,7 +127,7 @@ def _values(name: str, text: str, typ: Any, default: Any, choices: Sequence[str]
         except ValueError as exc:
             raise ConfigError(f"--grid {exc}") from None
         if _is_time(typ, default):
-            value = f"{_minutes(str(value), name) // 60:02d}:{_minutes(str(value), name) % 60:02d}"
+            value = _hhmm(_minutes(str(value), name))
         if choices is not None and value not in choices:
             raise ConfigError(f"--grid {name}: {value!r} is not one of {', '.join(choices)}")
         if value in values:
@@ -151,12 +158,32 @@ def parse_grid(specs: Sequence[str], cls: type[Strategy]) -> dict[str, list]:
             raise ConfigError(f"--grid {name} is given twice; put all its values in one --grid")
         typ, default = declared[name]
         grid[name] = _values(name, text.strip(), typ, default, choices.get(name))
-    total = 1
-    for values in grid.values():
-        total *= len(values)
+    total = grid_size(grid)
     if total > MAX_RUNS:
         raise ConfigError(f"the grid has {total:,} runs; at most {MAX_RUNS:,} in one sweep")
     return grid
+
+
+def grid_size(grid: dict[str, list]) -> int:
+    """How many runs the grid makes."""
+    return math.prod(len(v) for v in grid.values())
+
+
+def parse_fixed(pairs: dict[str, str], cls: type[Strategy], grid: dict[str, list]) -> dict[str, Any]:
+    """``--param`` values held fixed in every run, typed like the grid's (so run ids match)."""
+    declared = sweepable(cls)
+    fixed = {}
+    for name, text in pairs.items():
+        if name not in declared:
+            raise ConfigError(f"--param {name}: {cls.__name__} has no parameter '{name}'"
+                              f"{did_you_mean(name, declared)}")
+        if name in grid:
+            raise ConfigError(f"{name} is both swept (--grid) and fixed (--param); keep one")
+        try:
+            fixed[name] = coerce(text, declared[name][0], name)
+        except ValueError as exc:
+            raise ConfigError(f"--param {exc}") from None
+    return fixed
 
 
 def default_grid(cls: type[Strategy]) -> dict[str, list]:

@@ -17,7 +17,7 @@ A single backtest does not use this: its memory stays flat in the number of days
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -65,7 +65,6 @@ class MemoSource:
         self.source = source
         self.config = source.config
         self.store = store if store is not None else MemoStore(budget_mb)
-        self.hits = 0
 
     @property
     def used(self) -> int:
@@ -75,37 +74,29 @@ class MemoSource:
     def queries(self) -> int:
         return self.source.queries
 
-    def trading_days(self, start: date | None = None, end: date | None = None) -> list[date]:
-        key = (start, end)
-        hit = self.store.days.get(key)
+    def _recall(self, table: dict, key: Any, fetch: Callable[[], Any], n_bars: Callable[[Any], int]) -> Any:
+        """The remembered answer for ``key``, or ``fetch()``'s, kept if it fits."""
+        hit = table.get(key)
         if hit is None:
-            hit = self.source.trading_days(start, end)
-            self.store.keep(self.store.days, key, hit, len(hit) // 4)
-        return list(hit)
+            hit = fetch()
+            self.store.keep(table, key, hit, n_bars(hit))
+        return hit
+
+    def trading_days(self, start: date | None = None, end: date | None = None) -> list[date]:
+        return list(self._recall(self.store.days, (start, end), lambda: self.source.trading_days(start, end),
+                                 lambda days: len(days) // 4))
 
     def session(self, day: date, underlying: str | None = None) -> tuple[datetime, datetime]:
-        key = (day, underlying)
-        hit = self.store.sessions.get(key)
-        if hit is None:
-            hit = self.source.session(day, underlying)
-            self.store.keep(self.store.sessions, key, hit, 0)
-        return hit
+        return self._recall(self.store.sessions, (day, underlying), lambda: self.source.session(day, underlying),
+                            lambda _: 0)
 
     def chain(self, day: date, underlying: str | None = None) -> Chain:
-        key = (day, underlying)
-        hit = self.store.chains.get(key)
-        if hit is None:
-            hit = self.source.chain(day, underlying)
-            self.store.keep(self.store.chains, key, hit, sum(len(v) for v in hit.strikes.values()) // 4)
-        return hit
+        return self._recall(self.store.chains, (day, underlying), lambda: self.source.chain(day, underlying),
+                            lambda chain: sum(len(v) for v in chain.strikes.values()) // 4)
 
     def spot_bars(self, day: date, underlying: str | None = None) -> list[Bar]:
-        key = (day, underlying)
-        hit = self.store.spots.get(key)
-        if hit is None:
-            hit = self.source.spot_bars(day, underlying)
-            self.store.keep(self.store.spots, key, hit, len(hit))
-        return hit
+        return self._recall(self.store.spots, (day, underlying), lambda: self.source.spot_bars(day, underlying),
+                            len)
 
     def option_bars(self, day: date, instruments: Sequence[Instrument]) -> dict[Instrument, list[Bar]]:
         out: dict[Instrument, list[Bar]] = {}
@@ -117,7 +108,6 @@ class MemoSource:
                 missing.append(inst)
             else:
                 out[inst] = bars
-                self.hits += 1
         if missing:
             fetched = self.source.option_bars(day, missing)
             for inst in missing:

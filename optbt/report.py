@@ -277,7 +277,9 @@ def _sweep_rows(sweep_dir: Path) -> list[dict]:
     return pq.read_table(path).to_pylist()
 
 
-def _heatmap_fig(rows: list[dict], x: str, y: str, metric: str, lower_better: bool, others: list[str]):
+def _heatmap_fig(rows: list[dict], x: str, y: str, metric: str, others: list[str]):
+    from optbt.sweep_store import LOWER_IS_BETTER, better
+    lower_better = metric in LOWER_IS_BETTER
     plt = _pyplot()
     xs = sorted({r[x] for r in rows})
     ys = sorted({r[y] for r in rows})
@@ -287,7 +289,7 @@ def _heatmap_fig(rows: list[dict], x: str, y: str, metric: str, lower_better: bo
         if v is None:
             continue
         k = (r[x], r[y])
-        if k not in cell or (v < cell[k] if lower_better else v > cell[k]):
+        if better(metric, v, cell.get(k)):
             cell[k] = v  # with more than two parameters: the best over the others
     nan = float("nan")
     grid = [[cell.get((xv, yv), nan) for xv in xs] for yv in ys]
@@ -327,17 +329,10 @@ def _line_fig(rows: list[dict], x: str, metric: str):
 
 def _equity_curves(sweep_dir: Path, top: list[dict], pcols: list[str], col: dict) -> list[tuple[str, list, list]]:
     """(label, days, cumulative PnL) of the given runs, read from the sweep's log."""
+    from optbt.sweep_store import read_log
     wanted = {r["run_id"]: r for r in top}
-    daily: dict[str, list] = {}
-    log = sweep_dir / "runs.jsonl"
-    if log.exists():
-        for line in log.read_text().splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if row.get("run_id") in wanted and row.get("status") == "ok" and "daily" in row:
-                daily[row["run_id"]] = row["daily"]
+    daily = {row["run_id"]: row["daily"] for row in read_log(sweep_dir / "runs.jsonl")
+             if row.get("run_id") in wanted and row.get("status") == "ok" and "daily" in row}
     days = sorted({d for rid in daily for d, _ in daily[rid]})
     if not days:
         return []
@@ -370,15 +365,12 @@ def _curves_fig(curves: list[tuple[str, list, list]], metric: str):
 
 
 def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | None) -> tuple[str, None]:
-    from optbt.sweep_store import LOWER_IS_BETTER, METRICS, rank
+    from optbt.sweep_store import LOWER_IS_BETTER, check_metric, param_column, rank, shown_metrics
     manifest = json.loads((sweep_dir / "sweep.json").read_text())
     rows = _sweep_rows(sweep_dir)
-    metric = metric or "total_pnl"
-    if metric not in METRICS:
-        raise ConfigError(f"--metric {metric!r} is not a metric{did_you_mean(metric, METRICS)};"
-                          f" choose one of {', '.join(METRICS)}")
+    metric = check_metric(metric or "total_pnl")
     names = list(manifest.get("grid", {}))
-    col = {n: (n if rows and n in rows[0] else f"param_{n}") for n in manifest.get("params", names)}
+    col = {n: param_column(n) for n in manifest.get("params", names)}
     varied = [n for n in names if len(manifest["grid"][n]) > 1] or names
     for axis, value in (("--x", x), ("--y", y)):
         if value is not None and value not in names:
@@ -391,7 +383,7 @@ def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | N
         chart = f"<h2>Heatmap</h2><p>No finished run has a value for {_e(metric)}; nothing to chart.</p>"
     elif x is not None and y is not None and x != y:
         others = [n for n in names if n not in (x, y)]
-        plot = _svg(_heatmap_fig(ok, col[x], col[y], metric, metric in LOWER_IS_BETTER, others))
+        plot = _svg(_heatmap_fig(ok, col[x], col[y], metric, others))
         chart = f"<h2>Heatmap</h2><figure>{plot}</figure>"
     elif x is not None:
         chart = f"<h2>Heatmap</h2><p>One parameter swept: {metric} by {_e(x)}.</p>" \
@@ -399,7 +391,7 @@ def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | N
     else:
         chart = "<h2>Heatmap</h2><p>No parameters were swept.</p>"
     pcols = list(col)
-    shown = [metric] + [m for m in ("total_pnl", "sharpe", "max_drawdown", "win_rate", "trades") if m != metric]
+    shown = shown_metrics(metric)
 
     def table(rs: list[dict], with_rank: bool) -> str:
         head = ("<th>#</th>" if with_rank else "") + "".join(f'<th class="l">{_e(p)}</th>' for p in pcols) + \
@@ -425,11 +417,11 @@ def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | N
     grid = {k: ", ".join(str(v) for v in vs) for k, vs in manifest.get("grid", {}).items()}
     engine = {k: manifest.get(k) for k in ("executor", "data", "start", "end")}
     engine["costs"] = json.dumps(manifest["costs"]) if manifest.get("costs") else "as the dataset sets them"
-    top = rank(rows, metric)[:TOP_EQUITY]
-    curves = _equity_curves(sweep_dir, top, pcols, col)
+    ranked = rank(rows, metric)
+    curves = _equity_curves(sweep_dir, ranked[:TOP_EQUITY], pcols, col)
     equity_html = (f"<h2>Equity of the top runs</h2><figure>{_svg(_curves_fig(curves, metric))}</figure>"
                    if curves else "")
-    body = (f"{chart}{equity_html}<h2>Top runs</h2>{table(rank(rows, metric)[:20], True)}"
+    body = (f"{chart}{equity_html}<h2>Top runs</h2>{table(ranked[:20], True)}"
             f"<h2>Failed runs</h2>{fail_html}"
             f'<div class="grid2"><div><h2>Parameters</h2>{_kv_table(grid | manifest.get("fixed", {}))}</div>'
             f'<div><h2>Engine</h2>{_kv_table(engine)}</div></div>'

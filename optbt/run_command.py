@@ -13,6 +13,17 @@ from optbt.errors import ConfigError
 from optbt.results import BacktestResult
 
 
+# options that run and sweep share, declared once so their names and help stay the same
+DATA_OPTION = typer.Option(None, "--data", help="dataset folder or dataset.toml (default: the embedded sample)")
+DATA_ROOT_OPTION = typer.Option(None, "--data-root", help="folder the config's relative paths resolve against")
+START_OPTION = typer.Option(None, "--start", help="first day, YYYY-MM-DD")
+END_OPTION = typer.Option(None, "--end", help="last day, YYYY-MM-DD")
+SLIPPAGE_OPTION = typer.Option(None, "--slippage", help="slippage per fill, in points (or percent with --slippage-pct)")
+SLIPPAGE_PCT_OPTION = typer.Option(False, "--slippage-pct", help="read --slippage as a percent of price")
+COMMISSION_OPTION = typer.Option(None, "--commission", help="commission per lot per order")
+QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="no progress bar")
+
+
 def parse_params(pairs: list[str]) -> dict[str, str]:
     """``["sl_pct=30", "entry_time=09:20"]`` -> dict; a malformed pair is a ConfigError.
 
@@ -60,6 +71,19 @@ def print_dataset(console: Console, config) -> None:
         console.print(f"data: {config.name} ({config.root})")
 
 
+def format_value(v) -> str:
+    """A metric or parameter for a terminal table: '-' for none, thousands separators.
+
+    >>> format_value(None), format_value(1234.5), format_value(42), format_value("15:15")
+    ('-', '1,234.50', '42', '15:15')
+    """
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
 def summary_table(result: BacktestResult) -> Table:
     m, e = result.metrics, result.engine
     title = f"{result.strategy} on {result.dataset['name']}"
@@ -68,12 +92,9 @@ def summary_table(result: BacktestResult) -> Table:
     t = Table(title=title, show_header=False)
     t.add_column("metric", style="bold")
     t.add_column("value", justify="right")
-
-    def fmt(v):
-        return "-" if v is None else (f"{v:,.2f}" if isinstance(v, float) else f"{v:,}")
     for key in ("total_pnl", "trades", "win_rate", "avg_win", "avg_loss", "profit_factor",
                 "max_drawdown", "sharpe", "max_consecutive_losses", "days", "days_traded"):
-        t.add_row(key, fmt(m.get(key)))
+        t.add_row(key, format_value(m.get(key)))
     t.add_row("engine", f"{e['days']} days, {e['ticks']:,} ticks, {e['queries']} queries, "
                         f"{e['instruments_fetched']} instruments, {e['seconds']:.2f} s")
     return t
@@ -83,17 +104,17 @@ def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(
         strategy: str = typer.Argument(..., help="path/to/file.py:ClassName or path/to/file.strat"),
-        data: str = typer.Option(None, "--data", help="dataset folder or dataset.toml (default: the embedded sample)"),
-        data_root: str = typer.Option(None, "--data-root", help="folder the config's relative paths resolve against"),
-        start: str = typer.Option(None, "--start", help="first day, YYYY-MM-DD"),
-        end: str = typer.Option(None, "--end", help="last day, YYYY-MM-DD"),
+        data: str = DATA_OPTION,
+        data_root: str = DATA_ROOT_OPTION,
+        start: str = START_OPTION,
+        end: str = END_OPTION,
         param: list[str] = typer.Option([], "--param", "-p", help="parameter override name=value (repeatable)"),
         out: Path = typer.Option(None, "--out", help="where to write trades/daily/summary (default runs/<strategy>)"),
-        slippage: float = typer.Option(None, "--slippage", help="slippage per fill, in points (or percent with --slippage-pct)"),
-        slippage_pct: bool = typer.Option(False, "--slippage-pct", help="read --slippage as a percent of price"),
-        commission: float = typer.Option(None, "--commission", help="commission per lot per order"),
+        slippage: float = SLIPPAGE_OPTION,
+        slippage_pct: bool = SLIPPAGE_PCT_OPTION,
+        commission: float = COMMISSION_OPTION,
         report: bool = typer.Option(False, "--report", help="also write report.html into the output folder"),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+        quiet: bool = QUIET_OPTION,
     ) -> None:
         """Run a backtest and print its summary; trades and metrics go to --out."""
         from optbt.engine import run_backtest

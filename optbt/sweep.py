@@ -29,6 +29,7 @@ import time as _time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ class SweepJob:
     threads: int | None = None  # DuckDB threads per worker; None keeps the source's default
     memo_mb: float = DEFAULT_BUDGET_MB  # what each worker keeps of the data between runs (0: nothing)
 
-    @property
+    @cached_property  # asked before every run; the config it hashes never changes
     def key(self) -> str:
         text = json.dumps([self.strategy, self.data.model_dump(mode="json"), self.start, self.end,
                            self.costs.model_dump(mode="json") if self.costs else None, self.threads,
@@ -85,13 +86,18 @@ _MEMO: dict[str, MemoStore] = {}  # one per process, shared by its threads: job 
 _MEMO_LOCK = threading.Lock()
 
 
+def _drop_memo() -> None:
+    """Forget this process's remembered data (call with _MEMO_LOCK held)."""
+    for store in _MEMO.values():
+        store.clear()
+    _MEMO.clear()
+
+
 def _memo_store(job: SweepJob) -> MemoStore:
     with _MEMO_LOCK:
         store = _MEMO.get(job.key)
         if store is None:
-            for old in _MEMO.values():  # a new job (another sweep): the old data goes
-                old.clear()
-            _MEMO.clear()
+            _drop_memo()  # a new job (another sweep): the old data goes
             store = _MEMO[job.key] = MemoStore(job.memo_mb)
         return store
 
@@ -120,9 +126,7 @@ def _release_worker() -> None:
         w.source.close()
     w.key = w.cls = w.source = None
     with _MEMO_LOCK:
-        for store in _MEMO.values():
-            store.clear()
-        _MEMO.clear()
+        _drop_memo()
 
 
 def run_one(job: SweepJob, params: dict) -> dict:

@@ -12,40 +12,28 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
                            TimeRemainingColumn)
 from rich.table import Table
 
-from optbt.errors import ConfigError, did_you_mean
-from optbt.run_command import cost_overrides, parse_params, print_dataset, resolve_data
-from optbt.strategy import coerce
 from optbt.executors import check_executor
-from optbt.grid import default_grid, parse_grid, sweepable
+from optbt.grid import default_grid, grid_size, parse_fixed, parse_grid
 from optbt.memo_source import DEFAULT_BUDGET_MB
+from optbt.run_command import (COMMISSION_OPTION, DATA_OPTION, DATA_ROOT_OPTION, END_OPTION, QUIET_OPTION,
+                               SLIPPAGE_OPTION, SLIPPAGE_PCT_OPTION, START_OPTION, cost_overrides, format_value,
+                               parse_params, print_dataset, resolve_data)
 from optbt.sweep import run_sweep
-from optbt.sweep_store import LOWER_IS_BETTER, METRICS, better, rank
-
-
-def _fmt(v) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        return f"{v:,.2f}"
-    return f"{v:,}" if isinstance(v, int) else str(v)
-
-
-def _param_cols(rows: list[dict], names: list[str]) -> list[str]:
-    return [n if n in rows[0] else f"param_{n}" for n in names] if rows else names
+from optbt.sweep_store import LOWER_IS_BETTER, METRICS, better, check_metric, param_column, rank, shown_metrics
 
 
 def top_table(rows: list[dict], names: list[str], metric: str, top: int) -> Table:
     """The best ``top`` finished runs by ``metric``."""
     t = Table(title=f"top {top} runs by {metric}" + (" (lower is better)" if metric in LOWER_IS_BETTER else ""))
     t.add_column("#", justify="right")
-    cols = _param_cols(rows, names)
     for name in names:
         t.add_column(name, style="cyan")
-    shown = [metric] + [m for m in ("total_pnl", "sharpe", "max_drawdown", "win_rate", "trades") if m != metric]
+    shown = shown_metrics(metric)
     for m in shown:
         t.add_column(m, justify="right", style="bold" if m == metric else None)
     for n, row in enumerate(rank(rows, metric)[:top], 1):
-        t.add_row(str(n), *(_fmt(row[c]) for c in cols), *(_fmt(row[m]) for m in shown))
+        t.add_row(str(n), *(format_value(row[param_column(c)]) for c in names),
+                  *(format_value(row[m]) for m in shown))
     return t
 
 
@@ -57,10 +45,10 @@ def register(app: typer.Typer) -> None:
                                        "(numbers) or name=09:20..10:00/5 (times, step in minutes); repeatable."
                                        " Default: the ranges the strategy declares"),
         param: list[str] = typer.Option([], "--param", "-p", help="fixed parameter name=value for every run"),
-        data: str = typer.Option(None, "--data", help="dataset folder or dataset.toml (default: the embedded sample)"),
-        data_root: str = typer.Option(None, "--data-root", help="folder the config's relative paths resolve against"),
-        start: str = typer.Option(None, "--start", help="first day, YYYY-MM-DD"),
-        end: str = typer.Option(None, "--end", help="last day, YYYY-MM-DD"),
+        data: str = DATA_OPTION,
+        data_root: str = DATA_ROOT_OPTION,
+        start: str = START_OPTION,
+        end: str = END_OPTION,
         workers: int = typer.Option(None, "--workers", "-w", help="parallel workers (default: one per core)"),
         executor: str = typer.Option("process", "--executor", "-e",
                                      help="process | serial | dask (LocalCluster on 127.0.0.1) | dask://HOST:PORT"),
@@ -72,42 +60,27 @@ def register(app: typer.Typer) -> None:
                                            " cores / workers; 2 for serial)"),
         memo_mb: float = typer.Option(DEFAULT_BUDGET_MB, "--memo-mb", help="MB of data each worker keeps between"
                                       " runs, so later runs read less (0: read everything every run)"),
-        slippage: float = typer.Option(None, "--slippage", help="slippage per fill, in points (or percent with --slippage-pct)"),
-        slippage_pct: bool = typer.Option(False, "--slippage-pct", help="read --slippage as a percent of price"),
-        commission: float = typer.Option(None, "--commission", help="commission per lot per order"),
+        slippage: float = SLIPPAGE_OPTION,
+        slippage_pct: bool = SLIPPAGE_PCT_OPTION,
+        commission: float = COMMISSION_OPTION,
         report: bool = typer.Option(False, "--report", help="also write report.html (heatmap, top runs)"),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+        quiet: bool = QUIET_OPTION,
     ) -> None:
         """Run a strategy over a grid of parameters; results stream to OUT/sweep.parquet and .csv."""
         from optbt.loader import load_strategy
 
         console = Console()
-        if metric not in METRICS:
-            raise ConfigError(f"--metric {metric!r} is not a metric{did_you_mean(metric, METRICS)};"
-                              f" choose one of {', '.join(METRICS)}")
+        check_metric(metric)
         check_executor(executor)
         if workers is None:
             workers = 1 if executor == "serial" else max(1, os.cpu_count() or 1)
         cls = load_strategy(strategy)
         values = parse_grid(grid, cls) if grid else default_grid(cls)
-        declared = sweepable(cls)
-        fixed = {}
-        for name, text in parse_params(param).items():
-            if name not in declared:
-                raise ConfigError(f"--param {name}: {cls.__name__} has no parameter '{name}'"
-                                  f"{did_you_mean(name, declared)}")
-            if name in values:
-                raise ConfigError(f"{name} is both swept (--grid) and fixed (--param); keep one")
-            try:
-                fixed[name] = coerce(text, declared[name][0], name)
-            except ValueError as exc:
-                raise ConfigError(f"--param {exc}") from None
+        fixed = parse_fixed(parse_params(param), cls, values)
         config = resolve_data(data, data_root)
         costs = cost_overrides(config, slippage, slippage_pct, commission)
         out_dir = out or Path("sweeps") / cls.__name__
-        total = 1
-        for v in values.values():
-            total *= len(v)
+        total = grid_size(values)
         print_dataset(console, config)
         console.print(f"sweep: {cls.__name__}, {total} runs over "
                       + ", ".join(f"{k} ({len(v)})" for k, v in values.items()) + f" -> {out_dir}")
@@ -139,7 +112,7 @@ def register(app: typer.Typer) -> None:
                 console.print(f"[red]run {row['params']} failed:[/red] {row['error']}", highlight=False)
             else:
                 note_best(row)
-            text = (f"best {metric} {_fmt(best['value'])} ("
+            text = (f"best {metric} {format_value(best['value'])} ("
                     + " ".join(f"{k}={v}" for k, v in best["params"].items()) + ")") if best["params"] else ""
             progress.update(task, advance=1, best=text + (f"  [red]{failed[0]} failed[/red]" if failed[0] else ""))
 
@@ -160,8 +133,7 @@ def register(app: typer.Typer) -> None:
         if any(r["status"] == "ok" for r in rows):
             console.print(top_table(rows, list(values), metric, top))
             best_row = rank(rows, metric)[0]
-            args = [f"--param {shlex.quote(f'{k}={v}')}" for k, v in
-                    zip(names, (best_row[c] for c in _param_cols(rows, names)))]
+            args = [f"--param {shlex.quote(f'{k}={best_row[param_column(k)]}')}" for k in names]
             for flag, value in (("--data", data), ("--data-root", data_root), ("--start", start), ("--end", end),
                                 ("--slippage", slippage), ("--commission", commission)):
                 if value is not None:

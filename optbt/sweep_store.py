@@ -10,17 +10,54 @@ from __future__ import annotations
 import json
 import os
 import time as _time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from optbt.errors import ConfigError
+from optbt.errors import ConfigError, did_you_mean
 
 # metrics where a smaller number is the better result
 LOWER_IS_BETTER = frozenset({"max_drawdown", "max_consecutive_losses"})
 METRICS = ("total_pnl", "sharpe", "profit_factor", "win_rate", "avg_win", "avg_loss",
            "max_drawdown", "max_consecutive_losses", "trades", "days_traded")
 META_COLUMNS = ("run", "run_id", "status", "error", "seconds", "worker")
+# the metrics a top-runs table shows after the one ranked by
+SHOWN_METRICS = ("total_pnl", "sharpe", "max_drawdown", "win_rate", "trades")
+
+
+def check_metric(metric: str) -> str:
+    if metric not in METRICS:
+        raise ConfigError(f"--metric {metric!r} is not a metric{did_you_mean(metric, METRICS)};"
+                          f" choose one of {', '.join(METRICS)}")
+    return metric
+
+
+def shown_metrics(metric: str) -> list[str]:
+    """The ranking metric first, then the usual ones."""
+    return [metric] + [m for m in SHOWN_METRICS if m != metric]
+
+
+def param_column(name: str) -> str:
+    """A parameter's column in the table: its name, unless a metric or bookkeeping column has it.
+
+    >>> param_column("sl_pct"), param_column("trades")
+    ('sl_pct', 'param_trades')
+    """
+    return f"param_{name}" if name in META_COLUMNS or name in METRICS else name
+
+
+def parse_log(text: str) -> Iterator[dict]:
+    """The rows of a ``runs.jsonl``; a line cut short when a sweep was killed is skipped."""
+    for line in text.splitlines():
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError:
+            continue
+
+
+def read_log(path: Path) -> Iterator[dict]:
+    return parse_log(path.read_text()) if path.exists() else iter(())
 
 
 @dataclass
@@ -48,17 +85,12 @@ class SweepStore:
                         f"({old.get(key)!r}, now {manifest.get(key)!r}); resume it with the same"
                         " command, use another --out, or pass --restart to discard it")
         store = cls(out, manifest)
-        if log.exists():
-            text = log.read_text()
-            if text and not text.endswith("\n"):  # killed mid-line: start the next entry on a line of its own
-                with log.open("a") as fh:
-                    fh.write("\n")
-            for line in text.splitlines():
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:  # a line cut short when the sweep was killed
-                    continue
-                store.rows[row["run_id"]] = row
+        text = log.read_text() if log.exists() else ""
+        if text and not text.endswith("\n"):  # killed mid-line: start the next entry on a line of its own
+            with log.open("a") as fh:
+                fh.write("\n")
+        for row in parse_log(text):
+            store.rows[row["run_id"]] = row
         mpath.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
         return store
 
@@ -85,8 +117,7 @@ class SweepStore:
                 continue
             out: dict[str, Any] = {"run": n, "run_id": rid}
             for name in names:
-                col = name if name not in META_COLUMNS and name not in METRICS else f"param_{name}"
-                out[col] = row["params"].get(name)
+                out[param_column(name)] = row["params"].get(name)
             for m in METRICS:
                 out[m] = row["metrics"].get(m)
             out.update(status=row["status"], error=row["error"], seconds=row["seconds"],

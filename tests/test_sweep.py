@@ -350,3 +350,18 @@ def test_ctrl_c_stops_the_sweep_cleanly_and_keeps_what_finished(executor, sample
     assert "Traceback" not in output
     rows = [json.loads(line) for line in log.read_text().splitlines() if line.endswith("}")]
     assert rows and all(r["status"] == "ok" for r in rows)  # a run cut short is not recorded as failed
+
+
+def test_a_parameter_named_like_a_metric_keeps_its_own_column(sample, tmp_path):
+    from rich.console import Console
+
+    from optbt.sweep_command import top_table
+    path = tmp_path / "named.py"
+    path.write_text(FLAKY.replace("lots: int = 1", "lots: int = 1\n    trades: int = 7"))
+    outcome = run_sweep(f"{path}:Flaky", {"trades": [3, 5]}, sample, tmp_path / "s", start=WEEK[0], end=WEEK[1])
+    assert [r["param_trades"] for r in outcome.rows] == [3, 5]
+    assert all(r["trades"] == 5 for r in outcome.rows)  # the metric: one leg a day for five days
+    console = Console(record=True, width=200)
+    console.print(top_table(outcome.rows, ["trades"], "total_pnl", 10))
+    lines = [line.split("│") for line in console.export_text().splitlines() if line.startswith("│")]
+    assert sorted(cells[2].strip() for cells in lines) == ["3", "5"]  # the parameter, not the metric
