@@ -56,7 +56,7 @@ SELECT count(*), sum((ep - xp) * $lot) FROM exits
 def ensure_dataset(days: int) -> Path:
     out = DATA / f"synth-{days}"
     if not (out / "dataset.toml").exists():
-        from optbt.synth import generate
+        from optbt.data.synth import generate
         t0 = time.perf_counter()
         generate(out, days=days, seed=7)
         print(f"generated {out} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
@@ -65,8 +65,8 @@ def ensure_dataset(days: int) -> Path:
 
 def one(kind: str, data: str) -> dict:
     """One measured run in this (fresh) process; prints JSON."""
-    from optbt.dataset import load_dataset
-    from optbt.duckdb_source import DuckDBSource
+    from optbt.data.dataset import load_dataset
+    from optbt.data.duckdb_source import DuckDBSource
     t0 = time.perf_counter()
     config = load_dataset(data)
     if kind == "floor":
@@ -77,8 +77,8 @@ def one(kind: str, data: str) -> dict:
                                          "lot": config.lot_size}).fetchone()
         out = {"seconds": time.perf_counter() - t0, "trades": n, "pnl": round(pnl or 0.0, 2)}
     else:
-        from optbt.engine import run_backtest
-        from optbt.loader import load_strategy
+        from optbt.dsl.loader import load_strategy
+        from optbt.engine.loop import run_backtest
         spec, params = STRATEGIES[kind]
         src = DuckDBSource(config)
         timed = {"q": 0.0}

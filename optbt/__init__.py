@@ -5,13 +5,13 @@ The public Python API::
     from optbt import Strategy, BarContext, DayStartContext, run_backtest
 """
 
-from optbt.context import BarContext, DayStartContext
-from optbt.dataset import DatasetConfig, load_dataset
-from optbt.engine import EventEngine, run_backtest
-from optbt.errors import ConfigError, DataError, OptbtError, StrategyError
-from optbt.instrument import Instrument, Leg, Trade
-from optbt.results import BacktestResult
-from optbt.strategy import Strategy
+from optbt.data.dataset import DatasetConfig, load_dataset
+from optbt.engine.context import BarContext, DayStartContext
+from optbt.engine.loop import EventEngine, run_backtest
+from optbt.engine.strategy import Strategy
+from optbt.model.errors import ConfigError, DataError, OptbtError, StrategyError
+from optbt.model.instrument import Instrument, Leg, Trade
+from optbt.results.result import BacktestResult
 
 __all__ = [
     "BacktestResult", "BarContext", "ConfigError", "DataError", "DatasetConfig",
