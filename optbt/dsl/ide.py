@@ -238,7 +238,7 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def _words(*words: str) -> list[Completion]:
-    return [Completion(w, glossary.KINDS.get(w, "keyword"), glossary.DOCS.get(w, "").split("\n")[0],
+    return [Completion(w, glossary.KINDS.get(w, "keyword"), glossary.DOCS.get(w, "").split("\n")[0].replace("`", ""),
                        glossary.DOCS.get(w, "")) for w in words]
 
 
