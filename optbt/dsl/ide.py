@@ -132,15 +132,14 @@ def _line(text: str, line: int) -> str:
     return lines[line] if 0 <= line < len(lines) else ""
 
 
-def _at(tokens: list[_Tok], col: int) -> int | None:
-    """Index of the token under the cursor (or just before it, when the cursor ends a word)."""
-    for i, t in enumerate(tokens):
-        if t.start <= col < t.end:
-            return i
-    for i, t in enumerate(tokens):
-        if t.end == col and t.kind in ("name", "number", "percent", "time"):
-            return i
-    return None
+def _at(tokens: list[_Tok], col: int, strict: bool = False) -> int | None:
+    """Index of the token under the cursor; unless strict, a word the cursor ends wins over the
+    punctuation after it (``leg1|.ltp``), as editors put the cursor after what was typed."""
+    under = next((i for i, t in enumerate(tokens) if t.start <= col < t.end), None)
+    if strict or (under is not None and tokens[under].kind != "op"):
+        return under
+    ending = next((i for i, t in enumerate(tokens) if t.end == col and t.kind != "op"), None)
+    return ending if ending is not None else under
 
 
 def _declared_at(unit: Unit, text: str, name: str) -> Range | None:
@@ -182,7 +181,7 @@ def hover(text: str, line: int, col: int) -> HoverInfo | None:
     """The doc of the word under the cursor (keyword, built-in, unit, leg, parameter, attribute, or a
     diagnostic code in a comment), followed by the long form of any diagnostic covering the cursor."""
     tokens = _tokens(_line(text, line))
-    i = _at(tokens, col)
+    i = _at(tokens, col, strict=True)
     parts: list[str] = []
     rng = None
     if i is not None:
