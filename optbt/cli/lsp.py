@@ -30,15 +30,22 @@ def register(app: typer.Typer) -> None:
         server.start_io()
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("optbt")
+    except PackageNotFoundError:  # a checkout on sys.path, not installed
+        return "unknown"
+
+
 def build_server():
     """The pygls server with every feature registered (raises ImportError without pygls)."""
     from lsprotocol import types as T
     from pygls.lsp.server import LanguageServer
 
-    from optbt import __version__
     from optbt.dsl import ide
 
-    server = LanguageServer("optbt", __version__)
+    server = LanguageServer("optbt", _version())
 
     def to_range(doc, r: ide.Range) -> T.Range:
         """Characters -> client units (a line past the end, as in the whole-document edit, stays)."""
