@@ -18,10 +18,13 @@ _KINDS = {"statement": "Keyword", "keyword": "Keyword", "value": "EnumMember", "
 def register(app: typer.Typer) -> None:
     @app.command("lsp")
     def lsp(
-        stdio: bool = typer.Option(True, "--stdio", help="talk over stdin/stdout (the only transport; "
-                                   "accepted because editors pass it)"),
+        stdio: bool = typer.Option(False, "--stdio", help="talk over stdin/stdout: the only transport, so this "
+                                   "changes nothing (editors pass it)"),
     ) -> None:
-        """Run the .strat language server on stdin/stdout (for editors; see editors/vscode)."""
+        """Run the .strat language server on stdin/stdout, for editors (see editors/vscode).
+
+        Example: an editor starts `optbt lsp` for *.strat files; needs pip install "optbt[lsp]".
+        """
         try:
             server = build_server()
         except ImportError:

@@ -279,8 +279,12 @@ def _complete(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
     last, first = prev[-1], prev[0]
     if last == "." and len(prev) >= 2:
         return _words("stop") if len(prev) >= 3 and prev[-3] == "move" else _attributes()
-    if len(prev) == 2 and last == ":" and first not in STATEMENTS:
-        return _words(*_TYPES)
+    if len(prev) == 2 and first not in STATEMENTS and last in (":", "="):
+        return _words(*_TYPES) if last == ":" else _words("add")
+    if len(prev) >= 3 and prev[1] == ":" and first not in STATEMENTS:  # a parameter's default and sweep
+        if "=" in prev and "sweep" not in prev and last not in ("=", "-", "+"):
+            return _words("sweep")
+        return _words("step") if "sweep" in prev and ".." in prev and prev[-2] == ".." else []
     if last == "expiry" or prev[-2:] == ["expiry", "="]:
         return _words(*_EXPIRIES)
     if "add" in prev and "(" in prev and ")" not in prev[prev.index("add"):]:

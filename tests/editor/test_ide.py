@@ -232,3 +232,34 @@ def test_no_edit_when_the_document_does_not_parse_or_is_formatted():
     assert ide.format_document('strategy s "x"\nce = add(ATM, CE, SELL\n') == []
     for path in LIBRARY:
         assert ide.format_document(path.read_text()) == []
+
+
+def _declares(tokens, i: int) -> bool:
+    """A name being declared here (a new name cannot be completed): the strategy's, a parameter's,
+    a named leg's, or the underlying's."""
+    before = tokens[i - 1].text if i else ""
+    after = tokens[i + 1].text if i + 1 < len(tokens) else ""
+    return before in ("strategy", "underlying") or (i == 0 and after in (":", "="))
+
+
+@pytest.mark.parametrize("path", LIBRARY, ids=lambda p: p.name)
+def test_every_word_of_the_library_is_offered_where_it_stands(path):
+    text = path.read_text()
+    missing = []
+    for n, line in enumerate(text.splitlines()):
+        tokens = [t for t in ide._tokens(line) if t.kind != "comment"]
+        for i, tok in enumerate(tokens):
+            if tok.kind == "name" and not _declares(tokens, i):
+                if tok.text not in labels(ide.completions(text, n, tok.start)):
+                    missing.append(f"{n + 1}: {tok.text!r} in {line.strip()!r}")
+    assert missing == []
+
+
+def test_typing_a_file_character_by_character_never_fails():
+    text = (ROOT / "strategies_dsl" / "straddle_sl_to_cost.strat").read_text()
+    for k in range(len(text) + 1):
+        part = text[:k]
+        line = part.count("\n")
+        col = len(part.split("\n")[-1])
+        ide.diagnostics(part), ide.format_document(part), ide.completions(part, line, col)
+        ide.hover(part, line, max(0, col - 1)), ide.definition(part, line, col)
