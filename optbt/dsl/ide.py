@@ -274,85 +274,116 @@ def completions(text: str, line: int, col: int) -> list[Completion]:
 
 
 def _complete(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
+    """Shapes shared by several statements first, then the statement's own table entry, then a
+    condition's words."""
     if not prev:
         return _words(*STATEMENTS)
     last, first = prev[-1], prev[0]
     if last == "." and len(prev) >= 2:
         return _words("stop") if len(prev) >= 3 and prev[-3] == "move" else _attributes()
-    if len(prev) == 2 and first not in STATEMENTS and last in (":", "="):
-        return _words(*_TYPES) if last == ":" else _words("add")
-    if len(prev) >= 3 and prev[1] == ":" and first not in STATEMENTS:  # a parameter's default and sweep
-        if "=" in prev and "sweep" not in prev and last not in ("=", "-", "+"):
-            return _words("sweep")
-        return _words("step") if "sweep" in prev and ".." in prev and prev[-2] == ".." else []
     if last == "expiry" or prev[-2:] == ["expiry", "="]:
         return _words(*_EXPIRIES)
     if "add" in prev and "(" in prev and ")" not in prev[prev.index("add"):]:
-        args = prev[prev.index("add"):]
-        nth = args.count(",")
-        if last in ("(", ","):
-            return [_words(*_STRIKES), _words("CE", "PE"), _words("BUY", "SELL"),
-                    _params(unit, text, "int") + _words("expiry")][min(nth, 3)] if nth < 4 else _words("expiry")
-        return []
-    if first == "on":
-        if last == "on":
-            return _words(*_RULES)
-        if last == "(" or last in ("move", "close"):
-            return _legs(unit, text) + (_words("others") if last == "move" else [])
-        if last == ":":
-            return _words("move", "exit", "close")
-        if last == "stop":
-            return _words("to")
-        if last == "to":
-            return _words("cost")
-        return []
-    if first in _RULES:
-        if len(prev) == 1:
-            return _words("each") + _legs(unit, text)
-        if last == "each":
-            return _words("leg")
-        if len(prev) in (2, 3) and (last in unit.legs or last == "leg"):
-            return _params(unit, text, "percent") + _words("rs", "₹")
-        if re.fullmatch(r"\d+(\.\d+)?", last):
-            return _words("pts")
-        return []
-    if first in ("mtm_stop", "mtm_target") and len(prev) == 1:
-        return _params(unit, text, "percent") + _words("rs", "₹")
-    if first == "trail_mtm":
-        return _words("after") if len(prev) == 1 else _words("rs", "₹", "by") if len(prev) > 2 else _words("rs", "₹")
-    if first == "square_off":
-        return _words("partial", "complete") if len(prev) == 1 else []
-    if first == "shift":
-        if len(prev) == 1:
-            return _legs(unit, text)
-        if len(prev) == 2:
-            return _words("to")
-        if last == "to":
-            return _words(*_STRIKES)
-        if "when" not in prev and _is_value(last):
-            return _words("when")
-    if first == "entry" and "when" not in prev:
-        if len(prev) == 1:
-            return _words("at", "between", "when")
-        if last in ("at", "between", "and"):
-            return _params(unit, text, "time")
-        if prev[1] == "between" and "and" not in prev:
-            return _words("and")
-        return _words("when")
-    if first == "exit":
-        if len(prev) == 1:
-            return _words("at", "when")
-        if last == "at":
-            return _params(unit, text, "time")
-        if len(prev) == 3 and prev[1] == "at":
-            return _words("or")
-        if last == "or" and "when" not in prev:
-            return _words("when")
-    if len(prev) >= 2 and prev[-2:] == ["in", "("] or (last == "," and "in" in prev and ")" not in prev[prev.index("in"):]):
+        return _add_argument(unit, text, prev)
+    if first not in STATEMENTS and len(prev) >= 2 and prev[1] in (":", "="):
+        return _declaration(prev)
+    own = _BY_STATEMENT.get(first)
+    found = own(unit, text, prev) if own else None
+    if found is not None:
+        return found
+    if "in" in prev and "(" in prev[prev.index("in"):] and ")" not in prev[prev.index("in"):] and last in ("(", ","):
         return _members(unit, prev)
     if _is_value(last):
         return _words("and", "or", "in") if "when" in prev else []
     return _values(unit, text)
+
+
+def _declaration(prev: list[str]) -> list[Completion]:
+    """``name: type = default sweep ...`` or ``name = add(...)``."""
+    last = prev[-1]
+    if len(prev) == 2:
+        return _words(*_TYPES) if last == ":" else _words("add")
+    if prev[1] == ":" and "=" in prev and "sweep" not in prev and last not in ("=", "-", "+"):
+        return _words("sweep")
+    return _words("step") if "sweep" in prev and len(prev) >= 2 and prev[-2] == ".." else []
+
+
+def _add_argument(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
+    """``add(strike, CE|PE, BUY|SELL, lots, expiry = rule)``, by the argument's place."""
+    if prev[-1] not in ("(", ","):
+        return []
+    nth = prev[prev.index("add"):].count(",")
+    by_place = [_words(*_STRIKES), _words("CE", "PE"), _words("BUY", "SELL"),
+                _params(unit, text, "int") + _words("expiry")]
+    return by_place[nth] if nth < len(by_place) else _words("expiry")
+
+
+def _on(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
+    last = prev[-1]
+    if last in ("(", "move", "close"):
+        return _legs(unit, text) + (_words("others") if last == "move" else [])
+    follows = {"on": _RULES, ":": ("move", "exit", "close"), "stop": ("to",), "to": ("cost",)}
+    return _words(*follows.get(last, ()))
+
+
+def _leg_rule(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
+    last = prev[-1]
+    if len(prev) == 1:
+        return _words("each") + _legs(unit, text)
+    if last == "each":
+        return _words("leg")
+    if len(prev) in (2, 3) and (last in unit.legs or last == "leg"):
+        return _params(unit, text, "percent") + _words("rs", "₹")
+    return _words("pts") if re.fullmatch(r"\d+(\.\d+)?", last) else []
+
+
+def _mtm_rule(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
+    return _params(unit, text, "percent") + _words("rs", "₹") if len(prev) == 1 else []
+
+
+def _trail_mtm(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
+    if len(prev) == 1:
+        return _words("after")
+    return _words("by") if _is_value(prev[-1]) and "by" not in prev else _words("rs", "₹")
+
+
+def _shift(unit: Unit, text: str, prev: list[str]) -> list[Completion] | None:
+    if len(prev) == 1:
+        return _legs(unit, text)
+    if len(prev) == 2:
+        return _words("to")
+    if prev[-1] == "to":
+        return _words(*_STRIKES)
+    return _words("when") if "when" not in prev and _is_value(prev[-1]) else None
+
+
+def _entry(unit: Unit, text: str, prev: list[str]) -> list[Completion] | None:
+    if "when" in prev:
+        return None
+    if len(prev) == 1:
+        return _words("at", "between", "when")
+    if prev[-1] in ("at", "between", "and"):
+        return _params(unit, text, "time")
+    return _words("and") if prev[1] == "between" and "and" not in prev else _words("when")
+
+
+def _exit(unit: Unit, text: str, prev: list[str]) -> list[Completion] | None:
+    if len(prev) == 1:
+        return _words("at", "when")
+    if prev[-1] == "at":
+        return _params(unit, text, "time")
+    if len(prev) == 3 and prev[1] == "at":
+        return _words("or")
+    return _words("when") if prev[-1] == "or" and "when" not in prev else None
+
+
+# statement word -> what may come next (None: a condition's words)
+_BY_STATEMENT = {
+    "on": _on, "stop_loss": _leg_rule, "target": _leg_rule, "trailing": _leg_rule,
+    "mtm_stop": _mtm_rule, "mtm_target": _mtm_rule, "trail_mtm": _trail_mtm,
+    "square_off": lambda unit, text, prev: _words("partial", "complete") if len(prev) == 1 else [],
+    "shift": _shift, "entry": _entry, "exit": _exit,
+}
 
 
 def _members(unit: Unit, prev: list[str]) -> list[Completion]:
@@ -364,5 +395,7 @@ def _members(unit: Unit, prev: list[str]) -> list[Completion]:
 
 
 def _is_value(word: str) -> bool:
-    return word == ")" or bool(re.fullmatch(r"[A-Za-z_]\w*|\d+(\.\d+)?%?|\d{1,2}:\d{2}", word)) and word not in (
-        "when", "and", "or", "not", "in", "at", "between", "to", "rs")
+    """Whether a word ends a value (a number, a name, a closing parenthesis), not a keyword."""
+    if word == ")" or re.fullmatch(r"\d+(\.\d+)?%?|\d{1,2}:\d{2}", word):
+        return True
+    return bool(re.fullmatch(r"[A-Za-z_]\w*", word)) and glossary.KINDS.get(word, "value") in ("value", "builtin")

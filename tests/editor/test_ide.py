@@ -169,6 +169,15 @@ def test_line_start_offers_the_statements():
     ("exit at 15:15 ", ["or"]),
     ("exit when spot > 21000 ", ["and", "or", "in"]),
     ("trail_mtm ", ["after"]),
+    ("trail_mtm after ", ["rs", "₹"]),
+    ("trail_mtm after rs 3000 ", ["by"]),
+    ("mtm_stop ", ["sl_pct", "rs", "₹"]),
+    ("shift ce ", ["to"]),
+    ("shift ce to ATM ", ["when"]),
+    ("exit at 15:15 or ", ["when"]),
+    ("sl2: percent = 30% ", ["sweep"]),
+    ("sl2: percent = 30% sweep 20% .. 50% ", ["step"]),
+    ("pe = ", ["add"]),
     ("shift ce to ", ["ATM", "OTM", "premium"]),
 ])
 def test_completion_in_context(prefix, expected):
