@@ -108,6 +108,12 @@ def test_hover_on_legs_named_and_unnamed():
     assert h.markdown.startswith("**leg1**: leg, line 7") and "add(ATM, PE, SELL)" in h.markdown
 
 
+def test_hover_on_the_strategy_name_gives_its_class():
+    h = ide.hover(DOC, 0, 10)
+    assert h.range == ide.Range(0, 9, 0, 13)
+    assert h.markdown.startswith("**demo**: the strategy: test") and "`Demo`" in h.markdown
+
+
 def test_after_a_dot_pnl_is_the_leg_attribute_not_the_built_in():
     assert ide.hover(DOC, 9, 14).markdown == glossary.ATTRIBUTES["pnl"]
     text = 'strategy s "x"\nce = add(ATM, CE, SELL)\nexit when pnl > rs 1'
