@@ -117,3 +117,13 @@ def test_the_command_line_loads_without_importing_pygls():
     code = "import sys; from optbt.cli.app import _register_all; _register_all(); print('pygls' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_every_kind_of_completion_has_an_lsp_kind():
+    from lsprotocol.types import CompletionItemKind
+
+    from optbt.cli.lsp import _KINDS
+    from optbt.dsl import glossary
+    kinds = set(glossary.KINDS.values()) | {"parameter", "leg", "attribute", "keyword"}
+    assert kinds <= set(_KINDS)
+    assert all(hasattr(CompletionItemKind, name) for name in _KINDS.values())
