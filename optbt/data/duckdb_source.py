@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from optbt.data.dataset import DatasetConfig, OptionFiles, SpotFiles, load_dataset
-from optbt.data.source import Bar, Chain, ConflictingBarsError, MixedTimezonesError
+from optbt.data.source import Bar, Chain, ConflictingBarsError, MixedTimezonesError, UnreadableFileError
 from optbt.model.errors import DataError, did_you_mean
 from optbt.model.instrument import Instrument
 from optbt.model.prices import INF, sql_mid, sql_price, sql_quote_side
@@ -89,7 +89,7 @@ class _Table:
             desc = con.execute(f"SELECT * FROM read_parquet($f, hive_partitioning={self.hive}) LIMIT 0",
                                {"f": paths[:1]}).description
         except duckdb.Error as exc:
-            raise DataError(f"{what}: cannot read {paths[0]}: {str(exc).splitlines()[0]}") from None
+            raise UnreadableFileError(paths[0], f"{what}: cannot read {paths[0]}: {str(exc).splitlines()[0]}") from None
         self.types = {d[0]: str(d[1]).upper() for d in desc}
         self.columns = files.columns
         self._check_zones(con)
@@ -108,7 +108,10 @@ class _Table:
                                "FROM parquet_schema($f) WHERE name = $n GROUP BY file_name",
                                {"f": self.all_files, "n": ts}).fetchall()
         except duckdb.Error as exc:
-            raise DataError(f"{self.what}: cannot read the files' schemas: {str(exc).splitlines()[0]}") from None
+            text = str(exc).splitlines()[0]
+            hit = re.search(r"'([^']+)'", text)
+            raise UnreadableFileError(hit.group(1) if hit else self.all_files[0],
+                                      f"{self.what}: cannot read the files' schemas: {text}") from None
         aware = sorted(f for f, a in rows if a)
         naive = sorted(f for f, a in rows if not a)
         if aware and naive:
@@ -178,6 +181,7 @@ class DuckDBSource:
         self.con = duckdb.connect(database=":memory:")
         # day-sized queries: two threads at most (sweeps run one process per core)
         self.con.execute("SET threads = 2")
+        self.con.execute("SET enable_progress_bar = false")  # only optbt/cli prints
         self.queries = 0
         self.options = _Table(self.con, cfg, cfg.options, "options")
         self.spot = _Table(self.con, cfg, cfg.spot, "spot")

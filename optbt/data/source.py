@@ -80,6 +80,14 @@ class MixedTimezonesError(DataError):
             "write every file of a table the same way (see docs/data.md, 'Time zones')")
 
 
+class UnreadableFileError(DataError):
+    """A data file that cannot be opened or read as parquet; ``file`` names it."""
+
+    def __init__(self, file: str, message: str):
+        self.file = file
+        super().__init__(message)
+
+
 class ConflictingBarsError(DataError):
     """Two rows of one instrument (or the spot) at the same minute with different prices.
 
