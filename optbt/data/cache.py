@@ -57,9 +57,9 @@ def align(ticks: Sequence[Any], bars: Sequence[Bar], nones: list | None = None) 
     """
     n = len(ticks)
     at: dict[int, Bar] = {}
+    inf = INF  # a local: this loop runs once per bar of every fetched instrument
     for b in bars:
-        p = b[1]
-        if p is not None and 0.0 < p < INF:  # NaN fails both comparisons
+        if 0.0 < (b[1] or 0.0) < inf:  # None counts as 0.0; NaN fails both comparisons
             at[bisect_left(ticks, b[0])] = b
     at.pop(n, None)  # known after the last tick: not today
     usable = list(at.values())
