@@ -11,6 +11,14 @@ from optbt.data.synth import generate
 from optbt.model.errors import ConfigError
 
 
+def _short(path: str, root: str | None) -> str:
+    """A file path relative to the dataset's root when it lies under it (the table is narrow)."""
+    try:
+        return str(Path(path).relative_to(root)) if root else path
+    except ValueError:
+        return path
+
+
 def register(data_app) -> None:
     register_synth(data_app)
     register_check(data_app)
@@ -83,8 +91,8 @@ def register_check(data_app) -> None:
                 table.add_column(col, overflow="fold")
             for f in report.findings:
                 style = "red" if f.level == "error" else "yellow"
-                table.add_row(f"[{style}]{f.level}[/{style}]", f.check, f"{f.count:,}", f.where, f.detail,
-                              f.sample_text)
+                table.add_row(f"[{style}]{f.level}[/{style}]", f.check, f"{f.count:,}", _short(f.where, config.root),
+                              f.detail, f.sample_text)
             if report.findings:
                 console.print(table)
             verdict = (f"[red]{len(report.errors)} error(s)[/red]" if report.errors else "[green]ok[/green]")
