@@ -5,8 +5,9 @@ travel as named parameters; only identifiers from the dataset config (column nam
 are quoted) are written into SQL text. File lists are resolved once: with a hive day
 partition (``day=2024-01-02/``) a day's query opens that day's files only.
 
-What reaches the engine is already clean, filtered in SQL once per fetch (never per tick):
-unusable prices (:mod:`optbt.model.prices`) do not come back at all; identical duplicate
+What reaches the engine is already clean, decided in SQL once per fetch (never per tick):
+an unusable price (:mod:`optbt.model.prices`) comes back as None (an option bar, which the
+alignment skips) or not at all (a spot bar, so it makes no clock tick); identical duplicate
 rows are dropped and conflicting ones raise :class:`ConflictingBarsError` naming the file;
 a chain lists no expiry before its day and no strike that is NULL or not a finite number
 (what was left out is counted in :attr:`DuckDBSource.ignored`). Timestamps are one thing:
@@ -407,8 +408,7 @@ class DuckDBSource:
                 where += f" AND {self._raw_expiry} IN ({', '.join(f'$e{n}' for n in range(len(expiries)))})"
             sql = (f"SELECT {self._expiry}, {self._strike}, {self._opt_type}, {self._opt_known}, {self._price}, "
                    f"{self._bid}, {self._ask} FROM read_parquet($f, hive_partitioning={self.options.hive}) "
-                   f"WHERE {where} AND {self._opt_und} AND {self._opt_known} > $open AND {self._opt_known} <= $close "
-                   f"AND ({self._price}) IS NOT NULL")  # an unusable bar is no bar: it never comes back
+                   f"WHERE {where} AND {self._opt_und} AND {self._opt_known} > $open AND {self._opt_known} <= $close")
             wanted = {(i.expiry, i.strike, i.opt_type): out[i] for i in insts}
             for e, k, o, t, p, b, a in self._run(sql, params):
                 bars = wanted.get((e, k, o))
@@ -421,9 +421,14 @@ class DuckDBSource:
         return out
 
     def _dedupe(self, day: date, inst: Instrument, bars: list[Bar], files: list[str]) -> list[Bar]:
-        """Identical rows at one time collapse to one; different ones raise ConflictingBarsError."""
+        """Identical rows at one time collapse to one; different ones raise ConflictingBarsError.
+
+        Unusable bars (price None) are no bars, so they neither conflict nor count.
+        """
         out: list[Bar] = []
         for b in bars:
+            if b[1] is None:
+                continue
             if out and out[-1][0] == b[0]:
                 if out[-1] != b:
                     prev = out[-1]
