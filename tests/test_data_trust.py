@@ -173,6 +173,16 @@ def test_identical_duplicates_are_used_once(tmp_path):
         ("warning", "duplicate_rows", 1), ("warning", "duplicate_rows", 1)]
 
 
+def test_an_unusable_row_beside_a_usable_one_is_no_conflict(tmp_path):
+    o = option_rows() + [{**option_rows()[2], "close": math.nan}]  # CE 09:17 again, as NaN
+    s = spot_rows() + [{**spot_rows()[1], "close": 0.0}]          # spot 09:17 again, as 0
+    path = write(tmp_path, o, s)
+    assert fills(path) == CLEAN
+    f = found(path)
+    assert ("error", "conflicting_duplicates") not in f
+    assert ("error", "non_finite_price") in f and ("error", "zero_price") in f
+
+
 def test_a_conflicting_option_duplicate_is_a_run_error_naming_file_instrument_and_minute(tmp_path):
     o = option_rows()
     o.append({**o[2], "close": 250.0})  # CE 09:17 again with another price, in the second file

@@ -295,10 +295,15 @@ class _Checker:
             files = o.all_files
         else:
             files = [f for d in t["dup_days"] for f in o.files_for(d)] or o.all_files
+        # only rows with a usable price can conflict: an unusable one is no bar (and reported on its own)
+        if self.config.price == "mid":
+            usable = f"{sql_usable('optbt_b')} AND {sql_usable('optbt_a')} AND optbt_b <= optbt_a"
+        else:
+            usable = sql_usable("optbt_c")
         sql = (f"WITH r AS ({self.option_projection()}) "
                f"SELECT min(struct_pack(file := optbt_file, ts := optbt_t, underlying := optbt_u, expiry := optbt_e, "
                f"strike := optbt_k, opt_type := optbt_o, close := optbt_c, bid := optbt_b, ask := optbt_a)) AS s, "
-               f"count(*) AS n, count(DISTINCT struct_pack(optbt_c, optbt_b, optbt_a)) AS k, "
+               f"count(*) AS n, count(DISTINCT struct_pack(optbt_c, optbt_b, optbt_a)) FILTER (WHERE {usable}) AS k, "
                f"list(DISTINCT {_FILE}) AS fs, list(optbt_c) AS cs FROM r WHERE optbt_t IS NOT NULL "
                f"GROUP BY optbt_u, optbt_e, optbt_k, optbt_o, optbt_t HAVING count(*) > 1 ORDER BY s")
         rows = self.q_dicts(sql, {**self.params(), "f": files})
@@ -311,7 +316,8 @@ class _Checker:
                       f"(e.g. {len(r['fs'])} file(s), closes {', '.join(_text(c) for c in r['cs'])})", r["s"])
         if same:
             self.find("warning", "duplicate_rows", same[0]["s"]["file"], sum(r["n"] - 1 for r in same),
-                      "identical duplicate rows of an (instrument, minute): a run uses one", same[0]["s"])
+                      "repeated rows of an (instrument, minute), identical or with one usable price: a run uses one",
+                      same[0]["s"])
 
     # -- spot ---------------------------------------------------------------------------------
     def spot(self) -> dict:
@@ -341,7 +347,8 @@ class _Checker:
             if row[f"n{i}"]:
                 self.find(level, check, row[f"s{i}"]["file"], row[f"n{i}"], detail, row[f"s{i}"])
         dups = self.q_dicts(f"WITH r AS ({proj}) SELECT min({sample}) AS s, count(*) AS n, "
-                            f"count(DISTINCT optbt_c) AS k, list(optbt_c) AS cs FROM r WHERE optbt_t IS NOT NULL "
+                            f"count(DISTINCT optbt_c) FILTER (WHERE {sql_usable('optbt_c')}) AS k, list(optbt_c) AS cs "
+                            f"FROM r WHERE optbt_t IS NOT NULL "
                             f"GROUP BY optbt_u, optbt_t HAVING count(*) > 1 ORDER BY s", base)
         diff = [r for r in dups if r["k"] > 1]
         same = [r for r in dups if r["k"] == 1]
