@@ -311,3 +311,18 @@ def test_a_table_mixing_aware_and_naive_files_is_refused_naming_one_of_each(tmp_
     assert f"{aware} (tz-aware)" in str(err.value) and f"{naive} (naive)" in str(err.value)
     f = found(path)[("error", "mixed_timezones")]
     assert f.where == str(tmp_path / aware) and f.sample["naive_file"] == str(tmp_path / naive)
+
+
+def test_text_timestamps_with_an_offset_are_converted_not_truncated(tmp_path):
+    # the same instants as text: some rows as UTC with 'Z', others as naive exchange time
+    def text(k):
+        return utc_of(k).strftime("%Y-%m-%dT%H:%M:%SZ") if k % 2 else minute(k).strftime("%Y-%m-%d %H:%M:%S")
+    o = [{"ts": text(k), "expiry": EXP, "strike": 21000.0, "opt_type": ot, "close": float(p)}
+         for k in range(1, 30) for ot, p in (("CE", 100 + k), ("PE", 1000 - k))]
+    s = [{"ts": text(k), "close": 21010.0} for k in range(1, 30)]
+    path = tz_write(tmp_path, {"o.parquet": o}, {"s.parquet": s})
+    assert entry_0920(path) == [("09:20", 105.0, 110.0)]
+    text_toml = (tmp_path / "dataset.toml").read_text().replace(f"timezone = {WIDE}", "")
+    (tmp_path / "dataset.toml").write_text(text_toml)
+    with pytest.raises(DataError, match="UTC offset; set timezone"):
+        entry_0920(path)

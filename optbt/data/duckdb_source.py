@@ -51,6 +51,8 @@ def quote_ident(name: str) -> str:
 # holds is handed out one day at a time and only for the day asked, so nothing of a later
 # day reaches a strategy early; memory stays bounded by the block, not the run.
 READ_AHEAD_DAYS = 16
+# a time of day followed by a UTC offset or Z at the end of a text timestamp
+_TEXT_OFFSET = r"[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)? ?(Z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)$"
 _FILE_COL = "optbt_file"
 
 _OPTIONAL_OPTION_COLS = ("underlying", "open", "high", "low", "volume", "oi")
@@ -168,7 +170,13 @@ class _Table:
             if kind.startswith("TIMESTAMP"):
                 return f"CAST({ts} AS TIMESTAMP)"
             if kind in ("VARCHAR",):
-                return f"CAST({ts} AS TIMESTAMP)"
+                # text may carry an offset ('...T03:50:00Z', '+05:30'); a plain CAST would drop it
+                # silently, so such rows are converted to the exchange zone, row by row
+                aware = f"regexp_matches({ts}, '{_TEXT_OFFSET}')"
+                to_zone = (f"timezone($tz, CAST({ts} AS TIMESTAMPTZ))" if tz else
+                           f"error('{self.what}: text timestamps carry a UTC offset; set timezone = "
+                           f"\"Area/City\" in the dataset config (the exchange''s zone)')")
+                return f"(CASE WHEN {aware} THEN {to_zone} ELSE CAST({ts} AS TIMESTAMP) END)"
             raise DataError(f"{self.what}: column '{cols.ts}' is {kind}, not a timestamp")
         return f"(CAST({self.col('date')} AS DATE) + CAST({self.col('time')} AS TIME))"
 
