@@ -326,3 +326,23 @@ def test_text_timestamps_with_an_offset_are_converted_not_truncated(tmp_path):
     (tmp_path / "dataset.toml").write_text(text_toml)
     with pytest.raises(DataError, match="UTC offset; set timezone"):
         entry_0920(path)
+
+
+@pytest.mark.parametrize("partitioned", [True, False])
+def test_null_timestamps_and_bad_spot_rows_in_both_layouts(tmp_path, partitioned):
+    """The read-ahead path (day partitions) and the plain one: NULL timestamps and NaN spots are no bars."""
+    s = spot_rows() + [{"ts": None, "close": 21010.0}]
+    s[1]["close"] = math.nan
+    o = option_rows() + [{**option_rows()[0], "ts": None, "close": 1.0}]
+    o[2]["close"] = math.nan  # CE 09:17
+    day = f"day={DAY.isoformat()}"
+    path = write(tmp_path, None, None, ofiles={f"o/{day}/p.parquet": o}, sfiles={f"s/{day}/p.parquet": s})
+    text = (tmp_path / "dataset.toml").read_text()
+    for side in "os" if partitioned else "":
+        text = text.replace(f'path = "{side}/{day}/p.parquet"',
+                            f'path = "{side}/*/*.parquet"\nhive_partitioning = true\nday_partition = "day"')
+    (tmp_path / "dataset.toml").write_text(text)
+    assert (DuckDBSource(load_dataset(path)).spot.by_day is not None) == partitioned
+    assert fills(path) == [("ce", "09:18", 103.0, "09:20", 105.0), ("pe", "09:18", 87.0, "09:20", 85.0)]
+    f = found(path)
+    assert f[("error", "bad_timestamp")].count == 1 and f[("error", "non_finite_price")].count == 1

@@ -278,7 +278,8 @@ class DuckDBSource:
             days = sorted(self.spot.by_day)
         else:
             sql = (f"SELECT DISTINCT CAST({self._spot_known} AS DATE) AS d FROM "
-                   f"read_parquet($f, hive_partitioning={self.spot.hive}) WHERE {self._spot_und} ORDER BY d")
+                   f"read_parquet($f, hive_partitioning={self.spot.hive}) WHERE {self._spot_und} "
+                   f"AND {self._spot_known} IS NOT NULL ORDER BY d")
             days = [r[0] for r in self._run(sql, self._params(f=self.spot.all_files, und=self._und()))]
         return [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
 
@@ -384,11 +385,12 @@ class DuckDBSource:
         usable = f"{self._spot_price} IS NOT NULL"
         if block is None:  # this day's bars, picked out by time
             sql = (f"SELECT {cols} FROM read_parquet($f, hive_partitioning={s.hive}) "
-                   f"WHERE {self._spot_und} AND {usable} AND optbt_t > $open AND optbt_t <= $close "
+                   f"WHERE {self._spot_und} AND {usable} AND {self._spot_known} > $open AND {self._spot_known} <= $close "
                    f"ORDER BY optbt_t, optbt_p")
             return self._run(sql, self._params(f=files, und=und, open=open_, close=close))
         sql = (f"SELECT {_FILE_COL}, {cols} FROM read_parquet($f, hive_partitioning={s.hive}, "
-               f"filename='{_FILE_COL}') WHERE {self._spot_und} AND {usable} ORDER BY optbt_t, optbt_p")
+               f"filename='{_FILE_COL}') WHERE {self._spot_und} AND {usable} AND {self._spot_known} IS NOT NULL "
+               f"ORDER BY optbt_t, optbt_p")
         by_day: dict[date, list[tuple]] = {d: [] for d in block}
         for f, t, p in self._run(sql, self._params(f=files, und=und)):
             by_day[s.day_of_file(f)].append((t, p))
