@@ -255,7 +255,10 @@ class _Checker:
                 if row["optbt_dup"]:
                     tallies["dup_days"].append(d)
                 tallies["off_grid"] += row["optbt_off"]
-                tallies["gaps"] += max(0, row["optbt_g"] * self.minutes(d) - row["optbt_in"])
+                missing = max(0, row["optbt_g"] * self.minutes(d) - row["optbt_in"])
+                tallies["gaps"] += missing
+                if missing and "gap_day" not in tallies:
+                    tallies["gap_day"] = d
                 for i in range(len(checks)):
                     n = row[f"n{i}"]
                     if n:
@@ -282,9 +285,20 @@ class _Checker:
             self.find("error", "bad_timestamp", self.o.all_files[0], t["null_ts"],
                       "option rows with no timestamp (NULL): they are never used")
         if t["gaps"]:
-            first = min(t["days"].values()) if t["days"] else self.o.all_files[0]
-            self.find("warning", "gaps", first, t["gaps"],
-                      "instrument-minutes inside the session with no bar (prices go stale there, with their lag)")
+            d = t["gap_day"]
+            files = self.o.files_for(d) if self.o.by_day is not None and d in self.o.by_day else self.o.all_files
+            # the sample: that day's instrument with the fewest bars in the session
+            hit = self.q_dicts(f"WITH r AS ({self.option_projection()}) SELECT min({_FILE}) AS file, "
+                               f"CAST(optbt_t AS DATE) AS day, optbt_e AS expiry, optbt_k AS strike, "
+                               f"optbt_o AS opt_type, count(DISTINCT optbt_t) AS bars FROM r "
+                               f"WHERE {self.inside('optbt_t')} AND CAST(optbt_t AS DATE) = $gd "
+                               f"GROUP BY ALL ORDER BY bars, expiry, strike, opt_type LIMIT 1",
+                               {**self.params(), "f": files, "gd": d})
+            s = hit[0] if hit else None
+            if s:
+                s["bars"] = f"{s['bars']} of {self.minutes(d)}"
+            self.find("warning", "gaps", s["file"] if s else files[0], t["gaps"],
+                      "instrument-minutes inside the session with no bar (prices go stale there, with their lag)", s)
 
     def option_duplicates(self, t: dict) -> None:
         """Exact duplicate rows: only on the days the bitmap flagged (or everywhere, off the minute grid)."""
