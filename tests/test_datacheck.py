@@ -59,6 +59,31 @@ def plant_zero(o, s):
     o[3]["close"] = 0.0
 
 
+def plant_conflicting_duplicate(o, s):
+    o.append({**o[0], "close": 999.0})
+
+
+def plant_nan(o, s):
+    o[1]["close"] = float("nan")
+    o[6]["close"] = float("inf")
+
+
+def plant_expiry_before_day(o, s):
+    o[3]["expiry"] = date(2024, 1, 1)
+
+
+def plant_null_strike(o, s):
+    o[3]["strike"] = None
+
+
+def plant_spot_duplicate(o, s):
+    s.append(dict(s[2]))
+
+
+def plant_spot_nan(o, s):
+    s[2]["close"] = float("nan")
+
+
 def plant_back_in_time(o, s):
     o[0], o[1] = o[1], o[0]
 
@@ -76,10 +101,16 @@ def plant_outside_session(o, s):
 
 
 @pytest.mark.parametrize("plant, expected", [
-    (plant_duplicate, {("error", "duplicate_rows"): 1}),
+    (plant_duplicate, {("warning", "duplicate_rows"): 1}),
+    (plant_conflicting_duplicate, {("error", "conflicting_duplicates"): 1}),
+    (plant_nan, {("error", "non_finite_price"): 2}),
     (plant_negative, {("error", "negative_price"): 1}),
     (plant_zero, {("error", "zero_price"): 2}),
-    (plant_back_in_time, {("error", "time_goes_back"): 1}),
+    (plant_back_in_time, {}),  # unsorted rows are not an error: the engine sorts
+    (plant_expiry_before_day, {("error", "expiry_before_day"): 1}),
+    (plant_null_strike, {("error", "bad_strike"): 1}),
+    (plant_spot_duplicate, {("warning", "duplicate_rows"): 1}),
+    (plant_spot_nan, {("error", "non_finite_price"): 1}),
     (plant_day_without_spot, {("error", "days_without_spot"): 1}),
     (plant_unknown_type, {("error", "unknown_opt_type"): 1}),
     (plant_outside_session, {("warning", "outside_session"): 1}),
@@ -131,3 +162,54 @@ def test_cli_exit_codes(tmp_path):
     plant_negative(o, s)
     assert run(write(bad, o, s)) == 1
     assert run(tmp_path / "nowhere") == 2
+
+
+def test_a_finding_names_the_actual_file_and_a_sample_row(tmp_path):
+    """Not the glob: the file the bad row is in, and that row."""
+    o, s = clean_rows()
+    (tmp_path / "o").mkdir()
+    pq.write_table(pa.Table.from_pylist(o[:5]), tmp_path / "o" / "a.parquet")
+    bad = o[5:]
+    bad[2]["close"] = -4.0
+    pq.write_table(pa.Table.from_pylist(bad), tmp_path / "o" / "b.parquet")
+    pq.write_table(pa.Table.from_pylist(s), tmp_path / "spot.parquet")
+    (tmp_path / "dataset.toml").write_text('[options]\npath = "o/*.parquet"\n[spot]\npath = "spot.parquet"\n'
+                                           '[session]\nstart = "09:15"\nend = "09:20"\n')
+    (f,) = check_dataset(load_dataset(tmp_path)).findings
+    assert (f.check, f.count, f.where) == ("negative_price", 1, str(tmp_path / "o" / "b.parquet"))
+    assert f.sample == {"ts": "2024-01-02 09:18:00", "underlying": "NIFTY", "expiry": "2024-01-04",
+                        "strike": "21000.0", "opt_type": "PE", "close": "-4.0", "bid": "NULL", "ask": "NULL"}
+
+
+def test_a_user_column_named_filename_does_not_clash(tmp_path):
+    o, s = clean_rows()
+    for r in o:
+        r["filename"] = "mine"
+    o[1]["close"] = -1.0
+    (f,) = check_dataset(load_dataset(write(tmp_path, o, s))).findings
+    assert f.where == str(tmp_path / "options.parquet")
+
+
+def test_progress_is_reported_up_to_the_total(tmp_path):
+    steps = []
+    check_dataset(load_dataset(write(tmp_path, *clean_rows())), progress=lambda d, t, label: steps.append((d, t)))
+    assert steps and steps[-1][0] == steps[-1][1] and [d for d, _ in steps] == sorted(d for d, _ in steps)
+
+
+def test_json_is_always_json(tmp_path):
+    import json
+
+    def run(*args):
+        r = subprocess.run([sys.executable, "-m", "optbt", "data", "check", *map(str, args), "--format", "json"],
+                           capture_output=True, text=True, timeout=120)
+        return r.returncode, json.loads(r.stdout)
+    path = write(tmp_path, *clean_rows())
+    code, out = run(path)
+    assert code == 0 and out["ok"] is True and out["findings"] == []
+    (tmp_path / "spot.parquet").write_text("not parquet")          # unreadable file: a finding naming it
+    code, out = run(path)
+    assert code == 1 and out["ok"] is False
+    assert out["findings"][0]["check"] == "unreadable_file"
+    assert out["findings"][0]["where"] == str(tmp_path / "spot.parquet")
+    code, out = run(tmp_path / "nowhere")                           # no config: an error in JSON, exit 2
+    assert code == 2 and out["ok"] is False and "not found" in out["error"]

@@ -8,6 +8,14 @@ from pathlib import Path
 from optbt.model.errors import ConfigError
 
 
+def _short(path: str, root: str | None) -> str:
+    """A file path relative to the dataset's root when it lies under it (the table is narrow)."""
+    try:
+        return str(Path(path).relative_to(root)) if root else path
+    except ValueError:
+        return path
+
+
 def register(data_app) -> None:
     register_synth(data_app)
     register_check(data_app)
@@ -19,10 +27,12 @@ def register_synth(data_app) -> None:
 
     @data_app.command("synth")
     def synth(
-        out: Path = typer.Option(..., "--out", help="folder to write (replaced if it exists)"),
+        out: Path = typer.Option(..., "--out", help="folder to write: new, empty, or made by synth before"),
         days: int = typer.Option(20, "--days", help="trading days to generate"),
         seed: int = typer.Option(7, "--seed", help="random seed: same seed, same bytes"),
         start: str = typer.Option("2024-01-01", "--start", help="first calendar day, YYYY-MM-DD"),
+        force: bool = typer.Option(False, "--force", help="write into a non-empty folder synth did not make "
+                                   "(same-named files are overwritten; nothing else is deleted)"),
     ) -> None:
         """Write a deterministic synthetic NIFTY-like dataset (GBM with jumps, Black-Scholes with a smile)."""
         from optbt.data.synth import generate
@@ -33,15 +43,20 @@ def register_synth(data_app) -> None:
         with Progress(TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[day]}"),
                       TimeRemainingColumn(), transient=True) as bar:
             task = bar.add_task("synth", total=days, day="")
-            generate(out, days=days, seed=seed, start=first,
+            generate(out, days=days, seed=seed, start=first, force=force,
                      progress=lambda n, total, d: bar.update(task, completed=n, day=str(d)))
         typer.echo(f"wrote {days} synthetic trading days to {out} (config: {out / 'dataset.toml'})")
 
 
 def register_check(data_app) -> None:
+    import json
+
     import typer
     from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
+
+    from optbt.model.errors import OptbtError
 
     @data_app.command("check")
     def check(
@@ -49,23 +64,35 @@ def register_check(data_app) -> None:
         data_root: str = typer.Option(None, "--data-root", help="folder the config's relative paths resolve against"),
         fmt: str = typer.Option("text", "--format", help="text or json"),
     ) -> None:
-        """Validate a dataset: errors exit 1, warnings are reported with counts."""
+        """Validate a dataset: errors exit 1, warnings are reported with counts (2: it could not be checked)."""
         from optbt.data.check import check_dataset
         from optbt.data.dataset import load_dataset
-        from optbt.model.errors import ConfigError
         if fmt not in ("text", "json"):
             raise ConfigError(f"--format must be text or json, not {fmt!r}")
-        report = check_dataset(load_dataset(data, data_root))
+        try:
+            config = load_dataset(data, data_root)
+            # the bar goes to stderr, so stdout stays pure JSON with --format json
+            with Progress(TextColumn("data check"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[step]}"),
+                          TimeElapsedColumn(), transient=True, console=Console(stderr=True)) as bar:
+                task = bar.add_task("check", total=None, step="opening files")
+                report = check_dataset(config, progress=lambda done, total, step: bar.update(
+                    task, completed=done, total=total, step=step))
+        except OptbtError as exc:
+            if fmt != "json":
+                raise
+            typer.echo(json.dumps({"dataset": str(data), "ok": False, "error": str(exc), "findings": []}, indent=2))
+            raise typer.Exit(exc.exit_code) from None
         if fmt == "json":
             typer.echo(report.to_json())
         else:
             console = Console()
             table = Table(title=f"data check: {report.dataset}")
-            for col in ("level", "check", "count", "where", "detail"):
+            for col in ("level", "check", "count", "where", "detail", "sample row"):
                 table.add_column(col, overflow="fold")
             for f in report.findings:
                 style = "red" if f.level == "error" else "yellow"
-                table.add_row(f"[{style}]{f.level}[/{style}]", f.check, f"{f.count:,}", f.where, f.detail)
+                table.add_row(f"[{style}]{f.level}[/{style}]", f.check, f"{f.count:,}", _short(f.where, config.root),
+                              f.detail, f.sample_text)
             if report.findings:
                 console.print(table)
             verdict = (f"[red]{len(report.errors)} error(s)[/red]" if report.errors else "[green]ok[/green]")

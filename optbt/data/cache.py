@@ -16,6 +16,7 @@ from typing import Any
 
 from optbt.data.source import Bar, DataSource, unique
 from optbt.model.instrument import Instrument
+from optbt.model.prices import INF
 
 
 class Series:
@@ -36,7 +37,11 @@ class Series:
 
 
 def align(ticks: Sequence[Any], bars: Sequence[Bar], nones: list | None = None) -> Series:
-    """As-of merge of bars (sorted by known time) onto ticks; unusable bars (price None) are skipped.
+    """As-of merge of bars (sorted by known time) onto ticks; unusable bars are skipped.
+
+    Unusable follows :mod:`optbt.model.prices` (None, NaN, +/-inf, <= 0): the DuckDB source
+    already leaves such bars out in SQL; this guard (per bar, not per tick) keeps any other
+    source to the same rule, so an unusable bar behaves exactly like no bar.
 
     A bar belongs to the first tick at or after the moment it became known; several bars
     between two ticks leave the newest. ``nones`` is an optional shared ``[None] * len(ticks)``
@@ -47,11 +52,14 @@ def align(ticks: Sequence[Any], bars: Sequence[Bar], nones: list | None = None) 
     [(10.0, 0), (10.0, 1), (10.0, 2), (12.0, 0)]
     >>> align([1, 2], [(2, 5.0, None, None)]).quote
     [None, (5.0, 0)]
+    >>> align([1, 2, 3], [(1, 7.0, None, None), (2, float("nan"), None, None), (3, 0.0, None, None)]).quote
+    [(7.0, 0), (7.0, 1), (7.0, 2)]
     """
     n = len(ticks)
     at: dict[int, Bar] = {}
+    inf = INF  # a local: this loop runs once per bar of every fetched instrument
     for b in bars:
-        if b[1] is not None:
+        if 0.0 < (b[1] or 0.0) < inf:  # None counts as 0.0; NaN fails both comparisons
             at[bisect_left(ticks, b[0])] = b
     at.pop(n, None)  # known after the last tick: not today
     usable = list(at.values())

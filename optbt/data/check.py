@@ -1,29 +1,56 @@
 """``optbt data check``: find what is wrong with a dataset before a backtest trusts it.
 
-"Corrupt data is worse than no data": every finding names the files it looked at and how
-many rows are affected. Errors (exit 1) make a backtest wrong; warnings are the normal
-awkwardness of real data that the engine handles (crossed or empty quotes, gaps, prints
-outside the session) and are reported so that a user knows they are there.
+"Corrupt data is worse than no data": every finding names the actual file it was found in
+(the first one, in path order), a sample row and how many rows (or days) are affected.
+Errors (exit 1) make a backtest wrong or make the run refuse; warnings are the normal
+awkwardness of real data that the engine handles (crossed or empty quotes, identical
+duplicates, gaps, prints outside the session) and are reported so that a user knows.
+
+What a price may be is decided by :mod:`optbt.model.prices`, the same rule a run uses.
+Unsorted rows are not a finding: the engine sorts what it reads.
+
+Speed: the option files are read in a few aggregate queries (one per block of days, for the
+progress bar), never one query per day or per check. Distinct minutes per instrument and day
+are counted with a bitmap (``bitstring_agg`` over the minute of the day), which is what keeps
+duplicate and gap detection a single pass; an exact per-row query runs only on the days that
+have duplicates, and for data whose timestamps are not on whole minutes.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time
+from typing import Any
 
-from optbt.data.dataset import DatasetConfig
+from optbt.data.dataset import DatasetConfig, parse_hhmm
+from optbt.data.source import MixedTimezonesError, UnreadableFileError
 from optbt.model.errors import DataError
+from optbt.model.prices import sql_usable
 
-_NUMERIC = ("DOUBLE", "FLOAT", "DECIMAL", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "REAL", "UBIGINT", "UINTEGER")
+_NUMERIC = ("DOUBLE", "FLOAT", "DECIMAL", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "REAL", "UBIGINT",
+            "UINTEGER")
+_FILE = "optbt_file"
+CHUNK_DAYS = 25  # days of option files per aggregate query: a progress step, and a bounded fixed cost
+
+Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
     level: str      # "error" | "warning"
     check: str      # a short stable name
-    where: str      # the files (glob) it concerns
+    where: str      # the (first) file it was found in
     count: int      # rows (or days, instruments) affected
     detail: str
+    sample: dict | None = None  # one affected row (values as text), when there is one
+
+    @property
+    def sample_text(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in (self.sample or {}).items() if v != "NULL")
 
 
 @dataclass
@@ -48,137 +75,382 @@ def _numeric(kind: str) -> bool:
     return kind.startswith(_NUMERIC)
 
 
-def check_dataset(config: DatasetConfig) -> CheckReport:
-    """Run every check; a dataset whose files cannot even be opened raises DataError."""
-    import duckdb
+def _text(v: Any) -> str:
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)  # nan, inf, -inf
+    if isinstance(v, datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(v, (date, time)):
+        return v.isoformat()
+    return "NULL" if v is None else str(v)
 
-    from optbt.data.duckdb_source import DuckDBSource, quote_ident
+
+def _sample(row: dict | None, skip: tuple[str, ...] = ("file",)) -> dict | None:
+    if not row:
+        return None
+    return {k: _text(v) for k, v in row.items() if k not in skip}
+
+
+class _Checker:
+    """One check run: the source's SQL expressions, a DuckDB connection, the findings."""
+
+    def __init__(self, config: DatasetConfig, src, report: CheckReport, progress: Progress | None):
+        self.config, self.src, self.report = config, src, report
+        self.con = src.con
+        self.progress = progress
+        self.add = report.findings.append
+        self.o, self.s = src.options, src.spot
+
+    # -- helpers ----------------------------------------------------------------------------
+    def q(self, sql: str, params: dict) -> list[tuple]:
+        import duckdb
+        params = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+        try:
+            return self.con.execute(sql, params).fetchall()
+        except duckdb.Error as exc:
+            raise DataError(f"a file could not be read: {str(exc).splitlines()[0]}") from None
+
+    def q_dicts(self, sql: str, params: dict) -> list[dict]:
+        import duckdb
+        params = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+        try:
+            cur = self.con.execute(sql, params)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
+        except duckdb.Error as exc:
+            raise DataError(f"a file could not be read: {str(exc).splitlines()[0]}") from None
+
+    def params(self) -> dict:
+        cfg = self.config
+        p = {"calls": [v.upper() for v in cfg.options.call_values],
+             "puts": [v.upper() for v in cfg.options.put_values], "start": parse_hhmm(cfg.session.start),
+             "end": parse_hhmm(cfg.session.end)}
+        if self.src._uses_tz:
+            p["tz"] = cfg.timezone
+        for n, (d, hhmm) in enumerate(sorted(cfg.session.early_close.items())):
+            p[f"ecd{n}"], p[f"ect{n}"] = date.fromisoformat(d), parse_hhmm(hhmm)
+        return p
+
+    def inside(self, t: str) -> str:
+        """SQL: the known-at time ``t`` is inside its day's session (open, close]."""
+        ec = self.config.session.early_close
+        end = "$end"
+        if ec:
+            whens = " ".join(f"WHEN $ecd{n} THEN $ect{n}" for n in range(len(ec)))
+            end = f"(CASE CAST({t} AS DATE) {whens} ELSE $end END)"
+        return f"(CAST({t} AS TIME) > $start AND CAST({t} AS TIME) <= {end})"
+
+    def minutes(self, day: date) -> int:
+        open_, close = self.config.session.bounds(day)
+        return int((close - open_).total_seconds() // 60 // self.config.bar_minutes)
+
+    def step(self, done: int, total: int, label: str) -> None:
+        if self.progress is not None:
+            self.progress(done, total, label)
+
+    def find(self, level: str, check: str, where: str, count: int, detail: str, sample: dict | None = None) -> None:
+        self.add(Finding(level, check, where, int(count), detail, _sample(sample)))
+
+    # -- types ------------------------------------------------------------------------------
+    def types(self) -> bool:
+        cfg, o, s = self.config, self.o, self.s
+        cols = cfg.options.columns
+        first_o, first_s = o.all_files[0], s.all_files[0]
+        for canon in ("strike", "close", "bid", "ask"):
+            name = getattr(cols, canon)
+            if name and name in o.types and not _numeric(o.types[name]):
+                self.find("error", "wrong_type", first_o, 1,
+                          f"options column '{name}' ({canon}) is {o.types[name]}, not a number")
+        if cols.ts and cols.ts in o.types and not o.types[cols.ts].startswith("TIMESTAMP"):
+            self.find("error", "wrong_type", first_o, 1,
+                      f"options column '{cols.ts}' (ts) is {o.types[cols.ts]}, not a timestamp")
+        sc = cfg.spot.columns
+        if sc.close in s.types and not _numeric(s.types[sc.close]):
+            self.find("error", "wrong_type", first_s, 1,
+                      f"spot column '{sc.close}' (close) is {s.types[sc.close]}, not a number")
+        return not any(f.check == "wrong_type" for f in self.report.findings)
+
+    # -- options ----------------------------------------------------------------------------
+    def option_checks(self) -> list[tuple[str, str, str, str]]:
+        """(level, check, SQL condition on the projected row, detail) for each per-row check."""
+        cfg = self.config
+        out = [
+            ("error", "unknown_opt_type", "optbt_ot IS NULL",
+             f"option types not in call_values {cfg.options.call_values} or put_values "
+             f"{cfg.options.put_values}: add the spelling to the config (the rows are never used)"),
+            ("error", "bad_strike", f"NOT coalesce({sql_usable('optbt_k')}, false)",
+             "strike is NULL, NaN, infinite or not above zero: the row is no contract and is ignored"),
+            ("error", "bad_expiry", "optbt_e IS NULL", "expiry is NULL or not a date: the row is ignored"),
+            ("error", "expiry_before_day", "optbt_e < CAST(optbt_t AS DATE)",
+             "expiry before the trade date: such contracts are never listed in the chain"),
+            ("warning", "outside_session", f"NOT {self.inside('optbt_t')}",
+             "option bars known outside the session (ignored; bar_label is taken into account)"),
+        ]
+        cols = cfg.options.columns
+        for canon, col in (("close", "optbt_c"), ("bid", "optbt_b"), ("ask", "optbt_a")):
+            name = getattr(cols, canon)
+            if not name or name not in self.o.types:
+                continue
+            quote = canon in ("bid", "ask")
+            if not quote:
+                out.append(("warning", "missing_price", f"{col} IS NULL",
+                            f"'{name}' is NULL: the bar is no bar (the price goes stale, with its lag)"))
+            out += [
+                ("error", "non_finite_price", f"NOT isfinite({col})", f"'{name}' is NaN or infinite (unusable)"),
+                ("error", "negative_price", f"isfinite({col}) AND {col} < 0", f"'{name}' below zero (unusable)"),
+                ("warning" if quote else "error", "zero_price", f"{col} = 0",
+                 f"'{name}' is zero" + (" (empty quote side: unusable for fills on that side)" if quote
+                                        else " (unusable)")),
+            ]
+        if cfg.has_quotes:
+            b_ok, a_ok = sql_usable("optbt_b"), sql_usable("optbt_a")
+            out += [
+                ("warning", "crossed_quotes", f"{b_ok} AND {a_ok} AND optbt_b > optbt_a",
+                 "bid above ask: the quote is unusable (both sides)"),
+                ("warning", "empty_quotes", f"NOT coalesce({b_ok} AND {a_ok}, false)",
+                 "missing, zero or unusable bid or ask: that side is unusable for fills"
+                 + (" and the mid is no price" if cfg.price == "mid" else "")),
+            ]
+        return out
+
+    def option_projection(self) -> str:
+        src, o, cols = self.src, self.o, self.config.options.columns
+        und = o.col("underlying", required=False) or "NULL"
+        prices = []
+        for canon, alias in (("close", "optbt_c"), ("bid", "optbt_b"), ("ask", "optbt_a")):
+            name = getattr(cols, canon)
+            prices.append(f"CAST({o.col(canon)} AS DOUBLE) AS {alias}" if name and name in o.types
+                          else f"CAST(NULL AS DOUBLE) AS {alias}")
+        return (f"SELECT {_FILE}, {src._opt_known} AS optbt_t, {src._expiry} AS optbt_e, "
+                f"CAST({src._raw_strike} AS DOUBLE) AS optbt_k, CAST({o.col('opt_type')} AS VARCHAR) AS optbt_o, "
+                f"{src._opt_type} AS optbt_ot, CAST({und} AS VARCHAR) AS optbt_u, {', '.join(prices)} "
+                f"FROM read_parquet($f, hive_partitioning={o.hive}, filename='{_FILE}')")
+
+    def options(self, chunks: list[list[str]], step0: int, total: int) -> dict:
+        """Per-row checks, duplicates (by bitmap) and gaps over the option files; returns the tallies."""
+        checks = self.option_checks()
+        per_group = ", ".join(f"count(*) FILTER (WHERE {cond}) AS n{i}" for i, (_, _, cond, _) in enumerate(checks))
+        per_day = ", ".join(f"sum(n{i}) AS n{i}" for i in range(len(checks)))
+        minute = "(epoch_ms(optbt_t) // 60000) % 1440"
+        sql = (f"WITH r AS ({self.option_projection()}), "
+               f"g AS (SELECT CAST(optbt_t AS DATE) AS optbt_d, count(*) AS optbt_n, "
+               f"bit_count(bitstring_agg(CAST({minute} AS INTEGER), 0, 1439)) AS optbt_nd, "
+               f"bit_count(bitstring_agg(CAST({minute} AS INTEGER), 0, 1439) FILTER (WHERE {self.inside('optbt_t')})) "
+               f"AS optbt_in, count(*) FILTER (WHERE epoch_ms(optbt_t) % 60000 <> 0) AS optbt_off, "
+               f"min({_FILE}) AS optbt_f, {per_group} "
+               f"FROM r GROUP BY optbt_d, optbt_u, optbt_e, optbt_k, optbt_o) "
+               f"SELECT optbt_d, count(*) AS optbt_g, sum(optbt_n) AS optbt_n, sum(optbt_n - optbt_nd) AS optbt_dup, "
+               f"sum(coalesce(optbt_in, 0)) AS optbt_in, sum(optbt_off) AS optbt_off, min(optbt_f) AS optbt_f, "
+               f"{per_day} FROM g GROUP BY optbt_d ORDER BY optbt_d")
+        tallies = {"checks": checks, "n": [0] * len(checks), "first": [None] * len(checks), "days": {},
+                   "dup_days": [], "off_grid": 0, "gaps": 0, "null_ts": 0}
+        base = self.params()
+        for c, files in enumerate(chunks):
+            for row in self.q_dicts(sql, {**base, "f": files}):
+                d = row["optbt_d"]
+                if d is None:  # rows without a timestamp
+                    tallies["null_ts"] += row["optbt_n"]
+                    continue
+                tallies["days"][d] = row["optbt_f"]
+                if row["optbt_dup"]:
+                    tallies["dup_days"].append(d)
+                tallies["off_grid"] += row["optbt_off"]
+                missing = max(0, row["optbt_g"] * self.minutes(d) - row["optbt_in"])
+                tallies["gaps"] += missing
+                if missing and "gap_day" not in tallies:
+                    tallies["gap_day"] = d
+                for i in range(len(checks)):
+                    n = row[f"n{i}"]
+                    if n:
+                        tallies["n"][i] += n
+                        if tallies["first"][i] is None:  # rows come in day order
+                            tallies["first"][i] = d
+            self.step(step0 + c + 1, total, f"options {c + 1}/{len(chunks)}")
+        return tallies
+
+    def option_findings(self, t: dict) -> None:
+        """One finding per check that hit; its sample row comes from a query on the first day it hit."""
+        sample = ("struct_pack(file := optbt_file, ts := optbt_t, underlying := optbt_u, expiry := optbt_e, "
+                  "strike := optbt_k, opt_type := optbt_o, close := optbt_c, bid := optbt_b, ask := optbt_a)")
+        for i, (level, check, cond, detail) in enumerate(t["checks"]):
+            if not t["n"][i]:
+                continue
+            d = t["first"][i]
+            files = self.o.files_for(d) if self.o.by_day is not None and d in self.o.by_day else self.o.all_files
+            hit = self.q(f"WITH r AS ({self.option_projection()}) SELECT {sample} AS s FROM r WHERE {cond} "
+                         f"ORDER BY optbt_file, optbt_t LIMIT 1", {**self.params(), "f": files})
+            s = hit[0][0] if hit else None
+            self.find(level, check, s["file"] if s else files[0], t["n"][i], detail, s)
+        if t["null_ts"]:
+            self.find("error", "bad_timestamp", self.o.all_files[0], t["null_ts"],
+                      "option rows with no timestamp (NULL): they are never used")
+        if t["gaps"]:
+            d = t["gap_day"]
+            files = self.o.files_for(d) if self.o.by_day is not None and d in self.o.by_day else self.o.all_files
+            # the sample: that day's instrument with the fewest bars in the session
+            hit = self.q_dicts(f"WITH r AS ({self.option_projection()}) SELECT min({_FILE}) AS file, "
+                               f"CAST(optbt_t AS DATE) AS day, optbt_e AS expiry, optbt_k AS strike, "
+                               f"optbt_o AS opt_type, count(DISTINCT optbt_t) AS bars FROM r "
+                               f"WHERE {self.inside('optbt_t')} AND CAST(optbt_t AS DATE) = $gd "
+                               f"GROUP BY ALL ORDER BY bars, expiry, strike, opt_type LIMIT 1",
+                               {**self.params(), "f": files, "gd": d})
+            s = hit[0] if hit else None
+            if s:
+                s["bars"] = f"{s['bars']} of {self.minutes(d)}"
+            self.find("warning", "gaps", s["file"] if s else files[0], t["gaps"],
+                      "instrument-minutes inside the session with no bar (prices go stale there, with their lag)", s)
+
+    def option_duplicates(self, t: dict) -> None:
+        """Exact duplicate rows: only on the days the bitmap flagged (or everywhere, off the minute grid)."""
+        if not t["dup_days"] and not t["off_grid"]:
+            return
+        o = self.o
+        if t["off_grid"] or o.by_day is None:
+            files = o.all_files
+        else:
+            files = [f for d in t["dup_days"] for f in o.files_for(d)] or o.all_files
+        # only rows with a usable price can conflict: an unusable one is no bar (and reported on its own)
+        if self.config.price == "mid":
+            usable = f"{sql_usable('optbt_b')} AND {sql_usable('optbt_a')} AND optbt_b <= optbt_a"
+        else:
+            usable = sql_usable("optbt_c")
+        sql = (f"WITH r AS ({self.option_projection()}) "
+               f"SELECT min(struct_pack(file := optbt_file, ts := optbt_t, underlying := optbt_u, expiry := optbt_e, "
+               f"strike := optbt_k, opt_type := optbt_o, close := optbt_c, bid := optbt_b, ask := optbt_a)) AS s, "
+               f"count(*) AS n, count(DISTINCT struct_pack(optbt_c, optbt_b, optbt_a)) FILTER (WHERE {usable}) AS k, "
+               f"list(DISTINCT {_FILE}) AS fs, list(optbt_c) AS cs FROM r WHERE optbt_t IS NOT NULL "
+               f"GROUP BY optbt_u, optbt_e, optbt_k, optbt_o, optbt_t HAVING count(*) > 1 ORDER BY s")
+        rows = self.q_dicts(sql, {**self.params(), "f": files})
+        same = [r for r in rows if r["k"] == 1]
+        diff = [r for r in rows if r["k"] > 1]
+        if diff:
+            r = diff[0]
+            self.find("error", "conflicting_duplicates", r["s"]["file"], len(diff),
+                      "(instrument, minute) appears more than once with different prices: a run refuses the day "
+                      f"(e.g. {len(r['fs'])} file(s), closes {', '.join(_text(c) for c in r['cs'])})", r["s"])
+        if same:
+            self.find("warning", "duplicate_rows", same[0]["s"]["file"], sum(r["n"] - 1 for r in same),
+                      "repeated rows of an (instrument, minute), identical or with one usable price: a run uses one",
+                      same[0]["s"])
+
+    # -- spot ---------------------------------------------------------------------------------
+    def spot(self) -> dict:
+        src, s = self.src, self.s
+        cfg = self.config
+        und = s.col("underlying", required=False) or "NULL"
+        close = src._spot_close
+        proj = (f"SELECT {_FILE}, {src._spot_known} AS optbt_t, CAST({und} AS VARCHAR) AS optbt_u, "
+                f"CAST({close} AS DOUBLE) AS optbt_c FROM read_parquet($f, hive_partitioning={s.hive}, "
+                f"filename='{_FILE}')")
+        name = cfg.spot.columns.close
+        checks = [
+            ("warning", "missing_price", "optbt_c IS NULL", f"spot '{name}' is NULL: the bar is no bar"),
+            ("error", "non_finite_price", "NOT isfinite(optbt_c)", f"spot '{name}' is NaN or infinite (unusable)"),
+            ("error", "negative_price", "isfinite(optbt_c) AND optbt_c < 0", f"spot '{name}' below zero (unusable)"),
+            ("error", "zero_price", "optbt_c = 0", f"spot '{name}' is zero (unusable)"),
+            ("warning", "outside_session", f"NOT {self.inside('optbt_t')}",
+             "spot prints known outside the session, e.g. pre/post-market (ignored)"),
+            ("error", "bad_timestamp", "optbt_t IS NULL", "spot rows with no timestamp (NULL): never used"),
+        ]
+        sample = "struct_pack(file := optbt_file, ts := optbt_t, underlying := optbt_u, close := optbt_c)"
+        cols = ", ".join(f"count(*) FILTER (WHERE {c}) AS n{i}, min({sample}) FILTER (WHERE {c}) AS s{i}"
+                         for i, (_, _, c, _) in enumerate(checks))
+        base = {**self.params(), "f": s.all_files}
+        row = self.q_dicts(f"WITH r AS ({proj}) SELECT {cols} FROM r", base)[0]
+        for i, (level, check, _, detail) in enumerate(checks):
+            if row[f"n{i}"]:
+                self.find(level, check, row[f"s{i}"]["file"], row[f"n{i}"], detail, row[f"s{i}"])
+        dups = self.q_dicts(f"WITH r AS ({proj}) SELECT min({sample}) AS s, count(*) AS n, "
+                            f"count(DISTINCT optbt_c) FILTER (WHERE {sql_usable('optbt_c')}) AS k, list(optbt_c) AS cs "
+                            f"FROM r WHERE optbt_t IS NOT NULL "
+                            f"GROUP BY optbt_u, optbt_t HAVING count(*) > 1 ORDER BY s", base)
+        diff = [r for r in dups if r["k"] > 1]
+        same = [r for r in dups if r["k"] == 1]
+        if diff:
+            r = diff[0]
+            self.find("error", "conflicting_duplicates", r["s"]["file"], len(diff),
+                      "spot minute appears more than once with different closes: a run refuses the day "
+                      f"(e.g. closes {', '.join(_text(c) for c in r['cs'])})", r["s"])
+        if same:
+            self.find("warning", "duplicate_rows", same[0]["s"]["file"], sum(r["n"] - 1 for r in same),
+                      "identical duplicate spot rows: a run uses one", same[0]["s"])
+        days = self.q(f"WITH r AS ({proj}) SELECT CAST(optbt_t AS DATE) AS d, min({_FILE}), "
+                      f"count(*) FILTER (WHERE {sql_usable('optbt_c')} AND {self.inside('optbt_t')}) "
+                      f"FROM r WHERE optbt_t IS NOT NULL GROUP BY d ORDER BY d", base)
+        return {d: (f, n) for d, f, n in days}
+
+    # -- days -----------------------------------------------------------------------------------
+    def days(self, opt_days: dict[date, str], spot_days: dict[date, tuple[str, int]]) -> None:
+        def listed(ds: list[date]) -> str:
+            return ", ".join(d.isoformat() for d in ds[:5]) + (" ..." if len(ds) > 5 else "")
+
+        no_spot = sorted(d for d in opt_days if spot_days.get(d, (None, 0))[1] == 0)
+        if no_spot:
+            unusable = [d for d in no_spot if d in spot_days]
+            self.find("error", "days_without_spot", opt_days[no_spot[0]], len(no_spot),
+                      "days with option bars but no usable spot bar in the session: " + listed(no_spot)
+                      + (f" ({len(unusable)} of them have spot rows, none usable)" if unusable else ""),
+                      {"day": no_spot[0]})
+        no_opts = sorted(d for d in spot_days if d not in opt_days)
+        if no_opts:
+            self.find("warning", "days_without_options", spot_days[no_opts[0]][0], len(no_opts),
+                      "days with spot bars but no option bars (a run skips them): " + listed(no_opts),
+                      {"day": no_opts[0]})
+
+
+def _chunks(table, days_per_chunk: int = CHUNK_DAYS) -> list[list[str]]:
+    """The option files in blocks of whole days (one block when the files are not day-partitioned)."""
+    if table.by_day is None:
+        return [table.all_files]
+    days = table.days
+    return [[f for d in days[i:i + days_per_chunk] for f in table.by_day[d]]
+            for i in range(0, len(days), days_per_chunk)]
+
+
+def check_dataset(config: DatasetConfig, progress: Progress | None = None) -> CheckReport:
+    """Run every check. ``progress(done, total, label)`` is called after each step.
+
+    Files that cannot be opened or read become an error finding (never an exception), so a
+    caller can always print a report.
+    """
+    from optbt.data.duckdb_source import DuckDBSource
 
     report = CheckReport(config.name)
     add = report.findings.append
     try:
         src = DuckDBSource(config)
+    except MixedTimezonesError as exc:
+        add(Finding("error", "mixed_timezones", exc.aware, 1, str(exc),
+                    {"tz_aware_file": exc.aware, "naive_file": exc.naive}))
+        return report
+    except UnreadableFileError as exc:
+        add(Finding("error", "unreadable_file", exc.file, 1, str(exc)))
+        return report
     except DataError as exc:
         text = str(exc)
-        check = "missing_column" if "column" in text else "files"
+        check = ("missing_column" if "column" in text else "timezone" if "time zone" in text
+                 else "unreadable_file" if "cannot read" in text else "files")
         add(Finding("error", check, ", ".join(config.paths(config.options)), 1, text))
         return report
-    con = src.con
-    o, s = src.options, src.spot
-    o_where, s_where = ", ".join(config.paths(config.options)), ", ".join(config.paths(config.spot))
-    scan_o = f"read_parquet($f, hive_partitioning={o.hive})"
-    scan_s = f"read_parquet($f, hive_partitioning={s.hive})"
-    fo, fs = {"f": o.all_files}, {"f": s.all_files}
-
-    def one(sql: str, params: dict):
-        try:
-            return con.execute(sql, params).fetchone()
-        except duckdb.Error as exc:
-            raise DataError(f"check query failed: {str(exc).splitlines()[0]}") from None
-
-    # -- types ----------------------------------------------------------------------------
-    cols = config.options.columns
-    for canon in ("strike", "close", "bid", "ask"):
-        name = getattr(cols, canon)
-        if name and name in o.types and not _numeric(o.types[name]):
-            add(Finding("error", "wrong_type", o_where, 1, f"options column '{name}' ({canon}) is {o.types[name]}, not a number"))
-    if cols.ts and cols.ts in o.types and not o.types[cols.ts].startswith("TIMESTAMP"):
-        add(Finding("error", "wrong_type", o_where, 1, f"options column '{cols.ts}' (ts) is {o.types[cols.ts]}, not a timestamp"))
-    scols = config.spot.columns
-    if scols.close in s.types and not _numeric(s.types[scols.close]):
-        add(Finding("error", "wrong_type", s_where, 1, f"spot column '{scols.close}' (close) is {s.types[scols.close]}, not a number"))
-    if any(f.check == "wrong_type" for f in report.findings):
-        return report
-
-    known, exp, strike, otype = src._opt_known, src._expiry, src._strike, src._opt_type
-    tz = {"tz": config.timezone} if src._uses_tz else {}
-    types = {"calls": [v.upper() for v in config.options.call_values],
-             "puts": [v.upper() for v in config.options.put_values]}
-
-    # -- option types ---------------------------------------------------------------------
-    (bad_types,) = one(f"SELECT count(*) FROM {scan_o} WHERE ({otype}) IS NULL", {**fo, **types})
-    if bad_types:
-        add(Finding("error", "unknown_opt_type", o_where, bad_types,
-                    f"option types not in call_values {config.options.call_values} or put_values "
-                    f"{config.options.put_values}: add the spelling to the config"))
-
-    # -- duplicates and order -------------------------------------------------------------
-    (dups,) = one(f"SELECT count(*) FROM (SELECT count(*) AS optbt_n FROM {scan_o} GROUP BY {exp}, {strike}, "
-                  f"{quote_ident(cols.opt_type)}, {known} HAVING optbt_n > 1)", {**fo, **tz})
-    if dups:
-        add(Finding("error", "duplicate_rows", o_where, dups, "(instrument, ts) appears more than once"))
-    (back,) = one(f"SELECT count(*) FROM (SELECT optbt_file AS optbt_f, {known} AS optbt_t, lag({known}) OVER (PARTITION BY optbt_file, "
-                  f"{exp}, {strike}, {quote_ident(cols.opt_type)} ORDER BY file_row_number) AS optbt_prev "
-                  f"FROM read_parquet($f, hive_partitioning={o.hive}, filename='optbt_file', file_row_number=true)) "
-                  f"WHERE optbt_t < optbt_prev", {**fo, **tz})
-    if back:
-        add(Finding("error", "time_goes_back", o_where, back, "rows of an instrument are not in time order within a file"))
-
-    # -- prices -----------------------------------------------------------------------------
-    for canon in ("close", "bid", "ask"):
-        name = getattr(cols, canon)
-        if not name or name not in o.types:
-            continue
-        q = quote_ident(name)
-        (neg,) = one(f"SELECT count(*) FROM {scan_o} WHERE {q} < 0", fo)
-        if neg:
-            add(Finding("error", "negative_price", o_where, neg, f"'{name}' below zero"))
-        (zero,) = one(f"SELECT count(*) FROM {scan_o} WHERE {q} = 0", fo)
-        if zero:
-            level = "warning" if canon in ("bid", "ask") else "error"
-            add(Finding(level, "zero_price", o_where, zero,
-                        f"'{name}' is zero" + (" (empty quote: unusable for fills, the price goes stale)" if level == "warning" else "")))
-    if config.has_quotes:
-        b, a = quote_ident(cols.bid), quote_ident(cols.ask)
-        (crossed,) = one(f"SELECT count(*) FROM {scan_o} WHERE {b} > 0 AND {a} > 0 AND {b} > {a}", fo)
-        if crossed:
-            add(Finding("warning", "crossed_quotes", o_where, crossed, "bid above ask: the bar is unusable for fills"))
-        (empty,) = one(f"SELECT count(*) FROM {scan_o} WHERE {b} IS NULL OR {a} IS NULL OR {b} <= 0 OR {a} <= 0", fo)
-        if empty:
-            add(Finding("warning", "empty_quotes", o_where, empty, "missing or zero bid/ask: the bar is unusable for fills"))
-
-    # -- days, sessions, gaps ------------------------------------------------------------------
-    opt_days = {r[0] for r in con.execute(f"SELECT DISTINCT CAST({known} AS DATE) FROM {scan_o}", {**fo, **tz}).fetchall()}
-    spot_days = {r[0] for r in con.execute(f"SELECT DISTINCT CAST({src._spot_known} AS DATE) FROM {scan_s}",
-                                           {**fs, **tz}).fetchall()}
-    missing = sorted(opt_days - spot_days)
-    if missing:
-        add(Finding("error", "days_without_spot", s_where, len(missing),
-                    "days with option bars but no spot bars: " + ", ".join(d.isoformat() for d in missing[:5])
-                    + (" ..." if len(missing) > 5 else "")))
-    _session_checks(config, src, con, report, scan_o, scan_s, fo, fs, tz, o_where, s_where, sorted(opt_days & spot_days))
+    try:
+        checker = _Checker(config, src, report, progress)
+        if not checker.types():
+            return report
+        chunks = _chunks(src.options)
+        total = len(chunks) + 2
+        tallies = checker.options(chunks, 0, total)
+        checker.option_findings(tallies)
+        checker.option_duplicates(tallies)
+        checker.step(len(chunks) + 1, total, "duplicates")
+        spot_days = checker.spot()
+        checker.days(tallies["days"], spot_days)
+        checker.step(total, total, "spot")
+    except DataError as exc:
+        where = re.search(r"'([^']+)'", str(exc)) or re.search(r'"([^"]+)"', str(exc))
+        add(Finding("error", "unreadable_file", where.group(1) if where else ", ".join(src.options.all_files[:1]),
+                    1, str(exc)))
+    finally:
+        src.close()
+    order = {"error": 0, "warning": 1}
+    report.findings.sort(key=lambda f: order.get(f.level, 2))
     return report
-
-
-def _session_checks(config, src, con, report, scan_o, scan_s, fo, fs, tz, o_where, s_where, days) -> None:
-    """Rows known outside the session (ignored by the engine) and minutes with no bar."""
-    from optbt.data.duckdb_source import quote_ident
-
-    add = report.findings.append
-    outside_o = outside_s = 0
-    gaps = 0
-    bar = config.bar_minutes
-    for day in days:
-        open_, close = config.session.bounds(day)
-        p = {"open": open_, "close": close, "d": day}
-        (n,) = con.execute(f"SELECT count(*) FROM {scan_o} WHERE CAST({src._opt_known} AS DATE) = $d AND "
-                           f"({src._opt_known} <= $open OR {src._opt_known} > $close)", {**fo, **tz, **p}).fetchone()
-        outside_o += n
-        (n,) = con.execute(f"SELECT count(*) FROM {scan_s} WHERE CAST({src._spot_known} AS DATE) = $d AND "
-                           f"({src._spot_known} <= $open OR {src._spot_known} > $close)", {**fs, **tz, **p}).fetchone()
-        outside_s += n
-        minutes = int((close - open_).total_seconds() // 60 // bar)
-        (n,) = con.execute(f"SELECT coalesce(sum($m - bars), 0) FROM (SELECT count(DISTINCT {src._opt_known}) AS bars "
-                           f"FROM {scan_o} WHERE CAST({src._opt_known} AS DATE) = $d AND {src._opt_known} > $open "
-                           f"AND {src._opt_known} <= $close GROUP BY {src._expiry}, {src._strike}, "
-                           f"{quote_ident(config.options.columns.opt_type)})", {**fo, **tz, **p, "m": minutes}).fetchone()
-        gaps += int(n)
-    if outside_o:
-        add(Finding("warning", "outside_session", o_where, outside_o,
-                    "option bars known outside the session (ignored; bar_label is taken into account)"))
-    if outside_s:
-        add(Finding("warning", "outside_session", s_where, outside_s,
-                    "spot prints known outside the session, e.g. pre/post-market (ignored)"))
-    if gaps:
-        add(Finding("warning", "gaps", o_where, gaps,
-                    "instrument-minutes inside the session with no bar (prices go stale there, with their lag)"))

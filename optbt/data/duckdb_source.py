@@ -4,6 +4,14 @@ One connection per instance (and so per process: sweeps build one per worker). V
 travel as named parameters; only identifiers from the dataset config (column names, which
 are quoted) are written into SQL text. File lists are resolved once: with a hive day
 partition (``day=2024-01-02/``) a day's query opens that day's files only.
+
+What reaches the engine is already clean, decided in SQL once per fetch (never per tick):
+an unusable price (:mod:`optbt.model.prices`) comes back as None (an option bar, which the
+alignment skips) or not at all (a spot bar, so it makes no clock tick); identical duplicate
+rows are dropped and conflicting ones raise :class:`ConflictingBarsError` naming the file;
+a chain lists no expiry before its day and no strike that is NULL or not a finite number
+(what was left out is counted in :attr:`DuckDBSource.ignored`). Timestamps are one thing:
+a table whose files mix tz-aware and naive timestamps is refused when the source opens.
 """
 
 from __future__ import annotations
@@ -19,9 +27,10 @@ from pathlib import Path
 import duckdb
 
 from optbt.data.dataset import DatasetConfig, OptionFiles, SpotFiles, load_dataset
-from optbt.data.source import Bar, Chain
+from optbt.data.source import Bar, Chain, ConflictingBarsError, MixedTimezonesError, UnreadableFileError
 from optbt.model.errors import DataError, did_you_mean
 from optbt.model.instrument import Instrument
+from optbt.model.prices import INF, sql_mid, sql_price, sql_quote_side
 
 
 def _known_at(bar: Bar):
@@ -42,6 +51,8 @@ def quote_ident(name: str) -> str:
 # holds is handed out one day at a time and only for the day asked, so nothing of a later
 # day reaches a strategy early; memory stays bounded by the block, not the run.
 READ_AHEAD_DAYS = 16
+# a time of day followed by a UTC offset or Z at the end of a text timestamp
+_TEXT_OFFSET = r"[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)? ?(Z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)$"
 _FILE_COL = "optbt_file"
 
 _OPTIONAL_OPTION_COLS = ("underlying", "open", "high", "low", "volume", "oi")
@@ -77,10 +88,37 @@ class _Table:
             self.by_day = by_day
             self.days = sorted(by_day)
             self.day_of = {f: d for d, fs in by_day.items() for f in fs}
-        desc = con.execute(f"SELECT * FROM read_parquet($f, hive_partitioning={self.hive}) LIMIT 0",
-                           {"f": paths[:1]}).description
+        try:
+            desc = con.execute(f"SELECT * FROM read_parquet($f, hive_partitioning={self.hive}) LIMIT 0",
+                               {"f": paths[:1]}).description
+        except duckdb.Error as exc:
+            raise UnreadableFileError(paths[0], f"{what}: cannot read {paths[0]}: {str(exc).splitlines()[0]}") from None
         self.types = {d[0]: str(d[1]).upper() for d in desc}
         self.columns = files.columns
+        self._check_zones(con)
+
+    def _check_zones(self, con) -> None:
+        """Refuse a table whose files mix tz-aware and naive timestamps (see MixedTimezonesError).
+
+        DuckDB would read them as one column typed like the first file, silently shifting the
+        other kind by the zone's offset. Reads every file's footer once (about 0.05 ms a file).
+        """
+        ts = self.columns.ts
+        if not ts or ts not in self.types or not self.types[ts].startswith("TIMESTAMP"):
+            return
+        try:
+            rows = con.execute("SELECT file_name, bool_or(coalesce(logical_type, '') LIKE '%isAdjustedToUTC=1%') "
+                               "FROM parquet_schema($f) WHERE name = $n GROUP BY file_name",
+                               {"f": self.all_files, "n": ts}).fetchall()
+        except duckdb.Error as exc:
+            text = str(exc).splitlines()[0]
+            hit = re.search(r"'([^']+)'", text)
+            raise UnreadableFileError(hit.group(1) if hit else self.all_files[0],
+                                      f"{self.what}: cannot read the files' schemas: {text}") from None
+        aware = sorted(f for f, a in rows if a)
+        naive = sorted(f for f, a in rows if not a)
+        if aware and naive:
+            raise MixedTimezonesError(self.what, aware[0], naive[0])
 
     def day_of_file(self, name: str) -> date:
         """The partition day of a file DuckDB names (as listed, or spelled its own way)."""
@@ -132,7 +170,13 @@ class _Table:
             if kind.startswith("TIMESTAMP"):
                 return f"CAST({ts} AS TIMESTAMP)"
             if kind in ("VARCHAR",):
-                return f"CAST({ts} AS TIMESTAMP)"
+                # text may carry an offset ('...T03:50:00Z', '+05:30'); a plain CAST would drop it
+                # silently, so such rows are converted to the exchange zone, row by row
+                aware = f"regexp_matches({ts}, '{_TEXT_OFFSET}')"
+                to_zone = (f"timezone($tz, CAST({ts} AS TIMESTAMPTZ))" if tz else
+                           f"error('{self.what}: text timestamps carry a UTC offset; set timezone = "
+                           f"\"Area/City\" in the dataset config (the exchange''s zone)')")
+                return f"(CASE WHEN {aware} THEN {to_zone} ELSE CAST({ts} AS TIMESTAMP) END)"
             raise DataError(f"{self.what}: column '{cols.ts}' is {kind}, not a timestamp")
         return f"(CAST({self.col('date')} AS DATE) + CAST({self.col('time')} AS TIME))"
 
@@ -146,10 +190,13 @@ class DuckDBSource:
         self.con = duckdb.connect(database=":memory:")
         # day-sized queries: two threads at most (sweeps run one process per core)
         self.con.execute("SET threads = 2")
+        self.con.execute("SET enable_progress_bar = false")  # only optbt/cli prints
         self.queries = 0
         self.options = _Table(self.con, cfg, cfg.options, "options")
         self.spot = _Table(self.con, cfg, cfg.spot, "spot")
         self._shift = cfg.bar_length if cfg.bar_label == "start" else timedelta(0)
+        # what the chain left out, by reason: contracts (expiry, strike) per reason
+        self.ignored: dict[str, int] = {"expiry_before_day": 0, "bad_strike": 0}
         # read-ahead blocks: (day, underlying) -> chain and last bar time / spot rows
         self._chains: dict[tuple[date, str], tuple[Chain, datetime | None]] = {}
         self._spots: dict[tuple[date, str], list[tuple]] = {}
@@ -186,23 +233,21 @@ class DuckDBSource:
         self._raw_expiry = o.col("expiry")
         self._raw_expiry_is_date = o.types[o.columns.expiry] == "DATE"
         self._opt_known = self._known_at(o)
+        # the usable-price rule (optbt/model/prices.py): one expression each, used by every query
         if cfg.price == "mid":
-            bid, ask = o.col("bid"), o.col("ask")
-            ok = f"({bid} > 0 AND {ask} > 0 AND {bid} <= {ask})"
-            self._price = f"CASE WHEN {ok} THEN ({bid} + {ask}) / 2 END"
+            self._price = sql_mid(o.col("bid"), o.col("ask"))
         else:
-            close = o.col("close")
-            self._price = f"CASE WHEN {close} > 0 THEN CAST({close} AS DOUBLE) END"
-        if cfg.has_quotes:  # a fill needs a two-sided, uncrossed quote; otherwise no bid/ask
+            self._price = sql_price(o.col("close"))
+        if cfg.has_quotes:  # each side usable or NULL; a crossed quote is NULL on both sides
             bid, ask = o.col("bid"), o.col("ask")
-            ok = f"({bid} > 0 AND {ask} > 0 AND {bid} <= {ask})"
-            self._bid = f"CASE WHEN {ok} THEN CAST({bid} AS DOUBLE) END"
-            self._ask = f"CASE WHEN {ok} THEN CAST({ask} AS DOUBLE) END"
+            self._bid = sql_quote_side(bid, ask, is_bid=True)
+            self._ask = sql_quote_side(ask, bid, is_bid=False)
         else:
             self._bid = self._ask = "NULL"
         sund = s.col("underlying", required=False)
         self._spot_und = f"upper(CAST({sund} AS VARCHAR)) = upper($und)" if sund else "TRUE"
         self._spot_close = s.col("close")
+        self._spot_price = sql_price(self._spot_close)
         self._spot_known = self._known_at(s)
         self._uses_tz = "$tz" in self._opt_known or "$tz" in self._spot_known
 
@@ -233,7 +278,8 @@ class DuckDBSource:
             days = sorted(self.spot.by_day)
         else:
             sql = (f"SELECT DISTINCT CAST({self._spot_known} AS DATE) AS d FROM "
-                   f"read_parquet($f, hive_partitioning={self.spot.hive}) WHERE {self._spot_und} ORDER BY d")
+                   f"read_parquet($f, hive_partitioning={self.spot.hive}) WHERE {self._spot_und} "
+                   f"AND {self._spot_known} IS NOT NULL ORDER BY d")
             days = [r[0] for r in self._run(sql, self._params(f=self.spot.all_files, und=self._und()))]
         return [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
 
@@ -271,7 +317,13 @@ class DuckDBSource:
             d = day if f is None else o.day_of_file(f)
             if t is not None and (last[d] is None or t > last[d]):
                 last[d] = t
-            if e is not None and k is not None:
+            if e is None:
+                continue
+            if k is None or not 0 < k < INF:  # a NULL, NaN or non-positive strike is no contract
+                self.ignored["bad_strike"] += 1
+            elif e < d:  # an expiry before its trade date cannot trade; never let a rule pick it
+                self.ignored["expiry_before_day"] += 1
+            else:
                 by_e = strikes[d].setdefault(e, [])
                 if not by_e or by_e[-1] != k:  # one strike from several files of a day
                     by_e.append(k)
@@ -296,21 +348,49 @@ class DuckDBSource:
         rows = self._spots.get((day, und))
         if rows is None:
             rows = self._spot_block(day, und, open_, close)
+        # a conflict is raised for the day it belongs to, when that day is asked for
+        rows = self._clean_spot(day, und, rows, self.spot.files_for(day))
         return [(t, p, None, None) for t, p in rows if open_ < t <= close]
+
+    def _clean_spot(self, day: date, und: str, rows: list[tuple], files: list[str]) -> list[tuple]:
+        """One row per time (rows are sorted): identical repeats dropped, conflicts refused."""
+        if len(rows) < 2 or len({r[0] for r in rows}) == len(rows):
+            return rows
+        out: list[tuple] = []
+        for r in rows:
+            if out and out[-1][0] == r[0]:
+                if out[-1][1] != r[1]:
+                    self._conflict(day, f"spot {und}", r[0], [out[-1][1], r[1]], self.spot, files,
+                                   self._spot_und, {"und": und})
+                continue
+            out.append(r)
+        return out
+
+    def _conflict(self, day: date, what: str, at: datetime, prices: list, table: _Table, files: list[str],
+                  where: str, params: dict) -> None:
+        """Raise ConflictingBarsError naming the (first) file that holds the minute."""
+        known = self._spot_known if table is self.spot else self._opt_known
+        sql = (f"SELECT {_FILE_COL} FROM read_parquet($f, hive_partitioning={table.hive}, filename='{_FILE_COL}') "
+               f"WHERE {where} AND {known} = $at ORDER BY {_FILE_COL} LIMIT 1")
+        hit = self._run(sql, self._params(f=files, at=at, **params))
+        raise ConflictingBarsError(hit[0][0] if hit else ", ".join(files[:1]), what, at, prices, day)
 
     def _spot_block(self, day: date, und: str, open_: datetime, close: datetime) -> list[tuple]:
         s = self.spot
         block, files = s.ahead(day)
         if not files:
             return []
-        cols = (f"{self._spot_known} AS optbt_t, CASE WHEN {self._spot_close} > 0 THEN "
-                f"CAST({self._spot_close} AS DOUBLE) END AS optbt_p")
+        # unusable closes never come back: such a bar is no bar (the spot stays at the last usable one)
+        cols = f"{self._spot_known} AS optbt_t, {self._spot_price} AS optbt_p"
+        usable = f"{self._spot_price} IS NOT NULL"
         if block is None:  # this day's bars, picked out by time
             sql = (f"SELECT {cols} FROM read_parquet($f, hive_partitioning={s.hive}) "
-                   f"WHERE {self._spot_und} AND optbt_t > $open AND optbt_t <= $close ORDER BY optbt_t")
+                   f"WHERE {self._spot_und} AND {usable} AND {self._spot_known} > $open AND {self._spot_known} <= $close "
+                   f"ORDER BY optbt_t, optbt_p")
             return self._run(sql, self._params(f=files, und=und, open=open_, close=close))
         sql = (f"SELECT {_FILE_COL}, {cols} FROM read_parquet($f, hive_partitioning={s.hive}, "
-               f"filename='{_FILE_COL}') WHERE {self._spot_und} ORDER BY optbt_t")
+               f"filename='{_FILE_COL}') WHERE {self._spot_und} AND {usable} AND {self._spot_known} IS NOT NULL "
+               f"ORDER BY optbt_t, optbt_p")
         by_day: dict[date, list[tuple]] = {d: [] for d in block}
         for f, t, p in self._run(sql, self._params(f=files, und=und)):
             by_day[s.day_of_file(f)].append((t, p))
@@ -324,7 +404,8 @@ class DuckDBSource:
             return out
         by_und: dict[str, list[Instrument]] = {}
         for inst in instruments:
-            by_und.setdefault(inst.underlying, []).append(inst)
+            if inst.expiry >= day:  # an expired contract has no bars today, whatever the files say
+                by_und.setdefault(inst.underlying, []).append(inst)
         for und, insts in by_und.items():
             open_, close = self.session(day, und)
             strikes = sorted({i.strike for i in insts})
@@ -343,8 +424,32 @@ class DuckDBSource:
                 bars = wanted.get((e, k, o))
                 if bars is not None:
                     bars.append((t, p, b, a))
-        for bars in out.values():  # file order is usually time order already; sorting that is O(n)
+        for inst, bars in out.items():  # file order is usually time order already; sorting that is O(n)
             bars.sort(key=_known_at)
+            if len(bars) > 1 and len(set(map(_known_at, bars))) != len(bars):
+                out[inst] = self._dedupe(day, inst, bars, files)
+        return out
+
+    def _dedupe(self, day: date, inst: Instrument, bars: list[Bar], files: list[str]) -> list[Bar]:
+        """Identical rows at one time collapse to one; different ones raise ConflictingBarsError.
+
+        Unusable bars (price None) are no bars, so they neither conflict nor count.
+        """
+        out: list[Bar] = []
+        for b in bars:
+            if b[1] is None:
+                continue
+            if out and out[-1][0] == b[0]:
+                if out[-1] != b:
+                    prev = out[-1]
+                    prices = [prev[1], b[1]] if prev[1] != b[1] else [prev[1:], b[1:]]
+                    params = self._opt_params(k=inst.strike, und=inst.underlying)
+                    where = (f"{self._strike} = $k AND {self._opt_und} AND ({self._opt_type}) = $ot "
+                             f"AND ({self._expiry}) = $e")
+                    self._conflict(day, str(inst), b[0], prices, self.options, files, where,
+                                   {**params, "ot": inst.opt_type, "e": inst.expiry})
+                continue
+            out.append(b)
         return out
 
     def close(self) -> None:

@@ -4,7 +4,10 @@ The engine asks four questions, and only these: which days trade, what the chain
 a day (known in advance in reality), the spot bars of a day, and the full-day bars of a
 batch of option instruments. Every bar comes back as ``(known_at, price, bid, ask)`` where
 ``known_at`` is the moment the price existed (start-labelled bars already shifted), and
-``price`` is None for a bar that cannot be used (empty or crossed quote, zero price).
+``price`` is None for a bar that cannot be used (see :mod:`optbt.model.prices`); a source may
+also leave such bars out, which means the same. Bars come back in time order, one per
+``known_at``: identical duplicates are dropped, conflicting ones raise
+:class:`ConflictingBarsError`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 from optbt.data.dataset import DatasetConfig
+from optbt.model.errors import DataError
 from optbt.model.instrument import Instrument
 
 Bar = tuple[datetime, float | None, float | None, float | None]
@@ -60,3 +64,40 @@ class DataSource(Protocol):
 def unique(items: Iterable) -> list:
     """Items in first-seen order without repeats."""
     return list(dict.fromkeys(items))
+
+
+class MixedTimezonesError(DataError):
+    """Some files of one table carry tz-aware timestamps and others naive ones.
+
+    Refused rather than guessed: comparing the two silently shifts one kind by the zone's
+    offset (a 09:20 entry priced at 14:50). ``aware`` and ``naive`` name one file of each kind.
+    """
+
+    def __init__(self, what: str, aware: str, naive: str):
+        self.what, self.aware, self.naive = what, aware, naive
+        super().__init__(
+            f"{what}: files mix tz-aware and naive timestamps, e.g. {aware} (tz-aware) and {naive} (naive); "
+            "write every file of a table the same way (see docs/data.md, 'Time zones')")
+
+
+class UnreadableFileError(DataError):
+    """A data file that cannot be opened or read as parquet; ``file`` names it."""
+
+    def __init__(self, file: str, message: str):
+        self.file = file
+        super().__init__(message)
+
+
+class ConflictingBarsError(DataError):
+    """Two rows of one instrument (or the spot) at the same minute with different prices.
+
+    Which one is true cannot be known, so a run refuses rather than picking one. ``day`` is
+    the trading day it concerns, so that a caller may turn it into a skipped day.
+    """
+
+    def __init__(self, file: str, what: str, at: datetime, prices: list, day: date):
+        self.file, self.what, self.at, self.prices, self.day = file, what, at, prices, day
+        shown = ", ".join(repr(p) for p in prices)
+        super().__init__(
+            f"{file}: conflicting duplicate rows for {what} at {at:%Y-%m-%d %H:%M:%S}: prices {shown}; "
+            "keep one row per instrument and minute (run `optbt data check` to list them all)")

@@ -12,13 +12,23 @@ Layout::
     OUT/dataset.toml
     OUT/options/day=YYYY-MM-DD/part-0.parquet   sorted by (expiry, strike, opt_type, ts)
     OUT/spot/day=YYYY-MM-DD/part-0.parquet      sorted by ts
+    OUT/.optbt-synth.json                       manifest: every file written, its size and sha256
+
+Volume and open interest are never negative (SQL's ``%`` keeps the sign of a negative
+strike index, so the modulo is taken twice). The manifest lets the embedded sample detect a
+missing or damaged file, and lets ``generate`` replace exactly the files it wrote before and
+nothing else: a folder it did not make is refused unless ``force``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
 import random
 import shutil
+import tempfile
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -79,8 +89,8 @@ SELECT ts, 'NIFTY' AS underlying, expiry, strike, opt_type,
        tick(CASE WHEN opt_type = 'CE' THEN c_h ELSE c_l - l + strike * disc END) AS high,
        tick(CASE WHEN opt_type = 'CE' THEN c_l ELSE c_h - h + strike * disc END) AS low,
        tick(CASE WHEN opt_type = 'CE' THEN c_c ELSE c_c - c + strike * disc END) AS close,
-       CAST((m * 37 + k_idx * 11 + e_idx * 5) % 500 + 20 AS BIGINT) AS volume,
-       CAST(1000 + ((k_idx * 131 + e_idx * 17 + m) % 900) * 10 AS BIGINT) AS oi
+       CAST(((m * 37 + k_idx * 11 + e_idx * 5) % 500 + 500) % 500 + 20 AS BIGINT) AS volume,
+       CAST(1000 + (((k_idx * 131 + e_idx * 17 + m) % 900 + 900) % 900) * 10 AS BIGINT) AS oi
 FROM calls
 WHERE u >= greatest(0.0, (abs(k_idx) - 10) / 30.0 * 0.45)
 ORDER BY expiry, strike, opt_type, ts
@@ -179,19 +189,86 @@ end = "15:30"
 '''
 
 
-def generate(out: str | Path, days: int = 20, seed: int = 7, start: date = date(2024, 1, 1), *,
-             strikes_each_side: int = 40,
-             progress: Callable[[int, int, date], None] | None = None) -> Path:
-    """Write ``days`` trading days of synthetic data into ``out`` (replacing what is there)."""
-    import duckdb
+MANIFEST = ".optbt-synth.json"
 
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """The manifest of a folder ``generate`` wrote, or None (absent or unreadable)."""
+    try:
+        data = json.loads((Path(folder) / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("files"), dict) else None
+
+
+def generate(out: str | Path, days: int = 20, seed: int = 7, start: date = date(2024, 1, 1), *,
+             strikes_each_side: int = 40, force: bool = False,
+             progress: Callable[[int, int, date], None] | None = None) -> Path:
+    """Write ``days`` trading days of synthetic data into ``out``.
+
+    The files are made in a temporary folder beside ``out`` and moved in at the end, so an
+    interrupted run leaves ``out`` as it was. An empty or missing ``out`` is simply filled;
+    a folder an earlier ``generate`` made (it has the manifest) has exactly its old files
+    replaced; any other non-empty folder is refused (ConfigError) unless ``force``, and
+    then only files of the same names are overwritten. Other files are never deleted.
+    """
     if days < 1:
         raise ConfigError("--days must be at least 1")
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file, not a folder")
+    old = read_manifest(out) if out.exists() else None
+    if out.exists() and old is None and any(out.iterdir()) and not force:
+        raise ConfigError(f"--out {out} is not empty and was not made by `optbt data synth`; choose a new or "
+                          "empty folder, or pass --force (same-named files are overwritten, nothing else is deleted)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-synth-", dir=out.parent))
+    try:
+        _write(tmp / "data", days, seed, start, strikes_each_side, progress)
+        if not out.exists() or (old is None and not any(out.iterdir())):
+            if out.exists():
+                out.rmdir()
+            os.rename(tmp / "data", out)
+        else:
+            _move_in(tmp / "data", out, old)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _move_in(new: Path, out: Path, old: dict | None) -> None:
+    """Replace the files of an earlier manifest (only those) by the new files."""
+    fresh = read_manifest(new)["files"]
+    for rel in (old or {}).get("files", {}):
+        if rel not in fresh:
+            target = out / rel
+            if target.is_file():
+                target.unlink()
+            for parent in target.parents:  # prune the day folders it leaves empty, up to out
+                if parent == out or not parent.is_dir() or any(parent.iterdir()):
+                    break
+                parent.rmdir()
+    for rel in list(fresh) + [MANIFEST]:
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(new / rel, target)
+
+
+def _write(out: Path, days: int, seed: int, start: date, strikes_each_side: int,
+           progress: Callable[[int, int, date], None] | None) -> None:
+    """Write the dataset into a new folder ``out``, the manifest last."""
+    import duckdb
+
     calendar = trading_calendar(start, start + timedelta(days=int(days * 1.6) + 120), seed)
     chosen = calendar[:days]
-    if out.exists():
-        shutil.rmtree(out)
     (out / "options").mkdir(parents=True)
     (out / "spot").mkdir()
     import pyarrow as pa
@@ -227,8 +304,12 @@ def generate(out: str | Path, days: int = 20, seed: int = 7, start: date = date(
     (out / "dataset.toml").write_text(_toml(days, seed, start))
     (out / "README.md").write_text(
         f"Synthetic NIFTY-like option chains, NOT market data: {days} trading days from {start}, "
-        f"seed {seed}.\nMade by `optbt data synth --out {out.name} --days {days} --seed {seed} --start {start}`.\n")
-    return out
+        f"seed {seed}.\nMade by `optbt data synth --days {days} --seed {seed} --start {start}`.\n")
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    manifest = {"made_by": "optbt data synth", "days": days, "seed": seed, "start": start.isoformat(),
+                "files": {p.relative_to(out).as_posix(): {"size": p.stat().st_size, "sha256": file_digest(p)}
+                          for p in files}}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 
 
 def _sql_path(p: Path) -> str:

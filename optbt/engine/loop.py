@@ -26,7 +26,7 @@ from optbt.engine.context import BarContext, DayStartContext
 from optbt.engine.dayrun import ACTIVE, DONE, IDLE, DayRun
 from optbt.engine.fills import CostModel
 from optbt.engine.strategy import Strategy
-from optbt.model.errors import ConfigError, StrategyError
+from optbt.model.errors import ConfigError, DataError, StrategyError
 from optbt.model.expiry import check_rule
 from optbt.results.result import BacktestResult, DayRow
 
@@ -96,7 +96,7 @@ class EventEngine:
         """Run the day's hooks; an exception in user code becomes a StrategyError saying where."""
         try:
             return self._ticks(strategy, run)
-        except (StrategyError, ConfigError):
+        except (StrategyError, ConfigError, DataError):  # data errors (e.g. conflicting rows) stay data errors
             raise
         except Exception as exc:
             frames = traceback.extract_tb(exc.__traceback__)
