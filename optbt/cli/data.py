@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from optbt.data.check import check_dataset
-from optbt.data.dataset import load_dataset
-from optbt.data.synth import generate
 from optbt.model.errors import ConfigError
 
 
@@ -30,6 +27,7 @@ def register_synth(data_app) -> None:
                                    "(same-named files are overwritten; nothing else is deleted)"),
     ) -> None:
         """Write a deterministic synthetic NIFTY-like dataset (GBM with jumps, Black-Scholes with a smile)."""
+        from optbt.data.synth import generate
         try:
             first = date.fromisoformat(start)
         except ValueError:
@@ -59,6 +57,8 @@ def register_check(data_app) -> None:
         fmt: str = typer.Option("text", "--format", help="text or json"),
     ) -> None:
         """Validate a dataset: errors exit 1, warnings are reported with counts (2: it could not be checked)."""
+        from optbt.data.check import check_dataset
+        from optbt.data.dataset import load_dataset
         if fmt not in ("text", "json"):
             raise ConfigError(f"--format must be text or json, not {fmt!r}")
         try:
