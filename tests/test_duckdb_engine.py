@@ -59,10 +59,11 @@ def test_duckdb_and_memory_sources_agree(dataset):
     assert [t.row() for t in mem.trades] == [t.row() for t in duck.trades]
 
 
-def test_one_query_per_day_for_spot_chain_and_the_legs_of_one_fill(dataset):
+def test_one_query_per_block_for_spot_and_chain_and_per_day_for_the_legs_of_one_fill(dataset):
     res = run_backtest(load_strategy(SPEC), data=dataset, params=PARAMS)
-    # trading_days (1) + per day: chain, spot, and CE + PE fetched together by try_fill (3)
-    assert res.engine["queries"] == 1 + 2 * 3
+    # one flat file, no day folders: trading_days (1), the chain of both days (1), the spot of
+    # both days (1: one time-range read), and per day CE + PE fetched together by try_fill (2)
+    assert res.engine["queries"] == 1 + 1 + 1 + 2
     assert res.engine["instruments_fetched"] == 4
 
 

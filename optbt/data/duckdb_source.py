@@ -37,6 +37,27 @@ def _known_at(bar: Bar):
     return bar[0]
 
 
+def _stat_day(value: str | None) -> date | None:
+    """The day of a footer statistic: an ISO date or timestamp, or a yyyymmdd number; else None.
+
+    >>> _stat_day("2024-01-02 09:16:00"), _stat_day("20240102"), _stat_day("x")
+    (datetime.date(2024, 1, 2), datetime.date(2024, 1, 2), None)
+    """
+    if not value:
+        return None
+    text = str(value).strip()
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        pass
+    if len(text) == 8 and text.isdigit():
+        try:
+            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        except ValueError:
+            return None
+    return None
+
+
 def quote_ident(name: str) -> str:
     """A column name as a quoted SQL identifier.
 
@@ -88,6 +109,7 @@ class _Table:
             self.by_day = by_day
             self.days = sorted(by_day)
             self.day_of = {f: d for d, fs in by_day.items() for f in fs}
+        self.spans: dict[str, tuple[date, date]] = {}
         try:
             desc = con.execute(f"SELECT * FROM read_parquet($f, hive_partitioning={self.hive}) LIMIT 0",
                                {"f": paths[:1]}).description
@@ -96,6 +118,34 @@ class _Table:
         self.types = {d[0]: str(d[1]).upper() for d in desc}
         self.columns = files.columns
         self._check_zones(con)
+        if self.by_day is None:
+            self.spans = self._file_spans(con)
+
+    def _file_spans(self, con) -> dict[str, tuple[date, date]]:
+        """The days each file covers, from its footer's min/max statistics (no rows are read).
+
+        This is what lets a dataset without day folders (a file a month, one spot file for the
+        year, files per day without hive names) be read a block of days at a time, opening only
+        the files whose days overlap. The span is widened by a day on each side, so a time-zone
+        conversion or a start-labelled bar's shift can never push a bar outside its file's span;
+        a file without usable statistics has no span and is always read.
+        """
+        col = self.columns.ts or self.columns.date
+        if not col or col not in self.types:
+            return {}
+        try:
+            rows = con.execute("SELECT file_name, min(stats_min_value), max(stats_max_value) FROM parquet_metadata($f) "
+                               "WHERE path_in_schema = $c GROUP BY file_name", {"f": self.all_files, "c": col}).fetchall()
+        except duckdb.Error:
+            return {}
+        one = timedelta(days=1)
+        spans = {}
+        for name, lo, hi in rows:
+            first, last = _stat_day(lo), _stat_day(hi)
+            if first is not None and last is not None and first <= last:
+                spans[name] = (first - one, last + one)
+        named = {os.path.normpath(f): f for f in self.all_files}  # DuckDB may spell a path its own way
+        return {named.get(os.path.normpath(k), k): v for k, v in spans.items()}
 
     def _check_zones(self, con) -> None:
         """Refuse a table whose files mix tz-aware and naive timestamps (see MixedTimezonesError).
@@ -127,21 +177,39 @@ class _Table:
             d = self.day_of[name] = date.fromisoformat(self._key.search(name.replace(os.sep, "/")).group(1))
         return d
 
-    def ahead(self, day: date) -> tuple[list[date] | None, list[str]]:
-        """(``day`` and the partition days after it, up to READ_AHEAD_DAYS; their files).
+    def ahead(self, day: date, calendar: list[date]) -> tuple[list[date] | None, list[str]]:
+        """(``day`` and the days after it, up to READ_AHEAD_DAYS; the files that hold them).
 
-        Not partitioned by day: (None, every file), and the query picks the day out by time.
+        With day folders the days are the partition days and each file names its day. Without
+        them the days come from ``calendar`` (the dataset's trading days) and the files are
+        those whose footers' spans overlap the block; the query then tells days apart by time.
+        A day outside both: (None, its files), a query for that day alone.
         """
-        if self.by_day is None or day not in self.by_day:
+        days = self.days if self.by_day is not None else calendar
+        i = bisect.bisect_left(days, day)
+        if i == len(days) or days[i] != day:
             return None, self.files_for(day)
-        i = bisect.bisect_left(self.days, day)
-        block = self.days[i:i + READ_AHEAD_DAYS]
-        return block, [f for d in block for f in self.by_day[d]]
+        block = days[i:i + READ_AHEAD_DAYS]
+        if self.by_day is not None:
+            return block, [f for d in block for f in self.by_day[d]]
+        return block, self.files_between(block[0], block[-1])
 
     def files_for(self, day: date | None) -> list[str]:
-        if self.by_day is None or day is None:
+        if day is None:
             return self.all_files
+        if self.by_day is None:
+            return self.files_between(day, day)
         return self.by_day.get(day, [])
+
+    def files_between(self, first: date, last: date) -> list[str]:
+        """Files that may hold bars of days ``first`` .. ``last`` (by their footers' spans)."""
+        spans = self.spans
+        out = []
+        for f in self.all_files:
+            span = spans.get(f)
+            if span is None or (span[0] <= last and first <= span[1]):
+                out.append(f)
+        return out
 
     def col(self, canonical: str, required: bool = True) -> str | None:
         """The quoted source column for a canonical name, checked against the files."""
@@ -200,6 +268,7 @@ class DuckDBSource:
         # read-ahead blocks: (day, underlying) -> chain and last bar time / spot rows
         self._chains: dict[tuple[date, str], tuple[Chain, datetime | None]] = {}
         self._spots: dict[tuple[date, str], list[tuple]] = {}
+        self._days: list[date] | None = None
         self._build_sql()
 
     # -- SQL text (identifiers only) --------------------------------------------------------
@@ -274,20 +343,23 @@ class DuckDBSource:
 
     # -- DataSource ---------------------------------------------------------------------------
     def trading_days(self, start: date | None = None, end: date | None = None) -> list[date]:
-        if self.spot.by_day is not None:
-            days = sorted(self.spot.by_day)
-        else:
-            sql = (f"SELECT DISTINCT CAST({self._spot_known} AS DATE) AS d FROM "
-                   f"read_parquet($f, hive_partitioning={self.spot.hive}) WHERE {self._spot_und} "
-                   f"AND {self._spot_known} IS NOT NULL ORDER BY d")
-            days = [r[0] for r in self._run(sql, self._params(f=self.spot.all_files, und=self._und()))]
+        days = self._calendar()
         return [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
+
+    def _calendar(self) -> list[date]:
+        """The dataset's trading days (the spot's days), read once: read-ahead blocks follow them."""
+        if self._days is None:
+            if self.spot.by_day is not None:
+                self._days = sorted(self.spot.by_day)
+            else:
+                sql = (f"SELECT DISTINCT CAST({self._spot_known} AS DATE) AS d FROM "
+                       f"read_parquet($f, hive_partitioning={self.spot.hive}) WHERE {self._spot_und} "
+                       f"AND {self._spot_known} IS NOT NULL ORDER BY d")
+                self._days = [r[0] for r in self._run(sql, self._params(f=self.spot.all_files, und=self._und()))]
+        return self._days
 
     def _und(self, underlying: str | None = None) -> str:
         return underlying or self.config.underlying
-
-    def _day_filter(self, table: _Table, known: str) -> str:
-        return "TRUE" if table.by_day is not None else f"CAST({known} AS DATE) = $day"
 
     def _chain_and_last(self, day: date, underlying: str) -> tuple[Chain, datetime | None]:
         hit = self._chains.get((day, underlying))
@@ -296,25 +368,29 @@ class DuckDBSource:
         o = self.options
         # the day's last bar time is read only when the session end comes from the data
         last_sql = f"max({self._opt_known})" if self.config.session.end_from_data else "NULL"
-        block, files = o.ahead(day)
-        if block is None:  # not day-partitioned: this day only, picked out by time
-            file_sql, group = "NULL", ""
-        else:
-            file_sql, group = _FILE_COL, f", filename='{_FILE_COL}'"
+        block, files = o.ahead(day, self._calendar())
+        by_file = block is not None and o.by_day is not None  # a file's folder names its day
+        if by_file:
+            day_sql, group, where = _FILE_COL, f", filename='{_FILE_COL}'", "TRUE"
+        else:  # days told apart by time: a block of them, or this day alone
+            day_sql, group = f"CAST({self._opt_known} AS DATE)", ""
+            where = f"{day_sql} BETWEEN $d0 AND $d1"
         rows: list[tuple] = []
         if files:
-            sql = (f"SELECT {file_sql} AS optbt_f, {self._expiry} AS optbt_e, {self._strike} AS optbt_k, "
+            sql = (f"SELECT {day_sql} AS optbt_f, {self._expiry} AS optbt_e, {self._strike} AS optbt_k, "
                    f"{last_sql} AS optbt_t FROM read_parquet($f, hive_partitioning={o.hive}{group}) "
-                   f"WHERE {self._opt_und} AND {self._day_filter(o, self._opt_known)} "
+                   f"WHERE {self._opt_und} AND {where} "
                    f"GROUP BY ALL ORDER BY optbt_e, optbt_k")
             params = self._params(f=files, und=underlying)
-            if o.by_day is None:
-                params["day"] = day
+            if not by_file:
+                params["d0"], params["d1"] = (block[0], block[-1]) if block else (day, day)
             rows = self._run(sql, params)
         strikes: dict[date, dict[date, list[float]]] = {d: {} for d in (block or [day])}
         last: dict[date, datetime | None] = dict.fromkeys(strikes)
         for f, e, k, t in rows:
-            d = day if f is None else o.day_of_file(f)
+            d = o.day_of_file(f) if by_file else f
+            if d not in strikes:  # a day with options but outside the calendar's block
+                continue
             if t is not None and (last[d] is None or t > last[d]):
                 last[d] = t
             if e is None:
@@ -377,7 +453,7 @@ class DuckDBSource:
 
     def _spot_block(self, day: date, und: str, open_: datetime, close: datetime) -> list[tuple]:
         s = self.spot
-        block, files = s.ahead(day)
+        block, files = s.ahead(day, self._calendar())
         if not files:
             return []
         # unusable closes never come back: such a bar is no bar (the spot stays at the last usable one)
@@ -388,12 +464,23 @@ class DuckDBSource:
                    f"WHERE {self._spot_und} AND {usable} AND {self._spot_known} > $open AND {self._spot_known} <= $close "
                    f"ORDER BY optbt_t, optbt_p")
             return self._run(sql, self._params(f=files, und=und, open=open_, close=close))
-        sql = (f"SELECT {_FILE_COL}, {cols} FROM read_parquet($f, hive_partitioning={s.hive}, "
-               f"filename='{_FILE_COL}') WHERE {self._spot_und} AND {usable} AND {self._spot_known} IS NOT NULL "
-               f"ORDER BY optbt_t, optbt_p")
         by_day: dict[date, list[tuple]] = {d: [] for d in block}
-        for f, t, p in self._run(sql, self._params(f=files, und=und)):
-            by_day[s.day_of_file(f)].append((t, p))
+        if s.by_day is not None:  # each file's folder names its day
+            sql = (f"SELECT {_FILE_COL}, {cols} FROM read_parquet($f, hive_partitioning={s.hive}, "
+                   f"filename='{_FILE_COL}') WHERE {self._spot_und} AND {usable} AND {self._spot_known} IS NOT NULL "
+                   f"ORDER BY optbt_t, optbt_p")
+            for f, t, p in self._run(sql, self._params(f=files, und=und)):
+                by_day[s.day_of_file(f)].append((t, p))
+        else:  # one time-range read for the block, whatever the files' layout; days told apart by time
+            first_open = self.session(block[0], und)[0]
+            last_close = self.session(block[-1], und)[1]
+            sql = (f"SELECT {cols} FROM read_parquet($f, hive_partitioning={s.hive}) "
+                   f"WHERE {self._spot_und} AND {usable} AND {self._spot_known} > $open "
+                   f"AND {self._spot_known} <= $close ORDER BY optbt_t, optbt_p")
+            for t, p in self._run(sql, self._params(f=files, und=und, open=first_open, close=last_close)):
+                rows = by_day.get(t.date())
+                if rows is not None:
+                    rows.append((t, p))
         self._spots = {(d, und): v for d, v in by_day.items()}
         return by_day[day]
 

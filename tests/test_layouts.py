@@ -1,0 +1,76 @@
+"""The same prices in other file layouts give the same trades, with reads in blocks of days.
+
+Layouts users keep: day folders (what ``optbt data synth`` writes), one file a month with no
+folders, and options a file a day with the whole spot in one unpartitioned file. Without day
+folders the source learns each file's days from its footer and reads a block of days at once,
+so the number of queries does not grow with the number of files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from optbt.data.synth import generate
+from optbt.dsl.loader import load_strategy
+from optbt.engine.loop import run_backtest
+
+ROOT = Path(__file__).resolve().parents[1]
+STRATEGY = str(ROOT / "examples" / "straddle_920.py") + ":Straddle920"
+
+
+def _head(src: Path) -> str:
+    keep, skipping = [], False
+    for line in (src / "dataset.toml").read_text().splitlines():
+        if line.startswith("["):
+            skipping = line.split("]")[0].split(".")[0] in ("[options", "[spot")
+        if not skipping:
+            keep.append(line)
+    return "\n".join(keep) + "\n"
+
+
+@pytest.fixture(scope="module")
+def layouts(tmp_path_factory):
+    base = tmp_path_factory.mktemp("layouts")
+    hive = generate(base / "hive", days=6, seed=3, strikes_each_side=6)
+    con = duckdb.connect()
+    opts = f"{hive}/options/*/*.parquet"
+    spot = f"{hive}/spot/*/*.parquet"
+    monthly, single = base / "monthly", base / "single"
+    for root in (monthly, single):
+        (root / "options").mkdir(parents=True)
+        (root / "spot").mkdir(parents=True)
+    con.execute(f"COPY (SELECT * EXCLUDE (day) FROM read_parquet('{opts}', hive_partitioning=true) ORDER BY ts) "
+                f"TO '{monthly}/options/2024-01.parquet' (FORMAT parquet)")
+    con.execute(f"COPY (SELECT * EXCLUDE (day) FROM read_parquet('{spot}', hive_partitioning=true) ORDER BY ts) "
+                f"TO '{monthly}/spot/2024-01.parquet' (FORMAT parquet)")
+    days = [r[0] for r in con.execute(f"SELECT DISTINCT day FROM read_parquet('{opts}', hive_partitioning=true) "
+                                      "ORDER BY 1").fetchall()]
+    for d in days:
+        con.execute(f"COPY (SELECT * EXCLUDE (day) FROM read_parquet('{opts}', hive_partitioning=true) "
+                    f"WHERE day = '{d}' ORDER BY ts) TO '{single}/options/{d}.parquet' (FORMAT parquet)")
+    con.execute(f"COPY (SELECT * EXCLUDE (day) FROM read_parquet('{spot}', hive_partitioning=true) ORDER BY ts) "
+                f"TO '{single}/spot/spot.parquet' (FORMAT parquet)")
+    flat = '[options]\npath = "options/*.parquet"\n[spot]\npath = "spot/*.parquet"\n'
+    for root in (monthly, single):
+        (root / "dataset.toml").write_text(_head(hive) + flat)
+    return {"hive": hive, "monthly": monthly, "single": single, "days": len(days)}
+
+
+def test_every_layout_gives_the_same_trades(layouts):
+    cls = load_strategy(STRATEGY)
+    rows = {}
+    for name in ("hive", "monthly", "single"):
+        res = run_backtest(cls, data=layouts[name])
+        rows[name] = [t.row() for t in res.trades]
+        assert res.engine["days"] == layouts["days"]
+    assert rows["hive"] and rows["hive"] == rows["monthly"] == rows["single"]
+
+
+def test_without_day_folders_chain_and_spot_come_in_blocks(layouts):
+    res = run_backtest(load_strategy(STRATEGY), data=layouts["single"])
+    # trading days (1) + the chain of all 6 days (1) + their spot (1) + per day one fetch of
+    # the straddle's two legs (6); a query per day for chain and spot would make 19
+    assert res.engine["queries"] == 1 + 1 + 1 + layouts["days"]
