@@ -176,7 +176,7 @@ def test_a_line_cut_short_by_a_crash_is_run_again(sample, tmp_path):
 def test_a_sweep_folder_refuses_a_different_sweep(sample, tmp_path):
     out = tmp_path / "s"
     run_sweep(STRADDLE, {"sl_pct": [20.0]}, sample, out, start=WEEK[0], end=WEEK[1])
-    with pytest.raises(ConfigError, match="different end.*--restart"):
+    with pytest.raises(ConfigError, match=r"holds 1 run made from other inputs: --end changed \(2024-01-05 -> 2024-01-10\).*--restart"):
         run_sweep(STRADDLE, {"sl_pct": [20.0]}, sample, out, start=WEEK[0], end="2024-01-10")
     fresh = run_sweep(STRADDLE, {"sl_pct": [20.0]}, sample, out, start=WEEK[0], end="2024-01-10", restart=True)
     assert len(fresh.executed) == 1
