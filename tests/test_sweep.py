@@ -66,7 +66,7 @@ def test_lists_and_ranges_give_the_values_a_trader_means():
     ("side=BUY:SELL:1", "a range needs a number or time parameter"),
     ("exit_time=15:00..14:00/5", "ends (14:00) before it starts (15:00)"),
     ("exit_time=15:00..15:30/0", "whole number of minutes"),
-    ("exit_time=25:00,15:00", "not a time like 09:20"),
+    ("exit_time=25:00,15:00", "expected a time of day H:MM or HH:MM"),
     ("sl_pct=20,30,20", "listed twice"),
     ("sl_pct=1:1000000:1", "too many"),
 ])

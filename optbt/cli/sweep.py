@@ -132,11 +132,10 @@ def register(app: typer.Typer) -> None:
                                 duckdb_threads=duckdb_threads,
                                 on_start=on_start, on_result=on_result,
                                 on_note=lambda text: console.print(text, highlight=False, soft_wrap=True))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # the command line says "interrupted" and exits 130
             progress.stop()
-            console.print(f"[yellow]interrupted[/yellow]: finished runs are kept in {out_dir}; "
-                          "run the same command again to resume")
-            raise typer.Exit(130) from None
+            console.print(f"finished runs are kept in {out_dir}; run the same command again to resume")
+            raise
         finally:
             progress.stop()
         rows = outcome.rows

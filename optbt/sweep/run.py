@@ -35,7 +35,7 @@ from typing import Any
 
 from optbt.data.dataset import Costs, DatasetConfig
 from optbt.data.memo import DEFAULT_BUDGET_MB, MemoSource, MemoStore
-from optbt.model.errors import ConfigError, OptbtError
+from optbt.model.errors import ConfigError, OptbtError, is_interrupt
 from optbt.sweep.executors import check_executor, open_executor
 from optbt.sweep.fingerprint import fingerprint
 from optbt.sweep.grid import expand_grid, run_id
@@ -145,10 +145,13 @@ def run_one(job: SweepJob, params: dict) -> dict:
                    engine={k: result.engine[k] for k in ("days", "ticks", "queries")},
                    # days with PnL only (the rest are 0): enough for the report's equity curves
                    daily=[[d.day.isoformat(), round(d.pnl, 6)] for d in result.daily if d.pnl])
-    except OptbtError as exc:
-        row.update(status="error", error=f"{exc}", metrics={}, engine={})
-    except Exception as exc:  # a bug in user code or optbt must not end the sweep
-        row.update(status="error", error=f"{type(exc).__name__}: {exc}", metrics={}, engine={})
+    except Exception as exc:
+        if is_interrupt(exc):  # Ctrl-C is the user stopping the sweep, not this run failing
+            raise KeyboardInterrupt from None
+        if isinstance(exc, OptbtError):
+            row.update(status="error", error=f"{exc}", metrics={}, engine={})
+        else:  # a bug in user code or optbt must not end the sweep
+            row.update(status="error", error=f"{type(exc).__name__}: {exc}", metrics={}, engine={})
     row["seconds"] = round(_time.perf_counter() - t0, 4)
     return row
 
