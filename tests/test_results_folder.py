@@ -194,3 +194,7 @@ def test_an_unwritable_out_is_one_line_exit_2(where, says, tmp_path):
     assert r.returncode == 2, r.stderr
     assert says in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+    r = optbt("sweep", STRADDLE, "--grid", "sl_pct=20", "--out", target, "--quiet", "--executor", "serial",
+              "--end", "2024-01-02")
+    assert r.returncode == 2, r.stderr
+    assert says.replace("results", "the sweep", 1) in " ".join(r.stderr.split()) and "Traceback" not in r.stderr

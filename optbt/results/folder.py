@@ -91,15 +91,15 @@ def looks_like_results(folder: Path) -> bool:
     return not any(p.is_dir() for p in folder.iterdir())
 
 
-def _oserror(out: Path, exc: OSError) -> ConfigError:
-    """One line for an OS refusal: what, where, and what to do."""
+def cannot_write(out: Path, exc: OSError, what: str = "results") -> ConfigError:
+    """One line for an OS refusal to write ``out``: what, where, and what to do."""
     if isinstance(exc, (FileExistsError, NotADirectoryError)):
         blocker = next((p for p in (out, *out.parents) if p.is_file()), None)
         if blocker is not None:
-            return ConfigError(f"cannot write results to {out}: {blocker} is a file in the way;"
+            return ConfigError(f"cannot write {what} to {out}: {blocker} is a file in the way;"
                                " choose another --out")
     reason = exc.strerror or type(exc).__name__
-    return ConfigError(f"cannot write results to {out}: {reason.lower()} (in {out.parent});"
+    return ConfigError(f"cannot write {what} to {out}: {reason.lower()} (in {out.parent});"
                        " choose another --out")
 
 
@@ -130,7 +130,7 @@ def check_out(out: str | Path) -> Path:
         probe.mkdir()
         probe.rmdir()
     except OSError as exc:
-        raise _oserror(out, exc) from None
+        raise cannot_write(out, exc) from None
     return out
 
 
@@ -163,7 +163,7 @@ def replacing(out: str | Path) -> Iterator[Path]:
     try:
         tmp.mkdir()
     except OSError as exc:
-        raise _oserror(out, exc) from None
+        raise cannot_write(out, exc) from None
     try:
         yield tmp
         _fsync_tree(tmp)
@@ -179,5 +179,5 @@ def replacing(out: str | Path) -> Iterator[Path]:
         if old.exists() and not out.exists():
             old.rename(out)
         shutil.rmtree(tmp, ignore_errors=True)
-        raise _oserror(out, exc) from None
+        raise cannot_write(out, exc) from None
     shutil.rmtree(old, ignore_errors=True)

@@ -36,6 +36,7 @@ from typing import Any
 from optbt.data.dataset import Costs, DatasetConfig
 from optbt.data.memo import DEFAULT_BUDGET_MB, MemoSource, MemoStore
 from optbt.model.errors import ConfigError, OptbtError, is_interrupt
+from optbt.results.folder import cannot_write
 from optbt.sweep.executors import check_executor, open_executor
 from optbt.sweep.fingerprint import fingerprint
 from optbt.sweep.grid import expand_grid, run_id
@@ -227,8 +228,7 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
         out.mkdir(parents=True, exist_ok=True)
         lock = SweepLock.acquire(out)
     except OSError as exc:
-        raise ConfigError(f"cannot write the sweep to {out}: {(exc.strerror or str(exc)).lower()}"
-                          f"{f' ({exc.filename})' if exc.filename else ''}; choose another --out") from None
+        raise cannot_write(out, exc, "the sweep") from None
     try:
         if lock.note and on_note:
             on_note(lock.note)
