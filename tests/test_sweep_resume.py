@@ -176,3 +176,12 @@ def test_a_different_grid_says_what_is_kept_and_what_is_new(week, tmp_path):
     assert [r["exit_time"] for r in third.rows] == ["15:00"]
     assert notes == [f"resuming: 0 of 1 runs of this grid finished earlier in {out}; "
                      "3 earlier runs with other parameters (sl_pct) stay in runs.jsonl only"]
+
+
+def test_a_folder_from_before_fingerprints_is_not_trusted_blindly(week, tmp_path):
+    out = tmp_path / "s"
+    sweep(week, out)
+    (out / "fingerprint.json").unlink()  # as a sweep folder of an older optbt looks
+    with pytest.raises(ConfigError, match=r"holds 2 runs but no record of the data.*--restart"):
+        sweep(week, out)
+    assert len(sweep(week, out, restart=True).executed) == 2

@@ -5,8 +5,9 @@ key, defaults included, so ``lot_size 50 -> 25`` is seen however it is written),
 size and modification time of every data file the config's paths match, the cost overrides
 and the dates. Resuming compares it with the present and names what changed.
 
-Data files are only ``stat``-ed, never read or hashed: a 250-day dataset of a few hundred
-files takes milliseconds. A file rewritten with the same size within the same nanosecond
+Data files are only ``stat``-ed, never read or hashed: 500 files (250 days of options and
+spot) take about 25 ms. Of the strategy only its own file is hashed: a Python strategy's
+helper modules are not followed. A file rewritten with the same size within the same nanosecond
 timestamp would go unnoticed; nothing else does.
 """
 
