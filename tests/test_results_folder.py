@@ -100,6 +100,7 @@ out = sys.argv[1]
 result = run_backtest(load_strategy(sys.argv[2]), data=default_dataset(quiet=True), start="2024-01-01",
                       end="2024-01-31")
 base = list(result.daily)
+result.strategy = "copies-1"
 result.write(out)
 print("ready", len(base), flush=True)
 n = 0
@@ -151,6 +152,10 @@ def test_results_never_replace_a_folder_that_is_not_optbt_results(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert check_out(empty) == empty  # an empty folder is fine
+    (tmp_path / "link").symlink_to(home)
+    with pytest.raises(ConfigError, match="is a symbolic link"):
+        check_out(tmp_path / "link")
+    assert check_out(empty / "sub" / "..") == empty  # ".." is resolved, never renamed
 
 
 def optbt(*args):

@@ -103,20 +103,28 @@ def cannot_write(out: Path, exc: OSError, what: str = "results") -> ConfigError:
                        " choose another --out")
 
 
+def absolute(out: str | Path) -> Path:
+    """``out`` as an absolute path with "." and ".." resolved: a real name to rename."""
+    return Path(os.path.abspath(Path(out).expanduser()))
+
+
 def check_out(out: str | Path) -> Path:
     """``out`` as an absolute path, checked before a run starts: may results replace it?
 
     Repairs a write cut short (see the module docstring), refuses a file or a folder that is
     not optbt results, and makes sure the parent folder can be created and written.
     """
-    out = Path(out).expanduser().absolute()
+    out = absolute(out)
     try:
         parent_ok = out.parent.is_dir()
     except OSError:
         parent_ok = False
     if parent_ok:
         recover(out)
-    if out.is_file() or out.is_symlink():
+    if out.is_symlink():
+        raise ConfigError(f"--out {out} is a symbolic link; give the folder it points to"
+                          f" ({os.path.realpath(out)}) or another --out")
+    if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file, not a folder; choose a folder for the results")
     if out.is_dir():
         entries = list(out.iterdir())

@@ -16,7 +16,7 @@ from typing import Any
 
 from optbt.data.dataset import DatasetConfig
 from optbt.model.instrument import TRADE_COLUMNS, Trade
-from optbt.results.folder import replacing
+from optbt.results.folder import absolute, replacing
 from optbt.results.metrics import compute_metrics
 
 DAILY_COLUMNS = ("day", "pnl", "trades", "cycles", "skipped")
@@ -115,7 +115,7 @@ class BacktestResult:
             self.write_files(tmp)
             for write in also:
                 write(tmp)
-        return Path(out).expanduser().absolute()
+        return absolute(out)
 
     def write_files(self, out: Path) -> None:
         """The four result files into an existing folder (no replacing: see ``write``)."""
