@@ -61,7 +61,8 @@ def test_a_strat_percent_is_never_negative_and_a_quantity_is_at_least_one_lot():
     cls = load_strategy(STRADDLE)
     assert cls.PARAM_KINDS == {"entry_time": "time", "exit_time": "time", "sl_pct": "percent", "lots": "lots"}
     assert cls(sl_pct="0").sl_pct == 0.0  # zero is allowed: it is not negative
-    with pytest.raises(ValueError, match=r"sl_pct: a percentage cannot be negative, got '-10' \(for example sl_pct=30\)"):
+    says = r"sl_pct: a percentage cannot be negative, got '-10' \(for example sl_pct=30\)"
+    with pytest.raises(ValueError, match=says):
         cls(sl_pct="-10")
     with pytest.raises(ConfigError, match="--grid sl_pct: a percentage cannot be negative"):
         parse_grid(["sl_pct=-10,20"], cls)

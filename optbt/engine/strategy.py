@@ -84,9 +84,9 @@ def normalise_time(value: Any, name: str = "value") -> str:
 
     >>> normalise_time("9:30"), normalise_time("09:30"), normalise_time(time(15, 15))
     ('09:30', '09:30', '15:15')
-    >>> normalise_time("0930", "entry_time")
+    >>> normalise_time("0930", "entry_time")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    ValueError: entry_time: expected a time of day H:MM or HH:MM (00:00 to 23:59), got '0930' (for example entry_time=09:20)
+    ValueError: entry_time: expected a time of day H:MM or HH:MM (00:00 to 23:59), got '0930' (for example ...)
     """
     if isinstance(value, time):
         if value.second or value.microsecond:

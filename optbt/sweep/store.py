@@ -58,6 +58,7 @@ class SweepStore:
                 (out / name).unlink(missing_ok=True)
         text = log.read_text() if log.exists() else ""
         rows = list(parse_log(text))
+        held = _runs(len({r["run_id"] for r in rows}))
         if fpath.exists():
             try:
                 old = json.loads(fpath.read_text())
@@ -66,11 +67,11 @@ class SweepStore:
             changed = differences(old, fingerprint)
             if changed and rows:
                 raise ConfigError(
-                    f"{out} holds {_runs(len(rows))} made from other inputs: " + "; ".join(changed)
+                    f"{out} holds {held} made from other inputs: " + "; ".join(changed)
                     + ". Their results would not match: run the same command as before, use another"
                       " --out, or pass --restart to discard them")
         elif rows:
-            raise ConfigError(f"{out} holds {_runs(len(rows))} but no record of the data they were made"
+            raise ConfigError(f"{out} holds {held} but no record of the data they were made"
                               f" from ({FINGERPRINT}, written by newer versions of optbt); pass --restart"
                               " to run them again, or use another --out")
         store = cls(out, manifest)
