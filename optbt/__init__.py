@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from optbt.api.backtest import backtest
     from optbt.api.result import Result
+    from optbt.api.sweep import sweep
     from optbt.data.dataset import DatasetConfig, load_dataset
     from optbt.engine.context import BarContext, DayStartContext
     from optbt.engine.loop import EventEngine, run_backtest
@@ -34,7 +35,7 @@ _HOMES = {
     "OptbtError": "optbt.model.errors", "StrategyError": "optbt.model.errors",
     "Instrument": "optbt.model.instrument", "Leg": "optbt.model.instrument", "Trade": "optbt.model.instrument",
     "BacktestResult": "optbt.results.result", "Strategy": "optbt.engine.strategy",
-    "backtest": "optbt.api.backtest", "Result": "optbt.api.result",
+    "backtest": "optbt.api.backtest", "Result": "optbt.api.result", "sweep": "optbt.api.sweep",
 }
 __all__ = sorted(_HOMES)
 __version__ = "0.1.0"

@@ -105,3 +105,27 @@ def test_dataframes_when_the_library_is_there_and_a_clear_error_when_not(data):
             assert len(convert(which)) == (2 if which == "trades" else 1)
     with pytest.raises(ConfigError, match="'trades' or 'daily'"):
         r.to_pandas("orders")
+
+
+def test_sweep_returns_the_table_and_resumes(data, tmp_path):
+    from optbt.api.sweep import sweep  # optbt.sweep(...) once the sweep wing no longer shadows the name
+    # exit at 09:20: CE 104 -> 108 (-4), PE 88 -> 86 (+2) = -2; at 09:22: -4 (module docstring)
+    table = sweep(Straddle, grid={"out": ["09:20", "09:22"]}, data=data, out=tmp_path / "sw")
+    rows = {r["out"]: r["total_pnl"] for r in table.to_pylist()}
+    assert rows == {"09:20": pytest.approx(-2.0), "09:22": pytest.approx(-4.0)}
+    again = sweep(Straddle, grid={"out": ["09:20", "09:22"]}, data=data, out=tmp_path / "sw")
+    assert again.num_rows == 2
+    text = sweep(STRAT.replace("exit at 09:22", "exit at exit_t").replace(
+        "legs", "params\n    exit_t: time = 09:22\n\nlegs"), grid={"exit_t": "09:20..09:22/2"}, data=data,
+        out=tmp_path / "txt")
+    assert sorted(r["total_pnl"] for r in text.to_pylist()) == [pytest.approx(-4.0), pytest.approx(-2.0)]
+
+
+def test_sweep_refuses_a_class_workers_cannot_import(data, tmp_path):
+    from optbt.api.sweep import sweep
+
+    class Local(Straddle):
+        pass
+
+    with pytest.raises(ConfigError, match="save it in a .py file"):
+        sweep(Local, grid={"out": ["09:20"]}, data=data, out=tmp_path / "x")
