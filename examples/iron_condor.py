@@ -9,6 +9,7 @@ from optbt import BarContext, DayStartContext, Strategy
 class IronCondor(Strategy):
     """Short strangle at ATM±2 steps with wings at ATM±6; each short leg stops at +30 %."""
 
+    PARAM_KINDS = {"sl_pct": "percent"}
     sl_pct: float = 30.0
     short_offset: int = 2
     wing_offset: int = 6

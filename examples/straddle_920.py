@@ -9,6 +9,7 @@ from optbt import BarContext, Strategy
 class Straddle920(Strategy):
     """Sell the ATM straddle at 09:20, 30 % stop loss per leg, out at 15:15."""
 
+    PARAM_KINDS = {"sl_pct": "percent", "lots": "lots"}  # checked on --param: no negative stop, lots >= 1
     sl_pct: float = 30.0
     entry_time: str = "09:20"
     exit_time: str = "15:15"

@@ -17,6 +17,7 @@ class ZeroDteStraddle(Strategy):
     entry_time: str = "10:00"
     exit_time: str = "12:45"
     sl_pct: float = 30.0
+    PARAM_KINDS = {"sl_pct": "percent"}
     max_cycles = 1
     expiry = "nearest"
 

@@ -66,7 +66,7 @@ def test_lists_and_ranges_give_the_values_a_trader_means():
     ("side=BUY:SELL:1", "a range needs a number or time parameter"),
     ("exit_time=15:00..14:00/5", "ends (14:00) before it starts (15:00)"),
     ("exit_time=15:00..15:30/0", "whole number of minutes"),
-    ("exit_time=25:00,15:00", "not a time like 09:20"),
+    ("exit_time=25:00,15:00", "expected a time of day H:MM or HH:MM"),
     ("sl_pct=20,30,20", "listed twice"),
     ("sl_pct=1:1000000:1", "too many"),
 ])
@@ -176,7 +176,7 @@ def test_a_line_cut_short_by_a_crash_is_run_again(sample, tmp_path):
 def test_a_sweep_folder_refuses_a_different_sweep(sample, tmp_path):
     out = tmp_path / "s"
     run_sweep(STRADDLE, {"sl_pct": [20.0]}, sample, out, start=WEEK[0], end=WEEK[1])
-    with pytest.raises(ConfigError, match="different end.*--restart"):
+    with pytest.raises(ConfigError, match=r"holds 1 run made from other inputs: --end changed \(2024-01-05 -> 2024-01-10\).*--restart"):
         run_sweep(STRADDLE, {"sl_pct": [20.0]}, sample, out, start=WEEK[0], end="2024-01-10")
     fresh = run_sweep(STRADDLE, {"sl_pct": [20.0]}, sample, out, start=WEEK[0], end="2024-01-10", restart=True)
     assert len(fresh.executed) == 1

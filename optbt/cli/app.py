@@ -2,7 +2,8 @@
 
 Each command group lives in the module that owns its concept and registers itself here
 through a ``register(app)`` function, so this file stays a table of contents. Errors caused
-by input (:class:`optbt.errors.OptbtError`) become a one-paragraph message and exit code 2.
+by input (:class:`optbt.errors.OptbtError`) become a one-paragraph message and exit code 2;
+Ctrl-C becomes "interrupted" and exit code 130, never a traceback.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 
 import typer
 
-from optbt.model.errors import OptbtError
+from optbt.model.errors import OptbtError, is_interrupt
 
 app = typer.Typer(
     name="optbt",
@@ -54,15 +55,39 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+
+
+def _interrupted() -> None:
+    typer.secho("interrupted", fg=typer.colors.YELLOW, err=True)
+    sys.exit(INTERRUPTED)
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: exit codes 0 ok, 1 findings (--strict, lint), 2 bad input, 130 Ctrl-C.
+
+    Typer turns a KeyboardInterrupt into a silent exit 130; a Ctrl-C that lands inside a
+    DuckDB query arrives as DuckDB's own error instead (see ``is_interrupt``). Both end here
+    as one word on stderr, "interrupted", and exit code 130.
+    """
     _register_all()
     try:
         app(standalone_mode=True)
     except OptbtError as exc:
+        if is_interrupt(exc):
+            _interrupted()
         typer.secho(f"{exc.prefix}{exc}", fg=typer.colors.RED, err=True)
         sys.exit(exc.exit_code)
-
+    except SystemExit as exc:
+        if exc.code == INTERRUPTED and is_interrupt(exc):
+            _interrupted()
+        raise
+    except KeyboardInterrupt:
+        _interrupted()
+    except Exception as exc:
+        if is_interrupt(exc):
+            _interrupted()
+        raise
 
 if __name__ == "__main__":
     main()

@@ -119,9 +119,12 @@ def register(app: typer.Typer) -> None:
         from optbt.dsl.loader import load_strategy
         from optbt.engine.loop import run_backtest
 
+        from optbt.results.folder import check_out
+
         console = Console()
         params = parse_params(param)
         cls = load_strategy(strategy)
+        out = check_out(out or Path("runs") / cls.__name__)  # a bad --out fails before the run, not after
         config = resolve_data(data, data_root)
         costs = cost_overrides(config, slippage, slippage_pct, commission)
         print_dataset(console, config)
@@ -134,9 +137,12 @@ def register(app: typer.Typer) -> None:
                 bar.update(task, completed=done, total=total, day=str(day))
             result = run_backtest(cls, data=config, start=start, end=end, params=params,
                                   costs=costs, progress=progress)
-        out_dir = result.write(out or Path("runs") / cls.__name__)
+        also = []
+        if report:  # into the same temporary folder, so the report always belongs to these trades
+            from optbt.results.report import write_report
+            also.append(write_report)
+        out_dir = result.write(out, also=also)
         console.print(summary_table(result))
         console.print(f"wrote {out_dir}/trades.csv, trades.parquet, daily.csv, summary.json")
         if report:
-            from optbt.results.report import write_report
-            console.print(f"report: {write_report(out_dir)} (equity curve: {out_dir / 'equity.png'})")
+            console.print(f"report: {out_dir / 'report.html'} (equity curve: {out_dir / 'equity.png'})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 from pathlib import Path
@@ -111,8 +112,6 @@ def register(app: typer.Typer) -> None:
         def on_start(todo: int, skipped: int, where: str, earlier: list[dict]) -> None:
             for row in earlier:
                 note_best(row)
-            if skipped:
-                console.print(f"resuming: {skipped} of {total} runs already finished in {out_dir}")
             console.print(f"executor: {where}")
             progress.update(task, completed=skipped, total=total)
             progress.start()
@@ -131,20 +130,20 @@ def register(app: typer.Typer) -> None:
             outcome = run_sweep(str(strategy), values, config, out_dir, executor=executor, workers=workers,
                                 fixed=fixed, start=start, end=end, costs=costs, restart=restart, memo_mb=memo_mb,
                                 duckdb_threads=duckdb_threads,
-                                on_start=on_start, on_result=on_result)
-        except KeyboardInterrupt:
+                                on_start=on_start, on_result=on_result,
+                                on_note=lambda text: console.print(text, highlight=False, soft_wrap=True))
+        except KeyboardInterrupt:  # the command line says "interrupted" and exits 130
             progress.stop()
-            console.print(f"[yellow]interrupted[/yellow]: finished runs are kept in {out_dir}; "
-                          "run the same command again to resume")
-            raise typer.Exit(130) from None
+            console.print(f"finished runs are kept in {out_dir}; run the same command again to resume")
+            raise
         finally:
             progress.stop()
         rows = outcome.rows
-        names = list(values) + list(fixed)
         if any(r["status"] == "ok" for r in rows):
             console.print(top_table(rows, list(values), metric, top))
-            best_row = rank(rows, metric)[0]
-            args = [f"--param {shlex.quote(f'{k}={best_row[param_column(k)]}')}" for k in names]
+            best_row = rank(rows, metric)[0]  # may be an earlier run outside this grid: its own parameters
+            best_params = json.loads(best_row["params_json"])
+            args = [f"--param {shlex.quote(f'{k}={v}')}" for k, v in best_params.items()]
             for flag, value in (("--data", data), ("--data-root", data_root), ("--start", start), ("--end", end),
                                 ("--slippage", slippage), ("--commission", commission)):
                 if value is not None:

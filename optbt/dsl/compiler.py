@@ -346,7 +346,7 @@ def load_text(text: str, filename: str = "<strat>"):
     from optbt.data.sample import cache_dir
 
     with _LOAD_LOCK:
-        source, cls_name, _ = compile_text(text, filename)
+        source, cls_name, unit = compile_text(text, filename)
     digest = hashlib.sha1(source.encode()).hexdigest()[:16]
     module_name = f"optbt_strat_{cls_name.lower()}_{digest}"
     with _LOAD_LOCK:  # threads of one worker may load the same file at once
@@ -370,4 +370,15 @@ def load_text(text: str, filename: str = "<strat>"):
                 raise
     cls = getattr(module, cls_name)
     cls.__strat_source__ = str(filename)
+    cls.PARAM_KINDS = param_kinds(unit)
     return cls
+
+
+def param_kinds(unit: Unit) -> dict[str, str]:
+    """What the engine checks when a parameter is set (``Strategy.PARAM_KINDS``): a percent is
+    never negative, a time is ``H:MM``, an int used as a leg's quantity is a number of lots."""
+    kinds = {p.name: p.type for p in unit.params.values() if p.type in ("percent", "time")}
+    for leg in unit.legs.values():
+        if isinstance(leg.qty, A.Name) and leg.qty.name in unit.params:
+            kinds[leg.qty.name] = "lots"
+    return kinds

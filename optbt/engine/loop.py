@@ -26,7 +26,7 @@ from optbt.engine.context import BarContext, DayStartContext
 from optbt.engine.dayrun import ACTIVE, DONE, IDLE, DayRun
 from optbt.engine.fills import CostModel
 from optbt.engine.strategy import Strategy
-from optbt.model.errors import ConfigError, DataError, StrategyError
+from optbt.model.errors import ConfigError, DataError, StrategyError, is_interrupt
 from optbt.model.expiry import check_rule
 from optbt.results.result import BacktestResult, DayRow
 
@@ -99,6 +99,8 @@ class EventEngine:
         except (StrategyError, ConfigError, DataError):  # data errors (e.g. conflicting rows) stay data errors
             raise
         except Exception as exc:
+            if is_interrupt(exc):  # Ctrl-C inside a DuckDB query: an interrupt, not a strategy failure
+                raise KeyboardInterrupt from None
             frames = traceback.extract_tb(exc.__traceback__)
             where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
             raise StrategyError(f"{type(strategy).__name__}.{run.phase} failed on {run.day} at "

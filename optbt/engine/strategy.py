@@ -16,6 +16,7 @@ Parameters are annotated class attributes with defaults; ``Strategy(**params)`` 
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from typing import TYPE_CHECKING, Any, ClassVar, get_origin
 
@@ -55,9 +56,12 @@ def coerce(value: Any, typ: Any, name: str = "value") -> Any:
             raise ValueError(f"{name}: expected a whole number, got {value!r}") from None
     if typ is float:
         try:
-            return float(str(value).strip().rstrip("%")) if isinstance(value, str) else float(value)
+            number = float(str(value).strip().rstrip("%")) if isinstance(value, str) else float(value)
         except ValueError:
             raise ValueError(f"{name}: expected a number, got {value!r}") from None
+        if number != number:  # NaN compares false with everything: a rule on it would never fire
+            raise ValueError(f"{name}: expected a number, got {value!r}")
+        return number
     if typ is time and isinstance(value, str):
         from optbt.data.dataset import parse_hhmm
         return parse_hhmm(value)
@@ -66,9 +70,94 @@ def coerce(value: Any, typ: Any, name: str = "value") -> Any:
     return value
 
 
-class Strategy:
-    """Base class of every strategy (hand-written or compiled from ``.strat``)."""
+# parameter kinds with a meaning beyond their type (Strategy.PARAM_KINDS, param_kind)
+NON_NEGATIVE = {"percent": "a percentage", "money": "an amount of money", "points": "a number of points"}
+KINDS = (*NON_NEGATIVE, "time", "lots")
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 
+
+def normalise_time(value: Any, name: str = "value") -> str:
+    """A time parameter as ``HH:MM``: ``H:MM`` or ``HH:MM`` from 00:00 to 23:59, nothing else.
+
+    Times are compared as text (``ctx.time >= self.entry_time``), so ``9:30`` or ``0930``
+    would compare wrongly rather than fail: they are refused here instead.
+
+    >>> normalise_time("9:30"), normalise_time("09:30"), normalise_time(time(15, 15))
+    ('09:30', '09:30', '15:15')
+    >>> normalise_time("0930", "entry_time")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: entry_time: expected a time of day H:MM or HH:MM (00:00 to 23:59), got '0930' (for example ...)
+    """
+    if isinstance(value, time):
+        if value.second or value.microsecond:
+            raise ValueError(f"{name}: a time parameter is whole minutes, got {value.isoformat()}")
+        return f"{value.hour:02d}:{value.minute:02d}"
+    m = _CLOCK.match(str(value).strip())
+    if m is None or int(m[1]) > 23 or int(m[2]) > 59:
+        raise ValueError(f"{name}: expected a time of day H:MM or HH:MM (00:00 to 23:59), got {value!r}"
+                         f" (for example {name}=09:20)")
+    return f"{int(m[1]):02d}:{m[2]}"
+
+
+def looks_like_time(typ: Any, default: Any) -> bool:
+    """A ``time`` parameter, or text whose default is a clock time (``entry_time: str = "09:20"``)."""
+    return typ is time or (typ is str and isinstance(default, str) and bool(_CLOCK.match(default)))
+
+
+def coerce_param(cls: type["Strategy"], name: str, value: Any) -> Any:
+    """A parameter's value from text (or a number): its type, then its kind's rule.
+
+    >>> class S(Strategy):
+    ...     PARAM_KINDS = {"sl_pct": "percent"}
+    ...     sl_pct: float = 30.0
+    ...     entry_time: str = "09:20"
+    >>> coerce_param(S, "entry_time", "9:30"), coerce_param(S, "sl_pct", "25%")
+    ('09:30', 25.0)
+    >>> coerce_param(S, "sl_pct", "-10")
+    Traceback (most recent call last):
+    ValueError: sl_pct: a percentage cannot be negative, got '-10' (for example sl_pct=30)
+    """
+    if name == "max_cycles":
+        cycles = coerce(value, int, name)
+        if cycles < 1:
+            raise ValueError(f"max_cycles must be at least 1, got {cycles}")
+        return cycles
+    typ, default = cls.parameters()[name]
+    kind = cls.param_kind(name)
+    if kind not in (None, *KINDS):
+        raise StrategyError(f"{cls.__name__}.PARAM_KINDS[{name!r}] is {kind!r}; kinds are {', '.join(KINDS)}")
+    if kind == "time":
+        text = normalise_time(value, name)
+        return parse_time(text) if typ is time else text
+    raw, value = value, coerce(value, typ, name)
+    if kind in NON_NEGATIVE and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0 or value != value:
+            example = default if isinstance(default, (int, float)) and default >= 0 else 30
+            raise ValueError(f"{name}: {NON_NEGATIVE[kind]} cannot be negative, got {raw!r}"
+                             f" (for example {name}={example:g})")
+    if kind == "lots" and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise ValueError(f"{name}: a number of lots is a whole number of at least 1, got {raw!r}")
+    return value
+
+
+def parse_time(text: str) -> time:
+    hour, minute = text.split(":")
+    return time(int(hour), int(minute))
+
+
+class Strategy:
+    """Base class of every strategy (hand-written or compiled from ``.strat``).
+
+    ``PARAM_KINDS`` gives parameters a meaning their type alone does not carry, checked
+    whenever a value is set (``--param``, ``--grid``, ``Strategy(**params)``): ``"percent"``,
+    ``"money"`` and ``"points"`` refuse negative values, ``"lots"`` needs a whole number of at
+    least 1, ``"time"`` takes ``H:MM``/``HH:MM`` and stores ``HH:MM``. A ``str`` parameter
+    whose default is a clock time (``"09:20"``) is a time without saying so. A compiled
+    ``.strat`` class gets its kinds from its declarations (percent, time, and int parameters
+    used as leg quantities).
+    """
+
+    PARAM_KINDS: ClassVar[dict[str, str]] = {}
     max_cycles: ClassVar[int] = 1
     underlying: ClassVar[str | None] = None
     expiry: ClassVar[str] = "nearest"
@@ -78,18 +167,25 @@ class Strategy:
         declared = type(self).parameters()
         for name, value in params.items():
             if name == "max_cycles":
-                self.max_cycles = coerce(value, int, name)
-                if self.max_cycles < 1:
-                    raise ValueError("max_cycles must be at least 1")
+                self.max_cycles = coerce_param(type(self), name, value)
                 continue
             if name not in declared:
                 raise ValueError(f"{type(self).__name__} has no parameter '{name}'"
                                  f"{did_you_mean(name, declared)}; parameters: "
                                  f"{', '.join(declared) or '(none)'}")
-            setattr(self, name, coerce(value, declared[name][0], name))
+            setattr(self, name, coerce_param(type(self), name, value))
         self.positions: dict[str, Trade] = {}
         self.closed_trades: list[Trade] = []
         self._run: DayRun | None = None
+
+    @classmethod
+    def param_kind(cls, name: str) -> str | None:
+        """The declared kind of a parameter (see the class docstring), or None."""
+        kind = cls.PARAM_KINDS.get(name)
+        if kind is not None:
+            return kind
+        declared = cls.parameters().get(name)
+        return "time" if declared is not None and looks_like_time(*declared) else None
 
     @classmethod
     def parameters(cls) -> dict[str, tuple[Any, Any]]:

@@ -40,3 +40,25 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def is_interrupt(exc: BaseException | None) -> bool:
+    """Is this Ctrl-C, perhaps in another exception's clothes?
+
+    Python raises KeyboardInterrupt, but a Ctrl-C that lands inside a DuckDB query comes out of
+    DuckDB as its own error (``RuntimeError: Query interrupted`` in DuckDB 1.x/2.x, an
+    ``InterruptException`` in others). Code that catches Exception to report a user's
+    error asks this first, so an interrupt is never reported as a failed strategy or run.
+
+    >>> is_interrupt(RuntimeError("Query interrupted")), is_interrupt(RuntimeError("boom"))
+    (True, False)
+    """
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, KeyboardInterrupt) or type(exc).__name__ == "InterruptException":
+            return True
+        if isinstance(exc, RuntimeError) and str(exc).strip() == "Query interrupted":
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False

@@ -13,6 +13,7 @@ import csv
 import html
 import io
 import json
+import os
 from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
@@ -528,8 +529,19 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, x: str | No
         raise ConfigError(f"{run_dir} holds neither summary.json (written by optbt run) nor sweep.json"
                           " (written by optbt sweep)")
     target = Path(out) if out else run_dir / "report.html"
-    target.write_text(page, encoding="utf-8")
+    _replace_file(target, page.encode("utf-8"))
     if png is not None:
-        (target.parent / "equity.png").write_bytes(png)
+        _replace_file(target.parent / "equity.png", png)
     return target
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write beside and rename over: a reader never sees half a report."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 

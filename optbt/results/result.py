@@ -1,13 +1,14 @@
 """A backtest's result: trades, daily PnL, metrics, engine stats — and how it is written.
 
 ``write(out)`` produces ``trades.csv``/``trades.parquet`` (the pinned columns), ``daily.csv``
-and ``summary.json``. The summary names the dataset and says plainly when it is synthetic.
+and ``summary.json``, replacing ``out`` whole (:mod:`optbt.results.folder`). The summary names the dataset and says plainly when it is synthetic.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 from optbt.data.dataset import DatasetConfig
 from optbt.model.instrument import TRADE_COLUMNS, Trade
+from optbt.results.folder import absolute, replacing
 from optbt.results.metrics import compute_metrics
 
 DAILY_COLUMNS = ("day", "pnl", "trades", "cycles", "skipped")
@@ -101,15 +103,27 @@ class BacktestResult:
         import pyarrow as pa
         return pa.Table.from_pylist(self.trade_rows(), schema=_trade_schema())
 
-    def write(self, out: str | Path) -> Path:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
+    def write(self, out: str | Path, also: Iterable[Callable[[Path], object]] = ()) -> Path:
+        """Write the results as the whole of ``out`` (see :mod:`optbt.results.folder`).
+
+        Everything is written into a temporary folder beside ``out`` that replaces it at the
+        end, so ``out`` holds the old complete results or the new ones, and nothing of an
+        earlier run that this one did not write. ``also`` are more writers (the report, a
+        trace), each called with the temporary folder before the swap.
+        """
+        with replacing(out) as tmp:
+            self.write_files(tmp)
+            for write in also:
+                write(tmp)
+        return absolute(out)
+
+    def write_files(self, out: Path) -> None:
+        """The four result files into an existing folder (no replacing: see ``write``)."""
         _write_csv(out / "trades.csv", TRADE_COLUMNS, self.trade_rows())
         from optbt.data.duckdb_source import csv_to_parquet
         csv_to_parquet(out / "trades.csv", out / "trades.parquet", TRADE_SQL_TYPES)
         _write_csv(out / "daily.csv", DAILY_COLUMNS, self.daily_rows())
         (out / "summary.json").write_text(json.dumps(self.summary, indent=2, default=_plain) + "\n")
-        return out
 
 
 def _write_csv(path: Path, columns, rows: list[dict]) -> None:

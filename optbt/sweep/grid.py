@@ -17,17 +17,15 @@ import hashlib
 import itertools
 import json
 import math
-import re
 from collections.abc import Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from optbt.engine.strategy import Strategy, coerce
+from optbt.engine.strategy import Strategy, coerce_param, looks_like_time, normalise_time
 from optbt.model.errors import ConfigError, did_you_mean
 
 MAX_RUNS = 100_000
 MAX_VALUES = 10_000
-_HHMM = re.compile(r"^\d{1,2}:\d{2}$")
 
 
 def sweepable(cls: type[Strategy]) -> dict[str, tuple[Any, Any]]:
@@ -38,8 +36,7 @@ def sweepable(cls: type[Strategy]) -> dict[str, tuple[Any, Any]]:
 
 
 def _is_time(typ: Any, default: Any) -> bool:
-    from datetime import time
-    return typ is time or (typ is str and isinstance(default, str) and bool(_HHMM.match(default)))
+    return looks_like_time(typ, default)
 
 
 def _number(text: str, name: str) -> Decimal:
@@ -53,12 +50,11 @@ def _number(text: str, name: str) -> Decimal:
 
 
 def _minutes(text: str, name: str) -> int:
-    from optbt.data.dataset import parse_hhmm
     try:
-        t = parse_hhmm(text.strip())
-    except (ValueError, ConfigError) as exc:
-        raise ConfigError(f"--grid {name}: {text!r} is not a time like 09:20 ({exc})") from None
-    return t.hour * 60 + t.minute
+        hour, minute = normalise_time(text, name).split(":")
+    except ValueError as exc:
+        raise ConfigError(f"--grid {exc}") from None
+    return int(hour) * 60 + int(minute)
 
 
 def _hhmm(minutes: int) -> str:
@@ -100,7 +96,8 @@ def _range(name: str, typ: Any, default: Any, start: str, stop: str, step: str) 
     return [int(v) if typ is int else float(v) for v in values]
 
 
-def _values(name: str, text: str, typ: Any, default: Any, choices: Sequence[str] | None) -> list:
+def _values(cls: type[Strategy], name: str, text: str, typ: Any, default: Any,
+            choices: Sequence[str] | None) -> list:
     if not text:
         raise ConfigError(f"--grid {name}= has no values (for example --grid {name}=20,30,40)")
     if ".." in text:  # start..stop/step (any ordered parameter)
@@ -123,11 +120,9 @@ def _values(name: str, text: str, typ: Any, default: Any, choices: Sequence[str]
     values = []
     for v in raw:
         try:
-            value = coerce(v, typ, name)
+            value = coerce_param(cls, name, v)  # the strategy's own rules: type, then kind
         except ValueError as exc:
             raise ConfigError(f"--grid {exc}") from None
-        if _is_time(typ, default):
-            value = _hhmm(_minutes(str(value), name))
         if choices is not None and value not in choices:
             raise ConfigError(f"--grid {name}: {value!r} is not one of {', '.join(choices)}")
         if value in values:
@@ -157,7 +152,7 @@ def parse_grid(specs: Sequence[str], cls: type[Strategy]) -> dict[str, list]:
         if name in grid:
             raise ConfigError(f"--grid {name} is given twice; put all its values in one --grid")
         typ, default = declared[name]
-        grid[name] = _values(name, text.strip(), typ, default, choices.get(name))
+        grid[name] = _values(cls, name, text.strip(), typ, default, choices.get(name))
     total = grid_size(grid)
     if total > MAX_RUNS:
         raise ConfigError(f"the grid has {total:,} runs; at most {MAX_RUNS:,} in one sweep")
@@ -180,7 +175,7 @@ def parse_fixed(pairs: dict[str, str], cls: type[Strategy], grid: dict[str, list
         if name in grid:
             raise ConfigError(f"{name} is both swept (--grid) and fixed (--param); keep one")
         try:
-            fixed[name] = coerce(text, declared[name][0], name)
+            fixed[name] = coerce_param(cls, name, text)
         except ValueError as exc:
             raise ConfigError(f"--param {exc}") from None
     return fixed

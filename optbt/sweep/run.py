@@ -35,9 +35,12 @@ from typing import Any
 
 from optbt.data.dataset import Costs, DatasetConfig
 from optbt.data.memo import DEFAULT_BUDGET_MB, MemoSource, MemoStore
-from optbt.model.errors import ConfigError, OptbtError
+from optbt.model.errors import ConfigError, OptbtError, is_interrupt
+from optbt.results.folder import cannot_write
 from optbt.sweep.executors import check_executor, open_executor
+from optbt.sweep.fingerprint import fingerprint
 from optbt.sweep.grid import expand_grid, run_id
+from optbt.sweep.lock import SweepLock
 from optbt.sweep.store import SweepStore
 
 
@@ -143,10 +146,13 @@ def run_one(job: SweepJob, params: dict) -> dict:
                    engine={k: result.engine[k] for k in ("days", "ticks", "queries")},
                    # days with PnL only (the rest are 0): enough for the report's equity curves
                    daily=[[d.day.isoformat(), round(d.pnl, 6)] for d in result.daily if d.pnl])
-    except OptbtError as exc:
-        row.update(status="error", error=f"{exc}", metrics={}, engine={})
-    except Exception as exc:  # a bug in user code or optbt must not end the sweep
-        row.update(status="error", error=f"{type(exc).__name__}: {exc}", metrics={}, engine={})
+    except Exception as exc:
+        if is_interrupt(exc):  # Ctrl-C is the user stopping the sweep, not this run failing
+            raise KeyboardInterrupt from None
+        if isinstance(exc, OptbtError):
+            row.update(status="error", error=f"{exc}", metrics={}, engine={})
+        else:  # a bug in user code or optbt must not end the sweep
+            row.update(status="error", error=f"{type(exc).__name__}: {exc}", metrics={}, engine={})
     row["seconds"] = round(_time.perf_counter() - t0, 4)
     return row
 
@@ -186,12 +192,16 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
               start: Any = None, end: Any = None, costs: Costs | None = None,
               restart: bool = False, memo_mb: float = DEFAULT_BUDGET_MB, duckdb_threads: int | None = None,
               on_start: Callable[[int, int, str, list[dict]], None] | None = None,
-              on_result: Callable[[dict], None] | None = None) -> SweepOutcome:
+              on_result: Callable[[dict], None] | None = None,
+              on_note: Callable[[str], None] | None = None) -> SweepOutcome:
     """Run every parameter set of ``grid`` not yet finished in ``out``; see the module docstring.
 
     ``on_start(todo, skipped, where, finished_rows)`` is called once before the first run and
     ``on_result(row)`` after each run is recorded (raising from it stops the sweep; what
-    finished is kept).
+    finished is kept). ``on_note(text)`` hears what the user should know before the runs: a
+    lock taken over from a sweep that died, what is kept of the folder's earlier runs.
+    The folder is locked for the whole call (:mod:`optbt.sweep.lock`); its runs are reused
+    only when they were made from the same inputs (:mod:`optbt.sweep.fingerprint`).
     """
     check_executor(executor)
     strategy = absolute_spec(str(strategy))
@@ -210,9 +220,67 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
         "data": str(data.root), "dataset": data.name, "synthetic": data.synthetic,
         "start": start, "end": end,
         "costs": costs.model_dump(mode="json") if costs else None,
-        "grid": grid, "fixed": fixed or {}, "params": list(runs[0]) if runs else [], "runs": ids,
+        "grid": {k: list(v) for k, v in grid.items()}, "fixed": fixed or {},
+        "params": list(runs[0]) if runs else [], "runs": ids,
     }
-    store = SweepStore.open(Path(out), manifest, restart)
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock = SweepLock.acquire(out)
+    except OSError as exc:
+        raise cannot_write(out, exc, "the sweep") from None
+    try:
+        if lock.note and on_note:
+            on_note(lock.note)
+        store = SweepStore.open(out, manifest, fingerprint(strategy, data, start, end, costs), restart)
+        note = adopt_earlier(store, ids)
+        store.save_manifest()
+        if note and on_note:
+            on_note(note)
+        return _run(store, job_args=(strategy, data, start, end, costs, memo_mb), ids=ids, runs=runs,
+                    executor=executor, workers=workers, duckdb_threads=duckdb_threads,
+                    on_start=on_start, on_result=on_result)
+    finally:
+        lock.release()
+
+
+def adopt_earlier(store: SweepStore, ids: list[str]) -> str | None:
+    """Decide what the table shows of runs the folder held before this sweep; say it in a line.
+
+    The rule: the table holds this grid's runs (in grid order), then every earlier run of the
+    folder that sets the same parameters (a narrower, wider or shifted grid of them), whose
+    values join the manifest's grid so reports chart them too. Earlier runs that set other
+    parameters cannot share the table's columns: they stay in ``runs.jsonl`` and are counted.
+    """
+    if not store.rows:
+        return None
+    manifest = store.manifest
+    names = set(manifest["params"])
+    in_grid = set(ids)
+    kept = sum(1 for rid in ids if store.rows.get(rid, {}).get("status") == "ok")
+    outside = [rid for rid, row in store.rows.items() if rid not in in_grid and set(row["params"]) == names]
+    other = [row for rid, row in store.rows.items() if rid not in in_grid and set(row["params"]) != names]
+    manifest["runs"] = list(ids) + outside
+    for rid in outside:
+        for name, values in manifest["grid"].items():
+            value = store.rows[rid]["params"][name]
+            if value not in values:
+                values.append(value)
+    parts = [f"resuming: {kept} of {len(ids)} runs of this grid finished earlier in {store.out}"]
+    if outside:
+        one = len(outside) == 1
+        parts.append(f"{len(outside)} earlier run{' is' if one else 's are'} outside this grid"
+                     f" and stay{'s' if one else ''} in the table")
+    if other:
+        sets = sorted({", ".join(sorted(row["params"])) or "none" for row in other})
+        parts.append(f"{len(other)} earlier run{'s' if len(other) != 1 else ''} with other parameters"
+                     f" ({'; '.join(sets)}) stay in runs.jsonl only")
+    return "; ".join(parts)
+
+
+def _run(store: SweepStore, job_args: tuple, ids: list[str], runs: list[dict], executor: str, workers: int,
+         duckdb_threads: int | None, on_start, on_result) -> "SweepOutcome":
+    strategy, data, start, end, costs, memo_mb = job_args
     done = store.finished()
     todo = [(rid, p) for rid, p in zip(ids, runs) if rid not in done]
     if duckdb_threads is not None:
@@ -243,7 +311,7 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
         if executor == "serial":
             _release_worker()
         store.manifest["executor"] = where
-        (store.out / "sweep.json").write_text(json.dumps(store.manifest, indent=2, default=str) + "\n")
+        store.save_manifest()
         store.write_tables()
     return SweepOutcome(store.out, store.table(), executed, len(ids) - len(todo), where)
 

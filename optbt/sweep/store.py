@@ -1,5 +1,9 @@
 """A sweep's folder: ``sweep.json`` (what was swept), ``runs.jsonl`` (the log) and the table.
 
+``fingerprint.json`` records what the runs were made from (:mod:`optbt.sweep.fingerprint`);
+a resume with other inputs is refused and told what changed. ``sweep.lock``
+(:mod:`optbt.sweep.lock`) keeps a second sweep out while one runs.
+
 The log is the record: one JSON line per finished run, flushed and fsynced before the next
 is taken, so a killed sweep loses at most the run in flight. ``sweep.parquet`` and
 ``sweep.csv`` are rebuilt from it (atomically) at most once a second and at the end.
@@ -17,6 +21,20 @@ from typing import Any
 from optbt.model.errors import ConfigError
 from optbt.results.ranking import METRICS, param_column
 from optbt.results.runlog import parse_log
+from optbt.sweep.fingerprint import differences
+
+FINGERPRINT = "fingerprint.json"
+
+
+def _runs(n: int) -> str:
+    return f"{n} run{'' if n == 1 else 's'}"
+
+
+def _write_json(path: Path, value: dict) -> None:
+    """Beside and rename over: a kill never leaves half a manifest."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(value, indent=2, default=str) + "\n")
+    os.replace(tmp, path)
 
 
 @dataclass
@@ -29,29 +47,45 @@ class SweepStore:
     _last_write: float = 0.0
 
     @classmethod
-    def open(cls, out: Path, manifest: dict, restart: bool = False) -> "SweepStore":
-        out.mkdir(parents=True, exist_ok=True)
-        log, mpath = out / "runs.jsonl", out / "sweep.json"
+    def open(cls, out: Path, manifest: dict, fingerprint: dict, restart: bool = False) -> "SweepStore":
+        """The folder's store, after checking that its runs were made from the same inputs.
+
+        Call with the folder's :class:`~optbt.sweep.lock.SweepLock` held.
+        """
+        log, mpath, fpath = out / "runs.jsonl", out / "sweep.json", out / FINGERPRINT
         if restart:
-            for name in ("runs.jsonl", "sweep.json", "sweep.parquet", "sweep.csv"):
+            for name in ("runs.jsonl", "sweep.json", "sweep.parquet", "sweep.csv", FINGERPRINT):
                 (out / name).unlink(missing_ok=True)
-        if mpath.exists():
-            old = json.loads(mpath.read_text())
-            for key in ("strategy_sha1", "data", "start", "end", "costs"):
-                if old.get(key) != manifest.get(key):
-                    raise ConfigError(
-                        f"{out} holds a sweep with a different {key.replace('_sha1', ' file')} "
-                        f"({old.get(key)!r}, now {manifest.get(key)!r}); resume it with the same"
-                        " command, use another --out, or pass --restart to discard it")
-        store = cls(out, manifest)
         text = log.read_text() if log.exists() else ""
+        rows = list(parse_log(text))
+        held = _runs(len({r["run_id"] for r in rows}))
+        if fpath.exists():
+            try:
+                old = json.loads(fpath.read_text())
+            except ValueError:
+                old = {}
+            changed = differences(old, fingerprint)
+            if changed and rows:
+                raise ConfigError(
+                    f"{out} holds {held} made from other inputs: " + "; ".join(changed)
+                    + ". Their results would not match: run the same command as before, use another"
+                      " --out, or pass --restart to discard them")
+        elif rows:
+            raise ConfigError(f"{out} holds {held} but no record of the data they were made"
+                              f" from ({FINGERPRINT}, written by newer versions of optbt); pass --restart"
+                              " to run them again, or use another --out")
+        store = cls(out, manifest)
         if text and not text.endswith("\n"):  # killed mid-line: start the next entry on a line of its own
             with log.open("a") as fh:
                 fh.write("\n")
-        for row in parse_log(text):
+        for row in rows:
             store.rows[row["run_id"]] = row
-        mpath.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        _write_json(fpath, fingerprint)
+        _write_json(mpath, manifest)
         return store
+
+    def save_manifest(self) -> None:
+        _write_json(self.out / "sweep.json", self.manifest)
 
     def finished(self) -> set[str]:
         return {k for k, r in self.rows.items() if r["status"] == "ok"}

@@ -1,0 +1,187 @@
+"""A resume that knows its data: changed inputs are refused and named, one sweep a folder, grids told apart."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from optbt.data.dataset import load_dataset
+from optbt.model.errors import ConfigError
+from optbt.sweep.fingerprint import data_files
+from optbt.sweep.lock import SweepLock
+from optbt.sweep.run import run_sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+STRADDLE = str(ROOT / "strategies_dsl" / "straddle_920.strat")
+DAYS = ("2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05")
+
+
+@pytest.fixture()
+def week(sample_dataset, tmp_path) -> Path:
+    """A dataset folder of its own: the sample's config and its first five days."""
+    src, dst = Path(sample_dataset), tmp_path / "data"
+    dst.mkdir()
+    shutil.copy(src / "dataset.toml", dst / "dataset.toml")
+    for kind in ("options", "spot"):
+        for day in DAYS:
+            shutil.copytree(src / kind / f"day={day}", dst / kind / f"day={day}")
+    return dst
+
+
+def sweep(data: Path, out: Path, grid=None, **kw):
+    return run_sweep(STRADDLE, grid or {"sl_pct": [20.0, 30.0]}, load_dataset(data), out, **kw)
+
+
+def test_the_fingerprint_lists_every_data_file_by_stat(week):
+    files = data_files(load_dataset(week))
+    assert len(files) == 10  # five days of options and five of spot, one file each
+    some = next(iter(files))
+    assert files[some] == [os.stat(some).st_size, os.stat(some).st_mtime_ns]
+
+
+def test_a_changed_lot_size_refuses_to_resume_and_says_so(week, tmp_path):
+    out = tmp_path / "s"
+    first = sweep(week, out)
+    assert len(first.executed) == 2
+    toml = week / "dataset.toml"
+    assert "lot_size = 50\n" in toml.read_text()
+    toml.write_text(toml.read_text().replace("lot_size = 50\n", "lot_size = 25\n"))
+    with pytest.raises(ConfigError, match=r"dataset.toml changed: lot_size 50.0 -> 25.0.*--restart"):
+        sweep(week, out)
+    again = sweep(week, out, restart=True)
+    assert len(again.executed) == 2 and again.skipped == 0
+    # PnL is points x lots x lot size: half the lot size, half the PnL
+    before = {r["sl_pct"]: r["total_pnl"] for r in first.rows}
+    for row in again.rows:
+        assert row["total_pnl"] == pytest.approx(before[row["sl_pct"]] / 2)
+
+
+def test_deleted_and_rewritten_days_refuse_to_resume_and_are_counted(week, tmp_path):
+    out = tmp_path / "s"
+    sweep(week, out)
+    shutil.rmtree(week / "options" / "day=2024-01-05")
+    shutil.rmtree(week / "spot" / "day=2024-01-05")
+    with pytest.raises(ConfigError, match=r"2 data files removed, first: .*day=2024-01-05/part-0.parquet"):
+        sweep(week, out)
+    sweep(week, out, restart=True)
+    touched = week / "spot" / "day=2024-01-02" / "part-0.parquet"
+    st = os.stat(touched)
+    os.utime(touched, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    with pytest.raises(ConfigError, match=r"1 data file changed, first: .*day=2024-01-02/part-0.parquet \(modified\)"):
+        sweep(week, out)
+
+
+def test_other_dates_costs_or_strategy_text_are_named(week, tmp_path):
+    from optbt.data.dataset import Costs
+    out = tmp_path / "s"
+    sweep(week, out, start="2024-01-02")
+    with pytest.raises(ConfigError, match=r"--start changed \(2024-01-02 -> not given\)"):
+        sweep(week, out)
+    with pytest.raises(ConfigError, match=r"cost options changed"):
+        sweep(week, out, start="2024-01-02", costs=Costs(slippage=0.5))
+    strat = tmp_path / "copy.strat"
+    strat.write_text(Path(STRADDLE).read_text())
+    run_sweep(str(strat), {"sl_pct": [20.0]}, load_dataset(week), tmp_path / "t")
+    strat.write_text(strat.read_text().replace("exit at exit_time", "exit at 15:00"))
+    with pytest.raises(ConfigError, match=r"the strategy file changed \(.*copy.strat\)"):
+        run_sweep(str(strat), {"sl_pct": [20.0]}, load_dataset(week), tmp_path / "t")
+
+
+def test_the_command_refuses_instead_of_reusing_stale_results(week, tmp_path):
+    out = tmp_path / "s"
+    cmd = [sys.executable, "-m", "optbt.cli.app", "sweep", STRADDLE, "--grid", "sl_pct=20,30,40,50",
+           "--data", str(week), "--executor", "serial", "--out", str(out), "--quiet"]
+    assert subprocess.run(cmd, capture_output=True, text=True, timeout=300).returncode == 0
+    toml = week / "dataset.toml"
+    toml.write_text(toml.read_text().replace("lot_size = 50\n", "lot_size = 25\n"))
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, r.stdout
+    assert "reused" not in r.stdout
+    assert "dataset.toml changed: lot_size 50.0 -> 25.0" in " ".join(r.stderr.split())
+    assert "Traceback" not in r.stderr
+
+
+def test_a_folder_in_use_is_refused_and_a_dead_sweeps_lock_is_taken_over(week, tmp_path):
+    out = tmp_path / "s"
+    out.mkdir()
+    lock = SweepLock.acquire(out)  # this test process is "the other sweep"
+    try:
+        r = subprocess.run([sys.executable, "-m", "optbt.cli.app", "sweep", STRADDLE, "--grid", "sl_pct=20",
+                            "--data", str(week), "--executor", "serial", "--out", str(out), "--quiet"],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 2
+        said = " ".join(r.stderr.split())
+        assert f"is in use by pid {os.getpid()} (started " in said and "Traceback" not in said
+        assert not (out / "runs.jsonl").exists()
+    finally:
+        lock.release()
+    # a sweep killed with SIGKILL leaves its lock file behind; the kernel has dropped the lock itself
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path;"
+                               "from optbt.sweep.lock import SweepLock; SweepLock.acquire(Path(sys.argv[1]));"
+                               "print('held', flush=True); time.sleep(600)", str(out)],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    holder.kill()
+    holder.wait()
+    holder.stdout.close()
+    assert (out / "sweep.lock").exists()
+    notes = []
+    outcome = sweep(week, out, on_note=notes.append)
+    assert len(outcome.executed) == 2
+    assert notes and f"took over the lock of a sweep that is no longer running (pid {holder.pid}" in notes[0]
+    assert not (out / "sweep.lock").exists()  # released at the end
+
+
+def test_two_sweeps_at_once_into_one_folder_never_run_a_point_twice(sample_dataset, tmp_path):
+    out = tmp_path / "s"
+    cmd = [sys.executable, "-m", "optbt.cli.app", "sweep", STRADDLE, "--grid", "sl_pct=20:70:10",
+           "--executor", "serial", "--memo-mb", "0", "--out", str(out), "--quiet"]
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "runs.jsonl").exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    second = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    out1, err1 = first.communicate(timeout=300)
+    assert first.returncode == 0, err1
+    if second.returncode == 0:  # only possible when the first had finished already: then it reused all
+        assert "ran 0, reused 6" in " ".join(second.stdout.split())
+    else:
+        assert second.returncode == 2 and "is in use by pid" in second.stderr
+    rows = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
+    assert len(rows) == 6 and len({r["run_id"] for r in rows}) == 6
+
+
+def test_a_different_grid_says_what_is_kept_and_what_is_new(week, tmp_path):
+    out = tmp_path / "s"
+    sweep(week, out, {"sl_pct": [20.0, 30.0]})
+    notes: list[str] = []
+    second = sweep(week, out, {"sl_pct": [30.0, 40.0]}, on_note=notes.append)
+    assert len(second.executed) == 1  # only 40 is new
+    assert notes == [f"resuming: 1 of 2 runs of this grid finished earlier in {out}; "
+                     "1 earlier run is outside this grid and stays in the table"]
+    assert [r["sl_pct"] for r in second.rows] == [30.0, 40.0, 20.0]  # this grid first, then the earlier run
+    import pyarrow.parquet as pq
+    assert sorted(pq.read_table(out / "sweep.parquet").column("sl_pct").to_pylist()) == [20.0, 30.0, 40.0]
+    assert json.loads((out / "sweep.json").read_text())["grid"] == {"sl_pct": [30.0, 40.0, 20.0]}
+    notes.clear()
+    third = sweep(week, out, {"exit_time": ["15:00"]}, on_note=notes.append)
+    assert [r["exit_time"] for r in third.rows] == ["15:00"]
+    assert notes == [f"resuming: 0 of 1 runs of this grid finished earlier in {out}; "
+                     "3 earlier runs with other parameters (sl_pct) stay in runs.jsonl only"]
+
+
+def test_a_folder_from_before_fingerprints_is_not_trusted_blindly(week, tmp_path):
+    out = tmp_path / "s"
+    sweep(week, out)
+    (out / "fingerprint.json").unlink()  # as a sweep folder of an older optbt looks
+    with pytest.raises(ConfigError, match=r"holds 2 runs but no record of the data.*--restart"):
+        sweep(week, out)
+    assert len(sweep(week, out, restart=True).executed) == 2
