@@ -20,7 +20,7 @@ from lark.lexer import PatternStr
 
 from optbt.dsl import ast as A
 from optbt.dsl.diagnostics import Diagnostic
-from optbt.errors import did_you_mean
+from optbt.model.errors import did_you_mean
 
 STATEMENT_WORDS = ("strategy", "params", "legs", "underlying", "expiry", "max_cycles", "entry", "stop_loss",
                    "target", "trailing", "on", "square_off", "shift", "exit", "mtm_stop", "mtm_target",

@@ -24,8 +24,8 @@ from optbt.dsl import StratError, compile_text
 from optbt.dsl.diagnostics import render_all
 from optbt.dsl.explain import explain_text
 from optbt.dsl.lint import lint_unit
-from optbt.instrument import TRADE_COLUMNS
-from optbt.loader import load_strategy
+from optbt.dsl.loader import load_strategy
+from optbt.model.instrument import TRADE_COLUMNS
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
@@ -44,7 +44,7 @@ def check_golden(path: Path, actual: str, update: bool) -> None:
 
 @pytest.fixture(scope="module")
 def golden_data(tmp_path_factory):
-    from optbt.synth import generate
+    from optbt.data.synth import generate
     return generate(tmp_path_factory.mktemp("golden") / "synth", days=3, seed=1)
 
 
