@@ -58,7 +58,7 @@ def _write_utf8(path: Path, text: str) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from optbt.dsl import StratError, compile_text, parse_text, read_strat
+    from optbt.dsl import compile_text, parse_text, read_strat
     from optbt.dsl.checks import check
     from optbt.dsl.diagnostics import explain as explain_code
     from optbt.dsl.diagnostics import render_all
@@ -95,7 +95,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check .strat files: errors and warnings with rule codes (see docs/language.md).
 
-        Exit 0 clean (warnings allowed unless --strict), 1 findings, 2 a file could not be read.
+        Exit 0: clean (warnings allowed unless --strict); 1: findings; 2: a file could not be read.
         """
         if fmt not in ("text", "json"):
             raise ConfigError(f"--format takes text or json, not {fmt!r}")
@@ -134,11 +134,11 @@ def register(app: typer.Typer) -> None:
         check_only: bool = typer.Option(False, "--check", help="exit 1 if a file would change; change nothing"),
         write: bool = typer.Option(False, "--write", "-w", help="rewrite the files in place"),
     ) -> None:
-        """Print .strat files in canonical form (comments, blank lines and descriptions kept).
+        """Print .strat files in canonical form; the meaning, comments and descriptions are kept.
 
-        Only a valid file is formatted; an invalid one gets its diagnostics and exit 2, and is
-        never written. --check: exit 1 when a file would change (byte for byte: a BOM or CRLF
-        line ends count). --write: rewrite the files that would change.
+        Only a valid file is formatted: an invalid one gets its diagnostics and exit 2, never a write.
+
+        --check: exit 1 when a file would change (byte for byte, so a BOM or CRLF line ends count).
         """
         if check_only and write:
             raise ConfigError("--check and --write exclude each other")

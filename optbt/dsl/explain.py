@@ -25,7 +25,7 @@ EXPIRY_WORDS = {
     "monthly": "the monthly expiry (the last listed expiry in the nearest expiry's month)",
     "next_monthly": "the next monthly expiry (the last listed expiry in the month after that)",
 }
-BUILTIN_WORDS = {"spot": "the spot", "atm": "the ATM strike", "dte": "the days to expiry", "time": "the time",
+BUILTIN_WORDS = {"spot": "the spot", "atm": "the ATM strike", "dte": "the number of days to expiry", "time": "the time",
                  "mtm": "the MTM", "pnl": "the day's PnL", "weekday": "the weekday", "day": "the weekday"}
 ATTR_WORDS = {"ltp": "price", "entry_price": "entry price", "pnl": "PnL"}
 CMP_WORDS = {"<": "is below", "<=": "is at most", ">": "is above", ">=": "is at least", "==": "is", "!=": "is not"}
@@ -52,7 +52,7 @@ def explain_unit(unit: Unit, cls_name: str) -> str:
 
 def _wrap(line: str) -> str:
     indent = len(line) - len(line.lstrip(" "))
-    return textwrap.fill(line, WIDTH, subsequent_indent=" " * (indent + 4), break_on_hyphens=False,
+    return textwrap.fill(line, WIDTH, subsequent_indent=" " * (indent + 4 if indent else 0), break_on_hyphens=False,
                          break_long_words=False)
 
 
@@ -276,8 +276,8 @@ def _leg_rules(unit: Unit, words: Words) -> list[str]:
     for r in rules:  # the runtime arms rules in the order written: a later one replaces an earlier one
         for leg in ([r.leg] if r.leg else unit.legs):
             winner[(r.rule, leg)] = r
-    out = ["Stops, targets and trailing stops (each leg's price at the tick, the close or the mid for quote",
-           "data, against its price at entry, for quote data the mid at entry):"]
+    out = ["Stops, targets and trailing stops, on each leg's price at the tick (the close, or the mid for "
+           "quote data) against its price at entry (for quote data, the mid at entry):"]
     for r in rules:
         target = "each leg" if r.leg is None else r.leg
         out.append(f"  {RULE_WORDS[r.rule]} on {target}, {_amount_words(r.amount, words)}:")
@@ -342,7 +342,7 @@ def _mtm(unit: Unit, words: Words) -> list[str]:
     trail = unit.program.of(A.TrailMtm)
     if not rules and not trail:
         return []
-    out = ["The whole position (MTM: the open legs' PnL in currency after entry costs; legs already closed",
+    out = ["The whole position (MTM: the open legs' PnL in currency after entry costs; legs already closed "
            "are not in it):"]
     for r in rules:
         a = r.amount
