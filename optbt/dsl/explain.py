@@ -14,7 +14,7 @@ import textwrap
 
 from optbt.dsl import ast as A
 from optbt.dsl.checks import Unit
-from optbt.dsl.format import number, quote
+from optbt.dsl.format import number, quote, statement
 
 RULE_WORDS = {"stop_loss": "stop loss", "target": "target", "trailing": "trailing stop"}
 RULES_WORDS = {"stop_loss": "stop losses", "target": "targets", "trailing": "trailing stops"}
@@ -286,7 +286,7 @@ def _leg_rules(unit: Unit, words: Words) -> list[str]:
             short = leg.side == "SELL"
             if winner[(r.rule, name)] is not r:
                 later = winner[(r.rule, name)]
-                out.append(f"    {name}: replaced by the {RULE_WORDS[r.rule]} on line {later.span.line}")
+                out.append(f"    {name}: replaced by the later {statement(later)}")
                 continue
             out.append(f"    {name} ({'a short' if short else 'a long'} leg): closed when "
                        f"{_level(r.rule, r.amount, short, words)}")

@@ -4,8 +4,8 @@ Each mutant applies a few edits a person could make to a library file without me
 change the strategy's structure: other numbers (tiny, huge, padded), a description with
 non-ASCII text and escapes, comments everywhere (non-ASCII, quotes, ``#``, a trailing
 backslash, lint suppressions), odd spacing, extra blank lines, CRLF line ends, ``₹`` for
-``rs``, ``9:20`` for ``09:20``. Some mutants are not valid programs (a decimal where a whole
-number belongs); the tests skip those and check that most are valid.
+``rs``, ``9:20`` for ``09:20``, a rule repeated. Some mutants are not valid programs (a decimal
+where a whole number belongs); the tests skip those and check that most are valid.
 """
 
 from __future__ import annotations
@@ -89,7 +89,15 @@ def _times(lines: list[str], rng: random.Random) -> None:
             return
 
 
-EDITS = (_numbers, _numbers, _description, _trailing_comment, _own_line_comment, _spacing, _spacing,
+def _repeat_rule(lines: list[str], rng: random.Random) -> None:
+    """A second stop/target/trail for the same legs (the later one replaces the earlier)."""
+    rules = [i for i, line in enumerate(lines) if line.lstrip().startswith(("stop_loss", "target", "trailing"))]
+    if rules:
+        i = rng.choice(rules)
+        lines.insert(i + rng.randint(0, 1) * 2, lines[i].split("#")[0].rstrip())
+
+
+EDITS = (_repeat_rule, _numbers, _numbers, _description, _trailing_comment, _own_line_comment, _spacing, _spacing,
          _blank_lines, _money, _times)
 
 

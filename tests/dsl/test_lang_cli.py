@@ -178,7 +178,7 @@ def test_explained_levels_are_the_runtimes_levels(rule, amount, monkeypatch):
 def test_explain_says_which_rule_replaces_another():
     text = explain_text('strategy o "o"\nce = add(ATM, CE, SELL)\npe = add(ATM, PE, SELL)\n'
                         "stop_loss each leg 30%\nstop_loss ce 40 pts\nexit at 15:00\n")
-    assert "    ce: replaced by the stop loss on line 5" in text
+    assert "    ce: replaced by the later stop_loss ce 40 pts" in text
     assert "pe (a short leg): closed when its price is at or above its entry price × 1.3 (30 % above)" in text
     assert "ce (a short leg): closed when its price is at or above its entry price + 40 points" in text
 

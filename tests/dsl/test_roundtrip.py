@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from optbt.dsl import StratError, compile_text
 from optbt.dsl.ast import without_spans
+from optbt.dsl.explain import explain_text
 from optbt.dsl.format import format_program, format_source
 from optbt.dsl.lint import lint_unit
 from optbt.dsl.parser import parse_text
@@ -143,6 +144,8 @@ def test_fmt_keeps_the_meaning_of_random_programs(text):
     assert without_spans(again) == without_spans(program)
     assert outcome(pretty) == outcome(text), pretty
     assert format_program(again, pretty) == pretty
+    if outcome(text)[0] == "ok":  # and a valid program can always be explained
+        assert explain_text(text).startswith("Strategy prop")
 
 
 MUTANTS = mutants(int(os.environ.get("OPTBT_FMT_MUTANTS", 30)))
@@ -166,5 +169,6 @@ def test_fmt_is_an_identity_on_meaning_for_the_library_and_its_mutants(stem):
         assert outcome(pretty) == before, (name, text, pretty)
         assert without_spans(parse_text(pretty)[0]) == without_spans(parse_text(text)[0]), name
         assert format_source(pretty, "m.strat") == pretty, name
+        assert explain_text(pretty) == explain_text(text), name  # fmt changes nothing explain can see
         assert pretty.encode("utf-8").decode("utf-8") == pretty and "\r" not in pretty
     assert formatted >= len(cases) // 2, f"only {formatted} of {len(cases)} mutants of {stem} were valid"
