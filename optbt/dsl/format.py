@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from optbt.dsl import ast as A
 from optbt.dsl.diagnostics import Diagnostic, StratError
-from optbt.dsl.parser import split_comment, unescape
+from optbt.dsl.parser import parse_text, split_comment
 
 _PREC = {"boolop_or": 1, "boolop_and": 2, "not": 3, "compare": 4, "member": 4, "binop_+": 5, "binop_-": 5,
          "binop_*": 6, "binop_/": 6, "neg": 7}
@@ -217,7 +217,9 @@ def _raw_description(s: A.Header, lines: list[str]) -> str | None:
     if code.count('"') < 2:
         return None
     raw = code[code.index('"'): code.rindex('"') + 1]
-    return raw if unescape(raw[1:-1]) == s.description else None
+    program, diags = parse_text(f"strategy h {raw}")  # read back by the parser's own rules
+    same = not diags and program.statements and getattr(program.statements[0], "description", None) == s.description
+    return raw if same else None
 
 
 def _blank_before(prev, s) -> bool:
@@ -320,7 +322,6 @@ def _prove(text: str, unit, python: str, pretty: str, filename: str) -> None:
     findings, and be its own canonical form; otherwise FormatError (nothing is written)."""
     from optbt.dsl.compiler import compile_text
     from optbt.dsl.lint import lint_unit
-    from optbt.dsl.parser import parse_text
 
     def fail(what: str) -> FormatError:
         return FormatError(f"fmt would change {what} of {filename}; the file was left as it is "

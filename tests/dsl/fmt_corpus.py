@@ -21,7 +21,7 @@ NUMBERS = ["0.0000001", "0.1", "2.5", "007", "1.000", "99999.99", "3", "12345678
            "0." + "0" * 300 + "1", "1" + "0" * 300, "0." + "0" * 323 + "5",
            str(int(1.7976931348623157e308)), "42.42424242424242424242"]
 DESCRIPTIONS = [r'"café ₹ ü 日本 ∑"', r'"line\nbreak and \t tab"', r'"ends in a backslash \\"',
-                r'"a \"quote\" inside"', r'"\u20b9 \x41 \N{BULLET} \q kept"', '""', r'"# not a comment"',
+                r'"a \"quote\" inside"', r'"\u20b9 \x41 \U0001F600 \' \r kept"', '""', r'"# not a comment"',
                 r'"\\\\ two"', '"tab\tinside"']
 COMMENTS = ["# café ₹ 日本", '# say "hi" # twice', "# ends in \\", "#", "# lint: allow W001",
             "# lint: allow-file W002", "#no space", "# тест ∑ ✓"]
