@@ -1,55 +1,113 @@
-"""``optbt compile``, ``optbt lint``, ``optbt fmt`` and ``optbt explain``."""
+"""``optbt compile``, ``optbt lint``, ``optbt fmt`` and ``optbt explain``.
+
+Exit codes (the table in README and docs/language.md): 0 ok; 1 lint findings, or files that
+``fmt --check`` would change; 2 invalid input (a file that is missing, not UTF-8 or not a
+valid program, a bad option); 130 interrupted (Ctrl-C). Text goes out as UTF-8 whatever the
+terminal's locale, so a description like ``café ₹`` is never mangled on the way.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import typer
 
-from optbt.model.errors import ConfigError
+from optbt.model.errors import ConfigError, OptbtError
+
+OK, FINDINGS, INVALID, INTERRUPTED = 0, 1, 2, 130
+
+
+def interruptible(command):
+    """Ctrl-C ends a language command with exit code 130 and one line, not a traceback."""
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(INTERRUPTED) from None
+    return run
+
+
+def _out(text: str) -> None:
+    """Print to standard output as UTF-8 bytes (never through the locale's encoding)."""
+    typer.echo(text.encode("utf-8"), nl=False)
+
+
+def _error(exc: OptbtError) -> None:
+    typer.secho(f"{exc.prefix}{exc}", fg=typer.colors.RED, err=True)
+
+
+def _write_utf8(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one step (a temporary file renamed over it), keeping
+    its permissions: an interrupted write never leaves half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8"))
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def register(app: typer.Typer) -> None:
-    from optbt.dsl import StratError, compile_text, parse_text, read_strat
+    from optbt.dsl import compile_text, parse_text, read_strat
     from optbt.dsl.checks import check
     from optbt.dsl.diagnostics import explain as explain_code
     from optbt.dsl.diagnostics import render_all
-    from optbt.dsl.format import format_program
+    from optbt.dsl.explain import explain_text
+    from optbt.dsl.format import FormatError, format_source
     from optbt.dsl.lint import lint_unit
 
     @app.command("compile")
+    @interruptible
     def compile_(
         file: Path = typer.Argument(..., help="a .strat file"),
         out: Path = typer.Option(None, "-o", "--out", help="write here instead of printing"),
         emit: str = typer.Option("python", "--emit", help="python (a Strategy subclass) or ast (JSON)"),
     ) -> None:
-        """Compile a .strat file to readable Python (or its AST as JSON)."""
+        """Compile a .strat file to readable Python (or its AST as JSON). Exit 0, or 2 when invalid."""
         if emit not in ("python", "ast"):
             raise ConfigError(f"--emit takes python or ast, not {emit!r}")
         text = read_strat(file)
         source, cls_name, unit = compile_text(text, str(file))
         result = source if emit == "python" else unit.program.model_dump_json(indent=2) + "\n"
         if out is None:
-            typer.echo(result, nl=False)
+            _out(result)
         else:
-            out.write_text(result)
+            _write_utf8(out, result)
             hint = f"; run it with: optbt run {out}:{cls_name}" if emit == "python" else ""
             typer.echo(f"wrote {out}{hint}", err=True)
 
     @app.command("lint")
+    @interruptible
     def lint(
         files: list[Path] = typer.Argument(..., help=".strat files"),
         fmt: str = typer.Option("text", "--format", help="text or json"),
         strict: bool = typer.Option(False, "--strict", help="warnings fail too (exit 1)"),
     ) -> None:
-        """Check .strat files: errors and warnings with rule codes (see docs/language.md)."""
+        """Check .strat files: errors and warnings with rule codes (see docs/language.md).
+
+        Exit 0: clean (warnings allowed unless --strict); 1: findings; 2: a file could not be read.
+        """
         if fmt not in ("text", "json"):
             raise ConfigError(f"--format takes text or json, not {fmt!r}")
-        failed = False
+        failed = unreadable = False
         reports, texts = [], []
         for file in files:
-            text = read_strat(file)
+            try:
+                text = read_strat(file)
+            except OptbtError as exc:
+                _error(exc)
+                unreadable = True
+                continue
             program, diags = parse_text(text)
             if not diags:
                 unit = check(program)
@@ -60,43 +118,67 @@ def register(app: typer.Typer) -> None:
             elif diags:
                 texts.append(render_all(diags, text, str(file)))
         if fmt == "json":
-            typer.echo(json.dumps(reports, indent=2))
+            _out(json.dumps(reports, indent=2, ensure_ascii=False) + "\n")
         else:
             for t in texts:
-                typer.echo(t + "\n")
+                _out(t + "\n\n")
             count = len(files)
             typer.echo(f"{'problems found' if texts else 'clean'}: {count} file{'s' if count != 1 else ''} checked",
                        err=True)
-        raise typer.Exit(1 if failed else 0)
+        raise typer.Exit(INVALID if unreadable else FINDINGS if failed else OK)
 
     @app.command("fmt")
+    @interruptible
     def fmt_(
         files: list[Path] = typer.Argument(..., help=".strat files"),
-        check_only: bool = typer.Option(False, "--check", help="exit 1 if a file is not formatted; change nothing"),
+        check_only: bool = typer.Option(False, "--check", help="exit 1 if a file would change; change nothing"),
         write: bool = typer.Option(False, "--write", "-w", help="rewrite the files in place"),
     ) -> None:
-        """Print .strat files in canonical form (comments kept)."""
-        unformatted = []
+        """Print .strat files in canonical form; the meaning, comments and descriptions are kept.
+
+        Only a valid file is formatted: an invalid one gets its diagnostics and exit 2, never a write.
+
+        --check: exit 1 when a file would change (byte for byte, so a BOM or CRLF line ends count).
+        """
+        if check_only and write:
+            raise ConfigError("--check and --write exclude each other")
+        invalid = False
+        would_change = []
         for file in files:
-            text = read_strat(file)
-            program, diags = parse_text(text)
-            if diags:
-                raise StratError(diags, text, str(file))
-            pretty = format_program(program)
+            try:
+                text = read_strat(file)
+                pretty = format_source(text, str(file))
+            except OptbtError as exc:
+                _error(exc)
+                invalid = True
+                continue
+            except FormatError as exc:
+                typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+                invalid = True
+                continue
+            changed = file.read_bytes() != pretty.encode("utf-8")
             if check_only:
-                if pretty != text:
-                    unformatted.append(str(file))
+                if changed:
+                    would_change.append(file)
+                    typer.echo(f"would reformat {file}", err=True)
             elif write:
-                if pretty != text:
-                    file.write_text(pretty)
+                if changed:
+                    _write_utf8(file, pretty)
+                    typer.echo(f"reformatted {file}", err=True)
             else:
-                typer.echo(pretty, nl=False)
-        if check_only:
-            for name in unformatted:
-                typer.echo(f"would reformat {name}", err=True)
-            raise typer.Exit(1 if unformatted else 0)
+                _out(pretty)
+        if invalid:
+            raise typer.Exit(INVALID)
+        raise typer.Exit(FINDINGS if would_change else OK)
 
     @app.command("explain")
-    def explain(code: str = typer.Argument(..., help="a diagnostic code, e.g. E0201 or W001")) -> None:
-        """The long explanation of a diagnostic code."""
-        typer.echo(explain_code(code))
+    @interruptible
+    def explain(what: str = typer.Argument(..., metavar="FILE.strat|CODE",
+                                           help="a .strat file, or a diagnostic code such as E0201 or W001")) -> None:
+        """What a .strat file does, in plain words; or the long explanation of a diagnostic code."""
+        path = Path(what)
+        if path.suffix == ".strat" or path.is_file():
+            text = read_strat(path)
+            _out(explain_text(text, str(path)))
+        else:
+            _out(explain_code(what) + "\n")

@@ -97,7 +97,7 @@ def format_document(text: str) -> list[TextEdit]:
     program, diags = parse_text(text)
     if diags:
         return []
-    pretty = format_program(program)
+    pretty = format_program(program, text)  # the source keeps descriptions as typed and blank lines
     if pretty == text:
         return []
     lines = text.split("\n")

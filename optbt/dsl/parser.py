@@ -8,8 +8,8 @@ is reported without hiding the others, and positions are exact (line, column, ca
 
 from __future__ import annotations
 
-import codecs
 import re
+import unicodedata
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -159,7 +159,7 @@ class _ToAst(Transformer):
 
     # statements
     def header(self, meta, c):
-        desc = codecs.decode(str(c[1])[1:-1], "unicode_escape") if len(c) > 1 else None
+        desc = unescape(str(c[1])[1:-1]) if len(c) > 1 else None
         return A.Header(name=str(c[0]), description=desc, span=self._s(meta))
 
     def params_header(self, meta, c):
@@ -315,18 +315,62 @@ class _ToAst(Transformer):
 
 
 def split_comment(text: str) -> tuple[str, str | None]:
-    """A line's code and its ``#`` comment (a ``#`` inside a "string" is not one).
+    r"""A line's code and its ``#`` comment (a ``#`` inside a "string" is not one). Inside a
+    string a backslash escapes the next character, so a string ending in ``\\`` is closed.
 
     >>> split_comment('strategy s "a # b"  # note')
     ('strategy s "a # b"  ', '# note')
+    >>> split_comment(r'strategy s "a\\"  # note')
+    ('strategy s "a\\\\"  ', '# note')
+    >>> split_comment(r'strategy s "a\" # b"')
+    ('strategy s "a\\" # b"', None)
     """
-    quoted = False
+    quoted = escaped = False
     for i, ch in enumerate(text):
-        if ch == '"' and (i == 0 or text[i - 1] != "\\"):
+        if escaped:
+            escaped = False
+        elif quoted and ch == "\\":
+            escaped = True
+        elif ch == '"':
             quoted = not quoted
         elif ch == "#" and not quoted:
             return text[:i], text[i:]
     return text, None
+
+
+_ESCAPE = re.compile(r"\\(N\{[^}]*\}|U[0-9a-fA-F]{8}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[0-7]{1,3}|.)", re.S)
+_SIMPLE_ESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b",
+                   "f": "\f", "v": "\v"}
+
+
+def unescape(body: str) -> str:
+    r"""A description's text: Python's string escapes decoded, every other character kept as it is.
+
+    Only the escape sequences are decoded (decoding the whole text as ``unicode_escape`` would
+    read non-ASCII characters as Latin-1 bytes: ``café`` -> ``cafÃ©``). An escape that names no
+    character (``\q``, ``\x4``, a surrogate) is kept as written.
+
+    >>> unescape(r'caf\u00e9 ₹ a\nb \\ \" \q')
+    'café ₹ a\nb \\ " \\q'
+    """
+    def one(m: re.Match) -> str:
+        s = m.group(1)
+        if s in _SIMPLE_ESCAPES:
+            return _SIMPLE_ESCAPES[s]
+        try:
+            if s[0] in "xuU":
+                ch = chr(int(s[1:], 16))
+            elif s[0] in "01234567":
+                ch = chr(int(s, 8))
+            elif s[0] == "N":
+                ch = unicodedata.lookup(s[2:-1])
+            else:
+                return m.group(0)
+        except (ValueError, KeyError, OverflowError):
+            return m.group(0)
+        return m.group(0) if 0xD800 <= ord(ch) <= 0xDFFF else ch
+
+    return _ESCAPE.sub(one, body)
 
 
 def _expected_words(exc: UnexpectedInput) -> list[str]:

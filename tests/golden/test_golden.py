@@ -5,8 +5,9 @@
 then READ THE DIFF (git diff tests/golden) before committing: a regeneration is reviewed,
 never accepted blind.
 
-- library/<strategy>/: ast.json, compiled.py, lint.txt and trades.csv of a 3-day run on a
-  fixed synthetic dataset (seed 1), for every strategy in strategies_dsl/;
+- library/<strategy>/: ast.json, compiled.py, lint.txt, explain.txt (``optbt explain FILE``) and
+  trades.csv of a 3-day run on a fixed synthetic dataset (seed 1), for every strategy in
+  strategies_dsl/;
 - malformed/<case>.strat with <case>.expected: the exact diagnostics a user sees.
 """
 
@@ -21,6 +22,7 @@ import pytest
 from optbt import run_backtest
 from optbt.dsl import StratError, compile_text
 from optbt.dsl.diagnostics import render_all
+from optbt.dsl.explain import explain_text
 from optbt.dsl.lint import lint_unit
 from optbt.dsl.loader import load_strategy
 from optbt.model.instrument import TRADE_COLUMNS
@@ -34,10 +36,10 @@ MALFORMED = sorted((HERE / "malformed").glob("*.strat"))
 def check_golden(path: Path, actual: str, update: bool) -> None:
     if update:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual)
+        path.write_text(actual, encoding="utf-8")
         return
     assert path.exists(), f"missing golden {path}: run pytest tests/golden --update-goldens and review it"
-    assert actual == path.read_text(), f"{path} differs (if intended: --update-goldens, then review the diff)"
+    assert actual == path.read_text(encoding="utf-8"), f"{path} differs (if intended: --update-goldens, then review the diff)"
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +68,12 @@ def test_library_goldens(strat, golden_data, update_goldens):
     check_golden(folder / "lint.txt", (lint or "clean") + "\n", update_goldens)
     result = run_backtest(load_strategy(str(strat)), data=golden_data)
     check_golden(folder / "trades.csv", _trades_csv(result), update_goldens)
+
+
+@pytest.mark.parametrize("strat", LIBRARY, ids=[p.stem for p in LIBRARY])
+def test_library_explain_goldens(strat, update_goldens):
+    check_golden(HERE / "library" / strat.stem / "explain.txt",
+                 explain_text(strat.read_text(encoding="utf-8"), strat.name), update_goldens)
 
 
 def test_there_are_at_least_twenty_malformed_cases():
