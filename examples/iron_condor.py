@@ -3,7 +3,7 @@
 Run it:  optbt run examples/iron_condor.py:IronCondor
 """
 
-from optbt import BarContext, DayStartContext, Strategy
+from optbt import BarContext, DayStartContext, Strategy, at_or_above
 
 
 class IronCondor(Strategy):
@@ -36,7 +36,7 @@ class IronCondor(Strategy):
             if trade is None:
                 continue
             price, _lag = ctx.price(key)
-            if price >= trade.entry_price * (1 + self.sl_pct / 100):
+            if at_or_above(price, trade.entry_price * (1 + self.sl_pct / 100)):  # equal counts
                 self.close(key, reason="stop_loss")
                 wing = "buy_ce" if key == "sell_ce" else "buy_pe"
                 if wing in self.positions:

@@ -3,7 +3,7 @@
 Run it:  optbt run examples/straddle_920.py:Straddle920 [--param sl_pct=25]
 """
 
-from optbt import BarContext, Strategy
+from optbt import BarContext, Strategy, at_or_above
 
 
 class Straddle920(Strategy):
@@ -23,7 +23,7 @@ class Straddle920(Strategy):
     def adjust(self, ctx: BarContext) -> None:
         for key, trade in list(self.positions.items()):
             price, lag = ctx.price(key)
-            if price >= trade.entry_price * (1 + self.sl_pct / 100):
+            if at_or_above(price, trade.entry_price * (1 + self.sl_pct / 100)):  # equal counts
                 self.close(key, reason="stop_loss")
 
     def exit_check(self, ctx: BarContext) -> bool:

@@ -12,7 +12,9 @@ which per-leg rules, what happens on an event, when to exit); this base class tu
 4. the time exit and ``exit when`` (the engine closes everything, reason ``exit``).
 
 Stops and targets are measured on the leg's price at the tick (the close, or the mid for quote
-data) against the leg's price at entry (its *mark*; for close data the fill price itself).
+data) against the leg's price at entry (its *mark*; for close data the fill price itself). A
+price equal to its level triggers: every comparison uses ``optbt.model.levels`` (a tolerance
+of 1e-9 + 1e-9 × |level|, so ``(2.40 + 2.80) / 2`` reaches a 2.60 stop).
 A value not known yet (no spot, no price) makes a condition false, never an error.
 """
 
@@ -23,6 +25,7 @@ from typing import Any, ClassVar
 
 from optbt.engine.context import BarContext
 from optbt.engine.strategy import Strategy
+from optbt.model.levels import at_or_above, at_or_below
 from optbt.model.strikes import nearest_strike
 
 NAN = float("nan")
@@ -180,15 +183,16 @@ class DslStrategy(Strategy):
     def _hit(self, rule: str, trade, price: float) -> bool:
         short = trade.leg.side == "SELL"
         extra = trade.extra
+        # every comparison goes through optbt.model.levels: a price equal to its level triggers
         if rule == "stop_loss" and "stop" in extra:
-            return price >= extra["stop"] if short else price <= extra["stop"]
+            return at_or_above(price, extra["stop"]) if short else at_or_below(price, extra["stop"])
         if rule == "target" and "target" in extra:
-            return price <= extra["target"] if short else price >= extra["target"]
+            return at_or_below(price, extra["target"]) if short else at_or_above(price, extra["target"])
         if rule == "trailing" and "trail" in extra:
             best = extra["best"] = min(extra["best"], price) if short else max(extra["best"], price)
             unit, value = extra["trail"]
             level = self._level(best, unit, value, trade, 1 if short else -1)
-            return price >= level if short else price <= level
+            return at_or_above(price, level) if short else at_or_below(price, level)
         return False
 
     def move_stop_to_cost(self, keys) -> None:
@@ -205,15 +209,15 @@ class DslStrategy(Strategy):
         mtm = ctx.mtm
         for rule, unit, value in self.mtm_rules():
             limit = value if unit == "money" else self._premium * value / 100
-            if (rule == "mtm_stop" and mtm <= -limit) or (rule == "mtm_target" and mtm >= limit):
+            if (rule == "mtm_stop" and at_or_below(mtm, -limit)) or (rule == "mtm_target" and at_or_above(mtm, limit)):
                 self.close_all(rule)
                 return
         trail = self.trail_mtm()
         if trail is not None:
             after, by = trail
-            if mtm >= after or self._peak_mtm is not None:
+            if self._peak_mtm is not None or at_or_above(mtm, after):
                 self._peak_mtm = mtm if self._peak_mtm is None else max(self._peak_mtm, mtm)
-                if mtm <= self._peak_mtm - by:
+                if at_or_below(mtm, self._peak_mtm - by):
                     self.close_all("trail_mtm")
 
     def exit_check(self, ctx: BarContext) -> bool:
