@@ -61,8 +61,9 @@ def test_duckdb_and_memory_sources_agree(dataset):
 
 def test_one_query_per_day_for_spot_chain_and_the_legs_of_one_fill(dataset):
     res = run_backtest(load_strategy(SPEC), data=dataset, params=PARAMS)
-    # trading_days (1) + per day: chain, spot, and CE + PE fetched together by try_fill (3)
-    assert res.engine["queries"] == 1 + 2 * 3
+    # the days with spot (1) and with options (1) + per day: chain, spot, and CE + PE fetched
+    # together by try_fill (3)
+    assert res.engine["queries"] == 2 + 2 * 3
     assert res.engine["instruments_fetched"] == 4
 
 

@@ -237,6 +237,28 @@ class DuckDBSource:
             days = [r[0] for r in self._run(sql, self._params(f=self.spot.all_files, und=self._und()))]
         return [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
 
+    def option_days(self, start: date | None = None, end: date | None = None) -> list[date]:
+        """Days with option rows within [start, end]: a run visits these as well as the spot's
+        days, so a day with options but no spot is skipped with a reason, never dropped."""
+        if self.options.by_day is not None:
+            days = sorted(self.options.by_day)
+        else:
+            sql = (f"SELECT DISTINCT CAST({self._opt_known} AS DATE) AS d FROM "
+                   f"read_parquet($f, hive_partitioning={self.options.hive}) WHERE {self._opt_und} ORDER BY d")
+            days = [r[0] for r in self._run(sql, self._params(f=self.options.all_files, und=self._und()))]
+        return [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
+
+    def underlyings(self) -> list[str]:
+        """The underlyings the files hold (empty when neither side has an underlying column)."""
+        found: set[str] = set()
+        for table in (self.spot, self.options):
+            col = table.col("underlying", required=False)
+            if col is not None:
+                sql = (f"SELECT DISTINCT CAST({col} AS VARCHAR) FROM "
+                       f"read_parquet($f, hive_partitioning={table.hive})")
+                found.update(r[0] for r in self._run(sql, {"f": table.all_files}) if r[0] is not None)
+        return sorted(found)
+
     def _und(self, underlying: str | None = None) -> str:
         return underlying or self.config.underlying
 

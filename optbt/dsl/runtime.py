@@ -29,6 +29,7 @@ from optbt.model.levels import at_or_above, at_or_below
 from optbt.model.strikes import nearest_strike
 
 NAN = float("nan")
+NO_STRIKE = ("", None, "no_strike")  # DayRun.blocked key: legs() found no strike for some leg
 
 
 def num(x: Any) -> float:
@@ -113,7 +114,9 @@ class DslStrategy(Strategy):
         if not self.entry_ready(ctx):
             return
         legs = self.legs(ctx)
-        if not legs:
+        if not legs:  # a strike is not known yet: noted for the zero-trade diagnosis
+            blocked = self._run.blocked
+            blocked[NO_STRIKE] = blocked.get(NO_STRIKE, 0) + 1
             return
         filled = self.try_fill(legs)
         if filled:

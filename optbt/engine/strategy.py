@@ -193,6 +193,8 @@ class Strategy:
             q = run.fill_quote(leg.instrument, leg.side)
             if q is None or q[1] > run.max_lag:
                 run.failed_fills += 1
+                why = (key, leg.instrument, "no_price" if q is None else "stale")
+                run.blocked[why] = run.blocked.get(why, 0) + 1
                 return None
             quotes.append(q)
         filled = {}
