@@ -26,10 +26,9 @@ from typing import Any, ClassVar
 from optbt.engine.context import BarContext
 from optbt.engine.strategy import Strategy
 from optbt.model.levels import at_or_above, at_or_below
-from optbt.model.strikes import nearest_strike
+from optbt.model.strikes import otm_strike
 
 NAN = float("nan")
-NO_STRIKE = ("", None, "no_strike")  # DayRun.blocked key: legs() found no strike for some leg
 
 
 def num(x: Any) -> float:
@@ -41,6 +40,7 @@ class DslStrategy(Strategy):
     """Base class of compiled .strat strategies (see the module docstring for the semantics)."""
 
     square_off: ClassVar[str] = "partial"
+    entry_until: ClassVar[str | None] = None  # entries are guarded by the exit rules instead (entry)
     SWEEP: ClassVar[dict[str, list]] = {}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
 
@@ -92,8 +92,7 @@ class DslStrategy(Strategy):
     def strike_otm(self, ctx: BarContext, opt_type: str, pct: float) -> float | None:
         if ctx.spot is None:
             return None
-        target = ctx.spot * (1 + pct / 100) if opt_type == "CE" else ctx.spot * (1 - pct / 100)
-        return nearest_strike(target, ctx.strike_step, tuple(ctx.chain()))
+        return otm_strike(ctx.spot, pct, opt_type, ctx.strike_step, tuple(ctx.chain()))
 
     def strike_premium(self, ctx: BarContext, opt_type: str, mode: str, target: float) -> float | None:
         return ctx.strike_by_premium(opt_type, target, {"~": "closest", ">=": "ge", "<=": "le"}[mode])
@@ -113,10 +112,12 @@ class DslStrategy(Strategy):
     def entry(self, ctx: BarContext) -> None:
         if not self.entry_ready(ctx):
             return
+        if self.exit_ready(ctx):  # no entry once the exit rule holds (at or after `exit at`)
+            self.note_blocked("the exit rule already holds (at or after the exit time)")
+            return
         legs = self.legs(ctx)
-        if not legs:  # a strike is not known yet: noted for the zero-trade diagnosis
-            blocked = self._run.blocked
-            blocked[NO_STRIKE] = blocked.get(NO_STRIKE, 0) + 1
+        if not legs:
+            self.note_blocked("a leg's strike could not be chosen (no spot yet, or no listed strike fits)")
             return
         filled = self.try_fill(legs)
         if filled:

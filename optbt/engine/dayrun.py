@@ -66,6 +66,7 @@ class DayRun:
         # Written only when a fill fails, read once at day end (zero-trade diagnosis, --trace)
         self.blocked: dict[tuple, int] = {}
         self.tracer = None  # set on --trace days only (optbt.engine.trace)
+        self.entry_end = self.last  # the first tick on which no entry is tried (engine sets it)
         self.key_series: dict = {}  # open position key -> its Series (str hashes are cached)
         self._expiry_memo: dict[Any, date] = {}
         default = self.expiry = self.expiry_for(None, strict=False)

@@ -8,7 +8,7 @@ reads as the state machine it is.
 - **Underlying**: a strategy naming an underlying the dataset does not hold is an error at
   run start that lists what the dataset holds (else: zero trades and no word).
 - **Entry deadline**: no entry at or after the strategy's exit time — ``entry_until`` when
-  the class sets it, else its ``exit_time`` parameter when it declares one.
+  the class sets a time, else (by default) its ``exit_time`` parameter when it declares one.
 """
 
 from __future__ import annotations
@@ -55,29 +55,36 @@ def check_underlying(source: DataSource, strategy: Any) -> None:
 
 
 def entry_deadline(strategy: Any) -> str | None:
-    """"HH:MM" from which the engine tries no entry: ``entry_until``, else ``exit_time``, else None."""
+    """"HH:MM" from which the engine tries no entry (``Strategy.entry_until``), or None.
+
+    ``entry_until = "exit_time"`` (the default) takes the strategy's ``exit_time`` parameter
+    when it has one; a compiled .strat strategy sets None and guards entries by its exit rules.
+    """
     from optbt.data.dataset import parse_hhmm
-    for name in ("entry_until", "exit_time"):
-        value = getattr(strategy, name, None)
-        if value is None or value == "":
-            continue
-        try:
-            return parse_hhmm(value).strftime("%H:%M") if isinstance(value, str) else value.strftime("%H:%M")
-        except (ValueError, AttributeError):
-            raise ConfigError(f"{type(strategy).__name__}.{name} must be a time of day like 15:15, "
-                              f"got {value!r}") from None
-    return None
+    name = "entry_until"
+    value = getattr(strategy, name, None)
+    if value == "exit_time":
+        name, value = "exit_time", getattr(strategy, "exit_time", None)
+    if value is None or value == "":
+        return None
+    try:
+        return parse_hhmm(value).strftime("%H:%M") if isinstance(value, str) else value.strftime("%H:%M")
+    except (ValueError, AttributeError):
+        raise ConfigError(f"{type(strategy).__name__}.{name} must be a time of day like 15:15, "
+                          f"got {value!r}") from None
 
 
 def why_no_entry(run: Any) -> tuple[str, str]:
     """(the most frequent reason a day's entries failed, in words; an example instrument)."""
     if not run.blocked:
-        return ("entry never tried to fill (the entry condition never held, or entry() never "
-                "called try_fill)", "")
+        until = (f" before the exit time {run.times[run.entry_end]}, after which no entry is tried"
+                 if run.entry_end < run.last else "")
+        return ("entry never tried to fill" + until + " (the entry condition never held, or "
+                "entry() never called try_fill)", "")
     (key, inst, kind), _ = max(run.blocked.items(), key=lambda kv: kv[1])
     example = "" if inst is None else str(inst)
     if kind == "no_price":
         return f"leg '{key}' had no price yet", example
     if kind == "stale":
         return f"leg '{key}' had only a price older than entry_max_lag={run.max_lag} ticks", example
-    return "a leg's strike could not be chosen (no spot yet, or no listed strike fits)", example
+    return kind, example  # a reason the strategy gave (Strategy.note_blocked)

@@ -178,7 +178,7 @@ class EventEngine:
         ctx = BarContext(run)
         last = run.last
         # no entry on the last tick, nor at or after the strategy's exit time (entry_deadline)
-        entry_end = last if self._deadline is None else min(last, _first_at(run.times, self._deadline))
+        entry_end = run.entry_end = last if self._deadline is None else min(last, _first_at(run.times, self._deadline))
         if run.tracer is not None:
             run.tracer.start(entry_end, self._deadline)
         positions = strategy.positions

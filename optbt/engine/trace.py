@@ -7,8 +7,9 @@ attributes shadowing the class's methods) and removes the wrappers at day end:
 - ``try_fill``: each leg's instrument, side, price, lag and why it is unusable; filled or not;
 - ``close``: the exit's price, lag, reason and — for a stop or target — its level;
 - ``exit_check``: its answer on every tick a position is open;
+- ``note_blocked``: an entry the strategy did not try, and why (no strike, exit rule holds);
 - for compiled .strat strategies (found by their method names): the entry condition
-  (``entry_ready``), legs without a strike (``legs``), every stop / target / trailing check with
+  (``entry_ready``), every stop / target / trailing check with
   its price and level (``_hit``) and every MTM check with the MTM and its limits (``_check_mtm``).
 
 A record is a plain dict: ``day``, ``time``, ``tick``, ``kind`` and the kind's fields. The
@@ -50,7 +51,7 @@ class Tracer:
         self.sink = sink
         self.entry_end = run.last
         self._installed: list[str] = []
-        for name in ("try_fill", "close", "exit_check", "entry_ready", "legs", "_hit", "_check_mtm"):
+        for name in ("try_fill", "close", "exit_check", "note_blocked", "entry_ready", "_hit", "_check_mtm"):
             original = getattr(strategy, name, None)
             if original is not None:
                 setattr(strategy, name, getattr(self, "_" + name.lstrip("_"))(original))
@@ -135,14 +136,11 @@ class Tracer:
             return result
         return entry_ready
 
-    def _legs(self, original):
-        def legs(ctx):
-            out = original(ctx)
-            if not out:
-                self.note("no_strike", spot=ctx.spot, atm=ctx.atm,
-                          note="a leg's strike could not be chosen (no spot yet, or no listed strike fits)")
-            return out
-        return legs
+    def _note_blocked(self, original):
+        def note_blocked(why: str) -> None:
+            original(why)
+            self.note("entry_not_tried", note=why, spot=self.run.spot[self.run.tick])
+        return note_blocked
 
     def _hit(self, original):
         strategy = self.strategy
