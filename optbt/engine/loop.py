@@ -69,20 +69,20 @@ class EventEngine:
         self._blocks: dict[str, dict] = {}
         self._trace_days = set(trace)
         self._trace: list[dict] = [absent(d) for d in sorted(self._trace_days - set(days))]
-        first_error: DataError | None = None
+        self._first_error: DataError | None = None
         for n, day in enumerate(days):
             try:
                 row = self._run_day(strategy, day, stats)
             except DataError as exc:  # confined to this day: skip it, say why, go on
-                first_error = first_error or exc
+                self._first_error = self._first_error or exc
                 row = DayRow(day, 0.0, 0, 0, True, "data_error", str(exc))
             if row.skipped and day in self._trace_days:
                 self._trace.append(skip_record(row))
             daily.append(row)
             if progress is not None:
                 progress(n + 1, len(days), day)
-        if first_error is not None and all(d.skip_reason == "data_error" for d in daily):
-            raise first_error  # not one day could be read: the dataset is broken, not a day of it
+        if self._first_error is not None and all(d.skip_reason == "data_error" for d in daily):
+            raise self._first_error  # not one day could be read: the dataset is broken, not a day of it
         stats["queries"] = self.source.queries - q0
         stats["seconds"] = round(_time.perf_counter() - t0, 4)
         del stats["cache_queries"]
@@ -143,6 +143,8 @@ class EventEngine:
             strategy.positions.clear()
             del strategy.closed_trades[before:]
             reason = "data_error" if isinstance(exc, DataError) else "no_expiry"
+            if isinstance(exc, DataError):
+                self._first_error = self._first_error or exc
             return DayRow(day, 0.0, 0, 0, True, reason, str(exc))
         finally:
             if traced:
@@ -178,7 +180,8 @@ class EventEngine:
         ctx = BarContext(run)
         last = run.last
         # no entry on the last tick, nor at or after the strategy's exit time (entry_deadline)
-        entry_end = run.entry_end = last if self._deadline is None else min(last, _first_at(run.times, self._deadline))
+        entry_end = last if self._deadline is None else min(last, _first_at(run.times, self._deadline))
+        run.entry_end = entry_end
         if run.tracer is not None:
             run.tracer.start(entry_end, self._deadline)
         positions = strategy.positions
