@@ -224,6 +224,8 @@ class DuckDBSource:
         params = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
         try:
             return self.con.execute(sql, params).fetchall()
+        except duckdb.InterruptException:  # Ctrl-C: not a data error (a day must not be skipped for it)
+            raise KeyboardInterrupt from None
         except duckdb.Error as exc:
             raise DataError(f"query on the dataset failed: {exc}".splitlines()[0]) from None
 
