@@ -135,7 +135,8 @@ def register(app: typer.Typer) -> None:
         commission: float = COMMISSION_OPTION,
         report: bool = typer.Option(False, "--report", help="also write report.html into the output folder"),
         quiet: bool = QUIET_OPTION,
-        strict: bool = typer.Option(False, "--strict", help="exit 1 when any day was skipped (results are still written)"),
+        strict: bool = typer.Option(False, "--strict",
+                                    help="exit 1 when any day was skipped (results are still written)"),
         trace: list[str] = typer.Option([], "--trace", help="record every decision of this day (YYYY-MM-DD, "
                                          "repeatable): trace.jsonl in --out and a timeline here"),
     ) -> None:
