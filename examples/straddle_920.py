@@ -17,13 +17,15 @@ class Straddle920(Strategy):
 
     def entry(self, ctx: BarContext) -> None:
         if ctx.time >= self.entry_time:
-            self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL", self.lots),
-                           "pe": self.add(ctx.atm, "PE", "SELL", self.lots)})
+            filled = self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL", self.lots),
+                                    "pe": self.add(ctx.atm, "PE", "SELL", self.lots)})
+            for trade in (filled or {}).values():  # each leg's stop level, computed once
+                trade.extra["stop"] = trade.entry_price * (1 + self.sl_pct / 100)
 
     def adjust(self, ctx: BarContext) -> None:
         for key, trade in list(self.positions.items()):
             price, lag = ctx.price(key)
-            if at_or_above(price, trade.entry_price * (1 + self.sl_pct / 100)):  # equal counts
+            if at_or_above(price, trade.extra["stop"]):  # a price equal to the level counts
                 self.close(key, reason="stop_loss")
 
     def exit_check(self, ctx: BarContext) -> bool:

@@ -198,3 +198,20 @@ def test_zero_trades_from_a_condition_that_never_holds():
     result = EventEngine(MemorySource({D2: flat()}, config(6), 6)).run(cls())
     assert list(result.notes["entry_blocked"]) == [
         "entry never tried to fill (the entry condition never held, or entry() never called try_fill)"]
+
+
+def test_a_dataset_config_naming_an_underlying_its_files_do_not_hold_lists_what_they_hold(tmp_path):
+    data = write_parquet(tmp_path / "d", {D2: flat()}, n_ticks=6)
+    toml = data / "dataset.toml"
+    toml.write_text(toml.read_text().replace('underlying = "NIFTY"', 'underlying = "BANKNIFTY"'))
+    result = run_backtest(SellAtm, data=data)
+    assert result.daily == []
+    assert empty_causes(result) == ["no days to run: the dataset has no spot or option rows for underlying "
+                                    "'BANKNIFTY'; it holds: NIFTY"]
+
+
+def test_cli_start_beyond_the_data_exits_0_and_says_the_range(hole, tmp_path):
+    r = optbt("run", SPEC, "--data", str(hole), "--out", str(tmp_path / "o"), "-q", "--start", "2024-02-01")
+    assert r.returncode == 0, r.stderr
+    assert "the dataset has 3 days from 2024-01-02 to 2024-01-04, none in 2024-02-01 .. the end" in \
+        " ".join(r.stdout.split())

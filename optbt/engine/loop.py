@@ -116,13 +116,13 @@ class EventEngine:
         ticks = list(clock(day, open_, close, [b[0] for b in spot_bars]))
         stats["days"] += 1
         before = len(strategy.closed_trades)
-        if not any(b[1] is not None for b in spot_bars):
+        if not spot_bars:
             return DayRow(day, 0.0, 0, 0, True, "no_spot")
         if not ticks:  # whether the day runs must not depend on bars not yet known
             return DayRow(day, 0.0, 0, 0, True, "no_ticks")
         spot = [q[0] if q else None for q in align(ticks, spot_bars).quote]
         if spot.count(None) == len(spot):
-            return DayRow(day, 0.0, 0, 0, True, "no_spot", "no spot bar is known by the session's last tick")
+            return DayRow(day, 0.0, 0, 0, True, "no_spot", "no usable spot bar by the session's last tick")
         chain = source.chain(day, underlying)
         if not chain.expiries:
             return DayRow(day, 0.0, 0, 0, True, "no_options")

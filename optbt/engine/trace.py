@@ -52,7 +52,9 @@ class Tracer:
         self.entry_end = run.last
         self._installed: list[str] = []
         for name in ("try_fill", "close", "exit_check", "note_blocked", "entry_ready", "_hit", "_check_mtm"):
-            original = getattr(strategy, name, None)
+            if name in vars(strategy) or not callable(getattr(type(strategy), name, None)):
+                continue  # only methods of the class: an attribute the user set is left alone
+            original = getattr(strategy, name)
             if original is not None:
                 setattr(strategy, name, getattr(self, "_" + name.lstrip("_"))(original))
                 self._installed.append(name)
