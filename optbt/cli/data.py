@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from optbt.data.check import check_dataset
-from optbt.data.dataset import load_dataset
-from optbt.data.synth import generate
 from optbt.model.errors import ConfigError
 
 
@@ -28,6 +25,7 @@ def register_synth(data_app) -> None:
         start: str = typer.Option("2024-01-01", "--start", help="first calendar day, YYYY-MM-DD"),
     ) -> None:
         """Write a deterministic synthetic NIFTY-like dataset (GBM with jumps, Black-Scholes with a smile)."""
+        from optbt.data.synth import generate
         try:
             first = date.fromisoformat(start)
         except ValueError:
@@ -52,6 +50,8 @@ def register_check(data_app) -> None:
         fmt: str = typer.Option("text", "--format", help="text or json"),
     ) -> None:
         """Validate a dataset: errors exit 1, warnings are reported with counts."""
+        from optbt.data.check import check_dataset
+        from optbt.data.dataset import load_dataset
         from optbt.model.errors import ConfigError
         if fmt not in ("text", "json"):
             raise ConfigError(f"--format must be text or json, not {fmt!r}")
