@@ -90,3 +90,26 @@ def test_python_condor_with_an_exit_time_parameter_does_not_enter_after_it():
     assert run(cls(exit_time="15:00")).trades == []
     late = run(cls(exit_time="15:54"))
     assert {t.entry_ts.strftime("%H:%M") for t in late.trades} == {"15:52"}
+
+
+def test_entry_until_overrides_and_an_exit_time_that_is_not_a_time_is_no_deadline():
+    from optbt import Strategy
+
+    class Condor(Strategy):
+        exit_time: int = 30  # minutes, say: not a time of day, so no entry deadline
+        entry_until = None
+
+        def entry(self, ctx):
+            self.try_fill({k: self.add(s, t, side) for k, s, t, side in (
+                ("sce", 21100, "CE", "SELL"), ("spe", 20900, "PE", "SELL"),
+                ("bce", 21300, "CE", "BUY"), ("bpe", 20700, "PE", "BUY"))})
+
+    class Inferred(Condor):
+        entry_until = "exit_time"
+
+    class Early(Condor):
+        entry_until = "15:52"
+
+    assert {t.entry_ts.strftime("%H:%M") for t in run(Condor()).trades} == {"15:52"}
+    assert {t.entry_ts.strftime("%H:%M") for t in run(Inferred()).trades} == {"15:52"}
+    assert run(Early()).trades == []  # 15:52 is at the deadline: no entry

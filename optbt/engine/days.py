@@ -61,16 +61,18 @@ def entry_deadline(strategy: Any) -> str | None:
     when it has one; a compiled .strat strategy sets None and guards entries by its exit rules.
     """
     from optbt.data.dataset import parse_hhmm
-    name = "entry_until"
-    value = getattr(strategy, name, None)
-    if value == "exit_time":
-        name, value = "exit_time", getattr(strategy, "exit_time", None)
+    value = getattr(strategy, "entry_until", None)
+    inferred = value == "exit_time"
+    if inferred:
+        value = getattr(strategy, "exit_time", None)
     if value is None or value == "":
         return None
     try:
         return parse_hhmm(value).strftime("%H:%M") if isinstance(value, str) else value.strftime("%H:%M")
     except (ValueError, AttributeError):
-        raise ConfigError(f"{type(strategy).__name__}.{name} must be a time of day like 15:15, "
+        if inferred:  # an exit_time that is not a time of day (say, minutes): not a deadline
+            return None
+        raise ConfigError(f"{type(strategy).__name__}.entry_until must be a time of day like 15:15, "
                           f"got {value!r}") from None
 
 
