@@ -63,7 +63,7 @@ def test_the_timeline_folds_repeats_and_reads_as_the_story():
     lines = timeline(traced(load_strat_text(STRAT)()).trace)
     assert lines[0] == ("== 2024-01-02: 10 ticks 09:16-09:25, spot at first tick 21010, ATM 21000, "
                         "expiry 2024-01-04")
-    assert "09:16       entry condition false (spot 21010)" in lines
+    assert "09:16       entry condition false (spot 21010, dte 2)" in lines
     assert ("09:17       entry tried, NOT filled: ce SELL NIFTY 2024-01-04 21000 CE 100 (lag 0) ok; "
             "pe SELL NIFTY 2024-01-04 21000 PE UNUSABLE: no price yet today") in lines
     assert ("09:19-09:20 stop_loss ce: price 110 .. 120 vs level 130 (hit when price >= level): "

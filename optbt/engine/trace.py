@@ -134,7 +134,7 @@ class Tracer:
     def _entry_ready(self, original):
         def entry_ready(ctx):
             result = original(ctx)
-            self.note("entry_condition", result=bool(result), spot=ctx.spot)
+            self.note("entry_condition", result=bool(result), spot=ctx.spot, atm=ctx.atm, dte=ctx.dte)
             return result
         return entry_ready
 

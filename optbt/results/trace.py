@@ -103,7 +103,8 @@ def _line(run: list[dict]) -> str:
     if kind == "absent":
         return f"== {r['day']}: not run: {r['note']}"
     if kind == "entry_condition":
-        return f"{when} entry condition {'TRUE' if r['result'] else 'false'}{n} (spot {_p(r.get('spot'))})"
+        return (f"{when} entry condition {'TRUE' if r['result'] else 'false'}{n} (spot {_p(r.get('spot'))}"
+                f"{'' if r.get('dte') is None else ', dte ' + str(r['dte'])})")
     if kind == "exit_check":
         return f"{when} exit rule {'TRUE: exit everything' if r['result'] else 'false'}{n}"
     if kind == "entry_not_tried":
