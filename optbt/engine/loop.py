@@ -17,6 +17,7 @@ the hooks, an EOD close always fires, then ``on_day_end``.
 from __future__ import annotations
 
 import time as _time
+from bisect import bisect_left
 import traceback
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -224,8 +225,12 @@ class EventEngine:
 
 
 def _first_at(times: list[str], hhmm: str) -> int:
-    """The first tick index whose time is at or after ``hhmm`` (len(times) when none is)."""
-    return next((i for i, t in enumerate(times) if t >= hhmm), len(times))
+    """The first tick index whose time is at or after ``hhmm`` (len(times) when none is).
+
+    Ticks are in time order and "HH:MM" sorts as time, so a bisection (a scan would cost a
+    few percent of a day's run).
+    """
+    return bisect_left(times, hhmm)
 
 
 def _as_date(value: Any, what: str) -> date | None:
