@@ -3,7 +3,7 @@
 Run it:  optbt run examples/iron_condor.py:IronCondor
 """
 
-from optbt import BarContext, DayStartContext, Strategy
+from optbt import BarContext, DayStartContext, Strategy, at_or_above
 
 
 class IronCondor(Strategy):
@@ -24,12 +24,14 @@ class IronCondor(Strategy):
         if ctx.time < self.entry_time:
             return
         step = ctx.strike_step
-        self.try_fill({
+        filled = self.try_fill({
             "sell_ce": self.add(ctx.atm + self.short_offset * step, "CE", "SELL"),
             "sell_pe": self.add(ctx.atm - self.short_offset * step, "PE", "SELL"),
             "buy_ce": self.add(ctx.atm + self.wing_offset * step, "CE", "BUY"),
             "buy_pe": self.add(ctx.atm - self.wing_offset * step, "PE", "BUY"),
         })
+        for trade in (filled or {}).values():  # each leg's stop level, computed once
+            trade.extra["stop"] = trade.entry_price * (1 + self.sl_pct / 100)
 
     def adjust(self, ctx: BarContext) -> None:
         for key in ("sell_ce", "sell_pe"):
@@ -37,7 +39,7 @@ class IronCondor(Strategy):
             if trade is None:
                 continue
             price, _lag = ctx.price(key)
-            if price >= trade.entry_price * (1 + self.sl_pct / 100):
+            if at_or_above(price, trade.extra["stop"]):  # a price equal to the level counts
                 self.close(key, reason="stop_loss")
                 wing = "buy_ce" if key == "sell_ce" else "buy_pe"
                 if wing in self.positions:

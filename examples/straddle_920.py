@@ -3,7 +3,7 @@
 Run it:  optbt run examples/straddle_920.py:Straddle920 [--param sl_pct=25]
 """
 
-from optbt import BarContext, Strategy
+from optbt import BarContext, Strategy, at_or_above
 
 
 class Straddle920(Strategy):
@@ -18,13 +18,15 @@ class Straddle920(Strategy):
 
     def entry(self, ctx: BarContext) -> None:
         if ctx.time >= self.entry_time:
-            self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL", self.lots),
-                           "pe": self.add(ctx.atm, "PE", "SELL", self.lots)})
+            filled = self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL", self.lots),
+                                    "pe": self.add(ctx.atm, "PE", "SELL", self.lots)})
+            for trade in (filled or {}).values():  # each leg's stop level, computed once
+                trade.extra["stop"] = trade.entry_price * (1 + self.sl_pct / 100)
 
     def adjust(self, ctx: BarContext) -> None:
         for key, trade in list(self.positions.items()):
             price, lag = ctx.price(key)
-            if price >= trade.entry_price * (1 + self.sl_pct / 100):
+            if at_or_above(price, trade.extra["stop"]):  # a price equal to the level counts
                 self.close(key, reason="stop_loss")
 
     def exit_check(self, ctx: BarContext) -> bool:

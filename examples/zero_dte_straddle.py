@@ -8,7 +8,7 @@ Run it on the real GOOG day:
         --data examples/datasets/goog-2015-12-24.toml --data-root ../shared/data/real/goog-2015-12-24
 """
 
-from optbt import BarContext, DayStartContext, Strategy
+from optbt import BarContext, DayStartContext, Strategy, at_or_above
 
 
 class ZeroDteStraddle(Strategy):
@@ -31,7 +31,7 @@ class ZeroDteStraddle(Strategy):
     def adjust(self, ctx: BarContext) -> None:
         for key, trade in list(self.positions.items()):
             price, _lag = ctx.price(key)
-            if price >= trade.entry_mark * (1 + self.sl_pct / 100):
+            if at_or_above(price, trade.entry_mark * (1 + self.sl_pct / 100)):  # equal counts
                 self.close(key, reason="stop_loss")
 
     def exit_check(self, ctx: BarContext) -> bool:

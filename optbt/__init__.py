@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from optbt.engine.strategy import Strategy
     from optbt.model.errors import ConfigError, DataError, OptbtError, StrategyError
     from optbt.model.instrument import Instrument, Leg, Trade
+    from optbt.model.levels import at_or_above, at_or_below, crossed_down, crossed_up
     from optbt.results.result import BacktestResult
 
 _HOMES = {
@@ -35,6 +36,8 @@ _HOMES = {
     "OptbtError": "optbt.model.errors", "StrategyError": "optbt.model.errors",
     "Instrument": "optbt.model.instrument", "Leg": "optbt.model.instrument", "Trade": "optbt.model.instrument",
     "BacktestResult": "optbt.results.result", "Strategy": "optbt.engine.strategy",
+    "at_or_above": "optbt.model.levels", "at_or_below": "optbt.model.levels",
+    "crossed_up": "optbt.model.levels", "crossed_down": "optbt.model.levels",
     "backtest": "optbt.api.backtest", "Result": "optbt.api.result", "sweep": "optbt.api.sweep",
 }
 __all__ = sorted(_HOMES)

@@ -61,9 +61,10 @@ def test_duckdb_and_memory_sources_agree(dataset):
 
 def test_one_query_per_block_for_spot_and_chain_and_per_day_for_the_legs_of_one_fill(dataset):
     res = run_backtest(load_strategy(SPEC), data=dataset, params=PARAMS)
-    # one flat file, no day folders: trading_days (1), the chain of both days (1), the spot of
-    # both days (1: one time-range read), and per day CE + PE fetched together by try_fill (2)
-    assert res.engine["queries"] == 1 + 1 + 1 + 2
+    # one flat file, no day folders: the days with spot (1) and with options (1), the chain of
+    # both days (1), the spot of both days (1: one time-range read), and per day CE + PE
+    # fetched together by try_fill (2)
+    assert res.engine["queries"] == 2 + 1 + 1 + 2
     assert res.engine["instruments_fetched"] == 4
 
 

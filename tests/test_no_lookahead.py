@@ -24,6 +24,13 @@ def days_and_cut(draw):
     t = draw(st.integers(0, n - 1))
     later_spot = draw(st.lists(st.one_of(st.none(), st.integers(20900, 21100).map(float)), min_size=n, max_size=n))
     later = {i: draw(st.lists(price, min_size=n, max_size=n)) for i in options}
+    # Whether a day runs at all is decided from what the data holds for it, like its chain: a
+    # day without a single spot bar is skipped (no_spot). So a rewrite keeps that fact: a day
+    # with no spot stays without, a day with spot keeps at least one bar.
+    if not any(x is not None for x in spot):
+        later_spot = [None] * n
+    elif not any(x is not None for x in spot[: t + 1] + later_spot[t + 1:]):
+        later_spot = spot
     mutated_spot = spot[: t + 1] + later_spot[t + 1:]
     mutated = {i: s[: t + 1] + later[i][t + 1:] for i, s in options.items()}
     return n, t, day_data(spot, options), day_data(mutated_spot, mutated)

@@ -30,7 +30,9 @@ def market(draw, days=(DAY,)):
     n = draw(st.integers(3, 12))
     out = {}
     for day in days:
-        spot = draw(st.lists(st.one_of(st.none(), st.integers(20900, 21150).map(float)), min_size=n, max_size=n))
+        # at least one spot bar: a day without any is skipped as no_spot (tests/test_skips.py)
+        spot = draw(st.lists(st.one_of(st.none(), st.integers(20900, 21150).map(float)), min_size=n, max_size=n)
+                    .filter(lambda xs: any(x is not None for x in xs)))
         options = {i: draw(st.lists(price, min_size=n, max_size=n)) for i in INSTRUMENTS}
         out[day] = day_data(spot, options)
     return n, out

@@ -1,6 +1,6 @@
 """Hand-written twin of strategies_dsl/iron_condor_mtm.strat (used by the equivalence test)."""
 
-from optbt import Strategy
+from optbt import Strategy, at_or_above, at_or_below
 
 
 class IronCondorMtm(Strategy):
@@ -17,9 +17,9 @@ class IronCondorMtm(Strategy):
                 self.premium = sum(t.entry_price * t.qty * t.lot_size for t in filled.values())
 
     def adjust(self, ctx):
-        if ctx.mtm <= -4000.0:
+        if at_or_below(ctx.mtm, -4000.0):
             self.close_all("mtm_stop")
-        elif ctx.mtm >= self.premium * self.target_pct / 100:
+        elif at_or_above(ctx.mtm, self.premium * self.target_pct / 100):
             self.close_all("mtm_target")
 
     def exit_check(self, ctx):

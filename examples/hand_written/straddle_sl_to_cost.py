@@ -1,6 +1,6 @@
 """Hand-written twin of strategies_dsl/straddle_sl_to_cost.strat (used by the equivalence test)."""
 
-from optbt import Strategy
+from optbt import Strategy, at_or_above
 
 
 class StraddleSlToCost(Strategy):
@@ -18,7 +18,7 @@ class StraddleSlToCost(Strategy):
             trade = self.positions.get(key)
             if trade is None:
                 continue
-            if ctx.ltp(key) >= trade.extra["stop"]:
+            if at_or_above(ctx.ltp(key), trade.extra["stop"]):
                 self.close(key, "stop_loss")
                 other = self.positions.get("pe" if key == "ce" else "ce")
                 if other is not None:

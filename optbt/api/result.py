@@ -14,7 +14,7 @@ from optbt.results.result import BacktestResult
 def _daily_schema():
     import pyarrow as pa
     return pa.schema([("day", pa.date32()), ("pnl", pa.float64()), ("trades", pa.int32()),
-                      ("cycles", pa.int32()), ("skipped", pa.int8())])
+                      ("cycles", pa.int32()), ("skipped", pa.int8()), ("skip_reason", pa.string())])
 
 
 class Result:

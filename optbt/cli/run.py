@@ -99,6 +99,27 @@ def summary_table(result: BacktestResult) -> Table:
     return t
 
 
+def trace_days(values: list[str]) -> list:
+    """``--trace`` values as dates; a malformed one is a ConfigError naming it."""
+    from datetime import date
+    out = []
+    for v in values:
+        try:
+            out.append(date.fromisoformat(v.strip()))
+        except ValueError:
+            raise ConfigError(f"--trace takes a day like 2024-01-02, got {v!r}") from None
+    return out
+
+
+def print_warnings(console: Console, result: BacktestResult) -> None:
+    """One line per skip reason (count and first days), then why the result is empty, if it is."""
+    from optbt.results.explain import empty_causes, skip_warnings
+    for line in skip_warnings(result):
+        console.print("warning: " + line, style="yellow", markup=False, highlight=False)
+    for line in empty_causes(result):
+        console.print(line, style="yellow", markup=False, highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(
@@ -114,11 +135,14 @@ def register(app: typer.Typer) -> None:
         commission: float = COMMISSION_OPTION,
         report: bool = typer.Option(False, "--report", help="also write report.html into the output folder"),
         quiet: bool = QUIET_OPTION,
+        strict: bool = typer.Option(False, "--strict",
+                                    help="exit 1 when any day was skipped (results are still written)"),
+        trace: list[str] = typer.Option([], "--trace", help="record every decision of this day (YYYY-MM-DD, "
+                                         "repeatable): trace.jsonl in --out and a timeline here"),
     ) -> None:
         """Run a backtest and print its summary; trades and metrics go to --out."""
         from optbt.dsl.loader import load_strategy
         from optbt.engine.loop import run_backtest
-
         from optbt.results.folder import check_out
 
         console = Console()
@@ -136,13 +160,26 @@ def register(app: typer.Typer) -> None:
             def progress(done: int, total: int, day) -> None:
                 bar.update(task, completed=done, total=total, day=str(day))
             result = run_backtest(cls, data=config, start=start, end=end, params=params,
-                                  costs=costs, progress=progress)
+                                  costs=costs, progress=progress, trace=trace_days(trace))
         also = []
-        if report:  # into the same temporary folder, so the report always belongs to these trades
+        if trace:  # trace.jsonl and the report go into the same temporary folder as the trades
+            from optbt.results.trace import write_trace
+            also.append(lambda folder: write_trace(folder, result.trace))
+        if report:
             from optbt.results.report import write_report
             also.append(write_report)
         out_dir = result.write(out, also=also)
         console.print(summary_table(result))
-        console.print(f"wrote {out_dir}/trades.csv, trades.parquet, daily.csv, summary.json")
+        written = "trades.csv, trades.parquet, daily.csv, summary.json"
+        if trace:
+            from optbt.results.trace import timeline
+            written += ", trace.jsonl"
+            for line in timeline(result.trace):
+                console.print(line, markup=False, highlight=False, soft_wrap=True)
+        console.print(f"wrote {out_dir}/{written}")
         if report:
             console.print(f"report: {out_dir / 'report.html'} (equity curve: {out_dir / 'equity.png'})")
+        print_warnings(console, result)
+        if strict and result.skips():
+            console.print("[red]--strict: days were skipped (listed above); exit 1[/red]")
+            raise typer.Exit(1)

@@ -338,6 +338,8 @@ class DuckDBSource:
         params = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
         try:
             return self.con.execute(sql, params).fetchall()
+        except duckdb.InterruptException:  # Ctrl-C: not a data error (a day must not be skipped for it)
+            raise KeyboardInterrupt from None
         except duckdb.Error as exc:
             raise DataError(f"query on the dataset failed: {exc}".splitlines()[0]) from None
 
@@ -357,6 +359,35 @@ class DuckDBSource:
                        f"AND {self._spot_known} IS NOT NULL ORDER BY d")
                 self._days = [r[0] for r in self._run(sql, self._params(f=self.spot.all_files, und=self._und()))]
         return self._days
+
+    def option_days(self, start: date | None = None, end: date | None = None) -> list[date]:
+        """Days with option rows within [start, end]: a run visits these as well as the spot's
+        days, so a day with options but no spot is skipped with a reason, never dropped."""
+        o = self.options
+        if o.by_day is not None:
+            days = sorted(o.by_day)
+        else:  # only the files whose footers overlap the range, only the rows in it
+            files = o.files_between(start or date.min, end or date.max)
+            if not files:
+                return []
+            day = f"CAST({self._opt_known} AS DATE)"
+            sql = (f"SELECT DISTINCT {day} AS d FROM read_parquet($f, hive_partitioning={o.hive}) "
+                   f"WHERE {self._opt_und} AND {self._opt_known} IS NOT NULL "
+                   f"AND {day} BETWEEN $s AND $e ORDER BY d")
+            days = [r[0] for r in self._run(sql, self._params(f=files, und=self._und(),
+                                                             s=start or date.min, e=end or date.max))]
+        return [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
+
+    def underlyings(self) -> list[str]:
+        """The underlyings the files hold (empty when neither side has an underlying column)."""
+        found: set[str] = set()
+        for table in (self.spot, self.options):
+            col = table.col("underlying", required=False)
+            if col is not None:
+                sql = (f"SELECT DISTINCT CAST({col} AS VARCHAR) FROM "
+                       f"read_parquet($f, hive_partitioning={table.hive})")
+                found.update(r[0] for r in self._run(sql, {"f": table.all_files}) if r[0] is not None)
+        return sorted(found)
 
     def _und(self, underlying: str | None = None) -> str:
         return underlying or self.config.underlying

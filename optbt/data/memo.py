@@ -86,6 +86,17 @@ class MemoSource:
         return list(self._recall(self.store.days, (start, end), lambda: self.source.trading_days(start, end),
                                  lambda days: len(days) // 4))
 
+    def option_days(self, start: date | None = None, end: date | None = None) -> list[date]:
+        inner = getattr(self.source, "option_days", None)
+        if inner is None:
+            return []
+        return list(self._recall(self.store.days, ("options", start, end), lambda: inner(start, end),
+                                 lambda days: len(days) // 4))
+
+    def underlyings(self) -> list[str]:
+        inner = getattr(self.source, "underlyings", None)
+        return inner() if inner is not None else []
+
     def session(self, day: date, underlying: str | None = None) -> tuple[datetime, datetime]:
         return self._recall(self.store.sessions, (day, underlying), lambda: self.source.session(day, underlying),
                             lambda _: 0)

@@ -12,7 +12,9 @@ which per-leg rules, what happens on an event, when to exit); this base class tu
 4. the time exit and ``exit when`` (the engine closes everything, reason ``exit``).
 
 Stops and targets are measured on the leg's price at the tick (the close, or the mid for quote
-data) against the leg's price at entry (its *mark*; for close data the fill price itself).
+data) against the leg's price at entry (its *mark*; for close data the fill price itself). A
+price equal to its level triggers: every comparison uses ``optbt.model.levels`` (a tolerance
+of 1e-9 + 1e-9 × |level|, so ``(2.40 + 2.80) / 2`` reaches a 2.60 stop).
 A value not known yet (no spot, no price) makes a condition false, never an error.
 """
 
@@ -23,7 +25,8 @@ from typing import Any, ClassVar
 
 from optbt.engine.context import BarContext
 from optbt.engine.strategy import Strategy
-from optbt.model.strikes import nearest_strike
+from optbt.model.levels import at_or_above, at_or_below
+from optbt.model.strikes import otm_strike
 
 NAN = float("nan")
 
@@ -37,6 +40,7 @@ class DslStrategy(Strategy):
     """Base class of compiled .strat strategies (see the module docstring for the semantics)."""
 
     square_off: ClassVar[str] = "partial"
+    entry_until: ClassVar[str | None] = None  # entries are guarded by the exit rules instead (entry)
     SWEEP: ClassVar[dict[str, list]] = {}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
 
@@ -88,8 +92,7 @@ class DslStrategy(Strategy):
     def strike_otm(self, ctx: BarContext, opt_type: str, pct: float) -> float | None:
         if ctx.spot is None:
             return None
-        target = ctx.spot * (1 + pct / 100) if opt_type == "CE" else ctx.spot * (1 - pct / 100)
-        return nearest_strike(target, ctx.strike_step, tuple(ctx.chain()))
+        return otm_strike(ctx.spot, pct, opt_type, ctx.strike_step, tuple(ctx.chain()))
 
     def strike_premium(self, ctx: BarContext, opt_type: str, mode: str, target: float) -> float | None:
         return ctx.strike_by_premium(opt_type, target, {"~": "closest", ">=": "ge", "<=": "le"}[mode])
@@ -109,8 +112,12 @@ class DslStrategy(Strategy):
     def entry(self, ctx: BarContext) -> None:
         if not self.entry_ready(ctx):
             return
+        if self.exit_ready(ctx):  # no entry once the exit rule holds (at or after `exit at`)
+            self.note_blocked("the exit rule already holds (at or after the exit time)")
+            return
         legs = self.legs(ctx)
         if not legs:
+            self.note_blocked("a leg's strike could not be chosen (no spot yet, or no listed strike fits)")
             return
         filled = self.try_fill(legs)
         if filled:
@@ -180,15 +187,16 @@ class DslStrategy(Strategy):
     def _hit(self, rule: str, trade, price: float) -> bool:
         short = trade.leg.side == "SELL"
         extra = trade.extra
+        # every comparison goes through optbt.model.levels: a price equal to its level triggers
         if rule == "stop_loss" and "stop" in extra:
-            return price >= extra["stop"] if short else price <= extra["stop"]
+            return at_or_above(price, extra["stop"]) if short else at_or_below(price, extra["stop"])
         if rule == "target" and "target" in extra:
-            return price <= extra["target"] if short else price >= extra["target"]
+            return at_or_below(price, extra["target"]) if short else at_or_above(price, extra["target"])
         if rule == "trailing" and "trail" in extra:
             best = extra["best"] = min(extra["best"], price) if short else max(extra["best"], price)
             unit, value = extra["trail"]
             level = self._level(best, unit, value, trade, 1 if short else -1)
-            return price >= level if short else price <= level
+            return at_or_above(price, level) if short else at_or_below(price, level)
         return False
 
     def move_stop_to_cost(self, keys) -> None:
@@ -205,15 +213,15 @@ class DslStrategy(Strategy):
         mtm = ctx.mtm
         for rule, unit, value in self.mtm_rules():
             limit = value if unit == "money" else self._premium * value / 100
-            if (rule == "mtm_stop" and mtm <= -limit) or (rule == "mtm_target" and mtm >= limit):
+            if (rule == "mtm_stop" and at_or_below(mtm, -limit)) or (rule == "mtm_target" and at_or_above(mtm, limit)):
                 self.close_all(rule)
                 return
         trail = self.trail_mtm()
         if trail is not None:
             after, by = trail
-            if mtm >= after or self._peak_mtm is not None:
+            if self._peak_mtm is not None or at_or_above(mtm, after):
                 self._peak_mtm = mtm if self._peak_mtm is None else max(self._peak_mtm, mtm)
-                if mtm <= self._peak_mtm - by:
+                if at_or_below(mtm, self._peak_mtm - by):
                     self.close_all("trail_mtm")
 
     def exit_check(self, ctx: BarContext) -> bool:

@@ -29,6 +29,10 @@ class RunOwner(Protocol):
 
 
 IDLE, ACTIVE, DONE = "IDLE", "ACTIVE", "DONE"
+
+
+class NoExpiry(StrategyError):
+    """No listed expiry matches a rule today: the engine skips the day (reason ``no_expiry``)."""
 _HHMM = tuple(f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60))
 
 
@@ -58,9 +62,14 @@ class DayRun:
         self.cycles = 0
         self.realised = 0.0
         self.failed_fills = 0
+        # why entries failed today: (leg key, instrument, "no_price" | "stale") -> ticks.
+        # Written only when a fill fails, read once at day end (zero-trade diagnosis, --trace)
+        self.blocked: dict[tuple, int] = {}
+        self.tracer = None  # set on --trace days only (optbt.engine.trace)
+        self.entry_end = self.last  # the first tick on which no entry is tried (engine sets it)
         self.key_series: dict = {}  # open position key -> its Series (str hashes are cached)
         self._expiry_memo: dict[Any, date] = {}
-        default = self.expiry_for(None, strict=False)
+        default = self.expiry = self.expiry_for(None, strict=False)
         self.dte = (default - day).days if default else None
         self._atm_listed = chain.strikes_for(default) if default else ()
         self._atm_memo: dict[int, float | None] = {}
@@ -77,7 +86,7 @@ class DayRun:
             hit = resolve_expiry(rule, self.day, self.chain.expiries)
             if hit is None and strict:
                 listed = ", ".join(e.isoformat() for e in self.chain.expiries) or "none"
-                raise StrategyError(f"{self.day}: no listed expiry matches rule {rule!r} (listed: {listed})")
+                raise NoExpiry(f"{self.day}: no listed expiry matches rule {rule!r} (listed: {listed})")
             self._expiry_memo[rule] = hit
         return hit
 

@@ -1,19 +1,25 @@
 """The event engine: days, ticks and the per-day state machine.
 
+Days: every day with spot or option rows in the range (``engine/days.py``). A day that cannot
+run is skipped with a reason (``no_spot``, ``no_ticks``, ``no_options``, ``no_expiry``,
+``data_error``, ``on_day_start``), never dropped and never fatal to the run.
+
 Per day: session -> spot bars -> clock -> chain -> ``on_day_start`` (False skips the day)
 -> ticks. Per tick the state decides the hook: IDLE calls ``entry`` (``try_fill`` moves to
 ACTIVE; the tick an entry fills on runs nothing else); ACTIVE calls ``adjust``, then — if
 legs are still open — ``exit_check``, and True closes everything. A cycle ends when
 everything is closed (by an exit or leg by leg): ``on_exit`` fires, then IDLE if cycles
 remain, else DONE; entry resumes on the next tick at the earliest. No entry on the last
-tick. On the last tick, after the hooks, an EOD close always fires, then ``on_day_end``.
+tick, nor at or after the strategy's exit time (``entry_deadline``). On the last tick, after
+the hooks, an EOD close always fires, then ``on_day_end``.
 """
 
 from __future__ import annotations
 
 import time as _time
+from bisect import bisect_left
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,9 +29,12 @@ from optbt.data.dataset import Costs, DatasetConfig, load_dataset
 from optbt.data.source import DataSource
 from optbt.engine.clock import session_clock, spot_clock
 from optbt.engine.context import BarContext, DayStartContext
-from optbt.engine.dayrun import ACTIVE, DONE, IDLE, DayRun
+from optbt.engine.days import (check_underlying, dataset_underlyings, entry_deadline, run_days,
+                               why_no_entry)
+from optbt.engine.dayrun import ACTIVE, DONE, IDLE, DayRun, NoExpiry
 from optbt.engine.fills import CostModel
 from optbt.engine.strategy import Strategy
+from optbt.engine.trace import Tracer, absent, skip_record
 from optbt.model.errors import ConfigError, DataError, StrategyError, is_interrupt
 from optbt.model.expiry import check_rule
 from optbt.results.result import BacktestResult, DayRow
@@ -47,21 +56,56 @@ class EventEngine:
         self.max_lag = cfg.entry_max_lag if max_lag is None else max_lag
 
     def run(self, strategy: Strategy, start: date | None = None, end: date | None = None,
-            progress: Callable[[int, int, date], None] | None = None) -> BacktestResult:
+            progress: Callable[[int, int, date], None] | None = None,
+            trace: Iterable[date] = ()) -> BacktestResult:
+        """Run every day in [start, end] that has spot or options; ``trace`` days are recorded."""
         check_rule(strategy.expiry)
+        check_underlying(self.source, strategy)
+        self._deadline = entry_deadline(strategy)
         t0 = _time.perf_counter()
         q0 = self.source.queries
-        days = self.source.trading_days(start, end)
+        days = run_days(self.source, start, end)
         stats = {"days": 0, "ticks": 0, "cache_queries": 0, "cache_hits": 0, "instruments_fetched": 0}
         daily: list[DayRow] = []
+        self._blocks: dict[str, dict] = {}
+        self._trace_days = set(trace)
+        self._trace: list[dict] = [absent(d) for d in sorted(self._trace_days - set(days))]
+        self._first_error: DataError | None = None
         for n, day in enumerate(days):
-            daily.append(self._run_day(strategy, day, stats))
+            try:
+                row = self._run_day(strategy, day, stats)
+            except DataError as exc:  # confined to this day: skip it, say why, go on
+                self._first_error = self._first_error or exc
+                row = DayRow(day, 0.0, 0, 0, True, "data_error", str(exc))
+            if row.skipped and day in self._trace_days:
+                self._trace.append(skip_record(row))
+            daily.append(row)
             if progress is not None:
                 progress(n + 1, len(days), day)
+        if self._first_error is not None and all(d.skip_reason == "data_error" for d in daily):
+            raise self._first_error  # not one day could be read: the dataset is broken, not a day of it
         stats["queries"] = self.source.queries - q0
         stats["seconds"] = round(_time.perf_counter() - t0, 4)
         del stats["cache_queries"]
-        return BacktestResult.build(strategy, self.source.config, start, end, daily, stats)
+        notes = self._notes(strategy, days, daily, start, end)
+        return BacktestResult.build(strategy, self.source.config, start, end, daily, stats, notes, self._trace)
+
+    def _notes(self, strategy: Strategy, days: list[date], daily: list[DayRow], start, end) -> dict:
+        """What explains an empty result; computed only when the result is empty."""
+        notes: dict = {}
+        if not days:
+            every = run_days(self.source, None, None)
+            notes["data_range"] = [every[0].isoformat(), every[-1].isoformat()] if every else None
+            notes["data_days"] = len(every)
+            notes["underlying"] = strategy.underlying or self.source.config.underlying
+            if not every:
+                notes["underlyings"] = dataset_underlyings(self.source)
+        elif not strategy.closed_trades and self._blocks:
+            ranked = sorted(self._blocks.items(), key=lambda kv: -len(kv[1]["days"]))
+            notes["entry_blocked"] = {why: {"days": len(b["days"]), "example": b["example"],
+                                            "first_days": [d.isoformat() for d in b["days"][:3]]}
+                                      for why, b in ranked}
+        return notes
 
     def _run_day(self, strategy: Strategy, day: date, stats: dict) -> DayRow:
         source = self.source
@@ -73,24 +117,51 @@ class EventEngine:
         ticks = list(clock(day, open_, close, [b[0] for b in spot_bars]))
         stats["days"] += 1
         before = len(strategy.closed_trades)
+        if not spot_bars:
+            return DayRow(day, 0.0, 0, 0, True, "no_spot")
         if not ticks:  # whether the day runs must not depend on bars not yet known
-            return DayRow(day, 0.0, 0, 0, True)
+            return DayRow(day, 0.0, 0, 0, True, "no_ticks")
         spot = [q[0] if q else None for q in align(ticks, spot_bars).quote]
+        if spot.count(None) == len(spot):
+            return DayRow(day, 0.0, 0, 0, True, "no_spot", "no usable spot bar by the session's last tick")
         chain = source.chain(day, underlying)
+        if not chain.expiries:
+            return DayRow(day, 0.0, 0, 0, True, "no_options")
         cache = DayCache(source, day, ticks)
         run = DayRun(strategy, day, ticks, spot, chain, cache, source.config, self.costs,
                      underlying, self.max_lag)
+        if run.expiry is None:
+            listed = ", ".join(e.isoformat() for e in chain.expiries)
+            return DayRow(day, 0.0, 0, 0, True, "no_expiry",
+                          f"expiry rule {strategy.expiry!r} matches none of {listed}")
         strategy._run = run
+        traced = day in self._trace_days
+        if traced:
+            run.tracer = Tracer(run, strategy, self._trace)
         try:
             skipped = self._drive(strategy, run)
+        except (DataError, NoExpiry) as exc:  # the day is skipped whole: none of its trades count
+            strategy.positions.clear()
+            del strategy.closed_trades[before:]
+            reason = "data_error" if isinstance(exc, DataError) else "no_expiry"
+            if isinstance(exc, DataError):
+                self._first_error = self._first_error or exc
+            return DayRow(day, 0.0, 0, 0, True, reason, str(exc))
         finally:
+            if traced:
+                run.tracer.uninstall()
             strategy._run = None
             stats["ticks"] += len(ticks)
             stats["cache_hits"] += cache.hits
             stats["instruments_fetched"] += cache.fetched
             cache.clear()
         trades = len(strategy.closed_trades) - before
-        return DayRow(day, round(run.realised, 10), trades, run.cycles, skipped)
+        if not skipped and not run.cycles:
+            why, example = why_no_entry(run)
+            self._blocks.setdefault(why, {"days": [], "example": example})["days"].append(day)
+        if skipped:
+            return DayRow(day, 0.0, 0, 0, True, "on_day_start")
+        return DayRow(day, round(run.realised, 10), trades, run.cycles, False)
 
     def _drive(self, strategy: Strategy, run: DayRun) -> bool:
         """Run the day's hooks; an exception in user code becomes a StrategyError saying where."""
@@ -111,6 +182,11 @@ class EventEngine:
             return True
         ctx = BarContext(run)
         last = run.last
+        # no entry on the last tick, nor at or after the strategy's exit time (entry_deadline)
+        entry_end = last if self._deadline is None else min(last, _first_at(run.times, self._deadline))
+        run.entry_end = entry_end
+        if run.tracer is not None:
+            run.tracer.start(entry_end, self._deadline)
         positions = strategy.positions
         entry, adjust, exit_check = strategy.entry, strategy.adjust, strategy.exit_check
         for i in range(last + 1):  # the hot loop: flat on purpose
@@ -118,7 +194,7 @@ class EventEngine:
             ctx._move(i)
             state = run.state
             if state is IDLE:
-                if i < last:
+                if i < entry_end:
                     run.phase = "entry"
                     entry(ctx)
             elif state is ACTIVE:
@@ -150,6 +226,15 @@ class EventEngine:
         run.state = IDLE if run.cycles < strategy.max_cycles else DONE
 
 
+def _first_at(times: list[str], hhmm: str) -> int:
+    """The first tick index whose time is at or after ``hhmm`` (len(times) when none is).
+
+    Ticks are in time order and "HH:MM" sorts as time, so a bisection (a scan would cost a
+    few percent of a day's run).
+    """
+    return bisect_left(times, hhmm)
+
+
 def _as_date(value: Any, what: str) -> date | None:
     if value is None or isinstance(value, date):
         return value
@@ -162,11 +247,13 @@ def _as_date(value: Any, what: str) -> date | None:
 def run_backtest(strategy: Strategy | type[Strategy], data: DatasetConfig | str | Path | None = None,
                  start: Any = None, end: Any = None, params: dict | None = None,
                  source: DataSource | None = None, costs: Costs | CostModel | None = None,
-                 progress: Callable[[int, int, date], None] | None = None) -> BacktestResult:
+                 progress: Callable[[int, int, date], None] | None = None,
+                 trace: Iterable[Any] = ()) -> BacktestResult:
     """Run ``strategy`` over the data and return its result.
 
     ``data`` is a dataset folder, a ``dataset.toml`` or a config; None uses the embedded
-    sample dataset. ``params`` apply when ``strategy`` is a class.
+    sample dataset. ``params`` apply when ``strategy`` is a class. ``trace`` lists days whose
+    decisions are recorded in ``result.trace`` (``optbt run --trace DAY``).
     """
     if isinstance(strategy, type):
         if not issubclass(strategy, Strategy):
@@ -188,4 +275,5 @@ def run_backtest(strategy: Strategy | type[Strategy], data: DatasetConfig | str 
         raise ConfigError(f"start {start_d} is after end {end_d}")
     if isinstance(costs, Costs):
         costs = CostModel.from_config(costs)
-    return EventEngine(source, costs).run(strategy, start_d, end_d, progress)
+    trace_days = [_as_date(d, "trace day") for d in trace]
+    return EventEngine(source, costs).run(strategy, start_d, end_d, progress, trace_days)

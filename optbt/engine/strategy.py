@@ -162,6 +162,9 @@ class Strategy:
     underlying: ClassVar[str | None] = None
     expiry: ClassVar[str] = "nearest"
     clock: ClassVar[Any] = None
+    # No entry is tried at or after this time of day ("HH:MM"). The default, "exit_time",
+    # means: the strategy's exit_time parameter when it declares one. None: no such limit.
+    entry_until: ClassVar[str | None] = "exit_time"
 
     def __init__(self, **params: Any):
         declared = type(self).parameters()
@@ -233,6 +236,13 @@ class Strategy:
     def on_day_end(self, ctx: "BarContext") -> None:
         return None
 
+    def note_blocked(self, why: str) -> None:
+        """Say why this tick's entry was not tried (e.g. "no strike fits"): counted for the
+        zero-trade message and shown by ``--trace``. Cheap; call it only when blocking."""
+        blocked = self._require_run("note_blocked").blocked
+        key = ("", None, why)
+        blocked[key] = blocked.get(key, 0) + 1
+
     # -- the leg factory and orders -----------------------------------------------------------
     def _require_run(self, what: str) -> "DayRun":
         if self._run is None:
@@ -289,6 +299,8 @@ class Strategy:
             q = run.fill_quote(leg.instrument, leg.side)
             if q is None or q[1] > run.max_lag:
                 run.failed_fills += 1
+                why = (key, leg.instrument, "no_price" if q is None else "stale")
+                run.blocked[why] = run.blocked.get(why, 0) + 1
                 return None
             quotes.append(q)
         filled = {}

@@ -1,9 +1,11 @@
-"""Strike rules that need nothing but numbers: the at-the-money strike."""
+"""Strike rules that need nothing but numbers: at the money, and p % out of the money."""
 
 from __future__ import annotations
 
 import bisect
 import math
+
+from optbt.model.levels import at_or_above, at_or_below
 
 
 def nearest_strike(spot: float, step: float, listed: tuple[float, ...] = ()) -> float:
@@ -19,3 +21,33 @@ def nearest_strike(spot: float, step: float, listed: tuple[float, ...] = ()) -> 
         cands = listed[max(i - 1, 0): i + 1]
         return float(min(cands, key=lambda k: (abs(k - spot), -k)))
     return float(math.floor(spot / step + 0.5) * step)
+
+
+def otm_strike(spot: float, pct: float, opt_type: str, step: float,
+               listed: tuple[float, ...] = ()) -> float | None:
+    """``OTM p%``: the first listed strike at or beyond spot × (1 ± p/100) on the out-of-the-money side.
+
+    Calls: the lowest strike at or above spot × (1 + p/100); puts: the highest strike at or
+    below spot × (1 − p/100) — never a strike on the money side of that level (the nearest
+    strike could be in the money). None when no listed strike lies that far out. With no
+    listed strikes, the level is rounded away from the money to the ``step`` grid. "At" uses
+    the level tolerance of :mod:`optbt.model.levels`.
+
+    >>> otm_strike(21010, 1, "CE", 50, (21150.0, 21200.0, 21250.0))  # level 21220.1
+    21250.0
+    >>> otm_strike(21010, 1, "PE", 50, (20750.0, 20800.0, 20850.0))  # level 20799.9
+    20750.0
+    >>> otm_strike(20000, 1, "CE", 50, (20150.0, 20200.0)), otm_strike(20000, 1, "CE", 50)
+    (20200.0, 20200.0)
+    """
+    if opt_type == "CE":
+        level = spot * (1 + pct / 100)
+        if not listed:
+            k = math.ceil(level / step) * step
+            return float(k - step if at_or_above(k - step, level) else k)
+        return next((float(k) for k in listed if at_or_above(k, level)), None)
+    level = spot * (1 - pct / 100)
+    if not listed:
+        k = math.floor(level / step) * step
+        return float(k + step if at_or_below(k + step, level) else k)
+    return next((float(k) for k in reversed(listed) if at_or_below(k, level)), None)

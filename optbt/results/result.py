@@ -19,7 +19,19 @@ from optbt.model.instrument import TRADE_COLUMNS, Trade
 from optbt.results.folder import absolute, replacing
 from optbt.results.metrics import compute_metrics
 
-DAILY_COLUMNS = ("day", "pnl", "trades", "cycles", "skipped")
+DAILY_COLUMNS = ("day", "pnl", "trades", "cycles", "skipped", "skip_reason")
+
+# Why a day did not run (docs/data.md, "Skipped days"). The first four are holes in the data:
+# such a day is left out of the daily metrics (it is not a day the strategy chose not to trade).
+SKIP_REASONS = {
+    "no_spot": "no spot bar in the session",
+    "no_options": "no option rows for the day",
+    "no_ticks": "the clock has no tick in the session",
+    "data_error": "the day's data could not be read",
+    "no_expiry": "no listed expiry matches the strategy's expiry rule",
+    "on_day_start": "the strategy's on_day_start skipped it",
+}
+DATA_SKIPS = frozenset({"no_spot", "no_options", "no_ticks", "data_error"})
 # trades.parquet's pinned schema, as DuckDB types (the same parquet types as _trade_schema)
 TRADE_SQL_TYPES = (
     ("day", "DATE"), ("cycle", "INTEGER"), ("key", "VARCHAR"), ("underlying", "VARCHAR"), ("expiry", "DATE"),
@@ -49,6 +61,8 @@ class DayRow:
     trades: int
     cycles: int
     skipped: bool
+    skip_reason: str = ""  # one of SKIP_REASONS when skipped
+    note: str = ""         # e.g. the data error's message, or the listed expiries
 
 
 def _plain(v: Any) -> Any:
@@ -70,14 +84,28 @@ class BacktestResult:
     daily: list[DayRow]
     engine: dict
     metrics: dict = field(default_factory=dict)
+    # what the engine noticed that explains an empty result: the data's range and underlyings
+    # when no day ran, which leg or condition blocked entries when nothing traded
+    notes: dict = field(default_factory=dict)
+    trace: list[dict] = field(default_factory=list)  # --trace records (optbt.results.trace)
 
     @classmethod
-    def build(cls, strategy, config: DatasetConfig, start, end, daily: list[DayRow], engine: dict):
+    def build(cls, strategy, config: DatasetConfig, start, end, daily: list[DayRow], engine: dict,
+              notes: dict | None = None, trace: list[dict] | None = None):
         trades = list(strategy.closed_trades)
-        metrics = compute_metrics([t.pnl for t in trades], [d.pnl for d in daily], [d.trades for d in daily])
+        ran = [d for d in daily if d.skip_reason not in DATA_SKIPS]  # a hole in the data is not a flat day
+        metrics = compute_metrics([t.pnl for t in trades], [d.pnl for d in ran], [d.trades for d in ran])
         dataset = {"name": config.name, "path": config.root, "synthetic": config.synthetic}
         return cls(type(strategy).__name__, strategy.params(), dataset, start, end, trades,
-                   daily, engine, metrics)
+                   daily, engine, metrics, dict(notes or {}), list(trace or []))
+
+    def skips(self) -> dict[str, list[DayRow]]:
+        """Skipped days by reason, in the order reasons first occur."""
+        out: dict[str, list[DayRow]] = {}
+        for d in self.daily:
+            if d.skipped:
+                out.setdefault(d.skip_reason or "on_day_start", []).append(d)
+        return out
 
     @property
     def summary(self) -> dict:
@@ -89,6 +117,11 @@ class BacktestResult:
             "end": _plain(self.end or (self.daily[-1].day if self.daily else None)),
             "metrics": self.metrics,
             "engine": self.engine,
+            "skips": {reason: len(rows) for reason, rows in self.skips().items()},
+            "skipped_days": {reason: {"first_days": [r.day.isoformat() for r in rows[:5]],
+                                      "note": next((r.note for r in rows if r.note), "")}
+                             for reason, rows in self.skips().items()},
+            "notes": self.notes,
         }
 
     def trade_rows(self) -> list[dict]:
@@ -96,7 +129,7 @@ class BacktestResult:
 
     def daily_rows(self) -> list[dict]:
         return [{"day": d.day, "pnl": d.pnl, "trades": d.trades, "cycles": d.cycles,
-                 "skipped": int(d.skipped)} for d in self.daily]
+                 "skipped": int(d.skipped), "skip_reason": d.skip_reason} for d in self.daily]
 
     def trades_table(self):
         """The trades as a pyarrow Table with the pinned schema."""

@@ -1,0 +1,92 @@
+"""Which days a run visits, which underlying it may trade, when entries stop, why none filled.
+
+Small questions the loop asks once per run or once per day, kept out of the loop so that it
+reads as the state machine it is.
+
+- **Days**: the union of the days with spot bars and the days with option rows in the range.
+  A day with options but no spot is visited (and skipped as ``no_spot``), never dropped.
+- **Underlying**: a strategy naming an underlying the dataset does not hold is an error at
+  run start that lists what the dataset holds (else: zero trades and no word).
+- **Entry deadline**: no entry at or after the strategy's exit time — ``entry_until`` when
+  the class sets a time, else (by default) its ``exit_time`` parameter when it declares one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from optbt.data.source import DataSource
+from optbt.model.errors import ConfigError, DataError
+
+
+def run_days(source: DataSource, start: date | None, end: date | None) -> list[date]:
+    """Days with spot bars or option rows in [start, end], in order.
+
+    ``option_days`` is optional on a DataSource: one without it gives the spot's days only.
+    """
+    days = set(source.trading_days(start, end))
+    option_days = getattr(source, "option_days", None)
+    if option_days is not None:
+        days.update(option_days(start, end))
+    return sorted(days)
+
+
+def dataset_underlyings(source: DataSource) -> list[str]:
+    """The underlyings the dataset holds (its configured one when the files have no such column)."""
+    listed = getattr(source, "underlyings", None)
+    found = listed() if listed is not None else []
+    return sorted(found) or [source.config.underlying]
+
+
+def check_underlying(source: DataSource, strategy: Any) -> None:
+    """A ConfigError when the strategy's ``underlying`` is not one the dataset holds."""
+    wanted = getattr(strategy, "underlying", None)
+    if not wanted or str(wanted).upper() == str(source.config.underlying).upper():
+        return  # the configured one: checked (cheaply) by the days the run finds
+    try:
+        held = dataset_underlyings(source)
+    except DataError:
+        return
+    if str(wanted).upper() not in {u.upper() for u in held}:
+        raise ConfigError(f"{type(strategy).__name__} trades underlying '{wanted}', which dataset "
+                          f"'{source.config.name}' does not hold; it holds: {', '.join(held)}. "
+                          "Fix the strategy's underlying (or point --data at a dataset that has it)")
+
+
+def entry_deadline(strategy: Any) -> str | None:
+    """"HH:MM" from which the engine tries no entry (``Strategy.entry_until``), or None.
+
+    ``entry_until = "exit_time"`` (the default) takes the strategy's ``exit_time`` parameter
+    when it has one; a compiled .strat strategy sets None and guards entries by its exit rules.
+    """
+    from optbt.data.dataset import parse_hhmm
+    value = getattr(strategy, "entry_until", None)
+    inferred = value == "exit_time"
+    if inferred:
+        value = getattr(strategy, "exit_time", None)
+    if value is None or value == "":
+        return None
+    try:
+        return parse_hhmm(value).strftime("%H:%M") if isinstance(value, str) else value.strftime("%H:%M")
+    except (ValueError, AttributeError):
+        if inferred:  # an exit_time that is not a time of day (say, minutes): not a deadline
+            return None
+        raise ConfigError(f"{type(strategy).__name__}.entry_until must be a time of day like 15:15, "
+                          f"got {value!r}") from None
+
+
+def why_no_entry(run: Any) -> tuple[str, str]:
+    """(the most frequent reason a day's entries failed, in words; an example instrument)."""
+    if not run.blocked:
+        until = (f" before the exit time {run.times[run.entry_end]}, after which no entry is tried"
+                 if run.entry_end < run.last else "")
+        return ("entry never tried to fill" + until + " (the entry condition never held, or "
+                "entry() never called try_fill)", "")
+    (key, inst, kind), _ = max(run.blocked.items(), key=lambda kv: kv[1])
+    example = "" if inst is None else str(inst)
+    if kind == "no_price":
+        return f"leg '{key}' had no price yet", example
+    if kind == "stale":
+        return f"leg '{key}' had only a price older than entry_max_lag={run.max_lag} ticks", example
+    return kind, example  # a reason the strategy gave (Strategy.note_blocked)

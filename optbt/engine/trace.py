@@ -1,0 +1,183 @@
+"""``--trace DAY``: a record of every decision on a day, to answer "why didn't my trade happen?".
+
+Zero cost on days that are not traced: nothing here runs. On a traced day the engine builds a
+:class:`Tracer`, which wraps the strategy's decision points *on that instance only* (instance
+attributes shadowing the class's methods) and removes the wrappers at day end:
+
+- ``try_fill``: each leg's instrument, side, price, lag and why it is unusable; filled or not;
+- ``close``: the exit's price, lag, reason and — for a stop or target — its level;
+- ``exit_check``: its answer on every tick a position is open;
+- ``note_blocked``: an entry the strategy did not try, and why (no strike, exit rule holds);
+- for compiled .strat strategies (found by their method names): the entry condition
+  (``entry_ready``), every stop / target / trailing check with
+  its price and level (``_hit``) and every MTM check with the MTM and its limits (``_check_mtm``).
+
+A record is a plain dict: ``day``, ``time``, ``tick``, ``kind`` and the kind's fields. The
+results layer writes them to ``trace.jsonl`` and draws the timeline (``optbt.results.trace``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from optbt.model.instrument import Leg
+
+
+def _num(x: Any) -> Any:
+    """A float for JSON: NaN (a value not known yet) becomes None."""
+    if isinstance(x, float) and math.isnan(x):
+        return None
+    return x
+
+
+def absent(day) -> dict:
+    """The record for a traced day that is not in the run's days at all."""
+    return {"day": day.isoformat(), "time": "", "tick": None, "kind": "absent",
+            "note": "no spot and no option rows on this day in the run's range"}
+
+
+def skip_record(row) -> dict:
+    return {"day": row.day.isoformat(), "time": "", "tick": None, "kind": "skip",
+            "reason": row.skip_reason, "note": row.note}
+
+
+class Tracer:
+    """Wraps one strategy instance's decision points for one day and records what they decide."""
+
+    def __init__(self, run, strategy, sink: list[dict]):
+        self.run = run
+        self.strategy = strategy
+        self.sink = sink
+        self.entry_end = run.last
+        self._installed: list[str] = []
+        for name in ("try_fill", "close", "exit_check", "note_blocked", "entry_ready", "_hit", "_check_mtm"):
+            if name in vars(strategy) or not callable(getattr(type(strategy), name, None)):
+                continue  # only methods of the class: an attribute the user set is left alone
+            original = getattr(strategy, name)
+            if original is not None:
+                setattr(strategy, name, getattr(self, "_" + name.lstrip("_"))(original))
+                self._installed.append(name)
+
+    def note(self, kind: str, **fields: Any) -> None:
+        run = self.run
+        self.sink.append({"day": run.day.isoformat(), "time": run.times[run.tick], "tick": run.tick,
+                          "kind": kind, **fields})
+
+    def start(self, entry_end: int, deadline: str | None) -> None:
+        run = self.run
+        self.entry_end = entry_end
+        self.note("day", spot=run.spot[0], atm=run.atm_at(0), expiry=run.expiry.isoformat(),
+                  ticks=len(run.ticks), first=run.times[0], last=run.times[-1],
+                  entry_until=run.times[entry_end] if entry_end < run.last else None,
+                  exit_time=deadline)
+
+    def uninstall(self) -> None:
+        run = self.run
+        if not run.cycles and self.entry_end < run.last and not self.strategy.positions:
+            tick, run.tick = run.tick, self.entry_end
+            self.note("entry_closed", note=f"no entry at or after {run.times[self.entry_end]} "
+                                           "(the strategy's exit time)")
+            run.tick = tick
+        for name in self._installed:
+            self.strategy.__dict__.pop(name, None)
+        self._installed = []
+
+    # -- the wrappers ------------------------------------------------------------------------------
+    def _leg_view(self, key: str, leg: Any) -> dict:
+        if not isinstance(leg, Leg):
+            return {"key": key, "why": "not a Leg"}
+        run = self.run
+        q = run.fill_quote(leg.instrument, leg.side)
+        view = {"key": key, "instrument": str(leg.instrument), "side": leg.side,
+                "price": None if q is None else q[0], "lag": None if q is None else q[1], "usable": True}
+        if q is None:
+            view.update(usable=False, why="no price yet today")
+        elif q[1] > run.max_lag:
+            view.update(usable=False, why=f"price is {q[1]} ticks old (entry_max_lag={run.max_lag})")
+        return view
+
+    def _try_fill(self, original):
+        def try_fill(legs, reason: str = "entry"):
+            pairs = (list(legs.items()) if isinstance(legs, dict)
+                     else [(f"leg{n + 1}", leg) for n, leg in enumerate(legs)] if isinstance(legs, (list, tuple))
+                     else [])
+            views = [self._leg_view(k, leg) for k, leg in pairs]
+            filled = original(legs, reason)
+            if filled:
+                for key, trade in filled.items():
+                    self.note("fill", key=key, instrument=str(trade.leg.instrument), side=trade.leg.side,
+                              price=trade.entry_price, lag=trade.entry_lag, reason=reason)
+            else:
+                self.note("entry_blocked" if reason == "entry" else reason + "_blocked", legs=views)
+            return filled
+        return try_fill
+
+    def _close(self, original):
+        def close(key: str, reason: str = "exit"):
+            trade = self.strategy.positions.get(key)
+            extra = dict(trade.extra) if trade is not None else {}
+            done = original(key, reason)
+            level = extra.get({"stop_loss": "stop", "target": "target"}.get(reason, ""))
+            self.note("exit", key=key, instrument=str(done.leg.instrument), price=done.exit_price,
+                      lag=done.exit_lag, reason=reason, level=_num(level), pnl=done.pnl)
+            return done
+        return close
+
+    def _exit_check(self, original):
+        def exit_check(ctx):
+            result = original(ctx)
+            self.note("exit_check", result=bool(result), spot=ctx.spot)
+            return result
+        return exit_check
+
+    def _entry_ready(self, original):
+        def entry_ready(ctx):
+            result = original(ctx)
+            self.note("entry_condition", result=bool(result), spot=ctx.spot, atm=ctx.atm, dte=ctx.dte)
+            return result
+        return entry_ready
+
+    def _note_blocked(self, original):
+        def note_blocked(why: str) -> None:
+            original(why)
+            self.note("entry_not_tried", note=why, spot=self.run.spot[self.run.tick])
+        return note_blocked
+
+    def _hit(self, original):
+        strategy = self.strategy
+
+        def hit(rule: str, trade, price: float) -> bool:
+            result = original(rule, trade, price)
+            extra = trade.extra
+            if rule == "stop_loss" and "stop" in extra:
+                level = extra["stop"]
+            elif rule == "target" and "target" in extra:
+                level = extra["target"]
+            elif rule == "trailing" and "trail" in extra:
+                unit, value = extra["trail"]
+                short = trade.leg.side == "SELL"
+                level = strategy._level(extra["best"], unit, value, trade, 1 if short else -1)
+            else:
+                return result
+            self.note("rule", rule=rule, key=trade.key, side=trade.leg.side, price=price,
+                      level=_num(level), result=bool(result))
+            return result
+        return hit
+
+    def _check_mtm(self, original):
+        strategy = self.strategy
+
+        def check_mtm(ctx):
+            mtm = ctx.mtm
+            limits = {}
+            for rule, unit, value in strategy.mtm_rules():
+                limit = value if unit == "money" else strategy._premium * value / 100
+                limits[rule] = -limit if rule == "mtm_stop" else limit
+            before = len(strategy.positions)
+            result = original(ctx)
+            if limits or strategy.trail_mtm() is not None:
+                self.note("mtm", mtm=round(mtm, 6), limits=limits, peak=strategy._peak_mtm,
+                          result=len(strategy.positions) < before)
+            return result
+        return check_mtm

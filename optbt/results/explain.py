@@ -1,0 +1,51 @@
+"""What a user must be told about a result that is not what it seems: skips and empty results.
+
+Plain text for the command line to print (only ``optbt/cli`` prints): one warning per skip
+reason with its count and first days, and — when no day ran or nothing traded — the most
+likely cause: dates outside the data, an underlying the data does not hold, or the leg or
+condition that blocked entries most often.
+"""
+
+from __future__ import annotations
+
+from optbt.results.result import SKIP_REASONS, BacktestResult
+
+FIRST = 3  # days named per skip reason
+
+
+def skip_warnings(result: BacktestResult) -> list[str]:
+    lines = []
+    for reason, rows in result.skips().items():
+        days = ", ".join(r.day.isoformat() for r in rows[:FIRST]) + (", ..." if len(rows) > FIRST else "")
+        what = SKIP_REASONS.get(reason, reason)
+        note = next((r.note for r in rows if r.note), "")
+        lines.append(f"skipped {len(rows)} day{'s' * (len(rows) != 1)} ({reason}: {what}): {days}"
+                     + (f" — {note}" if note else ""))
+    return lines
+
+
+def empty_causes(result: BacktestResult) -> list[str]:
+    """Why nothing ran or nothing traded, most likely cause first; [] when trades exist."""
+    notes = result.notes
+    if not result.daily:
+        rng = notes.get("data_range")
+        asked = f"{result.start or 'the start'} .. {result.end or 'the end'}"
+        if rng:
+            return [f"no days to run: the dataset has {notes.get('data_days')} days from {rng[0]} to "
+                    f"{rng[1]}, none in {asked}. Choose --start/--end inside that range"]
+        held = ", ".join(notes.get("underlyings") or []) or "none"
+        return [f"no days to run: the dataset has no spot or option rows for underlying "
+                f"'{notes.get('underlying')}'; it holds: {held}"]
+    if result.trades:
+        return []
+    ran = [d for d in result.daily if not d.skipped]
+    if not ran:
+        return [f"no trades: all {len(result.daily)} days were skipped (see the warnings above)"]
+    blocked = notes.get("entry_blocked") or {}
+    lines = [f"no trades: entry never filled on any of the {len(ran)} days that ran"]
+    for why, info in list(blocked.items())[:3]:
+        example = f"; e.g. {info['example']}" if info.get("example") else ""
+        lines.append(f"  most often: {why} — {info['days']} day{'s' * (info['days'] != 1)} "
+                     f"(first {', '.join(info['first_days'])}{example})")
+    lines.append("  see why, tick by tick: optbt run ... --trace " + ran[0].day.isoformat())
+    return lines
