@@ -383,11 +383,9 @@ def _exit(unit: Unit, words: Words) -> list[str]:
     out = ["Exit:"]
     if parts:
         out.append("  Every open leg is closed (exit reason exit) " + "; or ".join(parts) + ".")
-    entries = unit.program.of(A.Entry)
-    last_entry = _time_default(unit, entries[0].end) if entries and entries[0].end is not None else None
-    if times and _cycles(unit) > 1 and not (last_entry and all(t and last_entry < t for t in times)):
-        out.append("  The exit time does not stop entries: while cycles remain, a position opened after it is "
-                   "closed again on the next tick.")
+    if parts:
+        out.append("  No entry once the exit rule holds: from the exit time on (or while its condition is true)"
+                   " nothing opens, even with cycles left.")
     out.append("  Whatever happens, anything still open is closed on the day's last tick (exit reason eod).")
     return out
 

@@ -183,17 +183,17 @@ def test_explain_says_which_rule_replaces_another():
     assert "ce (a short leg): closed when its price is at or above its entry price + 40 points" in text
 
 
-def test_explain_warns_that_the_exit_time_does_not_stop_reentries_and_the_engine_agrees(tmp_path):
+def test_explain_says_the_exit_time_stops_reentries_and_the_engine_agrees(tmp_path):
     text = 'strategy re "re"\nmax_cycles 3\nce = add(ATM, CE, SELL)\nentry at 09:20\nexit at 09:30\n'
     words = " ".join(explain_text(text).split())
-    assert "The exit time does not stop entries: while cycles remain, a position opened after it is closed " \
-        "again on the next tick." in words
+    assert "No entry once the exit rule holds: from the exit time on (or while its condition is true) nothing " \
+        "opens, even with cycles left." in words
     from optbt import run_backtest
     from optbt.data.synth import generate
     result = run_backtest(load_strat_text(text), data=generate(tmp_path / "d", days=1, seed=1))
     rows = [(r["cycle"], r["entry_ts"].strftime("%H:%M"), r["exit_ts"].strftime("%H:%M"), r["exit_reason"])
             for r in result.trade_rows()]
-    assert rows == [(1, "09:20", "09:30", "exit"), (2, "09:31", "09:32", "exit"), (3, "09:33", "09:34", "exit")]
+    assert rows == [(1, "09:20", "09:30", "exit")]  # cycles 2 and 3 would open after 09:30: none does
 
 
 # -- the exit-code table ---------------------------------------------------------------------------------
