@@ -71,6 +71,7 @@ def test_every_layout_gives_the_same_trades(layouts):
 
 def test_without_day_folders_chain_and_spot_come_in_blocks(layouts):
     res = run_backtest(load_strategy(STRATEGY), data=layouts["single"])
-    # trading days (1) + the chain of all 6 days (1) + their spot (1) + per day one fetch of
-    # the straddle's two legs (6); a query per day for chain and spot would make 19
-    assert res.engine["queries"] == 1 + 1 + 1 + layouts["days"]
+    # the days with spot (1) and with options (1) + the chain of all 6 days (1) + their spot
+    # (1) + per day one fetch of the straddle's two legs (6); a query per day for chain and
+    # spot would make 20
+    assert res.engine["queries"] == 1 + 1 + 1 + 1 + layouts["days"]
