@@ -13,6 +13,7 @@ from collections.abc import Callable
 from optbt.dsl import ast as A
 from optbt.dsl.checks import Unit
 from optbt.dsl.diagnostics import Diagnostic
+from optbt.dsl.lines import split_lines
 
 Rule = Callable[[Unit], list[Diagnostic]]
 
@@ -120,7 +121,7 @@ def lint_unit(unit: Unit, source: str) -> list[Diagnostic]:
     """Every rule's findings, minus the suppressed ones, in line order."""
     per_line: dict[int, set[str]] = {}
     whole_file: set[str] = set()
-    for number, line in enumerate(source.splitlines(), start=1):
+    for number, line in enumerate(split_lines(source), start=1):
         for m in _ALLOW.finditer(line):
             codes = {c.strip() for c in m.group(2).split(",")}
             if m.group(1):

@@ -8,18 +8,20 @@ is reported without hiding the others, and positions are exact (line, column, ca
 
 from __future__ import annotations
 
-import codecs
 import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Tree, v_args
 from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lexer import PatternStr
+from lark.visitors import Transformer_NonRecursive
 
 from optbt.dsl import ast as A
+from optbt.dsl import limits as L
 from optbt.dsl.diagnostics import Diagnostic
+from optbt.dsl.lines import bad_characters, display, split_lines
 from optbt.errors import did_you_mean
 
 STATEMENT_WORDS = ("strategy", "params", "legs", "underlying", "expiry", "max_cycles", "entry", "stop_loss",
@@ -57,9 +59,83 @@ def _tok_span(tok: Token, line: int) -> A.Span:
     return A.Span(line=line, column=tok.column, end_column=tok.end_column)
 
 
+class LineError(Exception):
+    """A problem found while turning one line into AST nodes: carries its diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+_ESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "t": "\t", "r": "\r"}
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+
+
+def decode_string(body: str, line: int = 1, column: int = 1) -> str:
+    r"""The text of a "description" (without its quotes): escapes decoded by our own rules.
+
+    ``\\ \" \' \n \t \r \xHH \uHHHH \UHHHHHHHH``; anything else after a backslash is
+    an error E0105 at its column (``column`` is that of the first character of ``body``).
+
+    >>> decode_string(r'caf\u00e9 \"x\" \\ ok')
+    'café "x" \\ ok'
+    """
+    if "\\" not in body:
+        return body
+    out, i = [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch != "\\":
+            out.append(ch)
+            i += 1
+            continue
+        nxt = body[i + 1: i + 2]
+        if nxt in _ESCAPES:
+            out.append(_ESCAPES[nxt])
+            i += 2
+            continue
+        width = _HEX_ESCAPES.get(nxt)
+        digits = body[i + 2: i + 2 + width] if width else ""
+        if width and len(digits) == width and all(c in "0123456789abcdefABCDEF" for c in digits):
+            code = int(digits, 16)
+            if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+                out.append(chr(code))
+                i += 2 + width
+                continue
+        start = column + i
+        end = start + 2 + (len(digits) if width else 0)
+        raise LineError(Diagnostic("E0105", f"unknown escape '{display(body[i:i + end - start])}' in a string",
+                                   line, start, end, "not an escape",
+                                   r'escapes are \\ \" \n \t \r \xHH \uHHHH; write \\ for a backslash'))
+    return "".join(out)
+
+
+def _number_text(tok: Token, line: int) -> str:
+    text = str(tok)
+    if len(text.replace(".", "")) > L.MAX_DIGITS:
+        raise LineError(Diagnostic("E0505", f"a number of {len(text)} characters is out of range", line,
+                                   tok.column, tok.end_column, "too long",
+                                   f"numbers are at most {L.MAX_NUMBER:,.0f}"))
+    return text
+
+
+def _float(tok: Token, line: int, text: str | None = None) -> float:
+    """A number token's value, refused (E0505) when it is too long or too large to be exact."""
+    text = _number_text(tok, line) if text is None else text
+    value = float(text)
+    if not abs(value) <= L.MAX_NUMBER:
+        raise LineError(Diagnostic("E0505", f"{display(str(tok))} is out of range", line, tok.column,
+                                   tok.end_column, "too large", f"numbers are at most {L.MAX_NUMBER:,.0f}"))
+    return value
+
+
+def _int(tok: Token, line: int) -> int:
+    return int(_number_text(tok, line))
+
+
 @v_args(meta=True)
-class _ToAst(Transformer):
-    """Lark tree of one line -> AST node; every node keeps its span."""
+class _ToAst(Transformer_NonRecursive):
+    """Lark tree of one line -> AST node; every node keeps its span (iterative: no recursion)."""
 
     def __init__(self, line: int):
         super().__init__()
@@ -83,22 +159,25 @@ class _ToAst(Transformer):
         return list(c)
 
     # literals and atoms
+    def _f(self, tok: Token, strip: str = "") -> float:
+        return _float(tok, self.line, _number_text(tok, self.line).rstrip(strip) if strip else None)
+
     def signed_number(self, meta, c):
-        value = float(c[-1])
+        value = self._f(c[-1])
         return A.Num(value=-value if len(c) == 2 and str(c[0]) == "-" else value, span=self._s(meta))
 
     def number(self, meta, c):
-        return A.Num(value=float(c[0]), span=self._s(meta))
+        return A.Num(value=self._f(c[0]), span=self._s(meta))
 
     def percent(self, meta, c):
-        return A.Pct(value=float(str(c[0]).rstrip("%")), span=self._s(meta))
+        return A.Pct(value=self._f(c[0], "%"), span=self._s(meta))
 
     def time(self, meta, c):
         hh, mm = str(c[0]).split(":")
         return A.Time(value=f"{int(hh):02d}:{mm}", span=self._s(meta))
 
     def money(self, meta, c):
-        return A.Money(value=float(c[-1]), span=self._s(meta))
+        return A.Money(value=self._f(c[-1]), span=self._s(meta))
 
     def true(self, meta, c):
         return A.Bool(value=True, span=self._s(meta))
@@ -136,7 +215,7 @@ class _ToAst(Transformer):
 
     # statements
     def header(self, meta, c):
-        desc = codecs.decode(str(c[1])[1:-1], "unicode_escape") if len(c) > 1 else None
+        desc = decode_string(str(c[1])[1:-1], self.line, c[1].column + 1) if len(c) > 1 else None
         return A.Header(name=str(c[0]), description=desc, span=self._s(meta))
 
     def params_header(self, meta, c):
@@ -178,23 +257,23 @@ class _ToAst(Transformer):
         return A.ExpiryRule(word=c[0], span=self._s(meta))
 
     def expiry_dte(self, meta, c):
-        return A.ExpiryRule(op=str(c[0]), days=int(c[1]), span=self._s(meta))
+        return A.ExpiryRule(op=str(c[0]), days=_int(c[1], self.line), span=self._s(meta))
 
     def strike_atm(self, meta, c):
         return A.Strike(how="atm", span=self._s(meta))
 
     def strike_atm_offset(self, meta, c):
-        n = int(c[1])
+        n = _int(c[1], self.line)
         return A.Strike(how="atm", offset=-n if str(c[0]) == "-" else n, span=self._s(meta))
 
     def strike_abs(self, meta, c):
-        return A.Strike(how="abs", value=float(c[0]), span=self._s(meta))
+        return A.Strike(how="abs", value=self._f(c[0]), span=self._s(meta))
 
     def strike_otm(self, meta, c):
-        return A.Strike(how="otm", value=float(str(c[0]).rstrip("%")), span=self._s(meta))
+        return A.Strike(how="otm", value=self._f(c[0], "%"), span=self._s(meta))
 
     def strike_premium(self, meta, c):
-        return A.Strike(how="premium", mode=str(c[0]), value=float(c[1]), span=self._s(meta))
+        return A.Strike(how="premium", mode=str(c[0]), value=self._f(c[1]), span=self._s(meta))
 
     def leg_decl(self, meta, c):
         c = list(c)
@@ -213,7 +292,7 @@ class _ToAst(Transformer):
         return A.ExpiryStmt(rule=c[0], span=self._s(meta))
 
     def max_cycles_stmt(self, meta, c):
-        return A.MaxCycles(n=int(c[0]), span=self._s(meta))
+        return A.MaxCycles(n=_int(c[0], self.line), span=self._s(meta))
 
     def entry_at(self, meta, c):
         return ("at", c[0])
@@ -239,10 +318,10 @@ class _ToAst(Transformer):
         return ("leg", str(c[0]))
 
     def pct_amount(self, meta, c):
-        return A.Amount(unit="pct", value=float(str(c[0]).rstrip("%")), span=self._s(meta))
+        return A.Amount(unit="pct", value=self._f(c[0], "%"), span=self._s(meta))
 
     def pts_amount(self, meta, c):
-        return A.Amount(unit="pts", value=float(c[0]), span=self._s(meta))
+        return A.Amount(unit="pts", value=self._f(c[0]), span=self._s(meta))
 
     def money_amount(self, meta, c):
         return A.Amount(unit="money", value=c[0].value, span=self._s(meta))
@@ -292,18 +371,60 @@ class _ToAst(Transformer):
 
 
 def split_comment(text: str) -> tuple[str, str | None]:
-    """A line's code and its ``#`` comment (a ``#`` inside a "string" is not one).
+    r"""A line's code and its ``#`` comment (a ``#`` inside a "string" is not one).
 
     >>> split_comment('strategy s "a # b"  # note')
     ('strategy s "a # b"  ', '# note')
+    >>> split_comment('strategy s "ends in \\\\"  # kept')
+    ('strategy s "ends in \\\\"  ', '# kept')
     """
     quoted = False
-    for i, ch in enumerate(text):
-        if ch == '"' and (i == 0 or text[i - 1] != "\\"):
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if quoted and ch == "\\":
+            i += 2  # the escaped character never closes the string
+            continue
+        if ch == '"':
             quoted = not quoted
         elif ch == "#" and not quoted:
             return text[:i], text[i:]
+        i += 1
     return text, None
+
+
+_EXPR_NODES = {"neg", "not_", "binop", "compare", "member", "or_expr", "and_expr"}
+
+
+def _tree_limits(tree: Tree, line: int) -> Diagnostic | None:
+    """E0501/E0502 for a line whose expression nests or grows past the limits, found without recursion.
+
+    Nesting counts brackets, unary minus and ``not`` (a left-to-right chain ``a + b + c`` is
+    flat); the chain limit counts every level, because later stages walk the tree level by level.
+    """
+    nodes = 0
+    stack = [(tree, 0, 0)]
+    while stack:
+        node, depth, nesting = stack.pop()
+        nodes += 1
+        meta = node.meta
+        if nodes > L.MAX_NODES:
+            return Diagnostic("E0502", f"this line has more than {L.MAX_NODES} parts", line, 1, 2, "too large",
+                              "split the condition into simpler rules, or use a parameter")
+        if nesting > L.MAX_DEPTH:
+            col = getattr(meta, "column", 1)
+            return Diagnostic("E0501", f"expression nested more than {L.MAX_DEPTH} deep", line, col, col + 1,
+                              "too deep", "remove brackets, minus signs or 'not's that cancel out")
+        if depth > L.MAX_CHAIN:
+            col = getattr(meta, "column", 1)
+            return Diagnostic("E0502", f"expression has more than {L.MAX_CHAIN} levels", line, col, col + 1,
+                              "too long", "a chain a + b + c + ... counts one level a term; split it up")
+        for i, child in enumerate(node.children):
+            if isinstance(child, Tree):
+                chained = i == 0 and node.data == "binop" and child.data == "binop"
+                grows = child.data in _EXPR_NODES and not chained
+                stack.append((child, depth + 1, nesting + (1 if grows else 0)))
+    return None
 
 
 def _expected_words(exc: UnexpectedInput) -> list[str]:
@@ -330,10 +451,10 @@ def _syntax_diagnostic(exc: UnexpectedInput, code_text: str, line: int) -> Diagn
         got = "end of line"
         width = 1
     elif isinstance(exc, UnexpectedToken):
-        got = f"'{exc.token.value}'"
+        got = f"'{display(str(exc.token.value))}'"
         width = max(1, len(str(exc.token.value)))
     else:
-        got = f"'{code_text[column - 1]}'"
+        got = f"'{display(code_text[column - 1])}'"
         width = 1
         if got == "'\"'":
             return Diagnostic("E0101", "the description has no closing quote", line, column, column + 1,
@@ -344,6 +465,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, code_text: str, line: int) -> Diagn
     declares = re.match(r"^\s*[A-Za-z_]\w*\s*[:=]", code_text)  # a parameter or a named leg
     if first_word not in STATEMENT_WORDS and not declares:
         column = len(code_text) - len(code_text.lstrip()) + 1
+        first_word = display(first_word)
         return Diagnostic("E0101", f"unknown statement '{first_word}'", line, column, column + len(first_word),
                           "not a statement", "statements start with one of: " + ", ".join(STATEMENT_WORDS)
                           + did_you_mean(first_word, STATEMENT_WORDS).replace(" (", "; ").rstrip(")"))
@@ -369,25 +491,59 @@ def _syntax_diagnostic(exc: UnexpectedInput, code_text: str, line: int) -> Diagn
                       "each statement is one line; see docs/language.md for its forms")
 
 
+def _limit(code: str, message: str, line: int, help: str) -> Diagnostic:
+    return Diagnostic(code, message, line, 1, 2, "", help)
+
+
 def parse_text(text: str) -> tuple[A.Program, list[Diagnostic]]:
-    """Parse a whole file. Returns the program (lines that failed are left out) and diagnostics."""
+    """Parse a whole file. Returns the program (lines that failed are left out) and diagnostics.
+
+    Lines end only at \\n, \\r\\n or \\r (see :mod:`optbt.dsl.lines`); a line holding a character
+    that is not allowed, or longer than the limit, is reported and not parsed. Past the
+    statement limit the rest of the file is not parsed, so any file is read in bounded time.
+    """
     parser = lark_parser()
     statements, comments, diags = [], [], []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    bad_shown = 0
+    for number, raw in enumerate(split_lines(text), start=1):
+        bad = bad_characters(raw)
+        if bad:
+            for column, ch, why in bad[: max(0, 10 - bad_shown)]:
+                diags.append(Diagnostic("E0104", f"{why} at column {column}", number, column, column + 1,
+                                        "not allowed", "a .strat file is plain UTF-8 text; lines end with a "
+                                        "line break (\\n or \\r\\n); remove this character"))
+            bad_shown += len(bad)
+            continue
+        if len(raw) > L.MAX_LINE:
+            diags.append(_limit("E0503", f"line {number} has {len(raw):,} characters; at most {L.MAX_LINE:,}",
+                                number, "split it, or move long text into a comment line of its own"))
+            continue
         code_text, comment = split_comment(raw)
         if comment is not None:
             comments.append(A.Comment(line=number, text=comment.rstrip(), trailing=bool(code_text.strip())))
         if not code_text.strip():
             continue
+        if len(statements) >= L.MAX_STATEMENTS:
+            diags.append(_limit("E0504", f"the file has more than {L.MAX_STATEMENTS:,} statements", number,
+                                "a strategy is a few dozen lines; split the file"))
+            break
         try:
             tree = parser.parse(code_text)
+            too_big = _tree_limits(tree, number)
+            if too_big is not None:
+                diags.append(too_big)
+                continue
             node = _ToAst(number).transform(tree)
         except UnexpectedInput as exc:
             diags.append(_syntax_diagnostic(exc, code_text, number))
             continue
         except VisitError as exc:  # an error inside the transformer: report it on the line
-            diags.append(Diagnostic("E0101", f"cannot read this line: {exc.orig_exc}", number, 1,
-                                    len(code_text.rstrip()) + 1))
+            inner = exc.orig_exc
+            if isinstance(inner, LineError):
+                diags.append(inner.diagnostic)
+            else:
+                diags.append(Diagnostic("E0101", "cannot read this line", number, 1, len(code_text.rstrip()) + 1,
+                                        "", "each statement is one line; see docs/language.md for its forms"))
             continue
         statements.append(node)
     return A.Program(statements=statements, comments=comments), diags
