@@ -7,11 +7,13 @@ word, and ``choice:NAME`` for a choice parameter's values.
 
 from __future__ import annotations
 
-import keyword
+import itertools
+import math
 import re
 from dataclasses import dataclass, field
 
 from optbt.dsl import ast as A
+from optbt.dsl import limits as L
 from optbt.dsl.diagnostics import Diagnostic
 from optbt.errors import did_you_mean
 
@@ -20,13 +22,9 @@ BUILTINS = {"spot": "number", "atm": "number", "dte": "number", "time": "time", 
 LEG_ATTRS = {"ltp": "number", "entry_price": "number", "pnl": "money"}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-# names a compiled class may not shadow: the Strategy API and the runtime's own members
-RESERVED = {"add", "try_fill", "positions", "closed_trades", "close", "close_all", "entry", "adjust",
-            "exit_check", "on_exit", "on_day_start", "on_day_end", "max_cycles", "underlying", "expiry",
-            "clock", "params", "parameters", "legs", "entry_ready", "leg_rules", "on_event", "shift_rules",
-            "mtm_rules", "trail_mtm", "exit_ready", "square_off", "others", "num", "self", "ctx", "strike_atm",
-            "strike_otm", "strike_premium", "leg_ltp", "leg_entry_price", "leg_pnl", "move_stop_to_cost",
-            "sweep_grid", "SWEEP", "CHOICES"} | set(BUILTINS)
+# names the language itself gives a meaning (a parameter or leg of that name would hide it).
+# Python keywords, builtins and the Strategy API's names are fine: the compiler renames them.
+RESERVED = {"others", "max_cycles"} | set(BUILTINS)
 _PARAM_TYPES = {"int": "number", "float": "number", "percent": "percent", "time": "time", "bool": "bool"}
 
 
@@ -40,6 +38,8 @@ class Unit:
     legs: dict[str, A.LegDecl] = field(default_factory=dict)   # unnamed legs get leg1, leg2, ...
     types: dict[int, str] = field(default_factory=dict)        # id(expr) -> type
     used: set[str] = field(default_factory=set)                # parameter names referenced
+    limits: L.Limits = field(default_factory=L.Limits)
+    sweeps: dict[str, int] = field(default_factory=dict)      # parameter -> values of its valid sweep
 
     @property
     def header(self) -> A.Header | None:
@@ -60,20 +60,22 @@ def literal_type(lit) -> str:
             "word": "word"}[lit.kind]
 
 
-def check(program: A.Program) -> Unit:
+def check(program: A.Program, limits: L.Limits | None = None) -> Unit:
     """All checks, in order; diagnostics accumulate on the unit."""
-    unit = Unit(program)
-    for step in (_header, _declarations, _defaults_and_sweeps, _statements):
+    unit = Unit(program, limits=limits or L.Limits())
+    for step in (_header, _declarations, _defaults_and_sweeps, _statements, _quantities):
         step(unit)
     return unit
 
 
 def _ident(unit: Unit, name: str, span, what: str) -> None:
-    if not _IDENT.match(name) or keyword.iskeyword(name) or name in RESERVED:
+    if not _IDENT.match(name) or name in RESERVED:
         why = ("starts with an underscore" if name.startswith("_") else
-               "is a reserved word" if (keyword.iskeyword(name) or name in RESERVED) else "has characters not allowed")
+               "is a word of the language" if name in RESERVED else "has characters not allowed")
         unit.error("E0103", f"{what} name '{name}' {why}", span, "not allowed here",
-                   "use a lower-case name of letters, digits and underscores, starting with a letter")
+                   "use a lower-case name of letters, digits and underscores, starting with a letter"
+                   + (" (spot, atm, dte, time, mtm, pnl, weekday, day, others and max_cycles are taken)"
+                      if name in RESERVED else ""))
 
 
 def _header(unit: Unit) -> None:
@@ -108,6 +110,9 @@ def _declarations(unit: Unit) -> None:
             if name in unit.legs or name in unit.params:
                 unit.error("E0202", f"'{name}' is declared twice", stmt.span, "", "legs and parameters need distinct names")
             unit.legs[name] = stmt
+            if len(unit.legs) == L.MAX_LEGS + 1:
+                unit.error("E0504", f"more than {L.MAX_LEGS} legs", stmt.span, "", "a strategy has at most "
+                           f"{L.MAX_LEGS} legs")
     if not unit.legs and unit.header is not None:
         unit.error("E0406", "the strategy has no legs", unit.header.span, "", "add a leg: ce = add(ATM, CE, SELL)")
     for kind in (A.Underlying, A.ExpiryStmt, A.MaxCycles, A.SquareOff, A.Entry, A.TrailMtm):
@@ -124,8 +129,29 @@ def _value_fits(p: A.Param, lit) -> bool:
     return t == _PARAM_TYPES[p.type]
 
 
+def sweep_count(sweep: A.SweepRange) -> int:
+    """How many values ``start .. stop step s`` has, computed (never by expanding the range).
+
+    >>> sweep_count(A.SweepRange(start=A.Num(value=1), stop=A.Num(value=1e9), step=A.Num(value=1)))
+    1000000000
+    """
+    start, stop, step = sweep.start.value, sweep.stop.value, sweep.step.value
+    return math.floor((stop - start + 1e-9) / step) + 1
+
+
+def sweep_values(p: A.Param) -> list:
+    """The values a parameter's sweep declares (call only on a checked, bounded sweep)."""
+    sweep = p.sweep
+    if isinstance(sweep, A.SweepList):
+        return [v.value for v in sweep.values]
+    start, step = sweep.start.value, sweep.step.value
+    values = [round(start + k * step, 10) for k in range(sweep_count(sweep))]
+    return [int(v) for v in values] if p.type == "int" else values
+
+
 def _defaults_and_sweeps(unit: Unit) -> None:
     examples = {"int": "1", "float": "1.5", "percent": "30%", "time": "09:20", "bool": "true"}
+    runs, biggest = 1, None
     for p in unit.params.values():
         if isinstance(p.default, A.Time):
             _time_literal(unit, p.default)
@@ -141,11 +167,28 @@ def _defaults_and_sweeps(unit: Unit) -> None:
         bad = [v for v in values if not _value_fits(p, v)]
         if bad:
             unit.error("E0404", f"sweep values of '{p.name}' must be {p.type} values", bad[0].span)
-        elif isinstance(sweep, A.SweepRange):
+            continue
+        for v in values:
+            if isinstance(v, A.Time):
+                _time_literal(unit, v)
+        if isinstance(sweep, A.SweepRange):
             if p.type in ("time", "bool", "choice"):
                 unit.error("E0404", f"a {p.type} parameter sweeps over a list: sweep [a, b, c]", sweep.span)
-            elif sweep.step.value <= 0 or sweep.start.value > sweep.stop.value:
+                continue
+            if sweep.step.value <= 0 or sweep.start.value > sweep.stop.value:
                 unit.error("E0404", "a sweep range needs start <= stop and a step above zero", sweep.span)
+                continue
+        count = sweep_count(sweep) if isinstance(sweep, A.SweepRange) else len(sweep.values)
+        if count > unit.limits.max_sweep_values:
+            unit.error("E0506", f"'{p.name}' sweeps over {count:,} values; at most {unit.limits.max_sweep_values:,}",
+                       sweep.span, "too many", "use a larger step, or raise the limit with --max-sweep-values")
+            continue
+        unit.sweeps[p.name] = count
+        runs *= count
+        biggest = biggest or p
+    if runs > unit.limits.max_sweep_runs and biggest is not None:
+        unit.error("E0506", f"the declared sweeps make {runs:,} runs; at most {unit.limits.max_sweep_runs:,}",
+                   biggest.sweep.span, "", "sweep fewer values, or raise the limit with --max-sweep-runs")
 
 
 def _statements(unit: Unit) -> None:
@@ -164,22 +207,127 @@ def _leg_ref(unit: Unit, name: str | None, span) -> None:
 def _strike(unit: Unit, strike: A.Strike) -> None:
     if strike.how in ("abs", "otm", "premium") and strike.value <= 0:
         unit.error("E0405", "the strike value must be above 0", strike.span)
+    if strike.how == "atm" and abs(strike.offset) > L.MAX_ATM_OFFSET:
+        unit.error("E0405", f"ATM {strike.offset:+d} is out of range", strike.span, "",
+                   f"at most {L.MAX_ATM_OFFSET} strike steps from ATM")
 
 
 def _check_leg(unit: Unit, leg: A.LegDecl) -> None:
     _strike(unit, leg.strike)
+    if leg.expiry is not None:
+        _expiry_rule(unit, leg.expiry)
     if leg.qty is not None:
         t = expr_type(unit, leg.qty)
-        if t != "number":
+        if t not in ("number", "?"):
             unit.error("E0301", "a quantity is a number of lots", leg.qty.span, f"this is a {t}")
-        elif isinstance(leg.qty, A.Num) and (leg.qty.value < 1 or not leg.qty.value.is_integer()):
-            unit.error("E0401", f"quantity {leg.qty.value:g} is not a whole number of lots >= 1", leg.qty.span)
         elif isinstance(leg.qty, A.Name) and leg.qty.name in unit.params:
             p = unit.params[leg.qty.name]
             if p.type != "int":
                 unit.error("E0401", f"'{p.name}' is a {p.type}; a quantity needs an int parameter", leg.qty.span)
-            elif isinstance(p.default, A.Num) and p.default.value < 1:
-                unit.error("E0401", f"'{p.name}' defaults to {p.default.value:g} lots; use 1 or more", leg.qty.span)
+
+
+def _expiry_rule(unit: Unit, rule: A.ExpiryRule) -> None:
+    if rule.word is not None:
+        return
+    if rule.op not in (">=", "<=", "=="):
+        unit.error("E0405", f"expiry dte {rule.op} {rule.days} is not a rule", rule.span, "",
+                   f"write dte >= N, dte <= N or dte == N (for 'more than {rule.days} days': "
+                   f"dte >= {(rule.days or 0) + 1})")
+    elif rule.days is not None and rule.days > L.MAX_DTE:
+        unit.error("E0405", f"{rule.days} days to expiry is out of range", rule.span, "",
+                   f"at most {L.MAX_DTE} days")
+
+
+def _param_values(unit: Unit, name: str) -> list:
+    """A parameter's default, then every sweep value (each once, in order)."""
+    p = unit.params[name]
+    values = [p.default.value]
+    if name in unit.sweeps:
+        values += [v for v in sweep_values(p) if v not in values]
+    return values
+
+
+def _quantities(unit: Unit) -> None:
+    """Every leg's quantity, worked out for every default and sweep value of the parameters it uses.
+
+    Only when the file is otherwise clean (the values are then known to have their types)."""
+    if unit.diagnostics:
+        return
+    for leg in unit.legs.values():
+        if leg.qty is None:
+            continue
+        names = sorted(_params_in(unit, leg.qty))
+        if any(n is None for n in names):
+            continue  # depends on the market (spot, prices): checked at run time
+        choices = [_param_values(unit, n) for n in names]
+        if math.prod(len(c) for c in choices) <= 10_000:
+            combos = itertools.product(*choices)
+        else:  # one parameter at a time, the others at their defaults
+            combos = (tuple(c[0] if j != i else v for j, c in enumerate(choices))
+                      for i, values in enumerate(choices) for v in values)
+        for combo in combos:
+            env = dict(zip(names, combo))
+            value = evaluate(unit, leg.qty, env)
+            if not (math.isfinite(value) and value.is_integer() and 1 <= value <= L.MAX_QTY):
+                at = " at " + ", ".join(f"{k}={_show(v)}" for k, v in env.items()) if env else ""
+                unit.error("E0401", f"the quantity is {_show(value)} lots{at}", leg.qty.span,
+                           "not a whole number of lots", f"a leg trades 1 to {L.MAX_QTY:,} whole lots")
+                break
+
+
+def _show(v) -> str:
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _params_in(unit: Unit, e) -> set:
+    """Parameter names an expression reads; None in the set when it reads anything else."""
+    out, stack = set(), [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, A.Name):
+            out.add(node.name if node.name in unit.params else None)
+        elif isinstance(node, A.Attr):
+            out.add(None)
+        else:
+            stack += [getattr(node, f) for f in ("operand", "left", "right") if hasattr(node, f)]
+            stack += list(getattr(node, "operands", []))
+    return out
+
+
+def evaluate(unit: Unit, e, env: dict) -> float:
+    """A number expression over parameters, as the compiled code works it out (percent in
+    arithmetic is a fraction); NaN where Python would fail (division by zero, overflow)."""
+    kind = e.kind
+    if kind in ("num", "money"):
+        return float(e.value)
+    if kind == "pct":
+        return e.value
+    if kind == "name":
+        return float(env[e.name]) if e.name in env else math.nan
+    if kind == "neg":
+        return -evaluate(unit, e.operand, env)
+    if kind == "binop":
+        spine = []
+        while e.kind == "binop":
+            spine.append(e)
+            e = e.left
+        value = _arith_operand(unit, e, env)
+        for node in reversed(spine):
+            right = _arith_operand(unit, node.right, env)
+            try:
+                value = (value + right if node.op == "+" else value - right if node.op == "-"
+                         else value * right if node.op == "*" else value / right)
+            except (ArithmeticError, ValueError):
+                return math.nan
+        return value
+    return math.nan
+
+
+def _arith_operand(unit: Unit, e, env: dict) -> float:
+    value = evaluate(unit, e, env)
+    return value / 100 if unit.types.get(id(e)) == "percent" else value
 
 
 def _time_ref(unit: Unit, ref, what: str) -> None:
@@ -217,6 +365,10 @@ def _amount(unit: Unit, amount: A.Amount, allow: tuple[str, ...], what: str) -> 
         if p.type != "percent":
             unit.error("E0302", f"'{p.name}' is a {p.type}: {what} needs a unit", amount.span, "",
                        "declare it as percent (30%), or write the amount as 40 pts or rs 3000")
+        elif _value_fits(p, p.default):
+            zero = [v for v in _param_values(unit, p.name) if isinstance(v, (int, float)) and v <= 0]
+            if zero:
+                unit.error("E0405", f"{what} must be above 0; '{p.name}' can be {_show(zero[0])}%", amount.span)
     elif amount.unit not in allow:
         words = {"pct": "a percentage (30%)", "pts": "points (40 pts)", "money": "money (rs 3000)"}
         unit.error("E0302", f"{what} is {' or '.join(words[a] for a in allow)}", amount.span)
@@ -248,8 +400,13 @@ def _check_exit_at(unit: Unit, e: A.ExitAt) -> None:
 
 
 def _check_max_cycles(unit: Unit, m: A.MaxCycles) -> None:
-    if m.n < 1:
-        unit.error("E0405", "max_cycles must be at least 1", m.span)
+    if m.n < 1 or m.n > L.MAX_CYCLES:
+        unit.error("E0405", f"max_cycles must be from 1 to {L.MAX_CYCLES:,}", m.span)
+
+
+def _check_trail_mtm(unit: Unit, t: A.TrailMtm) -> None:
+    if t.by.value <= 0:
+        unit.error("E0405", "trail_mtm ... by needs an amount above 0", t.by.span)
 
 
 _STATEMENT_CHECKS = {
@@ -262,6 +419,8 @@ _STATEMENT_CHECKS = {
     "exit_when": lambda u, e: _condition(u, e.when, "exit when"),
     "mtm_rule": lambda u, m: _amount(u, m.amount, ("pct", "money"), "an MTM " + m.rule[4:]),
     "max_cycles": _check_max_cycles,
+    "expiry": lambda u, e: _expiry_rule(u, e.rule),
+    "trail_mtm": _check_trail_mtm,
 }
 
 
@@ -318,11 +477,25 @@ def _arith_type(unit: Unit, e: A.BinOp) -> str:
     return "?"
 
 
+def _neg_type(unit: Unit, e: A.Neg) -> str:
+    t = expr_type(unit, e.operand)
+    if t in ("number", "percent", "money", "?"):
+        return t
+    unit.error("E0301", f"cannot negate a {t}", e.span, "a minus sign takes a number, a percentage or money",
+               "compare first, then combine conditions with not: not (spot < 1)" if t == "bool" else "")
+    return "?"
+
+
 def _compare_type(unit: Unit, e: A.Compare) -> str:
     lt, rt = expr_type(unit, e.left), expr_type(unit, e.right)
     if "?" in (lt, rt):
         return "bool"
     pair = {lt, rt}
+    ordered = e.op not in ("==", "!=")
+    if ordered and (pair & {"bool", "word", "weekday"} or any(t.startswith("choice:") for t in pair)):
+        unit.error("E0301", f"'{e.op}' does not order a {lt} and a {rt}", e.span, "",
+                   "weekdays, choices and true/false compare with == and != (or in (...))")
+        return "bool"
     if lt == rt and lt not in ("bool", "word"):
         return "bool"
     if pair <= {"number", "percent"} and lt != rt:
@@ -385,7 +558,7 @@ _TYPERS = {
     "num": lambda u, e: "number", "pct": lambda u, e: "percent", "time": _time_literal,
     "money": lambda u, e: "money", "bool": lambda u, e: "bool", "word": lambda u, e: "word",
     "name": _name_type, "attr": _attr_type,
-    "neg": lambda u, e: expr_type(u, e.operand),
+    "neg": lambda u, e: _neg_type(u, e),
     "binop": _arith_type, "compare": _compare_type, "member": _member_type,
     "not": lambda u, e: _bool_operands(u, [e.operand], e.span),
     "boolop": lambda u, e: _bool_operands(u, e.operands, e.span),
