@@ -1,19 +1,28 @@
 """Engine benchmark: the event engine against a single vectorised DuckDB query (the floor).
 
-    python benchmarks/bench_engine.py [--days 250] [--repeats 3] [--json benchmarks/results/engine.json]
+    python benchmarks/bench_engine.py [--days 250] [--repeats 5] [--layouts hive_day,monthly,spot_single]
+                                      [--json benchmarks/results/engine.json] [--quick]
 
-On a synthetic dataset (made once into benchmarks/.data/, reused) it times, each in a fresh
-process and repeated: a 2-leg 09:20 short straddle (30 % stop per leg, exit 15:15), a 4-leg
-iron condor with 30 % stops, and the straddle computed by one SQL query over the same files.
-It prints medians, the ratio to the floor (taken in the same run), queries per day, engine
-overhead per tick (wall time outside data queries / ticks) and peak RSS at two dataset
-lengths (flat memory means RSS does not grow with days). Figures, not assertions.
+On a synthetic dataset (made once into benchmarks/.data/, reused) and the same prices copied
+into other common layouts (``benchmarks/layouts.py``: hive folders per day, one file a month,
+options per day with one unpartitioned spot file) it times, each in a fresh process: the
+09:20 short straddle computed by one SQL query (the floor), the same straddle in Python
+(``examples/straddle_920.py``) and in ``.strat`` (``strategies_dsl/straddle_920.strat``) on the
+event engine, and a 4-leg iron condor with 30 % stops. Then the start-up of ``optbt --help``
+and of ``optbt run`` on a one-day dataset.
+
+Measurements are **paired**: each repeat runs every variant once, back to back, and ratios
+are taken inside a repeat, so they share the machine's noise; min/median/max over repeats
+are printed and written, with the load average at start. Ratios, not seconds, carry over
+between machines. ``--quick`` (a few days, one repeat) only keeps the script working in CI.
+Figures, not assertions.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -24,20 +33,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 DATA = ROOT / "benchmarks" / ".data"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from layouts import LAYOUTS, make_layout  # noqa: E402
 STRATEGIES = {
     "straddle": ("examples/straddle_920.py:Straddle920", {}),
+    "straddle_strat": ("strategies_dsl/straddle_920.strat", {}),
     "iron_condor": ("examples/iron_condor.py:IronCondor", {}),
 }
+KINDS = ("floor", "straddle", "straddle_strat", "iron_condor")
 
 FLOOR_SQL = """
 WITH spot AS (
-    SELECT day, close AS s FROM read_parquet($spot, hive_partitioning=true) WHERE strftime(ts, '%H:%M') = '09:20'),
+    SELECT CAST(ts AS DATE) AS day, close AS s FROM read_parquet($spot) WHERE strftime(ts, '%H:%M') = '09:20'),
 nearest AS (
-    SELECT day, min(expiry) AS e FROM read_parquet($opts, hive_partitioning=true) WHERE expiry >= day GROUP BY day),
+    SELECT CAST(ts AS DATE) AS day, min(expiry) AS e FROM read_parquet($opts) WHERE expiry >= CAST(ts AS DATE)
+    GROUP BY ALL),
 atm AS (SELECT day, e, floor(s / 50 + 0.5) * 50 AS k FROM spot JOIN nearest USING (day)),
 legs AS (
-    SELECT o.day, o.opt_type, o.ts, o.close FROM read_parquet($opts, hive_partitioning=true) o
-    JOIN atm a ON o.day = a.day AND o.expiry = a.e AND o.strike = a.k
+    SELECT a.day, o.opt_type, o.ts, o.close FROM read_parquet($opts) o
+    JOIN atm a ON CAST(o.ts AS DATE) = a.day AND o.expiry = a.e AND o.strike = a.k
     WHERE strftime(o.ts, '%H:%M') BETWEEN '09:20' AND '15:15'),
 entry AS (SELECT day, opt_type, close AS ep FROM legs WHERE strftime(ts, '%H:%M') = '09:20'),
 stop AS (
@@ -56,7 +71,7 @@ SELECT count(*), sum((ep - xp) * $lot) FROM exits
 def ensure_dataset(days: int) -> Path:
     out = DATA / f"synth-{days}"
     if not (out / "dataset.toml").exists():
-        from optbt.synth import generate
+        from optbt.data.synth import generate
         t0 = time.perf_counter()
         generate(out, days=days, seed=7)
         print(f"generated {out} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
@@ -65,8 +80,8 @@ def ensure_dataset(days: int) -> Path:
 
 def one(kind: str, data: str) -> dict:
     """One measured run in this (fresh) process; prints JSON."""
-    from optbt.dataset import load_dataset
-    from optbt.duckdb_source import DuckDBSource
+    from optbt.data.dataset import load_dataset
+    from optbt.data.duckdb_source import DuckDBSource
     t0 = time.perf_counter()
     config = load_dataset(data)
     if kind == "floor":
@@ -77,8 +92,8 @@ def one(kind: str, data: str) -> dict:
                                          "lot": config.lot_size}).fetchone()
         out = {"seconds": time.perf_counter() - t0, "trades": n, "pnl": round(pnl or 0.0, 2)}
     else:
-        from optbt.engine import run_backtest
-        from optbt.loader import load_strategy
+        from optbt.dsl.loader import load_strategy
+        from optbt.engine.loop import run_backtest
         spec, params = STRATEGIES[kind]
         src = DuckDBSource(config)
         timed = {"q": 0.0}
@@ -97,7 +112,7 @@ def one(kind: str, data: str) -> dict:
         e = res.engine
         out = {"seconds": total, "trades": len(res.trades), "pnl": round(res.metrics["total_pnl"], 2),
                "queries_per_day": e["queries"] / max(e["days"], 1), "ticks": e["ticks"],
-               "query_seconds": timed["q"],
+               "query_seconds": timed["q"], "engine_seconds": e["seconds"],
                "us_per_tick": (e["seconds"] - timed["q"]) / max(e["ticks"], 1) * 1e6}
     out["peak_rss_mb"] = peak_rss_mb()
     return out
@@ -116,53 +131,121 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(kind: str, data: Path, repeats: int) -> dict:
-    runs = []
-    for _ in range(repeats):
-        r = subprocess.run([sys.executable, __file__, "--one", kind, "--data", str(data)],
-                           capture_output=True, text=True, check=True)
-        runs.append(json.loads(r.stdout.strip().splitlines()[-1]))
-    med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if isinstance(runs[0][k], (int, float))}
-    med["runs"] = [round(r["seconds"], 3) for r in runs]
-    return med
+def run_one(kind: str, data: Path) -> dict:
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, __file__, "--one", kind, "--data", str(data)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"{kind} on {data} failed:\n{r.stdout}\n{r.stderr}")
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    out["process_seconds"] = time.perf_counter() - t0
+    return out
+
+
+def spread(values: list[float], digits: int = 3) -> dict:
+    """min / median / max of paired repeats (what the README quotes)."""
+    return {"min": round(min(values), digits), "median": round(statistics.median(values), digits),
+            "max": round(max(values), digits), "n": len(values)}
+
+
+def startup(data: Path, repeats: int) -> dict:
+    """Wall time of whole commands as a user types them: ``optbt --help`` and a one-day run."""
+    one_day = ensure_dataset(1)
+    out = {}
+    cmds = {"help": [sys.executable, "-m", "optbt", "--help"],
+            "run_1_day": [sys.executable, "-m", "optbt", "run", str(ROOT / "examples/straddle_920.py:Straddle920"),
+                          "--data", str(one_day), "--quiet", "--out", str(DATA / "startup-run")]}
+    for name, cmd in cmds.items():
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=True, cwd=ROOT)
+            times.append(time.perf_counter() - t0)
+        out[name] = spread(times)
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=250)
     ap.add_argument("--small-days", type=int, default=50, help="second length, for the RSS-vs-days check")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--layouts", default=",".join(LAYOUTS))
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "engine.json"))
+    ap.add_argument("--quick", action="store_true", help="5 days, 1 repeat, one layout: a smoke test")
     ap.add_argument("--one")
     ap.add_argument("--data")
     args = ap.parse_args()
     if args.one:
         print(json.dumps(one(args.one, args.data)))
         return
-    data = ensure_dataset(args.days)
+    if args.quick:
+        args.days, args.small_days, args.repeats, args.layouts = 5, 3, 1, "hive_day"
+        if args.json == ap.get_default("json"):
+            args.json = str(DATA / "engine-quick.json")
+    load = os.getloadavg()
+    base = ensure_dataset(args.days)
     small = ensure_dataset(args.small_days)
-    results = {"days": args.days, "repeats": args.repeats}
-    for kind in ("floor", "straddle", "iron_condor"):
-        results[kind] = measure(kind, data, args.repeats)
-    results["straddle_small"] = measure("straddle", small, args.repeats)
-    floor = results["floor"]["seconds"]
-    results["straddle_vs_floor"] = round(results["straddle"]["seconds"] / floor, 2)
-    results["iron_condor_vs_floor"] = round(results["iron_condor"]["seconds"] / floor, 2)
-    results["floor_agrees_with_engine_pnl"] = results["floor"]["pnl"] == results["straddle"]["pnl"]
+    layouts = [x for x in args.layouts.split(",") if x]
+    paths = {lay: make_layout(base, lay) for lay in layouts}
+    runs: dict[str, dict[str, list[dict]]] = {lay: {k: [] for k in KINDS} for lay in layouts}
+    for rep in range(args.repeats):  # paired: every variant once per repeat, back to back
+        for lay in layouts:
+            for kind in KINDS:
+                runs[lay][kind].append(run_one(kind, paths[lay]))
+        print(f"repeat {rep + 1}/{args.repeats} done", file=sys.stderr)
+    results: dict = {"date": time.strftime("%Y-%m-%d"), "days": args.days, "repeats": args.repeats,
+                     "load_average_at_start": [round(x, 2) for x in load], "cpus": os.cpu_count(), "layouts": {}}
+    lines = [f"dataset: {args.days} synthetic days; {args.repeats} paired repeats, fresh process each; "
+             f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores",
+             "x floor: in-process time (config + run) / the floor's (config + query); process: whole commands;"
+             " engine: the engine's run / the floor's",
+             f"{'layout':<12} {'variant':<15} {'seconds min/med/max':<22} {'x floor min/med/max':<20} "
+             f"{'process':>8} {'engine':>7} {'us/tick':>8} {'q/day':>6} {'pnl':>12}"]
+    for lay in layouts:
+        r = runs[lay]
+        entry: dict = {}
+        for kind in KINDS:
+            rs = r[kind]
+            e = {"seconds": spread([x["seconds"] for x in rs]), "pnl": rs[0]["pnl"], "trades": rs[0]["trades"],
+                 "peak_rss_mb": round(statistics.median(x["peak_rss_mb"] for x in rs), 1)}
+            if kind != "floor":
+                e["x_floor"] = spread([x["seconds"] / f["seconds"] for x, f in zip(rs, r["floor"])], 2)
+                e["process_x_floor"] = spread([x["process_seconds"] / f["process_seconds"]
+                                               for x, f in zip(rs, r["floor"])], 2)
+                e["engine_x_floor"] = spread([x["engine_seconds"] / f["seconds"] for x, f in zip(rs, r["floor"])], 2)
+                e["us_per_tick"] = spread([x["us_per_tick"] for x in rs], 2)
+                e["queries_per_day"] = round(rs[0]["queries_per_day"], 3)
+                e["query_seconds"] = spread([x["query_seconds"] for x in rs])
+            entry[kind] = e
+            xf = e.get("x_floor")
+            nan = float("nan")
+            lines.append(f"{lay:<12} {kind:<15} {_fmt(e['seconds']):<22} {(_fmt(xf) if xf else '1 (floor)'):<20} "
+                         f"{e.get('process_x_floor', {}).get('median', nan):>8.2f} "
+                         f"{e.get('engine_x_floor', {}).get('median', nan):>7.2f} "
+                         f"{e.get('us_per_tick', {}).get('median', nan):>8.2f} "
+                         f"{e.get('queries_per_day', float('nan')):>6.2f} {e['pnl']:>12}")
+        entry["strat_x_python_per_tick"] = spread(
+            [s["us_per_tick"] / p["us_per_tick"] for s, p in zip(r["straddle_strat"], r["straddle"])], 2)
+        entry["floor_pnl_equals_engine"] = entry["floor"]["pnl"] == entry["straddle"]["pnl"] == entry["straddle_strat"]["pnl"]
+        lines.append(f"{lay:<12} .strat / Python per tick {_fmt(entry['strat_x_python_per_tick'])}; "
+                     f"floor pnl == engine pnl: {entry['floor_pnl_equals_engine']}")
+        results["layouts"][lay] = entry
+    small_rss = [run_one("straddle", small)["peak_rss_mb"] for _ in range(max(1, min(3, args.repeats)))]
+    results["peak_rss_mb"] = {f"{args.small_days}_days": round(statistics.median(small_rss), 1),
+                              f"{args.days}_days": results["layouts"][layouts[0]]["straddle"]["peak_rss_mb"]}
+    results["startup"] = startup(base, args.repeats)
+    lines.append(f"peak RSS straddle: {results['peak_rss_mb']}")
+    lines.append(f"start-up: optbt --help {_fmt(results['startup']['help'])} s; "
+                 f"optbt run (1 day) {_fmt(results['startup']['run_1_day'])} s")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
-    s, ic, fl = results["straddle"], results["iron_condor"], results["floor"]
-    print(f"dataset: {args.days} synthetic days ({data}); medians of {args.repeats} fresh-process runs")
-    print(f"SQL floor (straddle, one query)   {fl['seconds']:.3f} s   pnl {fl['pnl']}")
-    print(f"straddle, event engine            {s['seconds']:.3f} s   {results['straddle_vs_floor']}x floor"
-          f"   pnl {s['pnl']}   {s['queries_per_day']:.1f} queries/day   {s['us_per_tick']:.2f} us/tick"
-          f"   peak RSS {s['peak_rss_mb']:.0f} MB")
-    print(f"iron condor (4 legs), event engine {ic['seconds']:.3f} s  {results['iron_condor_vs_floor']}x floor"
-          f"   {ic['queries_per_day']:.1f} queries/day   {ic['us_per_tick']:.2f} us/tick   peak RSS {ic['peak_rss_mb']:.0f} MB")
-    print(f"peak RSS straddle: {args.small_days} days {results['straddle_small']['peak_rss_mb']:.0f} MB vs "
-          f"{args.days} days {s['peak_rss_mb']:.0f} MB")
-    print(f"floor pnl == engine pnl: {results['floor_agrees_with_engine_pnl']}")
+    print("\n".join(lines))
     print(f"wrote {args.json}")
+
+
+def _fmt(s: dict) -> str:
+    return f"{s['min']:g} / {s['median']:g} / {s['max']:g}"
 
 
 if __name__ == "__main__":

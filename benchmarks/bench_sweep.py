@@ -1,7 +1,7 @@
 """Sweep benchmark: one 16-run sweep of the 09:20 straddle, serial vs 2 processes vs Dask.
 
-    python benchmarks/bench_sweep.py [--days 250] [--repeats 3] [--workers 2]
-                                     [--json benchmarks/results/sweep.json]
+    python benchmarks/bench_sweep.py [--days 250] [--repeats 5] [--workers 2]
+                                     [--json benchmarks/results/sweep.json] [--quick]
 
 Each measurement is the ``optbt sweep`` command a user types, in a fresh process and a fresh
 output folder, timed wall-clock end to end (start-up, pool or cluster start, every run).
@@ -12,7 +12,9 @@ sweep with ``--duckdb-threads 1`` is also timed, to separate the pool's own effi
 (same work per run) from the cores the serial baseline already uses inside its queries.
 Within each repeat the six measurements are interleaved so they share the machine's noise;
 speed-ups are taken within a repeat and their medians printed. The script also checks that
-every variant produced the same table. Figures, not assertions.
+every variant produced the same table. min/median/max over repeats and the load average at
+start are printed and written; ``--quick`` (5 days, one repeat) keeps the script working.
+Figures, not assertions.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -61,10 +64,16 @@ def sweep_once(executor: str, memo: str | None, data: Path, workers: int, out: P
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=250)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "sweep.json"))
+    ap.add_argument("--quick", action="store_true", help="5 days, one repeat: a smoke test")
     args = ap.parse_args()
+    if args.quick:
+        args.days, args.repeats = 5, 1
+        if args.json == ap.get_default("json"):
+            args.json = str(ROOT / "benchmarks" / ".data" / "sweep-quick.json")
+    load = os.getloadavg()
     data = ensure_dataset(args.days)
     variants = [(m, e) for m in MEMO for e in EXECUTORS] + [("no_memo", "serial1")]
     times: dict[str, list[float]] = {f"{m}/{e}": [] for m, e in variants}
@@ -89,15 +98,20 @@ def main() -> None:
     identical = all(t == tables[0] for t in tables)
     med = {k: round(statistics.median(v), 2) for k, v in times.items()}
     rmed = {k: round(statistics.median(v), 3) for k, v in ratios.items()}
+    spread = {k: {"min": round(min(v), 3), "median": round(statistics.median(v), 3), "max": round(max(v), 3)}
+              for k, v in {**times, **ratios}.items()}
     result = {
         "what": f"16-run sweep (sl_pct x exit_time) of straddle_920.strat over {args.days} synthetic days",
         "workers": args.workers, "repeats": args.repeats,
         "seconds": {k: [round(x, 2) for x in v] for k, v in times.items()},
-        "median_seconds": med, "median_ratios": rmed,
+        "median_seconds": med, "median_ratios": rmed, "min_median_max": spread,
+        "date": time.strftime("%Y-%m-%d"), "load_average_at_start": [round(x, 2) for x in load],
+        "cpus": os.cpu_count(),
         "identical_results": identical, "runs": len(tables[0]),
         "targets": {"speedup_2w": 1.8, "dask_over_process_at_most": 1.15},
     }
-    print(f"\nmedians over {args.repeats} repeats ({args.workers} workers):")
+    print(f"\nmedians over {args.repeats} paired repeats ({args.workers} workers; load average at start "
+          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores):")
     for memo in MEMO:
         print(f"  {memo:8s} serial {med[memo + '/serial']:6.2f} s   process {med[memo + '/process']:6.2f} s "
               f"({rmed[memo + '/process_speedup']:.2f}x)   dask {med[memo + '/dask']:6.2f} s "
@@ -105,6 +119,9 @@ def main() -> None:
     print(f"  no_memo  serial with one DuckDB thread (a pool worker's setting) {med['no_memo/serial1']:6.2f} s:"
           f" process speed-up on the same work {rmed['no_memo/process_speedup_same_work']:.2f}x")
     print(f"  memo makes a serial sweep {rmed['memo_gain_serial']:.2f}x faster")
+    for k, v in spread.items():
+        if "/" in k and ("speedup" in k or "over" in k):
+            print(f"  {k:36s} min {v['min']:.2f}  median {v['median']:.2f}  max {v['max']:.2f}")
     print(f"every variant gave the same table: {identical}")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(result, indent=2) + "\n")

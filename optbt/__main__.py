@@ -1,6 +1,6 @@
 """`python -m optbt` is the `optbt` command."""
 
-from optbt.cli import main
+from optbt.cli.app import main
 
 if __name__ == "__main__":
     main()

@@ -17,11 +17,11 @@ def update_goldens(request) -> bool:
 
 @pytest.fixture(scope="session")
 def sample_dataset():
-    from optbt.sample import default_dataset
+    from optbt.data.sample import default_dataset
     return default_dataset(quiet=True)
 
 
 @pytest.fixture(scope="session")
 def sample_source(sample_dataset):
-    from optbt.duckdb_source import DuckDBSource
+    from optbt.data.duckdb_source import DuckDBSource
     return DuckDBSource(sample_dataset)

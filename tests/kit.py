@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from optbt.dataset import DatasetConfig
-from optbt.instrument import Instrument
-from optbt.source import Chain
+from optbt.data.dataset import DatasetConfig
+from optbt.data.source import Chain
+from optbt.model.instrument import Instrument
 
 DAY = date(2024, 1, 2)          # a Tuesday
 EXPIRY = date(2024, 1, 4)       # that week's Thursday

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from optbt.instrument import TRADE_COLUMNS
-from tests.kit import straddle_day, write_parquet, DAY
+from optbt.model.instrument import TRADE_COLUMNS
+from tests.kit import DAY, straddle_day, write_parquet
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = str(ROOT / "examples/straddle_920.py") + ":Straddle920"
 
 
 def optbt(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "optbt.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "optbt.cli.app", *args], capture_output=True, text=True,
                           cwd=cwd, timeout=120)
 
 

@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from optbt.datacheck import check_dataset
-from optbt.dataset import load_dataset
+from optbt.data.check import check_dataset
+from optbt.data.dataset import load_dataset
 
 DAY = date(2024, 1, 2)
 EXP = date(2024, 1, 4)

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from optbt import Strategy, run_backtest
-from optbt.dataset import load_dataset
-from optbt.errors import ConfigError, DataError
+from optbt.data.dataset import load_dataset
+from optbt.model.errors import ConfigError, DataError
 
 DAY, EXP = date(2024, 1, 2), date(2024, 1, 4)
 

@@ -4,17 +4,16 @@ counts follow the cache's rules; serial and process-pool sweeps agree exactly.""
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from optbt import run_backtest
-from optbt.duckdb_source import DuckDBSource
-from optbt.engine import EventEngine
-from optbt.loader import load_strategy
-
+from optbt.data.duckdb_source import DuckDBSource
+from optbt.dsl.loader import load_strategy
+from optbt.engine.loop import EventEngine
 from tests.kit import DAY, MemorySource, config, straddle_day, write_parquet
-from datetime import date
 
 DAY2 = date(2024, 1, 3)
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,7 +91,7 @@ def test_the_source_reuses_one_connection(dataset):
 
 def test_read_ahead_blocks_change_no_result_and_save_queries(sample_dataset):
     """Spot bars and chains come 16 partition days to a query; each day still sees only its own."""
-    from optbt.duckdb_source import READ_AHEAD_DAYS, DuckDBSource
+    from optbt.data.duckdb_source import READ_AHEAD_DAYS, DuckDBSource
     cls = load_strategy(str(Path(__file__).resolve().parent.parent / "examples" / "straddle_920.py") + ":Straddle920")
     source = DuckDBSource(sample_dataset)
     days = source.trading_days()[:20]

@@ -10,11 +10,10 @@ from datetime import date
 import pytest
 
 from optbt import BarContext, DayStartContext, Strategy
-from optbt.cache import align
-from optbt.engine import EventEngine
-from optbt.errors import StrategyError
-from optbt.fills import CostModel
-
+from optbt.data.cache import align
+from optbt.engine.fills import CostModel
+from optbt.engine.loop import EventEngine
+from optbt.model.errors import StrategyError
 from tests.kit import DAY, EXPIRY, MemorySource, config, inst, straddle_day
 
 DAY2 = date(2024, 1, 3)

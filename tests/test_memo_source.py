@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from optbt import run_backtest
-from optbt.duckdb_source import DuckDBSource
-from optbt.loader import load_strategy
-from optbt.memo_source import MemoSource
+from optbt.data.duckdb_source import DuckDBSource
+from optbt.data.memo import MemoSource
+from optbt.dsl.loader import load_strategy
 
 ROOT = Path(__file__).resolve().parent.parent
 CONDOR = load_strategy(str(ROOT / "examples" / "iron_condor.py") + ":IronCondor")
@@ -52,7 +52,7 @@ def test_a_zero_budget_remembers_nothing(sample_dataset):
 
 def test_threads_of_one_worker_share_one_memory(sample_dataset):
     """A Dask worker's threads each have a connection, but the data is kept once, in one budget."""
-    from optbt.memo_source import MemoStore
+    from optbt.data.memo import MemoStore
     store = MemoStore(budget_mb=64)
     first = run_backtest(STRADDLE, source=MemoSource(DuckDBSource(sample_dataset), store=store), end="2024-01-31")
     used = store.used

@@ -9,8 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optbt import Strategy
-from optbt.engine import EventEngine
-
+from optbt.engine.loop import EventEngine
 from tests.kit import DAY, MemorySource, config, day_data, inst
 
 STRIKES = (20950.0, 21000.0, 21050.0)
@@ -86,6 +85,6 @@ def test_rewriting_data_after_t_changes_nothing_decided_at_or_before_t(case):
         s = Curious()
         src = MemorySource({DAY: data}, config(n), n)
         EventEngine(src).run(s)
-        from optbt.clock import session_ticks
+        from optbt.engine.clock import session_ticks
         runs.append(_decided_by(s, t, session_ticks(*src.config.session.bounds(DAY), 1)))
     assert runs[0] == runs[1]

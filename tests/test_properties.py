@@ -14,8 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optbt import Strategy
-from optbt.engine import EventEngine
-
+from optbt.engine.loop import EventEngine
 from tests.kit import DAY, MemorySource, config, day_data, inst, minute
 
 EXAMPLES = int(os.environ.get("OPTBT_PROPERTY_EXAMPLES", 150))
@@ -138,8 +137,8 @@ def test_no_instrument_is_fetched_twice_a_day(case, plan):
        st.randoms(use_true_random=False))
 def test_a_run_gives_the_same_result_whichever_worker_runs_it_after_whatever(sample_dataset, params, rnd):
     """What makes serial == parallel: a worker's earlier runs (and its memo) never change a later one."""
-    from optbt.dataset import load_dataset
-    from optbt.sweep import SweepJob, _release_worker, run_one
+    from optbt.data.dataset import load_dataset
+    from optbt.sweep.run import SweepJob, _release_worker, run_one
 
     strategy = str(Path(__file__).resolve().parent.parent / "strategies_dsl" / "straddle_920.strat")
     job = SweepJob(strategy, load_dataset(sample_dataset), "2024-01-01", "2024-01-05", None, None, 64)

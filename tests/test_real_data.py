@@ -15,9 +15,9 @@ import duckdb
 import pytest
 
 from optbt import run_backtest
-from optbt.datacheck import check_dataset
-from optbt.dataset import load_dataset
-from optbt.loader import load_strategy
+from optbt.data.check import check_dataset
+from optbt.data.dataset import load_dataset
+from optbt.dsl.loader import load_strategy
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = Path(os.environ.get("OPTBT_REAL_DATA", ROOT.parent / "shared/data/real/goog-2015-12-24"))
@@ -74,7 +74,7 @@ def test_zero_dte_straddle_fills_match_the_raw_quotes(config):
 
 
 def test_clock_is_the_half_day_session_not_the_spot_prints(config):
-    from optbt.duckdb_source import DuckDBSource
+    from optbt.data.duckdb_source import DuckDBSource
     src = DuckDBSource(config)
     day = src.trading_days()[0]
     open_, close = src.session(day)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from optbt.engine import run_backtest
-from optbt.errors import ConfigError
-from optbt.report import write_report
-from optbt.sweep import run_sweep
+from optbt.engine.loop import run_backtest
+from optbt.model.errors import ConfigError
+from optbt.results.report import write_report
+from optbt.sweep.run import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 STRADDLE = str(ROOT / "strategies_dsl" / "straddle_920.strat")
@@ -24,7 +24,7 @@ SWEEP_TITLES = ("Heatmap", "Top runs", "Failed runs", "Parameters", "Engine", "A
 
 @pytest.fixture(scope="module")
 def run_dir(sample_dataset, tmp_path_factory):
-    from optbt.loader import load_strategy
+    from optbt.dsl.loader import load_strategy
     out = tmp_path_factory.mktemp("run")
     result = run_backtest(load_strategy(STRADDLE), data=sample_dataset, start="2024-01-01", end="2024-02-29")
     result.write(out)
@@ -34,7 +34,7 @@ def run_dir(sample_dataset, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def sweep_dir(sample_dataset, tmp_path_factory):
-    from optbt.dataset import load_dataset
+    from optbt.data.dataset import load_dataset
     out = tmp_path_factory.mktemp("sweep")
     grid = {"sl_pct": [20.0, 30.0, 40.0], "exit_time": ["15:00", "15:15"], "lots": [1, 2]}
     run_sweep(STRADDLE, grid, load_dataset(sample_dataset), out, start="2024-01-01", end="2024-01-05")
@@ -158,7 +158,7 @@ class Boom(Strategy):
 
 
 def test_a_sweep_whose_runs_all_failed_still_gets_a_report(sample_dataset, tmp_path):
-    from optbt.dataset import load_dataset
+    from optbt.data.dataset import load_dataset
     path = tmp_path / "boom.py"
     path.write_text(BOOM)
     out = tmp_path / "s"
@@ -170,7 +170,7 @@ def test_a_sweep_whose_runs_all_failed_still_gets_a_report(sample_dataset, tmp_p
 
 
 def test_one_swept_parameter_gets_a_line_chart(sample_dataset, tmp_path):
-    from optbt.dataset import load_dataset
+    from optbt.data.dataset import load_dataset
     out = tmp_path / "s"
     run_sweep(STRADDLE, {"sl_pct": [20.0, 40.0]}, load_dataset(sample_dataset), out, end="2024-01-03")
     page = write_report(out).read_text()
@@ -178,7 +178,7 @@ def test_one_swept_parameter_gets_a_line_chart(sample_dataset, tmp_path):
 
 
 def test_a_short_run_steps_its_equity_at_each_trade_exit(sample_dataset, tmp_path):
-    from optbt.loader import load_strategy
+    from optbt.dsl.loader import load_strategy
     result = run_backtest(load_strategy(STRADDLE), data=sample_dataset, start="2024-01-02", end="2024-01-02")
     result.write(tmp_path)
     page = write_report(tmp_path).read_text()
@@ -189,7 +189,7 @@ def test_a_short_run_steps_its_equity_at_each_trade_exit(sample_dataset, tmp_pat
 def test_the_sweep_report_draws_the_top_runs_equity_ending_at_their_pnl(sweep_dir):
     import pyarrow.parquet as pq
 
-    from optbt.report import _equity_curves
+    from optbt.results.report import _equity_curves
     page = (sweep_dir / "report.html").read_text()
     assert "<h2>Equity of the top runs</h2>" in page
     rows = [r for r in pq.read_table(sweep_dir / "sweep.parquet").to_pylist() if r["status"] == "ok"]

@@ -8,10 +8,10 @@ from datetime import date, time
 import pytest
 
 from optbt import Strategy
-from optbt.expiry import resolve_expiry
-from optbt.metrics import compute_metrics
-from optbt.run_command import parse_params
-from optbt.strategy import coerce
+from optbt.cli.run import parse_params
+from optbt.engine.strategy import coerce
+from optbt.model.expiry import resolve_expiry
+from optbt.results.metrics import compute_metrics
 
 
 class P(Strategy):

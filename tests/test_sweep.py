@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from optbt.cli import _register_all, app
-from optbt.dataset import load_dataset
-from optbt.engine import run_backtest
-from optbt.errors import ConfigError
-from optbt.loader import load_strategy
-from optbt.strategy import Strategy
-from optbt.grid import expand_grid, parse_grid, run_id
-from optbt.sweep import run_sweep
+from optbt.cli.app import _register_all, app
+from optbt.data.dataset import load_dataset
+from optbt.dsl.loader import load_strategy
+from optbt.engine.loop import run_backtest
+from optbt.engine.strategy import Strategy
+from optbt.model.errors import ConfigError
+from optbt.sweep.grid import expand_grid, parse_grid, run_id
+from optbt.sweep.run import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 STRADDLE = str(ROOT / "strategies_dsl" / "straddle_920.strat")
@@ -247,8 +247,8 @@ def test_sweep_command_prints_the_top_runs_and_writes_the_table(sample_dataset, 
     (["--grid", "sl_pct=20", "--memo-mb", "-1"], "--memo-mb must be"),
 ])
 def test_sweep_command_errors_are_one_clear_line(args, message, tmp_path):
-    from optbt.cli import main
-    proc = subprocess.run([sys.executable, "-c", "from optbt.cli import main; main()", "sweep", STRADDLE,
+    from optbt.cli.app import main
+    proc = subprocess.run([sys.executable, "-c", "from optbt.cli.app import main; main()", "sweep", STRADDLE,
                            "--out", str(tmp_path / "s"), "--quiet", *args],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stdout + proc.stderr
@@ -271,7 +271,7 @@ def _wait_for_runs(proc: subprocess.Popen, out: Path, n: int) -> Path:
 def test_killing_the_command_and_rerunning_it_runs_exactly_the_rest(sample_dataset, tmp_path):
     """The real thing: SIGKILL mid-sweep (no clean-up code runs), then the same command again."""
     out = tmp_path / "s"
-    cmd = [sys.executable, "-c", "from optbt.cli import main; main()", "sweep", STRADDLE,
+    cmd = [sys.executable, "-c", "from optbt.cli.app import main; main()", "sweep", STRADDLE,
            "--grid", "sl_pct=20:75:5", "--executor", "serial", "--memo-mb", "0", "--out", str(out), "--quiet"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     log = _wait_for_runs(proc, out, 2)
@@ -337,7 +337,7 @@ def test_ctrl_c_stops_the_sweep_cleanly_and_keeps_what_finished(executor, sample
     if executor == "dask":
         pytest.importorskip("distributed")
     out = tmp_path / "s"
-    cmd = [sys.executable, "-c", "from optbt.cli import main; main()", "sweep", STRADDLE,
+    cmd = [sys.executable, "-c", "from optbt.cli.app import main; main()", "sweep", STRADDLE,
            "--grid", "sl_pct=20:95:5", "--executor", executor, "--workers", "2", "--memo-mb", "0",
            "--out", str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -355,7 +355,7 @@ def test_ctrl_c_stops_the_sweep_cleanly_and_keeps_what_finished(executor, sample
 def test_a_parameter_named_like_a_metric_keeps_its_own_column(sample, tmp_path):
     from rich.console import Console
 
-    from optbt.sweep_command import top_table
+    from optbt.cli.sweep import top_table
     path = tmp_path / "named.py"
     path.write_text(FLAKY.replace("lots: int = 1", "lots: int = 1\n    trades: int = 7"))
     outcome = run_sweep(f"{path}:Flaky", {"trades": [3, 5]}, sample, tmp_path / "s", start=WEEK[0], end=WEEK[1])

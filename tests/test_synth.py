@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 
-from optbt.dataset import load_dataset
-from optbt.synth import expiries_for, generate, trading_calendar
+from optbt.data.dataset import load_dataset
+from optbt.data.synth import expiries_for, generate, trading_calendar
 
 
 @pytest.fixture(scope="module")

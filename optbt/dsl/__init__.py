@@ -1,5 +1,9 @@
 """The .strat language: parse -> check -> compile onto the engine's Strategy API.
 
+Parser, AST, checks, compiler, runtime, lint, fmt, diagnostics, and the loader that turns a
+``file.strat`` or ``file.py:Class`` into a Strategy class. May import: ``optbt.model``,
+``data``, ``results`` and ``engine``.
+
 >>> cls = load_strat_text('strategy demo "d"\\nce = add(ATM, CE, SELL)\\nexit at 15:15')
 >>> cls.__name__, cls.max_cycles
 ('Demo', 1)
@@ -12,7 +16,7 @@ from pathlib import Path
 from optbt.dsl.compiler import compile_text, load_text
 from optbt.dsl.diagnostics import Diagnostic, StratError
 from optbt.dsl.parser import parse_text
-from optbt.errors import StrategyError
+from optbt.model.errors import StrategyError
 
 
 MAX_FILE_BYTES = 16 * 1024 * 1024

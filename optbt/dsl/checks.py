@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from optbt.dsl import ast as A
 from optbt.dsl import limits as L
 from optbt.dsl.diagnostics import Diagnostic
-from optbt.errors import did_you_mean
+from optbt.model.errors import did_you_mean
 
 BUILTINS = {"spot": "number", "atm": "number", "dte": "number", "time": "time", "mtm": "money",
             "pnl": "money", "weekday": "weekday", "day": "weekday"}

@@ -343,7 +343,7 @@ def load_text(text: str, filename: str = "<strat>"):
     """
     import hashlib
 
-    from optbt.sample import cache_dir
+    from optbt.data.sample import cache_dir
 
     with _LOAD_LOCK:
         source, cls_name, _ = compile_text(text, filename)

@@ -19,7 +19,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from optbt.dsl.lines import display, display_column, split_lines
-from optbt.errors import OptbtError
+from optbt.model.errors import OptbtError
 
 CODES: dict[str, tuple[str, str]] = {
     "E0101": ("syntax error", "The line does not fit the grammar of any statement. The message says what was "
@@ -150,7 +150,7 @@ def explain(code: str) -> str:
     """The long form of a code, for ``optbt explain``."""
     key = code.strip().upper()
     if key not in CODES:
-        from optbt.errors import ConfigError, did_you_mean
+        from optbt.model.errors import ConfigError, did_you_mean
         raise ConfigError(f"unknown code {code!r}{did_you_mean(key, CODES)}; codes: {', '.join(CODES)}")
     title, text = CODES[key]
     return f"{key}: {title}\n\n{text}"

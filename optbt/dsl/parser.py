@@ -22,7 +22,7 @@ from optbt.dsl import ast as A
 from optbt.dsl import limits as L
 from optbt.dsl.diagnostics import Diagnostic
 from optbt.dsl.lines import bad_characters, display, split_lines
-from optbt.errors import did_you_mean
+from optbt.model.errors import did_you_mean
 
 STATEMENT_WORDS = ("strategy", "params", "legs", "underlying", "expiry", "max_cycles", "entry", "stop_loss",
                    "target", "trailing", "on", "square_off", "shift", "exit", "mtm_stop", "mtm_target",

@@ -21,8 +21,9 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from optbt.context import BarContext, nearest_strike
-from optbt.strategy import Strategy
+from optbt.engine.context import BarContext
+from optbt.engine.strategy import Strategy
+from optbt.model.strikes import nearest_strike
 
 NAN = float("nan")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from optbt import run_backtest
-from optbt.loader import load_strategy
+from optbt.dsl.loader import load_strategy
 
 ROOT = Path(__file__).resolve().parents[2]
 PAIRS = [

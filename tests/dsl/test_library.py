@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from optbt import run_backtest
-from optbt.instrument import TRADE_COLUMNS
-from optbt.loader import load_strategy
+from optbt.dsl.loader import load_strategy
+from optbt.model.instrument import TRADE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = sorted((ROOT / "strategies_dsl").glob("*.strat"))

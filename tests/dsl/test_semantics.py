@@ -10,8 +10,7 @@ from datetime import date
 import pytest
 
 from optbt.dsl import load_strat_text
-from optbt.engine import EventEngine
-
+from optbt.engine.loop import EventEngine
 from tests.kit import DAY, MemorySource, config, inst, straddle_day
 
 H = 'strategy t "test"\n'

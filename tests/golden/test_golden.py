@@ -20,10 +20,10 @@ import pytest
 
 from optbt import run_backtest
 from optbt.dsl import StratError, compile_text
-from optbt.dsl.lint import lint_unit
 from optbt.dsl.diagnostics import render_all
-from optbt.instrument import TRADE_COLUMNS
-from optbt.loader import load_strategy
+from optbt.dsl.lint import lint_unit
+from optbt.dsl.loader import load_strategy
+from optbt.model.instrument import TRADE_COLUMNS
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
@@ -42,7 +42,7 @@ def check_golden(path: Path, actual: str, update: bool) -> None:
 
 @pytest.fixture(scope="module")
 def golden_data(tmp_path_factory):
-    from optbt.synth import generate
+    from optbt.data.synth import generate
     return generate(tmp_path_factory.mktemp("golden") / "synth", days=3, seed=1)
 
 

@@ -1,0 +1,73 @@
+"""The same synthetic prices in the layouts users keep their data in (benchmark input only).
+
+- ``hive_day``: what ``optbt data synth`` writes — ``options/day=YYYY-MM-DD/*.parquet`` and
+  the same for spot, with ``day_partition = "day"``.
+- ``monthly``: one options file and one spot file per month, no partition folders.
+- ``spot_single``: options one file per day (plain names, no hive folders) and the spot of the
+  whole range in one unpartitioned file.
+
+Each layout is written once next to the source dataset (``<src>-<layout>/``) with its own
+``dataset.toml``; the prices are copied by DuckDB from the source files, so every layout holds
+exactly the same rows and a strategy must give the same PnL on all of them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+LAYOUTS = ("hive_day", "monthly", "spot_single")
+
+
+def _head(src: Path) -> str:
+    """The source config without its [options]/[spot] tables (kept: name, zone, steps, session)."""
+    text = (src / "dataset.toml").read_text()
+    keep, skipping = [], False
+    for line in text.splitlines():
+        m = re.match(r"^\[(\w+)", line)
+        if m:
+            skipping = m.group(1) in ("options", "spot")
+        if not skipping:
+            keep.append(line)
+    return "\n".join(keep).rstrip() + "\n"
+
+
+def make_layout(src: Path, layout: str) -> Path:
+    """The dataset folder for ``layout`` (written on first use)."""
+    if layout == "hive_day":
+        return src
+    out = src.parent / f"{src.name}-{layout}"
+    if (out / "dataset.toml").exists():
+        return out
+    import duckdb
+    con = duckdb.connect()
+    (out / "options").mkdir(parents=True, exist_ok=True)
+    (out / "spot").mkdir(parents=True, exist_ok=True)
+    opts = str(src / "options" / "*" / "*.parquet")
+    spot = str(src / "spot" / "*" / "*.parquet")
+    cols = "* EXCLUDE (day)"
+    if layout == "monthly":
+        for kind, glob in (("options", opts), ("spot", spot)):
+            months = [r[0] for r in con.execute(
+                f"SELECT DISTINCT strftime(ts, '%Y-%m') FROM read_parquet('{glob}', hive_partitioning=true) ORDER BY 1"
+            ).fetchall()]
+            for m in months:
+                con.execute(f"COPY (SELECT {cols} FROM read_parquet('{glob}', hive_partitioning=true) "
+                            f"WHERE strftime(ts, '%Y-%m') = '{m}' ORDER BY ts) TO '{out / kind / (m + '.parquet')}' "
+                            "(FORMAT parquet)")
+        tables = ('[options]\npath = "options/*.parquet"\nhive_partitioning = false\n\n'
+                  '[spot]\npath = "spot/*.parquet"\nhive_partitioning = false\n')
+    elif layout == "spot_single":
+        days = [r[0] for r in con.execute(
+            f"SELECT DISTINCT day FROM read_parquet('{opts}', hive_partitioning=true) ORDER BY 1").fetchall()]
+        for d in days:
+            con.execute(f"COPY (SELECT {cols} FROM read_parquet('{opts}', hive_partitioning=true) "
+                        f"WHERE day = '{d}' ORDER BY ts) TO '{out / 'options' / (str(d) + '.parquet')}' (FORMAT parquet)")
+        con.execute(f"COPY (SELECT {cols} FROM read_parquet('{spot}', hive_partitioning=true) ORDER BY ts) "
+                    f"TO '{out / 'spot' / 'spot.parquet'}' (FORMAT parquet)")
+        tables = ('[options]\npath = "options/*.parquet"\nhive_partitioning = false\n\n'
+                  '[spot]\npath = "spot/spot.parquet"\nhive_partitioning = false\n')
+    else:
+        raise ValueError(f"unknown layout {layout!r}; one of {LAYOUTS}")
+    (out / "dataset.toml").write_text(_head(src) + "\n" + tables)
+    return out

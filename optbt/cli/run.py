@@ -1,0 +1,142 @@
+"""``optbt run``: one backtest from the command line, with progress and a summary table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from optbt.model.errors import ConfigError
+from optbt.results.result import BacktestResult
+
+# options that run and sweep share, declared once so their names and help stay the same
+DATA_OPTION = typer.Option(None, "--data", help="dataset folder or dataset.toml (default: the embedded sample)")
+DATA_ROOT_OPTION = typer.Option(None, "--data-root", help="folder the config's relative paths resolve against")
+START_OPTION = typer.Option(None, "--start", help="first day, YYYY-MM-DD")
+END_OPTION = typer.Option(None, "--end", help="last day, YYYY-MM-DD")
+SLIPPAGE_OPTION = typer.Option(None, "--slippage", help="slippage per fill, in points (or percent with --slippage-pct)")
+SLIPPAGE_PCT_OPTION = typer.Option(False, "--slippage-pct", help="read --slippage as a percent of price")
+COMMISSION_OPTION = typer.Option(None, "--commission", help="commission per lot per order")
+QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="no progress bar")
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    """``["sl_pct=30", "entry_time=09:20"]`` -> dict; a malformed pair is a ConfigError.
+
+    >>> parse_params(["sl_pct=30", "entry_time=09:20"])
+    {'sl_pct': '30', 'entry_time': '09:20'}
+    """
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ConfigError(f"--param takes name=value, got {pair!r} (for example --param sl_pct=30)")
+        if name in out:
+            raise ConfigError(f"--param {name} given twice")
+        out[name] = value.strip()
+    return out
+
+
+def resolve_data(data: str | None, data_root: str | None):
+    """The dataset config for ``--data`` (folder or .toml), or the embedded sample."""
+    from optbt.data.dataset import load_dataset
+    if data is None:
+        if data_root:
+            raise ConfigError("--data-root needs --data (the config whose paths it anchors)")
+        from optbt.data.sample import default_dataset
+        return load_dataset(default_dataset())
+    return load_dataset(data, data_root)
+
+
+def cost_overrides(config, slippage: float | None, slippage_pct: bool, commission: float | None):
+    """The dataset's costs with the command line's overrides, or None when none are given."""
+    if slippage is None and commission is None:
+        return None
+    base = config.costs
+    return base.model_copy(update={
+        "slippage": base.slippage if slippage is None else slippage,
+        "slippage_unit": "percent" if slippage_pct else base.slippage_unit,
+        "commission_per_lot": base.commission_per_lot if commission is None else commission})
+
+
+def print_dataset(console: Console, config) -> None:
+    if config.synthetic:
+        console.print(f"[yellow]data: {config.name} — SYNTHETIC, not market data[/yellow] ({config.root})")
+    else:
+        console.print(f"data: {config.name} ({config.root})")
+
+
+def format_value(v) -> str:
+    """A metric or parameter for a terminal table: '-' for none, thousands separators.
+
+    >>> format_value(None), format_value(1234.5), format_value(42), format_value("15:15")
+    ('-', '1,234.50', '42', '15:15')
+    """
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def summary_table(result: BacktestResult) -> Table:
+    m, e = result.metrics, result.engine
+    title = f"{result.strategy} on {result.dataset['name']}"
+    if result.dataset.get("synthetic"):
+        title += "  [yellow](SYNTHETIC data)[/yellow]"
+    t = Table(title=title, show_header=False)
+    t.add_column("metric", style="bold")
+    t.add_column("value", justify="right")
+    for key in ("total_pnl", "trades", "win_rate", "avg_win", "avg_loss", "profit_factor",
+                "max_drawdown", "sharpe", "max_consecutive_losses", "days", "days_traded"):
+        t.add_row(key, format_value(m.get(key)))
+    t.add_row("engine", f"{e['days']} days, {e['ticks']:,} ticks, {e['queries']} queries, "
+                        f"{e['instruments_fetched']} instruments, {e['seconds']:.2f} s")
+    return t
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        strategy: str = typer.Argument(..., help="path/to/file.py:ClassName or path/to/file.strat"),
+        data: str = DATA_OPTION,
+        data_root: str = DATA_ROOT_OPTION,
+        start: str = START_OPTION,
+        end: str = END_OPTION,
+        param: list[str] = typer.Option([], "--param", "-p", help="parameter override name=value (repeatable)"),
+        out: Path = typer.Option(None, "--out", help="where to write trades/daily/summary (default runs/<strategy>)"),
+        slippage: float = SLIPPAGE_OPTION,
+        slippage_pct: bool = SLIPPAGE_PCT_OPTION,
+        commission: float = COMMISSION_OPTION,
+        report: bool = typer.Option(False, "--report", help="also write report.html into the output folder"),
+        quiet: bool = QUIET_OPTION,
+    ) -> None:
+        """Run a backtest and print its summary; trades and metrics go to --out."""
+        from optbt.dsl.loader import load_strategy
+        from optbt.engine.loop import run_backtest
+
+        console = Console()
+        params = parse_params(param)
+        cls = load_strategy(strategy)
+        config = resolve_data(data, data_root)
+        costs = cost_overrides(config, slippage, slippage_pct, commission)
+        print_dataset(console, config)
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[day]}"), TimeRemainingColumn(),
+                      console=console, disable=quiet, transient=True) as bar:
+            task = bar.add_task(cls.__name__, total=None, day="")
+
+            def progress(done: int, total: int, day) -> None:
+                bar.update(task, completed=done, total=total, day=str(day))
+            result = run_backtest(cls, data=config, start=start, end=end, params=params,
+                                  costs=costs, progress=progress)
+        out_dir = result.write(out or Path("runs") / cls.__name__)
+        console.print(summary_table(result))
+        console.print(f"wrote {out_dir}/trades.csv, trades.parquet, daily.csv, summary.json")
+        if report:
+            from optbt.results.report import write_report
+            console.print(f"report: {write_report(out_dir)} (equity curve: {out_dir / 'equity.png'})")

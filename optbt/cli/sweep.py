@@ -1,0 +1,166 @@
+"""``optbt sweep``: a strategy over a parameter grid, with progress, resume and a top-runs table."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from optbt.cli.run import (
+    COMMISSION_OPTION,
+    DATA_OPTION,
+    DATA_ROOT_OPTION,
+    END_OPTION,
+    QUIET_OPTION,
+    SLIPPAGE_OPTION,
+    SLIPPAGE_PCT_OPTION,
+    START_OPTION,
+    cost_overrides,
+    format_value,
+    parse_params,
+    print_dataset,
+    resolve_data,
+)
+from optbt.data.memo import DEFAULT_BUDGET_MB
+from optbt.results.ranking import LOWER_IS_BETTER, METRICS, better, check_metric, param_column, rank, shown_metrics
+from optbt.sweep.executors import check_executor
+from optbt.sweep.grid import default_grid, grid_size, parse_fixed, parse_grid
+from optbt.sweep.run import run_sweep
+
+
+def top_table(rows: list[dict], names: list[str], metric: str, top: int) -> Table:
+    """The best ``top`` finished runs by ``metric``."""
+    t = Table(title=f"top {top} runs by {metric}" + (" (lower is better)" if metric in LOWER_IS_BETTER else ""))
+    t.add_column("#", justify="right")
+    for name in names:
+        t.add_column(name, style="cyan")
+    shown = shown_metrics(metric)
+    for m in shown:
+        t.add_column(m, justify="right", style="bold" if m == metric else None)
+    for n, row in enumerate(rank(rows, metric)[:top], 1):
+        t.add_row(str(n), *(format_value(row[param_column(c)]) for c in names),
+                  *(format_value(row[m]) for m in shown))
+    return t
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("sweep")
+    def sweep(
+        strategy: str = typer.Argument(..., help="path/to/file.py:ClassName or path/to/file.strat"),
+        grid: list[str] = typer.Option([], "--grid", "-g", help="name=v1,v2,... or name=start:stop:step "
+                                       "(numbers) or name=09:20..10:00/5 (times, step in minutes); repeatable."
+                                       " Default: the ranges the strategy declares"),
+        param: list[str] = typer.Option([], "--param", "-p", help="fixed parameter name=value for every run"),
+        data: str = DATA_OPTION,
+        data_root: str = DATA_ROOT_OPTION,
+        start: str = START_OPTION,
+        end: str = END_OPTION,
+        workers: int = typer.Option(None, "--workers", "-w", help="parallel workers (default: one per core)"),
+        executor: str = typer.Option("process", "--executor", "-e",
+                                     help="process | serial | dask (LocalCluster on 127.0.0.1) | dask://HOST:PORT"),
+        out: Path = typer.Option(None, "--out", help="output folder (default sweeps/<strategy>); rerun to resume"),
+        metric: str = typer.Option("total_pnl", "--metric", "-m", help=f"rank runs by: {', '.join(METRICS)}"),
+        top: int = typer.Option(10, "--top", help="how many runs the final table shows"),
+        restart: bool = typer.Option(False, "--restart", help="discard the runs already in --out and start over"),
+        duckdb_threads: int = typer.Option(None, "--duckdb-threads", help="DuckDB threads per worker (default:"
+                                           " cores / workers; 2 for serial)"),
+        memo_mb: float = typer.Option(DEFAULT_BUDGET_MB, "--memo-mb", help="MB of data each worker keeps between"
+                                      " runs, so later runs read less (0: read everything every run)"),
+        slippage: float = SLIPPAGE_OPTION,
+        slippage_pct: bool = SLIPPAGE_PCT_OPTION,
+        commission: float = COMMISSION_OPTION,
+        report: bool = typer.Option(False, "--report", help="also write report.html (heatmap, top runs)"),
+        quiet: bool = QUIET_OPTION,
+    ) -> None:
+        """Run a strategy over a grid of parameters; results stream to OUT/sweep.parquet and .csv."""
+        from optbt.dsl.loader import load_strategy
+
+        console = Console()
+        check_metric(metric)
+        check_executor(executor)
+        if workers is None:
+            workers = 1 if executor == "serial" else max(1, os.cpu_count() or 1)
+        cls = load_strategy(strategy)
+        values = parse_grid(grid, cls) if grid else default_grid(cls)
+        fixed = parse_fixed(parse_params(param), cls, values)
+        config = resolve_data(data, data_root)
+        costs = cost_overrides(config, slippage, slippage_pct, commission)
+        out_dir = out or Path("sweeps") / cls.__name__
+        total = grid_size(values)
+        print_dataset(console, config)
+        console.print(f"sweep: {cls.__name__}, {total} runs over "
+                      + ", ".join(f"{k} ({len(v)})" for k, v in values.items()) + f" -> {out_dir}")
+
+        best: dict = {"value": None, "params": None}
+        failed = [0]
+        progress = Progress(TextColumn("[bold]runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[best]}"),
+                            console=console, disable=quiet, transient=False)
+        task = progress.add_task("runs", total=total, best="")
+
+        def note_best(row: dict) -> None:
+            value = row["metrics"].get(metric)
+            if better(metric, value, best["value"]):
+                best.update(value=value, params=row["params"])
+
+        def on_start(todo: int, skipped: int, where: str, earlier: list[dict]) -> None:
+            for row in earlier:
+                note_best(row)
+            if skipped:
+                console.print(f"resuming: {skipped} of {total} runs already finished in {out_dir}")
+            console.print(f"executor: {where}")
+            progress.update(task, completed=skipped, total=total)
+            progress.start()
+
+        def on_result(row: dict) -> None:
+            if row["status"] != "ok":
+                failed[0] += 1
+                console.print(f"[red]run {row['params']} failed:[/red] {row['error']}", highlight=False)
+            else:
+                note_best(row)
+            text = (f"best {metric} {format_value(best['value'])} ("
+                    + " ".join(f"{k}={v}" for k, v in best["params"].items()) + ")") if best["params"] else ""
+            progress.update(task, advance=1, best=text + (f"  [red]{failed[0]} failed[/red]" if failed[0] else ""))
+
+        try:
+            outcome = run_sweep(str(strategy), values, config, out_dir, executor=executor, workers=workers,
+                                fixed=fixed, start=start, end=end, costs=costs, restart=restart, memo_mb=memo_mb,
+                                duckdb_threads=duckdb_threads,
+                                on_start=on_start, on_result=on_result)
+        except KeyboardInterrupt:
+            progress.stop()
+            console.print(f"[yellow]interrupted[/yellow]: finished runs are kept in {out_dir}; "
+                          "run the same command again to resume")
+            raise typer.Exit(130) from None
+        finally:
+            progress.stop()
+        rows = outcome.rows
+        names = list(values) + list(fixed)
+        if any(r["status"] == "ok" for r in rows):
+            console.print(top_table(rows, list(values), metric, top))
+            best_row = rank(rows, metric)[0]
+            args = [f"--param {shlex.quote(f'{k}={best_row[param_column(k)]}')}" for k in names]
+            for flag, value in (("--data", data), ("--data-root", data_root), ("--start", start), ("--end", end),
+                                ("--slippage", slippage), ("--commission", commission)):
+                if value is not None:
+                    args.append(f"{flag} {shlex.quote(str(value))}")
+            if slippage_pct:
+                args.append("--slippage-pct")
+            console.print(f"best run again, with its trades: optbt run {shlex.quote(str(strategy))} "
+                          + " ".join(args), highlight=False, soft_wrap=True)
+        bad = outcome.failed
+        if bad:
+            console.print(f"[red]{len(bad)} of {len(rows)} runs failed[/red] (errors in the 'error' column);"
+                          " they are tried again when you rerun the command")
+        console.print(f"ran {len(outcome.executed)}, reused {outcome.skipped}; "
+                      f"full table: {out_dir}/sweep.csv and sweep.parquet")
+        if report:
+            from optbt.results.report import write_report
+            console.print(f"report: {write_report(out_dir)}")
+        if rows and len(bad) == len(rows):
+            raise typer.Exit(1)

@@ -1,0 +1,126 @@
+"""The day cache: each instrument's full day, fetched once, aligned to the clock once.
+
+A miss fetches (lazy and self-healing); :meth:`DayCache.prefetch` batches several misses in
+one query. On fetch a series is aligned to the day's ticks by an as-of merge, so a lookup at
+tick ``i`` is a list index. An instrument with no data is cached as empty, so it is never
+fetched twice in a day either. The cache is never handed to strategies: contexts read one
+tick of it at a time.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from itertools import repeat
+from typing import Any
+
+from optbt.data.source import Bar, DataSource, unique
+from optbt.model.instrument import Instrument
+
+
+class Series:
+    """One instrument aligned to the clock.
+
+    ``quote[i]`` is ``(price, lag)`` — lag 0 when a usable bar became known at tick ``i``
+    (since the previous tick), lag k when the newest usable bar is k ticks old — or None
+    before the first usable bar of the day. ``bid[i]``/``ask[i]`` are the quote of that same
+    bar (None when the data has no usable quote).
+    """
+
+    __slots__ = ("quote", "bid", "ask")
+
+    def __init__(self, quote: list, bid: list, ask: list):
+        self.quote = quote
+        self.bid = bid
+        self.ask = ask
+
+
+def align(ticks: Sequence[Any], bars: Sequence[Bar], nones: list | None = None) -> Series:
+    """As-of merge of bars (sorted by known time) onto ticks; unusable bars (price None) are skipped.
+
+    A bar belongs to the first tick at or after the moment it became known; several bars
+    between two ticks leave the newest. ``nones`` is an optional shared ``[None] * len(ticks)``
+    used for bid/ask when the bars carry no quotes (most close-price data).
+
+    >>> s = align([1, 2, 3, 4], [(1, 10.0, None, None), (2, None, None, None), (4, 12.0, None, None)])
+    >>> s.quote
+    [(10.0, 0), (10.0, 1), (10.0, 2), (12.0, 0)]
+    >>> align([1, 2], [(2, 5.0, None, None)]).quote
+    [None, (5.0, 0)]
+    """
+    n = len(ticks)
+    at: dict[int, Bar] = {}
+    for b in bars:
+        if b[1] is not None:
+            at[bisect_left(ticks, b[0])] = b
+    at.pop(n, None)  # known after the last tick: not today
+    usable = list(at.values())
+    bids = [b[2] for b in usable]
+    quoted = bids.count(None) < len(bids)  # the source gives bid and ask together, or neither
+    if nones is None or len(nones) != n:
+        nones = [None] * n
+    if len(usable) == n:  # a usable bar at every tick: the common dense case, built at C speed
+        quote = list(zip([b[1] for b in usable], repeat(0)))
+        if not quoted:
+            return Series(quote, nones, nones)
+        return Series(quote, bids, [b[3] for b in usable])
+    quote: list = []
+    bid: list = []
+    ask: list = []
+    starts = list(at)
+    first = starts[0] if starts else n
+    quote.extend(repeat(None, first))
+    bid.extend(repeat(None, first))
+    ask.extend(repeat(None, first))
+    for k, i0 in enumerate(starts):
+        run = (starts[k + 1] if k + 1 < len(starts) else n) - i0
+        b = at[i0]
+        quote.extend(zip(repeat(b[1], run), range(run)))
+        if quoted:
+            bid.extend(repeat(b[2], run))
+            ask.extend(repeat(b[3], run))
+    if not quoted:
+        return Series(quote, nones, nones)
+    return Series(quote, bid, ask)
+
+
+class DayCache:
+    """Full-day series of the instruments touched today; cleared at day end."""
+
+    def __init__(self, source: DataSource, day, ticks: Sequence[Any]):
+        self._source = source
+        self._day = day
+        self._ticks = ticks
+        self._series: dict[Instrument, Series] = {}
+        self._nones = [None] * len(ticks)
+        self.queries = 0
+        self.hits = 0
+        self.fetched = 0
+
+    def series(self, instrument: Instrument) -> Series:
+        s = self._series.get(instrument)
+        if s is None:
+            self._fetch([instrument])
+            return self._series[instrument]
+        self.hits += 1
+        return s
+
+    def prefetch(self, instruments: Iterable[Instrument]) -> None:
+        """Fetch several instruments in one query. Optional: the cache fetches lazily anyway."""
+        missing = [i for i in unique(instruments) if i not in self._series]
+        if missing:
+            self._fetch(missing)
+
+    def _fetch(self, instruments: list[Instrument]) -> None:
+        bars = self._source.option_bars(self._day, instruments)
+        self.queries += 1
+        self.fetched += len(instruments)
+        ticks = self._ticks
+        for inst in instruments:
+            self._series[inst] = align(ticks, bars.get(inst, ()), self._nones)
+
+    def __contains__(self, instrument: Instrument) -> bool:
+        return instrument in self._series
+
+    def clear(self) -> None:
+        self._series.clear()

@@ -1,0 +1,216 @@
+"""Dataset configs: how a folder of parquet files maps onto optbt's option and spot bars.
+
+Real datasets differ in paths, column names, option-type spellings, timezones, sessions and,
+most dangerously, in what a bar's timestamp means. A ``dataset.toml`` says all of that once,
+so that no code is written for any one dataset. Every field is documented in the README
+("Dataset configs"); unknown keys are an error (a typo must not be silently ignored).
+
+>>> cfg = DatasetConfig.model_validate({"options": {"path": "o.parquet"}, "spot": {"path": "u.parquet"}})
+>>> cfg.bar_label, cfg.price, cfg.session.start
+('end', 'close', '09:15')
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from optbt.model.errors import ConfigError
+
+_HHMM = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
+
+
+def parse_hhmm(value: str) -> time:
+    """A time of day from "HH:MM" or "HH:MM:SS".
+
+    >>> parse_hhmm("09:20")
+    datetime.time(9, 20)
+    """
+    text = str(value).strip()
+    if not _HHMM.match(text):
+        raise ValueError(f"expected a time of day like 09:20, got {value!r}")
+    parts = [int(p) for p in text.split(":")]
+    return time(*parts)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OptionColumns(_Strict):
+    """Canonical name = the column in your files. Only ``ts`` (or ``date`` + ``time``),
+    ``expiry``, ``strike``, ``opt_type`` and a price (``close``, or ``bid`` + ``ask``) are
+    required; ``underlying`` may be left out when the files hold one underlying."""
+
+    ts: str | None = "ts"
+    date: str | None = None
+    time: str | None = None
+    underlying: str | None = "underlying"
+    expiry: str = "expiry"
+    strike: str = "strike"
+    opt_type: str = "opt_type"
+    open: str | None = "open"
+    high: str | None = "high"
+    low: str | None = "low"
+    close: str | None = "close"
+    volume: str | None = "volume"
+    oi: str | None = "oi"
+    bid: str | None = None
+    ask: str | None = None
+
+
+class SpotColumns(_Strict):
+    ts: str | None = "ts"
+    date: str | None = None
+    time: str | None = None
+    underlying: str | None = "underlying"
+    open: str | None = "open"
+    high: str | None = "high"
+    low: str | None = "low"
+    close: str = "close"
+
+
+class OptionFiles(_Strict):
+    path: str | list[str] = Field(description="file, glob or list of them; relative to the config")
+    hive_partitioning: bool = False
+    day_partition: str | None = Field(
+        default=None, description="hive key holding the trading day, e.g. 'day' (enables pruning)")
+    columns: OptionColumns = OptionColumns()
+    call_values: list[str] = ["CE", "C", "CALL"]
+    put_values: list[str] = ["PE", "P", "PUT"]
+    expiry_format: Literal["auto", "date", "yyyymmdd"] = "auto"
+
+
+class SpotFiles(_Strict):
+    path: str | list[str]
+    hive_partitioning: bool = False
+    day_partition: str | None = None
+    columns: SpotColumns = SpotColumns()
+
+
+class Session(_Strict):
+    """Regular trading hours in exchange time. Bars known outside (start, end] are ignored."""
+
+    start: str = "09:15"
+    end: str = "15:30"
+    early_close: dict[str, str] = Field(default_factory=dict, description="'YYYY-MM-DD' = 'HH:MM'")
+    end_from_data: bool = False
+
+    @field_validator("start", "end")
+    @classmethod
+    def _time(cls, v: str) -> str:
+        parse_hhmm(v)
+        return v
+
+    @field_validator("early_close")
+    @classmethod
+    def _early(cls, v: dict[str, str]) -> dict[str, str]:
+        for day, hhmm in v.items():
+            date.fromisoformat(day)
+            parse_hhmm(hhmm)
+        return v
+
+    def bounds(self, day: date) -> tuple[datetime, datetime]:
+        """(open, close) of ``day`` as naive exchange-time datetimes."""
+        end = self.early_close.get(day.isoformat(), self.end)
+        return datetime.combine(day, parse_hhmm(self.start)), datetime.combine(day, parse_hhmm(end))
+
+
+class Costs(_Strict):
+    """Zero unless set: slippage moves every fill against you; commission is per lot per order."""
+
+    slippage: float = 0.0
+    slippage_unit: Literal["points", "percent"] = "points"
+    commission_per_lot: float = 0.0
+
+
+class DatasetConfig(_Strict):
+    name: str = "dataset"
+    synthetic: bool = False
+    underlying: str = "NIFTY"
+    timezone: str | None = Field(
+        default=None, description="exchange timezone; tz-aware timestamps are converted to it")
+    strike_step: float = 50.0
+    lot_size: float = 1.0
+    bar_label: Literal["end", "start"] = "end"
+    bar_minutes: int = Field(default=1, ge=1)
+    price: Literal["close", "last", "mid"] = "close"
+    entry_max_lag: int = Field(default=0, ge=0, description="ticks of staleness allowed at entry")
+    clock: Literal["session", "spot"] = "session"
+    options: OptionFiles
+    spot: SpotFiles
+    session: Session = Session()
+    costs: Costs = Costs()
+    root: str | None = Field(default=None, description="folder relative paths resolve against")
+
+    @model_validator(mode="after")
+    def _prices_exist(self) -> "DatasetConfig":
+        cols = self.options.columns
+        if self.price == "mid" and not (cols.bid and cols.ask):
+            raise ValueError("price = 'mid' needs options.columns.bid and options.columns.ask")
+        if self.price in ("close", "last") and not cols.close:
+            raise ValueError(f"price = '{self.price}' needs options.columns.close")
+        for tbl in (cols, self.spot.columns):
+            if not tbl.ts and not (tbl.date and tbl.time):
+                raise ValueError("give columns.ts, or columns.date and columns.time")
+        return self
+
+    @property
+    def bar_length(self) -> timedelta:
+        return timedelta(minutes=self.bar_minutes)
+
+    @property
+    def has_quotes(self) -> bool:
+        return bool(self.options.columns.bid and self.options.columns.ask)
+
+    def resolve(self, pattern: str) -> str:
+        """A path from the config, made absolute against ``root``."""
+        p = Path(pattern).expanduser()
+        if p.is_absolute() or self.root is None:
+            return str(p)
+        return str(Path(self.root) / p)
+
+    def paths(self, files: OptionFiles | SpotFiles) -> list[str]:
+        raw = [files.path] if isinstance(files.path, str) else list(files.path)
+        return [self.resolve(p) for p in raw]
+
+
+def load_dataset(path: str | Path, data_root: str | Path | None = None) -> DatasetConfig:
+    """Read a dataset config: a ``dataset.toml`` file, or a folder that holds one.
+
+    Relative paths inside resolve against ``data_root`` when given (``--data-root``), else
+    against the config file's own folder.
+    """
+    p = Path(path).expanduser()
+    if p.is_dir():
+        p = p / "dataset.toml"
+    if not p.exists():
+        hint = " (a dataset folder must contain dataset.toml)" if p.name == "dataset.toml" else ""
+        raise ConfigError(f"dataset config not found: {p}{hint}")
+    try:
+        raw = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    root = Path(data_root).expanduser() if data_root else p.parent
+    raw["root"] = str(root.resolve())
+    try:
+        return DatasetConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{p}: invalid dataset config:\n{format_validation(exc)}") from None
+
+
+def format_validation(exc: ValidationError) -> str:
+    """Pydantic errors as 'field.path: message' lines a user can act on."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see README 'Dataset configs')"
+        lines.append(f"  {loc}: {msg}")
+    return "\n".join(lines)

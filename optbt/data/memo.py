@@ -1,0 +1,122 @@
+"""A DataSource that remembers what it read, for sweeps: many runs over the same days.
+
+A sweep worker runs one strategy with different parameters over the same data again and
+again; most of a run's time is spent reading bars it read in the previous run. This wrapper
+keeps spot bars, chains, sessions and each instrument's full day, up to a memory budget,
+and asks the wrapped source only for what it does not hold. The data is immutable for the
+life of a sweep, so a remembered day is exactly what a new query would return.
+
+The budget is filled in the order days are first read and then kept (no eviction): runs
+read days in order, and with least-recently-used eviction a working set one day larger than
+the budget would evict each day just before it is needed again. With a budget that holds a
+part of the data, that part is served from memory and the rest is read as before.
+
+A single backtest does not use this: its memory stays flat in the number of days.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from optbt.data.source import Bar, Chain, DataSource
+from optbt.model.instrument import Instrument
+
+BAR_BYTES = 160  # a (datetime, float, float|None, float|None) tuple with its objects, roughly
+DEFAULT_BUDGET_MB = 256
+
+
+class MemoStore:
+    """What is remembered, shared by every MemoSource of a process (a Dask worker's threads
+    each have their own DuckDB connection but one memory and one budget)."""
+
+    def __init__(self, budget_mb: float = DEFAULT_BUDGET_MB):
+        self.budget = int(budget_mb * 1024 * 1024)
+        self.used = 0
+        self.lock = threading.Lock()
+        self.days: dict[tuple, list[date]] = {}
+        self.sessions: dict[tuple, tuple[datetime, datetime]] = {}
+        self.chains: dict[tuple, Chain] = {}
+        self.spots: dict[tuple, list[Bar]] = {}
+        self.options: dict[tuple[date, Instrument], list[Bar]] = {}
+
+    def keep(self, table: dict, key: Any, value: Any, n_bars: int) -> None:
+        """Remember ``value`` if it fits in the budget (filled once, never evicted)."""
+        size = n_bars * BAR_BYTES + 200
+        with self.lock:
+            if key in table or self.used + size > self.budget:
+                return
+            self.used += size
+            table[key] = value
+
+    def clear(self) -> None:
+        with self.lock:
+            for table in (self.days, self.sessions, self.chains, self.spots, self.options):
+                table.clear()
+            self.used = 0
+
+
+class MemoSource:
+    """Wraps a DataSource; same answers, fewer queries (see the module docstring)."""
+
+    def __init__(self, source: DataSource, budget_mb: float = DEFAULT_BUDGET_MB, store: MemoStore | None = None):
+        self.source = source
+        self.config = source.config
+        self.store = store if store is not None else MemoStore(budget_mb)
+
+    @property
+    def used(self) -> int:
+        return self.store.used
+
+    @property
+    def queries(self) -> int:
+        return self.source.queries
+
+    def _recall(self, table: dict, key: Any, fetch: Callable[[], Any], n_bars: Callable[[Any], int]) -> Any:
+        """The remembered answer for ``key``, or ``fetch()``'s, kept if it fits."""
+        hit = table.get(key)
+        if hit is None:
+            hit = fetch()
+            self.store.keep(table, key, hit, n_bars(hit))
+        return hit
+
+    def trading_days(self, start: date | None = None, end: date | None = None) -> list[date]:
+        return list(self._recall(self.store.days, (start, end), lambda: self.source.trading_days(start, end),
+                                 lambda days: len(days) // 4))
+
+    def session(self, day: date, underlying: str | None = None) -> tuple[datetime, datetime]:
+        return self._recall(self.store.sessions, (day, underlying), lambda: self.source.session(day, underlying),
+                            lambda _: 0)
+
+    def chain(self, day: date, underlying: str | None = None) -> Chain:
+        return self._recall(self.store.chains, (day, underlying), lambda: self.source.chain(day, underlying),
+                            lambda chain: sum(len(v) for v in chain.strikes.values()) // 4)
+
+    def spot_bars(self, day: date, underlying: str | None = None) -> list[Bar]:
+        return self._recall(self.store.spots, (day, underlying), lambda: self.source.spot_bars(day, underlying),
+                            len)
+
+    def option_bars(self, day: date, instruments: Sequence[Instrument]) -> dict[Instrument, list[Bar]]:
+        out: dict[Instrument, list[Bar]] = {}
+        missing: list[Instrument] = []
+        options = self.store.options
+        for inst in instruments:
+            bars = options.get((day, inst))
+            if bars is None:
+                missing.append(inst)
+            else:
+                out[inst] = bars
+        if missing:
+            fetched = self.source.option_bars(day, missing)
+            for inst in missing:
+                bars = fetched.get(inst, [])
+                out[inst] = bars
+                self.store.keep(options, (day, inst), bars, len(bars))
+        return out
+
+    def close(self) -> None:
+        closer = getattr(self.source, "close", None)
+        if closer is not None:
+            closer()

@@ -1,0 +1,83 @@
+"""Find the strategy a user names: ``path/file.py:ClassName`` or ``path/file.strat``.
+
+A Python file is imported as a module from its path (it is the user's own code); a
+``.strat`` file is compiled by the language front end, which never runs user text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+import threading
+from pathlib import Path
+
+from optbt.engine.strategy import Strategy
+from optbt.model.errors import StrategyError, did_you_mean
+
+
+def load_strategy(spec: str) -> type[Strategy]:
+    """The Strategy subclass that ``spec`` names.
+
+    A file with exactly one Strategy subclass may omit ``:ClassName``.
+    """
+    text = str(spec)
+    if text.endswith(".strat"):
+        path = Path(text)
+        if not path.exists():
+            raise StrategyError(f"strategy file not found: {path}")
+        from optbt.dsl import load_strat
+        return load_strat(path)
+    file_part, _, name = text.partition(":")
+    if ":" in text and not name and len(file_part) == 1:  # a Windows drive letter
+        file_part, name = text, ""
+    path = Path(file_part)
+    if path.suffix != ".py":
+        raise StrategyError(f"expected path/to/file.py:ClassName or a .strat file, got {spec!r}")
+    if not path.exists():
+        raise StrategyError(f"strategy file not found: {path}")
+    module = _import_file(path)
+    found = {k: v for k, v in vars(module).items()
+             if isinstance(v, type) and issubclass(v, Strategy) and v is not Strategy
+             and v.__module__ == module.__name__}
+    if not name:
+        if len(found) == 1:
+            return next(iter(found.values()))
+        raise StrategyError(f"{path} defines {len(found)} strategies ({', '.join(found) or 'none'}):"
+                            f" name one as {path}:ClassName")
+    cls = getattr(module, name, None)
+    if cls is None:
+        raise StrategyError(f"{path} has no class '{name}'{did_you_mean(name, found)};"
+                            f" strategies there: {', '.join(found) or 'none'}")
+    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
+        raise StrategyError(f"{path}:{name} is not a subclass of optbt.Strategy")
+    return cls
+
+
+_IMPORT_LOCK = threading.RLock()
+
+
+def _import_file(path: Path):
+    with _IMPORT_LOCK:  # threads of one worker may load the same file at once
+        return _import_file_locked(path)
+
+
+def _import_file_locked(path: Path):
+    resolved = path.resolve()
+    mod_name = "optbt_user_" + hashlib.sha1(str(resolved).encode()).hexdigest()[:12]
+    if mod_name in sys.modules:
+        return sys.modules[mod_name]
+    spec = importlib.util.spec_from_file_location(mod_name, resolved)
+    if spec is None or spec.loader is None:
+        raise StrategyError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = module  # picklable classes for process pools
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        del sys.modules[mod_name]
+        raise StrategyError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except Exception as exc:
+        del sys.modules[mod_name]
+        raise StrategyError(f"importing {path} failed: {type(exc).__name__}: {exc}") from None
+    return module

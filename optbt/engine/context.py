@@ -1,0 +1,165 @@
+"""What a strategy sees: the day at its first tick, then one tick at a time.
+
+:class:`BarContext` is created once a day and moved forward by the engine; every accessor
+answers for the current tick only (prices come from the day cache at index ``tick``, which
+holds nothing known after ``now``). :class:`DayStartContext` is smaller still: the day, the
+spot known at the first tick, the listed expiries and ``prefetch``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from optbt.model.instrument import Instrument, Leg, Trade
+
+if TYPE_CHECKING:
+    from optbt.engine.dayrun import DayRun
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class DayStartContext:
+    """The day before its first decision: day, spot at the first tick, ATM, expiries, prefetch."""
+
+    __slots__ = ("day", "spot", "atm", "strike_step", "expiries", "weekday", "dte", "_run")
+
+    def __init__(self, run: "DayRun"):
+        self._run = run
+        self.day: date = run.day
+        self.spot: float | None = run.spot[0]
+        self.atm: float | None = run.atm_at(0)
+        self.strike_step: float = run.strike_step
+        self.expiries: list[date] = list(run.chain.expiries)
+        self.weekday: str = _WEEKDAYS[run.day.weekday()]
+        self.dte: int | None = run.dte
+
+    def prefetch(self, items) -> None:
+        """Fetch these legs' or instruments' full day in one query.
+
+        A performance hint only: the cache fetches lazily anyway if this is skipped.
+        """
+        self._run.cache.prefetch(_instrument(x) for x in items)
+
+
+def _instrument(x: Any) -> Instrument:
+    if isinstance(x, Leg):
+        return x.instrument
+    if isinstance(x, Trade):
+        return x.leg.instrument
+    if isinstance(x, Instrument):
+        return x
+    raise TypeError(f"expected a Leg, Trade or Instrument, got {type(x).__name__}")
+
+
+class BarContext:
+    """The current tick. ``now``, ``time``, ``tick`` and ``spot`` move with the engine."""
+
+    __slots__ = ("now", "time", "tick", "spot", "is_last_tick", "day", "weekday", "dte",
+                 "strike_step", "lot_size", "expiries", "_run")
+
+    def __init__(self, run: "DayRun"):
+        self._run = run
+        self.day: date = run.day
+        self.weekday: str = _WEEKDAYS[run.day.weekday()]
+        self.dte: int | None = run.dte
+        self.strike_step: float = run.strike_step
+        self.lot_size: float = run.lot_size
+        self.expiries: list[date] = list(run.chain.expiries)
+        self.now: Any = None
+        self.time: str = ""
+        self.tick: int = -1
+        self.spot: float | None = None
+        self.is_last_tick = False
+
+    def _move(self, i: int) -> None:
+        run = self._run
+        self.tick = i
+        self.now = run.ticks[i]
+        self.time = run.times[i]
+        self.spot = run.spot[i]
+        self.is_last_tick = i == run.last
+
+    @property
+    def atm(self) -> float | None:
+        return self._run.atm_at(self.tick)
+
+    def price(self, what) -> tuple[float, int] | None:
+        """``(price, lag)`` of an open position key, a Leg, a Trade or an Instrument at this tick."""
+        run = self._run
+        if what.__class__ is str:
+            series = run.key_series.get(what)
+            if series is None:
+                run.position(what)  # raises a KeyError naming the open keys
+            return series.quote[self.tick]
+        return run.cache.series(_instrument(what)).quote[self.tick]
+
+    def ltp(self, what) -> float | None:
+        q = self.price(what)
+        return None if q is None else q[0]
+
+    def pnl(self, key: str) -> float:
+        """An open position's PnL in currency at this tick, after its entry costs."""
+        trade = self._run.position(key)
+        q = self._run.cache.series(trade.leg.instrument).quote[self.tick]
+        return trade.open_pnl(q[0] if q else trade.entry_price)
+
+    @property
+    def mtm(self) -> float:
+        """Open positions' PnL in currency (after their entry costs)."""
+        run = self._run
+        i = self.tick
+        total = 0.0
+        for key, trade in run.strategy.positions.items():
+            q = run.key_series[key].quote[i]
+            total += trade.open_pnl(q[0] if q else trade.entry_price)
+        return total
+
+    @property
+    def realised(self) -> float:
+        return self._run.realised
+
+    @property
+    def day_pnl(self) -> float:
+        return self._run.realised + self.mtm
+
+    def chain(self, expiry: date | str | None = None) -> list[float]:
+        """Strikes listed today for ``expiry`` (default: the strategy's expiry rule)."""
+        return list(self._run.chain.strikes_for(self._run.expiry_for(expiry)))
+
+    def strike_by_premium(self, opt_type: str, target: float, mode: str = "closest",
+                          expiry: date | str | None = None) -> float | None:
+        """The strike whose live price (lag 0) now is closest to / >= / <= ``target``.
+
+        Fetches that expiry's whole chain of one type in a single query the first time.
+        Ties go to the strike nearer the money (then the lower strike).
+        """
+        run = self._run
+        exp = run.expiry_for(expiry)
+        from optbt.model.instrument import normalise_opt_type
+        ot = normalise_opt_type(opt_type)
+        insts = [Instrument(run.underlying, exp, k, ot) for k in run.chain.strikes_for(exp)]
+        run.cache.prefetch(insts)
+        spot = self.spot or 0.0
+        best = None
+        for inst in insts:
+            q = run.cache.series(inst).quote[self.tick]
+            if q is None or q[1] != 0:
+                continue
+            p = q[0]
+            if mode == "closest":
+                score = abs(p - target)
+            elif mode == "ge":
+                if p < target:
+                    continue
+                score = p - target
+            elif mode == "le":
+                if p > target:
+                    continue
+                score = target - p
+            else:
+                raise ValueError(f"mode must be 'closest', 'ge' or 'le', not {mode!r}")
+            key = (score, abs(inst.strike - spot), inst.strike)
+            if best is None or key < best[0]:
+                best = (key, inst.strike)
+        return None if best is None else best[1]

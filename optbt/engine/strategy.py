@@ -1,0 +1,232 @@
+"""The Strategy base class: parameters, the leg factory, all-or-nothing fills, positions.
+
+A strategy instance owns all its state (positions, closed trades, anything the user adds);
+the engine binds it to one day at a time through an explicit run object, never a global.
+Parameters are annotated class attributes with defaults; ``Strategy(**params)`` and
+``--param k=v`` set them, coercing text through the annotation.
+
+>>> class S(Strategy):
+...     sl_pct: float = 30.0
+...     entry_time: str = "09:20"
+>>> S(sl_pct="25").sl_pct
+25.0
+>>> S.parameters()["sl_pct"]
+(<class 'float'>, 30.0)
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import TYPE_CHECKING, Any, ClassVar, get_origin
+
+from optbt.model.errors import StrategyError, did_you_mean
+from optbt.model.instrument import Instrument, Leg, Trade, normalise_opt_type, normalise_side
+
+if TYPE_CHECKING:
+    from optbt.engine.context import BarContext, DayStartContext
+    from optbt.engine.dayrun import DayRun
+
+_TYPE_NAMES = {"int": int, "float": float, "str": str, "bool": bool, "time": time}
+_TRUE = {"true", "1", "yes", "y", "on"}
+_FALSE = {"false", "0", "no", "n", "off"}
+
+
+def coerce(value: Any, typ: Any, name: str = "value") -> Any:
+    """Turn ``value`` (often text from the command line) into ``typ``.
+
+    >>> coerce("3", int), coerce("yes", bool), coerce(2, float)
+    (3, True, 2.0)
+    """
+    if typ is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError(f"{name}: expected true or false, got {value!r}")
+    if typ is int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError(f"{name}: expected a whole number, got {value!r}")
+        try:
+            return int(value) if not isinstance(value, str) else int(value.strip())
+        except ValueError:
+            raise ValueError(f"{name}: expected a whole number, got {value!r}") from None
+    if typ is float:
+        try:
+            return float(str(value).strip().rstrip("%")) if isinstance(value, str) else float(value)
+        except ValueError:
+            raise ValueError(f"{name}: expected a number, got {value!r}") from None
+    if typ is time and isinstance(value, str):
+        from optbt.data.dataset import parse_hhmm
+        return parse_hhmm(value)
+    if typ is str:
+        return str(value)
+    return value
+
+
+class Strategy:
+    """Base class of every strategy (hand-written or compiled from ``.strat``)."""
+
+    max_cycles: ClassVar[int] = 1
+    underlying: ClassVar[str | None] = None
+    expiry: ClassVar[str] = "nearest"
+    clock: ClassVar[Any] = None
+
+    def __init__(self, **params: Any):
+        declared = type(self).parameters()
+        for name, value in params.items():
+            if name == "max_cycles":
+                self.max_cycles = coerce(value, int, name)
+                if self.max_cycles < 1:
+                    raise ValueError("max_cycles must be at least 1")
+                continue
+            if name not in declared:
+                raise ValueError(f"{type(self).__name__} has no parameter '{name}'"
+                                 f"{did_you_mean(name, declared)}; parameters: "
+                                 f"{', '.join(declared) or '(none)'}")
+            setattr(self, name, coerce(value, declared[name][0], name))
+        self.positions: dict[str, Trade] = {}
+        self.closed_trades: list[Trade] = []
+        self._run: DayRun | None = None
+
+    @classmethod
+    def parameters(cls) -> dict[str, tuple[Any, Any]]:
+        """Declared parameters: name -> (type, default), base classes first."""
+        out: dict[str, tuple[Any, Any]] = {}
+        for klass in reversed(cls.__mro__):
+            if klass is Strategy or not (isinstance(klass, type) and issubclass(klass, Strategy)):
+                continue
+            for name, ann in klass.__dict__.get("__annotations__", {}).items():
+                if name.startswith("_"):
+                    continue
+                if isinstance(ann, str):
+                    if ann.startswith("ClassVar"):
+                        continue
+                    ann = _TYPE_NAMES.get(ann, str)
+                elif get_origin(ann) is ClassVar or ann is ClassVar:
+                    continue
+                if not hasattr(klass, name):
+                    raise StrategyError(f"parameter '{name}' of {klass.__name__} needs a default value")
+                out[name] = (ann, getattr(klass, name))
+        return out
+
+    def params(self) -> dict[str, Any]:
+        """Current parameter values (for results and reports)."""
+        values = {name: getattr(self, name) for name in type(self).parameters()}
+        values["max_cycles"] = self.max_cycles
+        return values
+
+    # -- hooks: empty by default ------------------------------------------------------------
+    def on_day_start(self, day: "DayStartContext") -> bool | None:
+        return None
+
+    def entry(self, ctx: "BarContext") -> None:
+        return None
+
+    def adjust(self, ctx: "BarContext") -> None:
+        return None
+
+    def exit_check(self, ctx: "BarContext") -> bool:
+        return False
+
+    def on_exit(self, ctx: "BarContext") -> None:
+        return None
+
+    def on_day_end(self, ctx: "BarContext") -> None:
+        return None
+
+    # -- the leg factory and orders -----------------------------------------------------------
+    def _require_run(self, what: str) -> "DayRun":
+        if self._run is None:
+            raise StrategyError(f"{what}() works only while the engine runs a day (inside a hook)")
+        return self._run
+
+    def add(self, strike: float, opt_type: str, side: str, qty: int = 1,
+            expiry: str | date | None = None) -> Leg:
+        """A leg on today's chain. ``expiry`` defaults to the strategy's rule ("nearest")."""
+        run = self._require_run("add")
+        if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
+            raise ValueError(f"qty must be a whole number of lots >= 1, got {qty!r}")
+        try:
+            strike = float(strike)
+        except (TypeError, ValueError):
+            raise ValueError(f"strike must be a number, got {strike!r}") from None
+        inst = Instrument(run.underlying, run.expiry_for(expiry), strike, normalise_opt_type(opt_type))
+        return Leg(inst, normalise_side(side), qty)
+
+    def try_fill(self, legs: list[Leg] | dict[str, Leg], reason: str = "entry") -> dict[str, Trade] | None:
+        """Fill every leg at this tick, or none: None when any leg has no live price.
+
+        A list gets keys "leg1", "leg2", ... (the first free ones); a dict keeps its keys,
+        and a key already open raises ValueError before anything fills.
+        """
+        run = self._require_run("try_fill")
+        if run.phase != "entry" and run.phase != "adjust":
+            raise StrategyError("try_fill() may be called only from entry() or adjust()")
+        if isinstance(legs, dict):
+            items = list(legs.items())
+            for key, _ in items:
+                if not isinstance(key, str) or not key:
+                    raise ValueError(f"position keys must be non-empty strings, got {key!r}")
+                if key in self.positions:
+                    raise ValueError(f"position key '{key}' is already open; close it first or use another key")
+        elif isinstance(legs, (list, tuple)):
+            items, n = [], 0
+            for leg in legs:
+                n += 1
+                while f"leg{n}" in self.positions:
+                    n += 1
+                items.append((f"leg{n}", leg))
+        else:
+            raise TypeError("try_fill takes a list of legs or a dict of key -> leg")
+        if not items:
+            raise ValueError("try_fill needs at least one leg")
+        for key, leg in items:
+            if not isinstance(leg, Leg):
+                raise TypeError(f"'{key}' is not a Leg (make legs with self.add(...))")
+        if len(items) > 1:  # one query for all legs not yet cached, rather than one each
+            run.cache.prefetch(leg.instrument for _, leg in items)
+        quotes = []
+        for key, leg in items:
+            q = run.fill_quote(leg.instrument, leg.side)
+            if q is None or q[1] > run.max_lag:
+                run.failed_fills += 1
+                return None
+            quotes.append(q)
+        filled = {}
+        for (key, leg), (price, lag, mark) in zip(items, quotes):
+            trade = Trade(key=key, leg=leg, day=run.day, cycle=run.cycles + 1, entry_ts=run.now(),
+                          entry_price=price, entry_lag=lag, entry_reason=reason,
+                          costs=run.costs.commission(leg.qty), lot_size=run.lot_size, entry_mark=mark)
+            self.positions[key] = trade
+            run.key_series[key] = run.cache.series(leg.instrument)
+            filled[key] = trade
+        run.activate()
+        return filled
+
+    def close(self, key: str, reason: str = "exit") -> Trade:
+        """Close one open position now, at this tick's price (the last known if stale)."""
+        run = self._require_run("close")
+        trade = run.position(key)
+        close_side = "BUY" if trade.leg.side == "SELL" else "SELL"
+        q = run.fill_quote(trade.leg.instrument, close_side)
+        price, lag = (q[0], q[1]) if q is not None else (trade.entry_price, None)
+        del self.positions[key]
+        run.key_series.pop(key, None)
+        trade.exit_ts = run.now()
+        trade.exit_price = price
+        trade.exit_lag = lag
+        trade.exit_reason = reason
+        trade.costs += run.costs.commission(trade.leg.qty)
+        # rounded to 1e-8: (1.0 - 1.9) * 100 is -89.99999999999999 in binary floating point
+        trade.pnl = round(trade.leg.sign * (price - trade.entry_price) * trade.leg.qty * trade.lot_size
+                          - trade.costs, 8)
+        run.realised += trade.pnl
+        self.closed_trades.append(trade)
+        return trade
+
+    def close_all(self, reason: str = "exit") -> None:
+        for key in list(self.positions):
+            self.close(key, reason)

@@ -1,0 +1,452 @@
+"""``report.html``: one self-contained page for a run folder or a sweep folder.
+
+Charts are drawn by matplotlib (the plotting library every Python user already trusts; it
+renders to SVG and PNG offline with no JavaScript and no network) and inlined as SVG, so
+the file opens anywhere, offline, and can be mailed as it is. ``equity.png`` is written
+next to it for terminals and CI artefacts. The output is deterministic: the same folder
+gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from collections import defaultdict
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from optbt.model.errors import ConfigError, did_you_mean
+
+MAX_TRADE_ROWS = 5000  # beyond this the page says so and points at trades.csv
+TOP_EQUITY = 5  # equity curves drawn on a sweep's report
+INTRADAY_DAYS = 3  # up to this many days, the equity curve steps at each trade's exit
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2430;background:#f6f7f9}
+main{max-width:1100px;margin:0 auto;padding:24px}
+h1{font-size:1.6em;margin:0 0 4px}h2{font-size:1.2em;margin:28px 0 8px;border-bottom:1px solid #dde1e6;padding-bottom:4px}
+.sub{color:#5b6573;margin-bottom:16px}
+.banner{background:#fff3cd;border:1px solid #e0b400;color:#6b5200;padding:10px 14px;border-radius:6px;margin:12px 0;font-weight:600}
+.cards{display:flex;flex-wrap:wrap;gap:10px}.card{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:8px 12px;min-width:120px}
+.card .k{font-size:.8em;color:#5b6573}.card .v{font-size:1.2em;font-weight:600}
+table{border-collapse:collapse;background:#fff;font-size:.85em}th,td{border:1px solid #dde1e6;padding:3px 7px;text-align:right}
+th{background:#eef1f4}td{white-space:nowrap}td.l,th.l{text-align:left}.pos{color:#0a7a32}.neg{color:#b3261e}
+.scroll{max-height:520px;overflow:auto;border:1px solid #dde1e6}
+figure{margin:0;background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:6px}svg{max-width:100%;height:auto}
+.grid2{display:grid;grid-template-columns:1fr 1fr;gap:12px}
+footer{color:#5b6573;font-size:.8em;margin-top:32px}
+"""
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")  # no screen needed
+    import matplotlib.pyplot as plt
+    plt.rcParams.update({"svg.hashsalt": "optbt", "svg.fonttype": "none", "font.size": 9,
+                         "axes.spines.top": False, "axes.spines.right": False})
+    return plt
+
+
+def _svg(fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "optbt"})
+    _pyplot().close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _e(v: Any) -> str:
+    return html.escape("" if v is None else str(v))
+
+
+def _num(v: Any, digits: int = 2) -> str:
+    if v is None or v == "":
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:,.{digits}f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return _e(v)
+
+
+def _count(n: int, noun: str) -> str:
+    """A count with its noun, singular for one.
+
+    >>> _count(1, "day"), _count(3, "trade")
+    ('1 day', '3 trades')
+    """
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def _signed(v: float | None) -> str:
+    if v is None:
+        return "<td>-</td>"
+    cls = "pos" if v > 0 else "neg" if v < 0 else ""
+    return f'<td class="{cls}">{v:,.2f}</td>'
+
+
+def _kv_table(pairs: dict) -> str:
+    rows = "".join(f'<tr><th class="l">{_e(k)}</th><td class="l">{_num(v)}</td></tr>' for k, v in pairs.items())
+    return f"<table>{rows}</table>"
+
+
+def _page(title: str, subtitle: str, synthetic: bool, body: str) -> str:
+    banner = ('<div class="banner">SYNTHETIC DATA — these numbers come from generated prices,'
+              " not from a market. Do not read them as evidence about a real strategy.</div>"
+              if synthetic else "")
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+            f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>"
+            f"<h1>{_e(title)}</h1><div class=\"sub\">{_e(subtitle)}</div>{banner}{body}"
+            f"<footer>made by optbt report; charts by matplotlib</footer></main></body></html>\n")
+
+
+def _read_csv(path: Path) -> list[dict]:
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _float(v: str | None) -> float | None:
+    return None if v in (None, "") else float(v)
+
+
+# -- one run ----------------------------------------------------------------------------------
+
+def _equity(pnl: list[float]):
+    """Cumulative PnL and drawdown (≤ 0) from a sequence of PnL steps."""
+    equity, peak, dd = [], 0.0, []
+    total = 0.0
+    for p in pnl:
+        total += p
+        equity.append(total)
+        peak = max(peak, total)
+        dd.append(total - peak)
+    return equity, dd
+
+
+def _equity_fig(xs, equity, title: str, ylabel: str = "cumulative PnL"):
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(10, 3.4))
+    ax.plot(xs, equity, color="#1f5fbf", linewidth=1.4, drawstyle="steps-post" if "exit" in ylabel else "default",
+            marker="o" if len(xs) <= 60 else None, markersize=3)
+    ax.axhline(0, color="#888", linewidth=0.6)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    return fig
+
+
+def _drawdown_fig(days, dd):
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(10, 2.4))
+    ax.fill_between(days, dd, 0, color="#b3261e", alpha=0.35, step="post")
+    ax.plot(days, dd, color="#b3261e", linewidth=0.8, drawstyle="steps-post")
+    ax.set_ylabel("drawdown")
+    ax.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    return fig
+
+
+def _histogram_fig(pnl: list[float]):
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.2, 3.2))
+    if pnl:
+        n = min(40, max(5, len(pnl) // 3))
+        lo, hi = min(pnl), max(pnl)
+        width = (hi - lo) / n or 1.0
+        bins = [lo + width * k for k in range(n + 1)]  # one set of edges for both colours
+        ax.hist([p for p in pnl if p >= 0], bins=bins, color="#0a7a32", alpha=0.75, label="up days")
+        ax.hist([p for p in pnl if p < 0], bins=bins, color="#b3261e", alpha=0.75, label="down days")
+        ax.legend(frameon=False)
+    ax.set_xlabel("PnL of a traded day")
+    ax.set_ylabel("days")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def _monthly_grid(days: list[date], pnl: list[float]) -> str:
+    months: dict[tuple[int, int], float] = defaultdict(float)
+    for d, p in zip(days, pnl):
+        months[(d.year, d.month)] += p
+    if not months:
+        return "<p>No days.</p>"
+    scale = max(abs(v) for v in months.values()) or 1.0
+    head = "".join(f"<th>{m}</th>" for m in MONTHS)
+    rows = []
+    for year in sorted({y for y, _ in months}):
+        cells = []
+        for m in range(1, 13):
+            v = months.get((year, m))
+            if v is None:
+                cells.append("<td></td>")
+                continue
+            a = 0.12 + 0.6 * abs(v) / scale
+            bg = f"rgba(10,122,50,{a:.2f})" if v >= 0 else f"rgba(179,38,30,{a:.2f})"
+            cells.append(f'<td style="background:{bg}">{v:,.0f}</td>')
+        total = sum(v for (y, _), v in months.items() if y == year)
+        rows.append(f'<tr><th class="l">{year}</th>{"".join(cells)}{_signed(total)}</tr>')
+    return f'<table><tr><th class="l">year</th>{head}<th>total</th></tr>{"".join(rows)}</table>'
+
+
+_TRADE_COLS = ("day", "cycle", "key", "strike", "opt_type", "side", "qty", "entry_ts", "entry_price",
+               "entry_lag", "exit_ts", "exit_price", "exit_lag", "exit_reason", "costs", "pnl")
+
+
+def _trades_html(trades: list[dict]) -> str:
+    if not trades:
+        return "<p>No trades.</p>"
+    reasons: dict[str, list[float]] = defaultdict(list)
+    for t in trades:
+        reasons[t["exit_reason"]].append(float(t["pnl"]))
+    summary = "".join(f'<tr><td class="l">{_e(r)}</td><td>{len(v)}</td>{_signed(sum(v))}</tr>'
+                      for r, v in sorted(reasons.items()))
+    out = [f'<h3>By exit reason</h3><table><tr><th class="l">exit reason</th><th>trades</th><th>PnL</th></tr>'
+           f"{summary}</table>"]
+    shown = trades[:MAX_TRADE_ROWS]
+    if len(trades) > len(shown):
+        out.append(f"<p>Showing the first {len(shown):,} of {len(trades):,} trades; all of them are in"
+                   " trades.csv next to this report.</p>")
+    head = "".join(f'<th class="l">{c}</th>' for c in _TRADE_COLS)
+    body = []
+    for t in shown:
+        cells = []
+        for c in _TRADE_COLS:
+            v = t.get(c, "")
+            if c == "pnl":
+                cells.append(_signed(_float(v)))
+            elif c in ("entry_ts", "exit_ts"):
+                cells.append(f'<td class="l">{_e(str(v).replace("T", " "))}</td>')
+            else:
+                cells.append(f'<td class="l">{_e(v)}</td>')
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    out.append(f'<h3>Every trade</h3><div class="scroll"><table><tr>{head}</tr>{"".join(body)}</table></div>')
+    return "".join(out)
+
+
+def _run_report(run_dir: Path) -> tuple[str, bytes]:
+    summary = json.loads((run_dir / "summary.json").read_text())
+    daily = _read_csv(run_dir / "daily.csv") if (run_dir / "daily.csv").exists() else []
+    trades = _read_csv(run_dir / "trades.csv") if (run_dir / "trades.csv").exists() else []
+    days = [date.fromisoformat(r["day"]) for r in daily]
+    pnl = [float(r["pnl"]) for r in daily]
+    xs, steps, ylabel = days, pnl, "cumulative PnL"
+    if len(days) <= INTRADAY_DAYS and trades:  # a few days: each closed trade is a point, not each day
+        closed = sorted(trades, key=lambda t: t["exit_ts"])
+        xs = [datetime.fromisoformat(closed[0]["entry_ts"])] + [datetime.fromisoformat(t["exit_ts"]) for t in closed]
+        steps = [0.0] + [float(t["pnl"]) for t in closed]
+        ylabel = "cumulative realised PnL (at each exit)"
+    equity, dd = _equity(steps)
+    ds = summary.get("dataset", {})
+    title = f"{summary.get('strategy', 'backtest')} on {ds.get('name', 'dataset')}"
+    subtitle = (f"{summary.get('start')} to {summary.get('end')}, {_count(len(days), 'day')}, "
+                f"{_count(len(trades), 'trade')}")
+    m = summary.get("metrics", {})
+    cards = "".join(f'<div class="card"><div class="k">{_e(k)}</div><div class="v">{_num(m.get(k))}</div></div>'
+                    for k in ("total_pnl", "trades", "win_rate", "profit_factor", "max_drawdown", "sharpe",
+                              "avg_win", "avg_loss", "max_consecutive_losses", "days_traded"))
+    png = io.BytesIO()
+    fig = _equity_fig(xs, equity, title + ("  (SYNTHETIC data)" if ds.get("synthetic") else ""), ylabel)
+    fig.savefig(png, format="png", dpi=110, bbox_inches="tight", metadata={"Software": "optbt"})
+    traded = [p for p, r in zip(pnl, daily) if int(r.get("trades") or 0)]
+    body = (f'<h2>Summary</h2><div class="cards">{cards}</div>'
+            f"<h2>Equity curve</h2><figure>{_svg(fig)}</figure>"
+            f"<h2>Drawdown</h2><figure>{_svg(_drawdown_fig(xs, dd))}</figure>"
+            f'<div class="grid2"><div><h2>Daily PnL</h2><figure>{_svg(_histogram_fig(traded))}</figure></div>'
+            f"<div><h2>Monthly PnL</h2>{_monthly_grid(days, pnl)}</div></div>"
+            f"<h2>Trades</h2>{_trades_html(trades)}"
+            f'<div class="grid2"><div><h2>Parameters</h2>{_kv_table(summary.get("params", {}))}</div>'
+            f'<div><h2>Engine</h2>{_kv_table(summary.get("engine", {}))}'
+            f'<h3>Data</h3>{_kv_table(ds)}</div></div>')
+    return _page(title, subtitle, bool(ds.get("synthetic")), body), png.getvalue()
+
+
+# -- a sweep ----------------------------------------------------------------------------------
+
+def _sweep_rows(sweep_dir: Path) -> list[dict]:
+    import pyarrow.parquet as pq
+    path = sweep_dir / "sweep.parquet"
+    if not path.exists():
+        raise ConfigError(f"{sweep_dir} has sweep.json but no sweep.parquet yet: no run has finished")
+    return pq.read_table(path).to_pylist()
+
+
+def _heatmap_fig(rows: list[dict], x: str, y: str, metric: str, others: list[str]):
+    from optbt.results.ranking import LOWER_IS_BETTER, better
+    lower_better = metric in LOWER_IS_BETTER
+    plt = _pyplot()
+    xs = sorted({r[x] for r in rows})
+    ys = sorted({r[y] for r in rows})
+    cell: dict[tuple, float] = {}
+    for r in rows:
+        v = r.get(metric)
+        if v is None:
+            continue
+        k = (r[x], r[y])
+        if better(metric, v, cell.get(k)):
+            cell[k] = v  # with more than two parameters: the best over the others
+    nan = float("nan")
+    grid = [[cell.get((xv, yv), nan) for xv in xs] for yv in ys]
+    fig, ax = plt.subplots(figsize=(min(12, 2 + 0.9 * len(xs)), min(9, 1.6 + 0.5 * len(ys))))
+    cmap = plt.get_cmap("RdYlGn_r" if lower_better else "RdYlGn").with_extremes(bad="#dddddd")
+    im = ax.imshow(grid, cmap=cmap, aspect="auto", origin="lower")
+    ax.set_xticks(range(len(xs)), [str(v) for v in xs], rotation=45 if len(xs) > 8 else 0)
+    ax.set_yticks(range(len(ys)), [str(v) for v in ys])
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    title = f"{metric} by {x} and {y}"
+    if others:
+        title += f" (best over {', '.join(others)})"
+    ax.set_title(title)
+    if len(xs) * len(ys) <= 200:
+        for i, yv in enumerate(ys):
+            for j, xv in enumerate(xs):
+                v = cell.get((xv, yv))
+                if v is not None:
+                    ax.text(j, i, f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}", ha="center", va="center",
+                            fontsize=7)
+    fig.colorbar(im, ax=ax, label=metric)
+    return fig
+
+
+def _line_fig(rows: list[dict], x: str, metric: str):
+    plt = _pyplot()
+    pts = sorted((r[x], r[metric]) for r in rows if r.get(metric) is not None)
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    ax.plot([str(p[0]) for p in pts], [p[1] for p in pts], marker="o", color="#1f5fbf")
+    ax.set_xlabel(x)
+    ax.set_ylabel(metric)
+    ax.set_title(f"{metric} by {x}")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def _equity_curves(sweep_dir: Path, top: list[dict], pcols: list[str], col: dict) -> list[tuple[str, list, list]]:
+    """(label, days, cumulative PnL) of the given runs, read from the sweep's log."""
+    from optbt.results.runlog import read_log
+    wanted = {r["run_id"]: r for r in top}
+    daily = {row["run_id"]: row["daily"] for row in read_log(sweep_dir / "runs.jsonl")
+             if row.get("run_id") in wanted and row.get("status") == "ok" and "daily" in row}
+    days = sorted({d for rid in daily for d, _ in daily[rid]})
+    if not days:
+        return []
+    curves = []
+    for rid, r in wanted.items():
+        if rid not in daily:
+            continue
+        by_day = dict(daily[rid])
+        total, ys = 0.0, []
+        for d in days:
+            total += by_day.get(d, 0.0)
+            ys.append(total)
+        label = ", ".join(f"{p}={r[col[p]]}" for p in pcols)
+        curves.append((label, [date.fromisoformat(d) for d in days], ys))
+    return curves
+
+
+def _curves_fig(curves: list[tuple[str, list, list]], metric: str):
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    for label, xs, ys in curves:
+        ax.plot(xs, ys, linewidth=1.2, label=label, drawstyle="steps-post" if len(xs) <= 3 else "default")
+    ax.axhline(0, color="#888", linewidth=0.6)
+    ax.set_ylabel("cumulative PnL")
+    ax.set_title(f"the {len(curves)} best runs by {metric}")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=7)
+    fig.autofmt_xdate()
+    return fig
+
+
+def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | None) -> tuple[str, None]:
+    from optbt.results.ranking import LOWER_IS_BETTER, check_metric, param_column, rank, shown_metrics
+    manifest = json.loads((sweep_dir / "sweep.json").read_text())
+    rows = _sweep_rows(sweep_dir)
+    metric = check_metric(metric or "total_pnl")
+    names = list(manifest.get("grid", {}))
+    col = {n: param_column(n) for n in manifest.get("params", names)}
+    varied = [n for n in names if len(manifest["grid"][n]) > 1] or names
+    for axis, value in (("--x", x), ("--y", y)):
+        if value is not None and value not in names:
+            raise ConfigError(f"{axis} {value!r} is not a swept parameter{did_you_mean(value, names)};"
+                              f" swept: {', '.join(names)}")
+    x = x or (varied[0] if varied else None)
+    y = y or next((n for n in varied if n != x), None)
+    ok = [r for r in rows if r["status"] == "ok"]
+    if not any(r.get(metric) is not None for r in ok):
+        chart = f"<h2>Heatmap</h2><p>No finished run has a value for {_e(metric)}; nothing to chart.</p>"
+    elif x is not None and y is not None and x != y:
+        others = [n for n in names if n not in (x, y)]
+        plot = _svg(_heatmap_fig(ok, col[x], col[y], metric, others))
+        chart = f"<h2>Heatmap</h2><figure>{plot}</figure>"
+    elif x is not None:
+        chart = f"<h2>Heatmap</h2><p>One parameter swept: {metric} by {_e(x)}.</p>" \
+                f"<figure>{_svg(_line_fig(ok, col[x], metric))}</figure>"
+    else:
+        chart = "<h2>Heatmap</h2><p>No parameters were swept.</p>"
+    pcols = list(col)
+    shown = shown_metrics(metric)
+
+    def table(rs: list[dict], with_rank: bool) -> str:
+        head = ("<th>#</th>" if with_rank else "") + "".join(f'<th class="l">{_e(p)}</th>' for p in pcols) + \
+            "".join(f"<th>{m}</th>" for m in shown)
+        body = []
+        for n, r in enumerate(rs, 1):
+            cells = (f"<td>{n}</td>" if with_rank else "") + \
+                "".join(f'<td class="l">{_e(r[col[p]])}</td>' for p in pcols) + \
+                "".join(_signed(r[m]) if m == "total_pnl" else f"<td>{_num(r[m])}</td>" for m in shown)
+            body.append(f"<tr>{cells}</tr>")
+        return f'<div class="scroll"><table><tr>{head}</tr>{"".join(body)}</table></div>'
+    failed = [r for r in rows if r["status"] != "ok"]
+    fail_html = ("<p>None.</p>" if not failed else
+                 "<table><tr>" + "".join(f'<th class="l">{_e(p)}</th>' for p in pcols) +
+                 '<th class="l">error</th></tr>' + "".join(
+                     "<tr>" + "".join(f'<td class="l">{_e(r[col[p]])}</td>' for p in pcols) +
+                     f'<td class="l">{_e(r["error"])}</td></tr>' for r in failed) + "</table>")
+    total = len(manifest.get("runs", []))
+    strategy = Path(str(manifest.get("strategy", "sweep")).rpartition(":")[2] or "sweep").name
+    title = f"Sweep of {strategy} on {manifest.get('dataset', 'dataset')}"
+    subtitle = (f"{len(ok)} of {total} runs finished, {len(failed)} failed; ranked by {metric}"
+                f"{' (lower is better)' if metric in LOWER_IS_BETTER else ''}")
+    grid = {k: ", ".join(str(v) for v in vs) for k, vs in manifest.get("grid", {}).items()}
+    engine = {k: manifest.get(k) for k in ("executor", "data", "start", "end")}
+    engine["costs"] = json.dumps(manifest["costs"]) if manifest.get("costs") else "as the dataset sets them"
+    ranked = rank(rows, metric)
+    curves = _equity_curves(sweep_dir, ranked[:TOP_EQUITY], pcols, col)
+    equity_html = (f"<h2>Equity of the top runs</h2><figure>{_svg(_curves_fig(curves, metric))}</figure>"
+                   if curves else "")
+    body = (f"{chart}{equity_html}<h2>Top runs</h2>{table(ranked[:20], True)}"
+            f"<h2>Failed runs</h2>{fail_html}"
+            f'<div class="grid2"><div><h2>Parameters</h2>{_kv_table(grid | manifest.get("fixed", {}))}</div>'
+            f'<div><h2>Engine</h2>{_kv_table(engine)}</div></div>'
+            f"<h2>All runs</h2>{table(rows, False)}")
+    return _page(title, subtitle, bool(manifest.get("synthetic")), body), None
+
+
+def write_report(run_dir: str | Path, out: str | Path | None = None, x: str | None = None,
+                 y: str | None = None, metric: str | None = None) -> Path:
+    """Write ``report.html`` (and ``equity.png`` for a run) into ``run_dir``; return the HTML path."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ConfigError(f"{run_dir} is not a folder: pass the --out folder of optbt run or optbt sweep")
+    if (run_dir / "sweep.json").exists():
+        page, png = _sweep_report(run_dir, x, y, metric)
+    elif (run_dir / "summary.json").exists():
+        if x or y or metric:
+            raise ConfigError("--x, --y and --metric apply to a sweep folder; this is a single run")
+        page, png = _run_report(run_dir)
+    else:
+        raise ConfigError(f"{run_dir} holds neither summary.json (written by optbt run) nor sweep.json"
+                          " (written by optbt sweep)")
+    target = Path(out) if out else run_dir / "report.html"
+    target.write_text(page, encoding="utf-8")
+    if png is not None:
+        (target.parent / "equity.png").write_bytes(png)
+    return target
+

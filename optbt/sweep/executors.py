@@ -1,0 +1,85 @@
+"""Where a sweep's runs execute: this process, a process pool, or Dask distributed.
+
+All of them are ``concurrent.futures`` executors (Dask's through ``Client.get_executor()``),
+so the sweep itself does not care which one it was handed.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
+
+from optbt.model.errors import ConfigError, did_you_mean
+
+EXECUTORS = ("serial", "process", "dask")
+
+
+def check_executor(kind: str) -> str:
+    if kind in EXECUTORS or kind.startswith("dask://"):
+        return kind
+    raise ConfigError(f"--executor must be serial, process, dask or dask://HOST:PORT, got {kind!r}"
+                      f"{did_you_mean(kind, EXECUTORS)}")
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Worker processes started inside inherit an ignored SIGINT, so a Ctrl-C in the terminal
+    (sent to every process of the group) reaches only the sweep, which shuts them down."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def open_executor(kind: str, workers: int) -> Iterator[tuple[Executor | None, str]]:
+    """(executor, description); ``None`` means run in this process."""
+    check_executor(kind)
+    if kind == "serial":
+        yield None, "serial (this process)"
+        return
+    if kind == "process":
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        # spawn: fresh interpreters that own their DuckDB connection, the same on every OS
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as ex:
+            try:
+                yield ex, f"process pool, {workers} workers"
+            finally:
+                ex.shutdown(wait=True, cancel_futures=True)
+        return
+    try:
+        import logging
+
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ConfigError("the dask executor needs Dask distributed: pip install 'optbt[dask]'") from None
+    if kind == "dask":
+        with _sigint_ignored():  # Ctrl-C is for this process: it stops the sweep and closes the cluster
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address=None,
+                                   silence_logs=logging.ERROR)
+        client = Client(cluster)
+        where = f"Dask LocalCluster on 127.0.0.1, {workers} workers"
+    else:
+        address = "tcp://" + kind.removeprefix("dask://")
+        try:
+            client = Client(address, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        cluster = None
+        n = len(client.scheduler_info().get("workers", {}))
+        where = f"Dask scheduler {address}, {n} worker{'' if n == 1 else 's'}"
+    try:
+        yield client.get_executor(pure=False), where
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

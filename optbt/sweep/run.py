@@ -1,0 +1,279 @@
+"""Parameter sweeps: one strategy, a grid of parameter sets, any ``concurrent.futures`` executor.
+
+A sweep is a list of independent runs. Each run is a fresh strategy instance on the same
+data, so the runs can go to any executor: in this process (``serial``), to a
+``ProcessPoolExecutor`` (``process``), or to Dask distributed through its
+``Client.get_executor()`` (``dask`` starts a ``LocalCluster`` on loopback,
+``dask://HOST:PORT`` joins a running scheduler). Workers are long-lived: each keeps the
+loaded strategy class and one DuckDB connection for every run it is handed.
+
+Nothing is lost when a sweep stops: every finished run is appended to ``OUT/runs.jsonl``
+(flushed before the next one is taken) and ``OUT/sweep.parquet``/``sweep.csv`` are rebuilt
+from that log. A run's id is a hash of its parameter values, so running the same command
+again executes exactly the runs that have no result yet. A run that fails is recorded with
+its error and the sweep goes on; failed runs are tried again on the next resume.
+
+The grid is :mod:`optbt.sweep.grid`, the executors :mod:`optbt.sweep.executors`, the folder
+:mod:`optbt.sweep.store`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import socket
+import threading
+import time as _time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from optbt.data.dataset import Costs, DatasetConfig
+from optbt.data.memo import DEFAULT_BUDGET_MB, MemoSource, MemoStore
+from optbt.model.errors import ConfigError, OptbtError
+from optbt.sweep.executors import check_executor, open_executor
+from optbt.sweep.grid import expand_grid, run_id
+from optbt.sweep.store import SweepStore
+
+
+@dataclass(frozen=True)
+class SweepJob:
+    """Everything a worker needs besides the parameters: picklable, small, the same for every run.
+
+    ``strategy`` is a path (``file.py:Class`` or ``file.strat``) that each worker loads
+    itself, so nothing but text and the dataset config crosses process or machine borders.
+    On a cluster the strategy file and the dataset must be at the same path on every worker.
+    """
+
+    strategy: str
+    data: DatasetConfig
+    start: str | None = None
+    end: str | None = None
+    costs: Costs | None = None
+    threads: int | None = None  # DuckDB threads per worker; None keeps the source's default
+    memo_mb: float = DEFAULT_BUDGET_MB  # what each worker keeps of the data between runs (0: nothing)
+
+    @cached_property  # asked before every run; the config it hashes never changes
+    def key(self) -> str:
+        text = json.dumps([self.strategy, self.data.model_dump(mode="json"), self.start, self.end,
+                           self.costs.model_dump(mode="json") if self.costs else None, self.threads,
+                           self.memo_mb],
+                          sort_keys=True, default=str)
+        return hashlib.sha1(text.encode()).hexdigest()
+
+
+class _WorkerState(threading.local):
+    """Per worker thread: the job's key, its strategy class and its DuckDB source.
+
+    A process-pool worker has one thread; a Dask worker may run several tasks at once in
+    threads, and a DuckDB connection must not be shared between concurrent queries.
+    """
+
+    key: str | None = None
+    cls: Any = None
+    source: Any = None
+
+
+_WORKER = _WorkerState()
+
+
+_MEMO: dict[str, MemoStore] = {}  # one per process, shared by its threads: job key -> store
+_MEMO_LOCK = threading.Lock()
+
+
+def _drop_memo() -> None:
+    """Forget this process's remembered data (call with _MEMO_LOCK held)."""
+    for store in _MEMO.values():
+        store.clear()
+    _MEMO.clear()
+
+
+def _memo_store(job: SweepJob) -> MemoStore:
+    with _MEMO_LOCK:
+        store = _MEMO.get(job.key)
+        if store is None:
+            _drop_memo()  # a new job (another sweep): the old data goes
+            store = _MEMO[job.key] = MemoStore(job.memo_mb)
+        return store
+
+
+def _worker_state(job: SweepJob):
+    w = _WORKER
+    if w.key != job.key:
+        from optbt.data.duckdb_source import DuckDBSource
+        from optbt.dsl.loader import load_strategy
+        if w.source is not None:
+            w.source.close()
+            w.key = w.source = None
+        source = DuckDBSource(job.data)
+        if job.threads:
+            source.con.execute(f"SET threads = {int(job.threads)}")
+        if job.memo_mb > 0:
+            source = MemoSource(source, store=_memo_store(job))
+        w.cls, w.source, w.key = load_strategy(job.strategy), source, job.key
+    return w.cls, w.source
+
+
+def _release_worker() -> None:
+    """Drop this thread's worker state (a serial sweep's memory goes back when it ends)."""
+    w = _WORKER
+    if w.source is not None:
+        w.source.close()
+    w.key = w.cls = w.source = None
+    with _MEMO_LOCK:
+        _drop_memo()
+
+
+def run_one(job: SweepJob, params: dict) -> dict:
+    """One backtest of the sweep (runs in a worker): a row of metrics, or the error it hit."""
+    from optbt.engine.loop import run_backtest
+    t0 = _time.perf_counter()
+    row: dict[str, Any] = {"run_id": run_id(params), "params": params,
+                           "worker": f"{socket.gethostname()}:{os.getpid()}"}
+    try:
+        cls, source = _worker_state(job)
+        result = run_backtest(cls, source=source, start=job.start, end=job.end, params=params,
+                              costs=job.costs)
+        row.update(status="ok", error=None, metrics=dict(result.metrics),
+                   engine={k: result.engine[k] for k in ("days", "ticks", "queries")},
+                   # days with PnL only (the rest are 0): enough for the report's equity curves
+                   daily=[[d.day.isoformat(), round(d.pnl, 6)] for d in result.daily if d.pnl])
+    except OptbtError as exc:
+        row.update(status="error", error=f"{exc}", metrics={}, engine={})
+    except Exception as exc:  # a bug in user code or optbt must not end the sweep
+        row.update(status="error", error=f"{type(exc).__name__}: {exc}", metrics={}, engine={})
+    row["seconds"] = round(_time.perf_counter() - t0, 4)
+    return row
+
+
+def _split(spec: str) -> tuple[str, str]:
+    """``file.py:Class`` -> (file.py, ":Class"); ``file.strat`` -> (file.strat, "")."""
+    head, sep, name = spec.rpartition(":")
+    return (head, sep + name) if head.endswith(".py") else (spec, "")
+
+
+def absolute_spec(spec: str) -> str:
+    """The strategy spec with an absolute path: workers may run in another folder."""
+    path, name = _split(spec)
+    return str(Path(path).resolve()) + name
+
+
+def file_sha1(spec: str) -> str:
+    path = Path(_split(spec)[0])
+    return hashlib.sha1(path.read_bytes()).hexdigest() if path.exists() else ""
+
+
+@dataclass
+class SweepOutcome:
+    out: Path
+    rows: list[dict]  # flat rows of the whole grid (finished ones), grid order
+    executed: list[str]  # run ids run by this call
+    skipped: int  # finished earlier, not run again
+    where: str
+
+    @property
+    def failed(self) -> list[dict]:
+        return [r for r in self.rows if r["status"] != "ok"]
+
+
+def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: str | Path,
+              executor: str = "serial", workers: int = 2, fixed: dict | None = None,
+              start: Any = None, end: Any = None, costs: Costs | None = None,
+              restart: bool = False, memo_mb: float = DEFAULT_BUDGET_MB, duckdb_threads: int | None = None,
+              on_start: Callable[[int, int, str, list[dict]], None] | None = None,
+              on_result: Callable[[dict], None] | None = None) -> SweepOutcome:
+    """Run every parameter set of ``grid`` not yet finished in ``out``; see the module docstring.
+
+    ``on_start(todo, skipped, where, finished_rows)`` is called once before the first run and
+    ``on_result(row)`` after each run is recorded (raising from it stops the sweep; what
+    finished is kept).
+    """
+    check_executor(executor)
+    strategy = absolute_spec(str(strategy))
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    if memo_mb < 0:
+        raise ConfigError(f"--memo-mb must be 0 (off) or more, got {memo_mb}")
+    if duckdb_threads is not None and duckdb_threads < 1:
+        raise ConfigError(f"--duckdb-threads must be at least 1, got {duckdb_threads}")
+    start = None if start is None else str(start)
+    end = None if end is None else str(end)
+    runs = list(expand_grid(grid, fixed))
+    ids = [run_id(p) for p in runs]
+    manifest = {
+        "strategy": strategy, "strategy_sha1": file_sha1(strategy),
+        "data": str(data.root), "dataset": data.name, "synthetic": data.synthetic,
+        "start": start, "end": end,
+        "costs": costs.model_dump(mode="json") if costs else None,
+        "grid": grid, "fixed": fixed or {}, "params": list(runs[0]) if runs else [], "runs": ids,
+    }
+    store = SweepStore.open(Path(out), manifest, restart)
+    done = store.finished()
+    todo = [(rid, p) for rid, p in zip(ids, runs) if rid not in done]
+    if duckdb_threads is not None:
+        threads = duckdb_threads
+    elif executor == "serial":
+        threads = None  # the source's default
+    elif executor.startswith("dask://"):
+        threads = 1  # a remote worker runs one task per core in threads, each with its own connection
+    else:
+        threads = max(1, (os.cpu_count() or 1) // min(workers, max(1, len(todo))))
+    job = SweepJob(strategy, data, start, end, costs, threads, memo_mb)
+    executed: list[str] = []
+    where = "nothing to run"
+    try:
+        if not todo:
+            if on_start:
+                on_start(0, len(ids), where, [store.rows[i] for i in ids if i in done])
+        else:
+            with open_executor(executor, min(workers, len(todo))) as (ex, where):  # no idle workers
+                if on_start:
+                    on_start(len(todo), len(ids) - len(todo), where, [store.rows[i] for i in ids if i in done])
+                for row in _execute(ex, job, todo):
+                    store.add(row)
+                    executed.append(row["run_id"])
+                    if on_result:
+                        on_result(row)
+    finally:
+        if executor == "serial":
+            _release_worker()
+        store.manifest["executor"] = where
+        (store.out / "sweep.json").write_text(json.dumps(store.manifest, indent=2, default=str) + "\n")
+        store.write_tables()
+    return SweepOutcome(store.out, store.table(), executed, len(ids) - len(todo), where)
+
+
+def _execute(ex: Executor | None, job: SweepJob, todo: list[tuple[str, dict]]) -> Iterator[dict]:
+    if ex is None:
+        for _rid, params in todo:
+            yield run_one(job, params)
+        return
+    # keep a few runs queued per worker, not the whole grid: a stop cancels little work
+    pending: dict[Future, dict] = {}
+    queue = iter(todo)
+    limit = 4 * max(1, getattr(ex, "_max_workers", 0) or 8)
+
+    def top_up() -> None:
+        for _rid, params in itertools.islice(queue, max(0, limit - len(pending))):
+            pending[ex.submit(run_one, job, params)] = params
+    top_up()
+    try:
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                params = pending.pop(fut)
+                try:
+                    yield fut.result()
+                except Exception as exc:  # the worker itself died (killed, out of memory)
+                    yield {"run_id": run_id(params), "params": params, "worker": "?",
+                           "status": "error", "error": f"worker failed: {type(exc).__name__}: {exc}",
+                           "metrics": {}, "engine": {}, "seconds": None}
+            top_up()
+    finally:
+        for fut in pending:
+            fut.cancel()
