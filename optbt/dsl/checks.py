@@ -40,6 +40,7 @@ class Unit:
     used: set[str] = field(default_factory=set)                # parameter names referenced
     limits: L.Limits = field(default_factory=L.Limits)
     sweeps: dict[str, int] = field(default_factory=dict)      # parameter -> values of its valid sweep
+    line_map: dict = field(default_factory=dict)              # set by the compiler: generated line -> span
 
     @property
     def header(self) -> A.Header | None:
