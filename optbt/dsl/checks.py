@@ -461,7 +461,20 @@ def _attr_type(unit: Unit, e: A.Attr) -> str:
 
 
 def _arith_type(unit: Unit, e: A.BinOp) -> str:
-    lt, rt = expr_type(unit, e.left), expr_type(unit, e.right)
+    """A chain ``a + b - c`` is typed walking down its left side (no recursion along the chain)."""
+    spine = []
+    node = e
+    while node.kind == "binop":
+        spine.append(node)
+        node = node.left
+    lt = expr_type(unit, node)
+    for b in reversed(spine):
+        lt = _arith_pair(unit, b, lt, expr_type(unit, b.right))
+        unit.types[id(b)] = lt
+    return lt
+
+
+def _arith_pair(unit: Unit, e: A.BinOp, lt: str, rt: str) -> str:
     if "?" in (lt, rt):
         return "?"
     num = {"number", "percent"}

@@ -65,7 +65,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E0406": ("no legs", "A strategy needs at least one `add(...)` leg."),
     "E0501": ("nested too deeply", "An expression nests brackets, unary minus signs and `not`s at most 64 "
               "deep. Remove the ones that cancel out, or split the rule."),
-    "E0502": ("expression too large", "An expression has at most 1,000 parts and 200 levels (a chain "
+    "E0502": ("expression too large", "An expression has at most 1,000 parts and 240 levels (a chain "
               "a + b + c counts one level a term). Split the rule, or use a parameter."),
     "E0503": ("line too long", "A line has at most 4,000 characters."),
     "E0504": ("too many statements or legs", "A file holds at most 2,000 statements and a strategy at most "

@@ -421,9 +421,9 @@ def _tree_limits(tree: Tree, line: int) -> Diagnostic | None:
                               "too long", "a chain a + b + c + ... counts one level a term; split it up")
         for i, child in enumerate(node.children):
             if isinstance(child, Tree):
+                level = child.data in _EXPR_NODES
                 chained = i == 0 and node.data == "binop" and child.data == "binop"
-                grows = child.data in _EXPR_NODES and not chained
-                stack.append((child, depth + 1, nesting + (1 if grows else 0)))
+                stack.append((child, depth + level, nesting + (1 if level and not chained else 0)))
     return None
 
 
