@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from optbt.model.errors import ConfigError
+from optbt.model.errors import ConfigError, StrategyError
 from optbt.results.result import BacktestResult
 
 # options that run and sweep share, declared once so their names and help stay the same
@@ -114,6 +114,8 @@ def register(app: typer.Typer) -> None:
         commission: float = COMMISSION_OPTION,
         report: bool = typer.Option(False, "--report", help="also write report.html into the output folder"),
         quiet: bool = QUIET_OPTION,
+        verbose: bool = typer.Option(False, "--verbose", help="on a failure inside a compiled .strat "
+                                     "strategy, also show the generated Python line"),
     ) -> None:
         """Run a backtest and print its summary; trades and metrics go to --out."""
         from optbt.dsl.loader import load_strategy
@@ -132,8 +134,14 @@ def register(app: typer.Typer) -> None:
 
             def progress(done: int, total: int, day) -> None:
                 bar.update(task, completed=done, total=total, day=str(day))
-            result = run_backtest(cls, data=config, start=start, end=end, params=params,
-                                  costs=costs, progress=progress)
+            try:
+                result = run_backtest(cls, data=config, start=start, end=end, params=params,
+                                      costs=costs, progress=progress)
+            except StrategyError as exc:
+                detail = getattr(exc, "detail", "")
+                if verbose and detail:
+                    raise StrategyError(f"{exc}\n  {detail}") from None
+                raise
         out_dir = result.write(out or Path("runs") / cls.__name__)
         console.print(summary_table(result))
         console.print(f"wrote {out_dir}/trades.csv, trades.parquet, daily.csv, summary.json")

@@ -117,6 +117,17 @@ RULES: tuple[Rule, ...] = (unused_parameter, leg_closed_only_at_eod, exit_before
 _ALLOW = re.compile(r"#\s*lint:\s*allow(-file)?\s+([A-Z]\d+(?:\s*,\s*[A-Z]\d+)*)")
 
 
+def lint_text(text: str, limits=None) -> list[Diagnostic]:
+    """What ``optbt lint`` reports for a file's text: syntax errors, else check errors, else warnings."""
+    from optbt.dsl.checks import check
+    from optbt.dsl.parser import parse_text
+    program, diags = parse_text(text)
+    if diags:
+        return diags
+    unit = check(program, limits)
+    return unit.diagnostics or lint_unit(unit, text)
+
+
 def lint_unit(unit: Unit, source: str) -> list[Diagnostic]:
     """Every rule's findings, minus the suppressed ones, in line order."""
     per_line: dict[int, set[str]] = {}
