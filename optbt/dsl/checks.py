@@ -220,7 +220,7 @@ def _check_leg(unit: Unit, leg: A.LegDecl) -> None:
     if leg.qty is not None:
         t = expr_type(unit, leg.qty)
         if t not in ("number", "?"):
-            unit.error("E0301", "a quantity is a number of lots", leg.qty.span, f"this is a {t}")
+            unit.error("E0301", "a quantity is a number of lots", leg.qty.span, f"this is {_a(t)}")
         elif isinstance(leg.qty, A.Name) and leg.qty.name in unit.params:
             p = unit.params[leg.qty.name]
             if p.type != "int":
@@ -334,13 +334,13 @@ def _arith_operand(unit: Unit, e, env: dict) -> float:
 def _time_ref(unit: Unit, ref, what: str) -> None:
     t = expr_type(unit, ref)
     if t != "time":
-        unit.error("E0301", f"{what} takes a time", ref.span, f"this is a {t}", "write a time like 09:20 or a time parameter")
+        unit.error("E0301", f"{what} takes a time", ref.span, f"this is {_a(t)}", "write a time like 09:20 or a time parameter")
 
 
 def _condition(unit: Unit, expr, what: str) -> None:
     t = expr_type(unit, expr)
     if t not in ("bool", "?"):
-        unit.error("E0303", f"{what} needs a condition", expr.span, f"this is a {t}",
+        unit.error("E0303", f"{what} needs a condition", expr.span, f"this is {_a(t)}",
                    "compare it with something, e.g. spot > 21000")
 
 
@@ -486,16 +486,25 @@ def _arith_pair(unit: Unit, e: A.BinOp, lt: str, rt: str) -> str:
         return "money"
     if e.op == "*" and rt == "money" and lt in num:
         return "money"
-    unit.error("E0302" if "money" in (lt, rt) else "E0301", f"cannot {e.op} a {lt} and a {rt}", e.span, "",
+    unit.error("E0302" if "money" in (lt, rt) else "E0301", f"cannot {e.op} {_a(lt)} and {_a(rt)}", e.span, "",
                "amounts of money are written rs 5000" if "money" in (lt, rt) else "")
     return "?"
+
+
+_KIND = {"number": "a number", "percent": "a percentage", "money": "money", "time": "a time", "bool": "a condition",
+         "weekday": "a weekday", "word": "a word"}
+
+
+def _a(kind: str) -> str:
+    """A kind of value in words: ``money``, ``a number``, ``a choice of mode``."""
+    return f"a choice of {kind.split(':', 1)[1]}" if kind.startswith("choice:") else _KIND.get(kind, f"a {kind}")
 
 
 def _neg_type(unit: Unit, e: A.Neg) -> str:
     t = expr_type(unit, e.operand)
     if t in ("number", "percent", "money", "?"):
         return t
-    unit.error("E0301", f"cannot negate a {t}", e.span, "a minus sign takes a number, a percentage or money",
+    unit.error("E0301", f"cannot negate {_a(t)}", e.span, "a minus sign takes a number, a percentage or money",
                "compare first, then combine conditions with not: not (spot < 1)" if t == "bool" else "")
     return "?"
 
@@ -507,13 +516,13 @@ def _compare_type(unit: Unit, e: A.Compare) -> str:
     pair = {lt, rt}
     ordered = e.op not in ("==", "!=")
     if ordered and (pair & {"bool", "word", "weekday"} or any(t.startswith("choice:") for t in pair)):
-        unit.error("E0301", f"'{e.op}' does not order a {lt} and a {rt}", e.span, "",
+        unit.error("E0301", f"'{e.op}' does not order {_a(lt)} and {_a(rt)}", e.span, "",
                    "weekdays, choices and true/false compare with == and != (or in (...))")
         return "bool"
     if lt == rt and lt not in ("bool", "word"):
         return "bool"
     if pair <= {"number", "percent"} and lt != rt:
-        unit.error("E0301", f"cannot compare a {lt} with a {rt}", e.span, "",
+        unit.error("E0301", f"cannot compare {_a(lt)} with {_a(rt)}", e.span, "",
                    "a percentage compares with a percentage parameter; prices compare with numbers")
         return "bool"
     if "money" in pair and "number" in pair:
@@ -528,7 +537,7 @@ def _compare_type(unit: Unit, e: A.Compare) -> str:
     if lt == rt == "weekday" or (pair == {"weekday", "word"} and e.op in ("==", "!=")):
         return "bool"
     hint = "write a time like 09:20" if "time" in pair else ""
-    unit.error("E0301", f"cannot compare a {lt} with a {rt}", e.span, "", hint)
+    unit.error("E0301", f"cannot compare {_a(lt)} with {_a(rt)}", e.span, "", hint)
     return "bool"
 
 
@@ -549,7 +558,7 @@ def _member_type(unit: Unit, e: A.Member) -> str:
         for w in e.items:
             _choice_word(unit, t, w)
     elif t != "?":
-        unit.error("E0301", f"'in (...)' needs a weekday or a choice parameter, not a {t}", e.operand.span)
+        unit.error("E0301", f"'in (...)' needs a weekday or a choice parameter, not {_a(t)}", e.operand.span)
     return "bool"
 
 
@@ -557,7 +566,7 @@ def _bool_operands(unit: Unit, operands, span) -> str:
     for op in operands:
         t = expr_type(unit, op)
         if t not in ("bool", "?"):
-            unit.error("E0303", f"and/or/not combine conditions; this is a {t}", op.span)
+            unit.error("E0303", f"and/or/not combine conditions; this is {_a(t)}", op.span)
     return "bool"
 
 

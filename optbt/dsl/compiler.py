@@ -32,6 +32,7 @@ _PY_TYPE = {"int": "int", "float": "float", "percent": "float", "time": "str", "
 _BUILTIN_PY = {"spot": "num(ctx.spot)", "atm": "num(ctx.atm)", "dte": "num(ctx.dte)", "time": "ctx.time",
                "mtm": "ctx.mtm", "pnl": "ctx.day_pnl", "weekday": "ctx.weekday", "day": "ctx.weekday"}
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
+_INVERSE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 _ATTR_PY = {"ltp": "self.leg_ltp", "entry_price": "self.leg_entry_price", "pnl": "self.leg_pnl"}
 
 
@@ -50,7 +51,7 @@ def _python_taken() -> frozenset[str]:
     module's own globals."""
     from optbt.dsl.runtime import DslStrategy
     return frozenset(set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins)) | set(dir(DslStrategy))
-                     | {"positions", "closed_trades", "self", "ctx", "num", "nz", "annotations", "DslStrategy"})
+                     | {"positions", "closed_trades", "self", "ctx", "num", "nz", "ne", "annotations", "DslStrategy"})
 
 
 def python_names(unit: Unit) -> tuple[str, dict[str, str]]:
@@ -152,14 +153,35 @@ class Lowerer:
         return f"({text})"
 
     def x_compare(self, e):
-        return f"{self.expr(e.left)} {e.op} {self.expr(e.right)}"
+        return self._compare(e.left, e.op, e.right)
+
+    def _compare(self, left, op, right) -> str:
+        """``!=`` is ``ne``: false when a side is not known (NaN), like every other comparison."""
+        if op == "!=":
+            return f"ne({self.expr(left)}, {self.expr(right)})"
+        return f"{self.expr(left)} {op} {self.expr(right)}"
 
     def x_member(self, e):
         items = ", ".join(repr(w.value) for w in e.items)
         return f"{self.expr(e.operand)} in ({items},)"
 
     def x_not(self, e):
-        return f"not ({self.expr(e.operand)})"
+        return self.negate(e.operand)
+
+    def negate(self, e) -> str:
+        """``not`` pushed down to the comparisons (De Morgan), so that a comparison with a value
+        not known yet stays false under ``not`` too: ``not (spot > 1)`` is ``spot <= 1``."""
+        if e.kind == "not":
+            return f"({self.expr(e.operand)})"
+        if e.kind == "compare":
+            return self._compare(e.left, _INVERSE[e.op], e.right)
+        if e.kind == "boolop":
+            op = "or" if e.op == "and" else "and"
+            return f" {op} ".join(f"({self.negate(o)})" for o in e.operands)
+        if e.kind == "member":
+            items = ", ".join(repr(w.value) for w in e.items)
+            return f"{self.expr(e.operand)} not in ({items},)"
+        return f"not ({self.expr(e)})"
 
     def x_boolop(self, e):
         return f" {e.op} ".join(f"({self.expr(o)})" for o in e.operands)
@@ -216,7 +238,7 @@ class Generator:
         renamed = self.renamed()
         if renamed:
             out += ["# names renamed for Python: " + "; ".join(renamed), ""]
-        out += ["from __future__ import annotations", "", "from optbt.dsl.runtime import DslStrategy, num, nz", "",
+        out += ["from __future__ import annotations", "", "from optbt.dsl.runtime import DslStrategy, ne, num, nz", "",
                 "", f"class {self.cls}(DslStrategy):", f"    {repr(header.description or header.name)}", ""]
         out += self.attributes()
         for method in (self.legs, self.entry_ready, self.leg_rules, self.on_event, self.shift_rules,

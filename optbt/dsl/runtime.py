@@ -48,6 +48,11 @@ def nz(x: Any) -> Any:
     return NAN if x == 0 else x
 
 
+def ne(a: Any, b: Any) -> bool:
+    """``a != b``, but false when either side is NaN (not known): unknown never makes a condition true."""
+    return a != b and a == a and b == b
+
+
 class StratRunError(StrategyError):
     """A compiled strategy failed at run time; the message points at the .strat statement."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optbt.dsl.runtime import DslStrategy, num, nz
+from optbt.dsl.runtime import DslStrategy, ne, num, nz
 
 
 class StraddleShift(DslStrategy):
