@@ -24,7 +24,8 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # names the language itself gives a meaning (a parameter or leg of that name would hide it).
 # Python keywords, builtins and the Strategy API's names are fine: the compiler renames them.
-RESERVED = {"others", "max_cycles"} | set(BUILTINS)
+RESERVED = {"others", "max_cycles", "true", "false", "not", "and", "or", "in", "rs", "each"} | set(BUILTINS) \
+    | set(WEEKDAYS)
 _PARAM_TYPES = {"int": "number", "float": "number", "percent": "percent", "time": "time", "bool": "bool"}
 
 
@@ -70,13 +71,14 @@ def check(program: A.Program, limits: L.Limits | None = None) -> Unit:
 
 
 def _ident(unit: Unit, name: str, span, what: str) -> None:
-    if not _IDENT.match(name) or name in RESERVED:
+    """The identifier rule; parameters and legs also may not take a word the language gives a meaning."""
+    reserved = RESERVED if what != "strategy" else set()
+    if not _IDENT.match(name) or name in reserved:
         why = ("starts with an underscore" if name.startswith("_") else
-               "is a word of the language" if name in RESERVED else "has characters not allowed")
+               "is a word of the language" if name in reserved else "has characters not allowed")
         unit.error("E0103", f"{what} name '{name}' {why}", span, "not allowed here",
                    "use a lower-case name of letters, digits and underscores, starting with a letter"
-                   + (" (spot, atm, dte, time, mtm, pnl, weekday, day, others and max_cycles are taken)"
-                      if name in RESERVED else ""))
+                   + (f" ({', '.join(sorted(RESERVED))} are taken)" if name in reserved else ""))
 
 
 def _header(unit: Unit) -> None:

@@ -69,7 +69,7 @@ class DslStrategy(Strategy):
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
     PARAM_ATTRS: ClassVar[dict[str, str]] = {}   # parameter -> attribute, where Python needed a new name
 
-    def __init__(self, **params: Any):
+    def __init__(self, /, **params: Any):
         attrs = self.PARAM_ATTRS
         if attrs:  # parameters are set by their .strat names; a few live under another attribute
             super().__init__(**({"max_cycles": params["max_cycles"]} if "max_cycles" in params else {}))
