@@ -74,11 +74,13 @@ def _ident(unit: Unit, name: str, span, what: str) -> None:
     """The identifier rule; parameters and legs also may not take a word the language gives a meaning."""
     reserved = RESERVED if what != "strategy" else set()
     if not _IDENT.match(name) or name in reserved:
-        why = ("starts with an underscore" if name.startswith("_") else
-               "is a word of the language" if name in reserved else "has characters not allowed")
+        if name in reserved:
+            unit.error("E0103", f"{what} name '{name}' is a word of the language", span, "not allowed here",
+                       f"'{name}' already means something in a .strat file; choose another name, e.g. my_{name}")
+            return
+        why = "starts with an underscore" if name.startswith("_") else "has characters not allowed"
         unit.error("E0103", f"{what} name '{name}' {why}", span, "not allowed here",
-                   "use a lower-case name of letters, digits and underscores, starting with a letter"
-                   + (f" ({', '.join(sorted(RESERVED))} are taken)" if name in reserved else ""))
+                   "use a lower-case name of letters, digits and underscores, starting with a letter")
 
 
 def _header(unit: Unit) -> None:

@@ -68,8 +68,9 @@ CODES: dict[str, tuple[str, str]] = {
     "E0502": ("expression too large", "An expression has at most 1,000 parts and 240 levels (a chain "
               "a + b + c counts one level a term). Split the rule, or use a parameter."),
     "E0503": ("line too long", "A line has at most 4,000 characters."),
-    "E0504": ("too many statements or legs", "A file holds at most 2,000 statements and a strategy at most "
-              "32 legs; the rest of the file is not read."),
+    "E0504": ("file too large", "A file holds at most 1,000 statements and 65,536 characters of them "
+              "(comments do not count), and a strategy at most 32 legs. Past these limits, or past 100 "
+              "errors, the rest of the file is not read."),
     "E0505": ("number out of range", "A number is written with at most 40 digits and is at most "
               "1,000,000,000,000,000 in size, so that every value is exact and finite (never inf or nan)."),
     "E0506": ("sweep too large", "A parameter sweeps over at most 10,000 values and the declared grid (the "
@@ -103,9 +104,9 @@ class Diagnostic:
     def severity(self) -> str:
         return "warning" if self.code.startswith("W") else "error"
 
-    def render(self, source: str, filename: str) -> str:
+    def render(self, source: str, filename: str, lines: list[str] | None = None) -> str:
         """The rustc-like block; the line is shown with unprintable characters escaped."""
-        lines = split_lines(source)
+        lines = split_lines(source) if lines is None else lines
         raw = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
         text = display(raw)
         start = display_column(raw, self.column)
@@ -137,13 +138,15 @@ class StratError(OptbtError):
         self.filename = filename
         errors = [d for d in diagnostics if d.severity == "error"]
         summary = f"{len(errors)} error{'s' if len(errors) != 1 else ''} in {display(filename)}"
-        super().__init__("\n\n".join(d.render(source, filename) for d in diagnostics) + f"\n\n{summary}")
+        lines = split_lines(source)
+        super().__init__("\n\n".join(d.render(source, filename, lines) for d in diagnostics) + f"\n\n{summary}")
 
 
 def render_all(diagnostics: list[Diagnostic], source: str, filename: str, fmt: str = "text") -> str:
     if fmt == "json":
         return json.dumps([d.as_dict(filename) for d in diagnostics], indent=2)
-    return "\n\n".join(d.render(source, filename) for d in diagnostics)
+    lines = split_lines(source)
+    return "\n\n".join(d.render(source, filename, lines) for d in diagnostics)
 
 
 def explain(code: str) -> str:

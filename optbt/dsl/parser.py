@@ -21,7 +21,7 @@ from lark.visitors import Transformer_NonRecursive
 from optbt.dsl import ast as A
 from optbt.dsl import limits as L
 from optbt.dsl.diagnostics import Diagnostic
-from optbt.dsl.lines import bad_characters, display, split_lines
+from optbt.dsl.lines import bad_characters, display, has_bad_character, split_lines
 from optbt.model.errors import did_you_mean
 
 STATEMENT_WORDS = ("strategy", "params", "legs", "underlying", "expiry", "max_cycles", "entry", "stop_loss",
@@ -378,6 +378,9 @@ def split_comment(text: str) -> tuple[str, str | None]:
     >>> split_comment('strategy s "ends in \\\\"  # kept')
     ('strategy s "ends in \\\\"  ', '# kept')
     """
+    if '"' not in text:
+        i = text.find("#")
+        return (text, None) if i < 0 else (text[:i], text[i:])
     quoted = False
     i, n = 0, len(text)
     while i < n:
@@ -500,19 +503,22 @@ def parse_text(text: str) -> tuple[A.Program, list[Diagnostic]]:
 
     Lines end only at \\n, \\r\\n or \\r (see :mod:`optbt.dsl.lines`); a line holding a character
     that is not allowed, or longer than the limit, is reported and not parsed. Past the
-    statement limit the rest of the file is not parsed, so any file is read in bounded time.
+    statement, code-size or error limits the rest of the file is not read, so that any file is
+    answered in bounded time.
     """
     parser = lark_parser()
     statements, comments, diags = [], [], []
-    bad_shown = 0
+    bad_shown = code_chars = 0
     for number, raw in enumerate(split_lines(text), start=1):
-        bad = bad_characters(raw)
-        if bad:
-            for column, ch, why in bad[: max(0, 10 - bad_shown)]:
-                diags.append(Diagnostic("E0104", f"{why} at column {column}", number, column, column + 1,
-                                        "not allowed", "a .strat file is plain UTF-8 text; lines end with a "
-                                        "line break (\\n or \\r\\n); remove this character"))
-            bad_shown += len(bad)
+        if not raw:
+            continue
+        if has_bad_character(raw):
+            if bad_shown < 10:
+                for column, ch, why in bad_characters(raw)[: 10 - bad_shown]:
+                    diags.append(Diagnostic("E0104", f"{why} at column {column}", number, column, column + 1,
+                                            "not allowed", "a .strat file is plain UTF-8 text; lines end with a "
+                                            "line break (\\n or \\r\\n); remove this character"))
+                    bad_shown += 1
             continue
         if len(raw) > L.MAX_LINE:
             diags.append(_limit("E0503", f"line {number} has {len(raw):,} characters; at most {L.MAX_LINE:,}",
@@ -523,9 +529,15 @@ def parse_text(text: str) -> tuple[A.Program, list[Diagnostic]]:
             comments.append(A.Comment(line=number, text=comment.rstrip(), trailing=bool(code_text.strip())))
         if not code_text.strip():
             continue
-        if len(statements) >= L.MAX_STATEMENTS:
-            diags.append(_limit("E0504", f"the file has more than {L.MAX_STATEMENTS:,} statements", number,
+        code_chars += len(code_text)
+        if len(statements) >= L.MAX_STATEMENTS or code_chars > L.MAX_CODE:
+            diags.append(_limit("E0504", f"the file has more than {L.MAX_STATEMENTS:,} statements or "
+                                f"{L.MAX_CODE:,} characters of them; the rest is not read", number,
                                 "a strategy is a few dozen lines; split the file"))
+            break
+        if len(diags) >= L.MAX_ERRORS:
+            diags.append(_limit("E0504", f"more than {L.MAX_ERRORS} errors; the rest of the file is not read",
+                                number, "fix these first"))
             break
         try:
             tree = parser.parse(code_text)
