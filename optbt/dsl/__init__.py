@@ -31,12 +31,15 @@ def read_strat(path: str | Path) -> str:
         raise StrategyError(f"strategy file not found: {display(str(p))}")
     if p.is_dir():
         raise StrategyError(f"{display(str(p))} is a folder, not a .strat file")
+    if not p.is_file():  # a device or a pipe could be endless
+        raise StrategyError(f"{display(str(p))} is not a regular file")
     try:
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise StrategyError(f"{display(str(p))} is larger than {MAX_FILE_BYTES // 2**20} MB: not a .strat file")
-        data = p.read_bytes()
+        with p.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise StrategyError(f"cannot read {display(str(p))}: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise StrategyError(f"{display(str(p))} is larger than {MAX_FILE_BYTES // 2**20} MB: not a .strat file")
     return data.decode("utf-8", errors="surrogateescape")
 
 

@@ -352,11 +352,26 @@ def _check_entry(unit: Unit, e: A.Entry) -> None:
     for ref in (e.at, e.start, e.end):
         if ref is not None:
             _time_ref(unit, ref, "entry")
-    if isinstance(e.start, A.Time) and isinstance(e.end, A.Time) and e.start.value >= e.end.value:
-        unit.error("E0402", f"the entry window {e.start.value}-{e.end.value} is empty", e.span, "",
-                   "the first time must be before the second")
+    starts, ends = _time_values(unit, e.start), _time_values(unit, e.end)
+    if starts and ends and len(starts) * len(ends) <= 1_000_000:
+        empty = next(((a, b) for a in starts for b in ends if a >= b), None)
+        if empty is not None:
+            at = "" if isinstance(e.start, A.Time) and isinstance(e.end, A.Time) else \
+                " at " + ", ".join(f"{ref.name}={v}" for ref, v in zip((e.start, e.end), empty) if isinstance(ref, A.Name))
+            unit.error("E0402", f"the entry window {empty[0]}-{empty[1]} is empty{at}", e.span, "",
+                       "the first time must be before the second (for every default and sweep value)")
     if e.when is not None:
         _condition(unit, e.when, "entry ... when")
+
+
+def _time_values(unit: Unit, ref) -> list[str] | None:
+    """The times a time reference can take: a literal, or a time parameter's default and sweep values."""
+    if isinstance(ref, A.Time):
+        return [ref.value]
+    if isinstance(ref, A.Name) and ref.name in unit.params and unit.params[ref.name].type == "time" \
+            and isinstance(unit.params[ref.name].default, A.Time):
+        return [v for v in _param_values(unit, ref.name) if isinstance(v, str)]
+    return None
 
 
 def _amount(unit: Unit, amount: A.Amount, allow: tuple[str, ...], what: str) -> None:

@@ -12,6 +12,7 @@ Used by tests/dsl/test_fuzz.py (a few hundred mutants in every run; more with
 
 from __future__ import annotations
 
+import ast
 import random
 import re
 import signal
@@ -96,6 +97,9 @@ def _edit_lines(rng: random.Random, text: str, op: str) -> str:
     return "\n".join(lines)
 
 
+FILE_NAMES = ["mutant.strat", 'x""";open("PWNED","w").write("pwned");""".strat', "bad\\N.strat", "new\nline.strat",
+              "caf\u00e9.strat", "\udcff.strat", "q'\"'.strat", "\\.strat"]
+
 TOKEN_OPS = ("delete", "duplicate", "swap", "keyword", "number", "name", "string", "nest")
 LINE_OPS = ("delete_line", "duplicate_line", "swap_lines", "separator")
 
@@ -108,10 +112,12 @@ def mutate(rng: random.Random, text: str) -> str:
 
 
 def mutants(seed: int, count: int):
+    """(file name, text) of each mutant; the same seed always gives the same mutants."""
     rng = random.Random(seed)
     sources = [p.read_text(encoding="utf-8") for p in LIBRARY]
-    for n in range(count):
-        yield n, mutate(rng, rng.choice(sources))
+    for _ in range(count):
+        text = mutate(rng, rng.choice(sources))
+        yield rng.choice(FILE_NAMES) if rng.random() < 0.2 else "mutant.strat", text
 
 
 class Hang(Exception):
@@ -142,13 +148,14 @@ class Report:
         target.setdefault(key, text)
 
 
-def check_mutant(text: str, report: Report, run, guard_seconds: float = 20.0) -> None:
+def check_mutant(text: str, report: Report, run, guard_seconds: float = 20.0, filename: str = "mutant.strat") -> None:
     """Every stage on one mutant; what goes wrong is recorded in ``report`` by class."""
     from optbt.dsl import StratError
     from optbt.dsl.ast import without_spans
     from optbt.dsl.compiler import compile_text, source_map
     from optbt.dsl.diagnostics import Diagnostic, render_all
     from optbt.dsl.lint import lint_text
+    from optbt.dsl.parser import parse_text
     from optbt.model.errors import OptbtError
 
     old = signal.signal(signal.SIGALRM, _alarm)
@@ -158,23 +165,31 @@ def check_mutant(text: str, report: Report, run, guard_seconds: float = 20.0) ->
         try:
             diags = lint_text(text)
             assert all(isinstance(d, Diagnostic) for d in diags)
-            rendered = render_all(diags, text, "mutant.strat")
+            rendered = render_all(diags, text, filename)
             rendered.encode("utf-8")  # printable: no raw surrogates reach the terminal
-            assert "\x00" not in rendered and "\u2028" not in rendered
+            assert "\x00" not in rendered and "\u2028" not in rendered and "\x1b" not in rendered
+            stage = "fmt"
+            program, parse_errors = parse_text(text)
+            if not parse_errors:
+                _fmt_roundtrip(text, program, report, without_spans)
             stage = "compile"
             try:
-                source, cls_name, unit = compile_text(text, "mutant.strat")
+                source, cls_name, unit = compile_text(text, filename)
             except StratError as exc:
                 str(exc).encode("utf-8")
                 return
             report.compiled += 1
+            stage = "emit"
+            unit.program.model_dump_json()
             stage = "load"
+            tree = ast.parse(source)
+            assert sum(isinstance(n, ast.ClassDef) for n in tree.body) == 1
+            assert all(n.module in ("__future__", "optbt.dsl.runtime") for n in ast.walk(tree)
+                       if isinstance(n, ast.ImportFrom)) and not any(isinstance(n, ast.Import) for n in ast.walk(tree))
             namespace: dict = {"__name__": "optbt_fuzz_mutant"}
             exec(compile(source, "<mutant>", "exec"), namespace)
             cls = namespace[cls_name]
-            cls.__strat_map__ = source_map(text, "mutant.strat", "<mutant>", unit.line_map)
-            stage = "fmt"
-            _fmt_roundtrip(text, unit, report, without_spans)
+            cls.__strat_map__ = source_map(text, filename, "<mutant>", unit.line_map)
             stage = "run"
             try:
                 run(cls)
@@ -190,16 +205,16 @@ def check_mutant(text: str, report: Report, run, guard_seconds: float = 20.0) ->
         signal.signal(signal.SIGALRM, old)
 
 
-def _fmt_roundtrip(text: str, unit, report: Report, without_spans) -> None:
+def _fmt_roundtrip(text: str, program, report: Report, without_spans) -> None:
     from optbt.dsl.format import format_program
     from optbt.dsl.parser import parse_text
     try:
-        once = format_program(unit.program)
+        once = format_program(program)
         program2, diags = parse_text(once)
         if diags:
             report.add("fmt: output does not parse", None, text, fmt=True)
             return
-        if without_spans(program2) != without_spans(unit.program):
+        if without_spans(program2) != without_spans(program):
             report.add("fmt: meaning changed", None, text, fmt=True)
         if format_program(program2) != once:
             report.add("fmt: not idempotent", None, text, fmt=True)
@@ -210,8 +225,8 @@ def _fmt_roundtrip(text: str, unit, report: Report, without_spans) -> None:
 def fuzz(seed: int, count: int, run) -> Report:
     report = Report()
     start = time.perf_counter()
-    for _, text in mutants(seed, count):
+    for filename, text in mutants(seed, count):
         report.mutants += 1
-        check_mutant(text, report, run)
+        check_mutant(text, report, run, filename=filename)
     report.seconds = time.perf_counter() - start
     return report
