@@ -359,7 +359,8 @@ def _check_entry(unit: Unit, e: A.Entry) -> None:
             at = "" if isinstance(e.start, A.Time) and isinstance(e.end, A.Time) else \
                 " at " + ", ".join(f"{ref.name}={v}" for ref, v in zip((e.start, e.end), empty) if isinstance(ref, A.Name))
             unit.error("E0402", f"the entry window {empty[0]}-{empty[1]} is empty{at}", e.span, "",
-                       "the first time must be before the second (for every default and sweep value)")
+                       "the first time must be before the second" + (" (for every default and sweep value)"
+                                                                      if at else ""))
     if e.when is not None:
         _condition(unit, e.when, "entry ... when")
 
