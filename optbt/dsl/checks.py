@@ -539,7 +539,7 @@ def _compare_type(unit: Unit, e: A.Compare) -> str:
         unit.error("E0301", f"'{e.op}' does not order {_a(lt)} and {_a(rt)}", e.span, "",
                    "weekdays, choices and true/false compare with == and != (or in (...))")
         return "bool"
-    if lt == rt and lt not in ("bool", "word"):
+    if lt == rt and (lt not in ("bool", "word") or (lt == "bool" and not ordered)):
         return "bool"
     if pair <= {"number", "percent"} and lt != rt:
         unit.error("E0301", f"cannot compare {_a(lt)} with {_a(rt)}", e.span, "",

@@ -254,3 +254,13 @@ def test_nan_is_not_a_number_the_language_can_hold():
     assert not math.isnan(0.0)
     for literal in ("nan", "inf", "1e999"):
         assert codes(f"{HEAD}{LEG}exit when spot > {literal}\n")[0] in ("E0101", "E0201")
+
+
+def test_every_diagnostic_code_is_explained_and_documented():
+    from optbt.dsl.diagnostics import CODES, explain
+    docs = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    for code in CODES:
+        assert explain(code).startswith(f"{code}: ")
+        assert f"| {code} |" in docs, code
+    for code in ("E0104", "E0105", "E0501", "E0502", "E0503", "E0504", "E0505", "E0506"):
+        assert code in CODES
