@@ -157,9 +157,15 @@ class Lowerer:
 
     def _compare(self, left, op, right) -> str:
         """``!=`` is ``ne``: false when a side is not known (NaN), like every other comparison."""
+        a, b = self._operand(left), self._operand(right)
         if op == "!=":
-            return f"ne({self.expr(left)}, {self.expr(right)})"
-        return f"{self.expr(left)} {op} {self.expr(right)}"
+            return f"ne({a}, {b})"
+        return f"{a} {op} {b}"
+
+    def _operand(self, e) -> str:
+        """A comparison's side; a condition there is bracketed (Python would chain ``a == b > c``)."""
+        text = self.expr(e)
+        return f"({text})" if e.kind in ("compare", "boolop", "not", "member") else text
 
     def x_member(self, e):
         items = ", ".join(repr(w.value) for w in e.items)

@@ -264,3 +264,11 @@ def test_every_diagnostic_code_is_explained_and_documented():
         assert f"| {code} |" in docs, code
     for code in ("E0104", "E0105", "E0501", "E0502", "E0503", "E0504", "E0505", "E0506"):
         assert code in CODES
+
+
+def test_conditions_compared_with_each_other_are_not_chained():
+    text = f"{HEAD}params\n    hedge: bool = false\n{LEG}exit when hedge == (spot > 1)\n"
+    cls = load_strat_text(text, "b.strat")
+    assert cls().exit_check(ctx(spot=0.5)) is True    # false == false
+    assert cls().exit_check(ctx(spot=5.0)) is False   # false == true
+    assert cls(hedge="true").exit_check(ctx(spot=5.0)) is True
