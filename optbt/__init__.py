@@ -3,6 +3,7 @@
 The public Python API::
 
     from optbt import Strategy, BarContext, DayStartContext, run_backtest
+    result = optbt.backtest("strategies_dsl/straddle_920.strat")   # notebooks: optbt.api
 
 The names below are imported on first use (PEP 562), so ``optbt --help`` and other commands
 that need none of them do not pay for the engine, DuckDB or pydantic at start-up. Each name's
@@ -15,6 +16,9 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from optbt.api.backtest import backtest
+    from optbt.api.result import Result
+    from optbt.api.sweep import sweep
     from optbt.data.dataset import DatasetConfig, load_dataset
     from optbt.engine.context import BarContext, DayStartContext
     from optbt.engine.loop import EventEngine, run_backtest
@@ -31,6 +35,7 @@ _HOMES = {
     "OptbtError": "optbt.model.errors", "StrategyError": "optbt.model.errors",
     "Instrument": "optbt.model.instrument", "Leg": "optbt.model.instrument", "Trade": "optbt.model.instrument",
     "BacktestResult": "optbt.results.result", "Strategy": "optbt.engine.strategy",
+    "backtest": "optbt.api.backtest", "Result": "optbt.api.result", "sweep": "optbt.api.sweep",
 }
 __all__ = sorted(_HOMES)
 __version__ = "0.1.0"

@@ -1,6 +1,6 @@
 """The package layout is the architecture: wings import only downward, and nothing circles.
 
-Layers, lowest first: model < data < results < engine < dsl < sweep < cli. Every import of an
+Layers, lowest first: model < data < results < engine < dsl < sweep < api < cli. Every import of an
 ``optbt`` module counts — at module level, inside functions and under ``TYPE_CHECKING`` — so
 that "what may this wing know?" is answered by the folder a module sits in.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import optbt
 
 PACKAGE = Path(optbt.__file__).parent
-LAYERS = ("model", "data", "results", "engine", "dsl", "sweep", "cli")
+LAYERS = ("model", "data", "results", "engine", "dsl", "sweep", "api", "cli")
 RANK = {wing: n for n, wing in enumerate(LAYERS)}
 
 
@@ -120,8 +120,8 @@ def test_the_public_api_is_importable_from_the_top():
     for name in top.__all__:
         assert getattr(top, name) is not None, name
     from optbt import (BacktestResult, BarContext, ConfigError, DataError, DatasetConfig,  # noqa: F401
-                       DayStartContext, EventEngine, Instrument, Leg, OptbtError, Strategy,
-                       StrategyError, Trade, load_dataset, run_backtest)
+                       DayStartContext, EventEngine, Instrument, Leg, OptbtError, Result, Strategy,
+                       StrategyError, Trade, backtest, load_dataset, run_backtest)
 
 
 def test_the_import_walk_sees_a_planted_upward_import(tmp_path):

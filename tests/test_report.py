@@ -199,3 +199,25 @@ def test_the_sweep_report_draws_the_top_runs_equity_ending_at_their_pnl(sweep_di
     for (label, _days, ys), row in zip(curves, rows):
         assert label == f"sl_pct={row['sl_pct']}, exit_time={row['exit_time']}, lots={row['lots']}"
         assert ys[-1] == pytest.approx(row["total_pnl"])
+
+
+@pytest.mark.skipif(_chromium() is None, reason="headless Chromium is not installed (.ci/run installs it)")
+def test_the_run_report_fits_1280_pixels_without_console_errors(run_dir, tmp_path):
+    """No horizontal scroll at 1280 px and nothing logged to the console.
+
+    The report has no scripts; a copy gets one line that writes the page's width into its
+    title, which ``--dump-dom`` then shows.
+    """
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    probe = ("<script>window.addEventListener('load',()=>{document.title='scrollWidth='"
+             "+document.documentElement.scrollWidth})</script>")
+    copy = tmp_path / "probe.html"
+    copy.write_text(page.replace("</body>", probe + "</body>"), encoding="utf-8")
+    browser = _chromium()
+    result = _headless(browser, tmp_path / "profile", "--window-size=1280,900", "--enable-logging=stderr", "--v=0",
+                       "--virtual-time-budget=5000", "--dump-dom", copy.resolve().as_uri())
+    width = re.search(r"<title>scrollWidth=(\d+)</title>", result.stdout)
+    assert width, result.stdout[:300]
+    assert int(width.group(1)) <= 1280
+    console = [line for line in result.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    assert not console, console

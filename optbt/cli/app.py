@@ -32,6 +32,7 @@ COMMANDS = (
     ("optbt.cli.lang", app),
     ("optbt.cli.sweep", app),
     ("optbt.cli.report", app),
+    ("optbt.cli.lsp", app),
 )
 _registered = False
 

@@ -37,7 +37,8 @@ table{border-collapse:collapse;background:#fff;font-size:.85em}th,td{border:1px 
 th{background:#eef1f4}td{white-space:nowrap}td.l,th.l{text-align:left}.pos{color:#0a7a32}.neg{color:#b3261e}
 .scroll{max-height:520px;overflow:auto;border:1px solid #dde1e6}
 figure{margin:0;background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:6px}svg{max-width:100%;height:auto}
-.grid2{display:grid;grid-template-columns:1fr 1fr;gap:12px}
+.grid2{display:grid;grid-template-columns:1fr 1fr;gap:12px}.grid2>div{min-width:0}
+details{margin:8px 0}summary{cursor:pointer;color:#1f5fbf}.wide{max-width:100%;overflow-x:auto}
 footer{color:#5b6573;font-size:.8em;margin-top:32px}
 """
 
@@ -156,7 +157,7 @@ def _drawdown_fig(days, dd):
 
 def _histogram_fig(pnl: list[float]):
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.2, 3.2))
+    fig, ax = plt.subplots(figsize=(10, 3.0))
     if pnl:
         n = min(40, max(5, len(pnl) // 3))
         lo, hi = min(pnl), max(pnl)
@@ -197,6 +198,43 @@ def _monthly_grid(days: list[date], pnl: list[float]) -> str:
 
 _TRADE_COLS = ("day", "cycle", "key", "strike", "opt_type", "side", "qty", "entry_ts", "entry_price",
                "entry_lag", "exit_ts", "exit_price", "exit_lag", "exit_reason", "costs", "pnl")
+# what a trader reads first; the rest is one click away (the page never scrolls sideways)
+_KEY_COLS = ("day", "leg", "side", "entry", "exit", "exit_reason", "pnl")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _leg(t: dict) -> str:
+    """``ce 21000 CE`` — the key, strike and type of a trade, as a trader names a leg."""
+    strike = _float(t.get("strike"))
+    k = f"{strike:g}" if strike is not None else ""
+    return " ".join(x for x in (t.get("key", ""), k, t.get("opt_type", "")) if x)
+
+
+def _hhmm(ts: str | None) -> str:
+    return "" if not ts else str(ts).replace("T", " ")[11:16]
+
+
+def _minutes(t: dict) -> float | None:
+    try:
+        return (datetime.fromisoformat(t["exit_ts"]) - datetime.fromisoformat(t["entry_ts"])).total_seconds() / 60
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _is_pct(name: str) -> bool:
+    """Parameters named as percentages (``sl_pct``, ``pct``, ``target_percent``) show with a %."""
+    n = name.lower()
+    return n == "pct" or n.endswith(("_pct", "pct_", "_percent")) or n.startswith("pct_")
+
+
+def _param_text(name: str, v: Any) -> str:
+    if _is_pct(name) and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return f"{v:g} %"
+    return str(v)
+
+
+def _pct(v: Any) -> str:
+    return "-" if v is None else f"{float(v) * 100:.0f} %"
 
 
 def _trades_html(trades: list[dict]) -> str:
@@ -213,6 +251,15 @@ def _trades_html(trades: list[dict]) -> str:
     if len(trades) > len(shown):
         out.append(f"<p>Showing the first {len(shown):,} of {len(trades):,} trades; all of them are in"
                    " trades.csv next to this report.</p>")
+    key_head = "".join(f'<th class="l">{c.replace("_", " ")}</th>' for c in _KEY_COLS)
+    key_rows = []
+    for t in shown:
+        key_rows.append(f'<tr><td class="l">{_e(t.get("day"))}</td><td class="l">{_e(_leg(t))}</td>'
+                        f'<td class="l">{_e(t.get("side"))}</td>'
+                        f'<td class="l">{_e(_hhmm(t.get("entry_ts")))} @ {_e(t.get("entry_price"))}</td>'
+                        f'<td class="l">{_e(_hhmm(t.get("exit_ts")))} @ {_e(t.get("exit_price"))}</td>'
+                        f'<td class="l">{_e(t.get("exit_reason"))}</td>{_signed(_float(t.get("pnl")))}</tr>')
+    out.append(f'<h3>Every trade</h3><div class="scroll"><table><tr>{key_head}</tr>{"".join(key_rows)}</table></div>')
     head = "".join(f'<th class="l">{c}</th>' for c in _TRADE_COLS)
     body = []
     for t in shown:
@@ -226,8 +273,37 @@ def _trades_html(trades: list[dict]) -> str:
             else:
                 cells.append(f'<td class="l">{_e(v)}</td>')
         body.append(f"<tr>{''.join(cells)}</tr>")
-    out.append(f'<h3>Every trade</h3><div class="scroll"><table><tr>{head}</tr>{"".join(body)}</table></div>')
+    out.append(f'<details><summary>All columns (lags, prices, costs)</summary><div class="scroll wide"><table>'
+               f'<tr>{head}</tr>{"".join(body)}</table></div></details>')
     return "".join(out)
+
+
+def _trade_stats(trades: list[dict], metrics: dict) -> dict:
+    """Expectancy, durations and costs: what a trader asks after the headline numbers."""
+    pnl = [float(t["pnl"]) for t in trades if t.get("pnl") not in (None, "")]
+    durations = [m for m in map(_minutes, trades) if m is not None]
+    costs = sum(float(t["costs"]) for t in trades if t.get("costs") not in (None, ""))
+    return {
+        "expectancy per trade": (sum(pnl) / len(pnl)) if pnl else None,
+        "win rate": _pct(metrics.get("win_rate")),
+        "average trade (minutes)": (sum(durations) / len(durations)) if durations else None,
+        "longest trade (minutes)": max(durations) if durations else None,
+        "costs and slippage charged": costs,
+    }
+
+
+def _weekday_table(days: list[date], pnl: list[float], daily: list[dict]) -> str:
+    by: dict[int, list[float]] = defaultdict(list)
+    for d, p, r in zip(days, pnl, daily):
+        if int(r.get("trades") or 0):
+            by[d.weekday()].append(p)
+    if not by:
+        return "<p>No traded days.</p>"
+    rows = "".join(f'<tr><th class="l">{WEEKDAYS[w]}</th><td>{len(v)}</td>{_signed(sum(v))}'
+                   f'{_signed(sum(v) / len(v))}<td>{_pct(sum(1 for x in v if x > 0) / len(v))}</td></tr>'
+                   for w, v in sorted(by.items()))
+    return (f'<table><tr><th class="l">weekday</th><th>days</th><th>PnL</th><th>average</th>'
+            f"<th>up days</th></tr>{rows}</table>")
 
 
 def _run_report(run_dir: Path) -> tuple[str, bytes]:
@@ -248,20 +324,27 @@ def _run_report(run_dir: Path) -> tuple[str, bytes]:
     subtitle = (f"{summary.get('start')} to {summary.get('end')}, {_count(len(days), 'day')}, "
                 f"{_count(len(trades), 'trade')}")
     m = summary.get("metrics", {})
-    cards = "".join(f'<div class="card"><div class="k">{_e(k)}</div><div class="v">{_num(m.get(k))}</div></div>'
+    cards = "".join(f'<div class="card"><div class="k">{_e(k.replace("_", " "))}</div>'
+                    f'<div class="v">{_pct(m.get(k)) if k == "win_rate" else _num(m.get(k))}</div></div>'
                     for k in ("total_pnl", "trades", "win_rate", "profit_factor", "max_drawdown", "sharpe",
                               "avg_win", "avg_loss", "max_consecutive_losses", "days_traded"))
+    params = {k: _param_text(k, v) for k, v in summary.get("params", {}).items()}
     png = io.BytesIO()
-    fig = _equity_fig(xs, equity, title + ("  (SYNTHETIC data)" if ds.get("synthetic") else ""), ylabel)
+    total = m.get("total_pnl")
+    png_title = (title + ("  (SYNTHETIC data)" if ds.get("synthetic") else "")
+                 + (f"\n{', '.join(f'{k} {v}' for k, v in params.items())}" if params else "")
+                 + (f"\ntotal PnL {total:,.2f}" if isinstance(total, (int, float)) else ""))
+    fig = _equity_fig(xs, equity, png_title, ylabel)
     fig.savefig(png, format="png", dpi=110, bbox_inches="tight", metadata={"Software": "optbt"})
     traded = [p for p, r in zip(pnl, daily) if int(r.get("trades") or 0)]
     body = (f'<h2>Summary</h2><div class="cards">{cards}</div>'
             f"<h2>Equity curve</h2><figure>{_svg(fig)}</figure>"
             f"<h2>Drawdown</h2><figure>{_svg(_drawdown_fig(xs, dd))}</figure>"
-            f'<div class="grid2"><div><h2>Daily PnL</h2><figure>{_svg(_histogram_fig(traded))}</figure></div>'
-            f"<div><h2>Monthly PnL</h2>{_monthly_grid(days, pnl)}</div></div>"
-            f"<h2>Trades</h2>{_trades_html(trades)}"
-            f'<div class="grid2"><div><h2>Parameters</h2>{_kv_table(summary.get("params", {}))}</div>'
+            f"<h2>Daily PnL</h2><figure>{_svg(_histogram_fig(traded))}</figure>"
+            f'<div class="grid2"><div><h2>Monthly PnL</h2><div class="wide">{_monthly_grid(days, pnl)}</div></div>'
+            f"<div><h2>By weekday</h2>{_weekday_table(days, pnl, daily)}</div></div>"
+            f"<h2>Trades</h2>{_kv_table(_trade_stats(trades, m))}{_trades_html(trades)}"
+            f'<div class="grid2"><div><h2>Parameters</h2>{_kv_table(params)}</div>'
             f'<div><h2>Engine</h2>{_kv_table(summary.get("engine", {}))}'
             f'<h3>Data</h3>{_kv_table(ds)}</div></div>')
     return _page(title, subtitle, bool(ds.get("synthetic")), body), png.getvalue()

@@ -18,6 +18,14 @@ from optbt.model.instrument import TRADE_COLUMNS, Trade
 from optbt.results.metrics import compute_metrics
 
 DAILY_COLUMNS = ("day", "pnl", "trades", "cycles", "skipped")
+# trades.parquet's pinned schema, as DuckDB types (the same parquet types as _trade_schema)
+TRADE_SQL_TYPES = (
+    ("day", "DATE"), ("cycle", "INTEGER"), ("key", "VARCHAR"), ("underlying", "VARCHAR"), ("expiry", "DATE"),
+    ("strike", "DOUBLE"), ("opt_type", "VARCHAR"), ("side", "VARCHAR"), ("qty", "INTEGER"),
+    ("entry_ts", "TIMESTAMP"), ("entry_price", "DOUBLE"), ("entry_lag", "INTEGER"), ("exit_ts", "TIMESTAMP"),
+    ("exit_price", "DOUBLE"), ("exit_lag", "INTEGER"), ("exit_reason", "VARCHAR"), ("costs", "DOUBLE"),
+    ("pnl", "DOUBLE"),
+)
 
 
 def _trade_schema():
@@ -97,8 +105,8 @@ class BacktestResult:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         _write_csv(out / "trades.csv", TRADE_COLUMNS, self.trade_rows())
-        import pyarrow.parquet as pq
-        pq.write_table(self.trades_table(), out / "trades.parquet")
+        from optbt.data.duckdb_source import csv_to_parquet
+        csv_to_parquet(out / "trades.csv", out / "trades.parquet", TRADE_SQL_TYPES)
         _write_csv(out / "daily.csv", DAILY_COLUMNS, self.daily_rows())
         (out / "summary.json").write_text(json.dumps(self.summary, indent=2, default=_plain) + "\n")
         return out

@@ -1,0 +1,138 @@
+"""A backtest's result as a notebook shows it: Arrow tables, a summary, a report, inline HTML."""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from optbt.model.errors import ConfigError
+from optbt.results.result import BacktestResult
+
+
+def _daily_schema():
+    import pyarrow as pa
+    return pa.schema([("day", pa.date32()), ("pnl", pa.float64()), ("trades", pa.int32()),
+                      ("cycles", pa.int32()), ("skipped", pa.int8())])
+
+
+class Result:
+    """What ``optbt.backtest`` returns.
+
+    ``trades`` and ``daily`` are pyarrow Tables (``.to_pandas()`` works when pandas is
+    installed; :meth:`to_polars` when polars is); ``summary`` is the dict written to
+    ``summary.json``; :meth:`report` writes the same HTML report as ``optbt run --report``;
+    in Jupyter the result shows itself as a summary table with a small equity curve.
+    """
+
+    def __init__(self, result: BacktestResult):
+        self.result = result
+
+    @property
+    def trades(self):
+        return self.result.trades_table()
+
+    @property
+    def daily(self):
+        import pyarrow as pa
+        rows = self.result.daily_rows()
+        names = _daily_schema().names
+        if rows and set(rows[0]) - set(names):  # newer columns (e.g. skip reasons) come along
+            return pa.Table.from_pylist(rows)
+        return pa.Table.from_pylist(rows, schema=_daily_schema())
+
+    @property
+    def summary(self) -> dict:
+        return self.result.summary
+
+    @property
+    def metrics(self) -> dict:
+        return self.result.metrics
+
+    def to_polars(self, which: str = "trades"):
+        """``trades`` or ``daily`` as a polars DataFrame (needs ``pip install polars``)."""
+        table = self._table(which)
+        try:
+            import polars as pl
+        except ImportError:
+            raise ConfigError("to_polars needs polars: pip install polars") from None
+        return pl.from_arrow(table)
+
+    def to_pandas(self, which: str = "trades"):
+        """``trades`` or ``daily`` as a pandas DataFrame (needs ``pip install pandas``)."""
+        table = self._table(which)
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            raise ConfigError("to_pandas needs pandas: pip install pandas") from None
+        return table.to_pandas()
+
+    def _table(self, which: str):
+        if which not in ("trades", "daily"):
+            raise ConfigError(f"which must be 'trades' or 'daily', not {which!r}")
+        return self.trades if which == "trades" else self.daily
+
+    def write(self, out: str | Path) -> Path:
+        """trades.csv/.parquet, daily.csv and summary.json into ``out`` (as ``optbt run`` writes)."""
+        return self.result.write(out)
+
+    def report(self, path: str | Path = "report.html") -> Path:
+        """Write the self-contained HTML report (and ``equity.png`` beside it); return its path."""
+        from optbt.results.report import write_report
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="optbt-report-") as tmp:
+            run_dir = self.result.write(Path(tmp) / "run")
+            page = write_report(run_dir)
+            target.write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
+            png = run_dir / "equity.png"
+            if png.exists():
+                (target.parent / "equity.png").write_bytes(png.read_bytes())
+        return target
+
+    def __repr__(self) -> str:
+        m = self.metrics
+        return (f"<optbt Result {self.result.strategy}: {m.get('trades', 0)} trades, "
+                f"total pnl {m.get('total_pnl', 0):,.2f}>")
+
+    def _repr_html_(self) -> str:
+        r = self.result
+        m = r.metrics
+        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+                       f"<td style='text-align:right'>{html.escape(_fmt(v))}</td></tr>" for k, v in m.items())
+        params = ", ".join(f"{k}={v}" for k, v in r.params.items())
+        synthetic = (" <b style='color:#b36b00'>SYNTHETIC data</b>" if r.dataset.get("synthetic") else "")
+        return (f"<div class='optbt-result'><div><b>{html.escape(r.strategy)}</b> "
+                f"({html.escape(params)}) on {html.escape(str(r.dataset.get('name')))}{synthetic}</div>"
+                f"{equity_svg([d.pnl for d in r.daily])}"
+                f"<table>{rows}</table></div>")
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    return str(v)
+
+
+def equity_svg(daily_pnl: list[float], width: int = 320, height: int = 90) -> str:
+    """A small inline SVG of the cumulative PnL (no plotting library, nothing fetched).
+
+    >>> equity_svg([]).startswith("<svg") and "no days" in equity_svg([])
+    True
+    """
+    if not daily_pnl:
+        return f"<svg width='{width}' height='20'><text x='0' y='14'>no days</text></svg>"
+    eq, total = [0.0], 0.0
+    for p in daily_pnl:
+        total += p
+        eq.append(total)
+    lo, hi = min(eq), max(eq)
+    span = (hi - lo) or 1.0
+    pts = " ".join(f"{i * (width - 4) / (len(eq) - 1) + 2:.1f},{height - 2 - (v - lo) * (height - 4) / span:.1f}"
+                   for i, v in enumerate(eq))
+    zero = height - 2 - (0 - lo) * (height - 4) / span
+    colour = "#2a7d2a" if total >= 0 else "#b22222"
+    return (f"<svg width='{width}' height='{height}' role='img' aria-label='equity curve'>"
+            f"<line x1='0' x2='{width}' y1='{zero:.1f}' y2='{zero:.1f}' stroke='#bbb' stroke-dasharray='3,3'/>"
+            f"<polyline fill='none' stroke='{colour}' stroke-width='1.5' points='{pts}'/></svg>")

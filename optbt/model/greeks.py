@@ -1,0 +1,179 @@
+"""Black-Scholes(-Merton) and Black-76 prices, implied volatility and greeks, in plain Python.
+
+Why our own solver and not a package: the packaged "Let's be rational" for Python pulls in
+NumPy, which the engine keeps out of its per-tick path; and a leg's IV is one scalar at one
+tick. The solver here works on the undiscounted Black price of the *out-of-the-money* side
+(put-call parity moves an in-the-money quote there, so no time value is lost to
+cancellation), brackets the total volatility ``sigma * sqrt(T)`` and takes Newton steps
+inside the bracket, bisecting when a step leaves it (deep out of the money, vega vanishes).
+
+Contract: every function returns a number or ``None``; none raises on market data. An IV is
+``None`` when the price carries no time value (at or below intrinsic, or less than
+``MIN_TIME_VALUE`` of the strike: real prices sit on a tick grid far above it), reaches the no-arbitrage
+ceiling, or an input is not a usable number (NaN, inf, <= 0). Time is in years; use
+:func:`year_fraction` for minutes to the expiry's session close, so 0DTE works to the last minute.
+
+>>> round(bs_price("CE", 42, 40, 0.5, 0.10, 0.0, 0.20), 2)   # Hull, Example 15.6
+4.76
+>>> round(implied_vol(4.7594, "CE", 42, 40, 0.5, 0.10), 4)
+0.2
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+MINUTES_A_YEAR = 365 * 24 * 60
+_SQRT2 = math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_MAX_TOTAL_VOL = 50.0  # sigma * sqrt(T); far beyond any quoted option
+_CALLS = ("CE", "C", "CALL")
+# time value (undiscounted, out-of-the-money side) below this fraction of the strike or
+# forward carries no readable volatility: the formula's own rounding is that large there
+MIN_TIME_VALUE = 1e-10
+
+
+@dataclass(frozen=True, slots=True)
+class Greeks:
+    """Greeks of one option at one tick.
+
+    ``delta`` per 1 unit of the underlying (spot, or the future for Black-76); ``gamma`` per
+    unit squared; ``theta`` per calendar day; ``vega`` per one volatility point (0.01).
+    """
+
+    iv: float
+    delta: float
+    gamma: float
+    theta: float
+    vega: float
+
+
+def year_fraction(now: datetime, expiry_close: datetime) -> float:
+    """Years from ``now`` to the expiry's session close, counted in minutes (calendar time).
+
+    >>> from datetime import datetime
+    >>> year_fraction(datetime(2024, 1, 4, 15, 0), datetime(2024, 1, 4, 15, 30)) * MINUTES_A_YEAR
+    30.0
+    """
+    return (expiry_close - now).total_seconds() / 60.0 / MINUTES_A_YEAR
+
+
+def _n(x: float) -> float:
+    return _INV_SQRT_2PI * math.exp(-0.5 * x * x)
+
+
+def _cdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / _SQRT2)
+
+
+def _is_call(opt_type: str) -> bool:
+    return opt_type.upper() in _CALLS
+
+
+def _usable(*xs: float) -> bool:
+    return all(isinstance(x, (int, float)) and math.isfinite(x) and x > 0 for x in xs)
+
+
+def _black(is_call: bool, f: float, k: float, v: float) -> float:
+    """Undiscounted Black price with total volatility ``v = sigma * sqrt(T)``."""
+    if v <= 0.0:
+        return max(f - k, 0.0) if is_call else max(k - f, 0.0)
+    d1 = math.log(f / k) / v + 0.5 * v
+    d2 = d1 - v
+    if is_call:
+        return f * _cdf(d1) - k * _cdf(d2)
+    return k * _cdf(-d2) - f * _cdf(-d1)
+
+
+def _forward(s: float, t: float, r: float, q: float, model: str) -> float:
+    return s if model == "black76" else s * math.exp((r - q) * t)
+
+
+def bs_price(opt_type: str, s: float, k: float, t: float, r: float = 0.0, q: float = 0.0,
+             sigma: float = 0.2, model: str = "bs") -> float | None:
+    """The option's price: Black-Scholes-Merton on a spot with yield ``q``, or Black-76
+    (``model="black76"``) where ``s`` is the future/forward of the option's expiry."""
+    if not (_usable(s, k, t, sigma) and math.isfinite(r) and math.isfinite(q)):
+        return None
+    f = _forward(s, t, r, q, model)
+    return math.exp(-r * t) * _black(_is_call(opt_type), f, k, sigma * math.sqrt(t))
+
+
+def implied_vol(price: float, opt_type: str, s: float, k: float, t: float, r: float = 0.0,
+                q: float = 0.0, model: str = "bs") -> float | None:
+    """The volatility whose model price is ``price``, or None when no volatility gives it."""
+    if not (_usable(price, s, k, t) and math.isfinite(r) and math.isfinite(q)):
+        return None
+    is_call = _is_call(opt_type)
+    f = _forward(s, t, r, q, model)
+    p = price * math.exp(r * t)  # undiscounted
+    # move to the out-of-the-money side: its price is all time value
+    if is_call and f > k:
+        p, is_call = p - (f - k), False
+    elif not is_call and k > f:
+        p, is_call = p - (k - f), True
+    ceiling = f if is_call else k
+    if not (p > MIN_TIME_VALUE * ceiling) or p >= ceiling:
+        return None
+    tol = 1e-13 * max(p, 1e-300) + 1e-300
+    lo, hi = 0.0, 1.0
+    while _black(is_call, f, k, hi) < p:
+        lo, hi = hi, hi * 2.0
+        if hi > _MAX_TOTAL_VOL:
+            return None
+    v = min(max(math.sqrt(2.0 * abs(math.log(f / k))), 0.1), hi) if lo == 0.0 else 0.5 * (lo + hi)
+    for _ in range(200):
+        diff = _black(is_call, f, k, v) - p
+        if abs(diff) <= tol:
+            break
+        if diff > 0.0:
+            hi = v
+        else:
+            lo = v
+        d1 = math.log(f / k) / v + 0.5 * v
+        vega = f * _n(d1)
+        step = v - diff / vega if vega > 0.0 else -1.0
+        v = step if lo < step < hi else 0.5 * (lo + hi)
+        if hi - lo <= 1e-15 * hi:
+            break
+    return v / math.sqrt(t)
+
+
+def greeks(price: float, opt_type: str, s: float, k: float, t: float, r: float = 0.0,
+           q: float = 0.0, model: str = "bs") -> Greeks | None:
+    """IV and greeks from an option's price (mid for quotes) and the underlying at the same tick."""
+    iv = implied_vol(price, opt_type, s, k, t, r, q, model)
+    if iv is None:
+        return None
+    return greeks_at(iv, opt_type, s, k, t, r, q, model)
+
+
+def greeks_at(sigma: float, opt_type: str, s: float, k: float, t: float, r: float = 0.0,
+              q: float = 0.0, model: str = "bs") -> Greeks | None:
+    """Greeks at a given volatility (see :class:`Greeks` for units)."""
+    if not (_usable(sigma, s, k, t) and math.isfinite(r) and math.isfinite(q)):
+        return None
+    is_call = _is_call(opt_type)
+    sq = math.sqrt(t)
+    v = sigma * sq
+    df = math.exp(-r * t)
+    carry = df if model == "black76" else math.exp(-q * t)  # d(price)/d(underlying) scale
+    f = _forward(s, t, r, q, model)
+    d1 = math.log(f / k) / v + 0.5 * v
+    d2 = d1 - v
+    pdf = _n(d1)
+    delta = carry * (_cdf(d1) if is_call else _cdf(d1) - 1.0)
+    gamma = carry * pdf / (s * v)
+    vega = s * carry * pdf * sq
+    if model == "black76":
+        value = df * _black(is_call, f, k, v)
+        theta_year = r * value - df * f * pdf * sigma / (2.0 * sq)
+    else:
+        decay = -s * carry * pdf * sigma / (2.0 * sq)
+        if is_call:
+            theta_year = decay - r * k * df * _cdf(d2) + q * s * carry * _cdf(d1)
+        else:
+            theta_year = decay + r * k * df * _cdf(-d2) - q * s * carry * _cdf(-d1)
+    return Greeks(iv=sigma, delta=delta, gamma=gamma, theta=theta_year / 365.0, vega=vega / 100.0)

@@ -1,0 +1,86 @@
+"""The report as a trader reads it: key trade columns first, stats worked out by hand, % shown as %.
+
+A hand-made run folder: three trades over two days (Tue 2 Jan and Wed 3 Jan 2024).
+- ce: 09:20 -> 09:50 (30 min), pnl -100, costs 10
+- pe: 09:20 -> 11:20 (120 min), pnl +250, costs 10
+- ce: 09:30 -> 10:00 (30 min), pnl +50, costs 5
+Expectancy (-100 + 250 + 50) / 3 = 66.67; average duration (30 + 120 + 30) / 3 = 60 min;
+longest 120; costs 25. Tuesday PnL +150, Wednesday +50.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+
+import pytest
+
+from optbt.results.report import write_report
+
+TRADES = [
+    dict(day="2024-01-02", cycle=1, key="ce", underlying="NIFTY", expiry="2024-01-04", strike=21000.0, opt_type="CE",
+         side="SELL", qty=1, entry_ts="2024-01-02T09:20:00", entry_price=100.0, entry_lag=0,
+         exit_ts="2024-01-02T09:50:00", exit_price=200.0, exit_lag=0, exit_reason="stop_loss", costs=10.0, pnl=-100.0),
+    dict(day="2024-01-02", cycle=1, key="pe", underlying="NIFTY", expiry="2024-01-04", strike=21000.0, opt_type="PE",
+         side="SELL", qty=1, entry_ts="2024-01-02T09:20:00", entry_price=300.0, entry_lag=0,
+         exit_ts="2024-01-02T11:20:00", exit_price=50.0, exit_lag=0, exit_reason="exit", costs=10.0, pnl=250.0),
+    dict(day="2024-01-03", cycle=1, key="ce", underlying="NIFTY", expiry="2024-01-04", strike=21050.0, opt_type="CE",
+         side="SELL", qty=1, entry_ts="2024-01-03T09:30:00", entry_price=80.0, entry_lag=0,
+         exit_ts="2024-01-03T10:00:00", exit_price=30.0, exit_lag=0, exit_reason="exit", costs=5.0, pnl=50.0),
+]
+
+
+@pytest.fixture()
+def run_dir(tmp_path):
+    d = tmp_path / "run"
+    d.mkdir()
+    with (d / "trades.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(TRADES[0]))
+        w.writeheader()
+        w.writerows(TRADES)
+    (d / "daily.csv").write_text("day,pnl,trades,cycles,skipped\n2024-01-02,150.0,2,1,0\n2024-01-03,50.0,1,1,0\n")
+    (d / "summary.json").write_text(json.dumps({
+        "strategy": "Hand", "params": {"sl_pct": 30.0, "entry_time": "09:20", "lots": 1},
+        "dataset": {"name": "hand-made", "synthetic": False}, "start": "2024-01-02", "end": "2024-01-03",
+        "metrics": {"total_pnl": 200.0, "trades": 3, "win_rate": 0.6667}, "engine": {"days": 2}}))
+    write_report(d)
+    return d
+
+
+def _row(page: str, label: str) -> str:
+    m = re.search(rf'<th class="l">{re.escape(label)}</th><td class="l">([^<]*)</td>', page)
+    assert m, f"{label!r} not in the report"
+    return m.group(1)
+
+
+def test_trade_stats_are_the_hand_computed_ones(run_dir):
+    page = (run_dir / "report.html").read_text()
+    assert _row(page, "expectancy per trade") == "66.67"
+    assert _row(page, "average trade (minutes)") == "60.00"
+    assert _row(page, "longest trade (minutes)") == "120.00"
+    assert _row(page, "costs and slippage charged") == "25.00"
+
+
+def test_percentages_read_as_percentages(run_dir):
+    page = (run_dir / "report.html").read_text()
+    assert _row(page, "win rate") == "67 %"
+    assert _row(page, "sl_pct") == "30 %"
+    assert _row(page, "entry_time") == "09:20"
+    assert '<div class="k">win rate</div><div class="v">67 %</div>' in page
+
+
+def test_key_columns_first_and_every_column_one_click_away(run_dir):
+    page = (run_dir / "report.html").read_text()
+    key_table = page[page.index("<h3>Every trade</h3>"):page.index("<details>")]
+    assert "<th class=\"l\">leg</th>" in key_table and "entry_lag" not in key_table
+    assert "ce 21000 CE" in key_table and "09:20 @ 100.0" in key_table and "11:20 @ 50.0" in key_table
+    details = page[page.index("<details>"):]
+    assert "entry_lag" in details and "costs" in details
+
+
+def test_weekday_table_adds_up(run_dir):
+    page = (run_dir / "report.html").read_text()
+    weekday = page[page.index("<h2>By weekday</h2>"):page.index("<h2>Trades</h2>")]
+    assert re.search(r'<th class="l">Tue</th><td>1</td><td class="pos">150.00</td>', weekday)
+    assert re.search(r'<th class="l">Wed</th><td>1</td><td class="pos">50.00</td>', weekday)
