@@ -24,6 +24,7 @@ from optbt.dsl.compiler import class_name
 from optbt.dsl.diagnostics import CODES, Diagnostic
 from optbt.dsl.format import format_program
 from optbt.dsl.lint import lint_unit
+from optbt.dsl.lines import split_lines
 from optbt.dsl.parser import parse_text
 
 
@@ -129,7 +130,7 @@ def _tokens(line: str) -> list[_Tok]:
 
 
 def _line(text: str, line: int) -> str:
-    lines = text.splitlines()
+    lines = split_lines(text)  # the language's one definition of a line (LSP's too: \n, \r\n, \r)
     return lines[line] if 0 <= line < len(lines) else ""
 
 
