@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from optbt.dsl import ast as A
 from optbt.dsl import limits as L
 from optbt.dsl.diagnostics import Diagnostic
+from optbt.dsl.values import evaluate, param_values, params_in, show, sweep_count, time_values
 from optbt.model.errors import did_you_mean
 
 BUILTINS = {"spot": "number", "atm": "number", "dte": "number", "time": "time", "mtm": "money",
@@ -134,26 +135,6 @@ def _value_fits(p: A.Param, lit) -> bool:
     return t == _PARAM_TYPES[p.type]
 
 
-def sweep_count(sweep: A.SweepRange) -> int:
-    """How many values ``start .. stop step s`` has, computed (never by expanding the range).
-
-    >>> sweep_count(A.SweepRange(start=A.Num(value=1), stop=A.Num(value=1e9), step=A.Num(value=1)))
-    1000000000
-    """
-    start, stop, step = sweep.start.value, sweep.stop.value, sweep.step.value
-    return math.floor((stop - start + 1e-9) / step) + 1
-
-
-def sweep_values(p: A.Param) -> list:
-    """The values a parameter's sweep declares (call only on a checked, bounded sweep)."""
-    sweep = p.sweep
-    if isinstance(sweep, A.SweepList):
-        return [v.value for v in sweep.values]
-    start, step = sweep.start.value, sweep.step.value
-    values = [round(start + k * step, 10) for k in range(sweep_count(sweep))]
-    return [int(v) for v in values] if p.type == "int" else values
-
-
 def _defaults_and_sweeps(unit: Unit) -> None:
     examples = {"int": "1", "float": "1.5", "percent": "30%", "time": "09:20", "bool": "true"}
     runs, biggest = 1, None
@@ -243,15 +224,6 @@ def _expiry_rule(unit: Unit, rule: A.ExpiryRule) -> None:
                    f"at most {L.MAX_DTE} days")
 
 
-def _param_values(unit: Unit, name: str) -> list:
-    """A parameter's default, then every sweep value (each once, in order)."""
-    p = unit.params[name]
-    values = [p.default.value]
-    if name in unit.sweeps:
-        values += [v for v in sweep_values(p) if v not in values]
-    return values
-
-
 def _quantities(unit: Unit) -> None:
     """Every leg's quantity, worked out for every default and sweep value of the parameters it uses.
 
@@ -261,10 +233,10 @@ def _quantities(unit: Unit) -> None:
     for leg in unit.legs.values():
         if leg.qty is None:
             continue
-        names = sorted(_params_in(unit, leg.qty))
+        names = sorted(params_in(unit, leg.qty))
         if any(n is None for n in names):
             continue  # depends on the market (spot, prices): checked at run time
-        choices = [_param_values(unit, n) for n in names]
+        choices = [param_values(unit, n) for n in names]
         if math.prod(len(c) for c in choices) <= 10_000:
             combos = itertools.product(*choices)
         else:  # one parameter at a time, the others at their defaults
@@ -274,65 +246,10 @@ def _quantities(unit: Unit) -> None:
             env = dict(zip(names, combo))
             value = evaluate(unit, leg.qty, env)
             if not (math.isfinite(value) and value.is_integer() and 1 <= value <= L.MAX_QTY):
-                at = " at " + ", ".join(f"{k}={_show(v)}" for k, v in env.items()) if env else ""
-                unit.error("E0401", f"the quantity is {_show(value)} lots{at}", leg.qty.span,
+                at = " at " + ", ".join(f"{k}={show(v)}" for k, v in env.items()) if env else ""
+                unit.error("E0401", f"the quantity is {show(value)} lots{at}", leg.qty.span,
                            "not a whole number of lots", f"a leg trades 1 to {L.MAX_QTY:,} whole lots")
                 break
-
-
-def _show(v) -> str:
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    return f"{v:g}" if isinstance(v, float) else str(v)
-
-
-def _params_in(unit: Unit, e) -> set:
-    """Parameter names an expression reads; None in the set when it reads anything else."""
-    out, stack = set(), [e]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, A.Name):
-            out.add(node.name if node.name in unit.params else None)
-        elif isinstance(node, A.Attr):
-            out.add(None)
-        else:
-            stack += [getattr(node, f) for f in ("operand", "left", "right") if hasattr(node, f)]
-            stack += list(getattr(node, "operands", []))
-    return out
-
-
-def evaluate(unit: Unit, e, env: dict) -> float:
-    """A number expression over parameters, as the compiled code works it out (percent in
-    arithmetic is a fraction); NaN where Python would fail (division by zero, overflow)."""
-    kind = e.kind
-    if kind in ("num", "money"):
-        return float(e.value)
-    if kind == "pct":
-        return e.value
-    if kind == "name":
-        return float(env[e.name]) if e.name in env else math.nan
-    if kind == "neg":
-        return -evaluate(unit, e.operand, env)
-    if kind == "binop":
-        spine = []
-        while e.kind == "binop":
-            spine.append(e)
-            e = e.left
-        value = _arith_operand(unit, e, env)
-        for node in reversed(spine):
-            right = _arith_operand(unit, node.right, env)
-            try:
-                value = (value + right if node.op == "+" else value - right if node.op == "-"
-                         else value * right if node.op == "*" else value / right)
-            except (ArithmeticError, ValueError):
-                return math.nan
-        return value
-    return math.nan
-
-
-def _arith_operand(unit: Unit, e, env: dict) -> float:
-    value = evaluate(unit, e, env)
-    return value / 100 if unit.types.get(id(e)) == "percent" else value
 
 
 def _time_ref(unit: Unit, ref, what: str) -> None:
@@ -352,7 +269,7 @@ def _check_entry(unit: Unit, e: A.Entry) -> None:
     for ref in (e.at, e.start, e.end):
         if ref is not None:
             _time_ref(unit, ref, "entry")
-    starts, ends = _time_values(unit, e.start), _time_values(unit, e.end)
+    starts, ends = time_values(unit, e.start), time_values(unit, e.end)
     if starts and ends and len(starts) * len(ends) <= 1_000_000:
         empty = next(((a, b) for a in starts for b in ends if a >= b), None)
         if empty is not None:
@@ -363,16 +280,6 @@ def _check_entry(unit: Unit, e: A.Entry) -> None:
                                                                       if at else ""))
     if e.when is not None:
         _condition(unit, e.when, "entry ... when")
-
-
-def _time_values(unit: Unit, ref) -> list[str] | None:
-    """The times a time reference can take: a literal, or a time parameter's default and sweep values."""
-    if isinstance(ref, A.Time):
-        return [ref.value]
-    if isinstance(ref, A.Name) and ref.name in unit.params and unit.params[ref.name].type == "time" \
-            and isinstance(unit.params[ref.name].default, A.Time):
-        return [v for v in _param_values(unit, ref.name) if isinstance(v, str)]
-    return None
 
 
 def _amount(unit: Unit, amount: A.Amount, allow: tuple[str, ...], what: str) -> None:
@@ -387,9 +294,9 @@ def _amount(unit: Unit, amount: A.Amount, allow: tuple[str, ...], what: str) -> 
             unit.error("E0302", f"'{p.name}' is a {p.type}: {what} needs a unit", amount.span, "",
                        "declare it as percent (30%), or write the amount as 40 pts or rs 3000")
         elif _value_fits(p, p.default):
-            zero = [v for v in _param_values(unit, p.name) if isinstance(v, (int, float)) and v <= 0]
+            zero = [v for v in param_values(unit, p.name) if isinstance(v, (int, float)) and v <= 0]
             if zero:
-                unit.error("E0405", f"{what} must be above 0; '{p.name}' can be {_show(zero[0])}%", amount.span)
+                unit.error("E0405", f"{what} must be above 0; '{p.name}' can be {show(zero[0])}%", amount.span)
     elif amount.unit not in allow:
         words = {"pct": "a percentage (30%)", "pts": "points (40 pts)", "money": "money (rs 3000)"}
         unit.error("E0302", f"{what} is {' or '.join(words[a] for a in allow)}", amount.span)

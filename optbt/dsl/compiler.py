@@ -22,7 +22,8 @@ import threading
 from pathlib import Path
 
 from optbt.dsl import ast as A
-from optbt.dsl.checks import Unit, check, sweep_values
+from optbt.dsl.checks import Unit, check
+from optbt.dsl.values import sweep_values
 from optbt.dsl.diagnostics import StratError
 from optbt.dsl.limits import Limits
 from optbt.dsl.lines import split_lines

@@ -13,7 +13,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, Tree, v_args
+from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lexer import PatternStr
 from lark.visitors import Transformer_NonRecursive
@@ -22,6 +22,7 @@ from optbt.dsl import ast as A
 from optbt.dsl import limits as L
 from optbt.dsl.diagnostics import Diagnostic
 from optbt.dsl.lines import bad_characters, display, has_bad_character, split_lines
+from optbt.dsl.literals import LineError, decode_string, number_text, split_comment, to_float, to_int, tree_limits
 from optbt.model.errors import did_you_mean
 
 STATEMENT_WORDS = ("strategy", "params", "legs", "underlying", "expiry", "max_cycles", "entry", "stop_loss",
@@ -82,80 +83,6 @@ def _tok_span(tok: Token, line: int) -> A.Span:
     return A.Span(line=line, column=tok.column, end_column=tok.end_column)
 
 
-class LineError(Exception):
-    """A problem found while turning one line into AST nodes: carries its diagnostic."""
-
-    def __init__(self, diagnostic: Diagnostic):
-        super().__init__(diagnostic.message)
-        self.diagnostic = diagnostic
-
-
-_ESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "t": "\t", "r": "\r"}
-_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
-
-
-def decode_string(body: str, line: int = 1, column: int = 1) -> str:
-    r"""The text of a "description" (without its quotes): escapes decoded by our own rules.
-
-    ``\\ \" \' \n \t \r \xHH \uHHHH \UHHHHHHHH``; anything else after a backslash is
-    an error E0105 at its column (``column`` is that of the first character of ``body``).
-
-    >>> decode_string(r'caf\u00e9 \"x\" \\ ok')
-    'café "x" \\ ok'
-    """
-    if "\\" not in body:
-        return body
-    out, i = [], 0
-    while i < len(body):
-        ch = body[i]
-        if ch != "\\":
-            out.append(ch)
-            i += 1
-            continue
-        nxt = body[i + 1: i + 2]
-        if nxt in _ESCAPES:
-            out.append(_ESCAPES[nxt])
-            i += 2
-            continue
-        width = _HEX_ESCAPES.get(nxt)
-        digits = body[i + 2: i + 2 + width] if width else ""
-        if width and len(digits) == width and all(c in "0123456789abcdefABCDEF" for c in digits):
-            code = int(digits, 16)
-            if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
-                out.append(chr(code))
-                i += 2 + width
-                continue
-        start = column + i
-        end = start + 2 + (len(digits) if width else 0)
-        raise LineError(Diagnostic("E0105", f"unknown escape '{display(body[i:i + end - start])}' in a string",
-                                   line, start, end, "not an escape",
-                                   r'escapes are \\ \" \n \t \r \xHH \uHHHH; write \\ for a backslash'))
-    return "".join(out)
-
-
-def _number_text(tok: Token, line: int) -> str:
-    text = str(tok)
-    if len(text.replace(".", "")) > L.MAX_DIGITS:
-        raise LineError(Diagnostic("E0505", f"a number of {len(text)} characters is out of range", line,
-                                   tok.column, tok.end_column, "too long",
-                                   f"numbers are at most {L.MAX_NUMBER:,.0f}"))
-    return text
-
-
-def _float(tok: Token, line: int, text: str | None = None) -> float:
-    """A number token's value, refused (E0505) when it is too long or too large to be exact."""
-    text = _number_text(tok, line) if text is None else text
-    value = float(text)
-    if not abs(value) <= L.MAX_NUMBER:
-        raise LineError(Diagnostic("E0505", f"{display(str(tok))} is out of range", line, tok.column,
-                                   tok.end_column, "too large", f"numbers are at most {L.MAX_NUMBER:,.0f}"))
-    return value
-
-
-def _int(tok: Token, line: int) -> int:
-    return int(_number_text(tok, line))
-
-
 @v_args(meta=True)
 class _ToAst(Transformer_NonRecursive):
     """Lark tree of one line -> AST node; every node keeps its span (iterative: no recursion)."""
@@ -183,7 +110,7 @@ class _ToAst(Transformer_NonRecursive):
 
     # literals and atoms
     def _f(self, tok: Token, strip: str = "") -> float:
-        return _float(tok, self.line, _number_text(tok, self.line).rstrip(strip) if strip else None)
+        return to_float(tok, self.line, number_text(tok, self.line).rstrip(strip) if strip else None)
 
     def signed_number(self, meta, c):
         value = self._f(c[-1])
@@ -280,13 +207,13 @@ class _ToAst(Transformer_NonRecursive):
         return A.ExpiryRule(word=c[0], span=self._s(meta))
 
     def expiry_dte(self, meta, c):
-        return A.ExpiryRule(op=str(c[0]), days=_int(c[1], self.line), span=self._s(meta))
+        return A.ExpiryRule(op=str(c[0]), days=to_int(c[1], self.line), span=self._s(meta))
 
     def strike_atm(self, meta, c):
         return A.Strike(how="atm", span=self._s(meta))
 
     def strike_atm_offset(self, meta, c):
-        n = _int(c[1], self.line)
+        n = to_int(c[1], self.line)
         return A.Strike(how="atm", offset=-n if str(c[0]) == "-" else n, span=self._s(meta))
 
     def strike_abs(self, meta, c):
@@ -315,7 +242,7 @@ class _ToAst(Transformer_NonRecursive):
         return A.ExpiryStmt(rule=c[0], span=self._s(meta))
 
     def max_cycles_stmt(self, meta, c):
-        return A.MaxCycles(n=_int(c[0], self.line), span=self._s(meta))
+        return A.MaxCycles(n=to_int(c[0], self.line), span=self._s(meta))
 
     def entry_at(self, meta, c):
         return ("at", c[0])
@@ -391,66 +318,6 @@ class _ToAst(Transformer_NonRecursive):
 
     def trail_mtm_stmt(self, meta, c):
         return A.TrailMtm(after=c[0], by=c[1], span=self._s(meta))
-
-
-def split_comment(text: str) -> tuple[str, str | None]:
-    r"""A line's code and its ``#`` comment (a ``#`` inside a "string" is not one).
-
-    >>> split_comment('strategy s "a # b"  # note')
-    ('strategy s "a # b"  ', '# note')
-    >>> split_comment('strategy s "ends in \\\\"  # kept')
-    ('strategy s "ends in \\\\"  ', '# kept')
-    """
-    if '"' not in text:
-        i = text.find("#")
-        return (text, None) if i < 0 else (text[:i], text[i:])
-    quoted = False
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if quoted and ch == "\\":
-            i += 2  # the escaped character never closes the string
-            continue
-        if ch == '"':
-            quoted = not quoted
-        elif ch == "#" and not quoted:
-            return text[:i], text[i:]
-        i += 1
-    return text, None
-
-
-_EXPR_NODES = {"neg", "not_", "binop", "compare", "member", "or_expr", "and_expr"}
-
-
-def _tree_limits(tree: Tree, line: int) -> Diagnostic | None:
-    """E0501/E0502 for a line whose expression nests or grows past the limits, found without recursion.
-
-    Nesting counts brackets, unary minus and ``not`` (a left-to-right chain ``a + b + c`` is
-    flat); the chain limit counts every level, because later stages walk the tree level by level.
-    """
-    nodes = 0
-    stack = [(tree, 0, 0)]
-    while stack:
-        node, depth, nesting = stack.pop()
-        nodes += 1
-        meta = node.meta
-        if nodes > L.MAX_NODES:
-            return Diagnostic("E0502", f"this line has more than {L.MAX_NODES} parts", line, 1, 2, "too large",
-                              "split the condition into simpler rules, or use a parameter")
-        if nesting > L.MAX_DEPTH:
-            col = getattr(meta, "column", 1)
-            return Diagnostic("E0501", f"expression nested more than {L.MAX_DEPTH} deep", line, col, col + 1,
-                              "too deep", "remove brackets, minus signs or 'not's that cancel out")
-        if depth > L.MAX_CHAIN:
-            col = getattr(meta, "column", 1)
-            return Diagnostic("E0502", f"expression has more than {L.MAX_CHAIN} levels", line, col, col + 1,
-                              "too long", "a chain a + b + c + ... counts one level a term; split it up")
-        for i, child in enumerate(node.children):
-            if isinstance(child, Tree):
-                level = child.data in _EXPR_NODES
-                chained = i == 0 and node.data == "binop" and child.data == "binop"
-                stack.append((child, depth + level, nesting + (1 if level and not chained else 0)))
-    return None
 
 
 def _expected_words(exc: UnexpectedInput) -> list[str]:
@@ -564,7 +431,7 @@ def parse_text(text: str) -> tuple[A.Program, list[Diagnostic]]:
             break
         try:
             tree = parser.parse(code_text)
-            too_big = _tree_limits(tree, number)
+            too_big = tree_limits(tree, number)
             if too_big is not None:
                 diags.append(too_big)
                 continue
