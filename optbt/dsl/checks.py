@@ -233,9 +233,10 @@ def _quantities(unit: Unit) -> None:
     for leg in unit.legs.values():
         if leg.qty is None:
             continue
-        names = sorted(params_in(unit, leg.qty))
-        if any(n is None for n in names):
+        read = params_in(unit, leg.qty)
+        if None in read:
             continue  # depends on the market (spot, prices): checked at run time
+        names = sorted(read)
         choices = [param_values(unit, n) for n in names]
         if math.prod(len(c) for c in choices) <= 10_000:
             combos = itertools.product(*choices)
