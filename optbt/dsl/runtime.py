@@ -36,6 +36,7 @@ from optbt.model.strikes import nearest_strike
 
 NAN = float("nan")
 MAX_VALUE = 1e15  # the language's number limit (optbt.dsl.limits.MAX_NUMBER), for --param values too
+MAX_LOTS = 100_000  # optbt.dsl.limits.MAX_QTY
 
 
 def num(x: Any) -> float:
@@ -157,11 +158,11 @@ class DslStrategy(Strategy):
 
     @staticmethod
     def lots_of(qty: Any) -> int:
-        """A quantity worked out from an expression: a whole number of lots, at least 1."""
+        """A quantity worked out from an expression: a whole number of lots, from 1 to 100,000."""
         if isinstance(qty, float) and qty.is_integer():
             qty = int(qty)
-        if isinstance(qty, bool) or not isinstance(qty, int) or qty < 1:
-            raise ValueError(f"the quantity is {qty!r}, not a whole number of lots >= 1")
+        if isinstance(qty, bool) or not isinstance(qty, int) or not 1 <= qty <= MAX_LOTS:
+            raise ValueError(f"the quantity is {qty!r}, not a whole number of lots from 1 to {MAX_LOTS:,}")
         return qty
 
     # -- leg values used by compiled expressions -------------------------------------------------

@@ -272,3 +272,11 @@ def test_conditions_compared_with_each_other_are_not_chained():
     assert cls().exit_check(ctx(spot=0.5)) is True    # false == false
     assert cls().exit_check(ctx(spot=5.0)) is False   # false == true
     assert cls(hedge="true").exit_check(ctx(spot=5.0)) is True
+
+
+def test_the_runtime_limits_agree_with_the_language():
+    from optbt.dsl import limits, runtime
+    assert runtime.MAX_VALUE == limits.MAX_NUMBER and runtime.MAX_LOTS == limits.MAX_QTY
+    with pytest.raises(ValueError):
+        runtime.DslStrategy.lots_of(limits.MAX_QTY + 1)
+    assert runtime.DslStrategy.lots_of(3.0) == 3
