@@ -68,7 +68,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E0502": ("expression too large", "An expression has at most 1,000 parts and 240 levels (a chain "
               "a + b + c counts one level a term). Split the rule, or use a parameter."),
     "E0503": ("line too long", "A line has at most 4,000 characters."),
-    "E0504": ("file too large", "A file holds at most 1,000 statements and 65,536 characters of them "
+    "E0504": ("file too large", "A file holds at most 1,000 statements and 32,768 characters of them "
               "(comments do not count), and a strategy at most 32 legs. Past these limits, or past 100 "
               "errors, the rest of the file is not read."),
     "E0505": ("number out of range", "A number is written with at most 40 digits and is at most "
