@@ -58,13 +58,28 @@ def _write_utf8(path: Path, text: str) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from optbt.dsl import compile_text, parse_text, read_strat
-    from optbt.dsl.checks import check
+    from optbt.dsl import compile_text, read_strat
     from optbt.dsl.diagnostics import explain as explain_code
     from optbt.dsl.diagnostics import render_all
     from optbt.dsl.explain import explain_text
     from optbt.dsl.format import FormatError, format_source
-    from optbt.dsl.lint import lint_unit
+    from optbt.dsl.lint import lint_text
+
+    max_values_option = typer.Option(None, "--max-sweep-values", min=1,
+                                     help="values one parameter may sweep over (default 10,000)")
+    max_runs_option = typer.Option(None, "--max-sweep-runs", min=1,
+                                   help="runs the declared sweeps may make (default 1,000,000)")
+
+    def limits_of(max_values: int | None, max_runs: int | None):
+        from dataclasses import replace
+
+        from optbt.dsl.limits import Limits
+        limits = Limits()
+        if max_values:
+            limits = replace(limits, max_sweep_values=max_values)
+        if max_runs:
+            limits = replace(limits, max_sweep_runs=max_runs)
+        return limits
 
     @app.command("compile")
     @interruptible
@@ -72,12 +87,17 @@ def register(app: typer.Typer) -> None:
         file: Path = typer.Argument(..., help="a .strat file"),
         out: Path = typer.Option(None, "-o", "--out", help="write here instead of printing"),
         emit: str = typer.Option("python", "--emit", help="python (a Strategy subclass) or ast (JSON)"),
+        max_values: int = max_values_option,
+        max_runs: int = max_runs_option,
     ) -> None:
-        """Compile a .strat file to readable Python (or its AST as JSON). Exit 0, or 2 when invalid."""
+        """Compile a .strat file to readable Python (or its AST as JSON).
+
+        Names that Python or the Strategy base class already use are renamed (listed in a
+        comment at the top of the output)."""
         if emit not in ("python", "ast"):
             raise ConfigError(f"--emit takes python or ast, not {emit!r}")
         text = read_strat(file)
-        source, cls_name, unit = compile_text(text, str(file))
+        source, cls_name, unit = compile_text(text, str(file), limits_of(max_values, max_runs))
         result = source if emit == "python" else unit.program.model_dump_json(indent=2) + "\n"
         if out is None:
             _out(result)
@@ -92,6 +112,8 @@ def register(app: typer.Typer) -> None:
         files: list[Path] = typer.Argument(..., help=".strat files"),
         fmt: str = typer.Option("text", "--format", help="text or json"),
         strict: bool = typer.Option(False, "--strict", help="warnings fail too (exit 1)"),
+        max_values: int = max_values_option,
+        max_runs: int = max_runs_option,
     ) -> None:
         """Check .strat files: errors and warnings with rule codes (see docs/language.md).
 
@@ -101,6 +123,7 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"--format takes text or json, not {fmt!r}")
         failed = unreadable = False
         reports, texts = [], []
+        limits = limits_of(max_values, max_runs)
         for file in files:
             try:
                 text = read_strat(file)
@@ -108,10 +131,7 @@ def register(app: typer.Typer) -> None:
                 _error(exc)
                 unreadable = True
                 continue
-            program, diags = parse_text(text)
-            if not diags:
-                unit = check(program)
-                diags = unit.diagnostics or lint_unit(unit, text)
+            diags = lint_text(text, limits)
             failed |= any(d.severity == "error" for d in diags) or (strict and bool(diags))
             if fmt == "json":
                 reports += [d.as_dict(str(file)) for d in diags]

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from optbt.model.errors import ConfigError
+from optbt.model.errors import ConfigError, StrategyError
 from optbt.results.result import BacktestResult
 
 # options that run and sweep share, declared once so their names and help stay the same
@@ -139,6 +139,8 @@ def register(app: typer.Typer) -> None:
                                     help="exit 1 when any day was skipped (results are still written)"),
         trace: list[str] = typer.Option([], "--trace", help="record every decision of this day (YYYY-MM-DD, "
                                          "repeatable): trace.jsonl in --out and a timeline here"),
+        verbose: bool = typer.Option(False, "--verbose", help="on a failure inside a compiled .strat "
+                                     "strategy, also show the generated Python line"),
     ) -> None:
         """Run a backtest and print its summary; trades and metrics go to --out."""
         from optbt.dsl.loader import load_strategy
@@ -159,8 +161,14 @@ def register(app: typer.Typer) -> None:
 
             def progress(done: int, total: int, day) -> None:
                 bar.update(task, completed=done, total=total, day=str(day))
-            result = run_backtest(cls, data=config, start=start, end=end, params=params,
-                                  costs=costs, progress=progress, trace=trace_days(trace))
+            try:
+                result = run_backtest(cls, data=config, start=start, end=end, params=params,
+                                      costs=costs, progress=progress, trace=trace_days(trace))
+            except StrategyError as exc:
+                detail = getattr(exc, "detail", "")
+                if verbose and detail:
+                    raise StrategyError(f"{exc}\n  {detail}") from None
+                raise
         also = []
         if trace:  # trace.jsonl and the report go into the same temporary folder as the trades
             from optbt.results.trace import write_trace

@@ -19,14 +19,28 @@ from optbt.dsl.parser import parse_text
 from optbt.model.errors import StrategyError
 
 
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
 def read_strat(path: str | Path) -> str:
+    """The file's text. Bytes that are not UTF-8 are kept as surrogate escapes, so that the
+    parser reports each of them with line:col (E0104) instead of refusing the whole file."""
+    from optbt.dsl.lines import display
     p = Path(path)
     if not p.exists():
-        raise StrategyError(f"strategy file not found: {p}")
+        raise StrategyError(f"strategy file not found: {display(str(p))}")
+    if p.is_dir():
+        raise StrategyError(f"{display(str(p))} is a folder, not a .strat file")
+    if not p.is_file():  # a device or a pipe could be endless
+        raise StrategyError(f"{display(str(p))} is not a regular file")
     try:
-        return p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise StrategyError(f"{p} is not UTF-8 text") from None
+        with p.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise StrategyError(f"cannot read {display(str(p))}: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise StrategyError(f"{display(str(p))} is larger than {MAX_FILE_BYTES // 2**20} MB: not a .strat file")
+    return data.decode("utf-8", errors="surrogateescape")
 
 
 def load_strat(path: str | Path):

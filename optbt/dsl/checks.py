@@ -7,12 +7,15 @@ word, and ``choice:NAME`` for a choice parameter's values.
 
 from __future__ import annotations
 
-import keyword
+import itertools
+import math
 import re
 from dataclasses import dataclass, field
 
 from optbt.dsl import ast as A
+from optbt.dsl import limits as L
 from optbt.dsl.diagnostics import Diagnostic
+from optbt.dsl.values import evaluate, param_values, params_in, show, sweep_count, time_values
 from optbt.model.errors import did_you_mean
 
 BUILTINS = {"spot": "number", "atm": "number", "dte": "number", "time": "time", "mtm": "money",
@@ -20,13 +23,10 @@ BUILTINS = {"spot": "number", "atm": "number", "dte": "number", "time": "time", 
 LEG_ATTRS = {"ltp": "number", "entry_price": "number", "pnl": "money"}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-# names a compiled class may not shadow: the Strategy API and the runtime's own members
-RESERVED = {"add", "try_fill", "positions", "closed_trades", "close", "close_all", "entry", "adjust",
-            "exit_check", "on_exit", "on_day_start", "on_day_end", "max_cycles", "underlying", "expiry",
-            "clock", "params", "parameters", "legs", "entry_ready", "leg_rules", "on_event", "shift_rules",
-            "mtm_rules", "trail_mtm", "exit_ready", "square_off", "others", "num", "self", "ctx", "strike_atm",
-            "strike_otm", "strike_premium", "leg_ltp", "leg_entry_price", "leg_pnl", "move_stop_to_cost",
-            "sweep_grid", "SWEEP", "CHOICES"} | set(BUILTINS)
+# names the language itself gives a meaning (a parameter or leg of that name would hide it).
+# Python keywords, builtins and the Strategy API's names are fine: the compiler renames them.
+RESERVED = {"others", "max_cycles", "true", "false", "not", "and", "or", "in", "rs", "each"} | set(BUILTINS) \
+    | set(WEEKDAYS)
 _PARAM_TYPES = {"int": "number", "float": "number", "percent": "percent", "time": "time", "bool": "bool"}
 
 
@@ -40,6 +40,9 @@ class Unit:
     legs: dict[str, A.LegDecl] = field(default_factory=dict)   # unnamed legs get leg1, leg2, ...
     types: dict[int, str] = field(default_factory=dict)        # id(expr) -> type
     used: set[str] = field(default_factory=set)                # parameter names referenced
+    limits: L.Limits = field(default_factory=L.Limits)
+    sweeps: dict[str, int] = field(default_factory=dict)      # parameter -> values of its valid sweep
+    line_map: dict = field(default_factory=dict)              # set by the compiler: generated line -> span
 
     @property
     def header(self) -> A.Header | None:
@@ -60,18 +63,23 @@ def literal_type(lit) -> str:
             "word": "word"}[lit.kind]
 
 
-def check(program: A.Program) -> Unit:
+def check(program: A.Program, limits: L.Limits | None = None) -> Unit:
     """All checks, in order; diagnostics accumulate on the unit."""
-    unit = Unit(program)
-    for step in (_header, _declarations, _defaults_and_sweeps, _statements):
+    unit = Unit(program, limits=limits or L.Limits())
+    for step in (_header, _declarations, _defaults_and_sweeps, _statements, _quantities):
         step(unit)
     return unit
 
 
 def _ident(unit: Unit, name: str, span, what: str) -> None:
-    if not _IDENT.match(name) or keyword.iskeyword(name) or name in RESERVED:
-        why = ("starts with an underscore" if name.startswith("_") else
-               "is a reserved word" if (keyword.iskeyword(name) or name in RESERVED) else "has characters not allowed")
+    """The identifier rule; parameters and legs also may not take a word the language gives a meaning."""
+    reserved = RESERVED if what != "strategy" else set()
+    if not _IDENT.match(name) or name in reserved:
+        if name in reserved:
+            unit.error("E0103", f"{what} name '{name}' is a word of the language", span, "not allowed here",
+                       f"'{name}' already means something in a .strat file; choose another name, e.g. my_{name}")
+            return
+        why = "starts with an underscore" if name.startswith("_") else "has characters not allowed"
         unit.error("E0103", f"{what} name '{name}' {why}", span, "not allowed here",
                    "use a lower-case name of letters, digits and underscores, starting with a letter")
 
@@ -108,6 +116,9 @@ def _declarations(unit: Unit) -> None:
             if name in unit.legs or name in unit.params:
                 unit.error("E0202", f"'{name}' is declared twice", stmt.span, "", "legs and parameters need distinct names")
             unit.legs[name] = stmt
+            if len(unit.legs) == L.MAX_LEGS + 1:
+                unit.error("E0504", f"more than {L.MAX_LEGS} legs", stmt.span, "", "a strategy has at most "
+                           f"{L.MAX_LEGS} legs")
     if not unit.legs and unit.header is not None:
         unit.error("E0406", "the strategy has no legs", unit.header.span, "", "add a leg: ce = add(ATM, CE, SELL)")
     for kind in (A.Underlying, A.ExpiryStmt, A.MaxCycles, A.SquareOff, A.Entry, A.TrailMtm):
@@ -126,6 +137,7 @@ def _value_fits(p: A.Param, lit) -> bool:
 
 def _defaults_and_sweeps(unit: Unit) -> None:
     examples = {"int": "1", "float": "1.5", "percent": "30%", "time": "09:20", "bool": "true"}
+    runs, biggest = 1, None
     for p in unit.params.values():
         if isinstance(p.default, A.Time):
             _time_literal(unit, p.default)
@@ -141,11 +153,28 @@ def _defaults_and_sweeps(unit: Unit) -> None:
         bad = [v for v in values if not _value_fits(p, v)]
         if bad:
             unit.error("E0404", f"sweep values of '{p.name}' must be {p.type} values", bad[0].span)
-        elif isinstance(sweep, A.SweepRange):
+            continue
+        for v in values:
+            if isinstance(v, A.Time):
+                _time_literal(unit, v)
+        if isinstance(sweep, A.SweepRange):
             if p.type in ("time", "bool", "choice"):
                 unit.error("E0404", f"a {p.type} parameter sweeps over a list: sweep [a, b, c]", sweep.span)
-            elif sweep.step.value <= 0 or sweep.start.value > sweep.stop.value:
+                continue
+            if sweep.step.value <= 0 or sweep.start.value > sweep.stop.value:
                 unit.error("E0404", "a sweep range needs start <= stop and a step above zero", sweep.span)
+                continue
+        count = sweep_count(sweep) if isinstance(sweep, A.SweepRange) else len(sweep.values)
+        if count > unit.limits.max_sweep_values:
+            unit.error("E0506", f"'{p.name}' sweeps over {count:,} values; at most {unit.limits.max_sweep_values:,}",
+                       sweep.span, "too many", "use a larger step, or raise the limit with --max-sweep-values")
+            continue
+        unit.sweeps[p.name] = count
+        runs *= count
+        biggest = biggest or p
+    if runs > unit.limits.max_sweep_runs and biggest is not None:
+        unit.error("E0506", f"the declared sweeps make {runs:,} runs; at most {unit.limits.max_sweep_runs:,}",
+                   biggest.sweep.span, "", "sweep fewer values, or raise the limit with --max-sweep-runs")
 
 
 def _statements(unit: Unit) -> None:
@@ -164,34 +193,76 @@ def _leg_ref(unit: Unit, name: str | None, span) -> None:
 def _strike(unit: Unit, strike: A.Strike) -> None:
     if strike.how in ("abs", "otm", "premium") and strike.value <= 0:
         unit.error("E0405", "the strike value must be above 0", strike.span)
+    if strike.how == "atm" and abs(strike.offset) > L.MAX_ATM_OFFSET:
+        unit.error("E0405", f"ATM {strike.offset:+d} is out of range", strike.span, "",
+                   f"at most {L.MAX_ATM_OFFSET} strike steps from ATM")
 
 
 def _check_leg(unit: Unit, leg: A.LegDecl) -> None:
     _strike(unit, leg.strike)
+    if leg.expiry is not None:
+        _expiry_rule(unit, leg.expiry)
     if leg.qty is not None:
         t = expr_type(unit, leg.qty)
-        if t != "number":
-            unit.error("E0301", "a quantity is a number of lots", leg.qty.span, f"this is a {t}")
-        elif isinstance(leg.qty, A.Num) and (leg.qty.value < 1 or not leg.qty.value.is_integer()):
-            unit.error("E0401", f"quantity {leg.qty.value:g} is not a whole number of lots >= 1", leg.qty.span)
+        if t not in ("number", "?"):
+            unit.error("E0301", "a quantity is a number of lots", leg.qty.span, f"this is {_a(t)}")
         elif isinstance(leg.qty, A.Name) and leg.qty.name in unit.params:
             p = unit.params[leg.qty.name]
             if p.type != "int":
                 unit.error("E0401", f"'{p.name}' is a {p.type}; a quantity needs an int parameter", leg.qty.span)
-            elif isinstance(p.default, A.Num) and p.default.value < 1:
-                unit.error("E0401", f"'{p.name}' defaults to {p.default.value:g} lots; use 1 or more", leg.qty.span)
+
+
+def _expiry_rule(unit: Unit, rule: A.ExpiryRule) -> None:
+    if rule.word is not None:
+        return
+    if rule.op not in (">=", "<=", "=="):
+        unit.error("E0405", f"expiry dte {rule.op} {rule.days} is not a rule", rule.span, "",
+                   f"write dte >= N, dte <= N or dte == N (for 'more than {rule.days} days': "
+                   f"dte >= {(rule.days or 0) + 1})")
+    elif rule.days is not None and rule.days > L.MAX_DTE:
+        unit.error("E0405", f"{rule.days} days to expiry is out of range", rule.span, "",
+                   f"at most {L.MAX_DTE} days")
+
+
+def _quantities(unit: Unit) -> None:
+    """Every leg's quantity, worked out for every default and sweep value of the parameters it uses.
+
+    Only when the file is otherwise clean (the values are then known to have their types)."""
+    if unit.diagnostics:
+        return
+    for leg in unit.legs.values():
+        if leg.qty is None:
+            continue
+        read = params_in(unit, leg.qty)
+        if None in read:
+            continue  # depends on the market (spot, prices): checked at run time
+        names = sorted(read)
+        choices = [param_values(unit, n) for n in names]
+        if math.prod(len(c) for c in choices) <= 10_000:
+            combos = itertools.product(*choices)
+        else:  # one parameter at a time, the others at their defaults
+            combos = (tuple(c[0] if j != i else v for j, c in enumerate(choices))
+                      for i, values in enumerate(choices) for v in values)
+        for combo in combos:
+            env = dict(zip(names, combo))
+            value = evaluate(unit, leg.qty, env)
+            if not (math.isfinite(value) and value.is_integer() and 1 <= value <= L.MAX_QTY):
+                at = " at " + ", ".join(f"{k}={show(v)}" for k, v in env.items()) if env else ""
+                unit.error("E0401", f"the quantity is {show(value)} lots{at}", leg.qty.span,
+                           "not a whole number of lots", f"a leg trades 1 to {L.MAX_QTY:,} whole lots")
+                break
 
 
 def _time_ref(unit: Unit, ref, what: str) -> None:
     t = expr_type(unit, ref)
     if t != "time":
-        unit.error("E0301", f"{what} takes a time", ref.span, f"this is a {t}", "write a time like 09:20 or a time parameter")
+        unit.error("E0301", f"{what} takes a time", ref.span, f"this is {_a(t)}", "write a time like 09:20 or a time parameter")
 
 
 def _condition(unit: Unit, expr, what: str) -> None:
     t = expr_type(unit, expr)
     if t not in ("bool", "?"):
-        unit.error("E0303", f"{what} needs a condition", expr.span, f"this is a {t}",
+        unit.error("E0303", f"{what} needs a condition", expr.span, f"this is {_a(t)}",
                    "compare it with something, e.g. spot > 21000")
 
 
@@ -199,9 +270,15 @@ def _check_entry(unit: Unit, e: A.Entry) -> None:
     for ref in (e.at, e.start, e.end):
         if ref is not None:
             _time_ref(unit, ref, "entry")
-    if isinstance(e.start, A.Time) and isinstance(e.end, A.Time) and e.start.value >= e.end.value:
-        unit.error("E0402", f"the entry window {e.start.value}-{e.end.value} is empty", e.span, "",
-                   "the first time must be before the second")
+    starts, ends = time_values(unit, e.start), time_values(unit, e.end)
+    if starts and ends and len(starts) * len(ends) <= 1_000_000:
+        empty = next(((a, b) for a in starts for b in ends if a >= b), None)
+        if empty is not None:
+            at = "" if isinstance(e.start, A.Time) and isinstance(e.end, A.Time) else \
+                " at " + ", ".join(f"{ref.name}={v}" for ref, v in zip((e.start, e.end), empty) if isinstance(ref, A.Name))
+            unit.error("E0402", f"the entry window {empty[0]}-{empty[1]} is empty{at}", e.span, "",
+                       "the first time must be before the second" + (" (for every default and sweep value)"
+                                                                      if at else ""))
     if e.when is not None:
         _condition(unit, e.when, "entry ... when")
 
@@ -217,6 +294,10 @@ def _amount(unit: Unit, amount: A.Amount, allow: tuple[str, ...], what: str) -> 
         if p.type != "percent":
             unit.error("E0302", f"'{p.name}' is a {p.type}: {what} needs a unit", amount.span, "",
                        "declare it as percent (30%), or write the amount as 40 pts or rs 3000")
+        elif _value_fits(p, p.default):
+            zero = [v for v in param_values(unit, p.name) if isinstance(v, (int, float)) and v <= 0]
+            if zero:
+                unit.error("E0405", f"{what} must be above 0; '{p.name}' can be {show(zero[0])}%", amount.span)
     elif amount.unit not in allow:
         words = {"pct": "a percentage (30%)", "pts": "points (40 pts)", "money": "money (rs 3000)"}
         unit.error("E0302", f"{what} is {' or '.join(words[a] for a in allow)}", amount.span)
@@ -248,8 +329,13 @@ def _check_exit_at(unit: Unit, e: A.ExitAt) -> None:
 
 
 def _check_max_cycles(unit: Unit, m: A.MaxCycles) -> None:
-    if m.n < 1:
-        unit.error("E0405", "max_cycles must be at least 1", m.span)
+    if m.n < 1 or m.n > L.MAX_CYCLES:
+        unit.error("E0405", f"max_cycles must be from 1 to {L.MAX_CYCLES:,}", m.span)
+
+
+def _check_trail_mtm(unit: Unit, t: A.TrailMtm) -> None:
+    if t.by.value <= 0:
+        unit.error("E0405", "trail_mtm ... by needs an amount above 0", t.by.span)
 
 
 _STATEMENT_CHECKS = {
@@ -262,6 +348,8 @@ _STATEMENT_CHECKS = {
     "exit_when": lambda u, e: _condition(u, e.when, "exit when"),
     "mtm_rule": lambda u, m: _amount(u, m.amount, ("pct", "money"), "an MTM " + m.rule[4:]),
     "max_cycles": _check_max_cycles,
+    "expiry": lambda u, e: _expiry_rule(u, e.rule),
+    "trail_mtm": _check_trail_mtm,
 }
 
 
@@ -301,7 +389,20 @@ def _attr_type(unit: Unit, e: A.Attr) -> str:
 
 
 def _arith_type(unit: Unit, e: A.BinOp) -> str:
-    lt, rt = expr_type(unit, e.left), expr_type(unit, e.right)
+    """A chain ``a + b - c`` is typed walking down its left side (no recursion along the chain)."""
+    spine = []
+    node = e
+    while node.kind == "binop":
+        spine.append(node)
+        node = node.left
+    lt = expr_type(unit, node)
+    for b in reversed(spine):
+        lt = _arith_pair(unit, b, lt, expr_type(unit, b.right))
+        unit.types[id(b)] = lt
+    return lt
+
+
+def _arith_pair(unit: Unit, e: A.BinOp, lt: str, rt: str) -> str:
     if "?" in (lt, rt):
         return "?"
     num = {"number", "percent"}
@@ -313,8 +414,26 @@ def _arith_type(unit: Unit, e: A.BinOp) -> str:
         return "money"
     if e.op == "*" and rt == "money" and lt in num:
         return "money"
-    unit.error("E0302" if "money" in (lt, rt) else "E0301", f"cannot {e.op} a {lt} and a {rt}", e.span, "",
+    unit.error("E0302" if "money" in (lt, rt) else "E0301", f"cannot {e.op} {_a(lt)} and {_a(rt)}", e.span, "",
                "amounts of money are written rs 5000" if "money" in (lt, rt) else "")
+    return "?"
+
+
+_KIND = {"number": "a number", "percent": "a percentage", "money": "money", "time": "a time", "bool": "a condition",
+         "weekday": "a weekday", "word": "a word"}
+
+
+def _a(kind: str) -> str:
+    """A kind of value in words: ``money``, ``a number``, ``a choice of mode``."""
+    return f"a choice of {kind.split(':', 1)[1]}" if kind.startswith("choice:") else _KIND.get(kind, f"a {kind}")
+
+
+def _neg_type(unit: Unit, e: A.Neg) -> str:
+    t = expr_type(unit, e.operand)
+    if t in ("number", "percent", "money", "?"):
+        return t
+    unit.error("E0301", f"cannot negate {_a(t)}", e.span, "a minus sign takes a number, a percentage or money",
+               "compare first, then combine conditions with not: not (spot < 1)" if t == "bool" else "")
     return "?"
 
 
@@ -323,10 +442,15 @@ def _compare_type(unit: Unit, e: A.Compare) -> str:
     if "?" in (lt, rt):
         return "bool"
     pair = {lt, rt}
-    if lt == rt and lt not in ("bool", "word"):
+    ordered = e.op not in ("==", "!=")
+    if ordered and (pair & {"bool", "word", "weekday"} or any(t.startswith("choice:") for t in pair)):
+        unit.error("E0301", f"'{e.op}' does not order {_a(lt)} and {_a(rt)}", e.span, "",
+                   "weekdays, choices and true/false compare with == and != (or in (...))")
+        return "bool"
+    if lt == rt and (lt not in ("bool", "word") or (lt == "bool" and not ordered)):
         return "bool"
     if pair <= {"number", "percent"} and lt != rt:
-        unit.error("E0301", f"cannot compare a {lt} with a {rt}", e.span, "",
+        unit.error("E0301", f"cannot compare {_a(lt)} with {_a(rt)}", e.span, "",
                    "a percentage compares with a percentage parameter; prices compare with numbers")
         return "bool"
     if "money" in pair and "number" in pair:
@@ -341,7 +465,7 @@ def _compare_type(unit: Unit, e: A.Compare) -> str:
     if lt == rt == "weekday" or (pair == {"weekday", "word"} and e.op in ("==", "!=")):
         return "bool"
     hint = "write a time like 09:20" if "time" in pair else ""
-    unit.error("E0301", f"cannot compare a {lt} with a {rt}", e.span, "", hint)
+    unit.error("E0301", f"cannot compare {_a(lt)} with {_a(rt)}", e.span, "", hint)
     return "bool"
 
 
@@ -362,7 +486,7 @@ def _member_type(unit: Unit, e: A.Member) -> str:
         for w in e.items:
             _choice_word(unit, t, w)
     elif t != "?":
-        unit.error("E0301", f"'in (...)' needs a weekday or a choice parameter, not a {t}", e.operand.span)
+        unit.error("E0301", f"'in (...)' needs a weekday or a choice parameter, not {_a(t)}", e.operand.span)
     return "bool"
 
 
@@ -370,7 +494,7 @@ def _bool_operands(unit: Unit, operands, span) -> str:
     for op in operands:
         t = expr_type(unit, op)
         if t not in ("bool", "?"):
-            unit.error("E0303", f"and/or/not combine conditions; this is a {t}", op.span)
+            unit.error("E0303", f"and/or/not combine conditions; this is {_a(t)}", op.span)
     return "bool"
 
 
@@ -385,7 +509,7 @@ _TYPERS = {
     "num": lambda u, e: "number", "pct": lambda u, e: "percent", "time": _time_literal,
     "money": lambda u, e: "money", "bool": lambda u, e: "bool", "word": lambda u, e: "word",
     "name": _name_type, "attr": _attr_type,
-    "neg": lambda u, e: expr_type(u, e.operand),
+    "neg": lambda u, e: _neg_type(u, e),
     "binop": _arith_type, "compare": _compare_type, "member": _member_type,
     "not": lambda u, e: _bool_operands(u, [e.operand], e.span),
     "boolop": lambda u, e: _bool_operands(u, e.operands, e.span),

@@ -2,14 +2,20 @@
 
 The pipeline is an ordered tuple of passes (parse -> check -> lower). Lowering dispatches by
 node kind through tables; a kind with no handler is a hard error, never a silent skip. The
-generated source is built only from a checked AST: identifiers were validated (no leading
-underscores, no Python keywords, nothing the runtime reserves) and every literal is emitted
-with ``repr``, so no user text ever reaches Python as code.
+generated source is built only from a checked AST: identifiers passed the identifier rule
+(letters, digits, underscores, starting with a letter) and are renamed where Python or the
+Strategy base class gives them a meaning (``class`` -> ``class_``, a strategy ``none`` -> class
+``NoneStrategy``; the renaming is listed in a comment at the top of the output); every other
+piece of user text (file name, description, leg keys, words) is emitted only through
+``repr``. Annotations are strings (``from __future__ import annotations``), so a parameter
+named ``int`` cannot change what another parameter's annotation means.
 """
 
 from __future__ import annotations
 
+import builtins
 import importlib.util
+import keyword
 import os
 import sys
 import threading
@@ -17,12 +23,17 @@ from pathlib import Path
 
 from optbt.dsl import ast as A
 from optbt.dsl.checks import Unit, check
+from optbt.dsl.values import sweep_values
 from optbt.dsl.diagnostics import StratError
-from optbt.dsl.parser import parse_text
+from optbt.dsl.limits import Limits
+from optbt.dsl.lines import split_lines
+from optbt.dsl.parser import parse_text, split_comment
 
 _PY_TYPE = {"int": "int", "float": "float", "percent": "float", "time": "str", "bool": "bool", "choice": "str"}
 _BUILTIN_PY = {"spot": "num(ctx.spot)", "atm": "num(ctx.atm)", "dte": "num(ctx.dte)", "time": "ctx.time",
                "mtm": "ctx.mtm", "pnl": "ctx.day_pnl", "weekday": "ctx.weekday", "day": "ctx.weekday"}
+_PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
+_INVERSE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 _ATTR_PY = {"ltp": "self.leg_ltp", "entry_price": "self.leg_entry_price", "pnl": "self.leg_pnl"}
 
 
@@ -33,6 +44,39 @@ def class_name(name: str) -> str:
     'IronCondorMtm'
     """
     return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part) or "Strategy"
+
+
+def _python_taken() -> frozenset[str]:
+    """Names a generated class may not define: Python's words and builtins, the Strategy base
+    class's members (methods, class attributes, attributes set on instances) and the generated
+    module's own globals."""
+    from optbt.dsl.runtime import DslStrategy
+    return frozenset(set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins)) | set(dir(DslStrategy))
+                     | {"positions", "closed_trades", "self", "ctx", "num", "nz", "ne", "annotations", "DslStrategy"})
+
+
+def python_names(unit: Unit) -> tuple[str, dict[str, str]]:
+    """(class name, {parameter: attribute}) — the same file always gets the same names.
+
+    A name Python or the base class already uses gets ``_`` appended (more than one if that
+    is taken too); a class name gets ``Strategy`` appended.
+    """
+    taken = _python_taken()
+    cls = class_name(unit.header.name)
+    if cls in taken:
+        cls += "Strategy"
+    while cls in taken:
+        cls += "_"
+    user = set(unit.params) | set(unit.legs)
+    attrs: dict[str, str] = {}
+    for name in unit.params:
+        attr = name
+        if attr in taken:
+            attr += "_"
+            while attr in taken or attr in user or attr in attrs.values():
+                attr += "_"
+        attrs[name] = attr
+    return cls, attrs
 
 
 def literal_value(lit):
@@ -48,8 +92,9 @@ def literal_value(lit):
 class Lowerer:
     """Expression lowering, by node kind."""
 
-    def __init__(self, unit: Unit):
+    def __init__(self, unit: Unit, attrs: dict[str, str] | None = None):
         self.unit = unit
+        self.attrs = attrs or {}
 
     def expr(self, e) -> str:
         handler = getattr(self, "x_" + e.kind, None)
@@ -84,7 +129,7 @@ class Lowerer:
 
     def x_name(self, e):
         if e.name in self.unit.params:
-            return f"self.{e.name}"
+            return f"self.{self.attrs.get(e.name, e.name)}"
         return _BUILTIN_PY[e.name]
 
     def x_attr(self, e):
@@ -94,17 +139,56 @@ class Lowerer:
         return f"-{self.expr(e.operand)}"
 
     def x_binop(self, e):
-        return f"({self._as_number(e.left)} {e.op} {self._as_number(e.right)})"
+        """A chain ``a + b - c`` is written flat (one pair of brackets), walked without recursion,
+        so a long sum stays far below Python's nesting limits. Division by zero gives NaN
+        (``nz``): the comparison it feeds is then false, as for a value not known yet."""
+        spine = []
+        node = e
+        while node.kind == "binop" and (not spine or _PREC[node.op] >= _PREC[spine[-1].op]):
+            spine.append(node)
+            node = node.left
+        text = self._as_number(node)
+        for b in reversed(spine):
+            right = self._as_number(b.right)
+            text = f"{text} / nz({right})" if b.op == "/" else f"{text} {b.op} {right}"
+        return f"({text})"
 
     def x_compare(self, e):
-        return f"{self.expr(e.left)} {e.op} {self.expr(e.right)}"
+        return self._compare(e.left, e.op, e.right)
+
+    def _compare(self, left, op, right) -> str:
+        """``!=`` is ``ne``: false when a side is not known (NaN), like every other comparison."""
+        a, b = self._operand(left), self._operand(right)
+        if op == "!=":
+            return f"ne({a}, {b})"
+        return f"{a} {op} {b}"
+
+    def _operand(self, e) -> str:
+        """A comparison's side; a condition there is bracketed (Python would chain ``a == b > c``)."""
+        text = self.expr(e)
+        return f"({text})" if e.kind in ("compare", "boolop", "not", "member") else text
 
     def x_member(self, e):
         items = ", ".join(repr(w.value) for w in e.items)
         return f"{self.expr(e.operand)} in ({items},)"
 
     def x_not(self, e):
-        return f"not ({self.expr(e.operand)})"
+        return self.negate(e.operand)
+
+    def negate(self, e) -> str:
+        """``not`` pushed down to the comparisons (De Morgan), so that a comparison with a value
+        not known yet stays false under ``not`` too: ``not (spot > 1)`` is ``spot <= 1``."""
+        if e.kind == "not":
+            return f"({self.expr(e.operand)})"
+        if e.kind == "compare":
+            return self._compare(e.left, _INVERSE[e.op], e.right)
+        if e.kind == "boolop":
+            op = "or" if e.op == "and" else "and"
+            return f" {op} ".join(f"({self.negate(o)})" for o in e.operands)
+        if e.kind == "member":
+            items = ", ".join(repr(w.value) for w in e.items)
+            return f"{self.expr(e.operand)} not in ({items},)"
+        return f"not ({self.expr(e)})"
 
     def x_boolop(self, e):
         return f" {e.op} ".join(f"({self.expr(o)})" for o in e.operands)
@@ -132,20 +216,23 @@ def _expiry_rule(rule: A.ExpiryRule | None) -> str | None:
     return f"dte{op}{rule.days}"
 
 
-def _amount_py(amount: A.Amount) -> tuple[str, str]:
+def _amount_py(amount: A.Amount, attrs: dict[str, str]) -> tuple[str, str]:
     if amount.unit == "param":
-        return "pct", f"self.{amount.param}"
+        return "pct", f"self.{attrs.get(amount.param, amount.param)}"
     return amount.unit, repr(amount.value)
 
 
 class Generator:
-    """Writes the class, section by section."""
+    """Writes the class, section by section. A section is a list of lines; a line that carries
+    out one statement is a ``(text, statement)`` pair, from which the source map is made."""
 
     def __init__(self, unit: Unit, source_name: str):
         self.unit = unit
         self.source_name = source_name
-        self.low = Lowerer(unit)
+        self.cls, self.attrs = python_names(unit)
+        self.low = Lowerer(unit, self.attrs)
         self.prog = unit.program
+        self.line_map: dict[int, A.Span] = {}   # generated line (1-based) -> statement span
 
     def one(self, kind):
         found = self.prog.of(kind)
@@ -153,24 +240,44 @@ class Generator:
 
     def source(self) -> str:
         header = self.unit.header
-        cls = class_name(header.name)
-        out = [f'"""Compiled by optbt from {self.source_name}: edit the .strat file and compile again."""',
-               "", "from optbt.dsl.runtime import DslStrategy, num", "", "",
-               f"class {cls}(DslStrategy):", f"    {repr(header.description or header.name)}", ""]
+        doc = f"Compiled by optbt from {self.source_name}: edit the .strat file and compile again."
+        out: list = [repr(doc), ""]
+        renamed = self.renamed()
+        if renamed:
+            out += ["# names renamed for Python: " + "; ".join(renamed), ""]
+        out += ["from __future__ import annotations", "", "from optbt.dsl.runtime import DslStrategy, ne, num, nz", "",
+                "", f"class {self.cls}(DslStrategy):", f"    {repr(header.description or header.name)}", ""]
         out += self.attributes()
         for method in (self.legs, self.entry_ready, self.leg_rules, self.on_event, self.shift_rules,
                        self.mtm_rules, self.trail_mtm, self.exit_ready):
             body = method()
             if body:
                 out += [""] + body
-        return "\n".join(out) + "\n"
+        lines = []
+        for item in out:
+            if isinstance(item, tuple):
+                item, node = item
+                if node.span is not None:
+                    self.line_map[len(lines) + 1] = node.span
+            lines.append(item)
+        return "\n".join(lines) + "\n"
 
-    def attributes(self) -> list[str]:
+    def renamed(self) -> list[str]:
+        out = []
+        if self.cls != class_name(self.unit.header.name):
+            out.append(f"strategy {self.unit.header.name!r} is class {self.cls}")
+        out += [f"parameter {name!r} is self.{attr}" for name, attr in self.attrs.items() if attr != name]
+        return out
+
+    def attributes(self) -> list:
         lines = []
         for p in self.unit.params.values():
             value = literal_value(p.default)
             value = int(value) if p.type == "int" else value
-            lines.append(f"    {p.name}: {_PY_TYPE[p.type]} = {value!r}")
+            lines.append((f"    {self.attrs[p.name]}: {_PY_TYPE[p.type]} = {value!r}", p))
+        renamed = {name: attr for name, attr in self.attrs.items() if attr != name}
+        if renamed:
+            lines.append(f"    PARAM_ATTRS = {renamed!r}")
         cycles = self.one(A.MaxCycles)
         lines.append(f"    max_cycles = {cycles.n if cycles else 1}")
         und = self.one(A.Underlying)
@@ -188,24 +295,30 @@ class Generator:
             lines.append(f"    CHOICES = {choices!r}")
         return lines
 
-    def legs(self) -> list[str]:
-        names = list(self.unit.legs)
-        strikes = [_strike_py(leg.strike, leg.opt_type) for leg in self.unit.legs.values()]
-        lines = ["    def legs(self, ctx):", f"        strikes = ({', '.join(strikes)},)",
-                 "        if None in strikes:", "            return None", "        return {"]
-        for i, (name, leg) in enumerate(zip(names, self.unit.legs.values())):
+    def legs(self) -> list:
+        legs = list(self.unit.legs.items())
+        lines: list = ["    def legs(self, ctx):"]
+        if len(legs) == 1:
+            lines.append((f"        strikes = ({_strike_py(legs[0][1].strike, legs[0][1].opt_type)},)", legs[0][1]))
+        else:
+            lines.append("        strikes = (")
+            lines += [(f"            {_strike_py(leg.strike, leg.opt_type)},", leg) for _, leg in legs]
+            lines.append("        )")
+        lines += ["        if None in strikes:", "            return None", "        return {"]
+        for i, (name, leg) in enumerate(legs):
             qty = "1" if leg.qty is None else self.low.expr(leg.qty)
             if leg.qty is not None and not isinstance(leg.qty, (A.Num, A.Name)):
-                qty = f"int({qty})"
+                qty = f"self.lots_of({qty})"
             elif isinstance(leg.qty, A.Num):
                 qty = repr(int(leg.qty.value))
             expiry = _expiry_rule(leg.expiry)
             extra = f", expiry={expiry!r}" if expiry else ""
-            lines.append(f"            {name!r}: self.add(strikes[{i}], {leg.opt_type!r}, {leg.side!r}, {qty}{extra}),")
+            lines.append((f"            {name!r}: self.add(strikes[{i}], {leg.opt_type!r}, {leg.side!r}, {qty}{extra}),",
+                          leg))
         lines.append("        }")
         return lines
 
-    def entry_ready(self) -> list[str]:
+    def entry_ready(self) -> list:
         entry = self.one(A.Entry)
         if entry is None:
             return []
@@ -216,23 +329,23 @@ class Generator:
             parts.append(f"{self.low.expr(entry.start)} <= ctx.time <= {self.low.expr(entry.end)}")
         if entry.when is not None:
             parts.append(f"({self.low.expr(entry.when)})")
-        return ["    def entry_ready(self, ctx):", f"        return {' and '.join(parts) or 'True'}"]
+        return ["    def entry_ready(self, ctx):", (f"        return {' and '.join(parts) or 'True'}", entry)]
 
-    def leg_rules(self) -> list[str]:
+    def leg_rules(self) -> list:
         rules = self.prog.of(A.LegRule)
         if not rules:
             return []
-        lines = ["    def leg_rules(self):", "        return ["]
+        lines: list = ["    def leg_rules(self):", "        return ["]
         for r in rules:
-            unit, value = _amount_py(r.amount)
-            lines.append(f"            ({r.rule!r}, {r.leg!r}, {unit!r}, {value}),")
+            unit, value = _amount_py(r.amount, self.attrs)
+            lines.append((f"            ({r.rule!r}, {r.leg!r}, {unit!r}, {value}),", r))
         return lines + ["        ]"]
 
-    def on_event(self) -> list[str]:
+    def on_event(self) -> list:
         ons = self.prog.of(A.On)
         if not ons:
             return []
-        lines = ["    def on_event(self, ctx, event, key):"]
+        lines: list = ["    def on_event(self, ctx, event, key):"]
         for on in ons:
             cond = f"event == {on.event!r}" + (f" and key == {on.leg!r}" if on.leg else "")
             act = on.action
@@ -245,58 +358,51 @@ class Generator:
                 body = f"self.close({act.target!r}, event) if {act.target!r} in self.positions else None"
             else:
                 raise NotImplementedError(f"no lowering for action {act.what!r}")
-            lines += [f"        if {cond}:", f"            {body}"]
+            lines += [(f"        if {cond}:", on), (f"            {body}", on)]
         return lines
 
-    def shift_rules(self) -> list[str]:
+    def shift_rules(self) -> list:
         shifts = self.prog.of(A.Shift)
         if not shifts:
             return []
-        lines = ["    def shift_rules(self, ctx):", "        out = []"]
+        lines: list = ["    def shift_rules(self, ctx):", "        out = []"]
         for s in shifts:
             opt = self.unit.legs[s.leg].opt_type
-            lines += [f"        if {self.low.expr(s.when)}:",
-                      f"            out.append(({s.leg!r}, {_strike_py(s.strike, opt)}))"]
+            lines += [(f"        if {self.low.expr(s.when)}:", s),
+                      (f"            out.append(({s.leg!r}, {_strike_py(s.strike, opt)}))", s)]
         return lines + ["        return out"]
 
-    def mtm_rules(self) -> list[str]:
+    def mtm_rules(self) -> list:
         rules = self.prog.of(A.MtmRule)
         if not rules:
             return []
-        items = ", ".join(f"({r.rule!r}, {_amount_py(r.amount)[0]!r}, {_amount_py(r.amount)[1]})" for r in rules)
-        return ["    def mtm_rules(self):", f"        return [{items}]"]
+        items = ", ".join(f"({r.rule!r}, {_amount_py(r.amount, self.attrs)[0]!r}, {_amount_py(r.amount, self.attrs)[1]})"
+                          for r in rules)
+        return ["    def mtm_rules(self):", (f"        return [{items}]", rules[0])]
 
-    def trail_mtm(self) -> list[str]:
+    def trail_mtm(self) -> list:
         t = self.one(A.TrailMtm)
         if t is None:
             return []
-        return ["    def trail_mtm(self):", f"        return ({t.after.value!r}, {t.by.value!r})"]
+        return ["    def trail_mtm(self):", (f"        return ({t.after.value!r}, {t.by.value!r})", t)]
 
-    def exit_ready(self) -> list[str]:
+    def exit_ready(self) -> list:
         parts = []
         for e in self.prog.statements:
             if isinstance(e, A.ExitAt):
-                parts.append(f"ctx.time >= {self.low.expr(e.at)}")
+                text = f"ctx.time >= {self.low.expr(e.at)}"
                 if e.when is not None:
-                    parts.append(f"({self.low.expr(e.when)})")
+                    text += f" or ({self.low.expr(e.when)})"
+                parts.append((text, e))
             elif isinstance(e, A.ExitWhen):
-                parts.append(f"({self.low.expr(e.when)})")
+                parts.append((f"({self.low.expr(e.when)})", e))
         if not parts:
             return []
-        return ["    def exit_ready(self, ctx):", f"        return {' or '.join(parts)}"]
-
-
-def sweep_values(p: A.Param) -> list:
-    sweep = p.sweep
-    if isinstance(sweep, A.SweepList):
-        return [literal_value(v) for v in sweep.values]
-    start, stop, step = sweep.start.value, sweep.stop.value, sweep.step.value
-    values, k = [], 0
-    while start + k * step <= stop + 1e-9:
-        v = round(start + k * step, 10)
-        values.append(int(v) if p.type == "int" else v)
-        k += 1
-    return values
+        if len(parts) == 1:
+            return ["    def exit_ready(self, ctx):", (f"        return {parts[0][0]}", parts[0][1])]
+        lines: list = ["    def exit_ready(self, ctx):", "        return ("]
+        lines += [(f"            {'or ' if i else ''}{text}", node) for i, (text, node) in enumerate(parts)]
+        return lines + ["        )"]
 
 
 # -- the pipeline -------------------------------------------------------------------------------------------
@@ -307,7 +413,7 @@ def _parse(state: dict) -> None:
 
 
 def _check(state: dict) -> None:
-    unit = check(state["program"])
+    unit = check(state["program"], state.get("limits"))
     state["unit"] = unit
     if not state["diagnostics"]:  # names and types only make sense on a program that parsed
         state["diagnostics"] += unit.diagnostics
@@ -316,20 +422,25 @@ def _check(state: dict) -> None:
 def _lower(state: dict) -> None:
     if state["diagnostics"]:
         return
-    state["python"] = Generator(state["unit"], state["name"]).source()
+    gen = Generator(state["unit"], state["name"])
+    state["python"] = gen.source()
+    state["class"] = gen.cls
+    state["unit"].line_map = gen.line_map
 
 
 PASSES = (_parse, _check, _lower)
 
 
-def compile_text(text: str, filename: str = "<strat>") -> tuple[str, str, Unit]:
-    """(python source, class name, checked unit); raises StratError with every diagnostic."""
-    state = {"text": text, "name": Path(filename).name, "diagnostics": []}
+def compile_text(text: str, filename: str = "<strat>", limits: Limits | None = None) -> tuple[str, str, Unit]:
+    """(python source, class name, checked unit); raises StratError with every diagnostic.
+
+    The unit's ``line_map`` maps lines of the source to the statements they carry out."""
+    state = {"text": text, "name": Path(str(filename)).name, "diagnostics": [], "limits": limits}
     for step in PASSES:
         step(state)
     if state["diagnostics"]:
-        raise StratError(state["diagnostics"], text, filename)
-    return state["python"], class_name(state["unit"].header.name), state["unit"]
+        raise StratError(state["diagnostics"], text, str(filename))
+    return state["python"], state["class"], state["unit"]
 
 
 _LOAD_LOCK = threading.RLock()
@@ -347,7 +458,7 @@ def load_text(text: str, filename: str = "<strat>"):
 
     with _LOAD_LOCK:
         source, cls_name, unit = compile_text(text, filename)
-    digest = hashlib.sha1(source.encode()).hexdigest()[:16]
+    digest = hashlib.sha1(source.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     module_name = f"optbt_strat_{cls_name.lower()}_{digest}"
     with _LOAD_LOCK:  # threads of one worker may load the same file at once
         module = sys.modules.get(module_name)
@@ -355,10 +466,10 @@ def load_text(text: str, filename: str = "<strat>"):
             folder = cache_dir() / "compiled"
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"{module_name}.py"
-            if not path.exists() or path.read_text() != source:
+            if not path.exists() or path.read_text(encoding="utf-8") != source:
                 # a name of this process and thread: processes compiling at once never share a tmp file
                 tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-                tmp.write_text(source)
+                tmp.write_text(source, encoding="utf-8")
                 tmp.replace(path)
             spec = importlib.util.spec_from_file_location(module_name, path)
             module = importlib.util.module_from_spec(spec)
@@ -370,6 +481,7 @@ def load_text(text: str, filename: str = "<strat>"):
                 raise
     cls = getattr(module, cls_name)
     cls.__strat_source__ = str(filename)
+    cls.__strat_map__ = source_map(text, str(filename), module.__file__, unit.line_map)
     cls.PARAM_KINDS = param_kinds(unit)
     return cls
 
@@ -382,3 +494,14 @@ def param_kinds(unit: Unit) -> dict[str, str]:
         if isinstance(leg.qty, A.Name) and leg.qty.name in unit.params:
             kinds[leg.qty.name] = "lots"
     return kinds
+
+
+def source_map(text: str, filename: str, module_file: str, line_map: dict[int, A.Span]) -> dict:
+    """What a run-time failure needs to point at the .strat file: for each generated line,
+    the statement's line, column and text as written (comment dropped)."""
+    lines = split_lines(text)
+    rules = {}
+    for generated, span in line_map.items():
+        written = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
+        rules[generated] = (span.line, span.column, split_comment(written)[0].strip())
+    return {"file": filename, "module_file": module_file, "lines": rules}

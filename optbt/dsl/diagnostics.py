@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+from optbt.dsl.lines import display, display_column, split_lines
 from optbt.model.errors import OptbtError
 
 CODES: dict[str, tuple[str, str]] = {
@@ -27,25 +28,55 @@ CODES: dict[str, tuple[str, str]] = {
     "E0103": ("bad identifier", "Names are lower-case words: letters, digits and underscores, starting with a "
               "letter (`sl_pct`, `ce`). Leading underscores and dunder names are refused: a .strat file can "
               "never reach Python internals."),
+    "E0104": ("character not allowed", "A .strat file is UTF-8 text whose lines end with \\n, \\r\\n or \\r. "
+              "Control characters (NUL, form feed, vertical tab, ...), Unicode line and paragraph separators "
+              "(U+2028, U+2029, U+0085), bidirectional controls and bytes that are not UTF-8 are refused "
+              "wherever they appear, comments and strings included, so that a file always means what it "
+              "shows. The message gives line:col and shows the character escaped. A byte-order mark at the "
+              "very start of the file is accepted."),
+    "E0105": ("unknown escape", "Inside a \"description\" a backslash starts an escape: \\\\ (a backslash), "
+              "\\\" (a quote), \\n, \\t, \\r, \\xHH, \\uHHHH or \\UHHHHHHHH. Any other character after a "
+              "backslash is an error; write \\\\ for a backslash of its own."),
     "E0201": ("unknown name", "The name is not a parameter, a leg or a built-in (spot, time, mtm, pnl, dte, "
               "weekday, atm). Declare parameters under `params` and legs under `legs`."),
     "E0202": ("duplicate declaration", "A parameter or leg name is declared twice, or a statement that may "
               "appear once (underlying, expiry, max_cycles, square_off, entry) appears again."),
     "E0203": ("unknown leg attribute", "Legs have `ltp` (last price), `entry_price` and `pnl` (currency)."),
-    "E0301": ("type mismatch", "The two sides of a comparison or operation have different kinds: a time "
-              "(09:20) can only be compared with a time, money (rs 5000) with money, a price with a price."),
+    "E0301": ("type mismatch", "The operands of an operator have kinds it does not take: a time (09:20) can "
+              "only be compared with a time, money (rs 5000) with money, a price with a price; + - * / take "
+              "numbers, percentages and money (not times, weekdays, choices or conditions); a unary minus "
+              "takes a number, a percentage or money; < <= > >= do not order weekdays, choices or true/false."),
     "E0302": ("missing unit", "Amounts of money are written with their unit (`rs 5000` or `₹5000`); stops and "
               "targets as `30%`, `40 pts` or `rs 3000`. A bare number is ambiguous there."),
     "E0303": ("not a condition", "`when` and `entry ... when` take a condition (true or false), such as "
-              "`spot > 21000` or `weekday in (Mon, Tue)`."),
-    "E0401": ("bad quantity", "A leg's quantity is a whole number of lots, at least 1."),
+              "`spot > 21000` or `weekday in (Mon, Tue)`; so do `and`, `or` and `not`."),
+    "E0401": ("bad quantity", "A leg's quantity is a whole number of lots, from 1 to 100,000. An expression "
+              "over parameters (`lots * 2`) is worked out for every default and sweep value of the "
+              "parameters it uses, and each must give such a number."),
     "E0402": ("contradictory times", "An entry window must start before it ends, within one day."),
     "E0403": ("bad default", "A parameter's default must have the parameter's type: `percent` takes 30%, "
               "`time` takes 09:20, `int` a whole number, `bool` true or false, `choice` one of its options."),
     "E0404": ("bad sweep", "A sweep range needs start <= stop and a step above zero, all of the parameter's type; "
               "a sweep list takes values of the parameter's type."),
-    "E0405": ("bad value", "A value is out of range: max_cycles >= 1, a percentage above 0, a strike above 0."),
+    "E0405": ("bad value", "A value is out of range: max_cycles from 1 to 10,000, a percentage or amount above 0, "
+              "a strike above 0, a time of day from 00:00 to 23:59, an expiry rule `dte >= N`, `dte <= N` or "
+              "`dte == N` with N up to 3660, an ATM offset up to 1000 steps. Parameters are checked at "
+              "their default and at every sweep value."),
     "E0406": ("no legs", "A strategy needs at least one `add(...)` leg."),
+    "E0501": ("nested too deeply", "An expression nests brackets, unary minus signs and `not`s at most 64 "
+              "deep. Remove the ones that cancel out, or split the rule."),
+    "E0502": ("expression too large", "An expression has at most 1,000 parts and 240 levels (a chain "
+              "a + b + c counts one level a term). Split the rule, or use a parameter."),
+    "E0503": ("line too long", "A line has at most 4,000 characters."),
+    "E0504": ("file too large", "A file holds at most 1,000 statements and 32,768 characters of them "
+              "(comments do not count), and a strategy at most 32 legs. Past these limits, or past 100 "
+              "errors, the rest of the file is not read."),
+    "E0505": ("number out of range", "A number is written with at most 40 digits and is at most "
+              "1,000,000,000,000,000 in size, so that every value is exact and finite (never inf or nan)."),
+    "E0506": ("sweep too large", "A parameter sweeps over at most 10,000 values and the declared grid (the "
+              "product of all sweeps) has at most 1,000,000 runs; sizes are computed, never expanded. Raise "
+              "the limits with --max-sweep-values / --max-sweep-runs (lint, compile) or the environment "
+              "variables OPTBT_MAX_SWEEP_VALUES / OPTBT_MAX_SWEEP_RUNS."),
     "W001": ("unused parameter", "A parameter is declared but nothing uses it."),
     "W002": ("leg only closed at end of day", "No stop, target, trailing stop, exit time or exit condition "
              "covers this leg: it is only ever closed by the engine's EOD close."),
@@ -73,22 +104,27 @@ class Diagnostic:
     def severity(self) -> str:
         return "warning" if self.code.startswith("W") else "error"
 
-    def render(self, source: str, filename: str) -> str:
-        lines = source.splitlines()
-        text = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
+    def render(self, source: str, filename: str, lines: list[str] | None = None) -> str:
+        """The rustc-like block; the line is shown with unprintable characters escaped."""
+        lines = split_lines(source) if lines is None else lines
+        raw = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
+        text = display(raw)
+        start = display_column(raw, self.column)
+        end = display_column(raw, self.end_column) if self.end_column <= len(raw) + 1 else \
+            start + max(1, self.end_column - self.column)
         width = len(str(self.line))
-        caret = " " * (self.column - 1) + "^" * max(1, self.end_column - self.column)
-        out = [f"{self.severity}[{self.code}]: {self.message}",
-               f"{' ' * width}--> {filename}:{self.line}:{self.column}",
+        caret = " " * (start - 1) + "^" * max(1, end - start)
+        out = [f"{self.severity}[{self.code}]: {display(self.message)}",
+               f"{' ' * width}--> {display(filename)}:{self.line}:{self.column}",
                f"{' ' * width} |",
                f"{self.line} | {text}",
-               f"{' ' * width} | {caret}{(' ' + self.label) if self.label else ''}"]
+               f"{' ' * width} | {caret}{(' ' + display(self.label)) if self.label else ''}"]
         if self.help:
-            out.append(f"{' ' * width} = help: {self.help}")
+            out.append(f"{' ' * width} = help: {display(self.help)}")
         return "\n".join(out)
 
     def as_dict(self, filename: str) -> dict:
-        return {"file": filename, "severity": self.severity, **asdict(self)}
+        return {"file": display(filename), "severity": self.severity, **asdict(self)}
 
 
 class StratError(OptbtError):
@@ -101,14 +137,16 @@ class StratError(OptbtError):
         self.source = source
         self.filename = filename
         errors = [d for d in diagnostics if d.severity == "error"]
-        summary = f"{len(errors)} error{'s' if len(errors) != 1 else ''} in {filename}"
-        super().__init__("\n\n".join(d.render(source, filename) for d in diagnostics) + f"\n\n{summary}")
+        summary = f"{len(errors)} error{'s' if len(errors) != 1 else ''} in {display(filename)}"
+        lines = split_lines(source)
+        super().__init__("\n\n".join(d.render(source, filename, lines) for d in diagnostics) + f"\n\n{summary}")
 
 
 def render_all(diagnostics: list[Diagnostic], source: str, filename: str, fmt: str = "text") -> str:
     if fmt == "json":
         return json.dumps([d.as_dict(filename) for d in diagnostics], indent=2)
-    return "\n\n".join(d.render(source, filename) for d in diagnostics)
+    lines = split_lines(source)
+    return "\n\n".join(d.render(source, filename, lines) for d in diagnostics)
 
 
 def explain(code: str) -> str:

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 
 from optbt.dsl import glossary
 from optbt.dsl.checks import BUILTINS, LEG_ATTRS, Unit, check
-from optbt.dsl.compiler import class_name
+from optbt.dsl.compiler import python_names
 from optbt.dsl.diagnostics import CODES, Diagnostic
 from optbt.dsl.format import format_program
 from optbt.dsl.lint import lint_unit
+from optbt.dsl.lines import split_lines
 from optbt.dsl.parser import parse_text
 
 
@@ -129,7 +130,7 @@ def _tokens(line: str) -> list[_Tok]:
 
 
 def _line(text: str, line: int) -> str:
-    lines = text.splitlines()
+    lines = split_lines(text)  # the language's one definition of a line (LSP's too: \n, \r\n, \r)
     return lines[line] if 0 <= line < len(lines) else ""
 
 
@@ -168,7 +169,7 @@ def _symbol_doc(unit: Unit, text: str, name: str) -> str | None:
     header = unit.header
     if where is None and header is not None and header.name == name and header.span is not None:
         about = f": {header.description}" if header.description else ""
-        return (f"**{name}**: the strategy{about}\n\nCompiled to the class `{class_name(name)}` "
+        return (f"**{name}**: the strategy{about}\n\nCompiled to the class `{python_names(unit)[0]}` "
                 f"(`optbt compile FILE.strat` shows it).")
     if where is None:
         return None

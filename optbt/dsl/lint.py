@@ -13,6 +13,7 @@ from collections.abc import Callable
 from optbt.dsl import ast as A
 from optbt.dsl.checks import Unit
 from optbt.dsl.diagnostics import Diagnostic
+from optbt.dsl.lines import split_lines
 
 Rule = Callable[[Unit], list[Diagnostic]]
 
@@ -116,11 +117,22 @@ RULES: tuple[Rule, ...] = (unused_parameter, leg_closed_only_at_eod, exit_before
 _ALLOW = re.compile(r"#\s*lint:\s*allow(-file)?\s+([A-Z]\d+(?:\s*,\s*[A-Z]\d+)*)")
 
 
+def lint_text(text: str, limits=None) -> list[Diagnostic]:
+    """What ``optbt lint`` reports for a file's text: syntax errors, else check errors, else warnings."""
+    from optbt.dsl.checks import check
+    from optbt.dsl.parser import parse_text
+    program, diags = parse_text(text)
+    if diags:
+        return diags
+    unit = check(program, limits)
+    return unit.diagnostics or lint_unit(unit, text)
+
+
 def lint_unit(unit: Unit, source: str) -> list[Diagnostic]:
     """Every rule's findings, minus the suppressed ones, in line order."""
     per_line: dict[int, set[str]] = {}
     whole_file: set[str] = set()
-    for number, line in enumerate(source.splitlines(), start=1):
+    for number, line in enumerate(split_lines(source), start=1):
         for m in _ALLOW.finditer(line):
             codes = {c.strip() for c in m.group(2).split(",")}
             if m.group(1):

@@ -9,17 +9,20 @@ is reported without hiding the others, and positions are exact (line, column, ca
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lexer import PatternStr
+from lark.visitors import Transformer_NonRecursive
 
 from optbt.dsl import ast as A
+from optbt.dsl import limits as L
 from optbt.dsl.diagnostics import Diagnostic
+from optbt.dsl.lines import bad_characters, display, has_bad_character, split_lines
+from optbt.dsl.literals import LineError, decode_string, number_text, split_comment, to_float, to_int, tree_limits
 from optbt.model.errors import did_you_mean
 
 STATEMENT_WORDS = ("strategy", "params", "legs", "underlying", "expiry", "max_cycles", "entry", "stop_loss",
@@ -81,8 +84,8 @@ def _tok_span(tok: Token, line: int) -> A.Span:
 
 
 @v_args(meta=True)
-class _ToAst(Transformer):
-    """Lark tree of one line -> AST node; every node keeps its span."""
+class _ToAst(Transformer_NonRecursive):
+    """Lark tree of one line -> AST node; every node keeps its span (iterative: no recursion)."""
 
     def __init__(self, line: int):
         super().__init__()
@@ -106,22 +109,25 @@ class _ToAst(Transformer):
         return list(c)
 
     # literals and atoms
+    def _f(self, tok: Token, strip: str = "") -> float:
+        return to_float(tok, self.line, number_text(tok, self.line).rstrip(strip) if strip else None)
+
     def signed_number(self, meta, c):
-        value = float(c[-1])
+        value = self._f(c[-1])
         return A.Num(value=-value if len(c) == 2 and str(c[0]) == "-" else value, span=self._s(meta))
 
     def number(self, meta, c):
-        return A.Num(value=float(c[0]), span=self._s(meta))
+        return A.Num(value=self._f(c[0]), span=self._s(meta))
 
     def percent(self, meta, c):
-        return A.Pct(value=float(str(c[0]).rstrip("%")), span=self._s(meta))
+        return A.Pct(value=self._f(c[0], "%"), span=self._s(meta))
 
     def time(self, meta, c):
         hh, mm = str(c[0]).split(":")
         return A.Time(value=f"{int(hh):02d}:{mm}", span=self._s(meta))
 
     def money(self, meta, c):
-        return A.Money(value=float(c[-1]), span=self._s(meta))
+        return A.Money(value=self._f(c[-1]), span=self._s(meta))
 
     def true(self, meta, c):
         return A.Bool(value=True, span=self._s(meta))
@@ -159,7 +165,7 @@ class _ToAst(Transformer):
 
     # statements
     def header(self, meta, c):
-        desc = unescape(str(c[1])[1:-1]) if len(c) > 1 else None
+        desc = decode_string(str(c[1])[1:-1], self.line, c[1].column + 1) if len(c) > 1 else None
         return A.Header(name=str(c[0]), description=desc, span=self._s(meta))
 
     def params_header(self, meta, c):
@@ -201,23 +207,23 @@ class _ToAst(Transformer):
         return A.ExpiryRule(word=c[0], span=self._s(meta))
 
     def expiry_dte(self, meta, c):
-        return A.ExpiryRule(op=str(c[0]), days=int(c[1]), span=self._s(meta))
+        return A.ExpiryRule(op=str(c[0]), days=to_int(c[1], self.line), span=self._s(meta))
 
     def strike_atm(self, meta, c):
         return A.Strike(how="atm", span=self._s(meta))
 
     def strike_atm_offset(self, meta, c):
-        n = int(c[1])
+        n = to_int(c[1], self.line)
         return A.Strike(how="atm", offset=-n if str(c[0]) == "-" else n, span=self._s(meta))
 
     def strike_abs(self, meta, c):
-        return A.Strike(how="abs", value=float(c[0]), span=self._s(meta))
+        return A.Strike(how="abs", value=self._f(c[0]), span=self._s(meta))
 
     def strike_otm(self, meta, c):
-        return A.Strike(how="otm", value=float(str(c[0]).rstrip("%")), span=self._s(meta))
+        return A.Strike(how="otm", value=self._f(c[0], "%"), span=self._s(meta))
 
     def strike_premium(self, meta, c):
-        return A.Strike(how="premium", mode=str(c[0]), value=float(c[1]), span=self._s(meta))
+        return A.Strike(how="premium", mode=str(c[0]), value=self._f(c[1]), span=self._s(meta))
 
     def leg_decl(self, meta, c):
         c = list(c)
@@ -236,7 +242,7 @@ class _ToAst(Transformer):
         return A.ExpiryStmt(rule=c[0], span=self._s(meta))
 
     def max_cycles_stmt(self, meta, c):
-        return A.MaxCycles(n=int(c[0]), span=self._s(meta))
+        return A.MaxCycles(n=to_int(c[0], self.line), span=self._s(meta))
 
     def entry_at(self, meta, c):
         return ("at", c[0])
@@ -262,10 +268,10 @@ class _ToAst(Transformer):
         return ("leg", str(c[0]))
 
     def pct_amount(self, meta, c):
-        return A.Amount(unit="pct", value=float(str(c[0]).rstrip("%")), span=self._s(meta))
+        return A.Amount(unit="pct", value=self._f(c[0], "%"), span=self._s(meta))
 
     def pts_amount(self, meta, c):
-        return A.Amount(unit="pts", value=float(c[0]), span=self._s(meta))
+        return A.Amount(unit="pts", value=self._f(c[0]), span=self._s(meta))
 
     def money_amount(self, meta, c):
         return A.Amount(unit="money", value=c[0].value, span=self._s(meta))
@@ -314,65 +320,6 @@ class _ToAst(Transformer):
         return A.TrailMtm(after=c[0], by=c[1], span=self._s(meta))
 
 
-def split_comment(text: str) -> tuple[str, str | None]:
-    r"""A line's code and its ``#`` comment (a ``#`` inside a "string" is not one). Inside a
-    string a backslash escapes the next character, so a string ending in ``\\`` is closed.
-
-    >>> split_comment('strategy s "a # b"  # note')
-    ('strategy s "a # b"  ', '# note')
-    >>> split_comment(r'strategy s "a\\"  # note')
-    ('strategy s "a\\\\"  ', '# note')
-    >>> split_comment(r'strategy s "a\" # b"')
-    ('strategy s "a\\" # b"', None)
-    """
-    quoted = escaped = False
-    for i, ch in enumerate(text):
-        if escaped:
-            escaped = False
-        elif quoted and ch == "\\":
-            escaped = True
-        elif ch == '"':
-            quoted = not quoted
-        elif ch == "#" and not quoted:
-            return text[:i], text[i:]
-    return text, None
-
-
-_ESCAPE = re.compile(r"\\(N\{[^}]*\}|U[0-9a-fA-F]{8}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[0-7]{1,3}|.)", re.S)
-_SIMPLE_ESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b",
-                   "f": "\f", "v": "\v"}
-
-
-def unescape(body: str) -> str:
-    r"""A description's text: Python's string escapes decoded, every other character kept as it is.
-
-    Only the escape sequences are decoded (decoding the whole text as ``unicode_escape`` would
-    read non-ASCII characters as Latin-1 bytes: ``café`` -> ``cafÃ©``). An escape that names no
-    character (``\q``, ``\x4``, a surrogate) is kept as written.
-
-    >>> unescape(r'caf\u00e9 ₹ a\nb \\ \" \q')
-    'café ₹ a\nb \\ " \\q'
-    """
-    def one(m: re.Match) -> str:
-        s = m.group(1)
-        if s in _SIMPLE_ESCAPES:
-            return _SIMPLE_ESCAPES[s]
-        try:
-            if s[0] in "xuU":
-                ch = chr(int(s[1:], 16))
-            elif s[0] in "01234567":
-                ch = chr(int(s, 8))
-            elif s[0] == "N":
-                ch = unicodedata.lookup(s[2:-1])
-            else:
-                return m.group(0)
-        except (ValueError, KeyError, OverflowError):
-            return m.group(0)
-        return m.group(0) if 0xD800 <= ord(ch) <= 0xDFFF else ch
-
-    return _ESCAPE.sub(one, body)
-
-
 def _expected_words(exc: UnexpectedInput) -> list[str]:
     lark = lark_parser()
     words = []
@@ -397,10 +344,10 @@ def _syntax_diagnostic(exc: UnexpectedInput, code_text: str, line: int) -> Diagn
         got = "end of line"
         width = 1
     elif isinstance(exc, UnexpectedToken):
-        got = f"'{exc.token.value}'"
+        got = f"'{display(str(exc.token.value))}'"
         width = max(1, len(str(exc.token.value)))
     else:
-        got = f"'{code_text[column - 1]}'"
+        got = f"'{display(code_text[column - 1])}'"
         width = 1
         if got == "'\"'":
             return Diagnostic("E0101", "the description has no closing quote", line, column, column + 1,
@@ -411,6 +358,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, code_text: str, line: int) -> Diagn
     declares = re.match(r"^\s*[A-Za-z_]\w*\s*[:=]", code_text)  # a parameter or a named leg
     if first_word not in STATEMENT_WORDS and not declares:
         column = len(code_text) - len(code_text.lstrip()) + 1
+        first_word = display(first_word)
         return Diagnostic("E0101", f"unknown statement '{first_word}'", line, column, column + len(first_word),
                           "not a statement", "statements start with one of: " + ", ".join(STATEMENT_WORDS)
                           + did_you_mean(first_word, STATEMENT_WORDS).replace(" (", "; ").rstrip(")"))
@@ -436,25 +384,68 @@ def _syntax_diagnostic(exc: UnexpectedInput, code_text: str, line: int) -> Diagn
                       "each statement is one line; see docs/language.md for its forms")
 
 
+def _limit(code: str, message: str, line: int, help: str) -> Diagnostic:
+    return Diagnostic(code, message, line, 1, 2, "", help)
+
+
 def parse_text(text: str) -> tuple[A.Program, list[Diagnostic]]:
-    """Parse a whole file. Returns the program (lines that failed are left out) and diagnostics."""
+    """Parse a whole file. Returns the program (lines that failed are left out) and diagnostics.
+
+    Lines end only at \\n, \\r\\n or \\r (see :mod:`optbt.dsl.lines`); a line holding a character
+    that is not allowed, or longer than the limit, is reported and not parsed. Past the
+    statement, code-size or error limits the rest of the file is not read, so that any file is
+    answered in bounded time.
+    """
     parser = lark_parser()
     statements, comments, diags = [], [], []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    bad_shown = code_chars = 0
+    for number, raw in enumerate(split_lines(text), start=1):
+        if not raw:
+            continue
+        if has_bad_character(raw):
+            if bad_shown < 10:
+                for column, ch, why in bad_characters(raw)[: 10 - bad_shown]:
+                    diags.append(Diagnostic("E0104", f"{why} at column {column}", number, column, column + 1,
+                                            "not allowed", "a .strat file is plain UTF-8 text; lines end with a "
+                                            "line break (\\n or \\r\\n); remove this character"))
+                    bad_shown += 1
+            continue
+        if len(raw) > L.MAX_LINE:
+            diags.append(_limit("E0503", f"line {number} has {len(raw):,} characters; at most {L.MAX_LINE:,}",
+                                number, "split it, or move long text into a comment line of its own"))
+            continue
         code_text, comment = split_comment(raw)
         if comment is not None:
             comments.append(A.Comment(line=number, text=comment.rstrip(), trailing=bool(code_text.strip())))
         if not code_text.strip():
             continue
+        code_chars += len(code_text)
+        if len(statements) >= L.MAX_STATEMENTS or code_chars > L.MAX_CODE:
+            diags.append(_limit("E0504", f"the file has more than {L.MAX_STATEMENTS:,} statements or "
+                                f"{L.MAX_CODE:,} characters of them; the rest is not read", number,
+                                "a strategy is a few dozen lines; split the file"))
+            break
+        if len(diags) >= L.MAX_ERRORS:
+            diags.append(_limit("E0504", f"more than {L.MAX_ERRORS} errors; the rest of the file is not read",
+                                number, "fix these first"))
+            break
         try:
             tree = parser.parse(code_text)
+            too_big = tree_limits(tree, number)
+            if too_big is not None:
+                diags.append(too_big)
+                continue
             node = _ToAst(number).transform(tree)
         except UnexpectedInput as exc:
             diags.append(_syntax_diagnostic(exc, code_text, number))
             continue
         except VisitError as exc:  # an error inside the transformer: report it on the line
-            diags.append(Diagnostic("E0101", f"cannot read this line: {exc.orig_exc}", number, 1,
-                                    len(code_text.rstrip()) + 1))
+            inner = exc.orig_exc
+            if isinstance(inner, LineError):
+                diags.append(inner.diagnostic)
+            else:
+                diags.append(Diagnostic("E0101", "cannot read this line", number, 1, len(code_text.rstrip()) + 1,
+                                        "", "each statement is one line; see docs/language.md for its forms"))
             continue
         statements.append(node)
     return A.Program(statements=statements, comments=comments), diags

@@ -15,25 +15,54 @@ Stops and targets are measured on the leg's price at the tick (the close, or the
 data) against the leg's price at entry (its *mark*; for close data the fill price itself). A
 price equal to its level triggers: every comparison uses ``optbt.model.levels`` (a tolerance
 of 1e-9 + 1e-9 × |level|, so ``(2.40 + 2.80) / 2`` reaches a 2.60 stop).
-A value not known yet (no spot, no price) makes a condition false, never an error.
+A value not known yet (no spot, no price) makes a condition false, never an error; so does a
+division by zero (``nz``) and any other arithmetic fault (the hooks catch ``ArithmeticError``
+around the conditions: the condition is false for that tick).
+
+Any other failure inside a hook is reported against the .strat file: ``FILE.strat:LINE:COL:
+<the statement as written>: <what went wrong>`` (the class's ``__strat_map__``, set when it is
+loaded, maps the generated lines to the statements; the generated line is kept in the error's
+``detail`` for ``optbt run --verbose``).
 """
 
 from __future__ import annotations
 
 import math
+import traceback
 from typing import Any, ClassVar
 
 from optbt.engine.context import BarContext
-from optbt.engine.strategy import Strategy
+from optbt.engine.strategy import Strategy, coerce
+from optbt.model.errors import StrategyError, did_you_mean
 from optbt.model.levels import at_or_above, at_or_below
 from optbt.model.strikes import otm_strike
 
 NAN = float("nan")
+MAX_VALUE = 1e15  # the language's number limit (optbt.dsl.limits.MAX_NUMBER), for --param values too
+MAX_LOTS = 100_000  # optbt.dsl.limits.MAX_QTY
 
 
 def num(x: Any) -> float:
     """None (not known yet) becomes NaN, so every comparison with it is false."""
     return NAN if x is None else x
+
+
+def nz(x: Any) -> Any:
+    """A divisor: zero becomes NaN, so ``a / nz(0)`` is NaN (unknown) instead of an error."""
+    return NAN if x == 0 else x
+
+
+def ne(a: Any, b: Any) -> bool:
+    """``a != b``, but false when either side is NaN (not known): unknown never makes a condition true."""
+    return a != b and a == a and b == b
+
+
+class StratRunError(StrategyError):
+    """A compiled strategy failed at run time; the message points at the .strat statement."""
+
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__(message)
+        self.detail = detail
 
 
 class DslStrategy(Strategy):
@@ -43,14 +72,47 @@ class DslStrategy(Strategy):
     entry_until: ClassVar[str | None] = None  # entries are guarded by the exit rules instead (entry)
     SWEEP: ClassVar[dict[str, list]] = {}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
+    PARAM_ATTRS: ClassVar[dict[str, str]] = {}   # parameter -> attribute, where Python needed a new name
 
-    def __init__(self, **params: Any):
-        super().__init__(**params)
+    def __init__(self, /, **params: Any):
+        attrs = self.PARAM_ATTRS
+        if attrs:  # parameters are set by their .strat names; a few live under another attribute
+            super().__init__(**({"max_cycles": params["max_cycles"]} if "max_cycles" in params else {}))
+            declared = type(self).parameters()
+            for name, value in params.items():
+                if name == "max_cycles":
+                    continue
+                if name not in declared:
+                    raise ValueError(f"{type(self).__name__} has no parameter '{name}'"
+                                     f"{did_you_mean(name, declared)}; parameters: {', '.join(declared)}")
+                setattr(self, attrs.get(name, name), coerce(value, declared[name][0], name))
+        else:
+            super().__init__(**params)
         for name, options in self.CHOICES.items():
-            if getattr(self, name) not in options:
-                raise ValueError(f"{name} must be one of {', '.join(options)}, got {getattr(self, name)!r}")
+            value = getattr(self, attrs.get(name, name))
+            if value not in options:
+                raise ValueError(f"{name} must be one of {', '.join(options)}, got {value!r}")
+        for name in type(self).parameters():
+            value = getattr(self, attrs.get(name, name))
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and not abs(value) <= MAX_VALUE:
+                raise ValueError(f"{name}: {value!r} is out of range (numbers are finite, at most {MAX_VALUE:,.0f})")
         self._premium = 0.0
         self._peak_mtm: float | None = None
+
+    @classmethod
+    def parameters(cls) -> dict[str, tuple[Any, Any]]:
+        """Declared parameters by their .strat names (an attribute renamed for Python is mapped back)."""
+        found = super().parameters()
+        if not cls.PARAM_ATTRS:
+            return found
+        back = {attr: name for name, attr in cls.PARAM_ATTRS.items()}
+        return {back.get(attr, attr): value for attr, value in found.items()}
+
+    def params(self) -> dict[str, Any]:
+        attrs = self.PARAM_ATTRS
+        values = {name: getattr(self, attrs.get(name, name)) for name in type(self).parameters()}
+        values["max_cycles"] = self.max_cycles
+        return values
 
     @classmethod
     def sweep_grid(cls) -> dict[str, list]:
@@ -97,6 +159,15 @@ class DslStrategy(Strategy):
     def strike_premium(self, ctx: BarContext, opt_type: str, mode: str, target: float) -> float | None:
         return ctx.strike_by_premium(opt_type, target, {"~": "closest", ">=": "ge", "<=": "le"}[mode])
 
+    @staticmethod
+    def lots_of(qty: Any) -> int:
+        """A quantity worked out from an expression: a whole number of lots, from 1 to 100,000."""
+        if isinstance(qty, float) and qty.is_integer():
+            qty = int(qty)
+        if isinstance(qty, bool) or not isinstance(qty, int) or not 1 <= qty <= MAX_LOTS:
+            raise ValueError(f"the quantity is {qty!r}, not a whole number of lots from 1 to {MAX_LOTS:,}")
+        return qty
+
     # -- leg values used by compiled expressions -------------------------------------------------
     def leg_ltp(self, ctx: BarContext, key: str) -> float:
         return num(ctx.ltp(key)) if key in self.positions else NAN
@@ -110,21 +181,50 @@ class DslStrategy(Strategy):
 
     # -- the engine's hooks ------------------------------------------------------------------------
     def entry(self, ctx: BarContext) -> None:
-        if not self.entry_ready(ctx):
-            return
-        if self.exit_ready(ctx):  # no entry once the exit rule holds (at or after `exit at`)
-            self.note_blocked("the exit rule already holds (at or after the exit time)")
-            return
-        legs = self.legs(ctx)
-        if not legs:
-            self.note_blocked("a leg's strike could not be chosen (no spot yet, or no listed strike fits)")
-            return
-        filled = self.try_fill(legs)
-        if filled:
-            self._premium = sum(t.entry_price * t.qty * t.lot_size for t in filled.values())
-            self._peak_mtm = None
-            for trade in filled.values():
-                self._arm(trade)
+        try:
+            try:
+                ready = self.entry_ready(ctx)
+            except ArithmeticError:  # an arithmetic fault makes the condition false
+                ready = False
+            if not ready:
+                return
+            try:
+                exiting = self.exit_ready(ctx)
+            except ArithmeticError:
+                exiting = False
+            if exiting:  # no entry once the exit rule holds (at or after `exit at`)
+                self.note_blocked("the exit rule already holds (at or after the exit time)")
+                return
+            legs = self.legs(ctx)
+            if not legs:
+                self.note_blocked("a leg's strike could not be chosen (no spot yet, or no listed strike fits)")
+                return
+            filled = self.try_fill(legs)
+            if filled:
+                self._premium = sum(t.entry_price * t.qty * t.lot_size for t in filled.values())
+                self._peak_mtm = None
+                for trade in filled.values():
+                    self._arm(trade)
+        except Exception as exc:
+            self._failed(exc, ctx)
+
+    def _failed(self, exc: Exception, ctx: BarContext) -> None:
+        """Raise ``exc`` again, as a StratRunError naming the .strat statement when the class has
+        a source map (a class compiled and loaded by optbt); unchanged otherwise."""
+        info = getattr(type(self), "__strat_map__", None)
+        if not info or isinstance(exc, StratRunError):
+            raise exc
+        frames = traceback.extract_tb(exc.__traceback__)
+        hit = next((f for f in reversed(frames) if f.filename == info["module_file"] and f.lineno in info["lines"]),
+                   None)
+        what = str(exc) if isinstance(exc, (ValueError, StrategyError)) and str(exc) else \
+            f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        when = f" (on {ctx.day} at {ctx.time})" if getattr(ctx, "time", None) else f" (on {ctx.day})"
+        if hit is None:
+            raise StratRunError(f"{info['file']}: {what}{when}") from exc
+        line, column, rule = info["lines"][hit.lineno]
+        raise StratRunError(f"{info['file']}:{line}:{column}: {rule}: {what}{when}",
+                            f"generated code {hit.filename}:{hit.lineno}: {hit.line}") from exc
 
     def _arm(self, trade) -> None:
         """Set the trade's stop, target and trailing distance from the rules that cover it."""
@@ -157,32 +257,39 @@ class DslStrategy(Strategy):
         return value / (trade.qty * trade.lot_size)  # money per position -> points
 
     def adjust(self, ctx: BarContext) -> None:
-        for rule in ("stop_loss", "target", "trailing"):
-            for key in list(self.positions):
+        try:
+            for rule in ("stop_loss", "target", "trailing"):
+                for key in list(self.positions):
+                    trade = self.positions.get(key)
+                    if trade is None:
+                        continue
+                    price = ctx.ltp(key)
+                    if price is not None and self._hit(rule, trade, price):
+                        if self.square_off == "complete":
+                            self.close_all(rule)
+                        else:
+                            self.close(key, rule)
+                        self.on_event(ctx, rule, key)
+            try:
+                shifts = self.shift_rules(ctx)
+            except ArithmeticError:  # an arithmetic fault makes the condition false
+                shifts = ()
+            for key, strike in shifts:
                 trade = self.positions.get(key)
-                if trade is None:
+                if trade is None or strike is None or strike == trade.leg.strike:
                     continue
-                price = ctx.ltp(key)
-                if price is not None and self._hit(rule, trade, price):
-                    if self.square_off == "complete":
-                        self.close_all(rule)
-                    else:
-                        self.close(key, rule)
-                    self.on_event(ctx, rule, key)
-        for key, strike in self.shift_rules(ctx):
-            trade = self.positions.get(key)
-            if trade is None or strike is None or strike == trade.leg.strike:
-                continue
-            leg = self.add(strike, trade.leg.opt_type, trade.leg.side, trade.leg.qty, expiry=trade.leg.expiry)
-            q = ctx.price(leg)
-            if q is None or q[1] != 0:
-                continue  # the new strike is not live: keep the old leg
-            self.close(key, "shift")
-            filled = self.try_fill({key: leg}, reason="shift")
-            if filled:
-                self._arm(filled[key])
-        if self.positions:
-            self._check_mtm(ctx)
+                leg = self.add(strike, trade.leg.opt_type, trade.leg.side, trade.leg.qty, expiry=trade.leg.expiry)
+                q = ctx.price(leg)
+                if q is None or q[1] != 0:
+                    continue  # the new strike is not live: keep the old leg
+                self.close(key, "shift")
+                filled = self.try_fill({key: leg}, reason="shift")
+                if filled:
+                    self._arm(filled[key])
+            if self.positions:
+                self._check_mtm(ctx)
+        except Exception as exc:
+            self._failed(exc, ctx)
 
     def _hit(self, rule: str, trade, price: float) -> bool:
         short = trade.leg.side == "SELL"
@@ -225,7 +332,13 @@ class DslStrategy(Strategy):
                     self.close_all("trail_mtm")
 
     def exit_check(self, ctx: BarContext) -> bool:
-        return bool(self.exit_ready(ctx))
+        try:
+            return bool(self.exit_ready(ctx))
+        except ArithmeticError:  # an arithmetic fault makes the condition false
+            return False
+        except Exception as exc:
+            self._failed(exc, ctx)
+            return False
 
 
 def finite(x: float) -> bool:

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("text, code", [
     ('strategy __init__ "x"\nce = add(ATM, CE, SELL)', "E0103"),
     ('strategy x "x"\nparams\n    __class__: int = 1\nce = add(ATM, CE, SELL)', "E0103"),
-    ('strategy x "x"\nparams\n    positions: int = 1\nce = add(ATM, CE, SELL)', "E0103"),
+    ('strategy x "x"\nparams\n    spot: int = 1\nce = add(ATM, CE, SELL)', "E0103"),
     ('strategy x "x"\nce = add(ATM, CE, SELL)\nexit when __import__ > 1', "E0201"),
     ('strategy x "x"\nce = add(ATM, CE, SELL)\nexit when os.system > 1', "E0201"),
     ('strategy x "x"\n__import__ = add(ATM, CE, SELL)', "E0103"),

@@ -11,7 +11,7 @@ from lark.lexer import PatternStr
 from typer.testing import CliRunner
 
 from optbt.cli.app import _register_all, app
-from optbt.dsl import glossary, ide
+from optbt.dsl import glossary, ide, read_strat
 from optbt.dsl.checks import BUILTINS, LEG_ATTRS
 from optbt.dsl.diagnostics import CODES
 from optbt.dsl.parser import lark_parser
@@ -72,7 +72,7 @@ def test_diagnostics_are_those_of_optbt_lint(path):
     _register_all()
     res = CliRunner().invoke(app, ["lint", "--format", "json", str(path)])
     expected = [(d["code"], d["line"] - 1, d["column"] - 1, d["end_column"] - 1) for d in json.loads(res.stdout)]
-    got = [(d.code, d.range.line, d.range.start, d.range.end) for d in ide.diagnostics(path.read_text())]
+    got = [(d.code, d.range.line, d.range.start, d.range.end) for d in ide.diagnostics(read_strat(path))]
     assert got == expected
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from optbt.dsl import read_strat
+from optbt.dsl.lines import has_bad_character, split_lines
 from optbt.dsl.parser import parse_text
 from tests.editor.test_ide import grammar_keywords
 from tests.editor.textmate import Grammar
@@ -18,7 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 VSCODE = ROOT / "editors" / "vscode"
 GRAMMAR = Grammar(VSCODE / "syntaxes" / "strat.tmLanguage.json")
 LIBRARY = sorted((ROOT / "strategies_dsl").glob("*.strat"))
-MALFORMED = sorted((ROOT / "tests" / "golden" / "malformed").glob("*.strat"))
+# malformed files whose characters the language refuses (E0104: control bytes, separators, bytes
+# that are not UTF-8) are left out: a highlighter owes them no scope
+MALFORMED = [p for p in sorted((ROOT / "tests" / "golden" / "malformed").glob("*.strat"))
+             if not any(has_bad_character(line) for line in split_lines(read_strat(p)))]
 
 
 def scopes_of(line: str) -> list[tuple[str, str]]:
@@ -45,8 +50,12 @@ def unscoped_and_invalid(text: str) -> tuple[list[str], list[str]]:
     return unscoped, invalid
 
 
+def _read(path: Path) -> str:
+    return read_strat(path).removeprefix("\ufeff")  # editors do not show a byte-order mark
+
+
 def is_valid(path: Path) -> bool:
-    return parse_text(path.read_text(encoding="utf-8"))[1] == []
+    return parse_text(_read(path))[1] == []
 
 
 VALID_GOLDENS = [p for p in MALFORMED if is_valid(p)]  # check errors only: the text itself is well formed
@@ -54,13 +63,13 @@ VALID_GOLDENS = [p for p in MALFORMED if is_valid(p)]  # check errors only: the 
 
 @pytest.mark.parametrize("path", LIBRARY + VALID_GOLDENS, ids=lambda p: p.name)
 def test_every_character_of_a_valid_file_is_scoped_and_none_invalid(path):
-    unscoped, invalid = unscoped_and_invalid(path.read_text(encoding="utf-8"))
+    unscoped, invalid = unscoped_and_invalid(_read(path))
     assert unscoped == [] and invalid == []
 
 
 @pytest.mark.parametrize("path", MALFORMED, ids=lambda p: p.name)
 def test_malformed_files_are_scoped_too(path):
-    assert unscoped_and_invalid(path.read_text(encoding="utf-8"))[0] == []
+    assert unscoped_and_invalid(_read(path))[0] == []
 
 
 def test_the_valid_goldens_are_found():

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from optbt import run_backtest
-from optbt.dsl import StratError, compile_text
+from optbt.dsl import StratError, compile_text, read_strat
 from optbt.dsl.diagnostics import render_all
 from optbt.dsl.explain import explain_text
 from optbt.dsl.lint import lint_unit
@@ -83,5 +83,5 @@ def test_there_are_at_least_twenty_malformed_cases():
 @pytest.mark.parametrize("case", MALFORMED, ids=[p.stem for p in MALFORMED])
 def test_malformed_inputs_give_exact_diagnostics(case, update_goldens):
     with pytest.raises(StratError) as info:
-        compile_text(case.read_text(), case.name)
+        compile_text(read_strat(case), case.name)
     check_golden(case.with_suffix(".expected"), str(info.value) + "\n", update_goldens)

@@ -1,6 +1,8 @@
-"""Compiled by optbt from iron_condor_mtm.strat: edit the .strat file and compile again."""
+'Compiled by optbt from iron_condor_mtm.strat: edit the .strat file and compile again.'
 
-from optbt.dsl.runtime import DslStrategy, num
+from __future__ import annotations
+
+from optbt.dsl.runtime import DslStrategy, ne, num, nz
 
 
 class IronCondorMtm(DslStrategy):
@@ -15,7 +17,12 @@ class IronCondorMtm(DslStrategy):
     SWEEP = {'target_pct': [30.0, 40.0, 50.0]}
 
     def legs(self, ctx):
-        strikes = (self.strike_atm(ctx, 2), self.strike_atm(ctx, -2), self.strike_atm(ctx, 6), self.strike_atm(ctx, -6),)
+        strikes = (
+            self.strike_atm(ctx, 2),
+            self.strike_atm(ctx, -2),
+            self.strike_atm(ctx, 6),
+            self.strike_atm(ctx, -6),
+        )
         if None in strikes:
             return None
         return {

@@ -1,6 +1,8 @@
-"""Compiled by optbt from long_straddle_breakout.strat: edit the .strat file and compile again."""
+'Compiled by optbt from long_straddle_breakout.strat: edit the .strat file and compile again.'
 
-from optbt.dsl.runtime import DslStrategy, num
+from __future__ import annotations
+
+from optbt.dsl.runtime import DslStrategy, ne, num, nz
 
 
 class LongStraddleBreakout(DslStrategy):
@@ -13,7 +15,10 @@ class LongStraddleBreakout(DslStrategy):
     square_off = 'partial'
 
     def legs(self, ctx):
-        strikes = (self.strike_atm(ctx, 0), self.strike_atm(ctx, 0),)
+        strikes = (
+            self.strike_atm(ctx, 0),
+            self.strike_atm(ctx, 0),
+        )
         if None in strikes:
             return None
         return {

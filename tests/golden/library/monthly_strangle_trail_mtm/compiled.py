@@ -1,6 +1,8 @@
-"""Compiled by optbt from monthly_strangle_trail_mtm.strat: edit the .strat file and compile again."""
+'Compiled by optbt from monthly_strangle_trail_mtm.strat: edit the .strat file and compile again.'
 
-from optbt.dsl.runtime import DslStrategy, num
+from __future__ import annotations
+
+from optbt.dsl.runtime import DslStrategy, ne, num, nz
 
 
 class MonthlyStrangleTrailMtm(DslStrategy):
@@ -12,7 +14,10 @@ class MonthlyStrangleTrailMtm(DslStrategy):
     square_off = 'partial'
 
     def legs(self, ctx):
-        strikes = (self.strike_otm(ctx, 'CE', 2.0), self.strike_otm(ctx, 'PE', 2.0),)
+        strikes = (
+            self.strike_otm(ctx, 'CE', 2.0),
+            self.strike_otm(ctx, 'PE', 2.0),
+        )
         if None in strikes:
             return None
         return {

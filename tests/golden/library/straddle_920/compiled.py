@@ -1,6 +1,8 @@
-"""Compiled by optbt from straddle_920.strat: edit the .strat file and compile again."""
+'Compiled by optbt from straddle_920.strat: edit the .strat file and compile again.'
 
-from optbt.dsl.runtime import DslStrategy, num
+from __future__ import annotations
+
+from optbt.dsl.runtime import DslStrategy, ne, num, nz
 
 
 class Straddle920(DslStrategy):
@@ -16,7 +18,10 @@ class Straddle920(DslStrategy):
     SWEEP = {'sl_pct': [20.0, 30.0, 40.0, 50.0]}
 
     def legs(self, ctx):
-        strikes = (self.strike_atm(ctx, 0), self.strike_atm(ctx, 0),)
+        strikes = (
+            self.strike_atm(ctx, 0),
+            self.strike_atm(ctx, 0),
+        )
         if None in strikes:
             return None
         return {

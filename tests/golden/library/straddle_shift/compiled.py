@@ -1,6 +1,8 @@
-"""Compiled by optbt from straddle_shift.strat: edit the .strat file and compile again."""
+'Compiled by optbt from straddle_shift.strat: edit the .strat file and compile again.'
 
-from optbt.dsl.runtime import DslStrategy, num
+from __future__ import annotations
+
+from optbt.dsl.runtime import DslStrategy, ne, num, nz
 
 
 class StraddleShift(DslStrategy):
@@ -11,7 +13,10 @@ class StraddleShift(DslStrategy):
     square_off = 'partial'
 
     def legs(self, ctx):
-        strikes = (self.strike_atm(ctx, 0), self.strike_atm(ctx, 0),)
+        strikes = (
+            self.strike_atm(ctx, 0),
+            self.strike_atm(ctx, 0),
+        )
         if None in strikes:
             return None
         return {

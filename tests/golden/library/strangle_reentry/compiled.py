@@ -1,6 +1,8 @@
-"""Compiled by optbt from strangle_reentry.strat: edit the .strat file and compile again."""
+'Compiled by optbt from strangle_reentry.strat: edit the .strat file and compile again.'
 
-from optbt.dsl.runtime import DslStrategy, num
+from __future__ import annotations
+
+from optbt.dsl.runtime import DslStrategy, ne, num, nz
 
 
 class StrangleReentry(DslStrategy):
@@ -15,7 +17,10 @@ class StrangleReentry(DslStrategy):
     SWEEP = {'sl_pct': [20.0, 25.0, 35.0]}
 
     def legs(self, ctx):
-        strikes = (self.strike_atm(ctx, 2), self.strike_atm(ctx, -2),)
+        strikes = (
+            self.strike_atm(ctx, 2),
+            self.strike_atm(ctx, -2),
+        )
         if None in strikes:
             return None
         return {
