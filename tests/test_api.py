@@ -108,7 +108,8 @@ def test_dataframes_when_the_library_is_there_and_a_clear_error_when_not(data):
 
 
 def test_sweep_returns_the_table_and_resumes(data, tmp_path):
-    from optbt.api.sweep import sweep  # optbt.sweep(...) once the sweep wing no longer shadows the name
+    from optbt import sweep
+    import optbt.sweeps.run  # noqa: F401  (the wing is imported: optbt.sweep is still the function)
     # exit at 09:20: CE 104 -> 108 (-4), PE 88 -> 86 (+2) = -2; at 09:22: -4 (module docstring)
     table = sweep(Straddle, grid={"out": ["09:20", "09:22"]}, data=data, out=tmp_path / "sw")
     rows = {r["out"]: r["total_pnl"] for r in table.to_pylist()}
@@ -122,10 +123,16 @@ def test_sweep_returns_the_table_and_resumes(data, tmp_path):
 
 
 def test_sweep_refuses_a_class_workers_cannot_import(data, tmp_path):
-    from optbt.api.sweep import sweep
+    from optbt import sweep
 
     class Local(Straddle):
         pass
 
     with pytest.raises(ConfigError, match="save it in a .py file"):
         sweep(Local, grid={"out": ["09:20"]}, data=data, out=tmp_path / "x")
+
+
+def test_optbt_sweep_is_the_function_even_after_the_sweep_wing_is_imported():
+    import optbt.sweeps.run  # noqa: F401
+    from optbt.api.sweep import sweep as the_function
+    assert optbt.sweep is the_function and optbt.backtest.__module__ == "optbt.api.backtest"

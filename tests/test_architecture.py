@@ -1,6 +1,6 @@
 """The package layout is the architecture: wings import only downward, and nothing circles.
 
-Layers, lowest first: model < data < results < engine < dsl < sweep < api < cli. Every import of an
+Layers, lowest first: model < data < results < engine < dsl < sweeps < api < cli. Every import of an
 ``optbt`` module counts — at module level, inside functions and under ``TYPE_CHECKING`` — so
 that "what may this wing know?" is answered by the folder a module sits in.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import optbt
 
 PACKAGE = Path(optbt.__file__).parent
-LAYERS = ("model", "data", "results", "engine", "dsl", "sweep", "api", "cli")
+LAYERS = ("model", "data", "results", "engine", "dsl", "sweeps", "api", "cli")
 RANK = {wing: n for n, wing in enumerate(LAYERS)}
 
 
@@ -127,7 +127,7 @@ def test_the_public_api_is_importable_from_the_top():
 def test_the_import_walk_sees_a_planted_upward_import(tmp_path):
     """The checker itself can fail: an engine module importing the CLI is caught."""
     planted = tmp_path / "planted.py"
-    planted.write_text("from optbt.cli import app\n\ndef f():\n    from optbt.sweep.run import run_sweep\n")
+    planted.write_text("from optbt.cli import app\n\ndef f():\n    from optbt.sweeps.run import run_sweep\n")
     found = _imports(planted, "optbt.engine.planted")
-    assert {"optbt.cli.app", "optbt.sweep.run"} <= found
+    assert {"optbt.cli.app", "optbt.sweeps.run"} <= found
     assert all(RANK[_wing(t)] > RANK["engine"] for t in found)

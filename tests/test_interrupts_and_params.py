@@ -15,7 +15,7 @@ import pytest
 from optbt.dsl.loader import load_strategy
 from optbt.engine.strategy import Strategy, coerce_param, normalise_time
 from optbt.model.errors import ConfigError, is_interrupt
-from optbt.sweep.grid import parse_fixed, parse_grid
+from optbt.sweeps.grid import parse_fixed, parse_grid
 
 ROOT = Path(__file__).resolve().parents[1]
 STRADDLE = str(ROOT / "strategies_dsl" / "straddle_920.strat")

@@ -140,7 +140,7 @@ def test_no_instrument_is_fetched_twice_a_day(case, plan):
 def test_a_run_gives_the_same_result_whichever_worker_runs_it_after_whatever(sample_dataset, params, rnd):
     """What makes serial == parallel: a worker's earlier runs (and its memo) never change a later one."""
     from optbt.data.dataset import load_dataset
-    from optbt.sweep.run import SweepJob, _release_worker, run_one
+    from optbt.sweeps.run import SweepJob, _release_worker, run_one
 
     strategy = str(Path(__file__).resolve().parent.parent / "strategies_dsl" / "straddle_920.strat")
     job = SweepJob(strategy, load_dataset(sample_dataset), "2024-01-01", "2024-01-05", None, None, 64)

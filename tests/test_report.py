@@ -14,7 +14,7 @@ import pytest
 from optbt.engine.loop import run_backtest
 from optbt.model.errors import ConfigError
 from optbt.results.report import write_report
-from optbt.sweep.run import run_sweep
+from optbt.sweeps.run import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 STRADDLE = str(ROOT / "strategies_dsl" / "straddle_920.strat")

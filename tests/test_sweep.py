@@ -19,8 +19,8 @@ from optbt.dsl.loader import load_strategy
 from optbt.engine.loop import run_backtest
 from optbt.engine.strategy import Strategy
 from optbt.model.errors import ConfigError
-from optbt.sweep.grid import expand_grid, parse_grid, run_id
-from optbt.sweep.run import run_sweep
+from optbt.sweeps.grid import expand_grid, parse_grid, run_id
+from optbt.sweeps.run import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 STRADDLE = str(ROOT / "strategies_dsl" / "straddle_920.strat")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -15,9 +14,9 @@ import pytest
 
 from optbt.data.dataset import load_dataset
 from optbt.model.errors import ConfigError
-from optbt.sweep.fingerprint import data_files
-from optbt.sweep.lock import SweepLock
-from optbt.sweep.run import run_sweep
+from optbt.sweeps.fingerprint import data_files
+from optbt.sweeps.lock import SweepLock
+from optbt.sweeps.run import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 STRADDLE = str(ROOT / "strategies_dsl" / "straddle_920.strat")
@@ -125,7 +124,7 @@ def test_a_folder_in_use_is_refused_and_a_dead_sweeps_lock_is_taken_over(week, t
         lock.release()
     # a sweep killed with SIGKILL leaves its lock file behind; the kernel has dropped the lock itself
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path;"
-                               "from optbt.sweep.lock import SweepLock; SweepLock.acquire(Path(sys.argv[1]));"
+                               "from optbt.sweeps.lock import SweepLock; SweepLock.acquire(Path(sys.argv[1]));"
                                "print('held', flush=True); time.sleep(600)", str(out)],
                               stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"

@@ -54,8 +54,8 @@ def sweep(strategy: Any, grid: dict[str, Any] | None = None, data: Any = None, s
     import pyarrow.parquet as pq
 
     from optbt.dsl.loader import load_strategy
-    from optbt.sweep.grid import default_grid, parse_fixed, parse_grid
-    from optbt.sweep.run import run_sweep
+    from optbt.sweeps.grid import default_grid, parse_fixed, parse_grid
+    from optbt.sweeps.run import run_sweep
 
     folder = Path(out) if out is not None else None
     spec = _spec(strategy, folder or Path("sweeps") / "notebook")

@@ -118,7 +118,7 @@ def _file_changes(old: dict[str, list[int]], new: dict[str, list[int]]) -> list[
     out = []
     if changed:
         p = changed[0]
-        (s0, m0), (s1, m1) = old[p], new[p]
+        (s0, _), (s1, _) = old[p], new[p]
         how = f"size {s0} -> {s1}" if s0 != s1 else "modified"
         out.append(f"{_count(len(changed), 'data file')} changed, first: {p} ({how})")
     if removed:

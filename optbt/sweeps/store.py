@@ -1,8 +1,8 @@
 """A sweep's folder: ``sweep.json`` (what was swept), ``runs.jsonl`` (the log) and the table.
 
-``fingerprint.json`` records what the runs were made from (:mod:`optbt.sweep.fingerprint`);
+``fingerprint.json`` records what the runs were made from (:mod:`optbt.sweeps.fingerprint`);
 a resume with other inputs is refused and told what changed. ``sweep.lock``
-(:mod:`optbt.sweep.lock`) keeps a second sweep out while one runs.
+(:mod:`optbt.sweeps.lock`) keeps a second sweep out while one runs.
 
 The log is the record: one JSON line per finished run, flushed and fsynced before the next
 is taken, so a killed sweep loses at most the run in flight. ``sweep.parquet`` and
@@ -21,7 +21,7 @@ from typing import Any
 from optbt.model.errors import ConfigError
 from optbt.results.ranking import METRICS, param_column
 from optbt.results.runlog import parse_log
-from optbt.sweep.fingerprint import differences
+from optbt.sweeps.fingerprint import differences
 
 FINGERPRINT = "fingerprint.json"
 
@@ -50,7 +50,7 @@ class SweepStore:
     def open(cls, out: Path, manifest: dict, fingerprint: dict, restart: bool = False) -> "SweepStore":
         """The folder's store, after checking that its runs were made from the same inputs.
 
-        Call with the folder's :class:`~optbt.sweep.lock.SweepLock` held.
+        Call with the folder's :class:`~optbt.sweeps.lock.SweepLock` held.
         """
         log, mpath, fpath = out / "runs.jsonl", out / "sweep.json", out / FINGERPRINT
         if restart:

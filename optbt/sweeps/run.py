@@ -13,8 +13,8 @@ from that log. A run's id is a hash of its parameter values, so running the same
 again executes exactly the runs that have no result yet. A run that fails is recorded with
 its error and the sweep goes on; failed runs are tried again on the next resume.
 
-The grid is :mod:`optbt.sweep.grid`, the executors :mod:`optbt.sweep.executors`, the folder
-:mod:`optbt.sweep.store`.
+The grid is :mod:`optbt.sweeps.grid`, the executors :mod:`optbt.sweeps.executors`, the folder
+:mod:`optbt.sweeps.store`.
 """
 
 from __future__ import annotations
@@ -37,11 +37,11 @@ from optbt.data.dataset import Costs, DatasetConfig
 from optbt.data.memo import DEFAULT_BUDGET_MB, MemoSource, MemoStore
 from optbt.model.errors import ConfigError, OptbtError, is_interrupt
 from optbt.results.folder import cannot_write
-from optbt.sweep.executors import check_executor, open_executor
-from optbt.sweep.fingerprint import fingerprint
-from optbt.sweep.grid import expand_grid, run_id
-from optbt.sweep.lock import SweepLock
-from optbt.sweep.store import SweepStore
+from optbt.sweeps.executors import check_executor, open_executor
+from optbt.sweeps.fingerprint import fingerprint
+from optbt.sweeps.grid import expand_grid, run_id
+from optbt.sweeps.lock import SweepLock
+from optbt.sweeps.store import SweepStore
 
 
 @dataclass(frozen=True)
@@ -200,8 +200,8 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
     ``on_result(row)`` after each run is recorded (raising from it stops the sweep; what
     finished is kept). ``on_note(text)`` hears what the user should know before the runs: a
     lock taken over from a sweep that died, what is kept of the folder's earlier runs.
-    The folder is locked for the whole call (:mod:`optbt.sweep.lock`); its runs are reused
-    only when they were made from the same inputs (:mod:`optbt.sweep.fingerprint`).
+    The folder is locked for the whole call (:mod:`optbt.sweeps.lock`); its runs are reused
+    only when they were made from the same inputs (:mod:`optbt.sweeps.fingerprint`).
     """
     check_executor(executor)
     strategy = absolute_spec(str(strategy))
