@@ -38,6 +38,8 @@ from optbt.model.levels import at_or_above, at_or_below
 from optbt.model.strikes import otm_strike
 
 NAN = float("nan")
+# per-leg rules in the order a tick checks them, and the field _arm sets on a leg that has one
+_LEG_RULES = (("stop_loss", "stop"), ("target", "target"), ("trailing", "trail"))
 MAX_VALUE = 1e15  # the language's number limit (optbt.dsl.limits.MAX_NUMBER), for --param values too
 MAX_LOTS = 100_000  # optbt.dsl.limits.MAX_QTY
 
@@ -98,6 +100,11 @@ class DslStrategy(Strategy):
                 raise ValueError(f"{name}: {value!r} is out of range (numbers are finite, at most {MAX_VALUE:,.0f})")
         self._premium = 0.0
         self._peak_mtm: float | None = None
+        # what adjust() needs to look at, fixed once the parameters are set: a file without
+        # shifts or MTM rules pays nothing for them on a tick
+        cls = type(self)
+        self._shifts = cls.shift_rules is not DslStrategy.shift_rules
+        self._mtm = bool(self.mtm_rules()) or self.trail_mtm() is not None
 
     @classmethod
     def parameters(cls) -> dict[str, tuple[Any, Any]]:
@@ -258,21 +265,27 @@ class DslStrategy(Strategy):
 
     def adjust(self, ctx: BarContext) -> None:
         try:
-            for rule in ("stop_loss", "target", "trailing"):
-                for key in list(self.positions):
-                    trade = self.positions.get(key)
-                    if trade is None:
+            positions = self.positions
+            keys = list(positions)  # the actions below close legs, never open one
+            prices: dict[str, float | None] = {}  # each open leg's price, read once a tick
+            for rule, field in _LEG_RULES:
+                for key in keys:
+                    trade = positions.get(key)  # None once a rule above closed it
+                    if trade is None or field not in trade.extra:  # no such rule on this leg
                         continue
-                    price = ctx.ltp(key)
+                    price = prices[key] if key in prices else prices.setdefault(key, ctx.ltp(key))
                     if price is not None and self._hit(rule, trade, price):
                         if self.square_off == "complete":
                             self.close_all(rule)
                         else:
                             self.close(key, rule)
                         self.on_event(ctx, rule, key)
-            try:
-                shifts = self.shift_rules(ctx)
-            except ArithmeticError:  # an arithmetic fault makes the condition false
+            if self._shifts:
+                try:
+                    shifts = self.shift_rules(ctx)
+                except ArithmeticError:  # an arithmetic fault makes the condition false
+                    shifts = ()
+            else:
                 shifts = ()
             for key, strike in shifts:
                 trade = self.positions.get(key)
@@ -286,7 +299,7 @@ class DslStrategy(Strategy):
                 filled = self.try_fill({key: leg}, reason="shift")
                 if filled:
                     self._arm(filled[key])
-            if self.positions:
+            if self._mtm and positions:  # the MTM is summed only when a rule reads it
                 self._check_mtm(ctx)
         except Exception as exc:
             self._failed(exc, ctx)
