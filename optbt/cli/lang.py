@@ -58,13 +58,7 @@ def _write_utf8(path: Path, text: str) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from optbt.dsl import compile_text, read_strat
-    from optbt.dsl.diagnostics import explain as explain_code
-    from optbt.dsl.diagnostics import render_all
-    from optbt.dsl.explain import explain_text
-    from optbt.dsl.format import FormatError, format_source
-    from optbt.dsl.lint import lint_text
-
+    # the language front end is imported by the command that runs, not when the CLI starts
     max_values_option = typer.Option(None, "--max-sweep-values", min=1,
                                      help="values one parameter may sweep over (default 10,000)")
     max_runs_option = typer.Option(None, "--max-sweep-runs", min=1,
@@ -94,6 +88,7 @@ def register(app: typer.Typer) -> None:
 
         Names that Python or the Strategy base class already use are renamed (listed in a
         comment at the top of the output)."""
+        from optbt.dsl import compile_text, read_strat
         if emit not in ("python", "ast"):
             raise ConfigError(f"--emit takes python or ast, not {emit!r}")
         text = read_strat(file)
@@ -119,6 +114,9 @@ def register(app: typer.Typer) -> None:
 
         Exit 0: clean (warnings allowed unless --strict); 1: findings; 2: a file could not be read.
         """
+        from optbt.dsl import read_strat
+        from optbt.dsl.diagnostics import render_all
+        from optbt.dsl.lint import lint_text
         if fmt not in ("text", "json"):
             raise ConfigError(f"--format takes text or json, not {fmt!r}")
         failed = unreadable = False
@@ -160,6 +158,8 @@ def register(app: typer.Typer) -> None:
 
         --check: exit 1 when a file would change (byte for byte, so a BOM or CRLF line ends count).
         """
+        from optbt.dsl import read_strat
+        from optbt.dsl.format import FormatError, format_source
         if check_only and write:
             raise ConfigError("--check and --write exclude each other")
         invalid = False
@@ -196,6 +196,9 @@ def register(app: typer.Typer) -> None:
     def explain(what: str = typer.Argument(..., metavar="FILE.strat|CODE",
                                            help="a .strat file, or a diagnostic code such as E0201 or W001")) -> None:
         """What a .strat file does, in plain words; or the long explanation of a diagnostic code."""
+        from optbt.dsl import read_strat
+        from optbt.dsl.diagnostics import explain as explain_code
+        from optbt.dsl.explain import explain_text
         path = Path(what)
         if path.suffix == ".strat" or path.is_file():
             text = read_strat(path)

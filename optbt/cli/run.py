@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -10,7 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from optbt.model.errors import ConfigError, StrategyError
-from optbt.results.result import BacktestResult
+
+if TYPE_CHECKING:
+    from optbt.results.result import BacktestResult
 
 # options that run and sweep share, declared once so their names and help stay the same
 DATA_OPTION = typer.Option(None, "--data", help="dataset folder or dataset.toml (default: the embedded sample)")

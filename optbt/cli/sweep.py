@@ -29,9 +29,6 @@ from optbt.cli.run import (
 )
 from optbt.data.memo import DEFAULT_BUDGET_MB
 from optbt.results.ranking import LOWER_IS_BETTER, METRICS, better, check_metric, param_column, rank, shown_metrics
-from optbt.sweeps.executors import check_executor
-from optbt.sweeps.grid import default_grid, grid_size, parse_fixed, parse_grid
-from optbt.sweeps.run import run_sweep
 
 
 def top_table(rows: list[dict], names: list[str], metric: str, top: int) -> Table:
@@ -80,6 +77,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run a strategy over a grid of parameters; results stream to OUT/sweep.parquet and .csv."""
         from optbt.dsl.loader import load_strategy
+        from optbt.sweeps.executors import check_executor
+        from optbt.sweeps.grid import default_grid, grid_size, parse_fixed, parse_grid
+        from optbt.sweeps.run import run_sweep
 
         console = Console()
         check_metric(metric)

@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from optbt.data.dataset import DatasetConfig
 from optbt.model.errors import DataError
 from optbt.model.instrument import Instrument
+
+if TYPE_CHECKING:  # the config's pydantic models load only where a dataset is read
+    from optbt.data.dataset import DatasetConfig
 
 Bar = tuple[datetime, float | None, float | None, float | None]
 """(known_at, price, bid, ask). bid/ask are None when the data has no quotes."""

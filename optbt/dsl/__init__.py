@@ -11,12 +11,31 @@ Parser, AST, checks, compiler, runtime, lint, fmt, diagnostics, and the loader t
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from optbt.dsl.compiler import compile_text, load_text
-from optbt.dsl.diagnostics import Diagnostic, StratError
-from optbt.dsl.parser import parse_text
 from optbt.model.errors import StrategyError
+
+if TYPE_CHECKING:
+    from optbt.dsl.compiler import compile_text, load_text
+    from optbt.dsl.diagnostics import Diagnostic, StratError
+    from optbt.dsl.parser import parse_text
+
+# imported on first use (PEP 562): loading a Python strategy through optbt.dsl.loader must not
+# pay for the parser and the AST's pydantic models
+_HOMES = {"compile_text": "optbt.dsl.compiler", "load_text": "optbt.dsl.compiler",
+          "Diagnostic": "optbt.dsl.diagnostics", "StratError": "optbt.dsl.diagnostics",
+          "parse_text": "optbt.dsl.parser"}
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'optbt.dsl' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
 
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -45,10 +64,12 @@ def read_strat(path: str | Path) -> str:
 
 def load_strat(path: str | Path):
     """The Strategy subclass compiled from a .strat file (raises StratError with diagnostics)."""
+    from optbt.dsl.compiler import load_text
     return load_text(read_strat(path), str(path))
 
 
 def load_strat_text(text: str, filename: str = "<strat>"):
+    from optbt.dsl.compiler import load_text
     return load_text(text, filename)
 
 
