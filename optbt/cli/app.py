@@ -20,9 +20,26 @@ app = typer.Typer(
     name="optbt",
     help="Event-based options backtester with a declarative strategy language.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from optbt import __version__
+        typer.echo(f"optbt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                          help="print optbt's version and exit")) -> None:
+    """Event-based options backtester with a declarative strategy language.
+
+    Output follows the terminal: no progress bars when it is not one (a pipe, a file, CI), and
+    no colour when NO_COLOR is set.
+    """
 data_app = typer.Typer(help="Make, check and describe datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 

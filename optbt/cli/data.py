@@ -34,7 +34,10 @@ def register_synth(data_app) -> None:
         force: bool = typer.Option(False, "--force", help="write into a non-empty folder synth did not make "
                                    "(same-named files are overwritten; nothing else is deleted)"),
     ) -> None:
-        """Write a deterministic synthetic NIFTY-like dataset (GBM with jumps, Black-Scholes with a smile)."""
+        """Write a deterministic synthetic NIFTY-like dataset (GBM with jumps, Black-Scholes with a smile).
+
+        Example: optbt data synth --out data/synth --days 250 --seed 7
+        """
         from optbt.data.synth import generate
         try:
             first = date.fromisoformat(start)
@@ -64,7 +67,10 @@ def register_check(data_app) -> None:
         data_root: str = typer.Option(None, "--data-root", help="folder the config's relative paths resolve against"),
         fmt: str = typer.Option("text", "--format", help="text or json"),
     ) -> None:
-        """Validate a dataset: errors exit 1, warnings are reported with counts (2: it could not be checked)."""
+        """Validate a dataset: errors exit 1, warnings are reported with counts (2: it could not be checked).
+
+        Example: optbt data check examples/datasets/goog-2015-12-24.toml --data-root DATA --format json
+        """
         from optbt.data.check import check_dataset
         from optbt.data.dataset import load_dataset
         if fmt not in ("text", "json"):

@@ -87,7 +87,10 @@ def register(app: typer.Typer) -> None:
         """Compile a .strat file to readable Python (or its AST as JSON).
 
         Names that Python or the Strategy base class already use are renamed (listed in a
-        comment at the top of the output)."""
+        comment at the top of the output).
+
+        Example: optbt compile strategies_dsl/straddle_920.strat -o straddle.py
+        """
         from optbt.dsl import compile_text, read_strat
         if emit not in ("python", "ast"):
             raise ConfigError(f"--emit takes python or ast, not {emit!r}")
@@ -113,6 +116,8 @@ def register(app: typer.Typer) -> None:
         """Check .strat files: errors and warnings with rule codes (see docs/language.md).
 
         Exit 0: clean (warnings allowed unless --strict); 1: findings; 2: a file could not be read.
+
+        Example: optbt lint strategies_dsl/*.strat --format json
         """
         from optbt.dsl import read_strat
         from optbt.dsl.diagnostics import render_all
@@ -157,6 +162,8 @@ def register(app: typer.Typer) -> None:
         Only a valid file is formatted: an invalid one gets its diagnostics and exit 2, never a write.
 
         --check: exit 1 when a file would change (byte for byte, so a BOM or CRLF line ends count).
+
+        Example: optbt fmt --check strategies_dsl/*.strat
         """
         from optbt.dsl import read_strat
         from optbt.dsl.format import FormatError, format_source
@@ -195,7 +202,10 @@ def register(app: typer.Typer) -> None:
     @interruptible
     def explain(what: str = typer.Argument(..., metavar="FILE.strat|CODE",
                                            help="a .strat file, or a diagnostic code such as E0201 or W001")) -> None:
-        """What a .strat file does, in plain words; or the long explanation of a diagnostic code."""
+        """What a .strat file does, in plain words; or the long explanation of a diagnostic code.
+
+        Example: optbt explain strategies_dsl/straddle_920.strat  (or: optbt explain E0301)
+        """
         from optbt.dsl import read_strat
         from optbt.dsl.diagnostics import explain as explain_code
         from optbt.dsl.explain import explain_text

@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the .strat language server on stdin/stdout, for editors (see editors/vscode).
 
-        Example: an editor starts `optbt lsp` for *.strat files; needs pip install "optbt\\[lsp]".
+        Example: optbt lsp  (an editor starts it for *.strat files; needs pip install "optbt\\[lsp]")
         """
         try:
             server = build_server()

@@ -16,7 +16,10 @@ def register(app: typer.Typer) -> None:
         y: str = typer.Option(None, "--y", help="sweep: parameter up the heatmap (default: the second swept)"),
         metric: str = typer.Option(None, "--metric", "-m", help="sweep: the metric to colour and rank by"),
     ) -> None:
-        """Write one self-contained HTML report you can open offline."""
+        """Write one self-contained HTML report you can open offline.
+
+        Example: optbt report runs/Straddle920
+        """
         from optbt.results.report import write_report
         path = write_report(run_dir, out, x, y, metric)
         typer.echo(f"report: {path}")

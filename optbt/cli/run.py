@@ -145,7 +145,10 @@ def register(app: typer.Typer) -> None:
         verbose: bool = typer.Option(False, "--verbose", help="on a failure inside a compiled .strat "
                                      "strategy, also show the generated Python line"),
     ) -> None:
-        """Run a backtest and print its summary; trades and metrics go to --out."""
+        """Run a backtest and print its summary; trades and metrics go to --out.
+
+        Example: optbt run strategies_dsl/straddle_920.strat --start 2024-01-01 --end 2024-01-31 --param sl_pct=25
+        """
         from optbt.dsl.loader import load_strategy
         from optbt.engine.loop import run_backtest
         from optbt.results.folder import check_out
@@ -159,7 +162,7 @@ def register(app: typer.Typer) -> None:
         print_dataset(console, config)
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("{task.fields[day]}"), TimeRemainingColumn(),
-                      console=console, disable=quiet, transient=True) as bar:
+                      console=console, disable=quiet or not console.is_terminal, transient=True) as bar:
             task = bar.add_task(cls.__name__, total=None, day="")
 
             def progress(done: int, total: int, day) -> None:

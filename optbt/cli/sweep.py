@@ -75,7 +75,10 @@ def register(app: typer.Typer) -> None:
         report: bool = typer.Option(False, "--report", help="also write report.html (heatmap, top runs)"),
         quiet: bool = QUIET_OPTION,
     ) -> None:
-        """Run a strategy over a grid of parameters; results stream to OUT/sweep.parquet and .csv."""
+        """Run a strategy over a grid of parameters; results stream to OUT/sweep.parquet and .csv.
+
+        Example: optbt sweep strategies_dsl/straddle_920.strat --grid sl_pct=20:50:10 --grid exit_time=15:00,15:15
+        """
         from optbt.dsl.loader import load_strategy
         from optbt.sweeps.executors import check_executor
         from optbt.sweeps.grid import default_grid, grid_size, parse_fixed, parse_grid
@@ -101,7 +104,7 @@ def register(app: typer.Typer) -> None:
         failed = [0]
         progress = Progress(TextColumn("[bold]runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[best]}"),
-                            console=console, disable=quiet, transient=False)
+                            console=console, disable=quiet or not console.is_terminal, transient=False)
         task = progress.add_task("runs", total=total, best="")
 
         def note_best(row: dict) -> None:
