@@ -12,6 +12,7 @@ from pathlib import Path
 
 from optbt.data.dataset import DatasetConfig
 from optbt.data.source import Chain
+from optbt.engine.strategy import Strategy
 from optbt.model.instrument import Instrument
 
 DAY = date(2024, 1, 2)          # a Tuesday
@@ -123,3 +124,14 @@ def write_parquet(root, days: dict, n_ticks: int = 10, lot_size: float = 1.0) ->
         f'[options]\npath = "options.parquet"\n[spot]\npath = "spot.parquet"\n'
         f'[session]\nstart = "{OPEN}"\nend = "{end}"\n')
     return root
+
+
+class SellAtmStraddle(Strategy):
+    """Sell the ATM straddle from 09:17 on, out at 09:20 (the usual probe in data tests)."""
+
+    def entry(self, ctx):
+        if ctx.time >= "09:17":
+            self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL"), "pe": self.add(ctx.atm, "PE", "SELL")})
+
+    def exit_check(self, ctx):
+        return ctx.time >= "09:20"

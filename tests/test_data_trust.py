@@ -21,18 +21,13 @@ from optbt.data.dataset import load_dataset
 from optbt.data.duckdb_source import DuckDBSource
 from optbt.data.source import ConflictingBarsError, MixedTimezonesError
 from optbt.model.errors import DataError
+from tests.kit import SellAtmStraddle
 
 DAY, EXP = date(2024, 1, 2), date(2024, 1, 4)
 IST = timezone(timedelta(hours=5, minutes=30))
 
 
-class Sell(Strategy):
-    def entry(self, ctx):
-        if ctx.time >= "09:17":
-            self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL"), "pe": self.add(ctx.atm, "PE", "SELL")})
-
-    def exit_check(self, ctx):
-        return ctx.time >= "09:20"
+Sell = SellAtmStraddle  # sell the ATM straddle at 09:17, out at 09:20
 
 
 def minute(k: int, day: date = DAY) -> datetime:

@@ -12,20 +12,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from optbt import Strategy, run_backtest
+from optbt import run_backtest
 from optbt.data.dataset import load_dataset
 from optbt.model.errors import ConfigError, DataError
+from tests.kit import SellAtmStraddle
 
 DAY, EXP = date(2024, 1, 2), date(2024, 1, 4)
 
 
-class Sell(Strategy):
-    def entry(self, ctx):
-        if ctx.time >= "09:17":
-            self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL"), "pe": self.add(ctx.atm, "PE", "SELL")})
-
-    def exit_check(self, ctx):
-        return ctx.time >= "09:20"
+Sell = SellAtmStraddle  # sell the ATM straddle at 09:17, out at 09:20
 
 
 def minute(k):  # bar k is labelled 09:15 + k minutes

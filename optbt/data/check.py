@@ -152,6 +152,20 @@ class _Checker:
         self.add(Finding(level, check, where, int(count), detail, _sample(sample)))
 
     # -- types ------------------------------------------------------------------------------
+
+    def duplicates(self, rows: list[dict], conflict: str, repeated: str) -> None:
+        """Findings for repeated (instrument or spot, minute) groups: ``k`` distinct usable prices in
+        a group; more than one is a conflict (error), one is a harmless repeat (warning)."""
+        diff = [r for r in rows if r["k"] > 1]
+        same = [r for r in rows if r["k"] == 1]
+        if diff:
+            r = diff[0]
+            self.find("error", "conflicting_duplicates", r["s"]["file"], len(diff),
+                      conflict.format(files=len(r.get("fs") or ()), closes=", ".join(_text(c) for c in r["cs"])),
+                      r["s"])
+        if same:
+            self.find("warning", "duplicate_rows", same[0]["s"]["file"], sum(r["n"] - 1 for r in same), repeated,
+                      same[0]["s"])
     def types(self) -> bool:
         cfg, o, s = self.config, self.o, self.s
         cols = cfg.options.columns
@@ -321,17 +335,9 @@ class _Checker:
                f"list(DISTINCT {_FILE}) AS fs, list(optbt_c) AS cs FROM r WHERE optbt_t IS NOT NULL "
                f"GROUP BY optbt_u, optbt_e, optbt_k, optbt_o, optbt_t HAVING count(*) > 1 ORDER BY s")
         rows = self.q_dicts(sql, {**self.params(), "f": files})
-        same = [r for r in rows if r["k"] == 1]
-        diff = [r for r in rows if r["k"] > 1]
-        if diff:
-            r = diff[0]
-            self.find("error", "conflicting_duplicates", r["s"]["file"], len(diff),
-                      "(instrument, minute) appears more than once with different prices: a run refuses the day "
-                      f"(e.g. {len(r['fs'])} file(s), closes {', '.join(_text(c) for c in r['cs'])})", r["s"])
-        if same:
-            self.find("warning", "duplicate_rows", same[0]["s"]["file"], sum(r["n"] - 1 for r in same),
-                      "repeated rows of an (instrument, minute), identical or with one usable price: a run uses one",
-                      same[0]["s"])
+        self.duplicates(rows, "(instrument, minute) appears more than once with different prices: a run refuses "
+                        "the day (e.g. {files} file(s), closes {closes})",
+                        "repeated rows of an (instrument, minute), identical or with one usable price: a run uses one")
 
     # -- spot ---------------------------------------------------------------------------------
     def spot(self) -> dict:
@@ -364,16 +370,8 @@ class _Checker:
                             f"count(DISTINCT optbt_c) FILTER (WHERE {sql_usable('optbt_c')}) AS k, list(optbt_c) AS cs "
                             f"FROM r WHERE optbt_t IS NOT NULL "
                             f"GROUP BY optbt_u, optbt_t HAVING count(*) > 1 ORDER BY s", base)
-        diff = [r for r in dups if r["k"] > 1]
-        same = [r for r in dups if r["k"] == 1]
-        if diff:
-            r = diff[0]
-            self.find("error", "conflicting_duplicates", r["s"]["file"], len(diff),
-                      "spot minute appears more than once with different closes: a run refuses the day "
-                      f"(e.g. closes {', '.join(_text(c) for c in r['cs'])})", r["s"])
-        if same:
-            self.find("warning", "duplicate_rows", same[0]["s"]["file"], sum(r["n"] - 1 for r in same),
-                      "identical duplicate spot rows: a run uses one", same[0]["s"])
+        self.duplicates(dups, "spot minute appears more than once with different closes: a run refuses the day "
+                        "(e.g. closes {closes})", "identical duplicate spot rows: a run uses one")
         days = self.q(f"WITH r AS ({proj}) SELECT CAST(optbt_t AS DATE) AS d, min({_FILE}), "
                       f"count(*) FILTER (WHERE {sql_usable('optbt_c')} AND {self.inside('optbt_t')}) "
                       f"FROM r WHERE optbt_t IS NOT NULL GROUP BY d ORDER BY d", base)
