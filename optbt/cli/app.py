@@ -27,8 +27,12 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from optbt import __version__
-        typer.echo(f"optbt {__version__}")
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            number = version("optbt")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            number = "unknown (not installed)"
+        typer.echo(f"optbt {number}")
         raise typer.Exit()
 
 
