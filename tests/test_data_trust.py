@@ -211,6 +211,12 @@ def test_an_expiry_before_the_trade_date_is_never_picked(tmp_path):
     assert src.chain(DAY).expiries == (EXP,) and src.ignored["expiry_before_day"] == 1
     f = found(path)[("error", "expiry_before_day")]
     assert f.count == 14 and f.sample["expiry"] == "2024-01-01"
+    # the run says so too: in summary.json's engine stats and as a warning on the console
+    from optbt.results.explain import left_out_warnings
+    result = run_backtest(Sell, data=path)
+    assert result.engine["contracts_left_out"] == {"expiry_before_day": 1}
+    assert left_out_warnings(result) == ["left out 1 contract-day listed with an expiry before its trade date "
+                                         "(optbt data check names the files)"]
 
 
 @pytest.mark.parametrize("bad", [None, math.nan, -50.0])

@@ -86,6 +86,9 @@ class EventEngine:
             raise self._first_error  # not one day could be read: the dataset is broken, not a day of it
         stats["queries"] = self.source.queries - q0
         stats["seconds"] = round(_time.perf_counter() - t0, 4)
+        left_out = {k: v for k, v in (getattr(self.source, "ignored", None) or {}).items() if v}
+        if left_out:  # contracts the chain refused (e.g. an expiry before its trade date): said, not dropped
+            stats["contracts_left_out"] = left_out
         del stats["cache_queries"]
         notes = self._notes(strategy, days, daily, start, end)
         return BacktestResult.build(strategy, self.source.config, start, end, daily, stats, notes, self._trace)

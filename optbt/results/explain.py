@@ -24,6 +24,16 @@ def skip_warnings(result: BacktestResult) -> list[str]:
     return lines
 
 
+LEFT_OUT = {"expiry_before_day": "listed with an expiry before its trade date",
+            "bad_strike": "listed with a missing, NaN or non-positive strike"}
+
+
+def left_out_warnings(result: BacktestResult) -> list[str]:
+    """Contracts the data lists but no rule may pick (counted once a day each); data check names them."""
+    return [f"left out {n} contract-day{'s' * (n != 1)} {LEFT_OUT.get(k, k)} (optbt data check names the files)"
+            for k, n in (result.engine.get("contracts_left_out") or {}).items()]
+
+
 def empty_causes(result: BacktestResult) -> list[str]:
     """Why nothing ran or nothing traded, most likely cause first; [] when trades exist."""
     notes = result.notes
