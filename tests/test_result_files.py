@@ -40,3 +40,11 @@ def test_trades_parquet_has_the_pinned_schema_and_exact_values(tmp_path):
     got = table.to_pylist()
     assert got[0] == rows[0]
     assert got[1] == {**rows[1], "exit_reason": None}  # an empty text field reads back as NULL
+
+
+def test_the_daily_table_has_every_daily_csv_column():
+    from optbt.results.result import DAILY_COLUMNS
+    table = _result([]).daily_table()
+    assert table.column_names == list(DAILY_COLUMNS)
+    assert table.to_pylist() == [{"day": date(2024, 1, 2), "pnl": 0.0, "trades": 0, "cycles": 1, "skipped": 0,
+                                  "skip_reason": ""}]

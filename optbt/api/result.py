@@ -11,12 +11,6 @@ from optbt.model.errors import ConfigError
 from optbt.results.result import BacktestResult
 
 
-def _daily_schema():
-    import pyarrow as pa
-    return pa.schema([("day", pa.date32()), ("pnl", pa.float64()), ("trades", pa.int32()),
-                      ("cycles", pa.int32()), ("skipped", pa.int8()), ("skip_reason", pa.string())])
-
-
 class Result:
     """What ``optbt.backtest`` returns.
 
@@ -35,12 +29,7 @@ class Result:
 
     @property
     def daily(self):
-        import pyarrow as pa
-        rows = self.result.daily_rows()
-        names = _daily_schema().names
-        if rows and set(rows[0]) - set(names):  # newer columns (e.g. skip reasons) come along
-            return pa.Table.from_pylist(rows)
-        return pa.Table.from_pylist(rows, schema=_daily_schema())
+        return self.result.daily_table()
 
     @property
     def summary(self) -> dict:

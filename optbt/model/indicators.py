@@ -92,34 +92,16 @@ class SMA:
         return self.value
 
 
-class EMA:
-    __slots__ = ("period", "value", "_alpha", "_seed")
+class _Smoothed:
+    """A mean seeded with the simple mean of the first n values, then moved by ``alpha`` of each
+    new value's distance: alpha 2 / (n + 1) is the EMA, 1 / n is Wilder's smoothing
+    ((avg * (n - 1) + x) / n)."""
 
-    def __init__(self, period: int):
-        self.period = _period(period)
-        self._alpha = 2.0 / (period + 1)
-        self._seed: list[float] | None = []
-        self.value: float | None = None
+    __slots__ = ("n", "alpha", "avg", "_first")
 
-    def update(self, close: float) -> float | None:
-        seed = self._seed
-        if seed is not None:
-            seed.append(close)
-            if len(seed) == self.period:
-                self.value = math.fsum(seed) / self.period
-                self._seed = None
-            return self.value
-        self.value += self._alpha * (close - self.value)
-        return self.value
-
-
-class _Wilder:
-    """Wilder's smoothing: a simple mean of the first n values, then (avg * (n - 1) + x) / n."""
-
-    __slots__ = ("n", "avg", "_first")
-
-    def __init__(self, n: int):
+    def __init__(self, n: int, alpha: float):
         self.n = n
+        self.alpha = alpha
         self.avg: float | None = None
         self._first: list[float] | None = []
 
@@ -131,8 +113,25 @@ class _Wilder:
                 self.avg = math.fsum(first) / self.n
                 self._first = None
             return self.avg
-        self.avg = (self.avg * (self.n - 1) + x) / self.n
+        self.avg += self.alpha * (x - self.avg)
         return self.avg
+
+
+def _Wilder(n: int) -> _Smoothed:
+    return _Smoothed(n, 1.0 / n)
+
+
+class EMA:
+    __slots__ = ("period", "value", "_avg")
+
+    def __init__(self, period: int):
+        self.period = _period(period)
+        self._avg = _Smoothed(period, 2.0 / (period + 1))
+        self.value: float | None = None
+
+    def update(self, close: float) -> float | None:
+        self.value = self._avg.push(close)
+        return self.value
 
 
 class RSI:

@@ -1,7 +1,8 @@
 """A backtest's result: trades, daily PnL, metrics, engine stats — and how it is written.
 
 ``write(out)`` produces ``trades.csv``/``trades.parquet`` (the pinned columns), ``daily.csv``
-and ``summary.json``, replacing ``out`` whole (:mod:`optbt.results.folder`). The summary names the dataset and says plainly when it is synthetic.
+and ``summary.json``, replacing ``out`` whole (:mod:`optbt.results.folder`). The summary names
+the dataset and says plainly when it is synthetic.
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ def _trade_schema():
         ("exit_price", pa.float64()), ("exit_lag", pa.int32()), ("exit_reason", pa.string()),
         ("costs", pa.float64()), ("pnl", pa.float64()),
     ])
+
+
+def _daily_schema():
+    import pyarrow as pa
+    return pa.schema([("day", pa.date32()), ("pnl", pa.float64()), ("trades", pa.int32()),
+                      ("cycles", pa.int32()), ("skipped", pa.int8()), ("skip_reason", pa.string())])
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +142,11 @@ class BacktestResult:
         """The trades as a pyarrow Table with the pinned schema."""
         import pyarrow as pa
         return pa.Table.from_pylist(self.trade_rows(), schema=_trade_schema())
+
+    def daily_table(self):
+        """The days as a pyarrow Table (the columns of daily.csv)."""
+        import pyarrow as pa
+        return pa.Table.from_pylist(self.daily_rows(), schema=_daily_schema())
 
     def write(self, out: str | Path, also: Iterable[Callable[[Path], object]] = ()) -> Path:
         """Write the results as the whole of ``out`` (see :mod:`optbt.results.folder`).
