@@ -84,3 +84,12 @@ def test_weekday_table_adds_up(run_dir):
     weekday = page[page.index("<h2>By weekday</h2>"):page.index("<h2>Trades</h2>")]
     assert re.search(r'<th class="l">Tue</th><td>1</td><td class="pos">150.00</td>', weekday)
     assert re.search(r'<th class="l">Wed</th><td>1</td><td class="pos">50.00</td>', weekday)
+
+
+def test_a_declared_percent_kind_wins_over_the_name(tmp_path, run_dir):
+    summary = json.loads((run_dir / "summary.json").read_text())
+    summary["params"] = {"sl_pct": 30.0, "stop": 25.0}
+    summary["param_kinds"] = {"sl_pct": "points", "stop": "percent"}
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    page = write_report(run_dir).read_text()
+    assert _row(page, "sl_pct") == "30.0" and _row(page, "stop") == "25 %"

@@ -222,14 +222,18 @@ def _minutes(t: dict) -> float | None:
         return None
 
 
-def _is_pct(name: str) -> bool:
-    """Parameters named as percentages (``sl_pct``, ``pct``, ``target_percent``) show with a %."""
+def _is_pct(name: str, kinds: dict) -> bool:
+    """A percentage parameter shows with a %: the kind the strategy declares (``percent`` in a
+    .strat file, ``PARAM_KINDS`` in Python), else a name like ``sl_pct`` (folders written before
+    kinds were recorded, and Python strategies that declare none)."""
+    if name in kinds:
+        return kinds[name] == "percent"
     n = name.lower()
     return n == "pct" or n.endswith(("_pct", "pct_", "_percent")) or n.startswith("pct_")
 
 
-def _param_text(name: str, v: Any) -> str:
-    if _is_pct(name) and isinstance(v, (int, float)) and not isinstance(v, bool):
+def _param_text(name: str, v: Any, kinds: dict) -> str:
+    if _is_pct(name, kinds) and isinstance(v, (int, float)) and not isinstance(v, bool):
         return f"{v:g} %"
     return str(v)
 
@@ -329,7 +333,8 @@ def _run_report(run_dir: Path) -> tuple[str, bytes]:
                     f'<div class="v">{_pct(m.get(k)) if k == "win_rate" else _num(m.get(k))}</div></div>'
                     for k in ("total_pnl", "trades", "win_rate", "profit_factor", "max_drawdown", "sharpe",
                               "avg_win", "avg_loss", "max_consecutive_losses", "days_traded"))
-    params = {k: _param_text(k, v) for k, v in summary.get("params", {}).items()}
+    kinds = summary.get("param_kinds") or {}
+    params = {k: _param_text(k, v, kinds) for k, v in summary.get("params", {}).items()}
     png = io.BytesIO()
     total = m.get("total_pnl")
     png_title = (title + ("  (SYNTHETIC data)" if ds.get("synthetic") else "")

@@ -95,6 +95,7 @@ class BacktestResult:
     # when no day ran, which leg or condition blocked entries when nothing traded
     notes: dict = field(default_factory=dict)
     trace: list[dict] = field(default_factory=list)  # --trace records (optbt.results.trace)
+    param_kinds: dict = field(default_factory=dict)  # e.g. {"sl_pct": "percent"} (Strategy.PARAM_KINDS)
 
     @classmethod
     def build(cls, strategy, config: DatasetConfig, start, end, daily: list[DayRow], engine: dict,
@@ -104,7 +105,8 @@ class BacktestResult:
         metrics = compute_metrics([t.pnl for t in trades], [d.pnl for d in ran], [d.trades for d in ran])
         dataset = {"name": config.name, "path": config.root, "synthetic": config.synthetic}
         return cls(type(strategy).__name__, strategy.params(), dataset, start, end, trades,
-                   daily, engine, metrics, dict(notes or {}), list(trace or []))
+                   daily, engine, metrics, dict(notes or {}), list(trace or []),
+                   dict(getattr(strategy, "PARAM_KINDS", None) or {}))
 
     def skips(self) -> dict[str, list[DayRow]]:
         """Skipped days by reason, in the order reasons first occur."""
@@ -119,6 +121,7 @@ class BacktestResult:
         return {
             "strategy": self.strategy,
             "params": {k: _plain(v) for k, v in self.params.items()},
+            "param_kinds": self.param_kinds,
             "dataset": self.dataset,
             "start": _plain(self.start or (self.daily[0].day if self.daily else None)),
             "end": _plain(self.end or (self.daily[-1].day if self.daily else None)),
