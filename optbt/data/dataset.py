@@ -73,6 +73,14 @@ class SpotColumns(_Strict):
     high: str | None = "high"
     low: str | None = "low"
     close: str = "close"
+    volume: str | None = "volume"  # optional like open/high/low: a column the files lack is unknown
+
+
+class SeriesColumns(SpotColumns):
+    """An extra series' columns: as the spot's, but its files usually hold one series (no
+    underlying column)."""
+
+    underlying: str | None = None
 
 
 class OptionFiles(_Strict):
@@ -91,6 +99,20 @@ class SpotFiles(_Strict):
     hive_partitioning: bool = False
     day_partition: str | None = None
     columns: SpotColumns = SpotColumns()
+
+
+class SeriesFiles(_Strict):
+    """``[series.NAME]``: another series read beside the spot (VIX, India VIX, a future, ...).
+
+    Read lazily a day at a time like the spot, within the same session, under the same
+    known-at rule; ``bar_label`` defaults to the dataset's."""
+
+    path: str | list[str]
+    hive_partitioning: bool = False
+    day_partition: str | None = None
+    columns: SeriesColumns = SeriesColumns()
+    bar_label: Literal["end", "start"] | None = None
+    underlying: str | None = Field(default=None, description="rows kept when columns.underlying is set")
 
 
 class Session(_Strict):
@@ -146,6 +168,7 @@ class DatasetConfig(_Strict):
     spot: SpotFiles
     session: Session = Session()
     costs: Costs = Costs()
+    series: dict[str, SeriesFiles] = Field(default_factory=dict, description="extra series by name: [series.vix]")
     root: str | None = Field(default=None, description="folder relative paths resolve against")
 
     @model_validator(mode="after")
@@ -175,7 +198,7 @@ class DatasetConfig(_Strict):
             return str(p)
         return str(Path(self.root) / p)
 
-    def paths(self, files: OptionFiles | SpotFiles) -> list[str]:
+    def paths(self, files: "OptionFiles | SpotFiles | SeriesFiles") -> list[str]:
         raw = [files.path] if isinstance(files.path, str) else list(files.path)
         return [self.resolve(p) for p in raw]
 

@@ -570,6 +570,15 @@ class DuckDBSource:
             out.append(b)
         return out
 
+    def ohlc_bars(self, day: date, name: str = "spot", underlying: str | None = None) -> list:
+        """Whole bars (known_at, open, high, low, close, volume) of the spot or a ``[series.NAME]``
+        for one day (see :mod:`optbt.data.bars`; the tables open on first use)."""
+        reader = getattr(self, "_bar_reader", None)
+        if reader is None:
+            from optbt.data.bars import BarReader
+            reader = self._bar_reader = BarReader(self)
+        return reader.bars(day, name, underlying)
+
     def close(self) -> None:
         self.con.close()
 

@@ -127,6 +127,10 @@ class MemoSource:
                 self.store.keep(options, (day, inst), bars, len(bars))
         return out
 
+    def ohlc_bars(self, day: date, name: str = "spot", underlying: str | None = None) -> list:
+        """Whole bars of the spot or an extra series (read through; few strategies ask)."""
+        return self.source.ohlc_bars(day, name, underlying)
+
     def close(self) -> None:
         closer = getattr(self.source, "close", None)
         if closer is not None:

@@ -123,6 +123,47 @@ class BarContext:
     def day_pnl(self) -> float:
         return self._run.realised + self.mtm
 
+    # -- market signals (optbt.engine.market): read only when asked, never after this tick ---------
+    @property
+    def spot_bar(self):
+        """The newest spot bar known now: ``OhlcQuote(open, high, low, close, volume, lag)``, or
+        None before the day's first bar. A field the data lacks is None."""
+        return self._run.market.quote("spot", self.tick)
+
+    def series(self, name: str):
+        """The newest bar of the dataset's ``[series.NAME]`` known now (an ``OhlcQuote``), or None."""
+        return self._run.market.quote(name, self.tick)
+
+    def prev_day(self, n: int = 1, series: str = "spot"):
+        """The n-th previous trading day in the data (1 to 5): ``DaySummary(day, open, high, low,
+        close)``, or None when the data holds no such day."""
+        run = self._run
+        return run.market.market.prev_day(series, run.day, n)
+
+    @property
+    def gap(self) -> float | None:
+        """Today's open minus the previous trading day's close (points), once today's first bar is known."""
+        return self._run.market.gap("spot", self.tick)
+
+    @property
+    def gap_pct(self) -> float | None:
+        """:attr:`gap` as a percentage of the previous close (0.5 means 0.5 %)."""
+        return self._run.market.gap_pct("spot", self.tick)
+
+    def range(self, start: str, end: str, series: str = "spot") -> tuple[float, float] | None:
+        """(high, low) of the bars known in (start, end] today; None before ``end`` (or with no bar)."""
+        return self._run.market.range(start, end, self.tick, series)
+
+    def indicator(self, kind: str, *args, series: str = "spot", interval: str | int | None = None,
+                  field: str = "value") -> float | None:
+        """An indicator on the spot (or a series) now, e.g. ``ctx.indicator("ema", 20)``,
+        ``ctx.indicator("rsi", 14, interval="5m")``, ``ctx.indicator("bollinger", 20, 2, field="upper")``.
+
+        None until warm. Fed incrementally from the first day it is asked for, across days in
+        date order; a resampled bar counts once the clock has passed its end.
+        """
+        return self._run.market.indicator(kind, args, interval, series, field, self.tick)
+
     def chain(self, expiry: date | str | None = None) -> list[float]:
         """Strikes listed today for ``expiry`` (default: the strategy's expiry rule)."""
         return list(self._run.chain.strikes_for(self._run.expiry_for(expiry)))

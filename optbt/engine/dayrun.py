@@ -68,6 +68,7 @@ class DayRun:
         self.tracer = None  # set on --trace days only (optbt.engine.trace)
         self.entry_end = self.last  # the first tick on which no entry is tried (engine sets it)
         self.key_series: dict = {}  # open position key -> its Series (str hashes are cached)
+        self.market = None  # the day's market signals (optbt.engine.market.DayMarket), set by the engine
         self._expiry_memo: dict[Any, date] = {}
         default = self.expiry = self.expiry_for(None, strict=False)
         self.dte = (default - day).days if default else None

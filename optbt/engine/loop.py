@@ -33,6 +33,7 @@ from optbt.engine.days import (check_underlying, dataset_underlyings, entry_dead
                                why_no_entry)
 from optbt.engine.dayrun import ACTIVE, DONE, IDLE, DayRun, NoExpiry
 from optbt.engine.fills import CostModel
+from optbt.engine.market import DayMarket, Market
 from optbt.engine.strategy import Strategy
 from optbt.engine.trace import Tracer, absent, skip_record
 from optbt.model.errors import ConfigError, DataError, StrategyError, is_interrupt
@@ -62,6 +63,8 @@ class EventEngine:
         check_rule(strategy.expiry)
         check_underlying(self.source, strategy)
         self._deadline = entry_deadline(strategy)
+        self._market = Market(self.source, strategy.underlying or self.source.config.underlying)
+        self._market.check_series(getattr(strategy, "SERIES", ()))
         t0 = _time.perf_counter()
         q0 = self.source.queries
         days = run_days(self.source, start, end)
@@ -137,6 +140,7 @@ class EventEngine:
             listed = ", ".join(e.isoformat() for e in chain.expiries)
             return DayRow(day, 0.0, 0, 0, True, "no_expiry",
                           f"expiry rule {strategy.expiry!r} matches none of {listed}")
+        run.market = DayMarket(self._market, run)
         strategy._run = run
         traced = day in self._trace_days
         if traced:

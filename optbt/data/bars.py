@@ -1,0 +1,113 @@
+"""Whole bars (open, high, low, close, volume) of the spot and of the dataset's extra series.
+
+The engine's clock and ``ctx.spot`` need the spot's closes only (:meth:`DuckDBSource.spot_bars`);
+this reader adds the rest of each bar, and the ``[series.NAME]`` tables (VIX, ...), for the
+strategies that ask (``ctx.spot_bar``, ``ctx.series``, indicators, ranges, previous days). A
+strategy that asks for none of it costs nothing: the reader opens a table on first use.
+
+A bar comes back as ``(known_at, open, high, low, close, volume)``: ``known_at`` as for every
+other bar (start-labelled bars shifted), a bar without a usable close is no bar, and a column the
+files lack (or an unusable value in it) is None: unknown, never an error.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from optbt.data.dataset import SeriesFiles
+from optbt.data.source import ConflictingBarsError
+from optbt.model.errors import ConfigError, did_you_mean
+from optbt.model.prices import sql_price
+
+if TYPE_CHECKING:
+    from optbt.data.duckdb_source import DuckDBSource
+
+OhlcBar = tuple[datetime, float | None, float | None, float | None, float, float | None]
+"""(known_at, open, high, low, close, volume); only the close is always known."""
+
+SPOT = "spot"
+
+
+def unknown_series(name: str, names) -> ConfigError:
+    """The error for a series the dataset does not declare (with the nearest name)."""
+    listed = ", ".join(sorted(names)) or "none"
+    return ConfigError(f"the dataset has no series '{name}'{did_you_mean(name, list(names))}; "
+                       f"series in this dataset: {listed}. Declare it in dataset.toml as [series.{name}] "
+                       "(see docs/data.md, 'Extra series')")
+
+
+class _Reader:
+    """The SQL of one table (the spot or a series), built once."""
+
+    def __init__(self, source: "DuckDBSource", name: str):
+        from optbt.data.duckdb_source import _Table  # same wing; the module that owns the SQL helpers
+
+        cfg = source.config
+        self.name = name
+        if name == SPOT:
+            table = source.spot
+            self.und = source._spot_und
+            known = source._spot_known
+        else:
+            files: SeriesFiles = cfg.series[name]
+            table = _Table(source.con, cfg, files, f"series.{name}")
+            col = table.col("underlying", required=False)
+            self.und = f"upper(CAST({col} AS VARCHAR)) = upper($sund)" if col and files.underlying else "TRUE"
+            self.sund = files.underlying
+            label = files.bar_label or cfg.bar_label
+            shift = cfg.bar_length if label == "start" else timedelta(0)
+            ts = table.ts_expr(cfg.timezone)
+            known = f"({ts} + INTERVAL {int(shift.total_seconds())} SECOND)" if shift else ts
+        self.table = table
+        self.known = known
+        cols = []
+        for c in ("open", "high", "low", "close", "volume"):
+            q = table.col(c, required=(c == "close"))
+            cols.append("NULL" if q is None else (sql_price(q) if c != "volume" else f"CAST({q} AS DOUBLE)"))
+        self.close = cols[3]
+        self.cols = ", ".join(cols)
+
+
+class BarReader:
+    """OHLCV bars of the spot and the extra series, a day at a time (tables opened on first use)."""
+
+    def __init__(self, source: "DuckDBSource"):
+        self.source = source
+        self._readers: dict[str, _Reader] = {}
+
+    def names(self) -> list[str]:
+        return [SPOT, *self.source.config.series]
+
+    def reader(self, name: str) -> _Reader:
+        r = self._readers.get(name)
+        if r is None:
+            if name != SPOT and name not in self.source.config.series:
+                raise unknown_series(name, self.source.config.series)
+            r = self._readers[name] = _Reader(self.source, name)
+        return r
+
+    def bars(self, day: date, name: str = SPOT, underlying: str | None = None) -> list[OhlcBar]:
+        """The day's bars of ``name`` known within the session, in time order."""
+        src = self.source
+        r = self.reader(name)
+        und = underlying or src.config.underlying
+        open_, close = src.session(day, und)
+        files = r.table.files_for(day)
+        if not files:
+            return []
+        sql = (f"SELECT {r.known} AS optbt_t, {r.cols} FROM read_parquet($f, hive_partitioning={r.table.hive}) "
+               f"WHERE {r.und} AND {r.close} IS NOT NULL AND {r.known} > $open AND {r.known} <= $close "
+               f"ORDER BY optbt_t")
+        params = src._params(f=files, und=und, open=open_, close=close)
+        if name != SPOT:
+            params["sund"] = r.sund
+        rows = src._run(sql, params)
+        out: list[OhlcBar] = []
+        for row in rows:
+            if out and out[-1][0] == row[0]:
+                if out[-1] != row:  # which of two different bars at one minute is true cannot be known
+                    raise ConflictingBarsError(files[0], name, row[0], [out[-1][4], row[4]], day)
+                continue
+            out.append(row)
+        return out

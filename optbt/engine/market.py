@@ -1,0 +1,378 @@
+"""Market signals: whole spot bars, extra series, opening ranges, previous days and indicators.
+
+Everything here is read lazily and only when a strategy asks (``ctx.spot_bar``,
+``ctx.series``, ``ctx.range``, ``ctx.prev_day``, ``ctx.gap``, ``ctx.indicator``): a strategy
+that asks for none of it makes no query and pays nothing per tick.
+
+No look-ahead, by construction:
+
+- a bar belongs to the first tick at or after the moment it became known (the same as-of rule
+  as option prices); ``(bar, lag)`` at a tick is the newest bar known by then;
+- an opening range ``(start, end]`` is known from the first tick at or after ``end``;
+- a previous day is a day before today in the data (weekends and holidays are simply absent);
+- today's open (for ``gap``) is known once the day's first bar is;
+- an indicator is fed each bar once the tick reaches the moment the bar became known; a
+  resampled bar (5m, 15m, 1h from the session's open) once the clock has passed its end. Its
+  state carries across days in date order from the first day a strategy asked for it; days the
+  strategy skipped are fed too, so the value never depends on which days traded.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
+
+from optbt.data.bars import SPOT, unknown_series
+from optbt.model import indicators as I
+from optbt.model.errors import did_you_mean
+
+MAX_PREV_DAYS = 5          # prev_day(n): n from 1 to this
+_SCAN_BACK = 15            # days without bars of a series skipped at most, looking back
+_KEEP_DAYS = 12            # whole days of bars kept in memory (the few the feeds and prev days need)
+
+
+class OhlcQuote(NamedTuple):
+    """The newest bar known at a tick; ``lag`` ticks old (0: it became known at this tick)."""
+
+    open: float | None
+    high: float | None
+    low: float | None
+    close: float
+    volume: float | None
+    lag: int
+
+
+@dataclass(frozen=True, slots=True)
+class DaySummary:
+    """One whole day of a series: first open, highest high, lowest low, last close.
+
+    A bar without an open/high/low counts with its close there (close-only data still has a
+    day's high and low: the highest and lowest close)."""
+
+    day: date
+    open: float
+    high: float
+    low: float
+    close: float
+
+
+# kind -> (indicator factory, inputs "c" (close) or "hlcv", fields beside "value", arguments)
+INDICATORS: dict[str, tuple[Any, str, tuple[str, ...], tuple[str, ...]]] = {
+    "sma": (I.SMA, "c", (), ("period",)),
+    "ema": (I.EMA, "c", (), ("period",)),
+    "rsi": (I.RSI, "c", (), ("period",)),
+    "atr": (I.ATR, "hlcv", (), ("period",)),
+    "vwap": (I.VWAP, "hlcv", (), ()),
+    "bollinger": (I.Bollinger, "c", ("upper", "middle", "lower"), ("period", "width")),
+    "supertrend": (I.Supertrend, "hlcv", ("direction",), ("period", "multiplier")),
+}
+
+
+def interval_minutes(interval: Any) -> int:
+    """``"5m"`` -> 5, ``"1h"`` -> 60, an int stays; 1 minute to 1 day.
+
+    >>> interval_minutes("15m"), interval_minutes("1h"), interval_minutes(None)
+    (15, 60, 1)
+    """
+    if interval is None:
+        return 1
+    if isinstance(interval, int) and not isinstance(interval, bool):
+        n = interval
+    else:
+        text = str(interval).strip().lower()
+        try:
+            n = int(text[:-1]) * (60 if text.endswith("h") else 1) if text[-1:] in ("m", "h") else int(text)
+        except ValueError:
+            raise ValueError(f"an interval is like 1m, 5m, 15m or 1h, not {interval!r}") from None
+    if not 1 <= n <= 1440:
+        raise ValueError(f"an interval is from 1m to 24h, not {interval!r}")
+    return n
+
+
+def summarise(day: date, bars: list) -> DaySummary | None:
+    if not bars:
+        return None
+    first = bars[0]
+    return DaySummary(day, first[1] if first[1] is not None else first[4],
+                      max(b[2] if b[2] is not None else b[4] for b in bars),
+                      min(b[3] if b[3] is not None else b[4] for b in bars), bars[-1][4])
+
+
+class _Feed:
+    """One indicator on one series at one interval, fed bar by bar as the clock reaches them."""
+
+    __slots__ = ("ind", "hlc", "step", "name", "day", "pos", "acc", "acc_end", "open_", "close_", "reset")
+
+    def __init__(self, kind: str, name: str, args: tuple, minutes: int, bar_minutes: int):
+        factory, inputs, _, _ = INDICATORS[kind]
+        self.ind = factory(*args)
+        self.hlc = inputs == "hlcv"
+        self.reset = kind == "vwap"  # VWAP is a session's: it starts again at each open
+        self.step = None if minutes <= bar_minutes else timedelta(minutes=minutes)
+        self.name = name
+        self.day: date | None = None
+        self.pos = 0
+        self.acc: list | None = None      # the resampled bar being built: [o, h, l, c, v]
+        self.acc_end: datetime | None = None
+
+    def start(self, day: date, session: tuple[datetime, datetime]) -> None:
+        self.day, self.pos, self.acc, self.acc_end = day, 0, None, None
+        self.open_, self.close_ = session
+        if self.reset:
+            self.ind.reset()
+
+    def feed_until(self, bars: list, now: Any) -> None:
+        """Feed every bar known at ``now`` (and close a resampled bar whose end has passed)."""
+        pos, n = self.pos, len(bars)
+        if self.step is None:
+            push = self._push
+            while pos < n and bars[pos][0] <= now:
+                b = bars[pos]
+                push(b[1], b[2], b[3], b[4], b[5])
+                pos += 1
+            self.pos = pos
+            return
+        while pos < n and bars[pos][0] <= now:
+            self._bucket(bars[pos])
+            pos += 1
+        self.pos = pos
+        if self.acc is not None and self.acc_end <= now:
+            self._flush()
+
+    def finish(self, bars: list) -> None:
+        """The rest of the day: every bar, and the last (perhaps short) resampled bar."""
+        pos = self.pos
+        self.pos = len(bars)
+        for b in bars[pos:]:
+            if self.step is None:
+                self._push(b[1], b[2], b[3], b[4], b[5])
+            else:
+                self._bucket(b)
+        if self.acc is not None:
+            self._flush()
+
+    def _bucket(self, b) -> None:
+        t = b[0]
+        steps = -(-(t - self.open_) // self.step)  # ceil: a bar known at 09:20 ends the 09:15-09:20 bar
+        end = min(self.open_ + steps * self.step, self.close_)
+        if self.acc is not None and end != self.acc_end:
+            self._flush()
+        o, h, l, c, v = b[1], b[2], b[3], b[4], b[5]
+        h = c if h is None else h
+        l = c if l is None else l
+        acc = self.acc
+        if acc is None:
+            self.acc = [o if o is not None else c, h, l, c, v]
+            self.acc_end = end
+        else:
+            acc[1] = max(acc[1], h)
+            acc[2] = min(acc[2], l)
+            acc[3] = c
+            acc[4] = None if v is None or acc[4] is None else acc[4] + v
+
+    def _flush(self) -> None:
+        o, h, l, c, v = self.acc
+        self.acc = None
+        self._push(o, h, l, c, v)
+
+    def _push(self, o, h, l, c, v) -> None:
+        if self.hlc:
+            self.ind.update(c if h is None else h, c if l is None else l, c, v)
+        else:
+            self.ind.update(c)
+
+
+class Market:
+    """Run-wide market state: recent days' bars, previous-day summaries, indicator feeds."""
+
+    def __init__(self, source, underlying: str):
+        self.source = source
+        self.underlying = underlying
+        self.config = source.config
+        self._ohlc = getattr(source, "ohlc_bars", None)
+        self._bars: dict[tuple[str, date], list] = {}
+        self._summaries: dict[tuple[str, date], DaySummary | None] = {}
+        self._calendar: list[date] | None = None
+        self.feeds: dict[tuple, _Feed] = {}
+
+    def check_series(self, names) -> None:
+        """Refuse, before the first day, a series the dataset does not declare."""
+        declared = self.config.series
+        for name in names:
+            if name != SPOT and name not in declared:
+                raise unknown_series(name, declared)
+
+    def calendar(self) -> list[date]:
+        if self._calendar is None:
+            self._calendar = list(self.source.trading_days())
+        return self._calendar
+
+    def bars(self, name: str, day: date) -> list:
+        """The day's whole bars of ``name`` (kept for the last few days asked)."""
+        key = (name, day)
+        hit = self._bars.get(key)
+        if hit is None:
+            if self._ohlc is not None:
+                hit = self._ohlc(day, name, self.underlying)
+            elif name == SPOT:  # a source with closes only: the rest of each bar is unknown
+                hit = [(b[0], None, None, None, b[1], None) for b in self.source.spot_bars(day, self.underlying)
+                       if b[1] is not None]
+            else:
+                raise unknown_series(name, self.config.series)
+            if len(self._bars) >= _KEEP_DAYS:
+                del self._bars[next(iter(self._bars))]
+            self._bars[key] = hit
+        return hit
+
+    def session(self, day: date) -> tuple[datetime, datetime]:
+        return self.source.session(day, self.underlying)
+
+    def summary(self, name: str, day: date) -> DaySummary | None:
+        key = (name, day)
+        if key not in self._summaries:
+            self._summaries[key] = summarise(day, self.bars(name, day))
+        return self._summaries[key]
+
+    def prev_day(self, name: str, day: date, n: int = 1) -> DaySummary | None:
+        """The n-th trading day before ``day`` that has bars of ``name`` (weekends, holidays and
+        days the series lacks are skipped), or None when the data holds none that far back."""
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_PREV_DAYS:
+            raise ValueError(f"prev_day(n): n is a whole number from 1 to {MAX_PREV_DAYS}, not {n!r}")
+        cal = self.calendar()
+        i = bisect_left(cal, day) - 1
+        found = 0
+        stop = max(-1, i - n - _SCAN_BACK)
+        while i > stop:
+            s = self.summary(name, cal[i])
+            if s is not None:
+                found += 1
+                if found == n:
+                    return s
+            i -= 1
+        return None
+
+    def feed(self, kind: str, name: str, args: tuple, minutes: int, day: date) -> _Feed:
+        key = (kind, name, args, minutes)
+        f = self.feeds.get(key)
+        if f is None:
+            f = self.feeds[key] = _Feed(kind, name, args, minutes, self.config.bar_minutes)
+            f.start(day, self.session(day))
+        elif f.day != day:
+            self._catch_up(f, day)
+        return f
+
+    def _catch_up(self, f: _Feed, day: date) -> None:
+        """Finish the feed's last day, feed the whole days in between, then start ``day``."""
+        f.finish(self.bars(f.name, f.day))
+        cal = self.calendar()
+        for d in cal[bisect_left(cal, f.day) + 1:bisect_left(cal, day)]:
+            f.start(d, self.session(d))
+            f.finish(self.bars(f.name, d))
+        f.start(day, self.session(day))
+
+
+def make_indicator_key(kind: str, args: tuple, interval: Any) -> tuple[str, tuple, int]:
+    """(kind, args, minutes), checked: the error names the indicators and their arguments."""
+    spec = INDICATORS.get(kind)
+    if spec is None:
+        raise ValueError(f"unknown indicator '{kind}'{did_you_mean(kind, INDICATORS)}; "
+                         f"indicators: {', '.join(INDICATORS)}")
+    names = spec[3]
+    if len(args) > len(names):
+        raise ValueError(f"{kind} takes {len(names)} argument(s) ({', '.join(names) or 'none'}), got {len(args)}")
+    return kind, tuple(args), interval_minutes(interval)
+
+
+class DayMarket:
+    """One day of market signals for the contexts of one strategy."""
+
+    def __init__(self, market: Market, run):
+        self.market = market
+        self.run = run
+        self.day = run.day
+        self._index: dict[str, list] = {}
+        self._ranges: dict[tuple, tuple[float, float] | None] = {}
+        self._ind_keys: dict[tuple, tuple] = {}
+
+    def bars(self, name: str) -> list:
+        return self.market.bars(name, self.day)
+
+    def _aligned(self, name: str) -> list:
+        idx = self._index.get(name)
+        if idx is None:
+            ticks = self.run.ticks
+            n = len(ticks)
+            at: dict[int, int] = {}
+            for j, b in enumerate(self.bars(name)):
+                at[bisect_left(ticks, b[0])] = j
+            at.pop(n, None)
+            idx = [None] * n
+            cur, lag = None, 0
+            for i in range(n):
+                j = at.get(i)
+                if j is not None:
+                    cur, lag = j, 0
+                elif cur is not None:
+                    lag += 1
+                if cur is not None:
+                    idx[i] = (cur, lag)
+            self._index[name] = idx
+        return idx
+
+    def quote(self, name: str, tick: int) -> OhlcQuote | None:
+        hit = self._aligned(name)[tick]
+        if hit is None:
+            return None
+        b = self.bars(name)[hit[0]]
+        return OhlcQuote(b[1], b[2], b[3], b[4], b[5], hit[1])
+
+    def range(self, start: str, end: str, tick: int, name: str = SPOT) -> tuple[float, float] | None:
+        """(high, low) of the bars known in (start, end] today, from the first tick at or after end."""
+        if self.run.times[tick] < end:
+            return None
+        key = (name, start, end)
+        if key not in self._ranges:
+            from optbt.data.dataset import parse_hhmm
+            t0 = datetime.combine(self.day, parse_hhmm(start))
+            t1 = datetime.combine(self.day, parse_hhmm(end))
+            inside = [b for b in self.bars(name) if t0 < b[0] <= t1]
+            self._ranges[key] = None if not inside else (
+                max(b[2] if b[2] is not None else b[4] for b in inside),
+                min(b[3] if b[3] is not None else b[4] for b in inside))
+        return self._ranges[key]
+
+    def today_open(self, name: str, tick: int) -> float | None:
+        """The day's first open, once its first bar is known."""
+        if self._aligned(name)[tick] is None:
+            return None
+        b = self.bars(name)[0]
+        return b[1] if b[1] is not None else b[4]
+
+    def gap(self, name: str, tick: int) -> float | None:
+        prev = self.market.prev_day(name, self.day, 1)
+        o = self.today_open(name, tick) if prev is not None else None
+        return None if o is None else o - prev.close
+
+    def gap_pct(self, name: str, tick: int) -> float | None:
+        prev = self.market.prev_day(name, self.day, 1)
+        o = self.today_open(name, tick) if prev is not None else None
+        return None if o is None else (o - prev.close) / prev.close * 100.0
+
+    def indicator(self, kind: str, args: tuple, interval: Any, name: str, field: str, tick: int) -> float | None:
+        key = (kind, args, interval)
+        norm = self._ind_keys.get(key)
+        if norm is None:
+            norm = self._ind_keys[key] = make_indicator_key(kind, args, interval)
+            if field != "value" and field not in INDICATORS[kind][2]:
+                fields = ", ".join(("value",) + INDICATORS[kind][2])
+                raise ValueError(f"{kind} has no '{field}'{did_you_mean(field, fields.split(', '))}; it has {fields}")
+            if name != SPOT and name not in self.market.config.series:
+                raise unknown_series(name, self.market.config.series)
+        f = self.market.feed(norm[0], name, norm[1], norm[2], self.day)
+        f.feed_until(self.bars(name), self.run.ticks[tick])
+        ind = f.ind
+        return ind.value if field == "value" else getattr(ind, field)
+
+
