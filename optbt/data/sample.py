@@ -29,7 +29,7 @@ from optbt.model.errors import OptbtError
 SAMPLE_DAYS = 60
 SAMPLE_SEED = 7
 SAMPLE_START = date(2024, 1, 1)
-SAMPLE_NAME = f"sample-v2-seed{SAMPLE_SEED}-{SAMPLE_DAYS}d"  # v2: the generator's volume/oi are never negative
+SAMPLE_NAME = f"sample-v3-seed{SAMPLE_SEED}-{SAMPLE_DAYS}d"  # v2: volume/oi never negative; v3: a VIX-like series
 _VERIFIED = ".optbt-verified.json"  # file -> mtime_ns at which its hash last matched the manifest
 
 

@@ -12,6 +12,7 @@ Layout::
     OUT/dataset.toml
     OUT/options/day=YYYY-MM-DD/part-0.parquet   sorted by (expiry, strike, opt_type, ts)
     OUT/spot/day=YYYY-MM-DD/part-0.parquet      sorted by ts
+    OUT/vix/day=YYYY-MM-DD/part-0.parquet       a VIX-like series ([series.vix]), its own random stream
     OUT/.optbt-synth.json                       manifest: every file written, its size and sha256
 
 Volume and open interest are never negative (SQL's ``%`` keeps the sign of a negative
@@ -161,6 +162,27 @@ def _spot_path(days: list[date], seed: int) -> dict[date, tuple[float, list[tupl
     return out
 
 
+def _vix_path(days: list[date], seed: int) -> dict[date, list[tuple]]:
+    """A VIX-like series per day: (ts, open, high, low, close) a minute, from its own random
+    stream (``vix-SEED``), so that adding it changed no spot or option price. The level
+    mean-reverts around 14 overnight and wanders within the day; some days open above 20."""
+    rng = random.Random(f"vix-{seed}")
+    level = 14.0
+    out = {}
+    for day in days:
+        level = max(8.0, level + 0.35 * (14.0 - level) + rng.gauss(0, 2.2))
+        bars, t0 = [], datetime.combine(day, datetime.min.time()) + timedelta(hours=9, minutes=15)
+        for m in range(1, BARS + 1):
+            o = level
+            c = max(5.0, o * math.exp(rng.gauss(0, 0.004)))
+            h = max(o, c) * (1 + abs(rng.gauss(0, 0.001)))
+            lo = min(o, c) * (1 - abs(rng.gauss(0, 0.001)))
+            level = c
+            bars.append((t0 + timedelta(minutes=m), round(o, 2), round(h, 2), round(lo, 2), round(c, 2)))
+        out[day] = bars
+    return out
+
+
 def _toml(days: int, seed: int, start: date) -> str:
     return f'''# Synthetic data made by `optbt data synth` (seed {seed}): NOT market data.
 name = "synthetic NIFTY (seed {seed}, {days} days from {start.isoformat()})"
@@ -180,6 +202,11 @@ day_partition = "day"
 
 [spot]
 path = "spot/*/*.parquet"
+hive_partitioning = true
+day_partition = "day"
+
+[series.vix]
+path = "vix/*/*.parquet"
 hive_partitioning = true
 day_partition = "day"
 
@@ -271,6 +298,7 @@ def _write(out: Path, days: int, seed: int, start: date, strikes_each_side: int,
     chosen = calendar[:days]
     (out / "options").mkdir(parents=True)
     (out / "spot").mkdir()
+    (out / "vix").mkdir()
     import pyarrow as pa
 
     con = duckdb.connect()
@@ -278,6 +306,7 @@ def _write(out: Path, days: int, seed: int, start: date, strikes_each_side: int,
     con.execute("SET preserve_insertion_order = true")  # ORDER BY decides the bytes, not threads
     con.execute(_MACROS)
     path = _spot_path(chosen, seed)
+    vix = _vix_path(chosen, seed)
     for n, day in enumerate(chosen):
         vol, bars = path[day]
         center = round(bars[0][2] / STEP) * STEP
@@ -297,6 +326,12 @@ def _write(out: Path, days: int, seed: int, start: date, strikes_each_side: int,
         spot_file = out / "spot" / f"day={day.isoformat()}" / "part-0.parquet"
         con.execute(f"COPY (SELECT ts, 'NIFTY' AS underlying, o AS open, h AS high, l AS low, c AS close, "
                     f"CAST(1000 + m * 3 AS BIGINT) AS volume FROM bars ORDER BY ts) TO '{_sql_path(spot_file)}' "
+                    "(FORMAT parquet, COMPRESSION zstd)")
+        vix_dir = out / "vix" / f"day={day.isoformat()}"
+        vix_dir.mkdir()
+        con.register("vix_bars", pa.Table.from_pylist(
+            [dict(zip(("ts", "open", "high", "low", "close"), b)) for b in vix[day]]))
+        con.execute(f"COPY (SELECT * FROM vix_bars ORDER BY ts) TO '{_sql_path(vix_dir / 'part-0.parquet')}' "
                     "(FORMAT parquet, COMPRESSION zstd)")
         if progress is not None:
             progress(n + 1, len(chosen), day)
