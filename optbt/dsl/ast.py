@@ -102,7 +102,38 @@ class BoolOp(Node):
     operands: list["Expr"]
 
 
-Expr = Annotated[Union[Num, Pct, Time, Money, Bool, Word, Name, Attr, Neg, BinOp, Compare, Member, Not, BoolOp],
+class Interval(Node):
+    """A bar interval written as a function's last argument: ``5m``, ``15m``, ``1h``."""
+    kind: Literal["interval"] = "interval"
+    minutes: int
+    text: str
+
+
+class Call(Node):
+    """``name(args)`` with an optional ``.field``: a function of optbt.dsl.functions."""
+    kind: Literal["call"] = "call"
+    func: str
+    args: list["Expr"]
+    field: str | None = None
+
+
+class Lookback(Node):
+    """``x[n]``: the value of x n ticks ago (today)."""
+    kind: Literal["lookback"] = "lookback"
+    operand: "Expr"
+    n: int
+
+
+class Crosses(Node):
+    """``a crosses above b``: a was at or below b on the previous tick and is above it now."""
+    kind: Literal["crosses"] = "crosses"
+    direction: Literal["above", "below"]
+    left: "Expr"
+    right: "Expr"
+
+
+Expr = Annotated[Union[Num, Pct, Time, Money, Bool, Word, Name, Attr, Neg, BinOp, Compare, Member, Not, BoolOp,
+                       Interval, Call, Lookback, Crosses],
                  Field(discriminator="kind")]
 Literal_ = Annotated[Union[Num, Pct, Time, Money, Bool, Word], Field(discriminator="kind")]
 
@@ -251,8 +282,23 @@ class TrailMtm(Node):
     by: Money
 
 
+class RangeDecl(Node):
+    """``range orb 09:15 .. 09:30``: the spot's high and low over that window, known once it closed."""
+    kind: Literal["range"] = "range"
+    name: str
+    start: str
+    end: str
+
+
+class SeriesDecl(Node):
+    """``series vix``: the dataset's extra series this file reads, by name."""
+    kind: Literal["series"] = "series"
+    names: list[str]
+
+
 Statement = Annotated[Union[Header, Section, Param, LegDecl, Underlying, ExpiryStmt, MaxCycles, Entry, LegRule, On,
-                            SquareOff, Shift, ExitAt, ExitWhen, MtmRule, TrailMtm], Field(discriminator="kind")]
+                            SquareOff, Shift, ExitAt, ExitWhen, MtmRule, TrailMtm, RangeDecl, SeriesDecl],
+                      Field(discriminator="kind")]
 
 
 class Comment(BaseModel):
@@ -272,7 +318,7 @@ class Program(BaseModel):
         return [s for s in self.statements if isinstance(s, kind)]
 
 
-for _cls in (Neg, BinOp, Compare, Member, Not, BoolOp):
+for _cls in (Neg, BinOp, Compare, Member, Not, BoolOp, Call, Lookback, Crosses):
     _cls.model_rebuild()
 
 

@@ -19,7 +19,7 @@ from optbt.dsl.values import evaluate, param_values, params_in, show, sweep_coun
 from optbt.model.errors import did_you_mean
 
 BUILTINS = {"spot": "number", "atm": "number", "dte": "number", "time": "time", "mtm": "money",
-            "pnl": "money", "weekday": "weekday", "day": "weekday"}
+            "pnl": "money", "weekday": "weekday", "day": "weekday", "gap": "number", "gap_pct": "percent"}
 LEG_ATTRS = {"ltp": "number", "entry_price": "number", "pnl": "money"}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -66,7 +66,7 @@ def literal_type(lit) -> str:
 def check(program: A.Program, limits: L.Limits | None = None) -> Unit:
     """All checks, in order; diagnostics accumulate on the unit."""
     unit = Unit(program, limits=limits or L.Limits())
-    for step in (_header, _declarations, _defaults_and_sweeps, _statements, _quantities):
+    for step in (_header, _declarations, _signal_declarations, _defaults_and_sweeps, _statements, _quantities):
         step(unit)
     return unit
 
@@ -371,13 +371,19 @@ def _name_type(unit: Unit, e: A.Name) -> str:
         unit.error("E0203", f"'{e.name}' is a leg, not a value", e.span, "",
                    f"use {e.name}.ltp, {e.name}.entry_price or {e.name}.pnl")
         return "?"
-    scope = list(unit.params) + list(BUILTINS) + list(unit.legs)
+    market = _signals.name_type(unit, e)
+    if market is not None:
+        return market
+    scope = list(unit.params) + list(BUILTINS) + list(unit.legs) + _signals.series_names(unit)
     unit.error("E0201", f"unknown name '{e.name}'", e.span, "not a parameter, leg or built-in",
                did_you_mean(e.name, scope).strip(" ()") or "declare parameters under params")
     return "?"
 
 
 def _attr_type(unit: Unit, e: A.Attr) -> str:
+    market = _signals.attr_type(unit, e)  # spot.high, vix.prev.close, prev.close, orb.high
+    if market is not None:
+        return market
     if e.obj not in unit.legs:
         _leg_ref(unit, e.obj, e.span)
         return "?"
@@ -514,3 +520,11 @@ _TYPERS = {
     "not": lambda u, e: _bool_operands(u, [e.operand], e.span),
     "boolop": lambda u, e: _bool_operands(u, e.operands, e.span),
 }
+
+
+def _signal_declarations(unit: Unit) -> None:
+    _signals.check_declarations(unit)
+
+
+# market signals (optbt.dsl.signals) add their typers to _TYPERS when they load
+from optbt.dsl import signals as _signals  # noqa: E402

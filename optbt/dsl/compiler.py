@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 
 from optbt.dsl import ast as A
+from optbt.dsl import signals as _signals
 from optbt.dsl.checks import Unit, check
 from optbt.dsl.values import sweep_values
 from optbt.dsl.diagnostics import StratError
@@ -130,10 +131,19 @@ class Lowerer:
     def x_name(self, e):
         if e.name in self.unit.params:
             return f"self.{self.attrs.get(e.name, e.name)}"
-        return _BUILTIN_PY[e.name]
+        return _signals.lower_name(self, e) or _BUILTIN_PY[e.name]
 
     def x_attr(self, e):
-        return f"{_ATTR_PY[e.attr]}(ctx, {e.obj!r})"
+        return _signals.lower_attr(self, e) or f"{_ATTR_PY[e.attr]}(ctx, {e.obj!r})"
+
+    def x_call(self, e):
+        return _signals.lower_call(self, e)
+
+    def x_lookback(self, e):
+        return _signals.lower_lookback(self, e)
+
+    def x_crosses(self, e):
+        return _signals.lower_crosses(self, e)
 
     def x_neg(self, e):
         return f"-{self.expr(e.operand)}"
@@ -188,6 +198,8 @@ class Lowerer:
         if e.kind == "member":
             items = ", ".join(repr(w.value) for w in e.items)
             return f"{self.expr(e.operand)} not in ({items},)"
+        if e.kind == "crosses":  # unknown stays false under not
+            return _signals.lower_crosses(self, e, negated=True)
         return f"not ({self.expr(e)})"
 
     def x_boolop(self, e):
@@ -253,6 +265,9 @@ class Generator:
             body = method()
             if body:
                 out += [""] + body
+        signals = _signals.members(self.low, self.unit)  # what the file reads of the market, if anything
+        if signals:
+            out += [""] + signals
         lines = []
         for item in out:
             if isinstance(item, tuple):

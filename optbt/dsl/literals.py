@@ -112,7 +112,7 @@ def split_comment(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-EXPR_NODES = {"neg", "not_", "binop", "compare", "member", "or_expr", "and_expr"}
+EXPR_NODES = {"neg", "not_", "binop", "compare", "member", "or_expr", "and_expr", "call", "lookback", "crosses"}
 
 
 def tree_limits(tree: Tree, line: int) -> Diagnostic | None:

@@ -97,7 +97,7 @@ class _ToAst(Transformer_NonRecursive):
     # keyword sets ("!" rules) give their text
     def _word(self, meta, c):
         return str(c[0])
-    opt_type = side = square_off_mode = expiry_word = rule_kind = mtm_kind = money_unit = _word
+    opt_type = side = square_off_mode = expiry_word = rule_kind = mtm_kind = money_unit = cross_dir = _word
 
     def weekday(self, meta, c):
         return A.Word(value=str(c[0]), span=self._s(meta))
@@ -140,6 +140,25 @@ class _ToAst(Transformer_NonRecursive):
 
     def attr(self, meta, c):
         return A.Attr(obj=str(c[0]), attr=str(c[1]), span=self._s(meta))
+
+    def attr3(self, meta, c):  # vix.prev.close: the object, then the rest as one dotted field
+        return A.Attr(obj=str(c[0]), attr=f"{c[1]}.{c[2]}", span=self._s(meta))
+
+    def interval(self, meta, c):
+        text = str(c[0])
+        n = int(text[:-1])
+        return A.Interval(minutes=n * 60 if text.endswith("h") else n, text=text, span=self._s(meta))
+
+    def call(self, meta, c):
+        field = str(c[-1]) if len(c) > 1 and isinstance(c[-1], Token) else None
+        args = [a for a in c[1:len(c) - (field is not None)] if a is not None]
+        return A.Call(func=str(c[0]), args=args, field=field, span=self._s(meta))
+
+    def lookback(self, meta, c):
+        return A.Lookback(operand=c[0], n=min(int(str(c[1])), 10**9), span=self._s(meta))
+
+    def crosses(self, meta, c):
+        return A.Crosses(direction=c[1], left=c[0], right=c[2], span=self._s(meta))
 
     # expressions
     def neg(self, meta, c):
@@ -318,6 +337,14 @@ class _ToAst(Transformer_NonRecursive):
 
     def trail_mtm_stmt(self, meta, c):
         return A.TrailMtm(after=c[0], by=c[1], span=self._s(meta))
+
+
+    def range_stmt(self, meta, c):
+        start, end = (self.time(meta, [t]).value for t in (c[1], c[2]))
+        return A.RangeDecl(name=str(c[0]), start=start, end=end, span=self._s(meta))
+
+    def series_stmt(self, meta, c):
+        return A.SeriesDecl(names=[str(t) for t in c], span=self._s(meta))
 
 
 def _expected_words(exc: UnexpectedInput) -> list[str]:

@@ -31,6 +31,7 @@ import math
 import traceback
 from typing import Any, ClassVar
 
+from optbt.dsl.market import MarketMixin
 from optbt.engine.context import BarContext
 from optbt.engine.strategy import Strategy, coerce
 from optbt.model.errors import StrategyError, did_you_mean
@@ -67,7 +68,7 @@ class StratRunError(StrategyError):
         self.detail = detail
 
 
-class DslStrategy(Strategy):
+class DslStrategy(MarketMixin, Strategy):
     """Base class of compiled .strat strategies (see the module docstring for the semantics)."""
 
     square_off: ClassVar[str] = "partial"
@@ -105,6 +106,7 @@ class DslStrategy(Strategy):
         cls = type(self)
         self._shifts = cls.shift_rules is not DslStrategy.shift_rules
         self._mtm = bool(self.mtm_rules()) or self.trail_mtm() is not None
+        self._signals = bool(cls.TRACKED or cls.WATCHED)  # x[n], crosses, indicators: once per tick
 
     @classmethod
     def parameters(cls) -> dict[str, tuple[Any, Any]]:
@@ -189,6 +191,8 @@ class DslStrategy(Strategy):
     # -- the engine's hooks ------------------------------------------------------------------------
     def entry(self, ctx: BarContext) -> None:
         try:
+            if self._signals:
+                self.tick_signals(ctx)
             try:
                 ready = self.entry_ready(ctx)
             except ArithmeticError:  # an arithmetic fault makes the condition false
@@ -265,6 +269,8 @@ class DslStrategy(Strategy):
 
     def adjust(self, ctx: BarContext) -> None:
         try:
+            if self._signals:
+                self.tick_signals(ctx)
             positions = self.positions
             keys = list(positions)  # the actions below close legs, never open one
             prices: dict[str, float | None] = {}  # each open leg's price, read once a tick

@@ -150,6 +150,11 @@ class BarContext:
         """:attr:`gap` as a percentage of the previous close (0.5 means 0.5 %)."""
         return self._run.market.gap_pct("spot", self.tick)
 
+    def gap_of(self, series: str = "spot", pct: bool = False) -> float | None:
+        """The gap of the spot or a series: points, or percent of the previous close with ``pct``."""
+        market = self._run.market
+        return market.gap_pct(series, self.tick) if pct else market.gap(series, self.tick)
+
     def range(self, start: str, end: str, series: str = "spot") -> tuple[float, float] | None:
         """(high, low) of the bars known in (start, end] today; None before ``end`` (or with no bar)."""
         return self._run.market.range(start, end, self.tick, series)
