@@ -12,7 +12,8 @@ import typer
 
 MISSING = 'optbt lsp needs pygls: pip install "optbt[lsp]"'
 _KINDS = {"statement": "Keyword", "keyword": "Keyword", "value": "EnumMember", "type": "TypeParameter",
-          "builtin": "Variable", "unit": "Unit", "parameter": "Constant", "leg": "Field", "attribute": "Property"}
+          "builtin": "Variable", "unit": "Unit", "parameter": "Constant", "leg": "Field", "attribute": "Property",
+          "function": "Function"}
 
 
 def register(app: typer.Typer) -> None:

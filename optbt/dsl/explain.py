@@ -13,6 +13,7 @@ from __future__ import annotations
 import textwrap
 
 from optbt.dsl import ast as A
+from optbt.dsl import signals as _signals
 from optbt.dsl.checks import Unit
 from optbt.dsl.format import number, quote, statement
 
@@ -32,6 +33,7 @@ CMP_WORDS = {"<": "is below", "<=": "is at most", ">": "is above", ">=": "is at 
 TIME_CMP_WORDS = {"<": "is before", "<=": "is at or before", ">": "is after", ">=": "is at or after",
                   "==": "is", "!=": "is not"}
 OPS = {"+": "+", "-": "-", "*": "×", "/": "÷"}
+_MARKET_KINDS = ("name", "attr", "call", "lookback", "crosses")
 
 
 def explain_text(text: str, filename: str = "<strat>") -> str:
@@ -96,6 +98,9 @@ class Words:
         kind = e.kind
         if kind in ("num", "pct", "money", "bool", "word", "time"):
             return _value(e), 9
+        market = _signals.words(self, e) if kind in _MARKET_KINDS else None
+        if market is not None:
+            return market, (4 if kind == "crosses" else 9)
         if kind == "name":
             return (self.param(e.name) if e.name in self.unit.params else BUILTIN_WORDS[e.name]), 9
         if kind == "attr":

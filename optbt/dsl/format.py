@@ -23,7 +23,7 @@ from optbt.dsl import ast as A
 from optbt.dsl.diagnostics import Diagnostic, StratError
 from optbt.dsl.parser import parse_text, split_comment
 
-_PREC = {"boolop_or": 1, "boolop_and": 2, "not": 3, "compare": 4, "member": 4, "binop_+": 5, "binop_-": 5,
+_PREC = {"boolop_or": 1, "boolop_and": 2, "not": 3, "compare": 4, "member": 4, "crosses": 4, "binop_+": 5, "binop_-": 5,
          "binop_*": 6, "binop_/": 6, "neg": 7}
 
 
@@ -108,6 +108,10 @@ _EXPR = {
     "member": lambda e: f"{_wrap(e.operand, 5)} in ({', '.join(w.value for w in e.items)})",
     "not": lambda e: "not " + _wrap(e.operand, 3),
     "boolop": lambda e: f" {e.op} ".join(_wrap(o, _prec(e), strict=True) for o in e.operands),
+    "interval": lambda e: e.text,
+    "call": lambda e: f"{e.func}({', '.join(expr(a) for a in e.args)})" + (f".{e.field}" if e.field else ""),
+    "lookback": lambda e: f"{_wrap(e.operand, 8)}[{e.n}]",
+    "crosses": lambda e: f"{_wrap(e.left, 5)} crosses {e.direction} {_wrap(e.right, 5)}",
 }
 
 
@@ -194,6 +198,8 @@ _STMT = {
     "exit_when": lambda s: f"exit when {expr(s.when)}",
     "mtm_rule": lambda s: f"{s.rule} {amount(s.amount)}",
     "trail_mtm": lambda s: f"trail_mtm after {literal(s.after)} by {literal(s.by)}",
+    "range": lambda s: f"range {s.name} {s.start} .. {s.end}",
+    "series": lambda s: f"series {', '.join(s.names)}",
 }
 
 

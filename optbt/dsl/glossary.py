@@ -127,6 +127,35 @@ _TABLE: dict[str, tuple[str, str]] = {
     "Fri": ("value", "Friday, for `weekday in (...)`."),
     "Sat": ("value", "Saturday, for `weekday in (...)`."),
     "Sun": ("value", "Sunday, for `weekday in (...)`."),
+    # -- market signals (optbt.dsl.signals) ---------------------------------------------------------
+    "gap": ("builtin", "`gap` (number): today's open minus the previous trading day's close, in points; known "
+            "once today's first bar is. `vix.gap` for a series."),
+    "gap_pct": ("builtin", "`gap_pct` (percent): the gap as a percentage of the previous close: "
+                "`abs(gap_pct) < 0.5%`."),
+    "prev": ("builtin", "`prev.close` | `prev.high` | `prev.low` | `prev.open` (number): the previous trading day "
+             "in the data (weekends and holidays skipped). `vix.prev.close` for a series."),
+    "prev_day": ("builtin", "`prev_day(n).close` (number): n trading days back, n from 1 to 5."),
+    "series": ("statement", "`series vix` | `series vix, nifty_fut`\n\nThe dataset's extra series this file reads "
+               "([series.vix] in dataset.toml). Then `vix` is its newest close, `vix.high`, `vix.prev.close`, "
+               "`vix.gap`; a series the dataset lacks stops the run before the first day."),
+    "range": ("statement", "`range orb 09:15 .. 09:30`\n\nThe spot's high and low over the bars known in "
+              "(09:15, 09:30]: `orb.high`, `orb.low`, known from the first tick at or after 09:30, unknown before."),
+    "crosses": ("keyword", "`a crosses above b` | `a crosses below b`\n\nOn the previous tick a was at or below b "
+                "(above: at or above for below) and now it is past it. Unknown on either tick: false."),
+    "above": ("keyword", "`a crosses above b`"),
+    "below": ("keyword", "`a crosses below b`"),
+    "abs": ("function", "`abs(x)`: the size of x (a number, percentage or money)."),
+    "min": ("function", "`min(a, b)`: the smaller; unknown if either is."),
+    "max": ("function", "`max(a, b)`: the larger; unknown if either is."),
+    "sma": ("function", "`sma(spot, 20[, 5m])`: mean of the last 20 closes. Unknown until 20 bars."),
+    "ema": ("function", "`ema(spot, 20[, 5m])`: alpha 2/(n+1), seeded with the SMA of the first n closes."),
+    "rsi": ("function", "`rsi(spot, 14[, 5m])`: Wilder's RSI, 0 to 100. Unknown until n + 1 closes."),
+    "atr": ("function", "`atr(spot, 14[, 5m])`: Wilder-smoothed true range."),
+    "vwap": ("function", "`vwap(spot[, 5m])`: sum(typical x volume) / sum(volume) since the session's open; unknown "
+             "without volume."),
+    "bollinger": ("function", "`bollinger(spot, 20, 2).upper` | `.middle` | `.lower`: SMA +/- k population "
+                  "standard deviations."),
+    "supertrend": ("function", "`supertrend(spot, 10, 3)` (the line) | `.direction` (+1 up, -1 down)."),
     # -- units ------------------------------------------------------------------------------------
     "rs": ("unit", "`rs 5000`: money in currency (also `₹5000`). Compares with `mtm`, `pnl`, `leg.pnl`; as a "
            "stop or target, per position."),
