@@ -64,6 +64,26 @@ class MemorySource:
         self.queries += 1
         return [(minute(day, k), p, None, None) for k, p in enumerate(self.days[day]["spot"]) if p is not None]
 
+    def ohlc_bars(self, day, name="spot", underlying=None):
+        """Whole bars: ``days[day]["bars"][name]`` holds (open, high, low, close, volume) or a close
+        (or None) per minute; without it the spot's closes, the rest unknown."""
+        self.queries += 1
+        table = self.days[day].get("bars", {}).get(name)
+        if table is None:
+            if name != "spot":
+                if name not in self.config.series:
+                    from optbt.data.bars import unknown_series
+                    raise unknown_series(name, self.config.series)
+                return []
+            table = self.days[day]["spot"]
+        out = []
+        for k, b in enumerate(table):
+            if b is None:
+                continue
+            b = b if isinstance(b, tuple) else (None, None, None, float(b), None)
+            out.append((minute(day, k), *b))
+        return out
+
     def option_bars(self, day, instruments):
         self.queries += 1
         self.calls.append((day, tuple(instruments)))

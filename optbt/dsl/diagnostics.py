@@ -77,6 +77,9 @@ CODES: dict[str, tuple[str, str]] = {
               "product of all sweeps) has at most 1,000,000 runs; sizes are computed, never expanded. Raise "
               "the limits with --max-sweep-values / --max-sweep-runs (lint, compile) or the environment "
               "variables OPTBT_MAX_SWEEP_VALUES / OPTBT_MAX_SWEEP_RUNS."),
+    "E0507": ("lookback too far", "`x[n]` reads the value x had n ticks ago today, n from 1 to 500: the "
+              "history is kept per tick, so a bound keeps memory flat. For older values use an indicator on a "
+              "longer interval (ema(spot, 20, 15m)) or prev.close / prev_day(n)."),
     "W001": ("unused parameter", "A parameter is declared but nothing uses it."),
     "W002": ("leg only closed at end of day", "No stop, target, trailing stop, exit time or exit condition "
              "covers this leg: it is only ever closed by the engine's EOD close."),
