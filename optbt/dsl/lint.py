@@ -95,8 +95,10 @@ def cycles_without_exit(unit: Unit) -> list[Diagnostic]:
 def _constant(e) -> bool:
     if isinstance(e, (A.Name, A.Attr)):
         return False
+    if isinstance(e, A.Call) and e.func not in ("abs", "min", "max"):  # indicators and prev_day read the market
+        return False
     children = [getattr(e, f) for f in ("operand", "left", "right") if hasattr(e, f)]
-    children += list(getattr(e, "operands", []))
+    children += list(getattr(e, "operands", [])) + list(getattr(e, "args", []))
     return all(_constant(c) for c in children)
 
 

@@ -1,0 +1,124 @@
+"""Market signals in the language: diagnostics, fmt, and runs on hand-made days worked out by hand.
+
+Ticks are 09:16, 09:17, ... (tick k = 09:16 + k minutes); ATM is 21000; the data is close-only,
+so a range's high and low are the highest and lowest close inside it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from optbt.dsl import load_strat_text
+from optbt.dsl.checks import check
+from optbt.dsl.format import format_source
+from optbt.dsl.parser import parse_text
+from optbt.engine.loop import EventEngine
+from optbt.model.errors import ConfigError
+from tests.kit import DAY, MemorySource, config, day_data, inst
+
+H = 'strategy t "test"\n'
+CALL = "ce = add(ATM, CE, BUY)\n"
+
+
+def diagnostics(body: str) -> list[tuple[str, str, str]]:
+    program, diags = parse_text(H + body)
+    if diags:
+        return [(d.code, d.message, d.help) for d in diags]
+    return [(d.code, d.message, d.help) for d in check(program).diagnostics]
+
+
+def run(body: str, spot: list, n_ticks: int, **cfg):
+    cls = load_strat_text(H + body)
+    day = day_data([s + 21000.0 if s is not None else None for s in spot],
+                   {inst(21000, "CE"): [float(100 + k) for k in range(n_ticks)]})
+    source = MemorySource({DAY: day}, config(n_ticks, **cfg), n_ticks)
+    result = EventEngine(source).run(cls())
+    return [(t.entry_ts.strftime("%H:%M"), t.exit_ts.strftime("%H:%M"), t.exit_reason) for t in result.trades]
+
+
+# spot - 21000 per tick:     09:16 09:17 09:18 09:19 09:20 09:21 09:22 09:23 09:24 09:25
+SPOT = [0, 4, 2, 3, 5, 6, 1, -1, 2, 2]
+ORB = "range orb 09:15 .. 09:18\n" + CALL
+
+
+def test_crosses_above_a_range_high_fires_on_the_tick_it_crosses():
+    # orb.high = max(0, 4, 2) = 4, known from 09:18; 09:19 (3) stays below; 09:20 (5) crosses
+    assert run(ORB + "entry when spot crosses above orb.high\nexit at 09:24\n", SPOT, 10) == [
+        ("09:20", "09:24", "exit")]
+
+
+def test_crosses_below_and_exit_on_it():
+    # in at 09:16; orb.low = 0; the spot goes below 0 at 09:23 (-1), having been 1 at 09:22
+    assert run(ORB + "entry at 09:16\nexit when spot crosses below orb.low\n", SPOT, 10) == [
+        ("09:16", "09:23", "exit")]
+
+
+def test_a_range_is_unknown_before_its_end_so_not_crossing_is_false_too():
+    # at 09:18 the previous tick's orb.high was not known: unknown is false, even under not
+    assert run(ORB + "entry when not (spot crosses above orb.high)\nexit at 09:24\n", SPOT, 10) == [
+        ("09:19", "09:24", "exit")]
+
+
+def test_lookback_reads_the_previous_ticks_value():
+    # spot[1] > 21004 first holds at 09:21 (the 09:20 spot was 21005); spot[2] > 21004 at 09:22
+    assert run(CALL + "entry when spot[1] > 21004\nexit at 09:24\n", SPOT, 10) == [("09:21", "09:24", "exit")]
+    assert run(CALL + "entry when spot[2] > 21004\nexit at 09:24\n", SPOT, 10) == [("09:22", "09:24", "exit")]
+
+
+def test_abs_min_max_and_unknown_values():
+    # min(spot, spot[1]) > 21002 needs two ticks above 21002: 09:19 (3) and 09:20 (5) -> at 09:20
+    assert run(CALL + "entry when min(spot, spot[1]) > 21002\nexit at 09:24\n", SPOT, 10) == [
+        ("09:20", "09:24", "exit")]
+    # abs(spot - spot[1]) >= 5: |1 - 6| at 09:22
+    assert run(CALL + "entry when abs(spot - spot[1]) >= 5\nexit at 09:24\n", SPOT, 10) == [
+        ("09:22", "09:24", "exit")]
+    # max(spot, orb.high) is unknown until orb.high is known (09:18)
+    assert run(ORB + "entry when max(spot, orb.high) > 0\nexit at 09:24\n", SPOT, 10) == [("09:18", "09:24", "exit")]
+
+
+def test_an_indicator_is_unknown_until_warm():
+    # sma(spot, 3) first known at 09:18: (0 + 4 + 2) / 3 = 2 -> 21002 > 21001
+    assert run(CALL + "entry when sma(spot, 3) > 21001\nexit at 09:24\n", SPOT, 10) == [("09:18", "09:24", "exit")]
+
+
+def test_gap_is_unknown_on_the_data_first_day():
+    assert run(CALL + "entry when abs(gap_pct) < 5%\n", SPOT, 10) == []
+
+
+def test_a_series_the_dataset_lacks_stops_the_run_with_the_nearest_name():
+    with pytest.raises(ConfigError, match="no series 'vx'.*did you mean 'vix'"):
+        run("series vx\n" + CALL + "entry when vx < 20\n", SPOT, 10, series={"vix": {"path": "-"}})
+
+
+@pytest.mark.parametrize("body,code,words", [
+    ("entry when emaa(spot, 20) > 1\n", "E0201", "did you mean 'ema'"),
+    ("entry when rsi(spot, 14.5) > 1\n", "E0301", "whole number"),
+    ("entry when rsi(spot) > 1\n", "E0301", "takes 2 argument"),
+    ("entry when bollinger(spot, 20, 2) > 1\n", "E0203", "needs a field"),
+    ("entry when bollinger(spot, 20, 2).uper > 1\n", "E0203", "did you mean 'upper'"),
+    ("entry when ema(vix, 20) > 1\n", "E0301", "spot or a declared series"),
+    ("entry when ema(spot, 20, 5m, 3) > 1\n", "E0301", "interval (5m, 1h) comes last"),
+    ("entry when spot[501] > 1\n", "E0507", "from 1 to 500"),
+    ("entry when vix.high > 1\n", "E0201", "series vix"),
+    ("entry when prev > 1\n", "E0203", "prev.close"),
+    ("entry when prev_day(9).close > 1\n", "E0405", "from 1 to 5"),
+    ("entry when spot.hgh > 1\n", "E0203", "did you mean 'high'"),
+    ("entry when spot crosses above time\n", "E0301", "cannot cross"),
+    ("range orb 09:30 .. 09:15\n", "E0405", "earlier time first"),
+    ("range spot 09:15 .. 09:30\n", "E0103", "word of the language"),
+    ("entry when abs(spot, 1) > 1\n", "E0301", "takes 1 value"),
+])
+def test_mistakes_get_a_code_and_a_hint(body, code, words):
+    found = diagnostics(CALL + body)
+    assert any(c == code and (words in m or words in h) for c, m, h in found), found
+
+
+def test_fmt_keeps_every_signal_construct_and_is_stable():
+    text = (H + "series vix\nrange orb 09:15 .. 09:30\n" + CALL +
+            "entry between 09:31 and 14:00 when spot crosses above orb.high and vix < 20 and abs(gap_pct) < 0.5%"
+            " and ema(spot, 20) > sma(spot, 50, 15m) and (spot - 1)[3] > prev.close and vix.prev.close < 25\n"
+            "exit at 15:00 or when not (spot crosses below orb.low) and rsi(spot, 14, 1h) > 80"
+            " or bollinger(spot, 20, 2).upper < prev_day(2).high or supertrend(spot, 10, 3).direction == -1\n")
+    once = format_source(text)
+    assert format_source(once) == once
+    assert "(spot - 1)[3]" in once and "sma(spot, 50, 15m)" in once and "vix.prev.close" in once
