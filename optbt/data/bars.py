@@ -13,15 +13,11 @@ files lack (or an unusable value in it) is None: unknown, never an error.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from optbt.data.dataset import SeriesFiles
 from optbt.data.source import ConflictingBarsError
 from optbt.model.errors import ConfigError, did_you_mean
 from optbt.model.prices import sql_price
-
-if TYPE_CHECKING:
-    from optbt.data.duckdb_source import DuckDBSource
 
 OhlcBar = tuple[datetime, float | None, float | None, float | None, float, float | None]
 """(known_at, open, high, low, close, volume); only the close is always known."""
@@ -40,9 +36,7 @@ def unknown_series(name: str, names) -> ConfigError:
 class _Reader:
     """The SQL of one table (the spot or a series), built once."""
 
-    def __init__(self, source: "DuckDBSource", name: str):
-        from optbt.data.duckdb_source import _Table  # same wing; the module that owns the SQL helpers
-
+    def __init__(self, source, name: str, table_class):
         cfg = source.config
         self.name = name
         if name == SPOT:
@@ -51,7 +45,7 @@ class _Reader:
             known = source._spot_known
         else:
             files: SeriesFiles = cfg.series[name]
-            table = _Table(source.con, cfg, files, f"series.{name}")
+            table = table_class(source.con, cfg, files, f"series.{name}")
             col = table.col("underlying", required=False)
             self.und = f"upper(CAST({col} AS VARCHAR)) = upper($sund)" if col and files.underlying else "TRUE"
             self.sund = files.underlying
@@ -72,8 +66,11 @@ class _Reader:
 class BarReader:
     """OHLCV bars of the spot and the extra series, a day at a time (tables opened on first use)."""
 
-    def __init__(self, source: "DuckDBSource"):
+    def __init__(self, source, table_class):
+        """``source``: a DuckDBSource; ``table_class``: its table reader (handed in, so that this
+        module never imports the DuckDB source, which imports it)."""
         self.source = source
+        self.table_class = table_class
         self._readers: dict[str, _Reader] = {}
 
     def names(self) -> list[str]:
@@ -84,7 +81,7 @@ class BarReader:
         if r is None:
             if name != SPOT and name not in self.source.config.series:
                 raise unknown_series(name, self.source.config.series)
-            r = self._readers[name] = _Reader(self.source, name)
+            r = self._readers[name] = _Reader(self.source, name, self.table_class)
         return r
 
     def bars(self, day: date, name: str = SPOT, underlying: str | None = None) -> list[OhlcBar]:

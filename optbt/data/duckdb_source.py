@@ -576,7 +576,7 @@ class DuckDBSource:
         reader = getattr(self, "_bar_reader", None)
         if reader is None:
             from optbt.data.bars import BarReader
-            reader = self._bar_reader = BarReader(self)
+            reader = self._bar_reader = BarReader(self, _Table)
         return reader.bars(day, name, underlying)
 
     def close(self) -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 
 from optbt.dsl import ast as A
+from optbt.dsl import signals as _signals
 from optbt.dsl import limits as L
 from optbt.dsl.diagnostics import Diagnostic
 from optbt.dsl.values import evaluate, param_values, params_in, show, sweep_count, time_values
@@ -523,8 +525,7 @@ _TYPERS = {
 
 
 def _signal_declarations(unit: Unit) -> None:
-    _signals.check_declarations(unit)
+    _signals.check_declarations(sys.modules[__name__], unit)
 
 
-# market signals (optbt.dsl.signals) add their typers to _TYPERS when they load
-from optbt.dsl import signals as _signals  # noqa: E402
+_TYPERS.update(_signals.typers(sys.modules[__name__]))  # calls, intervals, x[n], crosses (optbt.dsl.signals)

@@ -9,7 +9,8 @@ market rather than the trade.
 - functions from :mod:`optbt.dsl.functions` (``abs``, ``min``, ``max``, indicators);
 - ``x[n]`` (x n ticks ago, today) and ``a crosses above b`` / ``crosses below``.
 
-The compiler records which values need a history (``x[n]``, both sides of a cross) as numbered
+The checks module passes itself in (:func:`typers`, :func:`check_declarations`) instead of being
+imported here, so the two never import each other. The compiler records which values need a history (``x[n]``, both sides of a cross) as numbered
 *tracked* expressions: the runtime evaluates each once per tick, before the conditions, so a
 lookback never depends on whether a condition happened to be evaluated on the previous tick.
 """
@@ -17,7 +18,6 @@ lookback never depends on whether a condition happened to be evaluated on the pr
 from __future__ import annotations
 
 from optbt.dsl import ast as A
-from optbt.dsl import checks as C
 from optbt.dsl.functions import BAR_FIELDS, DAY_FIELDS, FUNCTIONS, MAX_LOOKBACK, MAX_PREV_DAYS, signature
 from optbt.model.errors import did_you_mean
 
@@ -34,7 +34,7 @@ def series_names(unit) -> list[str]:
     return [n for s in unit.program.of(A.SeriesDecl) for n in s.names]
 
 
-def check_declarations(unit) -> None:
+def check_declarations(C, unit) -> None:
     """``range`` and ``series`` statements: names free and well-formed, windows that make sense."""
     taken = set(unit.params) | set(unit.legs)
     seen: set[str] = set()
@@ -117,7 +117,7 @@ def _whole(e) -> int | None:
     return int(e.value) if isinstance(e, A.Num) and float(e.value).is_integer() else None
 
 
-def call_type(unit, e: A.Call) -> str:
+def call_type(C, unit, e: A.Call) -> str:
     f = FUNCTIONS.get(e.func)
     if f is None:
         unit.error("E0201", f"unknown function '{e.func}'", e.span, "",
@@ -200,7 +200,7 @@ def interval_type(unit, e: A.Interval) -> str:
     return "?"
 
 
-def lookback_type(unit, e: A.Lookback) -> str:
+def lookback_type(C, unit, e: A.Lookback) -> str:
     t = C.expr_type(unit, e.operand)
     if not 1 <= e.n <= MAX_LOOKBACK:
         unit.error("E0507", f"x[{e.n}] looks back {e.n} ticks; from 1 to {MAX_LOOKBACK}", e.span, "too far",
@@ -212,7 +212,7 @@ def lookback_type(unit, e: A.Lookback) -> str:
     return t
 
 
-def crosses_type(unit, e: A.Crosses) -> str:
+def crosses_type(C, unit, e: A.Crosses) -> str:
     lt, rt = C.expr_type(unit, e.left), C.expr_type(unit, e.right)
     if "?" in (lt, rt):
         return "bool"
@@ -222,7 +222,11 @@ def crosses_type(unit, e: A.Crosses) -> str:
     return "bool"
 
 
-C._TYPERS.update({"call": call_type, "interval": interval_type, "lookback": lookback_type, "crosses": crosses_type})
+def typers(C) -> dict:
+    """The typers of the new expression kinds, for :mod:`optbt.dsl.checks` (``C``: that module,
+    passed in rather than imported, so that the two modules never import each other)."""
+    return {"call": lambda u, e: call_type(C, u, e), "interval": interval_type,
+            "lookback": lambda u, e: lookback_type(C, u, e), "crosses": lambda u, e: crosses_type(C, u, e)}
 
 
 # -- lowering ------------------------------------------------------------------------------------------------
