@@ -128,8 +128,9 @@ class MemoSource:
         return out
 
     def ohlc_bars(self, day: date, name: str = "spot", underlying: str | None = None) -> list:
-        """Whole bars of the spot or an extra series (read through; few strategies ask)."""
-        return self.source.ohlc_bars(day, name, underlying)
+        """Whole bars of the spot or an extra series, remembered like the spot's closes."""
+        return self._recall(self.store.spots, ("ohlc", day, name, underlying),
+                            lambda: self.source.ohlc_bars(day, name, underlying), len)
 
     def close(self) -> None:
         closer = getattr(self.source, "close", None)

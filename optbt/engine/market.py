@@ -155,17 +155,17 @@ class _Feed:
 
     def _bucket(self, b) -> None:
         t = b[0]
-        steps = -(-(t - self.open_) // self.step)  # ceil: a bar known at 09:20 ends the 09:15-09:20 bar
-        end = min(self.open_ + steps * self.step, self.close_)
-        if self.acc is not None and end != self.acc_end:
+        acc = self.acc
+        if acc is not None and t > self.acc_end:  # past the bar being built: it is complete
             self._flush()
+            acc = None
         o, h, l, c, v = b[1], b[2], b[3], b[4], b[5]
         h = c if h is None else h
         l = c if l is None else l
-        acc = self.acc
         if acc is None:
+            steps = -(-(t - self.open_) // self.step)  # ceil: a bar known at 09:20 ends the 09:15-09:20 bar
             self.acc = [o if o is not None else c, h, l, c, v]
-            self.acc_end = end
+            self.acc_end = min(self.open_ + steps * self.step, self.close_)
         else:
             acc[1] = max(acc[1], h)
             acc[2] = min(acc[2], l)
@@ -295,6 +295,7 @@ class DayMarket:
         self._index: dict[str, list] = {}
         self._ranges: dict[tuple, tuple[float, float] | None] = {}
         self._ind_keys: dict[tuple, tuple] = {}
+        self._today: dict[tuple, tuple] = {}   # (kind, args, interval, series, field) -> (feed, today's bars)
 
     def bars(self, name: str) -> list:
         return self.market.bars(name, self.day)
@@ -361,7 +362,12 @@ class DayMarket:
         return None if o is None else (o - prev.close) / prev.close * 100.0
 
     def indicator(self, kind: str, args: tuple, interval: Any, name: str, field: str, tick: int) -> float | None:
-        key = (kind, args, interval)
+        key = (kind, args, interval, name, field)
+        hit = self._today.get(key)
+        if hit is not None:  # the common case: asked before today
+            f, bars = hit
+            f.feed_until(bars, self.run.ticks[tick])
+            return f.ind.value if field == "value" else getattr(f.ind, field)
         norm = self._ind_keys.get(key)
         if norm is None:
             norm = self._ind_keys[key] = make_indicator_key(kind, args, interval)
@@ -371,6 +377,7 @@ class DayMarket:
             if name != SPOT and name not in self.market.config.series:
                 raise unknown_series(name, self.market.config.series)
         f = self.market.feed(norm[0], name, norm[1], norm[2], self.day)
+        self._today[key] = (f, self.bars(name))
         f.feed_until(self.bars(name), self.run.ticks[tick])
         ind = f.ind
         return ind.value if field == "value" else getattr(ind, field)
