@@ -35,7 +35,8 @@ def test_first_use_generates_with_a_message_then_reuses_quietly(small_sample, ca
     assert sample.default_dataset() == small_sample
     assert "generating the synthetic sample" in capsys.readouterr().err
     manifest = read_manifest(small_sample)
-    assert {"dataset.toml", "README.md"} <= set(manifest["files"]) and len(parquet_files(small_sample)) == 4
+    # 2 days x (options, spot, vix)
+    assert {"dataset.toml", "README.md"} <= set(manifest["files"]) and len(parquet_files(small_sample)) == 6
     mtimes = {p: p.stat().st_mtime_ns for p in parquet_files(small_sample)}
     assert sample.default_dataset() == small_sample
     assert capsys.readouterr().err == ""
@@ -49,7 +50,7 @@ def test_deleted_days_are_detected_and_regenerated(small_sample, capsys):
     sample.default_dataset()
     err = capsys.readouterr().err
     assert "damaged" in err and "1 file(s) missing" in err and "regenerating" in err
-    assert len(parquet_files(small_sample)) == 4 and sample.damage(small_sample) is None
+    assert len(parquet_files(small_sample)) == 6 and sample.damage(small_sample) is None
 
 
 def test_deleted_config_regenerates_without_directory_not_empty(small_sample, capsys):
@@ -124,7 +125,7 @@ def test_synth_rerun_replaces_its_own_files_only(tmp_path):
     before = {p.relative_to(out).as_posix() for p in parquet_files(out)}
     generate(out, days=1, seed=3)  # one day now: the second day's files (its own) go, nothing else
     after = {p.relative_to(out).as_posix() for p in parquet_files(out)}
-    assert len(before) == 4 and len(after) == 2 and after < before
+    assert len(before) == 6 and len(after) == 3 and after < before  # a day: options, spot, vix
     assert (out / "notes.txt").read_text() == "keep me" and (out / "options" / "mine.txt").exists()
     assert set(read_manifest(out)["files"]) == after | {"dataset.toml", "README.md"}
 
