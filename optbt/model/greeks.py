@@ -6,7 +6,7 @@ quotable prices (moneyness 0.6-1.5, 1 minute to 1 year, vol 5-200 %), the two ag
 wherever both answer; this solver is never wrong (largest error 2.5e-9 of the true vol) and
 takes ~4 us a call against ~11 us; the package answers 25 more cases of vanishing time value,
 14 of them wrongly (up to 180x the true vol), where this one says None. It also needs no
-dependency (the package pulls in NumPy and numba hooks), and a leg's IV is one scalar at one
+dependency (the package pulls in NumPy and two more packages), and a leg's IV is one scalar at one
 tick. The solver here works on the undiscounted Black price of the *out-of-the-money* side
 (put-call parity moves an in-the-money quote there, so no time value is lost to
 cancellation), brackets the total volatility ``sigma * sqrt(T)`` and takes Newton steps
