@@ -19,8 +19,9 @@ from optbt.dsl.values import evaluate, param_values, params_in, show, sweep_coun
 from optbt.model.errors import did_you_mean
 
 BUILTINS = {"spot": "number", "atm": "number", "dte": "number", "time": "time", "mtm": "money",
-            "pnl": "money", "weekday": "weekday", "day": "weekday"}
-LEG_ATTRS = {"ltp": "number", "entry_price": "number", "pnl": "money"}
+            "pnl": "money", "weekday": "weekday", "day": "weekday", "net_delta": "number"}
+LEG_ATTRS = {"ltp": "number", "entry_price": "number", "pnl": "money",
+             "iv": "percent", "delta": "number", "gamma": "number", "theta": "number", "vega": "number"}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # names the language itself gives a meaning (a parameter or leg of that name would hide it).
@@ -193,6 +194,10 @@ def _leg_ref(unit: Unit, name: str | None, span) -> None:
 def _strike(unit: Unit, strike: A.Strike) -> None:
     if strike.how in ("abs", "otm", "premium") and strike.value <= 0:
         unit.error("E0405", "the strike value must be above 0", strike.span)
+    if strike.how == "delta" and not 0 < strike.value < 1:
+        unit.error("E0405", f"delta {show(strike.value)} is out of range", strike.span, "a delta is between 0 and 1",
+                   f"write delta {show(strike.value / 100)} for a {show(strike.value)}-delta option"
+                   if 1 <= strike.value < 100 else "write e.g. delta 0.16 for a 16-delta option")
     if strike.how == "atm" and abs(strike.offset) > L.MAX_ATM_OFFSET:
         unit.error("E0405", f"ATM {strike.offset:+d} is out of range", strike.span, "",
                    f"at most {L.MAX_ATM_OFFSET} strike steps from ATM")
