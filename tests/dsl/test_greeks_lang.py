@@ -132,3 +132,11 @@ def test_iv_compares_with_percentages_and_delta_with_numbers():
     assert [d.code for d in unit.diagnostics] == ["E0301"]
     unit = check(parse_text(H + "ce = add(ATM, CE, SELL)\nexit when ce.delta > 30%\n")[0])
     assert [d.code for d in unit.diagnostics] == ["E0301"]
+
+
+def test_a_stop_wider_than_100_percent_is_flagged_only_on_long_legs():
+    from optbt.dsl.lint import lint_unit
+    short = H + "short_put = add(delta 0.10, PE, SELL)\nstop_loss short_put 200%\n"
+    assert [d.code for d in lint_unit(check(parse_text(short)[0]), short)] == []
+    long_ = H + "long_put = add(delta 0.05, PE, BUY)\nstop_loss each leg 200%\n"
+    assert [d.code for d in lint_unit(check(parse_text(long_)[0]), long_)] == ["W004"]
