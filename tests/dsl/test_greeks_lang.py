@@ -140,3 +140,33 @@ def test_a_stop_wider_than_100_percent_is_flagged_only_on_long_legs():
     assert [d.code for d in lint_unit(check(parse_text(short)[0]), short)] == []
     long_ = H + "long_put = add(delta 0.05, PE, BUY)\nstop_loss each leg 200%\n"
     assert [d.code for d in lint_unit(check(parse_text(long_)[0]), long_)] == ["W004"]
+
+
+def test_the_16_delta_strangle_in_python_and_in_the_language_trade_alike(tmp_path):
+    from optbt import run_backtest
+    from optbt.data.synth import generate
+    from optbt.dsl.loader import load_strategy
+    from tests.dsl.test_library import ROOT
+
+    data = generate(tmp_path / "synth", days=3, seed=3)
+    strat = run_backtest(load_strategy(f"{ROOT}/strategies_dsl/strangle_16_delta.strat"), data=data)
+    python = run_backtest(load_strategy(f"{ROOT}/examples/strangle_16_delta.py:Strangle16Delta"), data=data)
+    assert len(strat.trades) >= 6
+    assert [t.row() for t in strat.trades] == [t.row() for t in python.trades]
+
+
+def test_the_0dte_put_credit_spread_trades_only_on_expiry_days_with_the_wing_below(sample_source):
+    from optbt import run_backtest
+    from optbt.dsl.loader import load_strategy
+    from tests.dsl.test_library import ROOT
+
+    res = run_backtest(load_strategy(f"{ROOT}/strategies_dsl/put_credit_spread_0dte.strat"), source=sample_source)
+    by_day: dict = {}
+    for t in res.trades:
+        by_day.setdefault((t.entry_ts.date(), t.cycle), {})[t.key] = t
+    assert len(by_day) >= 8  # about one expiry a week in 60 days
+    for (day, _), legs in by_day.items():
+        short, long_ = legs["short_put"], legs["long_put"]
+        assert short.leg.expiry == long_.leg.expiry == day  # 0DTE
+        assert long_.leg.strike < short.leg.strike  # the wing is further out of the money
+        assert short.exit_ts == long_.exit_ts  # square_off complete: the spread closes together

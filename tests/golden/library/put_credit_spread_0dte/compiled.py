@@ -14,7 +14,7 @@ class PutCreditSpread0dte(DslStrategy):
 
     def legs(self, ctx):
         strikes = (
-            self.strike_delta(ctx, 'PE', '~', 0.1),
+            self.strike_delta(ctx, 'PE', '>=', 0.1),
             self.strike_delta(ctx, 'PE', '<=', 0.05),
         )
         if None in strikes:
