@@ -456,7 +456,7 @@ def _compare_type(unit: Unit, e: A.Compare) -> str:
         return "bool"
     if pair <= {"number", "percent"} and lt != rt:
         unit.error("E0301", f"cannot compare {_a(lt)} with {_a(rt)}", e.span, "",
-                   "a percentage compares with a percentage parameter; prices compare with numbers")
+                   _iv_hint(e) or "a percentage compares with a percentage parameter; prices compare with numbers")
         return "bool"
     if "money" in pair and "number" in pair:
         unit.error("E0302", "money compares with money", e.span, "a bare number",
@@ -472,6 +472,15 @@ def _compare_type(unit: Unit, e: A.Compare) -> str:
     hint = "write a time like 09:20" if "time" in pair else ""
     unit.error("E0301", f"cannot compare {_a(lt)} with {_a(rt)}", e.span, "", hint)
     return "bool"
+
+
+def _iv_hint(e: A.Compare) -> str:
+    """The fix for ``ce.iv > 0.3``: an IV is a percentage in the language."""
+    for side, other in ((e.left, e.right), (e.right, e.left)):
+        if isinstance(side, A.Attr) and side.attr == "iv":
+            shown = f"{show(other.value * 100)}%" if isinstance(other, A.Num) else "30%"
+            return f"{side.obj}.iv is a percentage: write {side.obj}.iv {e.op} {shown}"
+    return ""
 
 
 def _choice_word(unit: Unit, choice: str, word: A.Word) -> None:
