@@ -341,7 +341,8 @@ def test_contexts_expose_only_tick_bound_accessors():
     public_bar = {n for n in dir(BarContext) if not n.startswith("_")}
     assert public_bar == {"now", "time", "tick", "spot", "atm", "is_last_tick", "day", "weekday", "dte",
                           "strike_step", "lot_size", "expiries", "price", "ltp", "pnl", "mtm",
-                          "realised", "day_pnl", "chain", "strike_by_premium"}
+                          "realised", "day_pnl", "chain", "strike_by_premium",
+                          "greeks", "net_delta", "strike_by_delta"}
     public_start = {n for n in dir(DayStartContext) if not n.startswith("_")}
     assert public_start == {"day", "spot", "atm", "strike_step", "expiries", "weekday", "dte", "prefetch"}
 

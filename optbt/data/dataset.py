@@ -151,6 +151,28 @@ class Costs(_Strict):
     commission_per_lot: float = 0.0
 
 
+class GreeksSetup(_Strict):
+    """How IV and greeks are read off option prices (``[greeks]``; see docs/data.md).
+
+    ``rate`` and ``dividend_yield`` are annual, continuously compounded (0.065 = 6.5 %);
+    ``model = "black76"`` when the dataset's spot series is the future/forward the options
+    are written on (index futures options); ``expiry_close`` is the time of day an expiry
+    stops trading, by default the session's end on the expiry day (early closes included).
+    """
+
+    rate: float = Field(default=0.0, ge=-1.0, le=1.0)
+    dividend_yield: float = Field(default=0.0, ge=-1.0, le=1.0)
+    model: Literal["black_scholes", "black76"] = "black_scholes"
+    expiry_close: str | None = None
+
+    @field_validator("expiry_close")
+    @classmethod
+    def _close(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_hhmm(v)
+        return v
+
+
 class DatasetConfig(_Strict):
     name: str = "dataset"
     synthetic: bool = False
@@ -169,6 +191,7 @@ class DatasetConfig(_Strict):
     session: Session = Session()
     costs: Costs = Costs()
     series: dict[str, SeriesFiles] = Field(default_factory=dict, description="extra series by name: [series.vix]")
+    greeks: GreeksSetup = GreeksSetup()
     root: str | None = Field(default=None, description="folder relative paths resolve against")
 
     @model_validator(mode="after")

@@ -160,10 +160,10 @@ class ExpiryRule(Node):
 
 class Strike(Node):
     kind: Literal["strike"] = "strike"
-    how: Literal["atm", "abs", "otm", "premium"]
+    how: Literal["atm", "abs", "otm", "premium", "delta"]
     offset: int = 0             # atm: strike steps
-    value: float = 0.0          # abs: the strike; otm: percent; premium: target premium
-    mode: str | None = None     # premium: "~", ">=", "<="
+    value: float = 0.0          # abs: the strike; otm: percent; premium: target premium; delta: |delta|
+    mode: str | None = None     # premium, delta: "~", ">=", "<="
 
 
 class Amount(Node):

@@ -21,8 +21,10 @@ from optbt.dsl.values import evaluate, param_values, params_in, show, sweep_coun
 from optbt.model.errors import did_you_mean
 
 BUILTINS = {"spot": "number", "atm": "number", "dte": "number", "time": "time", "mtm": "money",
-            "pnl": "money", "weekday": "weekday", "day": "weekday", "gap": "number", "gap_pct": "percent"}
-LEG_ATTRS = {"ltp": "number", "entry_price": "number", "pnl": "money"}
+            "pnl": "money", "weekday": "weekday", "day": "weekday", "gap": "number", "gap_pct": "percent",
+            "net_delta": "number"}
+LEG_ATTRS = {"ltp": "number", "entry_price": "number", "pnl": "money",
+             "iv": "percent", "delta": "number", "gamma": "number", "theta": "number", "vega": "number"}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # names the language itself gives a meaning (a parameter or leg of that name would hide it).
@@ -195,6 +197,10 @@ def _leg_ref(unit: Unit, name: str | None, span) -> None:
 def _strike(unit: Unit, strike: A.Strike) -> None:
     if strike.how in ("abs", "otm", "premium") and strike.value <= 0:
         unit.error("E0405", "the strike value must be above 0", strike.span)
+    if strike.how == "delta" and not 0 < strike.value < 1:
+        unit.error("E0405", f"delta {show(strike.value)} is out of range", strike.span, "a delta is between 0 and 1",
+                   f"write delta {show(strike.value / 100)} for a {show(strike.value)}-delta option"
+                   if 1 <= strike.value < 100 else "write e.g. delta 0.16 for a 16-delta option")
     if strike.how == "atm" and abs(strike.offset) > L.MAX_ATM_OFFSET:
         unit.error("E0405", f"ATM {strike.offset:+d} is out of range", strike.span, "",
                    f"at most {L.MAX_ATM_OFFSET} strike steps from ATM")
@@ -459,7 +465,7 @@ def _compare_type(unit: Unit, e: A.Compare) -> str:
         return "bool"
     if pair <= {"number", "percent"} and lt != rt:
         unit.error("E0301", f"cannot compare {_a(lt)} with {_a(rt)}", e.span, "",
-                   "a percentage compares with a percentage parameter; prices compare with numbers")
+                   _iv_hint(e) or "a percentage compares with a percentage parameter; prices compare with numbers")
         return "bool"
     if "money" in pair and "number" in pair:
         unit.error("E0302", "money compares with money", e.span, "a bare number",
@@ -475,6 +481,15 @@ def _compare_type(unit: Unit, e: A.Compare) -> str:
     hint = "write a time like 09:20" if "time" in pair else ""
     unit.error("E0301", f"cannot compare {_a(lt)} with {_a(rt)}", e.span, "", hint)
     return "bool"
+
+
+def _iv_hint(e: A.Compare) -> str:
+    """The fix for ``ce.iv > 0.3``: an IV is a percentage in the language."""
+    for side, other in ((e.left, e.right), (e.right, e.left)):
+        if isinstance(side, A.Attr) and side.attr == "iv":
+            shown = f"{show(other.value * 100)}%" if isinstance(other, A.Num) else "30%"
+            return f"{side.obj}.iv is a percentage: write {side.obj}.iv {e.op} {shown}"
+    return ""
 
 
 def _choice_word(unit: Unit, choice: str, word: A.Word) -> None:

@@ -32,10 +32,13 @@ from optbt.dsl.parser import parse_text, split_comment
 
 _PY_TYPE = {"int": "int", "float": "float", "percent": "float", "time": "str", "bool": "bool", "choice": "str"}
 _BUILTIN_PY = {"spot": "num(ctx.spot)", "atm": "num(ctx.atm)", "dte": "num(ctx.dte)", "time": "ctx.time",
-               "mtm": "ctx.mtm", "pnl": "ctx.day_pnl", "weekday": "ctx.weekday", "day": "ctx.weekday"}
+               "mtm": "ctx.mtm", "pnl": "ctx.day_pnl", "weekday": "ctx.weekday", "day": "ctx.weekday",
+               "net_delta": "num(ctx.net_delta)"}
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
 _INVERSE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
-_ATTR_PY = {"ltp": "self.leg_ltp", "entry_price": "self.leg_entry_price", "pnl": "self.leg_pnl"}
+_ATTR_PY = {"ltp": "self.leg_ltp", "entry_price": "self.leg_entry_price", "pnl": "self.leg_pnl",
+            "iv": "self.leg_iv", "delta": "self.leg_delta", "gamma": "self.leg_gamma", "theta": "self.leg_theta",
+            "vega": "self.leg_vega"}
 
 
 def class_name(name: str) -> str:
@@ -207,7 +210,7 @@ class Lowerer:
 
 
 # -- statements -------------------------------------------------------------------------------------------
-def _strike_py(strike: A.Strike, opt_type: str) -> str:
+def _strike_py(strike: A.Strike, opt_type: str, expiry: str | None = None) -> str:
     if strike.how == "atm":
         return f"self.strike_atm(ctx, {strike.offset!r})"
     if strike.how == "abs":
@@ -216,6 +219,9 @@ def _strike_py(strike: A.Strike, opt_type: str) -> str:
         return f"self.strike_otm(ctx, {opt_type!r}, {strike.value!r})"
     if strike.how == "premium":
         return f"self.strike_premium(ctx, {opt_type!r}, {strike.mode!r}, {strike.value!r})"
+    if strike.how == "delta":  # the leg's own expiry's chain (a leg with no expiry rule: the strategy's)
+        extra = f", {expiry!r}" if expiry else ""
+        return f"self.strike_delta(ctx, {opt_type!r}, {strike.mode!r}, {strike.value!r}{extra})"
     raise NotImplementedError(f"no lowering for strike {strike.how!r}")
 
 
@@ -314,10 +320,12 @@ class Generator:
         legs = list(self.unit.legs.items())
         lines: list = ["    def legs(self, ctx):"]
         if len(legs) == 1:
-            lines.append((f"        strikes = ({_strike_py(legs[0][1].strike, legs[0][1].opt_type)},)", legs[0][1]))
+            leg = legs[0][1]
+            lines.append((f"        strikes = ({_strike_py(leg.strike, leg.opt_type, _expiry_rule(leg.expiry))},)", leg))
         else:
             lines.append("        strikes = (")
-            lines += [(f"            {_strike_py(leg.strike, leg.opt_type)},", leg) for _, leg in legs]
+            lines += [(f"            {_strike_py(leg.strike, leg.opt_type, _expiry_rule(leg.expiry))},", leg)
+                      for _, leg in legs]
             lines.append("        )")
         lines += ["        if None in strikes:", "            return None", "        return {"]
         for i, (name, leg) in enumerate(legs):
@@ -382,9 +390,10 @@ class Generator:
             return []
         lines: list = ["    def shift_rules(self, ctx):", "        out = []"]
         for s in shifts:
-            opt = self.unit.legs[s.leg].opt_type
+            leg = self.unit.legs[s.leg]
+            strike = _strike_py(s.strike, leg.opt_type, _expiry_rule(leg.expiry))
             lines += [(f"        if {self.low.expr(s.when)}:", s),
-                      (f"            out.append(({s.leg!r}, {_strike_py(s.strike, opt)}))", s)]
+                      (f"            out.append(({s.leg!r}, {strike}))", s)]
         return lines + ["        return out"]
 
     def mtm_rules(self) -> list:

@@ -27,8 +27,10 @@ EXPIRY_WORDS = {
     "next_monthly": "the next monthly expiry (the last listed expiry in the month after that)",
 }
 BUILTIN_WORDS = {"spot": "the spot", "atm": "the ATM strike", "dte": "the number of days to expiry", "time": "the time",
-                 "mtm": "the MTM", "pnl": "the day's PnL", "weekday": "the weekday", "day": "the weekday"}
-ATTR_WORDS = {"ltp": "price", "entry_price": "entry price", "pnl": "PnL"}
+                 "mtm": "the MTM", "pnl": "the day's PnL", "weekday": "the weekday", "day": "the weekday",
+                 "net_delta": "the net delta"}
+ATTR_WORDS = {"ltp": "price", "entry_price": "entry price", "pnl": "PnL", "iv": "implied volatility",
+              "delta": "delta", "gamma": "gamma", "theta": "theta (per day)", "vega": "vega (per vol point)"}
 CMP_WORDS = {"<": "is below", "<=": "is at most", ">": "is above", ">=": "is at least", "==": "is", "!=": "is not"}
 TIME_CMP_WORDS = {"<": "is before", "<=": "is at or before", ">": "is after", ">=": "is at or after",
                   "==": "is", "!=": "is not"}
@@ -176,6 +178,12 @@ def _strike_words(s: A.Strike, opt_type: str) -> str:
     if s.how == "otm":
         factor = 1 + s.value / 100 if opt_type == "CE" else 1 - s.value / 100
         return f"{number(s.value)} % out of the money (the listed strike nearest the spot × {_factor(factor)})"
+    if s.how == "delta":
+        target = number(s.value)
+        return {"~": f"at the strike whose delta (in absolute value) is closest to {target}",
+                ">=": f"at the strike with the smallest delta (in absolute value) at or above {target}",
+                "<=": f"at the strike with the largest delta (in absolute value) at or below {target}"}[s.mode] + \
+            " (among strikes with a live price at the tick, from their IV; ties go to the strike nearer the money)"
     target = number(s.value)
     return {"~": f"at the strike whose premium is closest to {target}",
             ">=": f"at the strike with the lowest premium at or above {target}",

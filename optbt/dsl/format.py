@@ -126,6 +126,8 @@ def strike(s: A.Strike) -> str:
         return number(s.value)
     if s.how == "otm":
         return f"OTM {number(s.value)}%"
+    if s.how == "delta":
+        return f"delta {number(s.value)}" if s.mode == "~" else f"delta {s.mode} {number(s.value)}"
     return f"premium {s.mode} {number(s.value)}"
 
 

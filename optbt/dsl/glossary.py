@@ -84,6 +84,10 @@ _TABLE: dict[str, tuple[str, str]] = {
     "premium": ("keyword", "`premium ~ 50` | `premium >= 80` | `premium <= 80`\n\nA strike chosen by its premium "
                 "at the tick: closest to, the cheapest at or above, the richest at or below. Only strikes with a "
                 "live price count."),
+    "delta": ("keyword", "`delta 0.16` | `delta >= 0.16` | `delta <= 0.16`\n\nA strike chosen by its delta at the "
+              "tick (absolute value, so puts too): closest to, the smallest at or above, the largest at or below. "
+              "Deltas come from each strike's IV (its price and the spot at the tick); only strikes with a live "
+              "price count. After a dot, `ce.delta` is an open leg's delta."),
     "ATM": ("value", "`ATM` | `ATM + 2` | `ATM - 3`\n\nThe listed strike nearest the spot at the tick (ties go up); "
             "`ATM + n` moves n strike steps up, for calls and puts alike."),
     "OTM": ("value", "`OTM 2%`: 2 % out of the money (spot x 1.02 for a call, x 0.98 for a put)."),
@@ -120,6 +124,9 @@ _TABLE: dict[str, tuple[str, str]] = {
     "pnl": ("builtin", "`pnl` (money): the day's realised + open PnL."),
     "weekday": ("builtin", "`weekday` (weekday): the day of the week: `weekday in (Mon, Tue)`."),
     "day": ("builtin", "`day` (weekday): the same as `weekday`."),
+    "net_delta": ("builtin", "`net_delta` (number): the open position's delta in lots: side (+1 long, -1 short) x "
+                  "lots x delta, summed over the open legs; 0 with nothing open, unknown when a leg's delta is. "
+                  "`shift ce to delta 0.5 when net_delta > 0.15`."),
     "Mon": ("value", "Monday, for `weekday in (...)`."),
     "Tue": ("value", "Tuesday, for `weekday in (...)`."),
     "Wed": ("value", "Wednesday, for `weekday in (...)`."),
@@ -170,6 +177,13 @@ ATTRIBUTES: dict[str, str] = {
     "ltp": "`ce.ltp` (number): the leg's last price at the tick (the close, or the mid for quote data).",
     "entry_price": "`ce.entry_price` (number): the leg's price at entry (the mid at entry for quote data).",
     "pnl": "`ce.pnl` (money): the leg's PnL in currency, compared with money: `ce.pnl <= -rs 2000`.",
+    "iv": "`ce.iv` (percentage): the leg's implied volatility at the tick, from its last price and the spot: "
+          "`ce.iv > 30%`. Unknown (the condition is false) below intrinsic or without a price or spot.",
+    "delta": "`ce.delta` (number): the option's delta at the tick (a put's is negative), per unit of the "
+             "underlying; for the position's, use `net_delta`.",
+    "gamma": "`ce.gamma` (number): the option's gamma at the tick (delta per unit of the underlying).",
+    "theta": "`ce.theta` (number): the option's theta at the tick, in price points per calendar day.",
+    "vega": "`ce.vega` (number): the option's vega at the tick, in price points per volatility point.",
 }
 
 DOCS: dict[str, str] = {word: text for word, (_, text) in _TABLE.items()}

@@ -238,7 +238,7 @@ STATEMENTS = ("strategy", "params", "legs", "add", "underlying", "expiry", "max_
 _RULES = ("stop_loss", "target", "trailing")
 _TYPES = ("int", "float", "percent", "time", "bool", "choice")
 _EXPIRIES = ("nearest", "next", "monthly", "next_monthly", "dte")
-_STRIKES = ("ATM", "OTM", "premium")
+_STRIKES = ("ATM", "OTM", "premium", "delta")
 _CLOSED_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 

@@ -244,6 +244,12 @@ class _ToAst(Transformer_NonRecursive):
     def strike_premium(self, meta, c):
         return A.Strike(how="premium", mode=str(c[0]), value=self._f(c[1]), span=self._s(meta))
 
+    def strike_delta(self, meta, c):
+        return A.Strike(how="delta", mode="~", value=self._f(c[0]), span=self._s(meta))
+
+    def strike_delta_cmp(self, meta, c):
+        return A.Strike(how="delta", mode=str(c[0]), value=self._f(c[1]), span=self._s(meta))
+
     def leg_decl(self, meta, c):
         c = list(c)
         name = str(c.pop(0)) if isinstance(c[0], Token) else None

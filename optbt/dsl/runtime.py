@@ -168,6 +168,11 @@ class DslStrategy(MarketMixin, Strategy):
     def strike_premium(self, ctx: BarContext, opt_type: str, mode: str, target: float) -> float | None:
         return ctx.strike_by_premium(opt_type, target, {"~": "closest", ">=": "ge", "<=": "le"}[mode])
 
+    def strike_delta(self, ctx: BarContext, opt_type: str, mode: str, target: float,
+                     expiry: str | None = None) -> float | None:
+        """``delta 0.16`` / ``delta >= 0.16`` / ``delta <= 0.16``: by |delta| at the tick, live strikes only."""
+        return ctx.strike_by_delta(opt_type, target, {"~": "closest", ">=": "ge", "<=": "le"}[mode], expiry)
+
     @staticmethod
     def lots_of(qty: Any) -> int:
         """A quantity worked out from an expression: a whole number of lots, from 1 to 100,000."""
@@ -187,6 +192,28 @@ class DslStrategy(MarketMixin, Strategy):
 
     def leg_pnl(self, ctx: BarContext, key: str) -> float:
         return ctx.pnl(key) if key in self.positions else NAN
+
+    def _greek(self, ctx: BarContext, key: str, name: str) -> float:
+        """An open leg's greek at the tick (optbt.engine.greeks); NaN when not open or not known."""
+        if key not in self.positions:
+            return NAN
+        g = ctx.greeks(key)
+        return NAN if g is None else getattr(g, name)
+
+    def leg_iv(self, ctx: BarContext, key: str) -> float:
+        return self._greek(ctx, key, "iv") * 100  # a percentage in the language: ce.iv > 30%
+
+    def leg_delta(self, ctx: BarContext, key: str) -> float:
+        return self._greek(ctx, key, "delta")
+
+    def leg_gamma(self, ctx: BarContext, key: str) -> float:
+        return self._greek(ctx, key, "gamma")
+
+    def leg_theta(self, ctx: BarContext, key: str) -> float:
+        return self._greek(ctx, key, "theta")
+
+    def leg_vega(self, ctx: BarContext, key: str) -> float:
+        return self._greek(ctx, key, "vega")
 
     # -- the engine's hooks ------------------------------------------------------------------------
     def entry(self, ctx: BarContext) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from optbt.engine.greeks import book
+from optbt.model.greeks import Greeks
 from optbt.model.instrument import Instrument, Leg, Trade
 
 if TYPE_CHECKING:
@@ -209,3 +211,36 @@ class BarContext:
             if best is None or key < best[0]:
                 best = (key, inst.strike)
         return None if best is None else best[1]
+
+    # -- greeks (optbt.engine.greeks): computed on first use, nothing for strategies without them --
+    def greeks(self, what) -> Greeks | None:
+        """IV and greeks of an open position key, a Leg, a Trade or an Instrument at this tick.
+
+        From the last known price (the close, or the mid for quotes; ``price(what)`` tells its
+        lag) and the spot at this tick; None when unknown (no price or spot yet, a price at or
+        below intrinsic, at or after the expiry's close). ``delta`` is the option's own (a put's
+        is negative), ``theta`` per calendar day, ``vega`` per volatility point, ``iv`` a
+        fraction (0.25 = 25 %).
+        """
+        run = self._run
+        if what.__class__ is str:
+            inst = run.position(what).leg.instrument
+        else:
+            inst = _instrument(what)
+        return book(run).at(inst, self.tick)
+
+    @property
+    def net_delta(self) -> float | None:
+        """The open position's delta in lots: the sum of side (+1 long, -1 short) x lots x
+        delta over the open legs; 0.0 with nothing open, None when a leg's delta is unknown."""
+        return book(self._run).net_delta(self.tick)
+
+    def strike_by_delta(self, opt_type: str, target: float, mode: str = "closest",
+                        expiry: date | str | None = None) -> float | None:
+        """The listed strike whose |delta| now is closest to / >= / <= ``target`` (0 < target < 1).
+
+        Only strikes with a live price (lag 0) compete; the expiry's chain of that type is
+        fetched in one query the first time. Ties go to the strike nearer the money.
+        """
+        run = self._run
+        return book(run).strike_by_delta(opt_type, target, mode, run.expiry_for(expiry), self.tick)

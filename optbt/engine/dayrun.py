@@ -56,6 +56,8 @@ class DayRun:
         self.strike_step = config.strike_step
         self.lot_size = config.lot_size
         self.max_lag = max_lag
+        self.config = config
+        self.greek_book = None  # optbt.engine.greeks.GreekBook, made when a greek is first asked for
         self.tick = 0
         self.phase = "on_day_start"
         self.state = IDLE

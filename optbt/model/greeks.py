@@ -1,7 +1,12 @@
 """Black-Scholes(-Merton) and Black-76 prices, implied volatility and greeks, in plain Python.
 
-Why our own solver and not a package: the packaged "Let's be rational" for Python pulls in
-NumPy, which the engine keeps out of its per-tick path; and a leg's IV is one scalar at one
+Why our own solver and not a package: measured against Jäckel's "Let's be rational" as
+packaged for Python (py_lets_be_rational 1.1.2; ``benchmarks/bench_iv_solver.py``) on 473
+quotable prices (moneyness 0.6-1.5, 1 minute to 1 year, vol 5-200 %), the two agree to 1.4e-12
+wherever both answer; this solver is never wrong (largest error 2.5e-9 of the true vol) and
+takes ~4 us a call against ~11 us; the package answers 25 more cases of vanishing time value,
+14 of them wrongly (up to 180x the true vol), where this one says None. It also needs no
+dependency (the package pulls in NumPy and two more packages), and a leg's IV is one scalar at one
 tick. The solver here works on the undiscounted Black price of the *out-of-the-money* side
 (put-call parity moves an in-the-money quote there, so no time value is lost to
 cancellation), brackets the total volatility ``sigma * sqrt(T)`` and takes Newton steps

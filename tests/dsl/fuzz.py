@@ -28,7 +28,7 @@ _TOKEN = re.compile(r"\s+|\"(?:[^\"\\\n]|\\.)*\"|[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.
 KEYWORDS = ["strategy", "params", "legs", "underlying", "expiry", "max_cycles", "entry", "stop_loss", "target",
             "trailing", "on", "square_off", "shift", "exit", "mtm_stop", "mtm_target", "trail_mtm", "add", "at",
             "when", "between", "and", "or", "not", "in", "each", "leg", "move", "stop", "to", "cost", "others",
-            "close", "sweep", "step", "..", "ATM", "OTM", "premium", "CE", "PE", "BUY", "SELL", "dte", "nearest",
+            "close", "sweep", "step", "..", "ATM", "OTM", "premium", "delta", "net_delta", "CE", "PE", "BUY", "SELL", "dte", "nearest",
             "true", "false", "int", "float", "percent", "time", "bool", "choice", "rs", "₹", "pts", "(", ")",
             ",", ":", "=", "-", "+", "*", "/", "<", ">=", "==", "!=", "~", "[", "]", ".", "\"", "#", "\\"]
 NUMBERS = ["0", "-0", "00", "0.0", "1", "-1", "0.5", "99:99", "24:00", "23:59", "00:00", "9" * 17, "1" + "0" * 15,

@@ -19,7 +19,7 @@ from optbt.dsl.lint import lint_unit
 from optbt.dsl.parser import parse_text
 from tests.dsl.fmt_corpus import mutants
 
-NAMES = ["sl", "lots", "entry_time", "spot", "mtm", "time", "dte", "pnl", "weekday"]
+NAMES = ["sl", "lots", "entry_time", "spot", "mtm", "time", "dte", "pnl", "weekday", "net_delta"]
 LEGS = ["ce", "pe", "hedge"]
 
 number = st.one_of(st.integers(0, 100000).map(str),
@@ -28,7 +28,7 @@ time_lit = st.tuples(st.integers(0, 23), st.integers(0, 59)).map(lambda t: f"{t[
 atom = st.one_of(
     number, number.map(lambda n: n + "%"), time_lit, number.map(lambda n: "rs " + n),
     st.sampled_from(["true", "false"]), st.sampled_from(NAMES),
-    st.tuples(st.sampled_from(LEGS), st.sampled_from(["ltp", "entry_price", "pnl"])).map(".".join),
+    st.tuples(st.sampled_from(LEGS), st.sampled_from(["ltp", "entry_price", "pnl", "iv", "delta", "gamma", "theta", "vega"])).map(".".join),
     st.lists(st.sampled_from(["Mon", "Tue", "Wed", "Thu", "Fri"]), min_size=1, max_size=3)
     .map(lambda ds: f"(weekday in ({', '.join(ds)}))"),
 )
@@ -58,7 +58,9 @@ def combine(children):
 expr = st.recursive(atom, combine, max_leaves=8)
 strike = st.one_of(st.just("ATM"), st.tuples(st.sampled_from(["+", "-"]), st.integers(1, 9)).map(lambda t: f"ATM {t[0]} {t[1]}"),
                    st.integers(100, 50000).map(str), st.integers(1, 9).map(lambda n: f"OTM {n}%"),
-                   st.tuples(st.sampled_from(["~", ">=", "<="]), st.integers(1, 500)).map(lambda t: f"premium {t[0]} {t[1]}"))
+                   st.tuples(st.sampled_from(["~", ">=", "<="]), st.integers(1, 500)).map(lambda t: f"premium {t[0]} {t[1]}"),
+                   st.tuples(st.sampled_from(["", "~ ", ">= ", "<= "]), st.integers(1, 99))
+                   .map(lambda t: f"delta {t[0]}0.{t[1]:02d}"))
 amount = st.one_of(number.map(lambda n: n + "%"), number.map(lambda n: n + " pts"), number.map(lambda n: "rs " + n),
                    st.just("sl"))
 statement = st.one_of(

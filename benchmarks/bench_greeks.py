@@ -1,0 +1,149 @@
+"""Greeks benchmark: strike by delta over a 100-strike chain, and what strategies without greeks pay.
+
+    python benchmarks/bench_greeks.py [--days 3] [--json benchmarks/results/greeks.json]
+
+On a parquet dataset made here (DuckDB source, as a user runs it): one expiry with 100 call
+and 100 put strikes, 375 one-minute ticks a day, Black-Scholes prices with a smile. A strategy
+asks ``ctx.strike_by_delta("PE", 0.16)`` on every tick and times each call:
+
+* ``first_of_day``: the day's first selection: one query fetches the 100 puts' full day, the
+  series are aligned to the clock, then 100 IVs and deltas are computed;
+* ``per_tick``: a selection on a later tick (the chain is cached: 100 IVs and deltas);
+* ``same_tick_again``: a second selection on the same tick (memoised greeks).
+
+Then the same ATM straddle with and without a greek read (``net_delta`` on every tick), and
+whether a strategy that asks for no greek ever builds the day's greek book (it must not).
+Figures, not assertions; the target is 5 ms a selection on a 100-strike chain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+
+from optbt import Strategy, run_backtest  # noqa: E402
+from optbt.data.dataset import load_dataset  # noqa: E402
+from optbt.model.greeks import bs_price  # noqa: E402
+
+N_TICKS = 375
+STRIKES = [18500.0 + 50 * i for i in range(100)]
+
+
+def make_dataset(folder: Path, days: int) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tests.kit import minute
+
+    rng = random.Random(1)
+    spot_rows, opt_rows = [], []
+    day = date(2024, 1, 1)
+    for _ in range(days):
+        expiry = day + timedelta(days=3)
+        s = 21000.0
+        for k in range(N_TICKS):
+            s *= math.exp(rng.gauss(0, 0.0006))
+            ts = minute(day, k)
+            spot_rows.append({"ts": ts, "underlying": "NIFTY", "close": s})
+            t = ((expiry - day).days * 1440 + 375 - k) / (365 * 1440)
+            for strike in STRIKES:
+                m = math.log(strike / s) / math.sqrt(t)
+                vol = 0.15 * (1 + 0.5 * m * m - 0.15 * m)
+                for ot in ("CE", "PE"):
+                    p = round((bs_price(ot, s, strike, t, 0.065, 0.0, vol) or 0.0) * 20) / 20
+                    if p >= 0.05:
+                        opt_rows.append({"ts": ts, "underlying": "NIFTY", "expiry": expiry, "strike": strike,
+                                         "opt_type": ot, "close": p})
+        day += timedelta(days=1)
+    pq.write_table(pa.Table.from_pylist(spot_rows), folder / "spot.parquet")
+    pq.write_table(pa.Table.from_pylist(opt_rows), folder / "options.parquet")
+    (folder / "dataset.toml").write_text(
+        'name = "greeks bench"\nunderlying = "NIFTY"\nstrike_step = 50\nlot_size = 50\n'
+        '[options]\npath = "options.parquet"\n[spot]\npath = "spot.parquet"\n'
+        '[session]\nstart = "09:15"\nend = "15:30"\n[greeks]\nrate = 0.065\n')
+    return folder
+
+
+class DeltaEveryTick(Strategy):
+    """Never trades: picks the 16-delta put on every tick and times it."""
+
+    def __init__(self):
+        super().__init__()
+        self.first, self.later, self.again, self.picked = [], [], [], []
+
+    def entry(self, ctx):
+        t0 = time.perf_counter()
+        k = ctx.strike_by_delta("PE", 0.16)
+        t1 = time.perf_counter()
+        ctx.strike_by_delta("PE", 0.16)
+        t2 = time.perf_counter()
+        (self.first if ctx.tick == 0 else self.later).append(t1 - t0)
+        self.again.append(t2 - t1)
+        self.picked.append(k)
+
+
+class Straddle(Strategy):
+    """The ATM straddle from 09:20 to 15:15; ``read_greeks`` also reads net_delta on every tick."""
+
+    read_greeks: bool = False
+
+    def entry(self, ctx):
+        if ctx.time >= "09:20":
+            self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL"), "pe": self.add(ctx.atm, "PE", "SELL")})
+
+    def adjust(self, ctx):
+        if self.read_greeks:
+            ctx.net_delta
+        self.books = getattr(self, "books", 0) + (ctx._run.greek_book is not None)
+
+    def exit_check(self, ctx):
+        return ctx.time >= "15:15"
+
+
+def ms(xs):
+    return {"median_ms": statistics.median(xs) * 1e3, "max_ms": max(xs) * 1e3, "n": len(xs)}
+
+
+def main() -> dict:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--days", type=int, default=3)
+    ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "greeks.json"))
+    args = ap.parse_args()
+    out: dict = {"strikes_per_type": len(STRIKES), "ticks_a_day": N_TICKS, "days": args.days,
+                 "load_average": os.getloadavg()[0]}
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = load_dataset(make_dataset(Path(tmp), args.days))
+        s = DeltaEveryTick()
+        run_backtest(s, data=cfg)
+        out["first_of_day"] = ms(s.first)
+        out["per_tick"] = ms(s.later)
+        out["same_tick_again"] = ms(s.again)
+        out["picked_a_strike"] = sum(k is not None for k in s.picked) / len(s.picked)
+        for name, flag in (("straddle_no_greeks", False), ("straddle_net_delta_every_tick", True)):
+            best = []
+            for _ in range(3):
+                st = Straddle(read_greeks=flag)
+                t0 = time.perf_counter()
+                run_backtest(st, data=cfg)
+                best.append(time.perf_counter() - t0)
+            out[name] = {"seconds_min_of_3": min(best), "ticks_with_a_greek_book": st.books}
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+    return out
+
+
+if __name__ == "__main__":
+    for key, value in main().items():
+        print(f"{key:32s} {value}")

@@ -1,0 +1,133 @@
+"""IV and greeks at the tick, and strikes chosen by delta, for one day run.
+
+A :class:`GreekBook` is made the first time a strategy asks for a greek on a day (a strategy
+that never asks pays nothing) and dropped with the day. It reads only what is known at the
+tick: the option's price from the day cache at index ``tick`` (the close, or the mid for quote
+data) and the spot known at that tick. The model is Black-Scholes-Merton with the dataset's
+``[greeks]`` rate and dividend yield, or Black-76 when the config says the spot series is the
+future; time to expiry is counted in minutes to the expiry's session close, so 0DTE options
+have greeks until the last minute. Results are memoised per (instrument, tick).
+
+Unknown is ``None``, never an exception: no spot, no price, a price at or below intrinsic,
+a clock that holds no timestamps, or a tick at or after the expiry's close.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING
+
+from optbt.data.dataset import parse_hhmm
+from optbt.model.greeks import Greeks, greeks, year_fraction
+from optbt.model.instrument import Instrument, normalise_opt_type
+
+if TYPE_CHECKING:
+    from optbt.engine.dayrun import DayRun
+
+MODES = ("closest", "ge", "le")
+
+
+class GreekBook:
+    """The day's greeks: what the contexts' ``greeks``, ``net_delta`` and ``strike_by_delta`` read."""
+
+    def __init__(self, run: "DayRun"):
+        setup = run.config.greeks
+        self._run = run
+        self.rate = setup.rate
+        self.dividend_yield = setup.dividend_yield
+        self.model = "black76" if setup.model == "black76" else "bs"
+        self._close_time: time | None = parse_hhmm(setup.expiry_close) if setup.expiry_close else None
+        self._session = run.config.session
+        self._closes: dict[date, datetime] = {}
+        self._memo: dict[tuple[Instrument, int], Greeks | None] = {}
+
+    def expiry_close(self, expiry: date) -> datetime:
+        """When ``expiry`` stops trading: ``expiry_close`` or the session's end that day."""
+        hit = self._closes.get(expiry)
+        if hit is None:
+            hit = (datetime.combine(expiry, self._close_time) if self._close_time is not None
+                   else self._session.bounds(expiry)[1])
+            self._closes[expiry] = hit
+        return hit
+
+    def at(self, instrument: Instrument, tick: int) -> Greeks | None:
+        """IV and greeks of ``instrument`` from its last known price at ``tick`` (any lag)."""
+        key = (instrument, tick)
+        memo = self._memo
+        if key in memo:
+            return memo[key]
+        run = self._run
+        q = run.cache.series(instrument).quote[tick]
+        g = None if q is None else self._from_price(instrument, tick, q[0])
+        memo[key] = g
+        return g
+
+    def _from_price(self, instrument: Instrument, tick: int, price: float) -> Greeks | None:
+        run = self._run
+        spot = run.spot[tick]
+        now = run.ticks[tick]
+        if spot is None or not isinstance(now, datetime):
+            return None
+        t = year_fraction(now, self.expiry_close(instrument.expiry))
+        if not t > 0.0:
+            return None
+        return greeks(price, instrument.opt_type, spot, instrument.strike, t, self.rate, self.dividend_yield,
+                      self.model)
+
+    def strike_by_delta(self, opt_type: str, target: float, mode: str, expiry: date, tick: int) -> float | None:
+        """The listed strike of ``expiry`` whose |delta| is closest to / >= / <= ``target``.
+
+        Only strikes with a live price (lag 0) and a known IV at ``tick`` compete. The whole
+        chain of that expiry and type is fetched in one query the first time. Ties go to the
+        strike nearer the money, then the lower strike.
+        """
+        if mode not in MODES:
+            raise ValueError(f"mode must be 'closest', 'ge' or 'le', not {mode!r}")
+        if not 0.0 < target < 1.0:
+            raise ValueError(f"a delta target is between 0 and 1 (0.16 for a 16-delta option), not {target!r}")
+        run = self._run
+        ot = normalise_opt_type(opt_type)
+        insts = [Instrument(run.underlying, expiry, k, ot) for k in run.chain.strikes_for(expiry)]
+        run.cache.prefetch(insts)
+        spot = run.spot[tick] or 0.0
+        best = None
+        for inst in insts:
+            q = run.cache.series(inst).quote[tick]
+            if q is None or q[1] != 0:
+                continue
+            g = self.at(inst, tick)
+            if g is None:
+                continue
+            d = abs(g.delta)
+            if mode == "closest":
+                score = abs(d - target)
+            elif mode == "ge":
+                if d < target:
+                    continue
+                score = d - target
+            else:
+                if d > target:
+                    continue
+                score = target - d
+            rank = (score, abs(inst.strike - spot), inst.strike)
+            if best is None or rank < best[0]:
+                best = (rank, inst.strike)
+        return None if best is None else best[1]
+
+    def net_delta(self, tick: int) -> float | None:
+        """Open positions' delta in lots: sum of side x lots x option delta (None if one is unknown)."""
+        total = 0.0
+        for trade in self._run.strategy.positions.values():
+            g = self.at(trade.leg.instrument, tick)
+            if g is None:
+                return None
+            total += trade.leg.sign * trade.qty * g.delta
+        return total
+
+
+def book(run: "DayRun") -> GreekBook:
+    """The run's greek book, made on first use."""
+    b = run.greek_book
+    if b is None:
+        b = run.greek_book = GreekBook(run)
+    return b

@@ -1,0 +1,36 @@
+'Compiled by optbt from put_credit_spread_0dte.strat: edit the .strat file and compile again.'
+
+from __future__ import annotations
+
+from optbt.dsl.runtime import DslStrategy, ne, num, nz
+
+
+class PutCreditSpread0dte(DslStrategy):
+    '0DTE put credit spread: sell 10 delta, buy 5 delta, out at 3x the short put'
+
+    max_cycles = 1
+    expiry = 'nearest'
+    square_off = 'complete'
+
+    def legs(self, ctx):
+        strikes = (
+            self.strike_delta(ctx, 'PE', '>=', 0.1),
+            self.strike_delta(ctx, 'PE', '<=', 0.05),
+        )
+        if None in strikes:
+            return None
+        return {
+            'short_put': self.add(strikes[0], 'PE', 'SELL', 1),
+            'long_put': self.add(strikes[1], 'PE', 'BUY', 1),
+        }
+
+    def entry_ready(self, ctx):
+        return ctx.time >= '09:30' and (num(ctx.dte) == 0.0)
+
+    def leg_rules(self):
+        return [
+            ('stop_loss', 'short_put', 'pct', 200.0),
+        ]
+
+    def exit_ready(self, ctx):
+        return ctx.time >= '15:20'
