@@ -54,6 +54,17 @@ def partial_costs(given: dict[str, Any], what: str = "costs") -> Costs:
         raise ConfigError(f"{what}: {where}: {err['msg']}, got {err.get('input')!r}") from None
 
 
+def checked_preset(spec: str | Path) -> str:
+    """A preset name as it is, a schedule file as an absolute path; loaded once so a typo
+    fails before the run (ConfigError with did-you-mean)."""
+    from optbt.engine.charges import load_schedule
+    text = str(spec)
+    if text not in PRESETS and text.endswith(".toml"):
+        text = str(Path(text).expanduser().resolve())
+    load_schedule(text)
+    return text
+
+
 def _layer(costs: Costs | dict | None) -> dict[str, Any]:
     if costs is None:
         return {}
