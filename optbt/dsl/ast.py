@@ -251,8 +251,19 @@ class TrailMtm(Node):
     by: Money
 
 
+class CostSetting(Node):
+    """One line of the costs section: `costs preset nse`, `costs slippage 0.5 pts` (or `0.1%`),
+    `costs commission rs 20 per order` (or `per lot`)."""
+    kind: Literal["costs"] = "costs"
+    setting: Literal["preset", "slippage", "commission"]
+    preset: str | None = None   # a preset name (nse, us) or a .toml file
+    value: float | None = None
+    unit: Literal["pts", "pct", "order", "lot"] | None = None
+
+
 Statement = Annotated[Union[Header, Section, Param, LegDecl, Underlying, ExpiryStmt, MaxCycles, Entry, LegRule, On,
-                            SquareOff, Shift, ExitAt, ExitWhen, MtmRule, TrailMtm], Field(discriminator="kind")]
+                            SquareOff, Shift, ExitAt, ExitWhen, MtmRule, TrailMtm, CostSetting],
+                      Field(discriminator="kind")]
 
 
 class Comment(BaseModel):

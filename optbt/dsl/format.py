@@ -177,6 +177,17 @@ def _on(o: A.On) -> str:
     return f"on {o.event}{f'({o.leg})' if o.leg else ''}: {what}"
 
 
+_BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _costs(c: A.CostSetting) -> str:
+    if c.setting == "preset":
+        return f"costs preset {c.preset if _BARE.match(c.preset) else quote(c.preset)}"
+    if c.setting == "slippage":
+        return f"costs slippage {number(c.value)}{' pts' if c.unit == 'pts' else '%'}"
+    return f"costs commission rs {number(c.value)} per {c.unit}"
+
+
 _STMT = {
     "header": _header,
     "section": lambda s: s.name,
@@ -194,6 +205,7 @@ _STMT = {
     "exit_when": lambda s: f"exit when {expr(s.when)}",
     "mtm_rule": lambda s: f"{s.rule} {amount(s.amount)}",
     "trail_mtm": lambda s: f"trail_mtm after {literal(s.after)} by {literal(s.by)}",
+    "costs": _costs,
 }
 
 
