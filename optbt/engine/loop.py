@@ -54,6 +54,7 @@ class EventEngine:
         self.source = source
         cfg = source.config
         self.costs = costs or CostModel.from_config(cfg.costs)
+        self._own_costs = costs is None  # then a strategy's COSTS apply over the dataset's (run())
         self.max_lag = cfg.entry_max_lag if max_lag is None else max_lag
 
     def run(self, strategy: Strategy, start: date | None = None, end: date | None = None,
@@ -62,6 +63,9 @@ class EventEngine:
         """Run every day in [start, end] that has spot or options; ``trace`` days are recorded."""
         check_rule(strategy.expiry)
         check_underlying(self.source, strategy)
+        if self._own_costs and strategy.COSTS:  # the .strat costs section over the dataset's [costs]
+            cfg = self.source.config
+            self.costs = cost_model(effective_costs(cfg.costs, strategy.COSTS, None, cfg.root))
         self._deadline = entry_deadline(strategy)
         t0 = _time.perf_counter()
         q0 = self.source.queries
