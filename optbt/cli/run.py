@@ -26,6 +26,9 @@ COMMISSION_OPTION = typer.Option(None, "--commission", help="commission per lot 
 COSTS_OPTION = typer.Option(None, "--costs", help="a broker's charges per order: nse, us, or a .toml schedule "
                             "(brokerage, STT, exchange, SEBI, stamp, GST, fees columns in trades.csv)")
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="no progress bar")
+CAPITAL_OPTION = typer.Option(None, "--capital", min=0.01,
+                              help="capital deployed: return and max drawdown as a percentage of it "
+                                   "(summary and report)")
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:
@@ -106,6 +109,12 @@ def summary_table(result: BacktestResult) -> Table:
     for key in ("total_pnl", "trades", "win_rate", "avg_win", "avg_loss", "profit_factor",
                 "max_drawdown", "sharpe", "max_consecutive_losses", "days", "days_traded"):
         t.add_row(key, format_value(m.get(key)))
+    if result.capital:
+        t.add_row("return on capital", f"{m.get('total_pnl', 0.0) / result.capital * 100:.2f} % of "
+                                       f"{result.capital:,.2f}")
+    if any(result.costs.get(k) for k in ("slippage", "commission_per_lot", "commission_per_order", "preset")):
+        t.add_row("costs charged", format_value(sum(tr.costs for tr in result.trades))
+                  + (f" ({result.costs['preset']})" if result.costs.get("preset") else ""))
     t.add_row("engine", f"{e['days']} days, {e['ticks']:,} ticks, {e['queries']} queries, "
                         f"{e['instruments_fetched']} instruments, {e['seconds']:.2f} s")
     return t
@@ -147,6 +156,7 @@ def register(app: typer.Typer) -> None:
         commission: float = COMMISSION_OPTION,
         costs_preset: str = COSTS_OPTION,
         report: bool = typer.Option(False, "--report", help="also write report.html into the output folder"),
+        capital: float = CAPITAL_OPTION,
         quiet: bool = QUIET_OPTION,
         strict: bool = typer.Option(False, "--strict",
                                     help="exit 1 when any day was skipped (results are still written)"),
@@ -185,6 +195,7 @@ def register(app: typer.Typer) -> None:
                 if verbose and detail:
                     raise StrategyError(f"{exc}\n  {detail}") from None
                 raise
+        result.capital = capital
         also = []
         if trace:  # trace.jsonl and the report go into the same temporary folder as the trades
             from optbt.results.trace import write_trace

@@ -99,6 +99,7 @@ class BacktestResult:
     trace: list[dict] = field(default_factory=list)  # --trace records (optbt.results.trace)
     param_kinds: dict = field(default_factory=dict)  # e.g. {"sl_pct": "percent"} (Strategy.PARAM_KINDS)
     costs: dict = field(default_factory=dict)  # the slippage, commission and charge schedule the fills used
+    capital: float | None = None  # optbt run --capital: the report shows returns as a percentage of it
 
     @classmethod
     def build(cls, strategy, config: DatasetConfig, start, end, daily: list[DayRow], engine: dict,
@@ -136,6 +137,7 @@ class BacktestResult:
                              for reason, rows in self.skips().items()},
             "notes": self.notes,
             "costs": self.costs,
+            **({"capital": self.capital} if self.capital else {}),
         }
 
     def trade_rows(self) -> list[dict]:
