@@ -28,10 +28,14 @@ def test_trades_parquet_has_the_pinned_schema_and_exact_values(tmp_path):
         dict(day=date(2024, 1, 2), cycle=1, key='we,ird "key"', underlying="NIFTY", expiry=date(2024, 1, 4),
              strike=21050.0, opt_type="CE", side="SELL", qty=2, entry_ts=datetime(2024, 1, 2, 9, 20),
              entry_price=0.1 + 0.2, entry_lag=0, exit_ts=datetime(2024, 1, 2, 15, 15, 0, 500),
-             exit_price=2.5999999999999996, exit_lag=3, exit_reason="stop_loss", costs=1e-7, pnl=-1234.5678901234567),
+             exit_price=2.5999999999999996, exit_lag=3, exit_reason="stop_loss", costs=1e-7, pnl=-1234.5678901234567,
+             brokerage=40.0, stt=0.1 + 0.2, exchange=3.503, sebi=0.01, stamp=0.0, gst=7.8, fees=0.0,
+             slippage=12.5, mae=-1500.0, mfe=250.25),
         dict(day=date(2024, 1, 2), cycle=2, key="pe", underlying="NIFTY", expiry=date(2024, 1, 4), strike=20950.0,
              opt_type="PE", side="BUY", qty=1, entry_ts=datetime(2024, 1, 2, 9, 21), entry_price=88.0, entry_lag=1,
-             exit_ts=None, exit_price=None, exit_lag=None, exit_reason="", costs=0.0, pnl=0.0),
+             exit_ts=None, exit_price=None, exit_lag=None, exit_reason="", costs=0.0, pnl=0.0,
+             **dict.fromkeys(("brokerage", "stt", "exchange", "sebi", "stamp", "gst", "fees", "slippage", "mae",
+                              "mfe"), 0.0)),
     ]
     out = _result(rows).write(tmp_path / "run")
     table = pq.read_table(out / "trades.parquet")

@@ -3,8 +3,10 @@
 ``strategy`` may be a ``.strat`` path, ``path/file.py:Class``, ``.strat`` source text, a
 :class:`~optbt.Strategy` subclass or an instance. ``data`` is a dataset folder, a
 ``dataset.toml`` or a loaded config; None uses the embedded (synthetic) sample. ``costs`` is a
-dict of the dataset's ``[costs]`` keys (``slippage``, ``slippage_unit``,
-``commission_per_lot``) that override the dataset's own.
+preset name (``"nse"``, ``"us"``), a ``.toml`` charge schedule, or a dict of the dataset's
+``[costs]`` keys (``slippage``, ``slippage_unit``, ``commission_per_lot``,
+``commission_per_order``, ``preset``): the settings it gives override the strategy's
+(a ``.strat`` ``costs`` section), which override the dataset's.
 
 >>> r = backtest('''strategy demo "sell the 09:20 straddle"
 ... legs
@@ -24,7 +26,8 @@ from typing import Any
 from optbt.api.result import Result
 from optbt.data.dataset import Costs, DatasetConfig, load_dataset
 from optbt.engine.strategy import Strategy
-from optbt.model.errors import ConfigError, did_you_mean
+from optbt.engine.costing import checked_preset, partial_costs
+from optbt.model.errors import ConfigError
 
 _COST_KEYS = tuple(Costs.model_fields)
 
@@ -60,24 +63,26 @@ def _config(data: Any, data_root: Any) -> DatasetConfig:
 
 
 def _costs(config: DatasetConfig, costs: Any) -> Costs | None:
+    """The caller's cost settings, only those given (they override the strategy's and the dataset's)."""
     if costs is None:
         return None
     if isinstance(costs, Costs):
         return costs
+    if isinstance(costs, (str, Path)):  # a preset name or a schedule file
+        costs = {"preset": str(costs)}
     if not isinstance(costs, dict):
-        raise ConfigError(f"costs must be a dict of {', '.join(_COST_KEYS)}, not {type(costs).__name__}")
-    unknown = [k for k in costs if k not in _COST_KEYS]
-    if unknown:
-        raise ConfigError(f"unknown cost setting {unknown[0]!r}{did_you_mean(unknown[0], _COST_KEYS)};"
-                          f" known: {', '.join(_COST_KEYS)}")
-    try:
-        return Costs.model_validate({**config.costs.model_dump(), **costs})
-    except ValueError as exc:
-        raise ConfigError(f"costs: {str(exc).splitlines()[0]}") from None
+        raise ConfigError(f"costs must be a preset name (nse, us), a .toml path or a dict of "
+                          f"{', '.join(_COST_KEYS)}, not {type(costs).__name__}")
+    costs = dict(costs)
+    if "slippage" in costs:
+        costs.setdefault("slippage_unit", "points")
+    if costs.get("preset") is not None:
+        costs["preset"] = checked_preset(costs["preset"])
+    return partial_costs(costs)
 
 
 def backtest(strategy: Any, data: Any = None, start: Any = None, end: Any = None,
-             params: dict | None = None, costs: dict | Costs | None = None,
+             params: dict | None = None, costs: dict | str | Path | Costs | None = None,
              data_root: Any = None) -> Result:
     """Run ``strategy`` and return a :class:`~optbt.api.result.Result` (tables, summary, report)."""
     from optbt.engine.loop import run_backtest

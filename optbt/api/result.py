@@ -66,14 +66,16 @@ class Result:
         """trades.csv/.parquet, daily.csv and summary.json into ``out`` (as ``optbt run`` writes)."""
         return self.result.write(out)
 
-    def report(self, path: str | Path = "report.html") -> Path:
-        """Write the self-contained HTML report (and ``equity.png`` beside it); return its path."""
+    def report(self, path: str | Path = "report.html", capital: float | None = None) -> Path:
+        """Write the self-contained HTML report (and ``equity.png`` beside it); return its path.
+
+        ``capital`` adds return and max drawdown as percentages of it."""
         from optbt.results.report import write_report
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="optbt-report-") as tmp:
             run_dir = self.result.write(Path(tmp) / "run")
-            page = write_report(run_dir)
+            page = write_report(run_dir, capital=capital)
             target.write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
             png = run_dir / "equity.png"
             if png.exists():

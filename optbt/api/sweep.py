@@ -42,7 +42,7 @@ def _spec(strategy: Any, out: Path) -> str:
 
 
 def sweep(strategy: Any, grid: dict[str, Any] | None = None, data: Any = None, start: Any = None,
-          end: Any = None, params: dict | None = None, costs: dict | None = None,
+          end: Any = None, params: dict | None = None, costs: dict | str | Path | None = None,
           executor: str = "serial", workers: int | None = None, out: str | Path | None = None,
           restart: bool = False, data_root: Any = None):
     """Run every point of ``grid`` and return the sweep table (a pyarrow Table, one row a run).

@@ -23,7 +23,12 @@ END_OPTION = typer.Option(None, "--end", help="last day, YYYY-MM-DD")
 SLIPPAGE_OPTION = typer.Option(None, "--slippage", help="slippage per fill, in points (or percent with --slippage-pct)")
 SLIPPAGE_PCT_OPTION = typer.Option(False, "--slippage-pct", help="read --slippage as a percent of price")
 COMMISSION_OPTION = typer.Option(None, "--commission", help="commission per lot per order")
+COSTS_OPTION = typer.Option(None, "--costs", help="a broker's charges per order: nse, us, or a .toml schedule "
+                            "(brokerage, STT, exchange, SEBI, stamp, GST, fees columns in trades.csv)")
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="no progress bar")
+CAPITAL_OPTION = typer.Option(None, "--capital", min=0.01,
+                              help="capital deployed: return and max drawdown as a percentage of it "
+                                   "(summary and report)")
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:
@@ -55,15 +60,22 @@ def resolve_data(data: str | None, data_root: str | None):
     return load_dataset(data, data_root)
 
 
-def cost_overrides(config, slippage: float | None, slippage_pct: bool, commission: float | None):
-    """The dataset's costs with the command line's overrides, or None when none are given."""
-    if slippage is None and commission is None:
-        return None
-    base = config.costs
-    return base.model_copy(update={
-        "slippage": base.slippage if slippage is None else slippage,
-        "slippage_unit": "percent" if slippage_pct else base.slippage_unit,
-        "commission_per_lot": base.commission_per_lot if commission is None else commission})
+def cost_overrides(config, slippage: float | None, slippage_pct: bool, commission: float | None,
+                   preset: str | None = None):
+    """The command line's cost settings (only those given), or None when none are given.
+
+    They override the strategy's (a .strat ``costs`` section), which override the dataset's
+    (optbt.engine.costing); a preset is checked here, before the run.
+    """
+    from optbt.engine.costing import checked_preset, partial_costs
+    given: dict = {}
+    if slippage is not None:
+        given.update(slippage=slippage, slippage_unit="percent" if slippage_pct else "points")
+    if commission is not None:
+        given["commission_per_lot"] = commission
+    if preset is not None:
+        given["preset"] = checked_preset(preset)
+    return partial_costs(given, "--costs") if given else None
 
 
 def print_dataset(console: Console, config) -> None:
@@ -97,6 +109,12 @@ def summary_table(result: BacktestResult) -> Table:
     for key in ("total_pnl", "trades", "win_rate", "avg_win", "avg_loss", "profit_factor",
                 "max_drawdown", "sharpe", "max_consecutive_losses", "days", "days_traded"):
         t.add_row(key, format_value(m.get(key)))
+    if result.capital:
+        t.add_row("return on capital", f"{m.get('total_pnl', 0.0) / result.capital * 100:.2f} % of "
+                                       f"{result.capital:,.2f}")
+    if any(result.costs.get(k) for k in ("slippage", "commission_per_lot", "commission_per_order", "preset")):
+        t.add_row("costs charged", format_value(sum(tr.costs for tr in result.trades))
+                  + (f" ({result.costs['preset']})" if result.costs.get("preset") else ""))
     t.add_row("engine", f"{e['days']} days, {e['ticks']:,} ticks, {e['queries']} queries, "
                         f"{e['instruments_fetched']} instruments, {e['seconds']:.2f} s")
     return t
@@ -136,7 +154,9 @@ def register(app: typer.Typer) -> None:
         slippage: float = SLIPPAGE_OPTION,
         slippage_pct: bool = SLIPPAGE_PCT_OPTION,
         commission: float = COMMISSION_OPTION,
+        costs_preset: str = COSTS_OPTION,
         report: bool = typer.Option(False, "--report", help="also write report.html into the output folder"),
+        capital: float = CAPITAL_OPTION,
         quiet: bool = QUIET_OPTION,
         strict: bool = typer.Option(False, "--strict",
                                     help="exit 1 when any day was skipped (results are still written)"),
@@ -158,7 +178,7 @@ def register(app: typer.Typer) -> None:
         cls = load_strategy(strategy)
         out = check_out(out or Path("runs") / cls.__name__)  # a bad --out fails before the run, not after
         config = resolve_data(data, data_root)
-        costs = cost_overrides(config, slippage, slippage_pct, commission)
+        costs = cost_overrides(config, slippage, slippage_pct, commission, costs_preset)
         print_dataset(console, config)
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("{task.fields[day]}"), TimeRemainingColumn(),
@@ -175,6 +195,7 @@ def register(app: typer.Typer) -> None:
                 if verbose and detail:
                     raise StrategyError(f"{exc}\n  {detail}") from None
                 raise
+        result.capital = capital
         also = []
         if trace:  # trace.jsonl and the report go into the same temporary folder as the trades
             from optbt.results.trace import write_trace

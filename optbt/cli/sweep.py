@@ -14,6 +14,7 @@ from rich.table import Table
 
 from optbt.cli.run import (
     COMMISSION_OPTION,
+    COSTS_OPTION,
     DATA_OPTION,
     DATA_ROOT_OPTION,
     END_OPTION,
@@ -72,6 +73,7 @@ def register(app: typer.Typer) -> None:
         slippage: float = SLIPPAGE_OPTION,
         slippage_pct: bool = SLIPPAGE_PCT_OPTION,
         commission: float = COMMISSION_OPTION,
+        costs_preset: str = COSTS_OPTION,
         report: bool = typer.Option(False, "--report", help="also write report.html (heatmap, top runs)"),
         quiet: bool = QUIET_OPTION,
     ) -> None:
@@ -93,7 +95,7 @@ def register(app: typer.Typer) -> None:
         values = parse_grid(grid, cls) if grid else default_grid(cls)
         fixed = parse_fixed(parse_params(param), cls, values)
         config = resolve_data(data, data_root)
-        costs = cost_overrides(config, slippage, slippage_pct, commission)
+        costs = cost_overrides(config, slippage, slippage_pct, commission, costs_preset)
         out_dir = out or Path("sweeps") / cls.__name__
         total = grid_size(values)
         print_dataset(console, config)

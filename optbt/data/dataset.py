@@ -144,11 +144,16 @@ class Session(_Strict):
 
 
 class Costs(_Strict):
-    """Zero unless set: slippage moves every fill against you; commission is per lot per order."""
+    """Zero unless set: slippage moves every fill against you; commission is per lot per order
+    (and/or a flat amount per order); ``preset`` adds a broker's charges as a contract note
+    lists them (brokerage, STT, exchange, SEBI, stamp, GST, fees)."""
 
     slippage: float = 0.0
     slippage_unit: Literal["points", "percent"] = "points"
     commission_per_lot: float = 0.0
+    commission_per_order: float = 0.0
+    # a broker's charges per executed order (optbt.engine.charges): "nse", "us" or a .toml path
+    preset: str | None = None
 
 
 class GreeksSetup(_Strict):

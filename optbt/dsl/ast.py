@@ -296,8 +296,18 @@ class SeriesDecl(Node):
     names: list[str]
 
 
+class CostSetting(Node):
+    """One line of the costs section: `costs preset nse`, `costs slippage 0.5 pts` (or `0.1%`),
+    `costs commission rs 20 per order` (or `per lot`)."""
+    kind: Literal["costs"] = "costs"
+    setting: Literal["preset", "slippage", "commission"]
+    preset: str | None = None   # a preset name (nse, us) or a .toml file
+    value: float | None = None
+    unit: Literal["pts", "pct", "order", "lot"] | None = None
+
+
 Statement = Annotated[Union[Header, Section, Param, LegDecl, Underlying, ExpiryStmt, MaxCycles, Entry, LegRule, On,
-                            SquareOff, Shift, ExitAt, ExitWhen, MtmRule, TrailMtm, RangeDecl, SeriesDecl],
+                            SquareOff, Shift, ExitAt, ExitWhen, MtmRule, TrailMtm, RangeDecl, SeriesDecl, CostSetting],
                       Field(discriminator="kind")]
 
 

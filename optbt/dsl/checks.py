@@ -346,6 +346,23 @@ def _check_trail_mtm(unit: Unit, t: A.TrailMtm) -> None:
         unit.error("E0405", "trail_mtm ... by needs an amount above 0", t.by.span)
 
 
+def _cost_key(c: A.CostSetting) -> str:
+    return f"commission per {c.unit}" if c.setting == "commission" else c.setting
+
+
+def _check_costs(unit: Unit, c: A.CostSetting) -> None:
+    """A known preset (or a .toml file), a slippage below 100 %, each setting once."""
+    from optbt.engine.charges import PRESETS
+    if c.setting == "preset" and c.preset not in PRESETS and not c.preset.endswith(".toml"):
+        unit.error("E0420", f"unknown cost preset '{c.preset}'", c.span, "not a preset",
+                   f"presets: {', '.join(PRESETS)}, or a \"file.toml\"{did_you_mean(c.preset, PRESETS)}")
+    if c.setting == "slippage" and c.unit == "pct" and c.value >= 100:
+        unit.error("E0405", "slippage must be below 100% of the price", c.span, "", "for example costs slippage 0.1%")
+    same = [o for o in unit.program.of(A.CostSetting) if _cost_key(o) == _cost_key(c)]
+    if same[0] is not c:
+        unit.error("E0202", f"'costs {_cost_key(c)}' appears twice", c.span, "", "keep one")
+
+
 _STATEMENT_CHECKS = {
     "leg": _check_leg,
     "entry": _check_entry,
@@ -358,6 +375,7 @@ _STATEMENT_CHECKS = {
     "max_cycles": _check_max_cycles,
     "expiry": lambda u, e: _expiry_rule(u, e.rule),
     "trail_mtm": _check_trail_mtm,
+    "costs": _check_costs,
 }
 
 

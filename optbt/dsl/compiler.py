@@ -225,6 +225,24 @@ def _strike_py(strike: A.Strike, opt_type: str, expiry: str | None = None) -> st
     raise NotImplementedError(f"no lowering for strike {strike.how!r}")
 
 
+def cost_settings(lines: list) -> dict:
+    """The costs section as the Strategy's COSTS (keys of the dataset's [costs]; see optbt.engine.costing).
+
+    Commission is one setting: a file that gives only a per-order amount charges nothing per lot.
+    """
+    out: dict = {}
+    for c in lines:
+        if c.setting == "preset":
+            out["preset"] = c.preset
+        elif c.setting == "slippage":
+            out.update(slippage=c.value, slippage_unit="points" if c.unit == "pts" else "percent")
+        else:
+            out.setdefault("commission_per_lot", 0.0)
+            out.setdefault("commission_per_order", 0.0)
+            out[f"commission_per_{c.unit}"] = c.value
+    return out
+
+
 def _expiry_rule(rule: A.ExpiryRule | None) -> str | None:
     if rule is None:
         return None
@@ -314,6 +332,9 @@ class Generator:
         choices = {p.name: tuple(p.choices or ()) for p in self.unit.params.values() if p.type == "choice"}
         if choices:
             lines.append(f"    CHOICES = {choices!r}")
+        costs = cost_settings(self.unit.program.of(A.CostSetting))
+        if costs:
+            lines.append(f"    COSTS = {costs!r}")
         return lines
 
     def legs(self) -> list:

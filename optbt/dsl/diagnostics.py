@@ -63,6 +63,9 @@ CODES: dict[str, tuple[str, str]] = {
               "`dte == N` with N up to 3660, an ATM offset up to 1000 steps. Parameters are checked at "
               "their default and at every sweep value."),
     "E0406": ("no legs", "A strategy needs at least one `add(...)` leg."),
+    "E0420": ("unknown cost preset", "`costs preset` takes a preset shipped with optbt (`nse`: NSE index "
+              "options, `us`: US listed options) or a charge schedule file in double quotes ending in .toml "
+              "(`costs preset \"my_broker.toml\"`, relative to the folder optbt runs in)."),
     "E0501": ("nested too deeply", "An expression nests brackets, unary minus signs and `not`s at most 64 "
               "deep. Remove the ones that cancel out, or split the rule."),
     "E0502": ("expression too large", "An expression has at most 1,000 parts and 240 levels (a chain "

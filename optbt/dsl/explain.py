@@ -50,7 +50,7 @@ def explain_unit(unit: Unit, cls_name: str) -> str:
     words = Words(unit)
     sections = [_title(unit, cls_name), _parameters(unit, words), _instrument(unit, words),
                 _entry(unit, words), _leg_rules(unit, words), _reactions(unit), _shifts(unit, words),
-                _mtm(unit, words), _exit(unit, words), _tick_order(unit), _ends(unit, words)]
+                _mtm(unit, words), _exit(unit, words), _tick_order(unit), _ends(unit, words), _costs(unit)]
     return "\n\n".join("\n".join(_wrap(line) for line in s) for s in sections if s) + "\n"
 
 
@@ -448,4 +448,30 @@ def _ends(unit: Unit, words: Words) -> list[str]:
            "The day ends at its last tick: no entry there, and anything open is closed."]
     if any(getattr(s, "when", None) is not None for s in prog.statements):
         out.append("A condition that uses a value not known yet (no spot yet, a leg that is not open) is false.")
+    return out
+
+
+_PRESET_WORDS = {"nse": "NSE index options (brokerage per order, STT on sells, exchange and SEBI charges, "
+                        "stamp duty on buys, GST)",
+                 "us": "US listed options (commission per contract, ORF, OCC, FINRA TAF and SEC fees)"}
+
+
+def _costs(unit: Unit) -> list[str]:
+    """The costs section in words; nothing when the file has none (the dataset's costs apply)."""
+    lines = unit.program.of(A.CostSetting)
+    if not lines:
+        return []
+    out = ["Costs assumed (the command line's --slippage, --commission and --costs, or costs= in Python, "
+           "override them; the dataset's [costs] apply to what the file does not set):"]
+    for c in lines:
+        if c.setting == "preset":
+            what = _PRESET_WORDS.get(c.preset, f"the schedule in {c.preset}")
+            out.append(f"  a broker's charges on every executed order, entry and exit: {what}; in trades.csv "
+                       "by contract-note line")
+        elif c.setting == "slippage":
+            size = f"{number(c.value)} points" if c.unit == "pts" else f"{number(c.value)} % of the price"
+            out.append(f"  slippage: every fill {size} worse (buys higher, sells lower)")
+        else:
+            each = "executed order (an entry and an exit are two)" if c.unit == "order" else "lot of every order"
+            out.append(f"  commission: rs {number(c.value)} per {each}")
     return out

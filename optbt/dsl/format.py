@@ -183,6 +183,17 @@ def _on(o: A.On) -> str:
     return f"on {o.event}{f'({o.leg})' if o.leg else ''}: {what}"
 
 
+_BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _costs(c: A.CostSetting) -> str:
+    if c.setting == "preset":
+        return f"costs preset {c.preset if _BARE.match(c.preset) else quote(c.preset)}"
+    if c.setting == "slippage":
+        return f"costs slippage {number(c.value)}{' pts' if c.unit == 'pts' else '%'}"
+    return f"costs commission rs {number(c.value)} per {c.unit}"
+
+
 _STMT = {
     "header": _header,
     "section": lambda s: s.name,
@@ -202,6 +213,7 @@ _STMT = {
     "trail_mtm": lambda s: f"trail_mtm after {literal(s.after)} by {literal(s.by)}",
     "range": lambda s: f"range {s.name} {s.start} .. {s.end}",
     "series": lambda s: f"series {', '.join(s.names)}",
+    "costs": _costs,
 }
 
 

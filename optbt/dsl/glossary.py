@@ -57,7 +57,21 @@ _TABLE: dict[str, tuple[str, str]] = {
                    "MTM profit reaches the amount (a percent is of the premium at entry)."),
     "trail_mtm": ("statement", "`trail_mtm after rs 3000 by rs 1000`\n\nOnce MTM reaches the first amount, exits "
                   "if MTM falls the second amount from its best."),
+    "costs": ("statement", "`costs preset nse` | `costs slippage 0.5 pts` | `costs slippage 0.1%` | "
+              "`costs commission rs 20 per order` | `costs commission rs 10 per lot`\n\nThe costs the file "
+              "assumes, one setting a line. The command line (`--costs`, `--slippage`, `--commission`) and "
+              "`costs=` in Python override them; the dataset's `[costs]` fill in what the file does not set."),
     # -- words inside statements -------------------------------------------------------------
+    "preset": ("keyword", "`costs preset nse` | `costs preset us` | `costs preset \"my_broker.toml\"`\n\nA "
+               "broker's charges on every executed order (brokerage, STT, exchange, SEBI, stamp, GST, fees), "
+               "as contract-note columns in trades.csv."),
+    "slippage": ("keyword", "`costs slippage 0.5 pts` | `costs slippage 0.1%`\n\nEvery fill that much worse: "
+                 "buys higher, sells lower (points, or a percentage of the price)."),
+    "commission": ("keyword", "`costs commission rs 20 per order` | `costs commission rs 10 per lot`\n\nA flat "
+                   "amount per executed order (an entry and an exit are two), or per lot of every order."),
+    "per": ("keyword", "`costs commission rs 20 per order` | `... per lot`"),
+    "order": ("keyword", "`costs commission rs 20 per order`: per executed order (entry and exit each count)."),
+    "lot": ("keyword", "`costs commission rs 10 per lot`: per lot of every executed order."),
     "at": ("keyword", "`entry at TIME` | `exit at TIME`\n\nThe time (09:20 or a time parameter)."),
     "between": ("keyword", "`entry between 09:20 and 10:00`\n\nAn entry window: the first time must be before the "
                 "second (E0402)."),
@@ -167,6 +181,10 @@ _TABLE: dict[str, tuple[str, str]] = {
     "rs": ("unit", "`rs 5000`: money in currency (also `₹5000`). Compares with `mtm`, `pnl`, `leg.pnl`; as a "
            "stop or target, per position."),
     "₹": ("unit", "`₹5000`: money in currency, the same as `rs 5000`."),
+    "nse": ("value", "`costs preset nse`: NSE index options as a contract note charges them (brokerage per order, "
+            "STT 0.1 % of sells, exchange 0.03503 %, SEBI, stamp 0.003 % of buys, GST 18 %)."),
+    "us": ("value", "`costs preset us`: US listed options (commission per contract, ORF, OCC, FINRA TAF and SEC "
+           "fees on sells)."),
     "pts": ("unit", "`40 pts`: points of the option's price, for stops and targets."),
     "%": ("unit", "`30%`: a percentage; as a stop or target, of the leg's entry price; in arithmetic a fraction "
           "(130% is 1.3)."),

@@ -234,7 +234,8 @@ def definition(text: str, line: int, col: int) -> Range | None:
 
 # -- completion ------------------------------------------------------------------------------------------
 STATEMENTS = ("strategy", "params", "legs", "add", "underlying", "expiry", "max_cycles", "entry", "stop_loss",
-              "target", "trailing", "on", "square_off", "shift", "exit", "mtm_stop", "mtm_target", "trail_mtm")
+              "target", "trailing", "on", "square_off", "shift", "exit", "mtm_stop", "mtm_target", "trail_mtm",
+              "costs")
 _RULES = ("stop_loss", "target", "trailing")
 _TYPES = ("int", "float", "percent", "time", "bool", "choice")
 _EXPIRIES = ("nearest", "next", "monthly", "next_monthly", "dte")
@@ -384,12 +385,28 @@ def _exit(unit: Unit, text: str, prev: list[str]) -> list[Completion] | None:
     return _words("when") if prev[-1] == "or" and "when" not in prev else None
 
 
+def _costs(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
+    if len(prev) == 1:
+        return _words("preset", "slippage", "commission")
+    if prev[1] == "preset":
+        return _words("nse", "us") if len(prev) == 2 else []
+    if prev[1] == "slippage":
+        return _words("pts") if len(prev) == 3 and re.fullmatch(r"\d+(\.\d+)?", prev[-1]) else []
+    if prev[1] == "commission":
+        if len(prev) == 2:
+            return _words("rs", "₹")
+        if prev[-1] == "per":
+            return _words("order", "lot")
+        return _words("per") if _is_value(prev[-1]) and "per" not in prev else []
+    return []
+
+
 # statement word -> what may come next (None: a condition's words)
 _BY_STATEMENT = {
     "on": _on, "stop_loss": _leg_rule, "target": _leg_rule, "trailing": _leg_rule,
     "mtm_stop": _mtm_rule, "mtm_target": _mtm_rule, "trail_mtm": _trail_mtm,
     "square_off": lambda unit, text, prev: _words("partial", "complete") if len(prev) == 1 else [],
-    "shift": _shift, "entry": _entry, "exit": _exit,
+    "shift": _shift, "entry": _entry, "exit": _exit, "costs": _costs,
 }
 
 

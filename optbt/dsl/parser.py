@@ -27,7 +27,7 @@ from optbt.model.errors import did_you_mean
 
 STATEMENT_WORDS = ("strategy", "params", "legs", "underlying", "expiry", "max_cycles", "entry", "stop_loss",
                    "target", "trailing", "on", "square_off", "shift", "exit", "mtm_stop", "mtm_target",
-                   "trail_mtm", "add")
+                   "trail_mtm", "add", "costs")
 
 _WORDS = {
     "NAME": "a name", "NUMBER": "a number", "INT": "a whole number", "TIME": "a time like 09:20",
@@ -98,6 +98,7 @@ class _ToAst(Transformer_NonRecursive):
     def _word(self, meta, c):
         return str(c[0])
     opt_type = side = square_off_mode = expiry_word = rule_kind = mtm_kind = money_unit = cross_dir = _word
+    cost_per = _word
 
     def weekday(self, meta, c):
         return A.Word(value=str(c[0]), span=self._s(meta))
@@ -344,6 +345,24 @@ class _ToAst(Transformer_NonRecursive):
     def trail_mtm_stmt(self, meta, c):
         return A.TrailMtm(after=c[0], by=c[1], span=self._s(meta))
 
+    # the costs section: one setting a line
+    def cost_preset(self, meta, c):
+        tok = c[0]
+        text = decode_string(str(tok)[1:-1], self.line, tok.column + 1) if tok.type == "STRING" else str(tok)
+        return A.CostSetting(setting="preset", preset=text, span=self._s(meta))
+
+    def cost_slippage_pts(self, meta, c):
+        return A.CostSetting(setting="slippage", value=self._f(c[0]), unit="pts", span=self._s(meta))
+
+    def cost_slippage_pct(self, meta, c):
+        return A.CostSetting(setting="slippage", value=self._f(c[0], "%"), unit="pct", span=self._s(meta))
+
+    def cost_commission(self, meta, c):
+        return A.CostSetting(setting="commission", value=c[0].value, unit=c[1], span=self._s(meta))
+
+    def costs_stmt(self, meta, c):
+        return c[0].model_copy(update={"span": self._s(meta)})
+
 
     def range_stmt(self, meta, c):
         start, end = (self.time(meta, [t]).value for t in (c[1], c[2]))
@@ -399,6 +418,15 @@ def _syntax_diagnostic(exc: UnexpectedInput, code_text: str, line: int) -> Diagn
         start = len(code_text) - len(code_text.lstrip()) + 1
         return Diagnostic("E0103", f"'{first_word}' is a keyword and cannot be a name", line, start,
                           start + len(first_word), "a keyword", f"choose another name, e.g. {first_word}_pct")
+    costs = _costs_diagnostic(exc, code_text, line, column, width, expected)
+    if costs is not None:
+        return costs
+    if expected == ["'pts'"] and code_text.lstrip().startswith("costs"):  # costs slippage 0.5
+        number = re.findall(r"(\d+(?:\.\d+)?)\s*$", code_text[: column - 1])
+        value = number[0] if number else "0.5"
+        start = code_text.rstrip().rfind(value) + 1 if number else column
+        return Diagnostic("E0302", f"'{value}' needs a unit", line, start, start + len(value), "a bare number",
+                          f"write {value} pts for points or {value}% for a percentage of the price")
     if expected == ["'pts'"]:  # a number was read where an amount with a unit belongs
         number = re.findall(r"(\d+(?:\.\d+)?)\s*$", code_text[: column - 1])
         value = number[0] if number else "30"
@@ -415,6 +443,32 @@ def _syntax_diagnostic(exc: UnexpectedInput, code_text: str, line: int) -> Diagn
     shown = ", ".join(expected[:-1]) + (" or " if len(expected) > 1 else "") + expected[-1] if expected else "the end of the line"
     return Diagnostic("E0101", f"unexpected {got}", line, column, column + width, f"expected {shown}",
                       "each statement is one line; see docs/language.md for its forms")
+
+
+COST_SETTINGS = ("preset", "slippage", "commission")
+
+
+def _costs_diagnostic(exc: UnexpectedInput, code_text: str, line: int, column: int, width: int,
+                      expected: list[str]) -> Diagnostic | None:
+    """A mistake in a `costs` line, said in its own words (unknown setting, a commission without rs)."""
+    words = code_text.split()
+    if not words or words[0] != "costs" or not isinstance(exc, UnexpectedToken):
+        return None
+    tok = str(exc.token.value)
+    if exc.token.type == "NAME" and len(words) > 1 and tok == words[1]:
+        return Diagnostic("E0101", f"unknown cost setting '{display(tok)}'", line, column, column + width,
+                          "not a cost setting", "write costs preset nse, costs slippage 0.5 pts, "
+                          "costs commission rs 20 per order" + did_you_mean(tok, COST_SETTINGS).replace(" (", "; ")
+                          .rstrip(")"))
+    if len(words) > 1 and words[1] == "preset":
+        got = "end of line" if exc.token.type == "$END" else f"'{display(tok)}'"
+        return Diagnostic("E0101", f"unexpected {got}", line, column, column + width,
+                          "expected a preset name or a \"file.toml\"",
+                          'write costs preset nse, costs preset us or costs preset "my_broker.toml"')
+    if exc.token.type == "NUMBER" and len(words) > 1 and words[1] == "commission":
+        return Diagnostic("E0302", f"'{tok}' needs a unit", line, column, column + width, "a bare number",
+                          f"write costs commission rs {tok} per order (or per lot)")
+    return None
 
 
 def _limit(code: str, message: str, line: int, help: str) -> Diagnostic:

@@ -7,6 +7,9 @@ size), or ``charges`` (a rate on the sum of other charges, e.g. GST) — an opti
 (``BUY`` or ``SELL``: the charge applies to that side only) and the breakdown ``column`` it is
 reported in (default: its own name). Amounts are unrounded; a contract note rounds its totals.
 
+A user file may start from a preset and change only what differs: ``base = "nse"`` then, say,
+``[charges.brokerage]`` ``rate = 0`` (every other charge, and their order, come from the preset).
+
 >>> nse = load_schedule("nse")
 >>> round(sum(nse.order("SELL", 100.0, 2, 50).values()), 5)   # 2 lots of 50 sold at 100
 37.74534
@@ -22,12 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from optbt.model.errors import ConfigError, did_you_mean
-
-CHARGE_COLUMNS = ("brokerage", "stt", "exchange", "sebi", "stamp", "gst", "fees")
+from optbt.model.instrument import CHARGE_COLUMNS
 PRESETS = ("nse", "us")
 _BASES = ("order", "contract", "premium", "charges")
 _CHARGE_KEYS = ("basis", "rate", "side", "of", "column")
-_TOP_KEYS = ("name", "currency", "effective", "source", "charges")
+_TOP_KEYS = ("name", "currency", "effective", "source", "base", "charges")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +79,18 @@ def load_schedule(spec: str | Path, overrides: dict[str, Any] | None = None) -> 
     ``overrides`` maps a charge name to a new rate or to a table of its keys, e.g.
     ``{"brokerage": 0}`` or ``{"brokerage": {"basis": "contract", "rate": 0.5}}``.
     """
-    text, where = _read(spec)
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+    raw, where = _parse(spec)
+    base = raw.pop("base", None)
+    if base is not None:  # a user file over a preset: its keys and charges replace the preset's
+        if base not in PRESETS:
+            raise ConfigError(f"{where}: base must be one of {', '.join(PRESETS)}, not {base!r}"
+                              f"{did_you_mean(str(base), PRESETS)}")
+        under, _ = _parse(base)
+        mine = raw.pop("charges", None) or {}
+        charges = dict(under.pop("charges"))
+        for name, spec_ in mine.items():
+            charges[name] = {**charges.get(name, {}), **spec_} if isinstance(spec_, dict) else spec_
+        raw = {**under, **raw, "charges": charges}
     charges = dict(raw.get("charges") or {})
     for name, value in (overrides or {}).items():
         if name not in charges and not isinstance(value, dict):
@@ -92,6 +101,14 @@ def load_schedule(spec: str | Path, overrides: dict[str, Any] | None = None) -> 
         charges[name] = base
     raw["charges"] = charges
     return _schedule(raw, where)
+
+
+def _parse(spec: str | Path) -> tuple[dict, str]:
+    text, where = _read(spec)
+    try:
+        return tomllib.loads(text), where
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
 
 
 def _read(spec: str | Path) -> tuple[str, str]:

@@ -2,7 +2,9 @@
 
 Buys fill at the ask and sells at the bid where the data has a usable quote, else at the
 tick's price; slippage then moves the price against you; commission is charged per lot per
-order. All zero unless the run or the dataset config sets them.
+order (plus a flat amount per order, if set); a charge schedule (``charges``: a broker's
+contract-note charges, :mod:`optbt.engine.charges`) adds its breakdown to each trade. All zero
+unless the run, the strategy (``.strat`` ``costs`` section) or the dataset config sets them.
 
 >>> m = CostModel(slippage=1.0)
 >>> m.price("BUY", 100.0, None, None), m.price("SELL", 100.0, 99.5, 100.5)
@@ -16,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from optbt.data.dataset import Costs
+from optbt.engine.charges import ChargeSchedule, load_schedule
+from optbt.model.instrument import Trade
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +27,13 @@ class CostModel:
     slippage: float = 0.0
     slippage_unit: str = "points"  # "points" | "percent"
     commission_per_lot: float = 0.0
+    commission_per_order: float = 0.0
+    charges: ChargeSchedule | None = None
 
     @classmethod
     def from_config(cls, costs: Costs) -> "CostModel":
-        return cls(costs.slippage, costs.slippage_unit, costs.commission_per_lot)
+        return cls(costs.slippage, costs.slippage_unit, costs.commission_per_lot, costs.commission_per_order,
+                   load_schedule(costs.preset) if costs.preset else None)
 
     def price(self, side: str, price: float, bid: float | None, ask: float | None) -> float:
         """The effective fill price of a ``side`` order at a tick."""
@@ -40,4 +47,16 @@ class CostModel:
         return base + slip if side == "BUY" else max(base - slip, 0.0)
 
     def commission(self, qty: int) -> float:
+        if self.commission_per_order:
+            return self.commission_per_lot * qty + self.commission_per_order
         return self.commission_per_lot * qty
+
+    def charge(self, trade: Trade, side: str, price: float) -> None:
+        """Add one executed order's charges (the schedule's breakdown) to ``trade``'s costs."""
+        note = self.charges.order(side, price, trade.leg.qty, trade.lot_size)
+        if trade.charges is None:
+            trade.charges = note
+        else:
+            for column, amount in note.items():
+                trade.charges[column] += amount
+        trade.costs += sum(note.values())

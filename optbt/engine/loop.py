@@ -29,6 +29,7 @@ from optbt.data.dataset import Costs, DatasetConfig, load_dataset
 from optbt.data.source import DataSource
 from optbt.engine.clock import session_clock, spot_clock
 from optbt.engine.context import BarContext, DayStartContext
+from optbt.engine.costing import cost_model, describe, effective_costs
 from optbt.engine.days import (check_underlying, dataset_underlyings, entry_deadline, run_days,
                                why_no_entry)
 from optbt.engine.dayrun import ACTIVE, DONE, IDLE, DayRun, NoExpiry
@@ -54,6 +55,7 @@ class EventEngine:
         self.source = source
         cfg = source.config
         self.costs = costs or CostModel.from_config(cfg.costs)
+        self._own_costs = costs is None  # then a strategy's COSTS apply over the dataset's (run())
         self.max_lag = cfg.entry_max_lag if max_lag is None else max_lag
 
     def run(self, strategy: Strategy, start: date | None = None, end: date | None = None,
@@ -62,6 +64,9 @@ class EventEngine:
         """Run every day in [start, end] that has spot or options; ``trace`` days are recorded."""
         check_rule(strategy.expiry)
         check_underlying(self.source, strategy)
+        if self._own_costs and strategy.COSTS:  # the .strat costs section over the dataset's [costs]
+            cfg = self.source.config
+            self.costs = cost_model(effective_costs(cfg.costs, strategy.COSTS, None, cfg.root))
         self._deadline = entry_deadline(strategy)
         self._market = Market(self.source, strategy.underlying or self.source.config.underlying)
         self._market.check_series(getattr(strategy, "SERIES", ()))
@@ -94,7 +99,9 @@ class EventEngine:
             stats["contracts_left_out"] = left_out
         del stats["cache_queries"]
         notes = self._notes(strategy, days, daily, start, end)
-        return BacktestResult.build(strategy, self.source.config, start, end, daily, stats, notes, self._trace)
+        result = BacktestResult.build(strategy, self.source.config, start, end, daily, stats, notes, self._trace)
+        result.costs = describe(self.costs)
+        return result
 
     def _notes(self, strategy: Strategy, days: list[date], daily: list[DayRow], start, end) -> dict:
         """What explains an empty result; computed only when the result is empty."""
@@ -253,14 +260,17 @@ def _as_date(value: Any, what: str) -> date | None:
 
 def run_backtest(strategy: Strategy | type[Strategy], data: DatasetConfig | str | Path | None = None,
                  start: Any = None, end: Any = None, params: dict | None = None,
-                 source: DataSource | None = None, costs: Costs | CostModel | None = None,
+                 source: DataSource | None = None, costs: Costs | dict | CostModel | None = None,
                  progress: Callable[[int, int, date], None] | None = None,
                  trace: Iterable[Any] = ()) -> BacktestResult:
     """Run ``strategy`` over the data and return its result.
 
     ``data`` is a dataset folder, a ``dataset.toml`` or a config; None uses the embedded
     sample dataset. ``params`` apply when ``strategy`` is a class. ``trace`` lists days whose
-    decisions are recorded in ``result.trace`` (``optbt run --trace DAY``).
+    decisions are recorded in ``result.trace`` (``optbt run --trace DAY``). ``costs`` (a
+    :class:`Costs` counting only the fields it was given, or a dict of them) override the
+    strategy's ``COSTS``, which override the dataset's (:mod:`optbt.engine.costing`); a
+    :class:`CostModel` is used as it is.
     """
     if isinstance(strategy, type):
         if not issubclass(strategy, Strategy):
@@ -280,7 +290,7 @@ def run_backtest(strategy: Strategy | type[Strategy], data: DatasetConfig | str 
     start_d, end_d = _as_date(start, "start"), _as_date(end, "end")
     if start_d and end_d and start_d > end_d:
         raise ConfigError(f"start {start_d} is after end {end_d}")
-    if isinstance(costs, Costs):
-        costs = CostModel.from_config(costs)
+    if not isinstance(costs, CostModel):  # run > strategy (.strat costs section) > dataset
+        costs = cost_model(effective_costs(source.config.costs, strategy.COSTS, costs, source.config.root))
     trace_days = [_as_date(d, "trace day") for d in trace]
     return EventEngine(source, costs).run(strategy, start_d, end_d, progress, trace_days)

@@ -17,9 +17,11 @@ Parameters are annotated class attributes with defaults; ``Strategy(**params)`` 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from datetime import date, time
 from typing import TYPE_CHECKING, Any, ClassVar, get_origin
 
+from optbt.engine.excursions import settle
 from optbt.model.errors import StrategyError, did_you_mean
 from optbt.model.instrument import Instrument, Leg, Trade, normalise_opt_type, normalise_side
 
@@ -165,6 +167,10 @@ class Strategy:
     # No entry is tried at or after this time of day ("HH:MM"). The default, "exit_time",
     # means: the strategy's exit_time parameter when it declares one. None: no such limit.
     entry_until: ClassVar[str | None] = "exit_time"
+    # The strategy's own cost assumptions (keys of the dataset's [costs]: slippage,
+    # slippage_unit, commission_per_lot, commission_per_order, preset): over the dataset's,
+    # under the run's (optbt.engine.costing). A .strat file's `costs` section compiles to it.
+    COSTS: ClassVar[dict] = {}
 
     def __init__(self, **params: Any):
         declared = type(self).parameters()
@@ -308,6 +314,8 @@ class Strategy:
             trade = Trade(key=key, leg=leg, day=run.day, cycle=run.cycles + 1, entry_ts=run.now(),
                           entry_price=price, entry_lag=lag, entry_reason=reason,
                           costs=run.costs.commission(leg.qty), lot_size=run.lot_size, entry_mark=mark)
+            if run.costs.charges is not None:  # a broker's charges on this order (costs preset)
+                run.costs.charge(trade, leg.side, price)
             self.positions[key] = trade
             run.key_series[key] = run.cache.series(leg.instrument)
             filled[key] = trade
@@ -328,6 +336,10 @@ class Strategy:
         trade.exit_lag = lag
         trade.exit_reason = reason
         trade.costs += run.costs.commission(trade.leg.qty)
+        if run.costs.charges is not None:
+            run.costs.charge(trade, close_side, price)
+        settle(trade, run.cache.series(trade.leg.instrument).quote, bisect_left(run.ticks, trade.entry_ts),
+               run.tick, q[2] if q is not None else None)
         # rounded to 1e-8: (1.0 - 1.9) * 100 is -89.99999999999999 in binary floating point
         trade.pnl = round(trade.leg.sign * (price - trade.entry_price) * trade.leg.qty * trade.lot_size
                           - trade.costs, 8)

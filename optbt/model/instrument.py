@@ -100,6 +100,10 @@ class Trade:
     lot_size: float = 1.0
     entry_mark: float | None = None  # the tick's price at entry (the mid for quote data), before bid/ask
     extra: dict = field(default_factory=dict)
+    charges: dict | None = None  # CHARGE_COLUMNS -> amount, entry and exit orders (a charge schedule only)
+    slippage: float = 0.0  # what the fills cost against the tick's price (spread + slippage), in currency
+    mae: float = 0.0  # max adverse excursion: the worst open PnL while held (<= 0), before costs
+    mfe: float = 0.0  # max favourable excursion: the best open PnL while held (>= 0), before costs
 
     @property
     def instrument(self) -> Instrument:
@@ -131,11 +135,17 @@ class Trade:
             "entry_ts": self.entry_ts, "entry_price": self.entry_price, "entry_lag": self.entry_lag,
             "exit_ts": self.exit_ts, "exit_price": self.exit_price, "exit_lag": self.exit_lag,
             "exit_reason": self.exit_reason, "costs": self.costs, "pnl": self.pnl,
+            **(self.charges or _NO_CHARGES), "slippage": self.slippage, "mae": self.mae, "mfe": self.mfe,
         }
+
+
+# a broker's charges by contract-note line (optbt.engine.charges); 0 in runs without a schedule
+CHARGE_COLUMNS = ("brokerage", "stt", "exchange", "sebi", "stamp", "gst", "fees")
+_NO_CHARGES = dict.fromkeys(CHARGE_COLUMNS, 0.0)
 
 
 TRADE_COLUMNS = (
     "day", "cycle", "key", "underlying", "expiry", "strike", "opt_type", "side", "qty",
     "entry_ts", "entry_price", "entry_lag", "exit_ts", "exit_price", "exit_lag",
-    "exit_reason", "costs", "pnl",
+    "exit_reason", "costs", "pnl", *CHARGE_COLUMNS, "slippage", "mae", "mfe",
 )

@@ -198,7 +198,9 @@ def _monthly_grid(days: list[date], pnl: list[float]) -> str:
 
 
 _TRADE_COLS = ("day", "cycle", "key", "strike", "opt_type", "side", "qty", "entry_ts", "entry_price",
-               "entry_lag", "exit_ts", "exit_price", "exit_lag", "exit_reason", "costs", "pnl")
+               "entry_lag", "exit_ts", "exit_price", "exit_lag", "exit_reason", "costs", "pnl",
+               "brokerage", "stt", "exchange", "sebi", "stamp", "gst", "fees", "slippage", "mae", "mfe")
+CHARGE_COLS = ("brokerage", "stt", "exchange", "sebi", "stamp", "gst", "fees")
 # what a trader reads first; the rest is one click away (the page never scrolls sideways)
 _KEY_COLS = ("day", "leg", "side", "entry", "exit", "exit_reason", "pnl")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -256,20 +258,25 @@ def _trades_html(trades: list[dict]) -> str:
     if len(trades) > len(shown):
         out.append(f"<p>Showing the first {len(shown):,} of {len(trades):,} trades; all of them are in"
                    " trades.csv next to this report.</p>")
+    excursions = "mae" in trades[0]  # folders written before MAE/MFE have no such columns
     key_head = "".join(f'<th class="l">{c.replace("_", " ")}</th>' for c in _KEY_COLS)
+    key_head += '<th title="max adverse excursion">MAE</th><th title="max favourable excursion">MFE</th>' \
+        if excursions else ""
     key_rows = []
     for t in shown:
+        extra = f'{_signed(_float(t.get("mae")))}{_signed(_float(t.get("mfe")))}' if excursions else ""
         key_rows.append(f'<tr><td class="l">{_e(t.get("day"))}</td><td class="l">{_e(_leg(t))}</td>'
                         f'<td class="l">{_e(t.get("side"))}</td>'
                         f'<td class="l">{_e(_hhmm(t.get("entry_ts")))} @ {_e(t.get("entry_price"))}</td>'
                         f'<td class="l">{_e(_hhmm(t.get("exit_ts")))} @ {_e(t.get("exit_price"))}</td>'
-                        f'<td class="l">{_e(t.get("exit_reason"))}</td>{_signed(_float(t.get("pnl")))}</tr>')
+                        f'<td class="l">{_e(t.get("exit_reason"))}</td>{_signed(_float(t.get("pnl")))}{extra}</tr>')
     out.append(f'<h3>Every trade</h3><div class="scroll"><table><tr>{key_head}</tr>{"".join(key_rows)}</table></div>')
-    head = "".join(f'<th class="l">{c}</th>' for c in _TRADE_COLS)
+    cols = [c for c in _TRADE_COLS if c in trades[0]]
+    head = "".join(f'<th class="l">{c}</th>' for c in cols)
     body = []
     for t in shown:
         cells = []
-        for c in _TRADE_COLS:
+        for c in cols:
             v = t.get(c, "")
             if c == "pnl":
                 cells.append(_signed(_float(v)))
@@ -283,18 +290,64 @@ def _trades_html(trades: list[dict]) -> str:
     return "".join(out)
 
 
+def _total(trades: list[dict], column: str) -> float:
+    return sum(float(t[column]) for t in trades if t.get(column) not in (None, ""))
+
+
 def _trade_stats(trades: list[dict], metrics: dict) -> dict:
-    """Expectancy, durations and costs: what a trader asks after the headline numbers."""
+    """Expectancy, durations, excursions and costs: what a trader asks after the headline numbers."""
     pnl = [float(t["pnl"]) for t in trades if t.get("pnl") not in (None, "")]
     durations = [m for m in map(_minutes, trades) if m is not None]
-    costs = sum(float(t["costs"]) for t in trades if t.get("costs") not in (None, ""))
-    return {
+    out = {
         "expectancy per trade": (sum(pnl) / len(pnl)) if pnl else None,
         "win rate": _pct(metrics.get("win_rate")),
         "average trade (minutes)": (sum(durations) / len(durations)) if durations else None,
         "longest trade (minutes)": max(durations) if durations else None,
-        "costs and slippage charged": costs,
+        "costs and slippage charged": _total(trades, "costs") + _total(trades, "slippage"),
     }
+    mae = [float(t["mae"]) for t in trades if t.get("mae") not in (None, "")]
+    mfe = [float(t["mfe"]) for t in trades if t.get("mfe") not in (None, "")]
+    if mae and mfe:
+        out.update({"average MAE per trade (worst open PnL)": sum(mae) / len(mae), "worst MAE": min(mae),
+                    "average MFE per trade (best open PnL)": sum(mfe) / len(mfe), "best MFE": max(mfe)})
+    return out
+
+
+def _costs_table(trades: list[dict], used: dict) -> str:
+    """The costs the run used (settings) and what they came to (totals), as a contract note adds up."""
+    rows: dict[str, Any] = {}
+    if used:
+        unit = " points" if used.get("slippage_unit") == "points" else " % of the price"
+        rows["slippage setting"] = f"{used.get('slippage', 0):g}{unit} against each fill"
+        rows["commission setting"] = (f"{used.get('commission_per_lot', 0):g} per lot, "
+                                      f"{used.get('commission_per_order', 0):g} per order")
+        preset = used.get("preset")
+        rows["broker charges"] = (f"{preset} ({used.get('currency', '')}, rates effective {used.get('effective', '')})"
+                                  if preset else "none")
+    charges = {c: _total(trades, c) for c in CHARGE_COLS if any(t.get(c) not in (None, "") for t in trades)}
+    costs, slippage = _total(trades, "costs"), _total(trades, "slippage")
+    for c, v in charges.items():
+        if v:
+            rows[f"{c} (total)"] = v
+    if charges:
+        rows["commission (total)"] = costs - sum(charges.values())
+    rows["costs charged (total)"] = costs
+    rows["slippage and spread (total, inside the fill prices)"] = slippage
+    rows["costs and slippage (total)"] = costs + slippage
+    return _kv_table(rows)
+
+
+def _capital_cards(metrics: dict, capital: float | None) -> tuple[str, dict]:
+    """Return and drawdown as a percentage of the capital (``--capital``), when given."""
+    if not capital:
+        return "", {}
+    total, dd = metrics.get("total_pnl"), metrics.get("max_drawdown")
+    pairs = {"capital": capital,
+             "return on capital": f"{total / capital * 100:.2f} %" if isinstance(total, (int, float)) else "-",
+             "max drawdown on capital": f"{dd / capital * 100:.2f} %" if isinstance(dd, (int, float)) else "-"}
+    cards = "".join(f'<div class="card"><div class="k">{_e(k)}</div><div class="v">'
+                    f'{_num(v) if k == "capital" else _e(v)}</div></div>' for k, v in pairs.items())
+    return cards, pairs
 
 
 def _weekday_table(days: list[date], pnl: list[float], daily: list[dict]) -> str:
@@ -311,8 +364,9 @@ def _weekday_table(days: list[date], pnl: list[float], daily: list[dict]) -> str
             f"<th>up days</th></tr>{rows}</table>")
 
 
-def _run_report(run_dir: Path) -> tuple[str, bytes]:
+def _run_report(run_dir: Path, capital: float | None = None) -> tuple[str, bytes]:
     summary = json.loads((run_dir / "summary.json").read_text())
+    capital = capital if capital is not None else summary.get("capital")
     daily = _read_csv(run_dir / "daily.csv") if (run_dir / "daily.csv").exists() else []
     trades = _read_csv(run_dir / "trades.csv") if (run_dir / "trades.csv").exists() else []
     days = [date.fromisoformat(r["day"]) for r in daily]
@@ -333,6 +387,8 @@ def _run_report(run_dir: Path) -> tuple[str, bytes]:
                     f'<div class="v">{_pct(m.get(k)) if k == "win_rate" else _num(m.get(k))}</div></div>'
                     for k in ("total_pnl", "trades", "win_rate", "profit_factor", "max_drawdown", "sharpe",
                               "avg_win", "avg_loss", "max_consecutive_losses", "days_traded"))
+    capital_cards, _ = _capital_cards(m, capital)
+    cards += capital_cards
     kinds = summary.get("param_kinds") or {}
     params = {k: _param_text(k, v, kinds) for k, v in summary.get("params", {}).items()}
     png = io.BytesIO()
@@ -350,6 +406,7 @@ def _run_report(run_dir: Path) -> tuple[str, bytes]:
             f'<div class="grid2"><div><h2>Monthly PnL</h2><div class="wide">{_monthly_grid(days, pnl)}</div></div>'
             f"<div><h2>By weekday</h2>{_weekday_table(days, pnl, daily)}</div></div>"
             f"<h2>Trades</h2>{_kv_table(_trade_stats(trades, m))}{_trades_html(trades)}"
+            f"<h2>Costs</h2>{_costs_table(trades, summary.get('costs') or {})}"
             f'<div class="grid2"><div><h2>Parameters</h2>{_kv_table(params)}</div>'
             f'<div><h2>Engine</h2>{_kv_table(summary.get("engine", {}))}'
             f'<h3>Data</h3>{_kv_table(ds)}</div></div>')
@@ -519,17 +576,25 @@ def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | N
 
 
 def write_report(run_dir: str | Path, out: str | Path | None = None, x: str | None = None,
-                 y: str | None = None, metric: str | None = None) -> Path:
-    """Write ``report.html`` (and ``equity.png`` for a run) into ``run_dir``; return the HTML path."""
+                 y: str | None = None, metric: str | None = None, capital: float | None = None) -> Path:
+    """Write ``report.html`` (and ``equity.png`` for a run) into ``run_dir``; return the HTML path.
+
+    ``capital`` (default: the ``capital`` summary.json recorded, ``optbt run --capital``) adds
+    return and max drawdown as percentages of it.
+    """
     run_dir = Path(run_dir)
+    if capital is not None and (not isinstance(capital, (int, float)) or not capital > 0):
+        raise ConfigError(f"capital must be an amount above 0, got {capital!r}")
     if not run_dir.is_dir():
         raise ConfigError(f"{run_dir} is not a folder: pass the --out folder of optbt run or optbt sweep")
     if (run_dir / "sweep.json").exists():
+        if capital is not None:
+            raise ConfigError("--capital applies to a run folder (optbt run --out); this is a sweep")
         page, png = _sweep_report(run_dir, x, y, metric)
     elif (run_dir / "summary.json").exists():
         if x or y or metric:
             raise ConfigError("--x, --y and --metric apply to a sweep folder; this is a single run")
-        page, png = _run_report(run_dir)
+        page, png = _run_report(run_dir, capital)
     else:
         raise ConfigError(f"{run_dir} holds neither summary.json (written by optbt run) nor sweep.json"
                           " (written by optbt sweep)")

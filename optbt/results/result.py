@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from optbt.data.dataset import DatasetConfig
-from optbt.model.instrument import TRADE_COLUMNS, Trade
+from optbt.model.instrument import CHARGE_COLUMNS, TRADE_COLUMNS, Trade
 from optbt.results.folder import absolute, replacing
 from optbt.results.metrics import compute_metrics
 
@@ -39,7 +39,8 @@ TRADE_SQL_TYPES = (
     ("strike", "DOUBLE"), ("opt_type", "VARCHAR"), ("side", "VARCHAR"), ("qty", "INTEGER"),
     ("entry_ts", "TIMESTAMP"), ("entry_price", "DOUBLE"), ("entry_lag", "INTEGER"), ("exit_ts", "TIMESTAMP"),
     ("exit_price", "DOUBLE"), ("exit_lag", "INTEGER"), ("exit_reason", "VARCHAR"), ("costs", "DOUBLE"),
-    ("pnl", "DOUBLE"),
+    ("pnl", "DOUBLE"), *((c, "DOUBLE") for c in CHARGE_COLUMNS), ("slippage", "DOUBLE"), ("mae", "DOUBLE"),
+    ("mfe", "DOUBLE"),
 )
 
 
@@ -51,7 +52,8 @@ def _trade_schema():
         ("side", pa.string()), ("qty", pa.int32()), ("entry_ts", pa.timestamp("us")),
         ("entry_price", pa.float64()), ("entry_lag", pa.int32()), ("exit_ts", pa.timestamp("us")),
         ("exit_price", pa.float64()), ("exit_lag", pa.int32()), ("exit_reason", pa.string()),
-        ("costs", pa.float64()), ("pnl", pa.float64()),
+        ("costs", pa.float64()), ("pnl", pa.float64()), *((c, pa.float64()) for c in CHARGE_COLUMNS),
+        ("slippage", pa.float64()), ("mae", pa.float64()), ("mfe", pa.float64()),
     ])
 
 
@@ -96,6 +98,8 @@ class BacktestResult:
     notes: dict = field(default_factory=dict)
     trace: list[dict] = field(default_factory=list)  # --trace records (optbt.results.trace)
     param_kinds: dict = field(default_factory=dict)  # e.g. {"sl_pct": "percent"} (Strategy.PARAM_KINDS)
+    costs: dict = field(default_factory=dict)  # the slippage, commission and charge schedule the fills used
+    capital: float | None = None  # optbt run --capital: the report shows returns as a percentage of it
 
     @classmethod
     def build(cls, strategy, config: DatasetConfig, start, end, daily: list[DayRow], engine: dict,
@@ -132,6 +136,8 @@ class BacktestResult:
                                       "note": next((r.note for r in rows if r.note), "")}
                              for reason, rows in self.skips().items()},
             "notes": self.notes,
+            "costs": self.costs,
+            **({"capital": self.capital} if self.capital else {}),
         }
 
     def trade_rows(self) -> list[dict]:

@@ -30,7 +30,8 @@ KEYWORDS = ["strategy", "params", "legs", "underlying", "expiry", "max_cycles", 
             "when", "between", "and", "or", "not", "in", "each", "leg", "move", "stop", "to", "cost", "others",
             "close", "sweep", "step", "..", "ATM", "OTM", "premium", "delta", "net_delta", "CE", "PE", "BUY", "SELL", "dte", "nearest",
             "true", "false", "int", "float", "percent", "time", "bool", "choice", "rs", "₹", "pts", "(", ")",
-            ",", ":", "=", "-", "+", "*", "/", "<", ">=", "==", "!=", "~", "[", "]", ".", "\"", "#", "\\"]
+            ",", ":", "=", "-", "+", "*", "/", "<", ">=", "==", "!=", "~", "[", "]", ".", "\"", "#", "\\",
+            "costs", "preset", "slippage", "commission", "per", "order", "lot", "nse"]
 NUMBERS = ["0", "-0", "00", "0.0", "1", "-1", "0.5", "99:99", "24:00", "23:59", "00:00", "9" * 17, "1" + "0" * 15,
            "1" + "0" * 16, "9" * 400, "1" + "0" * 309, "0." + "0" * 330 + "1", "4294967296", "1e309", "0%",
            "100000000000000%", "rs 0", "₹99999999999999999", "1 .. 1000000000 step 1", "0.0000001"]

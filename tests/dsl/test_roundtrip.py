@@ -80,6 +80,8 @@ statement = st.one_of(
                      "on stop_loss: move others.stop to cost", "square_off complete", "max_cycles 3",
                      "expiry dte >= 3", "expiry monthly", "underlying NIFTY", "mtm_stop rs 5000",
                      "trail_mtm after rs 2000 by rs 500", "params", "legs"]),
+    st.sampled_from(["costs preset nse", 'costs preset "my broker.toml"', 'costs preset "us"', "costs slippage 0.5 pts",
+                     "costs slippage 0.10%", "costs commission ₹20 per order", "costs commission rs 7.5 per lot"]),
 )
 comment = st.sampled_from(["", "  # why", "  # note: 30% stop"])
 program = st.lists(st.tuples(statement, comment), min_size=1, max_size=12).map(
