@@ -337,12 +337,16 @@ def test_never_fetches_an_instrument_twice_a_day():
 
 # -- nothing beyond the current tick ---------------------------------------------------------------
 
+# market signals (optbt.engine.market): each answers for the current tick only
+MARKET_SIGNALS = {"spot_bar", "series", "prev_day", "gap", "gap_pct", "gap_of", "range", "indicator"}
+
+
 def test_contexts_expose_only_tick_bound_accessors():
     public_bar = {n for n in dir(BarContext) if not n.startswith("_")}
     assert public_bar == {"now", "time", "tick", "spot", "atm", "is_last_tick", "day", "weekday", "dte",
                           "strike_step", "lot_size", "expiries", "price", "ltp", "pnl", "mtm",
                           "realised", "day_pnl", "chain", "strike_by_premium",
-                          "greeks", "net_delta", "strike_by_delta"}
+                          "greeks", "net_delta", "strike_by_delta"} | MARKET_SIGNALS
     public_start = {n for n in dir(DayStartContext) if not n.startswith("_")}
     assert public_start == {"day", "spot", "atm", "strike_step", "expiries", "weekday", "dte", "prefetch"}
 

@@ -208,3 +208,38 @@ def test_a_strategy_that_reads_no_signal_makes_no_bar_query():
     src.ohlc_bars = lambda *a, **k: calls.append(a) or []
     EventEngine(src).run(Probe(lambda c: c.spot))
     assert calls == []
+
+
+# -- through DuckDB: optional columns, a start-labelled series, a bad series name ---------------------------------
+def test_parquet_spot_without_ohlc_columns_and_a_start_labelled_series(tmp_path):
+    from datetime import datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from optbt.data.dataset import load_dataset
+    from optbt.data.duckdb_source import DuckDBSource
+
+    t = [datetime(2024, 1, 2, 9, 16), datetime(2024, 1, 2, 9, 17)]
+    pq.write_table(pa.table({"ts": t, "close": [21000.0, 21010.0]}), tmp_path / "spot.parquet")
+    pq.write_table(pa.table({"ts": t, "underlying": ["NIFTY"] * 2, "expiry": [date(2024, 1, 4)] * 2,
+                             "strike": [21000.0] * 2, "opt_type": ["CE"] * 2, "close": [100.0, 101.0]}),
+                   tmp_path / "options.parquet")
+    # VIX bars labelled by their opening minute: 09:15 is known at 09:16, 09:16 at 09:17
+    pq.write_table(pa.table({"time": [datetime(2024, 1, 2, 9, 15), datetime(2024, 1, 2, 9, 16)],
+                             "o": [14.0, 14.2], "c": [14.1, float("nan")]}), tmp_path / "vix.parquet")
+    (tmp_path / "dataset.toml").write_text(
+        '[options]\npath = "options.parquet"\n[spot]\npath = "spot.parquet"\n[spot.columns]\nunderlying = "x"\n'
+        '[series.vix]\npath = "vix.parquet"\nbar_label = "start"\n[series.vix.columns]\nts = "time"\nopen = "o"\n'
+        'close = "c"\n[session]\nstart = "09:15"\nend = "09:20"\n')
+    src = DuckDBSource(load_dataset(tmp_path))
+    day = date(2024, 1, 2)
+    assert src.ohlc_bars(day) == [(t[0], None, None, None, 21000.0, None), (t[1], None, None, None, 21010.0, None)]
+    # shifted by one bar; the NaN close is no bar
+    assert src.ohlc_bars(day, "vix") == [(datetime(2024, 1, 2, 9, 16), 14.0, None, None, 14.1, None)]
+
+
+def test_a_series_name_must_be_a_name_strategies_can_write():
+    from optbt.data.dataset import DatasetConfig
+    with pytest.raises(Exception, match="series name 'spot'"):
+        DatasetConfig.model_validate({"options": {"path": "o"}, "spot": {"path": "s"}, "series": {"spot": {"path": "v"}}})

@@ -211,6 +211,15 @@ class DatasetConfig(_Strict):
                 raise ValueError("give columns.ts, or columns.date and columns.time")
         return self
 
+    @field_validator("series")
+    @classmethod
+    def _series_names(cls, v: dict) -> dict:
+        for name in v:
+            if not re.match(r"^[A-Za-z][A-Za-z0-9_]*$", name) or name in ("spot", "prev", "prev_day", "gap", "gap_pct"):
+                raise ValueError(f"series name {name!r}: use letters, digits and underscores, starting with a letter, "
+                                 "and not spot, prev, prev_day, gap or gap_pct (strategies read it by this name)")
+        return v
+
     @property
     def bar_length(self) -> timedelta:
         return timedelta(minutes=self.bar_minutes)

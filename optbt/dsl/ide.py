@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from optbt.dsl import ast as A
 from optbt.dsl import glossary
 from optbt.dsl.checks import BUILTINS, LEG_ATTRS, Unit, check
 from optbt.dsl.compiler import python_names
@@ -111,6 +112,7 @@ _TOKEN = re.compile(r"""
   | (?P<string>"(?:[^"\\]|\\.)*"?)
   | (?P<time>\d{1,2}:\d{2})
   | (?P<percent>\d+(?:\.\d+)?%)
+  | (?P<interval>\d+[mh](?![A-Za-z0-9_]))
   | (?P<number>\d+(?:\.\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>\.\.|<=|>=|==|!=|[-+*/<>=~:,.()\[\]₹])
@@ -235,7 +237,7 @@ def definition(text: str, line: int, col: int) -> Range | None:
 # -- completion ------------------------------------------------------------------------------------------
 STATEMENTS = ("strategy", "params", "legs", "add", "underlying", "expiry", "max_cycles", "entry", "stop_loss",
               "target", "trailing", "on", "square_off", "shift", "exit", "mtm_stop", "mtm_target", "trail_mtm",
-              "costs")
+              "costs", "range", "series")
 _RULES = ("stop_loss", "target", "trailing")
 _TYPES = ("int", "float", "percent", "time", "bool", "choice")
 _EXPIRIES = ("nearest", "next", "monthly", "next_monthly", "dte")
@@ -265,7 +267,49 @@ def _attributes() -> list[Completion]:
 def _values(unit: Unit, text: str) -> list[Completion]:
     """Anything that can start a value in a condition."""
     return (_params(unit, text) + _words(*BUILTINS) + _legs(unit, text)
-            + _words("not", "true", "false", "rs"))
+            + _words("not", "true", "false", "rs") + _market_values(unit))
+
+
+def _crosses(prev: list[str]) -> tuple[str, ...]:
+    """``crosses`` may follow a value that no comparison precedes (since and/or/not/when/brackets)."""
+    for word in reversed(prev):
+        if word in ("when", "and", "or", "not", "("):
+            return ("crosses",)
+        if word in ("<", "<=", ">", ">=", "==", "!=", "crosses"):
+            return ()
+    return ()
+
+
+def _market_values(unit: Unit) -> list[Completion]:
+    """Functions, prev, and the file's own series and ranges (optbt.dsl.signals)."""
+    from optbt.dsl.functions import FUNCTIONS
+    from optbt.dsl.signals import series_names
+    names = [Completion(n, "builtin", "series") for n in series_names(unit)]
+    names += [Completion(r.name, "builtin", f"range {r.start} .. {r.end}") for r in unit.program.of(A.RangeDecl)]
+    return _words(*FUNCTIONS, "prev") + names
+
+
+def _market_fields(unit: Unit, prev: list[str]) -> list[Completion] | None:
+    """What may follow a dot after a market value: ``spot.``, ``vix.prev.``, ``orb.``, ``f(...).``."""
+    from optbt.dsl.functions import BAR_FIELDS, DAY_FIELDS, FUNCTIONS
+    from optbt.dsl.signals import series_names
+    obj = prev[-2]
+    if obj == ")":
+        depth, i = 0, len(prev) - 2
+        while i >= 0:
+            depth += {")": 1, "(": -1}.get(prev[i], 0)
+            if depth == 0:
+                break
+            i -= 1
+        f = FUNCTIONS.get(prev[i - 1]) if i >= 1 else None
+        return [Completion(x, "attribute", f"{f.name} field") for x in f.fields] if f else None
+    if obj == "prev":
+        return [Completion(x, "attribute", "previous day") for x in DAY_FIELDS]
+    if obj in [r.name for r in unit.program.of(A.RangeDecl)]:
+        return [Completion(x, "attribute", "range") for x in ("high", "low")]
+    if obj == "spot" or obj in series_names(unit):
+        return [Completion(x, "attribute", "bar field") for x in (*BAR_FIELDS, "gap", "gap_pct", "prev")]
+    return None
 
 
 def completions(text: str, line: int, col: int) -> list[Completion]:
@@ -288,7 +332,14 @@ def _complete(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
         return _words(*STATEMENTS)
     last, first = prev[-1], prev[0]
     if last == "." and len(prev) >= 2:
+        market = _market_fields(unit, prev)
+        if market is not None:
+            return market
         return _words("stop") if len(prev) >= 3 and prev[-3] == "move" else _attributes()
+    if first in ("range", "series"):
+        return []  # a declaration: names and times only
+    if last == "crosses":
+        return _words("above", "below")
     if last == "expiry" or prev[-2:] == ["expiry", "="]:
         return _words(*_EXPIRIES)
     if "add" in prev and "(" in prev and ")" not in prev[prev.index("add"):]:
@@ -302,7 +353,7 @@ def _complete(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
     if "in" in prev and "(" in prev[prev.index("in"):] and ")" not in prev[prev.index("in"):] and last in ("(", ","):
         return _members(unit, prev)
     if _is_value(last):
-        return _words("and", "or", "in") if "when" in prev else []
+        return _words("and", "or", "in", *_crosses(prev)) if "when" in prev else []
     return _values(unit, text)
 
 

@@ -372,7 +372,8 @@ def words(w, e) -> str | None:
         bars = f"{minutes}-minute bars" if minutes else "the data's bars"
         src = "the spot" if args[0].name == SPOT else args[0].name
         field = f" {e.field}" if e.field else ""
-        return f"the {f.words}{field}({nums}) of {src} on {bars}"
+        params = f"({nums})" if nums else ""
+        return f"the {f.words}{params}{field} of {src} on {bars}"
     if kind == "lookback":
         return f"{w(e.operand, 9)} {e.n} tick{'s' if e.n != 1 else ''} ago"
     if kind == "crosses":

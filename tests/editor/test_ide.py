@@ -254,7 +254,8 @@ def _declares(tokens, i: int) -> bool:
     a named leg's, or the underlying's."""
     before = tokens[i - 1].text if i else ""
     after = tokens[i + 1].text if i + 1 < len(tokens) else ""
-    return before in ("strategy", "underlying") or (i == 0 and after in (":", "="))
+    series = bool(tokens) and tokens[0].text == "series" and before in ("series", ",")
+    return before in ("strategy", "underlying", "range") or series or (i == 0 and after in (":", "="))
 
 
 @pytest.mark.parametrize("path", LIBRARY, ids=lambda p: p.name)
