@@ -9,10 +9,13 @@ formula as printed in Hull) and a plain bisection for IV: no optbt pricing code.
 from __future__ import annotations
 
 import math
+import os
 from datetime import date, datetime
 from statistics import NormalDist
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from optbt import Strategy
 from optbt.engine.loop import EventEngine
@@ -38,8 +41,9 @@ def textbook(opt: str, s: float, k: float, t: float, r: float, q: float, sig: fl
     return k * math.exp(-r * t) * N(-d2) - s * math.exp(-q * t) * N(-d1), -math.exp(-q * t) * N(-d1)
 
 
-def bisect_iv(price: float, opt: str, s: float, k: float, t: float, r: float, q: float = 0.0) -> float:
-    lo, hi = 1e-4, 5.0
+def bisect_iv(price: float, opt: str, s: float, k: float, t: float, r: float, q: float = 0.0,
+              hi: float = 5.0) -> float:
+    lo = 1e-4
     for _ in range(200):
         mid = (lo + hi) / 2
         if textbook(opt, s, k, t, r, q, mid)[0] < price:
@@ -223,3 +227,32 @@ def test_net_delta_is_unknown_when_a_legs_delta_is():
     run(s, options, spot=[SPOT, SPOT] + [21400.0] * 8)
     assert s.deltas[0][2] is not None
     assert [(ce, net) for ce, _, net in s.deltas[1:]] == [(None, None)] * 8
+
+
+@settings(max_examples=int(os.environ.get("OPTBT_PROPERTY_EXAMPLES", 60)), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(prices=st.lists(st.one_of(st.none(), st.floats(0.05, 600).map(lambda p: round(p, 2))), min_size=13, max_size=13),
+       spot=st.floats(20800, 21200), target=st.floats(0.02, 0.98), mode=st.sampled_from(["closest", "ge", "le"]),
+       opt=st.sampled_from(["CE", "PE"]))
+def test_strike_by_delta_is_the_best_of_a_brute_force_over_any_chain(prices, spot, target, mode, opt):
+    # any quoted prices, some missing, some below intrinsic: the pick scores as well as the best
+    # strike of a brute force (textbook bisection), up to the two IV solvers' rounding
+    options = {inst(k, opt): [p] * 10 for k, p in zip(CHAIN, prices)}
+    t = years(DAY, 0)
+    scores = {}
+    for k, p in zip(CHAIN, prices):
+        if p is None:
+            continue
+        intrinsic = max(spot - k * math.exp(-RATE * t), 0) if opt == "CE" else max(k * math.exp(-RATE * t) - spot, 0)
+        if p <= intrinsic + 1e-6 or textbook(opt, spot, k, t, RATE, 0.0, 400.0)[0] <= p:
+            continue  # no IV (none up to 40,000 %): not a candidate either way
+        d = abs(textbook(opt, spot, k, t, RATE, 0.0, bisect_iv(p, opt, spot, k, t, RATE, hi=400.0))[1])
+        if mode == "closest" or (mode == "ge" and d >= target - 1e-9) or (mode == "le" and d <= target + 1e-9):
+            scores[k] = abs(d - target)
+    probe = Probe(lambda ctx: ctx.strike_by_delta(opt, target, mode))
+    run(probe, options, spot=spot)
+    got = probe.seen[0][1]
+    if not scores:
+        assert got is None
+        return
+    assert got in scores and scores[got] <= min(scores.values()) + 1e-6

@@ -68,7 +68,10 @@ class GreekBook:
         now = run.ticks[tick]
         if spot is None or not isinstance(now, datetime):
             return None
-        t = year_fraction(now, self.expiry_close(instrument.expiry))
+        close = self.expiry_close(instrument.expiry)
+        if now.tzinfo is not None:  # a clock of zoned timestamps: the close is in the same zone
+            close = close.replace(tzinfo=now.tzinfo)
+        t = year_fraction(now, close)
         if not t > 0.0:
             return None
         return greeks(price, instrument.opt_type, spot, instrument.strike, t, self.rate, self.dividend_yield,

@@ -105,9 +105,15 @@ class Tracer:
             views = [self._leg_view(k, leg) for k, leg in pairs]
             filled = original(legs, reason)
             if filled:
+                book = self.run.greek_book  # a strategy that reads greeks: its fills show IV and delta
                 for key, trade in filled.items():
+                    greeks = {}
+                    if book is not None:
+                        g = book.at(trade.leg.instrument, self.run.tick)
+                        greeks = {"iv": None if g is None else round(g.iv, 6),
+                                  "delta": None if g is None else round(g.delta, 6)}
                     self.note("fill", key=key, instrument=str(trade.leg.instrument), side=trade.leg.side,
-                              price=trade.entry_price, lag=trade.entry_lag, reason=reason)
+                              price=trade.entry_price, lag=trade.entry_lag, reason=reason, **greeks)
             else:
                 self.note("entry_blocked" if reason == "entry" else reason + "_blocked", legs=views)
             return filled

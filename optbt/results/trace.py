@@ -112,8 +112,10 @@ def _line(run: list[dict]) -> str:
     if kind in ("entry_blocked", "shift_blocked"):
         return f"{when} entry tried, NOT filled{n}: " + "; ".join(_leg(v) for v in r.get("legs", []))
     if kind == "fill":
+        greeks = (f", IV {r['iv'] * 100:.2f} %, delta {r['delta']:.3f}" if r.get("iv") is not None
+                  else ", IV unknown" if "iv" in r else "")
         return (f"{when} FILL {r['key']}: {r['side']} {r['instrument']} at {_p(r['price'])} "
-                f"(lag {r['lag']}, {r['reason']})")
+                f"(lag {r['lag']}, {r['reason']}{greeks})")
     if kind == "exit":
         level = f", level {_p(r['level'])}" if r.get("level") is not None else ""
         return (f"{when} EXIT {r['key']}: {r['instrument']} at {_p(r['price'])} (lag {r['lag']}) "

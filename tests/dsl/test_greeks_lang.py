@@ -170,3 +170,20 @@ def test_the_0dte_put_credit_spread_trades_only_on_expiry_days_with_the_wing_bel
         assert short.leg.expiry == long_.leg.expiry == day  # 0DTE
         assert long_.leg.strike < short.leg.strike  # the wing is further out of the money
         assert short.exit_ts == long_.exit_ts  # square_off complete: the spread closes together
+
+
+def test_a_traced_fill_of_a_delta_strategy_shows_its_iv_and_delta():
+    from optbt.results.trace import timeline
+
+    spots = [SPOT] * 10
+    options = priced(spots)
+    cls = load_strat_text(H + "pe = add(delta 0.16, PE, SELL)\nentry at 09:16\n")
+    result = EventEngine(MemorySource({DAY: {"spot": spots, "options": options}}, dataset(10), 10)).run(
+        cls(), trace=(DAY,))
+    fill = next(r for r in result.trace if r["kind"] == "fill")
+    k = float(fill["instrument"].split()[2])
+    price = options[inst(k, "PE")][0]
+    iv = bisect_iv(price, "PE", SPOT, k, years(DAY, 0), RATE)
+    assert fill["iv"] == pytest.approx(iv, abs=1e-6)
+    assert fill["delta"] == pytest.approx(textbook("PE", SPOT, k, years(DAY, 0), RATE, 0.0, iv)[1], abs=1e-6)
+    assert any(f"IV {iv * 100:.2f} %" in line for line in timeline(result.trace))
