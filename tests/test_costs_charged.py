@@ -142,3 +142,18 @@ def test_a_sweep_charges_every_run(tmp_path):
     # buy 50 at 80 (4,000): 20 + exchange 1.4012 + SEBI 0.004 + stamp 0.12 + GST 3.852936 -> 56.050806
     assert pnl[1] == pytest.approx(1000 - 56.050806, abs=1e-4)
     assert pnl[2] == pytest.approx(2000 - 64.901612, abs=1e-4)
+
+
+def test_command_line_settings_override_only_what_they_name():
+    from optbt.cli.run import cost_overrides
+    from optbt.data.dataset import Costs
+    from optbt.engine.costing import effective_costs
+    assert cost_overrides(None, None, False, None) is None
+    only_commission = cost_overrides(None, None, False, 5.0)  # --commission 5
+    assert only_commission.model_fields_set == {"commission_per_lot"}
+    # the file's slippage stays; --commission 5 (per lot) replaces the file's 20 per order
+    used = effective_costs(Costs(slippage=2.0), {"slippage": 1.0, "commission_per_order": 20.0}, only_commission)
+    assert (used.slippage, used.commission_per_lot, used.commission_per_order) == (1.0, 5.0, 0.0)
+    pct = cost_overrides(None, 0.1, True, None, "nse")  # --slippage 0.1 --slippage-pct --costs nse
+    used = effective_costs(Costs(), {"slippage": 1.0}, pct)
+    assert (used.slippage, used.slippage_unit, used.preset) == (0.1, "percent", "nse")
