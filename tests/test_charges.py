@@ -70,3 +70,16 @@ def test_gst_may_only_name_charges_listed_before_it(tmp_path):
                    '[charges.brokerage]\nbasis = "order"\nrate = 20\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="must name charges listed before it"):
         load_schedule(bad)
+
+
+def test_a_user_file_may_start_from_a_preset(tmp_path):
+    own = tmp_path / "cheap.toml"
+    own.write_text('base = "nse"\nname = "cheap"\n[charges.brokerage]\nrate = 10\n', encoding="utf-8")
+    cheap = load_schedule(own)
+    assert cheap.name == "cheap" and cheap.effective == "2024-10-01"  # the rest comes from the preset
+    # sell 2 lots of 50 at 100: brokerage 10, STT 10, exchange 3.503, SEBI 0.01, GST 18 % of 13.513
+    assert sum(cheap.order("SELL", 100.0, 2, 50).values()) == pytest.approx(10 + 10 + 3.503 + 0.01 + 0.18 * 13.513)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('base = "nsee"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="base must be one of nse, us.*did you mean 'nse'"):
+        load_schedule(bad)

@@ -130,3 +130,30 @@ def test_cli_run_costs_preset_fills_the_breakdown_columns(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "optbt.cli.app", "run", str(strat), "--data", str(data),
                           "--costs", "nsee"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "did you mean 'nse'" in bad.stderr + bad.stdout
+
+
+def test_a_sweep_charges_every_run(tmp_path):
+    data = write_parquet(tmp_path / "d", {DAY: straddle_day(CE, [50.0] * 6)}, n_ticks=6, lot_size=50)
+    strat = ("strategy s\nparams\n    lots: int = 1\nlegs\n    ce = add(ATM, CE, SELL, lots)\n"
+             "entry at 09:17\nexit at 09:20\n")
+    table = optbt.sweep(strat, grid={"lots": [1, 2]}, data=data, costs="nse", out=tmp_path / "sw")
+    pnl = {r["lots"]: r["total_pnl"] for r in table.to_pylist()}
+    # 1 lot: sell 50 at 100 (premium 5,000): 20 + STT 5 + exchange 1.7515 + SEBI 0.005 + GST 3.91617;
+    # buy 50 at 80 (4,000): 20 + exchange 1.4012 + SEBI 0.004 + stamp 0.12 + GST 3.852936 -> 56.050806
+    assert pnl[1] == pytest.approx(1000 - 56.050806, abs=1e-4)
+    assert pnl[2] == pytest.approx(2000 - 64.901612, abs=1e-4)
+
+
+def test_command_line_settings_override_only_what_they_name():
+    from optbt.cli.run import cost_overrides
+    from optbt.data.dataset import Costs
+    from optbt.engine.costing import effective_costs
+    assert cost_overrides(None, None, False, None) is None
+    only_commission = cost_overrides(None, None, False, 5.0)  # --commission 5
+    assert only_commission.model_fields_set == {"commission_per_lot"}
+    # the file's slippage stays; --commission 5 (per lot) replaces the file's 20 per order
+    used = effective_costs(Costs(slippage=2.0), {"slippage": 1.0, "commission_per_order": 20.0}, only_commission)
+    assert (used.slippage, used.commission_per_lot, used.commission_per_order) == (1.0, 5.0, 0.0)
+    pct = cost_overrides(None, 0.1, True, None, "nse")  # --slippage 0.1 --slippage-pct --costs nse
+    used = effective_costs(Costs(), {"slippage": 1.0}, pct)
+    assert (used.slippage, used.slippage_unit, used.preset) == (0.1, "percent", "nse")

@@ -54,9 +54,10 @@ class CostModel:
     def charge(self, trade: Trade, side: str, price: float) -> None:
         """Add one executed order's charges (the schedule's breakdown) to ``trade``'s costs."""
         note = self.charges.order(side, price, trade.leg.qty, trade.lot_size)
+        # rounded to 1e-8 like pnl: 0.00425 must not print as 0.0042499999999999994
         if trade.charges is None:
-            trade.charges = note
+            trade.charges = {column: round(amount, 8) for column, amount in note.items()}
         else:
             for column, amount in note.items():
-                trade.charges[column] += amount
-        trade.costs += sum(note.values())
+                trade.charges[column] = round(trade.charges[column] + amount, 8)
+        trade.costs = round(trade.costs + sum(note.values()), 8)

@@ -102,3 +102,24 @@ def test_explain_and_the_editor_know_the_words():
     assert [c.label for c in completions("costs ", 0, 6)] == ["preset", "slippage", "commission"]
     assert [c.label for c in completions("costs commission rs 20 per ", 0, 27)] == ["order", "lot"]
     assert "broker's charges" in hover(text, 5, 8).markdown
+
+
+def test_the_file_equals_a_python_strategy_with_the_same_costs():
+    from optbt import Strategy
+
+    class Hand(Strategy):
+        COSTS = {"preset": "nse", "slippage": 0.5, "slippage_unit": "points", "commission_per_lot": 0.0,
+                 "commission_per_order": 20.0}
+
+        def entry(self, ctx):
+            if ctx.time >= "09:17":
+                self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL", 2)})
+
+        def exit_check(self, ctx):
+            return ctx.time >= "09:20"
+
+    text = BODY + "costs preset nse\ncosts slippage 0.5 pts\ncosts commission rs 20 per order\n"
+    compiled = [t.row() for t in _run(text)]
+    source = MemorySource({DAY: DAY_DATA}, config(6, lot_size=50), 6)
+    hand = [t.row() for t in run_backtest(Hand, source=source).trades]
+    assert compiled == hand and compiled[0]["brokerage"] == 40.0 and compiled[0]["slippage"] == 100.0
