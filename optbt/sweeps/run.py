@@ -246,7 +246,8 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
         store.save_manifest()
         if note and on_note:
             on_note(note)
-        cache = cache_folder(out, fp) if shared_cache and memo_mb > 0 and executor != "serial" else None
+        sharing = shared_cache and memo_mb > 0 and executor != "serial" and workers > 1
+        cache = cache_folder(out, fp) if sharing else None
         return _run(store, job_args=(strategy, data, start, end, costs, memo_mb, cache), ids=ids, runs=runs,
                     executor=executor, workers=workers, duckdb_threads=duckdb_threads,
                     on_start=on_start, on_result=on_result)

@@ -34,7 +34,7 @@ def cache_folder(out: Path, fp: dict[str, Any]) -> Path:
     """``OUT/cache/<key of the data>``; other keys' folders (older data) are removed."""
     text = json.dumps([fp.get("dataset"), fp.get("files")], sort_keys=True, default=str)
     key = hashlib.sha1(text.encode()).hexdigest()[:16]
-    root = Path(out) / "cache"
+    root = Path(out).resolve() / "cache"  # absolute: a worker may run in another folder
     if root.is_dir():
         for old in root.iterdir():
             if old.name != key:
