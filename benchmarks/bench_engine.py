@@ -8,7 +8,8 @@ into other common layouts (``benchmarks/layouts.py``: hive folders per day, one 
 options per day with one unpartitioned spot file) it times, each in a fresh process: the
 09:20 short straddle computed by one SQL query (the floor), the same straddle in Python
 (``examples/straddle_920.py``) and in ``.strat`` (``strategies_dsl/straddle_920.strat``) on the
-event engine, and a 4-leg iron condor with 30 % stops. Then the start-up of ``optbt --help``
+event engine, a 4-leg iron condor with 30 % stops, and eight legs held open all day
+(``benchmarks/eight_legs.strat``: the per-tick cost of many open legs). Then the start-up of ``optbt --help``
 and of ``optbt run`` on a one-day dataset.
 
 Measurements are **paired**: each repeat runs every variant once, back to back, and ratios
@@ -40,8 +41,9 @@ STRATEGIES = {
     "straddle": ("examples/straddle_920.py:Straddle920", {}),
     "straddle_strat": ("strategies_dsl/straddle_920.strat", {}),
     "iron_condor": ("examples/iron_condor.py:IronCondor", {}),
+    "eight_legs": ("benchmarks/eight_legs.strat", {}),  # eight legs held open 09:20-15:15, a stop read each tick
 }
-KINDS = ("floor", "straddle", "straddle_strat", "iron_condor")
+KINDS = ("floor", "straddle", "straddle_strat", "iron_condor", "eight_legs")
 
 FLOOR_SQL = """
 WITH spot AS (

@@ -10,7 +10,9 @@ scale) and with the default memo (workers keep the data between runs: what a use
 A serial sweep runs DuckDB on two threads, a pool worker on one (cores / workers); a serial
 sweep with ``--duckdb-threads 1`` is also timed, to separate the pool's own efficiency
 (same work per run) from the cores the serial baseline already uses inside its queries.
-Within each repeat the six measurements are interleaved so they share the machine's noise;
+With the memo on, pool workers first split the reading of the days through the shared day
+cache (the default); the pool is also timed with ``--no-shared-cache``, each worker reading
+every day itself. Within each repeat the eight measurements are interleaved so they share the machine's noise;
 speed-ups are taken within a repeat and their medians printed. The script also checks that
 every variant produced the same table. min/median/max over repeats and the load average at
 start are printed and written; ``--quick`` (5 days, one repeat) keeps the script working.
@@ -44,13 +46,16 @@ MEMO = {"no_memo": "0", "memo": None}  # None: the default
 
 def sweep_once(executor: str, memo: str | None, data: Path, workers: int, out: Path) -> tuple[float, list[dict]]:
     one_thread = executor == "serial1"
-    executor = "serial" if one_thread else executor
+    alone = executor.endswith("_alone")  # workers each read every day themselves (no shared cache)
+    executor = "serial" if one_thread else executor.removesuffix("_alone")
     cmd = [sys.executable, "-m", "optbt", "sweep", STRATEGY, *GRID, "--data", str(data), "--quiet",
            "--executor", executor, "--workers", str(1 if executor == "serial" else workers), "--out", str(out)]
     if memo is not None:
         cmd += ["--memo-mb", memo]
     if one_thread:  # the work of one pool worker's run, one after another
         cmd += ["--duckdb-threads", "1"]
+    if alone:
+        cmd += ["--no-shared-cache"]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - t0
@@ -75,7 +80,7 @@ def main() -> None:
             args.json = str(ROOT / "benchmarks" / ".data" / "sweep-quick.json")
     load = os.getloadavg()
     data = ensure_dataset(args.days)
-    variants = [(m, e) for m in MEMO for e in EXECUTORS] + [("no_memo", "serial1")]
+    variants = [(m, e) for m in MEMO for e in EXECUTORS] + [("no_memo", "serial1"), ("memo", "process_alone")]
     times: dict[str, list[float]] = {f"{m}/{e}": [] for m, e in variants}
     ratios: dict[str, list[float]] = {}
     tables: list[list[dict]] = []
@@ -92,6 +97,8 @@ def main() -> None:
             ratios.setdefault(f"{memo}/process_speedup", []).append(s / p)
             ratios.setdefault(f"{memo}/dask_speedup", []).append(s / d)
             ratios.setdefault(f"{memo}/dask_over_process", []).append(d / p)
+        ratios.setdefault("memo/process_alone_speedup", []).append(
+            times["memo/serial"][-1] / times["memo/process_alone"][-1])
         ratios.setdefault("memo_gain_serial", []).append(times["no_memo/serial"][-1] / times["memo/serial"][-1])
         ratios.setdefault("no_memo/process_speedup_same_work", []).append(
             times["no_memo/serial1"][-1] / times["no_memo/process"][-1])
@@ -118,6 +125,8 @@ def main() -> None:
               f"({rmed[memo + '/dask_speedup']:.2f}x; {rmed[memo + '/dask_over_process']:.2f} of the pool)")
     print(f"  no_memo  serial with one DuckDB thread (a pool worker's setting) {med['no_memo/serial1']:6.2f} s:"
           f" process speed-up on the same work {rmed['no_memo/process_speedup_same_work']:.2f}x")
+    print(f"  memo, 2 workers without the shared cache (--no-shared-cache) {med['memo/process_alone']:6.2f} s"
+          f" ({rmed['memo/process_alone_speedup']:.2f}x serial)")
     print(f"  memo makes a serial sweep {rmed['memo_gain_serial']:.2f}x faster")
     for k, v in spread.items():
         if "/" in k and ("speedup" in k or "over" in k):

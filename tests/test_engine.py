@@ -70,6 +70,18 @@ def test_coarse_clock_counts_a_bar_between_ticks_as_live():
     assert s.quote == [(1.0, 0), (3.0, 0), (5.0, 0)]
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), 0.0, -1.0, None])
+def test_a_bar_at_every_tick_follows_the_same_rules(bad):
+    """One bar on each tick (the usual minute data) is aligned without a search; the rules hold."""
+    s = align([1, 2, 3], [(1, 10.0, 9.9, 10.1), (2, bad, 10.4, 10.6), (3, 12.0, 11.9, 12.1)])
+    assert s.quote == [(10.0, 0), (10.0, 1), (12.0, 0)]
+    assert s.bid == [9.9, 9.9, 11.9] and s.ask == [10.1, 10.1, 12.1]
+    s = align([1, 2, 3], [(1, 10.0, None, None), (2, 11.0, None, None), (3, 12.0, None, None)])
+    assert s.quote == [(10.0, 0), (11.0, 0), (12.0, 0)] and s.bid == s.ask == [None] * 3
+    huge = align([1, 2], [(1, 1e308, None, None), (2, 1e308, None, None)])  # finite, though their sum is not
+    assert huge.quote == [(1e308, 0), (1e308, 0)]
+
+
 # -- all-or-nothing fills ----------------------------------------------------------------------
 
 def test_entry_waits_until_every_leg_is_live():

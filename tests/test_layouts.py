@@ -75,3 +75,24 @@ def test_without_day_folders_chain_and_spot_come_in_blocks(layouts):
     # (1) + per day one fetch of the straddle's two legs (6); a query per day for chain and
     # spot would make 20
     assert res.engine["queries"] == 1 + 1 + 1 + 1 + layouts["days"]
+
+
+def test_with_a_file_a_day_without_folders_a_day_s_options_come_from_that_file_only(layouts):
+    """The footers give each file's exact time range, so a day's option query opens the day's
+    file, not also its neighbours (the day spans are a day wider on each side)."""
+    from optbt.data.duckdb_source import DuckDBSource
+    src = DuckDBSource(Path(layouts["single"]) / "dataset.toml")
+    opened = []
+    run = src._run
+
+    def spy(sql, params):
+        if "$k0" in sql:  # the option-bar query (asks for strikes $k0, $k1, ...)
+            opened.append(sorted(Path(f).name for f in params["f"]))
+        return run(sql, params)
+    src._run = spy
+    days = src.trading_days()
+    res = run_backtest(load_strategy(STRATEGY), source=src)
+    assert [t.row() for t in res.trades] == [t.row() for t in run_backtest(load_strategy(STRATEGY),
+                                                                           data=layouts["hive"]).trades]
+    assert opened == [[f"{d}.parquet"] for d in days if d.isoformat() + ".parquet" in
+                      {p.name for p in (Path(layouts["single"]) / "options").iterdir()}]

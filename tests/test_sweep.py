@@ -137,6 +137,32 @@ def test_serial_process_and_dask_sweeps_give_identical_results(sample, tmp_path)
     assert os.getpid() not in {int(w.rpartition(":")[2]) for w in workers}
 
 
+def test_workers_read_each_day_once_through_the_shared_cache(sample, tmp_path):
+    """With the memo on, the workers first split the days between them (OUT/cache); then no run
+    reads the data again, and the table is the serial sweep's. Off, each worker reads it all."""
+    grid = {"sl_pct": [20.0, 30.0, 40.0], "exit_time": ["15:00", "15:15"]}
+    serial = run_sweep(STRADDLE, grid, sample, tmp_path / "serial", start=WEEK[0], end=WEEK[1])
+    assert not (tmp_path / "serial" / "cache").exists()
+    shared = run_sweep(STRADDLE, grid, sample, tmp_path / "shared", executor="process", workers=2,
+                       start=WEEK[0], end=WEEK[1])
+    (key,) = (tmp_path / "shared" / "cache").iterdir()
+    assert sorted(p.name for p in key.iterdir()) == [  # 2 chunks a worker, the five days once
+        "2024-01-01_2024-01-01.days", "2024-01-02_2024-01-02.days", "2024-01-03_2024-01-03.days",
+        "2024-01-04_2024-01-05.days"]
+    logged = [json.loads(line) for line in (tmp_path / "shared" / "runs.jsonl").read_text().splitlines()]
+    assert [r["engine"]["queries"] for r in logged] == [0] * 6  # the scouts read the same legs
+    res = runner.invoke(app, ["sweep", STRADDLE, "--grid", "sl_pct=20,30,40", "--grid", "exit_time=15:00,15:15",
+                              "--start", WEEK[0], "--end", WEEK[1], "--executor", "process", "--workers", "2",
+                              "--no-shared-cache", "--out", str(tmp_path / "alone"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert not (tmp_path / "alone" / "cache").exists()
+    logged = [json.loads(line) for line in (tmp_path / "alone" / "runs.jsonl").read_text().splitlines()]
+    assert sum(r["engine"]["queries"] > 0 for r in logged) >= 1  # a worker's first run reads the days
+    assert _results(serial.rows) == _results(shared.rows)
+    pnl = {r["run_id"]: r["metrics"]["total_pnl"] for r in logged}
+    assert [pnl[r["run_id"]] for r in serial.rows] == [r["total_pnl"] for r in serial.rows]
+
+
 def test_an_interrupted_sweep_resumes_with_exactly_the_missing_runs(sample, tmp_path):
     grid = {"sl_pct": [20.0, 30.0, 40.0, 50.0], "exit_time": ["15:00", "15:15"]}
     out = tmp_path / "s"

@@ -70,6 +70,9 @@ def register(app: typer.Typer) -> None:
                                            " cores / workers; 2 for serial)"),
         memo_mb: float = typer.Option(DEFAULT_BUDGET_MB, "--memo-mb", help="MB of data each worker keeps between"
                                       " runs, so later runs read less (0: read everything every run)"),
+        shared_cache: bool = typer.Option(True, "--shared-cache/--no-shared-cache",
+                                          help="workers first split the reading of the days between them into"
+                                          " OUT/cache (with the memo on and 2+ workers); off: each reads all"),
         slippage: float = SLIPPAGE_OPTION,
         slippage_pct: bool = SLIPPAGE_PCT_OPTION,
         commission: float = COMMISSION_OPTION,
@@ -134,7 +137,7 @@ def register(app: typer.Typer) -> None:
         try:
             outcome = run_sweep(str(strategy), values, config, out_dir, executor=executor, workers=workers,
                                 fixed=fixed, start=start, end=end, costs=costs, restart=restart, memo_mb=memo_mb,
-                                duckdb_threads=duckdb_threads,
+                                duckdb_threads=duckdb_threads, shared_cache=shared_cache,
                                 on_start=on_start, on_result=on_result,
                                 on_note=lambda text: console.print(text, highlight=False, soft_wrap=True))
         except KeyboardInterrupt:  # the command line says "interrupted" and exits 130

@@ -58,6 +58,25 @@ def _stat_day(value: str | None) -> date | None:
     return None
 
 
+_NAIVE_TS = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
+
+
+def _stat_time(value: str | None) -> datetime | None:
+    """A footer statistic as a naive time, or None (the file then counts as holding any time).
+
+    >>> _stat_time("2024-01-02 09:16:00"), _stat_time("2024-01-02"), _stat_time("x")
+    (datetime.datetime(2024, 1, 2, 9, 16), None, None)
+    """
+    text = str(value or "").strip()
+    if len(text) < 16:
+        return None
+    try:
+        out = datetime.fromisoformat(text[:26])
+    except ValueError:
+        return None
+    return out if out.tzinfo is None else None
+
+
 def quote_ident(name: str) -> str:
     """A column name as a quoted SQL identifier.
 
@@ -110,6 +129,7 @@ class _Table:
             self.days = sorted(by_day)
             self.day_of = {f: d for d, fs in by_day.items() for f in fs}
         self.spans: dict[str, tuple[date, date]] = {}
+        self.times: dict[str, tuple[datetime, datetime]] = {}  # exact raw time ranges (naive timestamps)
         try:
             desc = con.execute(f"SELECT * FROM read_parquet($f, hive_partitioning={self.hive}) LIMIT 0",
                                {"f": paths[:1]}).description
@@ -135,16 +155,22 @@ class _Table:
             return {}
         try:
             rows = con.execute("SELECT file_name, min(stats_min_value), max(stats_max_value) FROM parquet_metadata($f) "
-                               "WHERE path_in_schema = $c GROUP BY file_name", {"f": self.all_files, "c": col}).fetchall()
+                               "WHERE path_in_schema = $c GROUP BY file_name "
+                               # a row group without statistics could hold any time: no span for its file
+                               "HAVING bool_and(stats_min_value IS NOT NULL AND stats_max_value IS NOT NULL)",
+                               {"f": self.all_files, "c": col}).fetchall()
         except duckdb.Error:
             return {}
         one = timedelta(days=1)
         spans = {}
+        named = {os.path.normpath(f): f for f in self.all_files}  # DuckDB may spell a path its own way
+        if self.columns.ts and self.types.get(col) in _NAIVE_TS:
+            self.times = {named.get(os.path.normpath(n), n): (lo_t, hi_t) for n, lo, hi in rows
+                          if (lo_t := _stat_time(lo)) is not None and (hi_t := _stat_time(hi)) is not None}
         for name, lo, hi in rows:
             first, last = _stat_day(lo), _stat_day(hi)
             if first is not None and last is not None and first <= last:
                 spans[name] = (first - one, last + one)
-        named = {os.path.normpath(f): f for f in self.all_files}  # DuckDB may spell a path its own way
         return {named.get(os.path.normpath(k), k): v for k, v in spans.items()}
 
     def _check_zones(self, con) -> None:
@@ -200,6 +226,20 @@ class _Table:
         if self.by_day is None:
             return self.files_between(day, day)
         return self.by_day.get(day, [])
+
+    def files_during(self, after: datetime, until: datetime, files: list[str]) -> list[str]:
+        """Those of ``files`` that may hold raw times in (``after``, ``until``]: a file whose
+        footer gives its exact time range (naive timestamps) and lies outside is left out; the
+        day spans are a day wider on each side, so a file a day would otherwise open three."""
+        times = self.times
+        if not times:
+            return files
+        out = []
+        for f in files:
+            span = times.get(f)
+            if span is None or (span[0] <= until and after < span[1]):
+                out.append(f)
+        return out
 
     def files_between(self, first: date, last: date) -> list[str]:
         """Files that may hold bars of days ``first`` .. ``last`` (by their footers' spans)."""
@@ -259,6 +299,9 @@ class DuckDBSource:
         # day-sized queries: two threads at most (sweeps run one process per core)
         self.con.execute("SET threads = 2")
         self.con.execute("SET enable_progress_bar = false")  # only optbt/cli prints
+        # a file's footer is parsed once, not at every day's query (a file a month holds ~20 days);
+        # DuckDB reads it again when the file's modification time changes
+        self.con.execute("SET parquet_metadata_cache = true")
         self.queries = 0
         self.options = _Table(self.con, cfg, cfg.options, "options")
         self.spot = _Table(self.con, cfg, cfg.spot, "spot")
@@ -527,7 +570,10 @@ class DuckDBSource:
         for und, insts in by_und.items():
             open_, close = self.session(day, und)
             strikes = sorted({i.strike for i in insts})
-            params = self._opt_params(f=files, und=und, open=open_, close=close,
+            during = self.options.files_during(open_ - self._shift, close - self._shift, files)
+            if not during:  # no file holds a bar of this session
+                continue
+            params = self._opt_params(f=during, und=und, open=open_, close=close,
                                       **{f"k{n}": k for n, k in enumerate(strikes)})
             where = f"{self._raw_strike} IN ({', '.join(f'$k{n}' for n in range(len(strikes)))})"
             if self._raw_expiry_is_date:  # push the expiry filter into the scan too

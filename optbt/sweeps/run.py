@@ -42,6 +42,7 @@ from optbt.sweeps.fingerprint import fingerprint
 from optbt.sweeps.grid import expand_grid, run_id
 from optbt.sweeps.lock import SweepLock
 from optbt.sweeps.store import SweepStore
+from optbt.sweeps.warm import cache_folder, warm_shared_cache
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,13 @@ class SweepJob:
     costs: Costs | None = None
     threads: int | None = None  # DuckDB threads per worker; None keeps the source's default
     memo_mb: float = DEFAULT_BUDGET_MB  # what each worker keeps of the data between runs (0: nothing)
+    shared_cache: str | None = None  # the shared day cache's folder (optbt.sweeps.warm), None: not used
 
     @cached_property  # asked before every run; the config it hashes never changes
     def key(self) -> str:
         text = json.dumps([self.strategy, self.data.model_dump(mode="json"), self.start, self.end,
                            self.costs.model_dump(mode="json") if self.costs else None, self.threads,
-                           self.memo_mb],
+                           self.memo_mb, self.shared_cache],
                           sort_keys=True, default=str)
         return hashlib.sha1(text.encode()).hexdigest()
 
@@ -116,6 +118,9 @@ def _worker_state(job: SweepJob):
         source = DuckDBSource(job.data)
         if job.threads:
             source.con.execute(f"SET threads = {int(job.threads)}")
+        if job.shared_cache:
+            from optbt.data.shared_cache import SharedCacheSource
+            source = SharedCacheSource(source, job.shared_cache)
         if job.memo_mb > 0:
             source = MemoSource(source, store=_memo_store(job))
         w.cls, w.source, w.key = load_strategy(job.strategy), source, job.key
@@ -191,6 +196,7 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
               executor: str = "serial", workers: int = 2, fixed: dict | None = None,
               start: Any = None, end: Any = None, costs: Costs | None = None,
               restart: bool = False, memo_mb: float = DEFAULT_BUDGET_MB, duckdb_threads: int | None = None,
+              shared_cache: bool = True,
               on_start: Callable[[int, int, str, list[dict]], None] | None = None,
               on_result: Callable[[dict], None] | None = None,
               on_note: Callable[[str], None] | None = None) -> SweepOutcome:
@@ -202,6 +208,8 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
     lock taken over from a sweep that died, what is kept of the folder's earlier runs.
     The folder is locked for the whole call (:mod:`optbt.sweeps.lock`); its runs are reused
     only when they were made from the same inputs (:mod:`optbt.sweeps.fingerprint`).
+    ``shared_cache`` (with the memo on and more than one worker) first splits the reading of
+    the days between the workers (:mod:`optbt.sweeps.warm`); False reads as before.
     """
     check_executor(executor)
     strategy = absolute_spec(str(strategy))
@@ -232,12 +240,15 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
     try:
         if lock.note and on_note:
             on_note(lock.note)
-        store = SweepStore.open(out, manifest, fingerprint(strategy, data, start, end, costs), restart)
+        fp = fingerprint(strategy, data, start, end, costs)
+        store = SweepStore.open(out, manifest, fp, restart)
         note = adopt_earlier(store, ids)
         store.save_manifest()
         if note and on_note:
             on_note(note)
-        return _run(store, job_args=(strategy, data, start, end, costs, memo_mb), ids=ids, runs=runs,
+        sharing = shared_cache and memo_mb > 0 and executor != "serial" and workers > 1
+        cache = cache_folder(out, fp) if sharing else None
+        return _run(store, job_args=(strategy, data, start, end, costs, memo_mb, cache), ids=ids, runs=runs,
                     executor=executor, workers=workers, duckdb_threads=duckdb_threads,
                     on_start=on_start, on_result=on_result)
     finally:
@@ -280,7 +291,7 @@ def adopt_earlier(store: SweepStore, ids: list[str]) -> str | None:
 
 def _run(store: SweepStore, job_args: tuple, ids: list[str], runs: list[dict], executor: str, workers: int,
          duckdb_threads: int | None, on_start, on_result) -> "SweepOutcome":
-    strategy, data, start, end, costs, memo_mb = job_args
+    strategy, data, start, end, costs, memo_mb, cache = job_args
     done = store.finished()
     todo = [(rid, p) for rid, p in zip(ids, runs) if rid not in done]
     if duckdb_threads is not None:
@@ -291,7 +302,7 @@ def _run(store: SweepStore, job_args: tuple, ids: list[str], runs: list[dict], e
         threads = 1  # a remote worker runs one task per core in threads, each with its own connection
     else:
         threads = max(1, (os.cpu_count() or 1) // min(workers, max(1, len(todo))))
-    job = SweepJob(strategy, data, start, end, costs, threads, memo_mb)
+    job = SweepJob(strategy, data, start, end, costs, threads, memo_mb, str(cache) if cache else None)
     executed: list[str] = []
     where = "nothing to run"
     try:
@@ -302,6 +313,8 @@ def _run(store: SweepStore, job_args: tuple, ids: list[str], runs: list[dict], e
             with open_executor(executor, min(workers, len(todo))) as (ex, where):  # no idle workers
                 if on_start:
                     on_start(len(todo), len(ids) - len(todo), where, [store.rows[i] for i in ids if i in done])
+                if job.shared_cache and ex is not None and len(todo) > 1:
+                    warm_shared_cache(ex, job, todo[0][1], min(workers, len(todo)))
                 for row in _execute(ex, job, todo):
                     store.add(row)
                     executed.append(row["run_id"])

@@ -1,0 +1,101 @@
+"""Warming the shared day cache before a sweep's runs: the cold reading split between workers.
+
+Without it each worker's first run reads every day from parquet, so on two workers the cold
+reading is done twice and a sweep with the memo on gains little from the second worker.
+Here the days are cut into ``2 x workers`` chunks, handed to the workers as *scout* tasks,
+and each scout runs the sweep's first parameter set over its chunk, recording what it reads
+into one file of ``OUT/cache/<data key>/`` (:mod:`optbt.data.shared_cache`). Every day is
+read from parquet once, by one worker; the runs that follow read the files. A scout's result
+is thrown away: every real run is still one process going through all its days in order.
+
+The cache sits in the sweep folder, under a key made from the data's fingerprint (the
+dataset config and every data file's path, size and modification time): changed data gets
+another key, and folders of other keys are deleted when a sweep opens the folder. It holds
+at most ``--memo-mb`` (the scouts stop adding option bars beyond it); ``--no-shared-cache``
+turns it off, and it is not used with ``--memo-mb 0`` or the serial executor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from concurrent.futures import Executor, wait
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from optbt.model.errors import is_interrupt
+
+CHUNKS_PER_WORKER = 2  # a little balancing: a worker done early takes another chunk
+
+
+def cache_folder(out: Path, fp: dict[str, Any]) -> Path:
+    """``OUT/cache/<key of the data>``; other keys' folders (older data) are removed."""
+    text = json.dumps([fp.get("dataset"), fp.get("files")], sort_keys=True, default=str)
+    key = hashlib.sha1(text.encode()).hexdigest()[:16]
+    root = Path(out).resolve() / "cache"  # absolute: a worker may run in another folder
+    if root.is_dir():
+        for old in root.iterdir():
+            if old.name != key:
+                shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+    return root / key
+
+
+def warm_shared_cache(ex: Executor, job: Any, params: dict, workers: int) -> None:
+    """Run the scouts on ``ex`` and wait for them (a failed scout only leaves its chunk unwritten)."""
+    parts = max(1, workers * CHUNKS_PER_WORKER)
+    futures = [ex.submit(scout_one, job, part, parts, params) for part in range(parts)]
+    try:
+        wait(futures)
+        for fut in futures:
+            try:
+                fut.result()
+            except Exception as exc:
+                if is_interrupt(exc):
+                    raise KeyboardInterrupt from None
+    finally:
+        for fut in futures:
+            fut.cancel()
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def chunk_days(days: list[date], part: int, parts: int) -> list[date]:
+    """The ``part``-th of ``parts`` consecutive slices of ``days`` (as even as can be).
+
+    >>> [chunk_days(list(range(10)), p, 3) for p in range(3)]
+    [[0, 1, 2], [3, 4, 5], [6, 7, 8, 9]]
+    """
+    n = len(days)
+    return days[part * n // parts:(part + 1) * n // parts]
+
+
+def scout_one(job: Any, part: int, parts: int, params: dict) -> str | None:
+    """In a worker: record chunk ``part`` of ``parts`` of the days into the shared cache."""
+    from optbt.data.shared_cache import Recorder, chunk_name
+    from optbt.engine.loop import run_backtest
+    from optbt.sweeps.run import _worker_state
+
+    try:
+        cls, source = _worker_state(job)
+        days = chunk_days(source.trading_days(_day(job.start), _day(job.end)), part, parts)
+        if not days:
+            return None
+        folder = Path(job.shared_cache)
+        if (folder / chunk_name(days[0], days[-1])).exists():
+            return None
+        recorder = Recorder(source, days[0], days[-1], job.memo_mb / parts)
+        try:
+            run_backtest(cls, source=recorder, start=days[0], end=days[-1], params=params, costs=job.costs)
+        except Exception as exc:  # the scout's own result does not matter; what it read is still true
+            if is_interrupt(exc):
+                raise
+        written = recorder.write(folder)
+        return str(written) if written else None
+    except Exception as exc:
+        if is_interrupt(exc):
+            raise KeyboardInterrupt from None
+        return None  # a cache that could not be made: the runs read the data themselves
