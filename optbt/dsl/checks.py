@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from optbt.dsl import ast as A
+from optbt.dsl import checks_position as P
 from optbt.dsl import limits as L
 from optbt.dsl.diagnostics import Diagnostic
 from optbt.dsl.values import evaluate, param_values, params_in, show, sweep_count, time_values
@@ -27,6 +28,9 @@ _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # Python keywords, builtins and the Strategy API's names are fine: the compiler renames them.
 RESERVED = {"others", "max_cycles", "true", "false", "not", "and", "or", "in", "rs", "each"} | set(BUILTINS) \
     | set(WEEKDAYS)
+# position level (issue 13): the ATM straddle's premium is a value; "credit" and "straddle" are words
+BUILTINS["straddle"] = "number"
+RESERVED |= {"credit", "straddle"}
 _PARAM_TYPES = {"int": "number", "float": "number", "percent": "percent", "time": "time", "bool": "bool"}
 
 
@@ -43,6 +47,7 @@ class Unit:
     limits: L.Limits = field(default_factory=L.Limits)
     sweeps: dict[str, int] = field(default_factory=dict)      # parameter -> values of its valid sweep
     line_map: dict = field(default_factory=dict)              # set by the compiler: generated line -> span
+    leg_order: list = field(default_factory=list)             # legs in the order their strikes are chosen
 
     @property
     def header(self) -> A.Header | None:
@@ -66,7 +71,7 @@ def literal_type(lit) -> str:
 def check(program: A.Program, limits: L.Limits | None = None) -> Unit:
     """All checks, in order; diagnostics accumulate on the unit."""
     unit = Unit(program, limits=limits or L.Limits())
-    for step in (_header, _declarations, _defaults_and_sweeps, _statements, _quantities):
+    for step in (_header, _declarations, _defaults_and_sweeps, _statements, _quantities, P.check_leg_order):
         step(unit)
     return unit
 
@@ -191,6 +196,8 @@ def _leg_ref(unit: Unit, name: str | None, span) -> None:
 
 
 def _strike(unit: Unit, strike: A.Strike) -> None:
+    if isinstance(strike, A.StrikeRule):
+        return P.check_strike_rule(unit, strike, expr_type)
     if strike.how in ("abs", "otm", "premium") and strike.value <= 0:
         unit.error("E0405", "the strike value must be above 0", strike.span)
     if strike.how == "atm" and abs(strike.offset) > L.MAX_ATM_OFFSET:
@@ -213,6 +220,8 @@ def _check_leg(unit: Unit, leg: A.LegDecl) -> None:
 
 
 def _expiry_rule(unit: Unit, rule: A.ExpiryRule) -> None:
+    if isinstance(rule, A.ExpiryParam):
+        return P.check_expiry_param(unit, rule)
     if rule.word is not None:
         return
     if rule.op not in (">=", "<=", "=="):
@@ -284,6 +293,8 @@ def _check_entry(unit: Unit, e: A.Entry) -> None:
 
 
 def _amount(unit: Unit, amount: A.Amount, allow: tuple[str, ...], what: str) -> None:
+    if amount.param is not None and amount.unit != "param":  # sl_pts pts, rs risk
+        return P.check_param_amount(unit, amount, allow, what)
     if amount.unit == "param":
         p = unit.params.get(amount.param)
         if p is None:
@@ -351,6 +362,7 @@ _STATEMENT_CHECKS = {
     "expiry": lambda u, e: _expiry_rule(u, e.rule),
     "trail_mtm": _check_trail_mtm,
 }
+_STATEMENT_CHECKS.update(P.POSITION_CHECKS)
 
 
 # -- expression types ---------------------------------------------------------------------------------

@@ -38,7 +38,8 @@ def unused_parameter(unit: Unit) -> list[Diagnostic]:
 
 def _has_exit(unit: Unit) -> bool:
     prog = unit.program
-    return bool(prog.of(A.ExitAt) or prog.of(A.ExitWhen) or prog.of(A.MtmRule) or prog.of(A.TrailMtm))
+    return bool(prog.of(A.ExitAt) or prog.of(A.ExitWhen) or prog.of(A.MtmRule) or prog.of(A.TrailMtm)
+                or prog.of(A.OverallRule) or prog.of(A.Lock) or prog.of(A.CreditRule))
 
 
 def leg_closed_only_at_eod(unit: Unit) -> list[Diagnostic]:
@@ -111,8 +112,22 @@ def constant_condition(unit: Unit) -> list[Diagnostic]:
     return out
 
 
+def mtm_misses_closed_legs(unit: Unit) -> list[Diagnostic]:
+    """W007: an MTM stop counts the open legs only; with per-leg stops that close one leg at a
+    time (partial square-off), the loss of a stopped leg is not in it."""
+    prog = unit.program
+    partial = not any(s.mode == "complete" for s in prog.of(A.SquareOff))
+    stops = any(r.rule in ("stop_loss", "trailing") for r in prog.of(A.LegRule))
+    if not (partial and stops and len(unit.legs) > 1):
+        return []
+    return [_d("W007", f"{r.rule} counts the open legs only: after a leg's stop closes it, that leg's loss is not in "
+               "the MTM", r, "open legs only", f"to stop on the day's total PnL (realised + open), write "
+               f"overall_{r.rule[4:]} {'rs ' + format(r.amount.value, 'g') if r.amount.unit == 'money' else '...'}")
+            for r in prog.of(A.MtmRule)]
+
+
 RULES: tuple[Rule, ...] = (unused_parameter, leg_closed_only_at_eod, exit_before_entry, wide_stop,
-                           cycles_without_exit, constant_condition)
+                           cycles_without_exit, constant_condition, mtm_misses_closed_legs)
 
 _ALLOW = re.compile(r"#\s*lint:\s*allow(-file)?\s+([A-Z]\d+(?:\s*,\s*[A-Z]\d+)*)")
 
