@@ -256,7 +256,7 @@ class Generator:
         mixins = CP.mixins(self.unit)
         out += ["from __future__ import annotations", "", "from optbt.dsl.runtime import DslStrategy, ne, num, nz"]
         if mixins:
-            out.append(f"from optbt.dsl.position import {', '.join(mixins)}")
+            out.append(f"from optbt.dsl.runtime import {', '.join(mixins)}")
         out += ["", "", f"class {self.cls}({', '.join(mixins + ['DslStrategy'])}):",
                 f"    {repr(header.description or header.name)}", ""]
         out += self.attributes()

@@ -233,3 +233,20 @@ def test_profit_lock_steps():
     assert not lock.hit(2000) and lock.floor == 1000
     assert not lock.hit(3499.999) and lock.floor == 1500  # 1499.999 beyond 2000: two whole steps of 500
     assert lock.hit(1500)
+
+
+def test_every_new_form_formats_to_itself_and_compiles_the_same():
+    from optbt.dsl.compiler import compile_text
+    from optbt.dsl.format import format_source
+    text = (H + "params\n    off: int = 1\n    k: float = 0.5\n    pct: percent = 2%\n    prem: float = 40\n"
+            "    sl: float = 20\n    risk: float = 3000\n    m: float = 2\n    d: int = 3\n\n"
+            "legs\n    a = add(ATM - off, CE, SELL)\n    b = add(ITM 1, PE, SELL)\n    c = add(OTM off, CE, BUY)\n"
+            "    e = add(OTM pct, PE, BUY)\n    f = add(a.strike + 200, CE, BUY)\n    g = add(b.strike, PE, BUY)\n"
+            "    h = add(premium >= a.ltp * 50%, CE, BUY)\n    i = add(premium ~ prem, PE, BUY, expiry = dte >= d)\n"
+            "    j = add(ATM + 0.5x straddle, CE, SELL)\n    l = add(ATM - k x straddle, PE, SELL)\n\n"
+            "expiry dte <= d\natm_from synthetic\nentry at 09:20 when straddle > 100\nstop_loss each leg sl pts\n"
+            "target a rs risk\noverall_stop rs risk\noverall_target 50% credit\n"
+            "lock at rs 2000 keep rs 1000 trail every rs 500 by rs 250\nstop_loss m credit\ntarget 50% credit\n")
+    once = format_source(text)
+    assert format_source(once) == once
+    assert compile_text(once)[0] == compile_text(text)[0]

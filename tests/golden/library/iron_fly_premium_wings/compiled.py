@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from optbt.dsl.runtime import DslStrategy, ne, num, nz
-from optbt.dsl.position import PositionRules, LegStrikes
+from optbt.dsl.runtime import PositionRules, LegStrikes
 
 
 class IronFlyPremiumWings(PositionRules, LegStrikes, DslStrategy):
