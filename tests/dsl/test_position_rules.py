@@ -250,3 +250,74 @@ def test_every_new_form_formats_to_itself_and_compiles_the_same():
     once = format_source(text)
     assert format_source(once) == once
     assert compile_text(once)[0] == compile_text(text)[0]
+
+
+class HandLockTrail(Strategy):
+    """Straddle with a stepped lock on the day's PnL, from ProfitLock; no entry once it fired."""
+
+    max_cycles = 3
+
+    def on_day_start(self, day):
+        self.lock, self.over = ProfitLock(200, 100, 100, 50), False
+
+    def entry(self, ctx):
+        if not self.over and ctx.time >= "09:16":
+            self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL"), "pe": self.add(ctx.atm, "PE", "SELL")})
+
+    def adjust(self, ctx):
+        if self.lock.hit(ctx.day_pnl):
+            self.over = True
+            self.close_all("lock")
+
+
+class HandCreditStop(Strategy):
+    """Put credit spread (wing 100 points below the short) out at a loss of 2x its net credit."""
+
+    def entry(self, ctx):
+        short = self.add(ctx.atm, "PE", "SELL")
+        filled = self.try_fill({"spe": short, "bpe": self.add(snap_strike(ctx, short.strike - 100), "PE", "BUY")})
+        if filled:
+            self.credit, self.start = net_credit(filled.values()), ctx.realised
+
+    def adjust(self, ctx):
+        if ctx.day_pnl - self.start <= -2 * self.credit:
+            self.close_all("credit_stop")
+
+
+class HandSyntheticItm(Strategy):
+    """A call one step in the money from the synthetic-futures ATM."""
+
+    def entry(self, ctx):
+        from optbt.engine.position import moneyness_offset, synthetic_atm
+        atm = synthetic_atm(ctx)
+        if atm is not None:
+            self.try_fill({"ce": self.add(atm + moneyness_offset("CE", 1, itm=True) * ctx.strike_step, "CE", "SELL")})
+
+
+def _same(strat_body, hand, day, n_ticks, lot_size=1.0):
+    _, strat = run(strat_body, day, n_ticks=n_ticks, lot_size=lot_size)
+    other = EventEngine(MemorySource({DAY: day}, config(n_ticks, lot_size=lot_size), n_ticks)).run(hand)
+    rows = [[(t.key, t.leg.strike, t.entry_ts, t.exit_ts, t.exit_price, t.exit_reason, t.pnl) for t in r.trades]
+            for r in (strat, other)]
+    assert rows[0] == rows[1] and rows[0]
+    return rows[0]
+
+
+def test_strat_lock_and_trail_equals_the_hand_written_python():
+    day = straddle_day([100, 90, 80, 85, 90, 90, 90, 90], [100, 90, 80, 85, 90, 90, 90, 90])
+    rows = _same(STRADDLE + "max_cycles 3\nentry at 09:16\nlock at rs 200 keep rs 100 trail every rs 100 by rs 50\n",
+                 HandLockTrail(), day, 8, lot_size=10)
+    assert len(rows) == 2
+
+
+def test_strat_credit_stop_equals_the_hand_written_python():
+    day = _put_spread_day([100, 150, 220, 240, 240, 240], [40, 60, 60, 60, 60, 60])
+    _same(SPREAD + "stop_loss 2x credit\n", HandCreditStop(), day, 6)
+
+
+def test_strat_synthetic_itm_equals_the_hand_written_python():
+    options = {inst(21000, "CE"): [150.0] * 4, inst(21000, "PE"): [50.0] * 4, inst(21050, "CE"): [120.0] * 4,
+               inst(21100, "CE"): [90.0] * 4}
+    rows = _same("atm_from synthetic\nce = add(ITM 1, CE, SELL)\nentry at 09:16\n", HandSyntheticItm(),
+                 day_data([21010] * 4, options), 4)
+    assert rows[0][1] == 21050.0  # synthetic ATM 21100, one step in the money for a call
