@@ -101,6 +101,8 @@ CODES.update({
              "and partial square-off, the loss of a leg already stopped is not in the MTM, so the day can lose "
              "more than the MTM stop without firing. `overall_stop rs N` watches the day's total PnL (realised + "
              "open)."),
+    "W008": ("lock never arms", "The lock arms once the day's PnL reaches its `at` amount, but an overall target "
+             "at or below that amount closes everything and ends the day first: the lock can never fire."),
 })
 
 

@@ -126,8 +126,22 @@ def mtm_misses_closed_legs(unit: Unit) -> list[Diagnostic]:
             for r in prog.of(A.MtmRule)]
 
 
+def lock_never_arms(unit: Unit) -> list[Diagnostic]:
+    """W008: the overall target closes the day at or before the profit that would arm the lock."""
+    prog = unit.program
+    targets = [r for r in prog.of(A.OverallRule) if r.rule == "overall_target" and isinstance(r.amount, A.Amount)
+               and r.amount.unit == "money" and r.amount.value is not None]
+    out = []
+    for lk in prog.of(A.Lock):
+        for t in targets:
+            if lk.at.value is not None and t.amount.value <= lk.at.value:
+                out.append(_d("W008", f"the lock arms at rs {lk.at.value:g}, but overall_target rs {t.amount.value:g} "
+                              "ends the day first", lk, "never arms", "lock at an amount below the overall target"))
+    return out
+
+
 RULES: tuple[Rule, ...] = (unused_parameter, leg_closed_only_at_eod, exit_before_entry, wide_stop,
-                           cycles_without_exit, constant_condition, mtm_misses_closed_legs)
+                           cycles_without_exit, constant_condition, mtm_misses_closed_legs, lock_never_arms)
 
 _ALLOW = re.compile(r"#\s*lint:\s*allow(-file)?\s+([A-Z]\d+(?:\s*,\s*[A-Z]\d+)*)")
 

@@ -321,3 +321,14 @@ def test_strat_synthetic_itm_equals_the_hand_written_python():
     rows = _same("atm_from synthetic\nce = add(ITM 1, CE, SELL)\nentry at 09:16\n", HandSyntheticItm(),
                  day_data([21010] * 4, options), 4)
     assert rows[0][1] == 21050.0  # synthetic ATM 21100, one step in the money for a call
+
+
+def test_lint_warns_where_a_day_rule_cannot_do_what_it_says():
+    from optbt.dsl.lint import lint_text
+    codes = [d.code for d in lint_text(H + STRADDLE + "stop_loss each leg 30%\nmtm_stop rs 2000\n")]
+    assert codes == ["W007"]
+    assert [d.code for d in lint_text(H + STRADDLE + "stop_loss each leg 30%\noverall_stop rs 2000\n")] == []
+    assert [d.code for d in lint_text(H + STRADDLE + "square_off complete\nstop_loss each leg 30%\n"
+                                      "mtm_stop rs 2000\n")] == []
+    codes = [d.code for d in lint_text(H + STRADDLE + "overall_target rs 1500\nlock at rs 2000 keep rs 1000\n")]
+    assert codes == ["W008"]
