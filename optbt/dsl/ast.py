@@ -44,6 +44,12 @@ class Money(Node):
     value: float
 
 
+class MoneyParam(Node):
+    """``rs risk``: a number parameter used as money (in conditions: ``pnl <= -rs risk``)."""
+    kind: Literal["money_param"] = "money_param"
+    param: str
+
+
 class Bool(Node):
     kind: Literal["bool"] = "bool"
     value: bool
@@ -102,7 +108,8 @@ class BoolOp(Node):
     operands: list["Expr"]
 
 
-Expr = Annotated[Union[Num, Pct, Time, Money, Bool, Word, Name, Attr, Neg, BinOp, Compare, Member, Not, BoolOp],
+Expr = Annotated[Union[Num, Pct, Time, Money, Bool, Word, Name, Attr, Neg, BinOp, Compare, Member, Not, BoolOp,
+                       MoneyParam],
                  Field(discriminator="kind")]
 Literal_ = Annotated[Union[Num, Pct, Time, Money, Bool, Word], Field(discriminator="kind")]
 

@@ -526,3 +526,4 @@ _TYPERS = {
     "not": lambda u, e: _bool_operands(u, [e.operand], e.span),
     "boolop": lambda u, e: _bool_operands(u, e.operands, e.span),
 }
+_TYPERS["money_param"] = P.money_param_type

@@ -76,6 +76,13 @@ def check_expiry_param(unit, rule: A.ExpiryParam) -> None:
                     f"a whole number from 0 to {L.MAX_DTE}")
 
 
+def money_param_type(unit, e: A.MoneyParam) -> str:
+    """``rs risk`` in an expression: money, from an int or float parameter."""
+    p = _param(unit, e.param, e.span, f"'rs {e.param}'", ("int", "float"),
+               f"declare '{e.param}' as float (an amount of money)")
+    return "money" if p is not None else "?"
+
+
 # -- strikes -------------------------------------------------------------------------------------------
 def check_strike_rule(unit, s: A.StrikeRule, expr_type) -> None:
     a = s.amount

@@ -126,6 +126,9 @@ class Lowerer:
     def x_bool(self, e):
         return repr(e.value)
 
+    def x_money_param(self, e):
+        return f"self.{self.attrs.get(e.param, e.param)}"
+
     def x_word(self, e):
         return repr(e.value)
 

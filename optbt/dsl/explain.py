@@ -99,6 +99,8 @@ class Words:
         kind = e.kind
         if kind in ("num", "pct", "money", "bool", "word", "time"):
             return _value(e), 9
+        if kind == "money_param":
+            return f"rs {self.param(e.param)}", 9
         if kind == "name":
             return (self.param(e.name) if e.name in self.unit.params else BUILTIN_WORDS[e.name]), 9
         if kind == "attr":

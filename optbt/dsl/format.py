@@ -98,6 +98,7 @@ _EXPR = {
     "pct": lambda e: f"{number(e.value)}%",
     "time": lambda e: e.value,
     "money": lambda e: f"rs {number(e.value)}",
+    "money_param": lambda e: f"rs {e.param}",
     "bool": lambda e: "true" if e.value else "false",
     "word": lambda e: e.value,
     "name": lambda e: e.name,

@@ -94,7 +94,7 @@ def cycles_without_exit(unit: Unit) -> list[Diagnostic]:
 
 
 def _constant(e) -> bool:
-    if isinstance(e, (A.Name, A.Attr)):
+    if isinstance(e, (A.Name, A.Attr, A.MoneyParam)):
         return False
     children = [getattr(e, f) for f in ("operand", "left", "right") if hasattr(e, f)]
     children += list(getattr(e, "operands", []))

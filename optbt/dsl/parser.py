@@ -256,6 +256,9 @@ class _ToAst(Transformer_NonRecursive):
         return A.StrikeRule(how="leg", leg=str(c[0]), sign=sign, amount=self._ref(c[2]) if len(c) > 2 else None,
                             span=self._s(meta))
 
+    def money_param(self, meta, c):
+        return A.MoneyParam(param=str(c[-1]), span=self._s(meta))
+
     def expiry_dte_param(self, meta, c):
         return A.ExpiryParam(op=str(c[0]), param=str(c[1]), span=self._s(meta))
 

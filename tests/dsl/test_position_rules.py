@@ -332,3 +332,13 @@ def test_lint_warns_where_a_day_rule_cannot_do_what_it_says():
                                       "mtm_stop rs 2000\n")] == []
     codes = [d.code for d in lint_text(H + STRADDLE + "overall_target rs 1500\nlock at rs 2000 keep rs 1000\n")]
     assert codes == ["W008"]
+
+
+def test_a_money_parameter_in_a_condition():
+    # lot 10: exit when the day's PnL <= -rs risk (risk = 300): CE 100 -> 115 and PE 100 -> 115 is -300 at 09:18
+    body = ("params\n    risk: float = 300\nlegs\n" + STRADDLE + "entry at 09:16\nexit when pnl <= -rs risk\n")
+    day = straddle_day([100, 110, 115, 100, 100, 100], [100, 110, 115, 100, 100, 100])
+    trades, _ = run(body, day, n_ticks=6, lot_size=10)
+    assert _short(trades) == [("ce", "09:18", 115.0, "exit"), ("pe", "09:18", 115.0, "exit")]
+    trades, _ = run(body, day, n_ticks=6, lot_size=10, params={"risk": 301})
+    assert [r for *_, r in _short(trades)] == ["eod", "eod"]
