@@ -393,6 +393,34 @@ _BY_STATEMENT = {
 }
 
 
+
+# position level (issue 13): the day's PnL, locks, credit exits, the ATM source
+def _overall(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
+    if len(prev) == 1:
+        return _words("rs", "₹") + _params(unit, text, "percent", "float")
+    return _words("credit") if not prev[-1] in ("rs", "₹") and "credit" not in prev else []
+
+
+def _lock(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
+    if len(prev) == 1:
+        return _words("at")
+    follows = {"at": ("rs", "₹"), "keep": ("rs", "₹"), "every": ("rs", "₹"), "by": ("rs", "₹"), "trail": ("every",)}
+    if prev[-1] in follows:
+        return _words(*follows[prev[-1]])
+    if prev[-1] in ("rs", "₹"):
+        return _params(unit, text, "int", "float")
+    nxt = next((w for w in ("keep", "trail", "by") if w not in prev), None)
+    return _words(nxt) if nxt else []
+
+
+STATEMENTS = STATEMENTS + ("overall_stop", "overall_target", "lock", "atm_from")
+_STRIKES = _STRIKES + ("ITM",)
+_BY_STATEMENT.update({
+    "overall_stop": _overall, "overall_target": _overall, "lock": _lock,
+    "atm_from": lambda unit, text, prev: _words("spot", "synthetic") if len(prev) == 1 else [],
+})
+
+
 def _members(unit: Unit, prev: list[str]) -> list[Completion]:
     subject = prev[prev.index("in") - 1] if prev.index("in") > 0 else ""
     p = unit.params.get(subject)

@@ -342,3 +342,17 @@ def test_a_money_parameter_in_a_condition():
     assert _short(trades) == [("ce", "09:18", 115.0, "exit"), ("pe", "09:18", 115.0, "exit")]
     trades, _ = run(body, day, n_ticks=6, lot_size=10, params={"risk": 301})
     assert [r for *_, r in _short(trades)] == ["eod", "eod"]
+
+
+def test_editor_completes_the_new_statements():
+    from optbt.dsl import ide
+    base = H + "legs\n    ce = add(ATM, CE, SELL)\n"
+    line = base.count("\n")
+
+    def labels(prefix):
+        return [c.label for c in ide.completions(base + prefix, line, len(prefix))]
+
+    assert {"overall_stop", "overall_target", "lock", "atm_from"} <= set(labels(""))
+    assert labels("lock at rs 2000 ") == ["keep"]
+    assert labels("atm_from ") == ["spot", "synthetic"]
+    assert labels("overall_stop 50% ") == ["credit"]
