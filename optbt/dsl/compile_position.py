@@ -152,4 +152,8 @@ def param_kinds(unit) -> dict[str, str]:
     for a in amounts:
         if a.param is not None and a.unit in ("pts", "money") and a.param in unit.params:
             kinds[a.param] = "points" if a.unit == "pts" else "money"
+    rules = [e.rule for e in prog.of(A.ExpiryStmt)] + [leg.expiry for leg in unit.legs.values()]
+    for rule in rules:
+        if isinstance(rule, A.ExpiryParam) and rule.param in unit.params:
+            kinds[rule.param] = "days"
     return kinds

@@ -356,3 +356,12 @@ def test_editor_completes_the_new_statements():
     assert labels("lock at rs 2000 ") == ["keep"]
     assert labels("atm_from ") == ["spot", "synthetic"]
     assert labels("overall_stop 50% ") == ["credit"]
+
+
+def test_command_line_values_of_parameters_with_units_are_checked():
+    cls = load_strat_text(H + "params\n    sl: float = 20\n    d: int = 3\n    risk: float = 100\nlegs\n"
+                          "ce = add(ATM, CE, SELL)\nexpiry dte <= d\nstop_loss ce sl pts\noverall_stop rs risk\n")
+    assert cls.PARAM_KINDS == {"sl": "points", "d": "days", "risk": "money"}
+    for name, bad, words in (("sl", -1, "points"), ("d", -1, "days"), ("risk", -5, "money")):
+        with pytest.raises(ValueError, match=words):
+            cls(**{name: bad})
