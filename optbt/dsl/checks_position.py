@@ -232,19 +232,22 @@ def check_lock(unit, lk: A.Lock) -> None:
                          (lk.by, "'trail ... by'")):
         if amount is not None:
             _money(unit, amount, what)
-    at, keep = (_default(unit, lk.at), _default(unit, lk.keep))
-    if at is not None and keep is not None and keep >= at:
+    bad = next(((a, k) for a in _amounts(unit, lk.at) for k in _amounts(unit, lk.keep) if k >= a), None)
+    if bad is not None:
+        at, keep = bad
         unit.error("E0405", f"the lock keeps rs {show(keep)} once the day's PnL reaches rs {show(at)}: it would "
-                   "exit on the tick it locks", lk.keep.span, "", "keep less than the 'at' amount")
+                   "exit on the tick it locks", lk.keep.span, "", "keep less than the 'at' amount (for every "
+                   "default and sweep value)")
     if unit.program.of(A.Lock)[0] is not lk:
         unit.error("E0202", "'lock' appears twice", lk.span, "", "keep one")
 
 
-def _default(unit, amount: A.Amount) -> float | None:
+def _amounts(unit, amount: A.Amount) -> list[float]:
+    """The values an amount can take: a literal, or a number parameter's default and sweep values."""
     if amount.value is not None:
-        return amount.value
+        return [amount.value]
     p = unit.params.get(amount.param or "")
-    return p.default.value if p is not None and isinstance(p.default, A.Num) else None
+    return _values(unit, p)[:1000] if p is not None and p.type in ("int", "float") else []
 
 
 def check_credit_rule(unit, r: A.CreditRule) -> None:

@@ -365,3 +365,10 @@ def test_command_line_values_of_parameters_with_units_are_checked():
     for name, bad, words in (("sl", -1, "points"), ("d", -1, "days"), ("risk", -5, "money")):
         with pytest.raises(ValueError, match=words):
             cls(**{name: bad})
+
+
+def test_a_lock_is_checked_at_every_sweep_value():
+    with pytest.raises(StratError) as err:
+        load_strat_text(H + "params\n    k: float = 500 sweep [500, 2500]\nlegs\nce = add(ATM, CE, SELL)\n"
+                        "lock at rs 2000 keep rs k\n")
+    assert err.value.diagnostics[0].code == "E0405" and "2500" in err.value.diagnostics[0].message
