@@ -44,6 +44,12 @@ class Money(Node):
     value: float
 
 
+class MoneyParam(Node):
+    """``rs risk``: a number parameter used as money (in conditions: ``pnl <= -rs risk``)."""
+    kind: Literal["money_param"] = "money_param"
+    param: str
+
+
 class Bool(Node):
     kind: Literal["bool"] = "bool"
     value: bool
@@ -133,7 +139,7 @@ class Crosses(Node):
 
 
 Expr = Annotated[Union[Num, Pct, Time, Money, Bool, Word, Name, Attr, Neg, BinOp, Compare, Member, Not, BoolOp,
-                       Interval, Call, Lookback, Crosses],
+                       Interval, Call, Lookback, Crosses, MoneyParam],
                  Field(discriminator="kind")]
 Literal_ = Annotated[Union[Num, Pct, Time, Money, Bool, Word], Field(discriminator="kind")]
 
@@ -164,6 +170,42 @@ class Strike(Node):
     offset: int = 0             # atm: strike steps
     value: float = 0.0          # abs: the strike; otm: percent; premium: target premium; delta: |delta|
     mode: str | None = None     # premium, delta: "~", ">=", "<="
+
+
+class StrikeRule(Node):
+    """The strike forms of issue 13 (the literal ATM / OTM % / premium forms stay ``Strike``):
+
+    - ``atm``: ATM +/- ``amount`` strike steps, ``amount`` an int parameter (``ATM + off``);
+    - ``itm`` / ``otm``: ``amount`` strike steps into / out of the money for the leg's option
+      type (``ITM 1`` is below ATM for a CE, above it for a PE); an ``otm`` amount that is a
+      percent parameter is ``OTM p%`` (``OTM pct``);
+    - ``premium``: the strike whose premium is ``mode`` (~, >=, <=) the value of ``amount``,
+      an expression (``premium ~ prem``, ``premium ~ sell_ce.ltp * 50%``, ``premium ~ straddle * 30%``);
+    - ``leg``: another leg's strike +/- ``amount`` points (``sell_ce.strike + 200``);
+    - ``straddle``: ATM +/- ``amount`` x the ATM straddle premium (``ATM + 0.5x straddle``).
+    """
+    kind: Literal["strike_rule"] = "strike_rule"
+    how: Literal["atm", "itm", "otm", "premium", "leg", "straddle"]
+    amount: "Expr | None" = None
+    sign: int = 1
+    mode: str | None = None     # premium: "~", ">=", "<="
+    leg: str | None = None      # leg: the leg whose strike this one follows
+
+
+class ExpiryParam(Node):
+    """``dte <= d`` with ``d`` an int parameter (so the expiry rule can be swept)."""
+    kind: Literal["expiry_param"] = "expiry_param"
+    op: str
+    param: str
+
+
+class CreditAmount(Node):
+    """A multiple or a percentage of the net credit received at entry: ``2x credit``,
+    ``50% credit``, or a parameter (``m credit``: a float is a multiple, a percent a percentage)."""
+    kind: Literal["credit_amount"] = "credit_amount"
+    unit: Literal["times", "pct", "param"]
+    value: float | None = None
+    param: str | None = None
 
 
 class Amount(Node):
@@ -203,11 +245,11 @@ class Param(Node):
 class LegDecl(Node):
     kind: Literal["leg"] = "leg"
     name: str | None
-    strike: Strike
+    strike: Annotated[Union[Strike, StrikeRule], Field(discriminator="kind")]
     opt_type: Literal["CE", "PE"]
     side: Literal["BUY", "SELL"]
     qty: Expr | None = None
-    expiry: ExpiryRule | None = None
+    expiry: Annotated[Union[ExpiryRule, ExpiryParam], Field(discriminator="kind")] | None = None
 
 
 class Underlying(Node):
@@ -217,7 +259,7 @@ class Underlying(Node):
 
 class ExpiryStmt(Node):
     kind: Literal["expiry"] = "expiry"
-    rule: ExpiryRule
+    rule: Annotated[Union[ExpiryRule, ExpiryParam], Field(discriminator="kind")]
 
 
 class MaxCycles(Node):
@@ -255,7 +297,7 @@ class SquareOff(Node):
 class Shift(Node):
     kind: Literal["shift"] = "shift"
     leg: str
-    strike: Strike
+    strike: Annotated[Union[Strike, StrikeRule], Field(discriminator="kind")]
     when: Expr
 
 
@@ -268,6 +310,36 @@ class ExitAt(Node):
 class ExitWhen(Node):
     kind: Literal["exit_when"] = "exit_when"
     when: Expr
+
+
+class OverallRule(Node):
+    """``overall_stop`` / ``overall_target`` on the day's total PnL (realised + open)."""
+    kind: Literal["overall_rule"] = "overall_rule"
+    rule: Literal["overall_stop", "overall_target"]
+    amount: "Amount | CreditAmount"
+
+
+class Lock(Node):
+    """``lock at X keep Y [trail every A by B]``: once the day's PnL reaches X, exit when it falls
+    back to the lock, Y (raised by B for every A the best PnL since went beyond X)."""
+    kind: Literal["lock"] = "lock"
+    at: "Amount"
+    keep: "Amount"
+    every: "Amount | None" = None
+    by: "Amount | None" = None
+
+
+class CreditRule(Node):
+    """``stop_loss 2x credit`` / ``target 50% credit``: the position against its net credit."""
+    kind: Literal["credit_rule"] = "credit_rule"
+    rule: Literal["stop_loss", "target", "trailing"]
+    amount: CreditAmount
+
+
+class AtmFrom(Node):
+    """``atm_from synthetic``: ATM from the call - put parity (synthetic future), not the spot."""
+    kind: Literal["atm_from"] = "atm_from"
+    source: Literal["spot", "synthetic"]
 
 
 class MtmRule(Node):
@@ -307,8 +379,8 @@ class CostSetting(Node):
 
 
 Statement = Annotated[Union[Header, Section, Param, LegDecl, Underlying, ExpiryStmt, MaxCycles, Entry, LegRule, On,
-                            SquareOff, Shift, ExitAt, ExitWhen, MtmRule, TrailMtm, RangeDecl, SeriesDecl, CostSetting],
-                      Field(discriminator="kind")]
+                            SquareOff, Shift, ExitAt, ExitWhen, MtmRule, TrailMtm, RangeDecl, SeriesDecl, CostSetting,
+                            OverallRule, Lock, CreditRule, AtmFrom], Field(discriminator="kind")]
 
 
 class Comment(BaseModel):
@@ -328,7 +400,7 @@ class Program(BaseModel):
         return [s for s in self.statements if isinstance(s, kind)]
 
 
-for _cls in (Neg, BinOp, Compare, Member, Not, BoolOp, Call, Lookback, Crosses):
+for _cls in (Neg, BinOp, Compare, Member, Not, BoolOp, Call, Lookback, Crosses, StrikeRule, OverallRule, Lock):
     _cls.model_rebuild()
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from optbt.dsl import ast as A
 from optbt.dsl import signals as _signals
+from optbt.dsl import checks_position as P
 from optbt.dsl import limits as L
 from optbt.dsl.diagnostics import Diagnostic
 from optbt.dsl.values import evaluate, param_values, params_in, show, sweep_count, time_values
@@ -31,6 +32,9 @@ _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # Python keywords, builtins and the Strategy API's names are fine: the compiler renames them.
 RESERVED = {"others", "max_cycles", "true", "false", "not", "and", "or", "in", "rs", "each"} | set(BUILTINS) \
     | set(WEEKDAYS)
+# position level (issue 13): the ATM straddle's premium is a value; "credit" and "straddle" are words
+BUILTINS["straddle"] = "number"
+RESERVED |= {"credit", "straddle"}
 _PARAM_TYPES = {"int": "number", "float": "number", "percent": "percent", "time": "time", "bool": "bool"}
 
 
@@ -47,6 +51,7 @@ class Unit:
     limits: L.Limits = field(default_factory=L.Limits)
     sweeps: dict[str, int] = field(default_factory=dict)      # parameter -> values of its valid sweep
     line_map: dict = field(default_factory=dict)              # set by the compiler: generated line -> span
+    leg_order: list = field(default_factory=list)             # legs in the order their strikes are chosen
 
     @property
     def header(self) -> A.Header | None:
@@ -70,7 +75,8 @@ def literal_type(lit) -> str:
 def check(program: A.Program, limits: L.Limits | None = None) -> Unit:
     """All checks, in order; diagnostics accumulate on the unit."""
     unit = Unit(program, limits=limits or L.Limits())
-    for step in (_header, _declarations, _signal_declarations, _defaults_and_sweeps, _statements, _quantities):
+    for step in (_header, _declarations, _signal_declarations, _defaults_and_sweeps, _statements, _quantities,
+                 P.check_leg_order):
         step(unit)
     return unit
 
@@ -195,6 +201,8 @@ def _leg_ref(unit: Unit, name: str | None, span) -> None:
 
 
 def _strike(unit: Unit, strike: A.Strike) -> None:
+    if isinstance(strike, A.StrikeRule):
+        return P.check_strike_rule(unit, strike, expr_type)
     if strike.how in ("abs", "otm", "premium") and strike.value <= 0:
         unit.error("E0405", "the strike value must be above 0", strike.span)
     if strike.how == "delta" and not 0 < strike.value < 1:
@@ -221,6 +229,8 @@ def _check_leg(unit: Unit, leg: A.LegDecl) -> None:
 
 
 def _expiry_rule(unit: Unit, rule: A.ExpiryRule) -> None:
+    if isinstance(rule, A.ExpiryParam):
+        return P.check_expiry_param(unit, rule)
     if rule.word is not None:
         return
     if rule.op not in (">=", "<=", "=="):
@@ -292,6 +302,8 @@ def _check_entry(unit: Unit, e: A.Entry) -> None:
 
 
 def _amount(unit: Unit, amount: A.Amount, allow: tuple[str, ...], what: str) -> None:
+    if amount.param is not None and amount.unit != "param":  # sl_pts pts, rs risk
+        return P.check_param_amount(unit, amount, allow, what)
     if amount.unit == "param":
         p = unit.params.get(amount.param)
         if p is None:
@@ -377,6 +389,7 @@ _STATEMENT_CHECKS = {
     "trail_mtm": _check_trail_mtm,
     "costs": _check_costs,
 }
+_STATEMENT_CHECKS.update(P.POSITION_CHECKS)
 
 
 # -- expression types ---------------------------------------------------------------------------------
@@ -562,3 +575,4 @@ def _signal_declarations(unit: Unit) -> None:
 
 
 _TYPERS.update(_signals.typers(sys.modules[__name__]))  # calls, intervals, x[n], crosses (optbt.dsl.signals)
+_TYPERS["money_param"] = P.money_param_type

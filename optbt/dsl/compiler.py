@@ -23,6 +23,7 @@ from pathlib import Path
 
 from optbt.dsl import ast as A
 from optbt.dsl import signals as _signals
+from optbt.dsl import compile_position as CP
 from optbt.dsl.checks import Unit, check
 from optbt.dsl.values import sweep_values
 from optbt.dsl.diagnostics import StratError
@@ -34,6 +35,7 @@ _PY_TYPE = {"int": "int", "float": "float", "percent": "float", "time": "str", "
 _BUILTIN_PY = {"spot": "num(ctx.spot)", "atm": "num(ctx.atm)", "dte": "num(ctx.dte)", "time": "ctx.time",
                "mtm": "ctx.mtm", "pnl": "ctx.day_pnl", "weekday": "ctx.weekday", "day": "ctx.weekday",
                "net_delta": "num(ctx.net_delta)"}
+_BUILTIN_PY["straddle"] = "self.straddle_premium(ctx)"  # the ATM straddle's premium (LegStrikes)
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
 _INVERSE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 _ATTR_PY = {"ltp": "self.leg_ltp", "entry_price": "self.leg_entry_price", "pnl": "self.leg_pnl",
@@ -128,6 +130,9 @@ class Lowerer:
     def x_bool(self, e):
         return repr(e.value)
 
+    def x_money_param(self, e):
+        return f"self.{self.attrs.get(e.param, e.param)}"
+
     def x_word(self, e):
         return repr(e.value)
 
@@ -210,7 +215,10 @@ class Lowerer:
 
 
 # -- statements -------------------------------------------------------------------------------------------
-def _strike_py(strike: A.Strike, opt_type: str, expiry: str | None = None) -> str:
+def _strike_py(strike: A.Strike, opt_type: str, low: Lowerer | None = None, pending: str = "{}",
+               expiry: str | None = None) -> str:
+    if isinstance(strike, A.StrikeRule):
+        return CP.strike_rule_py(strike, opt_type, low, pending)
     if strike.how == "atm":
         return f"self.strike_atm(ctx, {strike.offset!r})"
     if strike.how == "abs":
@@ -246,6 +254,8 @@ def cost_settings(lines: list) -> dict:
 def _expiry_rule(rule: A.ExpiryRule | None) -> str | None:
     if rule is None:
         return None
+    if isinstance(rule, A.ExpiryParam):
+        return None
     if rule.word is not None:
         return rule.word
     op = "=" if rule.op == "==" else rule.op
@@ -255,6 +265,8 @@ def _expiry_rule(rule: A.ExpiryRule | None) -> str | None:
 def _amount_py(amount: A.Amount, attrs: dict[str, str]) -> tuple[str, str]:
     if amount.unit == "param":
         return "pct", f"self.{attrs.get(amount.param, amount.param)}"
+    if amount.param is not None:  # sl_pts pts, rs risk
+        return amount.unit, f"self.{attrs.get(amount.param, amount.param)}"
     return amount.unit, repr(amount.value)
 
 
@@ -281,11 +293,15 @@ class Generator:
         renamed = self.renamed()
         if renamed:
             out += ["# names renamed for Python: " + "; ".join(renamed), ""]
-        out += ["from __future__ import annotations", "", "from optbt.dsl.runtime import DslStrategy, ne, num, nz", "",
-                "", f"class {self.cls}(DslStrategy):", f"    {repr(header.description or header.name)}", ""]
+        mixins = CP.mixins(self.unit)
+        out += ["from __future__ import annotations", "", "from optbt.dsl.runtime import DslStrategy, ne, num, nz"]
+        if mixins:
+            out.append(f"from optbt.dsl.runtime import {', '.join(mixins)}")
+        out += ["", "", f"class {self.cls}({', '.join(mixins + ['DslStrategy'])}):",
+                f"    {repr(header.description or header.name)}", ""]
         out += self.attributes()
         for method in (self.legs, self.entry_ready, self.leg_rules, self.on_event, self.shift_rules,
-                       self.mtm_rules, self.trail_mtm, self.exit_ready):
+                       self.mtm_rules, self.trail_mtm, self.exit_ready, self.position_rules, self.expiry_property):
             body = method()
             if body:
                 out += [""] + body
@@ -323,7 +339,11 @@ class Generator:
         if und is not None:
             lines.append(f"    underlying = {und.name!r}")
         exp = self.one(A.ExpiryStmt)
-        lines.append(f"    expiry = {_expiry_rule(exp.rule) if exp else 'nearest'!r}")
+        if exp is None or not isinstance(exp.rule, A.ExpiryParam):  # a parameter's rule is a property
+            lines.append(f"    expiry = {_expiry_rule(exp.rule) if exp else 'nearest'!r}")
+        atm_from = self.one(A.AtmFrom)
+        if atm_from is not None:
+            lines.append(f"    atm_source = {atm_from.source!r}")
         sq = self.one(A.SquareOff)
         lines.append(f"    square_off = {sq.mode if sq else 'partial'!r}")
         sweep = {p.name: sweep_values(p) for p in self.unit.params.values() if p.sweep is not None}
@@ -337,15 +357,38 @@ class Generator:
             lines.append(f"    COSTS = {costs!r}")
         return lines
 
+    def position_rules(self) -> list:
+        return CP.position_rules_py(self)
+
+    def expiry_property(self) -> list:
+        return CP.expiry_property(self.unit, self.attrs)
+
+    def qty_py(self, leg) -> str:
+        qty = "1" if leg.qty is None else self.low.expr(leg.qty)
+        if leg.qty is not None and not isinstance(leg.qty, (A.Num, A.Name)):
+            qty = f"self.lots_of({qty})"
+        elif isinstance(leg.qty, A.Num):
+            qty = repr(int(leg.qty.value))
+        return qty
+
+    def expiry_arg(self, leg) -> str:
+        if isinstance(leg.expiry, A.ExpiryParam):
+            return f", expiry={CP.expiry_param_py(leg.expiry, self.attrs)}"
+        expiry = _expiry_rule(leg.expiry)
+        return f", expiry={expiry!r}" if expiry else ""
+
     def legs(self) -> list:
+        if CP.needs_pending(self.unit):
+            return CP.legs_py(self, _strike_py)
         legs = list(self.unit.legs.items())
         lines: list = ["    def legs(self, ctx):"]
         if len(legs) == 1:
             leg = legs[0][1]
-            lines.append((f"        strikes = ({_strike_py(leg.strike, leg.opt_type, _expiry_rule(leg.expiry))},)", leg))
+            lines.append((f"        strikes = ({_strike_py(leg.strike, leg.opt_type, self.low, expiry=_expiry_rule(leg.expiry))},)",
+                          leg))
         else:
             lines.append("        strikes = (")
-            lines += [(f"            {_strike_py(leg.strike, leg.opt_type, _expiry_rule(leg.expiry))},", leg)
+            lines += [(f"            {_strike_py(leg.strike, leg.opt_type, self.low, expiry=_expiry_rule(leg.expiry))},", leg)
                       for _, leg in legs]
             lines.append("        )")
         lines += ["        if None in strikes:", "            return None", "        return {"]
@@ -355,8 +398,7 @@ class Generator:
                 qty = f"self.lots_of({qty})"
             elif isinstance(leg.qty, A.Num):
                 qty = repr(int(leg.qty.value))
-            expiry = _expiry_rule(leg.expiry)
-            extra = f", expiry={expiry!r}" if expiry else ""
+            extra = self.expiry_arg(leg)
             lines.append((f"            {name!r}: self.add(strikes[{i}], {leg.opt_type!r}, {leg.side!r}, {qty}{extra}),",
                           leg))
         lines.append("        }")
@@ -412,7 +454,7 @@ class Generator:
         lines: list = ["    def shift_rules(self, ctx):", "        out = []"]
         for s in shifts:
             leg = self.unit.legs[s.leg]
-            strike = _strike_py(s.strike, leg.opt_type, _expiry_rule(leg.expiry))
+            strike = _strike_py(s.strike, leg.opt_type, self.low, expiry=_expiry_rule(leg.expiry))
             lines += [(f"        if {self.low.expr(s.when)}:", s),
                       (f"            out.append(({s.leg!r}, {strike}))", s)]
         return lines + ["        return out"]
@@ -538,6 +580,7 @@ def param_kinds(unit: Unit) -> dict[str, str]:
     for leg in unit.legs.values():
         if isinstance(leg.qty, A.Name) and leg.qty.name in unit.params:
             kinds[leg.qty.name] = "lots"
+    kinds.update(CP.param_kinds(unit))
     return kinds
 
 

@@ -94,6 +94,22 @@ CODES: dict[str, tuple[str, str]] = {
     "W006": ("condition is constant", "The condition does not depend on anything that changes: it is always "
              "true or always false."),
 }
+# position level (issue 13)
+CODES.update({
+    "E0204": ("strike cycle", "A leg may take its strike from another leg (`w = add(sell_ce.strike + 200, CE, BUY)`, "
+              "`premium ~ sell_ce.ltp * 50%`); the legs it refers to are worked out first, at the same tick. A leg "
+              "that refers to itself, or legs that refer to each other in a circle, cannot be opened."),
+    "E0407": ("credit exit on a debit position", "`stop_loss 2x credit`, `target 50% credit` and "
+              "`overall_stop 50% credit` are measured on the net credit received at entry (premiums sold minus "
+              "premiums bought). A position that only buys pays a debit: write its stop in money (rs 3000) or "
+              "per leg instead. A position whose entry pays a net debit stops the run with this message."),
+    "W007": ("MTM stop misses closed legs", "`mtm_stop` / `mtm_target` count the open legs only. With per-leg stops "
+             "and partial square-off, the loss of a leg already stopped is not in the MTM, so the day can lose "
+             "more than the MTM stop without firing. `overall_stop rs N` watches the day's total PnL (realised + "
+             "open)."),
+    "W008": ("lock never arms", "The lock arms once the day's PnL reaches its `at` amount, but an overall target "
+             "at or below that amount closes everything and ends the day first: the lock can never fire."),
+})
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import textwrap
 from optbt.dsl import ast as A
 from optbt.dsl import signals as _signals
 from optbt.dsl.checks import Unit
+from optbt.dsl import explain_position as EP
 from optbt.dsl.format import number, quote, statement
 
 RULE_WORDS = {"stop_loss": "stop loss", "target": "target", "trailing": "trailing stop"}
@@ -29,6 +30,7 @@ EXPIRY_WORDS = {
 BUILTIN_WORDS = {"spot": "the spot", "atm": "the ATM strike", "dte": "the number of days to expiry", "time": "the time",
                  "mtm": "the MTM", "pnl": "the day's PnL", "weekday": "the weekday", "day": "the weekday",
                  "net_delta": "the net delta"}
+BUILTIN_WORDS["straddle"] = "the ATM straddle's premium"
 ATTR_WORDS = {"ltp": "price", "entry_price": "entry price", "pnl": "PnL", "iv": "implied volatility",
               "delta": "delta", "gamma": "gamma", "theta": "theta (per day)", "vega": "vega (per vol point)"}
 CMP_WORDS = {"<": "is below", "<=": "is at most", ">": "is above", ">=": "is at least", "==": "is", "!=": "is not"}
@@ -50,7 +52,8 @@ def explain_unit(unit: Unit, cls_name: str) -> str:
     words = Words(unit)
     sections = [_title(unit, cls_name), _parameters(unit, words), _instrument(unit, words),
                 _entry(unit, words), _leg_rules(unit, words), _reactions(unit), _shifts(unit, words),
-                _mtm(unit, words), _exit(unit, words), _tick_order(unit), _ends(unit, words), _costs(unit)]
+                _mtm(unit, words), EP.position_section(unit, words), _exit(unit, words), _tick_order(unit),
+                _ends(unit, words), _costs(unit)]
     return "\n\n".join("\n".join(_wrap(line) for line in s) for s in sections if s) + "\n"
 
 
@@ -103,6 +106,8 @@ class Words:
         market = _signals.words(self, e) if kind in _MARKET_KINDS else None
         if market is not None:
             return market, (4 if kind == "crosses" else 9)
+        if kind == "money_param":
+            return f"rs {self.param(e.param)}", 9
         if kind == "name":
             return (self.param(e.name) if e.name in self.unit.params else BUILTIN_WORDS[e.name]), 9
         if kind == "attr":
@@ -158,7 +163,9 @@ def _parameters(unit: Unit, words: Words) -> list[str]:
     return out
 
 
-def _expiry_words(rule: A.ExpiryRule) -> str:
+def _expiry_words(rule: A.ExpiryRule, words: Words | None = None) -> str:
+    if isinstance(rule, A.ExpiryParam):
+        return EP.expiry_param_words(rule, words)
     if rule.word:
         return EXPIRY_WORDS[rule.word]
     n = _plural(rule.days, "day")
@@ -167,7 +174,9 @@ def _expiry_words(rule: A.ExpiryRule) -> str:
             "==": f"the listed expiry exactly {n} away"}.get(rule.op, f"the listed expiry with dte {rule.op} {rule.days}")
 
 
-def _strike_words(s: A.Strike, opt_type: str) -> str:
+def _strike_words(s: A.Strike, opt_type: str, words: Words | None = None) -> str:
+    if isinstance(s, A.StrikeRule):
+        return EP.strike_rule_words(s, opt_type, words)
     if s.how == "atm":
         if s.offset == 0:
             return "at the money (ATM: the listed strike nearest the spot, ties going up)"
@@ -208,14 +217,14 @@ def _instrument(unit: Unit, words: Words) -> list[str]:
     rule = exp[0].rule if exp else A.ExpiryRule(word="nearest")
     out = ["What it trades:",
            "  underlying: " + (und[0].name if und else "the dataset's underlying"),
-           f"  expiry: {_expiry_words(rule)}, chosen each day from the expiries the data lists",
+           f"  expiry: {_expiry_words(rule, words)}, chosen each day from the expiries the data lists",
            "  legs, opened together at one tick's prices (all of them or none):"]
     for name, leg in unit.legs.items():
         side = "sell" if leg.side == "SELL" else "buy"
         kind = "call (CE)" if leg.opt_type == "CE" else "put (PE)"
-        line = f"    {name}: {side} the {kind} {_strike_words(leg.strike, leg.opt_type)}, {_quantity(leg, words)}"
+        line = f"    {name}: {side} the {kind} {_strike_words(leg.strike, leg.opt_type, words)}, {_quantity(leg, words)}"
         if leg.expiry is not None:
-            line += f"; expiry: {_expiry_words(leg.expiry)}"
+            line += f"; expiry: {_expiry_words(leg.expiry, words)}"
         out.append(line)
     return out
 
@@ -250,6 +259,10 @@ def _entry(unit: Unit, words: Words) -> list[str]:
 
 
 def _amount_words(a: A.Amount, words: Words) -> str:
+    if a.param is not None and a.unit == "pts":
+        return f"{words.param(a.param)} points"
+    if a.param is not None and a.unit == "money":
+        return f"rs {words.param(a.param)}"
     if a.unit == "param":
         return words.param(a.param)
     if a.unit == "pct":
@@ -275,9 +288,9 @@ def _level(rule: str, a: A.Amount, short: bool, words: Words) -> str:
             size = f"{_value(words.unit.params[a.param].default)} {side} by default"
         level = f"{base} {factor} ({size})"
     elif a.unit == "pts":
-        level = f"{base} {sign} {number(a.value)} points"
+        level = f"{base} {sign} {_amount_words(a, words)}"
     else:
-        level = f"{base} {sign} rs {number(a.value)} ÷ (its lots × the lot size) points"
+        level = f"{base} {sign} {_amount_words(a, words)} ÷ (its lots × the lot size) points"
     return f"its price is at or {side} {level}"
 
 
@@ -345,7 +358,7 @@ def _shifts(unit: Unit, words: Words) -> list[str]:
     for s in shifts:
         leg = unit.legs[s.leg]
         out.append(f"  when {words(s.when)}: {s.leg} is closed (exit reason shift) and the same leg opens "
-                   f"{_strike_words(s.strike, leg.opt_type)}, if that is another strike with a live price at the "
+                   f"{_strike_words(s.strike, leg.opt_type, words)}, if that is another strike with a live price at the "
                    "tick; its stops and targets are set again from the new entry price")
     return out
 
@@ -419,6 +432,7 @@ def _tick_order(unit: Unit) -> list[str]:
     mtm += ["the trailing MTM"] * bool(prog.of(A.TrailMtm))
     if mtm:
         steps.append(", then ".join(mtm))
+    steps += EP.tick_steps(unit)
     if prog.of(A.ExitAt) or prog.of(A.ExitWhen):
         steps.append("the exit time and exit conditions")
     out = ["On each tick while a position is open, in this order:"]
@@ -437,6 +451,7 @@ def _ends(unit: Unit, words: Words) -> list[str]:
         ways.append("reactions")
     ways += [{"mtm_stop": "the MTM stop", "mtm_target": "the MTM target"}[r.rule] for r in prog.of(A.MtmRule)]
     ways += ["the trailing MTM"] * bool(prog.of(A.TrailMtm))
+    ways += EP.end_ways(unit)
     if prog.of(A.ExitAt) or prog.of(A.ExitWhen):
         ways.append("the exit")
     ways.append("the close on the day's last tick")

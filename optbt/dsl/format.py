@@ -98,6 +98,7 @@ _EXPR = {
     "pct": lambda e: f"{number(e.value)}%",
     "time": lambda e: e.value,
     "money": lambda e: f"rs {number(e.value)}",
+    "money_param": lambda e: f"rs {e.param}",
     "bool": lambda e: "true" if e.value else "false",
     "word": lambda e: e.value,
     "name": lambda e: e.name,
@@ -120,6 +121,8 @@ def literal(lit) -> str:
 
 
 def strike(s: A.Strike) -> str:
+    if isinstance(s, A.StrikeRule):
+        return strike_rule(s)
     if s.how == "atm":
         return "ATM" if s.offset == 0 else f"ATM {'+' if s.offset > 0 else '-'} {abs(s.offset)}"
     if s.how == "abs":
@@ -131,11 +134,48 @@ def strike(s: A.Strike) -> str:
     return f"premium {s.mode} {number(s.value)}"
 
 
+def strike_rule(s: A.StrikeRule) -> str:
+    sign = "-" if s.sign < 0 else "+"
+    amount = "" if s.amount is None else expr(s.amount)
+    if s.how == "atm":
+        return f"ATM {sign} {amount}"
+    if s.how in ("itm", "otm"):
+        return f"{s.how.upper()} {amount}"
+    if s.how == "premium":
+        return f"premium {s.mode} {amount}"
+    if s.how == "straddle":
+        times = f"{amount}x" if isinstance(s.amount, A.Num) else f"{amount} x"
+        return f"ATM {sign} {times} straddle"
+    return f"{s.leg}.strike" + (f" {sign} {amount}" if s.amount is not None else "")
+
+
+def credit_amount(c: A.CreditAmount) -> str:
+    if c.unit == "param":
+        return f"{c.param} credit"
+    return f"{number(c.value)}{'%' if c.unit == 'pct' else 'x'} credit"
+
+
+def _overall(s: A.OverallRule) -> str:
+    a = s.amount
+    return f"{s.rule} {credit_amount(a) if isinstance(a, A.CreditAmount) else amount(a)}"
+
+
+def _lock(s: A.Lock) -> str:
+    text = f"lock at {amount(s.at)} keep {amount(s.keep)}"
+    if s.every is not None:
+        text += f" trail every {amount(s.every)} by {amount(s.by)}"
+    return text
+
+
 def expiry_rule(r: A.ExpiryRule) -> str:
+    if isinstance(r, A.ExpiryParam):
+        return f"dte {r.op} {r.param}"
     return r.word if r.word else f"dte {r.op} {r.days}"
 
 
 def amount(a: A.Amount) -> str:
+    if a.param is not None and a.unit in ("pts", "money"):
+        return f"{a.param} pts" if a.unit == "pts" else f"rs {a.param}"
     return {"pct": lambda: f"{number(a.value)}%", "pts": lambda: f"{number(a.value)} pts",
             "money": lambda: f"rs {number(a.value)}", "param": lambda: a.param}[a.unit]()
 
@@ -214,6 +254,10 @@ _STMT = {
     "range": lambda s: f"range {s.name} {s.start} .. {s.end}",
     "series": lambda s: f"series {', '.join(s.names)}",
     "costs": _costs,
+    "overall_rule": _overall,
+    "lock": _lock,
+    "credit_rule": lambda s: f"{s.rule} {credit_amount(s.amount)}",
+    "atm_from": lambda s: f"atm_from {s.source}",
 }
 
 

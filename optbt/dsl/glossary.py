@@ -190,6 +190,39 @@ _TABLE: dict[str, tuple[str, str]] = {
           "(130% is 1.3)."),
 }
 
+# position level (issue 13): the day's PnL, locks, credit exits, strike forms
+_TABLE.update({
+    "overall_stop": ("statement", "`overall_stop rs 3000` | `overall_stop 50% credit` | `overall_stop rs risk`\n\n"
+                     "Exits everything when the day's total PnL (realised from every leg closed today + the open "
+                     "legs) is a loss of the amount; a `credit` amount is of the net credit of the day's entries. "
+                     "The day is then over: no re-entry."),
+    "overall_target": ("statement", "`overall_target rs 5000` | `overall_target 50% credit`\n\nExits everything "
+                       "when the day's total PnL is a profit of the amount. The day is then over: no re-entry."),
+    "lock": ("statement", "`lock at rs 2000 keep rs 1000` [`trail every rs 500 by rs 250`]\n\nOnce the day's PnL "
+             "reaches the first amount, exits everything when it falls back to the kept amount; with `trail`, the "
+             "kept amount rises by the last amount for every further step of the `every` amount. The day is then "
+             "over: no re-entry."),
+    "atm_from": ("statement", "`atm_from synthetic` | `atm_from spot`\n\nWhere ATM comes from: the spot (default) or "
+                 "the synthetic future K + call(K) - put(K) at the spot's ATM strike K."),
+    "credit": ("keyword", "`stop_loss 2x credit` | `target 50% credit` | `overall_stop 50% credit`\n\nThe net "
+               "credit received at entry: premiums sold minus premiums bought (currency). `2x credit` is a loss of "
+               "twice the credit; refused for a position that only buys (E0407)."),
+    "keep": ("keyword", "`lock at rs 2000 keep rs 1000`: the day's PnL the lock exits at."),
+    "every": ("keyword", "`trail every rs 500 by rs 250`: each further step of profit that raises the lock."),
+    "trail": ("keyword", "`lock at ... keep ... trail every rs 500 by rs 250`: the lock rises with the best PnL."),
+    "strike": ("keyword", "`add(sell_ce.strike + 200, CE, BUY)`: another leg's strike, plus or minus points (the "
+               "listed strike nearest it); that leg's strike is chosen first."),
+    "straddle": ("builtin", "`straddle` (number): the ATM straddle's premium at the tick (ATM call + ATM put). "
+                 "Strikes: `ATM + 0.5x straddle` (straddle width), `premium ~ straddle * 30%`."),
+    "x": ("keyword", "`ATM + k x straddle`: k times the ATM straddle's premium (with a number: `0.5x straddle`)."),
+    "ITM": ("value", "`ITM 1` | `ITM n`: strike steps in the money for the leg's type: below ATM for a call, above "
+            "for a put."),
+    "synthetic": ("value", "`atm_from synthetic`: ATM from call - put parity instead of the spot."),
+})
+_TABLE["OTM"] = ("value", "`OTM 2%` | `OTM pct`: that far out of the money (spot x 1.02 for a call, x 0.98 for a "
+                 "put). `OTM 2` | `OTM n` (a whole number): strike steps out of the money: above ATM for a call, "
+                 "below for a put.")
+
 # leg attributes, read after a dot: ce.ltp
 ATTRIBUTES: dict[str, str] = {
     "ltp": "`ce.ltp` (number): the leg's last price at the tick (the close, or the mid for quote data).",

@@ -330,6 +330,9 @@ def _complete(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
     condition's words."""
     if not prev:
         return _words(*STATEMENTS)
+    position = _position_complete(unit, text, prev)
+    if position is not None:
+        return position
     last, first = prev[-1], prev[0]
     if last == "." and len(prev) >= 2:
         market = _market_fields(unit, prev)
@@ -459,6 +462,75 @@ _BY_STATEMENT = {
     "square_off": lambda unit, text, prev: _words("partial", "complete") if len(prev) == 1 else [],
     "shift": _shift, "entry": _entry, "exit": _exit, "costs": _costs,
 }
+
+
+
+# position level (issue 13): the day's PnL, locks, credit exits, the ATM source
+def _overall(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
+    if len(prev) == 1:
+        return _words("rs", "₹") + _params(unit, text, "percent", "float")
+    return _words("credit") if not prev[-1] in ("rs", "₹") and "credit" not in prev else []
+
+
+def _lock(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
+    if len(prev) == 1:
+        return _words("at")
+    follows = {"at": ("rs", "₹"), "keep": ("rs", "₹"), "every": ("rs", "₹"), "by": ("rs", "₹"), "trail": ("every",)}
+    if prev[-1] in follows:
+        return _words(*follows[prev[-1]])
+    if prev[-1] in ("rs", "₹"):
+        return _params(unit, text, "int", "float")
+    nxt = next((w for w in ("keep", "trail", "by") if w not in prev), None)
+    return _words(nxt) if nxt else []
+
+
+def _position_complete(unit: Unit, text: str, prev: list[str]) -> list[Completion] | None:
+    """The words of the position-level forms (issue 13) where they stand; None: not one of them."""
+    last, first = prev[-1], prev[0]
+    numeric = bool(re.fullmatch(r"\d+(\.\d+)?", last))
+    in_add = "add" in prev and "(" in prev and ")" not in prev[prev.index("add"):]
+    strike_arg = in_add and "," not in prev[prev.index("add"):] or (first == "shift" and "to" in prev
+                                                                      and "when" not in prev)
+    if last == "." and len(prev) >= 2 and prev[-2] in unit.legs and strike_arg and "premium" not in prev:
+        return _words("strike")
+    if strike_arg:
+        if last in ("(", "to"):
+            return _words(*_STRIKES) + _legs(unit, text)
+        if last in ("+", "-") and len(prev) >= 2 and prev[-2] == "ATM":
+            return _params(unit, text, "int", "float")
+        if last in ("+", "-") and len(prev) >= 2 and prev[-2] == "strike":
+            return _params(unit, text, "int", "float")
+        if last in ("OTM", "ITM"):
+            return _params(unit, text, "int", "percent" if last == "OTM" else "int")
+        if "premium" in prev and last not in (".",) and not _is_value(last):
+            return _values(unit, text)
+        if "ATM" in prev and len(prev) >= 3 and prev[-2] in ("+", "-") and last in unit.params:
+            return _words("x")
+        if last == "x" and "ATM" in prev:
+            return _words("straddle")
+        return None
+    if first in _RULES or first in ("overall_stop", "overall_target"):
+        if last == "x" or (last.endswith("%") and len(prev) == 2):
+            return _words("credit")
+        if numeric and len(prev) == 2:
+            return _words("x")
+        if last in ("rs", "₹"):
+            return _params(unit, text, "int", "float")
+        if first in _RULES and last in unit.params and unit.params[last].type in ("int", "float"):
+            return _words("pts")
+        if first in _RULES and len(prev) == 3 and prev[1:] == ["each", "leg"] or (len(prev) == 2 and last in unit.legs):
+            return _params(unit, text) + _words("rs", "₹")
+    if first == "expiry" and len(prev) == 3 and prev[1] == "dte":
+        return _params(unit, text, "int")
+    return None
+
+
+STATEMENTS = STATEMENTS + ("overall_stop", "overall_target", "lock", "atm_from")
+_STRIKES = _STRIKES + ("ITM",)
+_BY_STATEMENT.update({
+    "overall_stop": _overall, "overall_target": _overall, "lock": _lock,
+    "atm_from": lambda unit, text, prev: _words("spot", "synthetic") if len(prev) == 1 else [],
+})
 
 
 def _members(unit: Unit, prev: list[str]) -> list[Completion]:

@@ -38,7 +38,8 @@ def unused_parameter(unit: Unit) -> list[Diagnostic]:
 
 def _has_exit(unit: Unit) -> bool:
     prog = unit.program
-    return bool(prog.of(A.ExitAt) or prog.of(A.ExitWhen) or prog.of(A.MtmRule) or prog.of(A.TrailMtm))
+    return bool(prog.of(A.ExitAt) or prog.of(A.ExitWhen) or prog.of(A.MtmRule) or prog.of(A.TrailMtm)
+                or prog.of(A.OverallRule) or prog.of(A.Lock) or prog.of(A.CreditRule))
 
 
 def leg_closed_only_at_eod(unit: Unit) -> list[Diagnostic]:
@@ -96,7 +97,7 @@ def cycles_without_exit(unit: Unit) -> list[Diagnostic]:
 
 
 def _constant(e) -> bool:
-    if isinstance(e, (A.Name, A.Attr)):
+    if isinstance(e, (A.Name, A.Attr, A.MoneyParam)):
         return False
     if isinstance(e, A.Call) and e.func not in ("abs", "min", "max"):  # indicators and prev_day read the market
         return False
@@ -116,8 +117,36 @@ def constant_condition(unit: Unit) -> list[Diagnostic]:
     return out
 
 
+def mtm_misses_closed_legs(unit: Unit) -> list[Diagnostic]:
+    """W007: an MTM stop counts the open legs only; with per-leg stops that close one leg at a
+    time (partial square-off), the loss of a stopped leg is not in it."""
+    prog = unit.program
+    partial = not any(s.mode == "complete" for s in prog.of(A.SquareOff))
+    stops = any(r.rule in ("stop_loss", "trailing") for r in prog.of(A.LegRule))
+    if not (partial and stops and len(unit.legs) > 1):
+        return []
+    return [_d("W007", f"{r.rule} counts the open legs only: after a leg's stop closes it, that leg's loss is not in "
+               "the MTM", r, "open legs only", f"to stop on the day's total PnL (realised + open), write "
+               f"overall_{r.rule[4:]} {'rs ' + format(r.amount.value, 'g') if r.amount.unit == 'money' else '...'}")
+            for r in prog.of(A.MtmRule)]
+
+
+def lock_never_arms(unit: Unit) -> list[Diagnostic]:
+    """W008: the overall target closes the day at or before the profit that would arm the lock."""
+    prog = unit.program
+    targets = [r for r in prog.of(A.OverallRule) if r.rule == "overall_target" and isinstance(r.amount, A.Amount)
+               and r.amount.unit == "money" and r.amount.value is not None]
+    out = []
+    for lk in prog.of(A.Lock):
+        for t in targets:
+            if lk.at.value is not None and t.amount.value <= lk.at.value:
+                out.append(_d("W008", f"the lock arms at rs {lk.at.value:g}, but overall_target rs {t.amount.value:g} "
+                              "ends the day first", lk, "never arms", "lock at an amount below the overall target"))
+    return out
+
+
 RULES: tuple[Rule, ...] = (unused_parameter, leg_closed_only_at_eod, exit_before_entry, wide_stop,
-                           cycles_without_exit, constant_condition)
+                           cycles_without_exit, constant_condition, mtm_misses_closed_legs, lock_never_arms)
 
 _ALLOW = re.compile(r"#\s*lint:\s*allow(-file)?\s+([A-Z]\d+(?:\s*,\s*[A-Z]\d+)*)")
 

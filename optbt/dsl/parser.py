@@ -27,7 +27,7 @@ from optbt.model.errors import did_you_mean
 
 STATEMENT_WORDS = ("strategy", "params", "legs", "underlying", "expiry", "max_cycles", "entry", "stop_loss",
                    "target", "trailing", "on", "square_off", "shift", "exit", "mtm_stop", "mtm_target",
-                   "trail_mtm", "add", "costs")
+                   "trail_mtm", "add", "costs", "overall_stop", "overall_target", "lock", "atm_from")
 
 _WORDS = {
     "NAME": "a name", "NUMBER": "a number", "INT": "a whole number", "TIME": "a time like 09:20",
@@ -99,6 +99,7 @@ class _ToAst(Transformer_NonRecursive):
         return str(c[0])
     opt_type = side = square_off_mode = expiry_word = rule_kind = mtm_kind = money_unit = cross_dir = _word
     cost_per = _word
+    overall_kind = atm_source = _word
 
     def weekday(self, meta, c):
         return A.Word(value=str(c[0]), span=self._s(meta))
@@ -243,7 +244,71 @@ class _ToAst(Transformer_NonRecursive):
         return A.Strike(how="otm", value=self._f(c[0], "%"), span=self._s(meta))
 
     def strike_premium(self, meta, c):
-        return A.Strike(how="premium", mode=str(c[0]), value=self._f(c[1]), span=self._s(meta))
+        if isinstance(c[1], A.Num):  # premium ~ 50: the literal form, as before
+            return A.Strike(how="premium", mode=str(c[0]), value=c[1].value, span=self._s(meta))
+        return A.StrikeRule(how="premium", mode=str(c[0]), amount=c[1], span=self._s(meta))
+
+    # -- the strike forms of issue 13 (position2) --
+    def _ref(self, tok: Token):
+        """A strike's amount as an expression: a number, or a parameter's name."""
+        span = _tok_span(tok, self.line)
+        return A.Name(name=str(tok), span=span) if tok.type == "NAME" else A.Num(value=self._f(tok), span=span)
+
+    def strike_atm_param(self, meta, c):
+        return A.StrikeRule(how="atm", sign=-1 if str(c[0]) == "-" else 1, amount=self._ref(c[1]), span=self._s(meta))
+
+    def strike_straddle(self, meta, c):
+        tok = c[1]
+        amount = self._ref(tok) if tok.type == "NAME" else A.Num(value=self._f(tok, "x"), span=_tok_span(tok, self.line))
+        return A.StrikeRule(how="straddle", sign=-1 if str(c[0]) == "-" else 1, amount=amount, span=self._s(meta))
+
+    def strike_otm_param(self, meta, c):
+        return A.StrikeRule(how="otm", amount=self._ref(c[0]), span=self._s(meta))
+
+    def strike_otm_steps(self, meta, c):
+        return A.StrikeRule(how="otm", amount=self._ref(c[0]), span=self._s(meta))
+
+    def strike_itm_steps(self, meta, c):
+        return A.StrikeRule(how="itm", amount=self._ref(c[0]), span=self._s(meta))
+
+    def strike_of_leg(self, meta, c):
+        sign = -1 if len(c) > 1 and str(c[1]) == "-" else 1
+        return A.StrikeRule(how="leg", leg=str(c[0]), sign=sign, amount=self._ref(c[2]) if len(c) > 2 else None,
+                            span=self._s(meta))
+
+    def money_param(self, meta, c):
+        return A.MoneyParam(param=str(c[-1]), span=self._s(meta))
+
+    def expiry_dte_param(self, meta, c):
+        return A.ExpiryParam(op=str(c[0]), param=str(c[1]), span=self._s(meta))
+
+    def param_pts_amount(self, meta, c):
+        return A.Amount(unit="pts", param=str(c[0]), span=self._s(meta))
+
+    def param_money_amount(self, meta, c):
+        return A.Amount(unit="money", param=str(c[-1]), span=self._s(meta))
+
+    def pct_credit(self, meta, c):
+        return A.CreditAmount(unit="pct", value=self._f(c[0], "%"), span=self._s(meta))
+
+    def times_credit(self, meta, c):
+        return A.CreditAmount(unit="times", value=self._f(c[0], "x"), span=self._s(meta))
+
+    def param_credit(self, meta, c):
+        return A.CreditAmount(unit="param", param=str(c[0]), span=self._s(meta))
+
+    def overall_rule(self, meta, c):
+        return A.OverallRule(rule=c[0], amount=c[1], span=self._s(meta))
+
+    def lock_stmt(self, meta, c):
+        every, by = (c[2], c[3]) if len(c) > 2 else (None, None)
+        return A.Lock(at=c[0], keep=c[1], every=every, by=by, span=self._s(meta))
+
+    def credit_rule(self, meta, c):
+        return A.CreditRule(rule=c[0], amount=c[1], span=self._s(meta))
+
+    def atm_from_stmt(self, meta, c):
+        return A.AtmFrom(source=c[0], span=self._s(meta))
 
     def strike_delta(self, meta, c):
         return A.Strike(how="delta", mode="~", value=self._f(c[0]), span=self._s(meta))
@@ -256,7 +321,7 @@ class _ToAst(Transformer_NonRecursive):
         name = str(c.pop(0)) if isinstance(c[0], Token) else None
         strike, opt_type, side = c[0], c[1], c[2]
         rest = c[3:]
-        expiry = rest.pop() if rest and isinstance(rest[-1], A.ExpiryRule) else None
+        expiry = rest.pop() if rest and isinstance(rest[-1], (A.ExpiryRule, A.ExpiryParam)) else None
         qty = rest[0] if rest else None
         return A.LegDecl(name=name, strike=strike, opt_type=opt_type, side=side, qty=qty, expiry=expiry,
                          span=self._s(meta))
@@ -432,8 +497,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, code_text: str, line: int) -> Diagn
         value = number[0] if number else "30"
         start = code_text.rstrip().rfind(value) + 1 if number else column
         return Diagnostic("E0302", f"'{value}' needs a unit", line, start, start + len(value), "a bare number",
-                          f"write {value}% for a percentage of the entry price, {value} pts for points, "
-                          f"or rs {value} for money")
+                          _unit_hint(first_word, value))
     if isinstance(exc, UnexpectedToken) and exc.token.type == "NUMBER" and "a percentage like 30%" in expected:
         return Diagnostic("E0302", f"{got} needs a unit", line, column, column + width, "a bare number",
                           f"write {exc.token.value}% for a percentage of the premium, {exc.token.value} pts for "
@@ -469,6 +533,13 @@ def _costs_diagnostic(exc: UnexpectedInput, code_text: str, line: int, column: i
         return Diagnostic("E0302", f"'{tok}' needs a unit", line, column, column + width, "a bare number",
                           f"write costs commission rs {tok} per order (or per lot)")
     return None
+def _unit_hint(statement: str, value: str) -> str:
+    """The units the statement takes (an MTM rule takes no points: never suggest what it refuses)."""
+    if statement in ("mtm_stop", "mtm_target"):
+        return f"write {value}% for a percentage of the premium at entry, or rs {value} for money"
+    if statement in ("overall_stop", "overall_target"):
+        return f"write rs {value} for money, or {value}% credit for a percentage of the net credit received"
+    return f"write {value}% for a percentage of the entry price, {value} pts for points, or rs {value} for money"
 
 
 def _limit(code: str, message: str, line: int, help: str) -> Diagnostic:

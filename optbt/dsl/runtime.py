@@ -38,6 +38,9 @@ from optbt.model.errors import StrategyError, did_you_mean
 from optbt.model.levels import at_or_above, at_or_below
 from optbt.model.strikes import otm_strike
 
+# the mixins of the position-level constructs (issue 13), imported by compiled classes from here
+from optbt.dsl.position import LegStrikes, PositionRules  # noqa: E402,F401
+
 NAN = float("nan")
 # per-leg rules in the order a tick checks them, and the field _arm sets on a leg that has one
 _LEG_RULES = (("stop_loss", "stop"), ("target", "target"), ("trailing", "trail"))

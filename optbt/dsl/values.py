@@ -53,6 +53,8 @@ def params_in(unit, e) -> set:
         node = stack.pop()
         if isinstance(node, A.Name):
             out.add(node.name if node.name in unit.params else None)
+        elif isinstance(node, A.MoneyParam):
+            out.add(node.param if node.param in unit.params else None)
         elif isinstance(node, A.Attr):
             out.add(None)
         else:
@@ -71,6 +73,8 @@ def evaluate(unit, e, env: dict) -> float:
         return e.value
     if kind == "name":
         return float(env[e.name]) if e.name in env else math.nan
+    if kind == "money_param":
+        return float(env[e.param]) if e.param in env else math.nan
     if kind == "neg":
         return -evaluate(unit, e.operand, env)
     if kind == "binop":

@@ -75,6 +75,8 @@ def coerce(value: Any, typ: Any, name: str = "value") -> Any:
 # parameter kinds with a meaning beyond their type (Strategy.PARAM_KINDS, param_kind)
 NON_NEGATIVE = {"percent": "a percentage", "money": "an amount of money", "points": "a number of points"}
 KINDS = (*NON_NEGATIVE, "time", "lots")
+NON_NEGATIVE["days"] = "a number of days"  # days to expiry in an expiry rule (``expiry dte <= d``)
+KINDS = (*KINDS, "days")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 

@@ -13,7 +13,8 @@ from optbt.model.instrument import TRADE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = sorted((ROOT / "strategies_dsl").glob("*.strat"))
-REASONS = {"stop_loss", "target", "trailing", "shift", "mtm_stop", "mtm_target", "trail_mtm", "exit", "eod"}
+REASONS = {"stop_loss", "target", "trailing", "shift", "mtm_stop", "mtm_target", "trail_mtm", "exit", "eod",
+           "credit_stop", "credit_target", "overall_stop", "overall_target", "lock"}
 
 
 def test_the_library_has_the_strategies_the_docs_promise():

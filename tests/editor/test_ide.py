@@ -153,7 +153,7 @@ def test_line_start_offers_the_statements():
 @pytest.mark.parametrize("prefix, expected", [
     ("stop_loss ", ["each", "ce", "leg1"]),
     ("stop_loss each ", ["leg"]),
-    ("stop_loss ce ", ["sl_pct", "rs", "₹"]),        # percent parameters and the money unit
+    ("stop_loss ce ", ["sl_pct", "lots", "rs", "₹"]),  # parameters (percent alone, numbers + pts) and money
     ("target ce 40 ", ["pts"]),                        # the unit after a bare number
     ("exit when ce.", ["ltp", "entry_price", "pnl", "iv", "delta", "gamma", "theta", "vega"]),  # leg attributes
     ("on stop_loss(ce): move leg1.", ["stop"]),
@@ -162,7 +162,7 @@ def test_line_start_offers_the_statements():
     ("on target(ce): ", ["move", "exit", "close"]),
     ("on target(ce): move ", ["ce", "leg1", "others"]),
     ("x: ", ["int", "float", "percent", "time", "bool", "choice"]),
-    ("pe = add(", ["ATM", "OTM", "premium", "delta"]),
+    ("pe = add(", ["ATM", "OTM", "premium", "delta", "ITM", "ce", "leg1"]),  # legs: leg.strike + 200
     ("pe = add(ATM, ", ["CE", "PE"]),
     ("pe = add(ATM, PE, ", ["BUY", "SELL"]),
     ("pe = add(ATM, PE, SELL, ", ["lots", "expiry"]),   # int parameters for the quantity
@@ -184,7 +184,7 @@ def test_line_start_offers_the_statements():
     ("sl2: percent = 30% ", ["sweep"]),
     ("sl2: percent = 30% sweep 20% .. 50% ", ["step"]),
     ("pe = ", ["add"]),
-    ("shift ce to ", ["ATM", "OTM", "premium", "delta"]),
+    ("shift ce to ", ["ATM", "OTM", "premium", "delta", "ITM", "ce", "leg1"]),
 ])
 def test_completion_in_context(prefix, expected):
     assert complete_after(prefix) == expected

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from optbt.dsl.runtime import DslStrategy, ne, num, nz
+from optbt.dsl.runtime import PositionRules
 
 
-class RatioSpread(DslStrategy):
-    '1x2 call ratio spread with an MTM stop'
+class RatioSpread(PositionRules, DslStrategy):
+    "1x2 call ratio spread with a stop on the day's total PnL"
 
     short_lots: int = 2
     max_cycles = 1
@@ -33,8 +34,10 @@ class RatioSpread(DslStrategy):
             ('stop_loss', 'short_ce', 'pts', 60.0),
         ]
 
-    def mtm_rules(self):
-        return [('mtm_stop', 'money', 5000.0)]
-
     def exit_ready(self, ctx):
         return ctx.time >= '15:10'
+
+    def position_rules(self):
+        return {
+            'overall_stop': ('money', 5000.0),
+        }

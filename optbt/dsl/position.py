@@ -1,0 +1,193 @@
+"""Runtime of the position-level constructs (issue 13), as mixins a compiled class takes only
+when its file uses them, so a file without them pays nothing on a tick.
+
+``PositionRules`` (``overall_stop``, ``overall_target``, ``lock``, ``stop_loss 2x credit``,
+``target 50% credit``) wraps the base class's ``entry`` and ``adjust``:
+
+- at each entry it records the entry's net credit (premiums sold minus bought, in currency)
+  and the day's realised PnL at that moment;
+- after the per-leg rules, shifts and MTM rules of a tick (``DslStrategy.adjust``), it checks
+  (1) the credit stop, then the credit target, on the position's PnL since its entry (realised
+  from its legs closed since + its open legs), and (2) the overall stop, the overall target and
+  the lock on the day's total PnL (realised + open, ``ctx.day_pnl``);
+- once an overall rule or the lock fires, every open leg is closed and the day is over: no
+  entry happens again that day, whatever ``max_cycles`` allows. A credit exit ends the cycle
+  only (a new entry may follow, as after an MTM stop).
+
+``LegStrikes`` gives the strike forms of issue 13 (``ATM + off``, ``ITM n`` / ``OTM n``, ``OTM
+pct``, ``premium ~ expression``, ``leg.strike + 200``, ``ATM + 0.5x straddle``, the ``straddle``
+value) and, with ``atm_source = "synthetic"``, ATM from the synthetic future.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+from optbt.engine.position import (ProfitLock, live_price, moneyness_offset, net_credit, snap_strike,
+                                   straddle_premium, synthetic_atm)
+from optbt.model.levels import at_or_above, at_or_below
+
+NAN = float("nan")
+
+
+class _Day:
+    """What the position rules remember within one day."""
+
+    __slots__ = ("day", "over", "credit", "lock")
+
+    def __init__(self, day, lock: ProfitLock | None):
+        self.day = day
+        self.over = False       # an overall rule or the lock fired: no entry again today
+        self.credit = 0.0       # the net credit of the day's entries so far
+        self.lock = lock
+
+
+class PositionRules:
+    """Mixin (before DslStrategy): the day's overall stop / target / lock and the credit exits."""
+
+    def position_rules(self) -> dict[str, Any]:
+        """Filled in by the compiled class: {"overall_stop": (unit, value), "overall_target": ...,
+        "lock": (at, keep, every, by), "credit_stop": (unit, value), "credit_target": ...};
+        unit is "money", "pct" (of the net credit) or "times" (the net credit)."""
+        return {}
+
+    def _pos_day(self, ctx) -> _Day:
+        day = getattr(self, "_position_day", None)
+        if day is None or day.day != ctx.day:
+            rules = self.position_rules()
+            lock = rules.get("lock")
+            day = self._position_day = _Day(ctx.day, ProfitLock(*lock) if lock else None)
+            self._position_rules = rules
+        return day
+
+    def entry(self, ctx) -> None:
+        day = self._pos_day(ctx)
+        if day.over:
+            self.note_blocked("the day is over: an overall stop, target or lock fired")
+            return
+        super().entry(ctx)
+        if self.positions:  # this tick's entry filled (entry runs only while nothing is open)
+            try:
+                self._entered(ctx, day)
+            except Exception as exc:
+                self._failed(exc, ctx)
+
+    def _entered(self, ctx, day: _Day) -> None:
+        credit = net_credit(self.positions.values())
+        self._cycle_credit = credit
+        self._cycle_start = ctx.realised
+        day.credit += credit
+        rules = self._position_rules
+        uses_credit = [name for name in ("credit_stop", "credit_target", "overall_stop", "overall_target")
+                       if name in rules and rules[name][0] != "money"]
+        if uses_credit and credit <= 0:
+            what = {"credit_stop": "stop_loss ... credit", "credit_target": "target ... credit",
+                    "overall_stop": "overall_stop ... credit", "overall_target": "overall_target ... credit"}
+            raise ValueError(f"{what[uses_credit[0]]} needs a net credit at entry, but this entry paid a net "
+                             f"debit of {-credit:g} (E0407: write the amount in money for a debit position)")
+
+    def adjust(self, ctx) -> None:
+        super().adjust(ctx)
+        try:
+            self._check_position(ctx)
+        except Exception as exc:
+            self._failed(exc, ctx)
+
+    @staticmethod
+    def _limit(rule: tuple[str, float], credit: float) -> float:
+        unit, value = rule
+        if unit == "money":
+            return value
+        return credit * value / 100 if unit == "pct" else credit * value
+
+    def _check_position(self, ctx) -> None:
+        rules = self._position_rules
+        day = self._pos_day(ctx)
+        pnl = ctx.day_pnl
+        if self.positions and ("credit_stop" in rules or "credit_target" in rules):
+            own = pnl - self._cycle_start  # this position's PnL: its closed legs and its open ones
+            stop, target = rules.get("credit_stop"), rules.get("credit_target")
+            if stop is not None and at_or_below(own, -self._limit(stop, self._cycle_credit)):
+                self.close_all("credit_stop")
+            elif target is not None and at_or_above(own, self._limit(target, self._cycle_credit)):
+                self.close_all("credit_target")
+        stop, target = rules.get("overall_stop"), rules.get("overall_target")
+        if stop is not None and at_or_below(pnl, -self._limit(stop, day.credit)):
+            self._day_over(day, "overall_stop")
+        elif target is not None and at_or_above(pnl, self._limit(target, day.credit)):
+            self._day_over(day, "overall_target")
+        elif day.lock is not None and day.lock.hit(pnl):
+            self._day_over(day, "lock")
+
+    def _day_over(self, day: _Day, reason: str) -> None:
+        day.over = True
+        if self.positions:
+            self.close_all(reason)
+
+
+class LegStrikes:
+    """Mixin (before DslStrategy): the strike forms of issue 13 and the synthetic-futures ATM."""
+
+    atm_source: ClassVar[str] = "spot"
+
+    def strike_atm(self, ctx, offset: int = 0) -> float | None:
+        if self.atm_source == "synthetic":
+            atm = synthetic_atm(ctx)
+            return None if atm is None else atm + offset * ctx.strike_step
+        return super().strike_atm(ctx, offset)
+
+    def straddle_premium(self, ctx) -> float:
+        """The ``straddle`` value: the ATM straddle's premium now (NaN while not known)."""
+        atm = self.strike_atm(ctx, 0)
+        value = None if atm is None else straddle_premium(ctx, atm)
+        return NAN if value is None else value
+
+    def strike_steps(self, ctx, steps: Any) -> float | None:
+        """``ATM + off``: a whole number of strike steps from ATM."""
+        return self.strike_atm(ctx, self.lots_steps(steps))
+
+    def strike_moneyness(self, ctx, opt_type: str, steps: Any, itm: bool) -> float | None:
+        """``ITM n`` / ``OTM n``: n strike steps into / out of the money for the leg's option type."""
+        return self.strike_atm(ctx, moneyness_offset(opt_type, self.lots_steps(steps), itm))
+
+    @staticmethod
+    def lots_steps(steps: Any) -> int:
+        if isinstance(steps, float) and steps.is_integer():
+            steps = int(steps)
+        if isinstance(steps, bool) or not isinstance(steps, int):
+            raise ValueError(f"strike steps must be a whole number, got {steps!r}")
+        return steps
+
+    def strike_premium_of(self, ctx, opt_type: str, mode: str, target: float) -> float | None:
+        """``premium ~ expression``: no strike while the target is not known or not above 0."""
+        if not target > 0 or math.isinf(target):
+            return None
+        return self.strike_premium(ctx, opt_type, mode, target)
+
+    def strike_straddle(self, ctx, multiple: float) -> float | None:
+        """``ATM + k x straddle``: the listed strike nearest ATM + k × the ATM straddle's premium."""
+        atm = self.strike_atm(ctx, 0)
+        width = None if atm is None else straddle_premium(ctx, atm)
+        return None if width is None else snap_strike(ctx, atm + multiple * width)
+
+    def strike_from(self, ctx, pending: dict, key: str, points: float = 0.0) -> float | None:
+        """``leg.strike + points``: the listed strike nearest that leg's strike + points (the leg
+        chosen earlier on this tick, or the open position of that name)."""
+        leg = pending.get(key)
+        if leg is None:
+            trade = self.positions.get(key)
+            leg = None if trade is None else trade.leg
+        return None if leg is None else snap_strike(ctx, leg.strike + points)
+
+    def pending_price(self, ctx, pending: dict, key: str) -> float:
+        """Another leg's price for a strike rule: the contract chosen for it on this tick (it opens
+        at this tick's price), else the open position's; NaN when it has no live price."""
+        leg = pending.get(key)
+        if leg is None:
+            trade = self.positions.get(key)
+            if trade is None:
+                return NAN
+            leg = trade.leg
+        price = live_price(ctx, leg.strike, leg.opt_type, leg.instrument.expiry)
+        return NAN if price is None else price
