@@ -77,6 +77,11 @@ CODES: dict[str, tuple[str, str]] = {
               "product of all sweeps) has at most 1,000,000 runs; sizes are computed, never expanded. Raise "
               "the limits with --max-sweep-values / --max-sweep-runs (lint, compile) or the environment "
               "variables OPTBT_MAX_SWEEP_VALUES / OPTBT_MAX_SWEEP_RUNS."),
+    "E0410": ("leg setting needs another", "A leg-management setting needs a rule it builds on: `reentry ... "
+              "momentum` needs a `wait` rule for that leg (the move it waits for again); `trailing ... every` "
+              "moves the leg's stop, so it needs a `stop_loss` covering that leg; `after` and `every` belong to "
+              "`trailing` only; a leg opened only by an `open` action (a lazy leg) cannot also have its own "
+              "entry time; at least one leg must open without an action."),
     "W001": ("unused parameter", "A parameter is declared but nothing uses it."),
     "W002": ("leg only closed at end of day", "No stop, target, trailing stop, exit time or exit condition "
              "covers this leg: it is only ever closed by the engine's EOD close."),
@@ -87,6 +92,8 @@ CODES: dict[str, tuple[str, str]] = {
              "extra cycles can never happen."),
     "W006": ("condition is constant", "The condition does not depend on anything that changes: it is always "
              "true or always false."),
+    "W010": ("re-entry that can never fire", "A `reentry ... on stop_loss` (or target, trailing) covers a leg "
+             "with no such rule: that exit never happens, so the re-entry never does."),
 }
 
 
