@@ -45,7 +45,7 @@ def explain_text(text: str, filename: str = "<strat>") -> str:
 def explain_unit(unit: Unit, cls_name: str) -> str:
     words = Words(unit)
     sections = [_title(unit, cls_name), _parameters(unit, words), _instrument(unit, words),
-                _entry(unit, words), _leg_rules(unit, words), _reactions(unit), _shifts(unit, words),
+                _entry(unit, words), _leg_rules(unit, words), _reactions(unit), _leg_plan(unit, words), _shifts(unit, words),
                 _mtm(unit, words), _exit(unit, words), _tick_order(unit), _ends(unit, words)]
     return "\n\n".join("\n".join(_wrap(line) for line in s) for s in sections if s) + "\n"
 
@@ -318,10 +318,62 @@ def _reactions(unit: Unit) -> list[str]:
             what = f"{act.target}'s stop moves to its entry price (cost), if {act.target} is open"
         elif act.what == "close":
             what = f"{act.target} is closed too, if open (exit reason {on.event})"
+        elif act.what == "open":
+            what = f"{act.target} opens (a lazy leg: only this opens it), its strike chosen then, if not already open"
         else:
             what = f"every open leg is closed (exit reason {on.event})"
         out.append(f"  {_event_words(on)}: {what}")
     return out
+
+
+def _plan_step(unit: Unit) -> str:
+    prog = unit.program
+    parts = []
+    if prog.of(A.Reentry):
+        parts.append("re-entries of the legs closed at this tick")
+    if prog.of(A.Wait) or prog.of(A.LegEntry) or prog.of(A.Reentry):
+        parts.append("waiting legs whose time, premium move or cost came open (in leg order)")
+    return ", then ".join(parts)
+
+
+def _leg_plan(unit: Unit, words: Words) -> list[str]:
+    """Re-entries, wait-and-trade, staggered and lazy legs, trailing after/every (optbt.dsl.legplan)."""
+    from optbt.dsl.checks import lazy_legs
+    prog = unit.program
+    out = []
+    for e in prog.of(A.LegEntry):
+        out.append(f"  {e.leg} is a staggered leg: it opens at {words.time_ref(e.at)} or the first tick after it "
+                   "(its strike chosen then), not with the others")
+    for name in lazy_legs(unit):
+        out.append(f"  {name} is a lazy leg: it opens only when an 'open {name}' reaction runs")
+    for w in prog.of(A.Wait):
+        who = "each leg" if w.leg is None else w.leg
+        out.append(f"  wait-and-trade on {who}: when the leg is due, the price of the contract it would open is "
+                   f"noted; it opens once that price is {_amount_words(w.amount, words)} "
+                   f"{'above' if w.direction == 'up' else 'below'} it or more")
+    how_words = {"asap": "at once, its strike chosen again at that tick",
+                 "cost": "in the same contract once its price comes back to the leg's first entry price",
+                 "momentum": "once its wait-and-trade move is met again, from the price at the exit of a strike "
+                             "chosen again at that tick"}
+    for r in prog.of(A.Reentry):
+        who = "each leg" if r.leg is None else r.leg
+        side = " on the opposite side (reverse)" if r.reverse else ""
+        out.append(f"  re-entry on {who} after its {RULE_WORDS[r.event]}: it opens again{side} "
+                   f"{how_words[r.how]}; at most {_plural(r.max, 'time')} a day")
+    for t in prog.of(A.LegTrail):
+        who = "each leg" if t.leg is None else t.leg
+        if t.every is None:
+            out.append(f"  trailing stop on {who} of {_amount_words(t.distance, words)}, starting only once the "
+                       f"price moved {_amount_words(t.after, words)} in the leg's favour")
+        else:
+            first = _amount_words(t.after or t.every, words)
+            out.append(f"  stepped trailing on {who}: its stop moves {_amount_words(t.by, words)} in its favour when "
+                       f"the price has moved {first} in the leg's favour, and again for every further "
+                       f"{_amount_words(t.every, words)}")
+    if not out:
+        return []
+    return ["Legs that open later, or again (no leg opens on the day's last tick or once the exit rule "
+            "holds):"] + out
 
 
 def _shifts(unit: Unit, words: Words) -> list[str]:
@@ -402,10 +454,13 @@ def _tick_order(unit: Unit) -> list[str]:
         steps.append(step)
     if prog.of(A.Shift):
         steps.append("shifts")
+    plan = _plan_step(unit)
     mtm = [{"mtm_stop": "the MTM stop", "mtm_target": "the MTM target"}[r.rule] for r in prog.of(A.MtmRule)]
     mtm += ["the trailing MTM"] * bool(prog.of(A.TrailMtm))
     if mtm:
         steps.append(", then ".join(mtm))
+    if plan:
+        steps.append(plan)
     if prog.of(A.ExitAt) or prog.of(A.ExitWhen):
         steps.append("the exit time and exit conditions")
     out = ["On each tick while a position is open, in this order:"]

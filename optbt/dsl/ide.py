@@ -234,7 +234,8 @@ def definition(text: str, line: int, col: int) -> Range | None:
 
 # -- completion ------------------------------------------------------------------------------------------
 STATEMENTS = ("strategy", "params", "legs", "add", "underlying", "expiry", "max_cycles", "entry", "stop_loss",
-              "target", "trailing", "on", "square_off", "shift", "exit", "mtm_stop", "mtm_target", "trail_mtm")
+              "target", "trailing", "on", "square_off", "shift", "exit", "mtm_stop", "mtm_target", "trail_mtm",
+              "reentry", "wait")
 _RULES = ("stop_loss", "target", "trailing")
 _TYPES = ("int", "float", "percent", "time", "bool", "choice")
 _EXPIRIES = ("nearest", "next", "monthly", "next_monthly", "dte")

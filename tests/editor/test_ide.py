@@ -155,7 +155,7 @@ def test_line_start_offers_the_statements():
     ("stop_loss each ", ["leg"]),
     ("stop_loss ce ", ["sl_pct", "rs", "₹"]),        # percent parameters and the money unit
     ("target ce 40 ", ["pts"]),                        # the unit after a bare number
-    ("exit when ce.", ["ltp", "entry_price", "pnl"]),  # leg attributes
+    ("exit when ce.", ["ltp", "entry_price", "pnl", "reentries", "status"]),  # leg attributes
     ("on stop_loss(ce): move leg1.", ["stop"]),
     ("on ", ["stop_loss", "target", "trailing"]),
     ("on target(", ["ce", "leg1"]),
