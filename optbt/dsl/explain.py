@@ -197,6 +197,9 @@ def _instrument(unit: Unit, words: Words) -> list[str]:
            "  underlying: " + (und[0].name if und else "the dataset's underlying"),
            f"  expiry: {_expiry_words(rule)}, chosen each day from the expiries the data lists",
            "  legs, opened together at one tick's prices (all of them or none):"]
+    if _plan_step(unit) or unit.program.of(A.LegEntry) or any(o.action.what == "open" for o in unit.program.of(A.On)):
+        out[-1] = ("  legs (those that open at the entry open together, all of them or none; the others as said "
+                   "under 'Legs that open later'):")
     for name, leg in unit.legs.items():
         side = "sell" if leg.side == "SELL" else "buy"
         kind = "call (CE)" if leg.opt_type == "CE" else "put (PE)"
@@ -486,7 +489,8 @@ def _ends(unit: Unit, words: Words) -> list[str]:
     n = _cycles(unit)
     after = ("the day is done (max_cycles 1)" if n == 1 else
              f"it may enter again, up to {n} entries in the day")
-    out = ["A cycle ends when every leg is closed, by " + listed + f"; then {after}.",
+    waits = " and no leg waits to open (or re-enter)" if (_plan_step(unit) or prog.of(A.LegEntry)) else ""
+    out = ["A cycle ends when every leg is closed" + waits + ", by " + listed + f"; then {after}.",
            "The day ends at its last tick: no entry there, and anything open is closed."]
     if any(getattr(s, "when", None) is not None for s in prog.statements):
         out.append("A condition that uses a value not known yet (no spot yet, a leg that is not open) is false.")
