@@ -27,7 +27,8 @@ EXPIRY_WORDS = {
 }
 BUILTIN_WORDS = {"spot": "the spot", "atm": "the ATM strike", "dte": "the number of days to expiry", "time": "the time",
                  "mtm": "the MTM", "pnl": "the day's PnL", "weekday": "the weekday", "day": "the weekday"}
-ATTR_WORDS = {"ltp": "price", "entry_price": "entry price", "pnl": "PnL"}
+ATTR_WORDS = {"ltp": "price", "entry_price": "entry price", "pnl": "PnL", "reentries": "number of re-entries",
+              "status": "status"}
 CMP_WORDS = {"<": "is below", "<=": "is at most", ">": "is above", ">=": "is at least", "==": "is", "!=": "is not"}
 TIME_CMP_WORDS = {"<": "is before", "<=": "is at or before", ">": "is after", ">=": "is at or after",
                   "==": "is", "!=": "is not"}
@@ -96,6 +97,8 @@ class Words:
         kind = e.kind
         if kind in ("num", "pct", "money", "bool", "word", "time"):
             return _value(e), 9
+        if kind == "name" and self.unit.types.get(id(e)) == "status":
+            return e.name, 9
         if kind == "name":
             return (self.param(e.name) if e.name in self.unit.params else BUILTIN_WORDS[e.name]), 9
         if kind == "attr":
@@ -494,4 +497,8 @@ def _ends(unit: Unit, words: Words) -> list[str]:
            "The day ends at its last tick: no entry there, and anything open is closed."]
     if any(getattr(s, "when", None) is not None for s in prog.statements):
         out.append("A condition that uses a value not known yet (no spot yet, a leg that is not open) is false.")
+        from optbt.dsl.compiler import uses_leg_plan
+        if uses_leg_plan(unit):
+            out.append("A leg waiting to open has a price: that of the contract it waits on, or else would open now "
+                       "(its strike chosen at the tick); its status is waiting, open or closed.")
     return out

@@ -219,3 +219,17 @@ def test_fmt_round_trips_the_new_lines():
     assert format_source(once) == once
     assert "reentry ce on target asap reverse max 1" in once and "wait each leg down 10%" in once
     assert compile_text(once)[0] == compile_text(text)[0]
+
+
+def test_explain_words_for_leg_management():
+    from optbt.dsl.explain import explain_text
+    text = explain_text(H + STRADDLE + "hedge = add(ATM + 2, CE, BUY)\nentry when ce.ltp >= 100\nentry pe at 09:45\n"
+                        "wait ce down 10%\nstop_loss each leg 25%\nreentry each leg on stop_loss cost max 2\n"
+                        "on stop_loss(ce): open hedge\ntrailing pe every 10 pts by 5 pts\n"
+                        "exit when pe.status == closed or ce.reentries >= 1\n")
+    text = " ".join(text.split())  # lines are wrapped at 100 characters
+    for words in ("pe is a staggered leg", "hedge is a lazy leg", "wait-and-trade on ce",
+                  "re-entry on each leg after its stop loss", "at most 2 times a day", "stepped trailing on pe",
+                  "pe's status is closed", "ce's number of re-entries is at least 1",
+                  "hedge opens (a lazy leg", "no leg waits", "A leg waiting to open has a price"):
+        assert words in text, words
