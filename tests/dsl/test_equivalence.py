@@ -16,6 +16,11 @@ PAIRS = [
     ("examples/hand_written/iron_condor_mtm.py:IronCondorMtm", "strategies_dsl/iron_condor_mtm.strat"),
     ("examples/hand_written/straddle_920_recost.py:Straddle920Recost", "strategies_dsl/straddle_920_recost.strat"),
     ("examples/hand_written/straddle_wait_trade.py:StraddleWaitTrade", "strategies_dsl/straddle_wait_trade.strat"),
+    ("examples/hand_written/staggered_strangle.py:StaggeredStrangle", "strategies_dsl/staggered_strangle.strat"),
+    ("examples/hand_written/ratio_lazy_hedge.py:RatioLazyHedge", "strategies_dsl/ratio_lazy_hedge.strat"),
+    ("examples/hand_written/strangle_re_asap.py:StrangleReAsap", "strategies_dsl/strangle_re_asap.strat"),
+    ("examples/hand_written/straddle_step_trail_reverse.py:StraddleStepTrailReverse",
+     "strategies_dsl/straddle_step_trail_reverse.strat"),
 ]
 
 
