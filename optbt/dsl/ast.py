@@ -259,7 +259,8 @@ class Reentry(Node):
     event: Literal["stop_loss", "target", "trailing"]
     how: Literal["asap", "cost", "momentum"]
     reverse: bool = False
-    max: int
+    max: int | None = None      # a count, or
+    max_param: str | None = None  # an int parameter's name
 
 
 class Wait(Node):

@@ -351,7 +351,22 @@ def lazy_legs(unit: Unit) -> list[str]:
 
 def _check_reentry(unit: Unit, r: A.Reentry) -> None:
     _leg_ref(unit, r.leg, r.span)
-    if not 1 <= r.max <= MAX_REENTRIES:
+    if r.max_param is not None:
+        p = unit.params.get(r.max_param)
+        if p is None:
+            unit.error("E0201", f"unknown parameter '{r.max_param}'", r.span, "not a parameter",
+                       did_you_mean(r.max_param, unit.params).strip(" ()") or "declare it under params: n_re: int = 2")
+            return
+        unit.used.add(p.name)
+        if p.type != "int":
+            unit.error("E0401", f"'{p.name}' is a {p.type}; a re-entry count needs an int parameter", r.span)
+            return
+        values = param_values(unit, p.name) if _value_fits(p, p.default) else []
+        bad = [v for v in values if not 1 <= v <= MAX_REENTRIES]
+        if bad:
+            unit.error("E0405", f"a re-entry count is from 1 to {MAX_REENTRIES}; '{p.name}' can be {show(bad[0])}",
+                       r.span)
+    elif not 1 <= r.max <= MAX_REENTRIES:
         unit.error("E0405", f"a re-entry count is from 1 to {MAX_REENTRIES}", r.span, "",
                    "write max 1 for one re-entry a day")
 

@@ -471,7 +471,9 @@ class Generator:
         if not rules:
             return []
         lines: list = ["    def reentry_rules(self):", "        return ["]
-        lines += [(f"            ({r.leg!r}, {r.event!r}, {r.how!r}, {r.reverse!r}, {r.max!r}),", r) for r in rules]
+        def count(r):
+            return repr(r.max) if r.max_param is None else f"self.{self.attrs.get(r.max_param, r.max_param)}"
+        lines += [(f"            ({r.leg!r}, {r.event!r}, {r.how!r}, {r.reverse!r}, {count(r)}),", r) for r in rules]
         return lines + ["        ]"]
 
     def trail_rules(self) -> list:

@@ -365,7 +365,8 @@ def _leg_plan(unit: Unit, words: Words) -> list[str]:
         who = "each leg" if r.leg is None else r.leg
         side = " on the opposite side (reverse)" if r.reverse else ""
         out.append(f"  re-entry on {who} after its {RULE_WORDS[r.event]}: it opens again{side} "
-                   f"{how_words[r.how]}; at most {_plural(r.max, 'time')} a day")
+                   f"{how_words[r.how]}; at most "
+                   f"{_plural(r.max, 'time') if r.max_param is None else words.param(r.max_param) + ' times'} a day")
     for t in prog.of(A.LegTrail):
         who = "each leg" if t.leg is None else t.leg
         if t.every is None:

@@ -188,7 +188,8 @@ def _leg_trail(t: A.LegTrail) -> str:
 
 
 _STMT = {
-    "reentry": lambda s: f"reentry {_who(s.leg)} on {s.event} {s.how}{' reverse' if s.reverse else ''} max {s.max}",
+    "reentry": lambda s: f"reentry {_who(s.leg)} on {s.event} {s.how}{' reverse' if s.reverse else ''} "
+                         f"max {s.max if s.max_param is None else s.max_param}",
     "wait": lambda s: f"wait {_who(s.leg)} {s.direction} {amount(s.amount)}",
     "leg_entry": lambda s: f"entry {s.leg} at {expr(s.at)}",
     "leg_trail": _leg_trail,

@@ -303,7 +303,11 @@ class _ToAst(Transformer_NonRecursive):
 
     def reentry_stmt(self, meta, c):
         reverse = len(c) == 5
-        return A.Reentry(leg=c[0][1], event=c[1], how=c[2], reverse=reverse, max=to_int(c[-1], self.line),
+        count = c[-1]
+        if count.type == "NAME":
+            return A.Reentry(leg=c[0][1], event=c[1], how=c[2], reverse=reverse, max_param=str(count),
+                             span=self._s(meta))
+        return A.Reentry(leg=c[0][1], event=c[1], how=c[2], reverse=reverse, max=to_int(count, self.line),
                          span=self._s(meta))
 
     def wait_stmt(self, meta, c):

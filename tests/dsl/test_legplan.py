@@ -233,3 +233,18 @@ def test_explain_words_for_leg_management():
                   "pe's status is closed", "ce's number of re-entries is at least 1",
                   "hedge opens (a lazy leg", "no leg waits", "A leg waiting to open has a price"):
         assert words in text, words
+
+
+def test_the_re_entry_count_can_be_a_parameter():
+    body = ("params\n    n_re: int = 1 sweep [1, 2]\n" + STRADDLE + "entry at 09:16\nstop_loss ce 20 pts\n"
+            "reentry ce on stop_loss cost max n_re\n")
+    day = straddle_day([100, 121, 100, 121, 100, 121, 100, 100], [90] * 8)
+    cls = load_strat_text(H + body)
+    for n, expected in ((1, 2), (2, 3), (3, 4)):  # 09:16, then re-entries at 09:18, 09:20, 09:22
+        result = EventEngine(MemorySource({DAY: day}, config(8), 8)).run(cls(n_re=n))
+        assert len([t for t in result.trades if t.key == "ce"]) == expected
+    assert "max n_re" in format_source(H + body)
+    with pytest.raises(StratError, match="'n_re' can be 0"):
+        compile_text(H + body.replace("sweep [1, 2]", "sweep [0, 2]"))
+    with pytest.raises(StratError, match="needs an int parameter"):
+        compile_text(H + body.replace("n_re: int = 1 sweep [1, 2]", "n_re: percent = 10%"))

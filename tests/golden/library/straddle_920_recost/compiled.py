@@ -10,10 +10,11 @@ class Straddle920Recost(LegPlanStrategy):
     '09:20 short straddle, 25 % SL per leg, re-entry at cost up to 2 times a leg'
 
     sl_pct: float = 25.0
+    n_re: int = 2
     max_cycles = 1
     expiry = 'nearest'
     square_off = 'partial'
-    SWEEP = {'sl_pct': [20.0, 25.0, 30.0]}
+    SWEEP = {'sl_pct': [20.0, 25.0, 30.0], 'n_re': [1.0, 2.0, 3.0]}
     LEG_NAMES = ('ce', 'pe')
     LAZY = ()
 
@@ -51,5 +52,5 @@ class Straddle920Recost(LegPlanStrategy):
 
     def reentry_rules(self):
         return [
-            (None, 'stop_loss', 'cost', False, 2),
+            (None, 'stop_loss', 'cost', False, self.n_re),
         ]
