@@ -397,11 +397,28 @@ def _covers(rule_leg: str | None, leg: str) -> bool:
     return rule_leg is None or rule_leg == leg
 
 
+def _entry_reads_open_legs(unit: Unit) -> None:
+    """``entry when ce.pnl > ...``: no leg is open while an entry is tried, so a leg's entry price
+    or PnL is never known there and the entry would silently never happen: refused (E0411)."""
+    for entry in unit.program.of(A.Entry):
+        stack = [entry.when] if entry.when is not None else []
+        while stack:
+            node = stack.pop()
+            if isinstance(node, A.Attr) and node.attr in ("entry_price", "pnl"):
+                unit.error("E0411", f"{node.obj}.{node.attr} is never known when an entry is tried", node.span,
+                           "no leg is open before the entry",
+                           f"the entry would never happen; use {node.obj}.ltp (the price of the contract it "
+                           "would open), or move the condition to exit when / shift ... when")
+            stack += [getattr(node, f) for f in ("operand", "left", "right") if getattr(node, f, None) is not None]
+            stack += list(getattr(node, "operands", ()) or ())
+
+
 def _leg_plan(unit: Unit) -> None:
     """What needs the whole program: duplicates, and settings that build on another setting."""
     prog = unit.program
     if unit.diagnostics:
         return
+    _entry_reads_open_legs(unit)
     lazy = lazy_legs(unit)
     if lazy and len(lazy) == len(unit.legs):
         first = next(on for on in prog.of(A.On) if on.action.what == "open")

@@ -82,6 +82,9 @@ CODES: dict[str, tuple[str, str]] = {
               "moves the leg's stop, so it needs a `stop_loss` covering that leg; `after` and `every` belong to "
               "`trailing` only; a leg opened only by an `open` action (a lazy leg) cannot also have its own "
               "entry time; at least one leg must open without an action."),
+    "E0411": ("never known where it is read", "`entry ... when` is tried only while no leg is open, so a leg's "
+              "`entry_price` or `pnl` is never known there and the entry would never happen. A leg's `ltp` is "
+              "known there: the price of the contract the leg would open."),
     "W001": ("unused parameter", "A parameter is declared but nothing uses it."),
     "W002": ("leg only closed at end of day", "No stop, target, trailing stop, exit time or exit condition "
              "covers this leg: it is only ever closed by the engine's EOD close."),

@@ -192,6 +192,8 @@ def test_files_without_leg_management_compile_as_before():
     ("entry at 09:16\nstop_loss ce 10 pts\nreentry ce on stop_loss asap max 0\n", "E0405", "from 1 to"),
     ("entry at 09:16\nwait ce up rs 100\n", "E0302", "premium move"),
     ("entry at 09:16\nexit when ce.status == opened\n", "E0301", "did you mean 'open'"),
+    ("entry at 09:16 when ce.pnl > rs 0\n", "E0411", "never known when an entry is tried"),
+    ("entry when not (pe.entry_price < 100)\n", "E0411", "pe.entry_price"),
 ])
 def test_leg_management_errors(body, code, words):
     with pytest.raises(StratError) as err:
