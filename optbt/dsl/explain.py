@@ -451,7 +451,7 @@ def _exit(unit: Unit, words: Words) -> list[str]:
 
 def _tick_order(unit: Unit) -> list[str]:
     prog = unit.program
-    kinds = {r.rule for r in prog.of(A.LegRule)}
+    kinds = {r.rule for r in prog.of(A.LegRule)} | {"trailing" for t in prog.of(A.LegTrail) if t.every is None}
     steps = []
     per_leg = [RULES_WORDS[k] for k in ("stop_loss", "target", "trailing") if k in kinds]
     if per_leg:
@@ -481,7 +481,8 @@ def _tick_order(unit: Unit) -> list[str]:
 
 def _ends(unit: Unit, words: Words) -> list[str]:
     prog = unit.program
-    ways = [RULES_WORDS[k] for k in ("stop_loss", "target", "trailing") if k in {r.rule for r in prog.of(A.LegRule)}]
+    kinds = {r.rule for r in prog.of(A.LegRule)} | {"trailing" for t in prog.of(A.LegTrail) if t.every is None}
+    ways = [RULES_WORDS[k] for k in ("stop_loss", "target", "trailing") if k in kinds]
     if any(o.action.what in ("exit", "close") for o in prog.of(A.On)):
         ways.append("reactions")
     ways += [{"mtm_stop": "the MTM stop", "mtm_target": "the MTM target"}[r.rule] for r in prog.of(A.MtmRule)]

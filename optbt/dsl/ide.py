@@ -364,6 +364,8 @@ def _reentry(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
                "reverse": ("max",)}
     if last in _RULES:
         return _words("asap", "cost", "momentum")
+    if last == "max":
+        return _params(unit, text, "int")
     return _words(*follows.get(last, ()))
 
 
