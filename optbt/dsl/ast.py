@@ -217,7 +217,7 @@ class Amount(Node):
 
 class Action(Node):
     kind: Literal["action"] = "action"
-    what: Literal["move_to_cost", "exit", "close"]
+    what: Literal["move_to_cost", "exit", "close", "open"]
     target: str | None = None   # a leg name, or "others" for move_to_cost
 
 
@@ -378,9 +378,48 @@ class CostSetting(Node):
     unit: Literal["pts", "pct", "order", "lot"] | None = None
 
 
+# -- leg management (optbt.dsl.legplan runs them) ---------------------------------------------------------
+class Reentry(Node):
+    """``reentry each leg on stop_loss cost max 2``: open the leg again after that exit."""
+    kind: Literal["reentry"] = "reentry"
+    leg: str | None             # None: each leg
+    event: Literal["stop_loss", "target", "trailing"]
+    how: Literal["asap", "cost", "momentum"]
+    reverse: bool = False
+    max: int | None = None      # a count, or
+    max_param: str | None = None  # an int parameter's name
+
+
+class Wait(Node):
+    """``wait ce up 10%``: open the leg only once its premium moved that far from when it became due."""
+    kind: Literal["wait"] = "wait"
+    leg: str | None
+    direction: Literal["up", "down"]
+    amount: Amount
+
+
+class LegEntry(Node):
+    """``entry pe at 09:45``: a staggered leg, opened at its own time."""
+    kind: Literal["leg_entry"] = "leg_entry"
+    leg: str
+    at: Expr
+
+
+class LegTrail(Node):
+    """``trailing ce 10 pts after 20 pts`` (distance) or ``trailing ce every 10 pts by 5 pts [after 20 pts]``."""
+    kind: Literal["leg_trail"] = "leg_trail"
+    rule: Literal["stop_loss", "target", "trailing"]   # only trailing is valid (checks say so)
+    leg: str | None
+    distance: Amount | None = None
+    every: Amount | None = None
+    by: Amount | None = None
+    after: Amount | None = None
+
+
 Statement = Annotated[Union[Header, Section, Param, LegDecl, Underlying, ExpiryStmt, MaxCycles, Entry, LegRule, On,
                             SquareOff, Shift, ExitAt, ExitWhen, MtmRule, TrailMtm, RangeDecl, SeriesDecl, CostSetting,
-                            OverallRule, Lock, CreditRule, AtmFrom], Field(discriminator="kind")]
+                            OverallRule, Lock, CreditRule, AtmFrom, Reentry, Wait, LegEntry, LegTrail],
+                      Field(discriminator="kind")]
 
 
 class Comment(BaseModel):

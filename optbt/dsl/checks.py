@@ -25,7 +25,9 @@ BUILTINS = {"spot": "number", "atm": "number", "dte": "number", "time": "time", 
             "pnl": "money", "weekday": "weekday", "day": "weekday", "gap": "number", "gap_pct": "percent",
             "net_delta": "number"}
 LEG_ATTRS = {"ltp": "number", "entry_price": "number", "pnl": "money",
+             "reentries": "number", "status": "status",
              "iv": "percent", "delta": "number", "gamma": "number", "theta": "number", "vega": "number"}
+LEG_STATUS = ("waiting", "open", "closed")  # the words leg.status compares with
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # names the language itself gives a meaning (a parameter or leg of that name would hide it).
@@ -75,8 +77,8 @@ def literal_type(lit) -> str:
 def check(program: A.Program, limits: L.Limits | None = None) -> Unit:
     """All checks, in order; diagnostics accumulate on the unit."""
     unit = Unit(program, limits=limits or L.Limits())
-    for step in (_header, _declarations, _signal_declarations, _defaults_and_sweeps, _statements, _quantities,
-                 P.check_leg_order):
+    for step in (_header, _declarations, _signal_declarations, _defaults_and_sweeps, _statements, _leg_plan,
+                 _quantities, P.check_leg_order):
         step(unit)
     return unit
 
@@ -375,6 +377,129 @@ def _check_costs(unit: Unit, c: A.CostSetting) -> None:
         unit.error("E0202", f"'costs {_cost_key(c)}' appears twice", c.span, "", "keep one")
 
 
+# -- leg management: re-entry, wait-and-trade, staggered and lazy legs, trailing after/every ------------
+MAX_REENTRIES = 100
+
+
+def lazy_legs(unit: Unit) -> list[str]:
+    """Legs opened only by an ``open`` action (AlgoTest's lazy legs), in declaration order."""
+    opened = {on.action.target for on in unit.program.of(A.On) if on.action.what == "open"}
+    return [name for name in unit.legs if name in opened]
+
+
+def _check_reentry(unit: Unit, r: A.Reentry) -> None:
+    _leg_ref(unit, r.leg, r.span)
+    if r.max_param is not None:
+        p = unit.params.get(r.max_param)
+        if p is None:
+            unit.error("E0201", f"unknown parameter '{r.max_param}'", r.span, "not a parameter",
+                       did_you_mean(r.max_param, unit.params).strip(" ()") or "declare it under params: n_re: int = 2")
+            return
+        unit.used.add(p.name)
+        if p.type != "int":
+            unit.error("E0401", f"'{p.name}' is a {p.type}; a re-entry count needs an int parameter", r.span)
+            return
+        values = param_values(unit, p.name) if _value_fits(p, p.default) else []
+        bad = [v for v in values if not 1 <= v <= MAX_REENTRIES]
+        if bad:
+            unit.error("E0405", f"a re-entry count is from 1 to {MAX_REENTRIES}; '{p.name}' can be {show(bad[0])}",
+                       r.span)
+    elif not 1 <= r.max <= MAX_REENTRIES:
+        unit.error("E0405", f"a re-entry count is from 1 to {MAX_REENTRIES}", r.span, "",
+                   "write max 1 for one re-entry a day")
+
+
+def _check_wait(unit: Unit, w: A.Wait) -> None:
+    _leg_ref(unit, w.leg, w.span)
+    _amount(unit, w.amount, ("pct", "pts"), "a premium move")
+
+
+def _check_leg_entry(unit: Unit, e: A.LegEntry) -> None:
+    _leg_ref(unit, e.leg, e.span)
+    _time_ref(unit, e.at, "entry LEG at")
+
+
+def _check_leg_trail(unit: Unit, t: A.LegTrail) -> None:
+    _leg_ref(unit, t.leg, t.span)
+    if t.rule != "trailing":
+        unit.error("E0410", f"'{'every' if t.every is not None else 'after'}' belongs to trailing, not {t.rule}",
+                   t.span, "", f"write trailing {t.leg or 'each leg'} ... or drop the '{'every' if t.every else 'after'}' part")
+        return
+    for amount, what in ((t.distance, "a trailing distance"), (t.every, "a trailing step"),
+                         (t.by, "a trailing move"), (t.after, "a move before trailing starts")):
+        if amount is not None:
+            _amount(unit, amount, ("pct", "pts", "money"), what)
+
+
+def _covers(rule_leg: str | None, leg: str) -> bool:
+    return rule_leg is None or rule_leg == leg
+
+
+def _entry_reads_open_legs(unit: Unit) -> None:
+    """``entry when ce.pnl > ...``: no leg is open while an entry is tried, so a leg's entry price
+    or PnL is never known there and the entry would silently never happen: refused (E0411)."""
+    for entry in unit.program.of(A.Entry):
+        stack = [entry.when] if entry.when is not None else []
+        while stack:
+            node = stack.pop()
+            if isinstance(node, A.Attr) and node.attr in ("entry_price", "pnl"):
+                unit.error("E0411", f"{node.obj}.{node.attr} is never known when an entry is tried", node.span,
+                           "no leg is open before the entry",
+                           f"the entry would never happen; use {node.obj}.ltp (the price of the contract it "
+                           "would open), or move the condition to exit when / shift ... when")
+            stack += [getattr(node, f) for f in ("operand", "left", "right") if getattr(node, f, None) is not None]
+            stack += list(getattr(node, "operands", ()) or ())
+
+
+def _leg_plan(unit: Unit) -> None:
+    """What needs the whole program: duplicates, and settings that build on another setting."""
+    prog = unit.program
+    if unit.diagnostics:
+        return
+    _entry_reads_open_legs(unit)
+    lazy = lazy_legs(unit)
+    if lazy and len(lazy) == len(unit.legs):
+        first = next(on for on in prog.of(A.On) if on.action.what == "open")
+        unit.error("E0410", "every leg is opened only by an action", first.span, "",
+                   "at least one leg must open at the entry; the others can open on its stop or target")
+    timed: set[str] = set()
+    for e in prog.of(A.LegEntry):
+        if e.leg in timed:
+            unit.error("E0202", f"leg '{e.leg}' has two entry times", e.span)
+        timed.add(e.leg)
+        if e.leg in lazy:
+            unit.error("E0410", f"leg '{e.leg}' is opened by an action; it cannot also have an entry time",
+                       e.span, "", f"drop this line, or the 'open {e.leg}' action")
+    seen: set[tuple] = set()
+    for r in prog.of(A.Reentry):
+        key = (r.leg, r.event)
+        if key in seen:
+            unit.error("E0202", f"two re-entry rules on {r.event} for {r.leg or 'each leg'}", r.span, "",
+                       "keep one; a leg's own rule overrides an each-leg rule")
+        seen.add(key)
+        if r.how == "momentum":
+            legs = [r.leg] if r.leg else list(unit.legs)
+            waits = prog.of(A.Wait)
+            missing = [name for name in legs if not any(_covers(w.leg, name) for w in waits)]
+            if missing:
+                unit.error("E0410", f"re-entry on momentum needs a wait rule for '{missing[0]}'", r.span, "",
+                           f"add e.g.: wait {missing[0]} down 10%  (the move the re-entry waits for)")
+    seen_w: set = set()
+    for w in prog.of(A.Wait):
+        if w.leg in seen_w:
+            unit.error("E0202", f"two wait rules for {w.leg or 'each leg'}", w.span)
+        seen_w.add(w.leg)
+    stops = [r for r in prog.of(A.LegRule) if r.rule == "stop_loss"]
+    for t in prog.of(A.LegTrail):
+        if t.every is None:
+            continue
+        legs = [t.leg] if t.leg else list(unit.legs)
+        missing = [name for name in legs if not any(_covers(s.leg, name) for s in stops)]
+        if missing:
+            unit.error("E0410", f"trailing every ... moves the stop of '{missing[0]}', which has no stop_loss",
+                       t.span, "", f"add e.g.: stop_loss {missing[0]} 30%")
+
+
 _STATEMENT_CHECKS = {
     "leg": _check_leg,
     "entry": _check_entry,
@@ -388,6 +513,10 @@ _STATEMENT_CHECKS = {
     "expiry": lambda u, e: _expiry_rule(u, e.rule),
     "trail_mtm": _check_trail_mtm,
     "costs": _check_costs,
+    "reentry": _check_reentry,
+    "wait": _check_wait,
+    "leg_entry": _check_leg_entry,
+    "leg_trail": _check_leg_trail,
 }
 _STATEMENT_CHECKS.update(P.POSITION_CHECKS)
 
@@ -465,7 +594,7 @@ def _arith_pair(unit: Unit, e: A.BinOp, lt: str, rt: str) -> str:
 
 
 _KIND = {"number": "a number", "percent": "a percentage", "money": "money", "time": "a time", "bool": "a condition",
-         "weekday": "a weekday", "word": "a word"}
+         "weekday": "a weekday", "word": "a word", "status": "a leg status"}
 
 
 def _a(kind: str) -> str:
@@ -482,7 +611,28 @@ def _neg_type(unit: Unit, e: A.Neg) -> str:
     return "?"
 
 
+def _status_compare(unit: Unit, e: A.Compare) -> bool:
+    """``ce.status == open``: a leg's status compares (== and !=) with waiting, open or closed."""
+    sides = (e.left, e.right)
+    attr = next((s for s in sides if isinstance(s, A.Attr) and s.attr == "status"), None)
+    if attr is None:
+        return False
+    other = e.right if attr is e.left else e.left
+    expr_type(unit, attr)
+    if e.op not in ("==", "!="):
+        unit.error("E0301", "a leg's status compares with == and !=", e.span, "", "write ce.status == open")
+    elif not (isinstance(other, A.Name) and other.name in LEG_STATUS):
+        unit.error("E0301", "a leg's status is waiting, open or closed", other.span, "",
+                   f"write {attr.obj}.status == open" + (did_you_mean(other.name, LEG_STATUS)
+                                                         if isinstance(other, A.Name) else ""))
+    else:
+        unit.types[id(other)] = "status"
+    return True
+
+
 def _compare_type(unit: Unit, e: A.Compare) -> str:
+    if (isinstance(e.left, A.Attr) or isinstance(e.right, A.Attr)) and _status_compare(unit, e):
+        return "bool"
     lt, rt = expr_type(unit, e.left), expr_type(unit, e.right)
     if "?" in (lt, rt):
         return "bool"
@@ -539,6 +689,11 @@ def _member_type(unit: Unit, e: A.Member) -> str:
     elif t.startswith("choice:"):
         for w in e.items:
             _choice_word(unit, t, w)
+    elif t == "status":
+        for w in e.items:
+            if w.value not in LEG_STATUS:
+                unit.error("E0201", f"'{w.value}' is not a leg status", w.span, "",
+                           "a leg is waiting, open or closed" + did_you_mean(w.value, LEG_STATUS))
     elif t != "?":
         unit.error("E0301", f"'in (...)' needs a weekday or a choice parameter, not {_a(t)}", e.operand.span)
     return "bool"

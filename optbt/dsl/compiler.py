@@ -40,7 +40,8 @@ _PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
 _INVERSE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 _ATTR_PY = {"ltp": "self.leg_ltp", "entry_price": "self.leg_entry_price", "pnl": "self.leg_pnl",
             "iv": "self.leg_iv", "delta": "self.leg_delta", "gamma": "self.leg_gamma", "theta": "self.leg_theta",
-            "vega": "self.leg_vega"}
+            "vega": "self.leg_vega",
+            "reentries": "self.leg_reentries", "status": "self.leg_status"}
 
 
 def class_name(name: str) -> str:
@@ -56,9 +57,12 @@ def _python_taken() -> frozenset[str]:
     """Names a generated class may not define: Python's words and builtins, the Strategy base
     class's members (methods, class attributes, attributes set on instances) and the generated
     module's own globals."""
+    from optbt.dsl.legplan import LegPlanStrategy
     from optbt.dsl.runtime import DslStrategy
     return frozenset(set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins)) | set(dir(DslStrategy))
-                     | {"positions", "closed_trades", "self", "ctx", "num", "nz", "ne", "annotations", "DslStrategy"})
+                     | set(dir(LegPlanStrategy))
+                     | {"positions", "closed_trades", "self", "ctx", "num", "nz", "ne", "annotations", "DslStrategy",
+                        "legs_waiting", "LegPlanStrategy"})
 
 
 def python_names(unit: Unit) -> tuple[str, dict[str, str]]:
@@ -137,6 +141,8 @@ class Lowerer:
         return repr(e.value)
 
     def x_name(self, e):
+        if self.unit.types.get(id(e)) == "status":  # ce.status == open: a status word
+            return repr(e.name)
         if e.name in self.unit.params:
             return f"self.{self.attrs.get(e.name, e.name)}"
         return _signals.lower_name(self, e) or _BUILTIN_PY[e.name]
@@ -294,14 +300,24 @@ class Generator:
         if renamed:
             out += ["# names renamed for Python: " + "; ".join(renamed), ""]
         mixins = CP.mixins(self.unit)
-        out += ["from __future__ import annotations", "", "from optbt.dsl.runtime import DslStrategy, ne, num, nz"]
+        plan = uses_leg_plan(self.unit)
+        base = "LegPlanStrategy" if plan else "DslStrategy"
+        out += ["from __future__ import annotations", ""]
+        if plan:
+            out += ["from optbt.dsl.legplan import LegPlanStrategy"]
+        out += ["from optbt.dsl.runtime import DslStrategy, ne, num, nz"]
         if mixins:
             out.append(f"from optbt.dsl.runtime import {', '.join(mixins)}")
-        out += ["", "", f"class {self.cls}({', '.join(mixins + ['DslStrategy'])}):",
+        out += ["", "", f"class {self.cls}({', '.join(mixins + [base])}):",
                 f"    {repr(header.description or header.name)}", ""]
         out += self.attributes()
-        for method in (self.legs, self.entry_ready, self.leg_rules, self.on_event, self.shift_rules,
-                       self.mtm_rules, self.trail_mtm, self.exit_ready, self.position_rules, self.expiry_property):
+        if plan:
+            out += self.plan_attributes()
+        methods = [self.legs, self.entry_ready, self.leg_rules, self.on_event, self.shift_rules,
+                   self.mtm_rules, self.trail_mtm, self.exit_ready, self.position_rules, self.expiry_property]
+        if plan:
+            methods += [self.leg_one, self.leg_times, self.leg_waits, self.reentry_rules, self.trail_rules]
+        for method in methods:
             body = method()
             if body:
                 out += [""] + body
@@ -442,6 +458,8 @@ class Generator:
                 body = "self.close_all(event)"
             elif act.what == "close":
                 body = f"self.close({act.target!r}, event) if {act.target!r} in self.positions else None"
+            elif act.what == "open":
+                body = f"self.open_leg(ctx, {act.target!r})"
             else:
                 raise NotImplementedError(f"no lowering for action {act.what!r}")
             lines += [(f"        if {cond}:", on), (f"            {body}", on)]
@@ -490,6 +508,112 @@ class Generator:
         lines: list = ["    def exit_ready(self, ctx):", "        return ("]
         lines += [(f"            {'or ' if i else ''}{text}", node) for i, (text, node) in enumerate(parts)]
         return lines + ["        )"]
+
+
+    # -- leg management (optbt.dsl.legplan) ---------------------------------------------------------
+    def plan_attributes(self) -> list:
+        from optbt.dsl.checks import lazy_legs
+        return [f"    LEG_NAMES = {tuple(self.unit.legs)!r}", f"    LAZY = {tuple(lazy_legs(self.unit))!r}"]
+
+    def leg_one(self) -> list:
+        lines: list = ["    def leg_one(self, ctx, name):"]
+        for i, (name, leg) in enumerate(self.unit.legs.items()):
+            qty = "1" if leg.qty is None else self.low.expr(leg.qty)
+            if leg.qty is not None and not isinstance(leg.qty, (A.Num, A.Name)):
+                qty = f"self.lots_of({qty})"
+            elif isinstance(leg.qty, A.Num):
+                qty = repr(int(leg.qty.value))
+            expiry = _expiry_rule(leg.expiry)
+            extra = f", expiry={expiry!r}" if expiry else ""
+            lines += [f"        {'if' if i == 0 else 'elif'} name == {name!r}:",
+                      (f"            strike = {_strike_py(leg.strike, leg.opt_type)}", leg),
+                      (f"            return None if strike is None else self.add(strike, {leg.opt_type!r}, "
+                       f"{leg.side!r}, {qty}{extra})", leg)]
+        return lines + ["        return None"]
+
+    def leg_times(self) -> list:
+        entries = self.prog.of(A.LegEntry)
+        if not entries:
+            return []
+        items = [(f"            {e.leg!r}: {self.low.expr(e.at)},", e) for e in entries]
+        return ["    def leg_times(self):", "        return {", *items, "        }"]
+
+    def leg_waits(self) -> list:
+        waits = self.prog.of(A.Wait)
+        if not waits:
+            return []
+        chosen: dict[str, A.Wait] = {}
+        for w in waits:  # a leg's own rule overrides an each-leg rule
+            for name in ([w.leg] if w.leg else list(self.unit.legs)):
+                if w.leg or name not in chosen:
+                    chosen[name] = w
+        lines: list = ["    def leg_waits(self):", "        return {"]
+        for name, w in chosen.items():
+            unit, value = _amount_py(w.amount, self.attrs)
+            lines.append((f"            {name!r}: ({w.direction!r}, {unit!r}, {value}),", w))
+        return lines + ["        }"]
+
+    def reentry_rules(self) -> list:
+        rules = self.prog.of(A.Reentry)
+        if not rules:
+            return []
+        lines: list = ["    def reentry_rules(self):", "        return ["]
+        def count(r):
+            return repr(r.max) if r.max_param is None else f"self.{self.attrs.get(r.max_param, r.max_param)}"
+        lines += [(f"            ({r.leg!r}, {r.event!r}, {r.how!r}, {r.reverse!r}, {count(r)}),", r) for r in rules]
+        return lines + ["        ]"]
+
+    def trail_rules(self) -> list:
+        trails = self.prog.of(A.LegTrail)
+        if not trails:
+            return []
+
+        def pair(a):
+            if a is None:
+                return "None"
+            unit, value = _amount_py(a, self.attrs)
+            return f"({unit!r}, {value})"
+        lines: list = ["    def trail_rules(self):", "        return ["]
+        lines += [(f"            ({t.leg!r}, {pair(t.distance)}, {pair(t.every)}, {pair(t.by)}, {pair(t.after)}),", t)
+                  for t in trails]
+        return lines + ["        ]"]
+
+
+_PLAN_STATEMENTS = (A.Reentry, A.Wait, A.LegEntry, A.LegTrail)
+
+
+def _attrs_in(e):
+    """Every leg attribute read in an expression (walked with a stack: expressions can be long)."""
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, A.Attr):
+            yield node
+        for name in ("operand", "left", "right"):
+            child = getattr(node, name, None)
+            if child is not None:
+                stack.append(child)
+        stack.extend(getattr(node, "operands", ()) or ())
+
+
+def uses_leg_plan(unit: Unit) -> bool:
+    """Whether the file needs LegPlanStrategy: a leg that opens later or again, or reads leg state
+    that only it knows (status, reentries, the price of a leg the entry condition reads before it
+    is open). Every other file compiles exactly as before and pays nothing on a tick."""
+    prog = unit.program
+    if any(isinstance(s, _PLAN_STATEMENTS) for s in prog.statements):
+        return True
+    if any(on.action.what == "open" for on in prog.of(A.On)):
+        return True
+    for s in prog.statements:
+        for field in ("when", "qty"):
+            e = getattr(s, field, None)
+            if e is None or isinstance(e, (str, bool)):
+                continue
+            for attr in _attrs_in(e):
+                if attr.attr in ("status", "reentries") or (attr.attr == "ltp" and isinstance(s, A.Entry)):
+                    return True
+    return False
 
 
 # -- the pipeline -------------------------------------------------------------------------------------------

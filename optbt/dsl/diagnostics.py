@@ -83,6 +83,14 @@ CODES: dict[str, tuple[str, str]] = {
     "E0507": ("lookback too far", "`x[n]` reads the value x had n ticks ago today, n from 1 to 500: the "
               "history is kept per tick, so a bound keeps memory flat. For older values use an indicator on a "
               "longer interval (ema(spot, 20, 15m)) or prev.close / prev_day(n)."),
+    "E0410": ("leg setting needs another", "A leg-management setting needs a rule it builds on: `reentry ... "
+              "momentum` needs a `wait` rule for that leg (the move it waits for again); `trailing ... every` "
+              "moves the leg's stop, so it needs a `stop_loss` covering that leg; `after` and `every` belong to "
+              "`trailing` only; a leg opened only by an `open` action (a lazy leg) cannot also have its own "
+              "entry time; at least one leg must open without an action."),
+    "E0411": ("never known where it is read", "`entry ... when` is tried only while no leg is open, so a leg's "
+              "`entry_price` or `pnl` is never known there and the entry would never happen. A leg's `ltp` is "
+              "known there: the price of the contract the leg would open."),
     "W001": ("unused parameter", "A parameter is declared but nothing uses it."),
     "W002": ("leg only closed at end of day", "No stop, target, trailing stop, exit time or exit condition "
              "covers this leg: it is only ever closed by the engine's EOD close."),
@@ -93,6 +101,8 @@ CODES: dict[str, tuple[str, str]] = {
              "extra cycles can never happen."),
     "W006": ("condition is constant", "The condition does not depend on anything that changes: it is always "
              "true or always false."),
+    "W010": ("re-entry that can never fire", "A `reentry ... on stop_loss` (or target, trailing) covers a leg "
+             "with no such rule: that exit never happens, so the re-entry never does."),
 }
 # position level (issue 13)
 CODES.update({

@@ -31,7 +31,8 @@ BUILTIN_WORDS = {"spot": "the spot", "atm": "the ATM strike", "dte": "the number
                  "mtm": "the MTM", "pnl": "the day's PnL", "weekday": "the weekday", "day": "the weekday",
                  "net_delta": "the net delta"}
 BUILTIN_WORDS["straddle"] = "the ATM straddle's premium"
-ATTR_WORDS = {"ltp": "price", "entry_price": "entry price", "pnl": "PnL", "iv": "implied volatility",
+ATTR_WORDS = {"ltp": "price", "entry_price": "entry price", "pnl": "PnL", "reentries": "number of re-entries",
+              "status": "status", "iv": "implied volatility",
               "delta": "delta", "gamma": "gamma", "theta": "theta (per day)", "vega": "vega (per vol point)"}
 CMP_WORDS = {"<": "is below", "<=": "is at most", ">": "is above", ">=": "is at least", "==": "is", "!=": "is not"}
 TIME_CMP_WORDS = {"<": "is before", "<=": "is at or before", ">": "is after", ">=": "is at or after",
@@ -51,9 +52,9 @@ def explain_text(text: str, filename: str = "<strat>") -> str:
 def explain_unit(unit: Unit, cls_name: str) -> str:
     words = Words(unit)
     sections = [_title(unit, cls_name), _parameters(unit, words), _instrument(unit, words),
-                _entry(unit, words), _leg_rules(unit, words), _reactions(unit), _shifts(unit, words),
-                _mtm(unit, words), EP.position_section(unit, words), _exit(unit, words), _tick_order(unit),
-                _ends(unit, words), _costs(unit)]
+                _entry(unit, words), _leg_rules(unit, words), _reactions(unit), _leg_plan(unit, words),
+                _shifts(unit, words), _mtm(unit, words), EP.position_section(unit, words), _exit(unit, words),
+                _tick_order(unit), _ends(unit, words), _costs(unit)]
     return "\n\n".join("\n".join(_wrap(line) for line in s) for s in sections if s) + "\n"
 
 
@@ -103,6 +104,8 @@ class Words:
         kind = e.kind
         if kind in ("num", "pct", "money", "bool", "word", "time"):
             return _value(e), 9
+        if kind == "name" and self.unit.types.get(id(e)) == "status":
+            return e.name, 9
         market = _signals.words(self, e) if kind in _MARKET_KINDS else None
         if market is not None:
             return market, (4 if kind == "crosses" else 9)
@@ -219,6 +222,9 @@ def _instrument(unit: Unit, words: Words) -> list[str]:
            "  underlying: " + (und[0].name if und else "the dataset's underlying"),
            f"  expiry: {_expiry_words(rule, words)}, chosen each day from the expiries the data lists",
            "  legs, opened together at one tick's prices (all of them or none):"]
+    if _plan_step(unit) or unit.program.of(A.LegEntry) or any(o.action.what == "open" for o in unit.program.of(A.On)):
+        out[-1] = ("  legs (those that open at the entry open together, all of them or none; the others as said "
+                   "under 'Legs that open later'):")
     for name, leg in unit.legs.items():
         side = "sell" if leg.side == "SELL" else "buy"
         kind = "call (CE)" if leg.opt_type == "CE" else "put (PE)"
@@ -344,10 +350,63 @@ def _reactions(unit: Unit) -> list[str]:
             what = f"{act.target}'s stop moves to its entry price (cost), if {act.target} is open"
         elif act.what == "close":
             what = f"{act.target} is closed too, if open (exit reason {on.event})"
+        elif act.what == "open":
+            what = f"{act.target} opens (a lazy leg: only this opens it), its strike chosen then, if not already open"
         else:
             what = f"every open leg is closed (exit reason {on.event})"
         out.append(f"  {_event_words(on)}: {what}")
     return out
+
+
+def _plan_step(unit: Unit) -> str:
+    prog = unit.program
+    parts = []
+    if prog.of(A.Reentry):
+        parts.append("re-entries of the legs closed at this tick")
+    if prog.of(A.Wait) or prog.of(A.LegEntry) or prog.of(A.Reentry):
+        parts.append("waiting legs whose time, premium move or cost came open (in leg order)")
+    return ", then ".join(parts)
+
+
+def _leg_plan(unit: Unit, words: Words) -> list[str]:
+    """Re-entries, wait-and-trade, staggered and lazy legs, trailing after/every (optbt.dsl.legplan)."""
+    from optbt.dsl.checks import lazy_legs
+    prog = unit.program
+    out = []
+    for e in prog.of(A.LegEntry):
+        out.append(f"  {e.leg} is a staggered leg: it opens at {words.time_ref(e.at)} or the first tick after it "
+                   "(its strike chosen then), not with the others")
+    for name in lazy_legs(unit):
+        out.append(f"  {name} is a lazy leg: it opens only when an 'open {name}' reaction runs")
+    for w in prog.of(A.Wait):
+        who = "each leg" if w.leg is None else w.leg
+        out.append(f"  wait-and-trade on {who}: when the leg is due, the price of the contract it would open is "
+                   f"noted; it opens once that price is {_amount_words(w.amount, words)} "
+                   f"{'above' if w.direction == 'up' else 'below'} it or more")
+    how_words = {"asap": "at once, its strike chosen again at that tick",
+                 "cost": "in the same contract once its price comes back to the leg's first entry price",
+                 "momentum": "once its wait-and-trade move is met again, from the price at the exit of a strike "
+                             "chosen again at that tick"}
+    for r in prog.of(A.Reentry):
+        who = "each leg" if r.leg is None else r.leg
+        side = " on the opposite side (reverse)" if r.reverse else ""
+        out.append(f"  re-entry on {who} after its {RULE_WORDS[r.event]}: it opens again{side} "
+                   f"{how_words[r.how]}; at most "
+                   f"{_plural(r.max, 'time') if r.max_param is None else words.param(r.max_param) + ' times'} a day")
+    for t in prog.of(A.LegTrail):
+        who = "each leg" if t.leg is None else t.leg
+        if t.every is None:
+            out.append(f"  trailing stop on {who} of {_amount_words(t.distance, words)}, starting only once the "
+                       f"price moved {_amount_words(t.after, words)} in the leg's favour")
+        else:
+            first = _amount_words(t.after or t.every, words)
+            out.append(f"  stepped trailing on {who}: its stop moves {_amount_words(t.by, words)} in its favour when "
+                       f"the price has moved {first} in the leg's favour, and again for every further "
+                       f"{_amount_words(t.every, words)}")
+    if not out:
+        return []
+    return ["Legs that open later, or again (no leg opens on the day's last tick or once the exit rule "
+            "holds):"] + out
 
 
 def _shifts(unit: Unit, words: Words) -> list[str]:
@@ -418,7 +477,7 @@ def _exit(unit: Unit, words: Words) -> list[str]:
 
 def _tick_order(unit: Unit) -> list[str]:
     prog = unit.program
-    kinds = {r.rule for r in prog.of(A.LegRule)}
+    kinds = {r.rule for r in prog.of(A.LegRule)} | {"trailing" for t in prog.of(A.LegTrail) if t.every is None}
     steps = []
     per_leg = [RULES_WORDS[k] for k in ("stop_loss", "target", "trailing") if k in kinds]
     if per_leg:
@@ -428,11 +487,14 @@ def _tick_order(unit: Unit) -> list[str]:
         steps.append(step)
     if prog.of(A.Shift):
         steps.append("shifts")
+    plan = _plan_step(unit)
     mtm = [{"mtm_stop": "the MTM stop", "mtm_target": "the MTM target"}[r.rule] for r in prog.of(A.MtmRule)]
     mtm += ["the trailing MTM"] * bool(prog.of(A.TrailMtm))
     if mtm:
         steps.append(", then ".join(mtm))
     steps += EP.tick_steps(unit)
+    if plan:
+        steps.append(plan)
     if prog.of(A.ExitAt) or prog.of(A.ExitWhen):
         steps.append("the exit time and exit conditions")
     out = ["On each tick while a position is open, in this order:"]
@@ -446,7 +508,8 @@ def _tick_order(unit: Unit) -> list[str]:
 
 def _ends(unit: Unit, words: Words) -> list[str]:
     prog = unit.program
-    ways = [RULES_WORDS[k] for k in ("stop_loss", "target", "trailing") if k in {r.rule for r in prog.of(A.LegRule)}]
+    kinds = {r.rule for r in prog.of(A.LegRule)} | {"trailing" for t in prog.of(A.LegTrail) if t.every is None}
+    ways = [RULES_WORDS[k] for k in ("stop_loss", "target", "trailing") if k in kinds]
     if any(o.action.what in ("exit", "close") for o in prog.of(A.On)):
         ways.append("reactions")
     ways += [{"mtm_stop": "the MTM stop", "mtm_target": "the MTM target"}[r.rule] for r in prog.of(A.MtmRule)]
@@ -459,10 +522,15 @@ def _ends(unit: Unit, words: Words) -> list[str]:
     n = _cycles(unit)
     after = ("the day is done (max_cycles 1)" if n == 1 else
              f"it may enter again, up to {n} entries in the day")
-    out = ["A cycle ends when every leg is closed, by " + listed + f"; then {after}.",
+    waits = " and no leg waits to open (or re-enter)" if (_plan_step(unit) or prog.of(A.LegEntry)) else ""
+    out = ["A cycle ends when every leg is closed" + waits + ", by " + listed + f"; then {after}.",
            "The day ends at its last tick: no entry there, and anything open is closed."]
     if any(getattr(s, "when", None) is not None for s in prog.statements):
         out.append("A condition that uses a value not known yet (no spot yet, a leg that is not open) is false.")
+        from optbt.dsl.compiler import uses_leg_plan
+        if uses_leg_plan(unit):
+            out.append("A leg waiting to open has a price: that of the contract it waits on, or else would open now "
+                       "(its strike chosen at the tick); its status is waiting, open or closed.")
     return out
 
 

@@ -219,7 +219,7 @@ def _entry(e: A.Entry) -> str:
 def _on(o: A.On) -> str:
     act = o.action
     what = {"move_to_cost": lambda: f"move {act.target}.stop to cost", "exit": lambda: "exit",
-            "close": lambda: f"close {act.target}"}[act.what]()
+            "close": lambda: f"close {act.target}", "open": lambda: f"open {act.target}"}[act.what]()
     return f"on {o.event}{f'({o.leg})' if o.leg else ''}: {what}"
 
 
@@ -234,7 +234,22 @@ def _costs(c: A.CostSetting) -> str:
     return f"costs commission rs {number(c.value)} per {c.unit}"
 
 
+def _who(leg: str | None) -> str:
+    return "each leg" if leg is None else leg
+
+
+def _leg_trail(t: A.LegTrail) -> str:
+    text = f"{t.rule} {_who(t.leg)} "
+    text += amount(t.distance) if t.every is None else f"every {amount(t.every)} by {amount(t.by)}"
+    return text + (f" after {amount(t.after)}" if t.after is not None else "")
+
+
 _STMT = {
+    "reentry": lambda s: f"reentry {_who(s.leg)} on {s.event} {s.how}{' reverse' if s.reverse else ''} "
+                         f"max {s.max if s.max_param is None else s.max_param}",
+    "wait": lambda s: f"wait {_who(s.leg)} {s.direction} {amount(s.amount)}",
+    "leg_entry": lambda s: f"entry {s.leg} at {expr(s.at)}",
+    "leg_trail": _leg_trail,
     "header": _header,
     "section": lambda s: s.name,
     "param": _param,

@@ -72,6 +72,26 @@ _TABLE: dict[str, tuple[str, str]] = {
     "per": ("keyword", "`costs commission rs 20 per order` | `... per lot`"),
     "order": ("keyword", "`costs commission rs 20 per order`: per executed order (entry and exit each count)."),
     "lot": ("keyword", "`costs commission rs 10 per lot`: per lot of every executed order."),
+    "reentry": ("statement", "`reentry each leg on stop_loss cost max 2` | `reentry ce on target asap reverse max 1`"
+                "\n\nPer-leg re-entry after that leg's stop_loss, target or trailing stop (AlgoTest RE ASAP / RE "
+                "COST / RE MOMENTUM, with `reverse` the opposite side), at most N times a day per exit kind."),
+    "wait": ("statement", "`wait ce up 10%` | `wait each leg down 5 pts`\n\nWait-and-trade: when the leg is due, "
+             "note the price of the contract it would open; open it once that price moved this far up or down."),
+    # -- words inside statements -------------------------------------------------------------
+    "asap": ("keyword", "`reentry ... asap`: re-enter at once, the strike chosen again at that tick (RE ASAP)."),
+    "momentum": ("keyword", "`reentry ... momentum`: re-enter once the leg's `wait` move is met again, from a "
+                 "strike chosen at the exit (RE MOMENTUM)."),
+    "reverse": ("keyword", "`reentry ... asap reverse`: the re-entry takes the opposite side of the declared leg."),
+    "max": ("keyword", "`reentry ... max 2`: at most that many re-entries a day, per leg and exit kind."),
+    "up": ("keyword", "`wait ce up 10%`: open once the premium rose this far."),
+    "down": ("keyword", "`wait ce down 10%`: open once the premium fell this far."),
+    "every": ("keyword", "`trailing ce every 10 pts by 5 pts`: for every 10 points in the leg's favour, its stop "
+              "moves 5 points in its favour (needs a stop_loss on the leg)."),
+    "open": ("keyword", "`on stop_loss(ce): open hedge` (a lazy leg: opened only by this action). As a value, a "
+             "leg's status: `hedge.status == open`."),
+    "waiting": ("value", "A leg's status before it opens (not yet due, waiting for its time, a premium move or a "
+                "re-entry): `ce.status == waiting`."),
+    "closed": ("value", "A leg's status after it closed, with no re-entry pending: `ce.status == closed`."),
     "at": ("keyword", "`entry at TIME` | `exit at TIME`\n\nThe time (09:20 or a time parameter)."),
     "between": ("keyword", "`entry between 09:20 and 10:00`\n\nAn entry window: the first time must be before the "
                 "second (E0402)."),
@@ -87,11 +107,14 @@ _TABLE: dict[str, tuple[str, str]] = {
     "move": ("keyword", "`on stop_loss(ce): move pe.stop to cost`: moves a leg's stop (or `others`)."),
     "stop": ("keyword", "`move pe.stop to cost`: the leg's stop loss."),
     "to": ("keyword", "`move pe.stop to cost` | `shift ce to ATM when ...`"),
-    "cost": ("keyword", "`move pe.stop to cost`: the stop moves to the leg's entry price."),
+    "cost": ("keyword", "`move pe.stop to cost`: the stop moves to the leg's entry price. `reentry ... cost`: "
+             "re-enter the same contract when its price comes back to the leg's first entry price (RE COST)."),
     "others": ("keyword", "`on stop_loss: move others.stop to cost`: every leg except the one whose stop fired."),
     "close": ("keyword", "`on target(pe): close ce`: closes that leg."),
-    "after": ("keyword", "`trail_mtm after rs 3000 by rs 1000`: the MTM that arms the trailing MTM."),
-    "by": ("keyword", "`trail_mtm after rs 3000 by rs 1000`: how far MTM may fall from its best."),
+    "after": ("keyword", "`trail_mtm after rs 3000 by rs 1000`: the MTM that arms the trailing MTM. "
+              "`trailing ce 10 pts after 20 pts`: the leg's move in its favour that starts the trailing."),
+    "by": ("keyword", "`trail_mtm after rs 3000 by rs 1000`: how far MTM may fall from its best. "
+           "`trailing ce every 10 pts by 5 pts`: how far the stop moves per step."),
     "sweep": ("keyword", "`sweep 20% .. 50% step 10%` | `sweep [1, 2, 3]`\n\nThe values `optbt sweep` uses when no "
               "`--grid` is given. Ranges for numbers and percentages, lists for any type."),
     "step": ("keyword", "`sweep 20% .. 50% step 10%`: the step of a sweep range (above zero)."),
@@ -225,7 +248,10 @@ _TABLE["OTM"] = ("value", "`OTM 2%` | `OTM pct`: that far out of the money (spot
 
 # leg attributes, read after a dot: ce.ltp
 ATTRIBUTES: dict[str, str] = {
-    "ltp": "`ce.ltp` (number): the leg's last price at the tick (the close, or the mid for quote data).",
+    "ltp": "`ce.ltp` (number): the leg's last price at the tick (the close, or the mid for quote data). In a file "
+           "with leg management, a waiting leg's ltp is the price of the contract it would open (or waits on).",
+    "reentries": "`ce.reentries` (number): how many times the leg re-entered today (in this cycle).",
+    "status": "`ce.status` (a leg status): waiting, open or closed: `ce.status == open`.",
     "entry_price": "`ce.entry_price` (number): the leg's price at entry (the mid at entry for quote data).",
     "pnl": "`ce.pnl` (money): the leg's PnL in currency, compared with money: `ce.pnl <= -rs 2000`.",
     "iv": "`ce.iv` (percentage): the leg's implied volatility at the tick, from its last price and the spot: "

@@ -237,7 +237,7 @@ def definition(text: str, line: int, col: int) -> Range | None:
 # -- completion ------------------------------------------------------------------------------------------
 STATEMENTS = ("strategy", "params", "legs", "add", "underlying", "expiry", "max_cycles", "entry", "stop_loss",
               "target", "trailing", "on", "square_off", "shift", "exit", "mtm_stop", "mtm_target", "trail_mtm",
-              "costs", "range", "series")
+              "costs", "range", "series", "reentry", "wait")
 _RULES = ("stop_loss", "target", "trailing")
 _TYPES = ("int", "float", "percent", "time", "bool", "choice")
 _EXPIRIES = ("nearest", "next", "monthly", "next_monthly", "dte")
@@ -382,9 +382,9 @@ def _add_argument(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
 
 def _on(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
     last = prev[-1]
-    if last in ("(", "move", "close"):
+    if last in ("(", "move", "close", "open"):
         return _legs(unit, text) + (_words("others") if last == "move" else [])
-    follows = {"on": _RULES, ":": ("move", "exit", "close"), "stop": ("to",), "to": ("cost",)}
+    follows = {"on": _RULES, ":": ("move", "exit", "close", "open"), "stop": ("to",), "to": ("cost",)}
     return _words(*follows.get(last, ()))
 
 
@@ -395,7 +395,45 @@ def _leg_rule(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
     if last == "each":
         return _words("leg")
     if len(prev) in (2, 3) and (last in unit.legs or last == "leg"):
+        return _params(unit, text, "percent") + _words("rs", "₹") + (_words("every") if prev[0] == "trailing" else [])
+    if last in ("every", "by", "after"):
         return _params(unit, text, "percent") + _words("rs", "₹")
+    if re.fullmatch(r"\d+(\.\d+)?", last):
+        return _words("pts")
+    if prev[0] == "trailing" and (last.endswith("%") or last == "pts" or last in unit.params):
+        return _words("by") if prev[-2:-1] == ["every"] or prev[-3:-2] == ["every"] else _words("after")
+    return []
+
+
+def _reentry(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
+    """``reentry each leg on stop_loss cost [reverse] max 2``."""
+    last = prev[-1]
+    if len(prev) == 1:
+        return _words("each") + _legs(unit, text)
+    if last == "each":
+        return _words("leg")
+    if last in unit.legs or last == "leg":
+        return _words("on")
+    follows = {"on": _RULES, "asap": ("reverse", "max"), "cost": ("reverse", "max"), "momentum": ("reverse", "max"),
+               "reverse": ("max",)}
+    if last in _RULES:
+        return _words("asap", "cost", "momentum")
+    if last == "max":
+        return _params(unit, text, "int")
+    return _words(*follows.get(last, ()))
+
+
+def _wait(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
+    """``wait each leg down 10%``."""
+    last = prev[-1]
+    if len(prev) == 1:
+        return _words("each") + _legs(unit, text)
+    if last == "each":
+        return _words("leg")
+    if last in unit.legs or last == "leg":
+        return _words("up", "down")
+    if last in ("up", "down"):
+        return _params(unit, text, "percent")
     return _words("pts") if re.fullmatch(r"\d+(\.\d+)?", last) else []
 
 
@@ -423,9 +461,11 @@ def _entry(unit: Unit, text: str, prev: list[str]) -> list[Completion] | None:
     if "when" in prev:
         return None
     if len(prev) == 1:
-        return _words("at", "between", "when")
+        return _words("at", "between", "when") + _legs(unit, text)  # entry pe at 09:45: a staggered leg
     if prev[-1] in ("at", "between", "and"):
         return _params(unit, text, "time")
+    if prev[1] in unit.legs:
+        return _words("at") if len(prev) == 2 else []
     return _words("and") if prev[1] == "between" and "and" not in prev else _words("when")
 
 
@@ -460,7 +500,7 @@ _BY_STATEMENT = {
     "on": _on, "stop_loss": _leg_rule, "target": _leg_rule, "trailing": _leg_rule,
     "mtm_stop": _mtm_rule, "mtm_target": _mtm_rule, "trail_mtm": _trail_mtm,
     "square_off": lambda unit, text, prev: _words("partial", "complete") if len(prev) == 1 else [],
-    "shift": _shift, "entry": _entry, "exit": _exit, "costs": _costs,
+    "shift": _shift, "entry": _entry, "exit": _exit, "costs": _costs, "reentry": _reentry, "wait": _wait,
 }
 
 

@@ -45,7 +45,7 @@ def _has_exit(unit: Unit) -> bool:
 def leg_closed_only_at_eod(unit: Unit) -> list[Diagnostic]:
     if _has_exit(unit):
         return []
-    covered = {r.leg for r in unit.program.of(A.LegRule)}
+    covered = {r.leg for r in unit.program.of(A.LegRule)} | {t.leg for t in unit.program.of(A.LegTrail)}
     if None in covered:
         return []
     return [_d("W002", f"leg '{name}' is only ever closed by the end-of-day close", leg, "",
@@ -142,11 +142,29 @@ def lock_never_arms(unit: Unit) -> list[Diagnostic]:
             if lk.at.value is not None and t.amount.value <= lk.at.value:
                 out.append(_d("W008", f"the lock arms at rs {lk.at.value:g}, but overall_target rs {t.amount.value:g} "
                               "ends the day first", lk, "never arms", "lock at an amount below the overall target"))
+
+
+def reentry_never_fires(unit: Unit) -> list[Diagnostic]:
+    """A re-entry on an exit no rule of that leg makes (``reentry ce on target ...`` without a target)."""
+    prog = unit.program
+    made: dict[str, set[str]] = {}
+    for r in prog.of(A.LegRule):
+        made.setdefault(r.rule, set()).update([r.leg] if r.leg else unit.legs)
+    for t in prog.of(A.LegTrail):  # stepped trailing moves the stop; trailing after a move is a trailing stop
+        made.setdefault("trailing" if t.every is None else "stop_loss", set()).update([t.leg] if t.leg else unit.legs)
+    out = []
+    for r in prog.of(A.Reentry):
+        legs = [r.leg] if r.leg else list(unit.legs)
+        never = [name for name in legs if name not in made.get(r.event, set())]
+        if len(never) == len(legs):
+            out.append(_d("W010", f"this re-entry can never fire: {', '.join(never)} has no {r.event}", r, "",
+                          f"add e.g. {r.event} {r.leg or 'each leg'} 30%"))
     return out
 
 
 RULES: tuple[Rule, ...] = (unused_parameter, leg_closed_only_at_eod, exit_before_entry, wide_stop,
-                           cycles_without_exit, constant_condition, mtm_misses_closed_legs, lock_never_arms)
+                           cycles_without_exit, constant_condition, mtm_misses_closed_legs, lock_never_arms,
+                           reentry_never_fires)
 
 _ALLOW = re.compile(r"#\s*lint:\s*allow(-file)?\s+([A-Z]\d+(?:\s*,\s*[A-Z]\d+)*)")
 

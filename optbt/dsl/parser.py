@@ -27,7 +27,7 @@ from optbt.model.errors import did_you_mean
 
 STATEMENT_WORDS = ("strategy", "params", "legs", "underlying", "expiry", "max_cycles", "entry", "stop_loss",
                    "target", "trailing", "on", "square_off", "shift", "exit", "mtm_stop", "mtm_target",
-                   "trail_mtm", "add", "costs", "overall_stop", "overall_target", "lock", "atm_from")
+                   "trail_mtm", "add", "costs", "overall_stop", "overall_target", "lock", "atm_from", "reentry", "wait")
 
 _WORDS = {
     "NAME": "a name", "NUMBER": "a number", "INT": "a whole number", "TIME": "a time like 09:20",
@@ -100,6 +100,7 @@ class _ToAst(Transformer_NonRecursive):
     opt_type = side = square_off_mode = expiry_word = rule_kind = mtm_kind = money_unit = cross_dir = _word
     cost_per = _word
     overall_kind = atm_source = _word
+    reentry_kind = reverse = move_dir = _word
 
     def weekday(self, meta, c):
         return A.Word(value=str(c[0]), span=self._s(meta))
@@ -387,6 +388,31 @@ class _ToAst(Transformer_NonRecursive):
 
     def close_leg(self, meta, c):
         return A.Action(what="close", target=str(c[0]), span=self._s(meta))
+
+    def open_leg(self, meta, c):
+        return A.Action(what="open", target=str(c[0]), span=self._s(meta))
+
+    def reentry_stmt(self, meta, c):
+        reverse = len(c) == 5
+        count = c[-1]
+        if count.type == "NAME":
+            return A.Reentry(leg=c[0][1], event=c[1], how=c[2], reverse=reverse, max_param=str(count),
+                             span=self._s(meta))
+        return A.Reentry(leg=c[0][1], event=c[1], how=c[2], reverse=reverse, max=to_int(count, self.line),
+                         span=self._s(meta))
+
+    def wait_stmt(self, meta, c):
+        return A.Wait(leg=c[0][1], direction=c[1], amount=c[2], span=self._s(meta))
+
+    def leg_entry_stmt(self, meta, c):
+        return A.LegEntry(leg=str(c[0]), at=c[1], span=self._s(meta))
+
+    def trail_after_stmt(self, meta, c):
+        return A.LegTrail(rule=c[0], leg=c[1][1], distance=c[2], after=c[3], span=self._s(meta))
+
+    def trail_step_stmt(self, meta, c):
+        return A.LegTrail(rule=c[0], leg=c[1][1], every=c[2], by=c[3], after=c[4] if len(c) > 4 else None,
+                          span=self._s(meta))
 
     def on_stmt(self, meta, c):
         leg = str(c[1]) if len(c) == 3 else None

@@ -214,7 +214,7 @@ class EventEngine:
             elif state is ACTIVE:
                 run.phase = "adjust"
                 adjust(ctx)
-                if not positions:
+                if not positions and not strategy.legs_waiting:  # a waiting leg keeps the cycle open
                     self._end_cycle(strategy, run, ctx)
                 else:
                     run.phase = "exit_check"
@@ -225,7 +225,7 @@ class EventEngine:
                 break
         run.tick = last
         ctx._move(last)
-        if positions:
+        if positions or (run.state is ACTIVE and strategy.legs_waiting):
             strategy.close_all("eod")
             self._end_cycle(strategy, run, ctx)
         run.phase = "on_day_end"
@@ -235,6 +235,7 @@ class EventEngine:
     @staticmethod
     def _end_cycle(strategy: Strategy, run: DayRun, ctx: BarContext) -> None:
         run.cycles += 1
+        strategy.legs_waiting.clear()  # nothing waits past the end of its cycle
         run.phase = "on_exit"
         strategy.on_exit(ctx)
         run.state = IDLE if run.cycles < strategy.max_cycles else DONE

@@ -187,6 +187,10 @@ class Strategy:
             setattr(self, name, coerce_param(type(self), name, value))
         self.positions: dict[str, Trade] = {}
         self.closed_trades: list[Trade] = []
+        # legs the strategy still means to open in this cycle (a later entry time, a premium
+        # move, a re-entry): while any waits, the cycle stays open with no position. The engine
+        # empties it when the cycle ends. See start_waiting() and optbt.engine.legwait.
+        self.legs_waiting: dict[str, Any] = {}
         self._run: DayRun | None = None
 
     @classmethod
@@ -323,6 +327,15 @@ class Strategy:
             filled[key] = trade
         run.activate()
         return filled
+
+    def start_waiting(self) -> None:
+        """Begin a cycle with no leg filled yet, from ``entry()``: every leg waits (for a time or a
+        premium move, kept in ``legs_waiting``). ``adjust()`` runs from the next tick; the cycle
+        ends once nothing is open and nothing waits."""
+        run = self._require_run("start_waiting")
+        if run.phase != "entry":
+            raise StrategyError("start_waiting() may be called only from entry()")
+        run.activate()
 
     def close(self, key: str, reason: str = "exit") -> Trade:
         """Close one open position now, at this tick's price (the last known if stale)."""

@@ -185,7 +185,7 @@ def check_mutant(text: str, report: Report, run, guard_seconds: float = 20.0, fi
             stage = "load"
             tree = ast.parse(source)
             assert sum(isinstance(n, ast.ClassDef) for n in tree.body) == 1
-            assert all(n.module in ("__future__", "optbt.dsl.runtime") for n in ast.walk(tree)
+            assert all(n.module in ("__future__", "optbt.dsl.runtime", "optbt.dsl.legplan") for n in ast.walk(tree)
                        if isinstance(n, ast.ImportFrom)) and not any(isinstance(n, ast.Import) for n in ast.walk(tree))
             namespace: dict = {"__name__": "optbt_fuzz_mutant"}
             exec(compile(source, "<mutant>", "exec"), namespace)

@@ -14,6 +14,13 @@ PAIRS = [
     ("examples/straddle_920.py:Straddle920", "strategies_dsl/straddle_920.strat"),
     ("examples/hand_written/straddle_sl_to_cost.py:StraddleSlToCost", "strategies_dsl/straddle_sl_to_cost.strat"),
     ("examples/hand_written/iron_condor_mtm.py:IronCondorMtm", "strategies_dsl/iron_condor_mtm.strat"),
+    ("examples/hand_written/straddle_920_recost.py:Straddle920Recost", "strategies_dsl/straddle_920_recost.strat"),
+    ("examples/hand_written/straddle_wait_trade.py:StraddleWaitTrade", "strategies_dsl/straddle_wait_trade.strat"),
+    ("examples/hand_written/staggered_strangle.py:StaggeredStrangle", "strategies_dsl/staggered_strangle.strat"),
+    ("examples/hand_written/ratio_lazy_hedge.py:RatioLazyHedge", "strategies_dsl/ratio_lazy_hedge.strat"),
+    ("examples/hand_written/strangle_re_asap.py:StrangleReAsap", "strategies_dsl/strangle_re_asap.strat"),
+    ("examples/hand_written/straddle_step_trail_reverse.py:StraddleStepTrailReverse",
+     "strategies_dsl/straddle_step_trail_reverse.strat"),
 ]
 
 

@@ -155,11 +155,11 @@ def test_line_start_offers_the_statements():
     ("stop_loss each ", ["leg"]),
     ("stop_loss ce ", ["sl_pct", "lots", "rs", "₹"]),  # parameters (percent alone, numbers + pts) and money
     ("target ce 40 ", ["pts"]),                        # the unit after a bare number
-    ("exit when ce.", ["ltp", "entry_price", "pnl", "iv", "delta", "gamma", "theta", "vega"]),  # leg attributes
+    ("exit when ce.", ["ltp", "entry_price", "pnl", "iv", "delta", "gamma", "theta", "vega", "reentries", "status"]),  # leg attributes
     ("on stop_loss(ce): move leg1.", ["stop"]),
     ("on ", ["stop_loss", "target", "trailing"]),
     ("on target(", ["ce", "leg1"]),
-    ("on target(ce): ", ["move", "exit", "close"]),
+    ("on target(ce): ", ["move", "exit", "close", "open"]),
     ("on target(ce): move ", ["ce", "leg1", "others"]),
     ("x: ", ["int", "float", "percent", "time", "bool", "choice"]),
     ("pe = add(", ["ATM", "OTM", "premium", "delta", "ITM", "ce", "leg1"]),  # legs: leg.strike + 200
@@ -168,7 +168,7 @@ def test_line_start_offers_the_statements():
     ("pe = add(ATM, PE, SELL, ", ["lots", "expiry"]),   # int parameters for the quantity
     ("pe = add(ATM, PE, SELL, 1, expiry = ", ["nearest", "next", "monthly", "next_monthly", "dte"]),
     ("square_off ", ["partial", "complete"]),
-    ("entry ", ["at", "between", "when"]),
+    ("entry ", ["at", "between", "when", "ce", "leg1"]),
     ("entry between 09:20 ", ["and"]),
     ("entry at 09:20 ", ["when"]),
     ("entry when weekday in (", ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]),

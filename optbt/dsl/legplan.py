@@ -1,0 +1,367 @@
+"""Leg management for compiled .strat strategies: legs that open later, or again.
+
+A file that uses any of ``reentry``, ``wait``, ``entry LEG at``, an ``open`` action,
+``trailing ... after`` / ``every``, or reads ``leg.status`` / ``leg.reentries`` / ``leg.ltp``
+compiles to a subclass of :class:`LegPlanStrategy`; every other file keeps
+:class:`~optbt.dsl.runtime.DslStrategy` and pays nothing for what is here.
+
+A leg is **due** at the entry (a plain leg), at its own time (``entry pe at 09:45``, a
+*staggered* leg), when an ``open`` action runs (a *lazy* leg), or when a re-entry rule
+fires. A due leg with a ``wait`` rule takes its *reference* (the price of the contract it
+would open, strike chosen then) and opens once that price moved the given way by the given
+amount; a due leg without one opens at once. Until it opens it is *waiting*
+(``Strategy.legs_waiting``), which keeps the cycle open even with nothing open.
+
+Per tick, while the cycle is open (after the entry tick):
+
+1. per-leg stops, targets and trailing stops (``trailing ... every`` first moves the stop;
+   ``trailing ... after`` starts to trail only once the move is reached), as in DslStrategy,
+   with the ``on`` actions of each hit (an ``open`` action opens its leg now);
+2. shifts, then the MTM rules (an MTM exit cancels every waiting leg);
+3. re-entries: each leg a stop, target or trailing stop closed at this tick, if a
+   ``reentry`` rule covers it (a leg's own rule before an each-leg rule) and its count is not
+   used up, becomes due again: ``asap`` opens at once with the strike chosen now; ``cost``
+   waits for the same contract's price to come back to the leg's first entry price (from
+   the side it left it); ``momentum`` chooses the strike now, takes its price as the
+   reference and waits for the leg's ``wait`` move; ``reverse`` opens the opposite side of
+   the declared one;
+4. waiting legs, in declaration order: a staggered leg whose time came, a premium move
+   reached, a price back at cost: the leg opens at this tick's price.
+
+No leg opens on the day's last tick, nor once the exit rule holds (``exit at``, ``exit
+when``): it would be closed on the tick it opened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from optbt.dsl.runtime import NAN, DslStrategy, num
+from optbt.engine.context import BarContext
+from optbt.engine.legwait import back_to_cost, premium_moved
+from optbt.model.instrument import Leg
+from optbt.model.levels import at_or_above, at_or_below
+
+
+@dataclass
+class Pending:
+    """A leg waiting to open: for its time, a premium move, or its price back at cost."""
+
+    why: str                      # "time" | "move" | "cost" | "now"
+    reentry: bool = False
+    reverse: bool = False
+    leg: Leg | None = None        # the contract (move, cost); None: chosen when it opens
+    ref: float | None = None      # move: the reference price
+    cost: float = NAN             # cost: the price it waits for
+    from_above: bool = True       # cost: left above the cost (a short leg's stop)
+
+
+@dataclass
+class LegState:
+    """What a cycle remembers about one leg: its re-entries and its first entry price."""
+
+    opened: bool = False
+    reentries: int = 0
+    counts: dict[str, int] = field(default_factory=dict)   # event -> re-entries it made
+    first_mark: float | None = None                         # the cost a re-entry at cost waits for
+    contract: Leg | None = None                             # the contract it last held
+
+
+class LegPlanStrategy(DslStrategy):
+    """DslStrategy plus legs that open later (staggered, lazy, wait-and-trade) or again (re-entry)."""
+
+    LEG_NAMES: ClassVar[tuple[str, ...]] = ()
+    LAZY: ClassVar[tuple[str, ...]] = ()
+
+    # -- what a compiled class fills in ------------------------------------------------------------
+    def leg_one(self, ctx: BarContext, name: str) -> Leg | None:
+        """The leg ``name`` as it would open now (its strike chosen now), or None."""
+        return None
+
+    def leg_times(self) -> dict[str, str]:
+        return {}
+
+    def leg_waits(self) -> dict[str, tuple[str, str, float]]:
+        """leg -> (up | down, pct | pts, value)."""
+        return {}
+
+    def reentry_rules(self) -> list[tuple[str | None, str, str, bool, int]]:
+        """(leg or None for each leg, event, asap | cost | momentum, reverse, max)."""
+        return []
+
+    def trail_rules(self) -> list[tuple]:
+        """(leg or None, distance, every, by, after): each an (unit, value) pair or None."""
+        return []
+
+    def __init__(self, /, **params: Any):
+        super().__init__(**params)
+        self._legs: dict[str, LegState] = {}
+        self._closed_now: list[tuple[str, str, Any]] = []
+        self._trails = self.trail_rules()
+
+    # -- leg values ----------------------------------------------------------------------------------
+    def leg_ltp(self, ctx: BarContext, key: str) -> float:
+        """An open leg's price; a waiting leg's: the contract it waits on, else the one it would open now."""
+        if key in self.positions:
+            return num(ctx.ltp(key))
+        if self.leg_status(ctx, key) != "waiting":
+            return NAN
+        pending = self.legs_waiting.get(key)
+        leg = pending.leg if pending is not None and pending.leg is not None else self.leg_one(ctx, key)
+        return NAN if leg is None else num(ctx.ltp(leg))
+
+    def leg_status(self, ctx: BarContext, key: str) -> str:
+        if key in self.positions:
+            return "open"
+        state = self._legs.get(key)
+        if key in self.legs_waiting or state is None or not state.opened:
+            return "waiting"
+        return "closed"
+
+    def leg_reentries(self, ctx: BarContext, key: str) -> float:
+        state = self._legs.get(key)
+        return 0 if state is None else state.reentries
+
+    # -- entry -----------------------------------------------------------------------------------------
+    def entry(self, ctx: BarContext) -> None:
+        try:
+            try:
+                ready = self.entry_ready(ctx)
+            except ArithmeticError:  # an arithmetic fault makes the condition false
+                ready = False
+            if not ready:
+                return
+            try:
+                exiting = self.exit_ready(ctx)
+            except ArithmeticError:
+                exiting = False
+            if exiting:  # no entry once the exit rule holds (at or after `exit at`)
+                self.note_blocked("the exit rule already holds (at or after the exit time)")
+                return
+            times, waits = self.leg_times(), self.leg_waits()
+            now: dict[str, Leg] = {}
+            later: dict[str, Pending] = {}
+            for name in self.LEG_NAMES:
+                if name in self.LAZY:
+                    continue
+                if name in times and ctx.time < times[name]:
+                    later[name] = Pending("time")
+                    continue
+                leg = self.leg_one(ctx, name)
+                if leg is None:
+                    self.note_blocked("a leg's strike could not be chosen (no spot yet, or no listed strike fits)")
+                    return
+                if name in waits:
+                    ref = ctx.ltp(leg)
+                    if ref is None:
+                        self.note_blocked(f"leg '{name}' waits on a premium move, but its price is not known yet")
+                        return
+                    later[name] = Pending("move", leg=leg, ref=ref)
+                else:
+                    now[name] = leg
+            if now:
+                filled = self.try_fill(now)
+                if not filled:
+                    return
+            elif later:
+                filled = {}
+                self.start_waiting()
+            else:
+                return
+            self._legs = {name: LegState() for name in self.LEG_NAMES}
+            self._premium = 0.0
+            self._peak_mtm = None
+            self.legs_waiting.update(later)
+            for trade in filled.values():
+                self._opened(trade)
+        except Exception as exc:
+            self._failed(exc, ctx)
+
+    def _opened(self, trade) -> None:
+        self._premium += trade.entry_price * trade.qty * trade.lot_size
+        state = self._legs.setdefault(trade.key, LegState())
+        mark = trade.entry_mark if trade.entry_mark is not None else trade.entry_price
+        if not state.opened:
+            state.first_mark = mark
+        state.opened = True
+        state.contract = trade.leg
+        self._arm(trade)
+
+    # -- stops: trailing after a move, trailing in steps ----------------------------------------
+    def _arm(self, trade) -> None:
+        super()._arm(trade)
+        mark = trade.entry_mark if trade.entry_mark is not None else trade.entry_price
+        for leg, distance, every, by, after in self._trails:
+            if leg is not None and leg != trade.key:
+                continue
+            extra = trade.extra
+            if every is None:  # trailing DISTANCE after MOVE: trails once the move is reached
+                extra["trail"] = distance
+                extra["best"] = mark
+                extra["trail_after"] = self._distance(mark, after[0], after[1], trade)
+            else:  # trailing every STEP by MOVE [after FIRST]: moves the stop in whole steps
+                step = self._distance(mark, every[0], every[1], trade)
+                first = step if after is None else self._distance(mark, after[0], after[1], trade)
+                extra["step"] = (step, self._distance(mark, by[0], by[1], trade), first, extra.get("stop"), mark)
+
+    def _hit(self, rule: str, trade, price: float) -> bool:
+        extra = trade.extra
+        short = trade.leg.side == "SELL"
+        if rule == "stop_loss" and "step" in extra:
+            self._step_stop(extra, price, short)
+        elif rule == "trailing" and "trail_after" in extra:
+            mark = extra["best"]
+            moved = mark - price if short else price - mark
+            if not at_or_above(moved, extra["trail_after"]):
+                return False
+            del extra["trail_after"]  # reached: from here on a plain trailing stop from this price
+            extra["best"] = price
+        return super()._hit(rule, trade, price)
+
+    @staticmethod
+    def _step_stop(extra: dict, price: float, short: bool) -> None:
+        step, by, first, base, mark = extra["step"]
+        if base is None:
+            return
+        moved = mark - price if short else price - mark
+        if not at_or_above(moved, first):
+            return
+        steps = 1 + int((moved - first) / step + 1e-9)
+        level = base - steps * by if short else base + steps * by
+        stop = extra["stop"]
+        extra["stop"] = min(stop, level) if short else max(stop, level)
+
+    # -- a tick ------------------------------------------------------------------------------------------
+    def close(self, key: str, reason: str = "exit"):
+        trade = super().close(key, reason)
+        self._closed_now.append((key, reason, trade))
+        return trade
+
+    def adjust(self, ctx: BarContext) -> None:
+        self._closed_now = []
+        super().adjust(ctx)
+        try:
+            closed, self._closed_now = self._closed_now, []
+            if any(reason in ("mtm_stop", "mtm_target", "trail_mtm") for _, reason, _ in closed):
+                self.legs_waiting.clear()  # an overall exit ends the cycle: nothing opens again
+                return
+            for key, reason, trade in closed:
+                self._schedule_reentry(ctx, key, reason, trade)
+            if self.legs_waiting:
+                self._open_due(ctx)
+        except Exception as exc:
+            self._failed(exc, ctx)
+
+    def _reentry_for(self, key: str, event: str):
+        found = None
+        for rule in self.reentry_rules():
+            if rule[1] != event:
+                continue
+            if rule[0] == key:
+                return rule
+            if rule[0] is None:
+                found = rule
+        return found
+
+    def _schedule_reentry(self, ctx: BarContext, key: str, event: str, trade) -> None:
+        rule = self._reentry_for(key, event)
+        state = self._legs.get(key)
+        if rule is None or state is None or key in self.legs_waiting:
+            return
+        _, _, how, reverse, limit = rule
+        if state.counts.get(event, 0) >= limit:
+            return
+        state.counts[event] = state.counts.get(event, 0) + 1
+        if how == "asap":
+            self.legs_waiting[key] = Pending("now", reentry=True, reverse=reverse)
+        elif how == "cost":
+            leg = trade.leg
+            side = _opposite(self._declared_side(ctx, key, leg)) if reverse else self._declared_side(ctx, key, leg)
+            cost = state.first_mark if state.first_mark is not None else trade.entry_price
+            mark = ctx.ltp(leg)
+            left = trade.exit_price if mark is None else mark
+            self.legs_waiting[key] = Pending("cost", reentry=True, reverse=reverse,
+                                             leg=Leg(leg.instrument, side, leg.qty), cost=cost,
+                                             from_above=left > cost)
+        else:  # momentum: the strike chosen now, its price now is the reference
+            self.legs_waiting[key] = Pending("move", reentry=True, reverse=reverse, leg=self.leg_one(ctx, key))
+            pending = self.legs_waiting[key]
+            pending.ref = None if pending.leg is None else ctx.ltp(pending.leg)
+
+    def _declared_side(self, ctx: BarContext, key: str, leg: Leg) -> str:
+        declared = self.leg_one(ctx, key)
+        return leg.side if declared is None else declared.side
+
+    def open_leg(self, ctx: BarContext, name: str) -> None:
+        """The ``open LEG`` action: the leg becomes due now (it waits first if it has a wait rule)."""
+        if name in self.positions or name in self.legs_waiting:
+            return
+        self._legs.setdefault(name, LegState())
+        self.legs_waiting[name] = Pending("now")
+        self._open_due(ctx, only=name)
+
+    def _open_due(self, ctx: BarContext, only: str | None = None) -> None:
+        run = self._run
+        if ctx.tick >= run.entry_end or ctx.is_last_tick:
+            return  # it would be closed on the tick it opened
+        try:
+            if self.exit_ready(ctx):
+                return
+        except ArithmeticError:
+            pass
+        times, waits = self.leg_times(), self.leg_waits()
+        for name in self.LEG_NAMES:
+            pending = self.legs_waiting.get(name)
+            if pending is None or (only is not None and name != only):
+                continue
+            if pending.why == "time":
+                if ctx.time < times[name]:
+                    continue
+                pending.why = "now"
+            if pending.why == "now" and name in waits and not pending.reentry:
+                leg = self.leg_one(ctx, name)  # due now: it waits on a move from this price
+                pending.why, pending.leg = "move", leg
+                pending.ref = None if leg is None else ctx.ltp(leg)
+                continue
+            if pending.why == "now":
+                leg = self.leg_one(ctx, name)
+                if leg is not None and pending.reverse:
+                    leg = Leg(leg.instrument, _opposite(leg.side), leg.qty)
+            elif pending.why == "move":
+                if pending.leg is None:
+                    pending.leg = self.leg_one(ctx, name)
+                    continue
+                price = ctx.ltp(pending.leg)
+                if pending.ref is None:
+                    pending.ref = price
+                    continue
+                direction, unit, value = waits[name]
+                if not premium_moved(price, pending.ref, direction, unit, value):
+                    continue
+                leg = pending.leg
+                if pending.reverse:
+                    leg = Leg(leg.instrument, _opposite(leg.side), leg.qty)
+            else:  # cost
+                if not back_to_cost(ctx.ltp(pending.leg), pending.cost, pending.from_above):
+                    continue
+                leg = pending.leg
+            if leg is None:
+                continue
+            filled = self.try_fill({name: leg}, reason="reentry" if pending.reentry else "entry")
+            if not filled:
+                continue
+            del self.legs_waiting[name]
+            if pending.reentry:
+                self._legs[name].reentries += 1
+            self._opened(filled[name])
+
+    def on_exit(self, ctx: BarContext) -> None:
+        self._legs = {}
+
+
+def _opposite(side: str) -> str:
+    return "BUY" if side == "SELL" else "SELL"
+
+
+__all__ = ["LegPlanStrategy", "Pending", "LegState", "at_or_below"]
