@@ -142,6 +142,7 @@ def lock_never_arms(unit: Unit) -> list[Diagnostic]:
             if lk.at.value is not None and t.amount.value <= lk.at.value:
                 out.append(_d("W008", f"the lock arms at rs {lk.at.value:g}, but overall_target rs {t.amount.value:g} "
                               "ends the day first", lk, "never arms", "lock at an amount below the overall target"))
+    return out
 
 
 def reentry_never_fires(unit: Unit) -> list[Diagnostic]:
