@@ -27,7 +27,7 @@ EXPIRY_WORDS = {
 }
 BUILTIN_WORDS = {"spot": "the spot", "atm": "the ATM strike", "dte": "the number of days to expiry", "time": "the time",
                  "mtm": "the MTM", "pnl": "the day's PnL", "weekday": "the weekday", "day": "the weekday",
-                 "net_delta": "the net delta"}
+                 "net_delta": "the position's net delta (in lots)"}
 ATTR_WORDS = {"ltp": "price", "entry_price": "entry price", "pnl": "PnL", "iv": "implied volatility",
               "delta": "delta", "gamma": "gamma", "theta": "theta (per day)", "vega": "vega (per vol point)"}
 CMP_WORDS = {"<": "is below", "<=": "is at most", ">": "is above", ">=": "is at least", "==": "is", "!=": "is not"}
