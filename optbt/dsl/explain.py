@@ -29,7 +29,7 @@ EXPIRY_WORDS = {
 }
 BUILTIN_WORDS = {"spot": "the spot", "atm": "the ATM strike", "dte": "the number of days to expiry", "time": "the time",
                  "mtm": "the MTM", "pnl": "the day's PnL", "weekday": "the weekday", "day": "the weekday",
-                 "net_delta": "the net delta"}
+                 "net_delta": "the position's net delta (in lots)"}
 BUILTIN_WORDS["straddle"] = "the ATM straddle's premium"
 ATTR_WORDS = {"ltp": "price", "entry_price": "entry price", "pnl": "PnL", "reentries": "number of re-entries",
               "status": "status", "iv": "implied volatility",
