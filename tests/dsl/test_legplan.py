@@ -250,3 +250,22 @@ def test_the_re_entry_count_can_be_a_parameter():
         compile_text(H + body.replace("sweep [1, 2]", "sweep [0, 2]"))
     with pytest.raises(StratError, match="needs an int parameter"):
         compile_text(H + body.replace("n_re: int = 1 sweep [1, 2]", "n_re: percent = 10%"))
+
+
+def test_re_cost_after_a_target_waits_for_the_price_to_come_back_up():
+    # CE sold at 100, target 20 pts = 80: hit at 09:18 (80, below its entry), so the re-entry waits
+    # for 100 or higher: 95 at 09:19, 101 at 09:20 -> sold again at 101; eod 09:23 at 90
+    trades, _ = run(STRADDLE + "entry at 09:16\ntarget ce 20 pts\nreentry ce on target cost max 1\n",
+                    straddle_day([100, 90, 80, 95, 101, 99, 95, 90], [90] * 8))
+    ce = [(t[3], t[4], t[5], t[6], t[7], t[8]) for t in trades if t[0] == "ce"]
+    assert ce == [("09:16", 100.0, "09:18", 80.0, "target", "entry"), ("09:20", 101.0, "09:23", 90.0, "eod", "reentry")]
+
+
+def test_complete_square_off_re_enters_every_leg_it_closed():
+    # CE's 10 pts stop (110) hits at 09:17 and closes PE too (reason stop_loss): both re-enter at once
+    trades, _ = run(STRADDLE + "entry at 09:16\nsquare_off complete\nstop_loss ce 10 pts\n"
+                    "reentry each leg on stop_loss asap max 1\nexit at 09:20\n",
+                    straddle_day([100, 111, 105, 105, 105, 105, 105, 105], [90, 88, 87, 86, 85, 84, 83, 82]))
+    assert [(t[0], t[3], t[4], t[5], t[7], t[8]) for t in trades] == [
+        ("ce", "09:16", 100.0, "09:17", "stop_loss", "entry"), ("pe", "09:16", 90.0, "09:17", "stop_loss", "entry"),
+        ("ce", "09:17", 111.0, "09:20", "exit", "reentry"), ("pe", "09:17", 88.0, "09:20", "exit", "reentry")]
