@@ -90,6 +90,8 @@ CODES: dict[str, tuple[str, str]] = {
              "extra cycles can never happen."),
     "W006": ("condition is constant", "The condition does not depend on anything that changes: it is always "
              "true or always false."),
+    "W007": ("range read before it is known", "The entry window ends before a range its condition reads is "
+             "known (a range is unknown until its end time), so the condition can never hold."),
 }
 
 

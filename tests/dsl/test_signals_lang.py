@@ -122,3 +122,10 @@ def test_fmt_keeps_every_signal_construct_and_is_stable():
     once = format_source(text)
     assert format_source(once) == once
     assert "(spot - 1)[3]" in once and "sma(spot, 50, 15m)" in once and "vix.prev.close" in once
+
+
+def test_lint_warns_when_the_entry_window_closes_before_its_range_is_known():
+    from optbt.dsl.lint import lint_text
+    text = H + "range orb 09:15 .. 09:30\n" + CALL + "entry between 09:20 and 09:25 when spot > orb.high\nexit at 15:00\n"
+    assert [d.code for d in lint_text(text)] == ["W007"]
+    assert lint_text(text.replace("09:25", "09:45")) == []
