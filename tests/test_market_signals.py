@@ -243,3 +243,17 @@ def test_a_series_name_must_be_a_name_strategies_can_write():
     from optbt.data.dataset import DatasetConfig
     with pytest.raises(Exception, match="series name 'spot'"):
         DatasetConfig.model_validate({"options": {"path": "o"}, "spot": {"path": "s"}, "series": {"spot": {"path": "v"}}})
+
+
+def test_the_python_orb_example_and_the_strat_file_trade_the_same(sample_source):
+    from pathlib import Path
+
+    from optbt import run_backtest
+    from optbt.dsl.loader import load_strategy
+
+    root = Path(__file__).resolve().parents[1]
+    py = run_backtest(load_strategy(f"{root}/examples/orb_breakout.py:OrbBreakout"), source=sample_source)
+    dsl = run_backtest(load_strategy(f"{root}/strategies_dsl/orb_breakout.strat"), source=sample_source)
+    rows = lambda r: [(t.day, t.leg.strike, t.entry_ts, t.entry_price, t.exit_ts, t.exit_price, t.exit_reason)
+                      for t in r.trades]
+    assert len(py.trades) > 20 and rows(py) == rows(dsl)
