@@ -126,12 +126,21 @@ class _Feed:
     def feed_until(self, bars: list, now: Any) -> None:
         """Feed every bar known at ``now`` (and close a resampled bar whose end has passed)."""
         pos, n = self.pos, len(bars)
+        if pos < n and bars[pos][0] > now:  # the common case on a minute clock: nothing new yet
+            if self.acc is not None and self.acc_end <= now:
+                self._flush()
+            return
         if self.step is None:
-            push = self._push
-            while pos < n and bars[pos][0] <= now:
-                b = bars[pos]
-                push(b[1], b[2], b[3], b[4], b[5])
-                pos += 1
+            update = self.ind.update
+            if self.hlc:
+                while pos < n and bars[pos][0] <= now:
+                    _, _, h, l, c, v = bars[pos]
+                    update(c if h is None else h, c if l is None else l, c, v)
+                    pos += 1
+            else:
+                while pos < n and bars[pos][0] <= now:
+                    update(bars[pos][4])
+                    pos += 1
             self.pos = pos
             return
         while pos < n and bars[pos][0] <= now:
