@@ -257,3 +257,18 @@ def test_the_python_orb_example_and_the_strat_file_trade_the_same(sample_source)
     rows = lambda r: [(t.day, t.leg.strike, t.entry_ts, t.entry_price, t.exit_ts, t.exit_price, t.exit_reason)
                       for t in r.trades]
     assert len(py.trades) > 20 and rows(py) == rows(dsl)
+
+
+def test_on_day_start_sees_the_previous_day_and_can_skip_on_it():
+    class SkipAfterWideDay(Probe):
+        def on_day_start(self, day):
+            prev = day.prev_day()
+            self.seen.append((day.day, "start", prev and (prev.high - prev.low)))
+            return prev is None or prev.high - prev.low < 10
+
+    days = {THU: a_day([100.0, 120.0, 101.0]), FRI: a_day([100.0, 101.0, 102.0]), TUE: a_day([1.0, 2.0, 3.0])}
+    probe = SkipAfterWideDay(lambda c: None)
+    EventEngine(MemorySource(days, config(3))).run(probe)
+    starts = [(d, r) for d, t, r in probe.seen if t == "start"]
+    assert starts == [(THU, None), (FRI, 20.0), (TUE, 2.0)]
+    assert {d for d, t, _ in probe.seen if t != "start"} == {THU, TUE}  # Friday skipped after Thursday's 20-point range
