@@ -74,6 +74,8 @@ def test_a_range_is_unknown_until_its_end_then_the_high_and_low_of_its_bars():
 def test_a_range_on_close_only_data_uses_the_closes():
     seen = run({TUE: a_day([101.0, 99.0, 105.0, 200.0])}, lambda c: c.range("09:15", "09:18"), 4)
     assert seen[-1][2] == (105.0, 99.0)
+    seen = run({TUE: a_day([101.0, 99.0, 105.0, 200.0])}, lambda c: c.range("9:15", "9:18"), 4)
+    assert [r for _, _, r in seen] == [None, None, (105.0, 99.0)]  # times written without a leading zero
 
 
 # -- previous days and the gap ---------------------------------------------------------------------------------
