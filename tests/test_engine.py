@@ -360,7 +360,7 @@ def test_contexts_expose_only_tick_bound_accessors():
                           "realised", "day_pnl", "chain", "strike_by_premium",
                           "greeks", "net_delta", "strike_by_delta"} | MARKET_SIGNALS
     public_start = {n for n in dir(DayStartContext) if not n.startswith("_")}
-    assert public_start == {"day", "spot", "atm", "strike_step", "expiries", "weekday", "dte", "prefetch"}
+    assert public_start == {"day", "spot", "atm", "strike_step", "expiries", "weekday", "dte", "prefetch"} | {"prev_day"}
 
 
 def test_day_start_sees_the_first_ticks_spot_only():

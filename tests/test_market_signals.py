@@ -74,6 +74,8 @@ def test_a_range_is_unknown_until_its_end_then_the_high_and_low_of_its_bars():
 def test_a_range_on_close_only_data_uses_the_closes():
     seen = run({TUE: a_day([101.0, 99.0, 105.0, 200.0])}, lambda c: c.range("09:15", "09:18"), 4)
     assert seen[-1][2] == (105.0, 99.0)
+    seen = run({TUE: a_day([101.0, 99.0, 105.0, 200.0])}, lambda c: c.range("9:15", "9:18"), 4)
+    assert [r for _, _, r in seen] == [None, None, (105.0, 99.0)]  # times written without a leading zero
 
 
 # -- previous days and the gap ---------------------------------------------------------------------------------
@@ -243,3 +245,32 @@ def test_a_series_name_must_be_a_name_strategies_can_write():
     from optbt.data.dataset import DatasetConfig
     with pytest.raises(Exception, match="series name 'spot'"):
         DatasetConfig.model_validate({"options": {"path": "o"}, "spot": {"path": "s"}, "series": {"spot": {"path": "v"}}})
+
+
+def test_the_python_orb_example_and_the_strat_file_trade_the_same(sample_source):
+    from pathlib import Path
+
+    from optbt import run_backtest
+    from optbt.dsl.loader import load_strategy
+
+    root = Path(__file__).resolve().parents[1]
+    py = run_backtest(load_strategy(f"{root}/examples/orb_breakout.py:OrbBreakout"), source=sample_source)
+    dsl = run_backtest(load_strategy(f"{root}/strategies_dsl/orb_breakout.strat"), source=sample_source)
+    rows = lambda r: [(t.day, t.leg.strike, t.entry_ts, t.entry_price, t.exit_ts, t.exit_price, t.exit_reason)
+                      for t in r.trades]
+    assert len(py.trades) > 20 and rows(py) == rows(dsl)
+
+
+def test_on_day_start_sees_the_previous_day_and_can_skip_on_it():
+    class SkipAfterWideDay(Probe):
+        def on_day_start(self, day):
+            prev = day.prev_day()
+            self.seen.append((day.day, "start", prev and (prev.high - prev.low)))
+            return prev is None or prev.high - prev.low < 10
+
+    days = {THU: a_day([100.0, 120.0, 101.0]), FRI: a_day([100.0, 101.0, 102.0]), TUE: a_day([1.0, 2.0, 3.0])}
+    probe = SkipAfterWideDay(lambda c: None)
+    EventEngine(MemorySource(days, config(3))).run(probe)
+    starts = [(d, r) for d, t, r in probe.seen if t == "start"]
+    assert starts == [(THU, None), (FRI, 20.0), (TUE, 2.0)]
+    assert {d for d, t, _ in probe.seen if t != "start"} == {THU, TUE}  # Friday skipped after Thursday's 20-point range

@@ -101,6 +101,8 @@ CODES: dict[str, tuple[str, str]] = {
              "extra cycles can never happen."),
     "W006": ("condition is constant", "The condition does not depend on anything that changes: it is always "
              "true or always false."),
+    "W009": ("range read before it is known", "The entry window ends before a range its condition reads is "
+             "known (a range is unknown until its end time), so the condition can never hold."),
     "W010": ("re-entry that can never fire", "A `reentry ... on stop_loss` (or target, trailing) covers a leg "
              "with no such rule: that exit never happens, so the re-entry never does."),
 }

@@ -63,7 +63,7 @@ def signature(f: Function) -> str:
         return f"{f.name}({', '.join('xyz'[i] for i in range(f.numbers))})" if f.numbers == 1 else \
             f"{f.name}(a, b)"
     if f.kind == "prev_day":
-        return "prev_day(n).close"
+        return "prev_day(n[, series]).close"
     args = ", ".join(("source",) + f.params)
     tail = f".{'|'.join(f.fields)}" if f.default_field is None else ""
     return f"{f.name}({args}[, interval]){tail}"

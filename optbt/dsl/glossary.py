@@ -178,7 +178,7 @@ _TABLE: dict[str, tuple[str, str]] = {
                 "`abs(gap_pct) < 0.5%`."),
     "prev": ("builtin", "`prev.close` | `prev.high` | `prev.low` | `prev.open` (number): the previous trading day "
              "in the data (weekends and holidays skipped). `vix.prev.close` for a series."),
-    "prev_day": ("builtin", "`prev_day(n).close` (number): n trading days back, n from 1 to 5."),
+    "prev_day": ("builtin", "`prev_day(n).close` | `prev_day(n, vix).high` (number): n trading days back, n from 1 to 5."),
     "series": ("statement", "`series vix` | `series vix, nifty_fut`\n\nThe dataset's extra series this file reads "
                "([series.vix] in dataset.toml). Then `vix` is its newest close, `vix.high`, `vix.prev.close`, "
                "`vix.gap`; a series the dataset lacks stops the run before the first day."),

@@ -163,9 +163,36 @@ def reentry_never_fires(unit: Unit) -> list[Diagnostic]:
     return out
 
 
+def _parts(e):
+    """Every node of an expression (iterative)."""
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack += [getattr(node, f) for f in ("operand", "left", "right") if getattr(node, f, None) is not None]
+        stack += list(getattr(node, "operands", [])) + list(getattr(node, "args", []))
+
+
+def range_before_known(unit: Unit) -> list[Diagnostic]:
+    """An entry window that closes before a range it reads is known: the condition can never hold."""
+    ranges = {r.name: r for r in unit.program.of(A.RangeDecl)}
+    out = []
+    for e in unit.program.of(A.Entry):
+        end = _time_value(unit, e.end) if e.end is not None else None
+        if not ranges or e.when is None or end is None:
+            continue
+        for node in _parts(e.when):
+            r = ranges.get(node.obj) if isinstance(node, A.Attr) else None
+            if r is not None and end < r.end:
+                out.append(_d("W009", f"the entry window ends at {end}, before range {r.name} is known ({r.end})",
+                              node, "never known in the window",
+                              f"end the window after {r.end}, or end the range earlier"))
+    return out
+
+
 RULES: tuple[Rule, ...] = (unused_parameter, leg_closed_only_at_eod, exit_before_entry, wide_stop,
                            cycles_without_exit, constant_condition, mtm_misses_closed_legs, lock_never_arms,
-                           reentry_never_fires)
+                           reentry_never_fires, range_before_known)
 
 _ALLOW = re.compile(r"#\s*lint:\s*allow(-file)?\s+([A-Z]\d+(?:\s*,\s*[A-Z]\d+)*)")
 

@@ -146,8 +146,12 @@ def call_type(C, unit, e: A.Call) -> str:
                        "its values are numbers, percentages or money, all of one kind")
             return "?"
         return types[0]
-    if f.kind == "prev_day":
-        n = _whole(e.args[0]) if len(e.args) == 1 else None
+    if f.kind == "prev_day":  # prev_day(n) or prev_day(n, vix)
+        n = _whole(e.args[0]) if len(e.args) in (1, 2) else None
+        if len(e.args) == 2 and not (isinstance(e.args[1], A.Name) and _source_ok(unit, e.args[1].name)):
+            unit.error("E0301", "the second argument of prev_day is the spot or a declared series", e.args[1].span,
+                       "", "e.g. prev_day(2, vix).close")
+            return "?"
         if n is None or not 1 <= n <= MAX_PREV_DAYS:
             unit.error("E0405", f"prev_day takes a whole number of days from 1 to {MAX_PREV_DAYS}", e.span, "",
                        "e.g. prev_day(2).close is the close two trading days back")
@@ -281,7 +285,8 @@ def lower_call(low, e: A.Call) -> str:
             return f"abs({args[0]})"
         return f"self.f{e.func}({args[0]}, {args[1]})"
     if f.kind == "prev_day":
-        return f"self.prev_field(ctx, 'spot', {_whole(e.args[0])!r}, {e.field!r})"
+        src = e.args[1].name if len(e.args) == 2 else SPOT
+        return f"self.prev_field(ctx, {src!r}, {_whole(e.args[0])!r}, {e.field!r})"
     args = list(e.args)
     minutes = args.pop().minutes if args and args[-1].kind == "interval" else 1
     nums = []
@@ -365,7 +370,8 @@ def words(w, e) -> str | None:
             return f"{f.words} {' and '.join(w(a, 9) for a in e.args)}"
         if f.kind == "prev_day":
             n = _whole(e.args[0])
-            return f"the {e.field} {n} trading day{'s' if n != 1 else ''} back"
+            who = f"{e.args[1].name}'s " if len(e.args) == 2 and e.args[1].name != SPOT else ""
+            return f"{who or 'the '}{e.field} {n} trading day{'s' if n != 1 else ''} back"
         args = list(e.args)
         minutes = args.pop().minutes if args and args[-1].kind == "interval" else None
         nums = ", ".join(w(a, 9) for a in args[1:])

@@ -36,6 +36,12 @@ class DayStartContext:
         self.weekday: str = _WEEKDAYS[run.day.weekday()]
         self.dte: int | None = run.dte
 
+    def prev_day(self, n: int = 1, series: str = "spot"):
+        """The n-th previous trading day in the data (1 to 5), known before today's first decision:
+        ``DaySummary(day, open, high, low, close)`` or None (e.g. skip a day after a wide range)."""
+        run = self._run
+        return run.market.market.prev_day(series, run.day, n)
+
     def prefetch(self, items) -> None:
         """Fetch these legs' or instruments' full day in one query.
 

@@ -126,12 +126,21 @@ class _Feed:
     def feed_until(self, bars: list, now: Any) -> None:
         """Feed every bar known at ``now`` (and close a resampled bar whose end has passed)."""
         pos, n = self.pos, len(bars)
+        if pos < n and bars[pos][0] > now:  # the common case on a minute clock: nothing new yet
+            if self.acc is not None and self.acc_end <= now:
+                self._flush()
+            return
         if self.step is None:
-            push = self._push
-            while pos < n and bars[pos][0] <= now:
-                b = bars[pos]
-                push(b[1], b[2], b[3], b[4], b[5])
-                pos += 1
+            update = self.ind.update
+            if self.hlc:
+                while pos < n and bars[pos][0] <= now:
+                    _, _, h, l, c, v = bars[pos]
+                    update(c if h is None else h, c if l is None else l, c, v)
+                    pos += 1
+            else:
+                while pos < n and bars[pos][0] <= now:
+                    update(bars[pos][4])
+                    pos += 1
             self.pos = pos
             return
         while pos < n and bars[pos][0] <= now:
@@ -294,6 +303,7 @@ class DayMarket:
         self.day = run.day
         self._index: dict[str, list] = {}
         self._ranges: dict[tuple, tuple[float, float] | None] = {}
+        self._windows: dict[tuple, tuple[datetime, datetime]] = {}
         self._ind_keys: dict[tuple, tuple] = {}
         self._today: dict[tuple, tuple] = {}   # (kind, args, interval, series, field) -> (feed, today's bars)
 
@@ -331,13 +341,16 @@ class DayMarket:
 
     def range(self, start: str, end: str, tick: int, name: str = SPOT) -> tuple[float, float] | None:
         """(high, low) of the bars known in (start, end] today, from the first tick at or after end."""
-        if self.run.times[tick] < end:
-            return None
         key = (name, start, end)
-        if key not in self._ranges:
+        window = self._windows.get(key)
+        if window is None:  # "9:30" and "09:30" are one time: compared as datetimes, not as text
             from optbt.data.dataset import parse_hhmm
-            t0 = datetime.combine(self.day, parse_hhmm(start))
-            t1 = datetime.combine(self.day, parse_hhmm(end))
+            window = self._windows[key] = (datetime.combine(self.day, parse_hhmm(start)),
+                                           datetime.combine(self.day, parse_hhmm(end)))
+        t0, t1 = window
+        if self.run.ticks[tick] < t1:
+            return None
+        if key not in self._ranges:
             inside = [b for b in self.bars(name) if t0 < b[0] <= t1]
             self._ranges[key] = None if not inside else (
                 max(b[2] if b[2] is not None else b[4] for b in inside),

@@ -102,6 +102,7 @@ def test_a_series_the_dataset_lacks_stops_the_run_with_the_nearest_name():
     ("entry when vix.high > 1\n", "E0201", "series vix"),
     ("entry when prev > 1\n", "E0203", "prev.close"),
     ("entry when prev_day(9).close > 1\n", "E0405", "from 1 to 5"),
+    ("entry when prev_day(2, vx).close > 1\n", "E0301", "spot or a declared series"),
     ("entry when spot.hgh > 1\n", "E0203", "did you mean 'high'"),
     ("entry when spot crosses above time\n", "E0301", "cannot cross"),
     ("range orb 09:30 .. 09:15\n", "E0405", "earlier time first"),
@@ -118,7 +119,21 @@ def test_fmt_keeps_every_signal_construct_and_is_stable():
             "entry between 09:31 and 14:00 when spot crosses above orb.high and vix < 20 and abs(gap_pct) < 0.5%"
             " and ema(spot, 20) > sma(spot, 50, 15m) and (spot - 1)[3] > prev.close and vix.prev.close < 25\n"
             "exit at 15:00 or when not (spot crosses below orb.low) and rsi(spot, 14, 1h) > 80"
-            " or bollinger(spot, 20, 2).upper < prev_day(2).high or supertrend(spot, 10, 3).direction == -1\n")
+            " or bollinger(spot, 20, 2).upper < prev_day(2).high or supertrend(spot, 10, 3).direction == -1"
+            " or prev_day(3, vix).close > 30\n")
     once = format_source(text)
     assert format_source(once) == once
     assert "(spot - 1)[3]" in once and "sma(spot, 50, 15m)" in once and "vix.prev.close" in once
+
+
+def test_lint_warns_when_the_entry_window_closes_before_its_range_is_known():
+    from optbt.dsl.lint import lint_text
+    text = H + "range orb 09:15 .. 09:30\n" + CALL + "entry between 09:20 and 09:25 when spot > orb.high\nexit at 15:00\n"
+    assert [d.code for d in lint_text(text)] == ["W009"]
+    assert lint_text(text.replace("09:25", "09:45")) == []
+
+
+def test_prev_day_of_a_series_reads_that_series():
+    from optbt.dsl.compiler import compile_text
+    source, _, _ = compile_text(H + "series vix\n" + CALL + "entry when prev_day(2, vix).close > 20\n")
+    assert "self.prev_field(ctx, 'vix', 2, 'close')" in source
