@@ -1,6 +1,6 @@
 """Sweep benchmark: one 16-run sweep of the 09:20 straddle, serial vs 2 processes vs Dask.
 
-    python benchmarks/bench_sweep.py [--days 250] [--repeats 5] [--workers 2]
+    python benchmarks/bench_sweep.py [--days 250] [--repeats 5] [--workers 2] [--memo-only]
                                      [--json benchmarks/results/sweep.json] [--quick]
 
 Each measurement is the ``optbt sweep`` command a user types, in a fresh process and a fresh
@@ -73,6 +73,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "sweep.json"))
     ap.add_argument("--quick", action="store_true", help="5 days, one repeat: a smoke test")
+    ap.add_argument("--memo-only", action="store_true",
+                    help="only the memo-on variants (what users run): 4 sweeps a repeat instead of 8")
     args = ap.parse_args()
     if args.quick:
         args.days, args.repeats = 5, 1
@@ -81,6 +83,8 @@ def main() -> None:
     load = os.getloadavg()
     data = ensure_dataset(args.days)
     variants = [(m, e) for m in MEMO for e in EXECUTORS] + [("no_memo", "serial1"), ("memo", "process_alone")]
+    if args.memo_only:
+        variants = [v for v in variants if v[0] == "memo"]
     times: dict[str, list[float]] = {f"{m}/{e}": [] for m, e in variants}
     ratios: dict[str, list[float]] = {}
     tables: list[list[dict]] = []
@@ -93,12 +97,16 @@ def main() -> None:
                 tables.append(rows)
                 print(f"repeat {n + 1}: {name:16s} {seconds:7.2f} s", flush=True)
         for memo in MEMO:
+            if not times.get(f"{memo}/serial"):
+                continue
             s, p, d = (times[f"{memo}/{e}"][-1] for e in EXECUTORS)
             ratios.setdefault(f"{memo}/process_speedup", []).append(s / p)
             ratios.setdefault(f"{memo}/dask_speedup", []).append(s / d)
             ratios.setdefault(f"{memo}/dask_over_process", []).append(d / p)
         ratios.setdefault("memo/process_alone_speedup", []).append(
             times["memo/serial"][-1] / times["memo/process_alone"][-1])
+        if args.memo_only:
+            continue
         ratios.setdefault("memo_gain_serial", []).append(times["no_memo/serial"][-1] / times["memo/serial"][-1])
         ratios.setdefault("no_memo/process_speedup_same_work", []).append(
             times["no_memo/serial1"][-1] / times["no_memo/process"][-1])
@@ -120,14 +128,17 @@ def main() -> None:
     print(f"\nmedians over {args.repeats} paired repeats ({args.workers} workers; load average at start "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores):")
     for memo in MEMO:
+        if memo + "/serial" not in med:
+            continue
         print(f"  {memo:8s} serial {med[memo + '/serial']:6.2f} s   process {med[memo + '/process']:6.2f} s "
               f"({rmed[memo + '/process_speedup']:.2f}x)   dask {med[memo + '/dask']:6.2f} s "
               f"({rmed[memo + '/dask_speedup']:.2f}x; {rmed[memo + '/dask_over_process']:.2f} of the pool)")
-    print(f"  no_memo  serial with one DuckDB thread (a pool worker's setting) {med['no_memo/serial1']:6.2f} s:"
-          f" process speed-up on the same work {rmed['no_memo/process_speedup_same_work']:.2f}x")
+    if not args.memo_only:
+        print(f"  no_memo  serial with one DuckDB thread (a pool worker's setting) {med['no_memo/serial1']:6.2f} s:"
+              f" process speed-up on the same work {rmed['no_memo/process_speedup_same_work']:.2f}x")
+        print(f"  memo makes a serial sweep {rmed['memo_gain_serial']:.2f}x faster")
     print(f"  memo, 2 workers without the shared cache (--no-shared-cache) {med['memo/process_alone']:6.2f} s"
           f" ({rmed['memo/process_alone_speedup']:.2f}x serial)")
-    print(f"  memo makes a serial sweep {rmed['memo_gain_serial']:.2f}x faster")
     for k, v in spread.items():
         if "/" in k and ("speedup" in k or "over" in k):
             print(f"  {k:36s} min {v['min']:.2f}  median {v['median']:.2f}  max {v['max']:.2f}")

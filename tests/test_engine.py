@@ -82,6 +82,19 @@ def test_a_bar_at_every_tick_follows_the_same_rules(bad):
     assert huge.quote == [(1e308, 0), (1e308, 0)]
 
 
+def test_session_ticks_are_every_bar_end_up_to_the_close():
+    from datetime import datetime
+
+    from optbt.engine.clock import session_ticks
+    open_ = datetime(2024, 1, 2, 9, 15)
+    hhmm = lambda ticks: [t.strftime("%H:%M") for t in ticks]  # noqa: E731
+    assert hhmm(session_ticks(open_, datetime(2024, 1, 2, 9, 32), 5)) == ["09:20", "09:25", "09:30"]
+    assert hhmm(session_ticks(open_, datetime(2024, 1, 2, 9, 30), 5)) == ["09:20", "09:25", "09:30"]
+    assert session_ticks(open_, datetime(2024, 1, 2, 9, 19), 5) == []
+    assert session_ticks(open_, datetime(2024, 1, 2, 9, 0), 1) == []  # a close before the open
+    assert len(session_ticks(open_, datetime(2024, 1, 2, 15, 30), 1)) == 375
+
+
 # -- all-or-nothing fills ----------------------------------------------------------------------
 
 def test_entry_waits_until_every_leg_is_live():

@@ -95,6 +95,7 @@ READ_AHEAD_DAYS = 16
 _TEXT_OFFSET = r"[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)? ?(Z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)$"
 _FILE_COL = "optbt_file"
 
+_FOOTERS_KEPT = 200  # at most this many files' parsed footers are kept (see DuckDBSource.__init__)
 _OPTIONAL_OPTION_COLS = ("underlying", "open", "high", "low", "volume", "oi")
 
 
@@ -299,12 +300,15 @@ class DuckDBSource:
         # day-sized queries: two threads at most (sweeps run one process per core)
         self.con.execute("SET threads = 2")
         self.con.execute("SET enable_progress_bar = false")  # only optbt/cli prints
-        # a file's footer is parsed once, not at every day's query (a file a month holds ~20 days);
-        # DuckDB reads it again when the file's modification time changes
-        self.con.execute("SET parquet_metadata_cache = true")
         self.queries = 0
         self.options = _Table(self.con, cfg, cfg.options, "options")
         self.spot = _Table(self.con, cfg, cfg.spot, "spot")
+        files = len(self.options.all_files) + len(self.spot.all_files)
+        if (self.options.by_day is None or self.spot.by_day is None) and files <= _FOOTERS_KEPT:
+            # files holding many days (a file a month is opened by ~20 days' queries): each footer
+            # is parsed once (DuckDB reads it again when the file's modification time changes).
+            # Not with day folders, where a file serves one day: memory stays flat in the days.
+            self.con.execute("SET parquet_metadata_cache = true")
         self._shift = cfg.bar_length if cfg.bar_label == "start" else timedelta(0)
         # what the chain left out, by reason: contracts (expiry, strike) per reason
         self.ignored: dict[str, int] = {"expiry_before_day": 0, "bad_strike": 0}
