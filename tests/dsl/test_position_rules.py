@@ -372,3 +372,12 @@ def test_a_lock_is_checked_at_every_sweep_value():
         load_strat_text(H + "params\n    k: float = 500 sweep [500, 2500]\nlegs\nce = add(ATM, CE, SELL)\n"
                         "lock at rs 2000 keep rs k\n")
     assert err.value.diagnostics[0].code == "E0405" and "2500" in err.value.diagnostics[0].message
+
+
+def test_trail_mtm_takes_money_parameters():
+    # premium 100 + 100 (lot 1): MTM +30 at 09:18 (after rs a = 30 arms), falls to +15 at 09:19 (by rs b = 15)
+    body = ("params\n    a: float = 30\n    b: float = 15\nlegs\n" + STRADDLE + "entry at 09:16\n"
+            "trail_mtm after rs a by rs b\n")
+    day = straddle_day([100, 95, 85, 92, 90, 90], [100, 95, 85, 93, 90, 90])
+    trades, _ = run(body, day, n_ticks=6)
+    assert _short(trades) == [("ce", "09:19", 92.0, "trail_mtm"), ("pe", "09:19", 93.0, "trail_mtm")]
