@@ -381,3 +381,11 @@ def test_trail_mtm_takes_money_parameters():
     day = straddle_day([100, 95, 85, 92, 90, 90], [100, 95, 85, 93, 90, 90])
     trades, _ = run(body, day, n_ticks=6)
     assert _short(trades) == [("ce", "09:19", 92.0, "trail_mtm"), ("pe", "09:19", 93.0, "trail_mtm")]
+
+
+def test_a_shift_can_roll_a_leg_relative_to_its_own_strike():
+    # CE 21000 sold at 100; at 120 (09:18) it rolls to its strike + 100 = 21100 (price 40 then)
+    options = {inst(21000, "CE"): [100.0, 110.0, 120.0, 125.0, 125.0], inst(21100, "CE"): [30.0, 35.0, 40.0, 45.0, 45.0]}
+    trades, _ = run("ce = add(ATM, CE, SELL)\nentry at 09:16\nshift ce to ce.strike + 100 when ce.ltp >= 120\n",
+                    day_data([21010] * 5, options), n_ticks=5)
+    assert _short(trades) == [("ce", "09:18", 120.0, "shift"), ("ce", "09:20", 45.0, "eod")]
