@@ -350,8 +350,8 @@ class MtmRule(Node):
 
 class TrailMtm(Node):
     kind: Literal["trail_mtm"] = "trail_mtm"
-    after: Money
-    by: Money
+    after: Annotated[Union[Money, MoneyParam], Field(discriminator="kind")]
+    by: Annotated[Union[Money, MoneyParam], Field(discriminator="kind")]
 
 
 class RangeDecl(Node):

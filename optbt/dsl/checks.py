@@ -356,6 +356,8 @@ def _check_max_cycles(unit: Unit, m: A.MaxCycles) -> None:
 
 
 def _check_trail_mtm(unit: Unit, t: A.TrailMtm) -> None:
+    if isinstance(t.after, A.MoneyParam) or isinstance(t.by, A.MoneyParam):
+        return P.check_trail_mtm_params(unit, t)
     if t.by.value <= 0:
         unit.error("E0405", "trail_mtm ... by needs an amount above 0", t.by.span)
 

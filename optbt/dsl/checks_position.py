@@ -83,6 +83,18 @@ def money_param_type(unit, e: A.MoneyParam) -> str:
     return "money" if p is not None else "?"
 
 
+def check_trail_mtm_params(unit, t) -> None:
+    """``trail_mtm after rs a by rs b`` with parameters: number parameters, above 0."""
+    for m, what in ((t.after, "trail_mtm ... after"), (t.by, "trail_mtm ... by")):
+        if isinstance(m, A.MoneyParam):
+            p = _param(unit, m.param, m.span, f"'rs {m.param}'", ("int", "float"),
+                       f"declare '{m.param}' as float (an amount of money)")
+            if p is not None:
+                _each_value(unit, p, m.span, what, lambda v: v > 0, "above 0")
+        elif m.value <= 0 and m is t.by:
+            unit.error("E0405", "trail_mtm ... by needs an amount above 0", m.span)
+
+
 # -- strikes -------------------------------------------------------------------------------------------
 def check_strike_rule(unit, s: A.StrikeRule, expr_type) -> None:
     a = s.amount

@@ -11,6 +11,7 @@ this tick (``LegStrikes.pending_price``).
 from __future__ import annotations
 
 from optbt.dsl import ast as A
+from optbt.dsl.checks_position import strike_refs
 
 def uses_name(node, name: str) -> bool:
     """Whether the program (or node) reads the built-in ``name`` anywhere."""
@@ -69,9 +70,7 @@ def strike_rule_py(s: A.StrikeRule, opt_type: str, low, pending: str = "{}") -> 
 def strike_lowerer(low, pending: str):
     """Expressions inside a strike rule: another leg's ``ltp`` / ``entry_price`` is the price of
     the contract chosen for it on this tick (``pending``), everything else as in any expression."""
-    from optbt.dsl.compiler import Lowerer
-
-    class StrikeLowerer(Lowerer):
+    class StrikeLowerer(type(low)):  # the compiler's Lowerer (not imported: the compiler imports this module)
         def x_attr(self, e):
             return f"self.pending_price(ctx, {pending}, {e.obj!r})"
 
@@ -94,7 +93,6 @@ def legs_py(gen, strike_py) -> list:
 
 
 def needs_pending(unit) -> bool:
-    from optbt.dsl.checks_position import strike_refs
     return any(strike_refs(leg.strike) for leg in unit.legs.values())
 
 

@@ -489,7 +489,7 @@ class Generator:
         t = self.one(A.TrailMtm)
         if t is None:
             return []
-        return ["    def trail_mtm(self):", (f"        return ({t.after.value!r}, {t.by.value!r})", t)]
+        return ["    def trail_mtm(self):", (f"        return ({self.low.expr(t.after)}, {self.low.expr(t.by)})", t)]
 
     def exit_ready(self) -> list:
         parts = []

@@ -66,6 +66,8 @@ def _wrap(line: str) -> str:
 
 def _value(lit) -> str:
     """A literal as a trader reads it: 30 %, rs 5000, 09:20, 1.5."""
+    if lit.kind == "money_param":
+        return f"rs {lit.param}"
     if lit.kind == "pct":
         return f"{number(lit.value)} %"
     if lit.kind == "money":
@@ -443,8 +445,8 @@ def _mtm(unit: Unit, words: Words) -> list[str]:
             out.append(f"  MTM target: every leg is closed (exit reason mtm_target) when the MTM shows a profit of "
                        f"at least {limit}")
     for t in trail:
-        out.append(f"  trailing MTM: once the MTM has reached {_value(t.after)}, every leg is closed (exit reason "
-                   f"trail_mtm) when it falls {_value(t.by)} or more below its best since then")
+        out.append(f"  trailing MTM: once the MTM has reached {words(t.after)}, every leg is closed (exit reason "
+                   f"trail_mtm) when it falls {words(t.by)} or more below its best since then")
     return out
 
 

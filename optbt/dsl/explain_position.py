@@ -57,7 +57,7 @@ def _money(a: A.Amount, words) -> str:
     return f"rs {number(a.value)}" if a.param is None else f"rs {words.param(a.param)}"
 
 
-def _credit(c, words, loss: bool) -> str:
+def _credit(c, words) -> str:
     if c.unit == "param":
         p = words.unit.params[c.param]
         size = (f"{words.param(c.param)} of the net credit" if p.type == "percent"
@@ -84,10 +84,10 @@ def position_section(unit, words) -> list[str]:
         for r in credits:
             if r.rule == "stop_loss":
                 out.append(f"  credit stop: every leg is closed (exit reason credit_stop) when the position has lost "
-                           f"{_credit(r.amount, words, True)} or more")
+                           f"{_credit(r.amount, words)} or more")
             else:
                 out.append(f"  credit target: every leg is closed (exit reason credit_target) when the position has "
-                           f"gained {_credit(r.amount, words, False)} or more")
+                           f"gained {_credit(r.amount, words)} or more")
         out.append("  A credit exit ends the cycle; an entry that pays a net debit stops the run (E0407).")
     rules, locks = prog.of(A.OverallRule), prog.of(A.Lock)
     if rules or locks:
@@ -95,7 +95,7 @@ def position_section(unit, words) -> list[str]:
                    "after costs):")
         for r in rules:
             a = r.amount
-            size = (_credit(a, words, True) + " of the day's entries" if isinstance(a, A.CreditAmount)
+            size = (_credit(a, words) + " of the day's entries" if isinstance(a, A.CreditAmount)
                     else _money(a, words))
             if r.rule == "overall_stop":
                 out.append(f"  overall stop: every open leg is closed (exit reason overall_stop) when the day's PnL "

@@ -11,6 +11,9 @@ which per-leg rules, what happens on an event, when to exit); this base class tu
 3. overall MTM stop, MTM target, trailing MTM (close everything);
 4. the time exit and ``exit when`` (the engine closes everything, reason ``exit``).
 
+A file with credit exits, an overall stop / target or a lock also takes the mixin
+``optbt.dsl.position.PositionRules``, which checks them after step 3 (see that module).
+
 Stops and targets are measured on the leg's price at the tick (the close, or the mid for quote
 data) against the leg's price at entry (its *mark*; for close data the fill price itself). A
 price equal to its level triggers: every comparison uses ``optbt.model.levels`` (a tolerance

@@ -372,3 +372,20 @@ def test_a_lock_is_checked_at_every_sweep_value():
         load_strat_text(H + "params\n    k: float = 500 sweep [500, 2500]\nlegs\nce = add(ATM, CE, SELL)\n"
                         "lock at rs 2000 keep rs k\n")
     assert err.value.diagnostics[0].code == "E0405" and "2500" in err.value.diagnostics[0].message
+
+
+def test_trail_mtm_takes_money_parameters():
+    # premium 100 + 100 (lot 1): MTM +30 at 09:18 (after rs a = 30 arms), falls to +15 at 09:19 (by rs b = 15)
+    body = ("params\n    a: float = 30\n    b: float = 15\nlegs\n" + STRADDLE + "entry at 09:16\n"
+            "trail_mtm after rs a by rs b\n")
+    day = straddle_day([100, 95, 85, 92, 90, 90], [100, 95, 85, 93, 90, 90])
+    trades, _ = run(body, day, n_ticks=6)
+    assert _short(trades) == [("ce", "09:19", 92.0, "trail_mtm"), ("pe", "09:19", 93.0, "trail_mtm")]
+
+
+def test_a_shift_can_roll_a_leg_relative_to_its_own_strike():
+    # CE 21000 sold at 100; at 120 (09:18) it rolls to its strike + 100 = 21100 (price 40 then)
+    options = {inst(21000, "CE"): [100.0, 110.0, 120.0, 125.0, 125.0], inst(21100, "CE"): [30.0, 35.0, 40.0, 45.0, 45.0]}
+    trades, _ = run("ce = add(ATM, CE, SELL)\nentry at 09:16\nshift ce to ce.strike + 100 when ce.ltp >= 120\n",
+                    day_data([21010] * 5, options), n_ticks=5)
+    assert _short(trades) == [("ce", "09:18", 120.0, "shift"), ("ce", "09:20", 45.0, "eod")]
