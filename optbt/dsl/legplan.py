@@ -68,6 +68,12 @@ class LegState:
     contract: Leg | None = None                             # the contract it last held
 
 
+# exits of the whole position (MTM rules, credit exits, the day's overall stop/target/lock): they
+# end the cycle, so no leg closed by them re-enters and no waiting leg opens after them
+_POSITION_EXITS = frozenset(("mtm_stop", "mtm_target", "trail_mtm", "credit_stop", "credit_target",
+                             "overall_stop", "overall_target", "lock"))
+
+
 class LegPlanStrategy(DslStrategy):
     """DslStrategy plus legs that open later (staggered, lazy, wait-and-trade) or again (re-entry)."""
 
@@ -243,7 +249,7 @@ class LegPlanStrategy(DslStrategy):
         super().adjust(ctx)
         try:
             closed, self._closed_now = self._closed_now, []
-            if any(reason in ("mtm_stop", "mtm_target", "trail_mtm") for _, reason, _ in closed):
+            if any(reason in _POSITION_EXITS for _, reason, _ in closed):
                 self.legs_waiting.clear()  # an overall exit ends the cycle: nothing opens again
                 return
             for key, reason, trade in closed:

@@ -87,12 +87,10 @@ class PositionRules:
             raise ValueError(f"{what[uses_credit[0]]} needs a net credit at entry, but this entry paid a net "
                              f"debit of {-credit:g} (E0407: write the amount in money for a debit position)")
 
-    def adjust(self, ctx) -> None:
-        super().adjust(ctx)
-        try:
-            self._check_position(ctx)
-        except Exception as exc:
-            self._failed(exc, ctx)
+    def _position_check(self, ctx) -> None:
+        """Run by DslStrategy.adjust after the MTM rules (inside its error handling), so a position
+        exit comes before any re-entry or waiting leg of the same tick (optbt.dsl.legplan)."""
+        self._check_position(ctx)
 
     @staticmethod
     def _limit(rule: tuple[str, float], credit: float) -> float:
@@ -110,8 +108,10 @@ class PositionRules:
             stop, target = rules.get("credit_stop"), rules.get("credit_target")
             if stop is not None and at_or_below(own, -self._limit(stop, self._cycle_credit)):
                 self.close_all("credit_stop")
+                self.legs_waiting.clear()  # the cycle is over: nothing waiting opens in it
             elif target is not None and at_or_above(own, self._limit(target, self._cycle_credit)):
                 self.close_all("credit_target")
+                self.legs_waiting.clear()
         stop, target = rules.get("overall_stop"), rules.get("overall_target")
         if stop is not None and at_or_below(pnl, -self._limit(stop, day.credit)):
             self._day_over(day, "overall_stop")
@@ -122,6 +122,7 @@ class PositionRules:
 
     def _day_over(self, day: _Day, reason: str) -> None:
         day.over = True
+        self.legs_waiting.clear()  # the day is over: no waiting leg or re-entry opens after it
         if self.positions:
             self.close_all(reason)
 

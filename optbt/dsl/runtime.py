@@ -78,6 +78,8 @@ class DslStrategy(MarketMixin, Strategy):
     """Base class of compiled .strat strategies (see the module docstring for the semantics)."""
 
     square_off: ClassVar[str] = "partial"
+    # set by the PositionRules mixin: checked after the MTM rules, before legs open again (legplan)
+    _position_check: ClassVar[Any] = None
     entry_until: ClassVar[str | None] = None  # entries are guarded by the exit rules instead (entry)
     SWEEP: ClassVar[dict[str, list]] = {}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
@@ -340,6 +342,8 @@ class DslStrategy(MarketMixin, Strategy):
                     self._arm(filled[key])
             if self._mtm and positions:  # the MTM is summed only when a rule reads it
                 self._check_mtm(ctx)
+            if self._position_check is not None:  # overall stop/target, lock, credit exits (dsl.position)
+                self._position_check(ctx)
         except Exception as exc:
             self._failed(exc, ctx)
 
