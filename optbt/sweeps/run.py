@@ -29,6 +29,7 @@ import time as _time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ from optbt.sweeps.fingerprint import fingerprint
 from optbt.sweeps.grid import expand_grid, run_id
 from optbt.sweeps.lock import SweepLock
 from optbt.sweeps.store import SweepStore
-from optbt.sweeps.warm import cache_folder, warm_shared_cache
+from optbt.sweeps.warm import cache_folder, chunk_days, warm_shared_cache
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,37 @@ def run_one(job: SweepJob, params: dict) -> dict:
             row.update(status="error", error=f"{type(exc).__name__}: {exc}", metrics={}, engine={})
     row["seconds"] = round(_time.perf_counter() - t0, 4)
     return row
+
+
+def scout_one(job: SweepJob, part: int, parts: int, params: dict) -> str | None:
+    """In a worker: record chunk ``part`` of ``parts`` of the days into the shared cache."""
+    from optbt.data.shared_cache import Recorder, chunk_name
+    from optbt.engine.loop import run_backtest
+
+    try:
+        cls, source = _worker_state(job)
+        days = chunk_days(source.trading_days(_as_day(job.start), _as_day(job.end)), part, parts)
+        if not days:
+            return None
+        folder = Path(job.shared_cache)
+        if (folder / chunk_name(days[0], days[-1])).exists():
+            return None
+        recorder = Recorder(source, days[0], days[-1], job.memo_mb / parts)
+        try:
+            run_backtest(cls, source=recorder, start=days[0], end=days[-1], params=params, costs=job.costs)
+        except Exception as exc:  # the scout's own result does not matter; what it read is still true
+            if is_interrupt(exc):
+                raise
+        written = recorder.write(folder)
+        return str(written) if written else None
+    except Exception as exc:
+        if is_interrupt(exc):
+            raise KeyboardInterrupt from None
+        return None  # a cache that could not be made: the runs read the data themselves
+
+
+def _as_day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
 
 
 def _split(spec: str) -> tuple[str, str]:
@@ -314,7 +346,7 @@ def _run(store: SweepStore, job_args: tuple, ids: list[str], runs: list[dict], e
                 if on_start:
                     on_start(len(todo), len(ids) - len(todo), where, [store.rows[i] for i in ids if i in done])
                 if job.shared_cache and ex is not None and len(todo) > 1:
-                    warm_shared_cache(ex, job, todo[0][1], min(workers, len(todo)))
+                    warm_shared_cache(ex, scout_one, job, todo[0][1], min(workers, len(todo)))
                 for row in _execute(ex, job, todo):
                     store.add(row)
                     executed.append(row["run_id"])

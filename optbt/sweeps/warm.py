@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Callable
 from concurrent.futures import Executor, wait
 from datetime import date
 from pathlib import Path
@@ -42,10 +43,11 @@ def cache_folder(out: Path, fp: dict[str, Any]) -> Path:
     return root / key
 
 
-def warm_shared_cache(ex: Executor, job: Any, params: dict, workers: int) -> None:
-    """Run the scouts on ``ex`` and wait for them (a failed scout only leaves its chunk unwritten)."""
+def warm_shared_cache(ex: Executor, scout: Callable[..., Any], job: Any, params: dict, workers: int) -> None:
+    """Run ``scout(job, part, parts, params)`` for every chunk on ``ex`` and wait for them
+    (``optbt.sweeps.run.scout_one``; a failed scout only leaves its chunk unwritten)."""
     parts = max(1, workers * CHUNKS_PER_WORKER)
-    futures = [ex.submit(scout_one, job, part, parts, params) for part in range(parts)]
+    futures = [ex.submit(scout, job, part, parts, params) for part in range(parts)]
     try:
         wait(futures)
         for fut in futures:
@@ -59,10 +61,6 @@ def warm_shared_cache(ex: Executor, job: Any, params: dict, workers: int) -> Non
             fut.cancel()
 
 
-def _day(text: str | None) -> date | None:
-    return None if text is None else date.fromisoformat(text)
-
-
 def chunk_days(days: list[date], part: int, parts: int) -> list[date]:
     """The ``part``-th of ``parts`` consecutive slices of ``days`` (as even as can be).
 
@@ -71,31 +69,3 @@ def chunk_days(days: list[date], part: int, parts: int) -> list[date]:
     """
     n = len(days)
     return days[part * n // parts:(part + 1) * n // parts]
-
-
-def scout_one(job: Any, part: int, parts: int, params: dict) -> str | None:
-    """In a worker: record chunk ``part`` of ``parts`` of the days into the shared cache."""
-    from optbt.data.shared_cache import Recorder, chunk_name
-    from optbt.engine.loop import run_backtest
-    from optbt.sweeps.run import _worker_state
-
-    try:
-        cls, source = _worker_state(job)
-        days = chunk_days(source.trading_days(_day(job.start), _day(job.end)), part, parts)
-        if not days:
-            return None
-        folder = Path(job.shared_cache)
-        if (folder / chunk_name(days[0], days[-1])).exists():
-            return None
-        recorder = Recorder(source, days[0], days[-1], job.memo_mb / parts)
-        try:
-            run_backtest(cls, source=recorder, start=days[0], end=days[-1], params=params, costs=job.costs)
-        except Exception as exc:  # the scout's own result does not matter; what it read is still true
-            if is_interrupt(exc):
-                raise
-        written = recorder.write(folder)
-        return str(written) if written else None
-    except Exception as exc:
-        if is_interrupt(exc):
-            raise KeyboardInterrupt from None
-        return None  # a cache that could not be made: the runs read the data themselves
