@@ -3,6 +3,8 @@ counts follow the cache's rules; serial and process-pool sweeps agree exactly.""
 
 from __future__ import annotations
 
+import multiprocessing
+
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -77,7 +79,8 @@ def test_serial_and_process_pool_sweeps_give_identical_trades(dataset):
     grid = [dict(PARAMS, sl_pct=str(sl)) for sl in (10, 20, 30, 50)]
     jobs = [(SPEC, str(dataset), p) for p in grid]
     serial = [_run_one(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    # spawn, as optbt's own sweeps do: a fork of a process whose DuckDB threads hold locks can hang
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
         parallel = list(pool.map(_run_one, jobs))
     assert serial == parallel
     assert len({repr(s) for s in serial}) > 1  # the parameter really changes the trades

@@ -559,7 +559,7 @@ def _position_complete(unit: Unit, text: str, prev: list[str]) -> list[Completio
         if first in _RULES and last in unit.params and unit.params[last].type in ("int", "float"):
             return _words("pts")
         if first in _RULES and len(prev) == 3 and prev[1:] == ["each", "leg"] or (len(prev) == 2 and last in unit.legs):
-            return _params(unit, text) + _words("rs", "₹")
+            return _params(unit, text) + _words("rs", "₹") + (_words("every") if first == "trailing" else [])
     if first == "expiry" and len(prev) == 3 and prev[1] == "dte":
         return _params(unit, text, "int")
     return None

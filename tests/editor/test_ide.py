@@ -155,7 +155,7 @@ def test_line_start_offers_the_statements():
     ("stop_loss each ", ["leg"]),
     ("stop_loss ce ", ["sl_pct", "lots", "rs", "₹"]),  # parameters (percent alone, numbers + pts) and money
     ("target ce 40 ", ["pts"]),                        # the unit after a bare number
-    ("exit when ce.", ["ltp", "entry_price", "pnl", "iv", "delta", "gamma", "theta", "vega", "reentries", "status"]),  # leg attributes
+    ("exit when ce.", ["ltp", "entry_price", "pnl", "reentries", "status", "iv", "delta", "gamma", "theta", "vega"]),  # leg attributes
     ("on stop_loss(ce): move leg1.", ["stop"]),
     ("on ", ["stop_loss", "target", "trailing"]),
     ("on target(", ["ce", "leg1"]),

@@ -77,7 +77,8 @@ def test_completion_of_leg_attributes(server):
     uri = "file:///work/typing.strat"
     open_doc(server, uri, FIXED + "exit when ce.")
     result = server.request("textDocument/completion", at(uri, 4, 13))
-    assert [i["label"] for i in result["items"]] == ["ltp", "entry_price", "pnl", "iv", "delta", "gamma", "theta", "vega"]
+    assert [i["label"] for i in result["items"]] == ["ltp", "entry_price", "pnl", "reentries", "status", "iv", "delta", "gamma", "theta",
+                                                     "vega"]
     assert {i["kind"] for i in result["items"]} == {10}  # CompletionItemKind.Property
 
 
