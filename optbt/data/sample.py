@@ -29,7 +29,8 @@ from optbt.model.errors import OptbtError
 SAMPLE_DAYS = 60
 SAMPLE_SEED = 7
 SAMPLE_START = date(2024, 1, 1)
-SAMPLE_NAME = f"sample-v3-seed{SAMPLE_SEED}-{SAMPLE_DAYS}d"  # v2: volume/oi never negative; v3: a VIX-like series
+SAMPLE_NAME = f"sample-v4-seed{SAMPLE_SEED}-{SAMPLE_DAYS}d"  # v2: volume/oi never negative; v3: a VIX-like series;
+# v4: [greeks] rate, the rate its prices were made with
 _VERIFIED = ".optbt-verified.json"  # file -> mtime_ns at which its hash last matched the manifest
 
 

@@ -213,6 +213,9 @@ day_partition = "day"
 [session]
 start = "09:15"
 end = "15:30"
+
+[greeks]
+rate = {RATE}                      # the rate the option prices were made with
 '''
 
 

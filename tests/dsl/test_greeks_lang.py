@@ -169,7 +169,7 @@ def test_the_0dte_put_credit_spread_trades_only_on_expiry_days_with_the_wing_bel
         short, long_ = legs["short_put"], legs["long_put"]
         assert short.leg.expiry == long_.leg.expiry == day  # 0DTE
         assert long_.leg.strike < short.leg.strike  # the wing is further out of the money
-        assert short.exit_ts == long_.exit_ts  # square_off complete: the spread closes together
+        assert short.exit_ts == long_.exit_ts  # the credit stop (or the time exit) closes the spread together
 
 
 def test_a_traced_fill_of_a_delta_strategy_shows_its_iv_and_delta():

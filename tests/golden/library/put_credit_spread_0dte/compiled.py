@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from optbt.dsl.runtime import DslStrategy, ne, num, nz
+from optbt.dsl.runtime import PositionRules
 
 
-class PutCreditSpread0dte(DslStrategy):
-    '0DTE put credit spread: sell 10 delta, buy 5 delta, out at 3x the short put'
+class PutCreditSpread0dte(PositionRules, DslStrategy):
+    '0DTE put credit spread: sell 10 delta, buy 5 delta, 2x credit stop'
 
     max_cycles = 1
     expiry = 'nearest'
-    square_off = 'complete'
+    square_off = 'partial'
 
     def legs(self, ctx):
         strikes = (
@@ -27,10 +28,10 @@ class PutCreditSpread0dte(DslStrategy):
     def entry_ready(self, ctx):
         return ctx.time >= '09:30' and (num(ctx.dte) == 0.0)
 
-    def leg_rules(self):
-        return [
-            ('stop_loss', 'short_put', 'pct', 200.0),
-        ]
-
     def exit_ready(self, ctx):
         return ctx.time >= '15:20'
+
+    def position_rules(self):
+        return {
+            'credit_stop': ('times', 2.0),
+        }
