@@ -132,18 +132,7 @@ class LegPlanStrategy(DslStrategy):
     # -- entry -----------------------------------------------------------------------------------------
     def entry(self, ctx: BarContext) -> None:
         try:
-            try:
-                ready = self.entry_ready(ctx)
-            except ArithmeticError:  # an arithmetic fault makes the condition false
-                ready = False
-            if not ready:
-                return
-            try:
-                exiting = self.exit_ready(ctx)
-            except ArithmeticError:
-                exiting = False
-            if exiting:  # no entry once the exit rule holds (at or after `exit at`)
-                self.note_blocked("the exit rule already holds (at or after the exit time)")
+            if not self.entry_gate(ctx):
                 return
             times, waits = self.leg_times(), self.leg_waits()
             now: dict[str, Leg] = {}

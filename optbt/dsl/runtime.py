@@ -224,22 +224,30 @@ class DslStrategy(MarketMixin, Strategy):
         return self._greek(ctx, key, "vega")
 
     # -- the engine's hooks ------------------------------------------------------------------------
+    def entry_gate(self, ctx: BarContext) -> bool:
+        """Whether the entry may happen at this tick: this tick's market values are recorded first
+        (``x[1]``, ``crosses`` read them on later ticks), then the entry condition must hold and
+        the exit rule must not. Every entry (this one, optbt.dsl.legplan's) goes through here."""
+        if self._signals:
+            self.tick_signals(ctx)
+        try:
+            ready = self.entry_ready(ctx)
+        except ArithmeticError:  # an arithmetic fault makes the condition false
+            ready = False
+        if not ready:
+            return False
+        try:
+            exiting = self.exit_ready(ctx)
+        except ArithmeticError:
+            exiting = False
+        if exiting:  # no entry once the exit rule holds (at or after `exit at`)
+            self.note_blocked("the exit rule already holds (at or after the exit time)")
+            return False
+        return True
+
     def entry(self, ctx: BarContext) -> None:
         try:
-            if self._signals:
-                self.tick_signals(ctx)
-            try:
-                ready = self.entry_ready(ctx)
-            except ArithmeticError:  # an arithmetic fault makes the condition false
-                ready = False
-            if not ready:
-                return
-            try:
-                exiting = self.exit_ready(ctx)
-            except ArithmeticError:
-                exiting = False
-            if exiting:  # no entry once the exit rule holds (at or after `exit at`)
-                self.note_blocked("the exit rule already holds (at or after the exit time)")
+            if not self.entry_gate(ctx):
                 return
             legs = self.legs(ctx)
             if not legs:

@@ -1,6 +1,6 @@
-"""Leg management (re-entry, waiting legs) together with the position rules (overall stop,
-credit exits): a position exit on a tick comes before any re-entry of that tick, and cancels
-every leg still waiting. Days are hand-made (tests.kit: ticks 09:16 + k minutes, lot size 1,
+"""Leg management (re-entry, waiting legs) together with the other constructs: a position exit
+(overall stop, credit exits) on a tick comes before any re-entry of that tick and cancels every
+leg still waiting; market signals read on the entry (``crosses``) see every tick. Days are hand-made (tests.kit: ticks 09:16 + k minutes, lot size 1,
 ATM 21000); the answers are worked out in the comments.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from optbt.dsl import load_strat_text
 from optbt.engine.loop import EventEngine
-from tests.kit import DAY, MemorySource, config, straddle_day
+from tests.kit import DAY, MemorySource, config, day_data, inst, straddle_day
 
 H = 'strategy t "test"\nmax_cycles 3\nce = add(ATM, CE, SELL)\npe = add(ATM, PE, SELL)\nentry at 09:16\n'
 
@@ -49,3 +49,16 @@ def test_without_a_position_exit_the_re_cost_still_happens():
     trades, _ = run("stop_loss each leg 20%\nreentry each leg on stop_loss cost max 2\noverall_stop rs 100\n",
                     [100, 110, 121, 110, 100, 100, 100, 100], [90, 95, 100, 105, 100, 100, 100, 100])
     assert ("ce", "09:20", 100.0, "09:23", 100.0, "eod") in trades
+
+
+def test_a_staggered_file_records_every_tick_for_crosses_in_its_entry_condition():
+    # spot 21010, 21010, 21015: it crosses above 21012 at 09:18 (tick 2), so the entry happens
+    # there: CE (21000, ATM) at 100, and PE, staggered to 09:18, at 90 on the same tick. A leg
+    # plan whose entry skipped recording the spot would never see the cross: no trade at all.
+    spot = [21010, 21010, 21015, 21015, 21015, 21015, 21015, 21015]
+    day = day_data(spot, {inst(21000, "CE"): [100] * 8, inst(21000, "PE"): [90] * 8})
+    cls = load_strat_text('strategy t "test"\nce = add(ATM, CE, SELL)\npe = add(ATM, PE, SELL)\n'
+                          "entry when spot crosses above 21012\nentry pe at 09:18\nexit at 09:21\n")
+    result = EventEngine(MemorySource({DAY: day}, config(8), 8)).run(cls())
+    assert sorted((t.key, t.entry_ts.strftime("%H:%M"), t.entry_price, t.exit_ts.strftime("%H:%M"))
+                  for t in result.trades) == [("ce", "09:18", 100.0, "09:21"), ("pe", "09:18", 90.0, "09:21")]
