@@ -94,6 +94,20 @@ def test_other_dates_costs_or_strategy_text_are_named(week, tmp_path):
         run_sweep(str(strat), {"sl_pct": [20.0]}, load_dataset(week), tmp_path / "t")
 
 
+def test_an_edited_charge_schedule_file_refuses_to_resume(week, tmp_path):
+    # the file's name and the cost options stay the same; only a rate inside it changes, which
+    # changes every run's costs: the sweep must not reuse the runs made with the old rate
+    from optbt.data.dataset import Costs
+    own = tmp_path / "broker.toml"
+    own.write_text('base = "nse"\nname = "mine"\n[charges.brokerage]\nrate = 10\n', encoding="utf-8")
+    out = tmp_path / "s"
+    sweep(week, out, costs=Costs(preset=str(own)))
+    assert sweep(week, out, costs=Costs(preset=str(own))).skipped == 2  # unchanged: resumed
+    own.write_text(own.read_text().replace("rate = 10", "rate = 20"))
+    with pytest.raises(ConfigError, match=r"the charge schedule's rates changed \(.*broker.toml\)"):
+        sweep(week, out, costs=Costs(preset=str(own)))
+
+
 def test_the_command_refuses_instead_of_reusing_stale_results(week, tmp_path):
     out = tmp_path / "s"
     cmd = [sys.executable, "-m", "optbt.cli.app", "sweep", STRADDLE, "--grid", "sl_pct=20,30,40,50",

@@ -2,8 +2,9 @@
 
 ``OUT/fingerprint.json`` holds the strategy file's hash, the dataset config's content (every
 key, defaults included, so ``lot_size 50 -> 25`` is seen however it is written), the path,
-size and modification time of every data file the config's paths match, the cost overrides
-and the dates. Resuming compares it with the present and names what changed.
+size and modification time of every data file the config's paths match, the cost overrides,
+the charge schedule the runs use (a digest of its rates as loaded, so an edited schedule file
+or a base preset's new rates are seen) and the dates. Resuming compares it with the present and names what changed.
 
 Data files are only ``stat``-ed, never read or hashed: 500 files (250 days of options and
 spot) take about 25 ms. Of the strategy only its own file is hashed: a Python strategy's
@@ -47,6 +48,25 @@ def data_files(config: DatasetConfig) -> dict[str, list[int]]:
     return dict(sorted(found.items()))
 
 
+def charge_schedule(strategy: str, config: DatasetConfig, costs: Costs | None) -> dict[str, str]:
+    """The charge schedule the runs use, as the engine picks it (run > strategy > dataset):
+    ``{spec: sha1 of its rates as loaded}``, or {} without one. A strategy or schedule that
+    cannot be loaded is recorded as such: the runs themselves will say why."""
+    from optbt.dsl.loader import load_strategy
+    from optbt.engine.charges import load_schedule
+    from optbt.engine.costing import effective_costs
+    try:
+        spec = effective_costs(config.costs, load_strategy(strategy).COSTS, costs, config.root).preset
+    except Exception:  # noqa: BLE001 - the run reports it, with its own message
+        return {"?": "the strategy or its costs could not be loaded"}
+    if not spec:
+        return {}
+    try:
+        return {str(spec): hashlib.sha1(repr(load_schedule(spec)).encode()).hexdigest()}
+    except Exception:  # noqa: BLE001
+        return {str(spec): "unreadable"}
+
+
 def fingerprint(strategy: str, config: DatasetConfig, start: str | None, end: str | None,
                 costs: Costs | None) -> dict[str, Any]:
     path = strategy_file(strategy)
@@ -57,6 +77,7 @@ def fingerprint(strategy: str, config: DatasetConfig, start: str | None, end: st
         "strategy_sha1": hashlib.sha1(text).hexdigest(),
         "dataset": config.model_dump(mode="json"),
         "costs": costs.model_dump(mode="json") if costs else None,
+        "charges": charge_schedule(strategy, config, costs),
         "start": start,
         "end": end,
         "files": data_files(config),
@@ -103,6 +124,10 @@ def differences(old: dict, new: dict) -> list[str]:
                    if old.get("costs") and new.get("costs") else
                    f"cost options changed ({old.get('costs') or 'as the dataset sets them'} -> "
                    f"{new.get('costs') or 'as the dataset sets them'})")
+    if (old.get("charges") or {}) != (new.get("charges") or {}):
+        was, now = ", ".join(old.get("charges") or {}) or "none", ", ".join(new.get("charges") or {}) or "none"
+        out.append(f"the charge schedule changed ({was} -> {now})" if was != now else
+                   f"the charge schedule's rates changed ({now})")
     for key, flag in (("start", "--start"), ("end", "--end")):
         if old.get(key) != new.get(key):
             out.append(f"{flag} changed ({old.get(key) or 'not given'} -> {new.get(key) or 'not given'})")
