@@ -182,10 +182,12 @@ class StrikeRule(Node):
     - ``premium``: the strike whose premium is ``mode`` (~, >=, <=) the value of ``amount``,
       an expression (``premium ~ prem``, ``premium ~ sell_ce.ltp * 50%``, ``premium ~ straddle * 30%``);
     - ``leg``: another leg's strike +/- ``amount`` points (``sell_ce.strike + 200``);
-    - ``straddle``: ATM +/- ``amount`` x the ATM straddle premium (``ATM + 0.5x straddle``).
+    - ``straddle``: ATM +/- ``amount`` x the ATM straddle premium (``ATM + 0.5x straddle``);
+    - ``delta``: the strike by delta with a float parameter as the target (``delta d``,
+      ``delta >= d``; a literal target stays ``Strike``).
     """
     kind: Literal["strike_rule"] = "strike_rule"
-    how: Literal["atm", "itm", "otm", "premium", "leg", "straddle"]
+    how: Literal["atm", "itm", "otm", "premium", "leg", "straddle", "delta"]
     amount: "Expr | None" = None
     sign: int = 1
     mode: str | None = None     # premium: "~", ">=", "<="

@@ -18,7 +18,7 @@ from optbt.dsl import signals as _signals
 from optbt.dsl import checks_position as P
 from optbt.dsl import limits as L
 from optbt.dsl.diagnostics import Diagnostic
-from optbt.dsl.values import evaluate, param_values, params_in, show, sweep_count, time_values
+from optbt.dsl.values import article, evaluate, param_values, params_in, show, sweep_count, time_values
 from optbt.model.errors import did_you_mean
 
 BUILTINS = {"spot": "number", "atm": "number", "dte": "number", "time": "time", "mtm": "money",
@@ -227,7 +227,7 @@ def _check_leg(unit: Unit, leg: A.LegDecl) -> None:
         elif isinstance(leg.qty, A.Name) and leg.qty.name in unit.params:
             p = unit.params[leg.qty.name]
             if p.type != "int":
-                unit.error("E0401", f"'{p.name}' is a {p.type}; a quantity needs an int parameter", leg.qty.span)
+                unit.error("E0401", f"'{p.name}' is {article(p.type)}; a quantity needs an int parameter", leg.qty.span)
 
 
 def _expiry_rule(unit: Unit, rule: A.ExpiryRule) -> None:
@@ -314,7 +314,7 @@ def _amount(unit: Unit, amount: A.Amount, allow: tuple[str, ...], what: str) -> 
             return
         unit.used.add(p.name)
         if p.type != "percent":
-            unit.error("E0302", f"'{p.name}' is a {p.type}: {what} needs a unit", amount.span, "",
+            unit.error("E0302", f"'{p.name}' is {article(p.type)}: {what} needs a unit", amount.span, "",
                        "declare it as percent (30%), or write the amount as 40 pts or rs 3000")
         elif _value_fits(p, p.default):
             zero = [v for v in param_values(unit, p.name) if isinstance(v, (int, float)) and v <= 0]
@@ -399,7 +399,7 @@ def _check_reentry(unit: Unit, r: A.Reentry) -> None:
             return
         unit.used.add(p.name)
         if p.type != "int":
-            unit.error("E0401", f"'{p.name}' is a {p.type}; a re-entry count needs an int parameter", r.span)
+            unit.error("E0401", f"'{p.name}' is {article(p.type)}; a re-entry count needs an int parameter", r.span)
             return
         values = param_values(unit, p.name) if _value_fits(p, p.default) else []
         bad = [v for v in values if not 1 <= v <= MAX_REENTRIES]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from optbt.dsl import ast as A
 from optbt.dsl import limits as L
-from optbt.dsl.values import param_values, show
+from optbt.dsl.values import article, param_values, show
 from optbt.model.errors import did_you_mean
 
 # the attributes a strike expression may read from another leg: its price at the tick (the leg
@@ -31,7 +31,7 @@ def _param(unit, name: str, span, what: str, kinds: tuple[str, ...], hint: str):
         return None
     unit.used.add(p.name)
     if p.type not in kinds:
-        unit.error("E0302", f"'{p.name}' is a {p.type}: {what} takes {' or '.join(kinds)} parameters", span, "", hint)
+        unit.error("E0302", f"'{p.name}' is {article(p.type)}: {what} takes {' or '.join(kinds)} parameters", span, "", hint)
         return None
     return p
 
@@ -113,6 +113,11 @@ def check_strike_rule(unit, s: A.StrikeRule, expr_type) -> None:
                         f"a whole number of at most {L.MAX_ATM_OFFSET} steps" + ("" if s.how == "atm" else ", not below 0"))
         elif p is not None:
             _each_value(unit, p, a.span, "OTM %", lambda v: v > 0, "above 0")
+        return
+    if s.how == "delta":  # delta d: a float parameter, every value of it a delta between 0 and 1
+        p = _param(unit, a.name, a.span, "a delta", ("float",), "a delta is a fraction: declare it as float (d: float = 0.16)")
+        if p is not None:
+            _each_value(unit, p, a.span, "delta", lambda v: 0 < v < 1, "between 0 and 1 (0.16 for a 16-delta option)")
         return
     if s.how in ("straddle", "leg"):
         if a is None:

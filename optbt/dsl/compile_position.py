@@ -34,7 +34,7 @@ def mixins(unit) -> list[str]:
     if prog.of(A.OverallRule) or prog.of(A.Lock) or prog.of(A.CreditRule):
         out.append("PositionRules")
     strikes = [leg.strike for leg in unit.legs.values()] + [s.strike for s in prog.of(A.Shift)]
-    if prog.of(A.AtmFrom) or any(isinstance(s, A.StrikeRule) for s in strikes) or \
+    if prog.of(A.AtmFrom) or any(isinstance(s, A.StrikeRule) and s.how != "delta" for s in strikes) or \
             ("straddle" not in unit.params and uses_name(prog, "straddle")):
         out.append("LegStrikes")
     return out
@@ -150,6 +150,11 @@ def param_kinds(unit) -> dict[str, str]:
     for a in amounts:
         if a.param is not None and a.unit in ("pts", "money") and a.param in unit.params:
             kinds[a.param] = "points" if a.unit == "pts" else "money"
+    strikes = [leg.strike for leg in unit.legs.values()] + [s.strike for s in prog.of(A.Shift)]
+    for s in strikes:
+        if isinstance(s, A.StrikeRule) and s.how == "delta" and isinstance(s.amount, A.Name) \
+                and s.amount.name in unit.params:
+            kinds[s.amount.name] = "delta"
     rules = [e.rule for e in prog.of(A.ExpiryStmt)] + [leg.expiry for leg in unit.legs.values()]
     for rule in rules:
         if isinstance(rule, A.ExpiryParam) and rule.param in unit.params:

@@ -223,6 +223,9 @@ class Lowerer:
 # -- statements -------------------------------------------------------------------------------------------
 def _strike_py(strike: A.Strike, opt_type: str, low: Lowerer | None = None, pending: str = "{}",
                expiry: str | None = None) -> str:
+    if isinstance(strike, A.StrikeRule) and strike.how == "delta":  # delta d: the parameter's value
+        extra = f", {expiry!r}" if expiry else ""
+        return f"self.strike_delta(ctx, {opt_type!r}, {strike.mode!r}, {low.expr(strike.amount)}{extra})"
     if isinstance(strike, A.StrikeRule):
         return CP.strike_rule_py(strike, opt_type, low, pending)
     if strike.how == "atm":

@@ -39,6 +39,11 @@ def strike_rule_words(s: A.StrikeRule, opt_type: str, words) -> str:
                 "<=": "at the strike with the highest premium at or below "}[s.mode] + words(s.amount) + \
             " (worked out at the tick of entry; another leg's price is that of the contract chosen for it on " \
             "the same tick; among strikes with a live price)"
+    if s.how == "delta":
+        return {"~": f"at the strike whose delta (in absolute value) is closest to {amount}",
+                ">=": f"at the strike with the smallest delta (in absolute value) at or above {amount}",
+                "<=": f"at the strike with the largest delta (in absolute value) at or below {amount}"}[s.mode] + \
+            " (among strikes with a live price at the tick, from their IV; ties go to the strike nearer the money)"
     if s.how == "straddle":
         return (f"at the listed strike nearest ATM {'+' if s.sign > 0 else '-'} {amount} × the ATM straddle's "
                 "premium (the ATM call's price + the ATM put's, at the tick)")

@@ -143,6 +143,8 @@ def strike_rule(s: A.StrikeRule) -> str:
         return f"{s.how.upper()} {amount}"
     if s.how == "premium":
         return f"premium {s.mode} {amount}"
+    if s.how == "delta":
+        return f"delta {amount}" if s.mode == "~" else f"delta {s.mode} {amount}"
     if s.how == "straddle":
         times = f"{amount}x" if isinstance(s.amount, A.Num) else f"{amount} x"
         return f"ATM {sign} {times} straddle"

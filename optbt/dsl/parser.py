@@ -314,6 +314,10 @@ class _ToAst(Transformer_NonRecursive):
     def strike_delta(self, meta, c):
         return A.Strike(how="delta", mode="~", value=self._f(c[0]), span=self._s(meta))
 
+    def strike_delta_param(self, meta, c):
+        mode = str(c[0]) if len(c) > 1 else "~"
+        return A.StrikeRule(how="delta", mode=mode, amount=self._ref(c[-1]), span=self._s(meta))
+
     def strike_delta_cmp(self, meta, c):
         return A.Strike(how="delta", mode=str(c[0]), value=self._f(c[1]), span=self._s(meta))
 

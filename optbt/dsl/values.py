@@ -107,3 +107,8 @@ def time_values(unit, ref) -> list[str] | None:
             and isinstance(unit.params[ref.name].default, A.Time):
         return [v for v in param_values(unit, ref.name) if isinstance(v, str)]
     return None
+
+
+def article(word: str) -> str:
+    """``int`` -> ``an int``, ``float`` -> ``a float``: a type's name in a sentence."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"

@@ -76,7 +76,7 @@ def coerce(value: Any, typ: Any, name: str = "value") -> Any:
 NON_NEGATIVE = {"percent": "a percentage", "money": "an amount of money", "points": "a number of points"}
 KINDS = (*NON_NEGATIVE, "time", "lots")
 NON_NEGATIVE["days"] = "a number of days"  # days to expiry in an expiry rule (``expiry dte <= d``)
-KINDS = (*KINDS, "days")
+KINDS = (*KINDS, "days", "delta")  # delta: a strike's target delta (``delta d``), between 0 and 1
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
@@ -139,6 +139,8 @@ def coerce_param(cls: type["Strategy"], name: str, value: Any) -> Any:
             example = default if isinstance(default, (int, float)) and default >= 0 else 30
             raise ValueError(f"{name}: {NON_NEGATIVE[kind]} cannot be negative, got {raw!r}"
                              f" (for example {name}={example:g})")
+    if kind == "delta" and not (isinstance(value, (int, float)) and 0 < value < 1):
+        raise ValueError(f"{name}: a delta is between 0 and 1, got {raw!r} (for example {name}=0.16)")
     if kind == "lots" and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
         raise ValueError(f"{name}: a number of lots is a whole number of at least 1, got {raw!r}")
     return value

@@ -187,3 +187,34 @@ def test_a_traced_fill_of_a_delta_strategy_shows_its_iv_and_delta():
     assert fill["iv"] == pytest.approx(iv, abs=1e-6)
     assert fill["delta"] == pytest.approx(textbook("PE", SPOT, k, years(DAY, 0), RATE, 0.0, iv)[1], abs=1e-6)
     assert any(f"IV {iv * 100:.2f} %" in line for line in timeline(result.trace))
+
+
+def test_a_delta_target_can_be_a_float_parameter_and_is_swept_and_checked():
+    # `delta d` with d = 0.16 picks the strikes nearest 16 delta, worked out as in the test above;
+    # d = 0.30 (as --param would set it) the ones nearest 30 delta, and `delta >= d` the smallest
+    # |delta| at or above d
+    spots = [SPOT] * 10
+    options = priced(spots)
+    ce, pe = abs_deltas(options, spots, "CE", 0), abs_deltas(options, spots, "PE", 0)
+    body = ("params\n    d: float = 0.16 sweep [0.16, 0.3]\nlegs\n"
+            "    ce = add(delta d, CE, SELL)\n    pe = add(delta >= d, PE, SELL)\nentry at 09:16\nexit at 09:20\n")
+    cls = load_strat_text(H + body)
+    source = MemorySource({DAY: {"spot": spots, "options": options}}, dataset(10), 10)
+    for d in (0.16, 0.3):
+        trades = EventEngine(source).run(cls(d=d)).trades
+        got = {t.key: t.leg.strike for t in trades}
+        assert got["ce"] == min(ce, key=lambda k: abs(ce[k] - d))
+        assert got["pe"] == min((k for k in pe if pe[k] >= d), key=lambda k: pe[k])
+    assert cls.PARAM_KINDS["d"] == "delta"
+    from optbt.engine.strategy import coerce_param
+    with pytest.raises(ValueError, match="d: a delta is between 0 and 1, got '16'"):  # --param d=16
+        coerce_param(cls, "d", "16")
+    # kinds and every sweep value checked before a run; fmt keeps it
+    unit = check(parse_text(H + body.replace("[0.16, 0.3]", "[0.16, 16]"))[0])
+    assert [d.code for d in unit.diagnostics] == ["E0405", "E0405"]
+    unit = check(parse_text(H + body.replace("d: float = 0.16 sweep [0.16, 0.3]", "d: int = 16"))[0])
+    assert {d.code for d in unit.diagnostics} == {"E0302"}
+    assert "is an int" in unit.diagnostics[0].message
+    program = parse_text(H + body)[0]
+    assert "ce = add(delta d, CE, SELL)" in format_program(program)
+    assert "pe = add(delta >= d, PE, SELL)" in format_program(program)

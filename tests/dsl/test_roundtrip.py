@@ -60,7 +60,8 @@ strike = st.one_of(st.just("ATM"), st.tuples(st.sampled_from(["+", "-"]), st.int
                    st.integers(100, 50000).map(str), st.integers(1, 9).map(lambda n: f"OTM {n}%"),
                    st.tuples(st.sampled_from(["~", ">=", "<="]), st.integers(1, 500)).map(lambda t: f"premium {t[0]} {t[1]}"),
                    st.tuples(st.sampled_from(["", "~ ", ">= ", "<= "]), st.integers(1, 99))
-                   .map(lambda t: f"delta {t[0]}0.{t[1]:02d}"))
+                   .map(lambda t: f"delta {t[0]}0.{t[1]:02d}"),
+                   st.sampled_from(["", "~ ", ">= ", "<= "]).map(lambda m: f"delta {m}sl"))
 amount = st.one_of(number.map(lambda n: n + "%"), number.map(lambda n: n + " pts"), number.map(lambda n: "rs " + n),
                    st.just("sl"))
 statement = st.one_of(
