@@ -697,7 +697,19 @@ def load_text(text: str, filename: str = "<strat>"):
     cls.__strat_source__ = str(filename)
     cls.__strat_map__ = source_map(text, str(filename), module.__file__, unit.line_map)
     cls.PARAM_KINDS = param_kinds(unit)
+    _preset_beside(cls, filename)
     return cls
+
+
+def _preset_beside(cls, filename) -> None:
+    """A ``costs preset "file.toml"`` with a relative path means the file beside the .strat
+    file (as a trader keeps them together), wherever optbt is run from; from text without a
+    file, the working folder."""
+    costs = getattr(cls, "COSTS", None)
+    preset = costs.get("preset") if isinstance(costs, dict) else None
+    source = Path(str(filename))
+    if preset and str(preset).endswith(".toml") and not Path(preset).expanduser().is_absolute() and source.is_file():
+        cls.COSTS = {**costs, "preset": str(source.resolve().parent / preset)}
 
 
 def param_kinds(unit: Unit) -> dict[str, str]:

@@ -65,7 +65,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E0406": ("no legs", "A strategy needs at least one `add(...)` leg."),
     "E0420": ("unknown cost preset", "`costs preset` takes a preset shipped with optbt (`nse`: NSE index "
               "options, `us`: US listed options) or a charge schedule file in double quotes ending in .toml "
-              "(`costs preset \"my_broker.toml\"`, relative to the folder optbt runs in)."),
+              "(`costs preset \"my_broker.toml\"`, relative to the .strat file's folder)."),
     "E0501": ("nested too deeply", "An expression nests brackets, unary minus signs and `not`s at most 64 "
               "deep. Remove the ones that cancel out, or split the rule."),
     "E0502": ("expression too large", "An expression has at most 1,000 parts and 240 levels (a chain "

@@ -65,6 +65,22 @@ def test_a_preset_in_the_file_charges_like_a_contract_note():
     assert t.costs == pytest.approx(64.901612) and t.charges["stt"] == pytest.approx(10.0)
 
 
+def test_a_schedule_file_is_found_beside_the_strat_file_wherever_optbt_runs(tmp_path, monkeypatch):
+    # the file beside the strategy: NSE with brokerage 0 -> the contract note above minus its
+    # brokerage (20 + 20) and the GST on it (18 % of 40 = 7.2): 64.901612 - 47.2 = 17.701612
+    from optbt.dsl import load_strat
+    folder = tmp_path / "strategies"
+    folder.mkdir()
+    (folder / "broker.toml").write_text('base = "nse"\n[charges.brokerage]\nrate = 0\n', encoding="utf-8")
+    (folder / "s.strat").write_text(BODY + 'costs preset "broker.toml"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # not the strategy's folder
+    cls = load_strat(folder / "s.strat")
+    assert cls.COSTS["preset"] == str((folder / "broker.toml").resolve())
+    source = MemorySource({DAY: DAY_DATA}, config(6, lot_size=50), 6)
+    t, = run_backtest(cls, source=source).trades
+    assert t.charges["brokerage"] == 0.0 and t.costs == pytest.approx(64.901612 - 47.2)
+
+
 @pytest.mark.parametrize("line, code, says", [
     ("costs preset nsee", "E0420", "did you mean 'nse'"),
     ("costs slippage 0.5", "E0302", "0.5 pts for points"),
