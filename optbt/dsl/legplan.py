@@ -181,7 +181,7 @@ class LegPlanStrategy(DslStrategy):
             state.first_mark = mark
         state.opened = True
         state.contract = trade.leg
-        self._arm(trade)
+        self._arm_trade(trade)
 
     # -- stops: trailing after a move, trailing in steps ----------------------------------------
     def _arm(self, trade) -> None:

@@ -80,6 +80,14 @@ class DslStrategy(MarketMixin, Strategy):
     square_off: ClassVar[str] = "partial"
     # set by the PositionRules mixin: checked after the MTM rules, before legs open again (legplan)
     _position_check: ClassVar[Any] = None
+    # the per-leg rule kinds armed so far (an instance replaces these on its first fill)
+    _fields_seen: ClassVar[frozenset] = frozenset()
+    _rule_order: ClassVar[tuple] = ()
+    _inline_hit: ClassVar[bool] = True  # False in a subclass with its own _hit (legplan's stepped stops)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._inline_hit = cls._hit is DslStrategy._hit
     entry_until: ClassVar[str | None] = None  # entries are guarded by the exit rules instead (entry)
     SWEEP: ClassVar[dict[str, list]] = {}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
@@ -258,7 +266,7 @@ class DslStrategy(MarketMixin, Strategy):
                 self._premium = sum(t.entry_price * t.qty * t.lot_size for t in filled.values())
                 self._peak_mtm = None
                 for trade in filled.values():
-                    self._arm(trade)
+                    self._arm_trade(trade)
         except Exception as exc:
             self._failed(exc, ctx)
 
@@ -279,6 +287,18 @@ class DslStrategy(MarketMixin, Strategy):
         line, column, rule = info["lines"][hit.lineno]
         raise StratRunError(f"{info['file']}:{line}:{column}: {rule}: {what}{when}",
                             f"generated code {hit.filename}:{hit.lineno}: {hit.line}") from exc
+
+    def _arm_trade(self, trade) -> None:
+        """Arm a new fill (:meth:`_arm`) and note which rule kinds are now in use, so a tick
+        looks only at those (a straddle with stops only checks stops, not targets and trails)."""
+        self._arm(trade)
+        self._note_fields(trade.extra)
+
+    def _note_fields(self, extra: dict) -> None:
+        seen = self._fields_seen
+        if any(field in extra and field not in seen for _, field in _LEG_RULES):
+            seen = self._fields_seen = seen | {field for _, field in _LEG_RULES if field in extra}
+            self._rule_order = tuple(r for r in _LEG_RULES if r[1] in seen)
 
     def _arm(self, trade) -> None:
         """Set the trade's stop, target and trailing distance from the rules that cover it."""
@@ -315,15 +335,34 @@ class DslStrategy(MarketMixin, Strategy):
             if self._signals:
                 self.tick_signals(ctx)
             positions = self.positions
+            order = self._rule_order  # only the kinds some leg has been armed with
+            inline = self._inline_hit
             keys = list(positions)  # the actions below close legs, never open one
-            prices: dict[str, float | None] = {}  # each open leg's price, read once a tick
-            for rule, field in _LEG_RULES:
+            # each open leg's price is read once a tick: kept across rule kinds when there are several
+            prices: dict[str, float | None] | None = {} if len(order) > 1 else None
+            for rule, field in order:
                 for key in keys:
                     trade = positions.get(key)  # None once a rule above closed it
-                    if trade is None or field not in trade.extra:  # no such rule on this leg
+                    if trade is None:
                         continue
-                    price = prices[key] if key in prices else prices.setdefault(key, ctx.ltp(key))
-                    if price is not None and self._hit(rule, trade, price):
+                    level = trade.extra.get(field)
+                    if level is None:  # no such rule on this leg
+                        continue
+                    if prices is None:
+                        price = ctx.ltp(key)
+                    else:
+                        price = prices[key] if key in prices else prices.setdefault(key, ctx.ltp(key))
+                    if price is None:
+                        continue
+                    # stops and targets inline (the common case), trailing through _hit; every
+                    # comparison goes through optbt.model.levels: a price at its level triggers
+                    if field == "stop" and inline:
+                        hit = at_or_above(price, level) if trade.leg.side == "SELL" else at_or_below(price, level)
+                    elif field == "target" and inline:
+                        hit = at_or_below(price, level) if trade.leg.side == "SELL" else at_or_above(price, level)
+                    else:
+                        hit = self._hit(rule, trade, price)
+                    if hit:
                         if self.square_off == "complete":
                             self.close_all(rule)
                         else:
@@ -347,7 +386,7 @@ class DslStrategy(MarketMixin, Strategy):
                 self.close(key, "shift")
                 filled = self.try_fill({key: leg}, reason="shift")
                 if filled:
-                    self._arm(filled[key])
+                    self._arm_trade(filled[key])
             if self._mtm and positions:  # the MTM is summed only when a rule reads it
                 self._check_mtm(ctx)
             if self._position_check is not None:  # overall stop/target, lock, credit exits (dsl.position)
@@ -376,6 +415,7 @@ class DslStrategy(MarketMixin, Strategy):
             trade = self.positions.get(key)
             if trade is not None:
                 trade.extra["stop"] = trade.entry_mark if trade.entry_mark is not None else trade.entry_price
+                self._note_fields(trade.extra)
 
     def others(self, key: str) -> list[str]:
         return [k for k in self.positions if k != key]
