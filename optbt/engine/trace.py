@@ -58,6 +58,11 @@ class Tracer:
             if original is not None:
                 setattr(strategy, name, getattr(self, "_" + name.lstrip("_"))(original))
                 self._installed.append(name)
+        if "_hit" in self._installed and hasattr(type(strategy), "_inline_hit"):
+            # a compiled strategy tests stops and targets inline for speed; traced, every level
+            # check goes through _hit so that each one is recorded
+            strategy._inline_hit = False
+            self._installed.append("_inline_hit")
 
     def note(self, kind: str, **fields: Any) -> None:
         run = self.run
