@@ -137,6 +137,21 @@ def test_serial_process_and_dask_sweeps_give_identical_results(sample, tmp_path)
     assert os.getpid() not in {int(w.rpartition(":")[2]) for w in workers}
 
 
+def test_a_signals_strategy_sweeps_through_the_shared_cache_as_it_runs_serially(sample, tmp_path):
+    """The shared cache wraps the data source: a strategy that reads the VIX series and the gap
+    (whole OHLC bars, not recorded in the cache) must still see them, run for run as serially.
+    (Before the fix every run failed: the wrapper had no ohlc_bars.)"""
+    spec = str(ROOT / "strategies_dsl" / "vix_gap_strangle.strat")
+    grid = {"vix_max": [16.0, 20.0]}
+    serial = run_sweep(spec, grid, sample, tmp_path / "serial", start=WEEK[0], end=WEEK[1])
+    shared = run_sweep(spec, grid, sample, tmp_path / "shared", executor="process", workers=2,
+                       start=WEEK[0], end=WEEK[1])
+    assert (tmp_path / "shared" / "cache").exists()
+    assert not [r for r in shared.rows if r.get("error")]
+    assert _results(serial.rows) == _results(shared.rows)
+    assert any(r["trades"] for r in serial.rows)  # the filter lets some days trade
+
+
 def test_workers_read_each_day_once_through_the_shared_cache(sample, tmp_path):
     """With the memo on, the workers first split the days between them (OUT/cache); then no run
     reads the data again, and the table is the serial sweep's. Off, each worker reads it all."""

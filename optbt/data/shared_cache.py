@@ -44,12 +44,35 @@ FORMAT = 1
 SUFFIX = ".days"
 
 
-class Recorder:
+class _Passthrough:
+    """What both wrappers below hand straight to the source they wrap, never recorded: the
+    calendars, and where that source has them the whole OHLC bars of the spot and the extra
+    series (optbt.engine.market reads them for spot.high, ranges, indicators, VIX ...)."""
+
+    def __init__(self, source: DataSource):
+        self.source = source
+        self.config = source.config
+        ohlc = getattr(source, "ohlc_bars", None)
+        if ohlc is not None:  # optional in the DataSource protocol: present only when the source has it
+            self.ohlc_bars = ohlc
+
+    def trading_days(self, start: date | None = None, end: date | None = None) -> list[date]:
+        return self.source.trading_days(start, end)
+
+    def option_days(self, start: date | None = None, end: date | None = None) -> list[date]:
+        inner = getattr(self.source, "option_days", None)
+        return inner(start, end) if inner is not None else []
+
+    def underlyings(self) -> list[str]:
+        inner = getattr(self.source, "underlyings", None)
+        return inner() if inner is not None else []
+
+
+class Recorder(_Passthrough):
     """Wraps a DataSource; same answers, and remembers those for days in ``[first, last]``."""
 
     def __init__(self, source: DataSource, first: date, last: date, budget_mb: float):
-        self.source = source
-        self.config = source.config
+        super().__init__(source)
         self.first, self.last = first, last
         self.budget = int(budget_mb * 1024 * 1024)
         self.used = 0
@@ -64,17 +87,6 @@ class Recorder:
 
     def _mine(self, day: date) -> bool:
         return self.first <= day <= self.last
-
-    def trading_days(self, start: date | None = None, end: date | None = None) -> list[date]:
-        return self.source.trading_days(start, end)
-
-    def option_days(self, start: date | None = None, end: date | None = None) -> list[date]:
-        inner = getattr(self.source, "option_days", None)
-        return inner(start, end) if inner is not None else []
-
-    def underlyings(self) -> list[str]:
-        inner = getattr(self.source, "underlyings", None)
-        return inner() if inner is not None else []
 
     def session(self, day: date, underlying: str | None = None) -> tuple[datetime, datetime]:
         out = self.source.session(day, underlying)
@@ -218,7 +230,7 @@ class Chunk:
                                     for (u, e, k, o), v in series}
 
 
-class SharedCacheSource:
+class SharedCacheSource(_Passthrough):
     """Wraps a DataSource; same answers, read from the chunk files of ``folder`` where they hold them.
 
     Days are asked in order, so one chunk is held in memory at a time (memory stays flat; a
@@ -227,8 +239,7 @@ class SharedCacheSource:
     """
 
     def __init__(self, source: DataSource, folder: str | Path):
-        self.source = source
-        self.config = source.config
+        super().__init__(source)
         self.folder = Path(folder)
         self.hits = 0
         self._files: dict[tuple[date, date], Path] = {}
@@ -263,17 +274,6 @@ class SharedCacheSource:
             self._files = chunks_in(self.folder)
             return self._path(day)
         return None
-
-    def trading_days(self, start: date | None = None, end: date | None = None) -> list[date]:
-        return self.source.trading_days(start, end)
-
-    def option_days(self, start: date | None = None, end: date | None = None) -> list[date]:
-        inner = getattr(self.source, "option_days", None)
-        return inner(start, end) if inner is not None else []
-
-    def underlyings(self) -> list[str]:
-        inner = getattr(self.source, "underlyings", None)
-        return inner() if inner is not None else []
 
     def _lookup(self, table: str, day: date, key: tuple) -> Any:
         chunk = self._for(day)
