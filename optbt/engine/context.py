@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from optbt.engine.greeks import book
 from optbt.model.greeks import Greeks
 from optbt.model.instrument import Instrument, Leg, Trade
+from optbt.model.strikes import pick_strike
 
 if TYPE_CHECKING:
     from optbt.engine.dayrun import DayRun
@@ -194,29 +195,14 @@ class BarContext:
         ot = normalise_opt_type(opt_type)
         insts = [Instrument(run.underlying, exp, k, ot) for k in run.chain.strikes_for(exp)]
         run.cache.prefetch(insts)
-        spot = self.spot or 0.0
-        best = None
-        for inst in insts:
-            q = run.cache.series(inst).quote[self.tick]
-            if q is None or q[1] != 0:
-                continue
-            p = q[0]
-            if mode == "closest":
-                score = abs(p - target)
-            elif mode == "ge":
-                if p < target:
-                    continue
-                score = p - target
-            elif mode == "le":
-                if p > target:
-                    continue
-                score = target - p
-            else:
-                raise ValueError(f"mode must be 'closest', 'ge' or 'le', not {mode!r}")
-            key = (score, abs(inst.strike - spot), inst.strike)
-            if best is None or key < best[0]:
-                best = (key, inst.strike)
-        return None if best is None else best[1]
+        tick = self.tick
+
+        def live():  # (strike, price) of every strike traded on this tick
+            for inst in insts:
+                q = run.cache.series(inst).quote[tick]
+                if q is not None and q[1] == 0:
+                    yield inst.strike, q[0]
+        return pick_strike(live(), target, mode, self.spot or 0.0)
 
     # -- greeks (optbt.engine.greeks): computed on first use, nothing for strategies without them --
     def greeks(self, what) -> Greeks | None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from optbt.data.dataset import parse_hhmm
 from optbt.model.greeks import Greeks, greeks, year_fraction
 from optbt.model.instrument import Instrument, normalise_opt_type
+from optbt.model.strikes import pick_strike
 
 if TYPE_CHECKING:
     from optbt.engine.dayrun import DayRun
@@ -92,30 +93,15 @@ class GreekBook:
         ot = normalise_opt_type(opt_type)
         insts = [Instrument(run.underlying, expiry, k, ot) for k in run.chain.strikes_for(expiry)]
         run.cache.prefetch(insts)
-        spot = run.spot[tick] or 0.0
-        best = None
-        for inst in insts:
-            q = run.cache.series(inst).quote[tick]
-            if q is None or q[1] != 0:
-                continue
-            g = self.at(inst, tick)
-            if g is None:
-                continue
-            d = abs(g.delta)
-            if mode == "closest":
-                score = abs(d - target)
-            elif mode == "ge":
-                if d < target:
-                    continue
-                score = d - target
-            else:
-                if d > target:
-                    continue
-                score = target - d
-            rank = (score, abs(inst.strike - spot), inst.strike)
-            if best is None or rank < best[0]:
-                best = (rank, inst.strike)
-        return None if best is None else best[1]
+
+        def live():  # (strike, |delta|) of every strike traded on this tick with a known IV
+            for inst in insts:
+                q = run.cache.series(inst).quote[tick]
+                if q is not None and q[1] == 0:
+                    g = self.at(inst, tick)
+                    if g is not None:
+                        yield inst.strike, abs(g.delta)
+        return pick_strike(live(), target, mode, run.spot[tick] or 0.0)
 
     def net_delta(self, tick: int) -> float | None:
         """Open positions' delta in lots: sum of side x lots x option delta (None if one is unknown)."""

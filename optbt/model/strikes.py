@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Iterable
 
 from optbt.model.levels import at_or_above, at_or_below
 
@@ -51,3 +52,34 @@ def otm_strike(spot: float, pct: float, opt_type: str, step: float,
         k = math.floor(level / step) * step
         return float(k + step if at_or_below(k + step, level) else k)
     return next((float(k) for k in reversed(listed) if at_or_below(k, level)), None)
+
+
+def pick_strike(candidates: Iterable[tuple[float, float]], target: float, mode: str, spot: float) -> float | None:
+    """The strike whose value (a premium, an |delta|) is closest to ``target`` (``mode``
+    "closest"), the smallest at or above it ("ge") or the largest at or below it ("le");
+    ``candidates`` are (strike, value) pairs. Ties go to the strike nearer ``spot``, then the
+    lower strike. None when no candidate qualifies.
+
+    >>> pick_strike([(100.0, 9.0), (110.0, 5.0), (120.0, 2.0)], 4.0, "closest", 105.0)
+    110.0
+    >>> pick_strike([(100.0, 9.0), (110.0, 5.0), (120.0, 2.0)], 4.0, "le", 105.0)
+    120.0
+    """
+    best = None
+    for strike, value in candidates:
+        if mode == "closest":
+            score = abs(value - target)
+        elif mode == "ge":
+            if value < target:
+                continue
+            score = value - target
+        elif mode == "le":
+            if value > target:
+                continue
+            score = target - value
+        else:
+            raise ValueError(f"mode must be 'closest', 'ge' or 'le', not {mode!r}")
+        key = (score, abs(strike - spot), strike)
+        if best is None or key < best[0]:
+            best = (key, strike)
+    return None if best is None else best[1]
