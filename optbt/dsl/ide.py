@@ -388,12 +388,18 @@ def _on(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
     return _words(*follows.get(last, ()))
 
 
-def _leg_rule(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
-    last = prev[-1]
+def _which_legs(unit: Unit, text: str, prev: list[str]) -> list[Completion] | None:
+    """The words right after a per-leg statement's keyword: ``each leg`` or a leg's name (None past them)."""
     if len(prev) == 1:
         return _words("each") + _legs(unit, text)
-    if last == "each":
-        return _words("leg")
+    return _words("leg") if prev[-1] == "each" else None
+
+
+def _leg_rule(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
+    last = prev[-1]
+    which = _which_legs(unit, text, prev)
+    if which is not None:
+        return which
     if len(prev) in (2, 3) and (last in unit.legs or last == "leg"):
         return _params(unit, text, "percent") + _words("rs", "₹") + (_words("every") if prev[0] == "trailing" else [])
     if last in ("every", "by", "after"):
@@ -408,10 +414,9 @@ def _leg_rule(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
 def _reentry(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
     """``reentry each leg on stop_loss cost [reverse] max 2``."""
     last = prev[-1]
-    if len(prev) == 1:
-        return _words("each") + _legs(unit, text)
-    if last == "each":
-        return _words("leg")
+    which = _which_legs(unit, text, prev)
+    if which is not None:
+        return which
     if last in unit.legs or last == "leg":
         return _words("on")
     follows = {"on": _RULES, "asap": ("reverse", "max"), "cost": ("reverse", "max"), "momentum": ("reverse", "max"),
@@ -426,10 +431,9 @@ def _reentry(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
 def _wait(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
     """``wait each leg down 10%``."""
     last = prev[-1]
-    if len(prev) == 1:
-        return _words("each") + _legs(unit, text)
-    if last == "each":
-        return _words("leg")
+    which = _which_legs(unit, text, prev)
+    if which is not None:
+        return which
     if last in unit.legs or last == "leg":
         return _words("up", "down")
     if last in ("up", "down"):
