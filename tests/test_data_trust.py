@@ -8,6 +8,7 @@ and exits at 09:20. So with clean data: CE sold 102, bought back 105; PE sold 88
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, datetime, timedelta, timezone
 
@@ -219,6 +220,29 @@ def test_an_expiry_before_the_trade_date_is_never_picked(tmp_path):
                                          "(optbt data check names the files)"]
 
 
+def test_contracts_left_out_are_counted_for_the_days_run_whichever_wrapper_answers(tmp_path):
+    # day 1 lists a stale contract (expiry before the trade date), day 2 is clean
+    day2 = date(2024, 1, 3)
+    o = option_rows() + [{**r, "expiry": date(2024, 1, 1)} for r in option_rows()] + option_rows(day2)
+    path = write(tmp_path, o, spot_rows() + spot_rows(day2))
+    cfg = load_dataset(path)
+    from optbt.data.memo import MemoSource
+    from optbt.data.shared_cache import Recorder, SharedCacheSource
+    # only day 2 run: nothing of day 1 may be reported, though the chain is listed in blocks of days
+    assert "contracts_left_out" not in run_backtest(Sell, data=cfg, start=day2).engine
+    # a memo answers the second run's chain from memory: the count still comes with it
+    memo = MemoSource(DuckDBSource(cfg))
+    for _ in range(2):
+        assert run_backtest(Sell, source=memo).engine["contracts_left_out"] == {"expiry_before_day": 1}
+    # the shared day cache of sweeps: recorded by one process, read by another
+    rec = Recorder(DuckDBSource(cfg), DAY, day2, 64)
+    assert run_backtest(Sell, source=rec).engine["contracts_left_out"] == {"expiry_before_day": 1}
+    assert rec.write(tmp_path / "cache") is not None
+    shared = SharedCacheSource(DuckDBSource(cfg), tmp_path / "cache")
+    assert run_backtest(Sell, source=shared).engine["contracts_left_out"] == {"expiry_before_day": 1}
+    assert shared.hits > 0
+
+
 @pytest.mark.parametrize("bad", [None, math.nan, -50.0])
 def test_a_bad_strike_is_no_contract(tmp_path, bad):
     o = option_rows() + [{**r, "strike": bad, "close": 1.0} for r in option_rows()[:4]]
@@ -347,3 +371,21 @@ def test_null_timestamps_and_bad_spot_rows_in_both_layouts(tmp_path, partitioned
     assert fills(path) == [("ce", "09:18", 103.0, "09:20", 105.0), ("pe", "09:18", 87.0, "09:20", 85.0)]
     f = found(path)
     assert f[("error", "bad_timestamp")].count == 1 and f[("error", "non_finite_price")].count == 1
+
+
+def test_a_sweep_says_which_contracts_it_left_out(tmp_path):
+    o = option_rows() + [{**r, "expiry": date(2024, 1, 1)} for r in option_rows()]
+    path = write(tmp_path, o, spot_rows())
+    strat = tmp_path / "s.strat"
+    strat.write_text("strategy s\n\nparams\n    sl_pct: percent = 30%\n\nexpiry nearest\n\nlegs\n"
+                     "    ce = add(ATM, CE, SELL)\n\nentry at 09:17\nstop_loss each leg sl_pct\nexit at 09:20\n")
+    from typer.testing import CliRunner
+
+    from optbt.cli.app import _register_all, app
+    _register_all()
+    res = CliRunner().invoke(app, ["sweep", str(strat), "--grid", "sl_pct=20,40", "--data", str(path / "dataset.toml"),
+                                   "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "left out 1 contract-day listed with an expiry before its trade date" in " ".join(res.output.split())
+    logged = [json.loads(line) for line in (tmp_path / "out" / "runs.jsonl").read_text().splitlines()]
+    assert [r["engine"]["contracts_left_out"] for r in logged] == [{"expiry_before_day": 1}] * 2

@@ -124,7 +124,11 @@ def register(app: typer.Typer) -> None:
             progress.update(task, completed=skipped, total=total)
             progress.start()
 
+        left_out: dict[str, int] = {}  # the runs read the same days: the most any run counted
+
         def on_result(row: dict) -> None:
+            for why, n in (row.get("engine") or {}).get("contracts_left_out", {}).items():
+                left_out[why] = max(n, left_out.get(why, 0))
             if row["status"] != "ok":
                 failed[0] += 1
                 console.print(f"[red]run {row['params']} failed:[/red] {row['error']}", highlight=False)
@@ -160,6 +164,9 @@ def register(app: typer.Typer) -> None:
                 args.append("--slippage-pct")
             console.print(f"best run again, with its trades: optbt run {shlex.quote(str(strategy))} "
                           + " ".join(args), highlight=False, soft_wrap=True)
+        from optbt.results.explain import left_out_lines
+        for line in left_out_lines(left_out):
+            console.print("warning: " + line, style="yellow", markup=False, highlight=False, soft_wrap=True)
         bad = outcome.failed
         if bad:
             console.print(f"[red]{len(bad)} of {len(rows)} runs failed[/red] (errors in the 'error' column);"

@@ -465,6 +465,7 @@ class DuckDBSource:
             rows = self._run(sql, params)
         strikes: dict[date, dict[date, list[float]]] = {d: {} for d in (block or [day])}
         last: dict[date, datetime | None] = dict.fromkeys(strikes)
+        left: dict[date, dict[str, int]] = {d: {} for d in strikes}
         for f, e, k, t in rows:
             d = o.day_of_file(f) if by_file else f
             if d not in strikes:  # a day with options but outside the calendar's block
@@ -473,15 +474,20 @@ class DuckDBSource:
                 last[d] = t
             if e is None:
                 continue
+            why = None
             if k is None or not 0 < k < INF:  # a NULL, NaN or non-positive strike is no contract
-                self.ignored["bad_strike"] += 1
+                why = "bad_strike"
             elif e < d:  # an expiry before its trade date cannot trade; never let a rule pick it
-                self.ignored["expiry_before_day"] += 1
+                why = "expiry_before_day"
+            if why is not None:
+                self.ignored[why] += 1
+                left[d][why] = left[d].get(why, 0) + 1
             else:
                 by_e = strikes[d].setdefault(e, [])
                 if not by_e or by_e[-1] != k:  # one strike from several files of a day
                     by_e.append(k)
-        self._chains = {(d, underlying): (Chain(d, tuple(sorted(v)), {e: tuple(ks) for e, ks in v.items()}),
+        self._chains = {(d, underlying): (Chain(d, tuple(sorted(v)), {e: tuple(ks) for e, ks in v.items()},
+                                                tuple(sorted(left[d].items()))),
                                           last[d]) for d, v in strikes.items()}
         return self._chains[(day, underlying)]
 

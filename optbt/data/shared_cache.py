@@ -40,7 +40,7 @@ from optbt.data.memo import BAR_BYTES
 from optbt.data.source import Bar, Chain, DataSource
 from optbt.model.instrument import Instrument
 
-FORMAT = 1
+FORMAT = 2  # 2: a chain carries the contracts it left out
 SUFFIX = ".days"
 
 
@@ -194,8 +194,8 @@ def _encode(rec: Recorder) -> bytes | None:
     payload: dict[str, Any] = {
         "format": FORMAT, "first": rec.first.toordinal(), "last": rec.last.toordinal(),
         "sessions": [(d.toordinal(), u, t(o), t(c)) for (d, u), (o, c) in rec.sessions.items()],
-        "chains": [(d.toordinal(), u, [(e.toordinal(), tuple(ch.strikes_for(e))) for e in ch.expiries])
-                   for (d, u), ch in rec.chains.items()],
+        "chains": [(d.toordinal(), u, [(e.toordinal(), tuple(ch.strikes_for(e))) for e in ch.expiries],
+                    ch.left_out) for (d, u), ch in rec.chains.items()],
         "spots": [(d.toordinal(), u, bars(v)) for (d, u), v in rec.spots.items()],
         "options": [(d.toordinal(), [(inst(i), bars(v)) for i, v in by_inst.items()])
                     for d, by_inst in rec.options.items()],
@@ -220,9 +220,10 @@ class Chunk:
         self.first, self.last = day(payload["first"]), day(payload["last"])
         self.sessions = {(day(d), u): (times[o], times[c]) for d, u, o, c in payload["sessions"]}
         self.chains = {}
-        for d, u, listing in payload["chains"]:
+        for d, u, listing, left_out in payload["chains"]:
             expiries = tuple(day(e) for e, _ in listing)
-            self.chains[(day(d), u)] = Chain(day(d), expiries, {day(e): ks for e, ks in listing})
+            self.chains[(day(d), u)] = Chain(day(d), expiries, {day(e): ks for e, ks in listing},
+                                             tuple(tuple(x) for x in left_out))
         self.spots = {(day(d), u): [(times[i], p, b, a) for i, p, b, a in v] for d, u, v in payload["spots"]}
         self.options: dict[date, dict[Instrument, list[Bar]]] = {}
         for d, series in payload["options"]:

@@ -34,6 +34,9 @@ class Chain:
     day: date
     expiries: tuple[date, ...]
     strikes: dict[date, tuple[float, ...]] = field(default_factory=dict)
+    left_out: tuple[tuple[str, int], ...] = ()
+    """Listed contracts of the day that are no contract, by reason (e.g. ``("bad_strike", 2)``):
+    carried with the chain so a run says what it left out whichever wrapper answered."""
 
     def strikes_for(self, expiry: date) -> tuple[float, ...]:
         return self.strikes.get(expiry, ())

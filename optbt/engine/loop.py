@@ -79,6 +79,7 @@ class EventEngine:
         self._trace_days = set(trace)
         self._trace: list[dict] = [absent(d) for d in sorted(self._trace_days - set(days))]
         self._first_error: DataError | None = None
+        self._left_out: dict[str, int] = {}
         for n, day in enumerate(days):
             try:
                 row = self._run_day(strategy, day, stats)
@@ -94,9 +95,8 @@ class EventEngine:
             raise self._first_error  # not one day could be read: the dataset is broken, not a day of it
         stats["queries"] = self.source.queries - q0
         stats["seconds"] = round(_time.perf_counter() - t0, 4)
-        left_out = {k: v for k, v in (getattr(self.source, "ignored", None) or {}).items() if v}
-        if left_out:  # contracts the chain refused (e.g. an expiry before its trade date): said, not dropped
-            stats["contracts_left_out"] = left_out
+        if self._left_out:  # contracts the chain refused (e.g. an expiry before its trade date): said, not dropped
+            stats["contracts_left_out"] = dict(sorted(self._left_out.items()))
         del stats["cache_queries"]
         notes = self._notes(strategy, days, daily, start, end)
         result = BacktestResult.build(strategy, self.source.config, start, end, daily, stats, notes, self._trace)
@@ -138,6 +138,8 @@ class EventEngine:
         if spot.count(None) == len(spot):
             return DayRow(day, 0.0, 0, 0, True, "no_spot", "no usable spot bar by the session's last tick")
         chain = source.chain(day, underlying)
+        for why, n in chain.left_out:  # counted for the days run, whichever wrapper listed the chain
+            self._left_out[why] = self._left_out.get(why, 0) + n
         if not chain.expiries:
             return DayRow(day, 0.0, 0, 0, True, "no_options")
         cache = DayCache(source, day, ticks)

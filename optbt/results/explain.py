@@ -30,8 +30,13 @@ LEFT_OUT = {"expiry_before_day": "listed with an expiry before its trade date",
 
 def left_out_warnings(result: BacktestResult) -> list[str]:
     """Contracts the data lists but no rule may pick (counted once a day each); data check names them."""
+    return left_out_lines(result.engine.get("contracts_left_out") or {})
+
+
+def left_out_lines(counts: dict[str, int]) -> list[str]:
+    """The warnings for ``{reason: contract-days}`` (a run's, or a sweep's runs')."""
     return [f"left out {n} contract-day{'s' * (n != 1)} {LEFT_OUT.get(k, k)} (optbt data check names the files)"
-            for k, n in (result.engine.get("contracts_left_out") or {}).items()]
+            for k, n in counts.items()]
 
 
 def empty_causes(result: BacktestResult) -> list[str]:
