@@ -54,6 +54,7 @@ class Unit:
     sweeps: dict[str, int] = field(default_factory=dict)      # parameter -> values of its valid sweep
     line_map: dict = field(default_factory=dict)              # set by the compiler: generated line -> span
     leg_order: list = field(default_factory=list)             # legs in the order their strikes are chosen
+    param_rules: dict = field(default_factory=dict)           # parameter -> [(rule, what)]: ranges a run re-checks
 
     @property
     def header(self) -> A.Header | None:
@@ -317,6 +318,8 @@ def _amount(unit: Unit, amount: A.Amount, allow: tuple[str, ...], what: str) -> 
             unit.error("E0302", f"'{p.name}' is {article(p.type)}: {what} needs a unit", amount.span, "",
                        "declare it as percent (30%), or write the amount as 40 pts or rs 3000")
         elif _value_fits(p, p.default):
+            if ("positive", what) not in unit.param_rules.setdefault(p.name, []):
+                unit.param_rules[p.name].append(("positive", what))  # a run given 0% is refused too
             zero = [v for v in param_values(unit, p.name) if isinstance(v, (int, float)) and v <= 0]
             if zero:
                 unit.error("E0405", f"{what} must be above 0; '{p.name}' can be {show(zero[0])}%", amount.span)

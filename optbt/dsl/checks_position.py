@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from optbt.dsl import ast as A
 from optbt.dsl import limits as L
+from optbt.dsl.param_rules import RULES
 from optbt.dsl.values import article, param_values, show
 from optbt.model.errors import did_you_mean
 
@@ -40,11 +41,16 @@ def _values(unit, p) -> list[float]:
     return [v for v in param_values(unit, p.name) if isinstance(v, (int, float)) and not isinstance(v, bool)]
 
 
-def _each_value(unit, p, span, what: str, ok, rule: str) -> None:
-    """Every default and sweep value of ``p`` must satisfy ``ok``; the first that does not is E0405."""
+def _each_value(unit, p, span, what: str, rule: str) -> None:
+    """Every default and sweep value of ``p`` must satisfy ``rule`` (optbt.dsl.param_rules); the first
+    that does not is E0405. The rule is kept for the run too, which checks the values it is given."""
+    ok, text = RULES[rule]
+    checks = unit.param_rules.setdefault(p.name, [])
+    if (rule, what) not in checks:
+        checks.append((rule, what))
     bad = next((v for v in _values(unit, p) if not ok(v)), None)
     if bad is not None:
-        unit.error("E0405", f"{what} must be {rule}; '{p.name}' can be {show(bad)}", span)
+        unit.error("E0405", f"{what} must be {text}; '{p.name}' can be {show(bad)}", span)
 
 
 # -- amounts and expiry rules with parameters ---------------------------------------------------------------
@@ -61,7 +67,7 @@ def check_param_amount(unit, amount: A.Amount, allow: tuple[str, ...], what: str
                f"a percent parameter is written alone (stop_loss each leg {amount.param}); "
                f"declare '{amount.param}' as int or float for {word}")
     if p is not None:
-        _each_value(unit, p, amount.span, what, lambda v: v > 0, "above 0")
+        _each_value(unit, p, amount.span, what, "positive")
 
 
 def check_expiry_param(unit, rule: A.ExpiryParam) -> None:
@@ -72,8 +78,7 @@ def check_expiry_param(unit, rule: A.ExpiryParam) -> None:
     p = _param(unit, rule.param, rule.span, "an expiry rule", ("int",), "days to expiry are a whole number: "
                f"declare '{rule.param}' as int")
     if p is not None:
-        _each_value(unit, p, rule.span, "days to expiry", lambda v: 0 <= v <= L.MAX_DTE and float(v).is_integer(),
-                    f"a whole number from 0 to {L.MAX_DTE}")
+        _each_value(unit, p, rule.span, "days to expiry", "dte")
 
 
 def money_param_type(unit, e: A.MoneyParam) -> str:
@@ -90,7 +95,7 @@ def check_trail_mtm_params(unit, t) -> None:
             p = _param(unit, m.param, m.span, f"'rs {m.param}'", ("int", "float"),
                        f"declare '{m.param}' as float (an amount of money)")
             if p is not None:
-                _each_value(unit, p, m.span, what, lambda v: v > 0, "above 0")
+                _each_value(unit, p, m.span, what, "positive")
         elif m.value <= 0 and m is t.by:
             unit.error("E0405", "trail_mtm ... by needs an amount above 0", m.span)
 
@@ -108,16 +113,14 @@ def check_strike_rule(unit, s: A.StrikeRule, expr_type) -> None:
         p = _param(unit, a.name, a.span, "a strike offset", kinds,
                    "strike steps are a whole number: declare it as int (OTM also takes a percent: OTM pct)")
         if p is not None and p.type == "int":
-            _each_value(unit, p, a.span, "strike steps", lambda v: float(v).is_integer() and
-                        abs(v) <= L.MAX_ATM_OFFSET and (s.how == "atm" or v >= 0),
-                        f"a whole number of at most {L.MAX_ATM_OFFSET} steps" + ("" if s.how == "atm" else ", not below 0"))
+            _each_value(unit, p, a.span, "strike steps", "signed_steps" if s.how == "atm" else "steps")
         elif p is not None:
-            _each_value(unit, p, a.span, "OTM %", lambda v: v > 0, "above 0")
+            _each_value(unit, p, a.span, "OTM %", "positive")
         return
     if s.how == "delta":  # delta d: a float parameter, every value of it a delta between 0 and 1
         p = _param(unit, a.name, a.span, "a delta", ("float",), "a delta is a fraction: declare it as float (d: float = 0.16)")
         if p is not None:
-            _each_value(unit, p, a.span, "delta", lambda v: 0 < v < 1, "between 0 and 1 (0.16 for a 16-delta option)")
+            _each_value(unit, p, a.span, "delta", "delta")
         return
     if s.how in ("straddle", "leg"):
         if a is None:
@@ -130,7 +133,7 @@ def check_strike_rule(unit, s: A.StrikeRule, expr_type) -> None:
             p = _param(unit, a.name, a.span, what, ("int", "float"),
                        "a percent is not a number of points or a multiple: declare it as float")
             if p is not None and s.how == "straddle":
-                _each_value(unit, p, a.span, "the straddle multiple", lambda v: v > 0, "above 0")
+                _each_value(unit, p, a.span, "the straddle multiple", "positive")
         if s.how == "leg" and s.leg not in unit.legs:
             unit.error("E0201", f"unknown leg '{s.leg}'", s.span, "not a leg",
                        f"legs: {', '.join(unit.legs) or 'none'}{did_you_mean(s.leg, unit.legs)}")
@@ -221,7 +224,7 @@ def check_credit_amount(unit, c: A.CreditAmount, what: str) -> None:
         p = _param(unit, c.param, c.span, f"'{c.param} credit'", ("percent", "float", "int"),
                    "a percent parameter is a percentage of the credit, a float a multiple of it")
         if p is not None:
-            _each_value(unit, p, c.span, what, lambda v: v > 0, "above 0")
+            _each_value(unit, p, c.span, what, "positive")
     elif c.value is not None and c.value <= 0:
         unit.error("E0405", f"{what} must be above 0", c.span)
 

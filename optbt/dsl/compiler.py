@@ -371,6 +371,9 @@ class Generator:
         choices = {p.name: tuple(p.choices or ()) for p in self.unit.params.values() if p.type == "choice"}
         if choices:
             lines.append(f"    CHOICES = {choices!r}")
+        rules = {name: tuple(checks) for name, checks in self.unit.param_rules.items() if checks}
+        if rules:
+            lines.append(f"    PARAM_RULES = {rules!r}")
         costs = cost_settings(self.unit.program.of(A.CostSetting))
         if costs:
             lines.append(f"    COSTS = {costs!r}")

@@ -35,6 +35,7 @@ import traceback
 from typing import Any, ClassVar
 
 from optbt.dsl.market import MarketMixin
+from optbt.dsl.param_rules import broken
 from optbt.engine.context import BarContext
 from optbt.engine.strategy import Strategy, coerce
 from optbt.model.errors import StrategyError, did_you_mean
@@ -92,6 +93,7 @@ class DslStrategy(MarketMixin, Strategy):
     SWEEP: ClassVar[dict[str, list]] = {}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
     PARAM_ATTRS: ClassVar[dict[str, str]] = {}   # parameter -> attribute, where Python needed a new name
+    PARAM_RULES: ClassVar[dict[str, tuple]] = {}  # parameter -> ((rule, what), ...): see optbt.dsl.param_rules
 
     def __init__(self, /, **params: Any):
         attrs = self.PARAM_ATTRS
@@ -115,6 +117,10 @@ class DslStrategy(MarketMixin, Strategy):
             value = getattr(self, attrs.get(name, name))
             if isinstance(value, (int, float)) and not isinstance(value, bool) and not abs(value) <= MAX_VALUE:
                 raise ValueError(f"{name}: {value!r} is out of range (numbers are finite, at most {MAX_VALUE:,.0f})")
+        if self.PARAM_RULES:  # --param/--grid values the file's own checks never saw
+            why = broken(self.PARAM_RULES, {n: getattr(self, attrs.get(n, n)) for n in self.PARAM_RULES})
+            if why is not None:
+                raise ValueError(why)
         self._premium = 0.0
         self._peak_mtm: float | None = None
         # what adjust() needs to look at, fixed once the parameters are set: a file without

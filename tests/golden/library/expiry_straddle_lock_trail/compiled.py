@@ -15,6 +15,7 @@ class ExpiryStraddleLockTrail(PositionRules, DslStrategy):
     expiry = 'nearest'
     square_off = 'partial'
     SWEEP = {'risk': [2000.0, 3000.0, 4000.0]}
+    PARAM_RULES = {'risk': (('positive', 'an overall stop'),)}
 
     def legs(self, ctx):
         strikes = (

@@ -15,6 +15,7 @@ class IronCondorMtm(DslStrategy):
     expiry = 'nearest'
     square_off = 'partial'
     SWEEP = {'target_pct': [30.0, 40.0, 50.0]}
+    PARAM_RULES = {'target_pct': (('positive', 'an MTM target'),)}
 
     def legs(self, ctx):
         strikes = (

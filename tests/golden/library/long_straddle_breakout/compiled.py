@@ -13,6 +13,7 @@ class LongStraddleBreakout(DslStrategy):
     max_cycles = 1
     expiry = 'nearest'
     square_off = 'partial'
+    PARAM_RULES = {'sl_pct': (('positive', 'a stop loss'),), 'trail': (('positive', 'a trailing'),)}
 
     def legs(self, ctx):
         strikes = (

@@ -14,6 +14,7 @@ class OrbBreakout(DslStrategy):
     expiry = 'nearest'
     square_off = 'partial'
     SWEEP = {'sl_pct': [20.0, 30.0, 40.0]}
+    PARAM_RULES = {'sl_pct': (('positive', 'a stop loss'),), 'target_pct': (('positive', 'a target'),)}
 
     def legs(self, ctx):
         strikes = (self.strike_atm(ctx, 0),)

@@ -16,6 +16,7 @@ class Straddle920(DslStrategy):
     expiry = 'nearest'
     square_off = 'partial'
     SWEEP = {'sl_pct': [20.0, 30.0, 40.0, 50.0]}
+    PARAM_RULES = {'sl_pct': (('positive', 'a stop loss'),)}
 
     def legs(self, ctx):
         strikes = (

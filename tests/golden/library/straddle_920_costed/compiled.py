@@ -13,6 +13,7 @@ class Straddle920Costed(DslStrategy):
     expiry = 'nearest'
     square_off = 'partial'
     SWEEP = {'sl_pct': [20.0, 30.0, 40.0, 50.0]}
+    PARAM_RULES = {'sl_pct': (('positive', 'a stop loss'),)}
     COSTS = {'preset': 'nse', 'slippage': 0.5, 'slippage_unit': 'points'}
 
     def legs(self, ctx):

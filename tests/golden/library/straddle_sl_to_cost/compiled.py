@@ -12,6 +12,7 @@ class StraddleSlToCost(DslStrategy):
     max_cycles = 1
     expiry = 'nearest'
     square_off = 'partial'
+    PARAM_RULES = {'sl_pct': (('positive', 'a stop loss'),)}
 
     def legs(self, ctx):
         strikes = (

@@ -14,6 +14,7 @@ class StraddleWidthCondor(PositionRules, LegStrikes, DslStrategy):
     expiry = 'nearest'
     square_off = 'partial'
     SWEEP = {'width': [0.5, 0.75, 1.0]}
+    PARAM_RULES = {'width': (('positive', 'the straddle multiple'),)}
 
     def legs(self, ctx):
         pending = {}

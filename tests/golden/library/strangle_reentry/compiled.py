@@ -15,6 +15,7 @@ class StrangleReentry(DslStrategy):
     expiry = 'nearest'
     square_off = 'complete'
     SWEEP = {'sl_pct': [20.0, 25.0, 35.0]}
+    PARAM_RULES = {'sl_pct': (('positive', 'a stop loss'),)}
 
     def legs(self, ctx):
         strikes = (

@@ -17,6 +17,7 @@ class SweptStraddleParams(PositionRules, LegStrikes, DslStrategy):
     max_cycles = 1
     square_off = 'partial'
     SWEEP = {'off': [-1.0, 0.0, 1.0], 'sl_pts': [20.0, 30.0, 40.0], 'entry_time': ['09:20', '09:45']}
+    PARAM_RULES = {'max_dte': (('dte', 'days to expiry'),), 'off': (('signed_steps', 'strike steps'),), 'sl_pts': (('positive', 'a stop loss'),), 'day_risk': (('positive', 'an overall stop'),)}
 
     def legs(self, ctx):
         strikes = (

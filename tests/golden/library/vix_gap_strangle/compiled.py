@@ -15,6 +15,7 @@ class VixGapStrangle(DslStrategy):
     expiry = 'nearest'
     square_off = 'partial'
     SWEEP = {'vix_max': [16.0, 18.0, 20.0, 22.0]}
+    PARAM_RULES = {'sl_pct': (('positive', 'a stop loss'),)}
 
     def legs(self, ctx):
         strikes = (

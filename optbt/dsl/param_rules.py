@@ -1,0 +1,46 @@
+"""The ranges a parameter's values must lie in, by name: checked on the file's default and sweep
+values (E0405) and again on every value a run is given (``--param``, ``--grid``, ``params=``).
+
+Why by name: the compiled class carries ``PARAM_RULES = {param: ((rule, what), ...)}`` as plain
+data (written with ``repr``), and the runtime looks the test up here. A value the file could not
+hold (``OTM n`` with ``n = -2`` picks an in-the-money strike) is refused at the start of the run,
+with what it is used for, instead of quietly trading another strike.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from optbt.dsl import limits as L
+
+
+def _whole(v: float) -> bool:
+    return float(v).is_integer()
+
+
+RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "positive": (lambda v: v > 0, "above 0"),
+    "dte": (lambda v: 0 <= v <= L.MAX_DTE and _whole(v), f"a whole number from 0 to {L.MAX_DTE}"),
+    "steps": (lambda v: _whole(v) and 0 <= v <= L.MAX_ATM_OFFSET,
+              f"a whole number of at most {L.MAX_ATM_OFFSET} steps, not below 0"),
+    "signed_steps": (lambda v: _whole(v) and abs(v) <= L.MAX_ATM_OFFSET,
+                     f"a whole number of at most {L.MAX_ATM_OFFSET} steps"),
+    "delta": (lambda v: 0 < v < 1, "between 0 and 1 (0.16 for a 16-delta option)"),
+}
+
+
+def is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def broken(rules: dict[str, tuple[tuple[str, str], ...]], values: dict[str, Any]) -> str | None:
+    """The first rule a value breaks, said for the user; None when every value fits."""
+    for name, checks in rules.items():
+        v = values.get(name)
+        if not is_number(v):
+            continue
+        for rule, what in checks:
+            ok, text = RULES[rule]
+            if not ok(v):
+                return f"{name}: {what} must be {text}; got {v:g}"
+    return None

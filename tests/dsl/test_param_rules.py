@@ -1,0 +1,58 @@
+"""A value given to a run (--param, --grid, params=) is held to the same range as the file's own
+default and sweep values: refused with what it is used for, never a different strike or rule."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from optbt.dsl import load_strat_text
+from optbt.dsl.diagnostics import StratError
+from optbt.dsl.param_rules import RULES
+
+HEAD = "strategy p\n\nparams\n    {decl}\n\nexpiry nearest\n\nlegs\n    {leg}\n\nentry at 09:20\n{rule}exit at 15:15\n"
+
+# (declaration with a default, leg line, extra rule line, a value the run must refuse, what the error names)
+CASES = [
+    ("n: int = 2", "ce = add(OTM n, CE, SELL)", "", -2, "strike steps"),
+    ("n: int = 2", "ce = add(ITM n, CE, SELL)", "", -1, "strike steps"),
+    ("n: int = 2", "ce = add(ATM + n, CE, SELL)", "", 2.5, "strike steps"),
+    ("d: float = 0.16", "ce = add(delta d, CE, SELL)", "", 1.5, "delta"),
+    ("sl: percent = 30%", "ce = add(ATM, CE, SELL)", "stop_loss each leg sl\n", 0, "stop loss"),
+    ("pts: float = 40", "ce = add(ATM, CE, SELL)", "stop_loss each leg pts pts\n", -40, "stop loss"),
+    ("risk: float = 3000", "ce = add(ATM, CE, SELL)", "overall_stop rs risk\n", 0, "overall stop"),
+]
+
+
+@pytest.mark.parametrize("decl, leg, rule, bad, what", CASES)
+def test_a_run_given_a_value_the_file_could_not_hold_is_refused(decl, leg, rule, bad, what):
+    cls = load_strat_text(HEAD.format(decl=decl, leg=leg, rule=rule))
+    name = decl.split(":")[0]
+    cls(**{name: cls.parameters()[name][1]})  # the default is fine
+    with pytest.raises(ValueError, match=f"^{name}: ") as refused:
+        cls(**{name: bad})
+    assert what in str(refused.value) or "must" not in str(refused.value)  # the range rule says its use
+    # the same value written as the file's default is refused by the file's checks
+    typ = decl.split(":")[1].split("=")[0].strip()
+    text = f"{bad:g}%" if typ == "percent" else repr(bad)
+    with pytest.raises(StratError):
+        load_strat_text(HEAD.format(decl=f"{name}: {typ} = {text}", leg=leg, rule=rule))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(-1200, 1200))
+def test_otm_steps_refused_at_run_time_exactly_where_the_check_refuses_them(n):
+    cls = load_strat_text(HEAD.format(decl="n: int = 1", leg="ce = add(OTM n, CE, SELL)", rule=""))
+    ok, _ = RULES["steps"]
+    try:
+        load_strat_text(HEAD.format(decl=f"n: int = {n}", leg="ce = add(OTM n, CE, SELL)", rule=""))
+        file_ok = True
+    except StratError:
+        file_ok = False
+    try:
+        cls(n=n)
+        run_ok = True
+    except ValueError:
+        run_ok = False
+    assert file_ok == run_ok == ok(n) == (0 <= n <= 1000)
