@@ -213,3 +213,49 @@ def test_json_is_always_json(tmp_path):
     assert out["findings"][0]["where"] == str(tmp_path / "spot.parquet")
     code, out = run(tmp_path / "nowhere")                           # no config: an error in JSON, exit 2
     assert code == 2 and out["ok"] is False and "not found" in out["error"]
+
+
+# -- extra series ([series.vix]) --------------------------------------------------------------
+
+DAY2 = date(2024, 1, 3)
+
+
+def with_vix(tmp_path, vix_rows, columns=""):
+    """Two clean days of options and spot, and a VIX file; the series declared in dataset.toml."""
+    o1, s1 = clean_rows()
+    o2 = [{**r, "ts": r["ts"] + timedelta(days=1)} for r in o1]
+    s2 = [{**r, "ts": r["ts"] + timedelta(days=1)} for r in s1]
+    pq.write_table(pa.Table.from_pylist(vix_rows), tmp_path / "vix.parquet")
+    cols = f"columns = {{ {columns} }}\n" if columns else ""
+    return write(tmp_path, o1 + o2, s1 + s2, extra_toml=f'[series.vix]\npath = "vix.parquet"\n{cols}')
+
+
+def vix(day: date = DAY, closes=(14.0, 14.5, 15.0, 15.5, 16.0)):
+    return [{"ts": ts(k + 1, day), "close": c} for k, c in enumerate(closes)]
+
+
+def test_a_clean_series_passes(tmp_path):
+    assert findings(with_vix(tmp_path, vix() + vix(DAY2))) == {}
+
+
+def test_planted_series_defects_are_found_with_their_counts(tmp_path):
+    rows = vix(closes=(14.0, float("nan"), 0.0, -1.0, None)) + vix(DAY2)
+    rows.append({**rows[5], "close": 99.0})  # a second, different close at DAY2's first minute
+    found = findings(with_vix(tmp_path, rows))
+    assert found == {("error", "non_finite_price"): 1, ("error", "zero_price"): 1, ("error", "negative_price"): 1,
+                     ("warning", "missing_price"): 1, ("error", "conflicting_duplicates"): 1}
+    report = check_dataset(load_dataset(tmp_path))
+    assert all("series.vix" in f.detail for f in report.findings)  # said of the series, not of the spot
+
+
+def test_a_day_without_series_bars_is_a_warning_naming_the_day(tmp_path):
+    report = check_dataset(load_dataset(with_vix(tmp_path, vix())))  # no VIX on DAY2
+    (f,) = report.findings
+    assert (f.level, f.check, f.count) == ("warning", "days_without_series", 1)
+    assert "2024-01-03" in f.detail and "vix" in f.detail
+
+
+def test_a_series_column_that_is_not_there_is_an_error_not_a_traceback(tmp_path):
+    report = check_dataset(load_dataset(with_vix(tmp_path, vix() + vix(DAY2), columns='close = "last"')))
+    (f,) = report.findings
+    assert (f.level, f.check) == ("error", "missing_column") and "'last'" in f.detail and "[series.vix" in f.detail

@@ -28,7 +28,7 @@ from typing import Any
 
 from optbt.data.dataset import DatasetConfig, parse_hhmm
 from optbt.data.source import MixedTimezonesError, UnreadableFileError
-from optbt.model.errors import DataError
+from optbt.model.errors import ConfigError, DataError
 from optbt.model.prices import sql_usable
 
 _NUMERIC = ("DOUBLE", "FLOAT", "DECIMAL", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "REAL", "UBIGINT",
@@ -339,29 +339,47 @@ class _Checker:
                         "the day (e.g. {files} file(s), closes {closes})",
                         "repeated rows of an (instrument, minute), identical or with one usable price: a run uses one")
 
-    # -- spot ---------------------------------------------------------------------------------
+    # -- spot and extra series -------------------------------------------------------------------
     def spot(self) -> dict:
         src, s = self.src, self.s
-        cfg = self.config
         und = s.col("underlying", required=False) or "NULL"
-        close = src._spot_close
-        proj = (f"SELECT {_FILE}, {src._spot_known} AS optbt_t, CAST({und} AS VARCHAR) AS optbt_u, "
-                f"CAST({close} AS DOUBLE) AS optbt_c FROM read_parquet($f, hive_partitioning={s.hive}, "
-                f"filename='{_FILE}')")
-        name = cfg.spot.columns.close
+        return self.closes("spot", s, src._spot_known, und, "TRUE", src._spot_close,
+                           self.config.spot.columns.close, {})
+
+    def series(self, name: str) -> dict:
+        """The checks of the spot, on ``[series.NAME]`` (rows of its underlying, where it names one)."""
+        from optbt.data.bars import BarReader
+        r = BarReader(self.src, type(self.s)).reader(name)
+        close = r.table.col("close")
+        cname = self.config.series[name].columns.close
+        if cname in r.table.types and not _numeric(r.table.types[cname]):
+            self.find("error", "wrong_type", r.table.all_files[0], 1,
+                      f"series.{name} column '{cname}' (close) is {r.table.types[cname]}, not a number")
+            return {}
+        und = r.table.col("underlying", required=False) or "NULL"
+        return self.closes(f"series.{name}", r.table, r.known, und, r.und.replace("$sund", "$optbt_sund"), close,
+                           cname, {"optbt_sund": r.sund})
+
+    def closes(self, what: str, table, known: str, und: str, where: str, close: str, name: str,
+               extra: dict) -> dict:
+        """Per-row checks, duplicates and usable bars per day of a close-priced table (the spot,
+        a series): ``{day: (first file, usable bars in the session)}``."""
+        proj = (f"SELECT {_FILE}, {known} AS optbt_t, CAST({und} AS VARCHAR) AS optbt_u, "
+                f"CAST({close} AS DOUBLE) AS optbt_c FROM read_parquet($f, hive_partitioning={table.hive}, "
+                f"filename='{_FILE}') WHERE {where}")
         checks = [
-            ("warning", "missing_price", "optbt_c IS NULL", f"spot '{name}' is NULL: the bar is no bar"),
-            ("error", "non_finite_price", "NOT isfinite(optbt_c)", f"spot '{name}' is NaN or infinite (unusable)"),
-            ("error", "negative_price", "isfinite(optbt_c) AND optbt_c < 0", f"spot '{name}' below zero (unusable)"),
-            ("error", "zero_price", "optbt_c = 0", f"spot '{name}' is zero (unusable)"),
+            ("warning", "missing_price", "optbt_c IS NULL", f"{what} '{name}' is NULL: the bar is no bar"),
+            ("error", "non_finite_price", "NOT isfinite(optbt_c)", f"{what} '{name}' is NaN or infinite (unusable)"),
+            ("error", "negative_price", "isfinite(optbt_c) AND optbt_c < 0", f"{what} '{name}' below zero (unusable)"),
+            ("error", "zero_price", "optbt_c = 0", f"{what} '{name}' is zero (unusable)"),
             ("warning", "outside_session", f"NOT {self.inside('optbt_t')}",
-             "spot prints known outside the session, e.g. pre/post-market (ignored)"),
-            ("error", "bad_timestamp", "optbt_t IS NULL", "spot rows with no timestamp (NULL): never used"),
+             f"{what} prints known outside the session, e.g. pre/post-market (ignored)"),
+            ("error", "bad_timestamp", "optbt_t IS NULL", f"{what} rows with no timestamp (NULL): never used"),
         ]
         sample = "struct_pack(file := optbt_file, ts := optbt_t, underlying := optbt_u, close := optbt_c)"
         cols = ", ".join(f"count(*) FILTER (WHERE {c}) AS n{i}, min({sample}) FILTER (WHERE {c}) AS s{i}"
                          for i, (_, _, c, _) in enumerate(checks))
-        base = {**self.params(), "f": s.all_files}
+        base = {**self.params(), **extra, "f": table.all_files}
         row = self.q_dicts(f"WITH r AS ({proj}) SELECT {cols} FROM r", base)[0]
         for i, (level, check, _, detail) in enumerate(checks):
             if row[f"n{i}"]:
@@ -370,12 +388,21 @@ class _Checker:
                             f"count(DISTINCT optbt_c) FILTER (WHERE {sql_usable('optbt_c')}) AS k, list(optbt_c) AS cs "
                             f"FROM r WHERE optbt_t IS NOT NULL "
                             f"GROUP BY optbt_u, optbt_t HAVING count(*) > 1 ORDER BY s", base)
-        self.duplicates(dups, "spot minute appears more than once with different closes: a run refuses the day "
-                        "(e.g. closes {closes})", "identical duplicate spot rows: a run uses one")
+        self.duplicates(dups, f"{what} minute appears more than once with different closes: a run refuses the day "
+                        "(e.g. closes {closes})", f"identical duplicate {what} rows: a run uses one")
         days = self.q(f"WITH r AS ({proj}) SELECT CAST(optbt_t AS DATE) AS d, min({_FILE}), "
                       f"count(*) FILTER (WHERE {sql_usable('optbt_c')} AND {self.inside('optbt_t')}) "
                       f"FROM r WHERE optbt_t IS NOT NULL GROUP BY d ORDER BY d", base)
         return {d: (f, n) for d, f, n in days}
+
+    def series_days(self, name: str, days: dict, spot_days: dict) -> None:
+        """Days the strategy runs (spot bars) without a usable bar of the series: what reads it is unknown."""
+        missing = sorted(d for d, (_, n) in spot_days.items() if n and not days.get(d, (None, 0))[1])
+        if missing:
+            shown = ", ".join(d.isoformat() for d in missing[:5]) + (" ..." if len(missing) > 5 else "")
+            self.find("warning", "days_without_series", spot_days[missing[0]][0], len(missing),
+                      f"days with spot bars but no usable series.{name} bar: a condition on {name} is unknown "
+                      f"(false) on them: " + shown, {"day": missing[0], "series": name})
 
     # -- days -----------------------------------------------------------------------------------
     def days(self, opt_days: dict[date, str], spot_days: dict[date, tuple[str, int]]) -> None:
@@ -443,6 +470,13 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None) -> Ch
         spot_days = checker.spot()
         checker.days(tallies["days"], spot_days)
         checker.step(total, total, "spot")
+        for name in config.series:  # each series on its own: one broken file does not hide the others' findings
+            try:
+                checker.series_days(name, checker.series(name), spot_days)
+            except (DataError, ConfigError) as exc:
+                text = str(exc) if f"series.{name}" in str(exc) else f"series.{name}: {exc}"
+                add(Finding("error", "missing_column" if "column" in text else "unreadable_file",
+                            ", ".join(config.paths(config.series[name]))[:200], 1, text))
     except DataError as exc:
         where = re.search(r"'([^']+)'", str(exc)) or re.search(r'"([^"]+)"', str(exc))
         add(Finding("error", "unreadable_file", where.group(1) if where else ", ".join(src.options.all_files[:1]),
