@@ -5,6 +5,14 @@ from __future__ import annotations
 import pytest
 
 
+def pytest_configure(config):
+    """The chain index (optbt/data/chain_index.py) of the tests' datasets lives in a folder of
+    this session, not in the user's cache: every run starts cold and warms up as a user's would."""
+    import os
+    import tempfile
+    os.environ.setdefault("OPTBT_CHAIN_INDEX", tempfile.mkdtemp(prefix="optbt-chains-"))
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-goldens", action="store_true", default=False,
                      help="rewrite tests/golden expectations from the current output (review the diff!)")

@@ -61,13 +61,16 @@ def test_duckdb_and_memory_sources_agree(dataset):
     assert [t.row() for t in mem.trades] == [t.row() for t in duck.trades]
 
 
-def test_one_query_per_block_for_spot_and_chain_and_per_day_for_the_legs_of_one_fill(dataset):
+def test_one_query_per_block_for_spot_and_chain_and_per_day_for_the_legs_of_one_fill(dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", str(tmp_path / "chains"))  # a cold chain index
     res = run_backtest(load_strategy(SPEC), data=dataset, params=PARAMS)
     # one flat file, no day folders: the days with spot (1) and with options (1), the chain of
     # both days (1), the spot of both days (1: one time-range read), and per day CE + PE
     # fetched together by try_fill (2)
     assert res.engine["queries"] == 2 + 1 + 1 + 2
     assert res.engine["instruments_fetched"] == 4
+    # the next run finds the chain in the index (optbt/data/chain_index.py): one query fewer
+    assert run_backtest(load_strategy(SPEC), data=dataset, params=PARAMS).engine["queries"] == 2 + 1 + 2
 
 
 def _run_one(args):
@@ -94,8 +97,9 @@ def test_the_source_reuses_one_connection(dataset):
     assert [t.row() for t in a.trades] == [t.row() for t in b.trades]
 
 
-def test_read_ahead_blocks_change_no_result_and_save_queries(sample_dataset):
+def test_read_ahead_blocks_change_no_result_and_save_queries(sample_dataset, tmp_path, monkeypatch):
     """Spot bars and chains come 16 partition days to a query; each day still sees only its own."""
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", str(tmp_path / "chains"))  # cold: the chain is listed here
     from optbt.data.duckdb_source import READ_AHEAD_DAYS, DuckDBSource
     cls = load_strategy(str(Path(__file__).resolve().parent.parent / "examples" / "straddle_920.py") + ":Straddle920")
     source = DuckDBSource(sample_dataset)

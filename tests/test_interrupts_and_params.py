@@ -60,7 +60,10 @@ def test_every_way_in_checks_times_the_same(spec):
 def test_a_strat_percent_is_never_negative_and_a_quantity_is_at_least_one_lot():
     cls = load_strategy(STRADDLE)
     assert cls.PARAM_KINDS == {"entry_time": "time", "exit_time": "time", "sl_pct": "percent", "lots": "lots"}
-    assert cls(sl_pct="0").sl_pct == 0.0  # zero is allowed: it is not negative
+    # zero is not negative, but this file uses sl_pct as a stop loss, which its checks hold above 0
+    # (E0405 for a default of 0%): a run given 0 is held to the same rule (optbt/dsl/param_rules.py)
+    with pytest.raises(ValueError, match="sl_pct: a stop loss must be above 0; got 0"):
+        cls(sl_pct="0")
     says = r"sl_pct: a percentage cannot be negative, got '-10' \(for example sl_pct=30\)"
     with pytest.raises(ValueError, match=says):
         cls(sl_pct="-10")

@@ -69,7 +69,8 @@ def test_every_layout_gives_the_same_trades(layouts):
     assert rows["hive"] and rows["hive"] == rows["monthly"] == rows["single"]
 
 
-def test_without_day_folders_chain_and_spot_come_in_blocks(layouts):
+def test_without_day_folders_chain_and_spot_come_in_blocks(layouts, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", str(tmp_path / "chains"))  # cold: the chain is listed here
     res = run_backtest(load_strategy(STRATEGY), data=layouts["single"])
     # the days with spot (1) and with options (1) + the chain of all 6 days (1) + their spot
     # (1) + per day one fetch of the straddle's two legs (6); a query per day for chain and

@@ -32,7 +32,8 @@ def test_remembered_days_give_the_same_trades_and_no_second_read(sample_dataset)
     assert other.engine["queries"] <= len(other.daily)
 
 
-def test_the_budget_is_never_exceeded_and_what_does_not_fit_is_read_again(sample_dataset):
+def test_the_budget_is_never_exceeded_and_what_does_not_fit_is_read_again(sample_dataset, monkeypatch):
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", "off")  # the memo's own savings, not the chain index's
     budget_mb = 0.5
     memo = MemoSource(DuckDBSource(sample_dataset), budget_mb=budget_mb)
     first = run_backtest(CONDOR, source=memo)

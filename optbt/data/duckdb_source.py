@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from optbt.data.chain_index import ChainIndex, Listing
 from optbt.data.dataset import DatasetConfig, OptionFiles, SpotFiles, load_dataset
 from optbt.data.source import Bar, Chain, ConflictingBarsError, MixedTimezonesError, UnreadableFileError
 from optbt.model.errors import DataError, did_you_mean
@@ -91,6 +92,7 @@ def quote_ident(name: str) -> str:
 # holds is handed out one day at a time and only for the day asked, so nothing of a later
 # day reaches a strategy early; memory stays bounded by the block, not the run.
 READ_AHEAD_DAYS = 16
+INDEX_VERSION = 1  # of what a chain listing means (the rules in _listing): a change makes a new index
 # a time of day followed by a UTC offset or Z at the end of a text timestamp
 _TEXT_OFFSET = r"[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)? ?(Z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)$"
 _FILE_COL = "optbt_file"
@@ -316,6 +318,7 @@ class DuckDBSource:
         self._chains: dict[tuple[date, str], tuple[Chain, datetime | None]] = {}
         self._spots: dict[tuple[date, str], list[tuple]] = {}
         self._days: list[date] | None = None
+        self._index: ChainIndex | None | bool = False  # opened on the first chain asked for
         self._build_sql()
 
     # -- SQL text (identifiers only) --------------------------------------------------------
@@ -453,7 +456,8 @@ class DuckDBSource:
         else:  # days told apart by time: a block of them, or this day alone
             day_sql, group = f"CAST({self._opt_known} AS DATE)", ""
             where = f"{day_sql} BETWEEN $d0 AND $d1"
-        rows: list[tuple] = []
+        days = block or [day]
+        listing: Listing = {d: ({}, None, {}) for d in days}
         if files:
             sql = (f"SELECT {day_sql} AS optbt_f, {self._expiry} AS optbt_e, {self._strike} AS optbt_k, "
                    f"{last_sql} AS optbt_t FROM read_parquet($f, hive_partitioning={o.hive}{group}) "
@@ -462,34 +466,57 @@ class DuckDBSource:
             params = self._params(f=files, und=underlying)
             if not by_file:
                 params["d0"], params["d1"] = (block[0], block[-1]) if block else (day, day)
-            rows = self._run(sql, params)
-        strikes: dict[date, dict[date, list[float]]] = {d: {} for d in (block or [day])}
-        last: dict[date, datetime | None] = dict.fromkeys(strikes)
-        left: dict[date, dict[str, int]] = {d: {} for d in strikes}
+            index = self._chain_index()
+            key = index.block_key(sql, params, files) if index is not None else None
+            known = index.get(key) if index is not None else None
+            if known is not None and set(known) == set(days):
+                listing = known
+            else:
+                listing = self._listing(days, self._run(sql, params), by_file)
+                if index is not None:
+                    index.put(key, listing)
+        self._chains = {}
+        for d, (strikes, last, left) in listing.items():
+            for why, n in left.items():
+                self.ignored[why] += n
+            self._chains[(d, underlying)] = (
+                Chain(d, tuple(sorted(strikes)), {e: tuple(ks) for e, ks in strikes.items()},
+                      tuple(sorted(left.items()))), last)
+        return self._chains[(day, underlying)]
+
+    def _listing(self, days: list[date], rows: list[tuple], by_file: bool) -> Listing:
+        """The block query's rows (file or day, expiry, strike, last time; sorted by expiry,
+        strike) as each day's expiries and strikes, with what no rule may pick counted apart."""
+        out: Listing = {d: ({}, None, {}) for d in days}
+        last: dict[date, datetime | None] = dict.fromkeys(days)
         for f, e, k, t in rows:
-            d = o.day_of_file(f) if by_file else f
-            if d not in strikes:  # a day with options but outside the calendar's block
+            d = self.options.day_of_file(f) if by_file else f
+            entry = out.get(d)
+            if entry is None:  # a day with options but outside the calendar's block
                 continue
             if t is not None and (last[d] is None or t > last[d]):
                 last[d] = t
             if e is None:
                 continue
+            strikes, _, left = entry
             why = None
             if k is None or not 0 < k < INF:  # a NULL, NaN or non-positive strike is no contract
                 why = "bad_strike"
             elif e < d:  # an expiry before its trade date cannot trade; never let a rule pick it
                 why = "expiry_before_day"
             if why is not None:
-                self.ignored[why] += 1
-                left[d][why] = left[d].get(why, 0) + 1
+                left[why] = left.get(why, 0) + 1
             else:
-                by_e = strikes[d].setdefault(e, [])
+                by_e = strikes.setdefault(e, [])
                 if not by_e or by_e[-1] != k:  # one strike from several files of a day
                     by_e.append(k)
-        self._chains = {(d, underlying): (Chain(d, tuple(sorted(v)), {e: tuple(ks) for e, ks in v.items()},
-                                                tuple(sorted(left[d].items()))),
-                                          last[d]) for d, v in strikes.items()}
-        return self._chains[(day, underlying)]
+        return {d: (strikes, last[d], left) for d, (strikes, _, left) in out.items()}
+
+    def _chain_index(self) -> ChainIndex | None:
+        """The on-disk chain index of this dataset (optbt.data.chain_index), opened on first use."""
+        if self._index is False:
+            self._index = ChainIndex.open(repr((INDEX_VERSION, self.config.paths(self.config.options))))
+        return self._index
 
     def chain(self, day: date, underlying: str | None = None) -> Chain:
         return self._chain_and_last(day, self._und(underlying))[0]

@@ -1,0 +1,163 @@
+"""What each day lists (expiries, strikes, contracts left out, the last bar's time), remembered
+on disk, so a dataset's chain is read once: not again by every run, nor by every run of a sweep.
+
+Listing a day's chain means decoding the expiry and strike of every option row, the largest
+single cost of a run after the option bars themselves (about a third of a 250-day straddle).
+The source lists a block of days in one query; this index keeps each block's answer under a
+key made of everything the answer depends on: the query's SQL text and parameters, and the
+path, size and modification time (ns) of every file the query reads. A file rewritten, added
+or removed changes the key, and the block is listed afresh; an old answer is never used.
+
+Where: ``$OPTBT_CHAIN_INDEX`` (a folder), else ``chains/`` in optbt's cache folder
+(``$OPTBT_CACHE_DIR``, see :func:`optbt.data.sample.cache_dir`). ``OPTBT_CHAIN_INDEX=off``
+turns it off. One file per dataset (its options paths and the SQL text), records appended:
+``length (4 bytes) | crc32 (4 bytes) | marshal payload``. marshal loads data only, never code;
+a torn or damaged record (a crash, two writers at once) fails its checksum and is skipped,
+so the worst case is listing that block again. A file over :data:`MAX_BYTES` starts over;
+beyond :data:`MAX_FILES` files the least recently used go.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import struct
+import zlib
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+MAX_BYTES = 64 * 1024 * 1024
+MAX_FILES = 64
+FORMAT = b"optbt-chains-1"
+_HEAD = struct.Struct("<II")
+
+Listing = dict[date, tuple[dict[date, list[float]], datetime | None, dict[str, int]]]
+"""day -> ({expiry: strikes}, the day's last bar time or None, {reason: contracts left out})."""
+
+
+def index_dir() -> Path | None:
+    """The index folder, or None when ``OPTBT_CHAIN_INDEX`` turns it off."""
+    where = os.environ.get("OPTBT_CHAIN_INDEX", "").strip()
+    if where.lower() in ("0", "off", "false", "no"):
+        return None
+    if where:
+        return Path(where).expanduser()
+    from optbt.data.sample import cache_dir
+    return cache_dir() / "chains"
+
+
+def _stamp(path: str) -> tuple[str, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (path, st.st_size, st.st_mtime_ns)
+
+
+def _t(x: datetime | None) -> tuple | None:
+    return None if x is None else (x.year, x.month, x.day, x.hour, x.minute, x.second, x.microsecond)
+
+
+class ChainIndex:
+    """The remembered block listings of one dataset (see the module docstring)."""
+
+    def __init__(self, folder: Path, dataset_key: str):
+        self.path = folder / f"{hashlib.sha256(dataset_key.encode()).hexdigest()[:32]}.chains"
+        self.hits = 0
+        self._blocks: dict[str, Any] | None = None
+        self._broken = False
+
+    @classmethod
+    def open(cls, dataset_key: str) -> "ChainIndex | None":
+        folder = index_dir()
+        return None if folder is None else cls(folder, dataset_key)
+
+    @staticmethod
+    def block_key(sql: str, params: dict, files: list[str]) -> str | None:
+        """The key of one listing query; None if a file cannot be stat'ed (then nothing is kept)."""
+        stamps = [_stamp(f) for f in files]
+        if any(s is None for s in stamps):
+            return None
+        shown = sorted((k, repr(v)) for k, v in params.items() if k != "f")
+        return hashlib.sha256(repr((sql, shown, stamps)).encode()).hexdigest()
+
+    def _load(self) -> dict[str, Any]:
+        if self._blocks is not None:
+            return self._blocks
+        self._blocks = {}
+        try:
+            data = self.path.read_bytes()
+        except OSError:
+            return self._blocks
+        if not data.startswith(FORMAT):
+            return self._blocks
+        pos, end = len(FORMAT), len(data)
+        while pos + _HEAD.size <= end:
+            n, crc = _HEAD.unpack_from(data, pos)
+            body = data[pos + _HEAD.size:pos + _HEAD.size + n]
+            pos += _HEAD.size + n
+            if len(body) != n or zlib.crc32(body) != crc:
+                continue  # a torn or damaged record: that block is listed again
+            try:
+                key, payload = marshal.loads(body)
+            except (EOFError, ValueError, TypeError):
+                continue
+            self._blocks[key] = payload
+        try:
+            os.utime(self.path)  # least recently used files are the ones trimmed
+        except OSError:
+            pass
+        return self._blocks
+
+    def get(self, key: str | None) -> Listing | None:
+        if key is None:
+            return None
+        payload = self._load().get(key)
+        if payload is None:
+            return None
+        try:
+            out: Listing = {}
+            for d, expiries, last, left in payload:
+                out[date.fromordinal(d)] = ({date.fromordinal(e): list(ks) for e, ks in expiries},
+                                            None if last is None else datetime(*last), dict(left))
+        except (TypeError, ValueError):
+            return None
+        self.hits += 1
+        return out
+
+    def put(self, key: str | None, listing: Listing) -> None:
+        """Remember a block's listing (appended; errors writing are ignored: it is only a cache)."""
+        if key is None or self._broken or any(t is not None and t.tzinfo is not None
+                                              for _, t, _ in listing.values()):
+            return
+        payload = [(d.toordinal(), [(e.toordinal(), tuple(ks)) for e, ks in strikes.items()], _t(last),
+                    tuple(sorted(left.items()))) for d, (strikes, last, left) in listing.items()]
+        body = marshal.dumps((key, payload))
+        record = _HEAD.pack(len(body), zlib.crc32(body)) + body
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = not self.path.exists() or self.path.stat().st_size > MAX_BYTES
+            if fresh:
+                _trim(self.path.parent)
+            with open(self.path, "wb" if fresh else "ab") as fh:
+                fh.write((FORMAT if fresh else b"") + record)
+        except OSError:
+            self._broken = True  # a read-only cache folder: run on without it
+            return
+        if self._blocks is not None:
+            self._blocks[key] = payload
+
+
+def _trim(folder: Path) -> None:
+    """Keep at most MAX_FILES - 1 index files (the least recently used go)."""
+    try:
+        files = sorted(folder.glob("*.chains"), key=lambda p: p.stat().st_mtime)
+    except OSError:
+        return
+    for p in files[:max(0, len(files) - (MAX_FILES - 1))]:
+        try:
+            p.unlink()
+        except OSError:
+            pass

@@ -1,0 +1,160 @@
+"""The on-disk chain index (optbt/data/chain_index.py): a remembered listing is the listing the
+dataset gives now, or it is not used. Planted: bad strikes, stale expiries, a rewritten file, a
+torn record, a read-only folder."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from optbt import run_backtest
+from optbt.data.chain_index import ChainIndex
+from optbt.data.dataset import load_dataset
+from optbt.data.duckdb_source import DuckDBSource
+from tests.kit import SellAtmStraddle
+
+DAYS = [date(2024, 1, 2) + timedelta(days=i) for i in range(6)]
+
+
+def bars(day: date, strikes=(20950.0, 21000.0, 21050.0), expiry: date | None = None, n: int = 6) -> list[dict]:
+    e = expiry or day + timedelta(days=2)
+    return [{"ts": datetime(day.year, day.month, day.day, 9, 15) + timedelta(minutes=k), "expiry": e,
+             "strike": k_, "opt_type": ot, "close": 100.0 + k + (k_ - 21000) / 10}
+            for k in range(1, n + 1) for k_ in strikes for ot in ("CE", "PE")]
+
+
+def dataset(tmp: Path, end_from_data: bool = False) -> Path:
+    """Six days, one folder each; day 2 also lists a stale expiry and a NaN strike."""
+    for i, d in enumerate(DAYS):
+        rows = bars(d)
+        if i == 1:
+            rows += bars(d, expiry=d - timedelta(days=1)) + bars(d, strikes=(float("nan"),))
+        folder = tmp / "options" / f"day={d}"
+        folder.mkdir(parents=True)
+        pq.write_table(pa.Table.from_pylist(rows), folder / "o.parquet")
+        sfolder = tmp / "spot" / f"day={d}"
+        sfolder.mkdir(parents=True)
+        pq.write_table(pa.Table.from_pylist(
+            [{"ts": datetime(d.year, d.month, d.day, 9, 15) + timedelta(minutes=k), "close": 21010.0}
+             for k in range(1, 7)]), sfolder / "s.parquet")
+    (tmp / "dataset.toml").write_text(
+        'name = "idx"\n[options]\npath = "options/*/*.parquet"\nhive_partitioning = true\nday_partition = "day"\n'
+        '[spot]\npath = "spot/*/*.parquet"\nhive_partitioning = true\nday_partition = "day"\n'
+        f'[session]\nstart = "09:15"\nend = "09:25"\nend_from_data = {"true" if end_from_data else "false"}\n')
+    return tmp
+
+
+def listing(src: DuckDBSource, days=DAYS) -> list:
+    return [(src.chain(d), src.session(d)) for d in days]
+
+
+@pytest.fixture()
+def index_at(tmp_path, monkeypatch):
+    folder = tmp_path / "index"
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", str(folder))
+    return folder
+
+
+@pytest.mark.parametrize("end_from_data", [False, True])
+def test_a_remembered_listing_equals_a_fresh_one(tmp_path, index_at, monkeypatch, end_from_data):
+    path = dataset(tmp_path / "d", end_from_data)
+    cold = DuckDBSource(load_dataset(path))
+    first = listing(cold)
+    assert cold._index.hits == 0 and list(index_at.glob("*.chains"))
+    warm = DuckDBSource(load_dataset(path))
+    q0 = warm.queries
+    assert listing(warm) == first and warm._index.hits >= 1
+    assert warm.queries - q0 == 0  # nothing listed again: the index answered (the calendar was read before)
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", "off")
+    fresh = DuckDBSource(load_dataset(path))
+    assert listing(fresh) == first and fresh._chain_index() is None
+    # what no rule may pick is said the same way from the index
+    assert first[1][0].left_out == (("bad_strike", 1), ("expiry_before_day", 3))
+    assert warm.ignored == fresh.ignored == {"bad_strike": 1, "expiry_before_day": 3}
+    # and runs agree, trade for trade
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", str(index_at))
+    a = run_backtest(SellAtmStraddle, data=load_dataset(path))
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", "off")
+    b = run_backtest(SellAtmStraddle, data=load_dataset(path))
+    def fills(r):
+        return [(t.key, t.entry_ts, t.entry_price, t.exit_ts, t.exit_price, t.pnl) for t in r.trades]
+    assert fills(a) == fills(b) and len(a.trades) == 12
+    assert a.engine["contracts_left_out"] == b.engine["contracts_left_out"]
+
+
+def test_a_rewritten_file_is_listed_again(tmp_path, index_at):
+    path = dataset(tmp_path / "d")
+    listing(DuckDBSource(load_dataset(path)))
+    f = path / "options" / f"day={DAYS[3]}" / "o.parquet"
+    pq.write_table(pa.Table.from_pylist(bars(DAYS[3], strikes=(20950.0, 21000.0, 21050.0, 21100.0))), f)
+    os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))  # a new file time, as a copy would give
+    chain = DuckDBSource(load_dataset(path)).chain(DAYS[3])
+    assert chain.strikes_for(chain.expiries[0]) == (20950.0, 21000.0, 21050.0, 21100.0)
+
+
+def test_a_torn_record_is_skipped_and_the_block_listed_again(tmp_path, index_at):
+    path = dataset(tmp_path / "d")
+    first = listing(DuckDBSource(load_dataset(path)))
+    (f,) = index_at.glob("*.chains")
+    f.write_bytes(f.read_bytes()[:-7])  # a crash in the middle of the last write
+    src = DuckDBSource(load_dataset(path))
+    assert listing(src) == first
+    flipped = bytearray(f.read_bytes())
+    flipped[len(flipped) // 2] ^= 0xFF  # a damaged byte: its record fails the checksum
+    f.write_bytes(bytes(flipped))
+    assert listing(DuckDBSource(load_dataset(path))) == first
+    f.write_bytes(b"not an index at all")
+    assert listing(DuckDBSource(load_dataset(path))) == first
+
+
+def test_a_folder_that_cannot_be_written_is_no_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", str(blocker / "chains"))  # under a file: never a folder
+    path = dataset(tmp_path / "d")
+    src = DuckDBSource(load_dataset(path))
+    assert [c.day for c, _ in listing(src)] == DAYS
+
+
+def test_off_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", "off")
+    monkeypatch.setenv("OPTBT_CACHE_DIR", str(tmp_path / "cache"))
+    listing(DuckDBSource(load_dataset(dataset(tmp_path / "d"))))
+    assert not (tmp_path / "cache").exists()
+
+
+def test_the_key_holds_the_query_its_parameters_and_every_file_stamp(tmp_path):
+    f = tmp_path / "a.parquet"
+    f.write_bytes(b"1")
+    k = ChainIndex.block_key("SELECT 1", {"und": "NIFTY", "f": [str(f)]}, [str(f)])
+    assert k != ChainIndex.block_key("SELECT 2", {"und": "NIFTY"}, [str(f)])
+    assert k != ChainIndex.block_key("SELECT 1", {"und": "BANKNIFTY"}, [str(f)])
+    f.write_bytes(b"12")
+    assert k != ChainIndex.block_key("SELECT 1", {"und": "NIFTY"}, [str(f)])
+    assert ChainIndex.block_key("SELECT 1", {}, [str(tmp_path / "gone.parquet")]) is None
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.sampled_from(DAYS), min_size=1, max_size=8))
+def test_days_asked_in_any_order_get_the_fresh_listing(tmp_path_factory, asked):
+    root = tmp_path_factory.mktemp("prop")
+    path = dataset(root / "d")
+    before = os.environ.get("OPTBT_CHAIN_INDEX")
+    os.environ["OPTBT_CHAIN_INDEX"] = "off"
+    try:
+        fresh = listing(DuckDBSource(load_dataset(path)), asked)
+        os.environ["OPTBT_CHAIN_INDEX"] = str(root / "index")
+        listing(DuckDBSource(load_dataset(path)), asked[::-1])  # remembers other blocks first
+        assert listing(DuckDBSource(load_dataset(path)), asked) == fresh
+    finally:
+        if before is None:
+            os.environ.pop("OPTBT_CHAIN_INDEX", None)
+        else:
+            os.environ["OPTBT_CHAIN_INDEX"] = before
