@@ -141,8 +141,14 @@ class ChainIndex:
             fresh = not self.path.exists() or self.path.stat().st_size > MAX_BYTES
             if fresh:
                 _trim(self.path.parent)
-            with open(self.path, "wb" if fresh else "ab") as fh:
-                fh.write((FORMAT if fresh else b"") + record)
+            # one write() of the whole record with O_APPEND: two processes appending at once
+            # (a sweep's workers) land one record after the other, not interleaved
+            flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if fresh else os.O_APPEND)
+            fd = os.open(self.path, flags, 0o644)
+            try:
+                os.write(fd, (FORMAT if fresh else b"") + record)
+            finally:
+                os.close(fd)
         except OSError:
             self._broken = True  # a read-only cache folder: run on without it
             return
