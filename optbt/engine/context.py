@@ -176,7 +176,11 @@ class BarContext:
         None until warm. Fed incrementally from the first day it is asked for, across days in
         date order; a resampled bar counts once the clock has passed its end.
         """
-        return self._run.market.indicator(kind, args, interval, series, field, self.tick)
+        market = self._run.market
+        values = market._today.get((kind, args, interval, series, field))
+        if values is not None:  # asked before today: the day's values are a list, one per tick
+            return values[self.tick]
+        return market.indicator(kind, args, interval, series, field, self.tick)
 
     def chain(self, expiry: date | str | None = None) -> list[float]:
         """Strikes listed today for ``expiry`` (default: the strategy's expiry rule)."""
