@@ -182,6 +182,15 @@ class BarContext:
             return values[self.tick]
         return market.indicator(kind, args, interval, series, field, self.tick)
 
+    def indicator_of(self, key: tuple) -> float | None:
+        """:meth:`indicator` with its arguments as one ``(kind, args, interval, series, field)``
+        (compiled strategies call this: no arguments packed and unpacked on every tick)."""
+        market = self._run.market
+        values = market._today.get(key)
+        if values is not None:  # asked before today: the day's values are a list, one per tick
+            return values[self.tick]
+        return market.indicator(*key, self.tick)
+
     def chain(self, expiry: date | str | None = None) -> list[float]:
         """Strikes listed today for ``expiry`` (default: the strategy's expiry rule)."""
         return list(self._run.chain.strikes_for(self._run.expiry_for(expiry)))
