@@ -1,5 +1,5 @@
-"""Strike by delta from the live chain (a small query for the next few ticks) picks exactly
-what it picks from the day cache (every strike's whole day), on hand-made parquet days with
+"""Strike by delta (and by premium) from the live chain (a small query for the next few ticks)
+picks exactly what it picks from the day cache (every strike's whole day), on hand-made parquet days with
 gaps, stale strikes, unusable prices, minutes without a spot tick (two option bars for one
 tick: the newer counts), a duplicate row, and quote data priced at the mid.
 
@@ -29,8 +29,11 @@ DAY, EXPIRY = date(2024, 1, 2), date(2024, 1, 4)
 N = 40                                   # minutes 09:16 .. 09:55: three live-chain windows
 STRIKES = [20700.0 + 50 * j for j in range(13)]
 NO_SPOT = {5, 6, 20}                     # no spot bar, so no tick: their option bars count at the next tick
-TARGETS = (0.1, 0.16, 0.3, 0.5)
 MODES = ("closest", "ge", "le")
+TARGETS = (0.1, 0.16, 0.3, 0.5)         # deltas
+PREMIUMS = (20.0, 60.0, 150.0)           # and premiums: strike by premium reads the same live chain
+ASKS = [(ot, x, m) for ot in ("CE", "PE") for x in TARGETS for m in MODES] + \
+    [(ot, x, m) for ot in ("CE", "PE") for x in PREMIUMS for m in MODES]
 
 
 def at(k: int) -> datetime:
@@ -130,7 +133,9 @@ class Picks(Strategy):
 
     def entry(self, ctx):
         self.seen.append((ctx.now, tuple(ctx.strike_by_delta(ot, x, m)
-                                          for ot in ("CE", "PE") for x in TARGETS for m in MODES)))
+                                          for ot in ("CE", "PE") for x in TARGETS for m in MODES)
+                          + tuple(ctx.strike_by_premium(ot, x, m)
+                                  for ot in ("CE", "PE") for x in PREMIUMS for m in MODES)))
 
 
 def picks(source):
@@ -160,14 +165,14 @@ def test_live_chain_picks_what_the_day_cache_picks_and_only_live_strikes(tmp_pat
     picked = 0
     for n, (now, chosen) in enumerate(live):
         after = ticks[n - 1] if n else datetime(2024, 1, 2, 9, 15)
-        for (ot, _, _), k in zip([(ot, x, m) for ot in ("CE", "PE") for x in TARGETS for m in MODES], chosen):
+        for (ot, _, _), k in zip(ASKS, chosen):
             if k is None:
                 continue
             picked += 1
             assert any(r["strike"] == k and r["opt_type"] == ot and after < r["ts"] <= now and usable(r, quotes)
                        for r in rows), (now, ot, k)
             assert (k, ot) != (21100.0, "CE") or n == 0  # stale after its only bar at 09:16
-    assert picked > len(live) * 12  # most asks find a strike: the check above is not vacuous
+    assert picked > len(live) * len(ASKS) // 2  # most asks find a strike: the check above is not vacuous
 
 
 def test_a_stale_strike_with_the_best_delta_is_not_picked(tmp_path):

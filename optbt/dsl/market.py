@@ -97,4 +97,4 @@ class MarketMixin:
 
     @staticmethod
     def indicator(ctx, kind: str, name: str, params: tuple, minutes: int, field: str) -> float:
-        return _num(ctx.indicator_of((kind, params, minutes, name, field)))
+        return _num(ctx._indicator_of((kind, params, minutes, name, field)))

@@ -18,7 +18,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
 from optbt.data.dataset import parse_hhmm
-from optbt.engine.livechain import live_chain
+from optbt.engine.livechain import live_prices
 from optbt.model.greeks import Greeks, greeks, year_fraction
 from optbt.model.instrument import Instrument, normalise_opt_type
 from optbt.model.strikes import pick_strike
@@ -97,9 +97,7 @@ class GreekBook:
         ot = normalise_opt_type(opt_type)
         insts = [Instrument(run.underlying, expiry, k, ot) for k in run.chain.strikes_for(expiry)]
         cache = run.cache
-        prices = None
-        if not all(inst in cache for inst in insts):  # the chain's whole day is not here: read the tick's
-            prices = live_chain(run, expiry, ot).at(tick)
+        prices = live_prices(run, insts, tick)
         if prices is None:  # the day cache: the whole chain in one query the first time
             cache.prefetch(insts)
 

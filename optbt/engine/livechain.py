@@ -75,6 +75,16 @@ class LiveChain:
         return True
 
 
+def live_prices(run: "DayRun", instruments: list, tick: int) -> dict[float, float] | None:
+    """Strike -> live price at ``tick`` of ``instruments`` (one expiry and type's chain),
+    from the live chain; None when the day cache already holds them all (read it: no query)
+    or the source cannot read a window (read the day cache, which fetches them)."""
+    if not instruments or all(inst in run.cache for inst in instruments):
+        return None
+    first = instruments[0]
+    return live_chain(run, first.expiry, first.opt_type).at(tick)
+
+
 def live_chain(run: "DayRun", expiry: date, opt_type: str) -> LiveChain:
     """The day's live chain of ``expiry`` and ``opt_type``, made on first use (kept on the run)."""
     chains = run.live_chains
