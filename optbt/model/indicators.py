@@ -119,8 +119,9 @@ class _Smoothed:
                 self.avg = math.fsum(first) / self.n
                 self._first = None
             return self.avg
-        self.avg += self.alpha * (x - self.avg)
-        return self.avg
+        avg = self.avg
+        self.avg = avg = avg + self.alpha * (x - avg)  # avg += alpha * (x - avg), with a local
+        return avg
 
 
 def _Wilder(n: int) -> _Smoothed:
