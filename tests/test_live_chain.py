@@ -81,16 +81,25 @@ def price_rows(quotes: bool) -> list[dict]:
     return rows
 
 
-def write(root, quotes: bool = False):
+def write(root, quotes: bool = False, layout: str = "flat"):
+    """The dataset: one file a side ("flat"), day folders ("hive"), or expiries written as
+    yyyymmdd numbers ("int_expiry": the expiry is matched after conversion, not in the scan)."""
     rows = price_rows(quotes)
-    pq.write_table(pa.Table.from_pylist(rows), root / "options.parquet")
     spot = [{"ts": at(k), "underlying": "NIFTY", "close": spot_at(k)} for k in range(N) if k not in NO_SPOT]
-    pq.write_table(pa.Table.from_pylist(spot), root / "spot.parquet")
+    written = rows
+    if layout == "int_expiry":
+        written = [{**r, "expiry": int(r["expiry"].strftime("%Y%m%d"))} for r in rows]
+    folder = f"/day={DAY.isoformat()}" if layout == "hive" else ""
+    for side, table in (("options", written), ("spot", spot)):
+        (root / f"{side}{folder}").mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pylist(table), root / f"{side}{folder}" / "p.parquet")
+    hive = '\nhive_partitioning = true\nday_partition = "day"' if layout == "hive" else ""
+    paths = {side: (f"{side}/*/*.parquet" if layout == "hive" else f"{side}/p.parquet") for side in ("options", "spot")}
     mid = 'price = "mid"\n' if quotes else ""
     cols = '[options.columns]\nbid = "bid"\nask = "ask"\n' if quotes else ""
     (root / "dataset.toml").write_text(
         f'name = "live chain"\nunderlying = "NIFTY"\nstrike_step = 50\nlot_size = 1\nclock = "spot"\n{mid}'
-        f'[options]\npath = "options.parquet"\n{cols}[spot]\npath = "spot.parquet"\n'
+        f'[options]\npath = "{paths["options"]}"{hive}\n{cols}[spot]\npath = "{paths["spot"]}"{hive}\n'
         f'[session]\nstart = "09:15"\nend = "09:55"\n[greeks]\nrate = 0.07\n')
     return root, rows
 
@@ -151,9 +160,10 @@ def usable(row, quotes):
     return row["close"] > 0
 
 
-@pytest.mark.parametrize("quotes", [False, True], ids=["close", "mid"])
-def test_live_chain_picks_what_the_day_cache_picks_and_only_live_strikes(tmp_path, quotes):
-    root, rows = write(tmp_path, quotes)
+@pytest.mark.parametrize("quotes, layout", [(False, "flat"), (True, "flat"), (False, "hive"), (True, "int_expiry")],
+                         ids=["close", "mid", "close-day-folders", "mid-yyyymmdd-expiry"])
+def test_live_chain_picks_what_the_day_cache_picks_and_only_live_strikes(tmp_path, quotes, layout):
+    root, rows = write(tmp_path, quotes, layout)
     counting = Counting(DuckDBSource(root))
     live = picks(counting)
     reference = picks(DayCacheOnly(DuckDBSource(root)))
