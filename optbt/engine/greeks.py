@@ -115,7 +115,10 @@ class GreekBook:
                     price = prices.get(inst.strike)
                     if price is not None:
                         key = (inst, tick)
-                        g = memo[key] if key in memo else memo.setdefault(key, self._from_price(inst, tick, price))
+                        if key in memo:
+                            g = memo[key]
+                        else:
+                            g = memo[key] = self._from_price(inst, tick, price)
                         if g is not None:
                             yield inst.strike, abs(g.delta)
         return pick_strike(live(), target, mode, run.spot[tick] or 0.0)
