@@ -9,7 +9,8 @@
    nothing, and by strategies that read one indicator (``ctx.indicator("ema", 20)`` written
    out, as a user writes it) on every tick, alternately, ``--repeats`` pairs: each pair's
    difference per tick is what an indicator costs inside a run (the fetch of whole bars
-   included); min / median / max over the pairs.
+   included); min / median / max over the pairs, in wall-clock µs and in the process's CPU µs
+   (``time.process_time``: on a shared machine the wall clock also counts other processes').
 3. ``dsl_indicator``: the same for a compiled ``.strat`` whose entry condition reads
    ``ema(spot, 20)`` on every tick, against one that reads only the spot.
 4. ``dsl``: ``strategies_dsl/straddle_920.strat`` (no signals) on the sample: bar queries made
@@ -129,24 +130,26 @@ def bench_engine(repeats: int) -> dict:
     source = MemoSource(DuckDBSource(default_dataset(quiet=True)))
     nothing, readers = _readers()
 
-    def once(cls) -> tuple[float, int]:
-        t0 = time.perf_counter()
+    def once(cls) -> tuple[float, float, int]:
+        t0, c0 = time.perf_counter(), time.process_time()
         r = EventEngine(source).run(cls())
-        return time.perf_counter() - t0, r.engine["ticks"]
+        return time.perf_counter() - t0, time.process_time() - c0, r.engine["ticks"]
 
     once(nothing)  # warm the memo: every run below reads the same days from memory
-    base, ticks = once(nothing)
+    _, _, ticks = once(nothing)
     out: dict = {"ticks": ticks, "repeats": repeats}
     bases = []
     for label, cls in readers.items():
         once(cls)  # warm-up: whole bars fetched into the memo
-        per_tick = []
+        wall, cpu = [], []
         for _ in range(repeats):
-            b, _ = once(nothing)
-            s, _ = once(cls)
+            b, bc, _ = once(nothing)
+            s, sc, _ = once(cls)
             bases.append(b)
-            per_tick.append((s - b) / ticks * 1e6)
-        out[label + "_us_per_tick"] = _spread(per_tick)
+            wall.append((s - b) / ticks * 1e6)
+            cpu.append((sc - bc) / ticks * 1e6)
+        out[label + "_us_per_tick"] = _spread(wall)
+        out[label + "_cpu_us_per_tick"] = _spread(cpu)
     out["nothing_s"] = _spread(bases)
     return out
 
@@ -181,19 +184,20 @@ def bench_dsl_indicator(repeats: int) -> dict:
             path.write_text(_NEVER.format(name=name, what=what))
             classes[name] = load_strategy(str(path))
 
-        def once(cls) -> tuple[float, int]:
-            t0 = time.perf_counter()
+        def once(cls) -> tuple[float, float, int]:
+            t0, c0 = time.perf_counter(), time.process_time()
             r = EventEngine(source).run(cls())
-            return time.perf_counter() - t0, r.engine["ticks"]
+            return time.perf_counter() - t0, time.process_time() - c0, r.engine["ticks"]
 
         once(classes["spot"])
         once(classes["ema"])
-        per_tick = []
+        wall, cpu = [], []
         for _ in range(repeats):
-            b, _ = once(classes["spot"])
-            s, ticks = once(classes["ema"])
-            per_tick.append((s - b) / ticks * 1e6)
-    return {"ema_20_us_per_tick": _spread(per_tick)}
+            b, bc, _ = once(classes["spot"])
+            s, sc, ticks = once(classes["ema"])
+            wall.append((s - b) / ticks * 1e6)
+            cpu.append((sc - bc) / ticks * 1e6)
+    return {"ema_20_us_per_tick": _spread(wall), "ema_20_cpu_us_per_tick": _spread(cpu)}
 
 
 def bench_dsl() -> dict:
@@ -215,7 +219,7 @@ def bench_dsl() -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bars", type=int, default=50_000)
-    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "signals.json"))
     args = ap.parse_args()
     load0 = os.getloadavg()[0]
