@@ -241,3 +241,17 @@ def test_a_chain_already_in_the_day_cache_is_read_from_it(tmp_path):
     s = Prefetching()
     EventEngine(counting).run(s)
     assert s.seen == reference and counting.windows == 0 and counting.day_fetches == 1
+
+
+def test_conflicting_rows_in_the_window_are_refused_as_the_day_cache_refuses_them(tmp_path):
+    # two different prices for the 21000 PE at 09:19: which is true cannot be known, so the
+    # run refuses the day (its only day: the run stops) naming the file, on both paths
+    from optbt.data.source import ConflictingBarsError
+    root, _ = write(tmp_path)
+    table = pq.read_table(root / "options" / "p.parquet").to_pylist()
+    row = next(r for r in table if r["strike"] == 21000.0 and r["opt_type"] == "PE" and r["ts"] == at(3))
+    table.append({**row, "close": row["close"] + 1.0})
+    pq.write_table(pa.Table.from_pylist(table), root / "options" / "p.parquet")
+    for source in (DuckDBSource(root), DayCacheOnly(DuckDBSource(root))):
+        with pytest.raises(ConflictingBarsError, match=r"p\.parquet: conflicting .* 21000 PE at 2024-01-02 09:19"):
+            EventEngine(source).run(Picks())

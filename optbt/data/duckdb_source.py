@@ -633,7 +633,7 @@ class DuckDBSource:
                 if bars is None:
                     bars = out[k] = []
                 bars.append((t, p, b, a))
-        for k, bars in out.items():
+        for k, bars in out.items():  # as option_bars: time order, one bar a time
             bars.sort(key=_known_at)
             if len(bars) > 1 and len(set(map(_known_at, bars))) != len(bars):
                 out[k] = self._dedupe(day, Instrument(und, expiry, k, opt_type), bars, files)

@@ -61,6 +61,7 @@ class LiveChain:
         if found is None:
             return False
         live: list[dict[float, float]] = [{} for _ in range(end - tick)]
+        on_tick = {ticks[i]: live[i - tick] for i in range(tick, end)}  # a bar known at a tick's time
         listed = self.listed
         inf = INF
         for strike, bars in found.items():
@@ -68,9 +69,13 @@ class LiveChain:
                 continue
             for t, price, _, _ in bars:  # in time order: a newer bar of the same tick replaces an older one
                 if 0.0 < (price or 0.0) < inf and (after is None or t > after):
-                    i = bisect_left(ticks, t, tick, end)
-                    if i < end:
-                        live[i - tick][strike] = price
+                    at = on_tick.get(t)
+                    if at is None:  # known between two ticks: it belongs to the next one
+                        i = bisect_left(ticks, t, tick, end)
+                        if i == end:
+                            continue
+                        at = live[i - tick]
+                    at[strike] = price
         self._first, self._end, self._live = tick, end, live
         return True
 
