@@ -21,9 +21,11 @@ from optbt import Strategy
 from optbt.data.duckdb_source import DuckDBSource
 from optbt.data.memo import MemoSource
 from optbt.data.shared_cache import SharedCacheSource
+from optbt.data.source import ConflictingBarsError
 from optbt.engine.livechain import WINDOW_TICKS
 from optbt.engine.loop import EventEngine
 from optbt.model.greeks import bs_price
+from optbt.model.instrument import Instrument
 
 DAY, EXPIRY = date(2024, 1, 2), date(2024, 1, 4)
 N = 40                                   # minutes 09:16 .. 09:55: three live-chain windows
@@ -188,7 +190,6 @@ def test_live_chain_picks_what_the_day_cache_picks_and_only_live_strikes(tmp_pat
 def test_a_stale_strike_with_the_best_delta_is_not_picked(tmp_path):
     # the 21100 CE trades only at 09:16. Aim at its own |delta|: on the first tick it is the
     # pick; a tick later (its price one tick old, its delta still known) it must not be
-    from optbt.model.instrument import Instrument
     root, _ = write(tmp_path)
     stale = Instrument("NIFTY", EXPIRY, 21100.0, "CE")
 
@@ -234,7 +235,6 @@ def test_a_chain_already_in_the_day_cache_is_read_from_it(tmp_path):
 
     class Prefetching(Picks):
         def on_day_start(self, day):
-            from optbt.model.instrument import Instrument
             day.prefetch([Instrument("NIFTY", EXPIRY, k, ot) for k in STRIKES for ot in ("CE", "PE")])
 
     counting = Counting(DuckDBSource(root))
@@ -246,7 +246,6 @@ def test_a_chain_already_in_the_day_cache_is_read_from_it(tmp_path):
 def test_conflicting_rows_in_the_window_are_refused_as_the_day_cache_refuses_them(tmp_path):
     # two different prices for the 21000 PE at 09:19: which is true cannot be known, so the
     # run refuses the day (its only day: the run stops) naming the file, on both paths
-    from optbt.data.source import ConflictingBarsError
     root, _ = write(tmp_path)
     table = pq.read_table(root / "options" / "p.parquet").to_pylist()
     row = next(r for r in table if r["strike"] == 21000.0 and r["opt_type"] == "PE" and r["ts"] == at(3))
