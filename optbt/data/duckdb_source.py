@@ -627,15 +627,20 @@ class DuckDBSource:
                f"FROM read_parquet($f, hive_partitioning={self.options.hive}) "
                f"WHERE {where} AND ({self._opt_type}) = $ot AND {self._opt_und} "
                f"AND {self._opt_known} > $lo AND {self._opt_known} <= $hi")
+        unsorted = set()  # strikes whose rows came out of time order, or twice at one time
         for k, t, p, b, a in self._run(sql, params):
-            if k is not None:  # a NULL strike is no contract (the chain never lists one)
-                bars = out.get(k)
-                if bars is None:
-                    bars = out[k] = []
-                bars.append((t, p, b, a))
-        for k, bars in out.items():  # as option_bars: time order, one bar a time
+            if k is None:  # a NULL strike is no contract (the chain never lists one)
+                continue
+            bars = out.get(k)
+            if bars is None:
+                bars = out[k] = []
+            elif t <= bars[-1][0]:
+                unsorted.add(k)
+            bars.append((t, p, b, a))
+        for k in unsorted:  # as option_bars: time order, one bar a time (the rest already are)
+            bars = out[k]
             bars.sort(key=_known_at)
-            if len(bars) > 1 and len(set(map(_known_at, bars))) != len(bars):
+            if len(set(map(_known_at, bars))) != len(bars):
                 out[k] = self._dedupe(day, Instrument(und, expiry, k, opt_type), bars, files)
         return out
 
