@@ -6,10 +6,14 @@
    (µs per bar, the loop's own cost included); with talipp installed (not a dependency:
    ``pip install talipp``) the same for talipp, and the last values of both side by side.
 2. ``engine``: the embedded sample (60 days, 22,500 ticks) run by a Python strategy that reads
-   nothing, and by strategies that read one indicator (``ctx.indicator``) on every tick: the
+   nothing, and by strategies that read one indicator (``ctx.indicator("ema", 20)`` written
+   out, as a user writes it) on every tick, alternately, ``--repeats`` pairs: each pair's
    difference per tick is what an indicator costs inside a run (the fetch of whole bars
-   included).
-3. ``dsl``: ``strategies_dsl/straddle_920.strat`` (no signals) on the sample: bar queries made
+   included); min / median / max over the pairs, in wall-clock µs and in the process's CPU µs
+   (``time.process_time``: on a shared machine the wall clock also counts other processes').
+3. ``dsl_indicator``: the same for a compiled ``.strat`` whose entry condition reads
+   ``ema(spot, 20)`` on every tick, against one that reads only the spot.
+4. ``dsl``: ``strategies_dsl/straddle_920.strat`` (no signals) on the sample: bar queries made
    (must be 0) and seconds.
 
 Figures, not assertions (the machine is shared: the load average is printed).
@@ -82,43 +86,118 @@ def bench_updates(n: int) -> dict:
     return out
 
 
-def bench_engine(repeats: int) -> dict:
+def _readers():
+    """Strategies that read one indicator on every tick, each written as a user writes it (a
+    literal call: no ``*args``/``**kw`` unpacking of the benchmark's own in the measured path)."""
     from optbt import Strategy
+
+    class Nothing(Strategy):
+        def entry(self, ctx):
+            ctx.spot
+
+    class Ema(Strategy):
+        def entry(self, ctx):
+            ctx.indicator("ema", 20)
+
+    class Rsi5m(Strategy):
+        def entry(self, ctx):
+            ctx.indicator("rsi", 14, interval="5m")
+
+    class Supertrend(Strategy):
+        def entry(self, ctx):
+            ctx.indicator("supertrend", 10, 3)
+
+    class BollingerUpper(Strategy):
+        def entry(self, ctx):
+            ctx.indicator("bollinger", 20, 2, field="upper")
+
+    return Nothing, {"ema_20": Ema, "rsi_14_5m": Rsi5m, "supertrend_10_3": Supertrend,
+                     "bollinger_20_2_upper": BollingerUpper}
+
+
+def _spread(xs: list[float]) -> dict:
+    return {"min": round(min(xs), 3), "median": round(statistics.median(xs), 3), "max": round(max(xs), 3)}
+
+
+def bench_engine(repeats: int) -> dict:
+    """µs per tick an indicator adds: runs of the reader and of ``Nothing`` alternate (each pair
+    sees the same load), and each pair's difference / ticks is one sample."""
     from optbt.data.duckdb_source import DuckDBSource
     from optbt.data.memo import MemoSource
     from optbt.data.sample import default_dataset
     from optbt.engine.loop import EventEngine
 
     source = MemoSource(DuckDBSource(default_dataset(quiet=True)))
+    nothing, readers = _readers()
 
-    class Nothing(Strategy):
-        def entry(self, ctx):
-            ctx.spot
+    def once(cls) -> tuple[float, float, int]:
+        t0, c0 = time.perf_counter(), time.process_time()
+        r = EventEngine(source).run(cls())
+        return time.perf_counter() - t0, time.process_time() - c0, r.engine["ticks"]
 
-    def reading(kind, *args, **kw):
-        class Reads(Strategy):
-            def entry(self, ctx):
-                ctx.indicator(kind, *args, **kw)
-        return Reads
-
-    def best(cls) -> tuple[float, int]:
-        times = []
+    once(nothing)  # warm the memo: every run below reads the same days from memory
+    _, _, ticks = once(nothing)
+    out: dict = {"ticks": ticks, "repeats": repeats}
+    bases = []
+    for label, cls in readers.items():
+        once(cls)  # warm-up: whole bars fetched into the memo
+        wall, cpu = [], []
         for _ in range(repeats):
-            t0 = time.perf_counter()
-            r = EventEngine(source).run(cls())
-            times.append(time.perf_counter() - t0)
-        return min(times), r.engine["ticks"]
-
-    EventEngine(source).run(Nothing())  # warm the memo: every run below reads the same days from memory
-    base, ticks = best(Nothing)
-    out = {"ticks": ticks, "nothing_s": round(base, 4)}
-    for label, cls in (("ema_20", reading("ema", 20)), ("rsi_14_5m", reading("rsi", 14, interval="5m")),
-                       ("supertrend_10_3", reading("supertrend", 10, 3)),
-                       ("bollinger_20_2_upper", reading("bollinger", 20, 2, field="upper"))):
-        EventEngine(source).run(cls())  # whole bars fetched once into the memo-less reader: warm-up
-        s, _ = best(cls)
-        out[label + "_us_per_tick"] = round((s - base) / ticks * 1e6, 3)
+            b, bc, _ = once(nothing)
+            s, sc, _ = once(cls)
+            bases.append(b)
+            wall.append((s - b) / ticks * 1e6)
+            cpu.append((sc - bc) / ticks * 1e6)
+        out[label + "_us_per_tick"] = _spread(wall)
+        out[label + "_cpu_us_per_tick"] = _spread(cpu)
+    out["nothing_s"] = _spread(bases)
     return out
+
+
+_NEVER = """strategy never_{name} "Reads {what} on every tick, never enters"
+
+legs
+    ce = add(ATM, CE, SELL)
+
+entry between 09:16 and 15:29 when {what} > spot * 100
+exit at 15:29
+"""
+
+
+def bench_dsl_indicator(repeats: int) -> dict:
+    """The same as ``engine`` for compiled ``.strat`` code: an entry condition ``ema(spot, 20) >
+    spot * 100`` (never true, so read on every tick) against ``spot > spot * 100``; the
+    difference includes the once-a-tick bookkeeping of a strategy with signals."""
+    import tempfile
+
+    from optbt.data.duckdb_source import DuckDBSource
+    from optbt.data.memo import MemoSource
+    from optbt.data.sample import default_dataset
+    from optbt.dsl.loader import load_strategy
+    from optbt.engine.loop import EventEngine
+
+    source = MemoSource(DuckDBSource(default_dataset(quiet=True)))
+    with tempfile.TemporaryDirectory() as tmp:
+        classes = {}
+        for name, what in (("spot", "spot"), ("ema", "ema(spot, 20)")):
+            path = Path(tmp) / f"never_{name}.strat"
+            path.write_text(_NEVER.format(name=name, what=what))
+            classes[name] = load_strategy(str(path))
+
+        def once(cls) -> tuple[float, float, int]:
+            t0, c0 = time.perf_counter(), time.process_time()
+            r = EventEngine(source).run(cls())
+            return time.perf_counter() - t0, time.process_time() - c0, r.engine["ticks"]
+
+        once(classes["spot"])
+        once(classes["ema"])
+        wall, cpu = [], []
+        for _ in range(repeats):
+            b, bc, _ = once(classes["spot"])
+            s, sc, ticks = once(classes["ema"])
+            wall.append((s - b) / ticks * 1e6)
+            cpu.append((sc - bc) / ticks * 1e6)
+    return {"ema_20_us_per_tick": _spread(wall), "ema_20_cpu_us_per_tick": _spread(cpu)}
 
 
 def bench_dsl() -> dict:
@@ -140,11 +219,12 @@ def bench_dsl() -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bars", type=int, default=50_000)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "signals.json"))
     args = ap.parse_args()
     load0 = os.getloadavg()[0]
-    result = {"update": bench_updates(args.bars), "engine": bench_engine(args.repeats), "dsl": bench_dsl(),
+    result = {"update": bench_updates(args.bars), "engine": bench_engine(args.repeats),
+              "dsl_indicator": bench_dsl_indicator(args.repeats), "dsl": bench_dsl(),
               "load_before": round(load0, 2), "load_after": round(os.getloadavg()[0], 2)}
     print(json.dumps(result, indent=1))
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)

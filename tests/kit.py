@@ -45,6 +45,7 @@ class MemorySource:
         self.days = days
         self.queries = 0
         self.calls: list[tuple[date, tuple[Instrument, ...]]] = []
+        self.windows: list[tuple] = []
 
     def trading_days(self, start=None, end=None):
         return [d for d in sorted(self.days) if (start is None or d >= start) and (end is None or d <= end)]
@@ -87,19 +88,27 @@ class MemorySource:
     def option_bars(self, day, instruments):
         self.queries += 1
         self.calls.append((day, tuple(instruments)))
-        out = {}
-        for i in instruments:
-            series = self.days[day]["options"].get(i, [])
-            bars = []
-            for k, v in enumerate(series):
-                if v is None:
-                    continue
-                if isinstance(v, tuple):  # (price, bid, ask)
-                    bars.append((minute(day, k), v[0], v[1], v[2]))
-                else:
-                    bars.append((minute(day, k), float(v), None, None))
-            out[i] = bars
-        return out
+        return {i: self._bars(day, i) for i in instruments}
+
+    def _bars(self, day, i):
+        series = self.days[day]["options"].get(i, [])
+        bars = []
+        for k, v in enumerate(series):
+            if v is None:
+                continue
+            if isinstance(v, tuple):  # (price, bid, ask)
+                bars.append((minute(day, k), v[0], v[1], v[2]))
+            else:
+                bars.append((minute(day, k), float(v), None, None))
+        return bars
+
+    def chain_bars(self, day, underlying, expiry, opt_type, after, until):
+        """Strike -> bars known in (after, until] of every option of one expiry and type (the
+        optional DataSource question; recorded in ``windows``)."""
+        self.queries += 1
+        self.windows.append((day, expiry, opt_type, after, until))
+        return {i.strike: [b for b in self._bars(day, i) if (after is None or b[0] > after) and b[0] <= until]
+                for i in self.days[day]["options"] if i.expiry == expiry and i.opt_type == opt_type}
 
 
 def day_data(spot: Sequence[float | None], options: dict) -> dict:

@@ -167,6 +167,16 @@ class DayCache:
         for inst in instruments:
             self._series[inst] = align(ticks, bars.get(inst, ()), self._nones)
 
+    def window(self, underlying: str, expiry, opt_type: str, after, until) -> dict[float, list[Bar]] | None:
+        """The bars of one expiry and type's strikes known in (``after``, ``until``] today, in one
+        query (the source's optional ``chain_bars``); None when the source cannot answer that.
+        Nothing is kept here: a window is not a whole day (optbt.engine.livechain holds it)."""
+        fetch = getattr(self._source, "chain_bars", None)
+        if fetch is None:
+            return None
+        self.queries += 1
+        return fetch(self._day, underlying, expiry, opt_type, after, until)
+
     def __contains__(self, instrument: Instrument) -> bool:
         return instrument in self._series
 

@@ -631,6 +631,52 @@ class DuckDBSource:
                 out[inst] = self._dedupe(day, inst, bars, files)
         return out
 
+    def chain_bars(self, day: date, underlying: str | None, expiry: date, opt_type: str,
+                   after: datetime | None, until: datetime) -> dict[float, list[Bar]]:
+        """Bars of every strike of one expiry and option type ("CE"/"PE") known in (``after``,
+        ``until``] of ``day``'s session (``after`` None: from the open), in one query.
+
+        What :meth:`option_bars` gives for those strikes, cut to the window (the same columns,
+        usable-price rule, mid for quote data, time order, duplicates dropped or refused), for
+        reading a chain at a few ticks without fetching every strike's whole day (see
+        optbt.engine.livechain). Only the columns needed and only that expiry and type are read.
+        """
+        und = self._und(underlying)
+        out: dict[float, list[Bar]] = {}
+        files = self.options.files_for(day)
+        if expiry < day or not files:  # an expired contract has no bars today
+            return out
+        open_, close = self.session(day, und)
+        lo = open_ if after is None or after < open_ else after
+        hi = close if until > close else until
+        if not lo < hi:
+            return out
+        during = self.options.files_during(lo - self._shift, hi - self._shift, files)
+        if not during:
+            return out
+        params = self._opt_params(f=during, und=und, lo=lo, hi=hi, e=expiry, ot=opt_type)
+        where = f"{self._raw_expiry if self._raw_expiry_is_date else self._expiry} = $e"
+        sql = (f"SELECT {self._strike}, {self._opt_known}, {self._price}, {self._bid}, {self._ask} "
+               f"FROM read_parquet($f, hive_partitioning={self.options.hive}) "
+               f"WHERE {where} AND ({self._opt_type}) = $ot AND {self._opt_und} "
+               f"AND {self._opt_known} > $lo AND {self._opt_known} <= $hi")
+        unsorted = set()  # strikes whose rows came out of time order, or twice at one time
+        for k, t, p, b, a in self._run(sql, params):
+            if k is None:  # a NULL strike is no contract (the chain never lists one)
+                continue
+            bars = out.get(k)
+            if bars is None:
+                bars = out[k] = []
+            elif t <= bars[-1][0]:
+                unsorted.add(k)
+            bars.append((t, p, b, a))
+        for k in unsorted:  # as option_bars: time order, one bar a time (the rest already are)
+            bars = out[k]
+            bars.sort(key=_known_at)
+            if len(set(map(_known_at, bars))) != len(bars):
+                out[k] = self._dedupe(day, Instrument(und, expiry, k, opt_type), bars, files)
+        return out
+
     def _dedupe(self, day: date, inst: Instrument, bars: list[Bar], files: list[str]) -> list[Bar]:
         """Identical rows at one time collapse to one; different ones raise ConflictingBarsError.
 

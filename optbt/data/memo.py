@@ -41,6 +41,7 @@ class MemoStore:
         self.chains: dict[tuple, Chain] = {}
         self.spots: dict[tuple, list[Bar]] = {}
         self.options: dict[tuple[date, Instrument], list[Bar]] = {}
+        self.windows: dict[tuple, dict[float, list[Bar]]] = {}  # chain_bars answers
 
     def keep(self, table: dict, key: Any, value: Any, n_bars: int) -> None:
         """Remember ``value`` if it fits in the budget (filled once, never evicted)."""
@@ -53,7 +54,7 @@ class MemoStore:
 
     def clear(self) -> None:
         with self.lock:
-            for table in (self.days, self.sessions, self.chains, self.spots, self.options):
+            for table in (self.days, self.sessions, self.chains, self.spots, self.options, self.windows):
                 table.clear()
             self.used = 0
 
@@ -65,6 +66,8 @@ class MemoSource:
         self.source = source
         self.config = source.config
         self.store = store if store is not None else MemoStore(budget_mb)
+        if getattr(source, "chain_bars", None) is not None:  # optional: only where the source has it
+            self.chain_bars = self._chain_bars
 
     @property
     def used(self) -> int:
@@ -126,6 +129,14 @@ class MemoSource:
                 out[inst] = bars
                 self.store.keep(options, (day, inst), bars, len(bars))
         return out
+
+    def _chain_bars(self, day: date, underlying: str | None, expiry: date, opt_type: str,
+                    after: datetime | None, until: datetime) -> dict[float, list[Bar]]:
+        """One expiry and type's bars in a window of the day (a strategy choosing strikes by
+        delta reads these), remembered by the window: a sweep's runs ask the same ones."""
+        return self._recall(self.store.windows, (day, underlying, expiry, opt_type, after, until),
+                            lambda: self.source.chain_bars(day, underlying, expiry, opt_type, after, until),
+                            lambda found: sum(map(len, found.values())))
 
     def ohlc_bars(self, day: date, name: str = "spot", underlying: str | None = None) -> list:
         """Whole bars of the spot or an extra series, remembered like the spot's closes."""

@@ -47,7 +47,8 @@ SUFFIX = ".days"
 class _Passthrough:
     """What both wrappers below hand straight to the source they wrap, never recorded: the
     calendars, and where that source has them the whole OHLC bars of the spot and the extra
-    series (optbt.engine.market reads them for spot.high, ranges, indicators, VIX ...)."""
+    series (optbt.engine.market reads them for spot.high, ranges, indicators, VIX ...) and a
+    chain's bars in a window of ticks (optbt.engine.livechain, for strikes chosen by delta)."""
 
     def __init__(self, source: DataSource):
         self.source = source
@@ -55,6 +56,9 @@ class _Passthrough:
         ohlc = getattr(source, "ohlc_bars", None)
         if ohlc is not None:  # optional in the DataSource protocol: present only when the source has it
             self.ohlc_bars = ohlc
+        window = getattr(source, "chain_bars", None)
+        if window is not None:  # optional too: a chain's bars in a window of ticks (strike by delta)
+            self.chain_bars = window
 
     def trading_days(self, start: date | None = None, end: date | None = None) -> list[date]:
         return self.source.trading_days(start, end)

@@ -8,6 +8,12 @@ batch of option instruments. Every bar comes back as ``(known_at, price, bid, as
 also leave such bars out, which means the same. Bars come back in time order, one per
 ``known_at``: identical duplicates are dropped, conflicting ones raise
 :class:`ConflictingBarsError`.
+
+Two more questions are optional (the engine asks them only where a source has them, and
+does without otherwise): ``ohlc_bars`` (whole bars of the spot and extra series, for market
+signals) and ``chain_bars(day, underlying, expiry, opt_type, after, until)`` (every strike of
+one expiry and type: its bars known in (after, until], strike -> bars, for reading a chain at
+a few ticks without fetching each strike's whole day; see optbt.engine.livechain).
 """
 
 from __future__ import annotations

@@ -36,21 +36,23 @@ class MarketMixin:
     TRACKED: ClassVar[tuple] = ()   # lambda self, ctx: value — one per tracked expression
     WATCHED: ClassVar[tuple] = ()   # lambda self, ctx: an indicator — fed from the run's first day
 
+    _signal_day: Any = None  # the tick tick_signals last ran on (an instance sets its own)
+    _signal_tick: int = -1
+
     fmin = staticmethod(fmin)
     fmax = staticmethod(fmax)
 
     def tick_signals(self, ctx) -> None:
         """Once per tick: on a new day start today's histories and register the indicators; then
         append each tracked value."""
-        key = (ctx.day, ctx.tick)
-        last = getattr(self, "_signal_key", None)
-        if last == key:
+        tick, day = ctx.tick, ctx.day
+        if tick == self._signal_tick and day == self._signal_day:  # called again on the same tick
             return
-        if last is None or last[0] != ctx.day:
+        if day != self._signal_day:
             self._hist = [deque(maxlen=MAX_LOOKBACK + 1) for _ in self.TRACKED]
             for watch in self.WATCHED:
                 watch(self, ctx)
-        self._signal_key = key
+        self._signal_tick, self._signal_day = tick, day
         for f, h in zip(self.TRACKED, self._hist):
             try:
                 v = f(self, ctx)
@@ -95,4 +97,4 @@ class MarketMixin:
 
     @staticmethod
     def indicator(ctx, kind: str, name: str, params: tuple, minutes: int, field: str) -> float:
-        return _num(ctx.indicator(kind, *params, series=name, interval=minutes, field=field))
+        return _num(ctx._indicator_of((kind, params, minutes, name, field)))

@@ -12,6 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from optbt.engine.greeks import book
+from optbt.engine.livechain import live_prices
 from optbt.model.greeks import Greeks
 from optbt.model.instrument import Instrument, Leg, Trade
 from optbt.model.strikes import pick_strike
@@ -176,7 +177,21 @@ class BarContext:
         None until warm. Fed incrementally from the first day it is asked for, across days in
         date order; a resampled bar counts once the clock has passed its end.
         """
-        return self._run.market.indicator(kind, args, interval, series, field, self.tick)
+        market = self._run.market
+        values = market._today.get((kind, args, interval, series, field))
+        if values is not None:  # asked before today: the day's values are a list, one per tick
+            return values[self.tick]
+        return market.indicator(kind, args, interval, series, field, self.tick)
+
+    def _indicator_of(self, key: tuple) -> float | None:
+        """:meth:`indicator` with its arguments as one ``(kind, args, interval, series, field)``
+        (compiled strategies call this: no arguments packed and unpacked on every tick; private so
+        that the context's public names stay the documented ones)."""
+        market = self._run.market
+        values = market._today.get(key)
+        if values is not None:  # asked before today: the day's values are a list, one per tick
+            return values[self.tick]
+        return market.indicator(*key, self.tick)
 
     def chain(self, expiry: date | str | None = None) -> list[float]:
         """Strikes listed today for ``expiry`` (default: the strategy's expiry rule)."""
@@ -186,7 +201,9 @@ class BarContext:
                           expiry: date | str | None = None) -> float | None:
         """The strike whose live price (lag 0) now is closest to / >= / <= ``target``.
 
-        Fetches that expiry's whole chain of one type in a single query the first time.
+        Reads the chain's live prices in one small query for the next few ticks
+        (optbt.engine.livechain), or from the day cache when it holds the whole chain or the
+        source cannot read a window (then the chain is fetched in a single query).
         Ties go to the strike nearer the money (then the lower strike).
         """
         run = self._run
@@ -194,8 +211,12 @@ class BarContext:
         from optbt.model.instrument import normalise_opt_type
         ot = normalise_opt_type(opt_type)
         insts = [Instrument(run.underlying, exp, k, ot) for k in run.chain.strikes_for(exp)]
-        run.cache.prefetch(insts)
         tick = self.tick
+        prices = live_prices(run, insts, tick)  # the tick's live prices in a small query (same prices)
+        if prices is not None:
+            return pick_strike(((i.strike, prices[i.strike]) for i in insts if i.strike in prices), target, mode,
+                               self.spot or 0.0)
+        run.cache.prefetch(insts)
 
         def live():  # (strike, price) of every strike traded on this tick
             for inst in insts:

@@ -58,6 +58,7 @@ class DayRun:
         self.max_lag = max_lag
         self.config = config
         self.greek_book = None  # optbt.engine.greeks.GreekBook, made when a greek is first asked for
+        self.live_chains: dict = {}  # (expiry, opt_type) -> optbt.engine.livechain.LiveChain, on first use
         self.tick = 0
         self.phase = "on_day_start"
         self.state = IDLE

@@ -18,6 +18,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
 from optbt.data.dataset import parse_hhmm
+from optbt.engine.livechain import live_prices
 from optbt.model.greeks import Greeks, greeks, year_fraction
 from optbt.model.instrument import Instrument, normalise_opt_type
 from optbt.model.strikes import pick_strike
@@ -81,9 +82,12 @@ class GreekBook:
     def strike_by_delta(self, opt_type: str, target: float, mode: str, expiry: date, tick: int) -> float | None:
         """The listed strike of ``expiry`` whose |delta| is closest to / >= / <= ``target``.
 
-        Only strikes with a live price (lag 0) and a known IV at ``tick`` compete. The whole
-        chain of that expiry and type is fetched in one query the first time. Ties go to the
-        strike nearer the money, then the lower strike.
+        Only strikes with a live price (lag 0) and a known IV at ``tick`` compete. Their prices
+        come from a live chain (optbt.engine.livechain: one small query for the next few ticks)
+        or, when the day cache already holds the whole chain or the source cannot read a
+        window, from the day cache (the whole chain of that expiry and type in one query the
+        first time): the same prices either way. Ties go to the strike nearer the money, then
+        the lower strike.
         """
         if mode not in MODES:
             raise ValueError(f"mode must be 'closest', 'ge' or 'le', not {mode!r}")
@@ -92,15 +96,31 @@ class GreekBook:
         run = self._run
         ot = normalise_opt_type(opt_type)
         insts = [Instrument(run.underlying, expiry, k, ot) for k in run.chain.strikes_for(expiry)]
-        run.cache.prefetch(insts)
+        cache = run.cache
+        prices = live_prices(run, insts, tick)
+        if prices is None:  # the day cache: the whole chain in one query the first time
+            cache.prefetch(insts)
 
-        def live():  # (strike, |delta|) of every strike traded on this tick with a known IV
-            for inst in insts:
-                q = run.cache.series(inst).quote[tick]
-                if q is not None and q[1] == 0:
-                    g = self.at(inst, tick)
-                    if g is not None:
-                        yield inst.strike, abs(g.delta)
+            def live():  # (strike, |delta|) of every strike traded on this tick with a known IV
+                for inst in insts:
+                    q = cache.series(inst).quote[tick]
+                    if q is not None and q[1] == 0:
+                        g = self.at(inst, tick)
+                        if g is not None:
+                            yield inst.strike, abs(g.delta)
+        else:
+            def live():  # the same from the live chain: the price is the day cache's at lag 0
+                memo = self._memo
+                for inst in insts:
+                    price = prices.get(inst.strike)
+                    if price is not None:
+                        key = (inst, tick)
+                        if key in memo:
+                            g = memo[key]
+                        else:
+                            g = memo[key] = self._from_price(inst, tick, price)
+                        if g is not None:
+                            yield inst.strike, abs(g.delta)
         return pick_strike(live(), target, mode, run.spot[tick] or 0.0)
 
     def net_delta(self, tick: int) -> float | None:

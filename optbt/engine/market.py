@@ -22,6 +22,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 from optbt.data.bars import SPOT, unknown_series
@@ -103,11 +104,14 @@ def summarise(day: date, bars: list) -> DaySummary | None:
 class _Feed:
     """One indicator on one series at one interval, fed bar by bar as the clock reaches them."""
 
-    __slots__ = ("ind", "hlc", "step", "name", "day", "pos", "acc", "acc_end", "open_", "close_", "reset")
+    __slots__ = ("ind", "hlc", "step", "name", "day", "pos", "acc", "acc_end", "open_", "close_", "reset",
+                 "fields", "values")
 
     def __init__(self, kind: str, name: str, args: tuple, minutes: int, bar_minutes: int):
-        factory, inputs, _, _ = INDICATORS[kind]
+        factory, inputs, extra, _ = INDICATORS[kind]
         self.ind = factory(*args)
+        self.fields = ("value",) + extra
+        self.values: tuple[date, dict[str, list]] | None = None  # (day, field -> value at each tick)
         self.hlc = inputs == "hlcv"
         self.reset = kind == "vwap"  # VWAP is a session's: it starts again at each open
         self.step = None if minutes <= bar_minutes else timedelta(minutes=minutes)
@@ -150,6 +154,63 @@ class _Feed:
         if self.acc is not None and self.acc_end <= now:
             self._flush()
 
+    def day_values(self, bars: list, ticks: list, start: int) -> dict[str, list]:
+        """Each field's value at every tick of the day from ``start`` on (None before it).
+
+        Computed once, the first time the day asks, so that a later ask is a list index instead
+        of a feed and a field read. The bars are fed exactly as :meth:`feed_until` called at
+        each tick in turn feeds them (a bar once the clock reaches the moment it became known,
+        a resampled bar once the clock has passed its end), and the fields are read after each
+        tick's feed: no value at a tick depends on a bar known after it, and feeding in one
+        call or in many gives the same state. The day's bars are all fed then; :meth:`finish`
+        still flushes the last resampled bar at the next day.
+        """
+        if self.values is not None and self.values[0] == self.day:
+            return self.values[1]
+        n = len(ticks)
+        ind = self.ind
+        names = self.fields
+        read = attrgetter(*names)  # one field: its value; several: a tuple
+        snaps: list = [None if len(names) == 1 else (None,) * len(names)] * n
+        cur = read(ind)
+        if self.step is None:  # bars fed as they are: the loop of feed_until, once for the day
+            update = ind.update
+            hlc = self.hlc
+            pos, nb = self.pos, len(bars)
+            for i in range(start, n):
+                now = ticks[i]
+                if pos < nb and bars[pos][0] <= now:
+                    while pos < nb and bars[pos][0] <= now:
+                        if hlc:
+                            _, _, h, l, c, v = bars[pos]
+                            update(c if h is None else h, c if l is None else l, c, v)
+                        else:
+                            update(bars[pos][4])
+                        pos += 1
+                    cur = read(ind)
+                snaps[i] = cur
+            self.pos = pos
+        else:  # resampled: the loop of feed_until, once for the day
+            bucket = self._bucket
+            pos, nb = self.pos, len(bars)
+            seen = self.acc  # the bar being built; another object (or None) once one closed
+            for i in range(start, n):
+                now = ticks[i]
+                while pos < nb and bars[pos][0] <= now:
+                    bucket(bars[pos])
+                    pos += 1
+                if self.acc is not None and self.acc_end <= now:
+                    self._flush()
+                if self.acc is not seen:
+                    seen = self.acc
+                    cur = read(ind)
+                snaps[i] = cur
+            self.pos = pos
+        out = {names[0]: snaps} if len(names) == 1 else \
+            {name: list(map(itemgetter(k), snaps)) for k, name in enumerate(names)}
+        self.values = (self.day, out)
+        return out
+
     def finish(self, bars: list) -> None:
         """The rest of the day: every bar, and the last (perhaps short) resampled bar."""
         pos = self.pos
@@ -168,7 +229,7 @@ class _Feed:
         if acc is not None and t > self.acc_end:  # past the bar being built: it is complete
             self._flush()
             acc = None
-        o, h, l, c, v = b[1], b[2], b[3], b[4], b[5]
+        _, o, h, l, c, v = b
         h = c if h is None else h
         l = c if l is None else l
         if acc is None:
@@ -305,7 +366,7 @@ class DayMarket:
         self._ranges: dict[tuple, tuple[float, float] | None] = {}
         self._windows: dict[tuple, tuple[datetime, datetime]] = {}
         self._ind_keys: dict[tuple, tuple] = {}
-        self._today: dict[tuple, tuple] = {}   # (kind, args, interval, series, field) -> (feed, today's bars)
+        self._today: dict[tuple, list] = {}    # (kind, args, interval, series, field) -> value at each tick
 
     def bars(self, name: str) -> list:
         return self.market.bars(name, self.day)
@@ -377,10 +438,8 @@ class DayMarket:
     def indicator(self, kind: str, args: tuple, interval: Any, name: str, field: str, tick: int) -> float | None:
         key = (kind, args, interval, name, field)
         hit = self._today.get(key)
-        if hit is not None:  # the common case: asked before today
-            f, bars = hit
-            f.feed_until(bars, self.run.ticks[tick])
-            return f.ind.value if field == "value" else getattr(f.ind, field)
+        if hit is not None:  # the common case: asked before today, a list index
+            return hit[tick]
         norm = self._ind_keys.get(key)
         if norm is None:
             norm = self._ind_keys[key] = make_indicator_key(kind, args, interval)
@@ -390,9 +449,7 @@ class DayMarket:
             if name != SPOT and name not in self.market.config.series:
                 raise unknown_series(name, self.market.config.series)
         f = self.market.feed(norm[0], name, norm[1], norm[2], self.day)
-        self._today[key] = (f, self.bars(name))
-        f.feed_until(self.bars(name), self.run.ticks[tick])
-        ind = f.ind
-        return ind.value if field == "value" else getattr(ind, field)
+        values = self._today[key] = f.day_values(self.bars(name), self.run.ticks, tick)[field]
+        return values[tick]
 
 

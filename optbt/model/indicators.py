@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from math import sqrt
 
 _RESUM_EVERY = 4096  # running mean and deviations are recomputed exactly this often (no drift)
 
@@ -58,21 +59,26 @@ class _Window:
         """Add a value (dropping the oldest past n); True once the window is full."""
         values = self.values
         values.append(x)
-        if len(values) > self.n:
+        n = self.n
+        size = len(values)
+        if size > n:  # the same arithmetic as written out in full, with locals (a bar's hot path)
             y = values.popleft()
+            size = n
             old = self.mean
-            self.mean = old + (x - y) / self.n
-            self.m2 += (x - y) * (x - self.mean + y - old)
+            self.mean = mean = old + (x - y) / n
+            self.m2 += (x - y) * (x - mean + y - old)
         else:
-            delta = x - self.mean
-            self.mean += delta / len(values)
-            self.m2 += delta * (x - self.mean)
-        self._since += 1
-        if self._since >= _RESUM_EVERY:
-            self._since = 0
+            old = self.mean
+            delta = x - old
+            self.mean = mean = old + delta / size
+            self.m2 += delta * (x - mean)
+        since = self._since + 1
+        if since >= _RESUM_EVERY:
+            since = 0
             self.mean = math.fsum(values) / len(values)
             self.m2 = math.fsum((v - self.mean) ** 2 for v in values)
-        return len(values) == self.n
+        self._since = since
+        return size == n
 
     def pstdev(self) -> float:
         return math.sqrt(max(self.m2, 0.0) / len(self.values))
@@ -113,8 +119,9 @@ class _Smoothed:
                 self.avg = math.fsum(first) / self.n
                 self._first = None
             return self.avg
-        self.avg += self.alpha * (x - self.avg)
-        return self.avg
+        avg = self.avg
+        self.avg = avg = avg + self.alpha * (x - avg)  # avg += alpha * (x - avg), with a local
+        return avg
 
 
 def _Wilder(n: int) -> _Smoothed:
@@ -196,7 +203,7 @@ class VWAP:
 
 
 class Bollinger:
-    __slots__ = ("period", "k", "middle", "upper", "lower", "_w")
+    __slots__ = ("period", "k", "value", "middle", "upper", "lower", "_w")
 
     def __init__(self, period: int = 20, k: float = 2.0):
         self.period = _period(period)
@@ -204,18 +211,16 @@ class Bollinger:
             raise ValueError(f"a Bollinger width is a number of standard deviations >= 0, not {k!r}")
         self.k = float(k)
         self._w = _Window(period)
+        self.value: float | None = None  # the middle band (a plain attribute: read on every tick)
         self.middle: float | None = None
         self.upper: float | None = None
         self.lower: float | None = None
 
-    @property
-    def value(self) -> float | None:
-        return self.middle
-
     def update(self, close: float) -> float | None:
-        if self._w.push(close):
-            self.middle = m = self._w.mean
-            width = self.k * self._w.pstdev()
+        w = self._w
+        if w.push(close):
+            self.value = self.middle = m = w.mean
+            width = self.k * sqrt(max(w.m2, 0.0) / len(w.values))  # w.pstdev(), without the call
             self.upper, self.lower = m + width, m - width
         return self.middle
 
