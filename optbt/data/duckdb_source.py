@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from optbt.data.dataset import DatasetConfig, OptionFiles, SpotFiles, load_dataset
+from optbt.data.read_ahead import ReadAhead, enabled_by_env
 from optbt.data.source import Bar, Chain, ConflictingBarsError, MixedTimezonesError, UnreadableFileError
 from optbt.model.errors import DataError, did_you_mean
 from optbt.model.instrument import Instrument
@@ -75,6 +76,23 @@ def _stat_time(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return out if out.tzinfo is None else None
+
+
+def _bound(sql: str, params: dict) -> dict:
+    """Only the parameters ``sql`` uses: optional columns (underlying, tz) drop their filters."""
+    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+
+
+class _Counted:
+    """A background cursor as the readers' ``run(sql, params) -> rows``, counting its queries."""
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+        self.queries = 0
+
+    def __call__(self, sql: str, params: dict) -> list[tuple]:
+        self.queries += 1
+        return self.cursor.execute(sql, _bound(sql, params)).fetchall()
 
 
 def quote_ident(name: str) -> str:
@@ -293,7 +311,7 @@ class _Table:
 class DuckDBSource:
     """Option and spot bars from parquet through DuckDB, lazily, one day at a time."""
 
-    def __init__(self, config: DatasetConfig | str | Path):
+    def __init__(self, config: DatasetConfig | str | Path, read_ahead: bool = True):
         self.config = config if isinstance(config, DatasetConfig) else load_dataset(config)
         cfg = self.config
         self.con = duckdb.connect(database=":memory:")
@@ -317,6 +335,9 @@ class DuckDBSource:
         self._spots: dict[tuple[date, str], list[tuple]] = {}
         self._days: list[date] | None = None
         self._build_sql()
+        # the next block of chains and spot bars, read in the background (optbt/data/read_ahead.py)
+        self._ahead = ReadAhead(self.con) if read_ahead and enabled_by_env() else None
+        self._until: date | None = None  # the last day of the range last asked for: nothing is read past it
 
     # -- SQL text (identifiers only) --------------------------------------------------------
     def _known_at(self, table: _Table) -> str:
@@ -381,8 +402,7 @@ class DuckDBSource:
 
     def _run(self, sql: str, params: dict) -> list[tuple]:
         self.queries += 1
-        # bind only what this query uses: optional columns (underlying, tz) drop their filters
-        params = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+        params = _bound(sql, params)
         try:
             return self.con.execute(sql, params).fetchall()
         except duckdb.InterruptException:  # Ctrl-C: not a data error (a day must not be skipped for it)
@@ -392,8 +412,15 @@ class DuckDBSource:
 
     # -- DataSource ---------------------------------------------------------------------------
     def trading_days(self, start: date | None = None, end: date | None = None) -> list[date]:
-        days = self._calendar()
-        return [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
+        self._until = end
+        days = [d for d in self._calendar() if (start is None or d >= start) and (end is None or d <= end)]
+        if self._ahead is not None and days:
+            # a run asks for its days, then for the option days (a scan without day folders),
+            # then for the first day's chain and spot: the first blocks are read meanwhile
+            und = self._und()
+            self._read_next("chain", days[0], und, [date.min, days[0] - timedelta(days=1)])
+            self._read_next("spot", days[0], und, [date.min, days[0] - timedelta(days=1)])
+        return days
 
     def _calendar(self) -> list[date]:
         """The dataset's trading days (the spot's days), read once: read-ahead blocks follow them."""
@@ -443,10 +470,27 @@ class DuckDBSource:
         hit = self._chains.get((day, underlying))
         if hit is not None:
             return hit
+        got = self._ahead.take(("chain", day, underlying)) if self._ahead is not None else None
+        if got is None:
+            chains, ignored = self._read_chains(day, underlying, self._calendar(), self._run)
+        else:
+            (chains, ignored), queries = got
+            self.queries += queries
+        for why, n in ignored.items():
+            self.ignored[why] += n
+        self._chains = chains
+        if self._ahead is not None:
+            self._read_next("chain", day, underlying, [d for d, _ in chains])
+        return chains[(day, underlying)]
+
+    def _read_chains(self, day: date, underlying: str, calendar: list[date], run) -> tuple[dict, dict]:
+        """({(day, underlying): (chain, last bar time)} of the block starting at ``day``, what was
+        left out by reason). Touches nothing of this object: the read-ahead runs it too."""
+        ignored = {"expiry_before_day": 0, "bad_strike": 0}
         o = self.options
         # the day's last bar time is read only when the session end comes from the data
         last_sql = f"max({self._opt_known})" if self.config.session.end_from_data else "NULL"
-        block, files = o.ahead(day, self._calendar())
+        block, files = o.ahead(day, calendar)
         by_file = block is not None and o.by_day is not None  # a file's folder names its day
         if by_file:
             day_sql, group, where = _FILE_COL, f", filename='{_FILE_COL}'", "TRUE"
@@ -462,7 +506,7 @@ class DuckDBSource:
             params = self._params(f=files, und=underlying)
             if not by_file:
                 params["d0"], params["d1"] = (block[0], block[-1]) if block else (day, day)
-            rows = self._run(sql, params)
+            rows = run(sql, params)
         strikes: dict[date, dict[date, list[float]]] = {d: {} for d in (block or [day])}
         last: dict[date, datetime | None] = dict.fromkeys(strikes)
         for f, e, k, t in rows:
@@ -474,16 +518,35 @@ class DuckDBSource:
             if e is None:
                 continue
             if k is None or not 0 < k < INF:  # a NULL, NaN or non-positive strike is no contract
-                self.ignored["bad_strike"] += 1
+                ignored["bad_strike"] += 1
             elif e < d:  # an expiry before its trade date cannot trade; never let a rule pick it
-                self.ignored["expiry_before_day"] += 1
+                ignored["expiry_before_day"] += 1
             else:
                 by_e = strikes[d].setdefault(e, [])
                 if not by_e or by_e[-1] != k:  # one strike from several files of a day
                     by_e.append(k)
-        self._chains = {(d, underlying): (Chain(d, tuple(sorted(v)), {e: tuple(ks) for e, ks in v.items()}),
-                                          last[d]) for d, v in strikes.items()}
-        return self._chains[(day, underlying)]
+        return {(d, underlying): (Chain(d, tuple(sorted(v)), {e: tuple(ks) for e, ks in v.items()}), last[d])
+                for d, v in strikes.items()}, ignored
+
+    def _read_next(self, kind: str, day: date, und: str, block: list[date]) -> None:
+        """Start reading, in the background, the block that follows ``block`` (just installed
+        for ``day``): it is used only if the run asks for exactly the day it starts at."""
+        table = self.options if kind == "chain" else self.spot
+        days = table.days if table.by_day is not None else self._days
+        if len(block) < 2 or days is None or (kind == "spot" and self.config.session.end_from_data):
+            return  # a day read alone, or bounds that need the chain: nothing to read ahead
+        i = bisect.bisect_right(days, max(block))
+        if i == len(days) or (self._until is not None and days[i] > self._until):
+            return
+        nxt, calendar = days[i], self._days
+
+        def read(cursor):
+            counted = _Counted(cursor)
+            if kind == "chain":
+                return self._read_chains(nxt, und, calendar, counted), counted.queries
+            bounds = self.config.session.bounds(nxt)
+            return self._read_spots(nxt, und, *bounds, calendar, self.config.session.bounds, counted), counted.queries
+        self._ahead.submit((kind, nxt, und), read)
 
     def chain(self, day: date, underlying: str | None = None) -> Chain:
         return self._chain_and_last(day, self._und(underlying))[0]
@@ -530,8 +593,25 @@ class DuckDBSource:
         raise ConflictingBarsError(hit[0][0] if hit else ", ".join(files[:1]), what, at, prices, day)
 
     def _spot_block(self, day: date, und: str, open_: datetime, close: datetime) -> list[tuple]:
+        got = self._ahead.take(("spot", day, und)) if self._ahead is not None else None
+        if got is None:
+            block = self._read_spots(day, und, open_, close, self._calendar(), lambda d: self.session(d, und), self._run)
+        else:
+            block, queries = got
+            self.queries += queries
+        if not isinstance(block, dict):  # this day alone
+            return block
+        self._spots = {(d, und): v for d, v in block.items()}
+        if self._ahead is not None:
+            self._read_next("spot", day, und, list(block))
+        return block[day]
+
+    def _read_spots(self, day: date, und: str, open_: datetime, close: datetime, calendar: list[date],
+                    session, run) -> dict[date, list[tuple]] | list[tuple]:
+        """The spot rows of the block starting at ``day`` by day, or (a day outside the blocks)
+        that day's rows. Touches nothing of this object: the read-ahead runs it too."""
         s = self.spot
-        block, files = s.ahead(day, self._calendar())
+        block, files = s.ahead(day, calendar)
         if not files:
             return []
         # unusable closes never come back: such a bar is no bar (the spot stays at the last usable one)
@@ -541,26 +621,25 @@ class DuckDBSource:
             sql = (f"SELECT {cols} FROM read_parquet($f, hive_partitioning={s.hive}) "
                    f"WHERE {self._spot_und} AND {usable} AND {self._spot_known} > $open AND {self._spot_known} <= $close "
                    f"ORDER BY optbt_t, optbt_p")
-            return self._run(sql, self._params(f=files, und=und, open=open_, close=close))
+            return run(sql, self._params(f=files, und=und, open=open_, close=close))
         by_day: dict[date, list[tuple]] = {d: [] for d in block}
         if s.by_day is not None:  # each file's folder names its day
             sql = (f"SELECT {_FILE_COL}, {cols} FROM read_parquet($f, hive_partitioning={s.hive}, "
                    f"filename='{_FILE_COL}') WHERE {self._spot_und} AND {usable} AND {self._spot_known} IS NOT NULL "
                    f"ORDER BY optbt_t, optbt_p")
-            for f, t, p in self._run(sql, self._params(f=files, und=und)):
+            for f, t, p in run(sql, self._params(f=files, und=und)):
                 by_day[s.day_of_file(f)].append((t, p))
         else:  # one time-range read for the block, whatever the files' layout; days told apart by time
-            first_open = self.session(block[0], und)[0]
-            last_close = self.session(block[-1], und)[1]
+            first_open = session(block[0])[0]
+            last_close = session(block[-1])[1]
             sql = (f"SELECT {cols} FROM read_parquet($f, hive_partitioning={s.hive}) "
                    f"WHERE {self._spot_und} AND {usable} AND {self._spot_known} > $open "
                    f"AND {self._spot_known} <= $close ORDER BY optbt_t, optbt_p")
-            for t, p in self._run(sql, self._params(f=files, und=und, open=first_open, close=last_close)):
+            for t, p in run(sql, self._params(f=files, und=und, open=first_open, close=last_close)):
                 rows = by_day.get(t.date())
                 if rows is not None:
                     rows.append((t, p))
-        self._spots = {(d, und): v for d, v in by_day.items()}
-        return by_day[day]
+        return by_day
 
     def option_bars(self, day: date, instruments: Sequence[Instrument]) -> dict[Instrument, list[Bar]]:
         out: dict[Instrument, list[Bar]] = {inst: [] for inst in instruments}
@@ -630,6 +709,8 @@ class DuckDBSource:
         return reader.bars(day, name, underlying)
 
     def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.close()
         self.con.close()
 
 
