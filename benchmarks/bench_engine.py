@@ -42,8 +42,10 @@ STRATEGIES = {
     "straddle_strat": ("strategies_dsl/straddle_920.strat", {}),
     "iron_condor": ("examples/iron_condor.py:IronCondor", {}),
     "eight_legs": ("benchmarks/eight_legs.strat", {}),  # eight legs held open 09:20-15:15, a stop read each tick
+    "straddle_no_ra": ("examples/straddle_920.py:Straddle920", {}),  # the straddle with OPTBT_READ_AHEAD=0
 }
-KINDS = ("floor", "straddle", "straddle_strat", "iron_condor", "eight_legs")
+KINDS = ("floor", "straddle", "straddle_strat", "iron_condor", "eight_legs", "straddle_no_ra")
+NO_READ_AHEAD = {"straddle_no_ra"}  # run with the background read-ahead turned off (paired on/off)
 
 FLOOR_SQL = """
 WITH spot AS (
@@ -135,8 +137,9 @@ def peak_rss_mb() -> float:
 
 def run_one(kind: str, data: Path) -> dict:
     t0 = time.perf_counter()
+    env = dict(os.environ, OPTBT_READ_AHEAD="0") if kind in NO_READ_AHEAD else None
     r = subprocess.run([sys.executable, __file__, "--one", kind, "--data", str(data)],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, env=env)
     if r.returncode != 0:
         raise SystemExit(f"{kind} on {data} failed:\n{r.stdout}\n{r.stderr}")
     out = json.loads(r.stdout.strip().splitlines()[-1])
@@ -229,6 +232,9 @@ def main() -> None:
                          f"{e.get('queries_per_day', float('nan')):>6.2f} {e['pnl']:>12}")
         entry["strat_x_python_per_tick"] = spread(
             [s["us_per_tick"] / p["us_per_tick"] for s, p in zip(r["straddle_strat"], r["straddle"])], 2)
+        entry["read_ahead_on_x_off"] = spread(
+            [a["seconds"] / b["seconds"] for a, b in zip(r["straddle"], r["straddle_no_ra"])], 2)
+        lines.append(f"{lay:<12} straddle read-ahead on / off {_fmt(entry['read_ahead_on_x_off'])}")
         entry["floor_pnl_equals_engine"] = entry["floor"]["pnl"] == entry["straddle"]["pnl"] == entry["straddle_strat"]["pnl"]
         lines.append(f"{lay:<12} .strat / Python per tick {_fmt(entry['strat_x_python_per_tick'])}; "
                      f"floor pnl == engine pnl: {entry['floor_pnl_equals_engine']}")
