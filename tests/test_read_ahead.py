@@ -111,7 +111,8 @@ def run(path, read_ahead: bool, start=None, end=None, block: int = 2):
         stats = dict(source._ahead.stats) if source._ahead is not None else None
         return ([(t.entry_ts.date(), t.key, t.entry_ts.strftime("%H:%M"), t.entry_price, t.exit_price)
                  for t in res.trades],
-                [(r.day, r.skipped, r.skip_reason, r.note, r.pnl) for r in res.daily], res.engine["queries"], dict(source.ignored), stats)
+                [(r.day, r.skipped, r.skip_reason, r.note, r.pnl) for r in res.daily],
+                res.engine["queries"], dict(source.ignored), stats)
     finally:
         duckdb_source.READ_AHEAD_DAYS = old
         source.close()

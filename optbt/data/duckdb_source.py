@@ -444,13 +444,64 @@ class DuckDBSource:
             files = o.files_between(start or date.min, end or date.max)
             if not files:
                 return []
-            day = f"CAST({self._opt_known} AS DATE)"
-            sql = (f"SELECT DISTINCT {day} AS d FROM read_parquet($f, hive_partitioning={o.hive}) "
-                   f"WHERE {self._opt_und} AND {self._opt_known} IS NOT NULL "
-                   f"AND {day} BETWEEN $s AND $e ORDER BY d")
-            days = [r[0] for r in self._run(sql, self._params(f=files, und=self._und(),
-                                                             s=start or date.min, e=end or date.max))]
+            known, files = self._option_days_from_footers(files, self._und())
+            days = sorted(known)
+            if files:  # what the footers cannot settle is scanned
+                day = f"CAST({self._opt_known} AS DATE)"
+                sql = (f"SELECT DISTINCT {day} AS d FROM read_parquet($f, hive_partitioning={o.hive}) "
+                       f"WHERE {self._opt_und} AND {self._opt_known} IS NOT NULL "
+                       f"AND {day} BETWEEN $s AND $e ORDER BY d")
+                days = sorted(known.union(r[0] for r in self._run(sql, self._params(
+                    f=files, und=self._und(), s=start or date.min, e=end or date.max))))
         return [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
+
+    def _option_days_from_footers(self, files: list[str], und: str) -> tuple[set[date], list[str]]:
+        """(days that certainly hold option rows of ``und``, the files whose days the footers
+        cannot settle), from each row group's statistics, without reading rows.
+
+        A row group's smallest and largest timestamp are values of real rows. When both are
+        exact, naive timestamps (a bar's known time is then the timestamp plus the start-label
+        shift) and the group's underlying is one value without NULLs that matches ``und``, those
+        two rows count, so their days hold option rows; and when those days are the same or
+        consecutive, the group holds no other day. A file a day (or a file whose row groups each
+        end within a day of where they start) is then settled by its footer, which is read in
+        one query instead of scanning every row's time; any other file is scanned as before.
+        """
+        o = self.options
+        ts, und_col = o.columns.ts, o.columns.underlying if o.col("underlying", required=False) else None
+        if not ts or o.types.get(ts) not in _NAIVE_TS:
+            return set(), files
+        cols = [ts] + ([und_col] if und_col else [])
+        sql = ("SELECT file_name, row_group_id, path_in_schema, stats_min_value, stats_max_value, stats_null_count, "
+               "min_is_exact IS NOT false AND max_is_exact IS NOT false FROM parquet_metadata($f) "
+               "WHERE path_in_schema IN (SELECT unnest($c))")
+        try:
+            rows = self._run(sql, {"f": files, "c": cols})
+        except DataError:
+            return set(), files
+        named = {os.path.normpath(f): f for f in files}
+        groups: dict[tuple[str, int], dict[str, tuple]] = {}
+        for name, group, col, lo, hi, nulls, exact in rows:
+            groups.setdefault((named.get(os.path.normpath(name), name), group), {})[col] = (lo, hi, nulls, exact)
+        days: set[date] = set()
+        settled: dict[str, bool] = {}
+        for (f, _), stats in groups.items():
+            first = last = None
+            t = stats.get(ts)
+            if t is not None and t[3]:
+                first, last = _stat_time(t[0]), _stat_time(t[1])
+            ok = first is not None and last is not None and first <= last
+            if ok and und_col:
+                u = stats.get(und_col)
+                ok = (u is not None and u[3] and u[2] == 0 and u[0] is not None and u[0] == u[1]
+                      and str(u[0]).isascii() and und.isascii() and str(u[0]).upper() == und.upper())
+            if ok:
+                first, last = (first + self._shift).date(), (last + self._shift).date()
+                ok = (last - first).days <= 1
+            if ok:
+                days.update((first, last))
+            settled[f] = settled.get(f, True) and ok
+        return days, [f for f in files if not settled.get(f, False)]
 
     def underlyings(self) -> list[str]:
         """The underlyings the files hold (empty when neither side has an underlying column)."""
@@ -595,7 +646,8 @@ class DuckDBSource:
     def _spot_block(self, day: date, und: str, open_: datetime, close: datetime) -> list[tuple]:
         got = self._ahead.take(("spot", day, und)) if self._ahead is not None else None
         if got is None:
-            block = self._read_spots(day, und, open_, close, self._calendar(), lambda d: self.session(d, und), self._run)
+            block = self._read_spots(day, und, open_, close, self._calendar(), lambda d: self.session(d, und),
+                                     self._run)
         else:
             block, queries = got
             self.queries += queries
