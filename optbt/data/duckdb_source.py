@@ -336,8 +336,18 @@ class DuckDBSource:
         self._days: list[date] | None = None
         self._build_sql()
         # the next block of chains and spot bars, read in the background (optbt/data/read_ahead.py)
-        self._ahead = ReadAhead(self.con) if read_ahead and enabled_by_env() else None
+        self._ahead = ReadAhead(self._reader) if read_ahead and enabled_by_env() else None
         self._until: date | None = None  # the last day of the range last asked for: nothing is read past it
+
+    def _reader(self):
+        """The read-ahead's connection: a database of its own, so that its queries never queue
+        behind (or hold up) the engine's in one task scheduler; one thread, the other core."""
+        con = duckdb.connect(database=":memory:")
+        con.execute("SET threads = 1")
+        con.execute("SET enable_progress_bar = false")
+        if self.con.execute("SELECT current_setting('parquet_metadata_cache')").fetchone()[0]:
+            con.execute("SET parquet_metadata_cache = true")
+        return con
 
     # -- SQL text (identifiers only) --------------------------------------------------------
     def _known_at(self, table: _Table) -> str:

@@ -49,10 +49,10 @@ def enabled_by_env() -> bool:
 
 
 class ReadAhead:
-    """One background reader with its own cursor on ``con`` (started on first use)."""
+    """One background reader with its own connection, ``connect()``, made on first use."""
 
-    def __init__(self, con):
-        self._con = con
+    def __init__(self, connect: Callable):
+        self._connect = connect
         self._cursor = None
         self._pool: ThreadPoolExecutor | None = None
         self._pending: dict[Hashable, Future] = {}
@@ -65,7 +65,7 @@ class ReadAhead:
         while len(self._pending) >= MAX_PENDING:  # the oldest was never asked for
             self._drop(next(iter(self._pending)))
         if self._pool is None:
-            self._cursor = self._con.cursor()
+            self._cursor = self._connect()
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optbt-read-ahead")
         self._pending[key] = self._pool.submit(_call, read, self._cursor)
 
