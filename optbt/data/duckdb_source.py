@@ -84,7 +84,7 @@ def _bound(sql: str, params: dict) -> dict:
 
 
 class _Counted:
-    """A background cursor as the readers' ``run(sql, params) -> rows``, counting its queries."""
+    """The read-ahead connection as the readers' ``run(sql, params) -> rows``, counting its queries."""
 
     def __init__(self, cursor):
         self.cursor = cursor

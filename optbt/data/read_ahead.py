@@ -3,7 +3,7 @@
 :class:`~optbt.data.duckdb_source.DuckDBSource` reads spot bars and chains 16 days to a query
 (``READ_AHEAD_DAYS``). Without this module the engine stops at every 16th day and waits for
 the next block; with it, when a block is installed the query for the block after it starts
-at once on a second thread with its own DuckDB cursor (DuckDB runs a query without holding
+at once on a second thread with its own DuckDB connection (DuckDB runs a query without holding
 the GIL), so on a machine with a free core the wait disappears from the run's wall time.
 
 Why this cannot change a result or look ahead:
@@ -53,21 +53,21 @@ class ReadAhead:
 
     def __init__(self, connect: Callable):
         self._connect = connect
-        self._cursor = None
+        self._con = None
         self._pool: ThreadPoolExecutor | None = None
         self._pending: dict[Hashable, Future] = {}
         self.stats = {"used": 0, "dropped": 0, "failed": 0}
 
     def submit(self, key: Hashable, read: Callable) -> None:
-        """Start ``read(cursor)`` in the background, to be taken once under ``key``."""
+        """Start ``read(con)`` in the background, to be taken once under ``key``."""
         if key in self._pending:
             return
         while len(self._pending) >= MAX_PENDING:  # the oldest was never asked for
             self._drop(next(iter(self._pending)))
         if self._pool is None:
-            self._cursor = self._connect()
+            self._con = self._connect()
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optbt-read-ahead")
-        self._pending[key] = self._pool.submit(_call, read, self._cursor)
+        self._pending[key] = self._pool.submit(_call, read, self._con)
 
     def take(self, key: Hashable):
         """What was read for ``key`` (waiting for it if needed), or None: not read ahead, or failed."""
@@ -91,16 +91,16 @@ class ReadAhead:
             self._drop(key)
         if self._pool is not None:
             try:
-                self._cursor.interrupt()
+                self._con.interrupt()
             except Exception:  # noqa: BLE001 - nothing running
                 pass
             self._pool.shutdown(wait=True, cancel_futures=True)
-            self._cursor.close()
-            self._pool = self._cursor = None
+            self._con.close()
+            self._pool = self._con = None
 
 
-def _call(read: Callable, cursor):
+def _call(read: Callable, con):
     try:
-        return read(cursor)
+        return read(con)
     except Exception:  # noqa: BLE001 - the main thread reads again and meets the error itself
         return _FAILED
