@@ -424,9 +424,10 @@ class DuckDBSource:
     def trading_days(self, start: date | None = None, end: date | None = None) -> list[date]:
         self._until = end
         days = [d for d in self._calendar() if (start is None or d >= start) and (end is None or d <= end)]
-        if self._ahead is not None and days:
+        if self._ahead is not None and len(days) > READ_AHEAD_DAYS:
             # a run asks for its days, then for the option days (a scan without day folders),
-            # then for the first day's chain and spot: the first blocks are read meanwhile
+            # then for the first day's chain and spot: the first blocks are read meanwhile (not
+            # for a run of one block, which would only pay for starting the reader)
             und = self._und()
             self._read_next("chain", days[0], und, [date.min, days[0] - timedelta(days=1)])
             self._read_next("spot", days[0], und, [date.min, days[0] - timedelta(days=1)])

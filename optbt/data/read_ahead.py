@@ -65,9 +65,8 @@ class ReadAhead:
         while len(self._pending) >= MAX_PENDING:  # the oldest was never asked for
             self._drop(next(iter(self._pending)))
         if self._pool is None:
-            self._con = self._connect()
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optbt-read-ahead")
-        self._pending[key] = self._pool.submit(_call, read, self._con)
+        self._pending[key] = self._pool.submit(self._call, read)
 
     def take(self, key: Hashable):
         """What was read for ``key`` (waiting for it if needed), or None: not read ahead, or failed."""
@@ -90,17 +89,22 @@ class ReadAhead:
         for key in list(self._pending):
             self._drop(key)
         if self._pool is not None:
-            try:
-                self._con.interrupt()
-            except Exception:  # noqa: BLE001 - nothing running
-                pass
+            con = self._con
+            if con is not None:
+                try:
+                    con.interrupt()
+                except Exception:  # noqa: BLE001 - nothing running
+                    pass
             self._pool.shutdown(wait=True, cancel_futures=True)
-            self._con.close()
+            if self._con is not None:
+                self._con.close()
             self._pool = self._con = None
 
-
-def _call(read: Callable, con):
-    try:
-        return read(con)
-    except Exception:  # noqa: BLE001 - the main thread reads again and meets the error itself
-        return _FAILED
+    def _call(self, read: Callable):
+        """In the reader's thread (which alone uses the connection, made there: ~20 ms)."""
+        try:
+            if self._con is None:
+                self._con = self._connect()
+            return read(self._con)
+        except Exception:  # noqa: BLE001 - the main thread reads again and meets the error itself
+            return _FAILED
