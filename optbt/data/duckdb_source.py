@@ -327,6 +327,7 @@ class DuckDBSource:
             # is parsed once (DuckDB reads it again when the file's modification time changes).
             # Not with day folders, where a file serves one day: memory stays flat in the days.
             self.con.execute("SET parquet_metadata_cache = true")
+        self._footers_cached = files <= _FOOTERS_KEPT and (self.options.by_day is None or self.spot.by_day is None)
         self._shift = cfg.bar_length if cfg.bar_label == "start" else timedelta(0)
         # what the chain left out, by reason: contracts (expiry, strike) per reason
         self.ignored: dict[str, int] = {"expiry_before_day": 0, "bad_strike": 0}
@@ -345,7 +346,7 @@ class DuckDBSource:
         con = duckdb.connect(database=":memory:")
         con.execute("SET threads = 1")
         con.execute("SET enable_progress_bar = false")
-        if self.con.execute("SELECT current_setting('parquet_metadata_cache')").fetchone()[0]:
+        if self._footers_cached:
             con.execute("SET parquet_metadata_cache = true")
         return con
 
