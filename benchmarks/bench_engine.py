@@ -9,7 +9,8 @@ options per day with one unpartitioned spot file) it times, each in a fresh proc
 09:20 short straddle computed by one SQL query (the floor), the same straddle in Python
 (``examples/straddle_920.py``) and in ``.strat`` (``strategies_dsl/straddle_920.strat``) on the
 event engine, a 4-leg iron condor with 30 % stops, and eight legs held open all day
-(``benchmarks/eight_legs.strat``: the per-tick cost of many open legs). Then the start-up of ``optbt --help``
+(``benchmarks/eight_legs.strat``: the per-tick cost of many open legs), and the straddle again
+with the background read-ahead off (``straddle_no_ra``: on / off is printed). Then the start-up of ``optbt --help``
 and of ``optbt run`` on a one-day dataset.
 
 Measurements are **paired**: each repeat runs every variant once, back to back, and ratios
