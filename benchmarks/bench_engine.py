@@ -9,7 +9,8 @@ options per day with one unpartitioned spot file) it times, each in a fresh proc
 09:20 short straddle computed by one SQL query (the floor), the same straddle in Python
 (``examples/straddle_920.py``) and in ``.strat`` (``strategies_dsl/straddle_920.strat``) on the
 event engine, a 4-leg iron condor with 30 % stops, and eight legs held open all day
-(``benchmarks/eight_legs.strat``: the per-tick cost of many open legs). Then the start-up of ``optbt --help``
+(``benchmarks/eight_legs.strat``: the per-tick cost of many open legs), and the straddle again
+with the background read-ahead off (``straddle_no_ra``: on / off is printed). Then the start-up of ``optbt --help``
 and of ``optbt run`` on a one-day dataset.
 
 Measurements are **paired**: each repeat runs every variant once, back to back, and ratios
@@ -42,13 +43,15 @@ STRATEGIES = {
     "straddle_strat": ("strategies_dsl/straddle_920.strat", {}),
     "iron_condor": ("examples/iron_condor.py:IronCondor", {}),
     "eight_legs": ("benchmarks/eight_legs.strat", {}),  # eight legs held open 09:20-15:15, a stop read each tick
+    "straddle_no_ra": ("examples/straddle_920.py:Straddle920", {}),  # the straddle with OPTBT_READ_AHEAD=0
 }
-KINDS = ("floor", "straddle", "straddle_cold", "straddle_strat", "iron_condor", "eight_legs")
+KINDS = ("floor", "straddle", "straddle_cold", "straddle_strat", "iron_condor", "eight_legs", "straddle_no_ra")
 # The chain index (optbt/data/chain_index.py) remembers each dataset's chain listing on disk: the
 # variants run with a benchmark-owned index, warm after a layout's first run (a user's second run
 # of a dataset, and every run of a sweep); "straddle_cold" clears it before every run (a user's
 # very first run of a dataset), so both figures are in the table.
 CHAINS = DATA / "chains"
+NO_READ_AHEAD = {"straddle_no_ra"}  # run with the background read-ahead turned off (paired on/off)
 
 FLOOR_SQL = """
 WITH spot AS (
@@ -145,8 +148,11 @@ def run_one(kind: str, data: Path) -> dict:
     if cold:
         shutil.rmtree(index, ignore_errors=True)
     t0 = time.perf_counter()
+    env = {**os.environ, "OPTBT_CHAIN_INDEX": str(index)}
+    if kind in NO_READ_AHEAD:
+        env["OPTBT_READ_AHEAD"] = "0"
     r = subprocess.run([sys.executable, __file__, "--one", kind, "--data", str(data)],
-                       capture_output=True, text=True, env={**os.environ, "OPTBT_CHAIN_INDEX": str(index)})
+                       capture_output=True, text=True, env=env)
     if r.returncode != 0:
         raise SystemExit(f"{kind} on {data} failed:\n{r.stdout}\n{r.stderr}")
     out = json.loads(r.stdout.strip().splitlines()[-1])
@@ -239,6 +245,9 @@ def main() -> None:
                          f"{e.get('queries_per_day', float('nan')):>6.2f} {e['pnl']:>12}")
         entry["strat_x_python_per_tick"] = spread(
             [s["us_per_tick"] / p["us_per_tick"] for s, p in zip(r["straddle_strat"], r["straddle"])], 2)
+        entry["read_ahead_on_x_off"] = spread(
+            [a["seconds"] / b["seconds"] for a, b in zip(r["straddle"], r["straddle_no_ra"])], 2)
+        lines.append(f"{lay:<12} straddle read-ahead on / off {_fmt(entry['read_ahead_on_x_off'])}")
         entry["floor_pnl_equals_engine"] = entry["floor"]["pnl"] == entry["straddle"]["pnl"] == entry["straddle_strat"]["pnl"]
         lines.append(f"{lay:<12} .strat / Python per tick {_fmt(entry['strat_x_python_per_tick'])}; "
                      f"floor pnl == engine pnl: {entry['floor_pnl_equals_engine']}")

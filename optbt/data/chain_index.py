@@ -23,6 +23,7 @@ import hashlib
 import marshal
 import os
 import struct
+import threading
 import zlib
 from datetime import date, datetime
 from pathlib import Path
@@ -68,6 +69,7 @@ class ChainIndex:
         self.hits = 0
         self._blocks: dict[str, Any] | None = None
         self._broken = False
+        self._lock = threading.Lock()  # the read-ahead's thread lists blocks too
 
     @classmethod
     def open(cls, dataset_key: str) -> "ChainIndex | None":
@@ -114,7 +116,8 @@ class ChainIndex:
     def get(self, key: str | None) -> Listing | None:
         if key is None:
             return None
-        payload = self._load().get(key)
+        with self._lock:
+            payload = self._load().get(key)
         if payload is None:
             return None
         try:
@@ -136,6 +139,10 @@ class ChainIndex:
                     tuple(sorted(left.items()))) for d, (strikes, last, left) in listing.items()]
         body = marshal.dumps((key, payload))
         record = _HEAD.pack(len(body), zlib.crc32(body)) + body
+        with self._lock:
+            self._append(key, payload, record)
+
+    def _append(self, key: str, payload: list, record: bytes) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fresh = not self.path.exists() or self.path.stat().st_size > MAX_BYTES

@@ -28,6 +28,7 @@ import duckdb
 
 from optbt.data.chain_index import ChainIndex, Listing
 from optbt.data.dataset import DatasetConfig, OptionFiles, SpotFiles, load_dataset
+from optbt.data.read_ahead import ReadAhead, enabled_by_env
 from optbt.data.source import Bar, Chain, ConflictingBarsError, MixedTimezonesError, UnreadableFileError
 from optbt.model.errors import DataError, did_you_mean
 from optbt.model.instrument import Instrument
@@ -76,6 +77,23 @@ def _stat_time(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return out if out.tzinfo is None else None
+
+
+def _bound(sql: str, params: dict) -> dict:
+    """Only the parameters ``sql`` uses: optional columns (underlying, tz) drop their filters."""
+    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+
+
+class _Counted:
+    """The read-ahead connection as the readers' ``run(sql, params) -> rows``, counting its queries."""
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+        self.queries = 0
+
+    def __call__(self, sql: str, params: dict) -> list[tuple]:
+        self.queries += 1
+        return self.cursor.execute(sql, _bound(sql, params)).fetchall()
 
 
 def quote_ident(name: str) -> str:
@@ -295,7 +313,7 @@ class _Table:
 class DuckDBSource:
     """Option and spot bars from parquet through DuckDB, lazily, one day at a time."""
 
-    def __init__(self, config: DatasetConfig | str | Path):
+    def __init__(self, config: DatasetConfig | str | Path, read_ahead: bool = True):
         self.config = config if isinstance(config, DatasetConfig) else load_dataset(config)
         cfg = self.config
         self.con = duckdb.connect(database=":memory:")
@@ -311,6 +329,7 @@ class DuckDBSource:
             # is parsed once (DuckDB reads it again when the file's modification time changes).
             # Not with day folders, where a file serves one day: memory stays flat in the days.
             self.con.execute("SET parquet_metadata_cache = true")
+        self._footers_cached = files <= _FOOTERS_KEPT and (self.options.by_day is None or self.spot.by_day is None)
         self._shift = cfg.bar_length if cfg.bar_label == "start" else timedelta(0)
         # what the chain left out, by reason: contracts (expiry, strike) per reason
         self.ignored: dict[str, int] = {"expiry_before_day": 0, "bad_strike": 0}
@@ -320,6 +339,19 @@ class DuckDBSource:
         self._days: list[date] | None = None
         self._index: ChainIndex | None | bool = False  # opened on the first chain asked for
         self._build_sql()
+        # the next block of chains and spot bars, read in the background (optbt/data/read_ahead.py)
+        self._ahead = ReadAhead(self._reader) if read_ahead and enabled_by_env() else None
+        self._until: date | None = None  # the last day of the range last asked for: nothing is read past it
+
+    def _reader(self):
+        """The read-ahead's connection: a database of its own, so that its queries never queue
+        behind (or hold up) the engine's in one task scheduler; one thread, the other core."""
+        con = duckdb.connect(database=":memory:")
+        con.execute("SET threads = 1")
+        con.execute("SET enable_progress_bar = false")
+        if self._footers_cached:
+            con.execute("SET parquet_metadata_cache = true")
+        return con
 
     # -- SQL text (identifiers only) --------------------------------------------------------
     def _known_at(self, table: _Table) -> str:
@@ -384,8 +416,7 @@ class DuckDBSource:
 
     def _run(self, sql: str, params: dict) -> list[tuple]:
         self.queries += 1
-        # bind only what this query uses: optional columns (underlying, tz) drop their filters
-        params = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+        params = _bound(sql, params)
         try:
             return self.con.execute(sql, params).fetchall()
         except duckdb.InterruptException:  # Ctrl-C: not a data error (a day must not be skipped for it)
@@ -395,8 +426,16 @@ class DuckDBSource:
 
     # -- DataSource ---------------------------------------------------------------------------
     def trading_days(self, start: date | None = None, end: date | None = None) -> list[date]:
-        days = self._calendar()
-        return [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
+        self._until = end
+        days = [d for d in self._calendar() if (start is None or d >= start) and (end is None or d <= end)]
+        if self._ahead is not None and len(days) > READ_AHEAD_DAYS:
+            # a run asks for its days, then for the option days (a scan without day folders),
+            # then for the first day's chain and spot: the first blocks are read meanwhile (not
+            # for a run of one block, which would only pay for starting the reader)
+            und = self._und()
+            self._read_next("chain", days[0], und, [date.min, days[0] - timedelta(days=1)])
+            self._read_next("spot", days[0], und, [date.min, days[0] - timedelta(days=1)])
+        return days
 
     def _calendar(self) -> list[date]:
         """The dataset's trading days (the spot's days), read once: read-ahead blocks follow them."""
@@ -420,13 +459,64 @@ class DuckDBSource:
             files = o.files_between(start or date.min, end or date.max)
             if not files:
                 return []
-            day = f"CAST({self._opt_known} AS DATE)"
-            sql = (f"SELECT DISTINCT {day} AS d FROM read_parquet($f, hive_partitioning={o.hive}) "
-                   f"WHERE {self._opt_und} AND {self._opt_known} IS NOT NULL "
-                   f"AND {day} BETWEEN $s AND $e ORDER BY d")
-            days = [r[0] for r in self._run(sql, self._params(f=files, und=self._und(),
-                                                             s=start or date.min, e=end or date.max))]
+            known, files = self._option_days_from_footers(files, self._und())
+            days = sorted(known)
+            if files:  # what the footers cannot settle is scanned
+                day = f"CAST({self._opt_known} AS DATE)"
+                sql = (f"SELECT DISTINCT {day} AS d FROM read_parquet($f, hive_partitioning={o.hive}) "
+                       f"WHERE {self._opt_und} AND {self._opt_known} IS NOT NULL "
+                       f"AND {day} BETWEEN $s AND $e ORDER BY d")
+                days = sorted(known.union(r[0] for r in self._run(sql, self._params(
+                    f=files, und=self._und(), s=start or date.min, e=end or date.max))))
         return [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
+
+    def _option_days_from_footers(self, files: list[str], und: str) -> tuple[set[date], list[str]]:
+        """(days that certainly hold option rows of ``und``, the files whose days the footers
+        cannot settle), from each row group's statistics, without reading rows.
+
+        A row group's smallest and largest timestamp are values of real rows. When both are
+        exact, naive timestamps (a bar's known time is then the timestamp plus the start-label
+        shift) and the group's underlying is one value without NULLs that matches ``und``, those
+        two rows count, so their days hold option rows; and when those days are the same or
+        consecutive, the group holds no other day. A file a day (or a file whose row groups each
+        end within a day of where they start) is then settled by its footer, which is read in
+        one query instead of scanning every row's time; any other file is scanned as before.
+        """
+        o = self.options
+        ts, und_col = o.columns.ts, o.columns.underlying if o.col("underlying", required=False) else None
+        if not ts or o.types.get(ts) not in _NAIVE_TS:
+            return set(), files
+        cols = [ts] + ([und_col] if und_col else [])
+        sql = ("SELECT file_name, row_group_id, path_in_schema, stats_min_value, stats_max_value, stats_null_count, "
+               "min_is_exact IS NOT false AND max_is_exact IS NOT false FROM parquet_metadata($f) "
+               "WHERE path_in_schema IN (SELECT unnest($c))")
+        try:
+            rows = self._run(sql, {"f": files, "c": cols})
+        except DataError:
+            return set(), files
+        named = {os.path.normpath(f): f for f in files}
+        groups: dict[tuple[str, int], dict[str, tuple]] = {}
+        for name, group, col, lo, hi, nulls, exact in rows:
+            groups.setdefault((named.get(os.path.normpath(name), name), group), {})[col] = (lo, hi, nulls, exact)
+        days: set[date] = set()
+        settled: dict[str, bool] = {}
+        for (f, _), stats in groups.items():
+            first = last = None
+            t = stats.get(ts)
+            if t is not None and t[3]:
+                first, last = _stat_time(t[0]), _stat_time(t[1])
+            ok = first is not None and last is not None and first <= last
+            if ok and und_col:
+                u = stats.get(und_col)
+                ok = (u is not None and u[3] and u[2] == 0 and u[0] is not None and u[0] == u[1]
+                      and str(u[0]).isascii() and und.isascii() and str(u[0]).upper() == und.upper())
+            if ok:
+                first, last = (first + self._shift).date(), (last + self._shift).date()
+                ok = (last - first).days <= 1
+            if ok:
+                days.update((first, last))
+            settled[f] = settled.get(f, True) and ok
+        return days, [f for f in files if not settled.get(f, False)]
 
     def underlyings(self) -> list[str]:
         """The underlyings the files hold (empty when neither side has an underlying column)."""
@@ -446,10 +536,30 @@ class DuckDBSource:
         hit = self._chains.get((day, underlying))
         if hit is not None:
             return hit
+        got = self._ahead.take(("chain", day, underlying)) if self._ahead is not None else None
+        if got is None:
+            listing = self._read_listing(day, underlying, self._calendar(), self._run)
+        else:
+            listing, queries = got
+            self.queries += queries
+        self._chains = {}
+        for d, (strikes, last, left) in listing.items():
+            for why, n in left.items():
+                self.ignored[why] += n
+            self._chains[(d, underlying)] = (
+                Chain(d, tuple(sorted(strikes)), {e: tuple(ks) for e, ks in strikes.items()},
+                      tuple(sorted(left.items()))), last)
+        if self._ahead is not None:
+            self._read_next("chain", day, underlying, list(listing))
+        return self._chains[(day, underlying)]
+
+    def _read_listing(self, day: date, underlying: str, calendar: list[date], run) -> Listing:
+        """The listing of the block starting at ``day`` (from the chain index when it knows it).
+        Touches nothing of this object but the index (which locks): the read-ahead runs it too."""
         o = self.options
         # the day's last bar time is read only when the session end comes from the data
         last_sql = f"max({self._opt_known})" if self.config.session.end_from_data else "NULL"
-        block, files = o.ahead(day, self._calendar())
+        block, files = o.ahead(day, calendar)
         by_file = block is not None and o.by_day is not None  # a file's folder names its day
         if by_file:
             day_sql, group, where = _FILE_COL, f", filename='{_FILE_COL}'", "TRUE"
@@ -472,17 +582,10 @@ class DuckDBSource:
             if known is not None and set(known) == set(days):
                 listing = known
             else:
-                listing = self._listing(days, self._run(sql, params), by_file)
+                listing = self._listing(days, run(sql, params), by_file)
                 if index is not None:
                     index.put(key, listing)
-        self._chains = {}
-        for d, (strikes, last, left) in listing.items():
-            for why, n in left.items():
-                self.ignored[why] += n
-            self._chains[(d, underlying)] = (
-                Chain(d, tuple(sorted(strikes)), {e: tuple(ks) for e, ks in strikes.items()},
-                      tuple(sorted(left.items()))), last)
-        return self._chains[(day, underlying)]
+        return listing
 
     def _listing(self, days: list[date], rows: list[tuple], by_file: bool) -> Listing:
         """The block query's rows (file or day, expiry, strike, last time; sorted by expiry,
@@ -517,6 +620,28 @@ class DuckDBSource:
         if self._index is False:
             self._index = ChainIndex.open(repr((INDEX_VERSION, self.config.paths(self.config.options))))
         return self._index
+
+    def _read_next(self, kind: str, day: date, und: str, block: list[date]) -> None:
+        """Start reading, in the background, the block that follows ``block`` (just installed
+        for ``day``): it is used only if the run asks for exactly the day it starts at."""
+        table = self.options if kind == "chain" else self.spot
+        days = table.days if table.by_day is not None else self._days
+        if len(block) < 2 or days is None or (kind == "spot" and self.config.session.end_from_data):
+            return  # a day read alone, or bounds that need the chain: nothing to read ahead
+        i = bisect.bisect_right(days, max(block))
+        if i == len(days) or (self._until is not None and days[i] > self._until):
+            return
+        nxt, calendar = days[i], self._days
+        if kind == "chain":
+            self._chain_index()  # opened here, in the main thread, before the reader may use it
+
+        def read(cursor):
+            counted = _Counted(cursor)
+            if kind == "chain":
+                return self._read_listing(nxt, und, calendar, counted), counted.queries
+            bounds = self.config.session.bounds(nxt)
+            return self._read_spots(nxt, und, *bounds, calendar, self.config.session.bounds, counted), counted.queries
+        self._ahead.submit((kind, nxt, und), read)
 
     def chain(self, day: date, underlying: str | None = None) -> Chain:
         return self._chain_and_last(day, self._und(underlying))[0]
@@ -563,8 +688,26 @@ class DuckDBSource:
         raise ConflictingBarsError(hit[0][0] if hit else ", ".join(files[:1]), what, at, prices, day)
 
     def _spot_block(self, day: date, und: str, open_: datetime, close: datetime) -> list[tuple]:
+        got = self._ahead.take(("spot", day, und)) if self._ahead is not None else None
+        if got is None:
+            block = self._read_spots(day, und, open_, close, self._calendar(), lambda d: self.session(d, und),
+                                     self._run)
+        else:
+            block, queries = got
+            self.queries += queries
+        if not isinstance(block, dict):  # this day alone
+            return block
+        self._spots = {(d, und): v for d, v in block.items()}
+        if self._ahead is not None:
+            self._read_next("spot", day, und, list(block))
+        return block[day]
+
+    def _read_spots(self, day: date, und: str, open_: datetime, close: datetime, calendar: list[date],
+                    session, run) -> dict[date, list[tuple]] | list[tuple]:
+        """The spot rows of the block starting at ``day`` by day, or (a day outside the blocks)
+        that day's rows. Touches nothing of this object: the read-ahead runs it too."""
         s = self.spot
-        block, files = s.ahead(day, self._calendar())
+        block, files = s.ahead(day, calendar)
         if not files:
             return []
         # unusable closes never come back: such a bar is no bar (the spot stays at the last usable one)
@@ -574,26 +717,25 @@ class DuckDBSource:
             sql = (f"SELECT {cols} FROM read_parquet($f, hive_partitioning={s.hive}) "
                    f"WHERE {self._spot_und} AND {usable} AND {self._spot_known} > $open AND {self._spot_known} <= $close "
                    f"ORDER BY optbt_t, optbt_p")
-            return self._run(sql, self._params(f=files, und=und, open=open_, close=close))
+            return run(sql, self._params(f=files, und=und, open=open_, close=close))
         by_day: dict[date, list[tuple]] = {d: [] for d in block}
         if s.by_day is not None:  # each file's folder names its day
             sql = (f"SELECT {_FILE_COL}, {cols} FROM read_parquet($f, hive_partitioning={s.hive}, "
                    f"filename='{_FILE_COL}') WHERE {self._spot_und} AND {usable} AND {self._spot_known} IS NOT NULL "
                    f"ORDER BY optbt_t, optbt_p")
-            for f, t, p in self._run(sql, self._params(f=files, und=und)):
+            for f, t, p in run(sql, self._params(f=files, und=und)):
                 by_day[s.day_of_file(f)].append((t, p))
         else:  # one time-range read for the block, whatever the files' layout; days told apart by time
-            first_open = self.session(block[0], und)[0]
-            last_close = self.session(block[-1], und)[1]
+            first_open = session(block[0])[0]
+            last_close = session(block[-1])[1]
             sql = (f"SELECT {cols} FROM read_parquet($f, hive_partitioning={s.hive}) "
                    f"WHERE {self._spot_und} AND {usable} AND {self._spot_known} > $open "
                    f"AND {self._spot_known} <= $close ORDER BY optbt_t, optbt_p")
-            for t, p in self._run(sql, self._params(f=files, und=und, open=first_open, close=last_close)):
+            for t, p in run(sql, self._params(f=files, und=und, open=first_open, close=last_close)):
                 rows = by_day.get(t.date())
                 if rows is not None:
                     rows.append((t, p))
-        self._spots = {(d, und): v for d, v in by_day.items()}
-        return by_day[day]
+        return by_day
 
     def option_bars(self, day: date, instruments: Sequence[Instrument]) -> dict[Instrument, list[Bar]]:
         out: dict[Instrument, list[Bar]] = {inst: [] for inst in instruments}
@@ -709,6 +851,8 @@ class DuckDBSource:
         return reader.bars(day, name, underlying)
 
     def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.close()
         self.con.close()
 
 

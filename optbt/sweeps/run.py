@@ -116,7 +116,8 @@ def _worker_state(job: SweepJob):
         if w.source is not None:
             w.source.close()
             w.key = w.source = None
-        source = DuckDBSource(job.data)
+        # a worker given one DuckDB thread shares the cores with others: no read-ahead thread too
+        source = DuckDBSource(job.data, read_ahead=job.threads is None or job.threads > 1)
         if job.threads:
             source.con.execute(f"SET threads = {int(job.threads)}")
         if job.shared_cache:
