@@ -1,0 +1,121 @@
+"""The process pool of a sweep: forked workers where that is safe, fresh interpreters elsewhere.
+
+A spawned worker is a new interpreter: it imports optbt, DuckDB and the language front end
+and compiles the strategy again before its first run (about half a second, paid by every
+worker) and at the end finalises its whole interpreter. A forked worker starts with all of
+that already in memory and ends with ``os._exit``. On two workers that is a good part of a
+short sweep, so the pool forks — but only where a fork is known to be safe:
+
+* on Linux only (macOS and Windows spawn, as Python does by default there);
+* only when this process has exactly one thread, counted by the kernel
+  (``/proc/self/task``), not by Python. The danger of a fork is another thread holding a
+  lock at that instant (DuckDB's worker threads, pyarrow's jemalloc thread, a notebook's
+  threads): the child would wait for it forever. With one thread no lock can be held by
+  anybody else, and an open DuckDB connection always has threads, so a forked worker never
+  inherits a live connection: each opens its own, as a spawned one does.
+
+The pool launches all its workers at once when it is made (a forking pool does that at its
+first task, before it starts its own manager thread; a no-op task is that first task), so
+the check and the forks happen together, before anything else of the sweep starts a thread.
+
+A forked worker holds copies of the pool's pipes, so it would not notice its parent being
+killed (SIGKILL) and would wait forever; each one therefore asks the kernel to kill it when
+the parent dies (``PR_SET_PDEATHSIG``). Where that cannot be asked, the pool spawns.
+Set ``OPTBT_SWEEP_START=spawn`` to force fresh interpreters (``fork`` is still only used
+where it is safe).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+from concurrent.futures import ProcessPoolExecutor
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def thread_count() -> int | None:
+    """Threads of this process as the kernel counts them (native ones too); None if unknown."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return None
+
+
+def _prctl():
+    try:
+        import ctypes
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError, ImportError):
+        return None
+
+
+def start_method() -> str:
+    """``fork`` when it is safe here and now (see the module docstring), else ``spawn``."""
+    if os.environ.get("OPTBT_SWEEP_START") == "spawn":
+        return "spawn"
+    if not sys.platform.startswith("linux") or thread_count() != 1 or _prctl() is None:
+        return "spawn"
+    return "fork"
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a forked worker: be killed when the sweep's process dies, even by SIGKILL."""
+    _prctl()(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
+
+
+def _started() -> None:
+    """The first task: makes a forking pool launch its workers now."""
+
+
+def process_pool(workers: int) -> tuple[ProcessPoolExecutor, str]:
+    """A pool of ``workers`` processes, already launched, and how they were started."""
+    method = start_method()
+    ctx = multiprocessing.get_context(method)
+    if method != "fork":
+        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx), method
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_die_with_parent,
+                             initargs=(os.getpid(),))
+    ex.submit(_started)  # forks every worker here, while this process still has one thread
+    return ex, method
+
+
+# -- Dask's local workers -----------------------------------------------------------------------
+
+# what a sweep worker imports before its first task (the engine, the language front end, DuckDB)
+PRELOAD = ("optbt.sweeps.run", "optbt.engine.loop", "optbt.dsl.loader", "optbt.dsl.compiler",
+           "optbt.data.duckdb_source", "optbt.data.shared_cache", "optbt.data.memo")
+# native thread pools that would otherwise start at import (numpy's OpenBLAS): the server forks
+_ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def start_forkserver(extra: tuple[str, ...] = ()) -> bool:
+    """Start this process's ``forkserver`` with optbt (and ``extra``) imported; False where
+    there is none to use (not Linux). Returns at once: the server imports in the background.
+
+    The server is a fresh interpreter that imports what every worker needs once; each worker
+    is then a fork of it, ready at once. A fork is safe only from a single-threaded process,
+    so the server starts with the native thread pools that numpy (imported by Dask) would
+    open set to one thread — nothing else it imports starts a thread. A server this process
+    started earlier is reused as it is.
+    """
+    if not sys.platform.startswith("linux") or os.environ.get("OPTBT_SWEEP_START") == "spawn":
+        return False
+    from multiprocessing import forkserver
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([*extra, *PRELOAD])
+    saved = {k: os.environ.get(k) for k in _ONE_THREAD}
+    try:
+        os.environ.update({k: "1" for k in _ONE_THREAD})
+        forkserver.ensure_running()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return True
