@@ -27,7 +27,7 @@ import socket
 import threading
 import time as _time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -44,6 +44,10 @@ from optbt.sweeps.grid import expand_grid, run_id
 from optbt.sweeps.lock import SweepLock
 from optbt.sweeps.store import SweepStore
 from optbt.sweeps.warm import cache_folder, chunk_days, warm_shared_cache
+
+
+class WorkerDied(OptbtError):
+    """The executor broke mid-sweep: the runs it had were recorded as failed, the rest not run."""
 
 
 @dataclass(frozen=True)
@@ -371,9 +375,18 @@ def _execute(ex: Executor | None, job: SweepJob, todo: list[tuple[str, dict]]) -
     queue = iter(todo)
     limit = 4 * max(1, getattr(ex, "_max_workers", 0) or 8)
 
+    unsent: list[dict] = []  # set when the executor broke (a worker died): runs never handed out
+
     def top_up() -> None:
+        if unsent:
+            return
         for _rid, params in itertools.islice(queue, max(0, limit - len(pending))):
-            pending[ex.submit(run_one, job, params)] = params
+            try:
+                pending[ex.submit(run_one, job, params)] = params
+            except BrokenExecutor:
+                unsent.append(params)
+                unsent.extend(p for _r, p in queue)
+                return
     top_up()
     try:
         while pending:
@@ -387,6 +400,10 @@ def _execute(ex: Executor | None, job: SweepJob, todo: list[tuple[str, dict]]) -
                            "status": "error", "error": f"worker failed: {type(exc).__name__}: {exc}",
                            "metrics": {}, "engine": {}, "seconds": None}
             top_up()
+        if unsent:
+            raise WorkerDied(f"a worker process died (killed, out of memory, or the strategy ended its process),"
+                             f" so the pool stopped; {len(unsent)} run{'s' if len(unsent) != 1 else ''} did not"
+                             " start: run the same command again to run them")
     finally:
         for fut in pending:
             fut.cancel()
