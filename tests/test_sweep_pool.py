@@ -190,3 +190,50 @@ def test_a_worker_that_dies_stops_the_sweep_with_a_message_and_keeps_what_finish
     assert 1 <= len(logged) < 14
     assert all(r["status"] == "ok" or r["error"].startswith("worker failed") for r in logged)
     assert any(r["params"]["lots"] == 2 and r["status"] == "error" for r in logged)
+
+
+@linux_only
+def test_a_process_with_threads_takes_its_workers_from_the_forkserver(sample_dataset, tmp_path):
+    """A notebook or test runner has threads, so it cannot fork: its pool workers are forks of
+    the forkserver (optbt imported once there), and the table is still the serial one."""
+    import threading
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()  # this process now surely has a second thread
+    try:
+        data = load_dataset(sample_dataset)
+        grid = {"sl_pct": [20.0, 40.0], "exit_time": ["15:00", "15:15"]}
+        pooled = run_sweep(STRADDLE, grid, data, tmp_path / "p", executor="process", workers=2,
+                           start=WEEK[0], end=WEEK[1])
+    finally:
+        stop.set()
+    serial = run_sweep(STRADDLE, grid, data, tmp_path / "s", start=WEEK[0], end=WEEK[1])
+    assert pooled.where == "process pool, 2 workers (forkserver)"
+    assert _table(tmp_path / "p") == _table(tmp_path / "s") and len(serial.rows) == 4
+
+
+@linux_only
+@pytest.mark.parametrize("start", ["fork", "forkserver"])
+def test_ctrl_c_stops_a_pool_of_forked_workers_cleanly(start, sample_dataset, tmp_path):
+    """Ctrl-C reaches the whole terminal group: the sweep stops, keeps what finished, no traceback
+    (forkserver workers take Ctrl-C back from the server, which ignores it)."""
+    out = tmp_path / "s"
+    cmd = [sys.executable, "-m", "optbt", "sweep", STRADDLE, "--grid", "sl_pct=20:95:5", "--data",
+           str(sample_dataset), "--executor", "process", "--workers", "2", "--memo-mb", "0", "--out", str(out)]
+    env = {**os.environ, "OPTBT_SWEEP_START": "forkserver"} if start == "forkserver" else None
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+                            start_new_session=True, env=env)
+    log = out / "runs.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log.exists() and log.read_text().count("\n") >= 2:
+            break
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, output
+    assert f"process pool, 2 workers ({start})" in " ".join(output.split())
+    assert "run the same command again to resume" in " ".join(output.split())
+    assert "Traceback" not in output
+    rows = [json.loads(line) for line in log.read_text().splitlines() if line.endswith("}")]
+    assert rows and all(r["status"] == "ok" for r in rows)

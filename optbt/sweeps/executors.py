@@ -47,8 +47,7 @@ def prepare_executor(kind: str) -> None:
         if importlib.util.find_spec("distributed") is None:
             return  # open_executor says what to install
         from optbt.sweeps.pool import start_forkserver
-        with _sigint_ignored():  # the workers inherit it: Ctrl-C is for the sweep's process
-            start_forkserver(("distributed",))
+        start_forkserver(("distributed",))
 
 
 @contextmanager

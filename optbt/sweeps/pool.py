@@ -20,9 +20,14 @@ the check and the forks happen together, before anything else of the sweep start
 
 A forked worker holds copies of the pool's pipes, so it would not notice its parent being
 killed (SIGKILL) and would wait forever; each one therefore asks the kernel to kill it when
-the parent dies (``PR_SET_PDEATHSIG``). Where that cannot be asked, the pool spawns.
-Set ``OPTBT_SWEEP_START=spawn`` to force fresh interpreters (``fork`` is still only used
-where it is safe).
+the parent dies (``PR_SET_PDEATHSIG``). Where that cannot be asked, the pool does not fork.
+
+A process with threads (a notebook, a test runner, anything that opened DuckDB) cannot fork
+safely; on Linux its workers are forks of a ``forkserver`` instead: a fresh single-threaded
+interpreter that imports optbt once (and Dask, for Dask's workers) and stays for the
+process's life, so later sweeps start their workers at once too. Elsewhere (macOS, Windows)
+workers are spawned. ``OPTBT_SWEEP_START=spawn`` forces spawned workers everywhere,
+``OPTBT_SWEEP_START=forkserver`` the forkserver where there is one (never a fork of this process).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -53,8 +59,9 @@ def _prctl():
 
 
 def start_method() -> str:
-    """``fork`` when it is safe here and now (see the module docstring), else ``spawn``."""
-    if os.environ.get("OPTBT_SWEEP_START") == "spawn":
+    """``fork`` when it is safe here and now (see the module docstring), else ``spawn`` (which
+    :func:`process_pool` replaces by the forkserver where there is one)."""
+    if os.environ.get("OPTBT_SWEEP_START") in ("spawn", "forkserver"):
         return "spawn"
     if not sys.platform.startswith("linux") or thread_count() != 1 or _prctl() is None:
         return "spawn"
@@ -72,10 +79,21 @@ def _started() -> None:
     """The first task: makes a forking pool launch its workers now."""
 
 
+def _interruptible() -> None:
+    """In a worker forked from the forkserver (which ignores Ctrl-C): take Ctrl-C like a
+    spawned worker does, so a run in progress stops when the sweep is interrupted."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def process_pool(workers: int) -> tuple[ProcessPoolExecutor, str]:
-    """A pool of ``workers`` processes, already launched, and how they were started."""
+    """A pool of ``workers`` processes, already launched, and how they were started: forks of
+    this process where that is safe, else (Linux) forks of the forkserver, else spawned."""
     method = start_method()
+    if method == "spawn" and start_forkserver():
+        method = "forkserver"
     ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_interruptible), method
     if method != "fork":
         return ProcessPoolExecutor(max_workers=workers, mp_context=ctx), method
     ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_die_with_parent,
@@ -84,7 +102,7 @@ def process_pool(workers: int) -> tuple[ProcessPoolExecutor, str]:
     return ex, method
 
 
-# -- Dask's local workers -----------------------------------------------------------------------
+# -- the forkserver (Dask's local workers; pool workers of a process with threads) -----------------------------------------------------------------------
 
 # what a sweep worker imports before its first task (the engine, the language front end, DuckDB)
 PRELOAD = ("optbt.sweeps.run", "optbt.engine.loop", "optbt.dsl.loader", "optbt.dsl.compiler",
@@ -96,6 +114,9 @@ _ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 def start_forkserver(extra: tuple[str, ...] = ()) -> bool:
     """Start this process's ``forkserver`` with optbt (and ``extra``) imported; False where
     there is none to use (not Linux). Returns at once: the server imports in the background.
+
+    It starts with Ctrl-C ignored, which its forks inherit: Dask's workers keep it so (Ctrl-C
+    is for the sweep's process, which closes the cluster), pool workers take it back.
 
     The server is a fresh interpreter that imports what every worker needs once; each worker
     is then a fork of it, ready at once. A fork is safe only from a single-threaded process,
@@ -109,10 +130,14 @@ def start_forkserver(extra: tuple[str, ...] = ()) -> bool:
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload([*extra, *PRELOAD])
     saved = {k: os.environ.get(k) for k in _ONE_THREAD}
+    main = threading.current_thread() is threading.main_thread()
+    ctrl_c = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
         os.environ.update({k: "1" for k in _ONE_THREAD})
         forkserver.ensure_running()
     finally:
+        if main:
+            signal.signal(signal.SIGINT, ctrl_c)
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
