@@ -94,6 +94,11 @@ def test_a_forked_pool_and_dask_give_the_serial_table(sample_dataset, tmp_path):
     assert "process pool, 2 workers (fork)" in " ".join(outs["process"].split())
     assert _table(tmp_path / "process") == _table(tmp_path / "serial") == _table(tmp_path / "dask")
     assert len(_table(tmp_path / "serial")) == 4
+    # Dask's cache was scouted (on forks of the command, while the cluster started): no run read parquet
+    for kind in ("process", "dask"):
+        logged = [json.loads(line) for line in (tmp_path / kind / "runs.jsonl").read_text().splitlines()]
+        assert [r["engine"]["queries"] for r in logged] == [0] * 4, kind
+        assert len(list((tmp_path / kind / "cache").glob("*/*.days"))) == 4  # 2 chunks a worker, five days
 
 
 @linux_only

@@ -28,6 +28,7 @@ import threading
 import time as _time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -43,7 +44,7 @@ from optbt.sweeps.fingerprint import fingerprint
 from optbt.sweeps.grid import expand_grid, run_id
 from optbt.sweeps.lock import SweepLock
 from optbt.sweeps.store import SweepStore
-from optbt.sweeps.warm import cache_folder, chunk_days, warm_shared_cache
+from optbt.sweeps.warm import cache_folder, chunk_days, scouting_ahead, warm_shared_cache
 
 
 class WorkerDied(OptbtError):
@@ -346,11 +347,17 @@ def _run(store: SweepStore, job_args: tuple, ids: list[str], runs: list[dict], e
             if on_start:
                 on_start(0, len(ids), where, [store.rows[i] for i in ids if i in done])
         else:
-            with open_executor(executor, min(workers, len(todo))) as (ex, where):  # no idle workers
+            n = min(workers, len(todo))  # no idle workers
+            scouting = job.shared_cache is not None and len(todo) > 1
+            # a LocalCluster takes long to start: its cache is scouted on forks of this process meanwhile
+            with scouting_ahead(scout_one, job, todo[0][1], n) if scouting and executor == "dask" \
+                    else nullcontext() as scouted, open_executor(executor, n) as (ex, where):
                 if on_start:
                     on_start(len(todo), len(ids) - len(todo), where, [store.rows[i] for i in ids if i in done])
-                if job.shared_cache and ex is not None and len(todo) > 1:
-                    warm_shared_cache(ex, scout_one, job, todo[0][1], min(workers, len(todo)))
+                if scouted is not None:
+                    scouted()
+                elif scouting and ex is not None:
+                    warm_shared_cache(ex, scout_one, job, todo[0][1], n)
                 for row in _execute(ex, job, todo):
                     store.add(row)
                     executed.append(row["run_id"])
