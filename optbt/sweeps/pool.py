@@ -32,6 +32,7 @@ workers are spawned. ``OPTBT_SWEEP_START=spawn`` forces spawned workers everywhe
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -98,7 +99,13 @@ def process_pool(workers: int) -> tuple[ProcessPoolExecutor, str]:
         return ProcessPoolExecutor(max_workers=workers, mp_context=ctx), method
     ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_die_with_parent,
                              initargs=(os.getpid(),))
-    ex.submit(_started)  # forks every worker here, while this process still has one thread
+    # the objects the workers inherit are frozen for their collector: a worker never runs the
+    # clean-up of this process's objects, nor copies their pages by touching them in a collection
+    gc.freeze()
+    try:
+        ex.submit(_started)  # forks every worker here, while this process still has one thread
+    finally:
+        gc.unfreeze()
     return ex, method
 
 
