@@ -128,15 +128,18 @@ def _alive(pid: int) -> bool:
 
 
 @linux_only
-def test_killing_only_the_sweeps_process_ends_its_forked_workers_and_frees_the_folder(sample_dataset, tmp_path):
-    """SIGKILL to the sweep's process alone (not its group): no clean-up code runs, yet its forked
-    workers end (the kernel kills them with their parent) and the folder's lock is taken over."""
+@pytest.mark.parametrize("start", ["fork", "forkserver", "spawn"])
+def test_killing_only_the_sweeps_process_ends_its_workers_and_frees_the_folder(start, sample_dataset, tmp_path):
+    """SIGKILL to the sweep's process alone (not its group): no clean-up code runs, yet its
+    workers end (a forked one is killed by the kernel with its parent, the others see the pipe
+    from their parent close) and the folder's lock is taken over."""
     out = tmp_path / "s"
     cmd = [sys.executable, "-m", "optbt", "sweep", STRADDLE, "--grid", "sl_pct=20:95:5", "--data",
            str(sample_dataset), "--executor", "process", "--workers", "2", "--memo-mb", "0", "--out", str(out),
            "--quiet"]
+    env = {**os.environ, "OPTBT_SWEEP_START": start} if start != "fork" else None
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
-                            start_new_session=True)
+                            start_new_session=True, env=env)
     try:
         log = out / "runs.jsonl"
         deadline = time.monotonic() + 120

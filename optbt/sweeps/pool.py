@@ -18,9 +18,10 @@ The pool launches all its workers at once when it is made (a forking pool does t
 first task, before it starts its own manager thread; a no-op task is that first task), so
 the check and the forks happen together, before anything else of the sweep starts a thread.
 
-A forked worker holds copies of the pool's pipes, so it would not notice its parent being
-killed (SIGKILL) and would wait forever; each one therefore asks the kernel to kill it when
-the parent dies (``PR_SET_PDEATHSIG``). Where that cannot be asked, the pool does not fork.
+A pool worker whose sweep process is killed (SIGKILL: no clean-up runs) would wait for work
+forever, with any start method. A forked one asks the kernel to kill it with its parent
+(``PR_SET_PDEATHSIG``; where that cannot be asked the pool does not fork); a spawned or
+forkserver one has a thread that ends it when the pipe from its parent closes.
 
 A process with threads (a notebook, a test runner, anything that opened DuckDB) cannot fork
 safely; on Linux its workers are forks of a ``forkserver`` instead: a fresh single-threaded
@@ -80,10 +81,23 @@ def _started() -> None:
     """The first task: makes a forking pool launch its workers now."""
 
 
-def _interruptible() -> None:
-    """In a worker forked from the forkserver (which ignores Ctrl-C): take Ctrl-C like a
-    spawned worker does, so a run in progress stops when the sweep is interrupted."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+def _exit_with_parent(interruptible: bool) -> None:
+    """In a spawned or forkserver worker: end when the sweep's process ends, even by SIGKILL
+    (left alone it would wait for work forever). A thread waits on the pipe that closes when
+    the parent is gone. A forkserver worker also takes Ctrl-C back from the server (which
+    ignores it), so a run in progress stops when the sweep is interrupted, as a spawned one."""
+    if interruptible:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        threading.Thread(target=_exit_when_ready, args=(parent.sentinel,), daemon=True,
+                         name="optbt-parent-watch").start()
+
+
+def _exit_when_ready(sentinel) -> None:
+    from multiprocessing.connection import wait
+    wait([sentinel])
+    os._exit(1)
 
 
 def process_pool(workers: int) -> tuple[ProcessPoolExecutor, str]:
@@ -93,10 +107,9 @@ def process_pool(workers: int) -> tuple[ProcessPoolExecutor, str]:
     if method == "spawn" and start_forkserver():
         method = "forkserver"
     ctx = multiprocessing.get_context(method)
-    if method == "forkserver":
-        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_interruptible), method
     if method != "fork":
-        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx), method
+        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_exit_with_parent,
+                                   initargs=(method == "forkserver",)), method
     ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_die_with_parent,
                              initargs=(os.getpid(),))
     # the objects the workers inherit are frozen for their collector: a worker never runs the
