@@ -122,7 +122,7 @@ def process_pool(workers: int) -> tuple[ProcessPoolExecutor, str]:
     return ex, method
 
 
-# -- the forkserver (Dask's local workers; pool workers of a process with threads) -----------------------------------------------------------------------
+# -- the forkserver (Dask's local workers; pool workers of a process with threads) ------------
 
 # what a sweep worker imports before its first task (the engine, the language front end, DuckDB)
 PRELOAD = ("optbt.sweeps.run", "optbt.engine.loop", "optbt.dsl.loader", "optbt.dsl.compiler",
