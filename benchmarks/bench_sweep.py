@@ -13,10 +13,10 @@ sweep with ``--duckdb-threads 1`` is also timed, to separate the pool's own effi
 With the memo on, pool workers first split the reading of the days through the shared day
 cache (the default); the pool is also timed with ``--no-shared-cache``, each worker reading
 every day itself, and pool and Dask with ``OPTBT_SWEEP_START=spawn`` (workers are fresh
-interpreters, as before they were forked). Within each repeat the measurements are interleaved so they share the machine's noise;
-speed-ups are taken within a repeat and their medians printed. The script also checks that
-every variant produced the same table. min/median/max over repeats and the load average at
-start are printed and written; ``--quick`` (5 days, one repeat) keeps the script working.
+interpreters, as before they were forked). Within each repeat the measurements are
+interleaved so they share the machine's noise; speed-ups are taken within a repeat and their
+medians printed. The script also checks that every variant produced the same table.
+min/median/max over repeats and the load average at start are printed and written; ``--quick`` (5 days, one repeat) keeps the script working.
 Figures, not assertions.
 """
 

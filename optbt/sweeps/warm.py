@@ -51,7 +51,8 @@ def warm_shared_cache(ex: Executor, scout: Callable[..., Any], job: Any, params:
 
 
 @contextmanager
-def scouting_ahead(scout: Callable[..., Any], job: Any, params: dict, workers: int) -> Iterator[Callable[[], None] | None]:
+def scouting_ahead(scout: Callable[..., Any], job: Any, params: dict,
+                   workers: int) -> Iterator[Callable[[], None] | None]:
     """Scouts on forks of this process, started now, for an executor that takes long to start.
 
     A Dask LocalCluster needs about half a second of this process (importing Dask, starting
