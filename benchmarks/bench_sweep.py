@@ -16,7 +16,8 @@ every day itself, and pool and Dask with ``OPTBT_SWEEP_START=spawn`` (workers ar
 interpreters, as before they were forked). Within each repeat the measurements are
 interleaved so they share the machine's noise; speed-ups are taken within a repeat and their
 medians printed. The script also checks that every variant produced the same table.
-min/median/max over repeats and the load average at start are printed and written; ``--quick`` (5 days, one repeat) keeps the script working.
+min/median/max over repeats and the load average at start are printed and written;
+``--quick`` (5 days, one repeat) keeps the script working.
 Figures, not assertions.
 """
 
