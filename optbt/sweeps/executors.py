@@ -88,8 +88,9 @@ def open_executor(kind: str, workers: int) -> Iterator[tuple[Executor | None, st
     except ImportError:
         raise ConfigError("the dask executor needs Dask distributed: pip install 'optbt[dask]'") from None
     if kind == "dask":
-        with _sigint_ignored(), _forked_dask_workers():  # Ctrl-C is for this process: it stops the sweep
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,  # and closes the cluster
+        # Ctrl-C is for this process: it stops the sweep and closes the cluster
+        with _sigint_ignored(), _forked_dask_workers():
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address=None,
                                    silence_logs=logging.ERROR)
         client = Client(cluster)
