@@ -12,10 +12,12 @@ sweep with ``--duckdb-threads 1`` is also timed, to separate the pool's own effi
 (same work per run) from the cores the serial baseline already uses inside its queries.
 With the memo on, pool workers first split the reading of the days through the shared day
 cache (the default); the pool is also timed with ``--no-shared-cache``, each worker reading
-every day itself. Within each repeat the eight measurements are interleaved so they share the machine's noise;
-speed-ups are taken within a repeat and their medians printed. The script also checks that
-every variant produced the same table. min/median/max over repeats and the load average at
-start are printed and written; ``--quick`` (5 days, one repeat) keeps the script working.
+every day itself, and pool and Dask with ``OPTBT_SWEEP_START=spawn`` (workers are fresh
+interpreters, as before they were forked). Within each repeat the measurements are
+interleaved so they share the machine's noise; speed-ups are taken within a repeat and their
+medians printed. The script also checks that every variant produced the same table.
+min/median/max over repeats and the load average at start are printed and written;
+``--quick`` (5 days, one repeat) keeps the script working.
 Figures, not assertions.
 """
 
@@ -47,7 +49,8 @@ MEMO = {"no_memo": "0", "memo": None}  # None: the default
 def sweep_once(executor: str, memo: str | None, data: Path, workers: int, out: Path) -> tuple[float, list[dict]]:
     one_thread = executor == "serial1"
     alone = executor.endswith("_alone")  # workers each read every day themselves (no shared cache)
-    executor = "serial" if one_thread else executor.removesuffix("_alone")
+    spawned = executor.endswith("_spawn")  # fresh interpreters as workers, as before forking (OPTBT_SWEEP_START)
+    executor = "serial" if one_thread else executor.removesuffix("_alone").removesuffix("_spawn")
     cmd = [sys.executable, "-m", "optbt", "sweep", STRATEGY, *GRID, "--data", str(data), "--quiet",
            "--executor", executor, "--workers", str(1 if executor == "serial" else workers), "--out", str(out)]
     if memo is not None:
@@ -56,8 +59,9 @@ def sweep_once(executor: str, memo: str | None, data: Path, workers: int, out: P
         cmd += ["--duckdb-threads", "1"]
     if alone:
         cmd += ["--no-shared-cache"]
+    env = {**os.environ, "OPTBT_SWEEP_START": "spawn"} if spawned else None
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"{executor} sweep failed:\n{proc.stdout}\n{proc.stderr}")
@@ -74,7 +78,7 @@ def main() -> None:
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "sweep.json"))
     ap.add_argument("--quick", action="store_true", help="5 days, one repeat: a smoke test")
     ap.add_argument("--memo-only", action="store_true",
-                    help="only the memo-on variants (what users run): 4 sweeps a repeat instead of 8")
+                    help="only the memo-on variants (what users run): 6 sweeps a repeat instead of 10")
     args = ap.parse_args()
     if args.quick:
         args.days, args.repeats = 5, 1
@@ -82,7 +86,8 @@ def main() -> None:
             args.json = str(ROOT / "benchmarks" / ".data" / "sweep-quick.json")
     load = os.getloadavg()
     data = ensure_dataset(args.days)
-    variants = [(m, e) for m in MEMO for e in EXECUTORS] + [("no_memo", "serial1"), ("memo", "process_alone")]
+    variants = [(m, e) for m in MEMO for e in EXECUTORS] + [("no_memo", "serial1"), ("memo", "process_alone"),
+                                                            ("memo", "process_spawn"), ("memo", "dask_spawn")]
     if args.memo_only:
         variants = [v for v in variants if v[0] == "memo"]
     times: dict[str, list[float]] = {f"{m}/{e}": [] for m, e in variants}
@@ -105,6 +110,10 @@ def main() -> None:
             ratios.setdefault(f"{memo}/dask_over_process", []).append(d / p)
         ratios.setdefault("memo/process_alone_speedup", []).append(
             times["memo/serial"][-1] / times["memo/process_alone"][-1])
+        ratios.setdefault("memo/process_spawn_speedup", []).append(
+            times["memo/serial"][-1] / times["memo/process_spawn"][-1])
+        ratios.setdefault("memo/dask_spawn_over_process_spawn", []).append(
+            times["memo/dask_spawn"][-1] / times["memo/process_spawn"][-1])
         if args.memo_only:
             continue
         ratios.setdefault("memo_gain_serial", []).append(times["no_memo/serial"][-1] / times["memo/serial"][-1])
@@ -139,6 +148,9 @@ def main() -> None:
         print(f"  memo makes a serial sweep {rmed['memo_gain_serial']:.2f}x faster")
     print(f"  memo, 2 workers without the shared cache (--no-shared-cache) {med['memo/process_alone']:6.2f} s"
           f" ({rmed['memo/process_alone_speedup']:.2f}x serial)")
+    print(f"  memo, workers spawned as before (OPTBT_SWEEP_START=spawn): process {med['memo/process_spawn']:6.2f} s"
+          f" ({rmed['memo/process_spawn_speedup']:.2f}x serial), dask {med['memo/dask_spawn']:6.2f} s"
+          f" ({rmed['memo/dask_spawn_over_process_spawn']:.2f} of that pool)")
     for k, v in spread.items():
         if "/" in k and ("speedup" in k or "over" in k):
             print(f"  {k:36s} min {v['min']:.2f}  median {v['median']:.2f}  max {v['max']:.2f}")

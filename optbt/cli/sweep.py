@@ -85,13 +85,14 @@ def register(app: typer.Typer) -> None:
         Example: optbt sweep strategies_dsl/straddle_920.strat --grid sl_pct=20:50:10 --grid exit_time=15:00,15:15
         """
         from optbt.dsl.loader import load_strategy
-        from optbt.sweeps.executors import check_executor
+        from optbt.sweeps.executors import check_executor, prepare_executor
         from optbt.sweeps.grid import default_grid, grid_size, parse_fixed, parse_grid
         from optbt.sweeps.run import run_sweep
 
         console = Console()
         check_metric(metric)
         check_executor(executor)
+        prepare_executor(executor)  # Dask's worker server starts importing while the strategy compiles
         if workers is None:
             workers = 1 if executor == "serial" else max(1, os.cpu_count() or 1)
         cls = load_strategy(strategy)

@@ -38,6 +38,32 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def prepare_executor(kind: str) -> None:
+    """Start what the executor needs that takes long and needs nothing of the sweep, so it
+    runs while the caller compiles the strategy and reads the grid: for ``dask``, the server
+    its workers are forked from (:func:`optbt.sweeps.pool.start_forkserver`)."""
+    if kind == "dask":
+        import importlib.util
+        if importlib.util.find_spec("distributed") is None:
+            return  # open_executor says what to install
+        from optbt.sweeps.pool import start_forkserver
+        start_forkserver(("distributed",))
+
+
+@contextmanager
+def _forked_dask_workers() -> Iterator[None]:
+    """LocalCluster workers forked from a server with optbt and Dask imported, where there is
+    one (Linux); elsewhere Dask's default (spawn)."""
+    import dask
+
+    from optbt.sweeps.pool import start_forkserver
+    if not start_forkserver(("distributed",)):
+        yield
+        return
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        yield
+
+
 @contextmanager
 def open_executor(kind: str, workers: int) -> Iterator[tuple[Executor | None, str]]:
     """(executor, description); ``None`` means run in this process."""
@@ -46,12 +72,12 @@ def open_executor(kind: str, workers: int) -> Iterator[tuple[Executor | None, st
         yield None, "serial (this process)"
         return
     if kind == "process":
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-        # spawn: fresh interpreters that own their DuckDB connection, the same on every OS
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as ex:
+        from optbt.sweeps.pool import process_pool
+        # forked workers where that is safe (Linux, this process single-threaded), else spawned
+        ex, method = process_pool(workers)
+        with ex:
             try:
-                yield ex, f"process pool, {workers} workers"
+                yield ex, f"process pool, {workers} workers ({method})"
             finally:
                 ex.shutdown(wait=True, cancel_futures=True)
         return
@@ -62,7 +88,8 @@ def open_executor(kind: str, workers: int) -> Iterator[tuple[Executor | None, st
     except ImportError:
         raise ConfigError("the dask executor needs Dask distributed: pip install 'optbt[dask]'") from None
     if kind == "dask":
-        with _sigint_ignored():  # Ctrl-C is for this process: it stops the sweep and closes the cluster
+        # Ctrl-C is for this process: it stops the sweep and closes the cluster
+        with _sigint_ignored(), _forked_dask_workers():
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address=None,
                                    silence_logs=logging.ERROR)

@@ -20,6 +20,23 @@ from optbt.model.errors import ConfigError
 
 NAME = "sweep.lock"
 
+_HELD: set[int] = set()  # descriptors of the locks this process holds
+
+
+def _drop_in_child() -> None:
+    """A forked sweep worker must not keep the folder locked after the sweep's process dies:
+    it closes its copies of the lock descriptors (closing a copy never unlocks the parent's)."""
+    for fd in _HELD:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_in_child)
+
 
 class SweepLock:
     """Held from :meth:`acquire` until :meth:`release` (or the process's end)."""
@@ -56,6 +73,7 @@ class SweepLock:
                 "started": datetime.now().astimezone().isoformat(timespec="seconds")}
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
+        _HELD.add(fd)
         return cls(path, fd, note)
 
     def release(self) -> None:
@@ -64,6 +82,7 @@ class SweepLock:
         try:
             self.path.unlink(missing_ok=True)
         finally:
+            _HELD.discard(self.fd)
             os.close(self.fd)  # closing drops the flock
             self.fd = -1
 

@@ -27,7 +27,8 @@ import socket
 import threading
 import time as _time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -43,7 +44,11 @@ from optbt.sweeps.fingerprint import fingerprint
 from optbt.sweeps.grid import expand_grid, run_id
 from optbt.sweeps.lock import SweepLock
 from optbt.sweeps.store import SweepStore
-from optbt.sweeps.warm import cache_folder, chunk_days, warm_shared_cache
+from optbt.sweeps.warm import cache_folder, chunk_days, scouting_ahead, warm_shared_cache
+
+
+class WorkerDied(OptbtError):
+    """The executor broke mid-sweep: the runs it had were recorded as failed, the rest not run."""
 
 
 @dataclass(frozen=True)
@@ -344,11 +349,17 @@ def _run(store: SweepStore, job_args: tuple, ids: list[str], runs: list[dict], e
             if on_start:
                 on_start(0, len(ids), where, [store.rows[i] for i in ids if i in done])
         else:
-            with open_executor(executor, min(workers, len(todo))) as (ex, where):  # no idle workers
+            n = min(workers, len(todo))  # no idle workers
+            scouting = job.shared_cache is not None and len(todo) > 1
+            # a LocalCluster takes long to start: its cache is scouted on forks of this process meanwhile
+            with scouting_ahead(scout_one, job, todo[0][1], n) if scouting and executor == "dask" \
+                    else nullcontext() as scouted, open_executor(executor, n) as (ex, where):
                 if on_start:
                     on_start(len(todo), len(ids) - len(todo), where, [store.rows[i] for i in ids if i in done])
-                if job.shared_cache and ex is not None and len(todo) > 1:
-                    warm_shared_cache(ex, scout_one, job, todo[0][1], min(workers, len(todo)))
+                if scouted is not None:
+                    scouted()
+                elif scouting and ex is not None:
+                    warm_shared_cache(ex, scout_one, job, todo[0][1], n)
                 for row in _execute(ex, job, todo):
                     store.add(row)
                     executed.append(row["run_id"])
@@ -373,9 +384,18 @@ def _execute(ex: Executor | None, job: SweepJob, todo: list[tuple[str, dict]]) -
     queue = iter(todo)
     limit = 4 * max(1, getattr(ex, "_max_workers", 0) or 8)
 
+    unsent: list[dict] = []  # set when the executor broke (a worker died): runs never handed out
+
     def top_up() -> None:
+        if unsent:
+            return
         for _rid, params in itertools.islice(queue, max(0, limit - len(pending))):
-            pending[ex.submit(run_one, job, params)] = params
+            try:
+                pending[ex.submit(run_one, job, params)] = params
+            except BrokenExecutor:
+                unsent.append(params)
+                unsent.extend(p for _r, p in queue)
+                return
     top_up()
     try:
         while pending:
@@ -389,6 +409,10 @@ def _execute(ex: Executor | None, job: SweepJob, todo: list[tuple[str, dict]]) -
                            "status": "error", "error": f"worker failed: {type(exc).__name__}: {exc}",
                            "metrics": {}, "engine": {}, "seconds": None}
             top_up()
+        if unsent:
+            raise WorkerDied(f"a worker process died (killed, out of memory, or the strategy ended its process),"
+                             f" so the pool stopped; {len(unsent)} run{'s' if len(unsent) != 1 else ''} did not"
+                             " start: run the same command again to run them")
     finally:
         for fut in pending:
             fut.cancel()

@@ -20,8 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Callable
-from concurrent.futures import Executor, wait
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, wait
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,44 @@ def cache_folder(out: Path, fp: dict[str, Any]) -> Path:
 def warm_shared_cache(ex: Executor, scout: Callable[..., Any], job: Any, params: dict, workers: int) -> None:
     """Run ``scout(job, part, parts, params)`` for every chunk on ``ex`` and wait for them
     (``optbt.sweeps.run.scout_one``; a failed scout only leaves its chunk unwritten)."""
+    _finish(_start(ex, scout, job, params, workers))
+
+
+@contextmanager
+def scouting_ahead(scout: Callable[..., Any], job: Any, params: dict,
+                   workers: int) -> Iterator[Callable[[], None] | None]:
+    """Scouts on forks of this process, started now, for an executor that takes long to start.
+
+    A Dask LocalCluster needs about half a second of this process (importing Dask, starting
+    the scheduler) before its workers take a task; a forked pool is ready at once. So the
+    chunks are scouted there while the cluster starts, and the cluster's workers find the
+    cache written. Yields the function that waits for the scouts and ends their pool, or None
+    where this process cannot fork safely (:func:`optbt.sweeps.pool.start_method`): the
+    executor's own workers scout then, as before. Must be entered before anything of the
+    executor starts a thread (Dask does on import).
+    """
+    from optbt.sweeps.pool import process_pool, start_method
+    if start_method() != "fork":
+        yield None
+        return
+    ex, _ = process_pool(workers)
+    try:
+        futures = _start(ex, scout, job, params, workers)
+
+        def finish() -> None:
+            _finish(futures)
+            ex.shutdown(wait=True)
+        yield finish
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)
+
+
+def _start(ex: Executor, scout: Callable[..., Any], job: Any, params: dict, workers: int) -> list[Future]:
     parts = max(1, workers * CHUNKS_PER_WORKER)
-    futures = [ex.submit(scout, job, part, parts, params) for part in range(parts)]
+    return [ex.submit(scout, job, part, parts, params) for part in range(parts)]
+
+
+def _finish(futures: list[Future]) -> None:
     try:
         wait(futures)
         for fut in futures:

@@ -1,0 +1,166 @@
+"""The process pool of a sweep: forked workers where that is safe, fresh interpreters elsewhere.
+
+A spawned worker is a new interpreter: it imports optbt, DuckDB and the language front end
+and compiles the strategy again before its first run (about half a second, paid by every
+worker) and at the end finalises its whole interpreter. A forked worker starts with all of
+that already in memory and ends with ``os._exit``. On two workers that is a good part of a
+short sweep, so the pool forks — but only where a fork is known to be safe:
+
+* on Linux only (macOS and Windows spawn, as Python does by default there);
+* only when this process has exactly one thread, counted by the kernel
+  (``/proc/self/task``), not by Python. The danger of a fork is another thread holding a
+  lock at that instant (DuckDB's worker threads, pyarrow's jemalloc thread, a notebook's
+  threads): the child would wait for it forever. With one thread no lock can be held by
+  anybody else, and an open DuckDB connection always has threads, so a forked worker never
+  inherits a live connection: each opens its own, as a spawned one does.
+
+The pool launches all its workers at once when it is made (a forking pool does that at its
+first task, before it starts its own manager thread; a no-op task is that first task), so
+the check and the forks happen together, before anything else of the sweep starts a thread.
+
+A pool worker whose sweep process is killed (SIGKILL: no clean-up runs) would wait for work
+forever, with any start method. A forked one asks the kernel to kill it with its parent
+(``PR_SET_PDEATHSIG``; where that cannot be asked the pool does not fork); a spawned or
+forkserver one has a thread that ends it when the pipe from its parent closes.
+
+A process with threads (a notebook, a test runner, anything that opened DuckDB) cannot fork
+safely; on Linux its workers are forks of a ``forkserver`` instead: a fresh single-threaded
+interpreter that imports optbt once (and Dask, for Dask's workers) and stays for the
+process's life, so later sweeps start their workers at once too. Elsewhere (macOS, Windows)
+workers are spawned. ``OPTBT_SWEEP_START=spawn`` forces spawned workers everywhere,
+``OPTBT_SWEEP_START=forkserver`` the forkserver where there is one (never a fork of this process).
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from concurrent.futures import ProcessPoolExecutor
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def thread_count() -> int | None:
+    """Threads of this process as the kernel counts them (native ones too); None if unknown."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return None
+
+
+def _prctl():
+    try:
+        import ctypes
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError, ImportError):
+        return None
+
+
+def start_method() -> str:
+    """``fork`` when it is safe here and now (see the module docstring), else ``spawn`` (which
+    :func:`process_pool` replaces by the forkserver where there is one)."""
+    if os.environ.get("OPTBT_SWEEP_START") in ("spawn", "forkserver"):
+        return "spawn"
+    if not sys.platform.startswith("linux") or thread_count() != 1 or _prctl() is None:
+        return "spawn"
+    return "fork"
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a forked worker: be killed when the sweep's process dies, even by SIGKILL."""
+    _prctl()(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
+
+
+def _started() -> None:
+    """The first task: makes a forking pool launch its workers now."""
+
+
+def _exit_with_parent(interruptible: bool) -> None:
+    """In a spawned or forkserver worker: end when the sweep's process ends, even by SIGKILL
+    (left alone it would wait for work forever). A thread waits on the pipe that closes when
+    the parent is gone. A forkserver worker also takes Ctrl-C back from the server (which
+    ignores it), so a run in progress stops when the sweep is interrupted, as a spawned one."""
+    if interruptible:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        threading.Thread(target=_exit_when_ready, args=(parent.sentinel,), daemon=True,
+                         name="optbt-parent-watch").start()
+
+
+def _exit_when_ready(sentinel) -> None:
+    from multiprocessing.connection import wait
+    wait([sentinel])
+    os._exit(1)
+
+
+def process_pool(workers: int) -> tuple[ProcessPoolExecutor, str]:
+    """A pool of ``workers`` processes, already launched, and how they were started: forks of
+    this process where that is safe, else (Linux) forks of the forkserver, else spawned."""
+    method = start_method()
+    if method == "spawn" and start_forkserver():
+        method = "forkserver"
+    ctx = multiprocessing.get_context(method)
+    if method != "fork":
+        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_exit_with_parent,
+                                   initargs=(method == "forkserver",)), method
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_die_with_parent,
+                             initargs=(os.getpid(),))
+    # the objects the workers inherit are frozen for their collector: a worker never runs the
+    # clean-up of this process's objects, nor copies their pages by touching them in a collection
+    gc.freeze()
+    try:
+        ex.submit(_started)  # forks every worker here, while this process still has one thread
+    finally:
+        gc.unfreeze()
+    return ex, method
+
+
+# -- the forkserver (Dask's local workers; pool workers of a process with threads) ------------
+
+# what a sweep worker imports before its first task (the engine, the language front end, DuckDB)
+PRELOAD = ("optbt.sweeps.run", "optbt.engine.loop", "optbt.dsl.loader", "optbt.dsl.compiler",
+           "optbt.data.duckdb_source", "optbt.data.shared_cache", "optbt.data.memo")
+# native thread pools that would otherwise start at import (numpy's OpenBLAS): the server forks
+_ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def start_forkserver(extra: tuple[str, ...] = ()) -> bool:
+    """Start this process's ``forkserver`` with optbt (and ``extra``) imported; False where
+    there is none to use (not Linux). Returns at once: the server imports in the background.
+
+    It starts with Ctrl-C ignored, which its forks inherit: Dask's workers keep it so (Ctrl-C
+    is for the sweep's process, which closes the cluster), pool workers take it back.
+
+    The server is a fresh interpreter that imports what every worker needs once; each worker
+    is then a fork of it, ready at once. A fork is safe only from a single-threaded process,
+    so the server starts with the native thread pools that numpy (imported by Dask) would
+    open set to one thread — nothing else it imports starts a thread. A server this process
+    started earlier is reused as it is.
+    """
+    if not sys.platform.startswith("linux") or os.environ.get("OPTBT_SWEEP_START") == "spawn":
+        return False
+    from multiprocessing import forkserver
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([*extra, *PRELOAD])
+    saved = {k: os.environ.get(k) for k in _ONE_THREAD}
+    main = threading.current_thread() is threading.main_thread()
+    ctrl_c = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        os.environ.update({k: "1" for k in _ONE_THREAD})
+        forkserver.ensure_running()
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, ctrl_c)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return True

@@ -1,0 +1,247 @@
+"""How sweep workers start: forked where that is safe, never hanging, never outliving the sweep.
+
+Each check runs in a fresh interpreter: the pytest process itself has threads (pyarrow's,
+DuckDB's), so in here the pool always spawns. Answers are what the rule says by itself: a
+process with one thread forks, any second thread (a live DuckDB connection, a Python thread)
+makes it spawn; the tables are the serial sweep's.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from optbt.data.dataset import load_dataset
+from optbt.sweeps.run import WorkerDied, run_sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+STRADDLE = str(ROOT / "strategies_dsl" / "straddle_920.strat")
+WEEK = ("2024-01-01", "2024-01-05")
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forking is used on Linux only")
+
+
+def _python(code: str, timeout: float = 120, **env: str) -> str:
+    """Run ``code`` in a fresh interpreter; its stdout (fails the test on an error or a hang)."""
+    res = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                         timeout=timeout, cwd=ROOT, env={**os.environ, **env})
+    assert res.returncode == 0, res.stderr
+    return res.stdout.strip()
+
+
+@linux_only
+def test_only_a_single_threaded_process_forks():
+    probe = "from optbt.sweeps.pool import start_method; print(start_method())"
+    assert _python(probe) == "fork"
+    assert _python("import duckdb; con = duckdb.connect()\n" + probe) == "spawn"  # DuckDB's threads
+    assert _python("import threading; threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+                   + probe) == "spawn"
+    assert _python(probe, OPTBT_SWEEP_START="spawn") == "spawn"
+    # a connection that was closed leaves no thread behind: forking is safe again
+    assert _python("import duckdb; duckdb.connect().close()\n" + probe) == "fork"
+
+
+@linux_only
+def test_forked_workers_open_their_own_duckdb_after_the_parent_closed_one():
+    """The parent opened, used and closed a connection, then forked: every worker queries (no hang)."""
+    out = _python("""
+        import duckdb, os
+        con = duckdb.connect(); assert con.execute("select 41 + 1").fetchone() == (42,); con.close()
+        from optbt.sweeps.pool import process_pool
+
+        def ask(n):
+            import duckdb
+            c = duckdb.connect()
+            return os.getpid(), c.execute("select sum(range) from range($n)", {"n": n}).fetchone()[0]
+
+        ex, method = process_pool(2)
+        with ex:
+            got = [f.result(timeout=60) for f in [ex.submit(ask, n) for n in (10, 100, 1000, 10000)]]
+        print(method, [s for _, s in got], len({p for p, _ in got} - {os.getpid()}))
+        """, timeout=90)
+    assert out == "fork [45, 4950, 499500, 49995000] 2" or out == "fork [45, 4950, 499500, 49995000] 1"
+
+
+def _table(path: Path) -> list[dict]:
+    with (path / "sweep.csv").open() as fh:
+        return [{k: v for k, v in r.items() if k not in ("seconds", "worker")} for r in csv.DictReader(fh)]
+
+
+@linux_only
+def test_a_forked_pool_and_dask_give_the_serial_table(sample_dataset, tmp_path):
+    """As the command line runs them (one thread when the pool starts): forked pool workers, and
+    Dask workers forked from a server that imported optbt once, match the serial sweep."""
+    pytest.importorskip("distributed")
+    outs = {}
+    for kind in ("process", "dask", "serial"):
+        out = tmp_path / kind
+        res = subprocess.run([sys.executable, "-m", "optbt", "sweep", STRADDLE, "--grid", "sl_pct=20,40",
+                              "--grid", "exit_time=15:00,15:15", "--start", WEEK[0], "--end", WEEK[1],
+                              "--data", str(sample_dataset), "--executor", kind, "--workers", "2",
+                              "--out", str(out)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+        assert res.returncode == 0, res.stdout + res.stderr
+        outs[kind] = res.stdout
+        assert "Traceback" not in res.stdout + res.stderr
+    assert "process pool, 2 workers (fork)" in " ".join(outs["process"].split())
+    assert _table(tmp_path / "process") == _table(tmp_path / "serial") == _table(tmp_path / "dask")
+    assert len(_table(tmp_path / "serial")) == 4
+    # Dask's cache was scouted (on forks of the command, while the cluster started): no run read parquet
+    for kind in ("process", "dask"):
+        logged = [json.loads(line) for line in (tmp_path / kind / "runs.jsonl").read_text().splitlines()]
+        assert [r["engine"]["queries"] for r in logged] == [0] * 4, kind
+        assert len(list((tmp_path / kind / "cache").glob("*/*.days"))) == 4  # 2 chunks a worker, five days
+
+
+@linux_only
+def test_the_dask_worker_server_has_one_thread_when_it_forks(sample_dataset, tmp_path):
+    """Dask's local workers are forks of one server; a fork is safe only from a single thread
+    (numpy, imported by Dask, would start a BLAS thread pool: it is held to one thread)."""
+    pytest.importorskip("distributed")
+    out = _python(f"""
+        import os
+        from multiprocessing import forkserver
+        from optbt.data.dataset import load_dataset
+        from optbt.sweeps.run import run_sweep
+        outcome = run_sweep({STRADDLE!r}, {{"sl_pct": [20.0, 40.0]}}, load_dataset({str(sample_dataset)!r}),
+                            {str(tmp_path / "d")!r}, executor="dask", workers=2, start={WEEK[0]!r}, end={WEEK[1]!r})
+        pid = forkserver._forkserver._forkserver_pid
+        print(len(os.listdir(f"/proc/{{pid}}/task")), [r["status"] for r in outcome.rows])
+        """, timeout=300)
+    assert out == "1 ['ok', 'ok']"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return "\nState:\tZ" not in fh.read()  # a zombie has ended, it only waits to be reaped
+    except FileNotFoundError:
+        return False
+
+
+@linux_only
+@pytest.mark.parametrize("start", ["fork", "forkserver", "spawn"])
+def test_killing_only_the_sweeps_process_ends_its_workers_and_frees_the_folder(start, sample_dataset, tmp_path):
+    """SIGKILL to the sweep's process alone (not its group): no clean-up code runs, yet its
+    workers end (a forked one is killed by the kernel with its parent, the others see the pipe
+    from their parent close) and the folder's lock is taken over."""
+    out = tmp_path / "s"
+    cmd = [sys.executable, "-m", "optbt", "sweep", STRADDLE, "--grid", "sl_pct=20:95:5", "--data",
+           str(sample_dataset), "--executor", "process", "--workers", "2", "--memo-mb", "0", "--out", str(out),
+           "--quiet"]
+    env = {**os.environ, "OPTBT_SWEEP_START": start} if start != "fork" else None
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+                            start_new_session=True, env=env)
+    try:
+        log = out / "runs.jsonl"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if log.exists() and log.read_text().count("\n") >= 2:
+                break
+            time.sleep(0.02)
+        workers = {int(json.loads(line)["worker"].rpartition(":")[2]) for line in log.read_text().splitlines()}
+        assert proc.poll() is None, "the sweep should still be running"
+        assert workers and proc.pid not in workers
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(_alive(p) for p in workers):
+            time.sleep(0.05)
+        assert not [p for p in workers if _alive(p)], "a worker outlived the sweep"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    res = subprocess.run(cmd[:-1], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert res.returncode == 0, res.stdout + res.stderr
+    text = " ".join(res.stdout.split())
+    assert "took over the lock of a sweep that is no longer running" in text
+    assert "reused" in text and "in use" not in text
+
+
+CRASHY = '''
+import os
+from optbt import Strategy
+
+class Crashy(Strategy):
+    lots: int = 1
+
+    def entry(self, ctx):
+        if self.lots == 2:
+            os._exit(3)  # the worker process ends in the middle of a run
+        if ctx.time >= "09:20":
+            self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL", self.lots)})
+
+    def exit_check(self, ctx):
+        return ctx.time >= "15:15"
+'''
+
+
+def test_a_worker_that_dies_stops_the_sweep_with_a_message_and_keeps_what_finished(sample_dataset, tmp_path):
+    """More runs than the pool holds queued: the runs it held are recorded as failed (tried again
+    on resume), the rest are not started, and the sweep says so instead of a traceback."""
+    path = tmp_path / "crashy.py"
+    path.write_text(CRASHY)
+    grid = {"lots": list(range(1, 15))}  # 14 runs; at most 8 are queued on 2 workers
+    out = tmp_path / "s"
+    with pytest.raises(WorkerDied, match=r"a worker process died .* did not start: run the same command again"):
+        run_sweep(f"{path}:Crashy", grid, load_dataset(sample_dataset), out, executor="process", workers=2,
+                  start=WEEK[0], end=WEEK[1])
+    logged = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
+    assert 1 <= len(logged) < 14
+    assert all(r["status"] == "ok" or r["error"].startswith("worker failed") for r in logged)
+    assert any(r["params"]["lots"] == 2 and r["status"] == "error" for r in logged)
+
+
+@linux_only
+def test_a_process_with_threads_takes_its_workers_from_the_forkserver(sample_dataset, tmp_path):
+    """A notebook or test runner has threads, so it cannot fork: its pool workers are forks of
+    the forkserver (optbt imported once there), and the table is still the serial one."""
+    import threading
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()  # this process now surely has a second thread
+    try:
+        data = load_dataset(sample_dataset)
+        grid = {"sl_pct": [20.0, 40.0], "exit_time": ["15:00", "15:15"]}
+        pooled = run_sweep(STRADDLE, grid, data, tmp_path / "p", executor="process", workers=2,
+                           start=WEEK[0], end=WEEK[1])
+    finally:
+        stop.set()
+    serial = run_sweep(STRADDLE, grid, data, tmp_path / "s", start=WEEK[0], end=WEEK[1])
+    assert pooled.where == "process pool, 2 workers (forkserver)"
+    assert _table(tmp_path / "p") == _table(tmp_path / "s") and len(serial.rows) == 4
+
+
+@linux_only
+@pytest.mark.parametrize("start", ["fork", "forkserver"])
+def test_ctrl_c_stops_a_pool_of_forked_workers_cleanly(start, sample_dataset, tmp_path):
+    """Ctrl-C reaches the whole terminal group: the sweep stops, keeps what finished, no traceback
+    (forkserver workers take Ctrl-C back from the server, which ignores it)."""
+    out = tmp_path / "s"
+    cmd = [sys.executable, "-m", "optbt", "sweep", STRADDLE, "--grid", "sl_pct=20:95:5", "--data",
+           str(sample_dataset), "--executor", "process", "--workers", "2", "--memo-mb", "0", "--out", str(out)]
+    env = {**os.environ, "OPTBT_SWEEP_START": "forkserver"} if start == "forkserver" else None
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+                            start_new_session=True, env=env)
+    log = out / "runs.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log.exists() and log.read_text().count("\n") >= 2:
+            break
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, output
+    assert f"process pool, 2 workers ({start})" in " ".join(output.split())
+    assert "run the same command again to resume" in " ".join(output.split())
+    assert "Traceback" not in output
+    rows = [json.loads(line) for line in log.read_text().splitlines() if line.endswith("}")]
+    assert rows and all(r["status"] == "ok" for r in rows)
