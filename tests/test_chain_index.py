@@ -158,3 +158,37 @@ def test_days_asked_in_any_order_get_the_fresh_listing(tmp_path_factory, asked):
             os.environ.pop("OPTBT_CHAIN_INDEX", None)
         else:
             os.environ["OPTBT_CHAIN_INDEX"] = before
+
+
+def one_file(tmp: Path, days) -> Path:
+    """Options of every day in one file (one row group spanning them: its footer cannot say
+    which days it holds, so the days with options are found by a scan), spot likewise."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist([r for d in days for r in bars(d)]), tmp / "options.parquet")
+    pq.write_table(pa.Table.from_pylist(
+        [{"ts": datetime(d.year, d.month, d.day, 9, 15) + timedelta(minutes=k), "close": 21010.0}
+         for d in DAYS for k in range(1, 7)]), tmp / "spot.parquet")
+    (tmp / "dataset.toml").write_text(
+        'name = "flat"\n[options]\npath = "options.parquet"\n[spot]\npath = "spot.parquet"\n'
+        '[session]\nstart = "09:15"\nend = "09:25"\n')
+    return tmp
+
+
+def test_the_days_with_options_of_a_scanned_file_are_remembered_until_it_changes(tmp_path, index_at, monkeypatch):
+    # days 0-3 hold options, 4-5 only spot: a run must visit the spot-only days and skip them
+    path = one_file(tmp_path / "d", DAYS[:4])
+    cold = DuckDBSource(load_dataset(path))
+    q0 = cold.queries
+    assert cold.option_days() == DAYS[:4] and cold.queries - q0 >= 1
+    warm = DuckDBSource(load_dataset(path))
+    q0 = warm.queries
+    assert warm.option_days() == DAYS[:4]
+    assert warm.queries - q0 == 1  # the footer read, no scan
+    assert warm.option_days(DAYS[1], DAYS[2]) == DAYS[1:3]  # another range: its own key
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", "off")
+    assert DuckDBSource(load_dataset(path)).option_days() == DAYS[:4]
+    # the file rewritten with a fifth day: the new answer, never the remembered one
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", str(index_at))
+    f = one_file(tmp_path / "d", DAYS[:5]) / "options.parquet"
+    os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    assert DuckDBSource(load_dataset(path)).option_days() == DAYS[:5]

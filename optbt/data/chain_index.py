@@ -13,7 +13,9 @@ Where: ``$OPTBT_CHAIN_INDEX`` (a folder), else ``chains/`` in optbt's cache fold
 turns it off. One file per dataset (its options paths and the SQL text), records appended:
 ``length (4 bytes) | crc32 (4 bytes) | marshal payload``. marshal loads data only, never code;
 a torn or damaged record (a crash, two writers at once) fails its checksum and is skipped,
-so the worst case is listing that block again. A file over :data:`MAX_BYTES` starts over;
+so the worst case is listing that block again. The days that hold option rows, where the
+files' layout makes the source scan every row's time for them (a file a month), are kept the
+same way (:meth:`ChainIndex.get_days`). A file over :data:`MAX_BYTES` starts over;
 beyond :data:`MAX_FILES` files the least recently used go.
 """
 
@@ -130,6 +132,23 @@ class ChainIndex:
         self.hits += 1
         return out
 
+    def get_days(self, key: str | None) -> list[date] | None:
+        """The days (with option rows) remembered under ``key`` by :meth:`put_days`, or None."""
+        if key is None:
+            return None
+        with self._lock:
+            payload = self._load().get("days:" + key)
+        if not isinstance(payload, list) or not all(isinstance(d, int) and d > 0 for d in payload):
+            return None
+        self.hits += 1
+        return [date.fromordinal(d) for d in payload]
+
+    def put_days(self, key: str | None, days: list[date]) -> None:
+        """Remember the answer of a query listing days (appended, like :meth:`put`)."""
+        if key is None or self._broken:
+            return
+        self._write("days:" + key, [d.toordinal() for d in days])
+
     def put(self, key: str | None, listing: Listing) -> None:
         """Remember a block's listing (appended; errors writing are ignored: it is only a cache)."""
         if key is None or self._broken or any(t is not None and t.tzinfo is not None
@@ -137,6 +156,9 @@ class ChainIndex:
             return
         payload = [(d.toordinal(), [(e.toordinal(), tuple(ks)) for e, ks in strikes.items()], _t(last),
                     tuple(sorted(left.items()))) for d, (strikes, last, left) in listing.items()]
+        self._write(key, payload)
+
+    def _write(self, key: str, payload: Any) -> None:
         body = marshal.dumps((key, payload))
         record = _HEAD.pack(len(body), zlib.crc32(body)) + body
         with self._lock:

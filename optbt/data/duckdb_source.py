@@ -466,8 +466,17 @@ class DuckDBSource:
                 sql = (f"SELECT DISTINCT {day} AS d FROM read_parquet($f, hive_partitioning={o.hive}) "
                        f"WHERE {self._opt_und} AND {self._opt_known} IS NOT NULL "
                        f"AND {day} BETWEEN $s AND $e ORDER BY d")
-                days = sorted(known.union(r[0] for r in self._run(sql, self._params(
-                    f=files, und=self._und(), s=start or date.min, e=end or date.max))))
+                params = self._params(f=files, und=self._und(), s=start or date.min, e=end or date.max)
+                # a scan of every row's time (a file a month: about 0.2 s a year), remembered
+                # with the chain listings under the same kind of key (the files' stamps)
+                index = self._chain_index()
+                key = index.block_key(sql, params, files) if index is not None else None
+                scanned = index.get_days(key) if index is not None else None
+                if scanned is None:
+                    scanned = [r[0] for r in self._run(sql, params)]
+                    if index is not None:
+                        index.put_days(key, scanned)
+                days = sorted(known.union(scanned))
         return [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
 
     def _option_days_from_footers(self, files: list[str], und: str) -> tuple[set[date], list[str]]:
