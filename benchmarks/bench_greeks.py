@@ -44,6 +44,7 @@ from optbt import Strategy, run_backtest  # noqa: E402
 from optbt.data.dataset import load_dataset  # noqa: E402
 from optbt.engine.livechain import WINDOW_TICKS  # noqa: E402
 from optbt.model.greeks import bs_price  # noqa: E402
+from tests.kit import DayCacheOnly  # noqa: E402  (the source without the live chain: the old path)
 
 N_TICKS = 375
 STRIKES = [18500.0 + 50 * i for i in range(100)]
@@ -108,19 +109,6 @@ class DeltaEveryTick(Strategy):
                 self.window_cpu.append(c1 - c0)
         self.again.append(t2 - t1)
         self.picked.append(k)
-
-
-class DayCacheOnly:
-    """The dataset's source without ``chain_bars``: selections read the day cache, as before."""
-
-    def __init__(self, source):
-        self.source = source
-        self.config = source.config
-
-    def __getattr__(self, name):
-        if name == "chain_bars":
-            raise AttributeError(name)
-        return getattr(self.source, name)
 
 
 class Straddle(Strategy):

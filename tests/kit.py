@@ -164,3 +164,17 @@ class SellAtmStraddle(Strategy):
 
     def exit_check(self, ctx):
         return ctx.time >= "09:20"
+
+
+class DayCacheOnly:
+    """A source without ``chain_bars``: strike by delta (or premium) then reads the day cache,
+    every strike's whole day, as before the live chain (the reference the live chain must equal)."""
+
+    def __init__(self, source):
+        self.source = source
+        self.config = source.config
+
+    def __getattr__(self, name):
+        if name == "chain_bars":
+            raise AttributeError(name)
+        return getattr(self.source, name)

@@ -26,6 +26,7 @@ from optbt.engine.livechain import WINDOW_TICKS
 from optbt.engine.loop import EventEngine
 from optbt.model.greeks import bs_price
 from optbt.model.instrument import Instrument
+from tests.kit import DayCacheOnly
 
 DAY, EXPIRY = date(2024, 1, 2), date(2024, 1, 4)
 N = 40                                   # minutes 09:16 .. 09:55: three live-chain windows
@@ -104,19 +105,6 @@ def write(root, quotes: bool = False, layout: str = "flat"):
         f'[options]\npath = "{paths["options"]}"{hive}\n{cols}[spot]\npath = "{paths["spot"]}"{hive}\n'
         f'[session]\nstart = "09:15"\nend = "09:55"\n[greeks]\nrate = 0.07\n')
     return root, rows
-
-
-class DayCacheOnly:
-    """The same source without ``chain_bars``: strike by delta reads the day cache (the reference)."""
-
-    def __init__(self, source):
-        self.source = source
-        self.config = source.config
-
-    def __getattr__(self, name):
-        if name == "chain_bars":
-            raise AttributeError(name)
-        return getattr(self.source, name)
 
 
 class Counting(DayCacheOnly):

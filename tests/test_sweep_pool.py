@@ -119,6 +119,15 @@ def test_the_dask_worker_server_has_one_thread_when_it_forks(sample_dataset, tmp
     assert out == "1 ['ok', 'ok']"
 
 
+def _wait_for_two_runs(proc: subprocess.Popen, log: Path) -> None:
+    """Until the sweep's log holds two finished runs (or the sweep ended, or 120 s passed)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log.exists() and log.read_text().count("\n") >= 2:
+            return
+        time.sleep(0.02)
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/status") as fh:
@@ -142,11 +151,7 @@ def test_killing_only_the_sweeps_process_ends_its_workers_and_frees_the_folder(s
                             start_new_session=True, env=env)
     try:
         log = out / "runs.jsonl"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            if log.exists() and log.read_text().count("\n") >= 2:
-                break
-            time.sleep(0.02)
+        _wait_for_two_runs(proc, log)
         workers = {int(json.loads(line)["worker"].rpartition(":")[2]) for line in log.read_text().splitlines()}
         assert proc.poll() is None, "the sweep should still be running"
         assert workers and proc.pid not in workers
@@ -232,11 +237,7 @@ def test_ctrl_c_stops_a_pool_of_forked_workers_cleanly(start, sample_dataset, tm
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
                             start_new_session=True, env=env)
     log = out / "runs.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if log.exists() and log.read_text().count("\n") >= 2:
-            break
-        time.sleep(0.02)
+    _wait_for_two_runs(proc, log)
     os.killpg(proc.pid, signal.SIGINT)
     output, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130, output
