@@ -96,11 +96,12 @@ def register_check(data_app) -> None:
             for col in ("level", "check", "count", "where", "detail", "sample row"):
                 table.add_column(col, overflow="fold")
             for f in report.findings:
-                style = "red" if f.level == "error" else "yellow"
+                style = {"error": "red", "warning": "yellow"}.get(f.level, "cyan")
                 table.add_row(f"[{style}]{f.level}[/{style}]", f.check, f"{f.count:,}", _short(f.where, config.root),
                               f.detail, f.sample_text)
             if report.findings:
                 console.print(table)
             verdict = (f"[red]{len(report.errors)} error(s)[/red]" if report.errors else "[green]ok[/green]")
-            console.print(f"{verdict}, {len(report.warnings)} warning(s)")
+            notes = f", {len(report.notes)} note(s)" if report.notes else ""
+            console.print(f"{verdict}, {len(report.warnings)} warning(s){notes}")
         raise typer.Exit(1 if report.errors else 0)
