@@ -1,4 +1,4 @@
-"""Sweep benchmark: one 16-run sweep of the 09:20 straddle, serial vs 2 processes vs Dask.
+"""Sweep benchmark: one 16-run (or, with --runs 64, 64-run) sweep of the 09:20 straddle, serial vs 2 processes vs Dask.
 
     python benchmarks/bench_sweep.py [--days 250] [--repeats 5] [--workers 2] [--memo-only]
                                      [--json benchmarks/results/sweep.json] [--quick]
@@ -42,7 +42,11 @@ from bench_engine import ensure_dataset  # noqa: E402  (same synthetic year as t
 
 STRATEGY = str(ROOT / "strategies_dsl" / "straddle_920.strat")
 GRID = ["--grid", "sl_pct=20,30,40,50", "--grid", "exit_time=15:00,15:10,15:15,15:20"]  # 16 runs
+# --runs 64: the same sweep with 8 x 8 values (how the fixed costs of a pool and of Dask shrink)
+GRID_64 = ["--grid", "sl_pct=20,25,30,35,40,45,50,55",
+           "--grid", "exit_time=14:45,14:50,14:55,15:00,15:05,15:10,15:15,15:20"]
 EXECUTORS = ("serial", "process", "dask")
+RUNS = 16  # set from --runs
 MEMO = {"no_memo": "0", "memo": None}  # None: the default
 
 
@@ -51,7 +55,7 @@ def sweep_once(executor: str, memo: str | None, data: Path, workers: int, out: P
     alone = executor.endswith("_alone")  # workers each read every day themselves (no shared cache)
     spawned = executor.endswith("_spawn")  # fresh interpreters as workers, as before forking (OPTBT_SWEEP_START)
     executor = "serial" if one_thread else executor.removesuffix("_alone").removesuffix("_spawn")
-    cmd = [sys.executable, "-m", "optbt", "sweep", STRATEGY, *GRID, "--data", str(data), "--quiet",
+    cmd = [sys.executable, "-m", "optbt", "sweep", STRATEGY, *(GRID_64 if RUNS == 64 else GRID), "--data", str(data), "--quiet",
            "--executor", executor, "--workers", str(1 if executor == "serial" else workers), "--out", str(out)]
     if memo is not None:
         cmd += ["--memo-mb", memo]
@@ -77,6 +81,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "sweep.json"))
     ap.add_argument("--quick", action="store_true", help="5 days, one repeat: a smoke test")
+    ap.add_argument("--runs", type=int, choices=(16, 64), default=16,
+                    help="runs in the sweep (64: its figures go to results/sweep-64.json)")
     ap.add_argument("--memo-only", action="store_true",
                     help="only the memo-on variants (what users run): 6 sweeps a repeat instead of 10")
     args = ap.parse_args()
@@ -84,6 +90,10 @@ def main() -> None:
         args.days, args.repeats = 5, 1
         if args.json == ap.get_default("json"):
             args.json = str(ROOT / "benchmarks" / ".data" / "sweep-quick.json")
+    global RUNS
+    RUNS = args.runs
+    if args.runs != 16 and args.json == ap.get_default("json"):
+        args.json = str(ROOT / "benchmarks" / "results" / f"sweep-{args.runs}.json")
     load = os.getloadavg()
     data = ensure_dataset(args.days)
     variants = [(m, e) for m in MEMO for e in EXECUTORS] + [("no_memo", "serial1"), ("memo", "process_alone"),
@@ -125,7 +135,7 @@ def main() -> None:
     spread = {k: {"min": round(min(v), 3), "median": round(statistics.median(v), 3), "max": round(max(v), 3)}
               for k, v in {**times, **ratios}.items()}
     result = {
-        "what": f"16-run sweep (sl_pct x exit_time) of straddle_920.strat over {args.days} synthetic days",
+        "what": f"{args.runs}-run sweep (sl_pct x exit_time) of straddle_920.strat over {args.days} synthetic days",
         "workers": args.workers, "repeats": args.repeats,
         "seconds": {k: [round(x, 2) for x in v] for k, v in times.items()},
         "median_seconds": med, "median_ratios": rmed, "min_median_max": spread,
