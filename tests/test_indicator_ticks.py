@@ -131,3 +131,38 @@ def test_a_missing_bar_leaves_the_value_where_it_was_until_the_next_bar():
     for i, j in at_bar.items():
         assert seen[("ema", FRI, i)] == pytest.approx(by_bar[j], rel=1e-12), i
     assert seen[("ema", FRI, 4)] == pytest.approx(17.25 + 2 / 3 * (17.0 - 17.25))  # by hand
+
+
+@pytest.mark.parametrize("clock", ["every", "at"])
+def test_a_resampled_indicator_on_a_clock_coarser_than_its_bars_is_read_at_every_tick(clock):
+    """1-minute bars, a 5-minute (or a few times of day) clock, sma(2) of 5m bars: each tick's
+    feed closes a 5m bar that also started within it, and the value must still move (it once
+    stayed unknown all day). Worked out here from the closes: the 5m bar ending at 09:15 + 5k
+    closes at the minute bar known then."""
+    from optbt.engine.clock import at, every
+    n = 30
+    closes = [100.0 + i for i in range(n)]  # the bar known at 09:16 + i closes 100 + i
+    five = closes[4::5]  # 5m closes known at 09:20, 09:25, ...
+    times = ["09:20", "09:25", "09:30", "09:35", "09:40"] if clock == "every" else ["09:20", "09:30", "09:40"]
+
+    class Sma5(Strategy):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def entry(self, ctx):
+            self.seen.append((ctx.time, ctx.indicator("sma", 2, interval="5m")))
+
+    Sma5.clock = staticmethod(every(5) if clock == "every" else at(times))
+    s = Sma5()
+    data = {THU: {"spot": closes, "options": {inst(21000, "CE", EXP): [100.0] * n}, "bars": {}}}
+    EventEngine(MemorySource(data, config(n))).run(s)
+    want = {}
+    for t in times:
+        k = (int(t[3:]) + 60 * (int(t[:2]) - 9) - 15) // 5  # 5m bars closed by t
+        want[t] = None if k < 2 else (five[k - 2] + five[k - 1]) / 2
+    got = dict(s.seen)
+    assert got, "the strategy saw no tick"
+    for t, value in got.items():
+        assert value == (None if want[t] is None else pytest.approx(want[t])), (t, value, want[t])
+    assert got["09:30"] == pytest.approx((109.0 + 114.0) / 2)  # by hand

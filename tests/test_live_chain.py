@@ -242,3 +242,15 @@ def test_conflicting_rows_in_the_window_are_refused_as_the_day_cache_refuses_the
     for source in (DuckDBSource(root), DayCacheOnly(DuckDBSource(root))):
         with pytest.raises(ConflictingBarsError, match=r"p\.parquet: conflicting .* 21000 PE at 2024-01-02 09:19"):
             EventEngine(source).run(Picks())
+
+
+def test_conflicting_rows_of_a_strike_the_chain_leaves_out_do_not_stop_the_day(tmp_path):
+    """Strike -5 is no contract (counted as bad_strike, never listed): two different closes of
+    it at one minute must not refuse the day through the live chain, as they do not through
+    the day cache (which never fetches it); both pick the same strike."""
+    root, rows = write(tmp_path)
+    bad = {"ts": at(1), "underlying": "NIFTY", "expiry": EXPIRY, "strike": -5.0, "opt_type": "CE", "close": 1.0}
+    pq.write_table(pa.Table.from_pylist(rows + [bad, {**bad, "close": 2.0}]), root / "options" / "p.parquet")
+    live = picks(DuckDBSource(root))
+    assert live == picks(DayCacheOnly(DuckDBSource(root)))
+    assert len(live) > 30 and any(k is not None for _, ks in live for k in ks)

@@ -229,3 +229,38 @@ def test_property_read_ahead_on_equals_off_for_any_range_and_block(datasets, lay
     assert outcomes[0] == outcomes[1]
     if end < CONFLICT:
         assert outcomes[0][0] == expected_trades([d for d in DAYS if start <= d <= end])
+
+
+class UsesPrevDay(SellAtmStraddle):
+    """The straddle, also reading yesterday's bar each tick (which looks up the whole calendar)."""
+
+    def adjust(self, ctx):
+        ctx.prev_day()
+        super().adjust(ctx)
+
+
+@pytest.mark.parametrize("strategy", [SellAtmStraddle, UsesPrevDay])
+def test_nothing_is_read_ahead_past_the_runs_last_day_nor_twice(datasets, strategy, monkeypatch):
+    monkeypatch.setattr(duckdb_source, "READ_AHEAD_DAYS", 2)
+    source = DuckDBSource(load_dataset(datasets["folders"]), read_ahead=True)
+    asked = []
+    submit = source._ahead.submit
+    monkeypatch.setattr(source._ahead, "submit", lambda key, read: (asked.append(key), submit(key, read))[1])
+    last = DAYS[5]
+    try:
+        run_backtest(strategy, source=source, end=last)
+    finally:
+        source.close()
+    assert asked and all(day <= last for _, day, _ in asked), asked
+    assert len(asked) == len(set(asked)), asked  # no block read ahead twice
+
+
+def test_a_run_closes_the_source_it_made_and_its_reader(datasets, monkeypatch):
+    monkeypatch.setattr(duckdb_source, "READ_AHEAD_DAYS", 2)
+
+    def readers():
+        return [t for t in threading.enumerate() if t.name.startswith("optbt-read-ahead")]
+    before = len(readers())
+    for _ in range(3):
+        run_backtest(SellAtmStraddle, data=datasets["folders"])
+    assert len(readers()) == before

@@ -342,6 +342,8 @@ class DuckDBSource:
         # the next block of chains and spot bars, read in the background (optbt/data/read_ahead.py)
         self._ahead = ReadAhead(self._reader) if read_ahead and enabled_by_env() else None
         self._until: date | None = None  # the last day of the range last asked for: nothing is read past it
+        self._asked = False  # trading_days asked once (a later call without a range is a lookup)
+        self._kicked: set[date] = set()  # first days whose first blocks were read ahead
 
     def _reader(self):
         """The read-ahead's connection: a database of its own, so that its queries never queue
@@ -426,12 +428,16 @@ class DuckDBSource:
 
     # -- DataSource ---------------------------------------------------------------------------
     def trading_days(self, start: date | None = None, end: date | None = None) -> list[date]:
-        self._until = end
         days = [d for d in self._calendar() if (start is None or d >= start) and (end is None or d <= end)]
-        if self._ahead is not None and len(days) > READ_AHEAD_DAYS:
+        if start is None and end is None and self._asked:
+            return days  # the whole calendar looked up mid-run (previous days): starts nothing
+        self._asked = True
+        self._until = end
+        if self._ahead is not None and len(days) > READ_AHEAD_DAYS and days[0] not in self._kicked:
             # a run asks for its days, then for the option days (a scan without day folders),
             # then for the first day's chain and spot: the first blocks are read meanwhile (not
-            # for a run of one block, which would only pay for starting the reader)
+            # for a run of one block, which would only pay for starting the reader; not twice)
+            self._kicked.add(days[0])
             und = self._und()
             self._read_next("chain", days[0], und, [date.min, days[0] - timedelta(days=1)])
             self._read_next("spot", days[0], und, [date.min, days[0] - timedelta(days=1)])
@@ -813,7 +819,7 @@ class DuckDBSource:
                f"AND {self._opt_known} > $lo AND {self._opt_known} <= $hi")
         unsorted = set()  # strikes whose rows came out of time order, or twice at one time
         for k, t, p, b, a in self._run(sql, params):
-            if k is None:  # a NULL strike is no contract (the chain never lists one)
+            if k is None or not 0 < k < INF:  # no contract: the chain never lists it (bad_strike), never read
                 continue
             bars = out.get(k)
             if bars is None:

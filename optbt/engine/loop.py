@@ -284,16 +284,21 @@ def run_backtest(strategy: Strategy | type[Strategy], data: DatasetConfig | str 
             raise ConfigError(str(exc)) from None
     elif params:
         raise ConfigError("params apply to a strategy class; this strategy is already an instance")
-    if source is None:
+    start_d, end_d = _as_date(start, "start"), _as_date(end, "end")
+    if start_d and end_d and start_d > end_d:
+        raise ConfigError(f"start {start_d} is after end {end_d}")
+    trace_days = [_as_date(d, "trace day") for d in trace]
+    owned = source is None  # a source made here is closed here (its connection, its read-ahead thread)
+    if owned:
         if data is None:
             from optbt.data.sample import default_dataset
             data = default_dataset()
         from optbt.data.duckdb_source import DuckDBSource
         source = DuckDBSource(data if isinstance(data, DatasetConfig) else load_dataset(data))
-    start_d, end_d = _as_date(start, "start"), _as_date(end, "end")
-    if start_d and end_d and start_d > end_d:
-        raise ConfigError(f"start {start_d} is after end {end_d}")
-    if not isinstance(costs, CostModel):  # run > strategy (.strat costs section) > dataset
-        costs = cost_model(effective_costs(source.config.costs, strategy.COSTS, costs, source.config.root))
-    trace_days = [_as_date(d, "trace day") for d in trace]
-    return EventEngine(source, costs).run(strategy, start_d, end_d, progress, trace_days)
+    try:
+        if not isinstance(costs, CostModel):  # run > strategy (.strat costs section) > dataset
+            costs = cost_model(effective_costs(source.config.costs, strategy.COSTS, costs, source.config.root))
+        return EventEngine(source, costs).run(strategy, start_d, end_d, progress, trace_days)
+    finally:
+        if owned:
+            source.close()

@@ -105,7 +105,7 @@ class _Feed:
     """One indicator on one series at one interval, fed bar by bar as the clock reaches them."""
 
     __slots__ = ("ind", "hlc", "step", "name", "day", "pos", "acc", "acc_end", "open_", "close_", "reset",
-                 "fields", "values")
+                 "fields", "values", "pushed")
 
     def __init__(self, kind: str, name: str, args: tuple, minutes: int, bar_minutes: int):
         factory, inputs, extra, _ = INDICATORS[kind]
@@ -118,6 +118,7 @@ class _Feed:
         self.name = name
         self.day: date | None = None
         self.pos = 0
+        self.pushed = 0  # bars given to the indicator so far (what changes its value)
         self.acc: list | None = None      # the resampled bar being built: [o, h, l, c, v]
         self.acc_end: datetime | None = None
 
@@ -193,7 +194,7 @@ class _Feed:
         else:  # resampled: the loop of feed_until, once for the day
             bucket = self._bucket
             pos, nb = self.pos, len(bars)
-            seen = self.acc  # the bar being built; another object (or None) once one closed
+            seen = self.pushed  # resampled bars given to the indicator: a new one changes its value
             for i in range(start, n):
                 now = ticks[i]
                 while pos < nb and bars[pos][0] <= now:
@@ -201,8 +202,8 @@ class _Feed:
                     pos += 1
                 if self.acc is not None and self.acc_end <= now:
                     self._flush()
-                if self.acc is not seen:
-                    seen = self.acc
+                if self.pushed != seen:  # however many bars one tick closed (a coarse clock: several)
+                    seen = self.pushed
                     cur = read(ind)
                 snaps[i] = cur
             self.pos = pos
@@ -248,6 +249,7 @@ class _Feed:
         self._push(o, h, l, c, v)
 
     def _push(self, o, h, l, c, v) -> None:
+        self.pushed += 1
         if self.hlc:
             self.ind.update(c if h is None else h, c if l is None else l, c, v)
         else:
