@@ -261,25 +261,33 @@ def test_a_series_column_that_is_not_there_is_an_error_not_a_traceback(tmp_path)
     assert (f.level, f.check) == ("error", "missing_column") and "'last'" in f.detail and "[series.vix" in f.detail
 
 
-def _day_rows(day: date, strikes: int = 100) -> list[dict]:
-    """A full day of bars for ``strikes`` strikes of both types, 375 minutes: 75,000 rows."""
-    return [{"ts": ts(k, day), "underlying": "NIFTY", "expiry": day + timedelta(days=3),
+def _day_rows(day: date, strikes: int = 100, expiries: int = 1) -> list[dict]:
+    """A full day of bars for ``strikes`` strikes of both types and ``expiries`` weekly expiries,
+    375 minutes: 75,000 rows a (100-strike) expiry."""
+    return [{"ts": ts(k, day), "underlying": "NIFTY", "expiry": day + timedelta(days=2 + 7 * e),
              "strike": 20000.0 + 50 * i, "opt_type": ot, "close": 10.0 + i}
-            for k in range(1, 376) for i in range(strikes) for ot in ("CE", "PE")]
+            for e in range(expiries) for k in range(1, 376) for i in range(strikes) for ot in ("CE", "PE")]
 
 
-@pytest.mark.parametrize("order, noted", [("time", True), ("contract", False)])
-def test_option_files_in_time_order_get_a_note_that_changes_nothing_else(tmp_path, order, noted):
-    """The same rows, written in time order (every row group spans every strike) or sorted by
-    expiry, strike, time in row groups of 15,000 rows: only the first gets the speed note, and
-    it is a note (exit 0, no error or warning added)."""
-    rows = _day_rows(DAY)
-    key = (lambda r: (r["ts"], r["strike"], r["opt_type"])) if order == "time" else \
+@pytest.mark.parametrize("order, expiries, strikes, group, noted", [
+    ("time", 1, 100, 15_000, True),
+    ("contract", 1, 100, 15_000, False),
+    ("contract", 3, 40, 30_000, False),   # a row group per expiry: each spans every strike, yet all day
+    ("contract", 3, 40, None, False),     # one row group: not judged
+    ("time", 3, 40, 30_000, True),
+])
+def test_option_files_in_time_order_get_a_note_that_changes_nothing_else(tmp_path, order, expiries, strikes, group,
+                                                                         noted):
+    """The same rows, written in time order (every row group a stretch of time) or sorted by
+    expiry, strike, time: only time order gets the speed note, and it is a note (exit 0, no
+    error or warning added)."""
+    rows = _day_rows(DAY, strikes, expiries)
+    key = (lambda r: (r["ts"], r["expiry"], r["strike"], r["opt_type"])) if order == "time" else \
         (lambda r: (r["expiry"], r["strike"], r["opt_type"], r["ts"]))
     rows.sort(key=key)
     (tmp_path / "o").mkdir()
     (tmp_path / "s").mkdir()
-    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "o" / "options.parquet", row_group_size=15_000)
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "o" / "options.parquet", row_group_size=group)
     pq.write_table(pa.Table.from_pylist([{"ts": ts(k), "underlying": "NIFTY", "close": 21000.0}
                                          for k in range(1, 376)]), tmp_path / "s" / "spot.parquet")
     (tmp_path / "dataset.toml").write_text('name = "order"\nunderlying = "NIFTY"\n[options]\npath = "o/*.parquet"\n'

@@ -36,10 +36,8 @@ _NUMERIC = ("DOUBLE", "FLOAT", "DECIMAL", "INTEGER", "BIGINT", "SMALLINT", "TINY
             "UINTEGER")
 _FILE = "optbt_file"
 CHUNK_DAYS = 25  # days of option files per aggregate query: a progress step, and a bounded fixed cost
-# an option file is judged for row order (a note) when it holds at least this many rows; a row
-# group spanning WIDE of the strikes of its time cannot be skipped by a few contracts' query
+# an option file is judged for row order (a note) when it holds at least this many rows
 ORDER_MIN_ROWS = 60_000
-WIDE = 0.8
 
 Progress = Callable[[int, int, str], None]
 
@@ -352,12 +350,12 @@ class _Checker:
     def row_order(self) -> None:
         """A note when option files keep rows in time order, from the files' footers only.
 
-        A row group is in time order when it spans (WIDE of) every strike of the row groups
-        that share its time range: then no query for a few contracts can skip it. Files sorted
-        by expiry and strike within a day have row groups that each cover the whole day in
-        time and a slice of its strikes; files in time order (a file a month, most vendors'
-        exports) have row groups that cover a slice of time and every strike. Files of fewer
-        than ORDER_MIN_ROWS rows, and timestamps that are not naive, are not judged.
+        Files sorted by expiry and strike within a day have row groups that each cover the
+        whole session in time and a slice of the strikes; files in time order (a file a month,
+        most vendors' exports) have row groups that each cover a slice of time and every
+        strike, which no query for a few contracts can skip (see :func:`_in_time_order`).
+        Files of fewer than ORDER_MIN_ROWS rows or of one row group, and timestamps that are
+        not naive, are not judged.
         """
         strike, ts = self.o.columns.strike, self.o.columns.ts
         if (not strike or not ts or not _numeric(self.o.types.get(strike, ""))
@@ -469,18 +467,19 @@ class _Checker:
 
 def _in_time_order(groups: list[tuple]) -> bool:
     """Whether a file's row groups, (rows, strike min, strike max, time min, time max) each, keep
-    rows in time order (see _Checker.row_order): most rows sit in groups spanning WIDE of the
-    strikes of every group whose time range overlaps theirs.
+    rows in time order (see _Checker.row_order): most rows sit in groups whose time range no
+    other group's enters (touching at one minute does not count).
+
+    Sorted by expiry and strike, every group covers the whole session (each contract trades all
+    day), so the groups of a day overlap in time; in time order each covers its own stretch of
+    time, holding every strike of it. A file of one row group cannot be told apart (and no query
+    skips anything in it): not judged.
     """
-    if sum(g[0] or 0 for g in groups) < ORDER_MIN_ROWS or any(None in g for g in groups):
+    if len(groups) < 2 or sum(g[0] or 0 for g in groups) < ORDER_MIN_ROWS or any(None in g for g in groups):
         return False
-    wide = 0
-    for n, k0, k1, t0, t1 in groups:
-        near = [g for g in groups if g[3] < t1 and t0 < g[4]] + [(n, k0, k1, t0, t1)]  # itself too
-        lo, hi = min(g[1] for g in near), max(g[2] for g in near)
-        if hi <= lo or k1 - k0 >= WIDE * (hi - lo):
-            wide += n
-    return wide * 2 > sum(g[0] for g in groups)
+    alone = sum(n for i, (n, _, _, t0, t1) in enumerate(groups)
+                if not any(j != i and g[3] < t1 and t0 < g[4] for j, g in enumerate(groups)))
+    return alone * 2 > sum(g[0] for g in groups)
 
 
 def _chunks(table, days_per_chunk: int = CHUNK_DAYS) -> list[list[str]]:
