@@ -261,6 +261,32 @@ def test_a_series_column_that_is_not_there_is_an_error_not_a_traceback(tmp_path)
     assert (f.level, f.check) == ("error", "missing_column") and "'last'" in f.detail and "[series.vix" in f.detail
 
 
+def test_a_tz_aware_series_beside_naive_options_and_spot_is_read_in_exchange_time(tmp_path):
+    """VIX written in UTC, options and spot naive (exchange time, Asia/Kolkata): the series is
+    converted like any tz-aware table (it once failed: the zone was bound only for options and
+    spot), and data check finds nothing."""
+    from datetime import timezone
+
+    from optbt.data.duckdb_source import DuckDBSource
+    o, s = clean_rows()
+    utc = [{"ts": (ts(k) - timedelta(hours=5, minutes=30)).replace(tzinfo=timezone.utc), "close": 14.0 + k}
+           for k in range(1, 6)]
+    pq.write_table(pa.Table.from_pylist(utc), tmp_path / "vix.parquet")
+    path = write(tmp_path, o, s, extra_toml='timezone = "Asia/Kolkata"\n[series.vix]\npath = "vix.parquet"\n')
+    assert findings(path) == {}
+    bars = DuckDBSource(load_dataset(path)).ohlc_bars(DAY, "vix")
+    assert [(b[0], b[4]) for b in bars] == [(ts(k), 14.0 + k) for k in range(1, 6)]
+
+
+def test_a_series_file_of_two_symbols_without_one_chosen_is_refused_by_the_check_as_by_a_run(tmp_path):
+    """The series maps an underlying column but names no underlying to select: a run reads every
+    row, so VIX and VVIX at one minute conflict; data check must say so (it once grouped them
+    apart and passed a file every run refuses)."""
+    rows = [{**r, "sym": "VIX"} for r in vix() + vix(DAY2)] + [{**r, "sym": "VVIX", "close": 90.0} for r in vix()]
+    found = findings(with_vix(tmp_path, rows, columns='underlying = "sym"'))
+    assert found == {("error", "conflicting_duplicates"): 5}
+
+
 def _day_rows(day: date, strikes: int = 100, expiries: int = 1) -> list[dict]:
     """A full day of bars for ``strikes`` strikes of both types and ``expiries`` weekly expiries,
     375 minutes: 75,000 rows a (100-strike) expiry."""

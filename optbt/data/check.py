@@ -132,7 +132,7 @@ class _Checker:
         p = {"calls": [v.upper() for v in cfg.options.call_values],
              "puts": [v.upper() for v in cfg.options.put_values], "start": parse_hhmm(cfg.session.start),
              "end": parse_hhmm(cfg.session.end)}
-        if self.src._uses_tz:
+        if cfg.timezone:  # bound only where a query converts (q() binds what the SQL uses)
             p["tz"] = cfg.timezone
         for n, (d, hhmm) in enumerate(sorted(cfg.session.early_close.items())):
             p[f"ecd{n}"], p[f"ect{n}"] = date.fromisoformat(d), parse_hhmm(hhmm)
@@ -398,7 +398,9 @@ class _Checker:
             self.find("error", "wrong_type", r.table.all_files[0], 1,
                       f"series.{name} column '{cname}' (close) is {r.table.types[cname]}, not a number")
             return {}
-        und = r.table.col("underlying", required=False) or "NULL"
+        # rows told apart by underlying only where the run tells them apart: with no underlying
+        # value to select, the run reads every row, so two symbols at one minute conflict here too
+        und = (r.table.col("underlying", required=False) if r.sund else None) or "NULL"
         return self.closes(f"series.{name}", r.table, r.known, und, r.und.replace("$sund", "$optbt_sund"), close,
                            cname, {"optbt_sund": r.sund})
 

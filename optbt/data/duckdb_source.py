@@ -402,12 +402,11 @@ class DuckDBSource:
         self._spot_close = s.col("close")
         self._spot_price = sql_price(self._spot_close)
         self._spot_known = self._known_at(s)
-        self._uses_tz = "$tz" in self._opt_known or "$tz" in self._spot_known
 
     def _params(self, **extra) -> dict:
         cfg = self.config
         p = dict(extra)
-        if self._uses_tz:  # only tz-aware timestamps are converted; naive ones are exchange time
+        if cfg.timezone:  # bound only where a query's SQL converts (tz-aware files; a series' too)
             p["tz"] = cfg.timezone
         return p
 
