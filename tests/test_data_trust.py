@@ -220,6 +220,33 @@ def test_an_expiry_before_the_trade_date_is_never_picked(tmp_path):
                                          "(optbt data check names the files)"]
 
 
+def test_a_missing_expiry_is_left_out_and_said(tmp_path):
+    # two rows of a strike without an expiry: never picked, and the run says so (it used to be silent)
+    from optbt.results.explain import left_out_warnings
+    o = option_rows() + [{**r, "expiry": None, "strike": 18700.0} for r in option_rows()[:2]]
+    path = write(tmp_path, o, spot_rows())
+    assert fills(path) == CLEAN
+    result = run_backtest(Sell, data=path)
+    assert result.engine["contracts_left_out"] == {"bad_expiry": 1}
+    assert left_out_warnings(result) == ["left out 1 contract-day listed with a missing or unreadable expiry "
+                                         "(optbt data check names the files)"]
+
+
+def test_contracts_left_out_count_the_same_however_a_days_rows_are_split_into_files(tmp_path):
+    # the stale contract's rows in one file, or split by time over two files of its day folder
+    stale = [{**r, "expiry": date(2024, 1, 1)} for r in option_rows()]
+    rows = option_rows() + stale
+    one = write(tmp_path / "one", rows, spot_rows())
+    early = [r for r in rows if r["ts"] <= minute(3)]
+    late = [r for r in rows if r["ts"] > minute(3)]
+    two = write(tmp_path / "two", rows, spot_rows(),
+                ofiles={f"o/day={DAY}/a.parquet": early, f"o/day={DAY}/b.parquet": late})
+    toml = (two / "dataset.toml").read_text().replace('path = "o/*.parquet"', 'path = "o/*/*.parquet"\nday_partition = "day"')
+    (two / "dataset.toml").write_text(toml)
+    counts = [run_backtest(Sell, data=p).engine["contracts_left_out"] for p in (one, two)]
+    assert counts == [{"expiry_before_day": 1}] * 2
+
+
 def test_contracts_left_out_are_counted_for_the_days_run_whichever_wrapper_answers(tmp_path):
     # day 1 lists a stale contract (expiry before the trade date), day 2 is clean
     day2 = date(2024, 1, 3)

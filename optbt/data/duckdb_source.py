@@ -110,7 +110,7 @@ def quote_ident(name: str) -> str:
 # holds is handed out one day at a time and only for the day asked, so nothing of a later
 # day reaches a strategy early; memory stays bounded by the block, not the run.
 READ_AHEAD_DAYS = 16
-INDEX_VERSION = 1  # of what a chain listing means (the rules in _listing): a change makes a new index
+INDEX_VERSION = 2  # of what a chain listing means (the rules in _listing): a change makes a new index
 # a time of day followed by a UTC offset or Z at the end of a text timestamp
 _TEXT_OFFSET = r"[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)? ?(Z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)$"
 _FILE_COL = "optbt_file"
@@ -332,7 +332,7 @@ class DuckDBSource:
         self._footers_cached = files <= _FOOTERS_KEPT and (self.options.by_day is None or self.spot.by_day is None)
         self._shift = cfg.bar_length if cfg.bar_label == "start" else timedelta(0)
         # what the chain left out, by reason: contracts (expiry, strike) per reason
-        self.ignored: dict[str, int] = {"expiry_before_day": 0, "bad_strike": 0}
+        self.ignored: dict[str, int] = {"expiry_before_day": 0, "bad_strike": 0, "bad_expiry": 0}
         # read-ahead blocks: (day, underlying) -> chain and last bar time / spot rows
         self._chains: dict[tuple[date, str], tuple[Chain, datetime | None]] = {}
         self._spots: dict[tuple[date, str], list[tuple]] = {}
@@ -606,6 +606,7 @@ class DuckDBSource:
         strike) as each day's expiries and strikes, with what no rule may pick counted apart."""
         out: Listing = {d: ({}, None, {}) for d in days}
         last: dict[date, datetime | None] = dict.fromkeys(days)
+        counted: set[tuple] = set()  # (day, reason, expiry, strike) left out
         for f, e, k, t in rows:
             d = self.options.day_of_file(f) if by_file else f
             entry = out.get(d)
@@ -613,16 +614,20 @@ class DuckDBSource:
                 continue
             if t is not None and (last[d] is None or t > last[d]):
                 last[d] = t
-            if e is None:
-                continue
             strikes, _, left = entry
             why = None
-            if k is None or not 0 < k < INF:  # a NULL, NaN or non-positive strike is no contract
+            if e is None:  # a missing or unreadable expiry: no rule can pick it
+                why = "bad_expiry"
+            elif k is None or not 0 < k < INF:  # a NULL, NaN or non-positive strike is no contract
                 why = "bad_strike"
             elif e < d:  # an expiry before its trade date cannot trade; never let a rule pick it
                 why = "expiry_before_day"
             if why is not None:
-                left[why] = left.get(why, 0) + 1
+                # once a day whatever files hold it (day folders list each file's rows apart)
+                key = (d, why, e, "nan" if k != k else k)
+                if key not in counted:
+                    counted.add(key)
+                    left[why] = left.get(why, 0) + 1
             else:
                 by_e = strikes.setdefault(e, [])
                 if not by_e or by_e[-1] != k:  # one strike from several files of a day

@@ -25,7 +25,8 @@ def skip_warnings(result: BacktestResult) -> list[str]:
 
 
 LEFT_OUT = {"expiry_before_day": "listed with an expiry before its trade date",
-            "bad_strike": "listed with a missing, NaN or non-positive strike"}
+            "bad_strike": "listed with a missing, NaN or non-positive strike",
+            "bad_expiry": "listed with a missing or unreadable expiry"}
 
 
 def left_out_warnings(result: BacktestResult) -> list[str]:
