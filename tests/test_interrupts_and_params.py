@@ -71,7 +71,7 @@ def test_a_strat_percent_is_never_negative_and_a_quantity_is_at_least_one_lot():
         parse_grid(["sl_pct=-10,20"], cls)
     with pytest.raises(ConfigError, match="--grid sl_pct: a percentage cannot be negative"):
         parse_grid(["sl_pct=-10:20:10"], cls)
-    with pytest.raises(ValueError, match="lots: a number of lots is a whole number of at least 1, got '0'"):
+    with pytest.raises(ValueError, match="lots: a number of lots is a whole number from 1 to 100,000, got '0'"):
         cls(lots="0")
 
 

@@ -383,7 +383,7 @@ def _check_costs(unit: Unit, c: A.CostSetting) -> None:
 
 
 # -- leg management: re-entry, wait-and-trade, staggered and lazy legs, trailing after/every ------------
-MAX_REENTRIES = 100
+MAX_REENTRIES = L.MAX_REENTRIES
 
 
 def lazy_legs(unit: Unit) -> list[str]:
@@ -404,6 +404,8 @@ def _check_reentry(unit: Unit, r: A.Reentry) -> None:
         if p.type != "int":
             unit.error("E0401", f"'{p.name}' is {article(p.type)}; a re-entry count needs an int parameter", r.span)
             return
+        if ("reentries", "a re-entry count") not in unit.param_rules.setdefault(p.name, []):
+            unit.param_rules[p.name].append(("reentries", "a re-entry count"))  # --param/--grid values too
         values = param_values(unit, p.name) if _value_fits(p, p.default) else []
         bad = [v for v in values if not 1 <= v <= MAX_REENTRIES]
         if bad:

@@ -26,6 +26,7 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "signed_steps": (lambda v: _whole(v) and abs(v) <= L.MAX_ATM_OFFSET,
                      f"a whole number of at most {L.MAX_ATM_OFFSET} steps"),
     "delta": (lambda v: 0 < v < 1, "between 0 and 1 (0.16 for a 16-delta option)"),
+    "reentries": (lambda v: _whole(v) and 1 <= v <= L.MAX_REENTRIES, f"a whole number from 1 to {L.MAX_REENTRIES}"),
 }
 
 

@@ -95,6 +95,11 @@ class DslStrategy(MarketMixin, Strategy):
     PARAM_ATTRS: ClassVar[dict[str, str]] = {}   # parameter -> attribute, where Python needed a new name
     PARAM_RULES: ClassVar[dict[str, tuple]] = {}  # parameter -> ((rule, what), ...): see optbt.dsl.param_rules
 
+    @classmethod
+    def param_refusal(cls, name: str, value: Any) -> str | None:
+        rules = cls.PARAM_RULES.get(name)
+        return broken({name: rules}, {name: value}) if rules else None
+
     def __init__(self, /, **params: Any):
         attrs = self.PARAM_ATTRS
         if attrs:  # parameters are set by their .strat names; a few live under another attribute

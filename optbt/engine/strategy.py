@@ -75,6 +75,7 @@ def coerce(value: Any, typ: Any, name: str = "value") -> Any:
 # parameter kinds with a meaning beyond their type (Strategy.PARAM_KINDS, param_kind)
 NON_NEGATIVE = {"percent": "a percentage", "money": "an amount of money", "points": "a number of points"}
 KINDS = (*NON_NEGATIVE, "time", "lots")
+MAX_LOTS = 100_000  # a lots parameter's largest value (as a .strat leg's quantity, dsl.limits.MAX_QTY)
 NON_NEGATIVE["days"] = "a number of days"  # days to expiry in an expiry rule (``expiry dte <= d``)
 KINDS = (*KINDS, "days", "delta")  # delta: a strike's target delta (``delta d``), between 0 and 1
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -141,8 +142,11 @@ def coerce_param(cls: type["Strategy"], name: str, value: Any) -> Any:
                              f" (for example {name}={example:g})")
     if kind == "delta" and not (isinstance(value, (int, float)) and 0 < value < 1):
         raise ValueError(f"{name}: a delta is between 0 and 1, got {raw!r} (for example {name}=0.16)")
-    if kind == "lots" and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-        raise ValueError(f"{name}: a number of lots is a whole number of at least 1, got {raw!r}")
+    if kind == "lots" and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_LOTS):
+        raise ValueError(f"{name}: a number of lots is a whole number from 1 to {MAX_LOTS:,}, got {raw!r}")
+    why = cls.param_refusal(name, value)  # the strategy's own ranges (a .strat file's rules)
+    if why is not None:
+        raise ValueError(why)
     return value
 
 
@@ -203,6 +207,14 @@ class Strategy:
             return kind
         declared = cls.parameters().get(name)
         return "time" if declared is not None and looks_like_time(*declared) else None
+
+    @classmethod
+    def param_refusal(cls, name: str, value: Any) -> str | None:
+        """Why ``value`` cannot be parameter ``name`` beyond its type and kind (said for the user),
+        or None. Asked for every value set from outside (``--param``, ``--grid``, ``params=``), so
+        a sweep refuses a bad value before it starts. A compiled ``.strat`` class answers from its
+        file's ranges (optbt.dsl.param_rules); a hand-written class may override it."""
+        return None
 
     @classmethod
     def parameters(cls) -> dict[str, tuple[Any, Any]]:

@@ -22,6 +22,8 @@ CASES = [
     ("sl: percent = 30%", "ce = add(ATM, CE, SELL)", "stop_loss each leg sl\n", 0, "stop loss"),
     ("pts: float = 40", "ce = add(ATM, CE, SELL)", "stop_loss each leg pts pts\n", -40, "stop loss"),
     ("risk: float = 3000", "ce = add(ATM, CE, SELL)", "overall_stop rs risk\n", 0, "overall stop"),
+    ("k: int = 2", "ce = add(ATM, CE, SELL)", "stop_loss each leg 30%\nreentry ce on stop_loss asap max k\n", 0,
+     "re-entry count"),
 ]
 
 
@@ -56,3 +58,27 @@ def test_otm_steps_refused_at_run_time_exactly_where_the_check_refuses_them(n):
     except ValueError:
         run_ok = False
     assert file_ok == run_ok == ok(n) == (0 <= n <= 1000)
+
+
+@pytest.mark.parametrize("decl, leg, rule, bad, what", CASES)
+def test_a_bad_value_is_refused_before_a_sweep_or_run_starts(decl, leg, rule, bad, what):
+    """--param and --grid values go through coerce_param, which asks the class's own ranges: a
+    sweep refuses the value up front instead of recording a failed run for it."""
+    from optbt.engine.strategy import coerce_param
+    from optbt.model.errors import ConfigError
+    from optbt.sweeps.grid import parse_grid
+    cls = load_strat_text(HEAD.format(decl=decl, leg=leg, rule=rule))
+    name = decl.split(":")[0]
+    with pytest.raises(ValueError, match=f"^{name}: ") as refused:  # by its type or kind, else by its range
+        coerce_param(cls, name, f"{bad:g}")
+    assert what in str(refused.value) or "must" not in str(refused.value)
+    with pytest.raises(ConfigError, match=f"^--grid {name}: "):
+        parse_grid([f"{name}={cls.parameters()[name][1]:g},{bad:g}"], cls)
+
+
+def test_a_lots_parameter_is_at_most_the_largest_quantity_a_file_allows():
+    from optbt.engine.strategy import coerce_param
+    cls = load_strat_text(HEAD.format(decl="q: int = 1", leg="ce = add(ATM, CE, SELL, q)", rule=""))
+    assert coerce_param(cls, "q", "100000") == 100_000
+    with pytest.raises(ValueError, match="from 1 to 100,000"):
+        coerce_param(cls, "q", "100001")

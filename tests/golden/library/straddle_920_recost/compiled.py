@@ -15,7 +15,7 @@ class Straddle920Recost(LegPlanStrategy):
     expiry = 'nearest'
     square_off = 'partial'
     SWEEP = {'sl_pct': [20.0, 25.0, 30.0], 'n_re': [1.0, 2.0, 3.0]}
-    PARAM_RULES = {'sl_pct': (('positive', 'a stop loss'),)}
+    PARAM_RULES = {'sl_pct': (('positive', 'a stop loss'),), 'n_re': (('reentries', 'a re-entry count'),)}
     LEG_NAMES = ('ce', 'pe')
     LAZY = ()
 
