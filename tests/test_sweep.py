@@ -350,6 +350,13 @@ def test_an_unreachable_scheduler_is_a_clear_error(sample, tmp_path):
                   start=WEEK[0], end=WEEK[1])
 
 
+@pytest.mark.parametrize("address", ["dask://localhost:abc", "dask://", "dask://localhost", "dask://:8786"])
+def test_a_malformed_scheduler_address_is_refused_before_the_folder_is_touched(sample, tmp_path, address):
+    with pytest.raises(ConfigError, match=r"dask://HOST:PORT with a port number"):
+        run_sweep(STRADDLE, {"sl_pct": [20.0]}, sample, tmp_path / "s", executor=address, start=WEEK[0], end=WEEK[1])
+    assert not (tmp_path / "s").exists()
+
+
 def test_threads_loading_one_strategy_at_once_all_get_the_class(tmp_path):
     """A Dask worker runs tasks in threads: each may be the first to load the strategy."""
     import threading

@@ -208,6 +208,45 @@ def test_a_worker_that_dies_stops_the_sweep_with_a_message_and_keeps_what_finish
     assert any(r["params"]["lots"] == 2 and r["status"] == "error" for r in logged)
 
 
+def test_a_worker_dying_while_reading_the_data_for_the_cache_still_records_the_run(sample_dataset, tmp_path):
+    """The shared cache is read with the first run's parameters; when they kill the worker (here
+    lots=2 ends its process), the sweep once stopped with every run unstarted, and again on every
+    rerun, never saying which run. Now a new pool runs the runs, and the one that dies is recorded."""
+    path = tmp_path / "crashy.py"
+    path.write_text(CRASHY)
+    out = tmp_path / "s"
+    try:
+        run_sweep(f"{path}:Crashy", {"lots": [2, 3, 4]}, load_dataset(sample_dataset), out, executor="process",
+                  workers=2, start=WEEK[0], end=WEEK[1])
+    except WorkerDied:
+        pass  # runs left unsent by the second pool's breaking are fine: they are said
+    logged = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
+    assert any(r["params"]["lots"] == 2 and r["status"] == "error" and r["error"].startswith("worker failed")
+               for r in logged), logged
+
+
+@linux_only
+def test_forkserver_workers_take_the_sweeps_optbt_settings_of_now(sample_dataset, tmp_path, monkeypatch):
+    """The forkserver stays for the process's life; its forks once kept the OPTBT_* environment of
+    when it started, so a setting changed between two sweeps of a notebook did not reach them."""
+    import threading
+    stop = threading.Event()
+    threading.Thread(target=stop.wait, daemon=True).start()  # threads: the forkserver is used
+    strat = str(ROOT / "strategies_dsl" / "vix_gap_strangle.strat")  # declares 4 sweep values
+    data = load_dataset(sample_dataset)
+    try:
+        monkeypatch.setenv("OPTBT_MAX_SWEEP_VALUES", "2")
+        first = run_sweep(STRADDLE, {"sl_pct": [20.0, 30.0]}, data, tmp_path / "a", executor="process", workers=2,
+                          start=WEEK[0], end=WEEK[0])
+        assert first.where == "process pool, 2 workers (forkserver)"
+        monkeypatch.setenv("OPTBT_MAX_SWEEP_VALUES", "10000")
+        second = run_sweep(strat, {"vix_max": [16.0, 20.0]}, data, tmp_path / "b", executor="process", workers=2,
+                           start=WEEK[0], end=WEEK[0])
+    finally:
+        stop.set()
+    assert [r["status"] for r in second.rows] == ["ok", "ok"], second.rows
+
+
 @linux_only
 def test_a_process_with_threads_takes_its_workers_from_the_forkserver(sample_dataset, tmp_path):
     """A notebook or test runner has threads, so it cannot fork: its pool workers are forks of
@@ -249,3 +288,46 @@ def test_ctrl_c_stops_a_pool_of_forked_workers_cleanly(start, sample_dataset, tm
     assert "Traceback" not in output
     rows = [json.loads(line) for line in log.read_text().splitlines() if line.endswith("}")]
     assert rows and all(r["status"] == "ok" for r in rows)
+
+
+SLOW = '''
+import time
+from optbt import Strategy
+
+class Slow(Strategy):
+    lots: int = 1
+
+    def entry(self, ctx):
+        if self.lots == 3:
+            time.sleep(30)  # the last run takes long: the other worker waits for work meanwhile
+        if ctx.time >= "09:20":
+            self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL", self.lots)})
+
+    def exit_check(self, ctx):
+        return ctx.time >= "15:15"
+'''
+
+
+@linux_only
+@pytest.mark.parametrize("start", ["fork", "forkserver", "spawn"])
+def test_ctrl_c_with_a_worker_waiting_for_work_prints_no_traceback(start, sample_dataset, tmp_path):
+    """Three runs on two workers, the third slow: once two are logged one worker has nothing
+    left to do. Ctrl-C reaches it too; it must stay quiet (it printed multiprocessing's
+    traceback from its queue), while the slow run stops and the sweep says what finished."""
+    path = tmp_path / "slow.py"
+    path.write_text(SLOW)
+    out = tmp_path / "s"
+    cmd = [sys.executable, "-m", "optbt", "sweep", f"{path}:Slow", "--grid", "lots=1,2,3", "--data",
+           str(sample_dataset), "--start", str(WEEK[0]), "--end", str(WEEK[1]), "--executor", "process",
+           "--workers", "2", "--memo-mb", "0", "--out", str(out)]
+    env = {**os.environ, "OPTBT_SWEEP_START": start} if start != "fork" else None
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+                            start_new_session=True, env=env)
+    _wait_for_two_runs(proc, out / "runs.jsonl")
+    time.sleep(0.5)  # the idle worker is back in its queue
+    t0 = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, output
+    assert time.monotonic() - t0 < 20  # the slow run was stopped, not waited for
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output

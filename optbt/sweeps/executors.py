@@ -18,7 +18,13 @@ EXECUTORS = ("serial", "process", "dask")
 
 
 def check_executor(kind: str) -> str:
-    if kind in EXECUTORS or kind.startswith("dask://"):
+    if kind in EXECUTORS:
+        return kind
+    if kind.startswith("dask://"):
+        host, sep, port = kind.removeprefix("dask://").rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"--executor {kind!r}: a Dask scheduler is dask://HOST:PORT with a port number "
+                              "(for example dask://10.0.0.5:8786)")
         return kind
     raise ConfigError(f"--executor must be serial, process, dask or dask://HOST:PORT, got {kind!r}"
                       f"{did_you_mean(kind, EXECUTORS)}")
@@ -99,7 +105,7 @@ def open_executor(kind: str, workers: int) -> Iterator[tuple[Executor | None, st
         address = "tcp://" + kind.removeprefix("dask://")
         try:
             client = Client(address, timeout="10s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise ConfigError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         cluster = None
         n = len(client.scheduler_info().get("workers", {}))

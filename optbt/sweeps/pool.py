@@ -70,8 +70,30 @@ def start_method() -> str:
     return "fork"
 
 
+_in_task = False  # in a worker: a run (or a scout) is in progress
+
+
+def _on_ctrl_c(signum, frame) -> None:
+    """A pool worker's Ctrl-C: a run in progress stops (KeyboardInterrupt, as in the sweep's own
+    process, which then says what finished); a worker waiting for work ignores it (raised there,
+    multiprocessing prints a traceback from its queue)."""
+    if _in_task:
+        raise KeyboardInterrupt
+
+
+def in_task(fn, *args):
+    """``fn(*args)`` as a worker's task: Ctrl-C interrupts it (see :func:`_on_ctrl_c`)."""
+    global _in_task
+    _in_task = True
+    try:
+        return fn(*args)
+    finally:
+        _in_task = False
+
+
 def _die_with_parent(parent: int) -> None:
     """In a forked worker: be killed when the sweep's process dies, even by SIGKILL."""
+    signal.signal(signal.SIGINT, _on_ctrl_c)
     _prctl()(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the request was made
         os._exit(1)
@@ -81,13 +103,21 @@ def _started() -> None:
     """The first task: makes a forking pool launch its workers now."""
 
 
-def _exit_with_parent(interruptible: bool) -> None:
+def _optbt_environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.startswith("OPTBT_")}
+
+
+def _exit_with_parent(env: dict[str, str]) -> None:
     """In a spawned or forkserver worker: end when the sweep's process ends, even by SIGKILL
     (left alone it would wait for work forever). A thread waits on the pipe that closes when
-    the parent is gone. A forkserver worker also takes Ctrl-C back from the server (which
-    ignores it), so a run in progress stops when the sweep is interrupted, as a spawned one."""
-    if interruptible:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    the parent is gone. Ctrl-C is taken through :func:`_on_ctrl_c` (a forkserver worker takes
+    it back from the server, which ignores it), so a run in progress stops when the sweep is
+    interrupted and an idle worker stays quiet. ``env``: the sweep's ``OPTBT_*`` settings now
+    (a forkserver's forks have the environment of when the server started, perhaps a sweep ago)."""
+    for k in [k for k in os.environ if k.startswith("OPTBT_") and k not in env]:
+        del os.environ[k]
+    os.environ.update(env)
+    signal.signal(signal.SIGINT, _on_ctrl_c)
     parent = multiprocessing.parent_process()
     if parent is not None and parent.sentinel is not None:
         threading.Thread(target=_exit_when_ready, args=(parent.sentinel,), daemon=True,
@@ -109,7 +139,7 @@ def process_pool(workers: int) -> tuple[ProcessPoolExecutor, str]:
     ctx = multiprocessing.get_context(method)
     if method != "fork":
         return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_exit_with_parent,
-                                   initargs=(method == "forkserver",)), method
+                                   initargs=(_optbt_environment(),)), method
     ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_die_with_parent,
                              initargs=(os.getpid(),))
     # the objects the workers inherit are frozen for their collector: a worker never runs the

@@ -43,6 +43,7 @@ from optbt.sweeps.executors import check_executor, open_executor
 from optbt.sweeps.fingerprint import fingerprint
 from optbt.sweeps.grid import expand_grid, run_id
 from optbt.sweeps.lock import SweepLock
+from optbt.sweeps.pool import in_task
 from optbt.sweeps.store import SweepStore
 from optbt.sweeps.warm import cache_folder, chunk_days, scouting_ahead, warm_shared_cache
 
@@ -352,6 +353,14 @@ def _run(store: SweepStore, job_args: tuple, ids: list[str], runs: list[dict], e
             n = min(workers, len(todo))  # no idle workers
             scouting = job.shared_cache is not None and len(todo) > 1
             # a LocalCluster takes long to start: its cache is scouted on forks of this process meanwhile
+
+            def record(rows: Iterator[dict]) -> None:
+                for row in rows:
+                    store.add(row)
+                    executed.append(row["run_id"])
+                    if on_result:
+                        on_result(row)
+            broke = False
             with scouting_ahead(scout_one, job, todo[0][1], n) if scouting and executor == "dask" \
                     else nullcontext() as scouted, open_executor(executor, n) as (ex, where):
                 if on_start:
@@ -359,12 +368,12 @@ def _run(store: SweepStore, job_args: tuple, ids: list[str], runs: list[dict], e
                 if scouted is not None:
                     scouted()
                 elif scouting and ex is not None:
-                    warm_shared_cache(ex, scout_one, job, todo[0][1], n)
-                for row in _execute(ex, job, todo):
-                    store.add(row)
-                    executed.append(row["run_id"])
-                    if on_result:
-                        on_result(row)
+                    broke = warm_shared_cache(ex, scout_one, job, todo[0][1], n)
+                if not broke:
+                    record(_execute(ex, job, todo))
+            if broke:  # a worker died reading the data with the first run's parameters: a new pool
+                with open_executor(executor, n) as (ex, where):  # runs each run itself, so a run that
+                    record(_execute(ex, job, todo))             # kills its worker is recorded as failed
     finally:
         if executor == "serial":
             _release_worker()
@@ -391,7 +400,7 @@ def _execute(ex: Executor | None, job: SweepJob, todo: list[tuple[str, dict]]) -
             return
         for _rid, params in itertools.islice(queue, max(0, limit - len(pending))):
             try:
-                pending[ex.submit(run_one, job, params)] = params
+                pending[ex.submit(in_task, run_one, job, params)] = params
             except BrokenExecutor:
                 unsent.append(params)
                 unsent.extend(p for _r, p in queue)

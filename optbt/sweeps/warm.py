@@ -21,13 +21,14 @@ import hashlib
 import json
 import shutil
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, wait
+from concurrent.futures import BrokenExecutor, Executor, Future, wait
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from optbt.model.errors import is_interrupt
+from optbt.sweeps.pool import in_task
 
 CHUNKS_PER_WORKER = 2  # a little balancing: a worker done early takes another chunk
 
@@ -44,10 +45,11 @@ def cache_folder(out: Path, fp: dict[str, Any]) -> Path:
     return root / key
 
 
-def warm_shared_cache(ex: Executor, scout: Callable[..., Any], job: Any, params: dict, workers: int) -> None:
+def warm_shared_cache(ex: Executor, scout: Callable[..., Any], job: Any, params: dict, workers: int) -> bool:
     """Run ``scout(job, part, parts, params)`` for every chunk on ``ex`` and wait for them
-    (``optbt.sweeps.run.scout_one``; a failed scout only leaves its chunk unwritten)."""
-    _finish(_start(ex, scout, job, params, workers))
+    (``optbt.sweeps.run.scout_one``; a failed scout only leaves its chunk unwritten). True when
+    a worker died meanwhile (the pool is then broken: the caller needs a new one)."""
+    return _finish(_start(ex, scout, job, params, workers))
 
 
 @contextmanager
@@ -81,21 +83,26 @@ def scouting_ahead(scout: Callable[..., Any], job: Any, params: dict,
 
 def _start(ex: Executor, scout: Callable[..., Any], job: Any, params: dict, workers: int) -> list[Future]:
     parts = max(1, workers * CHUNKS_PER_WORKER)
-    return [ex.submit(scout, job, part, parts, params) for part in range(parts)]
+    return [ex.submit(in_task, scout, job, part, parts, params) for part in range(parts)]
 
 
-def _finish(futures: list[Future]) -> None:
+def _finish(futures: list[Future]) -> bool:
+    """Wait for the scouts; True when one's worker died (its pool is broken)."""
+    broke = False
     try:
         wait(futures)
         for fut in futures:
             try:
                 fut.result()
+            except BrokenExecutor:
+                broke = True
             except Exception as exc:
                 if is_interrupt(exc):
                     raise KeyboardInterrupt from None
     finally:
         for fut in futures:
             fut.cancel()
+    return broke
 
 
 def chunk_days(days: list[date], part: int, parts: int) -> list[date]:
