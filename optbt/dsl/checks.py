@@ -300,6 +300,7 @@ def _check_entry(unit: Unit, e: A.Entry) -> None:
             unit.error("E0402", f"the entry window {empty[0]}-{empty[1]} is empty{at}", e.span, "",
                        "the first time must be before the second" + (" (for every default and sweep value)"
                                                                       if at else ""))
+    P.note_order(unit, e.start, e.end, "the entry window's start", "the entry window's end", "before", "after")
     if e.when is not None:
         _condition(unit, e.when, "entry ... when")
 

@@ -258,6 +258,8 @@ def check_lock(unit, lk: A.Lock) -> None:
         unit.error("E0405", f"the lock keeps rs {show(keep)} once the day's PnL reaches rs {show(at)}: it would "
                    "exit on the tick it locks", lk.keep.span, "", "keep less than the 'at' amount (for every "
                    "default and sweep value)")
+    if lk.at is not None and lk.keep is not None:  # keep below at, for a run's values too
+        note_order(unit, lk.keep, lk.at, "a lock's 'keep'", "a lock's 'at'", "below", "above")
     if unit.program.of(A.Lock)[0] is not lk:
         unit.error("E0202", "'lock' appears twice", lk.span, "", "keep one")
 
@@ -294,3 +296,22 @@ POSITION_CHECKS = {
     "credit_rule": check_credit_rule,
     "atm_from": check_atm_from,
 }
+
+
+def note_order(unit, first, second, what_first: str, what_second: str, less: str, more: str) -> None:
+    """Keep ``first < second`` for the run too, where either is a parameter (optbt.dsl.param_rules
+    pairs): a run given values that break it is refused, as the file's own values are."""
+    def ref(x):
+        if isinstance(x, A.Name) and x.name in unit.params:
+            return x.name, None
+        if isinstance(x, A.Time):
+            return None, x.value
+        if isinstance(x, A.Amount):
+            return (x.param, None) if x.param else (None, None if x.value is None else repr(float(x.value)))
+        return None, None
+    (p1, v1), (p2, v2) = ref(first), ref(second)
+    for name, rule, what in ((p1, f"{less}:{p2}" if p2 else f"{less}:={v2}" if v2 else None, what_first),
+                             (p2, None if p1 else f"{more}:={v1}" if v1 else None, what_second)):
+        if name and rule and (rule, what) not in unit.param_rules.setdefault(name, []):
+            unit.param_rules[name].append((rule, what))
+

@@ -34,13 +34,43 @@ def is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+# Rules between two values: "before:OTHER" / "below:OTHER" (this value must be less than the
+# other parameter's) or "before:=VALUE" / "below:=VALUE" (than a value written in the file).
+# Checked when a run is given all its values; one value alone (``param_refusal``) skips them.
+PAIRS = {"before": "before", "below": "below", "after": "after", "above": "above"}
+
+
+def _pair(name: str, v: Any, rule: str, what: str, values: dict[str, Any]) -> str | None:
+    kind, _, other = rule.partition(":")
+    if other.startswith("="):
+        w: Any = other[1:]
+        if is_number(v):
+            w = float(w)
+        shown = other[1:]
+    elif other in values:
+        w, shown = values[other], f"{other} ({values[other]!s})"
+    else:
+        return None
+    if type(v) is not type(w) and not (is_number(v) and is_number(w)):
+        return None
+    ok = v < w if kind in ("before", "below") else v > w
+    return None if ok else f"{name}: {what} must be {PAIRS[kind]} {shown}; got {v!s}"
+
+
 def broken(rules: dict[str, tuple[tuple[str, str], ...]], values: dict[str, Any]) -> str | None:
     """The first rule a value breaks, said for the user; None when every value fits."""
     for name, checks in rules.items():
-        v = values.get(name)
-        if not is_number(v):
+        if name not in values:
             continue
+        v = values[name]
         for rule, what in checks:
+            if ":" in rule:
+                why = _pair(name, v, rule, what, values)
+                if why is not None:
+                    return why
+                continue
+            if not is_number(v):
+                continue
             ok, text = RULES[rule]
             if not ok(v):
                 return f"{name}: {what} must be {text}; got {v:g}"

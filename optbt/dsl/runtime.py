@@ -123,7 +123,7 @@ class DslStrategy(MarketMixin, Strategy):
             if isinstance(value, (int, float)) and not isinstance(value, bool) and not abs(value) <= MAX_VALUE:
                 raise ValueError(f"{name}: {value!r} is out of range (numbers are finite, at most {MAX_VALUE:,.0f})")
         if self.PARAM_RULES:  # --param/--grid values the file's own checks never saw
-            why = broken(self.PARAM_RULES, {n: getattr(self, attrs.get(n, n)) for n in self.PARAM_RULES})
+            why = broken(self.PARAM_RULES, {n: getattr(self, attrs.get(n, n)) for n in type(self).parameters()})
             if why is not None:
                 raise ValueError(why)
         self._premium = 0.0

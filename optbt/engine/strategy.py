@@ -133,6 +133,9 @@ def coerce_param(cls: type["Strategy"], name: str, value: Any) -> Any:
         raise StrategyError(f"{cls.__name__}.PARAM_KINDS[{name!r}] is {kind!r}; kinds are {', '.join(KINDS)}")
     if kind == "time":
         text = normalise_time(value, name)
+        why = cls.param_refusal(name, text)  # the strategy's own ranges (a .strat entry window's)
+        if why is not None:
+            raise ValueError(why)
         return parse_time(text) if typ is time else text
     raw, value = value, coerce(value, typ, name)
     if kind in NON_NEGATIVE and isinstance(value, (int, float)) and not isinstance(value, bool):

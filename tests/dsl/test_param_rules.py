@@ -82,3 +82,32 @@ def test_a_lots_parameter_is_at_most_the_largest_quantity_a_file_allows():
     assert coerce_param(cls, "q", "100000") == 100_000
     with pytest.raises(ValueError, match="from 1 to 100,000"):
         coerce_param(cls, "q", "100001")
+
+
+WINDOW = ("strategy w\n\nparams\n    s: time = 09:20\n    e: time = 10:00\n\nexpiry nearest\n\nlegs\n"
+          "    ce = add(ATM, CE, SELL)\n\nentry between s and {end}\nexit at 15:15\n")
+
+
+def test_an_entry_window_given_backwards_through_params_is_refused_as_the_file_refuses_it():
+    from optbt.engine.strategy import coerce_param
+    cls = load_strat_text(WINDOW.format(end="e"))
+    cls(s="11:00", e="12:00")  # moved together: fine
+    with pytest.raises(ValueError, match=r"^s: the entry window's start must be before e \(10:00\); got 11:00"):
+        cls(s="11:00")
+    assert coerce_param(cls, "s", "11:00") == "11:00"  # alone it cannot be judged: e may move too
+    with pytest.raises(StratError):  # the file's own values, for comparison
+        load_strat_text(WINDOW.format(end="e").replace("s: time = 09:20", "s: time = 11:00"))
+    written = load_strat_text(WINDOW.format(end="15:00"))  # against a written time: refused at once
+    with pytest.raises(ValueError, match=r"^s: the entry window's start must be before 15:00; got 16:00"):
+        coerce_param(written, "s", "16:00")
+
+
+def test_a_lock_that_keeps_more_than_it_locks_at_is_refused_for_a_runs_values():
+    text = ("strategy l\n\nparams\n    a: float = 3000\n    b: float = 1000\n\nexpiry nearest\n\nlegs\n"
+            "    ce = add(ATM, CE, SELL)\n\nentry at 09:20\nlock at rs a keep rs b\nexit at 15:15\n")
+    cls = load_strat_text(text)
+    cls(a=6000.0, b=5000.0)
+    with pytest.raises(ValueError, match=r"^b: a lock's 'keep' must be below a \(3000"):
+        cls(b=5000.0)
+    with pytest.raises(StratError):
+        load_strat_text(text.replace("b: float = 1000", "b: float = 5000"))
