@@ -226,7 +226,8 @@ def test_a_worker_dying_while_reading_the_data_for_the_cache_still_records_the_r
 
 
 @linux_only
-def test_forkserver_workers_take_the_sweeps_optbt_settings_of_now(sample_dataset, tmp_path, monkeypatch):
+@pytest.mark.parametrize("executor", ["process", "dask"])
+def test_forkserver_workers_take_the_sweeps_optbt_settings_of_now(sample_dataset, tmp_path, monkeypatch, executor):
     """The forkserver stays for the process's life; its forks once kept the OPTBT_* environment of
     when it started, so a setting changed between two sweeps of a notebook did not reach them."""
     import threading
@@ -240,7 +241,9 @@ def test_forkserver_workers_take_the_sweeps_optbt_settings_of_now(sample_dataset
                           start=WEEK[0], end=WEEK[0])
         assert first.where == "process pool, 2 workers (forkserver)"
         monkeypatch.setenv("OPTBT_MAX_SWEEP_VALUES", "10000")
-        second = run_sweep(strat, {"vix_max": [16.0, 20.0]}, data, tmp_path / "b", executor="process", workers=2,
+        if executor == "dask":
+            pytest.importorskip("distributed")
+        second = run_sweep(strat, {"vix_max": [16.0, 20.0]}, data, tmp_path / "b", executor=executor, workers=2,
                            start=WEEK[0], end=WEEK[0])
     finally:
         stop.set()

@@ -91,14 +91,17 @@ def open_executor(kind: str, workers: int) -> Iterator[tuple[Executor | None, st
         import logging
 
         from distributed import Client, LocalCluster
+
+        from optbt.sweeps.pool import optbt_environment
     except ImportError:
         raise ConfigError("the dask executor needs Dask distributed: pip install 'optbt[dask]'") from None
     if kind == "dask":
         # Ctrl-C is for this process: it stops the sweep and closes the cluster
         with _sigint_ignored(), _forked_dask_workers():
+            # env: the sweep's OPTBT_* settings of now (workers fork from a server started earlier)
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address=None,
-                                   silence_logs=logging.ERROR)
+                                   silence_logs=logging.ERROR, env=optbt_environment())
         client = Client(cluster)
         where = f"Dask LocalCluster on 127.0.0.1, {workers} workers"
     else:

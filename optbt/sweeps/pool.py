@@ -103,7 +103,8 @@ def _started() -> None:
     """The first task: makes a forking pool launch its workers now."""
 
 
-def _optbt_environment() -> dict[str, str]:
+def optbt_environment() -> dict[str, str]:
+    """The ``OPTBT_*`` settings of this process now (what a sweep's workers must run with)."""
     return {k: v for k, v in os.environ.items() if k.startswith("OPTBT_")}
 
 
@@ -139,7 +140,7 @@ def process_pool(workers: int) -> tuple[ProcessPoolExecutor, str]:
     ctx = multiprocessing.get_context(method)
     if method != "fork":
         return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_exit_with_parent,
-                                   initargs=(_optbt_environment(),)), method
+                                   initargs=(optbt_environment(),)), method
     ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_die_with_parent,
                              initargs=(os.getpid(),))
     # the objects the workers inherit are frozen for their collector: a worker never runs the
