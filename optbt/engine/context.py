@@ -212,18 +212,9 @@ class BarContext:
         ot = normalise_opt_type(opt_type)
         insts = [Instrument(run.underlying, exp, k, ot) for k in run.chain.strikes_for(exp)]
         tick = self.tick
-        prices = live_prices(run, insts, tick)  # the tick's live prices in a small query (same prices)
-        if prices is not None:
-            return pick_strike(((i.strike, prices[i.strike]) for i in insts if i.strike in prices), target, mode,
-                               self.spot or 0.0)
-        run.cache.prefetch(insts)
-
-        def live():  # (strike, price) of every strike traded on this tick
-            for inst in insts:
-                q = run.cache.series(inst).quote[tick]
-                if q is not None and q[1] == 0:
-                    yield inst.strike, q[0]
-        return pick_strike(live(), target, mode, self.spot or 0.0)
+        prices = live_prices(run, insts, tick)  # strike -> price of every strike traded on this tick
+        return pick_strike(((i.strike, prices[i.strike]) for i in insts if i.strike in prices), target, mode,
+                           self.spot or 0.0)
 
     # -- greeks (optbt.engine.greeks): computed on first use, nothing for strategies without them --
     def greeks(self, what) -> Greeks | None:

@@ -96,31 +96,20 @@ class GreekBook:
         run = self._run
         ot = normalise_opt_type(opt_type)
         insts = [Instrument(run.underlying, expiry, k, ot) for k in run.chain.strikes_for(expiry)]
-        cache = run.cache
         prices = live_prices(run, insts, tick)
-        if prices is None:  # the day cache: the whole chain in one query the first time
-            cache.prefetch(insts)
+        memo = self._memo
 
-            def live():  # (strike, |delta|) of every strike traded on this tick with a known IV
-                for inst in insts:
-                    q = cache.series(inst).quote[tick]
-                    if q is not None and q[1] == 0:
-                        g = self.at(inst, tick)
-                        if g is not None:
-                            yield inst.strike, abs(g.delta)
-        else:
-            def live():  # the same from the live chain: the price is the day cache's at lag 0
-                memo = self._memo
-                for inst in insts:
-                    price = prices.get(inst.strike)
-                    if price is not None:
-                        key = (inst, tick)
-                        if key in memo:
-                            g = memo[key]
-                        else:
-                            g = memo[key] = self._from_price(inst, tick, price)
-                        if g is not None:
-                            yield inst.strike, abs(g.delta)
+        def live():  # (strike, |delta|) of every strike traded on this tick with a known IV
+            for inst in insts:
+                price = prices.get(inst.strike)
+                if price is not None:
+                    key = (inst, tick)  # as at(): the price at lag 0 is the last known one
+                    if key in memo:
+                        g = memo[key]
+                    else:
+                        g = memo[key] = self._from_price(inst, tick, price)
+                    if g is not None:
+                        yield inst.strike, abs(g.delta)
         return pick_strike(live(), target, mode, run.spot[tick] or 0.0)
 
     def net_delta(self, tick: int) -> float | None:

@@ -80,14 +80,26 @@ class LiveChain:
         return True
 
 
-def live_prices(run: "DayRun", instruments: list, tick: int) -> dict[float, float] | None:
-    """Strike -> live price at ``tick`` of ``instruments`` (one expiry and type's chain),
-    from the live chain; None when the day cache already holds them all (read it: no query)
-    or the source cannot read a window (read the day cache, which fetches them)."""
-    if not instruments or all(inst in run.cache for inst in instruments):
-        return None
-    first = instruments[0]
-    return live_chain(run, first.expiry, first.opt_type).at(tick)
+def live_prices(run: "DayRun", instruments: list, tick: int) -> dict[float, float]:
+    """Strike -> live price (lag 0) at ``tick`` of ``instruments`` (one expiry and type's chain).
+
+    From the live chain (a small query for the next few ticks), or from the day cache when it
+    already holds them all (no query) or the source cannot read a window (the day cache then
+    fetches the whole chain in one query the first time): the same prices either way.
+    """
+    cache = run.cache
+    if instruments and not all(inst in cache for inst in instruments):
+        first = instruments[0]
+        found = live_chain(run, first.expiry, first.opt_type).at(tick)
+        if found is not None:
+            return found
+    cache.prefetch(instruments)
+    out: dict[float, float] = {}
+    for inst in instruments:
+        q = cache.series(inst).quote[tick]
+        if q is not None and q[1] == 0:
+            out[inst.strike] = q[0]
+    return out
 
 
 def live_chain(run: "DayRun", expiry: date, opt_type: str) -> LiveChain:
