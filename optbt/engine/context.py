@@ -177,11 +177,7 @@ class BarContext:
         None until warm. Fed incrementally from the first day it is asked for, across days in
         date order; a resampled bar counts once the clock has passed its end.
         """
-        market = self._run.market
-        values = market._today.get((kind, args, interval, series, field))
-        if values is not None:  # asked before today: the day's values are a list, one per tick
-            return values[self.tick]
-        return market.indicator(kind, args, interval, series, field, self.tick)
+        return self._indicator_of((kind, args, interval, series, field))
 
     def _indicator_of(self, key: tuple) -> float | None:
         """:meth:`indicator` with its arguments as one ``(kind, args, interval, series, field)``
