@@ -357,9 +357,10 @@ class _Checker:
         Files of fewer than ORDER_MIN_ROWS rows or of one row group, and timestamps that are
         not naive, are not judged.
         """
+        from optbt.data.duckdb_source import NAIVE_TS
         strike, ts = self.o.columns.strike, self.o.columns.ts
         if (not strike or not ts or not _numeric(self.o.types.get(strike, ""))
-                or self.o.types.get(ts) not in ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")):
+                or self.o.types.get(ts) not in NAIVE_TS):
             return
         try:
             rows = self.q("SELECT file_name, row_group_id, any_value(row_group_num_rows), "

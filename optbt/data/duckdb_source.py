@@ -60,7 +60,7 @@ def _stat_day(value: str | None) -> date | None:
     return None
 
 
-_NAIVE_TS = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
+NAIVE_TS = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
 
 
 def _stat_time(value: str | None) -> datetime | None:
@@ -185,7 +185,7 @@ class _Table:
         one = timedelta(days=1)
         spans = {}
         named = {os.path.normpath(f): f for f in self.all_files}  # DuckDB may spell a path its own way
-        if self.columns.ts and self.types.get(col) in _NAIVE_TS:
+        if self.columns.ts and self.types.get(col) in NAIVE_TS:
             self.times = {named.get(os.path.normpath(n), n): (lo_t, hi_t) for n, lo, hi in rows
                           if (lo_t := _stat_time(lo)) is not None and (hi_t := _stat_time(hi)) is not None}
         for name, lo, hi in rows:
@@ -498,7 +498,7 @@ class DuckDBSource:
         """
         o = self.options
         ts, und_col = o.columns.ts, o.columns.underlying if o.col("underlying", required=False) else None
-        if not ts or o.types.get(ts) not in _NAIVE_TS:
+        if not ts or o.types.get(ts) not in NAIVE_TS:
             return set(), files
         cols = [ts] + ([und_col] if und_col else [])
         sql = ("SELECT file_name, row_group_id, path_in_schema, stats_min_value, stats_max_value, stats_null_count, "
@@ -787,9 +787,7 @@ class DuckDBSource:
                 if bars is not None:
                     bars.append((t, p, b, a))
         for inst, bars in out.items():  # file order is usually time order already; sorting that is O(n)
-            bars.sort(key=_known_at)
-            if len(bars) > 1 and len(set(map(_known_at, bars))) != len(bars):
-                out[inst] = self._dedupe(day, inst, bars, files)
+            out[inst] = self._in_time_order(day, inst, bars, files)
         return out
 
     def chain_bars(self, day: date, underlying: str | None, expiry: date, opt_type: str,
@@ -832,11 +830,15 @@ class DuckDBSource:
                 unsorted.add(k)
             bars.append((t, p, b, a))
         for k in unsorted:  # as option_bars: time order, one bar a time (the rest already are)
-            bars = out[k]
-            bars.sort(key=_known_at)
-            if len(set(map(_known_at, bars))) != len(bars):
-                out[k] = self._dedupe(day, Instrument(und, expiry, k, opt_type), bars, files)
+            out[k] = self._in_time_order(day, Instrument(und, expiry, k, opt_type), out[k], files)
         return out
+
+    def _in_time_order(self, day: date, inst: Instrument, bars: list[Bar], files: list[str]) -> list[Bar]:
+        """``bars`` sorted by the time they became known, one a time (:meth:`_dedupe`)."""
+        bars.sort(key=_known_at)
+        if len(bars) > 1 and len(set(map(_known_at, bars))) != len(bars):
+            return self._dedupe(day, inst, bars, files)
+        return bars
 
     def _dedupe(self, day: date, inst: Instrument, bars: list[Bar], files: list[str]) -> list[Bar]:
         """Identical rows at one time collapse to one; different ones raise ConflictingBarsError.
