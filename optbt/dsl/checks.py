@@ -18,6 +18,7 @@ from optbt.dsl import signals as _signals
 from optbt.dsl import checks_position as P
 from optbt.dsl import limits as L
 from optbt.dsl.diagnostics import Diagnostic
+from optbt.dsl.param_rules import keep
 from optbt.dsl.values import article, evaluate, param_values, params_in, show, sweep_count, time_values
 from optbt.model.errors import did_you_mean
 
@@ -319,8 +320,7 @@ def _amount(unit: Unit, amount: A.Amount, allow: tuple[str, ...], what: str) -> 
             unit.error("E0302", f"'{p.name}' is {article(p.type)}: {what} needs a unit", amount.span, "",
                        "declare it as percent (30%), or write the amount as 40 pts or rs 3000")
         elif _value_fits(p, p.default):
-            if ("positive", what) not in unit.param_rules.setdefault(p.name, []):
-                unit.param_rules[p.name].append(("positive", what))  # a run given 0% is refused too
+            keep(unit.param_rules, p.name, "positive", what)  # a run given 0% is refused too
             zero = [v for v in param_values(unit, p.name) if isinstance(v, (int, float)) and v <= 0]
             if zero:
                 unit.error("E0405", f"{what} must be above 0; '{p.name}' can be {show(zero[0])}%", amount.span)
@@ -405,8 +405,7 @@ def _check_reentry(unit: Unit, r: A.Reentry) -> None:
         if p.type != "int":
             unit.error("E0401", f"'{p.name}' is {article(p.type)}; a re-entry count needs an int parameter", r.span)
             return
-        if ("reentries", "a re-entry count") not in unit.param_rules.setdefault(p.name, []):
-            unit.param_rules[p.name].append(("reentries", "a re-entry count"))  # --param/--grid values too
+        keep(unit.param_rules, p.name, "reentries", "a re-entry count")  # --param/--grid values too
         values = param_values(unit, p.name) if _value_fits(p, p.default) else []
         bad = [v for v in values if not 1 <= v <= MAX_REENTRIES]
         if bad:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from optbt.dsl import ast as A
 from optbt.dsl import limits as L
-from optbt.dsl.param_rules import RULES
+from optbt.dsl.param_rules import RULES, keep
 from optbt.dsl.values import article, param_values, show
 from optbt.model.errors import did_you_mean
 
@@ -45,9 +45,7 @@ def _each_value(unit, p, span, what: str, rule: str) -> None:
     """Every default and sweep value of ``p`` must satisfy ``rule`` (optbt.dsl.param_rules); the first
     that does not is E0405. The rule is kept for the run too, which checks the values it is given."""
     ok, text = RULES[rule]
-    checks = unit.param_rules.setdefault(p.name, [])
-    if (rule, what) not in checks:
-        checks.append((rule, what))
+    keep(unit.param_rules, p.name, rule, what)
     bad = next((v for v in _values(unit, p) if not ok(v)), None)
     if bad is not None:
         unit.error("E0405", f"{what} must be {text}; '{p.name}' can be {show(bad)}", span)
@@ -312,6 +310,6 @@ def note_order(unit, first, second, what_first: str, what_second: str, less: str
     (p1, v1), (p2, v2) = ref(first), ref(second)
     for name, rule, what in ((p1, f"{less}:{p2}" if p2 else f"{less}:={v2}" if v2 else None, what_first),
                              (p2, None if p1 else f"{more}:={v1}" if v1 else None, what_second)):
-        if name and rule and (rule, what) not in unit.param_rules.setdefault(name, []):
-            unit.param_rules[name].append((rule, what))
+        if name and rule:
+            keep(unit.param_rules, name, rule, what)
 

@@ -30,14 +30,21 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
+def keep(rules: dict[str, list], name: str, rule: str, what: str) -> None:
+    """Record that parameter ``name`` must satisfy ``rule`` (said as ``what``) in a run too."""
+    checks = rules.setdefault(name, [])
+    if (rule, what) not in checks:
+        checks.append((rule, what))
+
+
 def is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 # Rules between two values: "before:OTHER" / "below:OTHER" (this value must be less than the
-# other parameter's) or "before:=VALUE" / "below:=VALUE" (than a value written in the file).
-# Checked when a run is given all its values; one value alone (``param_refusal``) skips them.
-PAIRS = {"before": "before", "below": "below", "after": "after", "above": "above"}
+# other parameter's; "after"/"above": more) or "before:=VALUE" ... (than a value written in the
+# file). Checked when a run is given all its values; one value alone (``param_refusal``) checks
+# only those against a written value.
 
 
 def _pair(name: str, v: Any, rule: str, what: str, values: dict[str, Any]) -> str | None:
@@ -54,7 +61,7 @@ def _pair(name: str, v: Any, rule: str, what: str, values: dict[str, Any]) -> st
     if type(v) is not type(w) and not (is_number(v) and is_number(w)):
         return None
     ok = v < w if kind in ("before", "below") else v > w
-    return None if ok else f"{name}: {what} must be {PAIRS[kind]} {shown}; got {v!s}"
+    return None if ok else f"{name}: {what} must be {kind} {shown}; got {v!s}"
 
 
 def broken(rules: dict[str, tuple[tuple[str, str], ...]], values: dict[str, Any]) -> str | None:

@@ -132,10 +132,7 @@ def coerce_param(cls: type["Strategy"], name: str, value: Any) -> Any:
     if kind not in (None, *KINDS):
         raise StrategyError(f"{cls.__name__}.PARAM_KINDS[{name!r}] is {kind!r}; kinds are {', '.join(KINDS)}")
     if kind == "time":
-        text = normalise_time(value, name)
-        why = cls.param_refusal(name, text)  # the strategy's own ranges (a .strat entry window's)
-        if why is not None:
-            raise ValueError(why)
+        text = _own_ranges(cls, name, normalise_time(value, name))  # a .strat entry window's, say
         return parse_time(text) if typ is time else text
     raw, value = value, coerce(value, typ, name)
     if kind in NON_NEGATIVE and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -147,7 +144,12 @@ def coerce_param(cls: type["Strategy"], name: str, value: Any) -> Any:
         raise ValueError(f"{name}: a delta is between 0 and 1, got {raw!r} (for example {name}=0.16)")
     if kind == "lots" and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_LOTS):
         raise ValueError(f"{name}: a number of lots is a whole number from 1 to {MAX_LOTS:,}, got {raw!r}")
-    why = cls.param_refusal(name, value)  # the strategy's own ranges (a .strat file's rules)
+    return _own_ranges(cls, name, value)
+
+
+def _own_ranges(cls: type["Strategy"], name: str, value: Any) -> Any:
+    """``value``, once the strategy's own ranges for ``name`` allow it (:meth:`Strategy.param_refusal`)."""
+    why = cls.param_refusal(name, value)
     if why is not None:
         raise ValueError(why)
     return value
