@@ -5,6 +5,10 @@
 - ``monthly``: one options file and one spot file per month, no partition folders.
 - ``spot_single``: options one file per day (plain names, no hive folders) and the spot of the
   whole range in one unpartitioned file.
+- ``monthly_sorted``, ``spot_single_sorted``: those two after ``optbt data sort`` (each day's
+  option rows by expiry, strike, type, time; the same files, rows and spot).
+
+Both time-ordered layouts hold their option rows sorted by time, as most vendors' exports do.
 
 Each layout is written once next to the source dataset (``<src>-<layout>/``) with its own
 ``dataset.toml``; the prices are copied by DuckDB from the source files, so every layout holds
@@ -16,7 +20,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-LAYOUTS = ("hive_day", "monthly", "spot_single")
+LAYOUTS = ("hive_day", "monthly", "spot_single", "monthly_sorted", "spot_single_sorted")
 
 
 def _head(src: Path) -> str:
@@ -38,6 +42,15 @@ def make_layout(src: Path, layout: str) -> Path:
         return src
     out = src.parent / f"{src.name}-{layout}"
     if (out / "dataset.toml").exists():
+        return out
+    if layout.endswith("_sorted") and layout.removesuffix("_sorted") in LAYOUTS:
+        import shutil
+
+        from optbt.data.dataset import load_dataset
+        from optbt.data.sort import sort_dataset
+        unsorted = make_layout(src, layout.removesuffix("_sorted"))
+        shutil.rmtree(out, ignore_errors=True)  # a copy an interrupted run left half-written
+        sort_dataset(load_dataset(unsorted), unsorted / "dataset.toml", out)
         return out
     import duckdb
     con = duckdb.connect()

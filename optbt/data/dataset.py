@@ -240,15 +240,19 @@ class DatasetConfig(_Strict):
         return [self.resolve(p) for p in raw]
 
 
+def config_file(path: str | Path) -> Path:
+    """The config file a dataset argument names: the file itself, or a folder's dataset.toml."""
+    p = Path(path).expanduser()
+    return p / "dataset.toml" if p.is_dir() else p
+
+
 def load_dataset(path: str | Path, data_root: str | Path | None = None) -> DatasetConfig:
     """Read a dataset config: a ``dataset.toml`` file, or a folder that holds one.
 
     Relative paths inside resolve against ``data_root`` when given (``--data-root``), else
     against the config file's own folder.
     """
-    p = Path(path).expanduser()
-    if p.is_dir():
-        p = p / "dataset.toml"
+    p = config_file(path)
     if not p.exists():
         hint = " (a dataset folder must contain dataset.toml)" if p.name == "dataset.toml" else ""
         raise ConfigError(f"dataset config not found: {p}{hint}")

@@ -1,0 +1,175 @@
+"""``optbt data sort``: a copy of a dataset whose option files are in read order, same rows.
+
+The copy must hold exactly the source's rows (defects included: a NaN price, a NULL strike, a
+conflicting duplicate are kept, not mended), in the order runs read them (each day's rows by
+expiry, strike, type, time), give the same trades as the source, and never touch the source.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from optbt.data.check import check_dataset
+from optbt.data.dataset import load_dataset
+from optbt.data.sort import sort_dataset
+from optbt.data.synth import generate
+from optbt.dsl.loader import load_strategy
+from optbt.engine.loop import run_backtest
+from optbt.model.errors import ConfigError, DataError
+
+ROOT = Path(__file__).resolve().parents[1]
+STRATEGY = str(ROOT / "examples" / "straddle_920.py") + ":Straddle920"
+FLAT = '[options]\npath = "options/*.parquet"\n[spot]\npath = "spot/*.parquet"\n'
+
+
+def _head(src: Path) -> str:
+    keep, skipping = [], False
+    for line in (src / "dataset.toml").read_text().splitlines():
+        if line.startswith("["):
+            skipping = line.split("]")[0].split(".")[0] in ("[options", "[spot")
+        if not skipping:
+            keep.append(line)
+    return "\n".join(keep) + "\n"
+
+
+@pytest.fixture(scope="module")
+def hive(tmp_path_factory):
+    return generate(tmp_path_factory.mktemp("sort") / "hive", days=4, seed=5, strikes_each_side=4)
+
+
+def _monthly(hive: Path, out: Path, defects: bool = True) -> Path:
+    """The hive dataset as one file in time order (the layout data sort is for), with planted
+    defects far from the traded strikes: a NaN close, a NULL strike, a conflicting duplicate."""
+    con = duckdb.connect()
+    (out / "options").mkdir(parents=True)
+    (out / "spot").mkdir()
+    con.execute(f"CREATE TABLE o AS SELECT * EXCLUDE (day) FROM read_parquet('{hive}/options/*/*.parquet', "
+                "hive_partitioning=true)")
+    if defects:
+        far = "(SELECT max(strike) FROM o)"
+        con.execute(f"UPDATE o SET close = 'nan'::DOUBLE WHERE strike = {far} AND opt_type = 'CE' "
+                    "AND ts = (SELECT min(ts) + INTERVAL 30 MINUTE FROM o)")
+        con.execute(f"INSERT INTO o SELECT * REPLACE (close + 1 AS close) FROM o WHERE strike = {far} "
+                    "AND opt_type = 'PE' AND ts = (SELECT min(ts) + INTERVAL 40 MINUTE FROM o)")
+        con.execute("INSERT INTO o SELECT * REPLACE (NULL AS strike) FROM o LIMIT 1")
+    con.execute(f"COPY (SELECT * FROM o ORDER BY ts) TO '{out}/options/2024-01.parquet' "
+                "(FORMAT parquet, ROW_GROUP_SIZE 2048)")
+    con.execute(f"COPY (SELECT * EXCLUDE (day) FROM read_parquet('{hive}/spot/*/*.parquet', hive_partitioning=true) "
+                f"ORDER BY ts) TO '{out}/spot/2024-01.parquet' (FORMAT parquet)")
+    shutil.copytree(hive / "vix", out / "vix")  # the [series.vix] files, as they are
+    (out / "dataset.toml").write_text(_head(hive) + FLAT)
+    return out
+
+
+def _rows(files: str) -> list[tuple]:
+    """Every row of the files, as a sorted list (NaN and NULL compare as text)."""
+    con = duckdb.connect()
+    return sorted(tuple(map(repr, r)) for r in con.execute(f"SELECT * FROM read_parquet('{files}')").fetchall())
+
+
+def _trades(data: Path) -> list:
+    return [t.row() for t in run_backtest(load_strategy(STRATEGY), data=str(data)).trades]
+
+
+def test_the_copy_holds_the_same_rows_in_read_order_and_trades_the_same(hive, tmp_path):
+    src = _monthly(hive, tmp_path / "monthly")
+    before = {p: p.stat().st_mtime_ns for p in src.rglob("*")}
+    report = sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "sorted", row_group_rows=1000)
+    out = tmp_path / "sorted"
+    assert {p: p.stat().st_mtime_ns for p in src.rglob("*")} == before  # the source is not touched
+    assert (report.option_files, report.linked, report.copied) == (1, 1 + 4, 0)  # spot, vix a day
+    assert _rows(f"{out}/options/*.parquet") == _rows(f"{src}/options/*.parquet")  # defects kept
+    assert report.rows == len(_rows(f"{src}/options/*.parquet"))
+    # read order: by day, then expiry, strike, type, time (the NULL strike last in its day)
+    con = duckdb.connect()
+    got = con.execute(f"SELECT CAST(ts AS DATE), expiry, strike, opt_type, ts FROM read_parquet('{out}/options/*.parquet', "
+                      "file_row_number=true) ORDER BY file_row_number").fetchall()
+    key = [(d, e, k is None, k or 0.0, o, t) for d, e, k, o, t in got]
+    assert key == sorted(key)
+    assert (out / "spot" / "2024-01.parquet").stat().st_ino == (src / "spot" / "2024-01.parquet").stat().st_ino
+    assert (out / "dataset.toml").read_text() == (src / "dataset.toml").read_text()
+    assert _trades(out) == _trades(src) == _trades(hive)
+    # data check noted the time order of the source, and has no such note on the copy
+    notes = lambda d: [f.check for f in check_dataset(load_dataset(d)).findings if f.level == "note"]  # noqa: E731
+    assert "rows_in_time_order" in notes(src) and "rows_in_time_order" not in notes(out)
+
+
+def test_day_folders_are_mirrored_file_for_file(hive, tmp_path):
+    sort_dataset(load_dataset(hive), hive / "dataset.toml", tmp_path / "sorted")
+    out = tmp_path / "sorted"
+    names = lambda root: sorted(str(p.relative_to(root)) for p in root.rglob("*.parquet"))  # noqa: E731
+    assert names(out) == names(hive)
+    assert _rows(f"{out}/options/*/*.parquet") == _rows(f"{hive}/options/*/*.parquet")
+    assert _trades(out) == _trades(hive)
+
+
+def test_time_zone_aware_files_sort_by_the_exchange_day(hive, tmp_path):
+    """Timestamps stored in UTC: the day and the order are the exchange's (the config's zone)."""
+    src = tmp_path / "utc"
+    _monthly(hive, src, defects=False)
+    con = duckdb.connect()
+    for part in ("options", "spot"):
+        f = src / part / "2024-01.parquet"
+        con.execute(f"COPY (SELECT * REPLACE (timezone('Asia/Kolkata', ts) AS ts) FROM read_parquet('{f}') "
+                    f"ORDER BY ts) TO '{f}.utc' (FORMAT parquet, ROW_GROUP_SIZE 2048)")
+        (f.parent / (f.name + ".utc")).replace(f)
+    assert "TIME ZONE" in con.execute(f"DESCRIBE SELECT ts FROM '{src}/options/2024-01.parquet'").fetchone()[1]
+    text = (src / "dataset.toml").read_text()
+    (src / "dataset.toml").write_text('timezone = "Asia/Kolkata"\n' + "\n".join(
+        line for line in text.splitlines() if not line.startswith("timezone")) + "\n")
+    sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "sorted", row_group_rows=1000)
+    assert _rows(f"{tmp_path}/sorted/options/*.parquet") == _rows(f"{src}/options/*.parquet")
+    assert _trades(tmp_path / "sorted") == _trades(src) == _trades(hive)
+
+
+def test_a_copy_that_lost_a_row_is_refused_and_not_kept(hive, tmp_path, monkeypatch):
+    import optbt.data.sort as sort
+    src = _monthly(hive, tmp_path / "monthly", defects=False)
+    monkeypatch.setattr(sort, "_SELECT", sort._SELECT + " WHERE opt_type = 'CE'")  # a writer that drops rows
+    with pytest.raises(DataError, match="does not hold the same rows"):
+        sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "sorted")
+    assert not list((tmp_path / "sorted").rglob("*.parquet*"))
+
+
+def test_bad_places_are_refused_with_a_reason(hive, tmp_path):
+    src = _monthly(hive, tmp_path / "monthly", defects=False)
+    cfg = load_dataset(src)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("mine")
+    with pytest.raises(ConfigError, match="not an empty folder"):
+        sort_dataset(cfg, src / "dataset.toml", tmp_path / "full")
+    with pytest.raises(ConfigError, match="outside the dataset folder"):
+        sort_dataset(cfg, src / "dataset.toml", src / "sorted")
+    with pytest.raises(ConfigError, match="at least 1000"):
+        sort_dataset(cfg, src / "dataset.toml", tmp_path / "new", row_group_rows=10)
+    absolute = tmp_path / "absolute.toml"
+    absolute.write_text(_head(hive) + f'[options]\npath = "{src}/options/*.parquet"\n[spot]\npath = "spot/*.parquet"\n')
+    with pytest.raises(ConfigError, match="is absolute"):
+        sort_dataset(load_dataset(absolute, src), absolute, tmp_path / "new")
+    shutil.copytree(src / "options", tmp_path / "elsewhere" / "options")
+    outside = src / "inner.toml"
+    outside.write_text(_head(hive) + '[options]\npath = "../elsewhere/options/*.parquet"\n[spot]\npath = "spot/*.parquet"\n')
+    with pytest.raises(ConfigError, match="lies outside the dataset folder"):
+        sort_dataset(load_dataset(outside), outside, tmp_path / "new")
+    assert not (tmp_path / "new").exists()
+
+
+def test_cli_sorts_and_says_what_it_wrote(hive, tmp_path):
+    src = _monthly(hive, tmp_path / "monthly", defects=False)
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "optbt", "data", "sort", *map(str, args)],
+                              capture_output=True, text=True, timeout=120)
+    done = run(src, "--out", tmp_path / "sorted")
+    assert done.returncode == 0, done.stderr
+    assert "sorted 1 option file(s)" in done.stdout and "5 spot/series file(s) linked" in done.stdout
+    again = run(src, "--out", tmp_path / "sorted")
+    assert again.returncode == 2 and "not an empty folder" in again.stderr and "Traceback" not in again.stderr
+    missing = run(tmp_path / "nowhere", "--out", tmp_path / "other")
+    assert missing.returncode == 2 and "dataset config not found" in missing.stderr
