@@ -63,9 +63,17 @@ def read_strat(path: str | Path) -> str:
 
 
 def load_strat(path: str | Path):
-    """The Strategy subclass compiled from a .strat file (raises StratError with diagnostics)."""
+    """The Strategy subclass compiled from a .strat file (raises StratError with diagnostics).
+
+    A text compiled before loads its compiled module without the front end
+    (optbt.dsl.compiled_cache)."""
+    from optbt.dsl.compiled_cache import lookup
+    text = read_strat(path)
+    cls = lookup(text, str(path))
+    if cls is not None:
+        return cls
     from optbt.dsl.compiler import load_text
-    return load_text(read_strat(path), str(path))
+    return load_text(text, str(path), remember_text=True)
 
 
 def load_strat_text(text: str, filename: str = "<strat>"):

@@ -660,24 +660,24 @@ def compile_text(text: str, filename: str = "<strat>", limits: Limits | None = N
     return state["python"], state["class"], state["unit"]
 
 
-_LOAD_LOCK = threading.RLock()
-
-
-def load_text(text: str, filename: str = "<strat>"):
+def load_text(text: str, filename: str = "<strat>", remember_text: bool = False):
     """Compile and load: the Strategy subclass the file describes.
 
     The generated module is written to the cache (named by its content hash, so it is
-    inspectable and written once) and imported with the standard file loader.
+    inspectable and written once) and imported with the standard file loader. With
+    ``remember_text`` (a file's load) which module this text compiled to is remembered
+    (optbt.dsl.compiled_cache), so the next load of the same file skips the front end.
     """
     import hashlib
 
     from optbt.data.sample import cache_dir
+    from optbt.dsl.compiled_cache import LOCK, finish_class, remember
 
-    with _LOAD_LOCK:
+    with LOCK:
         source, cls_name, unit = compile_text(text, filename)
     digest = hashlib.sha1(source.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     module_name = f"optbt_strat_{cls_name.lower()}_{digest}"
-    with _LOAD_LOCK:  # threads of one worker may load the same file at once
+    with LOCK:  # threads of one worker may load the same file at once
         module = sys.modules.get(module_name)
         if module is None:
             folder = cache_dir() / "compiled"
@@ -696,23 +696,11 @@ def load_text(text: str, filename: str = "<strat>"):
             except BaseException:
                 del sys.modules[module_name]
                 raise
-    cls = getattr(module, cls_name)
-    cls.__strat_source__ = str(filename)
-    cls.__strat_map__ = source_map(text, str(filename), module.__file__, unit.line_map)
-    cls.PARAM_KINDS = param_kinds(unit)
-    _preset_beside(cls, filename)
-    return cls
-
-
-def _preset_beside(cls, filename) -> None:
-    """A ``costs preset "file.toml"`` with a relative path means the file beside the .strat
-    file (as a trader keeps them together), wherever optbt is run from; from text without a
-    file, the working folder."""
-    costs = getattr(cls, "COSTS", None)
-    preset = costs.get("preset") if isinstance(costs, dict) else None
-    source = Path(str(filename))
-    if preset and str(preset).endswith(".toml") and not Path(preset).expanduser().is_absolute() and source.is_file():
-        cls.COSTS = {**costs, "preset": str(source.resolve().parent / preset)}
+    strat_map = source_map(text, str(filename), module.__file__, unit.line_map)
+    kinds = param_kinds(unit)
+    if remember_text:
+        remember(text, str(filename), module, cls_name, strat_map, kinds)
+    return finish_class(getattr(module, cls_name), filename, strat_map, kinds)
 
 
 def param_kinds(unit: Unit) -> dict[str, str]:

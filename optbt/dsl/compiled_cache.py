@@ -1,0 +1,131 @@
+"""A .strat file's compiled class found again by the file's text: start-up without the compiler.
+
+Loading a .strat file parses it, builds the AST (pydantic models: importing them alone takes
+about 0.1 s), checks and compiles it: 0.15-0.2 s of every ``optbt run`` of a .strat file,
+where a Python strategy loads in milliseconds. The compiled module is already kept on disk
+(``optbt.dsl.compiler.load_text``, named by its content hash); this remembers, beside it, which
+module a given file text compiles to, so a later load of the same text imports that module
+and skips the front end entirely.
+
+An entry is keyed by the text, the name the file was given by (it appears in the module's
+docstring and error messages), the limits the checks ran with (``OPTBT_MAX_SWEEP_*`` can make
+a file compile or not) and the front end's own stamp: every module of ``optbt/dsl`` and the
+grammar by path, size and modification time, so an edited file, an edited compiler and
+another installed version never reuse an entry. Only files that compiled cleanly have
+entries (errors are always reported by the compiler). An entry that cannot be read, names a
+module that is missing or whose text no longer hashes to its name, is ignored and rewritten.
+``OPTBT_COMPILED_CACHE=off`` turns the lookup off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+LOCK = threading.RLock()  # threads of one worker may load the same file at once (shared with the compiler)
+
+
+@lru_cache(maxsize=1)
+def _front_end_stamp() -> str:
+    """The path, size and mtime of every front-end module and of the grammar (an upgrade of
+    optbt rewrites them; what the compiled code imports from elsewhere fails loudly to import,
+    and then the file is compiled again)."""
+    here = Path(__file__).resolve().parent
+    files = sorted(here.glob("*.py"))
+    for grammar in (here.parent / "grammar" / "strat.lark", here.parents[1] / "grammar" / "strat.lark"):
+        if grammar.is_file():
+            files.append(grammar)
+    parts = []
+    for f in files:
+        st = f.stat()
+        parts.append(f"{f}:{st.st_size}:{st.st_mtime_ns}")
+    return "\n".join(parts)
+
+
+def _key(text: str, filename: str) -> str:
+    from optbt.dsl.limits import Limits
+    h = hashlib.sha1()
+    for part in (_front_end_stamp(), repr(Limits()), str(filename), text):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()[:24]
+
+
+def _entry(text: str, filename: str) -> Path:
+    from optbt.data.sample import cache_dir
+    return cache_dir() / "compiled" / f"text-{_key(text, filename)}.json"
+
+
+def finish_class(cls, filename: str, strat_map: dict, param_kinds: dict) -> type:
+    """What a loaded .strat class carries besides its code (the same on both paths)."""
+    cls.__strat_source__ = str(filename)
+    cls.__strat_map__ = strat_map
+    cls.PARAM_KINDS = param_kinds
+    _preset_beside(cls, filename)
+    return cls
+
+
+def _preset_beside(cls, filename) -> None:
+    """A ``costs preset "file.toml"`` with a relative path means the file beside the .strat
+    file (as a trader keeps them together), wherever optbt is run from; from text without a
+    file, the working folder."""
+    costs = getattr(cls, "COSTS", None)
+    preset = costs.get("preset") if isinstance(costs, dict) else None
+    source = Path(str(filename))
+    if preset and str(preset).endswith(".toml") and not Path(preset).expanduser().is_absolute() and source.is_file():
+        cls.COSTS = {**costs, "preset": str(source.resolve().parent / preset)}
+
+
+def remember(text: str, filename: str, module, cls_name: str, strat_map: dict, param_kinds: dict) -> None:
+    """Note that ``text`` (given as ``filename``) compiled to ``module``'s class ``cls_name``.
+    A cache folder that cannot be written is no error: the next load compiles again."""
+    try:
+        entry = _entry(text, filename)
+        data = {"module": module.__name__, "file": module.__file__, "class": cls_name,
+                "lines": {str(k): list(v) for k, v in strat_map["lines"].items()}, "param_kinds": param_kinds}
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_name(f"{entry.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.replace(entry)
+    except (OSError, TypeError, ValueError):
+        pass
+
+
+def lookup(text: str, filename: str):
+    """The class ``text`` compiled to before, or None (never compiled, or the entry is stale)."""
+    if os.environ.get("OPTBT_COMPILED_CACHE", "").strip().lower() in ("off", "0", "no", "false"):
+        return None
+    try:
+        data = json.loads(_entry(text, filename).read_text(encoding="utf-8"))
+        name, file, cls_name = data["module"], data["file"], data["class"]
+        lines = {int(k): tuple(v) for k, v in data["lines"].items()}
+        kinds = dict(data["param_kinds"])
+        if not (isinstance(name, str) and isinstance(file, str) and isinstance(cls_name, str)):
+            return None
+        with LOCK:
+            module = sys.modules.get(name)
+            if module is None:
+                source = Path(file).read_bytes()
+                # the module is named by its text's hash (optbt.dsl.compiler.load_text): a file
+                # changed since is not ours to run
+                if not name.endswith("_" + hashlib.sha1(source).hexdigest()[:16]):
+                    return None
+                spec = importlib.util.spec_from_file_location(name, file)
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[name] = module
+                try:
+                    spec.loader.exec_module(module)
+                except BaseException:
+                    del sys.modules[name]
+                    raise
+        cls = getattr(module, cls_name)
+    except Exception:  # unreadable, torn, stale (code it imports moved): compiled again instead
+        return None
+    strat_map = {"file": str(filename), "module_file": module.__file__, "lines": lines}
+    return finish_class(cls, filename, strat_map, kinds)
