@@ -324,7 +324,7 @@ def test_option_files_in_time_order_get_a_note_that_changes_nothing_else(tmp_pat
     assert not report.errors and not report.warnings
     if noted:
         assert notes[0].count == 1 and notes[0].where.endswith("options.parquet")
-        assert "expiry, strike, time" in notes[0].detail
+        assert "optbt data sort" in notes[0].detail
         cli = subprocess.run([sys.executable, "-m", "optbt", "data", "check", str(tmp_path)],
                              capture_output=True, text=True)
         assert cli.returncode == 0 and "1 note(s)" in cli.stdout

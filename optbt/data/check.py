@@ -380,8 +380,9 @@ class _Checker:
             self.find("note", "rows_in_time_order", sorted(ordered)[0], len(ordered),
                       f"{len(ordered)} of {len(files)} option files keep rows in time order: each row group "
                       "spans every strike of its time, so a run's query for a day's few contracts decodes "
-                      "every row of that day. Results are right either way; for speed, write each day's rows "
-                      "sorted by expiry, strike, time in row groups of ~30,000 rows (README, Performance)")
+                      "every row of that day. Results are right either way; for speed, `optbt data sort DATA "
+                      "--out NEW` writes a copy with each day's rows by expiry, strike, type and time (README, "
+                      "Performance)")
 
     def spot(self) -> dict:
         src, s = self.src, self.s
