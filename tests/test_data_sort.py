@@ -131,7 +131,7 @@ def test_time_zone_aware_files_sort_by_the_exchange_day(hive, tmp_path):
 def test_a_copy_that_lost_a_row_is_refused_and_not_kept(hive, tmp_path, monkeypatch):
     import optbt.data.sort as sort
     src = _monthly(hive, tmp_path / "monthly", defects=False)
-    monkeypatch.setattr(sort, "_SELECT", sort._SELECT + " WHERE opt_type = 'CE'")  # a writer that drops rows
+    monkeypatch.setattr(sort, "_COPY", sort._COPY.replace(" ORDER BY", " WHERE opt_type = 'CE' ORDER BY"))  # drops rows
     with pytest.raises(DataError, match="does not hold the same rows"):
         sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "sorted")
     assert not list((tmp_path / "sorted").rglob("*.parquet*"))
@@ -146,8 +146,11 @@ def test_bad_places_are_refused_with_a_reason(hive, tmp_path):
         sort_dataset(cfg, src / "dataset.toml", tmp_path / "full")
     with pytest.raises(ConfigError, match="outside the dataset folder"):
         sort_dataset(cfg, src / "dataset.toml", src / "sorted")
-    with pytest.raises(ConfigError, match="at least 1000"):
-        sort_dataset(cfg, src / "dataset.toml", tmp_path / "new", row_group_rows=10)
+    for rows in (10, 2**63):
+        with pytest.raises(ConfigError, match="from 1000 to"):
+            sort_dataset(cfg, src / "dataset.toml", tmp_path / "new", row_group_rows=rows)
+    with pytest.raises(ConfigError, match="without"):  # the copy's config would read it as a glob
+        sort_dataset(cfg, src / "dataset.toml", tmp_path / "sorted [v2]")
     absolute = tmp_path / "absolute.toml"
     absolute.write_text(_head(hive) + f'[options]\npath = "{src}/options/*.parquet"\n[spot]\npath = "spot/*.parquet"\n')
     with pytest.raises(ConfigError, match="is absolute"):
@@ -173,3 +176,76 @@ def test_cli_sorts_and_says_what_it_wrote(hive, tmp_path):
     assert again.returncode == 2 and "not an empty folder" in again.stderr and "Traceback" not in again.stderr
     missing = run(tmp_path / "nowhere", "--out", tmp_path / "other")
     assert missing.returncode == 2 and "dataset config not found" in missing.stderr
+
+
+def test_a_hive_folder_key_used_as_a_column_is_sorted_by_and_stays_in_the_folders(hive, tmp_path):
+    """options/underlying=NIFTY/day=.../x.parquet, the underlying only in the folder names."""
+    src = tmp_path / "keyed"
+    (src / "options").mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * EXCLUDE (underlying) FROM read_parquet('{hive}/options/*/*.parquet', "
+                f"hive_partitioning=true)) TO '{src}/options/underlying=NIFTY' (FORMAT parquet, PARTITION_BY (day))")
+    shutil.copytree(hive / "spot", src / "spot")
+    shutil.copytree(hive / "vix", src / "vix")
+    (src / "dataset.toml").write_text((hive / "dataset.toml").read_text().replace(
+        'path = "options/*/*.parquet"', 'path = "options/*/*/*.parquet"'))
+    sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "sorted")
+    out = tmp_path / "sorted"
+    names = lambda root: sorted(str(p.relative_to(root)) for p in (root / "options").rglob("*.parquet"))  # noqa: E731
+    assert names(out) == names(src)
+    assert _rows(f"{out}/options/*/*/*.parquet") == _rows(f"{src}/options/*/*/*.parquet")  # no column added
+    assert _trades(out) == _trades(src) == _trades(hive)
+
+
+def test_a_linked_folder_keeps_its_name_and_a_dataset_cost_file_comes_along(hive, tmp_path):
+    """options/ a symlink to another disk; ``[costs] preset = "broker.toml"`` beside the config."""
+    mono = _monthly(hive, tmp_path / "monthly", defects=False)
+    src = tmp_path / "linked"
+    src.mkdir()
+    (src / "options").symlink_to(mono / "options")
+    for part in ("spot", "vix"):
+        shutil.copytree(mono / part, src / part)
+    (src / "broker.toml").write_text('base = "nse"\n')
+    (src / "dataset.toml").write_text((mono / "dataset.toml").read_text() + '\n[costs]\npreset = "broker.toml"\n')
+    report = sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "sorted")
+    out = tmp_path / "sorted"
+    assert (out / "options" / "2024-01.parquet").is_file() and not (out / "options").is_symlink()
+    assert (out / "broker.toml").read_text() == 'base = "nse"\n' and report.option_files == 1
+    with_costs = _trades(src)
+    assert with_costs == _trades(out) and with_costs != _trades(hive)  # the broker's charges applied
+    outside = tmp_path / "outside.toml"
+    outside.write_text('base = "nse"\n')
+    (src / "dataset.toml").write_text((mono / "dataset.toml").read_text() + '\n[costs]\npreset = "../outside.toml"\n')
+    with pytest.raises(ConfigError, match="preset '../outside.toml' lies outside"):
+        sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "sorted2")
+
+
+def test_a_failure_part_way_leaves_no_copy_behind(hive, tmp_path, monkeypatch):
+    import optbt.data.sort as sort
+    src = _monthly(hive, tmp_path / "monthly", defects=False)
+    shutil.copy(src / "options" / "2024-01.parquet", src / "options" / "2024-02.parquet")
+    done = []
+    sort_file = sort._sort_file
+
+    def second_fails(*args):
+        if done:
+            raise (KeyboardInterrupt() if len(done) > 1 else DataError("options file 2024-02.parquet: unreadable"))
+        done.append(sort_file(*args))
+        return done[-1]
+    monkeypatch.setattr(sort, "_sort_file", second_fails)
+    with pytest.raises(DataError, match="2024-02.parquet"):
+        sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "sorted")
+    assert done and not (tmp_path / "sorted").exists()  # the first file was written, then removed
+    (tmp_path / "empty").mkdir()
+    done.append(0)  # now Ctrl-C, into a folder the user made
+    with pytest.raises(KeyboardInterrupt):
+        sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "empty")
+    assert (tmp_path / "empty").is_dir() and not list((tmp_path / "empty").iterdir())
+
+
+def test_an_out_folder_that_cannot_be_made_is_an_error_not_a_traceback(hive, tmp_path):
+    src = _monthly(hive, tmp_path / "monthly", defects=False)
+    (tmp_path / "afile").write_text("x")
+    done = subprocess.run([sys.executable, "-m", "optbt", "data", "sort", str(src), "--out", str(tmp_path / "afile" / "sub")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "cannot write" in done.stderr and "Traceback" not in done.stderr

@@ -31,6 +31,9 @@ from optbt.data.duckdb_source import DuckDBSource, _bound, _Table
 from optbt.model.errors import ConfigError, DataError
 
 ROW_GROUP_ROWS = 30_720  # rows per row group written: a day's few contracts fall in few of them
+MAX_ROW_GROUP_ROWS = 10_000_000
+_COPY = ("COPY (SELECT {cols} FROM read_parquet($f, hive_partitioning={hive}) ORDER BY {order}) TO {to} "
+         "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {rows})")
 _SELECT = "SELECT * FROM read_parquet($f, hive_partitioning=false)"  # a file's own columns, no hive keys
 
 
@@ -59,23 +62,48 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def _relative(files: list[str], root: Path, what: str) -> list[tuple[str, str]]:
-    """(file, path relative to the dataset folder) for each file; refuses a file outside it."""
+    """(file, its path relative to the dataset folder as the config names it) for each file;
+    refuses a file outside the folder. Taken by name, not through symlinks: a folder of the
+    dataset that is a link (to a bigger disk) keeps its name in the copy, where the copied
+    config looks for it."""
     out = []
+    base = os.path.abspath(root)
     for f in files:
-        if not _inside(Path(f), root):
+        rel = os.path.relpath(os.path.abspath(f), base)
+        if rel == os.pardir or rel.startswith(os.pardir + os.sep) or os.path.isabs(rel):
             raise ConfigError(f"{what} file {f} lies outside the dataset folder {root}: data sort mirrors "
                               "that folder, so every data file must be under it (give --data-root, or "
                               "move the files and make the config's paths relative)")
-        out.append((f, str(Path(f).resolve().relative_to(root.resolve()))))
+        out.append((f, rel))
     return out
 
 
 def _check_out(out: Path, root: Path) -> None:
+    if any(c in str(out.absolute()) for c in "*?["):
+        raise ConfigError(f"--out {out}: give a folder name without *, ? or [ (optbt reads a config's paths "
+                          "as glob patterns, so the copy could not be read)")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"--out {out}: exists and is not an empty folder; give a new folder")
     if _inside(out, root) or _inside(root, out):
         raise ConfigError(f"--out {out}: give a folder outside the dataset folder {root} (a copy inside it "
                           "would be matched by the config's own globs)")
+
+
+def _cost_file(config: DatasetConfig, root: Path, config_file: Path) -> list[tuple[str, str]]:
+    """The dataset's ``[costs] preset`` file, when it is a file named relative to the dataset
+    folder (the copy's config names it there too); a preset name or an absolute path needs none."""
+    spec = config.costs.preset
+    if not spec or Path(spec).expanduser().is_absolute():
+        return []
+    path = Path(root) / spec
+    if not path.is_file():
+        return []  # a preset by name (nse, us), or a file that is missing for the source's runs too
+    try:
+        return _relative([str(path)], root, "costs preset")
+    except ConfigError:
+        raise ConfigError(f"{config_file}: [costs] preset {spec!r} lies outside the dataset folder {root}, so "
+                          "the copy's config would name another file; give its absolute path, or move it "
+                          "into the dataset folder") from None
 
 
 def _link_or_copy(src: str, dst: Path) -> bool:
@@ -99,8 +127,8 @@ def sort_dataset(config: DatasetConfig, config_file: Path, out: Path, *, row_gro
     when a file cannot be read, or when a written file does not hold its source's rows
     (nothing is left half-written: each file is written beside its place, checked, then moved).
     """
-    if row_group_rows < 1_000:
-        raise ConfigError(f"--row-group-rows must be at least 1000, got {row_group_rows}")
+    if not 1_000 <= row_group_rows <= MAX_ROW_GROUP_ROWS:
+        raise ConfigError(f"--row-group-rows must be from 1000 to {MAX_ROW_GROUP_ROWS:,}, got {row_group_rows}")
     root = Path(config.root or config_file.parent)
     out = Path(out).expanduser()
     _check_out(out, root)
@@ -111,11 +139,13 @@ def sort_dataset(config: DatasetConfig, config_file: Path, out: Path, *, row_gro
                                   "still read the original files; make the config's paths relative to the "
                                   "dataset folder (or give --data-root) and sort again")
     src = DuckDBSource(config, read_ahead=False)
+    made = not out.exists()
     try:
         options = _relative(src.options.all_files, root, "options")
         others = _relative(src.spot.all_files, root, "spot")
         for name, files in config.series.items():
             others += _relative(_Table(src.con, config, files, f"series.{name}").all_files, root, f"series.{name}")
+        others += _cost_file(config, root, config_file)
         cols = config.options.columns
         o = src.options
         key = [f"CAST({src._opt_known} AS DATE)", src._raw_expiry, src._raw_strike, o.col("opt_type"),
@@ -124,43 +154,75 @@ def sort_dataset(config: DatasetConfig, config_file: Path, out: Path, *, row_gro
             key.insert(1, o.col("underlying"))
         order = ", ".join(f"{k} NULLS LAST" for k in key)
         params = src._params()
-        out.mkdir(parents=True, exist_ok=True)
-        rows = 0
-        for n, (path, rel) in enumerate(options, 1):
-            rows += _sort_file(src.con, path, out / rel, order, params, row_group_rows)
-            if progress:
-                progress(n, len(options), rel)
-        linked = copied = 0
-        written = {rel for _, rel in options}
-        for path, rel in dict.fromkeys(others):  # a file both spot and series is placed once
-            if rel in written:  # also an options file: its sorted copy holds the same rows
-                continue
-            written.add(rel)
-            if _link_or_copy(path, out / rel):
-                linked += 1
-            else:
-                copied += 1
-        shutil.copyfile(config_file, out / "dataset.toml")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            rows = 0
+            for n, (path, rel) in enumerate(options, 1):
+                rows += _sort_file(src.con, path, out / rel, order, params, row_group_rows, o.hive)
+                if progress:
+                    progress(n, len(options), rel)
+            linked = copied = 0
+            written = {rel for _, rel in options}
+            for path, rel in dict.fromkeys(others):  # a file both spot and series is placed once
+                if rel in written:  # also an options file: its sorted copy holds the same rows
+                    continue
+                written.add(rel)
+                if _link_or_copy(path, out / rel):
+                    linked += 1
+                else:
+                    copied += 1
+            shutil.copyfile(config_file, out / "dataset.toml")
+        except OSError as exc:
+            raise DataError(f"--out {out}: cannot write {exc.filename or out}: {exc.strerror or exc}") from None
+    except BaseException:
+        _remove_copy(out, made)  # an error or Ctrl-C: no half-made copy is left to be run
+        raise
     finally:
         src.close()
     return SortReport(out=out, option_files=len(options), rows=rows, linked=linked, copied=copied)
 
 
-def _sort_file(con, path: str, dst: Path, order: str, params: dict, row_group_rows: int) -> int:
-    """Write ``path``'s rows sorted by ``order`` to ``dst``; the rows written, checked."""
+def _remove_copy(out: Path, made: bool) -> None:
+    """Remove what this sort wrote: the folder it made, or the contents of the empty folder it
+    was given."""
+    if made:
+        shutil.rmtree(out, ignore_errors=True)
+    elif out.is_dir():
+        for p in out.iterdir():
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() and not p.is_symlink() else p.unlink(missing_ok=True)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sort_file(con, path: str, dst: Path, order: str, params: dict, row_group_rows: int, hive: str) -> int:
+    """Write ``path``'s rows sorted by ``order`` to ``dst``; the rows written, checked.
+
+    The file's own columns are written (not hive folder keys, which the copy's folders keep),
+    but the order may use those keys, as the config may map a column to one."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(dst.name + ".optbt-sorting")
     try:
-        sql = (f"COPY ({_SELECT} ORDER BY {order}) TO {_sql_text(str(tmp))} "
-               f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {int(row_group_rows)})")
+        own = [d[0] for d in con.execute(f"{_SELECT} LIMIT 0", {"f": [path]}).description]
+        folded = [c.lower() for c in own]
+        twins = sorted({c for c in own if folded.count(c.lower()) > 1})
+        if twins:
+            raise DataError(f"options file {path}: columns {', '.join(twins)} differ only in case, which "
+                            "DuckDB cannot write apart; rename one and sort again")
+        sql = _COPY.format(cols=", ".join(map(_quote, own)), hive=hive, order=order, to=_sql_text(str(tmp)),
+                           rows=int(row_group_rows))
         con.execute(sql, _bound(sql, {**params, "f": [path]}))
         # same rows, in any order: the count and the sum of every row's hash, source and copy
-        check = "SELECT count(*), sum(hash(t)) FROM read_parquet($f, hive_partitioning=false) t"
+        check = f"SELECT count(*), sum(hash(t)) FROM ({_SELECT}) t"
         before = con.execute(check, {"f": [path]}).fetchone()
         after = con.execute(check, {"f": [str(tmp)]}).fetchone()
     except duckdb.Error as exc:
         tmp.unlink(missing_ok=True)
         raise DataError(f"options file {path}: cannot be sorted: {str(exc).splitlines()[0]}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     if before != after:
         tmp.unlink(missing_ok=True)
         raise DataError(f"options file {path}: the sorted copy does not hold the same rows "

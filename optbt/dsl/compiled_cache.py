@@ -9,9 +9,9 @@ and skips the front end entirely.
 
 An entry is keyed by the text, the name the file was given by (it appears in the module's
 docstring and error messages), the limits the checks ran with (``OPTBT_MAX_SWEEP_*`` can make
-a file compile or not) and the front end's own stamp: every module of ``optbt/dsl`` and the
-grammar by path, size and modification time, so an edited file, an edited compiler and
-another installed version never reuse an entry. Only files that compiled cleanly have
+a file compile or not) and a stamp of the code that compiles it: Python's version, every
+module of optbt and the grammar by path, size and modification time, so an edited file, an
+edited optbt and another installed version never reuse an entry. Only files that compiled cleanly have
 entries (errors are always reported by the compiler). An entry that cannot be read, names a
 module that is missing or whose text no longer hashes to its name, is ignored and rewritten.
 ``OPTBT_COMPILED_CACHE=off`` turns the lookup off.
@@ -20,11 +20,11 @@ module that is missing or whose text no longer hashes to its name, is ignored an
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import sys
 import threading
+import types
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,15 +33,16 @@ LOCK = threading.RLock()  # threads of one worker may load the same file at once
 
 @lru_cache(maxsize=1)
 def _front_end_stamp() -> str:
-    """The path, size and mtime of every front-end module and of the grammar (an upgrade of
-    optbt rewrites them; what the compiled code imports from elsewhere fails loudly to import,
-    and then the file is compiled again)."""
-    here = Path(__file__).resolve().parent
-    files = sorted(here.glob("*.py"))
-    for grammar in (here.parent / "grammar" / "strat.lark", here.parents[1] / "grammar" / "strat.lark"):
+    """Python's version and the path, size and mtime of every module of optbt and of the
+    grammar. Not only optbt/dsl: what a file compiles to also depends on the engine (the
+    Strategy class's names decide which parameters are renamed, the cost presets which names
+    are known) and on Python (its keywords and builtins). About a millisecond."""
+    package = Path(__file__).resolve().parents[1]
+    files = sorted(package.rglob("*.py"))
+    for grammar in (package / "grammar" / "strat.lark", package.parent / "grammar" / "strat.lark"):
         if grammar.is_file():
             files.append(grammar)
-    parts = []
+    parts = [sys.version]
     for f in files:
         st = f.stat()
         parts.append(f"{f}:{st.st_size}:{st.st_mtime_ns}")
@@ -113,14 +114,15 @@ def lookup(text: str, filename: str):
             if module is None:
                 source = Path(file).read_bytes()
                 # the module is named by its text's hash (optbt.dsl.compiler.load_text): a file
-                # changed since is not ours to run
+                # changed since is not ours to run; the bytes hashed are the bytes run (no .pyc)
                 if not name.endswith("_" + hashlib.sha1(source).hexdigest()[:16]):
                     return None
-                spec = importlib.util.spec_from_file_location(name, file)
-                module = importlib.util.module_from_spec(spec)
+                code = compile(source, file, "exec", dont_inherit=True)
+                module = types.ModuleType(name)
+                module.__file__ = file
                 sys.modules[name] = module
                 try:
-                    spec.loader.exec_module(module)
+                    exec(code, module.__dict__)
                 except BaseException:
                     del sys.modules[name]
                     raise

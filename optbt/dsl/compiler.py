@@ -686,7 +686,7 @@ def load_text(text: str, filename: str = "<strat>", remember_text: bool = False)
             if not path.exists() or path.read_text(encoding="utf-8") != source:
                 # a name of this process and thread: processes compiling at once never share a tmp file
                 tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-                tmp.write_text(source, encoding="utf-8")
+                tmp.write_bytes(source.encode("utf-8"))  # the bytes hashed, on every OS
                 tmp.replace(path)
             spec = importlib.util.spec_from_file_location(module_name, path)
             module = importlib.util.module_from_spec(spec)

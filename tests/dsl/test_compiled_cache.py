@@ -129,3 +129,13 @@ def test_another_name_is_another_entry_and_off_turns_the_lookup_off(cache, tmp_p
     assert _load_elsewhere(b, cache)["source"] == str(b)
     assert len(list((cache / "compiled").glob("text-*.json"))) == 2
     assert _load_elsewhere(a, cache, {"OPTBT_COMPILED_CACHE": "off"})["front_end"]
+
+
+def test_the_stamp_covers_what_compiling_depends_on_beyond_the_language_folder():
+    """The engine's Strategy names decide renames, its cost presets which names are known, and
+    Python's keywords and builtins which names are taken: editing any of them compiles again."""
+    from optbt.dsl.compiled_cache import _front_end_stamp
+    stamp = _front_end_stamp()
+    for part in ("optbt/engine/strategy.py:", "optbt/engine/charges.py:", "optbt/dsl/compiler.py:", "strat.lark:"):
+        assert part in stamp.replace(os.sep, "/")
+    assert stamp.startswith(sys.version)
