@@ -94,6 +94,9 @@ def test_the_copy_holds_the_same_rows_in_read_order_and_trades_the_same(hive, tm
     assert key == sorted(key)
     assert (out / "spot" / "2024-01.parquet").stat().st_ino == (src / "spot" / "2024-01.parquet").stat().st_ino
     assert (out / "dataset.toml").read_text() == (src / "dataset.toml").read_text()
+    codec = "SELECT DISTINCT compression FROM parquet_metadata('{}')"
+    assert con.execute(codec.format(f"{out}/options/*.parquet")).fetchall() == \
+        con.execute(codec.format(f"{src}/options/*.parquet")).fetchall() == [("SNAPPY",)]  # as the source
     assert _trades(out) == _trades(src) == _trades(hive)
     # data check noted the time order of the source, and has no such note on the copy
     notes = lambda d: [f.check for f in check_dataset(load_dataset(d)).findings if f.level == "note"]  # noqa: E731
