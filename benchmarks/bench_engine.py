@@ -16,8 +16,9 @@ with the background read-ahead off (``straddle_no_ra``: on / off is printed). Th
 and of ``optbt run`` on a one-day dataset: the Python straddle, the .strat straddle run again,
 and the .strat straddle just edited (compiled again).
 
-Measurements are **paired**: each repeat runs every variant once, back to back, and ratios
-are taken inside a repeat, so they share the machine's noise; min/median/max over repeats
+Measurements are **paired**: each repeat runs every variant once, back to back (in an order
+that turns by one each repeat), and ratios are taken inside a repeat, so they share the
+machine's noise; min/median/max over repeats
 are printed and written, with the load average at start. Ratios, not seconds, carry over
 between machines. ``--quick`` (a few days, one repeat) only keeps the script working in CI.
 Figures, not assertions.
@@ -224,7 +225,10 @@ def main() -> None:
     runs: dict[str, dict[str, list[dict]]] = {lay: {k: [] for k in KINDS} for lay in layouts}
     for rep in range(args.repeats):  # paired: every variant once per repeat, back to back
         for lay in layouts:
-            for kind in KINDS:
+            # the order turns each repeat, so that no variant always runs right after the
+            # floor's two-thread scan (an order effect of up to 20 % was seen on one layout)
+            turn = rep % len(KINDS)
+            for kind in KINDS[turn:] + KINDS[:turn]:
                 runs[lay][kind].append(run_one(kind, paths[lay]))
         print(f"repeat {rep + 1}/{args.repeats} done", file=sys.stderr)
     results: dict = {"date": time.strftime("%Y-%m-%d"), "days": args.days, "repeats": args.repeats,
