@@ -178,3 +178,15 @@ class DayCacheOnly:
         if name == "chain_bars":
             raise AttributeError(name)
         return getattr(self.source, name)
+
+
+def config_head(src: Path) -> str:
+    """A dataset's config without its [options]/[spot] tables (name, zone, steps, session and
+    any [series.*] kept), for a copy of its prices in another layout."""
+    keep, skipping = [], False
+    for line in (src / "dataset.toml").read_text().splitlines():
+        if line.startswith("["):
+            skipping = line.split("]")[0].split(".")[0] in ("[options", "[spot")
+        if not skipping:
+            keep.append(line)
+    return "\n".join(keep) + "\n"

@@ -22,20 +22,13 @@ from optbt.data.synth import generate
 from optbt.dsl.loader import load_strategy
 from optbt.engine.loop import run_backtest
 from optbt.model.errors import ConfigError, DataError
+from tests.kit import config_head
 
 ROOT = Path(__file__).resolve().parents[1]
 STRATEGY = str(ROOT / "examples" / "straddle_920.py") + ":Straddle920"
 FLAT = '[options]\npath = "options/*.parquet"\n[spot]\npath = "spot/*.parquet"\n'
 
 
-def _head(src: Path) -> str:
-    keep, skipping = [], False
-    for line in (src / "dataset.toml").read_text().splitlines():
-        if line.startswith("["):
-            skipping = line.split("]")[0].split(".")[0] in ("[options", "[spot")
-        if not skipping:
-            keep.append(line)
-    return "\n".join(keep) + "\n"
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +56,7 @@ def _monthly(hive: Path, out: Path, defects: bool = True) -> Path:
     con.execute(f"COPY (SELECT * EXCLUDE (day) FROM read_parquet('{hive}/spot/*/*.parquet', hive_partitioning=true) "
                 f"ORDER BY ts) TO '{out}/spot/2024-01.parquet' (FORMAT parquet)")
     shutil.copytree(hive / "vix", out / "vix")  # the [series.vix] files, as they are
-    (out / "dataset.toml").write_text(_head(hive) + FLAT)
+    (out / "dataset.toml").write_text(config_head(hive) + FLAT)
     return out
 
 
@@ -155,12 +148,12 @@ def test_bad_places_are_refused_with_a_reason(hive, tmp_path):
     with pytest.raises(ConfigError, match="without"):  # the copy's config would read it as a glob
         sort_dataset(cfg, src / "dataset.toml", tmp_path / "sorted [v2]")
     absolute = tmp_path / "absolute.toml"
-    absolute.write_text(_head(hive) + f'[options]\npath = "{src}/options/*.parquet"\n[spot]\npath = "spot/*.parquet"\n')
+    absolute.write_text(config_head(hive) + f'[options]\npath = "{src}/options/*.parquet"\n[spot]\npath = "spot/*.parquet"\n')
     with pytest.raises(ConfigError, match="is absolute"):
         sort_dataset(load_dataset(absolute, src), absolute, tmp_path / "new")
     shutil.copytree(src / "options", tmp_path / "elsewhere" / "options")
     outside = src / "inner.toml"
-    outside.write_text(_head(hive) + '[options]\npath = "../elsewhere/options/*.parquet"\n[spot]\npath = "spot/*.parquet"\n')
+    outside.write_text(config_head(hive) + '[options]\npath = "../elsewhere/options/*.parquet"\n[spot]\npath = "spot/*.parquet"\n')
     with pytest.raises(ConfigError, match="lies outside the dataset folder"):
         sort_dataset(load_dataset(outside), outside, tmp_path / "new")
     assert not (tmp_path / "new").exists()

@@ -16,19 +16,12 @@ import pytest
 from optbt.data.synth import generate
 from optbt.dsl.loader import load_strategy
 from optbt.engine.loop import run_backtest
+from tests.kit import config_head
 
 ROOT = Path(__file__).resolve().parents[1]
 STRATEGY = str(ROOT / "examples" / "straddle_920.py") + ":Straddle920"
 
 
-def _head(src: Path) -> str:
-    keep, skipping = [], False
-    for line in (src / "dataset.toml").read_text().splitlines():
-        if line.startswith("["):
-            skipping = line.split("]")[0].split(".")[0] in ("[options", "[spot")
-        if not skipping:
-            keep.append(line)
-    return "\n".join(keep) + "\n"
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +48,7 @@ def layouts(tmp_path_factory):
                 f"TO '{single}/spot/spot.parquet' (FORMAT parquet)")
     flat = '[options]\npath = "options/*.parquet"\n[spot]\npath = "spot/*.parquet"\n'
     for root in (monthly, single):
-        (root / "dataset.toml").write_text(_head(hive) + flat)
+        (root / "dataset.toml").write_text(config_head(hive) + flat)
     return {"hive": hive, "monthly": monthly, "single": single, "days": len(days)}
 
 
