@@ -245,3 +245,25 @@ def test_an_out_folder_that_cannot_be_made_is_an_error_not_a_traceback(hive, tmp
     done = subprocess.run([sys.executable, "-m", "optbt", "data", "sort", str(src), "--out", str(tmp_path / "afile" / "sub")],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "cannot write" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_columns_sharing_a_name_up_to_case_are_refused_not_renamed(hive, tmp_path):
+    """DuckDB reads the second of `close`/`Close` as `Close_1`: the copy would not have the
+    file's columns, so the file is refused with the fix."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    src = _monthly(hive, tmp_path / "monthly", defects=False)
+    f = src / "options" / "2024-01.parquet"
+    t = pq.read_table(f)
+    pq.write_table(t.append_column(pa.field("Close", pa.float64()), t.column("close")), f)
+    with pytest.raises(DataError, match="two columns share a name"):
+        sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "sorted")
+    assert not (tmp_path / "sorted").exists()
+
+
+def test_progress_names_the_file_being_sorted(hive, tmp_path):
+    src = _monthly(hive, tmp_path / "monthly", defects=False)
+    seen = []
+    sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "sorted",
+                 progress=lambda done, total, f: seen.append((done, total, f)))
+    assert seen == [(0, 1, str(Path("options") / "2024-01.parquet")), (1, 1, "")]

@@ -124,7 +124,8 @@ def sort_dataset(config: DatasetConfig, config_file: Path, out: Path, *, row_gro
     """Write a copy of the dataset under ``out`` with its option files sorted for reading.
 
     ``config_file`` is the config ``config`` was read from (copied verbatim as
-    ``out/dataset.toml``); ``progress(done, total, file)`` is called after each option file.
+    ``out/dataset.toml``); ``progress(done, total, file)`` is called before each option file is
+sorted (``done`` of ``total`` finished) and once at the end.
     Raises ConfigError for a bad ``out`` or a data file outside the dataset folder, DataError
     when a file cannot be read, or when a written file does not hold its source's rows
     (nothing is left half-written: each file is written beside its place, checked, then moved).
@@ -159,10 +160,12 @@ def sort_dataset(config: DatasetConfig, config_file: Path, out: Path, *, row_gro
         try:
             out.mkdir(parents=True, exist_ok=True)
             rows = 0
-            for n, (path, rel) in enumerate(options, 1):
-                rows += _sort_file(src.con, path, out / rel, order, params, row_group_rows, o.hive)
-                if progress:
+            for n, (path, rel) in enumerate(options):
+                if progress:  # the file being sorted now
                     progress(n, len(options), rel)
+                rows += _sort_file(src.con, path, out / rel, order, params, row_group_rows, o.hive)
+            if progress:
+                progress(len(options), len(options), "")
             linked = copied = 0
             written = {rel for _, rel in options}
             for path, rel in dict.fromkeys(others):  # a file both spot and series is placed once
@@ -215,11 +218,13 @@ def _sort_file(con, path: str, dst: Path, order: str, params: dict, row_group_ro
     tmp = dst.with_name(dst.name + ".optbt-sorting")
     try:
         own = [d[0] for d in con.execute(f"{_SELECT} LIMIT 0", {"f": [path]}).description]
-        folded = [c.lower() for c in own]
-        twins = sorted({c for c in own if folded.count(c.lower()) > 1})
-        if twins:
-            raise DataError(f"options file {path}: columns {', '.join(twins)} differ only in case, which "
-                            "DuckDB cannot write apart; rename one and sort again")
+        # DuckDB renames a column whose name another one has already, up to case (x -> x_1):
+        # the copy would not have the file's columns
+        stored = {r[0] for r in con.execute("SELECT name FROM parquet_schema($f)", {"f": [path]}).fetchall()}
+        renamed = [c for c in own if c not in stored]
+        if renamed:
+            raise DataError(f"options file {path}: two columns share a name (up to case), so DuckDB reads one "
+                            f"as {', '.join(renamed)} and cannot write them apart; rename one and sort again")
         sql = _COPY.format(cols=", ".join(map(_quote, own)), hive=hive, order=order, to=_sql_text(str(tmp)),
                            rows=int(row_group_rows), codec=_codec(con, path))
         con.execute(sql, _bound(sql, {**params, "f": [path]}))

@@ -10,7 +10,7 @@ and skips the front end entirely.
 An entry is keyed by the text, the name the file was given by (it appears in the module's
 docstring and error messages), the limits the checks ran with (``OPTBT_MAX_SWEEP_*`` can make
 a file compile or not) and a stamp of the code that compiles it: Python's version, every
-module of optbt and the grammar by path, size and modification time, so an edited file, an
+module of optbt, the grammar, Lark and pydantic by path, size and modification time, so an edited file, an
 edited optbt and another installed version never reuse an entry. Only files that compiled cleanly have
 entries (errors are always reported by the compiler). An entry that cannot be read, names a
 module that is missing or whose text no longer hashes to its name, is ignored and rewritten.
@@ -20,6 +20,7 @@ module that is missing or whose text no longer hashes to its name, is ignored an
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -33,8 +34,8 @@ LOCK = threading.RLock()  # threads of one worker may load the same file at once
 
 @lru_cache(maxsize=1)
 def _front_end_stamp() -> str:
-    """Python's version and the path, size and mtime of every module of optbt and of the
-    grammar. Not only optbt/dsl: what a file compiles to also depends on the engine (the
+    """Python's version and the path, size and mtime of every module of optbt, of the grammar
+    and of the libraries the front end builds on (Lark, pydantic). Not only optbt/dsl: what a file compiles to also depends on the engine (the
     Strategy class's names decide which parameters are renamed, the cost presets which names
     are known) and on Python (its keywords and builtins). About a millisecond."""
     package = Path(__file__).resolve().parents[1]
@@ -43,6 +44,10 @@ def _front_end_stamp() -> str:
         if grammar.is_file():
             files.append(grammar)
     parts = [sys.version]
+    for lib in ("lark", "pydantic", "pydantic_core"):  # upgraded in place: their files' stamps change
+        spec = importlib.util.find_spec(lib)
+        if spec is not None and spec.origin:
+            files.append(Path(spec.origin))
     for f in files:
         st = f.stat()
         parts.append(f"{f}:{st.st_size}:{st.st_mtime_ns}")
