@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from optbt.data.dataset import DatasetConfig
-from optbt.data.duckdb_source import DuckDBSource, _bound, _Table
+from optbt.data.duckdb_source import DuckDBSource, _bound, _Table, quote_ident
 from optbt.model.errors import ConfigError, DataError
 
 ROW_GROUP_ROWS = 30_720  # rows per row group written: a day's few contracts fall in few of them
@@ -124,8 +124,8 @@ def sort_dataset(config: DatasetConfig, config_file: Path, out: Path, *, row_gro
     """Write a copy of the dataset under ``out`` with its option files sorted for reading.
 
     ``config_file`` is the config ``config`` was read from (copied verbatim as
-    ``out/dataset.toml``); ``progress(done, total, file)`` is called before each option file is
-sorted (``done`` of ``total`` finished) and once at the end.
+    ``out/dataset.toml``); ``progress(done, total, file)`` is called before each option file
+    is sorted (``done`` of ``total`` finished) and once at the end.
     Raises ConfigError for a bad ``out`` or a data file outside the dataset folder, DataError
     when a file cannot be read, or when a written file does not hold its source's rows
     (nothing is left half-written: each file is written beside its place, checked, then moved).
@@ -149,12 +149,12 @@ sorted (``done`` of ``total`` finished) and once at the end.
         for name, files in config.series.items():
             others += _relative(_Table(src.con, config, files, f"series.{name}").all_files, root, f"series.{name}")
         others += _cost_file(config, root, config_file)
-        cols = config.options.columns
         o = src.options
         key = [f"CAST({src._opt_known} AS DATE)", src._raw_expiry, src._raw_strike, o.col("opt_type"),
                src._opt_known]
-        if cols.underlying and cols.underlying in o.types:  # symbols kept apart within a day
-            key.insert(1, o.col("underlying"))
+        und = o.col("underlying", required=False)
+        if und:  # symbols kept apart within a day
+            key.insert(1, und)
         order = ", ".join(f"{k} NULLS LAST" for k in key)
         params = src._params()
         try:
@@ -197,10 +197,6 @@ def _remove_copy(out: Path, made: bool) -> None:
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() and not p.is_symlink() else p.unlink(missing_ok=True)
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _codec(con, path: str) -> str:
     """The compression of the source file (its first column chunk's), kept in the copy: the
     copy reads as fast as the source where the query is the same; zstd when it is one DuckDB
@@ -225,7 +221,7 @@ def _sort_file(con, path: str, dst: Path, order: str, params: dict, row_group_ro
         if renamed:
             raise DataError(f"options file {path}: two columns share a name (up to case), so DuckDB reads one "
                             f"as {', '.join(renamed)} and cannot write them apart; rename one and sort again")
-        sql = _COPY.format(cols=", ".join(map(_quote, own)), hive=hive, order=order, to=_sql_text(str(tmp)),
+        sql = _COPY.format(cols=", ".join(map(quote_ident, own)), hive=hive, order=order, to=_sql_text(str(tmp)),
                            rows=int(row_group_rows), codec=_codec(con, path))
         con.execute(sql, _bound(sql, {**params, "f": [path]}))
         # same rows, in any order: the count and the sum of every row's hash, source and copy

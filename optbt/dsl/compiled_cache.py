@@ -10,9 +10,9 @@ and skips the front end entirely.
 An entry is keyed by the text, the name the file was given by (it appears in the module's
 docstring and error messages), the limits the checks ran with (``OPTBT_MAX_SWEEP_*`` can make
 a file compile or not) and a stamp of the code that compiles it: Python's version, every
-module of optbt, the grammar, Lark and pydantic by path, size and modification time, so an edited file, an
-edited optbt and another installed version never reuse an entry. Only files that compiled cleanly have
-entries (errors are always reported by the compiler). An entry that cannot be read, names a
+module of optbt, the grammar, Lark and pydantic by path, size and modification time, so an
+edited file, an edited optbt and another installed version never reuse an entry. Only files
+that compiled cleanly have entries (errors are always reported by the compiler). An entry that cannot be read, names a
 module that is missing or whose text no longer hashes to its name, is ignored and rewritten.
 ``OPTBT_COMPILED_CACHE=off`` turns the lookup off.
 """
@@ -35,9 +35,10 @@ LOCK = threading.RLock()  # threads of one worker may load the same file at once
 @lru_cache(maxsize=1)
 def _front_end_stamp() -> str:
     """Python's version and the path, size and mtime of every module of optbt, of the grammar
-    and of the libraries the front end builds on (Lark, pydantic). Not only optbt/dsl: what a file compiles to also depends on the engine (the
-    Strategy class's names decide which parameters are renamed, the cost presets which names
-    are known) and on Python (its keywords and builtins). About a millisecond."""
+    and of the libraries the front end builds on (Lark, pydantic). Not only optbt/dsl: what a
+    file compiles to also depends on the engine (the Strategy class's names decide which
+    parameters are renamed, the cost presets which names are known) and on Python (its
+    keywords and builtins). About a millisecond."""
     package = Path(__file__).resolve().parents[1]
     files = sorted(package.rglob("*.py"))
     for grammar in (package / "grammar" / "strat.lark", package.parent / "grammar" / "strat.lark"):
@@ -88,6 +89,25 @@ def _preset_beside(cls, filename) -> None:
         cls.COSTS = {**costs, "preset": str(source.resolve().parent / preset)}
 
 
+def run_module(name: str, file: str, source: bytes) -> types.ModuleType:
+    """The compiled module ``name`` (its file ``file``), run from exactly ``source``: the bytes
+    whose hash names it, never a ``.pyc`` beside it that nothing checked. The code is what
+    ``optbt.dsl.compiler`` generated, where a .strat file's own text appears only as Python
+    literals (``repr``), never as code. The module is in ``sys.modules`` while it runs and
+    after (classes pickle by reference); if running it fails it is taken out again. Call with
+    :data:`LOCK` held and ``name`` not yet in ``sys.modules``."""
+    code = compile(source, file, "exec", dont_inherit=True)
+    module = types.ModuleType(name)
+    module.__file__ = file
+    sys.modules[name] = module
+    try:
+        exec(code, module.__dict__)  # generated code only (see above): no user text runs
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
 def remember(text: str, filename: str, module, cls_name: str, strat_map: dict, param_kinds: dict) -> None:
     """Note that ``text`` (given as ``filename``) compiled to ``module``'s class ``cls_name``.
     A cache folder that cannot be written is no error: the next load compiles again."""
@@ -119,18 +139,10 @@ def lookup(text: str, filename: str):
             if module is None:
                 source = Path(file).read_bytes()
                 # the module is named by its text's hash (optbt.dsl.compiler.load_text): a file
-                # changed since is not ours to run; the bytes hashed are the bytes run (no .pyc)
+                # changed since is not ours to run
                 if not name.endswith("_" + hashlib.sha1(source).hexdigest()[:16]):
                     return None
-                code = compile(source, file, "exec", dont_inherit=True)
-                module = types.ModuleType(name)
-                module.__file__ = file
-                sys.modules[name] = module
-                try:
-                    exec(code, module.__dict__)
-                except BaseException:
-                    del sys.modules[name]
-                    raise
+                module = run_module(name, file, source)
         cls = getattr(module, cls_name)
     except Exception:  # unreadable, torn, stale (code it imports moved): compiled again instead
         return None

@@ -14,7 +14,6 @@ named ``int`` cannot change what another parameter's annotation means.
 from __future__ import annotations
 
 import builtins
-import importlib.util
 import keyword
 import os
 import sys
@@ -664,14 +663,15 @@ def load_text(text: str, filename: str = "<strat>", remember_text: bool = False)
     """Compile and load: the Strategy subclass the file describes.
 
     The generated module is written to the cache (named by its content hash, so it is
-    inspectable and written once) and imported with the standard file loader. With
-    ``remember_text`` (a file's load) which module this text compiled to is remembered
-    (optbt.dsl.compiled_cache), so the next load of the same file skips the front end.
+    inspectable and written once) and run from those bytes
+    (:func:`optbt.dsl.compiled_cache.run_module`). With ``remember_text`` (a file's load)
+    which module this text compiled to is remembered, so the next load of the same file skips
+    the front end.
     """
     import hashlib
 
     from optbt.data.sample import cache_dir
-    from optbt.dsl.compiled_cache import LOCK, finish_class, remember
+    from optbt.dsl.compiled_cache import LOCK, finish_class, remember, run_module
 
     with LOCK:
         source, cls_name, unit = compile_text(text, filename)
@@ -683,19 +683,13 @@ def load_text(text: str, filename: str = "<strat>", remember_text: bool = False)
             folder = cache_dir() / "compiled"
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"{module_name}.py"
-            if not path.exists() or path.read_text(encoding="utf-8") != source:
+            data = source.encode("utf-8")  # the bytes hashed, on every OS
+            if not path.exists() or path.read_bytes() != data:
                 # a name of this process and thread: processes compiling at once never share a tmp file
                 tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-                tmp.write_bytes(source.encode("utf-8"))  # the bytes hashed, on every OS
+                tmp.write_bytes(data)
                 tmp.replace(path)
-            spec = importlib.util.spec_from_file_location(module_name, path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            try:
-                spec.loader.exec_module(module)
-            except BaseException:
-                del sys.modules[module_name]
-                raise
+            module = run_module(module_name, str(path), data)
     strat_map = source_map(text, str(filename), module.__file__, unit.line_map)
     kinds = param_kinds(unit)
     if remember_text:
