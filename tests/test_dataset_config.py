@@ -166,3 +166,28 @@ def test_config_mistakes_are_named(tmp_path):
     write(tmp_path, opts, [{"ts": minute(1), "close": 1.0}], '[options]\npath = "o.parquet"\n[spot]\npath = "s.parquet"\n')
     with pytest.raises(DataError, match="column 'close' .* is not in the files.*columns are: ts, expiry, strike, opt_type, px"):
         run_backtest(Sell, data=tmp_path)
+
+
+def test_configured_type_words_any_case_and_padding_and_unknown_types_left_out(tmp_path):
+    # " c"/"Call " are calls, "p "/"PUT" puts (call_values/put_values), "X" and NULL are neither: their
+    # rows (prices far off) sit at the same strike and times and must never become a leg's bar
+    words = {"ce": (" c", "Call "), "pe": ("p ", "PUT")}
+    opts = []
+    for k in range(1, 8):
+        for key, p in (("ce", 99 + k), ("pe", 91 - k)):
+            opts.append({"ts": minute(k), "expiry": EXP, "strike": 21000.0, "opt_type": words[key][k % 2],
+                         "close": float(p)})
+        opts.append({"ts": minute(k), "expiry": EXP, "strike": 21000.0, "opt_type": "X", "close": 500.0})
+        opts.append({"ts": minute(k), "expiry": EXP, "strike": 21000.0, "opt_type": None, "close": 600.0})
+    spot = [{"ts": minute(k), "close": 21010.0} for k in range(1, 8)]
+    write(tmp_path, opts, spot, '''[options]
+path = "o.parquet"
+call_values = ["c", "call"]
+put_values = ["P", "Put"]
+[spot]
+path = "s.parquet"
+[session]
+start = "09:15"
+end = "09:22"
+''')
+    assert fills(tmp_path) == EXPECTED

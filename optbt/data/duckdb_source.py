@@ -379,6 +379,12 @@ class DuckDBSource:
         opt = o.col("opt_type")
         self._opt_type = (f"CASE WHEN list_contains($calls, upper(trim(CAST({opt} AS VARCHAR)))) THEN 'CE' "
                           f"WHEN list_contains($puts, upper(trim(CAST({opt} AS VARCHAR)))) THEN 'PE' END")
+        # the per-day query reads the cleaned text and names it here: the CASE above costs
+        # DuckDB ~0.2 ms of binding in every query (a fifth of a day's query on day files)
+        self._raw_opt_type = f"upper(trim(CAST({opt} AS VARCHAR)))"
+        o_cfg = cfg.options
+        self._opt_type_of = {**{v.upper(): "PE" for v in o_cfg.put_values},
+                             **{v.upper(): "CE" for v in o_cfg.call_values}}  # calls first, as the CASE
         strike = o.col("strike")
         self._strike = f"CAST({strike} AS DOUBLE)"
         self._raw_strike = strike
@@ -778,12 +784,13 @@ class DuckDBSource:
                 expiries = sorted({i.expiry for i in insts})
                 params.update({f"e{n}": e for n, e in enumerate(expiries)})
                 where += f" AND {self._raw_expiry} IN ({', '.join(f'$e{n}' for n in range(len(expiries)))})"
-            sql = (f"SELECT {self._expiry}, {self._strike}, {self._opt_type}, {self._opt_known}, {self._price}, "
+            sql = (f"SELECT {self._expiry}, {self._strike}, {self._raw_opt_type}, {self._opt_known}, {self._price}, "
                    f"{self._bid}, {self._ask} FROM read_parquet($f, hive_partitioning={self.options.hive}) "
                    f"WHERE {where} AND {self._opt_und} AND {self._opt_known} > $open AND {self._opt_known} <= $close")
             wanted = {(i.expiry, i.strike, i.opt_type): out[i] for i in insts}
+            kind = self._opt_type_of
             for e, k, o, t, p, b, a in self._run(sql, params):
-                bars = wanted.get((e, k, o))
+                bars = wanted.get((e, k, kind.get(o)))
                 if bars is not None:
                     bars.append((t, p, b, a))
         for inst, bars in out.items():  # file order is usually time order already; sorting that is O(n)
