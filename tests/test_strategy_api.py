@@ -10,6 +10,7 @@ import pytest
 from optbt import Strategy
 from optbt.cli.run import parse_params
 from optbt.engine.strategy import coerce
+from optbt.model.errors import StrategyError
 from optbt.model.expiry import resolve_expiry
 from optbt.results.metrics import compute_metrics
 
@@ -113,3 +114,22 @@ def test_metrics_without_losses_or_trades():
     assert compute_metrics([10.0], [10.0])["profit_factor"] is None
     empty = compute_metrics([], [])
     assert (empty["trades"], empty["win_rate"], empty["sharpe"]) == (0, None, None)
+
+
+def test_a_python_file_edited_since_it_was_loaded_is_loaded_as_it_is_now(tmp_path):
+    """One process loading a file twice (a notebook, a Dask worker between sweeps): an edit is
+    seen, and an unchanged file gives the very same class (pickling and caches rely on it)."""
+    from optbt.dsl.loader import load_strategy
+    path = tmp_path / "mine.py"
+    body = "from optbt import Strategy\n\nclass Mine(Strategy):\n    entry_time: str = {!r}\n"
+    path.write_text(body.format("09:20"))
+    first = load_strategy(f"{path}:Mine")
+    assert load_strategy(f"{path}:Mine") is first
+    path.write_text(body.format("10:20"))
+    assert load_strategy(f"{path}:Mine").entry_time == "10:20"
+    path.write_text("this is not python (\n")
+    with pytest.raises(StrategyError, match="syntax error"):
+        load_strategy(f"{path}:Mine")
+    path.unlink()
+    with pytest.raises(StrategyError, match="not found"):
+        load_strategy(f"{path}:Mine")

@@ -343,6 +343,59 @@ def test_a_sweep_runs_on_a_running_dask_scheduler(sample, tmp_path):
     assert _results(remote.rows) == _results(serial.rows)
 
 
+@pytest.mark.parametrize("kind", ["strat", "py"])
+def test_a_cluster_that_outlives_a_sweep_runs_the_strategy_as_edited_since(sample, tmp_path, kind):
+    """A Dask worker keeps what it loaded between tasks (and sweeps): the class of a strategy
+    file edited between two sweeps, and the days it read, must not be served to the second.
+    Both came back stale before (no shared cache: nothing else in the job changed)."""
+    distributed = pytest.importorskip("distributed")
+    source = ROOT / ("strategies_dsl/straddle_920.strat" if kind == "strat" else "examples/straddle_920.py")
+    path = tmp_path / f"mine{source.suffix}"
+    path.write_text(source.read_text())
+    spec = str(path) if kind == "strat" else f"{path}:Straddle920"
+    grid = {"sl_pct": [20.0, 30.0]} if kind == "strat" else {"sl_pct": [0.2, 0.3]}
+    args = dict(start=WEEK[0], end=WEEK[1], shared_cache=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1",
+                                  dashboard_address=None, processes=True) as cluster:
+        address = "dask://" + cluster.scheduler_address.removeprefix("tcp://")
+        before = run_sweep(spec, grid, sample, tmp_path / "before", executor=address, **args)
+        text = path.read_text()
+        edited = text.replace("09:20", "10:20") if kind == "strat" else text.replace('"09:20"', '"10:20"')
+        assert edited != text
+        path.write_text(edited)
+        after = run_sweep(spec, grid, sample, tmp_path / "after", executor=address, **args)
+    fresh = run_sweep(spec, grid, sample, tmp_path / "fresh", **args)
+    assert _results(after.rows) == _results(fresh.rows)
+    assert _results(after.rows) != _results(before.rows)  # the edit changes the trades
+
+
+def test_a_cluster_that_outlives_a_sweep_reads_data_files_rewritten_since(sample_dataset, tmp_path):
+    """The same for the data: a worker's remembered days of a file rewritten between two sweeps
+    (here a day's option closes, half as much again) are not served to the second sweep."""
+    distributed = pytest.importorskip("distributed")
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+    import shutil
+    week = {f"day=2024-01-0{d}" for d in range(1, 6)}
+    data = tmp_path / "data"
+    shutil.copytree(sample_dataset, data, ignore=lambda folder, names: [
+        n for n in names if Path(folder).name == "options" and n.startswith("day=") and n not in week])
+    grid = {"sl_pct": [20.0, 30.0]}
+    args = dict(start=WEEK[0], end=WEEK[1], shared_cache=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1",
+                                  dashboard_address=None, processes=True) as cluster:
+        address = "dask://" + cluster.scheduler_address.removeprefix("tcp://")
+        before = run_sweep(STRADDLE, grid, load_dataset(data), tmp_path / "before", executor=address, **args)
+        day = data / "options" / "day=2024-01-03" / "part-0.parquet"
+        table = pq.read_table(day)
+        i = table.schema.get_field_index("close")
+        pq.write_table(table.set_column(i, "close", pc.multiply(table["close"], 1.5)), day)
+        after = run_sweep(STRADDLE, grid, load_dataset(data), tmp_path / "after", executor=address, **args)
+    fresh = run_sweep(STRADDLE, grid, load_dataset(data), tmp_path / "fresh", **args)
+    assert _results(after.rows) == _results(fresh.rows)
+    assert _results(after.rows) != _results(before.rows)
+
+
 def test_an_unreachable_scheduler_is_a_clear_error(sample, tmp_path):
     pytest.importorskip("distributed")
     with pytest.raises(ConfigError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):

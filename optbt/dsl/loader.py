@@ -63,14 +63,22 @@ def _import_file(path: Path):
 
 
 def _import_file_locked(path: Path):
+    """The file's module, imported once per content: a file edited since (in a notebook, or
+    on a Dask worker that outlives a sweep) is imported again, never served stale."""
     resolved = path.resolve()
     mod_name = "optbt_user_" + hashlib.sha1(str(resolved).encode()).hexdigest()[:12]
-    if mod_name in sys.modules:
-        return sys.modules[mod_name]
+    try:
+        digest = hashlib.sha1(resolved.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise StrategyError(f"cannot read {path}: {exc.strerror or exc}") from None
+    loaded = sys.modules.get(mod_name)
+    if loaded is not None and getattr(loaded, "__optbt_sha1__", None) == digest:
+        return loaded
     spec = importlib.util.spec_from_file_location(mod_name, resolved)
     if spec is None or spec.loader is None:
         raise StrategyError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
+    module.__optbt_sha1__ = digest  # type: ignore[attr-defined]
     sys.modules[mod_name] = module  # picklable classes for process pools
     try:
         spec.loader.exec_module(module)

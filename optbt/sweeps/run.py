@@ -69,12 +69,16 @@ class SweepJob:
     threads: int | None = None  # DuckDB threads per worker; None keeps the source's default
     memo_mb: float = DEFAULT_BUDGET_MB  # what each worker keeps of the data between runs (0: nothing)
     shared_cache: str | None = None  # the shared day cache's folder (optbt.sweeps.warm), None: not used
+    # what the sweep's inputs hash to (optbt.sweeps.fingerprint: the strategy file's bytes, every
+    # data file's size and time, the costs): a worker that outlives a sweep (a Dask cluster's)
+    # must not keep the class or the data it loaded for a file since edited
+    stamp: str = ""
 
     @cached_property  # asked before every run; the config it hashes never changes
     def key(self) -> str:
         text = json.dumps([self.strategy, self.data.model_dump(mode="json"), self.start, self.end,
                            self.costs.model_dump(mode="json") if self.costs else None, self.threads,
-                           self.memo_mb, self.shared_cache],
+                           self.memo_mb, self.shared_cache, self.stamp],
                           sort_keys=True, default=str)
         return hashlib.sha1(text.encode()).hexdigest()
 
@@ -288,7 +292,8 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
             on_note(note)
         sharing = shared_cache and memo_mb > 0 and executor != "serial" and workers > 1
         cache = cache_folder(out, fp) if sharing else None
-        return _run(store, job_args=(strategy, data, start, end, costs, memo_mb, cache), ids=ids, runs=runs,
+        stamp = hashlib.sha1(json.dumps(fp, sort_keys=True, default=str).encode()).hexdigest()
+        return _run(store, job_args=(strategy, data, start, end, costs, memo_mb, cache, stamp), ids=ids, runs=runs,
                     executor=executor, workers=workers, duckdb_threads=duckdb_threads,
                     on_start=on_start, on_result=on_result)
     finally:
@@ -331,7 +336,7 @@ def adopt_earlier(store: SweepStore, ids: list[str]) -> str | None:
 
 def _run(store: SweepStore, job_args: tuple, ids: list[str], runs: list[dict], executor: str, workers: int,
          duckdb_threads: int | None, on_start, on_result) -> "SweepOutcome":
-    strategy, data, start, end, costs, memo_mb, cache = job_args
+    strategy, data, start, end, costs, memo_mb, cache, stamp = job_args
     done = store.finished()
     todo = [(rid, p) for rid, p in zip(ids, runs) if rid not in done]
     if duckdb_threads is not None:
@@ -342,7 +347,7 @@ def _run(store: SweepStore, job_args: tuple, ids: list[str], runs: list[dict], e
         threads = 1  # a remote worker runs one task per core in threads, each with its own connection
     else:
         threads = max(1, (os.cpu_count() or 1) // min(workers, max(1, len(todo))))
-    job = SweepJob(strategy, data, start, end, costs, threads, memo_mb, str(cache) if cache else None)
+    job = SweepJob(strategy, data, start, end, costs, threads, memo_mb, str(cache) if cache else None, stamp)
     executed: list[str] = []
     where = "nothing to run"
     try:
