@@ -13,7 +13,10 @@ sweep with ``--duckdb-threads 1`` is also timed, to separate the pool's own effi
 With the memo on, pool workers first split the reading of the days through the shared day
 cache (the default); the pool is also timed with ``--no-shared-cache``, each worker reading
 every day itself, and pool and Dask with ``OPTBT_SWEEP_START=spawn`` (workers are fresh
-interpreters, as before they were forked). Within each repeat the measurements are
+interpreters, as before they were forked). Dask is also timed on a cluster the script starts
+once (``dask scheduler`` and ``dask worker``, one thread each) and keeps between sweeps, as a
+user with a running cluster would (``--executor dask://HOST:PORT``): its first sweep, on
+workers that have imported nothing yet, is reported apart. Within each repeat the measurements are
 interleaved so they share the machine's noise; speed-ups are taken within a repeat and their
 medians printed. The script also checks that every variant produced the same table.
 min/median/max over repeats and the load average at start are printed and written;
@@ -27,11 +30,14 @@ import argparse
 import csv
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,6 +80,35 @@ def sweep_once(executor: str, memo: str | None, data: Path, workers: int, out: P
     return seconds, rows
 
 
+@contextmanager
+def running_cluster(workers: int) -> Iterator[str]:
+    """A Dask scheduler and ``workers`` one-thread workers started by hand (``dask scheduler``,
+    ``dask worker``), as a cluster a user keeps running between sweeps: its ``dask://`` address."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": ROOT}
+    procs = [subprocess.Popen([sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-dashboard"], **quiet)]
+    try:
+        from distributed import Client
+        procs.append(subprocess.Popen([sys.executable, "-m", "dask", "worker", f"tcp://{address}", "--nworkers",
+                                       str(workers), "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
+                                      **quiet))
+        with Client(f"tcp://{address}", timeout="30s") as client:
+            client.wait_for_workers(workers, timeout=60)
+        yield f"dask://{address}"
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=250)
@@ -100,35 +135,44 @@ def main() -> None:
                                                             ("memo", "process_spawn"), ("memo", "dask_spawn")]
     if args.memo_only:
         variants = [v for v in variants if v[0] == "memo"]
+    # a cluster kept running between sweeps: its first sweep (fresh workers) apart, then one a repeat
+    variants.append(("memo", "dask_running"))
     times: dict[str, list[float]] = {f"{m}/{e}": [] for m, e in variants}
     ratios: dict[str, list[float]] = {}
     tables: list[list[dict]] = []
-    for n in range(args.repeats):
-        with tempfile.TemporaryDirectory() as tmp:
-            for memo, executor in variants:
-                name = f"{memo}/{executor}"
-                seconds, rows = sweep_once(executor, MEMO[memo], data, args.workers, Path(tmp) / name.replace("/", "-"))
-                times[name].append(seconds)
-                tables.append(rows)
-                print(f"repeat {n + 1}: {name:16s} {seconds:7.2f} s", flush=True)
-        for memo in MEMO:
-            if not times.get(f"{memo}/serial"):
+    with running_cluster(args.workers) as running, tempfile.TemporaryDirectory() as first:
+        first_seconds, rows = sweep_once(running, MEMO["memo"], data, args.workers, Path(first) / "out")
+        tables.append(rows)
+        print(f"first sweep on a cluster just started ({running}): {first_seconds:7.2f} s", flush=True)
+        for n in range(args.repeats):
+            with tempfile.TemporaryDirectory() as tmp:
+                for memo, executor in variants:
+                    name = f"{memo}/{executor}"
+                    seconds, rows = sweep_once(running if executor == "dask_running" else executor, MEMO[memo], data,
+                                               args.workers, Path(tmp) / name.replace("/", "-"))
+                    times[name].append(seconds)
+                    tables.append(rows)
+                    print(f"repeat {n + 1}: {name:18s} {seconds:7.2f} s", flush=True)
+                ratios.setdefault("memo/dask_running_over_process", []).append(
+                    times["memo/dask_running"][-1] / times["memo/process"][-1])
+            for memo in MEMO:
+                if not times.get(f"{memo}/serial"):
+                    continue
+                s, p, d = (times[f"{memo}/{e}"][-1] for e in EXECUTORS)
+                ratios.setdefault(f"{memo}/process_speedup", []).append(s / p)
+                ratios.setdefault(f"{memo}/dask_speedup", []).append(s / d)
+                ratios.setdefault(f"{memo}/dask_over_process", []).append(d / p)
+            ratios.setdefault("memo/process_alone_speedup", []).append(
+                times["memo/serial"][-1] / times["memo/process_alone"][-1])
+            ratios.setdefault("memo/process_spawn_speedup", []).append(
+                times["memo/serial"][-1] / times["memo/process_spawn"][-1])
+            ratios.setdefault("memo/dask_spawn_over_process_spawn", []).append(
+                times["memo/dask_spawn"][-1] / times["memo/process_spawn"][-1])
+            if args.memo_only:
                 continue
-            s, p, d = (times[f"{memo}/{e}"][-1] for e in EXECUTORS)
-            ratios.setdefault(f"{memo}/process_speedup", []).append(s / p)
-            ratios.setdefault(f"{memo}/dask_speedup", []).append(s / d)
-            ratios.setdefault(f"{memo}/dask_over_process", []).append(d / p)
-        ratios.setdefault("memo/process_alone_speedup", []).append(
-            times["memo/serial"][-1] / times["memo/process_alone"][-1])
-        ratios.setdefault("memo/process_spawn_speedup", []).append(
-            times["memo/serial"][-1] / times["memo/process_spawn"][-1])
-        ratios.setdefault("memo/dask_spawn_over_process_spawn", []).append(
-            times["memo/dask_spawn"][-1] / times["memo/process_spawn"][-1])
-        if args.memo_only:
-            continue
-        ratios.setdefault("memo_gain_serial", []).append(times["no_memo/serial"][-1] / times["memo/serial"][-1])
-        ratios.setdefault("no_memo/process_speedup_same_work", []).append(
-            times["no_memo/serial1"][-1] / times["no_memo/process"][-1])
+            ratios.setdefault("memo_gain_serial", []).append(times["no_memo/serial"][-1] / times["memo/serial"][-1])
+            ratios.setdefault("no_memo/process_speedup_same_work", []).append(
+                times["no_memo/serial1"][-1] / times["no_memo/process"][-1])
     identical = all(t == tables[0] for t in tables)
     med = {k: round(statistics.median(v), 2) for k, v in times.items()}
     rmed = {k: round(statistics.median(v), 3) for k, v in ratios.items()}
@@ -142,6 +186,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d"), "load_average_at_start": [round(x, 2) for x in load],
         "cpus": os.cpu_count(),
         "identical_results": identical, "runs": len(tables[0]),
+        "dask_running_first_sweep_seconds": round(first_seconds, 2),
         "targets": {"speedup_2w": 1.8, "dask_over_process_at_most": 1.15},
     }
     print(f"\nmedians over {args.repeats} paired repeats ({args.workers} workers; load average at start "
@@ -161,6 +206,9 @@ def main() -> None:
     print(f"  memo, workers spawned as before (OPTBT_SWEEP_START=spawn): process {med['memo/process_spawn']:6.2f} s"
           f" ({rmed['memo/process_spawn_speedup']:.2f}x serial), dask {med['memo/dask_spawn']:6.2f} s"
           f" ({rmed['memo/dask_spawn_over_process_spawn']:.2f} of that pool)")
+    print(f"  memo, Dask cluster kept running between sweeps (dask://): {med['memo/dask_running']:6.2f} s"
+          f" ({rmed['memo/dask_running_over_process']:.2f} of the pool); its first sweep on fresh workers"
+          f" {first_seconds:.2f} s")
     for k, v in spread.items():
         if "/" in k and ("speedup" in k or "over" in k):
             print(f"  {k:36s} min {v['min']:.2f}  median {v['median']:.2f}  max {v['max']:.2f}")
