@@ -1,13 +1,13 @@
 """Engine benchmark: the event engine against a single vectorised DuckDB query (the floor).
 
     python benchmarks/bench_engine.py [--days 250] [--repeats 5]
-        [--layouts hive_day,monthly,spot_single,monthly_sorted,spot_single_sorted]
+        [--layouts hive_day,monthly,spot_single,monthly_sorted,spot_single_sorted,monthly_split]
         [--json benchmarks/results/engine.json] [--quick]
 
 On a synthetic dataset (made once into benchmarks/.data/, reused) and the same prices copied
 into other common layouts (``benchmarks/layouts.py``: hive folders per day, one file a month,
 options per day with one unpartitioned spot file, the last two in time order as vendors
-write them, and both again after ``optbt data sort``) it times, each in a fresh process: the
+write them, both again after ``optbt data sort``, and the month files after ``--split-days``) it times, each in a fresh process: the
 09:20 short straddle computed by one SQL query (the floor), the same straddle in Python
 (``examples/straddle_920.py``) and in ``.strat`` (``strategies_dsl/straddle_920.strat``) on the
 event engine, a 4-leg iron condor with 30 % stops, and eight legs held open all day

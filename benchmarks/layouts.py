@@ -7,6 +7,8 @@
   whole range in one unpartitioned file.
 - ``monthly_sorted``, ``spot_single_sorted``: those two after ``optbt data sort`` (each day's
   option rows by expiry, strike, type, time; the same files, rows and spot).
+- ``monthly_split``: ``monthly`` after ``optbt data sort --split-days`` (a sorted file a day,
+  ``2024-01.2024-01-02.parquet``; the spot month files as they are).
 
 Both time-ordered layouts hold their option rows sorted by time, as most vendors' exports do.
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-LAYOUTS = ("hive_day", "monthly", "spot_single", "monthly_sorted", "spot_single_sorted")
+LAYOUTS = ("hive_day", "monthly", "spot_single", "monthly_sorted", "spot_single_sorted", "monthly_split")
 
 
 def _head(src: Path) -> str:
@@ -43,14 +45,15 @@ def make_layout(src: Path, layout: str) -> Path:
     out = src.parent / f"{src.name}-{layout}"
     if (out / "dataset.toml").exists():
         return out
-    if layout.endswith("_sorted") and layout.removesuffix("_sorted") in LAYOUTS:
+    base, _, how = layout.rpartition("_")
+    if how in ("sorted", "split") and base in LAYOUTS:
         import shutil
 
         from optbt.data.dataset import load_dataset
         from optbt.data.sort import sort_dataset
-        unsorted = make_layout(src, layout.removesuffix("_sorted"))
+        unsorted = make_layout(src, base)
         shutil.rmtree(out, ignore_errors=True)  # a copy an interrupted run left half-written
-        sort_dataset(load_dataset(unsorted), unsorted / "dataset.toml", out)
+        sort_dataset(load_dataset(unsorted), unsorted / "dataset.toml", out, split_days=how == "split")
         return out
     import duckdb
     con = duckdb.connect()

@@ -127,10 +127,69 @@ def test_time_zone_aware_files_sort_by_the_exchange_day(hive, tmp_path):
 def test_a_copy_that_lost_a_row_is_refused_and_not_kept(hive, tmp_path, monkeypatch):
     import optbt.data.sort as sort
     src = _monthly(hive, tmp_path / "monthly", defects=False)
-    monkeypatch.setattr(sort, "_COPY", sort._COPY.replace(" ORDER BY", " WHERE opt_type = 'CE' ORDER BY"))  # drops rows
+    monkeypatch.setattr(sort, "_COPY", sort._COPY.replace(" ORDER BY", " AND opt_type = 'CE' ORDER BY"))  # drops rows
     with pytest.raises(DataError, match="does not hold the same rows"):
         sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "sorted")
     assert not list((tmp_path / "sorted").rglob("*.parquet*"))
+    with pytest.raises(DataError, match="files a day do not hold the same rows"):
+        sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "split", split_days=True)
+    assert not list((tmp_path / "split").rglob("*.parquet*"))
+
+
+def _with_timeless_row(src: Path) -> None:
+    """A row with no time at all (NULL ts) added to the month file: kept, in a file of its own."""
+    f = src / "options" / "2024-01.parquet"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * FROM read_parquet('{f}') UNION ALL (SELECT * REPLACE (NULL AS ts) "
+                f"FROM read_parquet('{f}') LIMIT 1)) TO '{f}.new' (FORMAT parquet, ROW_GROUP_SIZE 2048)")
+    Path(f"{f}.new").replace(f)
+
+
+def test_split_days_writes_a_file_a_day_with_the_same_rows_and_trades(hive, tmp_path):
+    src = _monthly(hive, tmp_path / "monthly")  # NaN close, NULL strike, conflicting duplicate
+    _with_timeless_row(src)
+    days = sorted(p.name.removeprefix("day=") for p in (hive / "options").iterdir())
+    report = sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "split", split_days=True,
+                          row_group_rows=1000)
+    out = tmp_path / "split"
+    names = sorted(p.name for p in (out / "options").iterdir())
+    assert names == sorted([f"2024-01.{d}.parquet" for d in days] + ["2024-01.no-time.parquet"])
+    assert (report.option_files, report.written) == (1, len(days) + 1)
+    assert _rows(f"{out}/options/*.parquet") == _rows(f"{src}/options/*.parquet")  # every row, defects kept
+    assert report.rows == len(_rows(f"{src}/options/*.parquet"))
+    con = duckdb.connect()
+    for d in days:  # a file holds its day only, in read order
+        f = out / "options" / f"2024-01.{d}.parquet"
+        got = con.execute(f"SELECT CAST(ts AS DATE), expiry, strike, opt_type, ts FROM read_parquet('{f}', "
+                          "file_row_number=true) ORDER BY file_row_number").fetchall()
+        assert {str(r[0]) for r in got} == {d}
+        key = [(e, k is None, k or 0.0, o, t) for _, e, k, o, t in got]
+        assert key == sorted(key)
+    assert con.execute(f"SELECT count(*), count(ts) FROM '{out}/options/2024-01.no-time.parquet'").fetchone() == (1, 0)
+    assert (out / "dataset.toml").read_text() == (src / "dataset.toml").read_text()
+    assert _trades(out) == _trades(src) == _trades(hive)
+
+
+def test_split_days_refuses_a_config_that_would_not_find_the_files_a_day(hive, tmp_path):
+    src = _monthly(hive, tmp_path / "monthly", defects=False)
+    named = src / "named.toml"  # names the month file itself: the copy's config would find no file a day
+    named.write_text(config_head(hive) + '[options]\npath = "options/2024-01.parquet"\n[spot]\npath = "spot/*.parquet"\n')
+    with pytest.raises(ConfigError, match=r"does not match options/2024-01\.\d{4}-\d{2}-\d{2}\.parquet and 3 more.*nothing was kept"):
+        sort_dataset(load_dataset(named), named, tmp_path / "split", split_days=True)
+    assert not (tmp_path / "split").exists()
+    done = subprocess.run([sys.executable, "-m", "optbt", "data", "sort", str(named), "--out", str(tmp_path / "split"),
+                           "--split-days"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--split-days" in done.stderr and "Traceback" not in done.stderr
+    done = subprocess.run([sys.executable, "-m", "optbt", "data", "sort", str(src), "--out", str(tmp_path / "split"),
+                           "--split-days"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "as 4 file(s) a day" in done.stdout
+
+
+def test_split_days_keeps_a_file_of_one_day_under_its_name(hive, tmp_path):
+    sort_dataset(load_dataset(hive), hive / "dataset.toml", tmp_path / "split", split_days=True)
+    names = lambda root: sorted(str(p.relative_to(root)) for p in root.rglob("*.parquet"))  # noqa: E731
+    assert names(tmp_path / "split") == names(hive)
+    assert _trades(tmp_path / "split") == _trades(hive)
 
 
 def test_bad_places_are_refused_with_a_reason(hive, tmp_path):

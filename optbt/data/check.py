@@ -381,8 +381,8 @@ class _Checker:
                       f"{len(ordered)} of {len(files)} option files keep rows in time order: each row group "
                       "spans every strike of its time, so a run's query for a day's few contracts decodes "
                       "every row of that day. Results are right either way; for speed, `optbt data sort DATA "
-                      "--out NEW` writes a copy with each day's rows by expiry, strike, type and time (README, "
-                      "Performance)")
+                      "--out NEW` writes a copy with each day's rows by expiry, strike, type and time, and "
+                      "`--split-days` a file a day for files of many days (README, Performance)")
 
     def spot(self) -> dict:
         src, s = self.src, self.s

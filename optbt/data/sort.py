@@ -14,6 +14,13 @@ of every row, before the file is moved into place), spot and series files are ha
 the copy is a dataset of its own (``optbt run ... --data OUT``). Nothing in the source
 folder is written, and no row is dropped, mended or de-duplicated: runs on the copy read
 exactly what they read on the original, faster.
+
+``split_days``: an option file holding several exchange days becomes one file a day beside
+its place, ``<name>.<YYYY-MM-DD>.parquet`` (rows with no time: ``<name>.no-time.parquet``),
+each sorted as above. A day's query then weighs one small file instead of every row group
+of a month (README, "Performance"). The copied config must find exactly those files (a glob
+such as ``options/*.parquet`` does; a config naming ``options/2024-01.parquet`` does not):
+that is checked after writing, and the copy is refused and removed otherwise.
 """
 
 from __future__ import annotations
@@ -26,14 +33,14 @@ from pathlib import Path
 
 import duckdb
 
-from optbt.data.dataset import DatasetConfig
+from optbt.data.dataset import DatasetConfig, load_dataset
 from optbt.data.duckdb_source import DuckDBSource, _bound, _Table, quote_ident
 from optbt.model.errors import ConfigError, DataError
 
 ROW_GROUP_ROWS = 30_720  # rows per row group written: a day's few contracts fall in few of them
 MAX_ROW_GROUP_ROWS = 10_000_000
-_COPY = ("COPY (SELECT {cols} FROM read_parquet($f, hive_partitioning={hive}) ORDER BY {order}) TO {to} "
-         "(FORMAT parquet, COMPRESSION {codec}, ROW_GROUP_SIZE {rows})")
+_COPY = ("COPY (SELECT {cols} FROM read_parquet($f, hive_partitioning={hive}) WHERE {where} ORDER BY {order}) "
+         "TO {to} (FORMAT parquet, COMPRESSION {codec}, ROW_GROUP_SIZE {rows})")
 _CODECS = {"UNCOMPRESSED": "uncompressed", "SNAPPY": "snappy", "GZIP": "gzip", "ZSTD": "zstd",
            "BROTLI": "brotli", "LZ4": "lz4", "LZ4_RAW": "lz4_raw"}
 _SELECT = "SELECT * FROM read_parquet($f, hive_partitioning=false)"  # a file's own columns, no hive keys
@@ -48,6 +55,7 @@ class SortReport:
     rows: int
     linked: int  # spot and series files hard-linked into the copy
     copied: int  # spot and series files copied (the copy is on another file system)
+    written: int = 0  # option files written (more than option_files when split by day)
 
 
 def _sql_text(path: str) -> str:
@@ -120,12 +128,13 @@ def _link_or_copy(src: str, dst: Path) -> bool:
 
 
 def sort_dataset(config: DatasetConfig, config_file: Path, out: Path, *, row_group_rows: int = ROW_GROUP_ROWS,
-                 progress: Callable[[int, int, str], None] | None = None) -> SortReport:
+                 split_days: bool = False, progress: Callable[[int, int, str], None] | None = None) -> SortReport:
     """Write a copy of the dataset under ``out`` with its option files sorted for reading.
 
     ``config_file`` is the config ``config`` was read from (copied verbatim as
     ``out/dataset.toml``); ``progress(done, total, file)`` is called before each option file
-    is sorted (``done`` of ``total`` finished) and once at the end.
+    is sorted (``done`` of ``total`` finished) and once at the end. ``split_days``: a file of
+    several days is written as a file a day (see the module docstring).
     Raises ConfigError for a bad ``out`` or a data file outside the dataset folder, DataError
     when a file cannot be read, or when a written file does not hold its source's rows
     (nothing is left half-written: each file is written beside its place, checked, then moved).
@@ -160,10 +169,23 @@ def sort_dataset(config: DatasetConfig, config_file: Path, out: Path, *, row_gro
         try:
             out.mkdir(parents=True, exist_ok=True)
             rows = 0
+            day = f"CAST({src._opt_known} AS DATE)"
+            made_files: list[Path] = []
+            checked = False
+            if split_days:  # the copy's config is there to be asked which files it finds
+                shutil.copyfile(config_file, out / "dataset.toml")
             for n, (path, rel) in enumerate(options):
                 if progress:  # the file being sorted now
                     progress(n, len(options), rel)
-                rows += _sort_file(src.con, path, out / rel, order, params, row_group_rows, o.hive)
+                if split_days:
+                    count, names = _split_file(src.con, path, out / rel, order, day, params, row_group_rows, o.hive)
+                    if not checked and len(names) > 1:  # new names: refused at once if the config misses them
+                        _check_found(out, config, made_files + names, all_written=False)
+                        checked = True
+                else:
+                    count, names = _sort_file(src.con, path, out / rel, order, params, row_group_rows, o.hive), [out / rel]
+                rows += count
+                made_files += names
             if progress:
                 progress(len(options), len(options), "")
             linked = copied = 0
@@ -177,6 +199,8 @@ def sort_dataset(config: DatasetConfig, config_file: Path, out: Path, *, row_gro
                 else:
                     copied += 1
             shutil.copyfile(config_file, out / "dataset.toml")
+            if split_days:
+                _check_found(out, config, made_files)
         except OSError as exc:
             raise DataError(f"--out {out}: cannot write {exc.filename or out}: {exc.strerror or exc}") from None
     except BaseException:
@@ -184,7 +208,8 @@ def sort_dataset(config: DatasetConfig, config_file: Path, out: Path, *, row_gro
         raise
     finally:
         src.close()
-    return SortReport(out=out, option_files=len(options), rows=rows, linked=linked, copied=copied)
+    return SortReport(out=out, option_files=len(options), rows=rows, linked=linked, copied=copied,
+                      written=len(made_files))
 
 
 def _remove_copy(out: Path, made: bool) -> None:
@@ -205,11 +230,69 @@ def _codec(con, path: str) -> str:
     return _CODECS.get(str(row[0]).upper() if row else "", "zstd")
 
 
-def _sort_file(con, path: str, dst: Path, order: str, params: dict, row_group_rows: int, hive: str) -> int:
+def _check_found(out: Path, config: DatasetConfig, made: list[Path], all_written: bool = True) -> None:
+    """The copy's config must find exactly the option files written (new names when split);
+    ``all_written=False``: only that it finds those written so far."""
+    copy = load_dataset(out)  # as a run on the copy reads it
+    con = duckdb.connect()
+    try:
+        found = {Path(f).absolute() for f in _Table(con, copy, copy.options, "options").all_files}
+    except DataError:  # it finds no file at all
+        found = set()
+    finally:
+        con.close()
+    wanted = {p.absolute() for p in made}
+    if found != wanted and (all_written or not wanted <= found):
+        missing = sorted(str(p.relative_to(out.absolute())) for p in wanted - found)
+        extra = sorted(str(p.relative_to(out.absolute())) for p in found - wanted)
+        what = (f"does not match {missing[0]}" + (f" and {len(missing) - 1} more" if len(missing) > 1 else "")
+                if missing else f"also matches {extra[0]}")
+        raise ConfigError(f"--split-days: the config's options path {config.options.path!r} {what}, so the "
+                          "copy would not read the files a day; use a glob such as 'options/*.parquet' in the "
+                          "config (the files become NAME.YYYY-MM-DD.parquet beside each source file) or sort "
+                          "without --split-days; nothing was kept")
+
+
+def _split_file(con, path: str, dst: Path, order: str, day: str, params: dict, row_group_rows: int,
+                hive: str) -> tuple[int, list[Path]]:
+    """Write ``path``'s rows as one sorted file per exchange day beside ``dst``
+    (``NAME.YYYY-MM-DD.parquet``; ``NAME.no-time.parquet`` for rows without a time); a file
+    of one day keeps its name. (rows, files written), checked together against the source."""
+    sql = f"SELECT DISTINCT {day} FROM read_parquet($f, hive_partitioning={hive})"
+    try:
+        days = [r[0] for r in con.execute(sql, _bound(sql, {**params, "f": [path]})).fetchall()]
+    except duckdb.Error as exc:
+        raise DataError(f"options file {path}: cannot be read: {str(exc).splitlines()[0]}") from None
+    if len(days) <= 1:
+        return _sort_file(con, path, dst, order, params, row_group_rows, hive), [dst]
+    stem = dst.name[:-len(".parquet")] if dst.name.endswith(".parquet") else dst.name
+    parts = [(d, dst.with_name(f"{stem}.{d.isoformat() if d is not None else 'no-time'}.parquet"))
+             for d in sorted(days, key=lambda d: (d is None, d))]
+    written: list[Path] = []
+    try:
+        for d, part in parts:
+            where = f"{day} IS NULL" if d is None else f"{day} = $optbt_day"
+            _sort_file(con, path, part, order, {**params, "optbt_day": d}, row_group_rows, hive, where=where,
+                       check=False)
+            written.append(part)
+        check = f"SELECT count(*), sum(hash(t)) FROM ({_SELECT}) t"
+        before = con.execute(check, {"f": [path]}).fetchone()
+        after = con.execute(check, {"f": [str(p) for p in written]}).fetchone()
+    except duckdb.Error as exc:
+        raise DataError(f"options file {path}: cannot be split by day: {str(exc).splitlines()[0]}") from None
+    if before != after:
+        raise DataError(f"options file {path}: its files a day do not hold the same rows ({before[0]:,} rows "
+                        f"read, {after[0]:,} written); nothing was kept")
+    return int(before[0]), written
+
+
+def _sort_file(con, path: str, dst: Path, order: str, params: dict, row_group_rows: int, hive: str,
+               where: str = "TRUE", check: bool = True) -> int:
     """Write ``path``'s rows sorted by ``order`` to ``dst``; the rows written, checked.
 
     The file's own columns are written (not hive folder keys, which the copy's folders keep),
-    but the order may use those keys, as the config may map a column to one."""
+    but the order may use those keys, as the config may map a column to one. ``where``: only
+    those rows (a day of a file being split); ``check=False`` leaves the check to the caller."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(dst.name + ".optbt-sorting")
     try:
@@ -221,13 +304,16 @@ def _sort_file(con, path: str, dst: Path, order: str, params: dict, row_group_ro
         if renamed:
             raise DataError(f"options file {path}: two columns share a name (up to case), so DuckDB reads one "
                             f"as {', '.join(renamed)} and cannot write them apart; rename one and sort again")
-        sql = _COPY.format(cols=", ".join(map(quote_ident, own)), hive=hive, order=order, to=_sql_text(str(tmp)),
-                           rows=int(row_group_rows), codec=_codec(con, path))
+        sql = _COPY.format(cols=", ".join(map(quote_ident, own)), hive=hive, where=where, order=order,
+                           to=_sql_text(str(tmp)), rows=int(row_group_rows), codec=_codec(con, path))
         con.execute(sql, _bound(sql, {**params, "f": [path]}))
+        if not check:
+            os.replace(tmp, dst)
+            return 0
         # same rows, in any order: the count and the sum of every row's hash, source and copy
-        check = f"SELECT count(*), sum(hash(t)) FROM ({_SELECT}) t"
-        before = con.execute(check, {"f": [path]}).fetchone()
-        after = con.execute(check, {"f": [str(tmp)]}).fetchone()
+        sums = f"SELECT count(*), sum(hash(t)) FROM ({_SELECT}) t"
+        before = con.execute(sums, {"f": [path]}).fetchone()
+        after = con.execute(sums, {"f": [str(tmp)]}).fetchone()
     except duckdb.Error as exc:
         tmp.unlink(missing_ok=True)
         raise DataError(f"options file {path}: cannot be sorted: {str(exc).splitlines()[0]}") from None
