@@ -78,6 +78,20 @@ def test_deleted_and_rewritten_days_refuse_to_resume_and_are_counted(week, tmp_p
         sweep(week, out)
 
 
+def test_a_rewritten_series_file_refuses_to_resume(week, sample_dataset, tmp_path):
+    """A [series.NAME] file (the VIX a filter reads) is data the runs depend on, like options."""
+    for day in DAYS:
+        shutil.copytree(Path(sample_dataset) / "vix" / f"day={day}", week / "vix" / f"day={day}")
+    assert len(data_files(load_dataset(week))) == 15
+    out = tmp_path / "s"
+    sweep(week, out)
+    vix = week / "vix" / "day=2024-01-03" / "part-0.parquet"
+    st = os.stat(vix)
+    os.utime(vix, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    with pytest.raises(ConfigError, match=r"1 data file changed, first: .*vix/day=2024-01-03/part-0.parquet"):
+        sweep(week, out)
+
+
 def test_other_dates_costs_or_strategy_text_are_named(week, tmp_path):
     from optbt.data.dataset import Costs
     out = tmp_path / "s"

@@ -2,7 +2,7 @@
 
 ``OUT/fingerprint.json`` holds the strategy file's hash, the dataset config's content (every
 key, defaults included, so ``lot_size 50 -> 25`` is seen however it is written), the path,
-size and modification time of every data file the config's paths match, the cost overrides,
+size and modification time of every data file the config's paths match (series too), the cost overrides,
 the charge schedule the runs use (a digest of its rates as loaded, so an edited schedule file
 or a base preset's new rates are seen) and the dates. Resuming compares it with the present and names what changed.
 
@@ -32,9 +32,10 @@ def strategy_file(spec: str) -> Path:
 
 
 def data_files(config: DatasetConfig) -> dict[str, list[int]]:
-    """Every data file the config's option and spot paths match: path -> [size, mtime_ns]."""
+    """Every data file the config's option, spot and ``[series.NAME]`` paths match:
+    path -> [size, mtime_ns] (a series feeds signals such as a VIX filter: its edit changes runs)."""
     found: dict[str, list[int]] = {}
-    for files in (config.options, config.spot):
+    for files in (config.options, config.spot, *config.series.values()):
         for pattern in config.paths(files):
             paths = glob.glob(pattern, recursive=True) if glob.has_magic(pattern) else [pattern]
             for path in paths:
