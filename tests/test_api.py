@@ -67,6 +67,25 @@ def test_costs_override_the_datasets(data):
         optbt.backtest(STRAT, data=data, costs={"slipage": 1.0})
 
 
+def test_an_instance_runs_once_and_an_engine_run_again_keeps_no_costs_of_the_last_strategy(data):
+    """Found by review: a second run of one instance added the first run's trades to its result;
+    an engine run again kept the previous strategy's COSTS."""
+    from optbt import StrategyError
+    from optbt.engine.loop import EventEngine
+    s = Straddle()
+    assert optbt.backtest(s, data=data).metrics["total_pnl"] == pytest.approx(-4.0)
+    with pytest.raises(StrategyError, match="Straddle instance has run already.*pass the class"):
+        optbt.backtest(s, data=data)
+    assert optbt.backtest(Straddle(), data=data).metrics["total_pnl"] == pytest.approx(-4.0)
+
+    class Costed(Straddle):
+        COSTS = {"slippage": 1.0}
+    from optbt.data.duckdb_source import DuckDBSource
+    engine = EventEngine(DuckDBSource(data))
+    assert engine.run(Costed()).metrics["total_pnl"] == pytest.approx(-8.0)  # 1 point against each fill
+    assert engine.run(Straddle()).metrics["total_pnl"] == pytest.approx(-4.0)  # none for this one
+
+
 def test_bad_strategy_arguments_are_one_line_errors(data):
     with pytest.raises(ConfigError, match="not a subclass of optbt.Strategy"):
         optbt.backtest(int, data=data)

@@ -54,16 +54,25 @@ class EventEngine:
     def __init__(self, source: DataSource, costs: CostModel | None = None, max_lag: int | None = None):
         self.source = source
         cfg = source.config
-        self.costs = costs or CostModel.from_config(cfg.costs)
+        self._base_costs = self.costs = costs or CostModel.from_config(cfg.costs)
         self._own_costs = costs is None  # then a strategy's COSTS apply over the dataset's (run())
         self.max_lag = cfg.entry_max_lag if max_lag is None else max_lag
 
     def run(self, strategy: Strategy, start: date | None = None, end: date | None = None,
             progress: Callable[[int, int, date], None] | None = None,
             trace: Iterable[date] = ()) -> BacktestResult:
-        """Run every day in [start, end] that has spot or options; ``trace`` days are recorded."""
+        """Run every day in [start, end] that has spot or options; ``trace`` days are recorded.
+
+        A strategy instance runs once: its trades, open legs and whatever state its own code
+        keeps would carry into a second run (pass the class, or a new instance)."""
+        if getattr(strategy, "_optbt_has_run", False):
+            raise StrategyError(f"this {type(strategy).__name__} instance has run already: its trades and the "
+                                "state it keeps would carry into this run; pass the class (with params) or a "
+                                f"new instance, e.g. {type(strategy).__name__}(...)")
         check_rule(strategy.expiry)
         check_underlying(self.source, strategy)
+        strategy._optbt_has_run = True
+        self.costs = self._base_costs  # an engine run again: the last strategy's COSTS do not stay
         if self._own_costs and strategy.COSTS:  # the .strat costs section over the dataset's [costs]
             cfg = self.source.config
             self.costs = cost_model(effective_costs(cfg.costs, strategy.COSTS, None, cfg.root))
