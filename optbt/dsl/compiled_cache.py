@@ -70,12 +70,29 @@ def _entry(text: str, filename: str) -> Path:
 
 
 def finish_class(cls, filename: str, strat_map: dict, param_kinds: dict) -> type:
-    """What a loaded .strat class carries besides its code (the same on both paths)."""
-    cls.__strat_source__ = str(filename)
-    cls.__strat_map__ = strat_map
-    cls.PARAM_KINDS = param_kinds
-    _preset_beside(cls, filename)
-    return cls
+    """The class a .strat file loads as: the compiled class with what belongs to the file
+    (its name for messages, its source map, its costs preset resolved beside it).
+
+    Two files with the same text compile to one module and one class; so each file gets a
+    subclass of its own, kept in the module under a name of its own (classes pickle by
+    reference), and the compiled class itself is never changed. Before, the second file's
+    load rewrote the shared class: both ran with whichever file's preset was resolved first.
+    The same file loaded again gets the same subclass."""
+    module = sys.modules[cls.__module__]
+    where = Path(str(filename))
+    place = str(where.resolve()) if where.is_file() else str(filename)
+    name = f"{cls.__name__}_for_{hashlib.sha1(place.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}"
+    with LOCK:
+        mine = module.__dict__.get(name)
+        if mine is None:
+            mine = type(cls)(cls.__name__, (cls,), {"__module__": cls.__module__, "__qualname__": name,
+                                                    "__doc__": cls.__doc__})
+            setattr(module, name, mine)
+        mine.__strat_source__ = str(filename)
+        mine.__strat_map__ = strat_map
+        mine.PARAM_KINDS = param_kinds
+        _preset_beside(mine, filename)
+    return mine
 
 
 def _preset_beside(cls, filename) -> None:

@@ -81,6 +81,30 @@ def test_a_schedule_file_is_found_beside_the_strat_file_wherever_optbt_runs(tmp_
     assert t.charges["brokerage"] == 0.0 and t.costs == pytest.approx(64.901612 - 47.2)
 
 
+def test_two_files_of_the_same_text_and_name_each_use_the_schedule_beside_them(tmp_path, monkeypatch):
+    """One process (a notebook, a Dask worker) loading a/s.strat then b/s.strat, the same text:
+    each runs with its own broker.toml. Found by review: both ran with the first one's."""
+    from optbt.dsl import load_strat
+    monkeypatch.setenv("OPTBT_CACHE_DIR", str(tmp_path / "cache"))
+    for name, rate in (("a", 0), ("b", 1000)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "broker.toml").write_text(f'base = "nse"\n[charges.brokerage]\nrate = {rate}\n')
+        (tmp_path / name / "s.strat").write_text(BODY + 'costs preset "broker.toml"\n', encoding="utf-8")
+    source = MemorySource({DAY: DAY_DATA}, config(6, lot_size=50), 6)
+    for _ in range(2):  # a first load compiles, the second comes from the compiled cache
+        a, b = load_strat(tmp_path / "a" / "s.strat"), load_strat(tmp_path / "b" / "s.strat")
+        assert (a.COSTS["preset"], b.COSTS["preset"]) == (str((tmp_path / "a" / "broker.toml").resolve()),
+                                                          str((tmp_path / "b" / "broker.toml").resolve()))
+        assert a.__strat_source__.startswith(str(tmp_path / "a")) and load_strat(tmp_path / "a" / "s.strat") is a
+        # brokerage 0 a side, and 1,000 a side plus 18 % GST on it (2,360 for the two orders)
+        ta, = run_backtest(a, source=source).trades
+        tb, = run_backtest(b, source=source).trades
+        assert (ta.charges["brokerage"], tb.charges["brokerage"]) == (0.0, 2000.0)
+        assert tb.costs - ta.costs == pytest.approx(2360.0)
+        import pickle
+        assert pickle.loads(pickle.dumps(b)) is b  # the class of a file pickles by reference
+
+
 @pytest.mark.parametrize("line, code, says", [
     ("costs preset nsee", "E0420", "did you mean 'nse'"),
     ("costs slippage 0.5", "E0302", "0.5 pts for points"),
