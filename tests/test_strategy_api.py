@@ -133,3 +133,21 @@ def test_a_python_file_edited_since_it_was_loaded_is_loaded_as_it_is_now(tmp_pat
     path.unlink()
     with pytest.raises(StrategyError, match="not found"):
         load_strategy(f"{path}:Mine")
+
+
+def test_a_helper_module_the_strategy_imports_is_imported_again_when_it_changed(tmp_path, monkeypatch):
+    """``import my_exit_rule`` beside the strategy, edited in a notebook between two runs: the
+    next load sees it (found by review: the strategy was re-imported, the helper was not)."""
+    from optbt.dsl.loader import helper_files, load_strategy
+    helper = "optbt_test_helper_" + tmp_path.name.replace("-", "_")
+    (tmp_path / f"{helper}.py").write_text('EXIT = "15:15"\n')
+    path = tmp_path / "mine.py"
+    path.write_text(f"from optbt import Strategy\nimport {helper}\n\nclass Mine(Strategy):\n"
+                    f"    exit_time: str = {helper}.EXIT\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    first = load_strategy(f"{path}:Mine")
+    assert first.exit_time == "15:15"
+    assert list(helper_files(f"{path}:Mine")) == [str((tmp_path / f"{helper}.py").resolve())]
+    assert load_strategy(f"{path}:Mine") is first  # nothing changed: the same class
+    (tmp_path / f"{helper}.py").write_text('EXIT = "10:00"  # earlier\n')
+    assert load_strategy(f"{path}:Mine").exit_time == "10:00"

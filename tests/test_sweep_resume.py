@@ -92,6 +92,22 @@ def test_a_rewritten_series_file_refuses_to_resume(week, sample_dataset, tmp_pat
         sweep(week, out)
 
 
+def test_an_edited_helper_module_of_a_python_strategy_refuses_to_resume(week, tmp_path, monkeypatch):
+    helper = "optbt_resume_helper_" + tmp_path.name.replace("-", "_")
+    (tmp_path / f"{helper}.py").write_text('EXIT = "15:15"\n')
+    strat = tmp_path / "mine.py"
+    strat.write_text((ROOT / "examples" / "straddle_920.py").read_text().replace(
+        'exit_time: str = "15:15"', f"exit_time: str = {helper}.EXIT").replace(
+        "from optbt", f"import {helper}\nfrom optbt", 1))
+    assert helper in strat.read_text() and f"{helper}.EXIT" in strat.read_text()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spec = f"{strat}:Straddle920"
+    run_sweep(spec, {"sl_pct": [0.2]}, load_dataset(week), tmp_path / "s")
+    (tmp_path / f"{helper}.py").write_text('EXIT = "10:00"\n')
+    with pytest.raises(ConfigError, match=rf"a module the strategy imports changed \(.*{helper}.py\)"):
+        run_sweep(spec, {"sl_pct": [0.2]}, load_dataset(week), tmp_path / "s")
+
+
 def test_other_dates_costs_or_strategy_text_are_named(week, tmp_path):
     from optbt.data.dataset import Costs
     out = tmp_path / "s"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import sys
 import threading
 from pathlib import Path
@@ -62,18 +63,73 @@ def _import_file(path: Path):
         return _import_file_locked(path)
 
 
+def _sha1(path: str) -> str | None:
+    try:
+        return hashlib.sha1(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _library_folders() -> tuple[str, ...]:
+    """Where installed code lives (Python's own library, site-packages, optbt): modules from
+    there are not the user's helpers."""
+    import sysconfig
+    folders = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(__file__).resolve().parents[1])}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        try:
+            folders.add(sysconfig.get_paths()[key])
+        except KeyError:
+            pass
+    return tuple(os.path.join(str(Path(f).resolve()), "") for f in folders if f)
+
+
+def _helpers_imported(before: set[str]) -> dict[str, tuple[str, str | None]]:
+    """The user's own modules a strategy file imported for the first time: name -> (file, sha1)."""
+    libraries = _library_folders()
+    out: dict[str, tuple[str, str | None]] = {}
+    for name in set(sys.modules) - before:
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if not file or name.startswith("optbt_user_"):
+            continue
+        real = str(Path(file).resolve())
+        if not real.startswith(libraries):
+            out[name] = (real, _sha1(real))
+    return out
+
+
+def helper_files(spec: str) -> dict[str, str | None]:
+    """The helper modules (file -> sha1) a loaded ``file.py:Class`` strategy imported itself,
+    for a sweep's fingerprint; {} for a .strat file or a file not loaded in this process."""
+    head = str(spec).rpartition(":")[0] if ".py:" in str(spec) else str(spec)
+    if not head.endswith(".py"):
+        return {}
+    mod_name = "optbt_user_" + hashlib.sha1(str(Path(head).resolve()).encode()).hexdigest()[:12]
+    helpers = getattr(sys.modules.get(mod_name), "__optbt_helpers__", {})
+    return {file: digest for file, digest in sorted(helpers.values())}
+
+
 def _import_file_locked(path: Path):
     """The file's module, imported once per content: a file edited since (in a notebook, or
-    on a Dask worker that outlives a sweep) is imported again, never served stale."""
+    on a Dask worker that outlives a sweep) is imported again, never served stale. So are the
+    user's own modules it imported first (``import helper`` beside it): when one of them has
+    changed, they are imported again with the strategy. (A helper already imported before the
+    strategy, by the notebook itself, is Python's to reload: ``importlib.reload``.)"""
     resolved = path.resolve()
     mod_name = "optbt_user_" + hashlib.sha1(str(resolved).encode()).hexdigest()[:12]
     try:
-        digest = hashlib.sha1(resolved.read_bytes()).hexdigest()
+        text = resolved.read_bytes()
+        digest = hashlib.sha1(text).hexdigest()
     except OSError as exc:
         raise StrategyError(f"cannot read {path}: {exc.strerror or exc}") from None
     loaded = sys.modules.get(mod_name)
-    if loaded is not None and getattr(loaded, "__optbt_sha1__", None) == digest:
-        return loaded
+    if loaded is not None:
+        helpers = getattr(loaded, "__optbt_helpers__", {})
+        if getattr(loaded, "__optbt_sha1__", None) == digest and \
+                all(_sha1(file) == sha for file, sha in helpers.values()):
+            return loaded
+        for name in helpers:  # imported again below, as the strategy file imports them
+            sys.modules.pop(name, None)
+    before = set(sys.modules)
     spec = importlib.util.spec_from_file_location(mod_name, resolved)
     if spec is None or spec.loader is None:
         raise StrategyError(f"cannot import {path}")
@@ -81,11 +137,14 @@ def _import_file_locked(path: Path):
     module.__optbt_sha1__ = digest  # type: ignore[attr-defined]
     sys.modules[mod_name] = module  # picklable classes for process pools
     try:
-        spec.loader.exec_module(module)
+        # the bytes just hashed, not a cached .pyc (trusted by second and size: an edit in
+        # the same second could run the old code); the user's own code, as an import runs it
+        exec(compile(text, str(resolved), "exec", dont_inherit=True), module.__dict__)
     except SyntaxError as exc:
         del sys.modules[mod_name]
         raise StrategyError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
     except Exception as exc:
         del sys.modules[mod_name]
         raise StrategyError(f"importing {path} failed: {type(exc).__name__}: {exc}") from None
+    module.__optbt_helpers__ = _helpers_imported(before)  # type: ignore[attr-defined]
     return module

@@ -7,8 +7,9 @@ the charge schedule the runs use (a digest of its rates as loaded, so an edited 
 or a base preset's new rates are seen) and the dates. Resuming compares it with the present and names what changed.
 
 Data files are only ``stat``-ed, never read or hashed: 500 files (250 days of options and
-spot) take about 25 ms. Of the strategy only its own file is hashed: a Python strategy's
-helper modules are not followed. A file rewritten with the same size within the same nanosecond
+spot) take about 25 ms. Of the strategy its own file is hashed, and for a Python strategy the
+user's own modules it imports (``optbt.dsl.loader``: those imported with it, not installed
+libraries). A file rewritten with the same size within the same nanosecond
 timestamp would go unnoticed; nothing else does.
 """
 
@@ -29,6 +30,16 @@ def strategy_file(spec: str) -> Path:
     """The file of a spec: ``file.py:Class`` -> file.py; ``file.strat`` -> itself."""
     head, _, _ = spec.rpartition(":")
     return Path(head if head.endswith(".py") else spec)
+
+
+def strategy_helpers(strategy: str) -> dict[str, str | None]:
+    """The user's own modules a Python strategy file imports (file -> sha1), as loaded here."""
+    from optbt.dsl.loader import helper_files, load_strategy
+    try:
+        load_strategy(strategy)
+    except Exception:  # noqa: BLE001 - the runs report it
+        return {}
+    return helper_files(strategy)
 
 
 def data_files(config: DatasetConfig) -> dict[str, list[int]]:
@@ -76,6 +87,7 @@ def fingerprint(strategy: str, config: DatasetConfig, start: str | None, end: st
         "version": VERSION,
         "strategy": strategy,
         "strategy_sha1": hashlib.sha1(text).hexdigest(),
+        "helpers": strategy_helpers(strategy),
         "dataset": config.model_dump(mode="json"),
         "costs": costs.model_dump(mode="json") if costs else None,
         "charges": charge_schedule(strategy, config, costs),
@@ -114,6 +126,10 @@ def differences(old: dict, new: dict) -> list[str]:
         out.append(f"another strategy ({old.get('strategy')} -> {new.get('strategy')})")
     elif old.get("strategy_sha1") != new.get("strategy_sha1"):
         out.append(f"the strategy file changed ({strategy_file(new['strategy'])})")
+    elif (old.get("helpers") or {}) != (new.get("helpers") or {}):
+        a, b = old.get("helpers") or {}, new.get("helpers") or {}
+        changed = [f for f in dict.fromkeys([*a, *b]) if a.get(f) != b.get(f)]
+        out.append(f"a module the strategy imports changed ({changed[0]})")
     old_ds, new_ds = dict(old.get("dataset") or {}), dict(new.get("dataset") or {})
     old_root, new_root = old_ds.pop("root", None), new_ds.pop("root", None)
     if old_root != new_root:
