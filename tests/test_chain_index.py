@@ -130,6 +130,30 @@ def test_off_writes_nothing(tmp_path, monkeypatch):
     assert not (tmp_path / "cache").exists()
 
 
+@pytest.mark.parametrize("how", ["replaced", "in_place"])
+def test_a_file_rewritten_with_its_size_and_old_time_restored_is_listed_again(tmp_path, index_at, how):
+    """``cp -p``, ``rsync -t``, ``touch -r``: the same size and modification time, other rows (here
+    the expiries a week later, uncompressed so the size cannot change). Found by review."""
+    path = dataset(tmp_path / "d")
+    f = path / "options" / f"day={DAYS[3]}" / "o.parquet"
+    plain = {"compression": "none", "use_dictionary": False}
+    pq.write_table(pa.Table.from_pylist(bars(DAYS[3])), f, **plain)
+    before = DuckDBSource(load_dataset(path)).chain(DAYS[3]).expiries
+    st = f.stat()
+    later = pa.Table.from_pylist(bars(DAYS[3], expiry=DAYS[3] + timedelta(days=9)))
+    if how == "replaced":
+        pq.write_table(later, f.with_name("new.tmp"), **plain)
+        f.with_name("new.tmp").replace(f)
+    else:
+        pq.write_table(later, f.with_name("new.tmp"), **plain)
+        f.write_bytes(f.with_name("new.tmp").read_bytes())  # the same inode, written over
+        f.with_name("new.tmp").unlink()
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (f.stat().st_size, f.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    after = DuckDBSource(load_dataset(path)).chain(DAYS[3]).expiries
+    assert before == (DAYS[3] + timedelta(days=2),) and after == (DAYS[3] + timedelta(days=9),)
+
+
 def test_the_key_holds_the_query_its_parameters_and_every_file_stamp(tmp_path):
     f = tmp_path / "a.parquet"
     f.write_bytes(b"1")

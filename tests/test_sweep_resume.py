@@ -43,7 +43,8 @@ def test_the_fingerprint_lists_every_data_file_by_stat(week):
     files = data_files(load_dataset(week))
     assert len(files) == 10  # five days of options and five of spot, one file each
     some = next(iter(files))
-    assert files[some] == [os.stat(some).st_size, os.stat(some).st_mtime_ns]
+    st = os.stat(some)
+    assert files[some] == [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
 
 
 def test_a_changed_lot_size_refuses_to_resume_and_says_so(week, tmp_path):
@@ -106,6 +107,19 @@ def test_an_edited_helper_module_of_a_python_strategy_refuses_to_resume(week, tm
     (tmp_path / f"{helper}.py").write_text('EXIT = "10:00"\n')
     with pytest.raises(ConfigError, match=rf"a module the strategy imports changed \(.*{helper}.py\)"):
         run_sweep(spec, {"sl_pct": [0.2]}, load_dataset(week), tmp_path / "s")
+
+
+def test_a_file_replaced_with_its_old_size_and_time_refuses_to_resume(week, tmp_path):
+    out = tmp_path / "s"
+    sweep(week, out)
+    f = week / "options" / "day=2024-01-03" / "part-0.parquet"
+    st = os.stat(f)
+    shutil.copyfile(f, tmp_path / "copy.parquet")
+    (tmp_path / "copy.parquet").replace(f)  # another file in its place (same bytes here: refused all the same)
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    with pytest.raises(ConfigError, match=r"1 data file changed, first: .*day=2024-01-03/part-0.parquet "
+                                          r"\(replaced or rewritten in place with its old time"):
+        sweep(week, out)
 
 
 def test_other_dates_costs_or_strategy_text_are_named(week, tmp_path):

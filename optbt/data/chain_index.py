@@ -5,8 +5,9 @@ Listing a day's chain means decoding the expiry and strike of every option row, 
 single cost of a run after the option bars themselves (about a third of a 250-day straddle).
 The source lists a block of days in one query; this index keeps each block's answer under a
 key made of everything the answer depends on: the query's SQL text and parameters, and the
-path, size and modification time (ns) of every file the query reads. A file rewritten, added
-or removed changes the key, and the block is listed afresh; an old answer is never used.
+path, size, modification time (ns), inode and status-change time of every file the query
+reads. A file rewritten, added or removed changes the key, and the block is listed afresh; an
+old answer is never used.
 
 Where: ``$OPTBT_CHAIN_INDEX`` (a folder), else ``chains/`` in optbt's cache folder
 (``$OPTBT_CACHE_DIR``, see :func:`optbt.data.sample.cache_dir`). ``OPTBT_CHAIN_INDEX=off``
@@ -51,12 +52,16 @@ def index_dir() -> Path | None:
     return cache_dir() / "chains"
 
 
-def _stamp(path: str) -> tuple[str, int, int] | None:
+def _stamp(path: str) -> tuple[str, int, int, int, int] | None:
+    """A file as the key sees it: size and modification time, and its inode and status-change
+    time, which no tool sets back: a file replaced or rewritten with the same size and its old
+    modification time restored (``cp -p``, ``rsync -t``, ``touch -r``) is still a new key.
+    (A chmod or a new hard link changes the status time too: that block is listed again.)"""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return (path, st.st_size, st.st_mtime_ns)
+    return (path, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
 def _t(x: datetime | None) -> tuple | None:

@@ -2,15 +2,16 @@
 
 ``OUT/fingerprint.json`` holds the strategy file's hash, the dataset config's content (every
 key, defaults included, so ``lot_size 50 -> 25`` is seen however it is written), the path,
-size and modification time of every data file the config's paths match (series too), the cost overrides,
+size, modification time, inode and status-change time of every data file the config's paths match (series too), the cost overrides,
 the charge schedule the runs use (a digest of its rates as loaded, so an edited schedule file
 or a base preset's new rates are seen) and the dates. Resuming compares it with the present and names what changed.
 
 Data files are only ``stat``-ed, never read or hashed: 500 files (250 days of options and
 spot) take about 25 ms. Of the strategy its own file is hashed, and for a Python strategy the
 user's own modules it imports (``optbt.dsl.loader``: those imported with it, not installed
-libraries). A file rewritten with the same size within the same nanosecond
-timestamp would go unnoticed; nothing else does.
+libraries). A file rewritten in place keeping its size and restoring its old modification
+time still changes its status-change time (which no tool sets), and a file replaced gets a
+new inode: both are seen.
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ def strategy_helpers(strategy: str) -> dict[str, str | None]:
 
 def data_files(config: DatasetConfig) -> dict[str, list[int]]:
     """Every data file the config's option, spot and ``[series.NAME]`` paths match:
-    path -> [size, mtime_ns] (a series feeds signals such as a VIX filter: its edit changes runs)."""
+    path -> [size, mtime_ns, inode, ctime_ns] (a series feeds signals such as a VIX filter: its
+    edit changes runs). The inode and status-change time catch a file rewritten with the same
+    size and its old modification time restored (``cp -p``, ``rsync -t``); a chmod or a new
+    hard link to the file changes them too, which refuses a resume that would have been right."""
     found: dict[str, list[int]] = {}
     for files in (config.options, config.spot, *config.series.values()):
         for pattern in config.paths(files):
@@ -56,7 +60,7 @@ def data_files(config: DatasetConfig) -> dict[str, list[int]]:
                     continue
                 if os.path.isdir(path):
                     continue
-                found[os.path.abspath(path)] = [st.st_size, st.st_mtime_ns]
+                found[os.path.abspath(path)] = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
     return dict(sorted(found.items()))
 
 
@@ -153,15 +157,22 @@ def differences(old: dict, new: dict) -> list[str]:
     return out
 
 
+def _same(a: list[int], b: list[int]) -> bool:
+    """The same stamp, as far as both tell (a folder fingerprinted before inodes has two)."""
+    n = min(len(a), len(b))
+    return list(a[:n]) == list(b[:n])
+
+
 def _file_changes(old: dict[str, list[int]], new: dict[str, list[int]]) -> list[str]:
-    changed = [p for p in new if p in old and list(old[p]) != list(new[p])]
+    changed = [p for p in new if p in old and not _same(old[p], new[p])]
     removed = [p for p in old if p not in new]
     added = [p for p in new if p not in old]
     out = []
     if changed:
         p = changed[0]
-        (s0, _), (s1, _) = old[p], new[p]
-        how = f"size {s0} -> {s1}" if s0 != s1 else "modified"
+        (s0, m0), (s1, m1) = old[p][:2], new[p][:2]
+        how = (f"size {s0} -> {s1}" if s0 != s1 else "modified" if m0 != m1 else
+               "replaced or rewritten in place with its old time, linked or chmod-ed")
         out.append(f"{_count(len(changed), 'data file')} changed, first: {p} ({how})")
     if removed:
         out.append(f"{_count(len(removed), 'data file')} removed, first: {removed[0]}")
