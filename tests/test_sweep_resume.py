@@ -122,6 +122,21 @@ def test_a_file_replaced_with_its_old_size_and_time_refuses_to_resume(week, tmp_
         sweep(week, out)
 
 
+def test_a_resume_after_optbt_itself_changed_is_refused(week, tmp_path, monkeypatch):
+    """An upgrade (or an edit of optbt's code) may change results: runs of two engines must
+    not share one table. A folder written before the stamp existed is still resumed."""
+    import optbt.sweeps.fingerprint as fingerprint
+    out = tmp_path / "s"
+    sweep(week, out)
+    monkeypatch.setattr(fingerprint, "code_stamp", lambda: "another version")
+    with pytest.raises(ConfigError, match=r"optbt itself changed since"):
+        sweep(week, out)
+    fp = json.loads((out / "fingerprint.json").read_text())
+    del fp["code"]
+    (out / "fingerprint.json").write_text(json.dumps(fp))
+    assert sweep(week, out).skipped == 2
+
+
 def test_other_dates_costs_or_strategy_text_are_named(week, tmp_path):
     from optbt.data.dataset import Costs
     out = tmp_path / "s"

@@ -55,6 +55,12 @@ def _front_end_stamp() -> str:
     return "\n".join(parts)
 
 
+def code_stamp() -> str:
+    """optbt's code as installed (see :func:`_front_end_stamp`); also what a sweep's
+    fingerprint records, so a resume after an upgrade is refused."""
+    return _front_end_stamp()
+
+
 def _key(text: str, filename: str) -> str:
     from optbt.dsl.limits import Limits
     h = hashlib.sha1()

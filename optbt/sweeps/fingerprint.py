@@ -4,7 +4,7 @@
 key, defaults included, so ``lot_size 50 -> 25`` is seen however it is written), the path,
 size, modification time, inode and status-change time of every data file the config's paths match (series too), the cost overrides,
 the charge schedule the runs use (a digest of its rates as loaded, so an edited schedule file
-or a base preset's new rates are seen) and the dates. Resuming compares it with the present and names what changed.
+or a base preset's new rates are seen), the dates and a stamp of optbt's own code. Resuming compares it with the present and names what changed.
 
 Data files are only ``stat``-ed, never read or hashed: 500 files (250 days of options and
 spot) take about 25 ms. Of the strategy its own file is hashed, and for a Python strategy the
@@ -31,6 +31,13 @@ def strategy_file(spec: str) -> Path:
     """The file of a spec: ``file.py:Class`` -> file.py; ``file.strat`` -> itself."""
     head, _, _ = spec.rpartition(":")
     return Path(head if head.endswith(".py") else spec)
+
+
+def code_stamp() -> str:
+    """optbt's own code as it is installed (every module's size and time, Python's version): a
+    sweep resumed after an upgrade would mix runs of two engines."""
+    from optbt.dsl.compiled_cache import code_stamp as stamp
+    return hashlib.sha1(stamp().encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def strategy_helpers(strategy: str) -> dict[str, str | None]:
@@ -89,6 +96,7 @@ def fingerprint(strategy: str, config: DatasetConfig, start: str | None, end: st
     text = path.read_bytes() if path.exists() else b""
     return {
         "version": VERSION,
+        "code": code_stamp(),
         "strategy": strategy,
         "strategy_sha1": hashlib.sha1(text).hexdigest(),
         "helpers": strategy_helpers(strategy),
@@ -126,6 +134,8 @@ def _count(n: int, what: str) -> str:
 def differences(old: dict, new: dict) -> list[str]:
     """What changed between two fingerprints, in words a user can act on (empty: nothing)."""
     out = []
+    if old.get("code", new.get("code")) != new.get("code"):  # a folder from before records none
+        out.append("optbt itself changed since (another version, or its code edited)")
     if old.get("strategy") != new.get("strategy"):
         out.append(f"another strategy ({old.get('strategy')} -> {new.get('strategy')})")
     elif old.get("strategy_sha1") != new.get("strategy_sha1"):
