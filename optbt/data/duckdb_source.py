@@ -366,7 +366,13 @@ class DuckDBSource:
         kind = t.types[t.columns.expiry]
         fmt = self.config.options.expiry_format
         if fmt == "yyyymmdd" or (fmt == "auto" and ("INT" in kind)):
-            return f"CAST(strptime(CAST({col} AS VARCHAR), '%Y%m%d') AS DATE)"
+            # try_: one impossible date (20240230) is that row's bad_expiry, not the block's failure
+            return f"CAST(try_strptime(CAST({col} AS VARCHAR), '%Y%m%d') AS DATE)"
+        if "WITH TIME ZONE" in kind:  # the exchange's date, not the machine's (DuckDB casts in local time)
+            if not self.config.timezone:
+                raise DataError(f"options: expiries carry a time zone (column '{t.columns.expiry}'); set "
+                                "timezone = \"Area/City\" in the dataset config (the exchange's zone)")
+            return f"CAST(timezone($tz, {col}) AS DATE)"
         if fmt == "auto" and kind == "VARCHAR":
             return (f"CAST(COALESCE(TRY_CAST({col} AS DATE), "
                     f"TRY_CAST(try_strptime({col}, '%Y%m%d') AS DATE)) AS DATE)")
@@ -581,8 +587,8 @@ class DuckDBSource:
         last_sql = f"max({self._opt_known})" if self.config.session.end_from_data else "NULL"
         block, files = o.ahead(day, calendar)
         by_file = block is not None and o.by_day is not None  # a file's folder names its day
-        if by_file:
-            day_sql, group, where = _FILE_COL, f", filename='{_FILE_COL}'", "TRUE"
+        if by_file:  # a row without a time is on no day, whatever folder holds it (as below)
+            day_sql, group, where = _FILE_COL, f", filename='{_FILE_COL}'", f"{self._opt_known} IS NOT NULL"
         else:  # days told apart by time: a block of them, or this day alone
             day_sql, group = f"CAST({self._opt_known} AS DATE)", ""
             where = f"{day_sql} BETWEEN $d0 AND $d1"
@@ -685,9 +691,10 @@ class DuckDBSource:
         rows = self._spots.get((day, und))
         if rows is None:
             rows = self._spot_block(day, und, open_, close)
-        # a conflict is raised for the day it belongs to, when that day is asked for
-        rows = self._clean_spot(day, und, rows, self.spot.files_for(day))
-        return [(t, p, None, None) for t, p in rows if open_ < t <= close]
+        # a conflict is raised for the day it belongs to, when that day is asked for, and only
+        # within its session: rows outside it are ignored, duplicates or not (as for options)
+        rows = self._clean_spot(day, und, [r for r in rows if open_ < r[0] <= close], self.spot.files_for(day))
+        return [(t, p, None, None) for t, p in rows]
 
     def _clean_spot(self, day: date, und: str, rows: list[tuple], files: list[str]) -> list[tuple]:
         """One row per time (rows are sorted): identical repeats dropped, conflicts refused."""

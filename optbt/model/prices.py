@@ -66,7 +66,8 @@ def sql_quote_side(side: str, other: str, is_bid: bool) -> str:
     """One side of a quote as DOUBLE, NULL when unusable or when the quote is crossed."""
     crossed = (f"({sql_usable(other)} AND CAST({side} AS DOUBLE) > CAST({other} AS DOUBLE))" if is_bid else
                f"({sql_usable(other)} AND CAST({other} AS DOUBLE) > CAST({side} AS DOUBLE))")
-    return f"CASE WHEN {sql_usable(side)} AND NOT {crossed} THEN CAST({side} AS DOUBLE) END"
+    # a NULL other side makes ``crossed`` NULL, not false: coalesce, or the usable side is lost
+    return f"CASE WHEN {sql_usable(side)} AND NOT coalesce({crossed}, FALSE) THEN CAST({side} AS DOUBLE) END"
 
 
 def sql_mid(bid: str, ask: str) -> str:
