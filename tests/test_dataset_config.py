@@ -191,3 +191,29 @@ start = "09:15"
 end = "09:22"
 ''')
     assert fills(tmp_path) == EXPECTED
+
+
+def test_date_and_time_columns_as_the_docs_write_them_without_ts(tmp_path):
+    # docs/data.md: `date = "trade_date"` and `time = "trade_time"` instead of ts (found by review:
+    # the default ts = "ts" was still looked for); ts given too is ambiguous and refused
+    opts = [{"d": DAY, "t": minute(k).time(), "expiry": EXP, "strike": 21000.0, "opt_type": ot, "close": float(p)}
+            for k in range(1, 8) for ot, p in (("CE", 99 + k), ("PE", 91 - k))]
+    spot = [{"d": DAY, "t": minute(k).time(), "close": 21010.0} for k in range(1, 8)]
+    write(tmp_path, opts, spot, '''[options]
+path = "o.parquet"
+columns = { date = "d", time = "t" }
+[spot]
+path = "s.parquet"
+[spot.columns]
+date = "d"
+time = "t"
+[session]
+start = "09:15"
+end = "09:22"
+''')
+    assert fills(tmp_path) == EXPECTED
+    toml = tmp_path / "dataset.toml"
+    toml.write_text(toml.read_text().replace('columns = { date = "d", time = "t" }',
+                                             'columns = { ts = "when", date = "d", time = "t" }'))
+    with pytest.raises(ConfigError, match=r"options.*not both"):
+        load_dataset(tmp_path)

@@ -241,6 +241,30 @@ def test_parquet_spot_without_ohlc_columns_and_a_start_labelled_series(tmp_path)
     assert src.ohlc_bars(day, "vix") == [(datetime(2024, 1, 2, 9, 16), 14.0, None, None, 14.1, None)]
 
 
+def test_a_conflicting_ohlc_bar_with_the_same_close_names_what_differs(tmp_path):
+    """Two VIX rows at one minute, same close, other opens: which is true cannot be known (an
+    indicator reads the open); the error shows the whole bars, not two equal closes."""
+    from datetime import datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from optbt.data.dataset import load_dataset
+    from optbt.data.duckdb_source import DuckDBSource
+    from optbt.data.source import ConflictingBarsError
+
+    t = datetime(2024, 1, 2, 9, 16)
+    pq.write_table(pa.table({"ts": [t], "close": [21000.0]}), tmp_path / "spot.parquet")
+    pq.write_table(pa.table({"ts": [t], "expiry": [date(2024, 1, 4)], "strike": [21000.0], "opt_type": ["CE"],
+                             "close": [100.0]}), tmp_path / "options.parquet")
+    pq.write_table(pa.table({"ts": [t, t], "open": [14.0, 14.5], "close": [14.1, 14.1]}), tmp_path / "vix.parquet")
+    (tmp_path / "dataset.toml").write_text(
+        '[options]\npath = "options.parquet"\n[spot]\npath = "spot.parquet"\n[series.vix]\npath = "vix.parquet"\n'
+        '[session]\nstart = "09:15"\nend = "09:20"\n')
+    with pytest.raises(ConflictingBarsError, match=r"vix at 2024-01-02 09:16:00: prices \(14\.0, .*14\.1.*\), \(14\.5,"):
+        DuckDBSource(load_dataset(tmp_path)).ohlc_bars(date(2024, 1, 2), "vix")
+
+
 def test_a_series_name_must_be_a_name_strategies_can_write():
     from optbt.data.dataset import DatasetConfig
     with pytest.raises(Exception, match="series name 'spot'"):

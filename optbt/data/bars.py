@@ -104,7 +104,9 @@ class BarReader:
         for row in rows:
             if out and out[-1][0] == row[0]:
                 if out[-1] != row:  # which of two different bars at one minute is true cannot be known
-                    raise ConflictingBarsError(files[0], name, row[0], [out[-1][4], row[4]], day)
+                    # the closes when they differ, else the whole bars (open, high, low or volume differ)
+                    shown = [out[-1][4], row[4]] if out[-1][4] != row[4] else [out[-1][1:], row[1:]]
+                    raise ConflictingBarsError(files[0], name, row[0], shown, day)
                 continue
             out.append(row)
         return out

@@ -42,7 +42,21 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class OptionColumns(_Strict):
+class _TimeColumns(_Strict):
+    """``date`` + ``time`` columns given without ``ts``: the time is theirs (the default
+    ``ts = "ts"`` would otherwise be looked for and not found); ``ts`` with them is ambiguous."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _date_and_time(cls, data):
+        if isinstance(data, dict) and data.get("date") and data.get("time"):
+            if data.get("ts"):
+                raise ValueError("give the time as ts, or as date and time, not both (ts = \"\" to use date and time)")
+            data = {**data, "ts": None}
+        return data
+
+
+class OptionColumns(_TimeColumns):
     """Canonical name = the column in your files. Only ``ts`` (or ``date`` + ``time``),
     ``expiry``, ``strike``, ``opt_type`` and a price (``close``, or ``bid`` + ``ask``) are
     required; ``underlying`` may be left out when the files hold one underlying."""
@@ -64,7 +78,7 @@ class OptionColumns(_Strict):
     ask: str | None = None
 
 
-class SpotColumns(_Strict):
+class SpotColumns(_TimeColumns):
     ts: str | None = "ts"
     date: str | None = None
     time: str | None = None
@@ -276,5 +290,7 @@ def format_validation(exc: ValidationError) -> str:
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see README 'Dataset configs')"
+        elif err["type"] == "value_error":  # our own checks' words, without pydantic's prefix
+            msg = msg.removeprefix("Value error, ")
         lines.append(f"  {loc}: {msg}")
     return "\n".join(lines)
