@@ -146,3 +146,15 @@ def test_a_row_without_a_time_lists_no_strike_on_any_layout(tmp_path):
         assert DuckDBSource(load_dataset(folder)).chain(DAY).strikes_for(EXP) == (21000.0, 21100.0), name
         # ATM of 21040 is 21050 (not listed): the nearest listed strike is 21000
         assert [(k, p) for k, _, p, _ in fills(folder)[0]] == [("ce", 101.0), ("pe", 89.0)], name
+
+
+def test_a_strike_held_only_by_rows_of_no_known_type_is_not_listed(tmp_path):
+    """21050 appears only with opt_type "X" and NULL: those rows are ignored everywhere, so the
+    chain must not offer it (ATM of spot 21040 picked it and then found no call or put)."""
+    rows = legs(DAY) + [{**r, "strike": 21100.0} for r in legs(DAY)]
+    rows += [{**r, "strike": 21050.0, "opt_type": ot} for r in legs(DAY)[:4] for ot in ("X", None)]
+    spot_rows = [{**r, "close": 21040.0} for r in spot(DAY)]
+    folder = write(tmp_path, {"o.parquet": rows, "s.parquet": spot_rows},
+                   '[options]\npath = "o.parquet"\n[spot]\npath = "s.parquet"\n')
+    assert DuckDBSource(load_dataset(folder)).chain(DAY).strikes_for(EXP) == (21000.0, 21100.0)
+    assert [(k, p) for k, _, p, _ in fills(folder)[0]] == [("ce", 101.0), ("pe", 89.0)]

@@ -595,11 +595,13 @@ class DuckDBSource:
         days = block or [day]
         listing: Listing = {d: ({}, None, {}) for d in days}
         if files:
+            # a row of no known option type is ignored everywhere (data check calls it an error):
+            # its strike is listed only if a call or put has it
             sql = (f"SELECT {day_sql} AS optbt_f, {self._expiry} AS optbt_e, {self._strike} AS optbt_k, "
                    f"{last_sql} AS optbt_t FROM read_parquet($f, hive_partitioning={o.hive}{group}) "
-                   f"WHERE {self._opt_und} AND {where} "
+                   f"WHERE {self._opt_und} AND {where} AND ({self._opt_type}) IS NOT NULL "
                    f"GROUP BY ALL ORDER BY optbt_e, optbt_k")
-            params = self._params(f=files, und=underlying)
+            params = self._opt_params(f=files, und=underlying)
             if not by_file:
                 params["d0"], params["d1"] = (block[0], block[-1]) if block else (day, day)
             index = self._chain_index()
