@@ -185,6 +185,15 @@ def test_split_days_refuses_a_config_that_would_not_find_the_files_a_day(hive, t
     assert done.returncode == 0 and "as 4 file(s) a day" in done.stdout
 
 
+def test_split_days_into_a_folder_under_a_linked_one(hive, tmp_path):
+    """--out under a symlinked folder (a bigger disk): the check compares real paths (it failed)."""
+    src = _monthly(hive, tmp_path / "monthly", defects=False)
+    (tmp_path / "disk").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "disk")
+    report = sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "link" / "split", split_days=True)
+    assert report.written == 4 and _trades(tmp_path / "link" / "split") == _trades(hive)
+
+
 def test_split_days_keeps_a_file_of_one_day_under_its_name(hive, tmp_path):
     sort_dataset(load_dataset(hive), hive / "dataset.toml", tmp_path / "split", split_days=True)
     names = lambda root: sorted(str(p.relative_to(root)) for p in root.rglob("*.parquet"))  # noqa: E731

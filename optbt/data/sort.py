@@ -236,15 +236,15 @@ def _check_found(out: Path, config: DatasetConfig, made: list[Path], all_written
     copy = load_dataset(out)  # as a run on the copy reads it
     con = duckdb.connect()
     try:
-        found = {Path(f).absolute() for f in _Table(con, copy, copy.options, "options").all_files}
+        found = {Path(f).resolve() for f in _Table(con, copy, copy.options, "options").all_files}
     except DataError:  # it finds no file at all
         found = set()
     finally:
         con.close()
-    wanted = {p.absolute() for p in made}
+    wanted = {p.resolve() for p in made}  # both real paths: --out may lie under a linked folder
     if found != wanted and (all_written or not wanted <= found):
-        missing = sorted(str(p.relative_to(out.absolute())) for p in wanted - found)
-        extra = sorted(str(p.relative_to(out.absolute())) for p in found - wanted)
+        missing = sorted(os.path.relpath(p, out.resolve()) for p in wanted - found)
+        extra = sorted(os.path.relpath(p, out.resolve()) for p in found - wanted)
         what = (f"does not match {missing[0]}" + (f" and {len(missing) - 1} more" if len(missing) > 1 else "")
                 if missing else f"also matches {extra[0]}")
         raise ConfigError(f"--split-days: the config's options path {config.options.path!r} {what}, so the "
