@@ -61,20 +61,21 @@ end = "09:22"
     assert fills(tmp_path) == EXPECTED
 
 
-def test_separate_date_and_time_columns_and_call_put_words(tmp_path):
+@pytest.mark.parametrize("ts", ['ts = "", ', ""])  # docs/data.md writes date and time without ts (it failed)
+def test_separate_date_and_time_columns_and_call_put_words(tmp_path, ts):
     opts = [{"d": DAY, "t": minute(k).time(), "expiry": EXP, "strike": 21000.0, "right": r, "close": float(p)}
             for k in range(1, 8) for r, p in (("call", 99 + k), ("put", 91 - k))]
     spot = [{"d": DAY, "t": minute(k).time(), "close": 21010.0} for k in range(1, 8)]
     write(tmp_path, opts, spot, '''[options]
 path = "o.parquet"
-columns = { ts = "", date = "d", time = "t", opt_type = "right" }
+columns = { {ts}date = "d", time = "t", opt_type = "right" }
 [spot]
 path = "s.parquet"
-columns = { ts = "", date = "d", time = "t" }
+columns = { {ts}date = "d", time = "t" }
 [session]
 start = "09:15"
 end = "09:22"
-''')
+'''.replace("{ts}", ts))
     assert fills(tmp_path) == EXPECTED
 
 
@@ -180,40 +181,13 @@ def test_configured_type_words_any_case_and_padding_and_unknown_types_left_out(t
         opts.append({"ts": minute(k), "expiry": EXP, "strike": 21000.0, "opt_type": "X", "close": 500.0})
         opts.append({"ts": minute(k), "expiry": EXP, "strike": 21000.0, "opt_type": None, "close": 600.0})
     spot = [{"ts": minute(k), "close": 21010.0} for k in range(1, 8)]
-    write(tmp_path, opts, spot, '''[options]
-path = "o.parquet"
-call_values = ["c", "call"]
-put_values = ["P", "Put"]
-[spot]
-path = "s.parquet"
-[session]
-start = "09:15"
-end = "09:22"
-''')
+    write(tmp_path, opts, spot, '[options]\npath = "o.parquet"\ncall_values = ["c", "call"]\nput_values = ["P", "Put"]\n'
+                                '[spot]\npath = "s.parquet"\n[session]\nstart = "09:15"\nend = "09:22"\n')
     assert fills(tmp_path) == EXPECTED
 
 
-def test_date_and_time_columns_as_the_docs_write_them_without_ts(tmp_path):
-    # docs/data.md: `date = "trade_date"` and `time = "trade_time"` instead of ts (found by review:
-    # the default ts = "ts" was still looked for); ts given too is ambiguous and refused
-    opts = [{"d": DAY, "t": minute(k).time(), "expiry": EXP, "strike": 21000.0, "opt_type": ot, "close": float(p)}
-            for k in range(1, 8) for ot, p in (("CE", 99 + k), ("PE", 91 - k))]
-    spot = [{"d": DAY, "t": minute(k).time(), "close": 21010.0} for k in range(1, 8)]
-    write(tmp_path, opts, spot, '''[options]
-path = "o.parquet"
-columns = { date = "d", time = "t" }
-[spot]
-path = "s.parquet"
-[spot.columns]
-date = "d"
-time = "t"
-[session]
-start = "09:15"
-end = "09:22"
-''')
-    assert fills(tmp_path) == EXPECTED
-    toml = tmp_path / "dataset.toml"
-    toml.write_text(toml.read_text().replace('columns = { date = "d", time = "t" }',
-                                             'columns = { ts = "when", date = "d", time = "t" }'))
-    with pytest.raises(ConfigError, match=r"options.*not both"):
+def test_ts_with_date_and_time_is_ambiguous_and_refused(tmp_path):
+    (tmp_path / "dataset.toml").write_text('[options]\npath = "o.parquet"\ncolumns = { ts = "when", date = "d", '
+                                           'time = "t" }\n[spot]\npath = "s.parquet"\n')
+    with pytest.raises(ConfigError, match=r"options.columns: give the time as ts, or as date and time, not both"):
         load_dataset(tmp_path)

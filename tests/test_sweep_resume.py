@@ -35,6 +35,12 @@ def week(sample_dataset, tmp_path) -> Path:
     return dst
 
 
+def _a_second_later(path: Path) -> None:
+    """The file's modification time a second later, as a rewrite would leave it."""
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+
+
 def sweep(data: Path, out: Path, grid=None, **kw):
     return run_sweep(STRADDLE, grid or {"sl_pct": [20.0, 30.0]}, load_dataset(data), out, **kw)
 
@@ -72,9 +78,7 @@ def test_deleted_and_rewritten_days_refuse_to_resume_and_are_counted(week, tmp_p
     with pytest.raises(ConfigError, match=r"2 data files removed, first: .*day=2024-01-05/part-0.parquet"):
         sweep(week, out)
     sweep(week, out, restart=True)
-    touched = week / "spot" / "day=2024-01-02" / "part-0.parquet"
-    st = os.stat(touched)
-    os.utime(touched, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    _a_second_later(week / "spot" / "day=2024-01-02" / "part-0.parquet")
     with pytest.raises(ConfigError, match=r"1 data file changed, first: .*day=2024-01-02/part-0.parquet \(modified\)"):
         sweep(week, out)
 
@@ -86,9 +90,7 @@ def test_a_rewritten_series_file_refuses_to_resume(week, sample_dataset, tmp_pat
     assert len(data_files(load_dataset(week))) == 15
     out = tmp_path / "s"
     sweep(week, out)
-    vix = week / "vix" / "day=2024-01-03" / "part-0.parquet"
-    st = os.stat(vix)
-    os.utime(vix, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    _a_second_later(week / "vix" / "day=2024-01-03" / "part-0.parquet")
     with pytest.raises(ConfigError, match=r"1 data file changed, first: .*vix/day=2024-01-03/part-0.parquet"):
         sweep(week, out)
 
