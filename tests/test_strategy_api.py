@@ -147,7 +147,7 @@ def test_a_helper_module_the_strategy_imports_is_imported_again_when_it_changed(
     monkeypatch.syspath_prepend(str(tmp_path))
     first = load_strategy(f"{path}:Mine")
     assert first.exit_time == "15:15"
-    assert list(helper_files(f"{path}:Mine")) == [str((tmp_path / f"{helper}.py").resolve())]
+    assert list(helper_files(path)) == [str((tmp_path / f"{helper}.py").resolve())]
     assert load_strategy(f"{path}:Mine") is first  # nothing changed: the same class
     (tmp_path / f"{helper}.py").write_text('EXIT = "10:00"  # earlier\n')
     assert load_strategy(f"{path}:Mine").exit_time == "10:00"

@@ -159,8 +159,8 @@ def sort_dataset(config: DatasetConfig, config_file: Path, out: Path, *, row_gro
             others += _relative(_Table(src.con, config, files, f"series.{name}").all_files, root, f"series.{name}")
         others += _cost_file(config, root, config_file)
         o = src.options
-        key = [f"CAST({src._opt_known} AS DATE)", src._raw_expiry, src._raw_strike, o.col("opt_type"),
-               src._opt_known]
+        day = f"CAST({src._opt_known} AS DATE)"  # the exchange day a row is known on
+        key = [day, src._raw_expiry, src._raw_strike, o.col("opt_type"), src._opt_known]
         und = o.col("underlying", required=False)
         if und:  # symbols kept apart within a day
             key.insert(1, und)
@@ -169,7 +169,6 @@ def sort_dataset(config: DatasetConfig, config_file: Path, out: Path, *, row_gro
         try:
             out.mkdir(parents=True, exist_ok=True)
             rows = 0
-            day = f"CAST({src._opt_known} AS DATE)"
             made_files: list[Path] = []
             checked = False
             if split_days:  # the copy's config is there to be asked which files it finds

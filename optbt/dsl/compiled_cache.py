@@ -33,12 +33,13 @@ LOCK = threading.RLock()  # threads of one worker may load the same file at once
 
 
 @lru_cache(maxsize=1)
-def _front_end_stamp() -> str:
+def code_stamp() -> str:
     """Python's version and the path, size and mtime of every module of optbt, of the grammar
     and of the libraries the front end builds on (Lark, pydantic). Not only optbt/dsl: what a
     file compiles to also depends on the engine (the Strategy class's names decide which
     parameters are renamed, the cost presets which names are known) and on Python (its
-    keywords and builtins). About a millisecond."""
+    keywords and builtins). About a millisecond. A sweep's fingerprint records it too, so a
+    resume after an upgrade is refused."""
     package = Path(__file__).resolve().parents[1]
     files = sorted(package.rglob("*.py"))
     for grammar in (package / "grammar" / "strat.lark", package.parent / "grammar" / "strat.lark"):
@@ -55,16 +56,10 @@ def _front_end_stamp() -> str:
     return "\n".join(parts)
 
 
-def code_stamp() -> str:
-    """optbt's code as installed (see :func:`_front_end_stamp`); also what a sweep's
-    fingerprint records, so a resume after an upgrade is refused."""
-    return _front_end_stamp()
-
-
 def _key(text: str, filename: str) -> str:
     from optbt.dsl.limits import Limits
     h = hashlib.sha1()
-    for part in (_front_end_stamp(), repr(Limits()), str(filename), text):
+    for part in (code_stamp(), repr(Limits()), str(filename), text):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()[:24]

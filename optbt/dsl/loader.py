@@ -97,14 +97,15 @@ def _helpers_imported(before: set[str]) -> dict[str, tuple[str, str | None]]:
     return out
 
 
-def helper_files(spec: str) -> dict[str, str | None]:
-    """The helper modules (file -> sha1) a loaded ``file.py:Class`` strategy imported itself,
-    for a sweep's fingerprint; {} for a .strat file or a file not loaded in this process."""
-    head = str(spec).rpartition(":")[0] if ".py:" in str(spec) else str(spec)
-    if not head.endswith(".py"):
-        return {}
-    mod_name = "optbt_user_" + hashlib.sha1(str(Path(head).resolve()).encode()).hexdigest()[:12]
-    helpers = getattr(sys.modules.get(mod_name), "__optbt_helpers__", {})
+def _module_name(resolved: Path) -> str:
+    """The module name a strategy file is imported under: one per file (its path's hash)."""
+    return "optbt_user_" + hashlib.sha1(str(resolved).encode()).hexdigest()[:12]
+
+
+def helper_files(path: Path) -> dict[str, str | None]:
+    """The helper modules (file -> sha1) the Python strategy file ``path`` imported itself, as
+    loaded in this process, for a sweep's fingerprint; {} for a file not loaded here."""
+    helpers = getattr(sys.modules.get(_module_name(Path(path).resolve())), "__optbt_helpers__", {})
     return {file: digest for file, digest in sorted(helpers.values())}
 
 
@@ -115,7 +116,7 @@ def _import_file_locked(path: Path):
     changed, they are imported again with the strategy. (A helper already imported before the
     strategy, by the notebook itself, is Python's to reload: ``importlib.reload``.)"""
     resolved = path.resolve()
-    mod_name = "optbt_user_" + hashlib.sha1(str(resolved).encode()).hexdigest()[:12]
+    mod_name = _module_name(resolved)
     try:
         text = resolved.read_bytes()
         digest = hashlib.sha1(text).hexdigest()

@@ -43,11 +43,14 @@ def code_stamp() -> str:
 def strategy_helpers(strategy: str) -> dict[str, str | None]:
     """The user's own modules a Python strategy file imports (file -> sha1), as loaded here."""
     from optbt.dsl.loader import helper_files, load_strategy
+    path = strategy_file(strategy)
+    if path.suffix != ".py":
+        return {}
     try:
         load_strategy(strategy)
     except Exception:  # noqa: BLE001 - the runs report it
         return {}
-    return helper_files(strategy)
+    return helper_files(path)
 
 
 def data_files(config: DatasetConfig) -> dict[str, list[int]]:

@@ -134,8 +134,8 @@ def test_another_name_is_another_entry_and_off_turns_the_lookup_off(cache, tmp_p
 def test_the_stamp_covers_what_compiling_depends_on_beyond_the_language_folder():
     """The engine's Strategy names decide renames, its cost presets which names are known, and
     Python's keywords and builtins which names are taken: editing any of them compiles again."""
-    from optbt.dsl.compiled_cache import _front_end_stamp
-    stamp = _front_end_stamp()
+    from optbt.dsl.compiled_cache import code_stamp
+    stamp = code_stamp()
     for part in ("optbt/engine/strategy.py:", "optbt/engine/charges.py:", "optbt/dsl/compiler.py:", "strat.lark:",
                  "lark/__init__.py:", "pydantic/__init__.py:"):
         assert part in stamp.replace(os.sep, "/")
