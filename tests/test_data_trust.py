@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pyarrow as pa
@@ -376,7 +377,41 @@ def test_text_timestamps_with_an_offset_are_converted_not_truncated(tmp_path):
     assert entry_0920(path) == [("09:20", 105.0, 110.0)]
     text_toml = (tmp_path / "dataset.toml").read_text().replace(f"timezone = {WIDE}", "")
     (tmp_path / "dataset.toml").write_text(text_toml)
-    with pytest.raises(DataError, match="UTC offset; set timezone"):
+    with pytest.raises(DataError, match="UTC offset or zone .*; set timezone"):
+        entry_0920(path)
+
+
+# every way a text timestamp names its zone that optbt reads: the entry is the 09:20 price
+# (CE close = 100 + minutes after 09:15) whichever zone the text was written in
+TEXT_ZONES = [("Z", timezone.utc), ("z", timezone.utc), (" UTC", timezone.utc), (" utc", timezone.utc),
+              (" GMT", timezone.utc), ("+00:00", timezone.utc), (" +0000", timezone.utc), ("+00", timezone.utc),
+              ("+05:30", IST), (" +05:30", IST), ("+0530", IST), (" Asia/Kolkata", IST),
+              ("+04:00", timezone(timedelta(hours=4))), (" Asia/Dubai", timezone(timedelta(hours=4))),
+              ("-05:00", timezone(timedelta(hours=-5)))]
+
+
+@pytest.mark.parametrize("suffix,zone", TEXT_ZONES, ids=[z for z, _ in TEXT_ZONES])
+def test_text_timestamps_name_their_zone_in_any_common_spelling(tmp_path, suffix, zone):
+    def text(k):  # odd minutes in the named zone, even ones as naive exchange time
+        if k % 2:
+            return minute(k).replace(tzinfo=IST).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") + suffix
+        return minute(k).strftime("%Y-%m-%d %H:%M:%S")
+    o = [{"ts": text(k), "expiry": EXP, "strike": 21000.0, "opt_type": ot, "close": float(p)}
+         for k in range(1, 30) for ot, p in (("CE", 100 + k), ("PE", 1000 - k))]
+    s = [{"ts": text(k), "close": 21010.0} for k in range(1, 30)]
+    path = tz_write(tmp_path, {"o.parquet": o}, {"s.parquet": s})
+    assert entry_0920(path) == [("09:20", 105.0, 110.0)]
+
+
+@pytest.mark.parametrize("suffix", [" IST", " EST", " UTC+5", " Kolkata"])
+def test_text_timestamps_in_a_zone_that_cannot_be_read_safely_are_refused_with_the_text(tmp_path, suffix):
+    # DuckDB's plain cast drops such a zone silently (09:16 GMT would read as 09:16 exchange time)
+    o = [{"ts": minute(k).strftime("%Y-%m-%d %H:%M:%S") + (suffix if k == 7 else ""), "expiry": EXP,
+          "strike": 21000.0, "opt_type": ot, "close": float(p)}
+         for k in range(1, 30) for ot, p in (("CE", 100 + k), ("PE", 1000 - k))]
+    s = [{"ts": minute(k).strftime("%Y-%m-%d %H:%M:%S"), "close": 21010.0} for k in range(1, 30)]
+    path = tz_write(tmp_path, {"o.parquet": o}, {"s.parquet": s})
+    with pytest.raises(DataError, match=re.escape(f"09:22:00{suffix}' ends in '{suffix.strip()}'")):
         entry_0920(path)
 
 

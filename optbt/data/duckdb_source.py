@@ -111,8 +111,8 @@ def quote_ident(name: str) -> str:
 # day reaches a strategy early; memory stays bounded by the block, not the run.
 READ_AHEAD_DAYS = 16
 INDEX_VERSION = 2  # of what a chain listing means (the rules in _listing): a change makes a new index
-# a time of day followed by a UTC offset or Z at the end of a text timestamp
-_TEXT_OFFSET = r"[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)? ?(Z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)$"
+# a text timestamp as (1) its date and time of day, then (4) whatever follows: a zone or nothing
+_TEXT_TS = r"^\s*(\S+?[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)\s*(.*?)\s*$"
 _FILE_COL = "optbt_file"
 
 _FOOTERS_KEPT = 200  # at most this many files' parsed footers are kept (see DuckDBSource.__init__)
@@ -299,15 +299,38 @@ class _Table:
             if kind.startswith("TIMESTAMP"):
                 return f"CAST({ts} AS TIMESTAMP)"
             if kind in ("VARCHAR",):
-                # text may carry an offset ('...T03:50:00Z', '+05:30'); a plain CAST would drop it
-                # silently, so such rows are converted to the exchange zone, row by row
-                aware = f"regexp_matches({ts}, '{_TEXT_OFFSET}')"
-                to_zone = (f"timezone($tz, CAST({ts} AS TIMESTAMPTZ))" if tz else
-                           f"error('{self.what}: text timestamps carry a UTC offset; set timezone = "
-                           f"\"Area/City\" in the dataset config (the exchange''s zone)')")
-                return f"(CASE WHEN {aware} THEN {to_zone} ELSE CAST({ts} AS TIMESTAMP) END)"
+                return self._text_ts(ts, tz)
             raise DataError(f"{self.what}: column '{cols.ts}' is {kind}, not a timestamp")
         return f"(CAST({self.col('date')} AS DATE) + CAST({self.col('time')} AS TIME))"
+
+    def _text_ts(self, ts: str, tz: str | None) -> str:
+        """Text timestamps, row by row: what follows the time of day decides how a row is read.
+
+        DuckDB's ``CAST(... AS TIMESTAMP)`` silently drops a zone it is given ('09:16:00 GMT',
+        '... utc', '... -0500' all come back as 09:16), which would shift such rows by their
+        offset without a word. So only a row with nothing after its time is exchange time as
+        written. A UTC offset (``+05:30``, ``+0530``, ``+05``, with or without a space before
+        it), ``Z``/``UTC``/``GMT`` in any case, or an ``Area/City`` name is converted to the
+        exchange zone (and needs ``timezone``). Anything else (an abbreviation such as IST,
+        which names three zones, or ``UTC+5``, whose sign POSIX and ISO read opposite ways) is
+        refused with the row's text.
+        """
+        head = f"regexp_extract({ts}, '{_TEXT_TS}', 1)"
+        zone = f"regexp_extract({ts}, '{_TEXT_TS}', 4)"
+        if not tz:
+            aware = (f"error('{self.what}: text timestamps carry a UTC offset or zone (' || {ts} || '); "
+                     f"set timezone = \"Area/City\" in the dataset config (the exchange''s zone)')")
+            return f"(CASE WHEN {zone} = '' THEN CAST({ts} AS TIMESTAMP) ELSE {aware} END)"
+        return (f"(CASE WHEN {zone} = '' THEN CAST({ts} AS TIMESTAMP) "
+                f"WHEN regexp_full_match({zone}, '[+-][0-9]{{2}}(:?[0-9]{{2}})?') "
+                f"THEN timezone($tz, CAST({head} || {zone} AS TIMESTAMPTZ)) "
+                f"WHEN upper({zone}) IN ('Z', 'UTC', 'GMT') "
+                f"THEN timezone($tz, CAST({head} || '+00:00' AS TIMESTAMPTZ)) "
+                f"WHEN regexp_full_match({zone}, '[A-Za-z_]+(/[A-Za-z0-9_+-]+)+') "
+                f"THEN timezone($tz, CAST({head} || ' ' || {zone} AS TIMESTAMPTZ)) "
+                f"ELSE error('{self.what}: timestamp ''' || {ts} || ''' ends in ''' || {zone} || ''', which "
+                f"optbt does not read as a zone (an abbreviation can name several zones); write a UTC "
+                f"offset (+05:30), Z, or an Area/City name') END)")
 
 
 class DuckDBSource:
