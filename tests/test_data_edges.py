@@ -158,3 +158,38 @@ def test_a_strike_held_only_by_rows_of_no_known_type_is_not_listed(tmp_path):
                    '[options]\npath = "o.parquet"\n[spot]\npath = "s.parquet"\n')
     assert DuckDBSource(load_dataset(folder)).chain(DAY).strikes_for(EXP) == (21000.0, 21100.0)
     assert [(k, p) for k, _, p, _ in fills(folder)[0]] == [("ce", 101.0), ("pe", 89.0)]
+
+
+def test_the_underlying_test_is_left_out_only_where_the_footers_prove_every_row_matches(tmp_path):
+    """Files of several days without day folders. Day 1's file holds NIFTY only (in lower case
+    on day 4): its query need not test each row. Day 2's file also holds BANKNIFTY rows at the
+    same contract and minutes, priced 500+ (in a later row group); day 3's a NULL-underlying row
+    priced 999. Those two keep the test, and no foreign price reaches the legs on any day."""
+    d3, d4 = date(2024, 1, 1), date(2023, 12, 29)
+    foreign = [{**r, "underlying": "BANKNIFTY", "close": 500.0 + i} for i, r in enumerate(legs(DAY2))]
+    files = {"o/1.parquet": legs(DAY, underlying="NIFTY"),
+             "o/2.parquet": legs(DAY2, underlying="NIFTY") + foreign,
+             "o/3.parquet": legs(d3, underlying="NIFTY") + [{**legs(d3)[4], "underlying": None, "close": 999.0}],
+             "o/4.parquet": legs(d4, underlying="nifty"),
+             "s.parquet": [r for d in (d4, d3, DAY, DAY2) for r in spot(d)]}
+    for rel, rows in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pylist(rows), tmp_path / rel, row_group_size=20)
+    (tmp_path / "dataset.toml").write_text('underlying = "NIFTY"\n[options]\npath = "o/*.parquet"\n'
+                                           '[spot]\npath = "s.parquet"\ncolumns = { underlying = "" }\n' + SESSION)
+    src = DuckDBSource(load_dataset(tmp_path))
+    sqls = []
+    run = src._run
+    src._run = lambda sql, params: sqls.append(sql) or run(sql, params)
+    tested = {}
+    for day in (d4, d3, DAY, DAY2):
+        ce, pe = (Instrument("NIFTY", EXP, 21000.0, ot) for ot in ("CE", "PE"))
+        sqls.clear()
+        got = src.option_bars(day, [ce, pe])
+        assert [b[1] for b in got[ce]] == [100.0 + k for k in range(10)], day
+        assert [b[1] for b in got[pe]] == [90.0 - k for k in range(10)], day
+        tested[day] = "upper(CAST" in sqls[-1]
+    assert tested == {d4: False, d3: True, DAY: False, DAY2: True}
+    # the run agrees: sold at 09:17 (CE 101, PE 89), bought back at 09:20 (CE 104, PE 86), each day
+    trades, res = fills(tmp_path)
+    assert trades == sorted([("ce", "09:17", 101.0, 104.0), ("pe", "09:17", 89.0, 86.0)] * 4)

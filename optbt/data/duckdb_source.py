@@ -194,6 +194,30 @@ class _Table:
                 spans[name] = (first - one, last + one)
         return {named.get(os.path.normpath(k), k): v for k, v in spans.items()}
 
+    def one_underlying(self, con) -> dict[str, str]:
+        """Files whose every row has one and the same underlying, by their footers: that value.
+
+        A row group's statistics settle it when they are exact, without NULLs, and its smallest
+        and largest value are the same text; a file whose every row group says so holds that
+        underlying only. A day's query on such files need not test each row's underlying (about
+        a tenth of its time): the test would keep every row. Only a text column, and only
+        without day folders (whose footers are not read when the dataset opens); any doubt
+        leaves the file out, and its queries test every row as before.
+        """
+        name = self.columns.underlying
+        if self.by_day is not None or not name or self.types.get(name) != "VARCHAR":
+            return {}
+        try:
+            rows = con.execute("SELECT file_name, min(stats_min_value) FROM parquet_metadata($f) "
+                               "WHERE path_in_schema = $c GROUP BY file_name HAVING bool_and("
+                               "stats_min_value IS NOT NULL AND stats_min_value = stats_max_value "
+                               "AND stats_null_count = 0 AND min_is_exact IS NOT false AND max_is_exact IS NOT false)",
+                               {"f": self.all_files, "c": name}).fetchall()
+        except duckdb.Error:
+            return {}
+        named = {os.path.normpath(f): f for f in self.all_files}
+        return {named.get(os.path.normpath(n), n): v for n, v in rows}
+
     def _check_zones(self, con) -> None:
         """Refuse a table whose files mix tz-aware and naive timestamps (see MixedTimezonesError).
 
@@ -405,6 +429,7 @@ class DuckDBSource:
         cfg, o, s = self.config, self.options, self.spot
         und = o.col("underlying", required=False)
         self._opt_und = f"upper(CAST({und} AS VARCHAR)) = upper($und)" if und else "TRUE"
+        self._one_und = o.one_underlying(self.con) if und else {}  # file -> its only underlying
         opt = o.col("opt_type")
         self._raw_opt_type = f"upper(trim(CAST({opt} AS VARCHAR)))"  # the type's text, cleaned
         self._opt_type = (f"CASE WHEN list_contains($calls, {self._raw_opt_type}) THEN 'CE' "
@@ -580,6 +605,17 @@ class DuckDBSource:
 
     def _und(self, underlying: str | None = None) -> str:
         return underlying or self.config.underlying
+
+    def _und_test(self, und: str, files: list[str]) -> str:
+        """The per-row underlying test of a day's option query, or TRUE when the files' footers
+        show that every row they hold is ``und``'s (:meth:`_Table.one_underlying`; compared as
+        the test compares, upper case, ASCII only so that Python's and DuckDB's agree)."""
+        one = self._one_und
+        if one and und.isascii():
+            want = und.upper()
+            if all((v := one.get(f)) is not None and v.isascii() and v.upper() == want for f in files):
+                return "TRUE"
+        return self._opt_und
 
     def _chain_and_last(self, day: date, underlying: str) -> tuple[Chain, datetime | None]:
         hit = self._chains.get((day, underlying))
@@ -818,7 +854,8 @@ class DuckDBSource:
                 where += f" AND {self._raw_expiry} IN ({', '.join(f'$e{n}' for n in range(len(expiries)))})"
             sql = (f"SELECT {self._expiry}, {self._strike}, {self._raw_opt_type}, {self._opt_known}, {self._price}, "
                    f"{self._bid}, {self._ask} FROM read_parquet($f, hive_partitioning={self.options.hive}) "
-                   f"WHERE {where} AND {self._opt_und} AND {self._opt_known} > $open AND {self._opt_known} <= $close")
+                   f"WHERE {where} AND {self._und_test(und, during)} AND {self._opt_known} > $open "
+                   f"AND {self._opt_known} <= $close")
             wanted = {(i.expiry, i.strike, i.opt_type): out[i] for i in insts}
             kind = self._opt_type_of
             for e, k, o, t, p, b, a in self._run(sql, params):
@@ -856,7 +893,7 @@ class DuckDBSource:
         where = f"{self._raw_expiry if self._raw_expiry_is_date else self._expiry} = $e"
         sql = (f"SELECT {self._strike}, {self._opt_known}, {self._price}, {self._bid}, {self._ask} "
                f"FROM read_parquet($f, hive_partitioning={self.options.hive}) "
-               f"WHERE {where} AND ({self._opt_type}) = $ot AND {self._opt_und} "
+               f"WHERE {where} AND ({self._opt_type}) = $ot AND {self._und_test(und, during)} "
                f"AND {self._opt_known} > $lo AND {self._opt_known} <= $hi")
         unsorted = set()  # strikes whose rows came out of time order, or twice at one time
         for k, t, p, b, a in self._run(sql, params):
