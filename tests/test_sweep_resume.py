@@ -259,3 +259,23 @@ def test_a_folder_from_before_fingerprints_is_not_trusted_blindly(week, tmp_path
     with pytest.raises(ConfigError, match=r"holds 2 runs but no record of the data.*--restart"):
         sweep(week, out)
     assert len(sweep(week, out, restart=True).executed) == 2
+
+
+def test_a_new_grid_stopped_before_its_first_run_leaves_no_earlier_grids_table(week, tmp_path, monkeypatch):
+    out = tmp_path / "s"
+    sweep(week, out, {"sl_pct": [20.0, 30.0]})
+    assert (out / "sweep.csv").read_text().count("\n") == 3  # header and two runs
+    import optbt.sweeps.run as sweeps_run
+
+    def stopped(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(sweeps_run, "run_one", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(week, out, {"exit_time": ["15:00"]}, executor="serial")
+    # the earlier runs set other parameters: they stay in runs.jsonl only, never in this grid's table
+    assert not (out / "sweep.csv").exists() and not (out / "sweep.parquet").exists()
+    assert len((out / "runs.jsonl").read_text().splitlines()) == 2
+    monkeypatch.undo()
+    again = sweep(week, out, {"exit_time": ["15:00"]})
+    assert [r["exit_time"] for r in again.rows] == ["15:00"]
+    assert (out / "sweep.csv").read_text().count("\n") == 2

@@ -288,6 +288,8 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
         store = SweepStore.open(out, manifest, fp, restart)
         note = adopt_earlier(store, ids)
         store.save_manifest()
+        if any((out / name).exists() for name in ("sweep.parquet", "sweep.csv")):
+            store.write_tables()  # an earlier grid's tables never stand for this one, even if stopped now
         if note and on_note:
             on_note(note)
         sharing = shared_cache and memo_mb > 0 and executor != "serial" and workers > 1

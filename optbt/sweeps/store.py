@@ -119,14 +119,18 @@ class SweepStore:
         return flat
 
     def write_tables(self) -> None:
+        """The tables as the log and the manifest say now; with no run of this grid yet, no
+        tables (an earlier grid's tables are removed: they would pass for this sweep's)."""
+        rows = self.table()
+        self._last_write = _time.monotonic()
+        if not rows:
+            for name in ("sweep.parquet", "sweep.csv"):
+                (self.out / name).unlink(missing_ok=True)
+            return
         import csv
 
         import pyarrow as pa
         import pyarrow.parquet as pq
-        rows = self.table()
-        self._last_write = _time.monotonic()
-        if not rows:
-            return
         tmp = self.out / ".sweep.parquet.tmp"
         pq.write_table(pa.Table.from_pylist(rows), tmp)
         os.replace(tmp, self.out / "sweep.parquet")
