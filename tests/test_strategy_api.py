@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
+import sys
 from datetime import date, time
+from pathlib import Path
 
 import pytest
 
@@ -151,3 +155,23 @@ def test_a_helper_module_the_strategy_imports_is_imported_again_when_it_changed(
     assert load_strategy(f"{path}:Mine") is first  # nothing changed: the same class
     (tmp_path / f"{helper}.py").write_text('EXIT = "10:00"  # earlier\n')
     assert load_strategy(f"{path}:Mine").exit_time == "10:00"
+
+
+def test_a_helper_edited_in_the_same_second_at_the_same_size_is_not_served_from_its_pyc(tmp_path, monkeypatch):
+    """Python trusts a helper's cached bytecode by the source's size and modification second;
+    an edit that keeps both (a quick fix of one character) must still be seen."""
+    from optbt.dsl.loader import load_strategy
+    helper = "optbt_test_samesec_" + tmp_path.name.replace("-", "_")
+    source = tmp_path / f"{helper}.py"
+    source.write_text('EXIT = "15:15"\n')
+    stamp = os.stat(source).st_mtime_ns
+    path = tmp_path / "mine.py"
+    path.write_text(f"from optbt import Strategy\nimport {helper}\n\nclass Mine(Strategy):\n"
+                    f"    exit_time: str = {helper}.EXIT\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    assert load_strategy(f"{path}:Mine").exit_time == "15:15"
+    assert Path(importlib.util.cache_from_source(str(source))).exists()  # Python cached it
+    source.write_text('EXIT = "10:15"\n')  # the same size
+    os.utime(source, ns=(stamp, stamp))  # and the same modification time
+    assert load_strategy(f"{path}:Mine").exit_time == "10:15"

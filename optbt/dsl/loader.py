@@ -97,6 +97,15 @@ def _helpers_imported(before: set[str]) -> dict[str, tuple[str, str | None]]:
     return out
 
 
+def _forget_bytecode(file: str) -> None:
+    """Remove a changed helper's cached bytecode: Python trusts a ``.pyc`` by its source's size
+    and modification second, so an edit that keeps both would import the old code."""
+    try:
+        os.unlink(importlib.util.cache_from_source(file))
+    except (OSError, ValueError, NotImplementedError):  # none, or not ours to remove: Python decides
+        pass
+
+
 def _module_name(resolved: Path) -> str:
     """The module name a strategy file is imported under: one per file (its path's hash)."""
     return "optbt_user_" + hashlib.sha1(str(resolved).encode()).hexdigest()[:12]
@@ -128,8 +137,10 @@ def _import_file_locked(path: Path):
         if getattr(loaded, "__optbt_sha1__", None) == digest and \
                 all(_sha1(file) == sha for file, sha in helpers.values()):
             return loaded
-        for name in helpers:  # imported again below, as the strategy file imports them
+        for name, (file, sha) in helpers.items():  # imported again below, as the strategy file imports them
             sys.modules.pop(name, None)
+            if _sha1(file) != sha:
+                _forget_bytecode(file)
     before = set(sys.modules)
     spec = importlib.util.spec_from_file_location(mod_name, resolved)
     if spec is None or spec.loader is None:
