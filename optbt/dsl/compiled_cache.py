@@ -30,6 +30,9 @@ from functools import lru_cache
 from pathlib import Path
 
 LOCK = threading.RLock()  # threads of one worker may load the same file at once (shared with the compiler)
+# at most this many entries, and as many compiled modules, are kept: every edit of a .strat
+# file makes one of each (a few kB), so the least recently used go when a new one is written
+KEEP = 500
 
 
 @lru_cache(maxsize=1)
@@ -137,8 +140,40 @@ def remember(text: str, filename: str, module, cls_name: str, strat_map: dict, p
         tmp = entry.with_name(f"{entry.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(json.dumps(data), encoding="utf-8")
         tmp.replace(entry)
+        prune(entry.parent)
     except (OSError, TypeError, ValueError):
         pass
+
+
+def prune(folder: Path, keep: int | None = None) -> None:
+    """Remove all but the ``keep`` most recently used entries and compiled modules (a hit
+    touches both). What goes is only a cache: a file whose entry or module went compiles
+    again on its next load, and a module in use by a running process stays loaded there."""
+    keep = KEEP if keep is None else keep
+    for pattern in ("text-*.json", "optbt_strat_*.py"):
+        stamped = []
+        for f in folder.glob(pattern):
+            try:
+                stamped.append((f.stat().st_mtime_ns, str(f)))
+            except OSError:
+                continue
+        if len(stamped) <= keep:
+            continue
+        stamped.sort()
+        for _, f in stamped[:len(stamped) - keep]:
+            try:
+                os.unlink(f)
+            except OSError:
+                pass
+
+
+def _touch(*files) -> None:
+    """Mark a hit as used now, so that :func:`prune` keeps it."""
+    for f in files:
+        try:
+            os.utime(f)
+        except OSError:
+            pass
 
 
 def lookup(text: str, filename: str):
@@ -146,7 +181,8 @@ def lookup(text: str, filename: str):
     if os.environ.get("OPTBT_COMPILED_CACHE", "").strip().lower() in ("off", "0", "no", "false"):
         return None
     try:
-        data = json.loads(_entry(text, filename).read_text(encoding="utf-8"))
+        entry = _entry(text, filename)
+        data = json.loads(entry.read_text(encoding="utf-8"))
         name, file, cls_name = data["module"], data["file"], data["class"]
         lines = {int(k): tuple(v) for k, v in data["lines"].items()}
         kinds = dict(data["param_kinds"])
@@ -162,6 +198,7 @@ def lookup(text: str, filename: str):
                     return None
                 module = run_module(name, file, source)
         cls = getattr(module, cls_name)
+        _touch(entry, file)
     except Exception:  # unreadable, torn, stale (code it imports moved): compiled again instead
         return None
     strat_map = {"file": str(filename), "module_file": module.__file__, "lines": lines}

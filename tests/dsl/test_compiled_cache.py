@@ -140,3 +140,30 @@ def test_the_stamp_covers_what_compiling_depends_on_beyond_the_language_folder()
                  "lark/__init__.py:", "pydantic/__init__.py:"):
         assert part in stamp.replace(os.sep, "/")
     assert stamp.startswith(sys.version)
+
+
+def test_the_cache_keeps_the_most_recently_used_entries_and_a_pruned_file_compiles_again(cache, tmp_path, monkeypatch):
+    """Every edit of a file adds an entry and a module: at most KEEP of each stay, the ones used
+    last; a file whose entry went is compiled again and runs as before."""
+    from optbt.dsl import compiled_cache
+    from optbt.dsl.loader import load_strategy
+    monkeypatch.setattr(compiled_cache, "KEEP", 3)
+    path = tmp_path / "straddle.strat"
+    kept_text = STRADDLE + "\n# kept\n"
+    path.write_text(kept_text)
+    load_strategy(str(path))
+    for n in range(5):  # five edits; the first version is loaded again between them (a hit)
+        path.write_text(STRADDLE + f"\n# edit {n}\n")
+        load_strategy(str(path))
+        path.write_text(kept_text)
+        assert load_strategy(str(path)).__strat_source__ == str(path)
+    folder = cache / "compiled"
+    assert len(list(folder.glob("text-*.json"))) == 3
+    assert compiled_cache._entry(kept_text, str(path)).exists()  # used last: kept
+    edit0 = STRADDLE + "\n# edit 0\n"
+    assert not compiled_cache._entry(edit0, str(path)).exists()  # pruned long ago
+    path.write_text(edit0)
+    again = load_strategy(str(path))  # compiled again, the same rules
+    assert again.PARAM_KINDS == load_strategy(str(ROOT / "strategies_dsl" / "straddle_920.strat")).PARAM_KINDS
+    assert compiled_cache._entry(edit0, str(path)).exists()
+    assert len(list(folder.glob("text-*.json"))) == 3 and len(list(folder.glob("optbt_strat_*.py"))) <= 3
