@@ -231,7 +231,7 @@ def test_parquet_spot_without_ohlc_columns_and_a_start_labelled_series(tmp_path)
     pq.write_table(pa.table({"time": [datetime(2024, 1, 2, 9, 15), datetime(2024, 1, 2, 9, 16)],
                              "o": [14.0, 14.2], "c": [14.1, float("nan")]}), tmp_path / "vix.parquet")
     (tmp_path / "dataset.toml").write_text(
-        '[options]\npath = "options.parquet"\n[spot]\npath = "spot.parquet"\n[spot.columns]\nunderlying = "x"\n'
+        '[options]\npath = "options.parquet"\n[spot]\npath = "spot.parquet"\n[spot.columns]\nunderlying = ""\n'
         '[series.vix]\npath = "vix.parquet"\nbar_label = "start"\n[series.vix.columns]\nts = "time"\nopen = "o"\n'
         'close = "c"\n[session]\nstart = "09:15"\nend = "09:20"\n')
     src = DuckDBSource(load_dataset(tmp_path))

@@ -47,7 +47,7 @@ class _Reader:
             files: SeriesFiles = cfg.series[name]
             table = table_class(source.con, cfg, files, f"series.{name}")
             col = table.col("underlying", required=False)
-            self.und = f"upper(CAST({col} AS VARCHAR)) = upper($sund)" if col and files.underlying else "TRUE"
+            self.und = f"upper(trim(CAST({col} AS VARCHAR))) = upper($sund)" if col and files.underlying else "TRUE"
             self.sund = files.underlying
             label = files.bar_label or cfg.bar_label
             shift = cfg.bar_length if label == "start" else timedelta(0)
@@ -93,7 +93,7 @@ class BarReader:
         files = r.table.files_for(day)
         if not files:
             return []
-        sql = (f"SELECT {r.known} AS optbt_t, {r.cols} FROM read_parquet($f, hive_partitioning={r.table.hive}) "
+        sql = (f"SELECT {r.known} AS optbt_t, {r.cols} FROM read_parquet($f, {r.table.scan}) "
                f"WHERE {r.und} AND {r.close} IS NOT NULL AND {r.known} > $open AND {r.known} <= $close "
                f"ORDER BY optbt_t")
         params = src._params(f=files, und=und, open=open_, close=close)

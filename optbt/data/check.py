@@ -182,7 +182,7 @@ class _Checker:
             if name and name in o.types and not _numeric(o.types[name]):
                 self.find("error", "wrong_type", first_o, 1,
                           f"options column '{name}' ({canon}) is {o.types[name]}, not a number")
-        if cols.ts and cols.ts in o.types and not o.types[cols.ts].startswith("TIMESTAMP"):
+        if cols.ts and cols.ts in o.types and not o.types[cols.ts].startswith(("TIMESTAMP", "VARCHAR")):
             self.find("error", "wrong_type", first_o, 1,
                       f"options column '{cols.ts}' (ts) is {o.types[cols.ts]}, not a timestamp")
         sc = cfg.spot.columns
@@ -245,7 +245,7 @@ class _Checker:
         return (f"SELECT {_FILE}, {src._opt_known} AS optbt_t, {src._expiry} AS optbt_e, "
                 f"CAST({src._raw_strike} AS DOUBLE) AS optbt_k, CAST({o.col('opt_type')} AS VARCHAR) AS optbt_o, "
                 f"{src._opt_type} AS optbt_ot, CAST({und} AS VARCHAR) AS optbt_u, {', '.join(prices)} "
-                f"FROM read_parquet($f, hive_partitioning={o.hive}, filename='{_FILE}')")
+                f"FROM read_parquet($f, {o.scan}, filename='{_FILE}')")
 
     def options(self, chunks: list[list[str]], step0: int, total: int) -> dict:
         """Per-row checks, duplicates (by bitmap) and gaps over the option files; returns the tallies."""
@@ -411,7 +411,7 @@ class _Checker:
         """Per-row checks, duplicates and usable bars per day of a close-priced table (the spot,
         a series): ``{day: (first file, usable bars in the session)}``."""
         proj = (f"SELECT {_FILE}, {known} AS optbt_t, CAST({und} AS VARCHAR) AS optbt_u, "
-                f"CAST({close} AS DOUBLE) AS optbt_c FROM read_parquet($f, hive_partitioning={table.hive}, "
+                f"CAST({close} AS DOUBLE) AS optbt_c FROM read_parquet($f, {table.scan}, "
                 f"filename='{_FILE}') WHERE {where}")
         checks = [
             ("warning", "missing_price", "optbt_c IS NULL", f"{what} '{name}' is NULL: the bar is no bar"),

@@ -107,6 +107,12 @@ class OptionFiles(_Strict):
     put_values: list[str] = ["PE", "P", "PUT"]
     expiry_format: Literal["auto", "date", "yyyymmdd"] = "auto"
 
+    @field_validator("call_values", "put_values")
+    @classmethod
+    def _trimmed(cls, values: list[str]) -> list[str]:
+        """As the files' option types are read: padding is no part of a value (" CE" is CE)."""
+        return [v.strip() for v in values]
+
 
 class SpotFiles(_Strict):
     path: str | list[str]
@@ -195,7 +201,7 @@ class GreeksSetup(_Strict):
 class DatasetConfig(_Strict):
     name: str = "dataset"
     synthetic: bool = False
-    underlying: str = "NIFTY"
+    underlying: str = Field(default="NIFTY", description="the underlying a run trades (padding ignored)")
     timezone: str | None = Field(
         default=None, description="exchange timezone; tz-aware timestamps are converted to it")
     strike_step: float = 50.0
@@ -224,6 +230,11 @@ class DatasetConfig(_Strict):
             if not tbl.ts and not (tbl.date and tbl.time):
                 raise ValueError("give columns.ts, or columns.date and columns.time")
         return self
+
+    @field_validator("underlying")
+    @classmethod
+    def _underlying_trimmed(cls, v: str) -> str:
+        return v.strip()
 
     @field_validator("series")
     @classmethod

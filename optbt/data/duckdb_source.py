@@ -63,6 +63,21 @@ def _stat_day(value: str | None) -> date | None:
 NAIVE_TS = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
 
 
+def _aware(kind: str) -> bool:
+    """Is a DuckDB type name a time-zone-aware one? (Microseconds are "TIMESTAMP WITH TIME
+    ZONE", nanoseconds "TIMESTAMPTZ_NS": pandas writes the latter for datetime64[ns, tz].)
+
+    >>> [_aware(k) for k in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ_NS", "TIMESTAMP_NS", "TIME WITH TIME ZONE")]
+    [True, True, False, True]
+    """
+    return "WITH TIME ZONE" in kind or kind.startswith(("TIMESTAMPTZ", "TIMETZ"))
+
+
+# the exchange-date spellings a text expiry may have beyond ISO: 20240104, 04-Jan-24, 04-Jan-2024,
+# 04JAN24, 04JAN2024 (month names in any case); two-digit years are tried first
+_EXPIRY_TEXT_FORMATS = ("%Y%m%d", "%d-%b-%y", "%d-%b-%Y", "%d%b%y", "%d%b%Y")
+
+
 def _stat_time(value: str | None) -> datetime | None:
     """A footer statistic as a naive time, or None (the file then counts as holding any time).
 
@@ -158,7 +173,10 @@ class _Table:
             raise UnreadableFileError(paths[0], f"{what}: cannot read {paths[0]}: {str(exc).splitlines()[0]}") from None
         self.types = {d[0]: str(d[1]).upper() for d in desc}
         self.columns = files.columns
+        self.scan = f"hive_partitioning={self.hive}"  # read_parquet's options for every query of the table
+        self.cast: dict[str, str] = {}  # column -> the type it is read as, where files differ (_unify)
         self._check_zones(con)
+        self._unify(con)
         if self.by_day is None:
             self.spans = self._file_spans(con)
 
@@ -211,12 +229,53 @@ class _Table:
             rows = con.execute("SELECT file_name, min(stats_min_value) FROM parquet_metadata($f) "
                                "WHERE path_in_schema = $c GROUP BY file_name HAVING bool_and("
                                "stats_min_value IS NOT NULL AND stats_min_value = stats_max_value "
-                               "AND stats_null_count = 0 AND min_is_exact IS NOT false AND max_is_exact IS NOT false)",
+                               "AND stats_null_count = 0 AND min_is_exact IS NOT false AND max_is_exact IS NOT false) "
+                               "AND min(stats_min_value) = max(stats_max_value)",  # one value in every row group
                                {"f": self.all_files, "c": name}).fetchall()
         except duckdb.Error:
             return {}
         named = {os.path.normpath(f): f for f in self.all_files}
         return {named.get(os.path.normpath(n), n): v for n, v in rows}
+
+    def _unify(self, con) -> None:
+        """Read files whose column types differ as one table, and refuse files missing a column.
+
+        DuckDB reads a list of files with the first file's schema: a strike column that is
+        int64 in one file (pandas, for a day of whole strikes) and float64 in the next had
+        17.5 read as 18 in the chain and no trade that day, silently. From the footers (about
+        0.05 ms a file): when a column the config uses has different types across files, every
+        query of the table reads by name with the types unified (``union_by_name``: int and
+        float as DOUBLE, a date and text as text, which the readers then parse as text); when a
+        file lacks a used column that others have, the table is refused naming both files.
+        """
+        used = {getattr(self.columns, f) for f in type(self.columns).model_fields} & set(self.types)
+        if len(self.all_files) < 2 or not used:
+            return
+        try:
+            rows = con.execute("SELECT file_name, name, type, logical_type FROM parquet_schema($f) "
+                               "WHERE name IN (SELECT unnest($n))",
+                               {"f": self.all_files, "n": sorted(used)}).fetchall()
+        except duckdb.Error:
+            return  # unreadable footers are reported by the first query that opens the file
+        named = {os.path.normpath(f): f for f in self.all_files}
+        kinds: dict[str, dict[str, tuple]] = {}  # column -> file -> (physical, logical type)
+        for f, name, physical, logical in rows:
+            kinds.setdefault(name, {})[named.get(os.path.normpath(f), f)] = (physical, logical)
+        for name, by_file in kinds.items():  # columns the files hold themselves (not hive keys)
+            lacking = [f for f in self.all_files if f not in by_file]
+            if lacking:
+                raise DataError(f"{self.what}: {lacking[0]} has no column '{name}', which {next(iter(by_file))} "
+                                f"has: every {self.what} file needs the columns the config maps "
+                                f"({len(lacking)} file{'s lack' if len(lacking) > 1 else ' lacks'} it); rewrite "
+                                "such files with the column, or split them into a dataset of their own")
+        drifting = [name for name, by_file in kinds.items() if len(set(by_file.values())) > 1]
+        if drifting:
+            self.scan = f"hive_partitioning={self.hive}, union_by_name=true"
+            desc = con.execute(f"SELECT * FROM read_parquet($f, {self.scan}) LIMIT 0", {"f": self.all_files}).description
+            self.types = {d[0]: str(d[1]).upper() for d in desc}
+            # a query of one day's files sees those files' own type: cast to the unified one, so
+            # every expression built on it reads each file alike
+            self.cast = {name: self.types[name] for name in drifting}
 
     def _check_zones(self, con) -> None:
         """Refuse a table whose files mix tz-aware and naive timestamps (see MixedTimezonesError).
@@ -303,29 +362,82 @@ class _Table:
             return None
         if name not in self.types:
             if not required:
-                return None
+                return self._left_out(canonical, name)
             raise DataError(
                 f"{self.what}: column '{name}' (for {canonical}) is not in the files"
                 f"{did_you_mean(name, self.types)}; columns are: {', '.join(self.types)}."
                 f" Map it in the dataset config under [{self.what}.columns]")
-        return quote_ident(name)
+        kind = self.cast.get(name)
+        return f"CAST({quote_ident(name)} AS {kind})" if kind else quote_ident(name)
+
+    def _left_out(self, canonical: str, name: str) -> None:
+        """An optional column the files lack: fine when it was the default name (or ""), refused
+        when the config named it (a typo would drop its filter: a NIFTY run trading BANKNIFTY
+        rows) or when the files have it in another case (``Underlying``)."""
+        if name and canonical in self.columns.model_fields_set:
+            raise DataError(
+                f"{self.what}: column '{name}' (for {canonical}) is not in the files{did_you_mean(name, self.types)};"
+                f" columns are: {', '.join(self.types)}. Fix the name under [{self.what}.columns], or set"
+                f" {canonical} = \"\" if the files have no such column")
+        alike = [c for c in self.types if c.lower() == name.lower()] if canonical == "underlying" else []
+        if alike:
+            raise DataError(
+                f"{self.what}: the files have a column '{alike[0]}', not '{name}' (the default for {canonical});"
+                f" map it under [{self.what}.columns]: {canonical} = \"{alike[0]}\" (or {canonical} = \"\" if it"
+                " is not the underlying's name)")
+        return None
 
     def ts_expr(self, tz: str | None) -> str:
         cols = self.columns
         if cols.ts:
             ts = self.col("ts")
             kind = self.types[cols.ts]
-            if "WITH TIME ZONE" in kind:
-                if not tz:
-                    raise DataError(f"{self.what}: timestamps carry a time zone; set timezone = "
-                                    "\"Area/City\" in the dataset config (the exchange's zone)")
+            if _aware(kind):
+                self._need_zone(tz, "timestamps")
                 return f"timezone($tz, {ts})"
             if kind.startswith("TIMESTAMP"):
                 return f"CAST({ts} AS TIMESTAMP)"
             if kind in ("VARCHAR",):
                 return self._text_ts(ts, tz)
             raise DataError(f"{self.what}: column '{cols.ts}' is {kind}, not a timestamp")
-        return f"(CAST({self.col('date')} AS DATE) + CAST({self.col('time')} AS TIME))"
+        day, time_ = self.col("date"), self.col("time")
+        if _aware(self.types[cols.time]):
+            raise DataError(f"{self.what}: column '{cols.time}' (time) is {self.types[cols.time]}: a time of day "
+                            "with a UTC offset is not read (its date's offset may differ); write the times as "
+                            "exchange time, or give one tz-aware timestamp column as ts")
+        return (f"({self.date_expr(day, self.types[cols.date], tz, label=f'dates (column {cols.date!r})')} "
+                f"+ CAST({time_} AS TIME))")
+
+    def _need_zone(self, tz: str | None, what: str) -> None:
+        """Refuse zone-carrying values in a dataset that does not name the exchange's zone."""
+        if not tz:
+            raise DataError(f"{self.what}: {what} carry a time zone; set timezone = "
+                            "\"Area/City\" in the dataset config (the exchange's zone)")
+
+    def date_expr(self, col: str, kind: str, tz: str | None, fmt: str = "auto", label: str = "dates") -> str:
+        """A column of exchange dates as DATE: a date, a timestamp (its date in exchange time:
+        an aware one is converted first, as DuckDB would cast it in the machine's zone), an
+        integer or text ``yyyymmdd``, or text in ISO or an NSE spelling (``04-Jan-2024``,
+        ``04JAN24``); text with a time and a zone is converted like a text timestamp. A value
+        that reads as none of them is NULL (for an expiry: that row's ``bad_expiry``)."""
+        if _aware(kind):
+            self._need_zone(tz, label)
+            return f"CAST(timezone($tz, {col}) AS DATE)"
+        if kind == "DATE" or kind.startswith("TIMESTAMP"):
+            return f"CAST({col} AS DATE)"
+        if kind in ("FLOAT", "DOUBLE") or kind.startswith("DECIMAL"):  # 20240104.0 (a pandas column with NaN)
+            whole = f"CASE WHEN {col} = floor({col}) THEN TRY_CAST({col} AS BIGINT) END"
+            return f"CAST(try_strptime(CAST({whole} AS VARCHAR), '%Y%m%d') AS DATE)"
+        if fmt == "yyyymmdd" or "INT" in kind:
+            # try_: one impossible date (20240230) is that row's bad_expiry, not the block's failure
+            return f"CAST(try_strptime(CAST({col} AS VARCHAR), '%Y%m%d') AS DATE)"
+        if kind == "VARCHAR" and fmt == "auto":
+            spelled = ", ".join(f"TRY_CAST(try_strptime(trim({col}), '{f}') AS DATE)" for f in _EXPIRY_TEXT_FORMATS)
+            # a time of day after the date: read as a text timestamp (its zone converted, or refused)
+            timed = f"CAST({self._text_ts(col, tz)} AS DATE)"
+            return (f"(CASE WHEN regexp_matches({col}, '[0-9]:[0-9]{{2}}') THEN {timed} "
+                    f"ELSE CAST(COALESCE(TRY_CAST(trim({col}) AS DATE), {spelled}) AS DATE) END)")
+        return f"CAST({col} AS DATE)"
 
     def _text_ts(self, ts: str, tz: str | None) -> str:
         """Text timestamps, row by row: what follows the time of day decides how a row is read.
@@ -408,27 +520,16 @@ class DuckDBSource:
         return f"({ts} + INTERVAL {int(self._shift.total_seconds())} SECOND)" if self._shift else ts
 
     def _expiry_expr(self) -> str:
+        """The expiry as a DATE (see :meth:`_Table.date_expr`); ``expiry_format`` says how an
+        integer or text column is spelled (a date or timestamp column is read as such)."""
         t = self.options
-        col = t.col("expiry")
-        kind = t.types[t.columns.expiry]
-        fmt = self.config.options.expiry_format
-        if fmt == "yyyymmdd" or (fmt == "auto" and ("INT" in kind)):
-            # try_: one impossible date (20240230) is that row's bad_expiry, not the block's failure
-            return f"CAST(try_strptime(CAST({col} AS VARCHAR), '%Y%m%d') AS DATE)"
-        if "WITH TIME ZONE" in kind:  # the exchange's date, not the machine's (DuckDB casts in local time)
-            if not self.config.timezone:
-                raise DataError(f"options: expiries carry a time zone (column '{t.columns.expiry}'); set "
-                                "timezone = \"Area/City\" in the dataset config (the exchange's zone)")
-            return f"CAST(timezone($tz, {col}) AS DATE)"
-        if fmt == "auto" and kind == "VARCHAR":
-            return (f"CAST(COALESCE(TRY_CAST({col} AS DATE), "
-                    f"TRY_CAST(try_strptime({col}, '%Y%m%d') AS DATE)) AS DATE)")
-        return f"CAST({col} AS DATE)"
+        return t.date_expr(t.col("expiry"), t.types[t.columns.expiry], self.config.timezone,
+                           self.config.options.expiry_format, f"expiries (column {t.columns.expiry!r})")
 
     def _build_sql(self) -> None:
         cfg, o, s = self.config, self.options, self.spot
         und = o.col("underlying", required=False)
-        self._opt_und = f"upper(CAST({und} AS VARCHAR)) = upper($und)" if und else "TRUE"
+        self._opt_und = f"upper(trim(CAST({und} AS VARCHAR))) = upper($und)" if und else "TRUE"
         self._one_und = o.one_underlying(self.con) if und else {}  # file -> its only underlying
         opt = o.col("opt_type")
         self._raw_opt_type = f"upper(trim(CAST({opt} AS VARCHAR)))"  # the type's text, cleaned
@@ -458,7 +559,7 @@ class DuckDBSource:
         else:
             self._bid = self._ask = "NULL"
         sund = s.col("underlying", required=False)
-        self._spot_und = f"upper(CAST({sund} AS VARCHAR)) = upper($und)" if sund else "TRUE"
+        self._spot_und = f"upper(trim(CAST({sund} AS VARCHAR))) = upper($und)" if sund else "TRUE"
         self._spot_close = s.col("close")
         self._spot_price = sql_price(self._spot_close)
         self._spot_known = self._known_at(s)
@@ -509,7 +610,7 @@ class DuckDBSource:
                 self._days = sorted(self.spot.by_day)
             else:
                 sql = (f"SELECT DISTINCT CAST({self._spot_known} AS DATE) AS d FROM "
-                       f"read_parquet($f, hive_partitioning={self.spot.hive}) WHERE {self._spot_und} "
+                       f"read_parquet($f, {self.spot.scan}) WHERE {self._spot_und} "
                        f"AND {self._spot_known} IS NOT NULL ORDER BY d")
                 self._days = [r[0] for r in self._run(sql, self._params(f=self.spot.all_files, und=self._und()))]
         return self._days
@@ -528,7 +629,7 @@ class DuckDBSource:
             days = sorted(known)
             if files:  # what the footers cannot settle is scanned
                 day = f"CAST({self._opt_known} AS DATE)"
-                sql = (f"SELECT DISTINCT {day} AS d FROM read_parquet($f, hive_partitioning={o.hive}) "
+                sql = (f"SELECT DISTINCT {day} AS d FROM read_parquet($f, {o.scan}) "
                        f"WHERE {self._opt_und} AND {self._opt_known} IS NOT NULL "
                        f"AND {day} BETWEEN $s AND $e ORDER BY d")
                 params = self._params(f=files, und=self._und(), s=start or date.min, e=end or date.max)
@@ -583,7 +684,7 @@ class DuckDBSource:
             if ok and und_col:
                 u = stats.get(und_col)
                 ok = (u is not None and u[3] and u[2] == 0 and u[0] is not None and u[0] == u[1]
-                      and str(u[0]).isascii() and und.isascii() and str(u[0]).upper() == und.upper())
+                      and str(u[0]).isascii() and und.isascii() and str(u[0]).strip().upper() == und.upper())
             if ok:
                 first, last = (first + self._shift).date(), (last + self._shift).date()
                 ok = (last - first).days <= 1
@@ -599,7 +700,7 @@ class DuckDBSource:
             col = table.col("underlying", required=False)
             if col is not None:
                 sql = (f"SELECT DISTINCT CAST({col} AS VARCHAR) FROM "
-                       f"read_parquet($f, hive_partitioning={table.hive})")
+                       f"read_parquet($f, {table.scan})")
                 found.update(r[0] for r in self._run(sql, {"f": table.all_files}) if r[0] is not None)
         return sorted(found)
 
@@ -613,7 +714,7 @@ class DuckDBSource:
         one = self._one_und
         if one and und.isascii():
             want = und.upper()
-            if all((v := one.get(f)) is not None and v.isascii() and v.upper() == want for f in files):
+            if all((v := one.get(f)) is not None and v.isascii() and v.strip().upper() == want for f in files):
                 return "TRUE"
         return self._opt_und
 
@@ -657,7 +758,7 @@ class DuckDBSource:
             # a row of no known option type is ignored everywhere (data check calls it an error):
             # its strike is listed only if a call or put has it
             sql = (f"SELECT {day_sql} AS optbt_f, {self._expiry} AS optbt_e, {self._strike} AS optbt_k, "
-                   f"{last_sql} AS optbt_t FROM read_parquet($f, hive_partitioning={o.hive}{group}) "
+                   f"{last_sql} AS optbt_t FROM read_parquet($f, {o.scan}{group}) "
                    f"WHERE {self._opt_und} AND {where} AND ({self._opt_type}) IS NOT NULL "
                    f"GROUP BY ALL ORDER BY optbt_e, optbt_k")
             params = self._opt_params(f=files, und=underlying)
@@ -775,7 +876,7 @@ class DuckDBSource:
                   where: str, params: dict) -> None:
         """Raise ConflictingBarsError naming the (first) file that holds the minute."""
         known = self._spot_known if table is self.spot else self._opt_known
-        sql = (f"SELECT {_FILE_COL} FROM read_parquet($f, hive_partitioning={table.hive}, filename='{_FILE_COL}') "
+        sql = (f"SELECT {_FILE_COL} FROM read_parquet($f, {table.scan}, filename='{_FILE_COL}') "
                f"WHERE {where} AND {known} = $at ORDER BY {_FILE_COL} LIMIT 1")
         hit = self._run(sql, self._params(f=files, at=at, **params))
         raise ConflictingBarsError(hit[0][0] if hit else ", ".join(files[:1]), what, at, prices, day)
@@ -807,13 +908,13 @@ class DuckDBSource:
         cols = f"{self._spot_known} AS optbt_t, {self._spot_price} AS optbt_p"
         usable = f"{self._spot_price} IS NOT NULL"
         if block is None:  # this day's bars, picked out by time
-            sql = (f"SELECT {cols} FROM read_parquet($f, hive_partitioning={s.hive}) "
+            sql = (f"SELECT {cols} FROM read_parquet($f, {s.scan}) "
                    f"WHERE {self._spot_und} AND {usable} AND {self._spot_known} > $open AND {self._spot_known} <= $close "
                    f"ORDER BY optbt_t, optbt_p")
             return run(sql, self._params(f=files, und=und, open=open_, close=close))
         by_day: dict[date, list[tuple]] = {d: [] for d in block}
         if s.by_day is not None:  # each file's folder names its day
-            sql = (f"SELECT {_FILE_COL}, {cols} FROM read_parquet($f, hive_partitioning={s.hive}, "
+            sql = (f"SELECT {_FILE_COL}, {cols} FROM read_parquet($f, {s.scan}, "
                    f"filename='{_FILE_COL}') WHERE {self._spot_und} AND {usable} AND {self._spot_known} IS NOT NULL "
                    f"ORDER BY optbt_t, optbt_p")
             for f, t, p in run(sql, self._params(f=files, und=und)):
@@ -821,7 +922,7 @@ class DuckDBSource:
         else:  # one time-range read for the block, whatever the files' layout; days told apart by time
             first_open = session(block[0])[0]
             last_close = session(block[-1])[1]
-            sql = (f"SELECT {cols} FROM read_parquet($f, hive_partitioning={s.hive}) "
+            sql = (f"SELECT {cols} FROM read_parquet($f, {s.scan}) "
                    f"WHERE {self._spot_und} AND {usable} AND {self._spot_known} > $open "
                    f"AND {self._spot_known} <= $close ORDER BY optbt_t, optbt_p")
             for t, p in run(sql, self._params(f=files, und=und, open=first_open, close=last_close)):
@@ -853,7 +954,7 @@ class DuckDBSource:
                 params.update({f"e{n}": e for n, e in enumerate(expiries)})
                 where += f" AND {self._raw_expiry} IN ({', '.join(f'$e{n}' for n in range(len(expiries)))})"
             sql = (f"SELECT {self._expiry}, {self._strike}, {self._raw_opt_type}, {self._opt_known}, {self._price}, "
-                   f"{self._bid}, {self._ask} FROM read_parquet($f, hive_partitioning={self.options.hive}) "
+                   f"{self._bid}, {self._ask} FROM read_parquet($f, {self.options.scan}) "
                    f"WHERE {where} AND {self._und_test(und, during)} AND {self._opt_known} > $open "
                    f"AND {self._opt_known} <= $close")
             wanted = {(i.expiry, i.strike, i.opt_type): out[i] for i in insts}
@@ -892,7 +993,7 @@ class DuckDBSource:
         params = self._opt_params(f=during, und=und, lo=lo, hi=hi, e=expiry, ot=opt_type)
         where = f"{self._raw_expiry if self._raw_expiry_is_date else self._expiry} = $e"
         sql = (f"SELECT {self._strike}, {self._opt_known}, {self._price}, {self._bid}, {self._ask} "
-               f"FROM read_parquet($f, hive_partitioning={self.options.hive}) "
+               f"FROM read_parquet($f, {self.options.scan}) "
                f"WHERE {where} AND ({self._opt_type}) = $ot AND {self._und_test(und, during)} "
                f"AND {self._opt_known} > $lo AND {self._opt_known} <= $hi")
         unsorted = set()  # strikes whose rows came out of time order, or twice at one time
