@@ -155,11 +155,12 @@ def test_a_strategy_skip_has_its_own_reason():
 
 # -- zero days, zero trades: the most likely cause -------------------------------------------------
 
-def test_start_beyond_the_data_says_the_data_range(hole):
-    result = run_backtest(SellAtm, data=hole, start="2024-02-01")
-    assert result.daily == []
-    assert empty_causes(result) == ["no days to run: the dataset has 3 days from 2024-01-02 to 2024-01-04, "
-                                    "none in 2024-02-01 .. the end. Choose --start/--end inside that range"]
+def test_start_beyond_the_data_is_refused_with_the_data_range(hole):
+    """Bad dates are bad input (exit 2): an empty run would replace a folder's earlier results."""
+    with pytest.raises(ConfigError) as err:
+        run_backtest(SellAtm, data=hole, start="2024-02-01")
+    assert str(err.value) == ("no days to run: the dataset has 3 days from 2024-01-02 to 2024-01-04, "
+                              "none in 2024-02-01 .. the end. Choose --start/--end inside that range")
 
 
 def test_an_underlying_the_data_does_not_hold_is_an_error_listing_what_it_holds(hole):
@@ -210,8 +211,9 @@ def test_a_dataset_config_naming_an_underlying_its_files_do_not_hold_lists_what_
                                     "'BANKNIFTY'; it holds: NIFTY"]
 
 
-def test_cli_start_beyond_the_data_exits_0_and_says_the_range(hole, tmp_path):
+def test_cli_start_beyond_the_data_exits_2_and_says_the_range(hole, tmp_path):
     r = optbt("run", SPEC, "--data", str(hole), "--out", str(tmp_path / "o"), "-q", "--start", "2024-02-01")
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 2, r.stderr
     assert "the dataset has 3 days from 2024-01-02 to 2024-01-04, none in 2024-02-01 .. the end" in \
-        " ".join(r.stdout.split())
+        " ".join(r.stderr.split())
+    assert not (tmp_path / "o").exists()

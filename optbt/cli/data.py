@@ -44,6 +44,8 @@ def register_synth(data_app) -> None:
             first = date.fromisoformat(start)
         except ValueError:
             raise ConfigError(f"--start must be a date like 2024-01-01, got {start!r}") from None
+        if not 1900 <= first.year <= 2200:  # the calendar runs on for days * 1.6 + 120 days after it
+            raise ConfigError(f"--start must be between 1900 and 2200, got {start!r}")
         with Progress(TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[day]}"),
                       TimeRemainingColumn(), transient=True) as bar:
             task = bar.add_task("synth", total=days, day="")

@@ -44,14 +44,30 @@ def _error(exc: OptbtError) -> None:
 
 def _write_utf8(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` in one step (a temporary file renamed over it), keeping
-    its permissions: an interrupted write never leaves half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    its permissions (a new file gets the usual ones): an interrupted write never leaves half a
+    file. A symbolic link is written through (the file it points to changes, the link stays).
+    A path that cannot be written is a one-line ConfigError, never a traceback."""
+    target = Path(os.path.realpath(path))
+    if target.is_dir():
+        raise ConfigError(f"cannot write {path}: it is a folder; give a file name")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {(exc.strerror or type(exc).__name__).lower()}"
+                          f" (in {target.parent})") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(text.encode("utf-8"))
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o7777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {path}: {(exc.strerror or type(exc).__name__).lower()}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -100,8 +116,12 @@ def register(app: typer.Typer) -> None:
         if out is None:
             _out(result)
         else:
+            if out.suffix.lower() == ".strat" or (out.exists() and out.resolve() == Path(file).resolve()):
+                raise ConfigError(f"-o {out} would overwrite a .strat file with the compiled output; give a .py "
+                                  "file (or .json for --emit ast)")
             _write_utf8(out, result)
-            hint = f"; run it with: optbt run {out}:{cls_name}" if emit == "python" else ""
+            runnable = emit == "python" and out.suffix == ".py"
+            hint = f"; run it with: optbt run {out}:{cls_name}" if runnable else ""
             typer.echo(f"wrote {out}{hint}", err=True)
 
     @app.command("lint")
@@ -124,7 +144,7 @@ def register(app: typer.Typer) -> None:
         from optbt.dsl.lint import lint_text
         if fmt not in ("text", "json"):
             raise ConfigError(f"--format takes text or json, not {fmt!r}")
-        failed = unreadable = False
+        failed, unreadable = False, 0
         reports, texts = [], []
         limits = limits_of(max_values, max_runs)
         for file in files:
@@ -132,7 +152,11 @@ def register(app: typer.Typer) -> None:
                 text = read_strat(file)
             except OptbtError as exc:
                 _error(exc)
-                unreadable = True
+                unreadable += 1
+                if fmt == "json":  # in the report too: a file left out must not read as a clean one
+                    reports.append({"file": str(file), "severity": "error", "code": "unreadable",
+                                    "message": str(exc), "line": 0, "column": 0, "end_column": 0,
+                                    "label": "", "help": "check the path"})
                 continue
             diags = lint_text(text, limits)
             failed |= any(d.severity == "error" for d in diags) or (strict and bool(diags))
@@ -145,9 +169,11 @@ def register(app: typer.Typer) -> None:
         else:
             for t in texts:
                 _out(t + "\n\n")
-            count = len(files)
-            typer.echo(f"{'problems found' if texts else 'clean'}: {count} file{'s' if count != 1 else ''} checked",
-                       err=True)
+            count = len(files) - unreadable
+            summary = f"{'problems found' if texts else 'clean'}: {count} file{'s' if count != 1 else ''} checked"
+            if unreadable:
+                summary += f"; {unreadable} could not be read"
+            typer.echo(summary, err=True)
         raise typer.Exit(INVALID if unreadable else FINDINGS if failed else OK)
 
     @app.command("fmt")

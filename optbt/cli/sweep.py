@@ -158,7 +158,7 @@ def register(app: typer.Typer) -> None:
             best_params = json.loads(best_row["params_json"])
             args = [f"--param {shlex.quote(f'{k}={v}')}" for k, v in best_params.items()]
             for flag, value in (("--data", data), ("--data-root", data_root), ("--start", start), ("--end", end),
-                                ("--slippage", slippage), ("--commission", commission)):
+                                ("--slippage", slippage), ("--commission", commission), ("--costs", costs_preset)):
                 if value is not None:
                     args.append(f"{flag} {shlex.quote(str(value))}")
             if slippage_pct:

@@ -168,12 +168,20 @@ class Costs(_Strict):
     (and/or a flat amount per order); ``preset`` adds a broker's charges as a contract note
     lists them (brokerage, STT, exchange, SEBI, stamp, GST, fees)."""
 
-    slippage: float = 0.0
+    # never negative (a negative cost is a profit), never NaN or infinite (every PnL would be)
+    slippage: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     slippage_unit: Literal["points", "percent"] = "points"
-    commission_per_lot: float = 0.0
-    commission_per_order: float = 0.0
+    commission_per_lot: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    commission_per_order: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     # a broker's charges per executed order (optbt.engine.charges): "nse", "us" or a .toml path
     preset: str | None = None
+
+    @model_validator(mode="after")
+    def _percent_below_100(self) -> "Costs":
+        if self.slippage_unit == "percent" and self.slippage >= 100:
+            raise ValueError(f"slippage of {self.slippage:g} percent would fill sells at 0 or below; give a percent "
+                             "under 100 (or points, without percent)")
+        return self
 
 
 class GreeksSetup(_Strict):
@@ -204,8 +212,9 @@ class DatasetConfig(_Strict):
     underlying: str = Field(default="NIFTY", description="the underlying a run trades (padding ignored)")
     timezone: str | None = Field(
         default=None, description="exchange timezone; tz-aware timestamps are converted to it")
-    strike_step: float = 50.0
-    lot_size: float = 1.0
+    strike_step: float = Field(default=50.0, gt=0, allow_inf_nan=False)  # a negative step puts ATM's wings inside
+    # a negative lot turns every PnL's sign; one above a billion units overflows the metrics
+    lot_size: float = Field(default=1.0, gt=0, le=1e9, allow_inf_nan=False)
     bar_label: Literal["end", "start"] = "end"
     bar_minutes: int = Field(default=1, ge=1)
     price: Literal["close", "last", "mid"] = "close"
@@ -282,9 +291,15 @@ def load_dataset(path: str | Path, data_root: str | Path | None = None) -> Datas
         hint = " (a dataset folder must contain dataset.toml)" if p.name == "dataset.toml" else ""
         raise ConfigError(f"dataset config not found: {p}{hint}")
     try:
-        raw = tomllib.loads(p.read_text())
+        raw = tomllib.loads(p.read_text(encoding="utf-8-sig"))  # a BOM (Windows editors) is no error
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not a dataset config (not UTF-8 text); give the dataset.toml file or the"
+                          " folder that holds it") from None
+    except OSError as exc:
+        what = "is a folder" if p.is_dir() else (exc.strerror or type(exc).__name__).lower()
+        raise ConfigError(f"dataset config {p}: {what}; give a readable dataset.toml or the folder that holds it") from None
     root = Path(data_root).expanduser() if data_root else p.parent
     raw["root"] = str(root.resolve())
     try:
@@ -300,7 +315,7 @@ def format_validation(exc: ValidationError) -> str:
         loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see README 'Dataset configs')"
+            msg = "unknown key (check the spelling; every key is listed in docs/data.md)"
         elif err["type"] == "value_error":  # our own checks' words, without pydantic's prefix
             msg = msg.removeprefix("Value error, ")
         lines.append(f"  {loc}: {msg}")

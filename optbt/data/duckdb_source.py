@@ -146,6 +146,13 @@ class _Table:
             hits = sorted(glob.glob(pattern, recursive=True))
             if not hits and os.path.exists(pattern):
                 hits = [pattern]
+            if not hits and len(patterns) > 1:  # one path of several finds nothing: say so, never drop it
+                raise DataError(f"{what}: no files match {pattern}, one of the paths in the dataset config (check"
+                                " it, or remove it from the list)")
+            for h in hits:
+                if os.path.islink(h) and not os.path.exists(h):
+                    raise DataError(f"{what}: {h} is a symbolic link to a file that does not exist; restore its"
+                                    " target or remove the link")
             paths.extend(h for h in hits if os.path.isfile(h))
         if not paths:
             raise DataError(f"{what}: no parquet files match {patterns} (check path in the dataset config"
@@ -160,7 +167,12 @@ class _Table:
                 if not m:
                     raise DataError(f"{what}: file {p} has no '{files.day_partition}=YYYY-MM-DD' folder"
                                     " although day_partition is set")
-                by_day.setdefault(date.fromisoformat(m.group(1)), []).append(p)
+                try:
+                    day = date.fromisoformat(m.group(1))
+                except ValueError:
+                    raise DataError(f"{what}: the folder of {p} names no real day ({m.group(0)}); rename it"
+                                    " after the day its rows trade on") from None
+                by_day.setdefault(day, []).append(p)
             self.by_day = by_day
             self.days = sorted(by_day)
             self.day_of = {f: d for d, fs in by_day.items() for f in fs}

@@ -259,8 +259,12 @@ def generate(out: str | Path, days: int = 20, seed: int = 7, start: date = date(
     if out.exists() and old is None and any(out.iterdir()) and not force:
         raise ConfigError(f"--out {out} is not empty and was not made by `optbt data synth`; choose a new or "
                           "empty folder, or pass --force (same-named files are overwritten, nothing else is deleted)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-synth-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-synth-", dir=out.parent))
+    except OSError as exc:
+        raise ConfigError(f"cannot write {out}: {(exc.strerror or type(exc).__name__).lower()} (in {out.parent});"
+                          " choose another --out") from None
     try:
         _write(tmp / "data", days, seed, start, strikes_each_side, progress)
         if not out.exists() or (old is None and not any(out.iterdir())):

@@ -103,6 +103,9 @@ CODES: dict[str, tuple[str, str]] = {
              "true or always false."),
     "W009": ("range read before it is known", "The entry window ends before a range its condition reads is "
              "known (a range is unknown until its end time), so the condition can never hold."),
+    "W011": ("rule replaced by a later one", "Stops, targets and trailing stops are armed in the order written: "
+             "for each leg the last one written is the one that runs. A rule that a later one replaces on every "
+             "leg it covers never applies (a swept parameter in it changes nothing)."),
     "W010": ("re-entry that can never fire", "A `reentry ... on stop_loss` (or target, trailing) covers a leg "
              "with no such rule: that exit never happens, so the re-entry never does."),
 }

@@ -163,6 +163,26 @@ def reentry_never_fires(unit: Unit) -> list[Diagnostic]:
     return out
 
 
+def replaced_rule(unit: Unit) -> list[Diagnostic]:
+    """A stop, target or trailing rule that a later one replaces on every leg it covers: it
+    never applies (the runtime arms the rules in the order written; the last one for a leg wins).
+    Replacing it on some legs only (``stop_loss each leg 30%``, then ``stop_loss ce 20%``) is
+    the usual way to single one leg out and is not reported."""
+    rules = unit.program.of(A.LegRule)
+    winner: dict[tuple[str, str], A.LegRule] = {}
+    for r in rules:
+        for leg in ([r.leg] if r.leg else unit.legs):
+            winner[(r.rule, leg)] = r
+    out = []
+    for r in rules:
+        legs = [r.leg] if r.leg else list(unit.legs)
+        if legs and all(winner[(r.rule, leg)] is not r for leg in legs):
+            out.append(_d("W011", f"this {r.rule} never applies: a later {r.rule} replaces it on "
+                          f"{'every leg' if r.leg is None else r.leg}", r, "replaced further down",
+                          "remove one of them (the last rule written for a leg is the one that runs)"))
+    return out
+
+
 def _parts(e):
     """Every node of an expression (iterative)."""
     stack = [e]
@@ -192,7 +212,7 @@ def range_before_known(unit: Unit) -> list[Diagnostic]:
 
 RULES: tuple[Rule, ...] = (unused_parameter, leg_closed_only_at_eod, exit_before_entry, wide_stop,
                            cycles_without_exit, constant_condition, mtm_misses_closed_legs, lock_never_arms,
-                           reentry_never_fires, range_before_known)
+                           reentry_never_fires, range_before_known, replaced_rule)
 
 _ALLOW = re.compile(r"#\s*lint:\s*allow(-file)?\s+([A-Z]\d+(?:\s*,\s*[A-Z]\d+)*)")
 

@@ -11,6 +11,7 @@ import importlib.util
 import os
 import sys
 import threading
+import traceback
 from pathlib import Path
 
 from optbt.engine.strategy import Strategy
@@ -155,8 +156,12 @@ def _import_file_locked(path: Path):
     except SyntaxError as exc:
         del sys.modules[mod_name]
         raise StrategyError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() in the file must not end optbt silently
         del sys.modules[mod_name]
-        raise StrategyError(f"importing {path} failed: {type(exc).__name__}: {exc}") from None
+        lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(resolved)]
+        at = f"{path}:{lines[-1]}" if lines else str(path)
+        what = (f"it called sys.exit({exc.code!r}); a strategy file must not exit" if isinstance(exc, SystemExit)
+                else f"{type(exc).__name__}: {exc}")
+        raise StrategyError(f"importing {at} failed: {what}") from None
     module.__optbt_helpers__ = _helpers_imported(before)  # type: ignore[attr-defined]
     return module

@@ -87,11 +87,16 @@ def load_schedule(spec: str | Path, overrides: dict[str, Any] | None = None) -> 
                               f"{did_you_mean(str(base), PRESETS)}")
         under, _ = _parse(base)
         mine = raw.pop("charges", None) or {}
+        if not isinstance(mine, dict):
+            raise ConfigError(f"{where}: charges must be a table of charges ([charges.NAME] sections), not {mine!r}")
         charges = dict(under.pop("charges"))
         for name, spec_ in mine.items():
             charges[name] = {**charges.get(name, {}), **spec_} if isinstance(spec_, dict) else spec_
         raw = {**under, **raw, "charges": charges}
-    charges = dict(raw.get("charges") or {})
+    table = raw.get("charges") or {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: charges must be a table of charges ([charges.NAME] sections), not {table!r}")
+    charges = dict(table)
     for name, value in (overrides or {}).items():
         if name not in charges and not isinstance(value, dict):
             raise ConfigError(f"{where} has no charge {name!r}{did_you_mean(name, charges)};"
@@ -145,7 +150,11 @@ def _schedule(raw: dict, where: str) -> ChargeSchedule:
         side = spec.get("side")
         if side is not None and side not in ("BUY", "SELL"):
             raise ConfigError(f"{where}: charges.{name}.side must be BUY or SELL, not {side!r}")
-        of = tuple(spec.get("of", ()))
+        of = spec.get("of", ())
+        if isinstance(of, str) or not isinstance(of, (list, tuple)) or not all(isinstance(n, str) for n in of):
+            raise ConfigError(f"{where}: charges.{name}.of must be a list of charge names, e.g. of = [\"brokerage\"],"
+                              f" not {of!r}")
+        of = tuple(of)
         if basis == "charges":
             known = [c.name for c in charges]
             missing = [n for n in of if n not in known]

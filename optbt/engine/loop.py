@@ -82,6 +82,12 @@ class EventEngine:
         t0 = _time.perf_counter()
         q0 = self.source.queries
         days = run_days(self.source, start, end)
+        if not days and (start is not None or end is not None):  # bad dates: refused, results kept
+            every = run_days(self.source, None, None)
+            if every:
+                raise ConfigError(f"no days to run: the dataset has {len(every)} day{'s' * (len(every) != 1)} from {every[0]} to {every[-1]},"
+                                  f" none in {start or 'the start'} .. {end or 'the end'}. Choose --start/--end"
+                                  " inside that range")
         stats = {"days": 0, "ticks": 0, "cache_queries": 0, "cache_hits": 0, "instruments_fetched": 0}
         daily: list[DayRow] = []
         self._blocks: dict[str, dict] = {}
@@ -194,7 +200,7 @@ class EventEngine:
             return self._ticks(strategy, run)
         except (StrategyError, ConfigError, DataError):  # data errors (e.g. conflicting rows) stay data errors
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() in a hook is a failure too, never a silent end
             if is_interrupt(exc):  # Ctrl-C inside a DuckDB query: an interrupt, not a strategy failure
                 raise KeyboardInterrupt from None
             frames = traceback.extract_tb(exc.__traceback__)
@@ -270,6 +276,9 @@ def _as_date(value: Any, what: str) -> date | None:
         raise ConfigError(f"{what} must be a date like 2024-01-31, got {value!r}") from None
 
 
+_PACKAGE = str(Path(__file__).resolve().parents[1])  # optbt's own files (a ValueError there is a parameter's)
+
+
 def run_backtest(strategy: Strategy | type[Strategy], data: DatasetConfig | str | Path | None = None,
                  start: Any = None, end: Any = None, params: dict | None = None,
                  source: DataSource | None = None, costs: Costs | dict | CostModel | None = None,
@@ -287,10 +296,18 @@ def run_backtest(strategy: Strategy | type[Strategy], data: DatasetConfig | str 
     if isinstance(strategy, type):
         if not issubclass(strategy, Strategy):
             raise StrategyError(f"{strategy.__name__} is not a optbt.Strategy subclass")
+        cls = strategy
         try:
-            strategy = strategy(**(params or {}))
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+            strategy = cls(**(params or {}))
+        except (StrategyError, ConfigError):
+            raise
+        except (Exception, SystemExit) as exc:
+            frames = traceback.extract_tb(exc.__traceback__)
+            if isinstance(exc, ValueError) and frames and frames[-1].filename.startswith(_PACKAGE):
+                raise ConfigError(str(exc)) from None  # a parameter's value: coerce_param names it
+            # the user's own __init__ failed: say which class and where, not a traceback
+            where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+            raise StrategyError(f"creating {cls.__name__} failed: {type(exc).__name__}: {exc}{where}") from None
     elif params:
         raise ConfigError("params apply to a strategy class; this strategy is already an instance")
     start_d, end_d = _as_date(start, "start"), _as_date(end, "end")

@@ -17,8 +17,10 @@ Parameters are annotated class attributes with defaults; ``Strategy(**params)`` 
 from __future__ import annotations
 
 import re
+import types
+import typing
 from bisect import bisect_left
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, ClassVar, get_origin
 
 from optbt.engine.excursions import settle
@@ -69,6 +71,29 @@ def coerce(value: Any, typ: Any, name: str = "value") -> Any:
         return parse_hhmm(value)
     if typ is str:
         return str(value)
+    if typ in (date, datetime) and isinstance(value, str):
+        try:
+            return typ.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{name}: expected a {typ.__name__} like "
+                             f"{'2024-01-04' if typ is date else '2024-01-04T09:20'}, got {value!r}") from None
+    args = typing.get_args(typ)
+    if typing.get_origin(typ) is typing.Literal:
+        for option in args:
+            if value == option or str(value).strip() == str(option):
+                return option
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, args))}, got {value!r}")
+    if typing.get_origin(typ) in (typing.Union, types.UnionType):  # int | None, Optional[date], ...
+        if value is None or (type(None) in args and str(value).strip().lower() in ("none", "null", "")):
+            if type(None) in args:
+                return None
+        errors = []
+        for member in (a for a in args if a is not type(None)):
+            try:
+                return coerce(value, member, name)
+            except ValueError as exc:
+                errors.append(str(exc))
+        raise ValueError(errors[0] if len(errors) == 1 else f"{name}: expected {typ}, got {value!r}")
     return value
 
 

@@ -88,7 +88,8 @@ def looks_like_results(folder: Path) -> bool:
         return False
     if not isinstance(summary, dict) or not {"strategy", "metrics", "engine"} <= set(summary):
         return False
-    return not any(p.is_dir() for p in folder.iterdir())
+    # a sweep written into it since (its log) is not this run's to delete
+    return not any(p.is_dir() or p.name in ("runs.jsonl", "sweep.json") for p in folder.iterdir())
 
 
 def cannot_write(out: Path, exc: OSError, what: str = "results") -> ConfigError:

@@ -364,11 +364,26 @@ def _weekday_table(days: list[date], pnl: list[float], daily: list[dict]) -> str
             f"<th>up days</th></tr>{rows}</table>")
 
 
+def _read_json(path: Path) -> dict:
+    """A results folder's JSON file, or a ConfigError saying which file is damaged."""
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path} cannot be read ({exc}); run the command that wrote it again") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path} is not what optbt writes there; run the command that wrote it again")
+    return value
+
+
 def _run_report(run_dir: Path, capital: float | None = None) -> tuple[str, bytes]:
-    summary = json.loads((run_dir / "summary.json").read_text())
+    summary = _read_json(run_dir / "summary.json")
     capital = capital if capital is not None else summary.get("capital")
-    daily = _read_csv(run_dir / "daily.csv") if (run_dir / "daily.csv").exists() else []
-    trades = _read_csv(run_dir / "trades.csv") if (run_dir / "trades.csv").exists() else []
+    missing = [n for n in ("daily.csv", "trades.csv") if not (run_dir / n).exists()]
+    if missing:  # a report of nothing would pass for a run without trades
+        raise ConfigError(f"{run_dir} has summary.json but no {' or '.join(missing)}: the run's results are"
+                          " incomplete; run it again")
+    daily = _read_csv(run_dir / "daily.csv")
+    trades = _read_csv(run_dir / "trades.csv")
     days = [date.fromisoformat(r["day"]) for r in daily]
     pnl = [float(r["pnl"]) for r in daily]
     xs, steps, ylabel = days, pnl, "cumulative PnL"
@@ -420,7 +435,11 @@ def _sweep_rows(sweep_dir: Path) -> list[dict]:
     path = sweep_dir / "sweep.parquet"
     if not path.exists():
         raise ConfigError(f"{sweep_dir} has sweep.json but no sweep.parquet yet: no run has finished")
-    return pq.read_table(path).to_pylist()
+    try:
+        return pq.read_table(path).to_pylist()
+    except Exception as exc:  # noqa: BLE001 - pyarrow's errors: a damaged file
+        raise ConfigError(f"{path} cannot be read ({str(exc).splitlines()[0]}); rerun the sweep into that folder"
+                          " (finished runs are kept) to write it again") from None
 
 
 def _heatmap_fig(rows: list[dict], x: str, y: str, metric: str, others: list[str]):
@@ -512,7 +531,7 @@ def _curves_fig(curves: list[tuple[str, list, list]], metric: str):
 
 def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | None) -> tuple[str, None]:
     from optbt.results.ranking import LOWER_IS_BETTER, check_metric, param_column, rank, shown_metrics
-    manifest = json.loads((sweep_dir / "sweep.json").read_text())
+    manifest = _read_json(sweep_dir / "sweep.json")
     rows = _sweep_rows(sweep_dir)
     metric = check_metric(metric or "total_pnl")
     names = list(manifest.get("grid", {}))
@@ -606,11 +625,18 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, x: str | No
 
 
 def _replace_file(path: Path, data: bytes) -> None:
-    """Write beside and rename over: a reader never sees half a report."""
+    """Write beside and rename over: a reader never sees half a report. A place that cannot
+    take it is a one-line ConfigError, never a traceback."""
+    if path.is_dir():
+        raise ConfigError(f"cannot write the report to {path}: it is a folder; give a file name (report.html)")
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         tmp.write_bytes(data)
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write the report to {path}: {(exc.strerror or type(exc).__name__).lower()}"
+                          f" (in {path.parent}); choose another --out") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -44,7 +44,7 @@ from optbt.sweeps.fingerprint import fingerprint
 from optbt.sweeps.grid import expand_grid, run_id
 from optbt.sweeps.lock import SweepLock
 from optbt.sweeps.pool import in_task
-from optbt.sweeps.store import SweepStore
+from optbt.sweeps.store import SweepStore, check_sweep_out
 from optbt.sweeps.warm import cache_folder, chunk_days, scouting_ahead, warm_shared_cache
 
 
@@ -164,7 +164,7 @@ def run_one(job: SweepJob, params: dict) -> dict:
                            if k in result.engine},
                    # days with PnL only (the rest are 0): enough for the report's equity curves
                    daily=[[d.day.isoformat(), round(d.pnl, 6)] for d in result.daily if d.pnl])
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a sys.exit() in user code fails its run, not the sweep
         if is_interrupt(exc):  # Ctrl-C is the user stopping the sweep, not this run failing
             raise KeyboardInterrupt from None
         if isinstance(exc, OptbtError):
@@ -276,6 +276,7 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
         "params": list(runs[0]) if runs else [], "runs": ids,
     }
     out = Path(out)
+    check_sweep_out(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
         lock = SweepLock.acquire(out)

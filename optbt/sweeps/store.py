@@ -24,6 +24,30 @@ from optbt.results.runlog import parse_log
 from optbt.sweeps.fingerprint import differences
 
 FINGERPRINT = "fingerprint.json"
+# what a sweep writes in its folder (optbt.sweeps.lock's sweep.lock and the shared day cache too)
+# (``strategy.strat``: the text a notebook swept, optbt.api.sweep; ``report.html``: ``--report``)
+SWEEP_FILES = frozenset({"runs.jsonl", "sweep.json", "sweep.parquet", "sweep.csv", FINGERPRINT, "sweep.lock", "cache",
+                         "strategy.strat", "report.html"})
+
+
+def check_sweep_out(out: Path) -> None:
+    """Refuse an ``--out`` holding anything but an earlier sweep's files.
+
+    A sweep keeps its folder (to resume) and removes stale caches under ``OUT/cache``: in a
+    folder of other files (a project folder, a run's results) it would mix with them, delete
+    a ``cache`` folder of the user's, or be deleted by the next ``optbt run`` there.
+    """
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise ConfigError(f"--out {out} is {'a symbolic link' if out.is_symlink() else 'a file'}; "
+                          "choose a folder for the sweep (a new one, or an earlier sweep's to resume it)")
+    if not out.is_dir():
+        return
+    others = sorted(p.name for p in out.iterdir() if p.name not in SWEEP_FILES and not p.name.startswith("."))
+    if others:
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise ConfigError(f"--out {out} holds {len(others)} file{'s' if len(others) != 1 else ''} a sweep does"
+                          f" not write ({shown}): it is not a sweep's folder; choose a new or empty folder,"
+                          " or the folder of an earlier sweep to resume it")
 
 
 def _runs(n: int) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import BrokenExecutor, Executor, Future, wait
@@ -39,8 +40,8 @@ def cache_folder(out: Path, fp: dict[str, Any]) -> Path:
     key = hashlib.sha1(text.encode()).hexdigest()[:16]
     root = Path(out).resolve() / "cache"  # absolute: a worker may run in another folder
     if root.is_dir():
-        for old in root.iterdir():
-            if old.name != key:
+        for old in root.iterdir():  # only cache folders of ours (a key's 16 hex digits)
+            if old.name != key and re.fullmatch(r"[0-9a-f]{16}", old.name):
                 shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
     return root / key
 
