@@ -247,3 +247,48 @@ def test_python_parameters_of_date_optional_and_literal_types_are_checked():
     for value, typ in (("2024-13-01", date), ("x", int | None), ("c", Literal["a", "b"])):
         with pytest.raises(ValueError, match="p: expected"):
             coerce(value, typ, "p")
+
+
+# -- smaller messages -------------------------------------------------------------------------------
+
+def test_a_results_folder_holding_a_users_file_is_not_replaced(data, tmp_path):
+    out = tmp_path / "o"
+    assert optbt("run", SPEC, "--data", data, "--out", out, "--quiet").exit_code == 0
+    (out / "notes.txt").write_text("mine")
+    res = optbt("run", SPEC, "--data", data, "--out", out, "--quiet")
+    assert res.exit_code == 2 and "optbt did not write (notes.txt)" in res.output
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_a_misspelt_timezone_is_refused_when_the_config_is_read(data, tmp_path):
+    folder = with_config(data, tmp_path / "d", lambda t: 'timezone = "Asia/Kolkatta"\n' + t)
+    res = optbt("run", SPEC, "--data", folder, "--out", tmp_path / "o", "--quiet")
+    assert res.exit_code == 2 and "dataset.toml" in res.output and "did you mean 'Asia/Kolkata'" in res.output
+
+
+def test_a_strategy_path_with_a_colon_in_a_folder_name_loads(data, tmp_path):
+    folder = tmp_path / "a:b"
+    folder.mkdir()
+    (folder / "s.py").write_text(Path(SPEC.rpartition(":")[0]).read_text())
+    assert optbt("run", f"{folder / 's.py'}:Straddle920", "--data", data, "--out", tmp_path / "o", "--quiet",
+                 ).exit_code == 0
+
+
+def test_explain_refuses_what_is_neither_a_strat_file_nor_a_code(tmp_path):
+    res = optbt("explain", SPEC.rpartition(":")[0])
+    assert res.exit_code == 2 and "explain takes a .strat file or a diagnostic code" in res.output
+
+
+def test_a_too_long_comment_line_is_shown_cut_with_the_right_help(tmp_path):
+    path = tmp_path / "s.strat"
+    path.write_text(Path(STRADDLE).read_text() + "# " + "x" * 200_000 + "\n")
+    res = optbt("lint", path)
+    assert res.exit_code == 1 and "split the comment over several lines" in res.output
+    assert "… (200,002 characters)" in res.output and len(res.output) < 5_000
+
+
+def test_a_parameter_default_of_the_wrong_kind_reads_as_english(tmp_path):
+    path = tmp_path / "s.strat"
+    path.write_text(Path(STRADDLE).read_text().replace("    lots: int = 1\n", "    lots: int = 1.5\n"))
+    res = optbt("lint", path)
+    assert "is not a whole number" in res.output and "expected a value like 1" in res.output, res.output

@@ -236,8 +236,11 @@ def register(app: typer.Typer) -> None:
         from optbt.dsl.diagnostics import explain as explain_code
         from optbt.dsl.explain import explain_text
         path = Path(what)
-        if path.suffix == ".strat" or path.is_file():
+        if path.suffix == ".strat":
             text = read_strat(path)
             _out(explain_text(text, str(path)))
+        elif path.suffix == ".py" or path.exists():
+            raise ConfigError(f"explain takes a .strat file or a diagnostic code (E0201, W001), not {what}"
+                              + ("; a Python strategy explains itself in its own code" if path.suffix == ".py" else ""))
         else:
             _out(explain_code(what) + "\n")

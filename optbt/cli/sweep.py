@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
                                      help="process | serial | dask (LocalCluster on 127.0.0.1) | dask://HOST:PORT"),
         out: Path = typer.Option(None, "--out", help="output folder (default sweeps/<strategy>); rerun to resume"),
         metric: str = typer.Option("total_pnl", "--metric", "-m", help=f"rank runs by: {', '.join(METRICS)}"),
-        top: int = typer.Option(10, "--top", help="how many runs the final table shows"),
+        top: int = typer.Option(10, "--top", min=1, help="how many runs the final table shows"),
         restart: bool = typer.Option(False, "--restart", help="discard the runs already in --out and start over"),
         duckdb_threads: int = typer.Option(None, "--duckdb-threads", help="DuckDB threads per worker (default:"
                                            " cores / workers; 2 for serial)"),

@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from optbt.model.errors import ConfigError
+from optbt.model.errors import ConfigError, did_you_mean
 
 _HHMM = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
 
@@ -244,6 +244,22 @@ class DatasetConfig(_Strict):
     @classmethod
     def _underlying_trimmed(cls, v: str) -> str:
         return v.strip()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str | None) -> str | None:
+        """A zone name the tz database knows (checked here, not at the first query)."""
+        if v is None:
+            return v
+        import zoneinfo
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            known = zoneinfo.available_timezones()
+            if known:  # no tz database on this machine: DuckDB (ICU) judges it at the first query
+                raise ValueError(f"unknown time zone {v!r}{did_you_mean(v, sorted(known))}; give an "
+                                 "Area/City name such as \"Asia/Kolkata\" or \"America/New_York\"") from None
+        return v
 
     @field_validator("series")
     @classmethod

@@ -156,8 +156,8 @@ def _defaults_and_sweeps(unit: Unit) -> None:
         if isinstance(p.default, A.Time):
             _time_literal(unit, p.default)
         if not _value_fits(p, p.default):
-            want = f"one of {', '.join(p.choices or [])}" if p.type == "choice" else f"like {examples[p.type]}"
-            unit.error("E0403", f"default of '{p.name}' is not a {p.type}", p.default.span, f"expected {want}")
+            want = f"one of {', '.join(p.choices or [])}" if p.type == "choice" else f"a value like {examples[p.type]}"
+            unit.error("E0403", f"default of '{p.name}' is not {_a(p.type)}", p.default.span, f"expected {want}")
         if p.type == "choice" and p.choices and len(set(p.choices)) != len(p.choices):
             unit.error("E0202", f"'{p.name}' lists a choice twice", p.span)
         sweep = p.sweep
@@ -601,7 +601,8 @@ def _arith_pair(unit: Unit, e: A.BinOp, lt: str, rt: str) -> str:
 
 
 _KIND = {"number": "a number", "percent": "a percentage", "money": "money", "time": "a time", "bool": "a condition",
-         "weekday": "a weekday", "word": "a word", "status": "a leg status"}
+         "weekday": "a weekday", "word": "a word", "status": "a leg status", "int": "a whole number",
+         "float": "a number", "choice": "a choice", "?": "a value of another kind"}
 
 
 def _a(kind: str) -> str:

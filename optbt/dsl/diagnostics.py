@@ -127,6 +127,9 @@ CODES.update({
 })
 
 
+SHOWN_CHARS = 200  # of a source line in a rendered diagnostic, when what it points at is within them
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     code: str
@@ -145,7 +148,11 @@ class Diagnostic:
         """The rustc-like block; the line is shown with unprintable characters escaped."""
         lines = split_lines(source) if lines is None else lines
         raw = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
-        text = display(raw)
+        if len(raw) > SHOWN_CHARS and self.end_column <= SHOWN_CHARS:  # a line too long to show whole
+            raw = raw[:SHOWN_CHARS]
+            text = display(raw) + f" … ({len(lines[self.line - 1]):,} characters)"
+        else:
+            text = display(raw)
         start = display_column(raw, self.column)
         end = display_column(raw, self.end_column) if self.end_column <= len(raw) + 1 else \
             start + max(1, self.end_column - self.column)

@@ -30,8 +30,8 @@ def load_strategy(spec: str) -> type[Strategy]:
             raise StrategyError(f"strategy file not found: {path}")
         from optbt.dsl import load_strat
         return load_strat(path)
-    file_part, _, name = text.partition(":")
-    if ":" in text and not name and len(file_part) == 1:  # a Windows drive letter
+    file_part, _, name = text.rpartition(":")  # the last colon: a folder may have one in its name
+    if not file_part or not name.isidentifier():  # no class named (or C:\..., a Windows drive letter)
         file_part, name = text, ""
     path = Path(file_part)
     if path.suffix != ".py":

@@ -599,8 +599,10 @@ def parse_text(text: str) -> tuple[A.Program, list[Diagnostic]]:
                     bad_shown += 1
             continue
         if len(raw) > L.MAX_LINE:
+            comment_line = raw.lstrip().startswith("#")
             diags.append(_limit("E0503", f"line {number} has {len(raw):,} characters; at most {L.MAX_LINE:,}",
-                                number, "split it, or move long text into a comment line of its own"))
+                                number, "split the comment over several lines" if comment_line else
+                                "split it, or move long text into a comment line of its own"))
             continue
         code_text, comment = split_comment(raw)
         if comment is not None:

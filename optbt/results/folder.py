@@ -32,6 +32,10 @@ from pathlib import Path
 from optbt.model.errors import ConfigError
 
 MARKER = "summary.json"
+# every file a run (and its --report, --trace) writes: a results folder holding others is not
+# replaced, since replacing it whole would delete them (a user's notes.txt)
+RUN_FILES = frozenset({MARKER, "trades.csv", "trades.parquet", "daily.csv", "report.html", "equity.png",
+                       "trace.jsonl"})
 
 
 def _siblings(out: Path, kind: str) -> list[Path]:
@@ -79,17 +83,19 @@ def recover(out: Path) -> str | None:
     return note
 
 
-def looks_like_results(folder: Path) -> bool:
-    """Does ``folder`` hold a run optbt wrote (an optbt summary.json, no sub-folders)?"""
-    marker = folder / MARKER
+def _optbt_summary(folder: Path) -> bool:
+    """Is ``folder/summary.json`` one that optbt wrote?"""
     try:
-        summary = json.loads(marker.read_text())
+        summary = json.loads((folder / MARKER).read_text())
     except (OSError, ValueError):
         return False
-    if not isinstance(summary, dict) or not {"strategy", "metrics", "engine"} <= set(summary):
-        return False
-    # a sweep written into it since (its log) is not this run's to delete
-    return not any(p.is_dir() or p.name in ("runs.jsonl", "sweep.json") for p in folder.iterdir())
+    return isinstance(summary, dict) and {"strategy", "metrics", "engine"} <= set(summary)
+
+
+def looks_like_results(folder: Path) -> bool:
+    """Does ``folder`` hold a run optbt wrote and nothing else (its files only, no sub-folders)?
+    A sweep written into it since, or a file of the user's, is not a run's to delete."""
+    return _optbt_summary(folder) and not any(p.is_dir() or p.name not in RUN_FILES for p in folder.iterdir())
 
 
 def cannot_write(out: Path, exc: OSError, what: str = "results") -> ConfigError:
@@ -130,6 +136,12 @@ def check_out(out: str | Path) -> Path:
     if out.is_dir():
         entries = list(out.iterdir())
         if entries and not looks_like_results(out):
+            if _optbt_summary(out):
+                others = sorted(p.name for p in entries if p.name not in RUN_FILES)
+                raise ConfigError(f"--out {out} holds results and {len(others)} file{'s' if len(others) != 1 else ''}"
+                                  f" optbt did not write ({', '.join(others[:3])}{', ...' if len(others) > 3 else ''});"
+                                  " results replace their folder whole, which would delete them: move them out,"
+                                  " or choose another --out")
             raise ConfigError(f"--out {out} holds {len(entries)} other file{'s' if len(entries) != 1 else ''}"
                               f" and no optbt {MARKER}: it is not an optbt results folder, and results"
                               " replace their folder whole; choose a new or empty folder")

@@ -259,7 +259,7 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
     strategy = absolute_spec(str(strategy))
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
-    if memo_mb < 0:
+    if not memo_mb >= 0 or memo_mb == float("inf"):  # NaN compares false with everything
         raise ConfigError(f"--memo-mb must be 0 (off) or more, got {memo_mb}")
     if duckdb_threads is not None and duckdb_threads < 1:
         raise ConfigError(f"--duckdb-threads must be at least 1, got {duckdb_threads}")
