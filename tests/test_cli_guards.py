@@ -292,3 +292,23 @@ def test_a_parameter_default_of_the_wrong_kind_reads_as_english(tmp_path):
     path.write_text(Path(STRADDLE).read_text().replace("    lots: int = 1\n", "    lots: int = 1.5\n"))
     res = optbt("lint", path)
     assert "is not a whole number" in res.output and "expected a value like 1" in res.output, res.output
+
+
+def test_a_day_folder_this_process_cannot_list_is_refused_not_skipped(tmp_path, monkeypatch):
+    """glob skips a folder it cannot list, so that day's options vanished (a no_options skip).
+    Tests run as root, who may list anything: the permission is taken away through os.access."""
+    import optbt.data.duckdb_source as source
+    from optbt.data.dataset import load_dataset
+    from optbt.model.errors import DataError
+    rows = write_parquet(tmp_path / "flat", {DAY: straddle_day([100.0] * 10, [90.0] * 10)})
+    folder = tmp_path / "days"
+    (folder / "options" / f"day={DAY}").mkdir(parents=True)
+    os.replace(rows / "options.parquet", folder / "options" / f"day={DAY}" / "p.parquet")
+    os.replace(rows / "spot.parquet", folder / "spot.parquet")
+    (folder / "dataset.toml").write_text((rows / "dataset.toml").read_text().replace(
+        'path = "options.parquet"', 'path = "options/*/*.parquet"\nhive_partitioning = true\nday_partition = "day"'))
+    blocked = str(folder / "options" / f"day={DAY}")
+    real = os.access
+    monkeypatch.setattr(source.os, "access", lambda p, mode: False if str(p) == blocked else real(p, mode))
+    with pytest.raises(DataError, match=f"cannot read folder {blocked}"):
+        source.DuckDBSource(load_dataset(folder))

@@ -111,6 +111,25 @@ class _Counted:
         return self.cursor.execute(sql, _bound(sql, params)).fetchall()
 
 
+def _unreadable_folders(pattern: str) -> list[str]:
+    """Folders a glob ``pattern`` passes through that this process cannot list (``glob`` skips
+    them silently): for ``options/*/*.parquet``, every ``options/*`` folder is tried.
+
+    >>> _unreadable_folders("/nonexistent/*/x.parquet")
+    []
+    """
+    parts = Path(pattern).parts
+    out: list[str] = []
+    for i in range(1, len(parts)):
+        prefix = os.path.join(*parts[:i])
+        if not glob.has_magic(prefix) and not glob.has_magic(parts[i]):
+            continue
+        for folder in (glob.glob(prefix) if glob.has_magic(prefix) else [prefix]):
+            if os.path.isdir(folder) and not os.access(folder, os.R_OK | os.X_OK):
+                out.append(folder)
+    return sorted(set(out))
+
+
 def quote_ident(name: str) -> str:
     """A column name as a quoted SQL identifier.
 
@@ -149,6 +168,11 @@ class _Table:
             if not hits and len(patterns) > 1:  # one path of several finds nothing: say so, never drop it
                 raise DataError(f"{what}: no files match {pattern}, one of the paths in the dataset config (check"
                                 " it, or remove it from the list)")
+            blocked = _unreadable_folders(pattern)
+            if blocked:  # glob skips a folder it cannot list: its days would vanish without a word
+                raise DataError(f"{what}: cannot read folder {blocked[0]} (permission denied"
+                                f"{f', and {len(blocked) - 1} more' if len(blocked) > 1 else ''}); its files would be"
+                                " left out. Fix its permissions, or narrow the path in the dataset config")
             for h in hits:
                 if os.path.islink(h) and not os.path.exists(h):
                     raise DataError(f"{what}: {h} is a symbolic link to a file that does not exist; restore its"
