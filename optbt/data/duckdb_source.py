@@ -211,8 +211,9 @@ class _Table:
         self.columns = files.columns
         self.scan = f"hive_partitioning={self.hive}"  # read_parquet's options for every query of the table
         self.cast: dict[str, str] = {}  # column -> the type it is read as, where files differ (_unify)
-        self._check_zones(con)
-        self._unify(con)
+        schemas = self._schemas(con)  # every file's footer, read once for both checks
+        self._check_zones(schemas)
+        self._unify(con, schemas)
         if self.by_day is None:
             self.spans = self._file_spans(con)
 
@@ -273,7 +274,25 @@ class _Table:
         named = {os.path.normpath(f): f for f in self.all_files}
         return {named.get(os.path.normpath(n), n): v for n, v in rows}
 
-    def _unify(self, con) -> None:
+    def _schemas(self, con) -> list[tuple]:
+        """(file, column, physical type, logical type) of the columns the config uses, from every
+        file's footer (about 0.05 ms a file); one file's table needs none of it."""
+        used = {getattr(self.columns, f) for f in type(self.columns).model_fields} & set(self.types)
+        if len(self.all_files) < 2 or not used:
+            return []
+        try:
+            rows = con.execute("SELECT file_name, name, type, logical_type FROM parquet_schema($f) "
+                               "WHERE name IN (SELECT unnest($n))",
+                               {"f": self.all_files, "n": sorted(used)}).fetchall()
+        except duckdb.Error as exc:
+            text = str(exc).splitlines()[0]
+            hit = re.search(r"'([^']+)'", text)
+            raise UnreadableFileError(hit.group(1) if hit else self.all_files[0],
+                                      f"{self.what}: cannot read the files' schemas: {text}") from None
+        named = {os.path.normpath(f): f for f in self.all_files}
+        return [(named.get(os.path.normpath(f), f), name, physical, logical) for f, name, physical, logical in rows]
+
+    def _unify(self, con, schemas: list[tuple]) -> None:
         """Read files whose column types differ as one table, and refuse files missing a column.
 
         DuckDB reads a list of files with the first file's schema: a strike column that is
@@ -284,19 +303,9 @@ class _Table:
         float as DOUBLE, a date and text as text, which the readers then parse as text); when a
         file lacks a used column that others have, the table is refused naming both files.
         """
-        used = {getattr(self.columns, f) for f in type(self.columns).model_fields} & set(self.types)
-        if len(self.all_files) < 2 or not used:
-            return
-        try:
-            rows = con.execute("SELECT file_name, name, type, logical_type FROM parquet_schema($f) "
-                               "WHERE name IN (SELECT unnest($n))",
-                               {"f": self.all_files, "n": sorted(used)}).fetchall()
-        except duckdb.Error:
-            return  # unreadable footers are reported by the first query that opens the file
-        named = {os.path.normpath(f): f for f in self.all_files}
         kinds: dict[str, dict[str, tuple]] = {}  # column -> file -> (physical, logical type)
-        for f, name, physical, logical in rows:
-            kinds.setdefault(name, {})[named.get(os.path.normpath(f), f)] = (physical, logical)
+        for f, name, physical, logical in schemas:
+            kinds.setdefault(name, {})[f] = (physical, logical)
         for name, by_file in kinds.items():  # columns the files hold themselves (not hive keys)
             lacking = [f for f in self.all_files if f not in by_file]
             if lacking:
@@ -313,28 +322,22 @@ class _Table:
             # every expression built on it reads each file alike
             self.cast = {name: self.types[name] for name in drifting}
 
-    def _check_zones(self, con) -> None:
+    def _check_zones(self, schemas: list[tuple]) -> None:
         """Refuse a table whose files mix tz-aware and naive timestamps (see MixedTimezonesError).
 
         DuckDB would read them as one column typed like the first file, silently shifting the
-        other kind by the zone's offset. Reads every file's footer once (about 0.05 ms a file).
+        other kind by the zone's offset.
         """
         ts = self.columns.ts
         if not ts or ts not in self.types or not self.types[ts].startswith("TIMESTAMP"):
             return
-        try:
-            rows = con.execute("SELECT file_name, bool_or(coalesce(logical_type, '') LIKE '%isAdjustedToUTC=1%') "
-                               "FROM parquet_schema($f) WHERE name = $n GROUP BY file_name",
-                               {"f": self.all_files, "n": ts}).fetchall()
-        except duckdb.Error as exc:
-            text = str(exc).splitlines()[0]
-            hit = re.search(r"'([^']+)'", text)
-            raise UnreadableFileError(hit.group(1) if hit else self.all_files[0],
-                                      f"{self.what}: cannot read the files' schemas: {text}") from None
-        aware = sorted(f for f, a in rows if a)
-        naive = sorted(f for f, a in rows if not a)
+        aware: set[str] = set()
+        naive: set[str] = set()
+        for f, name, _physical, logical in schemas:
+            if name == ts:
+                (aware if "isAdjustedToUTC=1" in (logical or "") else naive).add(f)
         if aware and naive:
-            raise MixedTimezonesError(self.what, aware[0], naive[0])
+            raise MixedTimezonesError(self.what, sorted(aware)[0], sorted(naive)[0])
 
     def day_of_file(self, name: str) -> date:
         """The partition day of a file DuckDB names (as listed, or spelled its own way)."""
