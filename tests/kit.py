@@ -155,6 +155,18 @@ def write_parquet(root, days: dict, n_ticks: int = 10, lot_size: float = 1.0) ->
     return root
 
 
+class At0920(Strategy):
+    """Sell the ATM call at 09:20, buy it back at 09:25 (the time-zone probe: a price that says its
+    minute shows any shift)."""
+
+    def entry(self, ctx):
+        if ctx.time >= "09:20":
+            self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL")})
+
+    def exit_check(self, ctx):
+        return ctx.time >= "09:25"
+
+
 class SellAtmStraddle(Strategy):
     """Sell the ATM straddle from 09:17 on, out at 09:20 (the usual probe in data tests)."""
 

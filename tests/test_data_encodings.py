@@ -15,23 +15,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from optbt import Strategy, run_backtest
+from optbt import run_backtest
 from optbt.data.check import check_dataset
 from optbt.data.dataset import load_dataset
 from optbt.model.errors import DataError
+from tests.kit import At0920
 
 DAY, DAY2, EXP = date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)
 IST = timezone(timedelta(hours=5, minutes=30))
 RIGHT = [("09:20", 105.0, 110.0)]
-
-
-class At0920(Strategy):
-    def entry(self, ctx):
-        if ctx.time >= "09:20":
-            self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL")})
-
-    def exit_check(self, ctx):
-        return ctx.time >= "09:25"
 
 
 def minute(k: int, day: date = DAY) -> datetime:

@@ -17,13 +17,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from optbt import Strategy, run_backtest
+from optbt import run_backtest
 from optbt.data.check import check_dataset
 from optbt.data.dataset import load_dataset
 from optbt.data.duckdb_source import DuckDBSource
 from optbt.data.source import ConflictingBarsError, MixedTimezonesError
 from optbt.model.errors import DataError
-from tests.kit import SellAtmStraddle
+from tests.kit import At0920, SellAtmStraddle
 
 DAY, EXP = date(2024, 1, 2), date(2024, 1, 4)
 IST = timezone(timedelta(hours=5, minutes=30))
@@ -305,15 +305,6 @@ def minute_priced(ts_of, tz=None):
                           ("close", pa.float64())])
     schema_s = pa.schema([("ts", typ), ("close", pa.float64())])
     return pa.Table.from_pylist(o, schema_o), pa.Table.from_pylist(s, schema_s)
-
-
-class At0920(Strategy):
-    def entry(self, ctx):
-        if ctx.time >= "09:20":
-            self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL")})
-
-    def exit_check(self, ctx):
-        return ctx.time >= "09:25"
 
 
 def entry_0920(path):
