@@ -312,3 +312,50 @@ def test_a_day_folder_this_process_cannot_list_is_refused_not_skipped(tmp_path, 
     monkeypatch.setattr(source.os, "access", lambda p, mode: False if str(p) == blocked else real(p, mode))
     with pytest.raises(DataError, match=f"cannot read folder {blocked}"):
         source.DuckDBSource(load_dataset(folder))
+
+
+# -- numbers that must agree (an audit recomputed metrics, reports and sweep rows) -------------------------
+
+def test_a_sweep_over_a_python_time_parameter_runs_every_point_and_prints_a_runnable_command(sample_dataset, tmp_path):
+    """Each call crashed after one run (a time is no JSON) and the command said exit_time=15:15:00."""
+    path = tmp_path / "t.py"
+    path.write_text("from datetime import time\nfrom optbt import Strategy\n\nclass T(Strategy):\n"
+                    "    exit_time: time = time(15, 15)\n    def entry(self, ctx):\n        pass\n")
+    out = tmp_path / "s"
+    res = optbt("sweep", f"{path}:T", "--data", sample_dataset, "--out", out, "--grid", "exit_time=14:00,15:15",
+                *WEEK, "--executor", "serial", "--quiet")
+    assert res.exit_code == 0, res.output
+    assert len((out / "runs.jsonl").read_text().splitlines()) == 2
+    assert [line.split(",")[2] for line in (out / "sweep.csv").read_text().splitlines()[1:]] == ["14:00", "15:15"]
+
+
+def test_ranking_puts_runs_that_never_lost_first_and_runs_that_never_traded_last():
+    from optbt.results.ranking import rank
+    rows = [dict(run=0, status="ok", trades=4, profit_factor=0.0, avg_loss=-5.0, avg_win=None, max_drawdown=20.0),
+            dict(run=1, status="ok", trades=4, profit_factor=None, avg_loss=None, avg_win=5.0, max_drawdown=0.0),
+            dict(run=2, status="ok", trades=0, profit_factor=None, avg_loss=None, avg_win=None, max_drawdown=0.0)]
+    for metric in ("profit_factor", "avg_loss", "max_drawdown"):
+        assert [r["run"] for r in rank(rows, metric)] == [1, 0, 2], metric
+
+
+def test_the_top_table_shows_a_fixed_parameter_that_differs_between_the_folders_runs(sample_dataset, tmp_path):
+    out = tmp_path / "s"
+    for lots in ("1", "2"):
+        res = optbt("sweep", STRADDLE, "--data", sample_dataset, "--out", out, "--grid", "sl_pct=20,30", *WEEK,
+                    "--param", f"lots={lots}", "--executor", "serial", "--report")
+        assert res.exit_code == 0, res.output
+    header = next(line for line in res.output.splitlines() if "sl_pct" in line and "total_pnl" in line)
+    assert "lots" in header
+    assert "2 (earlier runs here: 1)" in (out / "report.html").read_text()
+
+
+def test_capital_percentages_are_in_the_summary_and_a_flat_leg_is_0(data, tmp_path):
+    out = tmp_path / "o"
+    res = optbt("run", SPEC, "--data", data, "--out", out, "--capital", "100000")
+    summary = json.loads((out / "summary.json").read_text())
+    pnl, dd = summary["metrics"]["total_pnl"], summary["metrics"]["max_drawdown"]
+    assert summary["on_capital"] == {"return_pct": round(pnl / 1000, 4), "max_drawdown_pct": round(dd / 1000, 4)}
+    assert "max drawdown on capital" in res.output
+    from optbt.results.metrics import compute_metrics
+    from optbt.results.result import _plain
+    assert repr(compute_metrics([], [])["total_pnl"]) == "0.0" and repr(_plain(-0.0)) == "0.0"

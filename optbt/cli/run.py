@@ -110,8 +110,10 @@ def summary_table(result: BacktestResult) -> Table:
                 "max_drawdown", "sharpe", "max_consecutive_losses", "days", "days_traded"):
         t.add_row(key, format_value(m.get(key)))
     if result.capital:
-        t.add_row("return on capital", f"{m.get('total_pnl', 0.0) / result.capital * 100:.2f} % of "
-                                       f"{result.capital:,.2f}")
+        pct = result.on_capital()
+        for label, key in (("return on capital", "return_pct"), ("max drawdown on capital", "max_drawdown_pct")):
+            value = pct[key]
+            t.add_row(label, "-" if value is None else f"{value:.2f} % of {result.capital:,.2f}")
     if any(result.costs.get(k) for k in ("slippage", "commission_per_lot", "commission_per_order", "preset")):
         t.add_row("costs charged", format_value(sum(tr.costs for tr in result.trades))
                   + (f" ({result.costs['preset']})" if result.costs.get("preset") else ""))

@@ -33,7 +33,11 @@ from optbt.results.ranking import LOWER_IS_BETTER, METRICS, better, check_metric
 
 
 def top_table(rows: list[dict], names: list[str], metric: str, top: int) -> Table:
-    """The best ``top`` finished runs by ``metric``."""
+    """The best ``top`` finished runs by ``metric``; besides the grid's parameters, any other
+    that differs between the rows (a fixed --param changed since earlier runs in the folder)."""
+    held = [json.loads(r["params_json"]) for r in rows if r.get("params_json")]
+    others = sorted({k for p in held for k in p} - set(names))
+    names = names + [k for k in others if len({json.dumps(p.get(k), default=str) for p in held}) > 1]
     t = Table(title=f"top {top} runs by {metric}" + (" (lower is better)" if metric in LOWER_IS_BETTER else ""))
     t.add_column("#", justify="right")
     for name in names:
@@ -42,7 +46,8 @@ def top_table(rows: list[dict], names: list[str], metric: str, top: int) -> Tabl
     for m in shown:
         t.add_column(m, justify="right", style="bold" if m == metric else None)
     for n, row in enumerate(rank(rows, metric)[:top], 1):
-        t.add_row(str(n), *(format_value(row[param_column(c)]) for c in names),
+        params = json.loads(row.get("params_json") or "{}")
+        t.add_row(str(n), *(format_value(row.get(param_column(c), params.get(c))) for c in names),
                   *(format_value(row[m]) for m in shown))
     return t
 

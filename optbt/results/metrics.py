@@ -39,7 +39,7 @@ def compute_metrics(trade_pnls: Sequence[float], daily_pnls: Sequence[float],
         streak = streak + 1 if p < 0 else 0
         worst = max(worst, streak)
     return {
-        "total_pnl": round(sum(trade_pnls), 4),
+        "total_pnl": round(float(sum(trade_pnls)), 4) + 0.0,  # a float always, never -0.0
         "trades": n,
         "win_rate": round(len(wins) / n, 4) if n else None,
         "avg_win": round(sum(wins) / len(wins), 4) if wins else None,

@@ -46,10 +46,25 @@ def better(metric: str, a: Any, b: Any) -> bool:
     return a < b if metric in LOWER_IS_BETTER else a > b
 
 
+def _ranked_value(row: dict, metric: str) -> float | None:
+    """The value ``metric`` is ranked by. A run whose trades never lost has no profit factor
+    or average loss (nothing to divide by): the best there is (infinite, zero), not the worst."""
+    value = row.get(metric)
+    if value is None and (row.get("trades") or 0) > 0 and not row.get("avg_loss"):
+        if metric == "profit_factor" and (row.get("avg_win") or 0) > 0:
+            return float("inf")
+        if metric == "avg_loss":
+            return 0.0
+    return value
+
+
 def rank(rows: list[dict], metric: str) -> list[dict]:
-    """Finished runs, best first by ``metric`` (runs without a value last, then grid order)."""
+    """Finished runs, best first by ``metric``, then grid order. Runs without a value, and
+    runs that made no trade (whose drawdown of 0 is no achievement), come last."""
     ok = [r for r in rows if r["status"] == "ok"]
-    have = [r for r in ok if r.get(metric) is not None]
-    missing = [r for r in ok if r.get(metric) is None]
-    have.sort(key=lambda r: (r[metric] if metric in LOWER_IS_BETTER else -r[metric], r["run"]))
-    return have + missing
+    traded = [r for r in ok if (r.get("trades") or 0) > 0 or "trades" not in r]
+    have = [r for r in traded if _ranked_value(r, metric) is not None]
+    rest = [r for r in ok if r not in have]
+    have.sort(key=lambda r: (_ranked_value(r, metric) if metric in LOWER_IS_BETTER else -_ranked_value(r, metric),
+                             r["run"]))
+    return have + rest

@@ -395,9 +395,11 @@ def _run_report(run_dir: Path, capital: float | None = None) -> tuple[str, bytes
     equity, dd = _equity(steps)
     ds = summary.get("dataset", {})
     title = f"{summary.get('strategy', 'backtest')} on {ds.get('name', 'dataset')}"
-    subtitle = (f"{summary.get('start')} to {summary.get('end')}, {_count(len(days), 'day')}, "
-                f"{_count(len(trades), 'trade')}")
     m = summary.get("metrics", {})
+    counted = m.get("days") if isinstance(m.get("days"), int) else len(days)  # days the data holds, as the metrics
+    subtitle = (f"{summary.get('start')} to {summary.get('end')}, {_count(counted, 'day')}"
+                + (f" ({len(days) - counted} more without data)" if len(days) > counted else "")
+                + f", {_count(len(trades), 'trade')}")
     cards = "".join(f'<div class="card"><div class="k">{_e(k.replace("_", " "))}</div>'
                     f'<div class="v">{_pct(m.get(k)) if k == "win_rate" else _num(m.get(k))}</div></div>'
                     for k in ("total_pnl", "trades", "win_rate", "profit_factor", "max_drawdown", "sharpe",
@@ -416,7 +418,10 @@ def _run_report(run_dir: Path, capital: float | None = None) -> tuple[str, bytes
     traded = [p for p, r in zip(pnl, daily) if int(r.get("trades") or 0)]
     body = (f'<h2>Summary</h2><div class="cards">{cards}</div>'
             f"<h2>Equity curve</h2><figure>{_svg(fig)}</figure>"
-            f"<h2>Drawdown</h2><figure>{_svg(_drawdown_fig(xs, dd))}</figure>"
+            + ("<h2>Drawdown of realised PnL at each exit</h2><p>The max drawdown above is measured on daily "
+               "closes; with a few days the curves step at each trade's exit, so this one can go deeper.</p>"
+               if xs is not days else "<h2>Drawdown</h2>")
+            + f"<figure>{_svg(_drawdown_fig(xs, dd))}</figure>"
             f"<h2>Daily PnL</h2><figure>{_svg(_histogram_fig(traded))}</figure>"
             f'<div class="grid2"><div><h2>Monthly PnL</h2><div class="wide">{_monthly_grid(days, pnl)}</div></div>'
             f"<div><h2>By weekday</h2>{_weekday_table(days, pnl, daily)}</div></div>"
@@ -544,15 +549,24 @@ def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | N
     x = x or (varied[0] if varied else None)
     y = y or next((n for n in varied if n != x), None)
     ok = [r for r in rows if r["status"] == "ok"]
-    if not any(r.get(metric) is not None for r in ok):
+    # a fixed --param changed since earlier runs of the folder: the charts keep this sweep's value
+    # (one line must not join runs of lots=1 and lots=2); the tables list every run with it
+    fixed = dict(manifest.get("fixed") or {})
+    shifted = {n: sorted({str(r.get(col[n])) for r in ok if n in col} - {str(v)})
+               for n, v in fixed.items() if n in col}
+    shifted = {n: vs for n, vs in shifted.items() if vs}
+    charted = [r for r in ok if all(str(r.get(col[n])) == str(fixed[n]) for n in shifted)]
+    note = "".join(f"<p>Charts show the runs with {_e(n)} = {_e(fixed[n])} (this sweep's); the folder also holds "
+                   f"runs with {_e(n)} = {_e(', '.join(vs))}, listed in the tables.</p>" for n, vs in shifted.items())
+    if not any(r.get(metric) is not None for r in charted):
         chart = f"<h2>Heatmap</h2><p>No finished run has a value for {_e(metric)}; nothing to chart.</p>"
     elif x is not None and y is not None and x != y:
         others = [n for n in names if n not in (x, y)]
-        plot = _svg(_heatmap_fig(ok, col[x], col[y], metric, others))
+        plot = _svg(_heatmap_fig(charted, col[x], col[y], metric, others))
         chart = f"<h2>Heatmap</h2><figure>{plot}</figure>"
     elif x is not None:
         chart = f"<h2>Heatmap</h2><p>One parameter swept: {metric} by {_e(x)}.</p>" \
-                f"<figure>{_svg(_line_fig(ok, col[x], metric))}</figure>"
+                f"<figure>{_svg(_line_fig(charted, col[x], metric))}</figure>"
     else:
         chart = "<h2>Heatmap</h2><p>No parameters were swept.</p>"
     pcols = list(col)
@@ -582,13 +596,15 @@ def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | N
     grid = {k: ", ".join(str(v) for v in vs) for k, vs in manifest.get("grid", {}).items()}
     engine = {k: manifest.get(k) for k in ("executor", "data", "start", "end")}
     engine["costs"] = json.dumps(manifest["costs"]) if manifest.get("costs") else "as the dataset sets them"
+    fixed_text = {n: f"{v}" + (f" (earlier runs here: {', '.join(shifted[n])})" if n in shifted else "")
+                  for n, v in fixed.items()}
     ranked = rank(rows, metric)
     curves = _equity_curves(sweep_dir, ranked[:TOP_EQUITY], pcols, col)
     equity_html = (f"<h2>Equity of the top runs</h2><figure>{_svg(_curves_fig(curves, metric))}</figure>"
                    if curves else "")
-    body = (f"{chart}{equity_html}<h2>Top runs</h2>{table(ranked[:20], True)}"
+    body = (f"{note}{chart}{equity_html}<h2>Top runs</h2>{table(ranked[:20], True)}"
             f"<h2>Failed runs</h2>{fail_html}"
-            f'<div class="grid2"><div><h2>Parameters</h2>{_kv_table(grid | manifest.get("fixed", {}))}</div>'
+            f'<div class="grid2"><div><h2>Parameters</h2>{_kv_table(grid | fixed_text)}</div>'
             f'<div><h2>Engine</h2>{_kv_table(engine)}</div></div>'
             f"<h2>All runs</h2>{table(rows, False)}")
     return _page(title, subtitle, bool(manifest.get("synthetic")), body), None

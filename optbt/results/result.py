@@ -79,6 +79,8 @@ def _plain(v: Any) -> Any:
         return v.isoformat()
     if hasattr(v, "isoformat"):
         return v.isoformat()
+    if isinstance(v, float) and v == 0:
+        return 0.0  # a flat short leg's -0.0 (-(x - x)) is written as 0.0
     return v
 
 
@@ -137,8 +139,15 @@ class BacktestResult:
                              for reason, rows in self.skips().items()},
             "notes": self.notes,
             "costs": self.costs,
-            **({"capital": self.capital} if self.capital else {}),
+            **({"capital": self.capital, "on_capital": self.on_capital()} if self.capital else {}),
         }
+
+    def on_capital(self) -> dict:
+        """Return and max drawdown as percentages of ``capital`` (``optbt run --capital``)."""
+        m = self.metrics
+        pct = {k: round(m[k] / self.capital * 100, 4) if isinstance(m.get(k), (int, float)) else None
+               for k in ("total_pnl", "max_drawdown")}
+        return {"return_pct": pct["total_pnl"], "max_drawdown_pct": pct["max_drawdown"]}
 
     def trade_rows(self) -> list[dict]:
         return [t.row() for t in self.trades]

@@ -18,6 +18,7 @@ import itertools
 import json
 import math
 from collections.abc import Iterator, Sequence
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -125,10 +126,27 @@ def _values(cls: type[Strategy], name: str, text: str, typ: Any, default: Any,
             raise ConfigError(f"--grid {exc}") from None
         if choices is not None and value not in choices:
             raise ConfigError(f"--grid {name}: {value!r} is not one of {', '.join(choices)}")
+        value = plain(value)
         if value in values:
             raise ConfigError(f"--grid {name}: {v!r} is listed twice")
         values.append(value)
     return values
+
+
+def plain(value: Any) -> Any:
+    """A checked parameter value as a sweep stores it: a time of day as ``H:MM`` text (with
+    seconds when it has them), a date as ISO text; the strategy reads it back as its type.
+    Every value then goes to JSON (runs.jsonl, the table), ids and the printed command as is.
+
+    >>> from datetime import date, time
+    >>> plain(time(15, 15)), plain(time(9, 20, 30)), plain(date(2024, 1, 4)), plain(30.0)
+    ('15:15', '09:20:30', '2024-01-04', 30.0)
+    """
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
 
 
 def parse_grid(specs: Sequence[str], cls: type[Strategy]) -> dict[str, list]:
@@ -175,7 +193,7 @@ def parse_fixed(pairs: dict[str, str], cls: type[Strategy], grid: dict[str, list
         if name in grid:
             raise ConfigError(f"{name} is both swept (--grid) and fixed (--param); keep one")
         try:
-            fixed[name] = coerce_param(cls, name, text)
+            fixed[name] = plain(coerce_param(cls, name, text))
         except ValueError as exc:
             raise ConfigError(f"--param {exc}") from None
     return fixed
@@ -187,7 +205,7 @@ def default_grid(cls: type[Strategy]) -> dict[str, list]:
     if not grid:
         raise ConfigError(f"{cls.__name__} declares no sweep ranges: pass --grid name=values"
                           " (for example --grid sl_pct=20:50:10)")
-    return grid
+    return {name: [plain(v) for v in values] for name, values in grid.items()}
 
 
 def expand_grid(grid: dict[str, list], fixed: dict[str, Any] | None = None) -> Iterator[dict]:

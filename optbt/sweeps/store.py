@@ -138,7 +138,7 @@ class SweepStore:
             for m in METRICS:
                 out[m] = row["metrics"].get(m)
             out.update(status=row["status"], error=row["error"], seconds=row["seconds"],
-                       worker=row["worker"], params_json=json.dumps(row["params"], sort_keys=True))
+                       worker=row["worker"], params_json=json.dumps(row["params"], sort_keys=True, default=str))
             flat.append(out)
         return flat
 
