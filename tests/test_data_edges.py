@@ -197,3 +197,32 @@ def test_the_underlying_test_is_left_out_only_where_the_footers_prove_every_row_
     # the run agrees: sold at 09:17 (CE 101, PE 89), bought back at 09:20 (CE 104, PE 86), each day
     trades, res = fills(tmp_path)
     assert trades == sorted([("ce", "09:17", 101.0, 104.0), ("pe", "09:17", 89.0, 86.0)] * 4)
+
+
+class BuyAtmStraddle(SellAtmStraddle):
+    def entry(self, ctx):
+        if ctx.time >= "09:17":
+            self.try_fill({"ce": self.add(ctx.atm, "CE", "BUY"), "pe": self.add(ctx.atm, "PE", "BUY")})
+
+
+@pytest.mark.parametrize("later_bid", [False, True])
+def test_a_contract_never_bid_all_day_still_buys_at_its_asks(tmp_path, later_bid):
+    """Far wings often have no bid. A day with no bid on any bar was taken for data without quotes:
+    buys filled at the close, and one bid at 09:25 changed the 09:17 fill (a look-ahead). CE asks
+    are close + 0.5, never a bid (but at 09:25 when planted); PE quotes both sides (close -/+ 1)."""
+    rows = legs(DAY)
+    for r in rows:
+        if r["opt_type"] == "CE":
+            r["bid"], r["ask"] = None, r["close"] + 0.5
+            if later_bid and r["ts"] == at(DAY, "09:25"):
+                r["bid"] = r["close"] - 0.5
+        else:
+            r["bid"], r["ask"] = r["close"] - 1, r["close"] + 1
+    folder = write(tmp_path, {"o.parquet": rows, "s.parquet": spot(DAY)},
+                   '[options]\npath = "o.parquet"\ncolumns = { bid = "bid", ask = "ask" }\n'
+                   '[spot]\npath = "s.parquet"\n')
+    # 09:17: CE close 101 -> ask 101.5; PE close 89 -> ask 90. 09:20: CE sells at its close 104
+    # (no bid), PE at its bid 86 - 1 = 85
+    trades = run_backtest(BuyAtmStraddle, data=load_dataset(folder)).trades
+    assert sorted((t.key, t.entry_ts.strftime("%H:%M"), t.entry_price, t.exit_price) for t in trades) == \
+        [("ce", "09:17", 101.5, 104.0), ("pe", "09:17", 90.0, 85.0)]

@@ -70,7 +70,10 @@ def align(ticks: Sequence[Any], bars: Sequence[Bar], nones: list | None = None) 
     at.pop(n, None)  # known after the last tick: not today
     usable = list(at.values())
     bids = [b[2] for b in usable]
-    quoted = bids.count(None) < len(bids)  # the source gives bid and ask together, or neither
+    # any side of any bar: each bar's own sides are kept (a bar with no bid keeps its ask; a
+    # contract never bid all day still buys at its asks), so this only picks the cheap shared
+    # list of Nones when no bar has a quote at all
+    quoted = bids.count(None) < len(bids) or any(b[3] is not None for b in usable)
     if nones is None or len(nones) != n:
         nones = [None] * n
     if len(usable) == n:  # a usable bar at every tick: the common dense case, built at C speed
@@ -125,11 +128,12 @@ def _dense(ticks: Sequence[Any], bars: Sequence[Bar], nones: list | None) -> Ser
         return None
     quote = list(zip(prices, repeat(0)))
     bids = list(map(_BID, bars))
-    if bids.count(None) == len(bids):  # the source gives bid and ask together, or neither
+    asks = list(map(_ASK, bars))
+    if bids.count(None) == len(bids) and asks.count(None) == len(asks):  # no quote on any bar
         if nones is None or len(nones) != len(ticks):
             nones = [None] * len(ticks)
         return Series(quote, nones, nones)
-    return Series(quote, bids, list(map(_ASK, bars)))
+    return Series(quote, bids, asks)
 
 
 class DayCache:
