@@ -31,7 +31,7 @@ class IronCondor(Strategy):
             "buy_pe": self.add(ctx.atm - self.wing_offset * step, "PE", "BUY"),
         })
         for trade in (filled or {}).values():  # each leg's stop level, computed once
-            trade.extra["stop"] = trade.entry_price * (1 + self.sl_pct / 100)
+            trade.extra["stop"] = trade.mark * (1 + self.sl_pct / 100)
 
     def adjust(self, ctx: BarContext) -> None:
         for key in ("sell_ce", "sell_pe"):

@@ -30,8 +30,8 @@ class OrbBreakout(Strategy):
         if at_or_below(before[0], before[1]) and not at_or_below(now[0], now[1]):  # crosses above
             filled = self.try_fill({"ce": self.add(ctx.atm, "CE", "BUY")})
             for trade in (filled or {}).values():
-                trade.extra["stop"] = trade.entry_price * (1 - self.sl_pct / 100)
-                trade.extra["target"] = trade.entry_price * (1 + self.target_pct / 100)
+                trade.extra["stop"] = trade.mark * (1 - self.sl_pct / 100)
+                trade.extra["target"] = trade.mark * (1 + self.target_pct / 100)
 
     def adjust(self, ctx: BarContext) -> None:
         for key, trade in list(self.positions.items()):

@@ -21,7 +21,7 @@ class Straddle920(Strategy):
             filled = self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL", self.lots),
                                     "pe": self.add(ctx.atm, "PE", "SELL", self.lots)})
             for trade in (filled or {}).values():  # each leg's stop level, computed once
-                trade.extra["stop"] = trade.entry_price * (1 + self.sl_pct / 100)
+                trade.extra["stop"] = trade.mark * (1 + self.sl_pct / 100)
 
     def adjust(self, ctx: BarContext) -> None:
         for key, trade in list(self.positions.items()):

@@ -28,7 +28,7 @@ class Strangle16Delta(Strategy):
             return  # no live strike with a known IV yet: try again next tick
         filled = self.try_fill({"ce": self.add(ce, "CE", "SELL"), "pe": self.add(pe, "PE", "SELL")})
         for trade in (filled or {}).values():
-            trade.extra["stop"] = trade.entry_price * (1 + self.sl_pct / 100)
+            trade.extra["stop"] = trade.mark * (1 + self.sl_pct / 100)
 
     def adjust(self, ctx: BarContext) -> None:
         for key, trade in list(self.positions.items()):

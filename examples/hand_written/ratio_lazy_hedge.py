@@ -14,7 +14,7 @@ class RatioLazyHedge(Strategy):
         filled = self.try_fill({"long_ce": self.add(ctx.atm, "CE", "BUY", 1),
                                 "short_ce": self.add(ctx.atm + 2 * ctx.strike_step, "CE", "SELL", 2)})
         if filled:
-            filled["short_ce"].extra["stop"] = filled["short_ce"].entry_price * (1 + 40.0 / 100)
+            filled["short_ce"].extra["stop"] = filled["short_ce"].mark * (1 + 40.0 / 100)
 
     def adjust(self, ctx):
         short = self.positions.get("short_ce")

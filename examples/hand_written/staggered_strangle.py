@@ -17,7 +17,7 @@ class StaggeredStrangle(Strategy):
         filled = self.try_fill(legs)
         if filled:
             for t in filled.values():
-                t.extra["stop"] = t.entry_price * (1 + 30.0 / 100)
+                t.extra["stop"] = t.mark * (1 + 30.0 / 100)
             if "pe" not in filled:
                 self.legs_waiting["pe"] = "09:45"
 
@@ -33,7 +33,7 @@ class StaggeredStrangle(Strategy):
             filled = self.try_fill({"pe": self.add(ctx.atm - 2 * ctx.strike_step, "PE", "SELL", 1)})
             if filled:
                 del self.legs_waiting["pe"]
-                filled["pe"].extra["stop"] = filled["pe"].entry_price * (1 + 30.0 / 100)
+                filled["pe"].extra["stop"] = filled["pe"].mark * (1 + 30.0 / 100)
 
     def exit_check(self, ctx):
         return ctx.time >= "15:15"

@@ -16,10 +16,10 @@ class Straddle920Recost(Strategy):
         if "09:20" <= ctx.time < "15:15" and ctx.atm is not None:
             filled = self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL", 1), "pe": self.add(ctx.atm, "PE", "SELL", 1)})
             if filled:
-                self.cost = {key: t.entry_price for key, t in filled.items()}
+                self.cost = {key: t.mark for key, t in filled.items()}
                 self.reentries = {key: 0 for key in filled}
                 for t in filled.values():
-                    t.extra["stop"] = t.entry_price * (1 + self.sl_pct / 100)
+                    t.extra["stop"] = t.mark * (1 + self.sl_pct / 100)
 
     def adjust(self, ctx):
         for key in ("ce", "pe"):
@@ -37,7 +37,7 @@ class Straddle920Recost(Strategy):
                 filled = self.try_fill({key: waiting[0]}, reason="reentry")
                 if filled:
                     del self.legs_waiting[key]
-                    filled[key].extra["stop"] = filled[key].entry_price * (1 + self.sl_pct / 100)
+                    filled[key].extra["stop"] = filled[key].mark * (1 + self.sl_pct / 100)
 
     def exit_check(self, ctx):
         return ctx.time >= "15:15"

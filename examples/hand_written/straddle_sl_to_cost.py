@@ -11,7 +11,7 @@ class StraddleSlToCost(Strategy):
             filled = self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL", 1), "pe": self.add(ctx.atm, "PE", "SELL", 1)})
             if filled:
                 for t in filled.values():
-                    t.extra["stop"] = t.entry_price * (1 + self.sl_pct / 100)
+                    t.extra["stop"] = t.mark * (1 + self.sl_pct / 100)
 
     def adjust(self, ctx):
         for key in ("ce", "pe"):
@@ -22,7 +22,7 @@ class StraddleSlToCost(Strategy):
                 self.close(key, "stop_loss")
                 other = self.positions.get("pe" if key == "ce" else "ce")
                 if other is not None:
-                    other.extra["stop"] = other.entry_price
+                    other.extra["stop"] = other.mark
 
     def exit_check(self, ctx):
         return ctx.time >= "15:15"

@@ -11,7 +11,7 @@ TYPES = {"ce": "CE", "pe": "PE"}
 
 class StraddleStepTrailReverse(Strategy):
     def arm(self, trade):
-        mark, short = trade.entry_price, trade.leg.side == "SELL"
+        mark, short = trade.mark, trade.leg.side == "SELL"
         trade.extra["stop"] = mark * (1 + 20.0 / 100) if short else mark * (1 - 20.0 / 100)
         trade.extra["base"] = trade.extra["stop"]
 
@@ -25,11 +25,11 @@ class StraddleStepTrailReverse(Strategy):
 
     def adjust(self, ctx):
         closed = []
-        for key in list(self.positions):
+        for key in [k for k in TYPES if k in self.positions]:  # leg by leg in declaration order
             trade, price = self.positions[key], ctx.ltp(key)
             if price is None:
                 continue
-            mark, short, extra = trade.entry_price, trade.leg.side == "SELL", trade.extra
+            mark, short, extra = trade.mark, trade.leg.side == "SELL", trade.extra
             step, by = mark * 10.0 / 100, mark * 5.0 / 100
             moved = mark - price if short else price - mark
             if at_or_above(moved, step):  # one step at the first 10 %, one more per further 10 %

@@ -33,7 +33,7 @@ class StraddleWaitTrade(Strategy):
                 filled = self.try_fill({key: waiting[0]})
                 if filled:
                     del self.legs_waiting[key]
-                    filled[key].extra["stop"] = filled[key].entry_price * (1 + 30.0 / 100)
+                    filled[key].extra["stop"] = filled[key].mark * (1 + 30.0 / 100)
 
     def exit_check(self, ctx):
         return ctx.time >= "15:15"

@@ -19,7 +19,7 @@ class StrangleReAsap(Strategy):
             if filled:
                 self.reentries = {key: 0 for key in STRIKES}
                 for t in filled.values():
-                    t.extra["stop"] = t.entry_price * (1 + 30.0 / 100)
+                    t.extra["stop"] = t.mark * (1 + 30.0 / 100)
 
     def adjust(self, ctx):
         closed = []
@@ -39,7 +39,7 @@ class StrangleReAsap(Strategy):
                 filled = self.try_fill({key: self.leg(ctx, key)}, reason="reentry")
                 if filled:
                     del self.legs_waiting[key]
-                    filled[key].extra["stop"] = filled[key].entry_price * (1 + 30.0 / 100)
+                    filled[key].extra["stop"] = filled[key].mark * (1 + 30.0 / 100)
 
     def exit_check(self, ctx):
         return ctx.time >= "15:15"

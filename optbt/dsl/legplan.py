@@ -80,6 +80,10 @@ class LegPlanStrategy(DslStrategy):
     LEG_NAMES: ClassVar[tuple[str, ...]] = ()
     LAZY: ClassVar[tuple[str, ...]] = ()
 
+    def __init_subclass__(cls, **kw) -> None:
+        super().__init_subclass__(**kw)
+        cls._rank = {name: i for i, name in enumerate(cls.LEG_NAMES)}  # declaration order (rule_order)
+
     # -- what a compiled class fills in ------------------------------------------------------------
     def leg_one(self, ctx: BarContext, name: str) -> Leg | None:
         """The leg ``name`` as it would open now (its strike chosen now), or None."""
@@ -238,8 +242,12 @@ class LegPlanStrategy(DslStrategy):
         super().adjust(ctx)
         try:
             closed, self._closed_now = self._closed_now, []
-            if any(reason in _POSITION_EXITS for _, reason, _ in closed):
-                self.legs_waiting.clear()  # an overall exit ends the cycle: nothing opens again
+            day = getattr(self, "_position_day", None)  # PositionRules' day: over once an overall rule fired
+            if any(reason in _POSITION_EXITS for _, reason, _ in closed) or \
+                    (day is not None and day.day == ctx.day and day.over):
+                # an overall exit ends the cycle (and the day): nothing opens again, not even a
+                # re-entry of a leg whose own stop closed it on the tick the overall rule fired
+                self.legs_waiting.clear()
                 return
             for key, reason, trade in closed:
                 self._schedule_reentry(ctx, key, reason, trade)
@@ -350,6 +358,13 @@ class LegPlanStrategy(DslStrategy):
             if pending.reentry:
                 self._legs[name].reentries += 1
             self._opened(filled[name])
+
+    def rule_order(self, keys: list[str]) -> list[str]:
+        """Open legs in declaration order, as their rules run (leg by leg, each with its ``on``
+        actions): a leg opened late (re-entered, waited) is last in ``positions``, which keeps
+        fill order (the order an end-of-day close records them in)."""
+        rank = self._rank
+        return sorted(keys, key=lambda k: rank.get(k, len(rank)))
 
     def on_exit(self, ctx: BarContext) -> None:
         self._legs = {}

@@ -66,12 +66,32 @@ class PositionRules:
         if day.over:
             self.note_blocked("the day is over: an overall stop, target or lock fired")
             return
-        super().entry(ctx)
+        self._in_entry = True
+        try:
+            super().entry(ctx)
+        finally:
+            self._in_entry = False
         if self.positions:  # this tick's entry filled (entry runs only while nothing is open)
             try:
                 self._entered(ctx, day)
             except Exception as exc:
                 self._failed(exc, ctx)
+        elif getattr(self, "legs_waiting", None):  # a cycle whose every leg waits (wait, entry LEG at)
+            self._cycle_credit = 0.0  # its legs add their credit as they open (_opened)
+            self._cycle_start = ctx.realised
+
+    def _opened(self, trade) -> None:
+        """A leg of this cycle that opens after its entry tick (a waiting leg, a staggered
+        entry) adds its premium to the cycle's and the day's net credit, as the legs of the
+        entry tick did: a credit rule measures the credit of the legs the cycle opened."""
+        super()._opened(trade)
+        if getattr(self, "_in_entry", False) or trade.entry_reason != "entry":
+            return  # the entry tick's legs are counted together (_entered); a re-entry adds nothing
+        credit = net_credit([trade])
+        self._cycle_credit = getattr(self, "_cycle_credit", 0.0) + credit
+        day = getattr(self, "_position_day", None)
+        if day is not None:
+            day.credit += credit
 
     def _entered(self, ctx, day: _Day) -> None:
         credit = net_credit(self.positions.values())
@@ -103,7 +123,8 @@ class PositionRules:
         rules = self._position_rules
         day = self._pos_day(ctx)
         pnl = ctx.day_pnl
-        if self.positions and ("credit_stop" in rules or "credit_target" in rules):
+        if self.positions and ("credit_stop" in rules or "credit_target" in rules) and \
+                getattr(self, "_cycle_credit", 0.0) > 0:  # a credit to measure against (legs may still wait)
             own = pnl - self._cycle_start  # this position's PnL: its closed legs and its open ones
             stop, target = rules.get("credit_stop"), rules.get("credit_target")
             if stop is not None and at_or_below(own, -self._limit(stop, self._cycle_credit)):
@@ -113,6 +134,9 @@ class PositionRules:
                 self.close_all("credit_target")
                 self.legs_waiting.clear()
         stop, target = rules.get("overall_stop"), rules.get("overall_target")
+        # a rule on the net credit waits for a credit: before any leg opened it would fire at PnL 0
+        stop = stop if stop is None or stop[0] == "money" or day.credit > 0 else None
+        target = target if target is None or target[0] == "money" or day.credit > 0 else None
         if stop is not None and at_or_below(pnl, -self._limit(stop, day.credit)):
             self._day_over(day, "overall_stop")
         elif target is not None and at_or_above(pnl, self._limit(target, day.credit)):

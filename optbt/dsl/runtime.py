@@ -78,6 +78,8 @@ class StratRunError(StrategyError):
 class DslStrategy(MarketMixin, Strategy):
     """Base class of compiled .strat strategies (see the module docstring for the semantics)."""
 
+    _rank: ClassVar[dict[str, int]] = {}  # legs that may open late: their declaration order (legplan)
+
     square_off: ClassVar[str] = "partial"
     # set by the PositionRules mixin: checked after the MTM rules, before legs open again (legplan)
     _position_check: ClassVar[Any] = None
@@ -349,6 +351,8 @@ class DslStrategy(MarketMixin, Strategy):
             order = self._rule_order  # only the kinds some leg has been armed with
             inline = self._inline_hit
             keys = list(positions)  # the actions below close legs, never open one
+            if len(keys) > 1 and self._rank:  # legs that open late: their rules still run in declared order
+                keys = self.rule_order(keys)
             # each open leg's price is read once a tick: kept across rule kinds when there are several
             prices: dict[str, float | None] | None = {} if len(order) > 1 else None
             for rule, field in order:

@@ -121,6 +121,13 @@ class Trade:
     def is_open(self) -> bool:
         return self.exit_ts is None
 
+    @property
+    def mark(self) -> float:
+        """The tick's price when the leg opened (its close, or the mid for quote data), before
+        the fill's bid/ask and slippage: what a stop, a target or "cost" is measured from, as
+        in .strat (``trade.mark * 1.3`` is a 30 % stop on a short leg whatever the costs)."""
+        return self.entry_price if self.entry_mark is None else self.entry_mark
+
     def open_pnl(self, price: float) -> float:
         """Currency PnL if the trade were closed at ``price`` (before exit costs)."""
         return self.leg.sign * (price - self.entry_price) * self.leg.qty * self.lot_size - self.costs

@@ -30,3 +30,15 @@ def test_hand_written_and_compiled_trade_identically(python_spec, strat, sample_
     compiled = run_backtest(load_strategy(str(ROOT / strat)), source=sample_source, end="2024-02-29")
     assert len(hand.trades) > 20
     assert [t.row() for t in hand.trades] == [t.row() for t in compiled.trades]
+
+
+@pytest.mark.parametrize("python_spec, strat", PAIRS[:5], ids=[p[1].split("/")[1] for p in PAIRS[:5]])
+def test_twins_stay_identical_with_slippage(python_spec, strat, sample_source):
+    """Stops, targets and "cost" are measured from the tick's price at entry (``trade.mark``),
+    not from the fill: with slippage the fill is worse, and a Python twin measuring from it
+    stopped a tick earlier than its .strat file (found by an independent simulator)."""
+    costs = {"slippage": 0.5}
+    hand = run_backtest(load_strategy(str(ROOT / python_spec)), source=sample_source, end="2024-01-31", costs=costs)
+    compiled = run_backtest(load_strategy(str(ROOT / strat)), source=sample_source, end="2024-01-31", costs=costs)
+    assert len(hand.trades) > 10 and any(t.entry_price != t.mark for t in hand.trades)
+    assert [t.row() for t in hand.trades] == [t.row() for t in compiled.trades]
