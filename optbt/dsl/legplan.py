@@ -80,6 +80,8 @@ class LegPlanStrategy(DslStrategy):
     LEG_NAMES: ClassVar[tuple[str, ...]] = ()
     LAZY: ClassVar[tuple[str, ...]] = ()
 
+    _rank: ClassVar[dict[str, int]] = {}
+
     def __init_subclass__(cls, **kw) -> None:
         super().__init_subclass__(**kw)
         cls._rank = {name: i for i, name in enumerate(cls.LEG_NAMES)}  # declaration order (rule_order)
@@ -169,6 +171,7 @@ class LegPlanStrategy(DslStrategy):
             else:
                 return
             self._legs = {name: LegState() for name in self.LEG_NAMES}
+            self._late_legs = False  # this cycle's legs open in declared order until one opens late
             self._premium = 0.0
             self._peak_mtm = None
             self.legs_waiting.update(later)
@@ -357,6 +360,7 @@ class LegPlanStrategy(DslStrategy):
             del self.legs_waiting[name]
             if pending.reentry:
                 self._legs[name].reentries += 1
+            self._late_legs = True
             self._opened(filled[name])
 
     def rule_order(self, keys: list[str]) -> list[str]:

@@ -78,7 +78,7 @@ class StratRunError(StrategyError):
 class DslStrategy(MarketMixin, Strategy):
     """Base class of compiled .strat strategies (see the module docstring for the semantics)."""
 
-    _rank: ClassVar[dict[str, int]] = {}  # legs that may open late: their declaration order (legplan)
+    _late_legs = False  # a leg opened after the others this cycle (legplan): positions is not in declared order
 
     square_off: ClassVar[str] = "partial"
     # set by the PositionRules mixin: checked after the MTM rules, before legs open again (legplan)
@@ -351,7 +351,7 @@ class DslStrategy(MarketMixin, Strategy):
             order = self._rule_order  # only the kinds some leg has been armed with
             inline = self._inline_hit
             keys = list(positions)  # the actions below close legs, never open one
-            if len(keys) > 1 and self._rank:  # legs that open late: their rules still run in declared order
+            if self._late_legs and len(keys) > 1:  # a leg opened late: rules still run in declared order
                 keys = self.rule_order(keys)
             # each open leg's price is read once a tick: kept across rule kinds when there are several
             prices: dict[str, float | None] | None = {} if len(order) > 1 else None
