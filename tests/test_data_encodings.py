@@ -220,3 +220,32 @@ def test_data_check_reads_text_timestamps_and_finds_what_is_wrong_in_them(tmp_pa
     checks = {(f.level, f.check) for f in check_dataset(load_dataset(path)).findings}
     assert ("error", "conflicting_duplicates") in checks
     assert not any(c == "wrong_type" for _, c in checks)
+
+
+def test_data_check_reads_tz_aware_nanosecond_timestamps_as_a_run_does(tmp_path):
+    rows, s = options(), spot()
+    o = with_column(rows, "ts", [r["ts"].replace(tzinfo=IST) for r in rows], pa.timestamp("ns", tz="Asia/Kolkata"))
+    path = write(tmp_path, {"o.parquet": o}, {"s.parquet": s}, extra='timezone = "Asia/Kolkata"')
+    assert [f.check for f in check_dataset(load_dataset(path)).findings if f.level == "error"] == []
+    assert fills(path) == RIGHT
+
+
+def test_numbers_and_dates_in_one_column_across_files_are_refused_naming_both(tmp_path):
+    """DuckDB cannot unify BIGINT with DATE: every block holding the odd file failed its days."""
+    day2 = with_column(options(DAY2), "expiry", [20240104] * 30, pa.int64())
+    path = write(tmp_path, {"o/1.parquet": options(DAY), "o/2.parquet": day2}, {"s.parquet": spot(DAY, DAY2)})
+    with pytest.raises(DataError, match=r"column 'expiry' holds numbers in .*2.parquet but dates or times in .*1.parquet"):
+        fills(path)
+
+
+def test_a_bad_row_of_one_day_skips_that_day_only(tmp_path):
+    """The chain is listed 16 days to a query: one day's unreadable expiry (a zone abbreviation)
+    failed the whole block, skipping the clean days around it. The day is now read alone."""
+    day2 = [{**r, "expiry": "2024-01-04 15:30 IST"} if k == 0 else {**r, "expiry": "2024-01-04"}
+            for k, r in enumerate(options(DAY2))]
+    day1 = [{**r, "expiry": "2024-01-04"} for r in options(DAY)]
+    path = write(tmp_path, {"o/1.parquet": day1, "o/2.parquet": day2}, {"s.parquet": spot(DAY, DAY2)},
+                 extra='timezone = "Asia/Kolkata"')
+    res = run_backtest(At0920, data=load_dataset(path))
+    assert [(d.day, d.skip_reason) for d in res.daily] == [(DAY, ""), (DAY2, "data_error")]
+    assert [t.day for t in res.trades] == [DAY]

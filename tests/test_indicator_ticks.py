@@ -122,15 +122,16 @@ def test_a_missing_bar_leaves_the_value_where_it_was_until_the_next_bar():
     gappy[3] = gappy[4] = None  # no bar at 09:19 and 09:20: the clock ticks, the indicator waits
     seen = run([("ema", lambda c: c.indicator("ema", 2))], {"ema": {(FRI, i) for i in range(2, 7)}},
                data=days(gappy))
-    closes = [x for x in gappy if x is not None]  # first asked on Friday: fed from Friday's bars
+    # first asked on Friday, but fed from the run's first day (Thursday's twelve bars first)
+    closes = DAY1 + [x for x in gappy if x is not None]
     avg, by_bar = None, []
     for j, x in enumerate(closes):  # EMA(2): seeded with the mean of the first two, alpha 2/3
         avg = (closes[0] + closes[1]) / 2 if j == 1 else (None if j == 0 else avg + 2 / 3 * (x - avg))
         by_bar.append(avg)
-    at_bar = {2: 2, 3: 2, 4: 2, 5: 3, 6: 4}  # tick -> bars seen: ticks 3, 4 bring no new bar
+    at_bar = {2: 2, 3: 2, 4: 2, 5: 3, 6: 4}  # tick -> Friday's bars seen: ticks 3, 4 bring no new bar
     for i, j in at_bar.items():
-        assert seen[("ema", FRI, i)] == pytest.approx(by_bar[j], rel=1e-12), i
-    assert seen[("ema", FRI, 4)] == pytest.approx(17.25 + 2 / 3 * (17.0 - 17.25))  # by hand
+        assert seen[("ema", FRI, i)] == pytest.approx(by_bar[len(DAY1) + j], rel=1e-12), i
+    assert seen[("ema", FRI, 3)] == seen[("ema", FRI, 4)] == seen[("ema", FRI, 2)]  # no bar, no move
 
 
 @pytest.mark.parametrize("clock", ["every", "at"])

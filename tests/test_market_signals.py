@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from optbt import Strategy
-from optbt.engine.loop import EventEngine
+from optbt.engine.loop import EventEngine, run_backtest
 from optbt.model.errors import ConfigError
 from tests.kit import MemorySource, config, inst
 
@@ -298,3 +298,23 @@ def test_on_day_start_sees_the_previous_day_and_can_skip_on_it():
     starts = [(d, r) for d, t, r in probe.seen if t == "start"]
     assert starts == [(THU, None), (FRI, 20.0), (TUE, 2.0)]
     assert {d for d, t, _ in probe.seen if t != "start"} == {THU, TUE}  # Friday skipped after Thursday's 20-point range
+
+
+def test_indicators_are_fed_from_the_runs_first_day_even_when_the_strategy_starts_later(sample_dataset):
+    """A 0DTE file skips the days before the expiry (no_expiry); its EMA must still be fed from
+    the run's first day (docs/language.md), so it is known at the expiry day's first tick and
+    the entry fills at 09:16. It started cold on the expiry day: unknown until 09:20."""
+    from optbt.dsl import load_strat_text
+    text = ('strategy t "0DTE"\nexpiry dte == 0\nlegs\n    ce = add(ATM, CE, SELL)\n'
+            "entry at 09:16 when ema(spot, 5) > 0\nexit at 09:40\n")
+    res = run_backtest(load_strat_text(text, "t.strat"), data=sample_dataset, start="2024-01-01", end="2024-01-04")
+    assert [d.skip_reason for d in res.daily if d.skipped] == ["no_expiry"] * 3
+    assert [t.entry_ts.strftime("%Y-%m-%d %H:%M") for t in res.trades] == ["2024-01-04 09:16"]
+
+
+def test_an_undeclared_series_is_an_error_on_the_datas_first_day_too(sample_dataset):
+    class Asks(Strategy):
+        def entry(self, ctx):
+            ctx.prev_day(1, "vx")
+    with pytest.raises(ConfigError, match="no series 'vx'"):
+        run_backtest(Asks, data=sample_dataset, start="2024-01-01", end="2024-01-01")

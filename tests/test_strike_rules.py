@@ -113,3 +113,14 @@ def test_entry_until_overrides_and_an_exit_time_that_is_not_a_time_is_no_deadlin
     assert {t.entry_ts.strftime("%H:%M") for t in run(Condor()).trades} == {"15:52"}
     assert {t.entry_ts.strftime("%H:%M") for t in run(Inferred()).trades} == {"15:52"}
     assert run(Early()).trades == []  # 15:52 is at the deadline: no entry
+
+
+def test_premium_ties_and_levels_are_judged_in_decimal_not_binary():
+    """32.20 and 17.80 are both 7.20 from 25 (a tie: the strike nearer the money wins), though
+    binary makes them 7.200000000000003 and 7.199999999999999; a mid of (2.40 + 2.80) / 2 is at
+    or above 2.60. Found by an independent re-computation of strike selection."""
+    from optbt.model.strikes import pick_strike
+    assert pick_strike([(21100.0, 32.20), (21300.0, 17.80)], 25.0, "closest", 21000.0) == 21100.0
+    assert pick_strike([(21300.0, 17.80), (21100.0, 32.20)], 25.0, "closest", 21400.0) == 21300.0
+    assert pick_strike([(21100.0, (2.40 + 2.80) / 2)], 2.6, "ge", 21000.0) == 21100.0
+    assert pick_strike([(21100.0, 2.65)], 2.6, "le", 21000.0) is None

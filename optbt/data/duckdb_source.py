@@ -111,6 +111,22 @@ class _Counted:
         return self.cursor.execute(sql, _bound(sql, params)).fetchall()
 
 
+def _kind_of(physical: str | None, logical: str | None) -> str:
+    """A parquet column's type as number, time (dates, times, timestamps), text or other.
+
+    >>> _kind_of("INT32", "DateType()"), _kind_of("INT64", None), _kind_of("BYTE_ARRAY", "StringType()")
+    ('time', 'number', 'text')
+    """
+    logical = (logical or "").upper()  # a logical type (DateType()) or a legacy converted one (DATE)
+    if any(k in logical for k in ("DATE", "TIME")):
+        return "time"
+    if "STRING" in logical or "UTF8" in logical or physical == "BYTE_ARRAY":
+        return "text"
+    if physical in ("INT32", "INT64", "FLOAT", "DOUBLE", "INT96", "FIXED_LEN_BYTE_ARRAY") or "DECIMAL" in logical:
+        return "time" if physical == "INT96" else "number"
+    return "other"
+
+
 def _unreadable_folders(pattern: str) -> list[str]:
     """Folders a glob ``pattern`` passes through that this process cannot list (``glob`` skips
     them silently): for ``options/*/*.parquet``, every ``options/*`` folder is tried.
@@ -281,8 +297,8 @@ class _Table:
         if len(self.all_files) < 2 or not used:
             return []
         try:
-            rows = con.execute("SELECT file_name, name, type, logical_type FROM parquet_schema($f) "
-                               "WHERE name IN (SELECT unnest($n))",
+            rows = con.execute("SELECT file_name, name, type, coalesce(logical_type, converted_type) "
+                               "FROM parquet_schema($f) WHERE name IN (SELECT unnest($n))",
                                {"f": self.all_files, "n": sorted(used)}).fetchall()
         except duckdb.Error as exc:
             text = str(exc).splitlines()[0]
@@ -314,6 +330,14 @@ class _Table:
                                 f"({len(lacking)} file{'s lack' if len(lacking) > 1 else ' lacks'} it); rewrite "
                                 "such files with the column, or split them into a dataset of their own")
         drifting = [name for name, by_file in kinds.items() if len(set(by_file.values())) > 1]
+        for name in drifting:  # numbers and dates do not unify (DuckDB cannot cast BIGINT to DATE)
+            by_kind: dict[str, str] = {}
+            for f, (physical, logical) in kinds[name].items():
+                by_kind.setdefault(_kind_of(physical, logical), f)
+            if "number" in by_kind and "time" in by_kind:
+                raise DataError(f"{self.what}: column '{name}' holds numbers in {by_kind['number']} but dates or "
+                                f"times in {by_kind['time']}; rewrite the odd files with one type (a yyyymmdd "
+                                "number, a date or text) so every file reads alike")
         if drifting:
             self.scan = f"hive_partitioning={self.hive}, union_by_name=true"
             desc = con.execute(f"SELECT * FROM read_parquet($f, {self.scan}) LIMIT 0", {"f": self.all_files}).description
@@ -433,7 +457,7 @@ class _Table:
             kind = self.types[cols.ts]
             if _aware(kind):
                 self._need_zone(tz, "timestamps")
-                return f"timezone($tz, {ts})"
+                return f"CAST(timezone($tz, {ts}) AS TIMESTAMP)"  # microseconds, whatever the file's unit
             if kind.startswith("TIMESTAMP"):
                 return f"CAST({ts} AS TIMESTAMP)"
             if kind in ("VARCHAR",):
@@ -763,7 +787,10 @@ class DuckDBSource:
             return hit
         got = self._ahead.take(("chain", day, underlying)) if self._ahead is not None else None
         if got is None:
-            listing = self._read_listing(day, underlying, self._calendar(), self._run)
+            try:
+                listing = self._read_listing(day, underlying, self._calendar(), self._run)
+            except DataError:  # a bad row of another day of the block must not fail this one:
+                listing = self._read_listing(day, underlying, self._calendar(), self._run, alone=True)
         else:
             listing, queries = got
             self.queries += queries
@@ -778,13 +805,14 @@ class DuckDBSource:
             self._read_next("chain", day, underlying, list(listing))
         return self._chains[(day, underlying)]
 
-    def _read_listing(self, day: date, underlying: str, calendar: list[date], run) -> Listing:
-        """The listing of the block starting at ``day`` (from the chain index when it knows it).
-        Touches nothing of this object but the index (which locks): the read-ahead runs it too."""
+    def _read_listing(self, day: date, underlying: str, calendar: list[date], run, alone: bool = False) -> Listing:
+        """The listing of the block starting at ``day`` (from the chain index when it knows it),
+        or of ``day`` ``alone`` (after the block's query failed: the error is then this day's own,
+        or none). Touches nothing of this object but the index (which locks): the read-ahead runs it too."""
         o = self.options
         # the day's last bar time is read only when the session end comes from the data
         last_sql = f"max({self._opt_known})" if self.config.session.end_from_data else "NULL"
-        block, files = o.ahead(day, calendar)
+        block, files = (None, o.files_for(day)) if alone else o.ahead(day, calendar)
         by_file = block is not None and o.by_day is not None  # a file's folder names its day
         if by_file:  # a row without a time is on no day, whatever folder holds it (as below)
             day_sql, group, where = _FILE_COL, f", filename='{_FILE_COL}'", f"{self._opt_known} IS NOT NULL"
@@ -923,8 +951,12 @@ class DuckDBSource:
     def _spot_block(self, day: date, und: str, open_: datetime, close: datetime) -> list[tuple]:
         got = self._ahead.take(("spot", day, und)) if self._ahead is not None else None
         if got is None:
-            block = self._read_spots(day, und, open_, close, self._calendar(), lambda d: self.session(d, und),
-                                     self._run)
+            try:
+                block = self._read_spots(day, und, open_, close, self._calendar(), lambda d: self.session(d, und),
+                                         self._run)
+            except DataError:  # another day of the block holds the bad row: read this day alone
+                block = self._read_spots(day, und, open_, close, self._calendar(), lambda d: self.session(d, und),
+                                         self._run, alone=True)
         else:
             block, queries = got
             self.queries += queries
@@ -936,11 +968,11 @@ class DuckDBSource:
         return block[day]
 
     def _read_spots(self, day: date, und: str, open_: datetime, close: datetime, calendar: list[date],
-                    session, run) -> dict[date, list[tuple]] | list[tuple]:
-        """The spot rows of the block starting at ``day`` by day, or (a day outside the blocks)
-        that day's rows. Touches nothing of this object: the read-ahead runs it too."""
+                    session, run, alone: bool = False) -> dict[date, list[tuple]] | list[tuple]:
+        """The spot rows of the block starting at ``day`` by day, or (a day outside the blocks, or
+        ``alone``) that day's rows. Touches nothing of this object: the read-ahead runs it too."""
         s = self.spot
-        block, files = s.ahead(day, calendar)
+        block, files = (None, s.files_for(day)) if alone else s.ahead(day, calendar)
         if not files:
             return []
         # unusable closes never come back: such a bar is no bar (the spot stays at the last usable one)

@@ -47,7 +47,8 @@ def _ref(low, e, as_int: bool = False) -> str:
     return low.expr(e)
 
 
-def strike_rule_py(s: A.StrikeRule, opt_type: str, low, pending: str = "{}") -> str:
+def strike_rule_py(s: A.StrikeRule, opt_type: str, low, pending: str = "{}", expiry: str = "") -> str:
+    """A strike rule as Python; ``expiry`` is ``", <the leg's expiry rule>"`` or "" (the strategy's)."""
     if s.how == "atm":
         steps = _ref(low, s.amount, True)
         return f"self.strike_steps(ctx, {'-' if s.sign < 0 else ''}{steps})"
@@ -58,7 +59,7 @@ def strike_rule_py(s: A.StrikeRule, opt_type: str, low, pending: str = "{}") -> 
         return f"self.strike_moneyness(ctx, {opt_type!r}, {_ref(low, s.amount, True)}, {s.how == 'itm'!r})"
     if s.how == "premium":
         target = strike_lowerer(low, pending).expr(s.amount)
-        return f"self.strike_premium_of(ctx, {opt_type!r}, {s.mode!r}, {target})"
+        return f"self.strike_premium_of(ctx, {opt_type!r}, {s.mode!r}, {target}{expiry})"
     if s.how == "straddle":
         return f"self.strike_straddle(ctx, {'-' if s.sign < 0 else ''}{_ref(low, s.amount)})"
     if s.how == "leg":
@@ -84,7 +85,8 @@ def legs_py(gen, strike_py) -> list:
     lines: list = ["    def legs(self, ctx):", "        pending = {}"]
     for name in unit.leg_order or list(unit.legs):
         leg = unit.legs[name]
-        lines.append((f"        strike = {strike_py(leg.strike, leg.opt_type, gen.low, 'pending')}", leg))
+        lines.append((f"        strike = {strike_py(leg.strike, leg.opt_type, gen.low, 'pending', gen.expiry_py(leg))}",
+                      leg))
         lines += ["        if strike is None:", "            return None"]
         lines.append((f"        pending[{name!r}] = self.add(strike, {leg.opt_type!r}, {leg.side!r}, "
                       f"{gen.qty_py(leg)}{gen.expiry_arg(leg)})", leg))

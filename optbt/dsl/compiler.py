@@ -222,11 +222,14 @@ class Lowerer:
 # -- statements -------------------------------------------------------------------------------------------
 def _strike_py(strike: A.Strike, opt_type: str, low: Lowerer | None = None, pending: str = "{}",
                expiry: str | None = None) -> str:
+    """A strike as Python. ``expiry`` is the leg's expiry rule as a Python expression (a
+    literal's repr, or the text built from a swept parameter; None: the strategy's): a rule
+    that reads prices (delta, premium) picks among the strikes of the leg's own expiry."""
+    extra = f", {expiry}" if expiry else ""
     if isinstance(strike, A.StrikeRule) and strike.how == "delta":  # delta d: the parameter's value
-        extra = f", {expiry!r}" if expiry else ""
         return f"self.strike_delta(ctx, {opt_type!r}, {strike.mode!r}, {low.expr(strike.amount)}{extra})"
     if isinstance(strike, A.StrikeRule):
-        return CP.strike_rule_py(strike, opt_type, low, pending)
+        return CP.strike_rule_py(strike, opt_type, low, pending, extra)
     if strike.how == "atm":
         return f"self.strike_atm(ctx, {strike.offset!r})"
     if strike.how == "abs":
@@ -234,9 +237,8 @@ def _strike_py(strike: A.Strike, opt_type: str, low: Lowerer | None = None, pend
     if strike.how == "otm":
         return f"self.strike_otm(ctx, {opt_type!r}, {strike.value!r})"
     if strike.how == "premium":
-        return f"self.strike_premium(ctx, {opt_type!r}, {strike.mode!r}, {strike.value!r})"
-    if strike.how == "delta":  # the leg's own expiry's chain (a leg with no expiry rule: the strategy's)
-        extra = f", {expiry!r}" if expiry else ""
+        return f"self.strike_premium(ctx, {opt_type!r}, {strike.mode!r}, {strike.value!r}{extra})"
+    if strike.how == "delta":
         return f"self.strike_delta(ctx, {opt_type!r}, {strike.mode!r}, {strike.value!r}{extra})"
     raise NotImplementedError(f"no lowering for strike {strike.how!r}")
 
@@ -392,11 +394,16 @@ class Generator:
             qty = repr(int(leg.qty.value))
         return qty
 
-    def expiry_arg(self, leg) -> str:
+    def expiry_py(self, leg) -> str | None:
+        """The leg's own expiry rule as a Python expression, or None (the strategy's)."""
         if isinstance(leg.expiry, A.ExpiryParam):
-            return f", expiry={CP.expiry_param_py(leg.expiry, self.attrs)}"
+            return CP.expiry_param_py(leg.expiry, self.attrs)
         expiry = _expiry_rule(leg.expiry)
-        return f", expiry={expiry!r}" if expiry else ""
+        return repr(expiry) if expiry else None
+
+    def expiry_arg(self, leg) -> str:
+        expiry = self.expiry_py(leg)
+        return f", expiry={expiry}" if expiry else ""
 
     def legs(self) -> list:
         if CP.needs_pending(self.unit):
@@ -405,11 +412,11 @@ class Generator:
         lines: list = ["    def legs(self, ctx):"]
         if len(legs) == 1:
             leg = legs[0][1]
-            lines.append((f"        strikes = ({_strike_py(leg.strike, leg.opt_type, self.low, expiry=_expiry_rule(leg.expiry))},)",
+            lines.append((f"        strikes = ({_strike_py(leg.strike, leg.opt_type, self.low, expiry=self.expiry_py(leg))},)",
                           leg))
         else:
             lines.append("        strikes = (")
-            lines += [(f"            {_strike_py(leg.strike, leg.opt_type, self.low, expiry=_expiry_rule(leg.expiry))},", leg)
+            lines += [(f"            {_strike_py(leg.strike, leg.opt_type, self.low, expiry=self.expiry_py(leg))},", leg)
                       for _, leg in legs]
             lines.append("        )")
         lines += ["        if None in strikes:", "            return None", "        return {"]
@@ -477,7 +484,7 @@ class Generator:
         lines: list = ["    def shift_rules(self, ctx):", "        out = []"]
         for s in shifts:
             leg = self.unit.legs[s.leg]
-            strike = _strike_py(s.strike, leg.opt_type, self.low, expiry=_expiry_rule(leg.expiry))
+            strike = _strike_py(s.strike, leg.opt_type, self.low, expiry=self.expiry_py(leg))
             lines += [(f"        if {self.low.expr(s.when)}:", s),
                       (f"            out.append(({s.leg!r}, {strike}))", s)]
         return lines + ["        return out"]
@@ -528,10 +535,10 @@ class Generator:
                 qty = f"self.lots_of({qty})"
             elif isinstance(leg.qty, A.Num):
                 qty = repr(int(leg.qty.value))
-            expiry = _expiry_rule(leg.expiry)
-            extra = f", expiry={expiry!r}" if expiry else ""
+            extra = self.expiry_arg(leg)
             lines += [f"        {'if' if i == 0 else 'elif'} name == {name!r}:",
-                      (f"            strike = {_strike_py(leg.strike, leg.opt_type)}", leg),
+                      (f"            strike = {_strike_py(leg.strike, leg.opt_type, self.low, expiry=self.expiry_py(leg))}",
+                       leg),
                       (f"            return None if strike is None else self.add(strike, {leg.opt_type!r}, "
                        f"{leg.side!r}, {qty}{extra})", leg)]
         return lines + ["        return None"]

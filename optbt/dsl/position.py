@@ -184,11 +184,11 @@ class LegStrikes:
             raise ValueError(f"strike steps must be a whole number, got {steps!r}")
         return steps
 
-    def strike_premium_of(self, ctx, opt_type: str, mode: str, target: float) -> float | None:
+    def strike_premium_of(self, ctx, opt_type: str, mode: str, target: float, expiry: str | None = None) -> float | None:
         """``premium ~ expression``: no strike while the target is not known or not above 0."""
         if not target > 0 or math.isinf(target):
             return None
-        return self.strike_premium(ctx, opt_type, mode, target)
+        return self.strike_premium(ctx, opt_type, mode, target, expiry)
 
     def strike_straddle(self, ctx, multiple: float) -> float | None:
         """``ATM + k x straddle``: the listed strike nearest ATM + k × the ATM straddle's premium."""

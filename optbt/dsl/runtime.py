@@ -38,7 +38,7 @@ from optbt.dsl.market import MarketMixin
 from optbt.dsl.param_rules import broken
 from optbt.engine.context import BarContext
 from optbt.engine.strategy import Strategy, coerce
-from optbt.model.errors import StrategyError, did_you_mean
+from optbt.model.errors import DataError, StrategyError, did_you_mean
 from optbt.model.levels import at_or_above, at_or_below
 from optbt.model.strikes import otm_strike
 
@@ -194,8 +194,11 @@ class DslStrategy(MarketMixin, Strategy):
             return None
         return otm_strike(ctx.spot, pct, opt_type, ctx.strike_step, tuple(ctx.chain()))
 
-    def strike_premium(self, ctx: BarContext, opt_type: str, mode: str, target: float) -> float | None:
-        return ctx.strike_by_premium(opt_type, target, {"~": "closest", ">=": "ge", "<=": "le"}[mode])
+    def strike_premium(self, ctx: BarContext, opt_type: str, mode: str, target: float,
+                       expiry: str | None = None) -> float | None:
+        """``premium ~ 50`` / ``>=`` / ``<=``: by live price at the tick, among the strikes of the
+        leg's own expiry (None: the strategy's)."""
+        return ctx.strike_by_premium(opt_type, target, {"~": "closest", ">=": "ge", "<=": "le"}[mode], expiry)
 
     def strike_delta(self, ctx: BarContext, opt_type: str, mode: str, target: float,
                      expiry: str | None = None) -> float | None:
@@ -287,7 +290,9 @@ class DslStrategy(MarketMixin, Strategy):
         """Raise ``exc`` again, as a StratRunError naming the .strat statement when the class has
         a source map (a class compiled and loaded by optbt); unchanged otherwise."""
         info = getattr(type(self), "__strat_map__", None)
-        if not info or isinstance(exc, StratRunError):
+        if not info or isinstance(exc, (StratRunError, DataError)):
+            # a data error (conflicting rows of a contract the rule read) is the day's, not the
+            # strategy's: the engine skips that day with its reason, as for a Python strategy
             raise exc
         frames = traceback.extract_tb(exc.__traceback__)
         hit = next((f for f in reversed(frames) if f.filename == info["module_file"] and f.lineno in info["lines"]),

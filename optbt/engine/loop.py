@@ -82,6 +82,7 @@ class EventEngine:
         t0 = _time.perf_counter()
         q0 = self.source.queries
         days = run_days(self.source, start, end)
+        self._market.first_day = days[0] if days else None
         if not days and (start is not None or end is not None):  # bad dates: refused, results kept
             every = run_days(self.source, None, None)
             if every:

@@ -268,6 +268,7 @@ class Market:
         self._summaries: dict[tuple[str, date], DaySummary | None] = {}
         self._calendar: list[date] | None = None
         self.feeds: dict[tuple, _Feed] = {}
+        self.first_day: date | None = None  # the run's first day: every indicator is fed from it
 
     def check_series(self, names) -> None:
         """Refuse, before the first day, a series the dataset does not declare."""
@@ -312,6 +313,7 @@ class Market:
         days the series lacks are skipped), or None when the data holds none that far back."""
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_PREV_DAYS:
             raise ValueError(f"prev_day(n): n is a whole number from 1 to {MAX_PREV_DAYS}, not {n!r}")
+        self.check_series([name])  # on the data's first day too (no earlier day would be read)
         cal = self.calendar()
         i = bisect_left(cal, day) - 1
         found = 0
@@ -330,7 +332,12 @@ class Market:
         f = self.feeds.get(key)
         if f is None:
             f = self.feeds[key] = _Feed(kind, name, args, minutes, self.config.bar_minutes)
-            f.start(day, self.session(day))
+            first = self.first_day if self.first_day is not None and self.first_day < day else day
+            # first asked today, but fed from the run's first day: the days the strategy skipped
+            # (an expiry rule with no match, on_day_start) count, as for a strategy asking daily
+            f.start(first, self.session(first))
+            if first != day:
+                self._catch_up(f, day)
         elif f.day != day:
             self._catch_up(f, day)
         return f

@@ -6,7 +6,7 @@ import bisect
 import math
 from collections.abc import Iterable
 
-from optbt.model.levels import at_or_above, at_or_below
+from optbt.model.levels import ABS_TOL, REL_TOL, at_or_above, at_or_below
 
 
 def nearest_strike(spot: float, step: float, listed: tuple[float, ...] = ()) -> float:
@@ -65,21 +65,21 @@ def pick_strike(candidates: Iterable[tuple[float, float]], target: float, mode: 
     >>> pick_strike([(100.0, 9.0), (110.0, 5.0), (120.0, 2.0)], 4.0, "le", 105.0)
     120.0
     """
-    best = None
+    if mode not in ("closest", "ge", "le"):
+        raise ValueError(f"mode must be 'closest', 'ge' or 'le', not {mode!r}")
+    tol = ABS_TOL + REL_TOL * abs(target)  # prices on a tick grid, stored in binary (optbt.model.levels)
+    scored = []
     for strike, value in candidates:
-        if mode == "closest":
-            score = abs(value - target)
-        elif mode == "ge":
-            if value < target:
-                continue
-            score = value - target
-        elif mode == "le":
-            if value > target:
-                continue
-            score = target - value
-        else:
-            raise ValueError(f"mode must be 'closest', 'ge' or 'le', not {mode!r}")
-        key = (score, abs(strike - spot), strike)
-        if best is None or key < best[0]:
-            best = (key, strike)
-    return None if best is None else best[1]
+        if mode == "ge" and not at_or_above(value, target):
+            continue
+        if mode == "le" and not at_or_below(value, target):
+            continue
+        scored.append((max(0.0, abs(value - target) - tol) if mode == "closest" else abs(value - target),
+                       strike))
+    if not scored:
+        return None
+    # equal within the tolerance is a tie (32.20 and 17.80 are both 7.20 from 25, though binary
+    # makes one 7.199999999999999): ties go to the strike nearer the spot, then the lower one
+    least = min(score for score, _ in scored)
+    tied = [strike for score, strike in scored if score <= least + 2 * tol]
+    return min(tied, key=lambda k: (abs(k - spot), k))

@@ -79,3 +79,49 @@ def test_rules_run_in_declaration_order_after_a_leg_re_entered(tmp_path):
     assert trades(ce, pe, body, tmp_path) == [("09:17", "ce", 100.0, "09:18", 80.0, "target"),
                                              ("09:17", "pe", 100.0, "09:19", 110.0, "stop_loss"),
                                              ("09:18", "ce", 80.0, "09:19", 104.0, "stop_loss")]
+
+
+@pytest.mark.parametrize("strike, expiry", [("premium ~ 50", "next"), ("delta 0.16", "dte >= d")])
+def test_a_strike_rule_that_reads_prices_picks_among_its_own_expirys_strikes(sample_dataset, strike, expiry):
+    """`add(premium ~ 50, CE, SELL, 1, expiry = next)` sold the nearest expiry's 50-premium strike
+    at the next expiry (found by an independent re-computation); so did a delta leg whose
+    expiry rule is a parameter. Checked here against the next expiry's own chain at the tick."""
+    from optbt.data.duckdb_source import DuckDBSource
+    from optbt.model.instrument import Instrument
+    text = (f'strategy t "own expiry"\nparams\n    d: int = 5\nlegs\n    ce = add({strike}, CE, SELL, 1, '
+            f"expiry = {expiry})\nentry at 09:20\nexit at 09:40\n")
+    res = run_backtest(load_strat_text(text, "t.strat"), data=sample_dataset, start="2024-01-02", end="2024-01-02")
+    (trade,) = res.trades
+    src = DuckDBSource(sample_dataset)
+    chain = src.chain(trade.day)
+    nearest, later = sorted(e for e in chain.expiries if e >= trade.day)[:2]
+    assert trade.leg.instrument.expiry == later != nearest
+    if strike.startswith("premium"):  # the closest 09:20 close among the later expiry's strikes
+        insts = [Instrument("NIFTY", later, k, "CE") for k in chain.strikes_for(later)]
+        bars = src.option_bars(trade.day, insts)
+        at = {i.strike: next((b[1] for b in bars[i] if b[0] == trade.entry_ts), None) for i in insts}
+        best = min((abs(p - 50), abs(k - 21000), k) for k, p in at.items() if p)[2]
+        assert trade.leg.instrument.strike == best
+    else:  # the parameter's rule picks what the same rule written out picks (that one was right)
+        written = run_backtest(load_strat_text(text.replace("dte >= d", "dte >= 5"), "w.strat"), data=sample_dataset,
+                               start="2024-01-02", end="2024-01-02").trades
+        assert [t.leg.instrument for t in written] == [trade.leg.instrument]
+
+
+def test_a_data_conflict_skips_its_day_in_a_strat_run_as_in_a_python_one(tmp_path):
+    """Two different closes for the CE at 09:18 of day 2: that day is skipped (data_error) and
+    day 1 still trades. A .strat run stopped whole, blaming the strategy file (found by an audit
+    of data check against runs); a Python strategy skipped the day."""
+    from datetime import date, timedelta
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    day2 = DAY + timedelta(days=1)
+    data = write_parquet(tmp_path / "d", {DAY: straddle_day([100.0] * 10, [100.0] * 10),
+                                          day2: straddle_day([100.0] * 10, [100.0] * 10)}, n_ticks=10)
+    rows = pq.read_table(data / "options.parquet").to_pylist()
+    twin = next(r for r in rows if r["ts"].date() == day2 and r["opt_type"] == "CE" and r["ts"].minute == 18)
+    pq.write_table(pa.Table.from_pylist(rows + [{**twin, "close": 101.0}]), data / "options.parquet")
+    res = run_backtest(load_strat_text(HEAD + "exit at 09:22\n", "audit.strat"), data=load_dataset(data))
+    assert [(d.day, d.skip_reason) for d in res.daily] == [(DAY, ""), (day2, "data_error")]
+    assert {t.day for t in res.trades} == {DAY} and isinstance(DAY, date)
