@@ -328,3 +328,19 @@ def test_option_files_in_time_order_get_a_note_that_changes_nothing_else(tmp_pat
         cli = subprocess.run([sys.executable, "-m", "optbt", "data", "check", str(tmp_path)],
                              capture_output=True, text=True)
         assert cli.returncode == 0 and "1 note(s)" in cli.stdout
+
+
+def test_rows_dated_another_day_than_their_day_folder_are_an_error(tmp_path):
+    """A run takes a file's day from its day=... folder: rows dated another day are never read,
+    so their day was skipped (no_options) or traded other strikes while data check said ok."""
+    import shutil
+
+    from optbt.data.synth import generate
+    data = generate(tmp_path / "d", days=3, seed=7)
+    d1, d2 = sorted(p.name for p in (data / "options").iterdir())[:2]
+    shutil.rmtree(data / "options" / d2)  # the second day's options end up under the first's folder
+    src = generate(tmp_path / "again", days=3, seed=7) / "options" / d2 / "part-0.parquet"
+    shutil.copy(src, data / "options" / d1 / "part-1.parquet")
+    got = {(f.level, f.check): f for f in check_dataset(load_dataset(data)).findings}
+    found = got[("error", "rows_in_another_days_folder")]
+    assert found.where.endswith(f"{d1}/part-1.parquet") and found.count == pq.read_metadata(src).num_rows

@@ -191,6 +191,25 @@ class _Checker:
                       f"spot column '{sc.close}' (close) is {s.types[sc.close]}, not a number")
         return not any(f.check == "wrong_type" for f in self.report.findings)
 
+    def misplaced_rows(self) -> None:
+        """Rows dated another day than their day folder: a run reads a folder's files for its own
+        day only (the folder names the day), so they are never read and their own day looks
+        empty (no_spot / no_options skips), or its chain lacks their strikes."""
+        for what, table, known in (("options", self.o, self.src._opt_known), ("spot", self.s, self.src._spot_known)):
+            if table.by_day is None:
+                continue
+            key = (self.config.options if table is self.o else self.config.spot).day_partition
+            pattern = re.escape(key) + r"=([0-9]{4}-[0-9]{2}-[0-9]{2})"
+            sql = (f"SELECT {_FILE}, count(*) FROM read_parquet($f, {table.scan}, filename='{_FILE}') "
+                   f"WHERE {known} IS NOT NULL AND CAST({known} AS DATE) <> "
+                   f"TRY_CAST(regexp_extract({_FILE}, $pat, 1) AS DATE) GROUP BY ALL ORDER BY 1")
+            rows = self.q(sql, {**self.params(), "f": table.all_files, "pat": pattern})
+            if rows:
+                self.find("error", "rows_in_another_days_folder", rows[0][0], sum(n for _, n in rows),
+                          f"{what} rows dated another day than their {key}= folder ({len(rows)} file"
+                          f"{'s' if len(rows) != 1 else ''}): a run reads a folder's files for that day only, so these"
+                          " rows are never read; move them to their own day's folder")
+
     # -- options ----------------------------------------------------------------------------
     def option_checks(self) -> list[tuple[str, str, str, str]]:
         """(level, check, SQL condition on the projected row, detail) for each per-row check."""
@@ -524,6 +543,7 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None) -> Ch
         checker = _Checker(config, src, report, progress)
         if not checker.types():
             return report
+        checker.misplaced_rows()
         chunks = _chunks(src.options)
         total = len(chunks) + 2
         tallies = checker.options(chunks, 0, total)
