@@ -344,3 +344,14 @@ def test_rows_dated_another_day_than_their_day_folder_are_an_error(tmp_path):
     got = {(f.level, f.check): f for f in check_dataset(load_dataset(data)).findings}
     found = got[("error", "rows_in_another_days_folder")]
     assert found.where.endswith(f"{d1}/part-1.parquet") and found.count == pq.read_metadata(src).num_rows
+
+
+def test_different_rows_at_one_minute_outside_the_session_are_no_conflict(tmp_path):
+    """A run never reads rows outside the session (09:06 is pre-market here), so two different
+    closes there cannot stop it: an outside_session warning, not a conflicting_duplicates error."""
+    opts, spot = clean_rows()
+    opts += [{**opts[0], "ts": ts(-9), "close": 50.0}, {**opts[0], "ts": ts(-9), "close": 51.0}]
+    spot += [{**spot[0], "ts": ts(-9), "close": 20000.0}, {**spot[0], "ts": ts(-9), "close": 20001.0}]
+    got = findings(write(tmp_path, opts, spot))
+    assert ("error", "conflicting_duplicates") not in got
+    assert got.get(("warning", "outside_session"))

@@ -359,6 +359,8 @@ class _Checker:
                f"strike := optbt_k, opt_type := optbt_o, close := optbt_c, bid := optbt_b, ask := optbt_a)) AS s, "
                f"count(*) AS n, count(DISTINCT struct_pack(optbt_c, optbt_b, optbt_a)) FILTER (WHERE {usable}) AS k, "
                f"list(DISTINCT {_FILE}) AS fs, list(optbt_c) AS cs FROM r WHERE optbt_t IS NOT NULL "
+               # only within the session, as a run judges them (rows outside it are never read)
+               f"AND {self.inside('optbt_t')} "
                f"GROUP BY optbt_u, optbt_e, optbt_k, optbt_o, optbt_t HAVING count(*) > 1 ORDER BY s")
         rows = self.q_dicts(sql, {**self.params(), "f": files})
         self.duplicates(rows, "(instrument, minute) appears more than once with different prices: a run refuses "
@@ -451,7 +453,7 @@ class _Checker:
                 self.find(level, check, row[f"s{i}"]["file"], row[f"n{i}"], detail, row[f"s{i}"])
         dups = self.q_dicts(f"WITH r AS ({proj}) SELECT min({sample}) AS s, count(*) AS n, "
                             f"count(DISTINCT optbt_c) FILTER (WHERE {sql_usable('optbt_c')}) AS k, list(optbt_c) AS cs "
-                            f"FROM r WHERE optbt_t IS NOT NULL "
+                            f"FROM r WHERE optbt_t IS NOT NULL AND {self.inside('optbt_t')} "
                             f"GROUP BY optbt_u, optbt_t HAVING count(*) > 1 ORDER BY s", base)
         self.duplicates(dups, f"{what} minute appears more than once with different closes: a run refuses the day "
                         "(e.g. closes {closes})", f"identical duplicate {what} rows: a run uses one")
