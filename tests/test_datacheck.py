@@ -355,3 +355,12 @@ def test_different_rows_at_one_minute_outside_the_session_are_no_conflict(tmp_pa
     got = findings(write(tmp_path, opts, spot))
     assert ("error", "conflicting_duplicates") not in got
     assert got.get(("warning", "outside_session"))
+
+
+@pytest.mark.parametrize("field, spelling", [("opt_type", "C"), ("opt_type", "ce"), ("underlying", "nifty ")])
+def test_conflicting_rows_that_differ_only_in_spelling_are_conflicts(tmp_path, field, spelling):
+    """A run reads C, ce and CE as one call (and ' nifty' as NIFTY): two such rows with different
+    closes stop it, so data check must call them a conflict (it grouped by the raw text)."""
+    opts, spot = clean_rows()
+    opts.append({**opts[2], field: spelling, "close": opts[2]["close"] + 1})
+    assert findings(write(tmp_path, opts, spot)).get(("error", "conflicting_duplicates")) == 1

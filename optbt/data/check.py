@@ -261,10 +261,12 @@ class _Checker:
             name = getattr(cols, canon)
             prices.append(f"CAST({o.col(canon)} AS DOUBLE) AS {alias}" if name and name in o.types
                           else f"CAST(NULL AS DOUBLE) AS {alias}")
+        # an instrument as a run tells them apart: option type by the call/put spellings (C, ce and
+        # CE are one), underlying without case or padding; unknown types keep their cleaned text
         return (f"SELECT {_FILE}, {src._opt_known} AS optbt_t, {src._expiry} AS optbt_e, "
-                f"CAST({src._raw_strike} AS DOUBLE) AS optbt_k, CAST({o.col('opt_type')} AS VARCHAR) AS optbt_o, "
-                f"{src._opt_type} AS optbt_ot, CAST({und} AS VARCHAR) AS optbt_u, {', '.join(prices)} "
-                f"FROM read_parquet($f, {o.scan}, filename='{_FILE}')")
+                f"CAST({src._raw_strike} AS DOUBLE) AS optbt_k, coalesce({src._opt_type}, {src._raw_opt_type}) "
+                f"AS optbt_o, {src._opt_type} AS optbt_ot, upper(trim(CAST({und} AS VARCHAR))) AS optbt_u, "
+                f"{', '.join(prices)} FROM read_parquet($f, {o.scan}, filename='{_FILE}')")
 
     def options(self, chunks: list[list[str]], step0: int, total: int) -> dict:
         """Per-row checks, duplicates (by bitmap) and gaps over the option files; returns the tallies."""
@@ -431,7 +433,7 @@ class _Checker:
                extra: dict) -> dict:
         """Per-row checks, duplicates and usable bars per day of a close-priced table (the spot,
         a series): ``{day: (first file, usable bars in the session)}``."""
-        proj = (f"SELECT {_FILE}, {known} AS optbt_t, CAST({und} AS VARCHAR) AS optbt_u, "
+        proj = (f"SELECT {_FILE}, {known} AS optbt_t, upper(trim(CAST({und} AS VARCHAR))) AS optbt_u, "
                 f"CAST({close} AS DOUBLE) AS optbt_c FROM read_parquet($f, {table.scan}, "
                 f"filename='{_FILE}') WHERE {where}")
         checks = [
