@@ -364,3 +364,24 @@ def test_conflicting_rows_that_differ_only_in_spelling_are_conflicts(tmp_path, f
     opts, spot = clean_rows()
     opts.append({**opts[2], field: spelling, "close": opts[2]["close"] + 1})
     assert findings(write(tmp_path, opts, spot)).get(("error", "conflicting_duplicates")) == 1
+
+
+@pytest.mark.parametrize("price, case", [("close", "zero_bid"), ("close", "crossed"), ("mid", "close")])
+def test_rows_a_run_reads_the_same_are_no_conflict(tmp_path, price, case):
+    """A run compares what it reads of two rows at one minute: the price (close, or the mid) and
+    each quote side as it cleans them. Bid 0 and a NULL bid are one missing side; two crossed
+    quotes (bid above ask) have no side at all; with price = mid the close is never read."""
+    opts, spot = clean_rows()
+    for r in opts:
+        r["bid"], r["ask"] = r["close"] - 1, r["close"] + 1
+    row = opts[2]
+    if case == "zero_bid":
+        row["bid"], twin = None, {**row, "bid": 0.0}
+    elif case == "crossed":
+        row["bid"], twin = row["ask"] + 5, {**row, "bid": row["ask"] + 7}
+    else:
+        twin = {**row, "close": 1.0}
+    opts.append(twin)
+    got = findings(write(tmp_path, opts, spot, extra_toml=f'price = "{price}"\n',
+                         option_columns='bid = "bid", ask = "ask"'))
+    assert ("error", "conflicting_duplicates") not in got

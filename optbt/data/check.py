@@ -30,7 +30,7 @@ from typing import Any
 from optbt.data.dataset import DatasetConfig, parse_hhmm
 from optbt.data.source import MixedTimezonesError, UnreadableFileError
 from optbt.model.errors import ConfigError, DataError
-from optbt.model.prices import sql_usable
+from optbt.model.prices import sql_mid, sql_price, sql_quote_side, sql_usable
 
 _NUMERIC = ("DOUBLE", "FLOAT", "DECIMAL", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "REAL", "UBIGINT",
             "UINTEGER")
@@ -354,12 +354,18 @@ class _Checker:
         # only rows with a usable price can conflict: an unusable one is no bar (and reported on its own)
         if self.config.price == "mid":
             usable = f"{sql_usable('optbt_b')} AND {sql_usable('optbt_a')} AND optbt_b <= optbt_a"
+            price = sql_mid("optbt_b", "optbt_a")  # the close is never read
         else:
             usable = sql_usable("optbt_c")
+            price = sql_price("optbt_c")
+        # rows differ when what a run reads of them differs: the price, and each quote side as a
+        # run cleans it (bid 0 and a NULL bid are the same missing side; a crossed quote has none)
+        bar = (f"struct_pack(p := {price}, b := {sql_quote_side('optbt_b', 'optbt_a', is_bid=True)}, "
+               f"a := {sql_quote_side('optbt_a', 'optbt_b', is_bid=False)})")
         sql = (f"WITH r AS ({self.option_projection()}) "
                f"SELECT min(struct_pack(file := optbt_file, ts := optbt_t, underlying := optbt_u, expiry := optbt_e, "
                f"strike := optbt_k, opt_type := optbt_o, close := optbt_c, bid := optbt_b, ask := optbt_a)) AS s, "
-               f"count(*) AS n, count(DISTINCT struct_pack(optbt_c, optbt_b, optbt_a)) FILTER (WHERE {usable}) AS k, "
+               f"count(*) AS n, count(DISTINCT {bar}) FILTER (WHERE {usable}) AS k, "
                f"list(DISTINCT {_FILE}) AS fs, list(optbt_c) AS cs FROM r WHERE optbt_t IS NOT NULL "
                # only within the session, as a run judges them (rows outside it are never read)
                f"AND {self.inside('optbt_t')} "
