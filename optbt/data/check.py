@@ -199,7 +199,7 @@ class _Checker:
             if table.by_day is None:
                 continue
             key = (self.config.options if table is self.o else self.config.spot).day_partition
-            pattern = re.escape(key) + r"=([0-9]{4}-[0-9]{2}-[0-9]{2})"
+            pattern = table._key.pattern  # the folder's day, as the table reads it (_Table.__init__)
             sql = (f"SELECT {_FILE}, count(*) FROM read_parquet($f, {table.scan}, filename='{_FILE}') "
                    f"WHERE {known} IS NOT NULL AND CAST({known} AS DATE) <> "
                    f"TRY_CAST(regexp_extract({_FILE}, $pat, 1) AS DATE) GROUP BY ALL ORDER BY 1")

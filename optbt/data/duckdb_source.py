@@ -111,6 +111,17 @@ class _Counted:
         return self.cursor.execute(sql, _bound(sql, params)).fetchall()
 
 
+def _same_underlying(value, und: str) -> bool:
+    """Is a footer statistic's text the underlying ``und`` as a query's test compares them (upper
+    case, padding trimmed)? ASCII only, where Python's and DuckDB's upper case agree.
+
+    >>> _same_underlying("nifty ", "NIFTY"), _same_underlying("BANKNIFTY", "NIFTY")
+    (True, False)
+    """
+    text = str(value)
+    return text.isascii() and und.isascii() and text.strip().upper() == und.upper()
+
+
 def _kind_of(physical: str | None, logical: str | None) -> str:
     """A parquet column's type as number, time (dates, times, timestamps), text or other.
 
@@ -198,6 +209,7 @@ class _Table:
             raise DataError(f"{what}: no parquet files match {patterns} (check path in the dataset config"
                             " and --data-root)")
         self.all_files = paths
+        self._listed = {os.path.normpath(f): f for f in paths}  # DuckDB may spell a path its own way
         self.by_day: dict[date, list[str]] | None = None
         if files.day_partition:
             self._key = key = re.compile(re.escape(files.day_partition) + r"=(\d{4}-\d{2}-\d{2})")
@@ -255,15 +267,14 @@ class _Table:
             return {}
         one = timedelta(days=1)
         spans = {}
-        named = {os.path.normpath(f): f for f in self.all_files}  # DuckDB may spell a path its own way
         if self.columns.ts and self.types.get(col) in NAIVE_TS:
-            self.times = {named.get(os.path.normpath(n), n): (lo_t, hi_t) for n, lo, hi in rows
+            self.times = {self.listed(n): (lo_t, hi_t) for n, lo, hi in rows
                           if (lo_t := _stat_time(lo)) is not None and (hi_t := _stat_time(hi)) is not None}
         for name, lo, hi in rows:
             first, last = _stat_day(lo), _stat_day(hi)
             if first is not None and last is not None and first <= last:
                 spans[name] = (first - one, last + one)
-        return {named.get(os.path.normpath(k), k): v for k, v in spans.items()}
+        return {self.listed(k): v for k, v in spans.items()}
 
     def one_underlying(self, con) -> dict[str, str]:
         """Files whose every row has one and the same underlying, by their footers: that value.
@@ -287,8 +298,7 @@ class _Table:
                                {"f": self.all_files, "c": name}).fetchall()
         except duckdb.Error:
             return {}
-        named = {os.path.normpath(f): f for f in self.all_files}
-        return {named.get(os.path.normpath(n), n): v for n, v in rows}
+        return {self.listed(n): v for n, v in rows}
 
     def _schemas(self, con) -> list[tuple]:
         """(file, column, physical type, logical type) of the columns the config uses, from every
@@ -305,8 +315,7 @@ class _Table:
             hit = re.search(r"'([^']+)'", text)
             raise UnreadableFileError(hit.group(1) if hit else self.all_files[0],
                                       f"{self.what}: cannot read the files' schemas: {text}") from None
-        named = {os.path.normpath(f): f for f in self.all_files}
-        return [(named.get(os.path.normpath(f), f), name, physical, logical) for f, name, physical, logical in rows]
+        return [(self.listed(f), name, physical, logical) for f, name, physical, logical in rows]
 
     def _unify(self, con, schemas: list[tuple]) -> None:
         """Read files whose column types differ as one table, and refuse files missing a column.
@@ -340,7 +349,8 @@ class _Table:
                                 "number, a date or text) so every file reads alike")
         if drifting:
             self.scan = f"hive_partitioning={self.hive}, union_by_name=true"
-            desc = con.execute(f"SELECT * FROM read_parquet($f, {self.scan}) LIMIT 0", {"f": self.all_files}).description
+            desc = con.execute(f"SELECT * FROM read_parquet($f, {self.scan}) LIMIT 0",
+                               {"f": self.all_files}).description
             self.types = {d[0]: str(d[1]).upper() for d in desc}
             # a query of one day's files sees those files' own type: cast to the unified one, so
             # every expression built on it reads each file alike
@@ -362,6 +372,10 @@ class _Table:
                 (aware if "isAdjustedToUTC=1" in (logical or "") else naive).add(f)
         if aware and naive:
             raise MixedTimezonesError(self.what, sorted(aware)[0], sorted(naive)[0])
+
+    def listed(self, name: str) -> str:
+        """A file as this table lists it, for the name DuckDB gives it (spelled its own way)."""
+        return self._listed.get(os.path.normpath(name), name)
 
     def day_of_file(self, name: str) -> date:
         """The partition day of a file DuckDB names (as listed, or spelled its own way)."""
@@ -732,10 +746,9 @@ class DuckDBSource:
             rows = self._run(sql, {"f": files, "c": cols})
         except DataError:
             return set(), files
-        named = {os.path.normpath(f): f for f in files}
         groups: dict[tuple[str, int], dict[str, tuple]] = {}
         for name, group, col, lo, hi, nulls, exact in rows:
-            groups.setdefault((named.get(os.path.normpath(name), name), group), {})[col] = (lo, hi, nulls, exact)
+            groups.setdefault((o.listed(name), group), {})[col] = (lo, hi, nulls, exact)
         days: set[date] = set()
         settled: dict[str, bool] = {}
         for (f, _), stats in groups.items():
@@ -747,7 +760,7 @@ class DuckDBSource:
             if ok and und_col:
                 u = stats.get(und_col)
                 ok = (u is not None and u[3] and u[2] == 0 and u[0] is not None and u[0] == u[1]
-                      and str(u[0]).isascii() and und.isascii() and str(u[0]).strip().upper() == und.upper())
+                      and _same_underlying(u[0], und))
             if ok:
                 first, last = (first + self._shift).date(), (last + self._shift).date()
                 ok = (last - first).days <= 1
@@ -775,10 +788,8 @@ class DuckDBSource:
         show that every row they hold is ``und``'s (:meth:`_Table.one_underlying`; compared as
         the test compares, upper case, ASCII only so that Python's and DuckDB's agree)."""
         one = self._one_und
-        if one and und.isascii():
-            want = und.upper()
-            if all((v := one.get(f)) is not None and v.isascii() and v.strip().upper() == want for f in files):
-                return "TRUE"
+        if one and all((v := one.get(f)) is not None and _same_underlying(v, und) for f in files):
+            return "TRUE"
         return self._opt_und
 
     def _chain_and_last(self, day: date, underlying: str) -> tuple[Chain, datetime | None]:
@@ -951,12 +962,13 @@ class DuckDBSource:
     def _spot_block(self, day: date, und: str, open_: datetime, close: datetime) -> list[tuple]:
         got = self._ahead.take(("spot", day, und)) if self._ahead is not None else None
         if got is None:
+            def read(alone: bool = False):
+                return self._read_spots(day, und, open_, close, self._calendar(), lambda d: self.session(d, und),
+                                        self._run, alone=alone)
             try:
-                block = self._read_spots(day, und, open_, close, self._calendar(), lambda d: self.session(d, und),
-                                         self._run)
+                block = read()
             except DataError:  # another day of the block holds the bad row: read this day alone
-                block = self._read_spots(day, und, open_, close, self._calendar(), lambda d: self.session(d, und),
-                                         self._run, alone=True)
+                block = read(alone=True)
         else:
             block, queries = got
             self.queries += queries

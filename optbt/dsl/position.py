@@ -46,6 +46,9 @@ class _Day:
 class PositionRules:
     """Mixin (before DslStrategy): the day's overall stop / target / lock and the credit exits."""
 
+    _in_entry = False  # within entry(): legs opening now are counted together (_entered)
+    _cycle_credit = 0.0  # the net credit of the cycle's legs opened so far
+
     def position_rules(self) -> dict[str, Any]:
         """Filled in by the compiled class: {"overall_stop": (unit, value), "overall_target": ...,
         "lock": (at, keep, every, by), "credit_stop": (unit, value), "credit_target": ...};
@@ -85,10 +88,10 @@ class PositionRules:
         entry) adds its premium to the cycle's and the day's net credit, as the legs of the
         entry tick did: a credit rule measures the credit of the legs the cycle opened."""
         super()._opened(trade)
-        if getattr(self, "_in_entry", False) or trade.entry_reason != "entry":
+        if self._in_entry or trade.entry_reason != "entry":
             return  # the entry tick's legs are counted together (_entered); a re-entry adds nothing
         credit = net_credit([trade])
-        self._cycle_credit = getattr(self, "_cycle_credit", 0.0) + credit
+        self._cycle_credit += credit
         day = getattr(self, "_position_day", None)
         if day is not None:
             day.credit += credit
@@ -124,7 +127,7 @@ class PositionRules:
         day = self._pos_day(ctx)
         pnl = ctx.day_pnl
         if self.positions and ("credit_stop" in rules or "credit_target" in rules) and \
-                getattr(self, "_cycle_credit", 0.0) > 0:  # a credit to measure against (legs may still wait)
+                self._cycle_credit > 0:  # a credit to measure against (legs may still wait)
             own = pnl - self._cycle_start  # this position's PnL: its closed legs and its open ones
             stop, target = rules.get("credit_stop"), rules.get("credit_target")
             if stop is not None and at_or_below(own, -self._limit(stop, self._cycle_credit)):
@@ -184,7 +187,8 @@ class LegStrikes:
             raise ValueError(f"strike steps must be a whole number, got {steps!r}")
         return steps
 
-    def strike_premium_of(self, ctx, opt_type: str, mode: str, target: float, expiry: str | None = None) -> float | None:
+    def strike_premium_of(self, ctx, opt_type: str, mode: str, target: float,
+                          expiry: str | None = None) -> float | None:
         """``premium ~ expression``: no strike while the target is not known or not above 0."""
         if not target > 0 or math.isinf(target):
             return None

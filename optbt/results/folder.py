@@ -38,6 +38,15 @@ RUN_FILES = frozenset({MARKER, "trades.csv", "trades.parquet", "daily.csv", "rep
                        "trace.jsonl"})
 
 
+def first_names(names: list[str], most: int = 3) -> str:
+    """The first few of ``names`` for a message, "..." when there are more.
+
+    >>> first_names(["a", "b"]), first_names(["a", "b", "c", "d"])
+    ('a, b', 'a, b, c, ...')
+    """
+    return ", ".join(names[:most]) + (", ..." if len(names) > most else "")
+
+
 def _siblings(out: Path, kind: str) -> list[Path]:
     """``.OUT.old-*`` or ``.OUT.tmp-*`` beside ``out``, oldest first."""
     try:
@@ -139,7 +148,7 @@ def check_out(out: str | Path) -> Path:
             if _optbt_summary(out):
                 others = sorted(p.name for p in entries if p.name not in RUN_FILES)
                 raise ConfigError(f"--out {out} holds results and {len(others)} file{'s' if len(others) != 1 else ''}"
-                                  f" optbt did not write ({', '.join(others[:3])}{', ...' if len(others) > 3 else ''});"
+                                  f" optbt did not write ({first_names(others)});"
                                   " results replace their folder whole, which would delete them: move them out,"
                                   " or choose another --out")
             raise ConfigError(f"--out {out} holds {len(entries)} other file{'s' if len(entries) != 1 else ''}"

@@ -62,9 +62,13 @@ def rank(rows: list[dict], metric: str) -> list[dict]:
     """Finished runs, best first by ``metric``, then grid order. Runs without a value, and
     runs that made no trade (whose drawdown of 0 is no achievement), come last."""
     ok = [r for r in rows if r["status"] == "ok"]
-    traded = [r for r in ok if (r.get("trades") or 0) > 0 or "trades" not in r]
-    have = [r for r in traded if _ranked_value(r, metric) is not None]
-    rest = [r for r in ok if r not in have]
-    have.sort(key=lambda r: (_ranked_value(r, metric) if metric in LOWER_IS_BETTER else -_ranked_value(r, metric),
-                             r["run"]))
-    return have + rest
+    sign = 1 if metric in LOWER_IS_BETTER else -1
+    have, rest = [], []
+    for r in ok:
+        value = _ranked_value(r, metric) if (r.get("trades") or 0) > 0 or "trades" not in r else None
+        if value is None:
+            rest.append(r)
+        else:
+            have.append((sign * value, r["run"], r))
+    have.sort(key=lambda x: x[:2])
+    return [r for *_, r in have] + rest

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from optbt.model.errors import ConfigError
+from optbt.results.folder import first_names
 from optbt.results.ranking import METRICS, param_column
 from optbt.results.runlog import parse_log
 from optbt.sweeps.fingerprint import differences
@@ -44,10 +45,9 @@ def check_sweep_out(out: Path) -> None:
         return
     others = sorted(p.name for p in out.iterdir() if p.name not in SWEEP_FILES and not p.name.startswith("."))
     if others:
-        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
         raise ConfigError(f"--out {out} holds {len(others)} file{'s' if len(others) != 1 else ''} a sweep does"
-                          f" not write ({shown}): it is not a sweep's folder; choose a new or empty folder,"
-                          " or the folder of an earlier sweep to resume it")
+                          f" not write ({first_names(others)}): it is not a sweep's folder; choose a new or empty"
+                          " folder, or the folder of an earlier sweep to resume it")
 
 
 def _runs(n: int) -> str:
