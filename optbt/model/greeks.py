@@ -2,15 +2,19 @@
 
 Why our own solver and not a package: measured against Jäckel's "Let's be rational" as
 packaged for Python (py_lets_be_rational 1.1.2; ``benchmarks/bench_iv_solver.py``) on 473
-quotable prices (moneyness 0.6-1.5, 1 minute to 1 year, vol 5-200 %), the two agree to 1.4e-12
-wherever both answer; this solver is never wrong (largest error 2.5e-9 of the true vol) and
-takes ~4 us a call against ~11 us; the package answers 25 more cases of vanishing time value,
+quotable prices (moneyness 0.6-1.5, 1 minute to 1 year, vol 5-200 %), the two agree to 3.9e-12
+wherever both answer; this solver is never wrong (largest error 2.5e-9 of the true vol: the
+price's own rounding) and takes a quarter of the package's time in the same run (2.8 us a
+call against 11.1 us, 2026-11-26; 3.9 against 11 with the Newton solver before); the package answers 25 more cases of vanishing time value,
 14 of them wrongly (up to 180x the true vol), where this one says None. It also needs no
 dependency (the package pulls in NumPy and two more packages), and a leg's IV is one scalar at one
 tick. The solver here works on the undiscounted Black price of the *out-of-the-money* side
 (put-call parity moves an in-the-money quote there, so no time value is lost to
-cancellation), brackets the total volatility ``sigma * sqrt(T)`` and takes Newton steps
-inside the bracket, bisecting when a step leaves it (deep out of the money, vega vanishes).
+cancellation). It starts from a guess of the total volatility ``sigma * sqrt(T)`` (Corrado and
+Miller's near the money, the tail's asymptote far from it) and takes Halley steps on the
+log of the price, which is near linear in the volatility even deep out of the money, inside a
+bracket of what it has seen, bisecting when a step leaves it: two or three prices a call
+(twelve with Newton on the price from a fixed start, as before; the two agree to 3e-13).
 
 Contract: every function returns a number or ``None``; none raises on market data. An IV is
 ``None`` when the price carries no time value (at or below intrinsic, or less than
@@ -33,11 +37,13 @@ from datetime import datetime
 MINUTES_A_YEAR = 365 * 24 * 60
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
 _MAX_TOTAL_VOL = 50.0  # sigma * sqrt(T); far beyond any quoted option
 _CALLS = ("CE", "C", "CALL")
 # time value (undiscounted, out-of-the-money side) below this fraction of the strike or
 # forward carries no readable volatility: the formula's own rounding is that large there
 MIN_TIME_VALUE = 1e-10
+_SETTLED = 1e-11  # a Halley step this small (relative) ends the search
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,27 +129,77 @@ def implied_vol(price: float, opt_type: str, s: float, k: float, t: float, r: fl
     if not (p > MIN_TIME_VALUE * ceiling) or p >= ceiling:
         return None
     tol = 1e-13 * max(p, 1e-300) + 1e-300
-    lo, hi = 0.0, 1.0
-    while _black(is_call, f, k, hi) < p:
-        lo, hi = hi, hi * 2.0
-        if hi > _MAX_TOTAL_VOL:
-            return None
-    v = min(max(math.sqrt(2.0 * abs(math.log(f / k))), 0.1), hi) if lo == 0.0 else 0.5 * (lo + hi)
+    x = math.log(f / k)
+    lp = math.log(p)
+    v = _first_guess(is_call, f, k, p, x, lp)
+    lo, hi = 0.0, math.inf  # what is known of the root: black(lo) < p < black(hi)
     for _ in range(200):
-        diff = _black(is_call, f, k, v) - p
+        b = _black(is_call, f, k, v)
+        diff = b - p
         if abs(diff) <= tol:
             break
         if diff > 0.0:
             hi = v
         else:
             lo = v
-        d1 = math.log(f / k) / v + 0.5 * v
-        vega = f * _n(d1)
-        step = v - diff / vega if vega > 0.0 else -1.0
-        v = step if lo < step < hi else 0.5 * (lo + hi)
-        if hi - lo <= 1e-15 * hi:
+        if hi - lo <= 1e-15 * hi < math.inf:
             break
+        step = _halley_on_log(f, x, v, b, lp)
+        if lo < step < hi:
+            if abs(step - v) <= _SETTLED * v:  # Halley's error cubes: the next value is the root's
+                v = step
+                break
+            v = step
+        elif hi == math.inf:  # not yet above the price: climb
+            v *= 2.0
+            if lo > _MAX_TOTAL_VOL:
+                return None
+        else:
+            v = 0.5 * (lo + hi)
+    if v > _MAX_TOTAL_VOL:
+        return None
     return v / math.sqrt(t)
+
+
+def _first_guess(is_call: bool, f: float, k: float, p: float, x: float, lp: float) -> float:
+    """A total volatility near the root, so that two or three steps settle it.
+
+    Near the money: Corrado and Miller's quadratic approximation (on the call's price, by
+    parity from the out-of-the-money side). Where it has no real root (far from the money) the
+    tail's asymptote, from Mills' ratio: ``ln b ~ ln(sqrt(fk) / sqrt(2 pi)) - x^2 / 2v^2 - v^2 / 8
+    + ln(v / (x^2 / v^2 - v^2 / 4))``, solved for ``v`` by three fixed-point steps.
+    """
+    c = p if is_call else p + (f - k)
+    a = c - 0.5 * (f - k)
+    rad = a * a - (f - k) ** 2 / math.pi
+    v = _SQRT_2PI / (f + k) * (a + math.sqrt(rad if rad > 0.0 else 0.0))
+    if not v > 0.0:
+        v = max(math.sqrt(2.0 * abs(x)), 0.1)
+    if rad > 0.0 or x == 0.0:
+        return v
+    head = math.log(math.sqrt(f * k) / _SQRT_2PI) - lp
+    w = v
+    for _ in range(3):
+        m = x * x / (w * w) - 0.25 * w * w
+        arg = 2.0 * (head + math.log(w / m) - 0.125 * w * w) if m > 0.0 else 0.0
+        if not arg > 0.0:
+            return v  # outside the asymptote's reach: the first guess it is
+        w = abs(x) / math.sqrt(arg)
+    return w
+
+
+def _halley_on_log(f: float, x: float, v: float, b: float, lp: float) -> float:
+    """Halley's step for ``ln black(v) = ln p``. On the log the price's exponential tail is
+    near linear in ``v``, where Newton on the price itself crawls (deep out of the money)."""
+    d1 = x / v + 0.5 * v
+    vega = f * _n(d1)  # d black / d v
+    if not (vega > 0.0 and b > 0.0):
+        return -1.0  # no slope: the caller bisects
+    g = math.log(b) - lp
+    g1 = vega / b
+    g2 = vega * d1 * (d1 - v) / v / b - g1 * g1
+    den = g1 - 0.5 * g * g2 / g1
+    return v - g / (den if den > 0.0 else g1)
 
 
 def greeks(price: float, opt_type: str, s: float, k: float, t: float, r: float = 0.0,
