@@ -22,14 +22,14 @@ from optbt.data.duckdb_source import DuckDBSource
 from optbt.data.memo import MemoSource
 from optbt.data.shared_cache import SharedCacheSource
 from optbt.data.source import ConflictingBarsError
-from optbt.engine.livechain import WINDOW_TICKS
+from optbt.engine.livechain import MAX_DOUBLINGS, WINDOW_TICKS
 from optbt.engine.loop import EventEngine
 from optbt.model.greeks import bs_price
 from optbt.model.instrument import Instrument
 from tests.kit import DayCacheOnly
 
 DAY, EXPIRY = date(2024, 1, 2), date(2024, 1, 4)
-N = 40                                   # minutes 09:16 .. 09:55: three live-chain windows
+N = 40                                   # minutes 09:16 .. 09:55: two live-chain windows (16, 32 ticks)
 STRIKES = [20700.0 + 50 * j for j in range(13)]
 NO_SPOT = {5, 6, 20}                     # no spot bar, so no tick: their option bars count at the next tick
 MODES = ("closest", "ge", "le")
@@ -150,6 +150,15 @@ def usable(row, quotes):
     return row["close"] > 0
 
 
+def windows_for(ticks: int) -> int:
+    """Queries for a rule asking on each of ``ticks`` ticks: windows of 16, 32, 64, ... ticks."""
+    n = covered = 0
+    while covered < ticks:
+        covered += WINDOW_TICKS << min(n, MAX_DOUBLINGS)
+        n += 1
+    return n
+
+
 @pytest.mark.parametrize("quotes, layout", [(False, "flat"), (True, "flat"), (False, "hive"), (True, "int_expiry")],
                          ids=["close", "mid", "close-day-folders", "mid-yyyymmdd-expiry"])
 def test_live_chain_picks_what_the_day_cache_picks_and_only_live_strikes(tmp_path, quotes, layout):
@@ -160,7 +169,7 @@ def test_live_chain_picks_what_the_day_cache_picks_and_only_live_strikes(tmp_pat
     assert live == reference
     ticks = [t for t, _ in live]
     assert len(ticks) == N - len(NO_SPOT) - 1          # entry is not tried on the last tick
-    assert counting.windows == 2 * math.ceil(len(ticks) / WINDOW_TICKS)  # one query a window and type
+    assert counting.windows == 2 * windows_for(len(ticks))  # one query a window and type
     assert counting.day_fetches == 0                   # no strike's whole day was fetched
     picked = 0
     for n, (now, chosen) in enumerate(live):

@@ -84,7 +84,11 @@ def _is_call(opt_type: str) -> bool:
 
 
 def _usable(*xs: float) -> bool:
-    return all(isinstance(x, (int, float)) and math.isfinite(x) and x > 0 for x in xs)
+    """Every input a finite positive number (a loop: this runs twice for each strike of a delta pick)."""
+    for x in xs:
+        if not (isinstance(x, (int, float)) and 0.0 < x < math.inf):
+            return False
+    return True
 
 
 def _black(is_call: bool, f: float, k: float, v: float) -> float:
@@ -208,7 +212,7 @@ def greeks(price: float, opt_type: str, s: float, k: float, t: float, r: float =
     iv = implied_vol(price, opt_type, s, k, t, r, q, model)
     if iv is None:
         return None
-    return greeks_at(iv, opt_type, s, k, t, r, q, model)
+    return _greeks(iv, _is_call(opt_type), s, k, t, r, q, model)  # the solver checked the inputs
 
 
 def greeks_at(sigma: float, opt_type: str, s: float, k: float, t: float, r: float = 0.0,
@@ -216,7 +220,10 @@ def greeks_at(sigma: float, opt_type: str, s: float, k: float, t: float, r: floa
     """Greeks at a given volatility (see :class:`Greeks` for units)."""
     if not (_usable(sigma, s, k, t) and math.isfinite(r) and math.isfinite(q)):
         return None
-    is_call = _is_call(opt_type)
+    return _greeks(sigma, _is_call(opt_type), s, k, t, r, q, model)
+
+
+def _greeks(sigma: float, is_call: bool, s: float, k: float, t: float, r: float, q: float, model: str) -> Greeks:
     sq = math.sqrt(t)
     v = sigma * sq
     df = math.exp(-r * t)
