@@ -335,3 +335,56 @@ def test_progress_names_the_file_being_sorted(hive, tmp_path):
     sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "sorted",
                  progress=lambda done, total, f: seen.append((done, total, f)))
     assert seen == [(0, 1, str(Path("options") / "2024-01.parquet")), (1, 1, "")]
+
+
+def _keeping_the_day_column(hive: Path, out: Path, value: str, config: str | None = None) -> Path:
+    """The hive dataset whose option files keep their ``day=`` folder key as a column of their
+    own too (pandas and Spark writers may), the column's value the SQL ``value`` of each row."""
+    shutil.copytree(hive, out)
+    con = duckdb.connect()
+    for f in sorted((out / "options").glob("*/*.parquet")):
+        con.execute(f"COPY (SELECT *, {value} AS day FROM read_parquet('{f}', hive_partitioning=false) ORDER BY ts) "
+                    f"TO '{f}.new' (FORMAT parquet)")
+        Path(f"{f}.new").replace(f)
+    if config is not None:
+        (out / "dataset.toml").write_text(config)
+    return out
+
+
+def test_a_file_that_keeps_its_folder_key_as_a_column_keeps_its_own_values(hive, tmp_path):
+    """``day=2024-01-02/`` over a file with a ``day`` column of its own, a pandas timestamp: a run
+    reads the folder's value, so the copy keeps the file's and reads to the same trades (refused
+    before: the copy held the folder's DATE in place of the file's timestamp)."""
+    src = _keeping_the_day_column(hive, tmp_path / "kept", "CAST(CAST(ts AS DATE) AS TIMESTAMP)")
+    for split in (False, True):
+        out = tmp_path / f"sorted-{split}"
+        report = sort_dataset(load_dataset(src), src / "dataset.toml", out, split_days=split)
+        assert report.option_files == report.written == 4
+        assert _rows(f"{out}/options/*/*.parquet") == _rows(f"{src}/options/*/*.parquet")  # the file's own values
+        con = duckdb.connect()
+        assert con.execute(f"SELECT DISTINCT typeof(day) FROM read_parquet('{out}/options/*/*.parquet', "
+                           "hive_partitioning=false)").fetchall() == [("TIMESTAMP",)]
+        assert _trades(out) == _trades(src) == _trades(hive)
+
+
+def test_a_kept_folder_key_that_a_run_reads_sorts_by_the_folder_and_keeps_the_files_value(hive, tmp_path):
+    """The config reads the day from the folder key (date = "day", time = "tod") and the files'
+    own ``day`` says the next day: a run reads the folder's day, on the copy as on the source,
+    and the rows are in the order of the day a run reads."""
+    config = config_head(hive) + (
+        '[options]\npath = "options/*/*.parquet"\nhive_partitioning = true\nday_partition = "day"\n'
+        '[options.columns]\nts = ""\ndate = "day"\ntime = "tod"\n'
+        '[spot]\npath = "spot/*/*.parquet"\nhive_partitioning = true\nday_partition = "day"\n')
+    src = _keeping_the_day_column(hive, tmp_path / "kept", "CAST(ts AS DATE) + 1", config)
+    con = duckdb.connect()
+    for f in sorted((src / "options").glob("*/*.parquet")):  # the time of day apart, as the config says
+        con.execute(f"COPY (SELECT * EXCLUDE (ts), CAST(ts AS TIME) AS tod FROM read_parquet('{f}', "
+                    f"hive_partitioning=false) ORDER BY tod) TO '{f}.new' (FORMAT parquet)")
+        Path(f"{f}.new").replace(f)
+    out = tmp_path / "sorted"
+    sort_dataset(load_dataset(src), src / "dataset.toml", out)
+    assert _rows(f"{out}/options/*/*.parquet") == _rows(f"{src}/options/*/*.parquet")
+    got = con.execute(f"SELECT filename, expiry, strike, opt_type, tod FROM read_parquet('{out}/options/*/*.parquet', "
+                      "file_row_number=true, filename=true) ORDER BY filename, file_row_number").fetchall()
+    assert got == sorted(got)  # each file's rows by expiry, strike, type, time
+    assert _trades(out) == _trades(src) == _trades(hive) != []

@@ -39,8 +39,8 @@ from optbt.model.errors import ConfigError, DataError
 
 ROW_GROUP_ROWS = 30_720  # rows per row group written: a day's few contracts fall in few of them
 MAX_ROW_GROUP_ROWS = 10_000_000
-_COPY = ("COPY (SELECT {cols} FROM read_parquet($f, hive_partitioning={hive}) WHERE {where} ORDER BY {order}) "
-         "TO {to} (FORMAT parquet, COMPRESSION {codec}, ROW_GROUP_SIZE {rows})")
+_COPY = ("COPY (SELECT {cols} FROM {rows} WHERE {where} ORDER BY {order}) "
+         "TO {to} (FORMAT parquet, COMPRESSION {codec}, ROW_GROUP_SIZE {row_group})")
 _CODECS = {"UNCOMPRESSED": "uncompressed", "SNAPPY": "snappy", "GZIP": "gzip", "ZSTD": "zstd",
            "BROTLI": "brotli", "LZ4": "lz4", "LZ4_RAW": "lz4_raw"}
 _SELECT = "SELECT * FROM read_parquet($f, hive_partitioning=false)"  # a file's own columns, no hive keys
@@ -164,7 +164,6 @@ def sort_dataset(config: DatasetConfig, config_file: Path, out: Path, *, row_gro
         und = o.col("underlying", required=False)
         if und:  # symbols kept apart within a day
             key.insert(1, und)
-        order = ", ".join(f"{k} NULLS LAST" for k in key)
         params = src._params()
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -177,12 +176,12 @@ def sort_dataset(config: DatasetConfig, config_file: Path, out: Path, *, row_gro
                 if progress:  # the file being sorted now
                     progress(n, len(options), rel)
                 if split_days:
-                    count, names = _split_file(src.con, path, out / rel, order, day, params, row_group_rows, o.hive)
+                    count, names = _split_file(src.con, path, out / rel, key, day, params, row_group_rows, o.hive)
                     if not checked and len(names) > 1:  # new names: refused at once if the config misses them
                         _check_found(out, config, made_files + names, all_written=False)
                         checked = True
                 else:
-                    count, names = _sort_file(src.con, path, out / rel, order, params, row_group_rows, o.hive), [out / rel]
+                    count, names = _sort_file(src.con, path, out / rel, key, params, row_group_rows, o.hive), [out / rel]
                 rows += count
                 made_files += names
             if progress:
@@ -252,7 +251,7 @@ def _check_found(out: Path, config: DatasetConfig, made: list[Path], all_written
                           "without --split-days; nothing was kept")
 
 
-def _split_file(con, path: str, dst: Path, order: str, day: str, params: dict, row_group_rows: int,
+def _split_file(con, path: str, dst: Path, key: list[str], day: str, params: dict, row_group_rows: int,
                 hive: str) -> tuple[int, list[Path]]:
     """Write ``path``'s rows as one sorted file per exchange day beside ``dst``
     (``NAME.YYYY-MM-DD.parquet``; ``NAME.no-time.parquet`` for rows without a time); a file
@@ -263,7 +262,7 @@ def _split_file(con, path: str, dst: Path, order: str, day: str, params: dict, r
     except duckdb.Error as exc:
         raise DataError(f"options file {path}: cannot be read: {str(exc).splitlines()[0]}") from None
     if len(days) <= 1:
-        return _sort_file(con, path, dst, order, params, row_group_rows, hive), [dst]
+        return _sort_file(con, path, dst, key, params, row_group_rows, hive), [dst]
     stem = dst.name[:-len(".parquet")] if dst.name.endswith(".parquet") else dst.name
     parts = [(d, dst.with_name(f"{stem}.{d.isoformat() if d is not None else 'no-time'}.parquet"))
              for d in sorted(days, key=lambda d: (d is None, d))]
@@ -271,7 +270,7 @@ def _split_file(con, path: str, dst: Path, order: str, day: str, params: dict, r
     try:
         for d, part in parts:
             where = f"{day} IS NULL" if d is None else f"{day} = $optbt_day"
-            _sort_file(con, path, part, order, {**params, "optbt_day": d}, row_group_rows, hive, where=where,
+            _sort_file(con, path, part, key, {**params, "optbt_day": d}, row_group_rows, hive, where=where,
                        check=False)
             written.append(part)
         check = f"SELECT count(*), sum(hash(t)) FROM ({_SELECT}) t"
@@ -285,9 +284,10 @@ def _split_file(con, path: str, dst: Path, order: str, day: str, params: dict, r
     return int(before[0]), written
 
 
-def _sort_file(con, path: str, dst: Path, order: str, params: dict, row_group_rows: int, hive: str,
+def _sort_file(con, path: str, dst: Path, key: list[str], params: dict, row_group_rows: int, hive: str,
                where: str = "TRUE", check: bool = True) -> int:
-    """Write ``path``'s rows sorted by ``order`` to ``dst``; the rows written, checked.
+    """Write ``path``'s rows sorted by ``key`` (expressions, as a run reads the file) to
+    ``dst``; the rows written, checked.
 
     The file's own columns are written (not hive folder keys, which the copy's folders keep),
     but the order may use those keys, as the config may map a column to one. ``where``: only
@@ -303,8 +303,14 @@ def _sort_file(con, path: str, dst: Path, order: str, params: dict, row_group_ro
         if renamed:
             raise DataError(f"options file {path}: two columns share a name (up to case), so DuckDB reads one "
                             f"as {', '.join(renamed)} and cannot write them apart; rename one and sort again")
-        sql = _COPY.format(cols=", ".join(map(quote_ident, own)), hive=hive, where=where, order=order,
-                           to=_sql_text(str(tmp)), rows=int(row_group_rows), codec=_codec(con, path))
+        shadowed = _shadowed(path, own) if hive == "true" else []
+        if shadowed:
+            rows, cols, where, order = _beside_folder_keys(path, own, shadowed, key, where)
+        else:
+            rows, cols = f"read_parquet($f, hive_partitioning={hive})", ", ".join(map(quote_ident, own))
+            order = ", ".join(f"{k} NULLS LAST" for k in key)
+        sql = _COPY.format(cols=cols, rows=rows, where=where, order=order, to=_sql_text(str(tmp)),
+                           row_group=int(row_group_rows), codec=_codec(con, path))
         con.execute(sql, _bound(sql, {**params, "f": [path]}))
         if not check:
             os.replace(tmp, dst)
@@ -325,3 +331,45 @@ def _sort_file(con, path: str, dst: Path, order: str, params: dict, row_group_ro
                         f"({before[0]:,} rows read, {after[0]:,} written); nothing was kept for it")
     os.replace(tmp, dst)
     return int(before[0])
+
+
+def _folder_keys(path: str) -> list[str]:
+    """The hive keys DuckDB reads from ``path``'s folder names: each folder named ``key=value``
+    (one ``=``, not first), the file's own name aside.
+
+    >>> _folder_keys("/data/underlying=NIFTY/day=2024-01-02/part-0.parquet")
+    ['underlying', 'day']
+    """
+    folders = path.replace(os.sep, "/").split("/")[:-1]
+    return [f.split("=")[0] for f in folders if f.count("=") == 1 and not f.startswith("=")]
+
+
+def _shadowed(path: str, own: list[str]) -> list[str]:
+    """The file's own columns that a folder key of the same name (up to case, as DuckDB binds
+    names) hides from a hive read: ``date=2024-01-02/`` over a file that keeps its ``date``
+    column too (pandas and Spark writers may). A run reads the folder's value; the file's own
+    value is what the copy must keep."""
+    keys = {k.lower() for k in _folder_keys(path)}
+    return [c for c in own if c.lower() in keys]
+
+
+def _beside_folder_keys(path: str, own: list[str], shadowed: list[str], key: list[str],
+                        where: str) -> tuple[str, str, str, str]:
+    """(rows, columns, where, order) of a COPY of a file whose own columns ``shadowed`` share
+    a name with its folder keys: the rows read once as stored, beside the folder keys as a run
+    reads them (one value a file), so the order and ``where`` are a run's and the columns
+    written are the file's own values. A hive read alone would write the folder's value in
+    place of the file's (another type, or another day), and the copy would be refused as not
+    holding its source's rows. The sort key and ``where`` are worked out inside, under names
+    of their own: a column written back under its name would take the place of the folder
+    key's in a plain ``ORDER BY name``."""
+    hidden = {c: f"optbt_own_{i}" for i, c in enumerate(shadowed)}
+    renamed = ", ".join(f"{quote_ident(c)} AS {quote_ident(n)}" for c, n in hidden.items())
+    folder = ", ".join(map(quote_ident, dict.fromkeys(_folder_keys(path))))
+    keys = ", ".join(f"{k} AS optbt_sort_{i}" for i, k in enumerate(key))
+    rows = (f"(SELECT *, {keys}, ({where}) AS optbt_sort_keep FROM "
+            f"(SELECT * RENAME ({renamed}) FROM read_parquet($f, hive_partitioning=false)) CROSS JOIN "
+            f"(SELECT DISTINCT {folder} FROM read_parquet($f, hive_partitioning=true)))")
+    cols = ", ".join(f"{quote_ident(hidden[c])} AS {quote_ident(c)}" if c in hidden else quote_ident(c) for c in own)
+    order = ", ".join(f"optbt_sort_{i} NULLS LAST" for i in range(len(key)))
+    return rows, cols, "optbt_sort_keep", order
