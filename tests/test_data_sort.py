@@ -8,8 +8,10 @@ expiry, strike, type, time), give the same trades as the source, and never touch
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -388,3 +390,58 @@ def test_a_kept_folder_key_that_a_run_reads_sorts_by_the_folder_and_keeps_the_fi
                       "file_row_number=true, filename=true) ORDER BY filename, file_row_number").fetchall()
     assert got == sorted(got)  # each file's rows by expiry, strike, type, time
     assert _trades(out) == _trades(src) == _trades(hive) != []
+
+
+# `optbt data sort` that writes its first option file, then waits to be stopped: in Python
+# ("sleep") or inside a DuckDB query ("duckdb"), the two places a signal can land
+STALLING_SORT = """
+import sys, time
+from pathlib import Path
+import optbt.data.sort as sort
+from optbt.cli.app import main
+
+mark, how, *args = sys.argv[1:]
+sort_file = sort._sort_file
+
+def stalls_after_the_first_file(con, *a, **k):
+    rows = sort_file(con, *a, **k)
+    Path(mark).touch()
+    if how == "duckdb":
+        con.execute("SELECT count(*) FROM range(100000000000)").fetchall()
+    else:
+        time.sleep(120)
+    return rows
+
+sort._sort_file = stalls_after_the_first_file
+sys.argv = ["optbt", "data", "sort", *args]
+main()
+"""
+
+
+@pytest.mark.parametrize("how, split, given", [("sleep", False, False), ("duckdb", False, False),
+                                               ("duckdb", True, False), ("sleep", True, True)])
+def test_sigterm_part_way_leaves_no_copy_and_says_terminated(hive, tmp_path, how, split, given):
+    """kill (SIGTERM) stops a sort as Ctrl-C does: what it wrote is removed, one line, exit 143
+    (128 + SIGTERM). It ended the process on the spot before, leaving a half-written copy."""
+    src = _monthly(hive, tmp_path / "monthly", defects=False)
+    out, mark = tmp_path / "sorted", tmp_path / "written"
+    if given:  # an empty folder the user made stays, empty
+        out.mkdir()
+    cmd = [sys.executable, "-c", STALLING_SORT, str(mark), how, str(src), "--out", str(out)] + ["--split-days"] * split
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    deadline = time.monotonic() + 120
+    while not mark.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not mark.exists():
+        proc.kill()
+        pytest.fail(f"the sort never wrote its first file: {proc.communicate(timeout=60)}")
+    assert list(out.rglob("*.parquet"))  # half made
+    time.sleep(0.5)  # into the wait (or the query)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, (stdout, stderr)
+    assert stderr.strip().splitlines() == ["terminated"], stderr
+    if given:
+        assert out.is_dir() and not list(out.iterdir())
+    else:
+        assert not out.exists()

@@ -132,11 +132,13 @@ def register_sort(data_app) -> None:
         not touched. Example: optbt data sort data/monthly --out data/monthly-sorted
         With --split-days a file of many days (a month) becomes a file a day: the fastest layout.
         """
+        from optbt.cli.terminate import sigterm_as_ctrl_c
         from optbt.data.dataset import config_file, load_dataset
         from optbt.data.sort import sort_dataset
         config = load_dataset(data, data_root)
-        with Progress(TextColumn("data sort"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[file]}"),
-                      TimeRemainingColumn(), transient=True) as bar:
+        with sigterm_as_ctrl_c(), Progress(TextColumn("data sort"), BarColumn(), MofNCompleteColumn(),
+                                           TextColumn("{task.fields[file]}"), TimeRemainingColumn(),
+                                           transient=True) as bar:  # kill, like Ctrl-C, leaves no half copy
             task = bar.add_task("sort", total=None, file="")
             report = sort_dataset(config, config_file(data), out, row_group_rows=row_group_rows, split_days=split_days,
                                   progress=lambda n, total, f: bar.update(task, completed=n, total=total, file=f))
