@@ -20,6 +20,7 @@ from optbt.model.instrument import Instrument
 from tests.kit import SellAtmStraddle
 
 DAY, DAY2, EXP = date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)
+DAY3 = EXP  # a third day (the expiry day)
 SESSION = '[session]\nstart = "09:15"\nend = "09:25"\n'
 
 
@@ -226,3 +227,53 @@ def test_a_contract_never_bid_all_day_still_buys_at_its_asks(tmp_path, later_bid
     trades = run_backtest(BuyAtmStraddle, data=load_dataset(folder)).trades
     assert sorted((t.key, t.entry_ts.strftime("%H:%M"), t.entry_price, t.exit_price) for t in trades) == \
         [("ce", "09:17", 101.5, 104.0), ("pe", "09:17", 90.0, 85.0)]
+
+
+def _day_folders(tmp_path, empty: dict[str, date], spot_days=(DAY, DAY2), option_days=(DAY, DAY2)):
+    """Two whole days in day folders, plus ``empty``: {"options" or "spot": day} a file of that
+    table's columns and no row, in a folder of that day."""
+    files = {f"spot/day={d}/s.parquet": spot(d) for d in spot_days}
+    files.update({f"options/day={d}/o.parquet": legs(d) for d in option_days})
+    folder = write(tmp_path, files, '[options]\npath = "options/*/*.parquet"\nhive_partitioning = true\n'
+                   'day_partition = "day"\n[spot]\npath = "spot/*/*.parquet"\nhive_partitioning = true\n'
+                   'day_partition = "day"\n')
+    for what, d in empty.items():
+        rows = legs(DAY) if what == "options" else spot(DAY)
+        path = folder / what / f"day={d}" / "empty.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pylist(rows).slice(0, 0), path)  # the schema, no row
+    return folder
+
+
+@pytest.mark.parametrize("empty", [{"options": DAY3}, {"spot": DAY3}, {"options": DAY3, "spot": DAY3}],
+                         ids=["options", "spot", "both"])
+def test_a_day_folder_of_empty_files_is_no_day(tmp_path, empty):
+    """A file with a schema and no row in a folder of a day of its own: no row falls on that day,
+    so it is no day to a run, as without day folders (it was visited and skipped as no_spot)."""
+    folder = _day_folders(tmp_path, empty)
+    got, res = fills(folder)
+    assert [(d.day, d.skip_reason) for d in res.daily] == [(DAY, ""), (DAY2, "")]
+    assert res.summary["skips"] == {} and res.engine["days"] == 2 and len(got) == 4
+    src = DuckDBSource(load_dataset(folder))
+    assert src.trading_days() == [DAY, DAY2] and src.option_days() == [DAY, DAY2]
+    with pytest.raises(Exception, match="the dataset has 2 days from 2024-01-02 to 2024-01-03"):
+        fills(folder, start=DAY3)
+
+
+def test_an_empty_spot_file_on_a_day_with_options_still_skips_it_as_no_spot(tmp_path):
+    """Only a folder day without any row goes: a day with option rows and an empty spot file is
+    a day without spot, visited and skipped as before."""
+    folder = _day_folders(tmp_path, {"spot": DAY3}, option_days=(DAY, DAY2, DAY3))
+    _, res = fills(folder)
+    assert [(d.day, d.skip_reason) for d in res.daily] == [(DAY, ""), (DAY2, ""), (DAY3, "no_spot")]
+
+
+def test_data_check_names_empty_files_and_the_days_they_do_not_make(tmp_path):
+    from optbt.data.check import check_dataset
+    folder = _day_folders(tmp_path, {"options": DAY3})
+    found = [f for f in check_dataset(load_dataset(folder)).findings if f.check == "empty_files"]
+    assert [(f.level, f.where, f.count) for f in found] == [
+        ("warning", str(folder / "options" / f"day={DAY3}" / "empty.parquet"), 1)]
+    assert "1 day folder holds no other file, so it adds no day to a run: 2024-01-04" in found[0].detail
+    assert [f for f in check_dataset(load_dataset(_day_folders(tmp_path / "full", {}))).findings
+            if f.check == "empty_files"] == []

@@ -210,6 +210,23 @@ class _Checker:
                           f"{'s' if len(rows) != 1 else ''}): a run reads a folder's files for that day only, so these"
                           " rows are never read; move them to their own day's folder")
 
+    def empty_files(self) -> None:
+        """Files that hold no row (a writer's empty frame: its schema alone). Nothing is read
+        from them, and a day folder whose files are all empty is no day to a run (as without
+        day folders, a day is a day when rows fall on it); said so a missing day is found."""
+        for what, table in (("options", self.o), ("spot", self.s)):
+            empty = [table.listed(r[0]) for r in self.q("SELECT file_name FROM parquet_file_metadata($f) "
+                                                         "WHERE num_rows = 0 ORDER BY 1", {"f": table.all_files})]
+            if not empty:
+                continue
+            days = sorted(d for d, fs in (table.by_day or {}).items() if set(fs) <= set(empty))
+            folders = (f"; {len(days)} day folder{'s hold' if len(days) > 1 else ' holds'} no other file, so "
+                       f"{'they add' if len(days) > 1 else 'it adds'} no day to a run: "
+                       + ", ".join(d.isoformat() for d in days[:5]) + (" ..." if len(days) > 5 else "")) if days else ""
+            self.find("warning", "empty_files", empty[0], len(empty),
+                      f"{what} files that hold no rows (a schema only): nothing is read from them{folders}. "
+                      "Write the day's rows into them, or remove them")
+
     # -- options ----------------------------------------------------------------------------
     def option_checks(self) -> list[tuple[str, str, str, str]]:
         """(level, check, SQL condition on the projected row, detail) for each per-row check."""
@@ -554,6 +571,7 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None) -> Ch
         if not checker.types():
             return report
         checker.misplaced_rows()
+        checker.empty_files()
         chunks = _chunks(src.options)
         total = len(chunks) + 2
         tallies = checker.options(chunks, 0, total)

@@ -228,6 +228,7 @@ class _Table:
             self.by_day = by_day
             self.days = sorted(by_day)
             self.day_of = {f: d for d, fs in by_day.items() for f in fs}
+        self.rows: dict[str, int] = {}  # file -> its rows, from its footer, once asked (day folders)
         self.spans: dict[str, tuple[date, date]] = {}
         self.times: dict[str, tuple[datetime, datetime]] = {}  # exact raw time ranges (naive timestamps)
         try:
@@ -665,7 +666,7 @@ class DuckDBSource:
 
     # -- DataSource ---------------------------------------------------------------------------
     def trading_days(self, start: date | None = None, end: date | None = None) -> list[date]:
-        days = [d for d in self._calendar() if (start is None or d >= start) and (end is None or d <= end)]
+        days = self._spot_days(start, end)
         if start is None and end is None and self._asked:
             return days  # the whole calendar looked up mid-run (previous days): starts nothing
         self._asked = True
@@ -679,6 +680,11 @@ class DuckDBSource:
             self._read_next("chain", days[0], und, [date.min, days[0] - timedelta(days=1)])
             self._read_next("spot", days[0], und, [date.min, days[0] - timedelta(days=1)])
         return days
+
+    def _spot_days(self, start: date | None, end: date | None) -> list[date]:
+        """The calendar's days in [start, end]; with day folders, those whose files hold a row."""
+        days = [d for d in self._calendar() if (start is None or d >= start) and (end is None or d <= end)]
+        return self._holding_rows(self.spot, days) if self.spot.by_day is not None else days
 
     def _calendar(self) -> list[date]:
         """The dataset's trading days (the spot's days), read once: read-ahead blocks follow them."""
@@ -694,10 +700,15 @@ class DuckDBSource:
 
     def option_days(self, start: date | None = None, end: date | None = None) -> list[date]:
         """Days with option rows within [start, end]: a run visits these as well as the spot's
-        days, so a day with options but no spot is skipped with a reason, never dropped."""
+        days, so a day with options but no spot is skipped with a reason, never dropped.
+
+        With day folders: the folders whose files hold a row (:meth:`_holding_rows`); a day of
+        the spot's is taken without opening its option files (the run visits it either way)."""
         o = self.options
         if o.by_day is not None:
-            days = sorted(o.by_day)
+            days = [d for d in sorted(o.by_day) if (start is None or d >= start) and (end is None or d <= end)]
+            spot = set(self._spot_days(start, end))
+            days = sorted([d for d in days if d in spot] + self._holding_rows(o, [d for d in days if d not in spot]))
         else:  # only the files whose footers overlap the range, only the rows in it
             files = o.files_between(start or date.min, end or date.max)
             if not files:
@@ -721,6 +732,29 @@ class DuckDBSource:
                         index.put_days(key, scanned)
                 days = sorted(known.union(scanned))
         return [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
+
+    def _holding_rows(self, table: _Table, days: list[date]) -> list[date]:
+        """Of ``days`` of a table with day folders, those whose files hold a row.
+
+        A folder names its files' day, but a file may hold no row (a writer's empty frame: its
+        schema alone). Its folder is then no day in the data, as without day folders, where a
+        day is a day only when rows fall on it: a run visited it and skipped it as ``no_spot``
+        (``--strict`` failing for it). Row counts come from the files' footers, for the days
+        asked, once a file (about 0.05 ms a file; not counted in ``queries``, which counts reads
+        of rows, as the footers read when the dataset opens are not); ``data check`` names such
+        files.
+        """
+        known = table.rows
+        ask = [f for d in days for f in table.by_day[d] if f not in known]
+        if ask:
+            try:
+                rows = self.con.execute("SELECT file_name, num_rows FROM parquet_file_metadata($f)", {"f": ask})
+                known.update((table.listed(name), n) for name, n in rows.fetchall())
+            except duckdb.InterruptException:  # Ctrl-C, as in _run
+                raise KeyboardInterrupt from None
+            except duckdb.Error as exc:
+                raise DataError(f"{table.what}: cannot read the files' footers: {str(exc).splitlines()[0]}") from None
+        return [d for d in days if any(known.get(f, 1) for f in table.by_day[d])]
 
     def _option_days_from_footers(self, files: list[str], und: str) -> tuple[set[date], list[str]]:
         """(days that certainly hold option rows of ``und``, the files whose days the footers
