@@ -445,3 +445,29 @@ def test_sigterm_part_way_leaves_no_copy_and_says_terminated(hive, tmp_path, how
         assert out.is_dir() and not list(out.iterdir())
     else:
         assert not out.exists()
+
+
+def test_a_series_file_is_linked_as_it_is_without_being_read(hive, tmp_path):
+    """A [series.vix] file no run of this strategy reads, and that cannot be read at all: the
+    copy links it as it is, as the source holds it (the sort refused: "cannot read the files'
+    schemas", while every run that does not read VIX ran)."""
+    src = _monthly(hive, tmp_path / "monthly", defects=False)
+    bad = sorted((src / "vix").glob("*/*.parquet"))[1]
+    bad.write_bytes(b"not parquet")
+    report = sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "sorted")
+    copy = tmp_path / "sorted" / bad.relative_to(src)
+    assert report.linked == 1 + 4 and copy.stat().st_ino == bad.stat().st_ino
+    assert _trades(tmp_path / "sorted") == _trades(src) == _trades(hive)
+
+
+def test_a_series_whose_files_are_missing_is_refused_with_the_fix(hive, tmp_path):
+    src = _monthly(hive, tmp_path / "monthly", defects=False)
+    shutil.rmtree(src / "vix")
+    with pytest.raises(DataError, match=r"series\.vix: no parquet files match .*vix.*remove \[series\.vix\] from the "
+                                        r"config.*nothing was written"):
+        sort_dataset(load_dataset(src), src / "dataset.toml", tmp_path / "sorted")
+    assert not (tmp_path / "sorted").exists()
+    done = subprocess.run([sys.executable, "-m", "optbt", "data", "sort", str(src), "--out", str(tmp_path / "sorted")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "remove [series.vix]" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "sorted").exists()

@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from optbt.data.chain_index import ChainIndex, Listing
-from optbt.data.dataset import DatasetConfig, OptionFiles, SpotFiles, load_dataset
+from optbt.data.dataset import DatasetConfig, OptionFiles, SeriesFiles, SpotFiles, load_dataset
 from optbt.data.read_ahead import ReadAhead, enabled_by_env
 from optbt.data.source import Bar, Chain, ConflictingBarsError, MixedTimezonesError, UnreadableFileError
 from optbt.model.errors import DataError, did_you_mean
@@ -180,35 +180,42 @@ _FOOTERS_KEPT = 200  # at most this many files' parsed footers are kept (see Duc
 _OPTIONAL_OPTION_COLS = ("underlying", "open", "high", "low", "volume", "oi")
 
 
+def find_files(cfg: DatasetConfig, files: OptionFiles | SpotFiles | SeriesFiles, what: str) -> list[str]:
+    """The files a table's paths match, by name only (none is opened); a DataError when a
+    path of several, or all of them, match nothing, a folder cannot be listed or a link is
+    broken: a file left out would take its days with it without a word."""
+    patterns = cfg.paths(files)
+    paths: list[str] = []
+    for pattern in patterns:
+        hits = sorted(glob.glob(pattern, recursive=True))
+        if not hits and os.path.exists(pattern):
+            hits = [pattern]
+        if not hits and len(patterns) > 1:  # one path of several finds nothing: say so, never drop it
+            raise DataError(f"{what}: no files match {pattern}, one of the paths in the dataset config (check"
+                            " it, or remove it from the list)")
+        blocked = _unreadable_folders(pattern)
+        if blocked:  # glob skips a folder it cannot list: its days would vanish without a word
+            raise DataError(f"{what}: cannot read folder {blocked[0]} (permission denied"
+                            f"{f', and {len(blocked) - 1} more' if len(blocked) > 1 else ''}); its files would be"
+                            " left out. Fix its permissions, or narrow the path in the dataset config")
+        for h in hits:
+            if os.path.islink(h) and not os.path.exists(h):
+                raise DataError(f"{what}: {h} is a symbolic link to a file that does not exist; restore its"
+                                " target or remove the link")
+        paths.extend(h for h in hits if os.path.isfile(h))
+    if not paths:
+        raise DataError(f"{what}: no parquet files match {patterns} (check path in the dataset config"
+                        " and --data-root)")
+    return paths
+
+
 class _Table:
     """One side of a dataset (options or spot): its files and its SQL column expressions."""
 
     def __init__(self, con, cfg: DatasetConfig, files: OptionFiles | SpotFiles, what: str):
         self.what = what
         self.hive = "true" if files.hive_partitioning else "false"
-        patterns = cfg.paths(files)
-        paths: list[str] = []
-        for pattern in patterns:
-            hits = sorted(glob.glob(pattern, recursive=True))
-            if not hits and os.path.exists(pattern):
-                hits = [pattern]
-            if not hits and len(patterns) > 1:  # one path of several finds nothing: say so, never drop it
-                raise DataError(f"{what}: no files match {pattern}, one of the paths in the dataset config (check"
-                                " it, or remove it from the list)")
-            blocked = _unreadable_folders(pattern)
-            if blocked:  # glob skips a folder it cannot list: its days would vanish without a word
-                raise DataError(f"{what}: cannot read folder {blocked[0]} (permission denied"
-                                f"{f', and {len(blocked) - 1} more' if len(blocked) > 1 else ''}); its files would be"
-                                " left out. Fix its permissions, or narrow the path in the dataset config")
-            for h in hits:
-                if os.path.islink(h) and not os.path.exists(h):
-                    raise DataError(f"{what}: {h} is a symbolic link to a file that does not exist; restore its"
-                                    " target or remove the link")
-            paths.extend(h for h in hits if os.path.isfile(h))
-        if not paths:
-            raise DataError(f"{what}: no parquet files match {patterns} (check path in the dataset config"
-                            " and --data-root)")
-        self.all_files = paths
+        self.all_files = paths = find_files(cfg, files, what)
         self._listed = {os.path.normpath(f): f for f in paths}  # DuckDB may spell a path its own way
         self.by_day: dict[date, list[str]] | None = None
         if files.day_partition:

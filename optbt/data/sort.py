@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 
 from optbt.data.dataset import DatasetConfig, load_dataset
-from optbt.data.duckdb_source import DuckDBSource, _bound, _Table, quote_ident
+from optbt.data.duckdb_source import DuckDBSource, _bound, _Table, find_files, quote_ident
 from optbt.model.errors import ConfigError, DataError
 
 ROW_GROUP_ROWS = 30_720  # rows per row group written: a day's few contracts fall in few of them
@@ -116,6 +116,25 @@ def _cost_file(config: DatasetConfig, root: Path, config_file: Path) -> list[tup
                           "into the dataset folder") from None
 
 
+def _series_files(config: DatasetConfig, root: Path) -> list[tuple[str, str]]:
+    """Every ``[series.NAME]`` file, by name: the copy links them as they are, so none is opened
+    (a file a run never reads, of a series no strategy uses, is no reason to refuse the copy).
+    A series whose paths match nothing is refused: the copy would not be the dataset the
+    config describes, and the fix is the user's (restore the files, fix the path, or remove
+    the table)."""
+    out = []
+    for name, files in config.series.items():
+        what = f"series.{name}"
+        try:
+            found = find_files(config, files, what)
+        except DataError as exc:
+            raise DataError(f"{exc}. data sort copies every file the config names: restore the files or fix the "
+                            f"path; if no strategy reads {what}, remove [{what}] from the config. Then sort "
+                            "again (nothing was written)") from None
+        out += _relative(found, root, what)
+    return out
+
+
 def _link_or_copy(src: str, dst: Path) -> bool:
     """Hard-link ``src`` at ``dst``; copy it when that is not possible. True when linked."""
     dst.parent.mkdir(parents=True, exist_ok=True)
@@ -155,8 +174,7 @@ def sort_dataset(config: DatasetConfig, config_file: Path, out: Path, *, row_gro
     try:
         options = _relative(src.options.all_files, root, "options")
         others = _relative(src.spot.all_files, root, "spot")
-        for name, files in config.series.items():
-            others += _relative(_Table(src.con, config, files, f"series.{name}").all_files, root, f"series.{name}")
+        others += _series_files(config, root)
         others += _cost_file(config, root, config_file)
         o = src.options
         day = f"CAST({src._opt_known} AS DATE)"  # the exchange day a row is known on
