@@ -9,7 +9,8 @@ runs (a fresh source each):
 
 * ``first_of_day``: the day's first selection: one query reads the 100 puts' bars known in
   the next 16 ticks (optbt.engine.livechain), then about 100 IVs and deltas are computed;
-* ``window_read``: a later selection on a tick that starts a new 16-tick window (a query);
+* ``window_read``: a later selection on a tick that starts a new window (a query; windows
+  of 16, 32, 64, ... ticks, each twice the one before);
 * ``per_tick``: every later selection (window reads included);
 * ``same_tick_again``: a second selection on the same tick (memoised greeks);
 * ``first_of_day_day_cache``: the day's first selection the way it was made before the live
@@ -42,7 +43,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from optbt import Strategy, run_backtest  # noqa: E402
 from optbt.data.dataset import load_dataset  # noqa: E402
-from optbt.engine.livechain import WINDOW_TICKS  # noqa: E402
+from optbt.engine.livechain import MAX_DOUBLINGS, WINDOW_TICKS  # noqa: E402
 from optbt.model.greeks import bs_price  # noqa: E402
 from tests.kit import DayCacheOnly  # noqa: E402  (the source without the live chain: the old path)
 
@@ -85,6 +86,19 @@ def make_dataset(folder: Path, days: int) -> Path:
     return folder
 
 
+def window_starts(ticks: int) -> set[int]:
+    """The ticks where a rule asking on every tick reads a new window (optbt.engine.livechain)."""
+    starts, at, n = set(), 0, 0
+    while at < ticks:
+        starts.add(at)
+        at += WINDOW_TICKS << min(n, MAX_DOUBLINGS)
+        n += 1
+    return starts
+
+
+WINDOW_STARTS = window_starts(N_TICKS)
+
+
 class DeltaEveryTick(Strategy):
     """Never trades: picks the 16-delta put on every tick and times it."""
 
@@ -104,7 +118,7 @@ class DeltaEveryTick(Strategy):
             self.first_cpu.append(c1 - c0)
         else:
             self.later.append(t1 - t0)
-            if ctx.tick % WINDOW_TICKS == 0:
+            if ctx.tick in WINDOW_STARTS:
                 self.window.append(t1 - t0)
                 self.window_cpu.append(c1 - c0)
         self.again.append(t2 - t1)
