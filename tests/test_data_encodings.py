@@ -18,7 +18,9 @@ import pytest
 from optbt import run_backtest
 from optbt.data.check import check_dataset
 from optbt.data.dataset import load_dataset
+from optbt.data.duckdb_source import DuckDBSource
 from optbt.model.errors import DataError
+from optbt.model.instrument import Instrument
 from tests.kit import At0920
 
 DAY, DAY2, EXP = date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)
@@ -249,3 +251,60 @@ def test_a_bad_row_of_one_day_skips_that_day_only(tmp_path):
     res = run_backtest(At0920, data=load_dataset(path))
     assert [(d.day, d.skip_reason) for d in res.daily] == [(DAY, ""), (DAY2, "data_error")]
     assert [t.day for t in res.trades] == [DAY]
+
+
+# -- nanoseconds -------------------------------------------------------------------------------
+
+def _ns(moment: datetime, extra_ns: int = 0) -> int:
+    return int((moment - datetime(1970, 1, 1)).total_seconds()) * 10**9 + extra_ns
+
+
+NS_ENCODINGS = ["naive_ns", "aware_ns", "text_9_digits", "date_and_time_ns"]
+
+
+@pytest.mark.parametrize("encoding", NS_ENCODINGS)
+def test_a_tick_nanoseconds_after_the_entry_tick_is_not_seen_at_it(tmp_path, encoding):
+    """A CE print at 09:20:00.000000400 (999) exists 400 ns after the 09:20 tick. DuckDB's cast
+    rounded nanoseconds to the nearest microsecond, and its text cast truncated them: the print
+    landed on 09:20:00 itself (a conflict with the 09:20 bar, the day lost; alone, a look-ahead).
+    Rounded up it is known at 09:20:00.000001, so the 09:21 tick's newer bar hides it: 105 -> 110."""
+    rows = options() + [{**options()[0], "ts": minute(5), "close": 999.0}]  # the trap; ts replaced below
+    stamps = [_ns(r["ts"]) for r in rows[:-1]] + [_ns(minute(5), 400)]
+    s = spot()
+    sstamps = [_ns(r["ts"]) for r in s]
+    extra, ocols, scols = "", "", ""
+    if encoding == "naive_ns":
+        o = with_column(rows, "ts", stamps, pa.timestamp("ns"))
+        st = with_column(s, "ts", sstamps, pa.timestamp("ns"))
+    elif encoding == "aware_ns":  # exchange time written as UTC instants
+        shift = 330 * 60 * 10**9
+        o = with_column(rows, "ts", [x - shift for x in stamps], pa.timestamp("ns", tz="UTC"))
+        st = with_column(s, "ts", [x - shift for x in sstamps], pa.timestamp("ns", tz="UTC"))
+        extra = 'timezone = "Asia/Kolkata"'
+    elif encoding == "text_9_digits":
+        text = [datetime.fromtimestamp(x // 10**9, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+                + f".{x % 10**9:09d}" for x in stamps]
+        o = with_column(rows, "ts", text, pa.string())
+        st = with_column(s, "ts", sstamps, pa.timestamp("ns"))
+    else:  # a date column and a TIME_NS column
+        base = pa.Table.from_pylist([{k: v for k, v in r.items() if k != "ts"} for r in rows])
+        of_day = [x % (86400 * 10**9) for x in stamps]
+        o = base.append_column("d", pa.array([DAY] * len(rows), pa.date32())).append_column(
+            "t", pa.array(of_day, pa.time64("ns")))
+        st = with_column(s, "ts", sstamps, pa.timestamp("ns"))
+        ocols = 'ts = "", date = "d", time = "t"'
+    path = write(tmp_path, {"o.parquet": o}, {"s.parquet": st}, extra=extra, ocols=ocols + scols)
+    assert fills(path) == RIGHT
+
+
+def test_nanoseconds_already_on_a_microsecond_are_read_unchanged(tmp_path):
+    """pandas writes nanosecond columns whose values are whole microseconds: rounding up
+    changes none of them (bars stamped 7 us after each minute are read 7 us after it)."""
+    rows, s = options(), spot()
+    o = with_column(rows, "ts", [_ns(r["ts"], 7000) for r in rows], pa.timestamp("ns"))
+    st = with_column(s, "ts", [_ns(r["ts"]) for r in s], pa.timestamp("ns"))
+    src = DuckDBSource(load_dataset(write(tmp_path, {"o.parquet": o}, {"s.parquet": st})))
+    bars = src.option_bars(DAY, [Instrument("NIFTY", EXP, 21000.0, "CE")])
+    times = [b[0] for b in next(iter(bars.values()))]
+    assert times == [minute(k) + timedelta(microseconds=7) for k in range(1, 15)]  # 09:30:00.000007: after the close
+    assert [b[0] for b in src.spot_bars(DAY, "NIFTY")] == [minute(k) for k in range(1, 16)]

@@ -63,6 +63,29 @@ def _stat_day(value: str | None) -> date | None:
 NAIVE_TS = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
 
 
+def _up_to_microseconds(expr: str, kind: str = "TIMESTAMP") -> str:
+    """A nanosecond timestamp (or time of day) as microseconds, rounded UP.
+
+    optbt's clock and bars are microseconds (Python's datetime). DuckDB's cast rounds a
+    nanosecond value to the nearest microsecond, and its text cast truncates: either can put a
+    tick that existed at 09:20:00.0000004 at 09:20:00, where a decision at 09:20 would see it
+    before it happened. Rounded up, a value is never used before its moment (the rule for every
+    bar: used from the first tick at or after it), and a value already on a microsecond is
+    unchanged. Two ticks less than a microsecond apart can meet on one microsecond: a conflict
+    that the run refuses, as for any two rows at one time. (Before 1970 the integer division
+    rounds toward zero: a tick then may be a microsecond late, never early.)
+
+    >>> import duckdb
+    >>> duckdb.connect().execute("SELECT " + _up_to_microseconds("TIMESTAMP_NS '2024-01-02 09:20:00.000000400'")).fetchone()
+    (datetime.datetime(2024, 1, 2, 9, 20, 0, 1),)
+    """
+    if kind == "TIMESTAMP":  # one reference to expr (a text timestamp's is long): nanoseconds up
+        return f"make_timestamp((epoch_ns({expr}) + 999) // 1000)"
+    micro = f"CAST({expr} AS {kind})"
+    exact = f"CAST({micro} AS {kind}_NS)"
+    return f"(CASE WHEN {exact} < {expr} THEN {micro} + INTERVAL 1 MICROSECOND ELSE {micro} END)"
+
+
 def _aware(kind: str) -> bool:
     """Is a DuckDB type name a time-zone-aware one? (Microseconds are "TIMESTAMP WITH TIME
     ZONE", nanoseconds "TIMESTAMPTZ_NS": pandas writes the latter for datetime64[ns, tz].)
@@ -479,7 +502,11 @@ class _Table:
             kind = self.types[cols.ts]
             if _aware(kind):
                 self._need_zone(tz, "timestamps")
+                if kind.endswith("_NS"):  # the zone's conversion keeps nanoseconds: round them up
+                    return _up_to_microseconds(f"timezone($tz, {ts})")
                 return f"CAST(timezone($tz, {ts}) AS TIMESTAMP)"  # microseconds, whatever the file's unit
+            if kind == "TIMESTAMP_NS":
+                return _up_to_microseconds(ts)
             if kind.startswith("TIMESTAMP"):
                 return f"CAST({ts} AS TIMESTAMP)"
             if kind in ("VARCHAR",):
@@ -490,8 +517,10 @@ class _Table:
             raise DataError(f"{self.what}: column '{cols.time}' (time) is {self.types[cols.time]}: a time of day "
                             "with a UTC offset is not read (its date's offset may differ); write the times as "
                             "exchange time, or give one tz-aware timestamp column as ts")
-        return (f"({self.date_expr(day, self.types[cols.date], tz, label=f'dates (column {cols.date!r})')} "
-                f"+ CAST({time_} AS TIME))")
+        kind = self.types[cols.time]
+        of_day = f"CAST({time_} AS TIME)" if kind == "TIME" else _up_to_microseconds(
+            time_ if kind == "TIME_NS" else f"CAST({time_} AS TIME_NS)", "TIME")
+        return f"({self.date_expr(day, self.types[cols.date], tz, label=f'dates (column {cols.date!r})')} + {of_day})"
 
     def _need_zone(self, tz: str | None, what: str) -> None:
         """Refuse zone-carrying values in a dataset that does not name the exchange's zone."""
@@ -541,14 +570,15 @@ class _Table:
         if not tz:
             aware = (f"error('{self.what}: text timestamps carry a UTC offset or zone (' || {ts} || '); "
                      f"set timezone = \"Area/City\" in the dataset config (the exchange''s zone)')")
-            return f"(CASE WHEN {zone} = '' THEN CAST({ts} AS TIMESTAMP) ELSE {aware} END)"
-        return (f"(CASE WHEN {zone} = '' THEN CAST({ts} AS TIMESTAMP) "
+            return _up_to_microseconds(f"(CASE WHEN {zone} = '' THEN CAST({ts} AS TIMESTAMP_NS) ELSE {aware} END)")
+        return _up_to_microseconds(
+                f"(CASE WHEN {zone} = '' THEN CAST({ts} AS TIMESTAMP_NS) "
                 f"WHEN regexp_full_match({zone}, '[+-][0-9]{{2}}(:?[0-9]{{2}})?') "
-                f"THEN timezone($tz, CAST({head} || {zone} AS TIMESTAMPTZ)) "
+                f"THEN timezone($tz, CAST({head} || {zone} AS TIMESTAMPTZ_NS)) "
                 f"WHEN upper({zone}) IN ('Z', 'UTC', 'GMT') "
-                f"THEN timezone($tz, CAST({head} || '+00:00' AS TIMESTAMPTZ)) "
+                f"THEN timezone($tz, CAST({head} || '+00:00' AS TIMESTAMPTZ_NS)) "
                 f"WHEN regexp_full_match({zone}, '[A-Za-z_]+(/[A-Za-z0-9_+-]+)+') "
-                f"THEN timezone($tz, CAST({head} || ' ' || {zone} AS TIMESTAMPTZ)) "
+                f"THEN timezone($tz, CAST({head} || ' ' || {zone} AS TIMESTAMPTZ_NS)) "
                 f"ELSE error('{self.what}: timestamp ''' || {ts} || ''' ends in ''' || {zone} || ''', which "
                 f"optbt does not read as a zone (an abbreviation can name several zones); write a UTC "
                 f"offset (+05:30), Z, or an Area/City name') END)")
