@@ -117,6 +117,20 @@ def test_a_leg_expiry_that_matches_nothing_mid_day_skips_the_day_whole():
     assert result.trades == [] and all(d.pnl == 0 for d in result.daily)  # its trades do not count
 
 
+def test_a_strat_legs_own_expiry_rule_that_matches_nothing_skips_the_day_as_in_python():
+    """A .strat leg with its own rule (``expiry = dte >= 5``) on a day listing only a 2-day
+    expiry stopped the whole run with exit 2 ("no listed expiry matches rule"), where the same
+    leg in Python skips that day (no_expiry) and trades the next. D2 lists 01-04 (2 days) and
+    01-11 (9 days); D3 lists only 01-04 (1 day)."""
+    far = date(2024, 1, 11)
+    two = day_data([21010.0] * 6, {inst(21000, "CE"): [100.0] * 6, inst(21000, "PE", far): [90.0] * 6})
+    cls = load_strat_text('strategy t "t"\nce = add(ATM, CE, SELL)\n'
+                          'far = add(ATM, PE, SELL, 1, expiry = dte >= 5)\nentry at 09:16\n')
+    result = EventEngine(MemorySource({D2: two, D3: flat()}, config(6), 6)).run(cls())
+    assert reasons(result) == [(D2, ""), (D3, "no_expiry")]
+    assert {(t.key, t.leg.instrument.expiry) for t in result.trades} == {("ce", date(2024, 1, 4)), ("far", far)}
+
+
 class FailsOn(MemorySource):
     """A source whose option rows for some days cannot be read (a DataError for that day)."""
 

@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 from optbt.dsl.market import MarketMixin
 from optbt.dsl.param_rules import broken
 from optbt.engine.context import BarContext
+from optbt.engine.dayrun import NoExpiry
 from optbt.engine.strategy import Strategy, coerce
 from optbt.model.errors import DataError, StrategyError, did_you_mean
 from optbt.model.levels import at_or_above, at_or_below
@@ -290,9 +291,10 @@ class DslStrategy(MarketMixin, Strategy):
         """Raise ``exc`` again, as a StratRunError naming the .strat statement when the class has
         a source map (a class compiled and loaded by optbt); unchanged otherwise."""
         info = getattr(type(self), "__strat_map__", None)
-        if not info or isinstance(exc, (StratRunError, DataError)):
-            # a data error (conflicting rows of a contract the rule read) is the day's, not the
-            # strategy's: the engine skips that day with its reason, as for a Python strategy
+        if not info or isinstance(exc, (StratRunError, DataError, NoExpiry)):
+            # a data error (conflicting rows of a contract the rule read) or a day listing no
+            # expiry a leg's own rule matches is the day's, not the strategy's: the engine skips
+            # that day with its reason (data_error, no_expiry), as for a Python strategy
             raise exc
         frames = traceback.extract_tb(exc.__traceback__)
         hit = next((f for f in reversed(frames) if f.filename == info["module_file"] and f.lineno in info["lines"]),
