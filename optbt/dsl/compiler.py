@@ -687,21 +687,30 @@ def load_text(text: str, filename: str = "<strat>", remember_text: bool = False)
     with LOCK:  # threads of one worker may load the same file at once
         module = sys.modules.get(module_name)
         if module is None:
-            folder = cache_dir() / "compiled"
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{module_name}.py"
             data = source.encode("utf-8")  # the bytes hashed, on every OS
-            if not path.exists() or path.read_bytes() != data:
-                # a name of this process and thread: processes compiling at once never share a tmp file
-                tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-                tmp.write_bytes(data)
-                tmp.replace(path)
-            module = run_module(module_name, str(path), data)
+            module = run_module(module_name, _written(cache_dir() / "compiled", module_name, data), data)
     strat_map = source_map(text, str(filename), module.__file__, unit.line_map)
     kinds = param_kinds(unit)
     if remember_text:
         remember(text, str(filename), module, cls_name, strat_map, kinds)
     return finish_class(getattr(module, cls_name), filename, strat_map, kinds)
+
+
+def _written(folder: Path, module_name: str, data: bytes) -> str:
+    """The cache file holding ``data`` (written when missing or different), for tracebacks and
+    for reading; a folder that cannot be written (``OPTBT_CACHE_DIR`` on a read-only disk, or a
+    file in the way) is no error: the module then runs from memory under a name that says so."""
+    path = folder / f"{module_name}.py"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_bytes() != data:
+            # a name of this process and thread: processes compiling at once never share a tmp file
+            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+    except OSError:
+        return f"<{module_name}: not cached, {folder} cannot be written>"
+    return str(path)
 
 
 def param_kinds(unit: Unit) -> dict[str, str]:

@@ -167,3 +167,29 @@ def test_the_cache_keeps_the_most_recently_used_entries_and_a_pruned_file_compil
     assert again.PARAM_KINDS == load_strategy(str(ROOT / "strategies_dsl" / "straddle_920.strat")).PARAM_KINDS
     assert compiled_cache._entry(edit0, str(path)).exists()
     assert len(list(folder.glob("text-*.json"))) == 3 and len(list(folder.glob("optbt_strat_*.py"))) <= 3
+
+
+def test_a_cache_folder_that_cannot_be_written_compiles_in_memory(tmp_path, monkeypatch):
+    """OPTBT_CACHE_DIR under a file (or on a read-only disk) ended every .strat run in a
+    NotADirectoryError traceback, even with --data and OPTBT_COMPILED_CACHE=off. The module now
+    runs from memory, and a run-time error still names the .strat statement."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    monkeypatch.setenv("OPTBT_CACHE_DIR", str(blocker / "cache"))
+    path = tmp_path / "lots.strat"
+    path.write_text('strategy s "s"\nlegs\n    ce = add(ATM, CE, SELL)\nentry at 09:20\nexit at 15:15\n')
+    cls = load_strat(path)
+    assert cls.__strat_map__["module_file"].startswith("<optbt_strat_s_")
+    assert "cannot be written" in cls.__strat_map__["module_file"]
+    assert not (blocker / "cache").exists()
+    from datetime import date
+
+    from optbt.dsl.runtime import StratRunError
+
+    class Ctx:
+        day, time = date(2024, 1, 2), "09:20"
+    try:
+        raise ValueError("boom")
+    except ValueError as exc:  # an error raised outside the generated code: named by the file
+        with pytest.raises(StratRunError, match="lots.strat: boom"):
+            cls()._failed(exc, Ctx())
