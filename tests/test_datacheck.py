@@ -385,3 +385,66 @@ def test_rows_a_run_reads_the_same_are_no_conflict(tmp_path, price, case):
     got = findings(write(tmp_path, opts, spot, extra_toml=f'price = "{price}"\n',
                          option_columns='bid = "bid", ask = "ask"'))
     assert ("error", "conflicting_duplicates") not in got
+
+
+# -- the price a run reads ----------------------------------------------------------------------
+
+def quoted(rows):
+    """Each option row with a bid 1 under and an ask 1 over its close."""
+    for r in rows:
+        r["bid"], r["ask"] = r["close"] - 1, r["close"] + 1
+    return rows
+
+
+def mid_bar(path, opt_type: str = "CE", k: int = 3):
+    """What a run reads of the 21000 ``opt_type`` at 09:15 + k: (price, bid, ask)."""
+    from optbt.data.duckdb_source import DuckDBSource
+    from optbt.model.instrument import Instrument
+    inst = Instrument("NIFTY", EXP, 21000.0, opt_type)
+    src = DuckDBSource(load_dataset(path))
+    try:
+        return next(b[1:] for b in src.option_bars(DAY, [inst])[inst] if b[0] == ts(k))
+    finally:
+        src.close()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1.0, 0.0, None], ids=repr)
+def test_with_price_mid_a_close_no_run_reads_is_no_finding(tmp_path, bad):
+    """price = mid: a run prices every bar by the mid of bid and ask and never reads the close,
+    so an unusable close changes nothing (data check called a NaN close an error)."""
+    opts, spot = clean_rows()
+    quoted(opts)[2]["close"] = bad  # CE at 09:18
+    path = write(tmp_path, opts, spot, 'price = "mid"\n', 'bid = "bid", ask = "ask"')
+    assert findings(path) == {}
+    assert mid_bar(path) == (103.0, 102.0, 104.0)
+
+
+def test_with_price_mid_a_text_close_is_no_wrong_type(tmp_path):
+    opts, spot = clean_rows()
+    for r in quoted(opts):
+        r["close"] = "n/a"
+    assert findings(write(tmp_path, opts, spot, 'price = "mid"\n', 'bid = "bid", ask = "ask"')) == {}
+
+
+@pytest.mark.parametrize("side", ["bid", "ask"])
+def test_with_price_mid_a_nan_side_is_judged_as_a_run_reads_it_no_mid_no_bar(tmp_path, side):
+    """A NaN bid (or ask) leaves that side unusable and the bar without a mid, so a run reads no
+    price there: the NaN is an error naming the column and saying the bar has no mid, and the
+    quote is one of the empty ones."""
+    opts, spot = clean_rows()
+    quoted(opts)[2][side] = float("nan")
+    path = write(tmp_path, opts, spot, 'price = "mid"\n', 'bid = "bid", ask = "ask"')
+    report = check_dataset(load_dataset(path))
+    assert [(f.level, f.check, f.count, f.where) for f in report.findings] == [
+        ("error", "non_finite_price", 1, str(path / "options.parquet")),
+        ("warning", "empty_quotes", 1, str(path / "options.parquet"))]
+    assert f"'{side}' is NaN" in report.findings[0].detail and "no mid" in report.findings[0].detail
+    assert mid_bar(path)[0] is None
+
+
+def test_with_price_close_a_nan_close_is_still_an_error(tmp_path):
+    opts, spot = clean_rows()
+    quoted(opts)[2]["close"] = float("nan")
+    path = write(tmp_path, opts, spot, "", 'bid = "bid", ask = "ask"')
+    assert findings(path) == {("error", "non_finite_price"): 1}
+    assert mid_bar(path)[0] is None

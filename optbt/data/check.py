@@ -173,11 +173,13 @@ class _Checker:
         if same:
             self.find("warning", "duplicate_rows", same[0]["s"]["file"], sum(r["n"] - 1 for r in same), repeated,
                       same[0]["s"])
+
     def types(self) -> bool:
         cfg, o, s = self.config, self.o, self.s
         cols = cfg.options.columns
         first_o, first_s = o.all_files[0], s.all_files[0]
-        for canon in ("strike", "close", "bid", "ask"):
+        read = ("strike", "bid", "ask") if cfg.price == "mid" else ("strike", "close", "bid", "ask")
+        for canon in read:  # a run never reads the close with price = mid
             name = getattr(cols, canon)
             if name and name in o.types and not _numeric(o.types[name]):
                 self.find("error", "wrong_type", first_o, 1,
@@ -243,21 +245,17 @@ class _Checker:
             ("warning", "outside_session", f"NOT {self.inside('optbt_t')}",
              "option bars known outside the session (ignored; bar_label is taken into account)"),
         ]
-        cols = cfg.options.columns
-        for canon, col in (("close", "optbt_c"), ("bid", "optbt_b"), ("ask", "optbt_a")):
-            name = getattr(cols, canon)
-            if not name or name not in self.o.types:
-                continue
+        for canon, col, unusable in self.read_prices():
+            name = getattr(cfg.options.columns, canon)
             quote = canon in ("bid", "ask")
             if not quote:
                 out.append(("warning", "missing_price", f"{col} IS NULL",
                             f"'{name}' is NULL: the bar is no bar (the price goes stale, with its lag)"))
             out += [
-                ("error", "non_finite_price", f"NOT isfinite({col})", f"'{name}' is NaN or infinite (unusable)"),
-                ("error", "negative_price", f"isfinite({col}) AND {col} < 0", f"'{name}' below zero (unusable)"),
+                ("error", "non_finite_price", f"NOT isfinite({col})", f"'{name}' is NaN or infinite ({unusable})"),
+                ("error", "negative_price", f"isfinite({col}) AND {col} < 0", f"'{name}' below zero ({unusable})"),
                 ("warning" if quote else "error", "zero_price", f"{col} = 0",
-                 f"'{name}' is zero" + (" (empty quote side: unusable for fills on that side)" if quote
-                                        else " (unusable)")),
+                 f"'{name}' is zero" + (" (empty quote side: " if quote else " (") + f"{unusable})"),
             ]
         if cfg.has_quotes:
             b_ok, a_ok = sql_usable("optbt_b"), sql_usable("optbt_a")
@@ -270,13 +268,32 @@ class _Checker:
             ]
         return out
 
+    def read_prices(self) -> list[tuple[str, str, str]]:
+        """(canonical name, projected column, what a run makes of an unusable value) of each option
+        price column a run reads: the close, unless ``price = "mid"`` (a run then prices a bar by
+        the mid of bid and ask and never reads the close: a NaN there changes nothing), and the bid
+        and ask when the config maps both (the sides fills use; with the mid, its price too)."""
+        cfg, types = self.config, self.o.types
+        out = []
+        if cfg.price != "mid" and cfg.options.columns.close in types:
+            out.append(("close", "optbt_c", "unusable: the bar is no bar"))
+        if cfg.has_quotes:
+            side = "unusable for fills on that side"
+            if cfg.price == "mid":  # the run's price is sql_mid: one unusable side and the bar has none
+                side += ", and the bar has no mid, so it is no bar"
+            out += [(canon, col, side) for canon, col in (("bid", "optbt_b"), ("ask", "optbt_a"))
+                    if getattr(cfg.options.columns, canon) in types]
+        return out
+
     def option_projection(self) -> str:
         src, o, cols = self.src, self.o, self.config.options.columns
         und = o.col("underlying", required=False) or "NULL"
         prices = []
         for canon, alias in (("close", "optbt_c"), ("bid", "optbt_b"), ("ask", "optbt_a")):
             name = getattr(cols, canon)
-            prices.append(f"CAST({o.col(canon)} AS DOUBLE) AS {alias}" if name and name in o.types
+            # a close no run reads (price = mid) is shown in samples as far as it reads as a number
+            cast = "TRY_CAST" if canon == "close" and self.config.price == "mid" else "CAST"
+            prices.append(f"{cast}({o.col(canon)} AS DOUBLE) AS {alias}" if name and name in o.types
                           else f"CAST(NULL AS DOUBLE) AS {alias}")
         # an instrument as a run tells them apart: option type by the call/put spellings (C, ce and
         # CE are one), underlying without case or padding; unknown types keep their cleaned text
