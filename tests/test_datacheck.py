@@ -448,3 +448,73 @@ def test_with_price_close_a_nan_close_is_still_an_error(tmp_path):
     path = write(tmp_path, opts, spot, "", 'bid = "bid", ask = "ask"')
     assert findings(path) == {("error", "non_finite_price"): 1}
     assert mid_bar(path)[0] is None
+
+
+# -- spot and series duplicates: whole bars, as a run compares them ----------------------------
+
+def whole_bars(rows):
+    """Each spot (or series) row as a whole bar: open, high, low around its close, a volume."""
+    for r in rows:
+        r.update(open=r["close"] - 2, high=r["close"] + 3, low=r["close"] - 4, volume=1000.0)
+    return rows
+
+
+def ohlc_of(path, name="spot"):
+    from optbt.data.duckdb_source import DuckDBSource
+    src = DuckDBSource(load_dataset(path))
+    try:
+        return src.ohlc_bars(DAY, name)
+    finally:
+        src.close()
+
+
+@pytest.mark.parametrize("part", ["open", "high", "low", "volume"])
+def test_spot_duplicates_with_one_close_but_another_bar_are_a_conflict(tmp_path, part):
+    """A run reading whole spot bars (spot_bar, indicators, ranges) refuses two rows at one minute
+    that differ in any part of the bar; data check compared closes only and called them identical
+    duplicates (a warning)."""
+    from optbt.data.source import ConflictingBarsError
+    opts, spot = clean_rows()
+    whole_bars(spot).append({**spot[2], part: spot[2][part] + 1})
+    path = write(tmp_path, opts, spot)
+    (f,) = check_dataset(load_dataset(path)).findings
+    assert (f.level, f.check, f.count, f.where) == ("error", "conflicting_duplicates", 1, str(path / "spot.parquet"))
+    assert f.sample["ts"] == "2024-01-02 09:18:00" and f"{part} " in f.detail and "whole bars" in f.detail
+    with pytest.raises(ConflictingBarsError):
+        ohlc_of(path)
+
+
+def test_spot_duplicates_a_run_reads_alike_are_a_warning(tmp_path):
+    """An open of NaN and one of 0 are both no open to a run (unknown): the rows are one bar."""
+    opts, spot = clean_rows()
+    whole_bars(spot)[2]["open"] = float("nan")
+    spot.append({**spot[2], "open": 0.0})
+    path = write(tmp_path, opts, spot)
+    (f,) = check_dataset(load_dataset(path)).findings
+    assert (f.level, f.check, f.count, f.where) == ("warning", "duplicate_rows", 1, str(path / "spot.parquet"))
+    assert len(ohlc_of(path)) == 5
+
+
+def test_series_duplicates_with_one_close_but_another_volume_are_a_conflict(tmp_path):
+    from optbt.data.source import ConflictingBarsError
+    rows = whole_bars(vix() + vix(DAY2))
+    rows.append({**rows[1], "volume": 5.0})
+    path = with_vix(tmp_path, rows)
+    (f,) = check_dataset(load_dataset(path)).findings
+    assert (f.level, f.check, f.count, f.where) == ("error", "conflicting_duplicates", 1, str(path / "vix.parquet"))
+    assert "series.vix" in f.detail and "volume 1000.0 vs 5.0" in f.detail
+    with pytest.raises(ConflictingBarsError):
+        ohlc_of(path, "vix")
+
+
+def test_a_spot_bar_column_the_config_maps_but_the_files_lack_is_a_missing_column(tmp_path):
+    """Reading whole spot bars, a run stops on a mapped open the files lack; so does the check
+    (it compares whole bars), with the finding named as such, not as an unreadable file."""
+    opts, spot = clean_rows()
+    path = write(tmp_path, opts, spot)
+    toml = (path / "dataset.toml").read_text().replace('[spot]\npath = "spot.parquet"\n',
+                                                        '[spot]\npath = "spot.parquet"\ncolumns = { open = "o" }\n')
+    (path / "dataset.toml").write_text(toml)
+    (f,) = check_dataset(load_dataset(path)).findings
+    assert (f.level, f.check, f.count, f.where) == ("error", "missing_column", 1, str(path / "spot.parquet"))
+    assert "'o'" in f.detail

@@ -59,6 +59,7 @@ class _Reader:
         for c in ("open", "high", "low", "close", "volume"):
             q = table.col(c, required=(c == "close"))
             cols.append("NULL" if q is None else (sql_price(q) if c != "volume" else f"CAST({q} AS DOUBLE)"))
+        self.fields = dict(zip(("open", "high", "low", "close", "volume"), cols))  # what a run compares
         self.close = cols[3]
         self.cols = ", ".join(cols)
 

@@ -161,15 +161,15 @@ class _Checker:
     # -- types ------------------------------------------------------------------------------
 
     def duplicates(self, rows: list[dict], conflict: str, repeated: str) -> None:
-        """Findings for repeated (instrument or spot, minute) groups: ``k`` distinct usable prices in
-        a group; more than one is a conflict (error), one is a harmless repeat (warning)."""
+        """Findings for repeated (instrument or spot, minute) groups: ``k`` distinct bars among the
+        rows a run keeps (a usable price), as a run reads them (``bars``, a few of them); more than
+        one is a conflict a run refuses (error), one is a harmless repeat (warning)."""
         diff = [r for r in rows if r["k"] > 1]
         same = [r for r in rows if r["k"] == 1]
         if diff:
             r = diff[0]
             self.find("error", "conflicting_duplicates", r["s"]["file"], len(diff),
-                      conflict.format(files=len(r.get("fs") or ()), closes=", ".join(_text(c) for c in r["cs"])),
-                      r["s"])
+                      conflict.format(files=len(r.get("fs") or ()), shown=_differing(r["bars"])), r["s"])
         if same:
             self.find("warning", "duplicate_rows", same[0]["s"]["file"], sum(r["n"] - 1 for r in same), repeated,
                       same[0]["s"])
@@ -394,19 +394,20 @@ class _Checker:
             price = sql_price("optbt_c")
         # rows differ when what a run reads of them differs: the price, and each quote side as a
         # run cleans it (bid 0 and a NULL bid are the same missing side; a crossed quote has none)
-        bar = (f"struct_pack(p := {price}, b := {sql_quote_side('optbt_b', 'optbt_a', is_bid=True)}, "
-               f"a := {sql_quote_side('optbt_a', 'optbt_b', is_bid=False)})")
+        bar = (f"struct_pack(price := {price}, bid := {sql_quote_side('optbt_b', 'optbt_a', is_bid=True)}, "
+               f"ask := {sql_quote_side('optbt_a', 'optbt_b', is_bid=False)})")
         sql = (f"WITH r AS ({self.option_projection()}) "
                f"SELECT min(struct_pack(file := optbt_file, ts := optbt_t, underlying := optbt_u, expiry := optbt_e, "
                f"strike := optbt_k, opt_type := optbt_o, close := optbt_c, bid := optbt_b, ask := optbt_a)) AS s, "
                f"count(*) AS n, count(DISTINCT {bar}) FILTER (WHERE {usable}) AS k, "
-               f"list(DISTINCT {_FILE}) AS fs, list(optbt_c) AS cs FROM r WHERE optbt_t IS NOT NULL "
+               f"list(DISTINCT {_FILE}) AS fs, list(DISTINCT {bar}) FILTER (WHERE {usable}) AS bars "
+               f"FROM r WHERE optbt_t IS NOT NULL "
                # only within the session, as a run judges them (rows outside it are never read)
                f"AND {self.inside('optbt_t')} "
                f"GROUP BY optbt_u, optbt_e, optbt_k, optbt_o, optbt_t HAVING count(*) > 1 ORDER BY s")
         rows = self.q_dicts(sql, {**self.params(), "f": files})
-        self.duplicates(rows, "(instrument, minute) appears more than once with different prices: a run refuses "
-                        "the day (e.g. {files} file(s), closes {closes})",
+        self.duplicates(rows, "(instrument, minute) appears more than once with different bars (the price and "
+                        "each quote side, as a run reads them): a run refuses the day (e.g. {files} file(s): {shown})",
                         "repeated rows of an (instrument, minute), identical or with one usable price: a run uses one")
 
     # -- spot and extra series -------------------------------------------------------------------
@@ -448,10 +449,16 @@ class _Checker:
                       "`--split-days` a file a day for files of many days (README, Performance)")
 
     def spot(self) -> dict:
+        from optbt.data.bars import BarReader
         src, s = self.src, self.s
         und = s.col("underlying", required=False) or "NULL"
+        try:  # the whole bar a run reads (ctx.spot_bar, indicators, ranges: optbt/data/bars.py)
+            fields = BarReader(src, type(s)).reader("spot").fields
+        except DataError as exc:  # a mapped open/high/low/volume the files lack: a run stops on it
+            self.find("error", "missing_column", s.all_files[0], 1, str(exc))
+            fields = {"close": sql_price(src._spot_close)}
         return self.closes("spot", s, src._spot_known, und, "TRUE", src._spot_close,
-                           self.config.spot.columns.close, {})
+                           self.config.spot.columns.close, fields, {})
 
     def series(self, name: str) -> dict:
         """The checks of the spot, on ``[series.NAME]`` (rows of its underlying, where it names one)."""
@@ -467,14 +474,16 @@ class _Checker:
         # value to select, the run reads every row, so two symbols at one minute conflict here too
         und = (r.table.col("underlying", required=False) if r.sund else None) or "NULL"
         return self.closes(f"series.{name}", r.table, r.known, und, r.und.replace("$sund", "$optbt_sund"), close,
-                           cname, {"optbt_sund": r.sund})
+                           cname, r.fields, {"optbt_sund": r.sund})
 
     def closes(self, what: str, table, known: str, und: str, where: str, close: str, name: str,
-               extra: dict) -> dict:
+               fields: dict[str, str], extra: dict) -> dict:
         """Per-row checks, duplicates and usable bars per day of a close-priced table (the spot,
-        a series): ``{day: (first file, usable bars in the session)}``."""
+        a series): ``{day: (first file, usable bars in the session)}``. ``fields``: the SQL of
+        each part of a bar as a run reads it (duplicates differ when any part does)."""
+        bar = "struct_pack(" + ", ".join(f"{k} := {v}" for k, v in fields.items()) + ")"
         proj = (f"SELECT {_FILE}, {known} AS optbt_t, upper(trim(CAST({und} AS VARCHAR))) AS optbt_u, "
-                f"CAST({close} AS DOUBLE) AS optbt_c FROM read_parquet($f, {table.scan}, "
+                f"CAST({close} AS DOUBLE) AS optbt_c, {bar} AS optbt_bar FROM read_parquet($f, {table.scan}, "
                 f"filename='{_FILE}') WHERE {where}")
         checks = [
             ("warning", "missing_price", "optbt_c IS NULL", f"{what} '{name}' is NULL: the bar is no bar"),
@@ -493,12 +502,15 @@ class _Checker:
         for i, (level, check, _, detail) in enumerate(checks):
             if row[f"n{i}"]:
                 self.find(level, check, row[f"s{i}"]["file"], row[f"n{i}"], detail, row[f"s{i}"])
+        kept = sql_usable("optbt_c")  # a row without a usable close is no bar: it neither conflicts nor counts
         dups = self.q_dicts(f"WITH r AS ({proj}) SELECT min({sample}) AS s, count(*) AS n, "
-                            f"count(DISTINCT optbt_c) FILTER (WHERE {sql_usable('optbt_c')}) AS k, list(optbt_c) AS cs "
+                            f"count(DISTINCT optbt_bar) FILTER (WHERE {kept}) AS k, "
+                            f"count(DISTINCT optbt_c) FILTER (WHERE {kept}) AS kc, "
+                            f"list(DISTINCT optbt_bar) FILTER (WHERE {kept}) AS bars "
                             f"FROM r WHERE optbt_t IS NOT NULL AND {self.inside('optbt_t')} "
                             f"GROUP BY optbt_u, optbt_t HAVING count(*) > 1 ORDER BY s", base)
-        self.duplicates(dups, f"{what} minute appears more than once with different closes: a run refuses the day "
-                        "(e.g. closes {closes})", f"identical duplicate {what} rows: a run uses one")
+        self.duplicates(dups, _bar_conflict(what, dups), f"repeated {what} rows at one minute, identical as a run "
+                        "reads them (open, high, low, close, volume) or with one usable close: a run uses one")
         days = self.q(f"WITH r AS ({proj}) SELECT CAST(optbt_t AS DATE) AS d, min({_FILE}), "
                       f"count(*) FILTER (WHERE {sql_usable('optbt_c')} AND {self.inside('optbt_t')}) "
                       f"FROM r WHERE optbt_t IS NOT NULL GROUP BY d ORDER BY d", base)
@@ -530,6 +542,40 @@ class _Checker:
             self.find("warning", "days_without_options", spot_days[no_opts[0]][0], len(no_opts),
                       "days with spot bars but no option bars (a run skips them): " + listed(no_opts),
                       {"day": no_opts[0]})
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, with NaN equal to NaN (as DuckDB's DISTINCT counts them)."""
+    return a == b or (isinstance(a, float) and isinstance(b, float) and a != a and b != b)
+
+
+def _differing(bars: list[dict]) -> str:
+    """How two of a minute's bars differ, as a run reads them: 'close 21003.0 vs 21004.0'.
+
+    >>> _differing([{"close": 1.0, "volume": 5.0}, {"close": 1.0, "volume": 7.0}])
+    'volume 5.0 vs 7.0'
+    """
+    a, b = sorted(bars or [{}, {}], key=lambda bar: [_text(v) for v in bar.values()])[:2]
+    return "; ".join(f"{k} {_text(a[k])} vs {_text(b[k])}" for k in a if not _same(a[k], b[k]))
+
+
+def _bar_conflict(what: str, groups: list[dict]) -> str:
+    """The conflicting_duplicates detail of the spot or a series (``{shown}`` left for one
+    example). The engine's clock reads the spot's closes only, so minutes whose closes agree
+    stop only a run that reads whole bars; a series is only ever read whole."""
+    diff = [g for g in groups if g["k"] > 1]
+    closes = sum(1 for g in diff if g["kc"] > 1)
+    head = (f"{what} minute appears more than once with different bars (open, high, low, close, volume, as a run "
+            "reads them): ")
+    if what != "spot":
+        return head + "a run that reads the series refuses the day (e.g. {shown})"
+    parts = []
+    if closes:
+        parts.append(f"{closes} with different closes: every run refuses the day")
+    if len(diff) > closes:
+        parts.append(f"{len(diff) - closes} with one close but a different open, high, low or volume: a run refuses "
+                     "the day when it reads whole bars (spot_bar, indicators, ranges, previous days)")
+    return head + "; ".join(parts) + " (e.g. {shown})"
 
 
 def _in_time_order(groups: list[tuple]) -> bool:
