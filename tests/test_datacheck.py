@@ -518,3 +518,72 @@ def test_a_spot_bar_column_the_config_maps_but_the_files_lack_is_a_missing_colum
     (f,) = check_dataset(load_dataset(path)).findings
     assert (f.level, f.check, f.count, f.where) == ("error", "missing_column", 1, str(path / "spot.parquet"))
     assert "'o'" in f.detail
+
+
+# -- day checks judge the dataset's underlying, as a run reads it -------------------------------
+
+def two_days(opts, spot, opt_und2: str, spot_und2: str):
+    """DAY as clean_rows gives it (NIFTY), and DAY2 the same rows with the underlyings given."""
+    opts += [{**r, "ts": r["ts"] + timedelta(days=1), "underlying": opt_und2} for r in list(opts)]
+    spot += [{**r, "ts": r["ts"] + timedelta(days=1), "underlying": spot_und2} for r in list(spot)]
+    return opts, spot
+
+
+def skips(path):
+    from optbt import run_backtest
+    from tests.kit import SellAtmStraddle
+    res = run_backtest(SellAtmStraddle, data=load_dataset(path))
+    return [(d.day, d.skip_reason) for d in res.daily]
+
+
+def test_a_day_whose_spot_is_another_underlyings_is_a_day_without_spot(tmp_path):
+    """DAY2's option rows are NIFTY's but its spot rows BANKNIFTY's: a NIFTY run visits DAY2 and
+    skips it (no_spot); data check counted the BANKNIFTY rows as the day's spot and passed."""
+    path = write(tmp_path, *two_days(*clean_rows(), opt_und2="NIFTY", spot_und2="BANKNIFTY"),
+                 extra_toml='underlying = "NIFTY"\n')
+    (f,) = check_dataset(load_dataset(path)).findings
+    assert (f.level, f.check, f.count, f.where) == ("error", "days_without_spot", 1, str(path / "options.parquet"))
+    assert f.sample == {"day": "2024-01-03", "underlying": "NIFTY"}
+    assert skips(path) == [(DAY, ""), (DAY2, "no_spot")]
+
+
+def test_a_day_whose_options_are_another_underlyings_is_a_day_without_options(tmp_path):
+    path = write(tmp_path, *two_days(*clean_rows(), opt_und2="BANKNIFTY", spot_und2="NIFTY"),
+                 extra_toml='underlying = "NIFTY"\n')
+    (f,) = check_dataset(load_dataset(path)).findings
+    assert (f.level, f.check, f.count, f.where) == ("warning", "days_without_options", 1, str(path / "spot.parquet"))
+    assert f.sample == {"day": "2024-01-03", "underlying": "NIFTY"}
+    assert skips(path) == [(DAY, ""), (DAY2, "no_options")]
+
+
+def test_the_underlying_is_matched_as_a_run_matches_it(tmp_path):
+    """Padding and case are no part of an underlying (' nifty' is NIFTY): no day is missing."""
+    path = write(tmp_path, *two_days(*clean_rows(), opt_und2=" nifty", spot_und2="Nifty "),
+                 extra_toml='underlying = "NIFTY"\n')
+    assert findings(path) == {}
+    assert skips(path) == [(DAY, ""), (DAY2, "")]
+
+
+def test_files_without_the_datasets_underlying_are_said_to_be(tmp_path):
+    """Every row is BANKNIFTY's, the dataset's underlying NIFTY: a run of it finds no day, so the
+    day checks have nothing to judge; a warning says so and names what the files hold."""
+    opts, spot = clean_rows()
+    for r in opts + spot:
+        r["underlying"] = "BANKNIFTY"
+    path = write(tmp_path, opts, spot, extra_toml='underlying = "NIFTY"\n')
+    (f,) = check_dataset(load_dataset(path)).findings
+    assert (f.level, f.check, f.count, f.where) == ("warning", "underlying_not_in_data", 1,
+                                                    str(path / "options.parquet"))
+    assert "BANKNIFTY" in f.detail
+    assert skips(path) == []
+
+
+def test_another_underlyings_spot_days_need_no_series_and_no_options(tmp_path):
+    """Spot rows of BANKNIFTY on DAY2, nothing else that day: a NIFTY run never visits DAY2, so it
+    lacks neither options nor VIX (data check said both)."""
+    opts, spot = clean_rows()
+    spot += [{**r, "ts": r["ts"] + timedelta(days=1), "underlying": "BANKNIFTY"} for r in list(spot)]
+    pq.write_table(pa.Table.from_pylist(vix()), tmp_path / "vix.parquet")
+    path = write(tmp_path, opts, spot, extra_toml='underlying = "NIFTY"\n[series.vix]\npath = "vix.parquet"\n')
+    assert findings(path) == {}
+    assert skips(path) == [(DAY, "")]

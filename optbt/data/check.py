@@ -131,12 +131,20 @@ class _Checker:
         cfg = self.config
         p = {"calls": [v.upper() for v in cfg.options.call_values],
              "puts": [v.upper() for v in cfg.options.put_values], "start": parse_hhmm(cfg.session.start),
-             "end": parse_hhmm(cfg.session.end)}
+             "end": parse_hhmm(cfg.session.end), "optbt_und": cfg.underlying}
         if cfg.timezone:  # bound only where a query converts (q() binds what the SQL uses)
             p["tz"] = cfg.timezone
         for n, (d, hhmm) in enumerate(sorted(cfg.session.early_close.items())):
             p[f"ecd{n}"], p[f"ect{n}"] = date.fromisoformat(d), parse_hhmm(hhmm)
         return p
+
+    def runs(self, table) -> str:
+        """SQL on a projected row (``optbt_u``): it is the dataset's underlying, the one a run
+        trades unless its strategy names another (``underlying`` in dataset.toml; the CLI takes
+        no other), tested as a run tests it; TRUE when the table has no underlying column."""
+        if table.col("underlying", required=False) is None:
+            return "TRUE"
+        return "(optbt_u = upper($optbt_und))"
 
     def inside(self, t: str) -> str:
         """SQL: the known-at time ``t`` is inside its day's session (open, close]."""
@@ -313,12 +321,13 @@ class _Checker:
                f"bit_count(bitstring_agg(CAST({minute} AS INTEGER), 0, 1439)) AS optbt_nd, "
                f"bit_count(bitstring_agg(CAST({minute} AS INTEGER), 0, 1439) FILTER (WHERE {self.inside('optbt_t')})) "
                f"AS optbt_in, count(*) FILTER (WHERE epoch_ms(optbt_t) % 60000 <> 0) AS optbt_off, "
-               f"min({_FILE}) AS optbt_f, {per_group} "
+               f"min({_FILE}) AS optbt_f, min({_FILE}) FILTER (WHERE {self.runs(self.o)}) AS optbt_uf, {per_group} "
                f"FROM r GROUP BY optbt_d, optbt_u, optbt_e, optbt_k, optbt_o) "
                f"SELECT optbt_d, count(*) AS optbt_g, sum(optbt_n) AS optbt_n, sum(optbt_n - optbt_nd) AS optbt_dup, "
                f"sum(coalesce(optbt_in, 0)) AS optbt_in, sum(optbt_off) AS optbt_off, min(optbt_f) AS optbt_f, "
-               f"{per_day} FROM g GROUP BY optbt_d ORDER BY optbt_d")
-        tallies = {"checks": checks, "n": [0] * len(checks), "first": [None] * len(checks), "days": {},
+               f"min(optbt_uf) AS optbt_uf, {per_day} FROM g GROUP BY optbt_d ORDER BY optbt_d")
+        # days: the days with option rows of the run's underlying (its first file); any_days: of any
+        tallies = {"checks": checks, "n": [0] * len(checks), "first": [None] * len(checks), "days": {}, "any_days": 0,
                    "dup_days": [], "off_grid": 0, "gaps": 0, "null_ts": 0}
         base = self.params()
         for c, files in enumerate(chunks):
@@ -327,7 +336,9 @@ class _Checker:
                 if d is None:  # rows without a timestamp
                     tallies["null_ts"] += row["optbt_n"]
                     continue
-                tallies["days"][d] = row["optbt_f"]
+                tallies["any_days"] += 1
+                if row["optbt_uf"] is not None:
+                    tallies["days"][d] = row["optbt_uf"]
                 if row["optbt_dup"]:
                     tallies["dup_days"].append(d)
                 tallies["off_grid"] += row["optbt_off"]
@@ -458,7 +469,7 @@ class _Checker:
             self.find("error", "missing_column", s.all_files[0], 1, str(exc))
             fields = {"close": sql_price(src._spot_close)}
         return self.closes("spot", s, src._spot_known, und, "TRUE", src._spot_close,
-                           self.config.spot.columns.close, fields, {})
+                           self.config.spot.columns.close, fields, {}, self.runs(s))
 
     def series(self, name: str) -> dict:
         """The checks of the spot, on ``[series.NAME]`` (rows of its underlying, where it names one)."""
@@ -474,13 +485,15 @@ class _Checker:
         # value to select, the run reads every row, so two symbols at one minute conflict here too
         und = (r.table.col("underlying", required=False) if r.sund else None) or "NULL"
         return self.closes(f"series.{name}", r.table, r.known, und, r.und.replace("$sund", "$optbt_sund"), close,
-                           cname, r.fields, {"optbt_sund": r.sund})
+                           cname, r.fields, {"optbt_sund": r.sund}, "TRUE")
 
     def closes(self, what: str, table, known: str, und: str, where: str, close: str, name: str,
-               fields: dict[str, str], extra: dict) -> dict:
+               fields: dict[str, str], extra: dict, days_of: str) -> dict:
         """Per-row checks, duplicates and usable bars per day of a close-priced table (the spot,
-        a series): ``{day: (first file, usable bars in the session)}``. ``fields``: the SQL of
-        each part of a bar as a run reads it (duplicates differ when any part does)."""
+        a series): ``{day: (first file, usable bars in the session)}`` of the rows ``days_of``
+        keeps (the spot: the run's underlying; a series: ``where`` chose its rows already).
+        ``fields``: the SQL of each part of a bar as a run reads it (duplicates differ when any
+        part does)."""
         bar = "struct_pack(" + ", ".join(f"{k} := {v}" for k, v in fields.items()) + ")"
         proj = (f"SELECT {_FILE}, {known} AS optbt_t, upper(trim(CAST({und} AS VARCHAR))) AS optbt_u, "
                 f"CAST({close} AS DOUBLE) AS optbt_c, {bar} AS optbt_bar FROM read_parquet($f, {table.scan}, "
@@ -513,7 +526,7 @@ class _Checker:
                         "reads them (open, high, low, close, volume) or with one usable close: a run uses one")
         days = self.q(f"WITH r AS ({proj}) SELECT CAST(optbt_t AS DATE) AS d, min({_FILE}), "
                       f"count(*) FILTER (WHERE {sql_usable('optbt_c')} AND {self.inside('optbt_t')}) "
-                      f"FROM r WHERE optbt_t IS NOT NULL GROUP BY d ORDER BY d", base)
+                      f"FROM r WHERE optbt_t IS NOT NULL AND {days_of} GROUP BY d ORDER BY d", base)
         return {d: (f, n) for d, f, n in days}
 
     def series_days(self, name: str, days: dict, spot_days: dict) -> None:
@@ -526,22 +539,36 @@ class _Checker:
                       f"(false) on them: " + shown, {"day": missing[0], "series": name})
 
     # -- days -----------------------------------------------------------------------------------
-    def days(self, opt_days: dict[date, str], spot_days: dict[date, tuple[str, int]]) -> None:
+    def days(self, opt_days: dict[date, str], spot_days: dict[date, tuple[str, int]], other_days: int) -> None:
+        """Days a run of the dataset's underlying visits and skips: option rows but no usable spot
+        bar, usable spot bars but no option rows. Judged on that underlying's rows only (a file
+        of two underlyings is two runs' data); ``other_days``: days with option rows of any."""
         def listed(ds: list[date]) -> str:
             return ", ".join(d.isoformat() for d in ds[:5]) + (" ..." if len(ds) > 5 else "")
 
+        und = self.config.underlying
+        told = any(t.col("underlying", required=False) is not None for t in (self.o, self.s))
+        of = f" of {und}" if told else ""
+        named = {"underlying": und} if told else {}
+        if told and not opt_days and not spot_days and other_days:
+            self.find("warning", "underlying_not_in_data", self.o.all_files[0], other_days,
+                      f"no option or spot rows of {und}, the dataset's underlying (which a run trades unless its "
+                      f"strategy names another), on any of the {other_days} days with option rows: a run of it "
+                      f"finds no days. The files hold: {', '.join(self.src.underlyings()) or 'none'}; set underlying "
+                      "in dataset.toml", named)
         no_spot = sorted(d for d in opt_days if spot_days.get(d, (None, 0))[1] == 0)
         if no_spot:
             unusable = [d for d in no_spot if d in spot_days]
             self.find("error", "days_without_spot", opt_days[no_spot[0]], len(no_spot),
-                      "days with option bars but no usable spot bar in the session: " + listed(no_spot)
+                      f"days with option bars{of} but no usable spot bar{of} in the session: " + listed(no_spot)
                       + (f" ({len(unusable)} of them have spot rows, none usable)" if unusable else ""),
-                      {"day": no_spot[0]})
-        no_opts = sorted(d for d in spot_days if d not in opt_days)
+                      {"day": no_spot[0], **named})
+        # a day without a usable spot bar is skipped for that (no_spot), whatever its options
+        no_opts = sorted(d for d, (_, n) in spot_days.items() if n and d not in opt_days)
         if no_opts:
             self.find("warning", "days_without_options", spot_days[no_opts[0]][0], len(no_opts),
-                      "days with spot bars but no option bars (a run skips them): " + listed(no_opts),
-                      {"day": no_opts[0]})
+                      f"days with spot bars{of} but no option bars{of} (a run skips them): " + listed(no_opts),
+                      {"day": no_opts[0], **named})
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -643,7 +670,7 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None) -> Ch
         checker.step(len(chunks) + 1, total, "duplicates")
         checker.row_order()
         spot_days = checker.spot()
-        checker.days(tallies["days"], spot_days)
+        checker.days(tallies["days"], spot_days, tallies["any_days"])
         checker.step(total, total, "spot")
         for name in config.series:  # each series on its own: one broken file does not hide the others' findings
             try:
