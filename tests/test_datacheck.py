@@ -587,3 +587,109 @@ def test_another_underlyings_spot_days_need_no_series_and_no_options(tmp_path):
     path = write(tmp_path, opts, spot, extra_toml='underlying = "NIFTY"\n[series.vix]\npath = "vix.parquet"\n')
     assert findings(path) == {}
     assert skips(path) == [(DAY, "")]
+
+
+# -- every finding names a real file ------------------------------------------------------------
+
+def split_options(tmp_path, opts, spot, extra_toml=""):
+    """The options in two files, o/a.parquet (the first five rows) and o/b.parquet (the rest)."""
+    (tmp_path / "o").mkdir()
+    pq.write_table(pa.Table.from_pylist(opts[:5]), tmp_path / "o" / "a.parquet")
+    pq.write_table(pa.Table.from_pylist(opts[5:]), tmp_path / "o" / "b.parquet")
+    pq.write_table(pa.Table.from_pylist(spot), tmp_path / "spot.parquet")
+    (tmp_path / "dataset.toml").write_text(
+        'name = "split"\n' + extra_toml + '[options]\npath = "o/*.parquet"\n[spot]\npath = "spot.parquet"\n'
+        '[session]\nstart = "09:15"\nend = "09:20"\n')
+    return tmp_path
+
+
+def only(path):
+    (f,) = check_dataset(load_dataset(path)).findings
+    return f.level, f.check, f.count, f.where
+
+
+def test_a_spot_table_that_cannot_be_opened_names_a_spot_file_not_the_options_glob(tmp_path):
+    opts, spot = clean_rows()
+    for r in spot:
+        r["px"] = r.pop("close")
+    path = split_options(tmp_path, opts, spot)
+    assert only(path) == ("error", "missing_column", 1, str(path / "spot.parquet"))
+
+
+def test_a_file_the_refusal_names_is_where(tmp_path):
+    """o/b.parquet lacks the strike column o/a.parquet has: the table is refused naming it."""
+    opts, spot = clean_rows()
+    for r in opts[5:]:
+        del r["strike"]
+    path = split_options(tmp_path, opts, spot)
+    assert only(path)[1:] == ("missing_column", 1, str(path / "o" / "b.parquet"))
+
+
+def test_paths_that_match_no_file_name_the_dataset_config(tmp_path):
+    path = write(tmp_path, *clean_rows())
+    (path / "options.parquet").unlink()
+    assert only(path) == ("error", "files", 1, str(path / "dataset.toml"))
+
+
+def test_the_cli_names_the_config_it_was_given(tmp_path):
+    import json
+    path = write(tmp_path, *clean_rows())
+    (path / "options.parquet").unlink()
+    (path / "dataset.toml").rename(path / "mine.toml")
+    out = subprocess.run([sys.executable, "-m", "optbt", "data", "check", str(path / "mine.toml"), "--format", "json"],
+                         capture_output=True, text=True, timeout=120)
+    assert json.loads(out.stdout)["findings"][0]["where"] == str(path / "mine.toml")
+
+
+def test_a_query_that_fails_on_a_rows_text_names_the_file_of_the_row(tmp_path):
+    """A text timestamp in a zone optbt does not read (IST) stops the query with the row's text;
+    the finding named that text as the file."""
+    opts, spot = clean_rows()
+    for r in opts:
+        r["ts"] = r["ts"].strftime("%Y-%m-%d %H:%M:%S")
+    opts[7]["ts"] += " IST"
+    path = split_options(tmp_path, opts, spot)
+    assert only(path) == ("error", "unreadable_file", 1, str(path / "o" / "b.parquet"))
+
+
+def test_rows_without_a_timestamp_name_the_file_that_holds_them(tmp_path):
+    opts, spot = clean_rows()
+    opts[7]["ts"] = None
+    path = split_options(tmp_path, opts, spot)
+    found = {f.check: f.where for f in check_dataset(load_dataset(path)).findings}
+    assert found["bad_timestamp"] == str(path / "o" / "b.parquet")
+
+
+def vix_files(tmp_path, rows, columns=""):
+    """with_vix, the series in two files (a day each) under vix/, found by a glob."""
+    path = with_vix(tmp_path, rows, columns)
+    (path / "vix").mkdir()
+    for n, day in enumerate((DAY, DAY2)):
+        mine = [r for r in rows if str(r["ts"]).startswith(day.isoformat())]
+        pq.write_table(pa.Table.from_pylist(mine), path / "vix" / f"{n}.parquet")
+    (path / "dataset.toml").write_text((path / "dataset.toml").read_text().replace('"vix.parquet"', '"vix/*.parquet"'))
+    return path
+
+
+def test_a_series_that_cannot_be_opened_names_its_first_file_not_its_glob(tmp_path):
+    path = vix_files(tmp_path, vix() + vix(DAY2), columns='close = "last"')
+    assert only(path) == ("error", "missing_column", 1, str(path / "vix" / "0.parquet"))
+
+
+def test_a_series_query_that_fails_names_the_series_file_of_the_row(tmp_path):
+    rows = vix() + vix(DAY2)
+    for r in rows:
+        r["ts"] = r["ts"].strftime("%Y-%m-%d %H:%M:%S")
+    rows[6]["ts"] += " IST"  # DAY2's second bar
+    path = vix_files(tmp_path, rows)
+    assert only(path) == ("error", "unreadable_file", 1, str(path / "vix" / "1.parquet"))
+
+
+def test_a_wrong_type_in_one_file_of_several_names_that_file(tmp_path):
+    """Strikes as numbers in o/a.parquet and as text in o/b.parquet: the files are read as one
+    text column, and the finding named o/a.parquet, whose strikes are numbers."""
+    opts, spot = clean_rows()
+    for r in opts[5:]:
+        r["strike"] = str(r["strike"])
+    path = split_options(tmp_path, opts, spot)
+    assert only(path) == ("error", "wrong_type", 1, str(path / "o" / "b.parquet"))

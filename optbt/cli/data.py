@@ -75,7 +75,7 @@ def register_check(data_app) -> None:
         Example: optbt data check examples/datasets/goog-2015-12-24.toml --data-root DATA --format json
         """
         from optbt.data.check import check_dataset
-        from optbt.data.dataset import load_dataset
+        from optbt.data.dataset import config_file, load_dataset
         if fmt not in ("text", "json"):
             raise ConfigError(f"--format must be text or json, not {fmt!r}")
         try:
@@ -85,7 +85,7 @@ def register_check(data_app) -> None:
                           TimeElapsedColumn(), transient=True, console=Console(stderr=True)) as bar:
                 task = bar.add_task("check", total=None, step="opening files")
                 report = check_dataset(config, progress=lambda done, total, step: bar.update(
-                    task, completed=done, total=total, step=step))
+                    task, completed=done, total=total, step=step), config_path=str(config_file(data).resolve()))
         except OptbtError as exc:
             if fmt != "json":
                 raise

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from optbt.data.check_where import QueryFailed, first_failing, listed_files, named_path
 from optbt.data.dataset import DatasetConfig, parse_hhmm
 from optbt.data.source import MixedTimezonesError, UnreadableFileError
 from optbt.model.errors import ConfigError, DataError
@@ -107,25 +109,44 @@ class _Checker:
         self.progress = progress
         self.add = report.findings.append
         self.o, self.s = src.options, src.spot
+        self.tables = [self.o, self.s]  # and each series' once opened: for listed()
 
     # -- helpers ----------------------------------------------------------------------------
     def q(self, sql: str, params: dict) -> list[tuple]:
-        import duckdb
-        params = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
-        try:
-            return self.con.execute(sql, params).fetchall()
-        except duckdb.Error as exc:
-            raise DataError(f"a file could not be read: {str(exc).splitlines()[0]}") from None
+        return self.run(sql, params)[1]
 
     def q_dicts(self, sql: str, params: dict) -> list[dict]:
+        names, rows = self.run(sql, params)
+        return [dict(zip(names, r)) for r in rows]
+
+    def run(self, sql: str, params: dict) -> tuple[list[str], list[tuple]]:
+        """(column names, rows) of a query; a failure is QueryFailed naming the first file (of
+        ``$f``) it fails on by itself: DuckDB's message quotes a row's text, not its file."""
         import duckdb
         params = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
         try:
             cur = self.con.execute(sql, params)
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, r)) for r in cur.fetchall()]
+            return [d[0] for d in cur.description], cur.fetchall()
         except duckdb.Error as exc:
-            raise DataError(f"a file could not be read: {str(exc).splitlines()[0]}") from None
+            text = f"a file could not be read: {str(exc).splitlines()[0]}"
+        files = params.get("f")
+        if not isinstance(files, list) or not files:
+            raise QueryFailed(text, None)
+
+        def fails(some: list[str]) -> bool:
+            try:
+                self.con.execute(sql, {**params, "f": some}).fetchall()
+            except duckdb.Error:
+                return True
+            return False
+        raise QueryFailed(text, self.listed(first_failing(files, fails)))
+
+    def listed(self, name: str) -> str:
+        """A file as its table lists it, for a name a query gave (DuckDB may spell it its own way)."""
+        for table in self.tables:
+            if table.listed(name) != name:
+                return table.listed(name)
+        return name
 
     def params(self) -> dict:
         cfg = self.config
@@ -164,7 +185,9 @@ class _Checker:
             self.progress(done, total, label)
 
     def find(self, level: str, check: str, where: str, count: int, detail: str, sample: dict | None = None) -> None:
-        self.add(Finding(level, check, where, int(count), detail, _sample(sample)))
+        if sample and "file" in sample:
+            sample = {**sample, "file": self.listed(sample["file"])}
+        self.add(Finding(level, check, self.listed(where), int(count), detail, _sample(sample)))
 
     # -- types ------------------------------------------------------------------------------
 
@@ -185,21 +208,36 @@ class _Checker:
     def types(self) -> bool:
         cfg, o, s = self.config, self.o, self.s
         cols = cfg.options.columns
-        first_o, first_s = o.all_files[0], s.all_files[0]
         read = ("strike", "bid", "ask") if cfg.price == "mid" else ("strike", "close", "bid", "ask")
         for canon in read:  # a run never reads the close with price = mid
             name = getattr(cols, canon)
             if name and name in o.types and not _numeric(o.types[name]):
-                self.find("error", "wrong_type", first_o, 1,
+                self.find("error", "wrong_type", self.typed_file(o, name, ("number",)), 1,
                           f"options column '{name}' ({canon}) is {o.types[name]}, not a number")
         if cols.ts and cols.ts in o.types and not o.types[cols.ts].startswith(("TIMESTAMP", "VARCHAR")):
-            self.find("error", "wrong_type", first_o, 1,
+            self.find("error", "wrong_type", self.typed_file(o, cols.ts, ("time", "text")), 1,
                       f"options column '{cols.ts}' (ts) is {o.types[cols.ts]}, not a timestamp")
         sc = cfg.spot.columns
         if sc.close in s.types and not _numeric(s.types[sc.close]):
-            self.find("error", "wrong_type", first_s, 1,
+            self.find("error", "wrong_type", self.typed_file(s, sc.close, ("number",)), 1,
                       f"spot column '{sc.close}' (close) is {s.types[sc.close]}, not a number")
         return not any(f.check == "wrong_type" for f in self.report.findings)
+
+    def typed_file(self, table, column: str, kinds: tuple[str, ...]) -> str:
+        """The first file whose ``column`` is of none of ``kinds`` (number, time, text). Files
+        whose types differ are read with one type for all (``_Table._unify``: a number and a
+        text column read as text), which only the files' own footers tell apart; a column of
+        one type in every file is that type in the first."""
+        from optbt.data.duckdb_source import _kind_of
+        if column not in table.cast:
+            return table.all_files[0]
+        try:
+            rows = self.q("SELECT file_name, type, coalesce(logical_type, converted_type) FROM parquet_schema($f) "
+                          "WHERE name = $c", {"f": table.all_files, "c": column})
+        except DataError:
+            return table.all_files[0]
+        odd = {table.listed(f) for f, physical, logical in rows if _kind_of(physical, logical) not in kinds}
+        return next((f for f in table.all_files if f in odd), table.all_files[0])
 
     def misplaced_rows(self) -> None:
         """Rows dated another day than their day folder: a run reads a folder's files for its own
@@ -335,6 +373,7 @@ class _Checker:
                 d = row["optbt_d"]
                 if d is None:  # rows without a timestamp
                     tallies["null_ts"] += row["optbt_n"]
+                    tallies["null_ts_file"] = min(tallies.get("null_ts_file") or row["optbt_f"], row["optbt_f"])
                     continue
                 tallies["any_days"] += 1
                 if row["optbt_uf"] is not None:
@@ -369,7 +408,7 @@ class _Checker:
             s = hit[0][0] if hit else None
             self.find(level, check, s["file"] if s else files[0], t["n"][i], detail, s)
         if t["null_ts"]:
-            self.find("error", "bad_timestamp", self.o.all_files[0], t["null_ts"],
+            self.find("error", "bad_timestamp", t["null_ts_file"], t["null_ts"],
                       "option rows with no timestamp (NULL): they are never used")
         if t["gaps"]:
             d = t["gap_day"]
@@ -475,10 +514,11 @@ class _Checker:
         """The checks of the spot, on ``[series.NAME]`` (rows of its underlying, where it names one)."""
         from optbt.data.bars import BarReader
         r = BarReader(self.src, type(self.s)).reader(name)
+        self.tables.append(r.table)
         close = r.table.col("close")
         cname = self.config.series[name].columns.close
         if cname in r.table.types and not _numeric(r.table.types[cname]):
-            self.find("error", "wrong_type", r.table.all_files[0], 1,
+            self.find("error", "wrong_type", self.typed_file(r.table, cname, ("number",)), 1,
                       f"series.{name} column '{cname}' (close) is {r.table.types[cname]}, not a number")
             return {}
         # rows told apart by underlying only where the run tells them apart: with no underlying
@@ -631,11 +671,26 @@ def _chunks(table, days_per_chunk: int = CHUNK_DAYS) -> list[list[str]]:
             for i in range(0, len(days), days_per_chunk)]
 
 
-def check_dataset(config: DatasetConfig, progress: Progress | None = None) -> CheckReport:
+def _opening_failed(config: DatasetConfig, text: str, config_path: str | None) -> str:
+    """The file a table's refusal to open is about: the file (or folder) its message names,
+    else the first file of the table it names (options, spot, series.NAME), else (no file
+    found at all) the dataset config that holds the paths."""
+    tables = {"spot": config.spot, **{f"series.{n}": f for n, f in config.series.items()}}
+    files = next((t for name, t in tables.items() if text.startswith(f"{name}:")), config.options)
+    listed = listed_files(config.paths(files))
+    if config_path is None:
+        config_path = os.path.join(config.root or ".", "dataset.toml")
+        config_path = config_path if os.path.exists(config_path) else (config.root or ".")
+    return named_path(text, listed) or (listed[0] if listed else config_path)
+
+
+def check_dataset(config: DatasetConfig, progress: Progress | None = None,
+                  config_path: str | None = None) -> CheckReport:
     """Run every check. ``progress(done, total, label)`` is called after each step.
 
     Files that cannot be opened or read become an error finding (never an exception), so a
-    caller can always print a report.
+    caller can always print a report. ``config_path``: the dataset.toml, named by a finding
+    when no file of the dataset can be (by default the one in ``config.root``).
     """
     from optbt.data.duckdb_source import DuckDBSource
 
@@ -654,7 +709,7 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None) -> Ch
         text = str(exc)
         check = ("missing_column" if "column" in text else "timezone" if "time zone" in text
                  else "unreadable_file" if "cannot read" in text else "files")
-        add(Finding("error", check, ", ".join(config.paths(config.options)), 1, text))
+        add(Finding("error", check, _opening_failed(config, text, config_path), 1, text))
         return report
     try:
         checker = _Checker(config, src, report, progress)
@@ -676,13 +731,12 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None) -> Ch
             try:
                 checker.series_days(name, checker.series(name), spot_days)
             except (DataError, ConfigError) as exc:
-                text = str(exc) if f"series.{name}" in str(exc) else f"series.{name}: {exc}"
-                add(Finding("error", "missing_column" if "column" in text else "unreadable_file",
-                            ", ".join(config.paths(config.series[name]))[:200], 1, text))
+                text = str(exc) if str(exc).startswith(f"series.{name}") else f"series.{name}: {exc}"
+                where = getattr(exc, "file", None) or _opening_failed(config, text, config_path)
+                add(Finding("error", "missing_column" if "column" in text else "unreadable_file", where, 1, text))
     except DataError as exc:
-        where = re.search(r"'([^']+)'", str(exc)) or re.search(r'"([^"]+)"', str(exc))
-        add(Finding("error", "unreadable_file", where.group(1) if where else ", ".join(src.options.all_files[:1]),
-                    1, str(exc)))
+        where = getattr(exc, "file", None) or named_path(str(exc), src.options.all_files + src.spot.all_files)
+        add(Finding("error", "unreadable_file", where or src.options.all_files[0], 1, str(exc)))
     finally:
         src.close()
     order = {"error": 0, "warning": 1, "note": 2}
