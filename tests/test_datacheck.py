@@ -693,3 +693,95 @@ def test_a_wrong_type_in_one_file_of_several_names_that_file(tmp_path):
         r["strike"] = str(r["strike"])
     path = split_options(tmp_path, opts, spot)
     assert only(path) == ("error", "wrong_type", 1, str(path / "o" / "b.parquet"))
+
+
+# -- counts: the rows a finding is about, as a run sees them --------------------------------------
+
+def only_all(path):
+    return [(f.level, f.check, f.count, f.where) for f in check_dataset(load_dataset(path)).findings]
+
+
+def all_findings(path):
+    return {(f.level, f.check): (f.count, f.detail) for f in check_dataset(load_dataset(path)).findings}
+
+
+def test_a_row_of_unknown_type_is_counted_as_that_only(tmp_path):
+    """A run never reads a row of an option type it does not know: its NaN close, its expiry
+    before the day and its lone minute (gaps) are no findings of their own."""
+    opts, spot = clean_rows()
+    opts.append({**opts[0], "opt_type": "XX", "close": float("nan"), "expiry": date(2024, 1, 1)})
+    got = all_findings(write(tmp_path, opts, spot))
+    assert {k: n for k, (n, _) in got.items()} == {("error", "unknown_opt_type"): 1}
+
+
+def test_rows_of_unreadable_expiries_are_no_conflict(tmp_path):
+    """Two rows of one strike and minute whose expiries cannot be read differ in their close: a
+    run lists neither, so nothing conflicts (data check called them conflicting duplicates)."""
+    opts, spot = clean_rows()
+    opts += [{**opts[0], "expiry": None, "close": 1.0}, {**opts[0], "expiry": None, "close": 2.0}]
+    got = all_findings(write(tmp_path, opts, spot))
+    assert {k: n for k, (n, _) in got.items()} == {("error", "bad_expiry"): 2}
+
+
+def test_contract_checks_count_in_the_order_a_run_counts_contracts_left_out(tmp_path):
+    """A row without expiry and strike is a bad_expiry (as the chain counts it), not also a
+    bad_strike; the bad_strike finding says one more row has a bad strike."""
+    from optbt.data.duckdb_source import DuckDBSource
+    opts, spot = clean_rows()
+    opts += [{**opts[0], "expiry": None, "strike": None}, {**opts[1], "strike": None}]
+    path = write(tmp_path, opts, spot)
+    got = all_findings(path)
+    assert {k: n for k, (n, _) in got.items()} == {("error", "bad_expiry"): 1, ("error", "bad_strike"): 1}
+    assert "1 more such row not counted here" in got[("error", "bad_strike")][1]
+    assert "bad_expiry" in got[("error", "bad_strike")][1]
+    src = DuckDBSource(load_dataset(path))
+    src.chain(DAY)
+    assert (src.ignored["bad_expiry"], src.ignored["bad_strike"]) == (1, 1)
+    src.close()
+
+
+def test_an_unusable_price_outside_the_session_is_only_outside_the_session(tmp_path):
+    """A NaN close at 09:10 (options and spot) is never read: an outside_session warning, no error."""
+    opts, spot = clean_rows()
+    opts.append({**opts[0], "ts": ts(-5), "close": float("nan")})
+    spot.append({**spot[0], "ts": ts(-5), "close": float("nan")})
+    path = write(tmp_path, opts, spot)
+    assert only_all(path) == [("warning", "outside_session", 1, str(path / "options.parquet")),
+                              ("warning", "outside_session", 1, str(path / "spot.parquet"))]
+
+
+def test_an_unusable_price_beside_others_says_how_many_rows_are_left_to_other_findings(tmp_path):
+    opts, spot = clean_rows()
+    opts[1]["close"] = float("nan")                                        # read: counted
+    opts.append({**opts[0], "ts": ts(-5), "close": float("nan")})          # outside the session
+    opts.append({**opts[0], "ts": None, "close": float("nan")})            # no time
+    got = all_findings(write(tmp_path, opts, spot))
+    assert {k: n for k, (n, _) in got.items()} == {("error", "non_finite_price"): 1, ("error", "bad_timestamp"): 1,
+                                                   ("warning", "outside_session"): 1}
+    detail = got[("error", "non_finite_price")][1]
+    assert "2 more such rows not counted here" in detail
+    assert "bad_timestamp" in detail and "outside_session" in detail
+
+
+def test_a_spot_row_without_a_time_is_counted_as_that_only(tmp_path):
+    opts, spot = clean_rows()
+    spot.append({**spot[0], "ts": None, "close": float("nan")})
+    got = all_findings(write(tmp_path, opts, spot))
+    assert {k: n for k, (n, _) in got.items()} == {("error", "bad_timestamp"): 1}
+
+
+def test_a_row_in_another_days_folder_is_counted_as_that_only(tmp_path):
+    """Day folders: a run reads day=2024-01-02/'s files for that day only, so a NaN row dated the
+    3rd in it is never read: no non_finite_price, and the 3rd is no day without spot (a run has
+    no such day: the folders name the days)."""
+    opts, spot = clean_rows()
+    opts.append({**opts[0], "ts": ts(1, DAY2), "close": float("nan")})
+    for side, rows in (("o", opts), ("s", spot)):
+        (tmp_path / side / "day=2024-01-02").mkdir(parents=True)
+        pq.write_table(pa.Table.from_pylist(rows), tmp_path / side / "day=2024-01-02" / "p.parquet")
+    (tmp_path / "dataset.toml").write_text(
+        'name = "folders"\n[options]\npath = "o/*/*.parquet"\nday_partition = "day"\n'
+        '[spot]\npath = "s/*/*.parquet"\nday_partition = "day"\n[session]\nstart = "09:15"\nend = "09:20"\n')
+    assert only_all(tmp_path) == [("error", "rows_in_another_days_folder", 1,
+                                   str(tmp_path / "o" / "day=2024-01-02" / "p.parquet"))]
+    assert skips(tmp_path) == [(DAY, "")]

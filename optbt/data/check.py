@@ -80,6 +80,52 @@ class CheckReport:
                            "findings": [asdict(f) for f in self.findings]}, indent=2)
 
 
+@dataclass(frozen=True, slots=True)
+class _Check:
+    """One per-row check: ``cond`` (SQL on a projected row) finds the defect among the rows of
+    ``scope``, those a run reads as far as this check looks; rows it leaves out are counted
+    apart, being another finding's (``left_to`` names them), and said in the detail."""
+
+    level: str
+    name: str
+    cond: str
+    detail: str
+    scope: str = "TRUE"
+    left_to: tuple[str, ...] = ()
+
+    def detail_for(self, left_out: int) -> str:
+        if not left_out:
+            return self.detail
+        rows = f"{left_out:,} more such row{'s' if left_out != 1 else ''}"
+        return (f"{self.detail}; {rows} not counted here: a run never reads them, and they are reported as "
+                f"{', '.join(self.left_to)}")
+
+
+def _layered(layers: list[tuple[str, str]], checks: list[tuple[str, str, str, str]]) -> list[_Check]:
+    """The checks (level, name, SQL condition, detail), each judging the rows a run reads as far
+    as it looks. ``layers``: in order, (the finding that reports the rows a run stops at there,
+    SQL the rows that pass it). A row is counted by the first layer it fails, and by a check
+    only when it passes every layer before the check's own (the layer it is, else all): a
+    NaN close of a row of unknown option type is unknown_opt_type's, not non_finite_price's.
+    The scopes test ``optbt_lv``, the row's :func:`_level` (worked out once a row, not once a
+    check: the tally of 250 days took 2.5 times as long with each scope written out)."""
+    out = []
+    for level, name, cond, detail in checks:
+        own = next((i for i, (n, _) in enumerate(layers) if n == name), len(layers))
+        out.append(_Check(level, name, cond, detail, f"optbt_lv >= {own}", tuple(n for n, _ in layers[:own])))
+    return out
+
+
+def _level(layers: list[tuple[str, str]]) -> str:
+    """SQL: the number of ``layers`` a row passes before the first it fails (all: ``len(layers)``).
+
+    >>> _level([("bad_timestamp", "t IS NOT NULL")])
+    'CASE WHEN NOT coalesce(t IS NOT NULL, false) THEN 0 ELSE 1 END AS optbt_lv'
+    """
+    whens = " ".join(f"WHEN NOT coalesce({sql}, false) THEN {i}" for i, (_, sql) in enumerate(layers))
+    return f"CASE {whens} ELSE {len(layers)} END AS optbt_lv"
+
+
 def _numeric(kind: str) -> bool:
     return kind.startswith(_NUMERIC)
 
@@ -153,6 +199,8 @@ class _Checker:
         p = {"calls": [v.upper() for v in cfg.options.call_values],
              "puts": [v.upper() for v in cfg.options.put_values], "start": parse_hhmm(cfg.session.start),
              "end": parse_hhmm(cfg.session.end), "optbt_und": cfg.underlying}
+        if self.o.by_day is not None:  # the day folder's pattern, as the table reads it (_Table.__init__)
+            p["optbt_pat"] = self.o._key.pattern
         if cfg.timezone:  # bound only where a query converts (q() binds what the SQL uses)
             p["tz"] = cfg.timezone
         for n, (d, hhmm) in enumerate(sorted(cfg.session.early_close.items())):
@@ -276,17 +324,46 @@ class _Checker:
                       "Write the day's rows into them, or remove them")
 
     # -- options ----------------------------------------------------------------------------
-    def option_checks(self) -> list[tuple[str, str, str, str]]:
-        """(level, check, SQL condition on the projected row, detail) for each per-row check."""
+    def option_layers(self) -> list[tuple[str, str]]:
+        """Where a run stops reading an option row, in order (see _layered): no time; an option
+        type it does not know; a contract its chain leaves out (expiry, then strike, then an
+        expiry before the day, counted in that order as a run counts contracts_left_out); a file
+        in another day's folder; a time outside the session. What passes all is read as a bar."""
+        return self.contract_layers() + self.row_layers()
+
+    @staticmethod
+    def contract_layers() -> list[tuple[str, str]]:
+        """The layers of a contract: one value for every row of an (instrument, day), the tally's
+        group, so the tally judges them once a group (a run's day is NULL without a time)."""
+        return [("bad_timestamp", "optbt_rd IS NOT NULL"), ("unknown_opt_type", "optbt_ot IS NOT NULL"),
+                ("bad_expiry", "optbt_e IS NOT NULL"), ("bad_strike", sql_usable("optbt_k")),
+                ("expiry_before_day", "optbt_e >= optbt_rd")]
+
+    def row_layers(self) -> list[tuple[str, str]]:
+        """The layers of one row of a listed contract: its folder, its time."""
+        layers = [("rows_in_another_days_folder", "CAST(optbt_t AS DATE) = optbt_fd")] if self.o.by_day else []
+        return layers + [("outside_session", self.inside("optbt_t"))]
+
+    def in_chain(self) -> str:
+        """SQL: the row is a contract a run's chain lists (it passes the layers up to expiry_before_day)."""
+        layers = self.option_layers()
+        return f"optbt_lv > {next(i for i, (n, _) in enumerate(layers) if n == 'expiry_before_day')}"
+
+    def read_as_bar(self) -> str:
+        """SQL: a run reads the row as a bar of its instrument (it passes every layer)."""
+        return f"optbt_lv = {len(self.option_layers())}"
+
+    def option_checks(self) -> list[_Check]:
+        """Each per-row check of the option rows, judging the rows a run reads that far."""
         cfg = self.config
         out = [
             ("error", "unknown_opt_type", "optbt_ot IS NULL",
              f"option types not in call_values {cfg.options.call_values} or put_values "
              f"{cfg.options.put_values}: add the spelling to the config (the rows are never used)"),
+            ("error", "bad_expiry", "optbt_e IS NULL", "expiry is NULL or not a date: the row is ignored"),
             ("error", "bad_strike", f"NOT coalesce({sql_usable('optbt_k')}, false)",
              "strike is NULL, NaN, infinite or not above zero: the row is no contract and is ignored"),
-            ("error", "bad_expiry", "optbt_e IS NULL", "expiry is NULL or not a date: the row is ignored"),
-            ("error", "expiry_before_day", "optbt_e < CAST(optbt_t AS DATE)",
+            ("error", "expiry_before_day", "optbt_e < optbt_rd",
              "expiry before the trade date: such contracts are never listed in the chain"),
             ("warning", "outside_session", f"NOT {self.inside('optbt_t')}",
              "option bars known outside the session (ignored; bar_label is taken into account)"),
@@ -312,7 +389,7 @@ class _Checker:
                  "missing, zero or unusable bid or ask: that side is unusable for fills"
                  + (" and the mid is no price" if cfg.price == "mid" else "")),
             ]
-        return out
+        return _layered(self.option_layers(), out)
 
     def read_prices(self) -> list[tuple[str, str, str]]:
         """(canonical name, projected column, what a run makes of an unusable value) of each option
@@ -331,7 +408,9 @@ class _Checker:
                     if getattr(cfg.options.columns, canon) in types]
         return out
 
-    def option_projection(self) -> str:
+    def option_projection(self, level: bool = True) -> str:
+        """The option rows as a run tells them apart, with the run's day (:meth:`run_day`) and,
+        with ``level``, how many of option_layers each row passes (``optbt_lv``)."""
         src, o, cols = self.src, self.o, self.config.options.columns
         und = o.col("underlying", required=False) or "NULL"
         prices = []
@@ -343,70 +422,147 @@ class _Checker:
                           else f"CAST(NULL AS DOUBLE) AS {alias}")
         # an instrument as a run tells them apart: option type by the call/put spellings (C, ce and
         # CE are one), underlying without case or padding; unknown types keep their cleaned text
-        return (f"SELECT {_FILE}, {src._opt_known} AS optbt_t, {src._expiry} AS optbt_e, "
+        rows = (f"SELECT {_FILE}, {src._opt_known} AS optbt_t, {src._expiry} AS optbt_e, "
                 f"CAST({src._raw_strike} AS DOUBLE) AS optbt_k, coalesce({src._opt_type}, {src._raw_opt_type}) "
                 f"AS optbt_o, {src._opt_type} AS optbt_ot, upper(trim(CAST({und} AS VARCHAR))) AS optbt_u, "
                 f"{', '.join(prices)} FROM read_parquet($f, {o.scan}, filename='{_FILE}')")
+        dated = f"SELECT *, {self.run_day(o)} FROM ({rows})"
+        return f"SELECT *, {_level(self.option_layers())} FROM ({dated})" if level else dated
+
+    def run_day(self, table) -> str:
+        """SQL columns of a projected row: ``optbt_fd``, the day its folder names (NULL without day
+        folders), and ``optbt_rd``, the day a run takes it for: its folder's day (a run reads a
+        folder's files for that day: a chain lists their contracts then), else its own date;
+        NULL without a time. Binds ``$optbt_pat``, the folder pattern (:meth:`params`)."""
+        folder = ("CAST(NULL AS DATE)" if table.by_day is None
+                  else f"TRY_CAST(regexp_extract({_FILE}, $optbt_pat, 1) AS DATE)")
+        return (f"{folder} AS optbt_fd, CASE WHEN optbt_t IS NOT NULL THEN coalesce({folder}, "
+                f"CAST(optbt_t AS DATE)) END AS optbt_rd")
 
     def options(self, chunks: list[list[str]], step0: int, total: int) -> dict:
-        """Per-row checks, duplicates (by bitmap) and gaps over the option files; returns the tallies."""
+        """Per-row checks, duplicates (by bitmap) and gaps over the option files; returns the tallies.
+
+        Rows are grouped by (run's day, instrument): the contract layers (option_layers) are one
+        value a group, judged once a group from its keys (``optbt_cl``, how many it passes);
+        only the folder and the time are judged row by row (``optbt_rl``). A check of the
+        contract is then a sum over groups; a check of the row counts its rows in the groups
+        of listed contracts. Rows such a check leaves to other findings are counted afterwards
+        (:meth:`left_out`), only for the checks that hit.
+        """
         checks = self.option_checks()
-        per_group = ", ".join(f"count(*) FILTER (WHERE {cond}) AS n{i}" for i, (_, _, cond, _) in enumerate(checks))
-        per_day = ", ".join(f"sum(n{i}) AS n{i}" for i in range(len(checks)))
+        cl_layers, rl_layers = self.contract_layers(), self.row_layers()
+        c_all, r_all = len(cl_layers), len(rl_layers)
+        own = [int(c.scope.rsplit(" ", 1)[1]) for c in checks]  # "optbt_lv >= k": the check's layer
+        per_group, per_day = [], []
+        for i, c in enumerate(checks):
+            if own[i] < c_all:  # a contract check: its condition is on the group's keys
+                per_day.append(f"sum(optbt_n) FILTER (WHERE optbt_cl = {own[i]}) AS n{i}, "
+                               f"sum(optbt_n) FILTER (WHERE optbt_cl < {own[i]} AND {c.cond}) AS x{i}")
+            else:
+                per_group.append(f"count(*) FILTER (WHERE {c.cond} AND optbt_rl >= {own[i] - c_all}) AS a{i}")
+                per_day.append(f"sum(a{i}) FILTER (WHERE optbt_cl = {c_all}) AS n{i}, NULL AS x{i}")
+        per_group += [f"count(*) FILTER (WHERE optbt_rl = {r}) AS h{r}" for r in range(r_all)]
+        per_day += [f"sum(h{r}) FILTER (WHERE optbt_cl = {c_all}) AS h{r}" for r in range(r_all)]
+        row_level = " ".join(f"WHEN NOT coalesce({sql}, false) THEN {i}" for i, (_, sql) in enumerate(rl_layers))
+        contract_level = " ".join(f"WHEN NOT coalesce({sql}, false) THEN {i}" for i, (_, sql) in enumerate(cl_layers))
         minute = "(epoch_ms(optbt_t) // 60000) % 1440"
-        sql = (f"WITH r AS ({self.option_projection()}), "
-               f"g AS (SELECT CAST(optbt_t AS DATE) AS optbt_d, count(*) AS optbt_n, "
+        # an instrument's day is the run's (a folder's rows are that day's); gaps count the bars a
+        # run reads of the contracts its chain lists
+        sql = (f"WITH r AS (SELECT *, CASE {row_level} ELSE {r_all} END AS optbt_rl "
+               f"FROM ({self.option_projection(level=False)})), "
+               f"g AS (SELECT optbt_rd, optbt_u, optbt_e, optbt_k, optbt_ot, count(*) AS optbt_n, "
                f"bit_count(bitstring_agg(CAST({minute} AS INTEGER), 0, 1439)) AS optbt_nd, "
-               f"bit_count(bitstring_agg(CAST({minute} AS INTEGER), 0, 1439) FILTER (WHERE {self.inside('optbt_t')})) "
+               f"bit_count(bitstring_agg(CAST({minute} AS INTEGER), 0, 1439) FILTER (WHERE optbt_rl = {r_all})) "
                f"AS optbt_in, count(*) FILTER (WHERE epoch_ms(optbt_t) % 60000 <> 0) AS optbt_off, "
-               f"min({_FILE}) AS optbt_f, min({_FILE}) FILTER (WHERE {self.runs(self.o)}) AS optbt_uf, {per_group} "
-               f"FROM r GROUP BY optbt_d, optbt_u, optbt_e, optbt_k, optbt_o) "
-               f"SELECT optbt_d, count(*) AS optbt_g, sum(optbt_n) AS optbt_n, sum(optbt_n - optbt_nd) AS optbt_dup, "
-               f"sum(coalesce(optbt_in, 0)) AS optbt_in, sum(optbt_off) AS optbt_off, min(optbt_f) AS optbt_f, "
-               f"min(optbt_uf) AS optbt_uf, {per_day} FROM g GROUP BY optbt_d ORDER BY optbt_d")
-        # days: the days with option rows of the run's underlying (its first file); any_days: of any
-        tallies = {"checks": checks, "n": [0] * len(checks), "first": [None] * len(checks), "days": {}, "any_days": 0,
-                   "dup_days": [], "off_grid": 0, "gaps": 0, "null_ts": 0}
+               f"min({_FILE}) AS optbt_f, {', '.join(per_group)} "
+               f"FROM r GROUP BY optbt_rd, optbt_u, optbt_e, optbt_k, optbt_o, optbt_ot), "
+               f"c AS (SELECT *, CASE {contract_level} ELSE {c_all} END AS optbt_cl FROM g) "
+               f"SELECT optbt_rd AS optbt_d, count(*) FILTER (WHERE optbt_cl = {c_all}) AS optbt_g, "
+               f"sum(optbt_n) AS optbt_n, sum(optbt_n) FILTER (WHERE optbt_cl < {c_all}) AS optbt_bad, "
+               f"sum(optbt_n - optbt_nd) AS optbt_dup, sum(coalesce(optbt_in, 0)) FILTER (WHERE optbt_cl = {c_all}) "
+               f"AS optbt_in, sum(optbt_off) AS optbt_off, min(optbt_f) AS optbt_f, "
+               f"min(optbt_f) FILTER (WHERE {self.runs(self.o)}) AS optbt_uf, {', '.join(per_day)} "
+               f"FROM c GROUP BY optbt_d ORDER BY optbt_d")
+        # days: the days with option rows of the run's underlying (its first file); any_days: of any;
+        # unread: day -> rows that failed a layer before each row layer (for left_out)
+        tallies = {"checks": checks, "own": own, "n": [0] * len(checks), "x": [0] * len(checks),
+                   "first": [None] * len(checks), "days": {}, "any_days": 0, "dup_days": [], "off_grid": 0,
+                   "gaps": 0, "null_ts": 0, "unread": {}}
         base = self.params()
         for c, files in enumerate(chunks):
             for row in self.q_dicts(sql, {**base, "f": files}):
-                d = row["optbt_d"]
-                if d is None:  # rows without a timestamp
-                    tallies["null_ts"] += row["optbt_n"]
-                    tallies["null_ts_file"] = min(tallies.get("null_ts_file") or row["optbt_f"], row["optbt_f"])
-                    continue
-                tallies["any_days"] += 1
-                if row["optbt_uf"] is not None:
-                    tallies["days"][d] = row["optbt_uf"]
-                if row["optbt_dup"]:
-                    tallies["dup_days"].append(d)
-                tallies["off_grid"] += row["optbt_off"]
-                missing = max(0, row["optbt_g"] * self.minutes(d) - row["optbt_in"])
-                tallies["gaps"] += missing
-                if missing and "gap_day" not in tallies:
-                    tallies["gap_day"] = d
-                for i in range(len(checks)):
-                    n = row[f"n{i}"]
-                    if n:
-                        tallies["n"][i] += n
-                        if tallies["first"][i] is None:  # rows come in day order
-                            tallies["first"][i] = d
+                self.tally_day(tallies, row, r_all)
             self.step(step0 + c + 1, total, f"options {c + 1}/{len(chunks)}")
         return tallies
+
+    def tally_day(self, tallies: dict, row: dict, r_all: int) -> None:
+        """Add one day's row of the tally query (day None: the rows without a time)."""
+        d, checks = row["optbt_d"], tallies["checks"]
+        for i in range(len(checks)):  # rows left to other findings, where a contract's keys tell
+            tallies["x"][i] += row[f"x{i}"] or 0
+        # rows a run stops at before each row layer: of contracts it does not list, or of an earlier row layer
+        before, stopped = row["optbt_bad"] or 0, []
+        for r in range(r_all + 1):
+            stopped.append(before)
+            before += row.get(f"h{r}") or 0
+        if any(stopped):
+            tallies["unread"][d] = stopped
+        if d is None:  # rows without a timestamp
+            tallies["null_ts"] += row["optbt_n"]
+            tallies["null_ts_file"] = min(tallies.get("null_ts_file") or row["optbt_f"], row["optbt_f"])
+            return
+        tallies["any_days"] += 1
+        if row["optbt_uf"] is not None:
+            tallies["days"][d] = row["optbt_uf"]
+        if row["optbt_dup"]:
+            tallies["dup_days"].append(d)
+        tallies["off_grid"] += row["optbt_off"]
+        missing = max(0, row["optbt_g"] * self.minutes(d) - (row["optbt_in"] or 0))
+        tallies["gaps"] += missing
+        if missing and "gap_day" not in tallies:
+            tallies["gap_day"] = d
+        for i in range(len(checks)):
+            n = row[f"n{i}"]
+            if n:
+                tallies["n"][i] += n
+                if tallies["first"][i] is None:  # rows come in day order
+                    tallies["first"][i] = d
+
+    def left_out(self, t: dict) -> None:
+        """For each check of a row that hit, the rows with its defect a run stops at before it
+        (left to another finding, said in its detail), read again only on the days that hold
+        any such row (every file when rows without a time are among them)."""
+        c_all = len(self.contract_layers())
+        wanted = [i for i, c in enumerate(t["checks"]) if t["n"][i] and t["own"][i] >= c_all]
+        days = {d for d, stopped in t["unread"].items() for i in wanted if stopped[t["own"][i] - c_all]}
+        if not days:
+            return
+        o = self.o
+        if None in days or o.by_day is None:
+            files = o.all_files
+        else:
+            files = [f for d in sorted(days) for f in o.files_for(d)]
+        cols = ", ".join(f"count(*) FILTER (WHERE {t['checks'][i].cond} AND NOT {t['checks'][i].scope}) AS x{i}"
+                         for i in wanted)
+        (row,) = self.q_dicts(f"WITH r AS ({self.option_projection()}) SELECT {cols} FROM r "
+                              f"WHERE optbt_lv < {max(t['own'][i] for i in wanted)}", {**self.params(), "f": files})
+        for i in wanted:
+            t["x"][i] += row[f"x{i}"]
 
     def option_findings(self, t: dict) -> None:
         """One finding per check that hit; its sample row comes from a query on the first day it hit."""
         sample = ("struct_pack(file := optbt_file, ts := optbt_t, underlying := optbt_u, expiry := optbt_e, "
                   "strike := optbt_k, opt_type := optbt_o, close := optbt_c, bid := optbt_b, ask := optbt_a)")
-        for i, (level, check, cond, detail) in enumerate(t["checks"]):
+        for i, c in enumerate(t["checks"]):
             if not t["n"][i]:
                 continue
             d = t["first"][i]
             files = self.o.files_for(d) if self.o.by_day is not None and d in self.o.by_day else self.o.all_files
-            hit = self.q(f"WITH r AS ({self.option_projection()}) SELECT {sample} AS s FROM r WHERE {cond} "
-                         f"ORDER BY optbt_file, optbt_t LIMIT 1", {**self.params(), "f": files})
+            hit = self.q(f"WITH r AS ({self.option_projection()}) SELECT {sample} AS s FROM r "
+                         f"WHERE {c.cond} AND {c.scope} ORDER BY optbt_file, optbt_t LIMIT 1",
+                         {**self.params(), "f": files})
             s = hit[0][0] if hit else None
-            self.find(level, check, s["file"] if s else files[0], t["n"][i], detail, s)
+            self.find(c.level, c.name, s["file"] if s else files[0], t["n"][i], c.detail_for(t["x"][i]), s)
         if t["null_ts"]:
             self.find("error", "bad_timestamp", t["null_ts_file"], t["null_ts"],
                       "option rows with no timestamp (NULL): they are never used")
@@ -415,16 +571,18 @@ class _Checker:
             files = self.o.files_for(d) if self.o.by_day is not None and d in self.o.by_day else self.o.all_files
             # the sample: that day's instrument with the fewest bars in the session
             hit = self.q_dicts(f"WITH r AS ({self.option_projection()}) SELECT min({_FILE}) AS file, "
-                               f"CAST(optbt_t AS DATE) AS day, optbt_e AS expiry, optbt_k AS strike, "
+                               f"optbt_rd AS day, optbt_u AS underlying, optbt_e AS expiry, optbt_k AS strike, "
                                f"optbt_o AS opt_type, count(DISTINCT optbt_t) AS bars FROM r "
-                               f"WHERE {self.inside('optbt_t')} AND CAST(optbt_t AS DATE) = $gd "
-                               f"GROUP BY ALL ORDER BY bars, expiry, strike, opt_type LIMIT 1",
+                               f"WHERE {self.read_as_bar()} AND optbt_rd = $gd "
+                               f"GROUP BY ALL ORDER BY bars, underlying, expiry, strike, opt_type LIMIT 1",
                                {**self.params(), "f": files, "gd": d})
             s = hit[0] if hit else None
             if s:
                 s["bars"] = f"{s['bars']} of {self.minutes(d)}"
             self.find("warning", "gaps", s["file"] if s else files[0], t["gaps"],
-                      "instrument-minutes inside the session with no bar (prices go stale there, with their lag)", s)
+                      "instrument-minutes inside the session with no bar (prices go stale there, with their lag), "
+                      "of the contracts a run's chain lists; a minute whose row has an unusable price is that "
+                      "price's finding, not a gap", s)
 
     def option_duplicates(self, t: dict) -> None:
         """Exact duplicate rows: only on the days the bitmap flagged (or everywhere, off the minute grid)."""
@@ -451,9 +609,8 @@ class _Checker:
                f"strike := optbt_k, opt_type := optbt_o, close := optbt_c, bid := optbt_b, ask := optbt_a)) AS s, "
                f"count(*) AS n, count(DISTINCT {bar}) FILTER (WHERE {usable}) AS k, "
                f"list(DISTINCT {_FILE}) AS fs, list(DISTINCT {bar}) FILTER (WHERE {usable}) AS bars "
-               f"FROM r WHERE optbt_t IS NOT NULL "
-               # only within the session, as a run judges them (rows outside it are never read)
-               f"AND {self.inside('optbt_t')} "
+               # only the rows a run reads as bars: listed contracts, within the session, in their folder
+               f"FROM r WHERE {self.read_as_bar()} "
                f"GROUP BY optbt_u, optbt_e, optbt_k, optbt_o, optbt_t HAVING count(*) > 1 ORDER BY s")
         rows = self.q_dicts(sql, {**self.params(), "f": files})
         self.duplicates(rows, "(instrument, minute) appears more than once with different bars (the price and "
@@ -535,10 +692,18 @@ class _Checker:
         ``fields``: the SQL of each part of a bar as a run reads it (duplicates differ when any
         part does)."""
         bar = "struct_pack(" + ", ".join(f"{k} := {v}" for k, v in fields.items()) + ")"
-        proj = (f"SELECT {_FILE}, {known} AS optbt_t, upper(trim(CAST({und} AS VARCHAR))) AS optbt_u, "
+        rows = (f"SELECT {_FILE}, {known} AS optbt_t, upper(trim(CAST({und} AS VARCHAR))) AS optbt_u, "
                 f"CAST({close} AS DOUBLE) AS optbt_c, {bar} AS optbt_bar FROM read_parquet($f, {table.scan}, "
                 f"filename='{_FILE}') WHERE {where}")
-        checks = [
+        # a day's bars: a run reads that day's folder (if any) within its session, rows of that day
+        home = "(optbt_fd IS NULL OR CAST(optbt_t AS DATE) = optbt_fd)"
+        read = f"optbt_t IS NOT NULL AND {home} AND {self.inside('optbt_t')}"
+        layers = [("bad_timestamp", "optbt_t IS NOT NULL")]
+        if table is self.s and table.by_day is not None:  # reported by misplaced_rows
+            layers.append(("rows_in_another_days_folder", home))
+        layers.append(("outside_session", self.inside("optbt_t")))
+        proj = f"SELECT *, {_level(layers)} FROM (SELECT *, {self.run_day(table)} FROM ({rows}))"
+        checks = _layered(layers, [
             ("warning", "missing_price", "optbt_c IS NULL", f"{what} '{name}' is NULL: the bar is no bar"),
             ("error", "non_finite_price", "NOT isfinite(optbt_c)", f"{what} '{name}' is NaN or infinite (unusable)"),
             ("error", "negative_price", "isfinite(optbt_c) AND optbt_c < 0", f"{what} '{name}' below zero (unusable)"),
@@ -546,26 +711,29 @@ class _Checker:
             ("warning", "outside_session", f"NOT {self.inside('optbt_t')}",
              f"{what} prints known outside the session, e.g. pre/post-market (ignored)"),
             ("error", "bad_timestamp", "optbt_t IS NULL", f"{what} rows with no timestamp (NULL): never used"),
-        ]
+        ])
         sample = "struct_pack(file := optbt_file, ts := optbt_t, underlying := optbt_u, close := optbt_c)"
-        cols = ", ".join(f"count(*) FILTER (WHERE {c}) AS n{i}, min({sample}) FILTER (WHERE {c}) AS s{i}"
-                         for i, (_, _, c, _) in enumerate(checks))
+        cols = ", ".join(f"count(*) FILTER (WHERE {c.cond} AND {c.scope}) AS n{i}, "
+                         f"count(*) FILTER (WHERE {c.cond} AND NOT {c.scope}) AS x{i}, "
+                         f"min({sample}) FILTER (WHERE {c.cond} AND {c.scope}) AS s{i}" for i, c in enumerate(checks))
+        if table.by_day is not None:
+            extra = {**extra, "optbt_pat": table._key.pattern}
         base = {**self.params(), **extra, "f": table.all_files}
         row = self.q_dicts(f"WITH r AS ({proj}) SELECT {cols} FROM r", base)[0]
-        for i, (level, check, _, detail) in enumerate(checks):
+        for i, c in enumerate(checks):
             if row[f"n{i}"]:
-                self.find(level, check, row[f"s{i}"]["file"], row[f"n{i}"], detail, row[f"s{i}"])
+                self.find(c.level, c.name, row[f"s{i}"]["file"], row[f"n{i}"], c.detail_for(row[f"x{i}"]),
+                          row[f"s{i}"])
         kept = sql_usable("optbt_c")  # a row without a usable close is no bar: it neither conflicts nor counts
         dups = self.q_dicts(f"WITH r AS ({proj}) SELECT min({sample}) AS s, count(*) AS n, "
                             f"count(DISTINCT optbt_bar) FILTER (WHERE {kept}) AS k, "
                             f"count(DISTINCT optbt_c) FILTER (WHERE {kept}) AS kc, "
                             f"list(DISTINCT optbt_bar) FILTER (WHERE {kept}) AS bars "
-                            f"FROM r WHERE optbt_t IS NOT NULL AND {self.inside('optbt_t')} "
-                            f"GROUP BY optbt_u, optbt_t HAVING count(*) > 1 ORDER BY s", base)
+                            f"FROM r WHERE {read} GROUP BY optbt_u, optbt_t HAVING count(*) > 1 ORDER BY s", base)
         self.duplicates(dups, _bar_conflict(what, dups), f"repeated {what} rows at one minute, identical as a run "
                         "reads them (open, high, low, close, volume) or with one usable close: a run uses one")
-        days = self.q(f"WITH r AS ({proj}) SELECT CAST(optbt_t AS DATE) AS d, min({_FILE}), "
-                      f"count(*) FILTER (WHERE {sql_usable('optbt_c')} AND {self.inside('optbt_t')}) "
+        days = self.q(f"WITH r AS ({proj}) SELECT optbt_rd AS d, min({_FILE}), "
+                      f"count(*) FILTER (WHERE {sql_usable('optbt_c')} AND {read}) "
                       f"FROM r WHERE optbt_t IS NOT NULL AND {days_of} GROUP BY d ORDER BY d", base)
         return {d: (f, n) for d, f, n in days}
 
@@ -720,6 +888,7 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None,
         chunks = _chunks(src.options)
         total = len(chunks) + 2
         tallies = checker.options(chunks, 0, total)
+        checker.left_out(tallies)
         checker.option_findings(tallies)
         checker.option_duplicates(tallies)
         checker.step(len(chunks) + 1, total, "duplicates")
