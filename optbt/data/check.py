@@ -287,24 +287,28 @@ class _Checker:
         odd = {table.listed(f) for f, physical, logical in rows if _kind_of(physical, logical) not in kinds}
         return next((f for f in table.all_files if f in odd), table.all_files[0])
 
-    def misplaced_rows(self) -> None:
+    def misplaced_rows(self, table, files: list[str]) -> None:
         """Rows dated another day than their day folder: a run reads a folder's files for its own
         day only (the folder names the day), so they are never read and their own day looks
-        empty (no_spot / no_options skips), or its chain lacks their strikes."""
-        for what, table, known in (("options", self.o, self.src._opt_known), ("spot", self.s, self.src._spot_known)):
-            if table.by_day is None:
-                continue
-            key = (self.config.options if table is self.o else self.config.spot).day_partition
-            pattern = table._key.pattern  # the folder's day, as the table reads it (_Table.__init__)
-            sql = (f"SELECT {_FILE}, count(*) FROM read_parquet($f, {table.scan}, filename='{_FILE}') "
-                   f"WHERE {known} IS NOT NULL AND CAST({known} AS DATE) <> "
-                   f"TRY_CAST(regexp_extract({_FILE}, $pat, 1) AS DATE) GROUP BY ALL ORDER BY 1")
-            rows = self.q(sql, {**self.params(), "f": table.all_files, "pat": pattern})
-            if rows:
-                self.find("error", "rows_in_another_days_folder", rows[0][0], sum(n for _, n in rows),
-                          f"{what} rows dated another day than their {key}= folder ({len(rows)} file"
-                          f"{'s' if len(rows) != 1 else ''}): a run reads a folder's files for that day only, so these"
-                          " rows are never read; move them to their own day's folder")
+        empty (no_spot / no_options skips), or its chain lacks their strikes.
+
+        ``files``: those that may hold them. The options' tally counts such rows by day, so only
+        the files of the days that have any are read again (for the count of files); the spot's
+        files are few and small, and all of them are read."""
+        if table.by_day is None or not files:
+            return
+        what, known = ("options", self.src._opt_known) if table is self.o else ("spot", self.src._spot_known)
+        key = (self.config.options if table is self.o else self.config.spot).day_partition
+        pattern = table._key.pattern  # the folder's day, as the table reads it (_Table.__init__)
+        sql = (f"SELECT {_FILE}, count(*) FROM read_parquet($f, {table.scan}, filename='{_FILE}') "
+               f"WHERE {known} IS NOT NULL AND CAST({known} AS DATE) <> "
+               f"TRY_CAST(regexp_extract({_FILE}, $pat, 1) AS DATE) GROUP BY ALL ORDER BY 1")
+        rows = self.q(sql, {**self.params(), "f": files, "pat": pattern})
+        if rows:
+            self.find("error", "rows_in_another_days_folder", rows[0][0], sum(n for _, n in rows),
+                      f"{what} rows dated another day than their {key}= folder ({len(rows)} file"
+                      f"{'s' if len(rows) != 1 else ''}): a run reads a folder's files for that day only, so these"
+                      " rows are never read; move them to their own day's folder")
 
     def empty_files(self) -> None:
         """Files that hold no row (a writer's empty frame: its schema alone). Nothing is read
@@ -463,6 +467,8 @@ class _Checker:
                 per_day.append(f"sum(a{i}) FILTER (WHERE optbt_cl = {c_all}) AS n{i}, NULL AS x{i}")
         per_group += [f"count(*) FILTER (WHERE optbt_rl = {r}) AS h{r}" for r in range(r_all)]
         per_day += [f"sum(h{r}) FILTER (WHERE optbt_cl = {c_all}) AS h{r}" for r in range(r_all)]
+        # rows dated another day than their folder's, of any contract (rows_in_another_days_folder)
+        per_day.append("sum(h0) AS optbt_mis" if self.o.by_day is not None else "0 AS optbt_mis")
         row_level = " ".join(f"WHEN NOT coalesce({sql}, false) THEN {i}" for i, (_, sql) in enumerate(rl_layers))
         contract_level = " ".join(f"WHEN NOT coalesce({sql}, false) THEN {i}" for i, (_, sql) in enumerate(cl_layers))
         minute = "(epoch_ms(optbt_t) // 60000) % 1440"
@@ -487,7 +493,7 @@ class _Checker:
         # unread: day -> rows that failed a layer before each row layer (for left_out)
         tallies = {"checks": checks, "own": own, "n": [0] * len(checks), "x": [0] * len(checks),
                    "first": [None] * len(checks), "days": {}, "any_days": 0, "dup_days": [], "off_grid": 0,
-                   "gaps": 0, "null_ts": 0, "unread": {}}
+                   "gaps": 0, "null_ts": 0, "unread": {}, "misplaced_days": []}
         base = self.params()
         for c, files in enumerate(chunks):
             for row in self.q_dicts(sql, {**base, "f": files}):
@@ -516,6 +522,8 @@ class _Checker:
             tallies["days"][d] = row["optbt_uf"]
         if row["optbt_dup"]:
             tallies["dup_days"].append(d)
+        if row["optbt_mis"]:  # d is the folder's day: its files hold them
+            tallies["misplaced_days"].append(d)
         tallies["off_grid"] += row["optbt_off"]
         missing = max(0, row["optbt_g"] * self.minutes(d) - (row["optbt_in"] or 0))
         tallies["gaps"] += missing
@@ -883,11 +891,13 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None,
         checker = _Checker(config, src, report, progress)
         if not checker.types():
             return report
-        checker.misplaced_rows()
         checker.empty_files()
         chunks = _chunks(src.options)
         total = len(chunks) + 2
         tallies = checker.options(chunks, 0, total)
+        # the tally counted the options' misplaced rows by day: only those days' files are read again
+        checker.misplaced_rows(src.options, [f for d in tallies["misplaced_days"] for f in src.options.files_for(d)])
+        checker.misplaced_rows(src.spot, src.spot.all_files)
         checker.left_out(tallies)
         checker.option_findings(tallies)
         checker.option_duplicates(tallies)
