@@ -277,3 +277,23 @@ def test_data_check_names_empty_files_and_the_days_they_do_not_make(tmp_path):
     assert "1 day folder holds no other file, so it adds no day to a run: 2024-01-04" in found[0].detail
     assert [f for f in check_dataset(load_dataset(_day_folders(tmp_path / "full", {}))).findings
             if f.check == "empty_files"] == []
+
+
+def test_identical_spot_rows_with_a_nan_volume_are_one_bar_not_a_conflict(tmp_path):
+    """A pandas volume column with a NaN: two identical copies of a spot minute were refused as
+    'conflicting duplicate rows ... (.., nan), (.., nan)' (NaN never equals itself), though
+    data check called them the identical duplicates they are. A volume that is no number is an
+    unknown volume (None)."""
+    import math
+    minute = [datetime(2024, 1, 2, 9, 15) + timedelta(minutes=k) for k in range(1, 6)]
+    o = [{"ts": t, "underlying": "NIFTY", "expiry": date(2024, 1, 4), "strike": 21000.0, "opt_type": ot,
+          "close": 100.0} for t in minute for ot in ("CE", "PE")]
+    s = [{"ts": t, "underlying": "NIFTY", "open": 1.0, "high": 2.0, "low": 0.5, "close": 21000.0 + k,
+          "volume": math.nan} for k, t in enumerate(minute, 1)]
+    pq.write_table(pa.Table.from_pylist(o), tmp_path / "o.parquet")
+    pq.write_table(pa.Table.from_pylist(s + [dict(s[2])]), tmp_path / "s.parquet")
+    (tmp_path / "dataset.toml").write_text('name = "x"\n[options]\npath = "o.parquet"\n[spot]\npath = "s.parquet"\n'
+                                           '[session]\nstart = "09:15"\nend = "09:20"\n')
+    bars = DuckDBSource(load_dataset(tmp_path)).ohlc_bars(date(2024, 1, 2))
+    assert [b[4] for b in bars] == [21001.0, 21002.0, 21003.0, 21004.0, 21005.0]
+    assert all(b[5] is None for b in bars)

@@ -58,7 +58,11 @@ class _Reader:
         cols = []
         for c in ("open", "high", "low", "close", "volume"):
             q = table.col(c, required=(c == "close"))
-            cols.append("NULL" if q is None else (sql_price(q) if c != "volume" else f"CAST({q} AS DOUBLE)"))
+            # a volume that is no number (NaN, inf) is an unknown one: NULL, so that two copies of a
+            # bar compare equal (NaN never equals itself: identical rows were refused as a conflict)
+            vol = f"CAST({q} AS DOUBLE)"
+            cols.append("NULL" if q is None else sql_price(q) if c != "volume" else
+                        f"CASE WHEN isfinite({vol}) THEN {vol} END")
         self.fields = dict(zip(("open", "high", "low", "close", "volume"), cols))  # what a run compares
         self.close = cols[3]
         self.cols = ", ".join(cols)
