@@ -175,7 +175,9 @@ class BarContext:
         ``ctx.indicator("rsi", 14, interval="5m")``, ``ctx.indicator("bollinger", 20, 2, field="upper")``.
 
         None until warm. Fed incrementally from the first day it is asked for, across days in
-        date order; a resampled bar counts once the clock has passed its end.
+        date order. ``interval`` (default ``1m``) is bars of that length from the session's open,
+        built from the data's rows (on tick data: one-minute bars, not ticks); a bar counts once
+        the clock has passed its end.
         """
         return self._indicator_of((kind, args, interval, series, field))
 

@@ -11,10 +11,13 @@ No look-ahead, by construction:
 - an opening range ``(start, end]`` is known from the first tick at or after ``end``;
 - a previous day is a day before today in the data (weekends and holidays are simply absent);
 - today's open (for ``gap``) is known once the day's first bar is;
-- an indicator is fed each bar once the tick reaches the moment the bar became known; a
-  resampled bar (5m, 15m, 1h from the session's open) once the clock has passed its end. Its
-  state carries across days in date order from the first day a strategy asked for it; days the
-  strategy skipped are fed too, so the value never depends on which days traded.
+- an indicator's interval (1m, 5m, 15m, 1h) is bars of that length from the session's open,
+  built from whatever rows the data holds (ticks too: ``1m`` on ticks is one-minute bars, never
+  ticks); a bar is fed once the clock has passed its end. Bar data on that grid (or on its own
+  ``bar_minutes`` grid with an interval no longer than it) is fed as it is, the same values
+  without building a bar per bar. Its state carries across days in date order from the first
+  day a strategy asked for it; days the strategy skipped are fed too, so the value never
+  depends on which days traded.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from math import gcd
 from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
@@ -102,19 +106,23 @@ def summarise(day: date, bars: list) -> DaySummary | None:
 
 
 class _Feed:
-    """One indicator on one series at one interval, fed bar by bar as the clock reaches them."""
+    """One indicator on one series at one interval, fed bar by bar as the clock reaches them.
 
-    __slots__ = ("ind", "hlc", "step", "name", "day", "pos", "acc", "acc_end", "open_", "close_", "reset",
+    A day's bars are fed as they are when they are already bars of the interval (``direct``,
+    decided each day by :meth:`Market.fed_as_is`), else resampled into bars of ``step``."""
+
+    __slots__ = ("ind", "hlc", "step", "direct", "name", "day", "pos", "acc", "acc_end", "open_", "close_", "reset",
                  "fields", "values", "pushed")
 
-    def __init__(self, kind: str, name: str, args: tuple, minutes: int, bar_minutes: int):
+    def __init__(self, kind: str, name: str, args: tuple, minutes: int):
         factory, inputs, extra, _ = INDICATORS[kind]
         self.ind = factory(*args)
         self.fields = ("value",) + extra
         self.values: tuple[date, dict[str, list]] | None = None  # (day, field -> value at each tick)
         self.hlc = inputs == "hlcv"
         self.reset = kind == "vwap"  # VWAP is a session's: it starts again at each open
-        self.step = None if minutes <= bar_minutes else timedelta(minutes=minutes)
+        self.step = timedelta(minutes=minutes)
+        self.direct = True  # today's bars are fed as they are (see Market.fed_as_is), else resampled
         self.name = name
         self.day: date | None = None
         self.pos = 0
@@ -122,8 +130,9 @@ class _Feed:
         self.acc: list | None = None      # the resampled bar being built: [o, h, l, c, v]
         self.acc_end: datetime | None = None
 
-    def start(self, day: date, session: tuple[datetime, datetime]) -> None:
+    def start(self, day: date, session: tuple[datetime, datetime], direct: bool) -> None:
         self.day, self.pos, self.acc, self.acc_end = day, 0, None, None
+        self.direct = direct
         self.open_, self.close_ = session
         if self.reset:
             self.ind.reset()
@@ -135,7 +144,7 @@ class _Feed:
             if self.acc is not None and self.acc_end <= now:
                 self._flush()
             return
-        if self.step is None:
+        if self.direct:
             update = self.ind.update
             if self.hlc:
                 while pos < n and bars[pos][0] <= now:
@@ -174,7 +183,7 @@ class _Feed:
         read = attrgetter(*names)  # one field: its value; several: a tuple
         snaps: list = [None if len(names) == 1 else (None,) * len(names)] * n
         cur = read(ind)
-        if self.step is None:  # bars fed as they are: the loop of feed_until, once for the day
+        if self.direct:  # bars fed as they are: the loop of feed_until, once for the day
             update = ind.update
             hlc = self.hlc
             pos, nb = self.pos, len(bars)
@@ -217,7 +226,7 @@ class _Feed:
         pos = self.pos
         self.pos = len(bars)
         for b in bars[pos:]:
-            if self.step is None:
+            if self.direct:
                 self._push(b[1], b[2], b[3], b[4], b[5])
             else:
                 self._bucket(b)
@@ -266,6 +275,7 @@ class Market:
         self._ohlc = getattr(source, "ohlc_bars", None)
         self._bars: dict[tuple[str, date], list] = {}
         self._summaries: dict[tuple[str, date], DaySummary | None] = {}
+        self._grids: dict[tuple[str, date], int] = {}  # (series, day) -> see _grid
         self._calendar: list[date] | None = None
         self.feeds: dict[tuple, _Feed] = {}
         self.first_day: date | None = None  # the run's first day: every indicator is fed from it
@@ -331,11 +341,11 @@ class Market:
         key = (kind, name, args, minutes)
         f = self.feeds.get(key)
         if f is None:
-            f = self.feeds[key] = _Feed(kind, name, args, minutes, self.config.bar_minutes)
+            f = self.feeds[key] = _Feed(kind, name, args, minutes)
             first = self.first_day if self.first_day is not None and self.first_day < day else day
             # first asked today, but fed from the run's first day: the days the strategy skipped
             # (an expiry rule with no match, on_day_start) count, as for a strategy asking daily
-            f.start(first, self.session(first))
+            self._start(f, first)
             if first != day:
                 self._catch_up(f, day)
         elif f.day != day:
@@ -347,9 +357,41 @@ class Market:
         f.finish(self.bars(f.name, f.day))
         cal = self.calendar()
         for d in cal[bisect_left(cal, f.day) + 1:bisect_left(cal, day)]:
-            f.start(d, self.session(d))
+            self._start(f, d)
             f.finish(self.bars(f.name, d))
-        f.start(day, self.session(day))
+        self._start(f, day)
+
+    def _start(self, f: _Feed, day: date) -> None:
+        f.start(day, self.session(day), self.fed_as_is(f.name, day, f.step))
+
+    def fed_as_is(self, name: str, day: date, step: timedelta) -> bool:
+        """Whether bars of ``step`` are the day's own bars of ``name``, so that an indicator is fed
+        them as they are instead of resampled (the same values, without building a bar per bar).
+
+        True when every bar of the day is known at the session's open plus a whole number of
+        ``step`` (a bar of ``step`` then holds at most one of them, ending at its time), or when
+        they all lie on the ``bar_minutes`` grid and ``step`` is not longer than that: a bar of
+        the data cannot be cut finer (``1m`` on five-minute bars is the five-minute bars). Tick
+        data (rows off the grid) is always resampled: ``1m`` is one-minute bars, never ticks.
+        """
+        grid = self._grid(name, day)
+        us = timedelta(microseconds=1)
+        return (grid % (step // us) == 0
+                or (step <= self.config.bar_length and grid % (self.config.bar_length // us) == 0))
+
+    def _grid(self, name: str, day: date) -> int:
+        """The greatest common divisor, in microseconds, of the day's bar times from the session's
+        open (0 without bars): every bar lies on a grid of ``step`` when this is a multiple of it."""
+        key = (name, day)
+        g = self._grids.get(key)
+        if g is None:
+            open_ = self.session(day)[0]
+            us = timedelta(microseconds=1)
+            g = gcd(*[(b[0] - open_) // us for b in self.bars(name, day)])
+            if len(self._grids) >= _KEEP_DAYS:
+                del self._grids[next(iter(self._grids))]
+            self._grids[key] = g
+        return g
 
 
 def make_indicator_key(kind: str, args: tuple, interval: Any) -> tuple[str, tuple, int]:
