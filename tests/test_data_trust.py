@@ -204,6 +204,41 @@ def test_a_conflicting_spot_duplicate_is_a_run_error(tmp_path):
     assert found(path)[("error", "conflicting_duplicates")].count == 1
 
 
+def test_a_conflict_on_minute_bars_asks_for_one_row_per_minute(tmp_path):
+    path = write(tmp_path, option_rows(), spot_rows() + [{"ts": minute(2), "close": 18800.0}])
+    with pytest.raises(ConflictingBarsError, match=r"at 2024-01-02 09:17:00: .*one row per instrument and minute"):
+        fills(path)
+
+
+def test_a_conflicting_tick_names_its_exact_time_and_asks_for_one_row_per_timestamp(tmp_path):
+    # spot ticks between the minutes; two of them at 09:17:30.25 with different prices
+    tick = minute(2) + timedelta(seconds=30, milliseconds=250)
+    s = spot_rows() + [{"ts": minute(2) + timedelta(seconds=12), "close": 21010.0},
+                       {"ts": tick, "close": 21010.0}, {"ts": tick, "close": 21011.0}]
+    path = write(tmp_path, option_rows(), sorted(s, key=lambda r: r["ts"]))
+    with pytest.raises(ConflictingBarsError) as err:
+        fills(path)
+    msg = str(err.value)
+    assert "spot NIFTY at 2024-01-02 09:17:30.25: prices 21010.0, 21011.0" in msg
+    assert "one row per instrument and timestamp" in msg and "and minute" not in msg
+    assert found(path)[("error", "conflicting_duplicates")].sample["ts"] == "2024-01-02 09:17:30.25"
+
+
+def test_a_conflicting_quote_names_its_bids_and_asks(tmp_path):
+    # quote data (no close): the CE quoted twice at 09:17:00.5, bid 101 / ask 103 and bid 100 / ask 103
+    rows = [{"ts": minute(k), "expiry": EXP, "strike": 21000.0, "opt_type": ot, "bid": p - 1, "ask": p + 1}
+            for k in range(1, 8) for ot, p in (("CE", 100.0 + k), ("PE", 90.0 - k))]
+    at = minute(2) + timedelta(milliseconds=500)
+    rows += [{"ts": at, "expiry": EXP, "strike": 21000.0, "opt_type": "CE", "bid": b, "ask": 103.0}
+             for b in (101.0, 100.0)]
+    path = write(tmp_path, rows, spot_rows(), 'price = "mid"', 'bid = "bid", ask = "ask", close = ""')
+    with pytest.raises(ConflictingBarsError) as err:
+        fills(path)
+    msg = str(err.value)
+    assert ("21000 CE at 2024-01-02 09:17:00.5: prices mid 102.0 (bid 101.0, ask 103.0), "
+            "mid 101.5 (bid 100.0, ask 103.0); keep one row per instrument and timestamp") in msg
+
+
 def test_an_expiry_before_the_trade_date_is_never_picked(tmp_path):
     # a stale contract listed "expiring" 2024-01-01 with other prices: 'nearest' must still be 2024-01-04
     o = option_rows() + [{**r, "expiry": date(2024, 1, 1), "close": r["close"] + 1000} for r in option_rows()]

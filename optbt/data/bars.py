@@ -18,6 +18,7 @@ from optbt.data.dataset import SeriesFiles
 from optbt.data.source import ConflictingBarsError
 from optbt.model.errors import ConfigError, did_you_mean
 from optbt.model.prices import sql_price
+from optbt.model.timestamps import on_whole_minutes
 
 OhlcBar = tuple[datetime, float | None, float | None, float | None, float, float | None]
 """(known_at, open, high, low, close, volume); only the close is always known."""
@@ -108,10 +109,11 @@ class BarReader:
         out: list[OhlcBar] = []
         for row in rows:
             if out and out[-1][0] == row[0]:
-                if out[-1] != row:  # which of two different bars at one minute is true cannot be known
+                if out[-1] != row:  # which of two different bars at one time is true cannot be known
                     # the closes when they differ, else the whole bars (open, high, low or volume differ)
                     shown = [out[-1][4], row[4]] if out[-1][4] != row[4] else [out[-1][1:], row[1:]]
-                    raise ConflictingBarsError(files[0], name, row[0], shown, day)
+                    raise ConflictingBarsError(files[0], name, row[0], shown, day,
+                                               on_whole_minutes(r[0] for r in rows))
                 continue
             out.append(row)
         return out

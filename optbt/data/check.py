@@ -133,8 +133,8 @@ def _numeric(kind: str) -> bool:
 def _text(v: Any) -> str:
     if isinstance(v, float) and not math.isfinite(v):
         return str(v)  # nan, inf, -inf
-    if isinstance(v, datetime):
-        return v.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(v, datetime):  # a tick's fraction kept: two rows of one second are told apart
+        return v.strftime("%Y-%m-%d %H:%M:%S") + (f".{v.microsecond:06d}".rstrip("0") if v.microsecond else "")
     if isinstance(v, (date, time)):
         return v.isoformat()
     return "NULL" if v is None else str(v)

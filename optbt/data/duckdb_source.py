@@ -33,6 +33,12 @@ from optbt.data.source import Bar, Chain, ConflictingBarsError, MixedTimezonesEr
 from optbt.model.errors import DataError, did_you_mean
 from optbt.model.instrument import Instrument
 from optbt.model.prices import INF, sql_mid, sql_price, sql_quote_side
+from optbt.model.timestamps import on_whole_minutes
+
+
+def _side(v: float | None) -> str:
+    """A quote side in a message: its value, or "none" when missing or unusable."""
+    return "none" if v is None else repr(v)
 
 
 def _known_at(bar: Bar):
@@ -1016,19 +1022,19 @@ class DuckDBSource:
             if out and out[-1][0] == r[0]:
                 if out[-1][1] != r[1]:
                     self._conflict(day, f"spot {und}", r[0], [out[-1][1], r[1]], self.spot, files,
-                                   self._spot_und, {"und": und})
+                                   self._spot_und, {"und": und}, on_whole_minutes(t for t, *_ in rows))
                 continue
             out.append(r)
         return out
 
     def _conflict(self, day: date, what: str, at: datetime, prices: list, table: _Table, files: list[str],
-                  where: str, params: dict) -> None:
-        """Raise ConflictingBarsError naming the (first) file that holds the minute."""
+                  where: str, params: dict, minute_bars: bool) -> None:
+        """Raise ConflictingBarsError naming the (first) file that holds the timestamp."""
         known = self._spot_known if table is self.spot else self._opt_known
         sql = (f"SELECT {_FILE_COL} FROM read_parquet($f, {table.scan}, filename='{_FILE_COL}') "
                f"WHERE {where} AND {known} = $at ORDER BY {_FILE_COL} LIMIT 1")
         hit = self._run(sql, self._params(f=files, at=at, **params))
-        raise ConflictingBarsError(hit[0][0] if hit else ", ".join(files[:1]), what, at, prices, day)
+        raise ConflictingBarsError(hit[0][0] if hit else ", ".join(files[:1]), what, at, prices, day, minute_bars)
 
     def _spot_block(self, day: date, und: str, open_: datetime, close: datetime) -> list[tuple]:
         got = self._ahead.take(("spot", day, und)) if self._ahead is not None else None
@@ -1182,16 +1188,24 @@ class DuckDBSource:
                 continue
             if out and out[-1][0] == b[0]:
                 if out[-1] != b:
-                    prev = out[-1]
-                    prices = [prev[1], b[1]] if prev[1] != b[1] else [prev[1:], b[1:]]
                     params = self._opt_params(k=inst.strike, und=inst.underlying)
                     where = (f"{self._strike} = $k AND {self._opt_und} AND ({self._opt_type}) = $ot "
                              f"AND ({self._expiry}) = $e")
-                    self._conflict(day, str(inst), b[0], prices, self.options, files, where,
-                                   {**params, "ot": inst.opt_type, "e": inst.expiry})
+                    self._conflict(day, str(inst), b[0], self._shown_rows(out[-1], b), self.options, files, where,
+                                   {**params, "ot": inst.opt_type, "e": inst.expiry},
+                                   on_whole_minutes(map(_known_at, bars)))
                 continue
             out.append(b)
         return out
+
+    def _shown_rows(self, a: Bar, b: Bar) -> list:
+        """Two conflicting option rows as a run reads them, for the error: their prices when
+        there is nothing else, else each row's price named (close or mid) with its quote, so
+        that quote data shows the bids and asks that differ (never "NULL" closes)."""
+        if a[2] is None and a[3] is None and b[2] is None and b[3] is None and a[1] != b[1]:
+            return [a[1], b[1]]
+        name = "mid" if self.config.price == "mid" else "close"
+        return [f"{name} {r[1]!r} (bid {_side(r[2])}, ask {_side(r[3])})" for r in (a, b)]
 
     def ohlc_bars(self, day: date, name: str = "spot", underlying: str | None = None) -> list:
         """Whole bars (known_at, open, high, low, close, volume) of the spot or a ``[series.NAME]``

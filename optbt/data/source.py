@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from optbt.model.errors import DataError
 from optbt.model.instrument import Instrument
+from optbt.model.timestamps import stamp
 
 if TYPE_CHECKING:  # the config's pydantic models load only where a dataset is read
     from optbt.data.dataset import DatasetConfig
@@ -100,15 +101,20 @@ class UnreadableFileError(DataError):
 
 
 class ConflictingBarsError(DataError):
-    """Two rows of one instrument (or the spot) at the same minute with different prices.
+    """Two rows of one instrument (or the spot) at the same timestamp with different prices.
 
     Which one is true cannot be known, so a run refuses rather than picking one. ``day`` is
-    the trading day it concerns, so that a caller may turn it into a skipped day.
+    the trading day it concerns, so that a caller may turn it into a skipped day. The time is
+    shown exactly (a tick's seconds and fraction too: two ticks of one minute are no
+    duplicate), and the fix asks for one row per minute only of minute bars (``minute_bars``:
+    every row of the day on a whole minute); a price given as text is shown as it is (a quote's
+    values, named).
     """
 
-    def __init__(self, file: str, what: str, at: datetime, prices: list, day: date):
+    def __init__(self, file: str, what: str, at: datetime, prices: list, day: date, minute_bars: bool = True):
         self.file, self.what, self.at, self.prices, self.day = file, what, at, prices, day
-        shown = ", ".join(repr(p) for p in prices)
+        shown = ", ".join(p if isinstance(p, str) else repr(p) for p in prices)
+        per = "minute" if minute_bars else "timestamp"
         super().__init__(
-            f"{file}: conflicting duplicate rows for {what} at {at:%Y-%m-%d %H:%M:%S}: prices {shown}; "
-            "keep one row per instrument and minute (run `optbt data check` to list them all)")
+            f"{file}: conflicting duplicate rows for {what} at {stamp(at)}: prices {shown}; "
+            f"keep one row per instrument and {per} (run `optbt data check` to list them all)")

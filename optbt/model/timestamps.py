@@ -1,0 +1,38 @@
+"""Times as a trader reads them: to the minute when that is all there is, exact otherwise.
+
+Minute-bar data prints as it always has (``09:20``, ``2024-01-02 09:20:00``); a tick between
+the minutes keeps its seconds and its fraction (``09:20:00.3``), so that two ticks of one
+minute never read as one and a message names the very row it means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, time
+
+
+def fraction(t: datetime | time) -> str:
+    """The part below a second, trailing zeros dropped: ``""``, ``".3"``, ``".000001"``.
+
+    >>> fraction(time(9, 20)), fraction(time(9, 20, 0, 300000)), fraction(time(9, 20, 0, 1))
+    ('', '.3', '.000001')
+    """
+    return f".{t.microsecond:06d}".rstrip("0") if t.microsecond else ""
+
+
+def stamp(t: datetime) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` with the fraction when there is one (no zone: exchange time).
+
+    >>> stamp(datetime(2024, 1, 2, 9, 40)), stamp(datetime(2024, 1, 2, 9, 40, 0, 123456))
+    ('2024-01-02 09:40:00', '2024-01-02 09:40:00.123456')
+    """
+    return f"{t:%Y-%m-%d %H:%M:%S}{fraction(t)}"
+
+
+def on_whole_minutes(times: Iterable[datetime]) -> bool:
+    """Whether every time is on a whole minute (minute bars), not between minutes (ticks).
+
+    >>> on_whole_minutes([datetime(2024, 1, 2, 9, 16)]), on_whole_minutes([datetime(2024, 1, 2, 9, 16, 5)])
+    (True, False)
+    """
+    return all(not t.second and not t.microsecond for t in times)
