@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from optbt import Strategy
@@ -117,3 +117,23 @@ def test_cli_trace_writes_trace_jsonl_and_prints_the_timeline(tmp_path):
     assert "09:21       stop_loss ce: price 131 vs level 130 (hit when price >= level): HIT" in r.stdout
     recs = [json.loads(line) for line in (tmp_path / "o/trace.jsonl").read_text().splitlines()]
     assert recs[0]["kind"] == "day" and recs[-1]["kind"] == "exit"
+
+
+class SpotTicks(MemorySource):
+    """The straddle day with the spot (and so, with ``clock = "spot"``, the clock) ticking between
+    the minutes: 09:16, 09:16:20.5, 09:17:00.25, 09:17:45, then every minute from 09:18."""
+
+    TICKS = ["09:16:00", "09:16:20.5", "09:17:00.25", "09:17:45"] + [f"09:{m}:00" for m in range(18, 26)]
+
+    def spot_bars(self, day, underlying=None):
+        return [(datetime.fromisoformat(f"{day} {t}"), 21010.0, None, None) for t in self.TICKS]
+
+
+def test_a_tick_clock_shows_each_ticks_seconds_and_whole_minutes_as_before():
+    src = SpotTicks({DAY: straddle_day(CE, PE)}, config(10, clock="spot"))
+    recs = EventEngine(src).run(load_strat_text(STRAT)(), trace=(DAY,)).trace
+    conditions = [(r["time"], r["result"]) for r in recs if r["kind"] == "entry_condition"]
+    assert conditions[:4] == [("09:16", False), ("09:16:20.5", False), ("09:17:00.25", True), ("09:17:45", True)]
+    lines = timeline(recs)
+    assert lines[0].startswith("== 2024-01-02: 12 ticks 09:16-09:25, ")
+    assert "09:16-09:16:20.5 entry condition false (2 ticks) (spot 21010, dte 2)" in lines

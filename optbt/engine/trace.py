@@ -14,6 +14,9 @@ attributes shadowing the class's methods) and removes the wrappers at day end:
 
 A record is a plain dict: ``day``, ``time``, ``tick``, ``kind`` and the kind's fields. The
 results layer writes them to ``trace.jsonl`` and draws the timeline (``optbt.results.trace``).
+``time`` is the tick's exact time: ``09:20`` on a whole minute (a minute clock reads as it
+always has), ``09:20:00.3`` for a tick between the minutes, so that the many ticks of one
+minute on a tick clock are told apart (``ctx.time`` stays ``HH:MM`` for strategies).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import math
 from typing import Any
 
 from optbt.model.instrument import Leg
+from optbt.model.timestamps import clock_time
 
 
 def _num(x: Any) -> Any:
@@ -42,6 +46,15 @@ def skip_record(row) -> dict:
             "reason": row.skip_reason, "note": row.note}
 
 
+def exact_times(run) -> list[str]:
+    """Each tick's time as a trace shows it (see the module's docstring); the day's own
+    ``times`` when the clock's ticks are not datetimes."""
+    ticks = run.ticks
+    if not ticks or not hasattr(ticks[0], "hour"):
+        return run.times
+    return [clock_time(t) for t in ticks]
+
+
 class Tracer:
     """Wraps one strategy instance's decision points for one day and records what they decide."""
 
@@ -49,6 +62,7 @@ class Tracer:
         self.run = run
         self.strategy = strategy
         self.sink = sink
+        self.times = exact_times(run)
         self.entry_end = run.last
         self._installed: list[str] = []
         for name in ("try_fill", "close", "exit_check", "note_blocked", "entry_ready", "_hit", "_check_mtm"):
@@ -66,22 +80,23 @@ class Tracer:
 
     def note(self, kind: str, **fields: Any) -> None:
         run = self.run
-        self.sink.append({"day": run.day.isoformat(), "time": run.times[run.tick], "tick": run.tick,
+        self.sink.append({"day": run.day.isoformat(), "time": self.times[run.tick], "tick": run.tick,
                           "kind": kind, **fields})
 
     def start(self, entry_end: int, deadline: str | None) -> None:
         run = self.run
+        times = self.times
         self.entry_end = entry_end
         self.note("day", spot=run.spot[0], atm=run.atm_at(0), expiry=run.expiry.isoformat(),
-                  ticks=len(run.ticks), first=run.times[0], last=run.times[-1],
-                  entry_until=run.times[entry_end] if entry_end < run.last else None,
+                  ticks=len(run.ticks), first=times[0], last=times[-1],
+                  entry_until=times[entry_end] if entry_end < run.last else None,
                   exit_time=deadline)
 
     def uninstall(self) -> None:
         run = self.run
         if not run.cycles and self.entry_end < run.last and not self.strategy.positions:
             tick, run.tick = run.tick, self.entry_end
-            self.note("entry_closed", note=f"no entry at or after {run.times[self.entry_end]} "
+            self.note("entry_closed", note=f"no entry at or after {self.times[self.entry_end]} "
                                            "(the strategy's exit time)")
             run.tick = tick
         for name in self._installed:

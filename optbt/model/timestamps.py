@@ -20,6 +20,17 @@ def fraction(t: datetime | time) -> str:
     return f".{t.microsecond:06d}".rstrip("0") if t.microsecond else ""
 
 
+def clock_time(t: datetime | time) -> str:
+    """``HH:MM`` on a whole minute, else ``HH:MM:SS`` with the fraction when there is one.
+
+    >>> clock_time(time(9, 20)), clock_time(time(9, 20, 5)), clock_time(time(9, 20, 0, 300000))
+    ('09:20', '09:20:05', '09:20:00.3')
+    """
+    if not t.second and not t.microsecond:
+        return f"{t.hour:02d}:{t.minute:02d}"
+    return f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}{fraction(t)}"
+
+
 def stamp(t: datetime) -> str:
     """``YYYY-MM-DD HH:MM:SS`` with the fraction when there is one (no zone: exchange time).
 
