@@ -375,7 +375,7 @@ def words(w, e) -> str | None:
         args = list(e.args)
         minutes = args.pop().minutes if args and args[-1].kind == "interval" else None
         nums = ", ".join(w(a, 9) for a in args[1:])
-        bars = f"{minutes}-minute bars" if minutes else "the data's bars"
+        bars = f"{minutes}-minute bars" if minutes else "1-minute bars"  # the default interval (1m)
         src = "the spot" if args[0].name == SPOT else args[0].name
         field = f" {e.field}" if e.field else ""
         params = f"({nums})" if nums else ""

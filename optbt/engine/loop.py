@@ -39,6 +39,7 @@ from optbt.engine.strategy import Strategy
 from optbt.engine.trace import Tracer, absent, skip_record
 from optbt.model.errors import ConfigError, DataError, StrategyError, is_interrupt
 from optbt.model.expiry import check_rule
+from optbt.model.timestamps import clock_time
 from optbt.results.result import BacktestResult, DayRow
 
 
@@ -206,8 +207,10 @@ class EventEngine:
                 raise KeyboardInterrupt from None
             frames = traceback.extract_tb(exc.__traceback__)
             where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+            now = run.ticks[run.tick] if 0 <= run.tick < len(run.ticks) else None
+            at = clock_time(now) if hasattr(now, "second") else run.times[run.tick]  # a tick clock: its seconds
             raise StrategyError(f"{type(strategy).__name__}.{run.phase} failed on {run.day} at "
-                                f"{run.times[run.tick]}: {type(exc).__name__}: {exc}{where}") from exc
+                                f"{at}: {type(exc).__name__}: {exc}{where}") from exc
 
     def _ticks(self, strategy: Strategy, run: DayRun) -> bool:
         if strategy.on_day_start(DayStartContext(run)) is False:
