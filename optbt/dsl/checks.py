@@ -638,8 +638,33 @@ def _status_compare(unit: Unit, e: A.Compare) -> bool:
     return True
 
 
+def _choice_compare(unit: Unit, e: A.Compare) -> bool:
+    """``mode == fast``, ``slow != mode``: a bare word beside a choice parameter is one of its
+    options, not a name (the parameter's options are words, like a leg's status)."""
+    for param, other in ((e.left, e.right), (e.right, e.left)):
+        if not (isinstance(param, A.Name) and isinstance(other, A.Name)):
+            continue
+        p = unit.params.get(param.name)
+        if p is None or p.type != "choice":
+            continue
+        known = set(unit.params) | set(BUILTINS) | set(unit.legs) | set(_signals.series_names(unit))
+        if other.name not in (p.choices or []) and other.name in known:
+            continue
+        expr_type(unit, param)
+        unit.types[id(other)] = "word"
+        if e.op not in ("==", "!="):
+            unit.error("E0301", f"'{e.op}' does not order a choice", e.span, "",
+                       f"a choice compares with == and != (or in (...)): {param.name} == {other.name}")
+        else:
+            _choice_word(unit, param_type(p), A.Word(value=other.name, span=other.span))
+        return True
+    return False
+
+
 def _compare_type(unit: Unit, e: A.Compare) -> str:
     if (isinstance(e.left, A.Attr) or isinstance(e.right, A.Attr)) and _status_compare(unit, e):
+        return "bool"
+    if _choice_compare(unit, e):
         return "bool"
     lt, rt = expr_type(unit, e.left), expr_type(unit, e.right)
     if "?" in (lt, rt):

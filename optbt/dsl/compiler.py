@@ -140,7 +140,7 @@ class Lowerer:
         return repr(e.value)
 
     def x_name(self, e):
-        if self.unit.types.get(id(e)) == "status":  # ce.status == open: a status word
+        if self.unit.types.get(id(e)) in ("status", "word"):  # ce.status == open, mode == fast: a word
             return repr(e.name)
         if e.name in self.unit.params:
             return f"self.{self.attrs.get(e.name, e.name)}"

@@ -106,7 +106,7 @@ class Words:
         kind = e.kind
         if kind in ("num", "pct", "money", "bool", "word", "time"):
             return _value(e), 9
-        if kind == "name" and self.unit.types.get(id(e)) == "status":
+        if kind == "name" and self.unit.types.get(id(e)) in ("status", "word"):
             return e.name, 9
         market = _signals.words(self, e) if kind in _MARKET_KINDS else None
         if market is not None:

@@ -355,6 +355,8 @@ def _complete(unit: Unit, text: str, prev: list[str]) -> list[Completion]:
         return found
     if "in" in prev and "(" in prev[prev.index("in"):] and ")" not in prev[prev.index("in"):] and last in ("(", ","):
         return _members(unit, prev)
+    if last in ("==", "!=") and len(prev) >= 2 and _choice_options(unit, prev[-2]):
+        return _choice_options(unit, prev[-2])
     if _is_value(last):
         return _words("and", "or", "in", *_crosses(prev)) if "when" in prev else []
     return _values(unit, text)
@@ -579,10 +581,15 @@ _BY_STATEMENT.update({
 
 def _members(unit: Unit, prev: list[str]) -> list[Completion]:
     subject = prev[prev.index("in") - 1] if prev.index("in") > 0 else ""
+    return _choice_options(unit, subject) or _words(*_WEEKDAYS)
+
+
+def _choice_options(unit: Unit, subject: str) -> list[Completion]:
+    """A choice parameter's options (``mode == `` or ``mode in (``); none for any other name."""
     p = unit.params.get(subject)
     if p is not None and p.type == "choice":
         return [Completion(c, "value", f"option of {subject}") for c in p.choices or []]
-    return _words(*_WEEKDAYS)
+    return []
 
 
 def _is_value(word: str) -> bool:

@@ -155,6 +155,16 @@ def test_choice_parameters_are_validated():
         cls(mode="medium")
 
 
+@pytest.mark.parametrize("cond", ["mode == fast", "fast == mode", "mode != slow", "slow != mode"])
+def test_a_choice_parameter_compares_with_its_options_by_equality(cond):
+    body = f"params\n    mode: choice(fast, slow) = fast\nce = add(ATM, CE, SELL)\nentry at 09:17 when {cond}\n"
+    day = straddle_day([100, 101, 102, 103, 104, 105, 106, 107], [90] * 8)
+    trades, _ = run(body, day)
+    assert trades == [("ce", "09:17", 101.0, "09:23", 107.0, "eod")]
+    trades, _ = run(body, day, params={"mode": "slow"})
+    assert trades == []
+
+
 def test_sweep_ranges_are_declared_with_the_parameter():
     cls = load_strat_text(H + "params\n    sl: percent = 30% sweep 20% .. 40% step 10%\n"
                           "    lots: int = 1 sweep [1, 2]\nce = add(ATM, CE, SELL, lots)\nstop_loss ce sl\n")

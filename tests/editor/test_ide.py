@@ -202,6 +202,12 @@ def test_choice_options_complete_inside_in():
     assert labels(ide.completions(text, 3, 20)) == ["fast", "slow"]
 
 
+def test_choice_options_complete_after_equals_and_not_equals():
+    for op in ("==", "!="):
+        text = f'strategy s "x"\nparams\n    mode: choice(fast, slow) = fast\nentry when mode {op} '
+        assert labels(ide.completions(text, 3, len(f"entry when mode {op} "))) == ["fast", "slow"]
+
+
 def test_no_completion_inside_a_comment_or_a_description():
     assert complete_after("exit at 15:15  # at ") == []
     assert complete_after('strategy s "sells the ') == []
