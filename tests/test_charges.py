@@ -58,6 +58,7 @@ def test_overrides_and_user_files(tmp_path):
     ("nse", {"stt": {"basis": "lots"}}, "basis must be one of"),
     ("nse", {"stt": {"side": "sell"}}, "side must be BUY or SELL"),
     ("nse", {"levy": {"basis": "premium", "rate": 0.1}}, "column 'levy'"),
+    ("nse", {"brokerag": {"rate": 0}}, "unknown charge 'brokerag'; did you mean 'brokerage'\\?"),
 ])
 def test_bad_schedules_are_clear_errors(spec, overrides, message):
     with pytest.raises(ConfigError, match=message):
@@ -79,6 +80,17 @@ def test_a_user_file_may_start_from_a_preset(tmp_path):
     assert cheap.name == "cheap" and cheap.effective == "2024-10-01"  # the rest comes from the preset
     # sell 2 lots of 50 at 100: brokerage 10, STT 10, exchange 3.503, SEBI 0.01, GST 18 % of 13.513
     assert sum(cheap.order("SELL", 100.0, 2, 50).values()) == pytest.approx(10 + 10 + 3.503 + 0.01 + 0.18 * 13.513)
+    typo = tmp_path / "typo.toml"
+    typo.write_text('base = "nse"\n[charges.brokerag]\nrate = 0\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown charge 'brokerag'; did you mean 'brokerage'\\?"):
+        load_schedule(typo)
+    levy = tmp_path / "levy.toml"  # a whole new charge over the preset is added after its charges
+    levy.write_text('base = "nse"\n[charges.levy]\nbasis = "order"\nrate = 1\ncolumn = "fees"\n', encoding="utf-8")
+    assert [c.name for c in load_schedule(levy).charges][-1] == "levy"
+    nobasis = tmp_path / "nobasis.toml"
+    nobasis.write_text('[charges.brokerage]\nrate = 0\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="charges.brokerage has no basis: set basis = one of order"):
+        load_schedule(nobasis)
     bad = tmp_path / "bad.toml"
     bad.write_text('base = "nsee"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="base must be one of nse, us.*did you mean 'nse'"):

@@ -91,6 +91,7 @@ def load_schedule(spec: str | Path, overrides: dict[str, Any] | None = None) -> 
             raise ConfigError(f"{where}: charges must be a table of charges ([charges.NAME] sections), not {mine!r}")
         charges = dict(under.pop("charges"))
         for name, spec_ in mine.items():
+            _known_or_new(where, name, spec_, charges)
             charges[name] = {**charges.get(name, {}), **spec_} if isinstance(spec_, dict) else spec_
         raw = {**under, **raw, "charges": charges}
     table = raw.get("charges") or {}
@@ -101,11 +102,23 @@ def load_schedule(spec: str | Path, overrides: dict[str, Any] | None = None) -> 
         if name not in charges and not isinstance(value, dict):
             raise ConfigError(f"{where} has no charge {name!r}{did_you_mean(name, charges)};"
                               f" charges: {', '.join(charges)}")
+        _known_or_new(where, name, value, charges)
         base = dict(charges.get(name, {}))
         base.update(value if isinstance(value, dict) else {"rate": value})
         charges[name] = base
     raw["charges"] = charges
     return _schedule(raw, where)
+
+
+def _known_or_new(where: str, name: str, spec: Any, charges: dict) -> None:
+    """A charge changed over a preset must be one of its charges, or a whole new one (with its
+    basis): ``[charges.brokerag]`` ``rate = 0`` is a misspelling, not a new charge."""
+    if name in charges or (isinstance(spec, dict) and "basis" in spec):
+        return
+    hint = did_you_mean(name, charges)
+    hint = f"; did you mean {hint.removeprefix(' (did you mean ').removesuffix(')')}" if hint else ""
+    raise ConfigError(f"{where}: unknown charge {name!r}{hint} (charges: {', '.join(charges)};"
+                      f" a new charge needs its basis and rate)")
 
 
 def _parse(spec: str | Path) -> tuple[dict, str]:
@@ -143,6 +156,8 @@ def _schedule(raw: dict, where: str) -> ChargeSchedule:
             if key not in _CHARGE_KEYS:
                 raise ConfigError(f"{where}: charges.{name} has unknown key {key!r}{did_you_mean(key, _CHARGE_KEYS)}")
         basis, rate = spec.get("basis"), spec.get("rate")
+        if basis is None:
+            raise ConfigError(f"{where}: charges.{name} has no basis: set basis = one of {', '.join(_BASES)}")
         if basis not in _BASES:
             raise ConfigError(f"{where}: charges.{name}.basis must be one of {', '.join(_BASES)}, not {basis!r}")
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate < 0:
