@@ -199,13 +199,55 @@ def test_a_worker_that_dies_stops_the_sweep_with_a_message_and_keeps_what_finish
     # that were never handed out (with 14 runs, a loaded machine handed them all out first)
     grid = {"lots": list(range(1, 41))}
     out = tmp_path / "s"
-    with pytest.raises(WorkerDied, match=r"a worker process died .* did not start: run the same command again"):
+    with pytest.raises(WorkerDied, match=r"a worker process died .* did not start \(lots=.*\): run the same command"):
         run_sweep(f"{path}:Crashy", grid, load_dataset(sample_dataset), out, executor="process", workers=2,
                   start=WEEK[0], end=WEEK[1])
     logged = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
     assert 1 <= len(logged) < 40
     assert all(r["status"] == "ok" or r["error"].startswith("worker failed") for r in logged)
     assert any(r["params"]["lots"] == 2 and r["status"] == "error" for r in logged)
+
+
+SLOW_CRASHY = '''
+import os
+import time
+from optbt import Strategy
+
+class Crashy(Strategy):
+    lots: int = 1
+    slept = False
+
+    def entry(self, ctx):
+        if self.lots == 3:
+            os._exit(3)
+        if not self.slept:  # every other run takes half a second: the other worker is busy when lots=3 dies
+            self.slept = True
+            time.sleep(0.5)
+        if ctx.time >= "09:20":
+            self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL", self.lots)})
+
+    def exit_check(self, ctx):
+        return ctx.time >= "15:15"
+'''
+
+
+def test_a_worker_that_dies_in_a_small_grid_still_stops_the_sweep_and_names_the_runs_not_started(
+        sample_dataset, tmp_path):
+    """A grid the pool holds whole (5 runs, 2 workers): the runs that never reached a worker were
+    once recorded as failed with BrokenProcessPool and the sweep ended as a success (exit 0)
+    with no 'did not start' line. Only the runs that can have been in progress are failed now."""
+    path = tmp_path / "crashy.py"
+    path.write_text(SLOW_CRASHY)
+    out = tmp_path / "s"
+    with pytest.raises(WorkerDied, match=r"did not start \(lots=.*5\): run the same command again") as info:
+        run_sweep(f"{path}:Crashy", {"lots": [1, 2, 3, 4, 5]}, load_dataset(sample_dataset), out,
+                  executor="process", workers=2, start=WEEK[0], end=WEEK[1], shared_cache=False)
+    assert info.value.exit_code == 1
+    logged = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
+    failed = [r["params"]["lots"] for r in logged if r["status"] != "ok"]
+    assert 3 in failed and len(failed) <= 2, logged
+    assert all(r["error"].startswith("worker failed: a worker process died") for r in logged if r["status"] != "ok")
+    assert "BrokenProcessPool" not in json.dumps(logged)
 
 
 def test_a_worker_dying_while_reading_the_data_for_the_cache_still_records_the_run(sample_dataset, tmp_path):

@@ -49,7 +49,10 @@ from optbt.sweeps.warm import cache_folder, chunk_days, scouting_ahead, warm_sha
 
 
 class WorkerDied(OptbtError):
-    """The executor broke mid-sweep: the runs it had were recorded as failed, the rest not run."""
+    """The executor broke mid-sweep: the runs in progress were recorded as failed, the rest not
+    run. Exit 1, like a sweep whose every run failed: the input was fine, the sweep is not done."""
+
+    exit_code = 1
 
 
 @dataclass(frozen=True)
@@ -399,9 +402,12 @@ def _execute(ex: Executor | None, job: SweepJob, todo: list[tuple[str, dict]]) -
     # keep a few runs queued per worker, not the whole grid: a stop cancels little work
     pending: dict[Future, dict] = {}
     queue = iter(todo)
-    limit = 4 * max(1, getattr(ex, "_max_workers", 0) or 8)
+    workers = getattr(ex, "_max_workers", 0) or 0
+    limit = 4 * max(1, workers or 8)
 
     unsent: list[dict] = []  # set when the executor broke (a worker died): runs never handed out
+    order = {rid: n for n, (rid, _p) in enumerate(todo)}
+    died = False
 
     def top_up() -> None:
         if unsent:
@@ -415,21 +421,67 @@ def _execute(ex: Executor | None, job: SweepJob, todo: list[tuple[str, dict]]) -
                 return
     top_up()
     try:
-        while pending:
+        while pending and not died:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
+            broken: list[dict] = []
+            for fut in [f for f in pending if f in finished]:  # in the order they were handed out
                 params = pending.pop(fut)
                 try:
                     yield fut.result()
-                except Exception as exc:  # the worker itself died (killed, out of memory)
-                    yield {"run_id": run_id(params), "params": params, "worker": "?",
-                           "status": "error", "error": f"worker failed: {type(exc).__name__}: {exc}",
-                           "metrics": {}, "engine": {}, "seconds": None}
-            top_up()
-        if unsent:
-            raise WorkerDied(f"a worker process died (killed, out of memory, or the strategy ended its process),"
-                             f" so the pool stopped; {len(unsent)} run{'s' if len(unsent) != 1 else ''} did not"
-                             " start: run the same command again to run them")
+                except BrokenExecutor:  # a worker died: every run the pool holds breaks with it
+                    broken.append(params)
+                except Exception as exc:
+                    yield _worker_failed(params, f"{type(exc).__name__}: {exc}")
+            if broken:
+                died = True
+                yield from _pool_broken(broken, pending, workers, unsent, order)
+                unsent.extend(p for _r, p in queue)
+            else:
+                top_up()
+        if died or unsent:
+            unsent.sort(key=lambda p: order[run_id(p)])
+            not_started = (f" and {len(unsent)} run{'s' if len(unsent) != 1 else ''} did not start{_named(unsent)}"
+                           if unsent else "")
+            raise WorkerDied("a worker process died (killed, out of memory, or the strategy ended its process),"
+                             f" so the pool stopped; the runs in progress are recorded as failed{not_started}:"
+                             " run the same command again to run them")
     finally:
         for fut in pending:
             fut.cancel()
+
+
+def _pool_broken(broken: list[dict], pending: dict[Future, dict], workers: int, unsent: list[dict],
+                 order: dict[str, int]) -> Iterator[dict]:
+    """A process pool broke (a worker died): every future it still had fails with it, runs that
+    never reached a worker too. A pool hands its runs out in order and a worker takes one at a
+    time, so of the runs without a result only the first ``workers`` (in the order they were
+    handed out) can have started: they are recorded as failed, the rest go to ``unsent``
+    (tried on the next resume either way)."""
+    wait(pending)  # the pool fails them all at once
+    for fut in list(pending):
+        params = pending.pop(fut)
+        try:
+            yield fut.result()
+        except BrokenExecutor:
+            broken.append(params)
+        except Exception as exc:
+            yield _worker_failed(params, f"{type(exc).__name__}: {exc}")
+    broken.sort(key=lambda p: order[run_id(p)])
+    started = broken[:workers] if workers else broken
+    for params in started:
+        yield _worker_failed(params, "a worker process died during this run or one beside it (killed, out of"
+                                     " memory, or the strategy ended its process)")
+    unsent.extend(broken[len(started):])
+
+
+def _named(runs: list[dict], most: int = 3) -> str:
+    """`` (x=5, x=6 and 3 more)``: the first few runs by their parameters."""
+    if not runs:
+        return ""
+    shown = ", ".join(" ".join(f"{k}={v}" for k, v in p.items()) or "defaults" for p in runs[:most])
+    return f" ({shown}{f' and {len(runs) - most} more' if len(runs) > most else ''})"
+
+
+def _worker_failed(params: dict, why: str) -> dict:
+    return {"run_id": run_id(params), "params": params, "worker": "?", "status": "error",
+            "error": f"worker failed: {why}", "metrics": {}, "engine": {}, "seconds": None}
