@@ -313,6 +313,23 @@ def test_a_process_with_threads_takes_its_workers_from_the_forkserver(sample_dat
 
 
 @linux_only
+def test_a_resumed_sweep_forks_its_workers_too(sample_dataset, tmp_path):
+    """Resuming rewrote the folder's tables before the pool started; that imported pyarrow, whose
+    threads made the pool take forkserver workers (the start line said so). A resume forks now."""
+    out = tmp_path / "s"
+    outputs = []
+    for grid in ("sl_pct=20,30", "sl_pct=20,30,40,50"):
+        res = subprocess.run([sys.executable, "-m", "optbt", "sweep", STRADDLE, "--grid", grid, "--start", WEEK[0],
+                              "--end", WEEK[1], "--data", str(sample_dataset), "--workers", "2", "--out", str(out)],
+                             capture_output=True, text=True, timeout=300, cwd=ROOT)
+        assert res.returncode == 0, res.stdout + res.stderr
+        outputs.append(" ".join(res.stdout.split()))
+    assert "resuming: 2 of 4 runs" in outputs[1]
+    assert "process pool, 2 workers (fork)" in outputs[1], outputs[1]
+    assert len(_table(out)) == 4
+
+
+@linux_only
 @pytest.mark.parametrize("start", ["fork", "forkserver"])
 def test_ctrl_c_stops_a_pool_of_forked_workers_cleanly(start, sample_dataset, tmp_path):
     """Ctrl-C reaches the whole terminal group: the sweep stops, keeps what finished, no traceback

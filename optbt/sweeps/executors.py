@@ -83,7 +83,7 @@ def open_executor(kind: str, workers: int) -> Iterator[tuple[Executor | None, st
         ex, method = process_pool(workers)
         with ex:
             try:
-                yield ex, f"process pool, {workers} workers ({method})"
+                yield ex, f"process pool, {workers} worker{'' if workers == 1 else 's'} ({method})"
             finally:
                 ex.shutdown(wait=True, cancel_futures=True)
         return
@@ -103,7 +103,7 @@ def open_executor(kind: str, workers: int) -> Iterator[tuple[Executor | None, st
                                    host="127.0.0.1", dashboard_address=None,
                                    silence_logs=logging.ERROR, env=optbt_environment())
         client = Client(cluster)
-        where = f"Dask LocalCluster on 127.0.0.1, {workers} workers"
+        where = f"Dask LocalCluster on 127.0.0.1, {workers} worker{'' if workers == 1 else 's'}"
     else:
         address = "tcp://" + kind.removeprefix("dask://")
         try:

@@ -16,7 +16,9 @@ short sweep, so the pool forks — but only where a fork is known to be safe:
 
 The pool launches all its workers at once when it is made (a forking pool does that at its
 first task, before it starts its own manager thread; a no-op task is that first task), so
-the check and the forks happen together, before anything else of the sweep starts a thread.
+the check and the forks happen together, before anything else of the sweep starts a thread
+(importing pyarrow starts two: a resumed sweep rewrites its tables only once its workers are
+started).
 
 A pool worker whose sweep process is killed (SIGKILL: no clean-up runs) would wait for work
 forever, with any start method. A forked one asks the kernel to kill it with its parent

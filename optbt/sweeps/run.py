@@ -292,8 +292,12 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
         store = SweepStore.open(out, manifest, fp, restart)
         note = adopt_earlier(store, ids)
         store.save_manifest()
-        if any((out / name).exists() for name in ("sweep.parquet", "sweep.csv")):
-            store.write_tables()  # an earlier grid's tables never stand for this one, even if stopped now
+        # an earlier grid's tables never stand for this one, even if stopped now: they go at once,
+        # and this grid's are written once the workers are started (writing them imports pyarrow,
+        # whose threads would keep the pool from forking: see optbt.sweeps.pool)
+        stale = [out / name for name in ("sweep.parquet", "sweep.csv") if (out / name).exists()]
+        for path in stale:
+            path.unlink()
         if note and on_note:
             on_note(note)
         sharing = shared_cache and memo_mb > 0 and executor != "serial" and workers > 1
@@ -301,7 +305,7 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
         stamp = hashlib.sha1(json.dumps(fp, sort_keys=True, default=str).encode()).hexdigest()
         return _run(store, job_args=(strategy, data, start, end, costs, memo_mb, cache, stamp), ids=ids, runs=runs,
                     executor=executor, workers=workers, duckdb_threads=duckdb_threads,
-                    on_start=on_start, on_result=on_result)
+                    on_start=on_start, on_result=on_result, tables_due=bool(stale))
     finally:
         lock.release()
 
@@ -341,7 +345,7 @@ def adopt_earlier(store: SweepStore, ids: list[str]) -> str | None:
 
 
 def _run(store: SweepStore, job_args: tuple, ids: list[str], runs: list[dict], executor: str, workers: int,
-         duckdb_threads: int | None, on_start, on_result) -> "SweepOutcome":
+         duckdb_threads: int | None, on_start, on_result, tables_due: bool = False) -> "SweepOutcome":
     strategy, data, start, end, costs, memo_mb, cache, stamp = job_args
     done = store.finished()
     todo = [(rid, p) for rid, p in zip(ids, runs) if rid not in done]
@@ -381,10 +385,14 @@ def _run(store: SweepStore, job_args: tuple, ids: list[str], runs: list[dict], e
                 elif scouting and ex is not None:
                     broke = warm_shared_cache(ex, scout_one, job, todo[0][1], n)
                 if not broke:
+                    if tables_due:  # the workers are started: pyarrow's threads no longer matter
+                        store.write_tables()
                     record(_execute(ex, job, todo))
             if broke:  # a worker died reading the data with the first run's parameters: a new pool
                 with open_executor(executor, n) as (ex, where):  # runs each run itself, so a run that
-                    record(_execute(ex, job, todo))             # kills its worker is recorded as failed
+                    if tables_due:                              # kills its worker is recorded as failed
+                        store.write_tables()
+                    record(_execute(ex, job, todo))
     finally:
         if executor == "serial":
             _release_worker()
