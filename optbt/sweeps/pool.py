@@ -157,9 +157,31 @@ def process_pool(workers: int) -> tuple[ProcessPoolExecutor, str]:
 
 # -- the forkserver (Dask's local workers; pool workers of a process with threads) ------------
 
-# what a sweep worker imports before its first task (the engine, the language front end, DuckDB)
-PRELOAD = ("optbt.sweeps.run", "optbt.engine.loop", "optbt.dsl.loader", "optbt.dsl.compiler",
-           "optbt.data.duckdb_source", "optbt.data.shared_cache", "optbt.data.memo")
+# what a sweep worker imports before its first task (the engine, the language front end, DuckDB);
+# optbt.sweeps.server is imported by the server alone: it quiets a worker started too late
+PRELOAD = ("optbt.sweeps.server", "optbt.sweeps.run", "optbt.engine.loop", "optbt.dsl.loader",
+           "optbt.dsl.compiler", "optbt.data.duckdb_source", "optbt.data.shared_cache", "optbt.data.memo")
+
+
+def quiet_late_start(hook):
+    """``hook`` (an excepthook), except for a worker that starts after its sweep stopped.
+
+    A forkserver's worker reads its pool's queues after its fork; when the sweep was stopped
+    (Ctrl-C) in that instant, their semaphores are already gone and the worker's start fails
+    with FileNotFoundError in ``SemLock.__setstate__``. That worker had nothing to do: its
+    traceback, printed under the sweep's ``interrupted``, is dropped. Anything else is printed.
+    """
+    def excepthook(kind, exc, tb):
+        frames = []
+        step = tb
+        while step is not None:
+            frames.append(step.tb_frame.f_code)
+            step = step.tb_next
+        if issubclass(kind, FileNotFoundError) and frames and frames[-1].co_name == "__setstate__" \
+                and frames[-1].co_filename.endswith(os.path.join("multiprocessing", "synchronize.py")):
+            return
+        hook(kind, exc, tb)
+    return excepthook
 # native thread pools that would otherwise start at import (numpy's OpenBLAS): the server forks
 _ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
