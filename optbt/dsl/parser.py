@@ -37,6 +37,17 @@ _WORDS = {
 }
 
 
+_LEVEL_WORDS = ("stop_loss", "target", "trailing", "mtm_stop", "mtm_target", "trail_mtm", "overall_stop",
+                "overall_target", "lock")
+_FREE_NAMES = {"entry": "entry_time", "exit": "exit_time", "square_off": "square_off_time", "add": "add_lots",
+               "max_cycles": "cycles", "expiry": "expiry_rule", "underlying": "symbol"}
+
+
+def _free_name(word: str) -> str:
+    """A name to suggest for a statement word used as a name: ``target`` -> ``target_pct``."""
+    return f"{word}_pct" if word in _LEVEL_WORDS else _FREE_NAMES.get(word, f"my_{word}")
+
+
 def grammar_text() -> str:
     """The grammar, from the installed package (wheel) or the checkout's grammar/ folder."""
     try:
@@ -512,7 +523,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, code_text: str, line: int) -> Diagn
     if first_word in STATEMENT_WORDS and re.match(r"^\s*\w+\s*(:|=(?!=))", code_text):
         start = len(code_text) - len(code_text.lstrip()) + 1
         return Diagnostic("E0103", f"'{first_word}' is a keyword and cannot be a name", line, start,
-                          start + len(first_word), "a keyword", f"choose another name, e.g. {first_word}_pct")
+                          start + len(first_word), "a keyword", f"choose another name, e.g. {_free_name(first_word)}")
     costs = _costs_diagnostic(exc, code_text, line, column, width, expected)
     if costs is not None:
         return costs
