@@ -12,8 +12,8 @@ import pytest
 import optbt
 
 ANSI = re.compile(r"\x1b\[")
-COMMANDS = [["run"], ["sweep"], ["report"], ["compile"], ["lint"], ["fmt"], ["explain"], ["lsp"],
-            ["data", "synth"], ["data", "check"]]
+COMMANDS = [[], ["run"], ["sweep"], ["report"], ["compile"], ["lint"], ["fmt"], ["explain"], ["lsp"],
+            ["data"], ["data", "synth"], ["data", "check"], ["data", "sort"]]
 
 
 def _optbt(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -26,11 +26,14 @@ def test_version():
     assert out.returncode == 0 and out.stdout.strip() == f"optbt {optbt.__version__}"
 
 
-@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
-def test_every_command_help_shows_an_example(command):
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "optbt")
+def test_every_command_help_ends_with_an_example(command):
+    """As README says: the description's last paragraph is an example of that command."""
     out = _optbt(*command, "--help", env={"COLUMNS": "200"})
     assert out.returncode == 0
-    assert "Example: optbt " + command[0] in " ".join(out.stdout.split())
+    description = out.stdout.split("╭")[0]
+    last = [p for p in re.split(r"\n\s*\n", description) if p.strip()][-1]
+    assert " ".join(last.split()).startswith(" ".join(["Example: optbt", *command])), last
 
 
 def test_a_run_into_a_pipe_prints_no_progress_bar_and_no_colour(sample_dataset, tmp_path):

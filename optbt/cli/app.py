@@ -18,7 +18,9 @@ from optbt.model.errors import OptbtError, is_interrupt
 
 app = typer.Typer(
     name="optbt",
-    help="Event-based options backtester with a declarative strategy language.",
+    help="Event-based options backtester with a declarative strategy language.\n\n"
+         "Output follows the terminal: no progress bars when it is not one (a pipe, a file, CI), and no colour"
+         " when NO_COLOR is set.\n\nExample: optbt run strategies_dsl/straddle_920.strat",
     no_args_is_help=True,
     add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     pretty_exceptions_enable=False,
@@ -39,12 +41,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                           help="print optbt's version and exit")) -> None:
-    """Event-based options backtester with a declarative strategy language.
-
-    Output follows the terminal: no progress bars when it is not one (a pipe, a file, CI), and
-    no colour when NO_COLOR is set.
-    """
-data_app = typer.Typer(help="Make, check and describe datasets.", no_args_is_help=True)
+    """The options every command shares (the group's help is the Typer's ``help=`` above)."""
+data_app = typer.Typer(help="Make, check and sort datasets (synth, check, sort).\n\n"
+                            "Example: optbt data check examples/datasets/goog-2015-12-24.toml --data-root DATA",
+                       no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
 # (module, group): each module's register(app) adds its commands to that group

@@ -129,8 +129,10 @@ def register_sort(data_app) -> None:
         Runs then read a day's few contracts without decoding the whole day (files kept in time
         order: a file a month, vendor exports; `optbt data check` notes them). Every file's rows
         are checked equal to its source's; spot and series files are hard-linked; the source is
-        not touched. Example: optbt data sort data/monthly --out data/monthly-sorted
-        With --split-days a file of many days (a month) becomes a file a day: the fastest layout.
+        not touched. With --split-days a file of many days (a month) becomes a file a day: the
+        fastest layout.
+
+        Example: optbt data sort data/monthly --out data/monthly-sorted
         """
         from optbt.cli.terminate import sigterm_as_ctrl_c
         from optbt.data.dataset import config_file, load_dataset
