@@ -59,6 +59,18 @@ def test_every_decision_of_the_day_is_recorded():
     assert conditions == [("09:16", False), ("09:17", True), ("09:18", True)]
 
 
+def test_a_strike_the_day_does_not_list_is_said_to_be_not_listed():
+    """A strike typed by hand that the chain lacks (21025 on a 50-point chain) never gets a price
+    that day: the trace and the no-trade message said 'no price yet' as if one might come."""
+    unlisted = STRAT.replace("ce = add(ATM, CE, SELL)", "ce = add(21025, CE, SELL)")
+    result = traced(load_strat_text(unlisted)())
+    blocked = next(r for r in result.trace if r["kind"] == "entry_blocked")
+    assert blocked["legs"][0]["why"] == "not listed today (no such strike for its expiry)"
+    assert blocked["legs"][1]["why"] == "no price yet today"  # the PE is listed, its first bar comes at 09:18
+    assert list(result.notes["entry_blocked"]) == [
+        "leg 'ce' asked for a contract not listed that day (no such strike for its expiry)"]
+
+
 def test_the_timeline_folds_repeats_and_reads_as_the_story():
     lines = timeline(traced(load_strat_text(STRAT)()).trace)
     assert lines[0] == ("== 2024-01-02: 10 ticks 09:16-09:25, spot at first tick 21010, ATM 21000, "

@@ -9,6 +9,8 @@ reads as the state machine it is.
   run start that lists what the dataset holds (else: zero trades and no word).
 - **Entry deadline**: no entry at or after the strategy's exit time — ``entry_until`` when
   the class sets a time, else (by default) its ``exit_time`` parameter when it declares one.
+- **Why no entry**: the leg that blocked most, and why: no price yet, a price too old, or a
+  contract the day's chain does not list.
 """
 
 from __future__ import annotations
@@ -76,6 +78,13 @@ def entry_deadline(strategy: Any) -> str | None:
                           f"got {value!r}") from None
 
 
+def listed(run: Any, instrument: Any) -> bool:
+    """Whether the day's chain lists ``instrument``'s expiry and strike (a strike typed by hand,
+    ``add(21025, CE, SELL)`` on a 50-point chain, never has a price that day)."""
+    chain = getattr(run, "chain", None)
+    return chain is None or instrument.strike in chain.strikes_for(instrument.expiry)
+
+
 def why_no_entry(run: Any) -> tuple[str, str]:
     """(the most frequent reason a day's entries failed, in words; an example instrument)."""
     if not run.blocked:
@@ -86,6 +95,8 @@ def why_no_entry(run: Any) -> tuple[str, str]:
     (key, inst, kind), _ = max(run.blocked.items(), key=lambda kv: kv[1])
     example = "" if inst is None else str(inst)
     if kind == "no_price":
+        if inst is not None and not listed(run, inst):
+            return f"leg '{key}' asked for a contract not listed that day (no such strike for its expiry)", example
         return f"leg '{key}' had no price yet", example
     if kind == "stale":
         return f"leg '{key}' had only a price older than entry_max_lag={run.max_lag} ticks", example

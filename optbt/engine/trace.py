@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from optbt.engine.days import listed
 from optbt.model.instrument import Leg
 from optbt.model.timestamps import clock_time
 
@@ -112,7 +113,8 @@ class Tracer:
         view = {"key": key, "instrument": str(leg.instrument), "side": leg.side,
                 "price": None if q is None else q[0], "lag": None if q is None else q[1], "usable": True}
         if q is None:
-            view.update(usable=False, why="no price yet today")
+            view.update(usable=False, why="no price yet today" if listed(run, leg.instrument)
+                        else "not listed today (no such strike for its expiry)")
         elif q[1] > run.max_lag:
             view.update(usable=False, why=f"price is {q[1]} ticks old (entry_max_lag={run.max_lag})")
         return view
