@@ -169,6 +169,15 @@ def test_config_mistakes_are_named(tmp_path):
         run_backtest(Sell, data=tmp_path)
 
 
+def test_a_root_key_in_the_file_is_refused_not_silently_replaced(tmp_path):
+    """``root`` is where relative paths resolve: the config's folder or --data-root. A root written
+    in the file was accepted and then replaced without a word."""
+    (tmp_path / "dataset.toml").write_text('root = "/data/elsewhere"\n[options]\npath = "o.parquet"\n'
+                                           '[spot]\npath = "s.parquet"\n')
+    with pytest.raises(ConfigError, match="root is not a dataset.toml key: .* give --data-root DIR"):
+        load_dataset(tmp_path)
+
+
 def test_configured_type_words_any_case_and_padding_and_unknown_types_left_out(tmp_path):
     # " c"/"Call " are calls, "p "/"PUT" puts (call_values/put_values), "X" and NULL are neither: their
     # rows (prices far off) sit at the same strike and times and must never become a leg's bar

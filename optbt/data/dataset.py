@@ -316,6 +316,9 @@ def load_dataset(path: str | Path, data_root: str | Path | None = None) -> Datas
     except OSError as exc:
         what = "is a folder" if p.is_dir() else (exc.strerror or type(exc).__name__).lower()
         raise ConfigError(f"dataset config {p}: {what}; give a readable dataset.toml or the folder that holds it") from None
+    if "root" in raw:  # it would be replaced below without a word
+        raise ConfigError(f"{p}: root is not a dataset.toml key: relative paths resolve against the config's own"
+                          " folder; to resolve them elsewhere give --data-root DIR (data_root= in Python)")
     root = Path(data_root).expanduser() if data_root else p.parent
     raw["root"] = str(root.resolve())
     try:
