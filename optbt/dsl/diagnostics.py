@@ -95,8 +95,10 @@ CODES: dict[str, tuple[str, str]] = {
     "W002": ("leg only closed at end of day", "No stop, target, trailing stop, exit time or exit condition "
              "covers this leg: it is only ever closed by the engine's EOD close."),
     "W003": ("exit before entry", "The exit time is at or before the entry time: every trade would exit at once."),
-    "W004": ("stop loss wider than 100 %", "A stop of more than 100 % of the premium on a long leg can never "
-             "trigger; on a short leg it is unusually wide. Check the number."),
+    "W004": ("stop loss wider than 100 % on a long leg", "A stop of more than 100 % of the premium on a long "
+             "(BUY) leg can never trigger: its price cannot fall more than 100 %. Check the number. It is not "
+             "reported for short (SELL) legs, whose price can rise any amount (a 200 % stop is a credit "
+             "trader's stop); a rule over several legs is reported when one of them is long."),
     "W005": ("re-entry without an exit", "max_cycles > 1 but nothing ends a cycle before the EOD close, so the "
              "extra cycles can never happen."),
     "W006": ("condition is constant", "The condition does not depend on anything that changes: it is always "
