@@ -785,3 +785,90 @@ def test_a_row_in_another_days_folder_is_counted_as_that_only(tmp_path):
     assert only_all(tmp_path) == [("error", "rows_in_another_days_folder", 1,
                                    str(tmp_path / "o" / "day=2024-01-02" / "p.parquet"))]
     assert skips(tmp_path) == [(DAY, "")]
+
+
+# -- tick data: gaps as a run's clock sees them ---------------------------------------------------
+
+def at(hhmmss: str, day: date = DAY) -> datetime:
+    """A time of ``day`` from 'HH:MM:SS[.ffffff]'."""
+    return datetime.combine(day, datetime.strptime(hhmmss, "%H:%M:%S.%f" if "." in hhmmss else "%H:%M:%S").time())
+
+
+def write_ticks(tmp_path, quiet: list[str], bar_minutes: int = 1, bar_label: str = "end", end: str = "09:30",
+                session: str = ""):
+    """Options in quote ticks on DAY, session 09:15-``end``: the 21000 CE busy (a tick every 10
+    seconds from 09:15:05 to 09:30:00, far more rows than clock ticks), the 21000 PE quiet (a
+    tick at each of ``quiet``); spot bars every minute. ``session``: more of [session]."""
+    def row(t, ot, px):
+        return {"ts": t, "underlying": "NIFTY", "expiry": EXP, "strike": 21000.0, "opt_type": ot, "close": px}
+    busy = [row(at("09:15:05") + timedelta(seconds=10 * i), "CE", 100.0 + i) for i in range(90)]
+    opts = busy + [row(at(q), "PE", 50.0 + i) for i, q in enumerate(quiet)]
+    spot = [{"ts": ts(k), "underlying": "NIFTY", "close": 21000.0 + k} for k in range(1, 16)]
+    pq.write_table(pa.Table.from_pylist(opts), tmp_path / "options.parquet")
+    pq.write_table(pa.Table.from_pylist(spot), tmp_path / "spot.parquet")
+    (tmp_path / "dataset.toml").write_text(
+        f'name = "ticks"\nunderlying = "NIFTY"\nbar_minutes = {bar_minutes}\nbar_label = "{bar_label}"\n'
+        f'[options]\npath = "options.parquet"\n[spot]\npath = "spot.parquet"\n'
+        f'[session]\nstart = "09:15"\nend = "{end}"\n{session}')
+    return tmp_path
+
+
+def stale_ticks(path) -> int:
+    """What a run sees: the clock ticks at which an option's price is stale or unknown (align)."""
+    from optbt.data.cache import align
+    from optbt.data.duckdb_source import DuckDBSource
+    from optbt.engine.clock import session_ticks
+    from optbt.model.instrument import Instrument
+    cfg = load_dataset(path)
+    src = DuckDBSource(cfg)
+    try:
+        ticks = session_ticks(*src.session(DAY), cfg.bar_minutes)
+        insts = [Instrument("NIFTY", EXP, 21000.0, ot) for ot in ("CE", "PE")]
+        bars = src.option_bars(DAY, insts)
+        return sum(q is None or q[1] != 0 for i in insts for q in align(ticks, bars[i]).quote)
+    finally:
+        src.close()
+
+
+QUIET = ["09:15:30", "09:16:00", "09:20:00", "09:20:00.500000"]
+
+
+@pytest.mark.parametrize("bar_minutes, bar_label, end, quiet, extra, gaps, bars", [
+    # a tick at 09:15:30 and one at 09:16:00 are both the 09:16 tick's (ceiling, not floor): the PE
+    # has bars at ticks 1, 5, 6 of 15 -> 12; the CE has all 15, its surplus rows make up for nothing
+    (1, "end", "09:30", QUIET, "", 12, ("PE", "3 of 15")),
+    # 5-minute clock (09:20, 09:25, 09:30): 09:20:00 is the 09:20 tick's, 09:20:00.5 the 09:25's
+    (5, "end", "09:30", QUIET, "", 1, ("PE", "2 of 3")),
+    # start labels: known a bar later. PE at 09:16:30, 09:17, 09:21, 09:21:00.5: ticks 2, 6, 7 -> 12;
+    # the CE's first row is known at 09:16:05, so the 09:16 tick has none -> 1
+    (1, "start", "09:30", QUIET, "", 13, ("PE", "3 of 15")),
+    # PE known 09:20:30, 09:21, 09:25 (tick 2), 09:25:00.5 (tick 3); CE from 09:20:05: no 09:20 bar
+    (5, "start", "09:30", QUIET, "", 2, ("CE", "2 of 3")),  # a tie: the first
+    # a session of 12 minutes: ticks 09:20 and 09:25 only; the PE's 09:26 row belongs to no tick
+    (5, "end", "09:27", ["09:15:30", "09:26:00"], "", 1, ("PE", "1 of 2")),
+    (5, "end", "09:30", ["09:15:30", "09:26:00"], 'early_close = { "2024-01-02" = "09:27" }\n', 1, ("PE", "1 of 2")),
+])
+def test_gaps_on_tick_data_are_the_clock_ticks_a_run_finds_an_instrument_stale(tmp_path, bar_minutes, bar_label,
+                                                                               end, quiet, extra, gaps, bars):
+    """Gaps are counted per instrument at the run's clock ticks: a tick at which the instrument
+    has no bar known since the tick before. data check once counted distinct minutes (floor, not
+    the run's ceiling) of all instruments of a day against minutes / bar_minutes, so a busy
+    contract's surplus hid a quiet one's holes (no finding at bar_minutes = 5) and bar_minutes = 1
+    was one off."""
+    path = write_ticks(tmp_path, quiet, bar_minutes, bar_label, end, extra)
+    report = check_dataset(load_dataset(path))
+    assert not report.errors
+    got = [f for f in report.findings if f.check == "gaps"]
+    assert [(f.level, f.count, f.where) for f in got] == [("warning", gaps, str(path / "options.parquet"))]
+    assert (got[0].sample["opt_type"], got[0].sample["bars"]) == bars
+    assert stale_ticks(path) == gaps
+
+
+def test_minute_bars_on_the_grid_have_the_gaps_of_their_missing_minutes(tmp_path):
+    """Bars on whole minutes, bar_minutes = 1: a gap is a missing minute of an instrument."""
+    opts, spot = clean_rows()
+    del opts[7], opts[2]  # PE 09:18, CE 09:18
+    del opts[0]           # CE 09:16
+    report = check_dataset(load_dataset(write(tmp_path, opts, spot)))
+    assert [(f.check, f.count) for f in report.findings] == [("gaps", 3)]
+    assert stale_ticks(tmp_path) == 3

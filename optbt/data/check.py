@@ -11,10 +11,11 @@ What a price may be is decided by :mod:`optbt.model.prices`, the same rule a run
 Unsorted rows are not a finding: the engine sorts what it reads.
 
 Speed: the option files are read in a few aggregate queries (one per block of days, for the
-progress bar), never one query per day or per check. Distinct minutes per instrument and day
-are counted with a bitmap (``bitstring_agg`` over the minute of the day), which is what keeps
-duplicate and gap detection a single pass; an exact per-row query runs only on the days that
-have duplicates, and for data whose timestamps are not on whole minutes.
+progress bar), never one query per day or per check. Distinct minutes and clock ticks per
+instrument and day are counted with bitmaps (``bitstring_agg`` over the minute of the day, and
+over the run's clock tick a bar belongs to), which is what keeps duplicate and gap detection a
+single pass; an exact per-row query runs only on the days that have duplicates, and for data
+whose timestamps are not on whole minutes.
 """
 
 from __future__ import annotations
@@ -203,9 +204,19 @@ class _Checker:
             p["optbt_pat"] = self.o._key.pattern
         if cfg.timezone:  # bound only where a query converts (q() binds what the SQL uses)
             p["tz"] = cfg.timezone
+        p["optbt_lt"] = self.last_tick(cfg.session.end)
         for n, (d, hhmm) in enumerate(sorted(cfg.session.early_close.items())):
             p[f"ecd{n}"], p[f"ect{n}"] = date.fromisoformat(d), parse_hhmm(hhmm)
+            p[f"optbt_lt{n}"] = self.last_tick(hhmm)
         return p
+
+    def last_tick(self, end: str) -> time:
+        """The time of a day's last clock tick, for a session closing at ``end``: the session
+        clock ticks at open + k * bar_minutes up to the close (optbt.engine.clock)."""
+        open_ = datetime.combine(date.min, parse_hhmm(self.config.session.start))
+        close = datetime.combine(date.min, parse_hhmm(end))
+        step = self.config.bar_length
+        return (open_ + (close - open_) // step * step).time()
 
     def runs(self, table) -> str:
         """SQL on a projected row (``optbt_u``): it is the dataset's underlying, the one a run
@@ -225,8 +236,31 @@ class _Checker:
         return f"(CAST({t} AS TIME) > $start AND CAST({t} AS TIME) <= {end})"
 
     def minutes(self, day: date) -> int:
+        """The session clock's ticks on ``day`` (one every bar_minutes after the open)."""
         open_, close = self.config.session.bounds(day)
         return int((close - open_).total_seconds() // 60 // self.config.bar_minutes)
+
+    def tick_of(self, t: str) -> str:
+        """SQL: the session clock's tick k (1, 2, ... at open + k * bar_minutes) a bar known at
+        ``t`` (inside the session) belongs to: the first tick at or after it, as a run aligns
+        bars (optbt.data.cache.align), so the tick whose interval (tick k-1, tick k] holds it.
+        ``t`` is the known-at time, a start-labelled bar's already shifted to its end."""
+        bar = self.config.bar_minutes * 60_000_000
+        return f"CAST((epoch_us(CAST({t} AS TIME)) - epoch_us($start) + {bar - 1}) // {bar} AS INTEGER)"
+
+    def by_last_tick(self, t: str) -> str:
+        """SQL: the known-at time ``t`` (inside the session) is known by the day's last clock
+        tick; a bar known after it (a session that is no whole number of bars) belongs to no tick
+        of the day. TRUE when every session is a whole number of bars."""
+        sess = self.config.session
+        closes = [sess.end, *sess.early_close.values()]
+        if all(self.last_tick(c) == parse_hhmm(c) for c in closes):
+            return "TRUE"
+        last = "$optbt_lt"
+        if sess.early_close:
+            whens = " ".join(f"WHEN $ecd{n} THEN $optbt_lt{n}" for n in range(len(sess.early_close)))
+            last = f"(CASE CAST({t} AS DATE) {whens} ELSE $optbt_lt END)"
+        return f"(CAST({t} AS TIME) <= {last})"
 
     def step(self, done: int, total: int, label: str) -> None:
         if self.progress is not None:
@@ -472,14 +506,18 @@ class _Checker:
         row_level = " ".join(f"WHEN NOT coalesce({sql}, false) THEN {i}" for i, (_, sql) in enumerate(rl_layers))
         contract_level = " ".join(f"WHEN NOT coalesce({sql}, false) THEN {i}" for i, (_, sql) in enumerate(cl_layers))
         minute = "(epoch_ms(optbt_t) // 60000) % 1440"
-        # an instrument's day is the run's (a folder's rows are that day's); gaps count the bars a
-        # run reads of the contracts its chain lists
+        # gaps: the clock ticks (at most 1440 a day) at which an instrument has a bar read as one
+        # (any row a run reads that far: an unusable price is its own finding, not a gap), counted
+        # per instrument and day (a busy contract's ticks never make up for a quiet one's holes).
+        # An instrument's day is the run's (a folder's rows are that day's), of a listed contract.
+        tick = f"bitstring_agg({self.tick_of('optbt_t')}, 1, 1440)"
+        ticked = f"optbt_rl = {r_all} AND {self.by_last_tick('optbt_t')}"
         sql = (f"WITH r AS (SELECT *, CASE {row_level} ELSE {r_all} END AS optbt_rl "
                f"FROM ({self.option_projection(level=False)})), "
                f"g AS (SELECT optbt_rd, optbt_u, optbt_e, optbt_k, optbt_ot, count(*) AS optbt_n, "
                f"bit_count(bitstring_agg(CAST({minute} AS INTEGER), 0, 1439)) AS optbt_nd, "
-               f"bit_count(bitstring_agg(CAST({minute} AS INTEGER), 0, 1439) FILTER (WHERE optbt_rl = {r_all})) "
-               f"AS optbt_in, count(*) FILTER (WHERE epoch_ms(optbt_t) % 60000 <> 0) AS optbt_off, "
+               f"bit_count({tick} FILTER (WHERE {ticked})) AS optbt_in, "
+               f"count(*) FILTER (WHERE epoch_ms(optbt_t) % 60000 <> 0) AS optbt_off, "
                f"min({_FILE}) AS optbt_f, {', '.join(per_group)} "
                f"FROM r GROUP BY optbt_rd, optbt_u, optbt_e, optbt_k, optbt_o, optbt_ot), "
                f"c AS (SELECT *, CASE {contract_level} ELSE {c_all} END AS optbt_cl FROM g) "
@@ -577,20 +615,22 @@ class _Checker:
         if t["gaps"]:
             d = t["gap_day"]
             files = self.o.files_for(d) if self.o.by_day is not None and d in self.o.by_day else self.o.all_files
-            # the sample: that day's instrument with the fewest bars in the session
+            # the sample: that day's instrument with bars at the fewest clock ticks
             hit = self.q_dicts(f"WITH r AS ({self.option_projection()}) SELECT min({_FILE}) AS file, "
                                f"optbt_rd AS day, optbt_u AS underlying, optbt_e AS expiry, optbt_k AS strike, "
-                               f"optbt_o AS opt_type, count(DISTINCT optbt_t) AS bars FROM r "
-                               f"WHERE {self.read_as_bar()} AND optbt_rd = $gd "
+                               f"optbt_o AS opt_type, count(DISTINCT {self.tick_of('optbt_t')}) AS bars FROM r "
+                               f"WHERE {self.read_as_bar()} AND {self.by_last_tick('optbt_t')} AND optbt_rd = $gd "
                                f"GROUP BY ALL ORDER BY bars, underlying, expiry, strike, opt_type LIMIT 1",
                                {**self.params(), "f": files, "gd": d})
             s = hit[0] if hit else None
             if s:
                 s["bars"] = f"{s['bars']} of {self.minutes(d)}"
+            bar = self.config.bar_minutes
+            every = "minute" if bar == 1 else f"{bar} minutes"
             self.find("warning", "gaps", s["file"] if s else files[0], t["gaps"],
-                      "instrument-minutes inside the session with no bar (prices go stale there, with their lag), "
-                      "of the contracts a run's chain lists; a minute whose row has an unusable price is that "
-                      "price's finding, not a gap", s)
+                      f"clock ticks (every {every} of the session) at which an instrument a run's chain lists has "
+                      "no bar known since the tick before (its price is stale there, with its lag), counted per "
+                      "instrument; a row with an unusable price is that price's finding, not a gap", s)
 
     def option_duplicates(self, t: dict) -> None:
         """Exact duplicate rows: only on the days the bitmap flagged (or everywhere, off the minute grid)."""
