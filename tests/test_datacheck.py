@@ -872,3 +872,145 @@ def test_minute_bars_on_the_grid_have_the_gaps_of_their_missing_minutes(tmp_path
     report = check_dataset(load_dataset(write(tmp_path, opts, spot)))
     assert [(f.check, f.count) for f in report.findings] == [("gaps", 3)]
     assert stale_ticks(tmp_path) == 3
+
+
+# -- tick data: duplicates are exact (instrument, time) keys, found a chunk of days at a time ------
+
+EXACT = "GROUP BY optbt_u, optbt_e, optbt_k, optbt_o, optbt_t HAVING count(*) > 1"  # the exact query's
+
+
+def write_tick_days(tmp_path):
+    """Three days of sub-second option ticks in day folders (spot bars every minute), with
+    planted repeats on the 3rd and 4th only (hand-counted: 2 conflicts, 2 identical repeats):
+
+    - 3rd, part-0: CE at 09:16:10.123456 twice, identical (a repeat); CE at 09:17:00.000001 with
+      closes 100 and 101 (a conflict); PE at 09:18:30.5 and at 09:18:30.500001, closes 60 and 61
+      (one microsecond apart: two bars, no duplicate);
+    - 3rd, part-1: PE at 09:19:59.999999 with close 71, part-0 has 70 there (a conflict, across
+      two files of the day);
+    - 4th: CE at 09:16:00 (on the minute) twice, identical (a repeat), and at 09:16:00.5.
+    """
+    def row(t, ot, px):
+        return {"ts": t, "underlying": "NIFTY", "expiry": date(2024, 1, 11), "strike": 21000.0, "opt_type": ot,
+                "close": px}
+
+    days = [DAY, DAY2, date(2024, 1, 4)]
+    for n, day in enumerate(days):
+        base = [row(at("09:15:00.250000", day) + timedelta(seconds=7.5 * i), ot, 80.0 + i)
+                for i in range(40) for ot in ("CE", "PE")]
+        parts = {"part-0": base}
+        if n == 1:
+            base += [row(at("09:16:10.123456", day), "CE", 90.0), row(at("09:16:10.123456", day), "CE", 90.0),
+                     row(at("09:17:00.000001", day), "CE", 100.0), row(at("09:17:00.000001", day), "CE", 101.0),
+                     row(at("09:18:30.500000", day), "PE", 60.0), row(at("09:18:30.500001", day), "PE", 61.0),
+                     row(at("09:19:59.999999", day), "PE", 70.0)]
+            parts["part-1"] = [row(at("09:19:59.999999", day), "PE", 71.0)]
+        if n == 2:
+            base += [row(at("09:16:00", day), "CE", 95.0), row(at("09:16:00", day), "CE", 95.0),
+                     row(at("09:16:00.500000", day), "CE", 96.0)]
+        for name, rows in parts.items():
+            (tmp_path / "o" / f"day={day}").mkdir(parents=True, exist_ok=True)
+            pq.write_table(pa.Table.from_pylist(rows), tmp_path / "o" / f"day={day}" / f"{name}.parquet")
+        (tmp_path / "s" / f"day={day}").mkdir(parents=True)
+        pq.write_table(pa.Table.from_pylist([{"ts": ts(k, day), "underlying": "NIFTY", "close": 21000.0 + k}
+                                             for k in range(1, 6)]), tmp_path / "s" / f"day={day}" / "p.parquet")
+    (tmp_path / "dataset.toml").write_text(
+        'name = "tick days"\nunderlying = "NIFTY"\n[options]\npath = "o/*/*.parquet"\nday_partition = "day"\n'
+        '[spot]\npath = "s/*/*.parquet"\nday_partition = "day"\n[session]\nstart = "09:15"\nend = "09:20"\n')
+    return tmp_path
+
+
+@pytest.mark.parametrize("chunk_rows", [None, 1])  # every day in one chunk; a chunk a day
+def test_duplicates_among_sub_second_ticks_are_exact_and_read_only_on_their_days(tmp_path, monkeypatch, chunk_rows):
+    """Two rows of one instrument at one microsecond are a duplicate (a conflict when the bars a
+    run reads differ), a microsecond apart they are two bars. data check once read every file
+    at once with a row-by-row query whenever timestamps were off the minute (2.8 GB for 3 M
+    ticks); it now reads again only the days whose (instrument, time) keys repeat, a chunk of
+    days at a time, and finds the same."""
+    from optbt.data import check
+    if chunk_rows:
+        monkeypatch.setattr(check, "CHUNK_ROWS", chunk_rows)
+    path = write_tick_days(tmp_path)
+    read: list[list[str]] = []  # the files each exact duplicate query of a chunk read
+    q_dicts = check._Checker.q_dicts
+
+    def spy(self, sql, params):
+        if EXACT in sql:
+            read.append(params["f"])
+        return q_dicts(self, sql, params)
+    monkeypatch.setattr(check._Checker, "q_dicts", spy)
+    report = check_dataset(load_dataset(path))
+    got = {f.check: f for f in report.findings if f.check in ("conflicting_duplicates", "duplicate_rows")}
+    day2 = path / "o" / "day=2024-01-03"
+    conflict, repeats = got["conflicting_duplicates"], got["duplicate_rows"]
+    assert (conflict.level, conflict.count, conflict.where) == ("error", 2, str(day2 / "part-0.parquet"))
+    assert (conflict.sample["opt_type"], conflict.sample["close"]) == ("CE", "100.0")
+    assert "e.g. 1 file(s): price 100.0 vs 101.0" in conflict.detail
+    assert (repeats.level, repeats.count, repeats.where) == ("warning", 2, str(day2 / "part-0.parquet"))
+    assert (repeats.sample["opt_type"], repeats.sample["close"]) == ("CE", "90.0")
+    # only the 3rd's and the 4th's files are read again (in one query, or one a chunk), never the 2nd's
+    assert read == [[str(day2 / "part-0.parquet"), str(day2 / "part-1.parquet"),
+                     str(path / "o" / "day=2024-01-04" / "part-0.parquet")]] if not chunk_rows else [
+        [str(day2 / "part-0.parquet"), str(day2 / "part-1.parquet")],
+        [str(path / "o" / "day=2024-01-04" / "part-0.parquet")]]
+
+
+def test_clean_tick_data_reads_no_file_again_for_duplicates(tmp_path, monkeypatch):
+    from optbt.data import check
+    path = write_ticks(tmp_path, QUIET)
+    seen = []
+    q_dicts = check._Checker.q_dicts
+    monkeypatch.setattr(check._Checker, "q_dicts",
+                        lambda self, sql, params: seen.append(EXACT in sql) or q_dicts(self, sql, params))
+    report = check_dataset(load_dataset(path))
+    assert [f.check for f in report.findings] == ["gaps"] and not any(seen)
+
+
+@pytest.mark.parametrize("chunk_rows", [None, 1])
+def test_spot_tick_duplicates_are_found_a_block_of_days_at_a_time(tmp_path, monkeypatch, chunk_rows):
+    """Spot ticks in day folders, hand-counted: on the 2nd a tick at 09:16:30.25 twice alike (a
+    repeat) and at 09:17:10.000001 with closes 21000 and 21001 (a conflict of closes); on the 3rd
+    a tick at 09:18:00.5 twice with one close and two opens (a conflict for a run reading whole
+    bars) and one at 09:18:00.500001 (no duplicate). The spot's duplicates were one query over
+    every spot file (1.1 GB for 60 days of 22,000 ticks); now a block of files (CHUNK_ROWS rows)
+    at a time, with the same findings."""
+    from optbt.data import check
+    if chunk_rows:
+        monkeypatch.setattr(check, "CHUNK_ROWS", chunk_rows)
+
+    def bar(t, close, open_=None):
+        return {"ts": t, "underlying": "NIFTY", "open": open_ or close, "high": close + 1, "low": close - 1,
+                "close": close}
+    for n, day in enumerate((DAY, DAY2)):
+        spot = [bar(at("09:15:01.500000", day) + timedelta(seconds=3 * i), 21000.0 + i) for i in range(90)]
+        if n == 0:
+            spot += [bar(at("09:16:30.250000", day), 20900.0)] * 2
+            spot += [bar(at("09:17:10.000001", day), 21000.0), bar(at("09:17:10.000001", day), 21001.0)]
+        else:
+            spot += [bar(at("09:18:00.500000", day), 20950.0, 20949.0), bar(at("09:18:00.500000", day), 20950.0),
+                     bar(at("09:18:00.500001", day), 20951.0)]
+        for side, rows in (("o", [{"ts": ts(k, day), "underlying": "NIFTY", "expiry": EXP, "strike": 21000.0,
+                                   "opt_type": ot, "close": 100.0} for k in range(1, 6) for ot in ("CE", "PE")]),
+                           ("s", spot)):
+            (tmp_path / side / f"day={day}").mkdir(parents=True)
+            pq.write_table(pa.Table.from_pylist(rows), tmp_path / side / f"day={day}" / "p.parquet")
+    (tmp_path / "dataset.toml").write_text(
+        'name = "spot ticks"\nunderlying = "NIFTY"\n[options]\npath = "o/*/*.parquet"\nday_partition = "day"\n'
+        '[spot]\npath = "s/*/*.parquet"\nday_partition = "day"\n[session]\nstart = "09:15"\nend = "09:20"\n')
+    read: list[list[str]] = []
+    q_dicts = check._Checker.q_dicts
+
+    def spy(self, sql, params):
+        if "GROUP BY optbt_u, optbt_t HAVING count(*) > 1" in sql:
+            read.append(params["f"])
+        return q_dicts(self, sql, params)
+    monkeypatch.setattr(check._Checker, "q_dicts", spy)
+    got = {f.check: f for f in check_dataset(load_dataset(tmp_path)).findings}
+    first = str(tmp_path / "s" / f"day={DAY}" / "p.parquet")
+    assert (got["conflicting_duplicates"].count, got["conflicting_duplicates"].where) == (2, first)
+    assert ("1 with different closes" in got["conflicting_duplicates"].detail
+            and "1 with one close but a different open" in got["conflicting_duplicates"].detail)
+    assert got["conflicting_duplicates"].sample["close"] == "21000.0"
+    assert (got["duplicate_rows"].count, got["duplicate_rows"].where) == (1, first)
+    second = str(tmp_path / "s" / f"day={DAY2}" / "p.parquet")
+    assert read == ([[first], [second]] if chunk_rows else [[first, second]])

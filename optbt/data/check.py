@@ -11,11 +11,13 @@ What a price may be is decided by :mod:`optbt.model.prices`, the same rule a run
 Unsorted rows are not a finding: the engine sorts what it reads.
 
 Speed: the option files are read in a few aggregate queries (one per block of days, for the
-progress bar), never one query per day or per check. Distinct minutes and clock ticks per
-instrument and day are counted with bitmaps (``bitstring_agg`` over the minute of the day, and
-over the run's clock tick a bar belongs to), which is what keeps duplicate and gap detection a
-single pass; an exact per-row query runs only on the days that have duplicates, and for data
-whose timestamps are not on whole minutes.
+progress bar and for memory: CHUNK_DAYS days, CHUNK_ROWS rows), never one query per day or per
+check. Distinct minutes and clock ticks per instrument and day are counted with bitmaps
+(``bitstring_agg`` over the minute of the day, and over the run's clock tick a bar belongs
+to), which is what keeps duplicate and gap detection a single pass on minute bars; times off
+the minute (ticks) are told apart exactly, a block at a time. The exact duplicate query runs
+again only on the instruments and days whose (instrument, time) keys repeat, a block at a
+time; the spot's and a series' by blocks of CHUNK_ROWS rows (:meth:`_Checker.repeats`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,16 @@ from optbt.model.prices import sql_mid, sql_price, sql_quote_side, sql_usable
 _NUMERIC = ("DOUBLE", "FLOAT", "DECIMAL", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "REAL", "UBIGINT",
             "UINTEGER")
 _FILE = "optbt_file"
+# SQL on a projected option row: its (run's day, instrument), as one number (the tally names the
+# instruments whose times repeat on a day by it; a collision only reads one more instrument)
+_INSTRUMENT_DAY = "hash(optbt_rd, optbt_u, optbt_e, optbt_k, optbt_o)"
+_MINUTE_US = 60_000_000
 CHUNK_DAYS = 25  # days of option files per aggregate query: a progress step, and a bounded fixed cost
+# and at most this many rows (whole days; a day of more is a chunk of its own), as the spot's and
+# a series' blocks too: the exact test of duplicates on tick data holds every row's (instrument,
+# time) of a block at once (a check of ticks then peaks near 0.25 GB, whatever the days; a block
+# of minute bars costs no more time at this size)
+CHUNK_ROWS = 1_000_000
 # an option file is judged for row order (a note) when it holds at least this many rows
 ORDER_MIN_ROWS = 60_000
 
@@ -157,6 +168,7 @@ class _Checker:
         self.add = report.findings.append
         self.o, self.s = src.options, src.spot
         self.tables = [self.o, self.s]  # and each series' once opened: for listed()
+        self._rows: dict[int, dict[str, int]] = {}  # file_rows, by table
 
     # -- helpers ----------------------------------------------------------------------------
     def q(self, sql: str, params: dict) -> list[tuple]:
@@ -273,19 +285,58 @@ class _Checker:
 
     # -- types ------------------------------------------------------------------------------
 
-    def duplicates(self, rows: list[dict], conflict: str, repeated: str) -> None:
-        """Findings for repeated (instrument or spot, minute) groups: ``k`` distinct bars among the
-        rows a run keeps (a usable price), as a run reads them (``bars``, a few of them); more than
-        one is a conflict a run refuses (error), one is a harmless repeat (warning)."""
-        diff = [r for r in rows if r["k"] > 1]
-        same = [r for r in rows if r["k"] == 1]
-        if diff:
-            r = diff[0]
-            self.find("error", "conflicting_duplicates", r["s"]["file"], len(diff),
-                      conflict.format(files=len(r.get("fs") or ()), shown=_differing(r["bars"])), r["s"])
-        if same:
-            self.find("warning", "duplicate_rows", same[0]["s"]["file"], sum(r["n"] - 1 for r in same), repeated,
-                      same[0]["s"])
+    def repeats(self, rows: str, key: str, fields: dict[str, str], kept: str, sample: str, blocks: list[dict],
+                close: str | None = None) -> dict:
+        """Repeated keys among the rows a run reads, by exact (instrument or spot, time) key, in
+        memory bounded by a block of files, not by the dataset (every row of tick data is a key
+        of its own: one group with lists a row once took 2.8 GB for 3 M option ticks).
+
+        ``rows``: SQL ``WITH r AS NOT MATERIALIZED (...)``, those rows; ``key``: their key
+        columns; ``fields``: each part of a bar as a run reads it (bars differ when a part
+        does); ``kept``: a row a run keeps as a bar (a usable price; a key of no such row is no
+        duplicate); ``sample``: a row struct (file, time first: the findings name the first
+        file); ``blocks``: one query's parameters each (``f``, its files), whose keys never
+        straddle two; ``close``: with it, how many differing keys differ in it.
+
+        One query a block: its repeated keys, each with its rows and whether the kept bars
+        differ (scalar aggregates: a part NULL in some and not others, or two values), joined
+        back to their rows for the first row of each kind; then the files and bars of the first
+        conflict from a query on its key alone. Returns ``diff`` (keys whose bars differ),
+        ``closes`` (of them, whose ``close`` does), ``reps`` (rows beyond a key's first, of keys
+        whose bars agree), ``sd``, ``ss`` (the first row of each) and ``fs``, ``bars`` (of sd's
+        key)."""
+        keep = f"FILTER (WHERE {kept})"
+        differ = " OR ".join(f"count({v}) {keep} NOT IN (0, count(*) {keep}) OR coalesce(min({v}) {keep} <> "
+                             f"max({v}) {keep}, false)" for v in fields.values())
+        closes = f"coalesce(min({close}) {keep} <> max({close}) {keep}, false)" if close else "false"
+        row = f"struct_pack({sample[len('struct_pack('):-1]}, optbt_h := hash({key}))"
+        sql = (rows + f", d AS MATERIALIZED (SELECT hash({key}) AS optbt_h FROM r GROUP BY {key} HAVING count(*) > 1), "
+               f"k AS MATERIALIZED (SELECT hash({key}) AS optbt_h, count(*) AS optbt_n, CASE WHEN "
+               f"count(*) {keep} = 0 THEN 0 WHEN {differ} THEN 2 ELSE 1 END AS optbt_kind, {closes} AS optbt_kc "
+               f"FROM r WHERE hash({key}) IN (SELECT optbt_h FROM d) GROUP BY {key} HAVING count(*) > 1) "
+               f"SELECT (SELECT count(*) FILTER (WHERE optbt_kind = 2) FROM k) AS diff, "
+               f"(SELECT count(*) FILTER (WHERE optbt_kind = 2 AND optbt_kc) FROM k) AS closes, "
+               f"(SELECT sum(optbt_n - 1) FILTER (WHERE optbt_kind = 1) FROM k) AS reps, "
+               f"min({row}) FILTER (WHERE optbt_kind = 2) AS sd, min({row}) FILTER (WHERE optbt_kind = 1) AS ss "
+               f"FROM r JOIN k ON hash({key}) = k.optbt_h")
+        out: dict[str, Any] = {"diff": 0, "closes": 0, "reps": 0, "sd": None, "ss": None, "fs": [], "bars": []}
+        where: dict[int, dict] = {}  # a differing key -> its block
+        for params in blocks:
+            (got,) = self.q_dicts(sql, params)
+            for n in ("diff", "closes", "reps"):
+                out[n] += got[n] or 0
+            if got["sd"] is not None:
+                where[got["sd"]["optbt_h"]] = params
+            out["sd"], out["ss"] = _first(out["sd"], got["sd"]), _first(out["ss"], got["ss"])
+        if out["ss"]:
+            out["ss"].pop("optbt_h")
+        if out["sd"]:
+            h = out["sd"].pop("optbt_h")
+            bar = "struct_pack(" + ", ".join(f"{k} := {v}" for k, v in fields.items()) + ")"
+            (seen,) = self.q_dicts(rows + f"SELECT list(DISTINCT {_FILE}) AS fs, list(DISTINCT {bar}) {keep} AS bars "
+                                   f"FROM r WHERE hash({key}) = $optbt_h", {**where[h], "optbt_h": h})
+            out["fs"], out["bars"] = seen["fs"] or [], seen["bars"] or []
+        return out
 
     def types(self) -> bool:
         cfg, o, s = self.config, self.o, self.s
@@ -349,8 +400,7 @@ class _Checker:
         from them, and a day folder whose files are all empty is no day to a run (as without
         day folders, a day is a day when rows fall on it); said so a missing day is found."""
         for what, table in (("options", self.o), ("spot", self.s)):
-            empty = [table.listed(r[0]) for r in self.q("SELECT file_name FROM parquet_file_metadata($f) "
-                                                         "WHERE num_rows = 0 ORDER BY 1", {"f": table.all_files})]
+            empty = [f for f, n in self.file_rows(table).items() if n == 0]
             if not empty:
                 continue
             days = sorted(d for d, fs in (table.by_day or {}).items() if set(fs) <= set(empty))
@@ -360,6 +410,15 @@ class _Checker:
             self.find("warning", "empty_files", empty[0], len(empty),
                       f"{what} files that hold no rows (a schema only): nothing is read from them{folders}. "
                       "Write the day's rows into them, or remove them")
+
+    def file_rows(self, table) -> dict[str, int]:
+        """Rows of each file of ``table`` (as it lists them, in path order), from the footers
+        (for empty_files and the blocks' sizes: about 0.05 ms a file)."""
+        if id(table) not in self._rows:
+            rows = self.q("SELECT file_name, num_rows FROM parquet_file_metadata($f) ORDER BY 1",
+                          {"f": table.all_files})
+            self._rows[id(table)] = {table.listed(f): n for f, n in rows}
+        return self._rows[id(table)]
 
     # -- options ----------------------------------------------------------------------------
     def option_layers(self) -> list[tuple[str, str]]:
@@ -505,7 +564,13 @@ class _Checker:
         per_day.append("sum(h0) AS optbt_mis" if self.o.by_day is not None else "0 AS optbt_mis")
         row_level = " ".join(f"WHEN NOT coalesce({sql}, false) THEN {i}" for i, (_, sql) in enumerate(rl_layers))
         contract_level = " ".join(f"WHEN NOT coalesce({sql}, false) THEN {i}" for i, (_, sql) in enumerate(cl_layers))
-        minute = "(epoch_ms(optbt_t) // 60000) % 1440"
+        # duplicates among the rows a run reads as bars, per instrument and day: on whole minutes
+        # (minute bars), those rows less their distinct minutes (a bitmap of the minute of the day;
+        # > 0: a repeated (instrument, time) key); off the minute (ticks), counted here and told
+        # apart by :meth:`tick_repeats` (a count of distinct times here would cost every minute-bar
+        # dataset twice the time: DuckDB aggregates a whole group otherwise with a DISTINCT in it)
+        on_grid = f"optbt_rl = {r_all} AND epoch_us(optbt_t) % {_MINUTE_US} = 0"
+        minute = f"CAST((epoch_us(optbt_t) // {_MINUTE_US}) % 1440 AS INTEGER)"
         # gaps: the clock ticks (at most 1440 a day) at which an instrument has a bar read as one
         # (any row a run reads that far: an unusable price is its own finding, not a gap), counted
         # per instrument and day (a busy contract's ticks never make up for a quiet one's holes).
@@ -514,30 +579,50 @@ class _Checker:
         ticked = f"optbt_rl = {r_all} AND {self.by_last_tick('optbt_t')}"
         sql = (f"WITH r AS (SELECT *, CASE {row_level} ELSE {r_all} END AS optbt_rl "
                f"FROM ({self.option_projection(level=False)})), "
-               f"g AS (SELECT optbt_rd, optbt_u, optbt_e, optbt_k, optbt_ot, count(*) AS optbt_n, "
-               f"bit_count(bitstring_agg(CAST({minute} AS INTEGER), 0, 1439)) AS optbt_nd, "
+               f"g AS (SELECT optbt_rd, optbt_u, optbt_e, optbt_k, optbt_o, optbt_ot, count(*) AS optbt_n, "
+               f"count(*) FILTER (WHERE {on_grid}) - coalesce(bit_count(bitstring_agg({minute}, 0, 1439) "
+               f"FILTER (WHERE {on_grid})), 0) AS optbt_rep, "
+               f"count(*) FILTER (WHERE optbt_rl = {r_all} AND NOT ({on_grid})) AS optbt_off, "
                f"bit_count({tick} FILTER (WHERE {ticked})) AS optbt_in, "
-               f"count(*) FILTER (WHERE epoch_ms(optbt_t) % 60000 <> 0) AS optbt_off, "
                f"min({_FILE}) AS optbt_f, {', '.join(per_group)} "
                f"FROM r GROUP BY optbt_rd, optbt_u, optbt_e, optbt_k, optbt_o, optbt_ot), "
                f"c AS (SELECT *, CASE {contract_level} ELSE {c_all} END AS optbt_cl FROM g) "
                f"SELECT optbt_rd AS optbt_d, count(*) FILTER (WHERE optbt_cl = {c_all}) AS optbt_g, "
                f"sum(optbt_n) AS optbt_n, sum(optbt_n) FILTER (WHERE optbt_cl < {c_all}) AS optbt_bad, "
-               f"sum(optbt_n - optbt_nd) AS optbt_dup, sum(coalesce(optbt_in, 0)) FILTER (WHERE optbt_cl = {c_all}) "
-               f"AS optbt_in, sum(optbt_off) AS optbt_off, min(optbt_f) AS optbt_f, "
+               f"list({_INSTRUMENT_DAY}) FILTER (WHERE optbt_cl = {c_all} AND optbt_rep > 0) AS optbt_dup, "
+               f"sum(optbt_off) FILTER (WHERE optbt_cl = {c_all}) AS optbt_off, "
+               f"sum(coalesce(optbt_in, 0)) FILTER (WHERE optbt_cl = {c_all}) "
+               f"AS optbt_in, min(optbt_f) AS optbt_f, "
                f"min(optbt_f) FILTER (WHERE {self.runs(self.o)}) AS optbt_uf, {', '.join(per_day)} "
                f"FROM c GROUP BY optbt_d ORDER BY optbt_d")
         # days: the days with option rows of the run's underlying (its first file); any_days: of any;
         # unread: day -> rows that failed a layer before each row layer (for left_out)
         tallies = {"checks": checks, "own": own, "n": [0] * len(checks), "x": [0] * len(checks),
-                   "first": [None] * len(checks), "days": {}, "any_days": 0, "dup_days": [], "off_grid": 0,
+                   "first": [None] * len(checks), "days": {}, "any_days": 0, "dup_keys": [],
                    "gaps": 0, "null_ts": 0, "unread": {}, "misplaced_days": []}
         base = self.params()
         for c, files in enumerate(chunks):
+            tallies["dup_keys"].append({})  # this chunk's: day -> its instruments with repeated times
+            off = 0
             for row in self.q_dicts(sql, {**base, "f": files}):
                 self.tally_day(tallies, row, r_all)
+                off += row["optbt_off"] or 0
+            if off:
+                self.tick_repeats(files, tallies["dup_keys"][-1])
             self.step(step0 + c + 1, total, f"options {c + 1}/{len(chunks)}")
         return tallies
+
+    def tick_repeats(self, files: list[str], found: dict) -> None:
+        """Add to ``found`` (day -> instruments) the (day, instrument)s of ``files`` (one chunk)
+        whose rows a run reads as bars repeat a time off the whole minute (ticks): an exact
+        count, which holds the (instrument, time) keys of one chunk at a time (CHUNK_ROWS)."""
+        key = "optbt_rd, optbt_u, optbt_e, optbt_k, optbt_o"
+        rows = self.q(f"WITH r AS ({self.option_projection()}) SELECT optbt_rd, list(DISTINCT {_INSTRUMENT_DAY}) "
+                      f"FROM (SELECT {key} FROM r WHERE {self.read_as_bar()} AND epoch_us(optbt_t) % {_MINUTE_US} "
+                      f"<> 0 GROUP BY {key}, optbt_t HAVING count(*) > 1) GROUP BY ALL",
+                      {**self.params(), "f": files})
+        for d, keys in rows:
+            found[d] = sorted(set(found.get(d, [])) | set(keys))
 
     def tally_day(self, tallies: dict, row: dict, r_all: int) -> None:
         """Add one day's row of the tally query (day None: the rows without a time)."""
@@ -559,10 +644,9 @@ class _Checker:
         if row["optbt_uf"] is not None:
             tallies["days"][d] = row["optbt_uf"]
         if row["optbt_dup"]:
-            tallies["dup_days"].append(d)
+            tallies["dup_keys"][-1][d] = row["optbt_dup"]
         if row["optbt_mis"]:  # d is the folder's day: its files hold them
             tallies["misplaced_days"].append(d)
-        tallies["off_grid"] += row["optbt_off"]
         missing = max(0, row["optbt_g"] * self.minutes(d) - (row["optbt_in"] or 0))
         tallies["gaps"] += missing
         if missing and "gap_day" not in tallies:
@@ -633,14 +717,10 @@ class _Checker:
                       "instrument; a row with an unusable price is that price's finding, not a gap", s)
 
     def option_duplicates(self, t: dict) -> None:
-        """Exact duplicate rows: only on the days the bitmap flagged (or everywhere, off the minute grid)."""
-        if not t["dup_days"] and not t["off_grid"]:
+        """Exact duplicate rows (:meth:`repeats`), read again only for the instruments and days
+        the tally found repeated times in, a chunk of days at a time."""
+        if not any(t["dup_keys"]):
             return
-        o = self.o
-        if t["off_grid"] or o.by_day is None:
-            files = o.all_files
-        else:
-            files = [f for d in t["dup_days"] for f in o.files_for(d)] or o.all_files
         # only rows with a usable price can conflict: an unusable one is no bar (and reported on its own)
         if self.config.price == "mid":
             usable = f"{sql_usable('optbt_b')} AND {sql_usable('optbt_a')} AND optbt_b <= optbt_a"
@@ -650,20 +730,26 @@ class _Checker:
             price = sql_price("optbt_c")
         # rows differ when what a run reads of them differs: the price, and each quote side as a
         # run cleans it (bid 0 and a NULL bid are the same missing side; a crossed quote has none)
-        bar = (f"struct_pack(price := {price}, bid := {sql_quote_side('optbt_b', 'optbt_a', is_bid=True)}, "
-               f"ask := {sql_quote_side('optbt_a', 'optbt_b', is_bid=False)})")
-        sql = (f"WITH r AS ({self.option_projection()}) "
-               f"SELECT min(struct_pack(file := optbt_file, ts := optbt_t, underlying := optbt_u, expiry := optbt_e, "
-               f"strike := optbt_k, opt_type := optbt_o, close := optbt_c, bid := optbt_b, ask := optbt_a)) AS s, "
-               f"count(*) AS n, count(DISTINCT {bar}) FILTER (WHERE {usable}) AS k, "
-               f"list(DISTINCT {_FILE}) AS fs, list(DISTINCT {bar}) FILTER (WHERE {usable}) AS bars "
-               # only the rows a run reads as bars: listed contracts, within the session, in their folder
-               f"FROM r WHERE {self.read_as_bar()} "
-               f"GROUP BY optbt_u, optbt_e, optbt_k, optbt_o, optbt_t HAVING count(*) > 1 ORDER BY s")
-        rows = self.q_dicts(sql, {**self.params(), "f": files})
-        self.duplicates(rows, "(instrument, minute) appears more than once with different bars (the price and "
-                        "each quote side, as a run reads them): a run refuses the day (e.g. {files} file(s): {shown})",
-                        "repeated rows of an (instrument, minute), identical or with one usable price: a run uses one")
+        fields = {"price": price, "bid": sql_quote_side("optbt_b", "optbt_a", is_bid=True),
+                  "ask": sql_quote_side("optbt_a", "optbt_b", is_bid=False)}
+        sample = ("struct_pack(file := optbt_file, ts := optbt_t, underlying := optbt_u, expiry := optbt_e, "
+                  "strike := optbt_k, opt_type := optbt_o, close := optbt_c, bid := optbt_b, ask := optbt_a)")
+        # the rows a run reads as bars (listed contracts, within the session, in their folder) of
+        # the instruments and days the tally named
+        rows = (f"WITH r AS NOT MATERIALIZED (SELECT * FROM ({self.option_projection()}) WHERE {self.read_as_bar()} "
+                f"AND {_INSTRUMENT_DAY} IN (SELECT unnest(CAST($optbt_keys AS UBIGINT[])))) ")
+        base = self.params()
+        blocks = [{**base, "f": list(dict.fromkeys(f for d in sorted(chunk) for f in self.o.files_for(d))),
+                   "optbt_keys": [h for hs in chunk.values() for h in hs]} for chunk in t["dup_keys"] if chunk]
+        got = self.repeats(rows, "optbt_u, optbt_e, optbt_k, optbt_o, optbt_t", fields, usable, sample, blocks)
+        if got["diff"]:
+            self.find("error", "conflicting_duplicates", got["sd"]["file"], got["diff"],
+                      "(instrument, time) appears more than once with different bars (the price and each quote side, "
+                      f"as a run reads them): a run refuses the day (e.g. {len(got['fs'])} file(s): "
+                      f"{_differing(got['bars'])})", got["sd"])
+        if got["reps"]:
+            self.find("warning", "duplicate_rows", got["ss"]["file"], got["reps"], "repeated rows of an (instrument, "
+                      "time), identical or with one usable price: a run uses one", got["ss"])
 
     # -- spot and extra series -------------------------------------------------------------------
     def row_order(self) -> None:
@@ -773,13 +859,18 @@ class _Checker:
                 self.find(c.level, c.name, row[f"s{i}"]["file"], row[f"n{i}"], c.detail_for(row[f"x{i}"]),
                           row[f"s{i}"])
         kept = sql_usable("optbt_c")  # a row without a usable close is no bar: it neither conflicts nor counts
-        dups = self.q_dicts(f"WITH r AS ({proj}) SELECT min({sample}) AS s, count(*) AS n, "
-                            f"count(DISTINCT optbt_bar) FILTER (WHERE {kept}) AS k, "
-                            f"count(DISTINCT optbt_c) FILTER (WHERE {kept}) AS kc, "
-                            f"list(DISTINCT optbt_bar) FILTER (WHERE {kept}) AS bars "
-                            f"FROM r WHERE {read} GROUP BY optbt_u, optbt_t HAVING count(*) > 1 ORDER BY s", base)
-        self.duplicates(dups, _bar_conflict(what, dups), f"repeated {what} rows at one minute, identical as a run "
-                        "reads them (open, high, low, close, volume) or with one usable close: a run uses one")
+        # a block of files at a time (whole days, CHUNK_ROWS rows): spot ticks are a key a row too
+        blocks = [{**base, "f": files} for files in _chunks(table, self.file_rows(table), days_per_chunk=1 << 30)]
+        got = self.repeats(f"WITH r AS NOT MATERIALIZED (SELECT * FROM ({proj}) WHERE {read}) ", "optbt_u, optbt_t",
+                           {k: f"optbt_bar.{k}" for k in fields}, kept, sample, blocks, close="optbt_c")
+        if got["diff"]:
+            self.find("error", "conflicting_duplicates", got["sd"]["file"], got["diff"],
+                      _bar_conflict(what, got["diff"], got["closes"]).format(shown=_differing(got["bars"])),
+                      got["sd"])
+        if got["reps"]:
+            self.find("warning", "duplicate_rows", got["ss"]["file"], got["reps"], f"repeated {what} rows at one "
+                      "time, identical as a run reads them (open, high, low, close, volume) or with one usable close: "
+                      "a run uses one", got["ss"])
         days = self.q(f"WITH r AS ({proj}) SELECT optbt_rd AS d, min({_FILE}), "
                       f"count(*) FILTER (WHERE {sql_usable('optbt_c')} AND {read}) "
                       f"FROM r WHERE optbt_t IS NOT NULL AND {days_of} GROUP BY d ORDER BY d", base)
@@ -842,21 +933,27 @@ def _differing(bars: list[dict]) -> str:
     return "; ".join(f"{k} {_text(a[k])} vs {_text(b[k])}" for k in a if not _same(a[k], b[k]))
 
 
-def _bar_conflict(what: str, groups: list[dict]) -> str:
+def _first(a: dict | None, b: dict | None) -> dict | None:
+    """The first of two sample rows, by file and then time (either may be None)."""
+    if a is None or b is None:
+        return a or b
+    return min(a, b, key=lambda r: (r["file"], r["ts"]))
+
+
+def _bar_conflict(what: str, diff: int, closes: int) -> str:
     """The conflicting_duplicates detail of the spot or a series (``{shown}`` left for one
-    example). The engine's clock reads the spot's closes only, so minutes whose closes agree
-    stop only a run that reads whole bars; a series is only ever read whole."""
-    diff = [g for g in groups if g["k"] > 1]
-    closes = sum(1 for g in diff if g["kc"] > 1)
-    head = (f"{what} minute appears more than once with different bars (open, high, low, close, volume, as a run "
+    example), for ``diff`` times with different bars, ``closes`` of them with different closes.
+    The engine's clock reads the spot's closes only, so times whose closes agree stop only a run
+    that reads whole bars; a series is only ever read whole."""
+    head = (f"{what} time appears more than once with different bars (open, high, low, close, volume, as a run "
             "reads them): ")
     if what != "spot":
         return head + "a run that reads the series refuses the day (e.g. {shown})"
     parts = []
     if closes:
         parts.append(f"{closes} with different closes: every run refuses the day")
-    if len(diff) > closes:
-        parts.append(f"{len(diff) - closes} with one close but a different open, high, low or volume: a run refuses "
+    if diff > closes:
+        parts.append(f"{diff - closes} with one close but a different open, high, low or volume: a run refuses "
                      "the day when it reads whole bars (spot_bar, indicators, ranges, previous days)")
     return head + "; ".join(parts) + " (e.g. {shown})"
 
@@ -878,13 +975,33 @@ def _in_time_order(groups: list[tuple]) -> bool:
     return alone * 2 > sum(g[0] for g in groups)
 
 
-def _chunks(table, days_per_chunk: int = CHUNK_DAYS) -> list[list[str]]:
-    """The option files in blocks of whole days (one block when the files are not day-partitioned)."""
+def _chunks(table, rows: dict[str, int] | None = None, days_per_chunk: int | None = None,
+            rows_per_chunk: int | None = None) -> list[list[str]]:
+    """A table's files in blocks of whole days (one block when the files are not day-partitioned):
+    at most ``days_per_chunk`` (CHUNK_DAYS) days and ``rows_per_chunk`` (CHUNK_ROWS) rows
+    (``rows``: a file's rows, from its footer), unless one day holds more.
+
+    >>> class T: by_day = {1: ["a"], 2: ["b", "c"], 3: ["d"]}; days = [1, 2, 3]; all_files = list("abcd")
+    >>> _chunks(T(), days_per_chunk=2)
+    [['a', 'b', 'c'], ['d']]
+    >>> _chunks(T(), {"a": 5, "b": 3, "c": 3, "d": 1}, rows_per_chunk=7)
+    [['a'], ['b', 'c', 'd']]
+    """
     if table.by_day is None:
         return [table.all_files]
-    days = table.days
-    return [[f for d in days[i:i + days_per_chunk] for f in table.by_day[d]]
-            for i in range(0, len(days), days_per_chunk)]
+    days_per_chunk, rows_per_chunk = days_per_chunk or CHUNK_DAYS, rows_per_chunk or CHUNK_ROWS
+    out: list[list[str]] = []
+    days = n = 0
+    for d in table.days:
+        files = table.by_day[d]
+        size = sum((rows or {}).get(f, 0) for f in files)
+        if out and days < days_per_chunk and n + size <= rows_per_chunk:
+            out[-1] += files
+            days, n = days + 1, n + size
+        else:
+            out.append(list(files))
+            days, n = 1, size
+    return out
 
 
 def _opening_failed(config: DatasetConfig, text: str, config_path: str | None) -> str:
@@ -932,7 +1049,7 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None,
         if not checker.types():
             return report
         checker.empty_files()
-        chunks = _chunks(src.options)
+        chunks = _chunks(src.options, checker.file_rows(src.options))
         total = len(chunks) + 2
         tallies = checker.options(chunks, 0, total)
         # the tally counted the options' misplaced rows by day: only those days' files are read again
