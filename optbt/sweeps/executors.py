@@ -70,6 +70,20 @@ def _forked_dask_workers() -> Iterator[None]:
         yield
 
 
+def _refused(host_port: str) -> str | None:
+    """Why a TCP connection to ``HOST:PORT`` is refused at once (no scheduler listens there), or
+    None: reached, or slow to answer (Dask's own timeout then decides)."""
+    import socket
+    host, _, port = host_port.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=2).close()
+    except ConnectionRefusedError as exc:
+        return f"connection refused ({exc.strerror or exc}); is `dask scheduler` running there?"
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 @contextmanager
 def open_executor(kind: str, workers: int) -> Iterator[tuple[Executor | None, str]]:
     """(executor, description); ``None`` means run in this process."""
@@ -106,6 +120,9 @@ def open_executor(kind: str, workers: int) -> Iterator[tuple[Executor | None, st
         where = f"Dask LocalCluster on 127.0.0.1, {workers} worker{'' if workers == 1 else 's'}"
     else:
         address = "tcp://" + kind.removeprefix("dask://")
+        refused = _refused(kind.removeprefix("dask://"))
+        if refused:  # nothing listens there: say so now, not after Dask's 10 s of retries
+            raise ConfigError(f"cannot reach the Dask scheduler at {address}: {refused}")
         try:
             client = Client(address, timeout="10s")
         except (OSError, TimeoutError, ValueError) as exc:
