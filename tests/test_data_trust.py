@@ -477,3 +477,15 @@ def test_a_sweep_says_which_contracts_it_left_out(tmp_path):
     assert "left out 1 contract-day listed with an expiry before its trade date" in " ".join(res.output.split())
     logged = [json.loads(line) for line in (tmp_path / "out" / "runs.jsonl").read_text().splitlines()]
     assert [r["engine"]["contracts_left_out"] for r in logged] == [{"expiry_before_day": 1}] * 2
+
+
+def test_a_conflict_shows_prices_as_a_trader_reads_them_not_binary_noise():
+    """A mid's arithmetic leaves 163.72500000000002; the message said so. Now 163.725, with the
+    exact digits kept only where two different prices would otherwise read alike."""
+    from optbt.data.source import ConflictingBarsError
+    err = ConflictingBarsError("f.parquet", "spot", datetime(2024, 1, 2, 9, 17), [109.15, 163.72500000000002],
+                               date(2024, 1, 2))
+    assert "prices 109.15, 163.725;" in str(err)
+    close = ConflictingBarsError("f.parquet", "spot", datetime(2024, 1, 2, 9, 17), [1.0000000000001, 1.0],
+                                 date(2024, 1, 2))
+    assert "prices 1.0000000000001, 1.0;" in str(close)

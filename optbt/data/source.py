@@ -18,6 +18,7 @@ a few ticks without fetching each strike's whole day; see optbt.engine.livechain
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -100,6 +101,28 @@ class UnreadableFileError(DataError):
         super().__init__(message)
 
 
+def _shown(prices: list) -> list[str]:
+    """Each conflicting price as a trader reads it: ``163.725``, not the ``163.72500000000002``
+    a mid's binary arithmetic leaves; exact digits only where the short form would show two
+    different prices alike. A price given as text is shown as it is; a bar as its values.
+
+    >>> _shown([109.15, 163.72500000000002]), _shown([1.0000000000001, 1.0]), _shown([(14.0, None)])
+    (['109.15', '163.725'], ['1.0000000000001', '1.0'], ['(14.0, None)'])
+    """
+    def short(p) -> str:
+        if isinstance(p, str):
+            return p
+        if isinstance(p, float):
+            return repr(round(p, 8)) if math.isfinite(p) else repr(p)
+        if isinstance(p, tuple):
+            return "(" + ", ".join(short(x) for x in p) + ")"
+        return repr(p)
+    out = [short(p) for p in prices]
+    if len(set(out)) < len({repr(p) for p in prices}):
+        return [p if isinstance(p, str) else repr(p) for p in prices]
+    return out
+
+
 class ConflictingBarsError(DataError):
     """Two rows of one instrument (or the spot) at the same timestamp with different prices.
 
@@ -113,7 +136,7 @@ class ConflictingBarsError(DataError):
 
     def __init__(self, file: str, what: str, at: datetime, prices: list, day: date, minute_bars: bool = True):
         self.file, self.what, self.at, self.prices, self.day = file, what, at, prices, day
-        shown = ", ".join(p if isinstance(p, str) else repr(p) for p in prices)
+        shown = ", ".join(_shown(prices))
         per = "minute" if minute_bars else "timestamp"
         super().__init__(
             f"{file}: conflicting duplicate rows for {what} at {stamp(at)}: prices {shown}; "
