@@ -36,6 +36,7 @@ from optbt.data.dataset import DatasetConfig, parse_hhmm
 from optbt.data.source import MixedTimezonesError, UnreadableFileError
 from optbt.model.errors import ConfigError, DataError
 from optbt.model.prices import sql_mid, sql_price, sql_quote_side, sql_usable
+from optbt.model.timestamps import stamp
 
 _NUMERIC = ("DOUBLE", "FLOAT", "DECIMAL", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "REAL", "UBIGINT",
             "UINTEGER")
@@ -146,7 +147,7 @@ def _text(v: Any) -> str:
     if isinstance(v, float) and not math.isfinite(v):
         return str(v)  # nan, inf, -inf
     if isinstance(v, datetime):  # a tick's fraction kept: two rows of one second are told apart
-        return v.strftime("%Y-%m-%d %H:%M:%S") + (f".{v.microsecond:06d}".rstrip("0") if v.microsecond else "")
+        return stamp(v)
     if isinstance(v, (date, time)):
         return v.isoformat()
     return "NULL" if v is None else str(v)
@@ -168,7 +169,6 @@ class _Checker:
         self.add = report.findings.append
         self.o, self.s = src.options, src.spot
         self.tables = [self.o, self.s]  # and each series' once opened: for listed()
-        self._rows: dict[int, dict[str, int]] = {}  # file_rows, by table
 
     # -- helpers ----------------------------------------------------------------------------
     def q(self, sql: str, params: dict) -> list[tuple]:
@@ -414,11 +414,7 @@ class _Checker:
     def file_rows(self, table) -> dict[str, int]:
         """Rows of each file of ``table`` (as it lists them, in path order), from the footers
         (for empty_files and the blocks' sizes: about 0.05 ms a file)."""
-        if id(table) not in self._rows:
-            rows = self.q("SELECT file_name, num_rows FROM parquet_file_metadata($f) ORDER BY 1",
-                          {"f": table.all_files})
-            self._rows[id(table)] = {table.listed(f): n for f, n in rows}
-        return self._rows[id(table)]
+        return table.file_rows(table.all_files, self.q)
 
     # -- options ----------------------------------------------------------------------------
     def option_layers(self) -> list[tuple[str, str]]:

@@ -20,7 +20,7 @@ import bisect
 import glob
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -264,7 +264,7 @@ class _Table:
             self.by_day = by_day
             self.days = sorted(by_day)
             self.day_of = {f: d for d, fs in by_day.items() for f in fs}
-        self.rows: dict[str, int] = {}  # file -> its rows, from its footer, once asked (day folders)
+        self.rows: dict[str, int] = {}  # file -> its rows, from its footer, once asked (file_rows)
         self.spans: dict[str, tuple[date, date]] = {}
         self.times: dict[str, tuple[datetime, datetime]] = {}  # exact raw time ranges (naive timestamps)
         try:
@@ -409,6 +409,16 @@ class _Table:
                 (aware if "isAdjustedToUTC=1" in (logical or "") else naive).add(f)
         if aware and naive:
             raise MixedTimezonesError(self.what, sorted(aware)[0], sorted(naive)[0])
+
+    def file_rows(self, files: list[str], read: Callable[[str, dict], list[tuple]]) -> dict[str, int]:
+        """Rows of each of ``files`` (as this table lists them, in that order), from their
+        footers, each footer read once for the table's life (about 0.05 ms a file) by ``read``
+        (sql, params) -> rows: a run's days and data check's empty files and blocks share them."""
+        ask = [f for f in files if f not in self.rows]
+        if ask:
+            got = read("SELECT file_name, num_rows FROM parquet_file_metadata($f)", {"f": ask})
+            self.rows.update((self.listed(name), n) for name, n in got)
+        return {f: self.rows[f] for f in files if f in self.rows}
 
     def listed(self, name: str) -> str:
         """A file as this table lists it, for the name DuckDB gives it (spelled its own way)."""
@@ -787,16 +797,14 @@ class DuckDBSource:
         of rows, as the footers read when the dataset opens are not); ``data check`` names such
         files.
         """
-        known = table.rows
-        ask = [f for d in days for f in table.by_day[d] if f not in known]
-        if ask:
+        def read(sql: str, params: dict) -> list[tuple]:
             try:
-                rows = self.con.execute("SELECT file_name, num_rows FROM parquet_file_metadata($f)", {"f": ask})
-                known.update((table.listed(name), n) for name, n in rows.fetchall())
+                return self.con.execute(sql, params).fetchall()
             except duckdb.InterruptException:  # Ctrl-C, as in _run
                 raise KeyboardInterrupt from None
             except duckdb.Error as exc:
                 raise DataError(f"{table.what}: cannot read the files' footers: {str(exc).splitlines()[0]}") from None
+        known = table.file_rows([f for d in days for f in table.by_day[d]], read)
         return [d for d in days if any(known.get(f, 1) for f in table.by_day[d])]
 
     def _option_days_from_footers(self, files: list[str], und: str) -> tuple[set[date], list[str]]:

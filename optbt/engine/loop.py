@@ -36,10 +36,9 @@ from optbt.engine.dayrun import ACTIVE, DONE, IDLE, DayRun, NoExpiry
 from optbt.engine.fills import CostModel
 from optbt.engine.market import DayMarket, Market
 from optbt.engine.strategy import Strategy
-from optbt.engine.trace import Tracer, absent, skip_record
+from optbt.engine.trace import Tracer, absent, exact_times, skip_record
 from optbt.model.errors import ConfigError, DataError, StrategyError, is_interrupt
 from optbt.model.expiry import check_rule
-from optbt.model.timestamps import clock_time
 from optbt.results.result import BacktestResult, DayRow
 
 
@@ -207,8 +206,7 @@ class EventEngine:
                 raise KeyboardInterrupt from None
             frames = traceback.extract_tb(exc.__traceback__)
             where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
-            now = run.ticks[run.tick] if 0 <= run.tick < len(run.ticks) else None
-            at = clock_time(now) if hasattr(now, "second") else run.times[run.tick]  # a tick clock: its seconds
+            at = exact_times(run)[run.tick]  # a tick clock's seconds too, as the trace shows them
             raise StrategyError(f"{type(strategy).__name__}.{run.phase} failed on {run.day} at "
                                 f"{at}: {type(exc).__name__}: {exc}{where}") from exc
 
