@@ -26,13 +26,16 @@ LAYOUTS = ("hive_day", "monthly", "spot_single", "monthly_sorted", "spot_single_
 
 
 def _head(src: Path) -> str:
-    """The source config without its [options]/[spot] tables (kept: name, zone, steps, session)."""
+    """The source config without its [options]/[spot]/[series.*] tables (kept: name, zone, steps, session).
+
+    Series are left out: their paths are relative to the source folder, and ``data sort`` refuses
+    a config naming files that are not there. No benchmarked strategy reads a series."""
     text = (src / "dataset.toml").read_text()
     keep, skipping = [], False
     for line in text.splitlines():
         m = re.match(r"^\[(\w+)", line)
         if m:
-            skipping = m.group(1) in ("options", "spot")
+            skipping = m.group(1) in ("options", "spot", "series")
         if not skipping:
             keep.append(line)
     return "\n".join(keep).rstrip() + "\n"
