@@ -42,6 +42,7 @@ DATA = ROOT / "benchmarks" / ".data"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from layouts import LAYOUTS, make_layout  # noqa: E402
+from user_env import note, with_bytecode_cache  # noqa: E402
 STRATEGIES = {
     "straddle": ("examples/straddle_920.py:Straddle920", {}),
     "straddle_strat": ("strategies_dsl/straddle_920.strat", {}),
@@ -217,6 +218,7 @@ def main() -> None:
         args.days, args.small_days, args.repeats, args.layouts = 5, 3, 1, "hive_day"
         if args.json == ap.get_default("json"):
             args.json = str(DATA / "engine-quick.json")
+    bytecode_unset = with_bytecode_cache()
     load = os.getloadavg()
     base = ensure_dataset(args.days)
     small = ensure_dataset(args.small_days)
@@ -232,9 +234,11 @@ def main() -> None:
                 runs[lay][kind].append(run_one(kind, paths[lay]))
         print(f"repeat {rep + 1}/{args.repeats} done", file=sys.stderr)
     results: dict = {"date": time.strftime("%Y-%m-%d"), "days": args.days, "repeats": args.repeats,
-                     "load_average_at_start": [round(x, 2) for x in load], "cpus": os.cpu_count(), "layouts": {}}
+                     "load_average_at_start": [round(x, 2) for x in load], "cpus": os.cpu_count(), "layouts": {},
+                     "pythondontwritebytecode_unset": bytecode_unset}
     lines = [f"dataset: {args.days} synthetic days; {args.repeats} paired repeats, fresh process each; "
              f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores",
+             note(bytecode_unset),
              "x floor: in-process time (config + run) / the floor's (config + query); process: whole commands;"
              " engine: the engine's run / the floor's",
              f"{'layout':<12} {'variant':<15} {'seconds min/med/max':<22} {'x floor min/med/max':<20} "

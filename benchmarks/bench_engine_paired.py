@@ -21,6 +21,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from user_env import note, with_bytecode_cache  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -38,6 +41,7 @@ def main() -> None:
     ap.add_argument("--kinds", default="straddle,iron_condor")
     args = ap.parse_args()
     trees = {"before": args.before, "after": args.after}
+    print(note(with_bytecode_cache()))
     kinds = args.kinds.split(",")
     res: dict = {t: {k: [] for k in kinds} for t in trees}
     load0 = os.getloadavg()

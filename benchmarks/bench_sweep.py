@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
 
 from bench_engine import ensure_dataset  # noqa: E402  (same synthetic year as the engine benchmark)
+from user_env import note, with_bytecode_cache  # noqa: E402
 
 STRATEGY = str(ROOT / "strategies_dsl" / "straddle_920.strat")
 GRID = ["--grid", "sl_pct=20,30,40,50", "--grid", "exit_time=15:00,15:10,15:15,15:20"]  # 16 runs
@@ -129,6 +130,7 @@ def main() -> None:
     RUNS = args.runs
     if args.runs != 16 and args.json == ap.get_default("json"):
         args.json = str(ROOT / "benchmarks" / "results" / f"sweep-{args.runs}.json")
+    bytecode_unset = with_bytecode_cache()
     load = os.getloadavg()
     data = ensure_dataset(args.days)
     variants = [(m, e) for m in MEMO for e in EXECUTORS] + [("no_memo", "serial1"), ("memo", "process_alone"),
@@ -184,13 +186,13 @@ def main() -> None:
         "seconds": {k: [round(x, 2) for x in v] for k, v in times.items()},
         "median_seconds": med, "median_ratios": rmed, "min_median_max": spread,
         "date": time.strftime("%Y-%m-%d"), "load_average_at_start": [round(x, 2) for x in load],
-        "cpus": os.cpu_count(),
+        "cpus": os.cpu_count(), "pythondontwritebytecode_unset": bytecode_unset,
         "identical_results": identical, "runs": len(tables[0]),
         "dask_running_first_sweep_seconds": round(first_seconds, 2),
         "targets": {"speedup_2w": 1.8, "dask_over_process_at_most": 1.15},
     }
     print(f"\nmedians over {args.repeats} paired repeats ({args.workers} workers; load average at start "
-          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores):")
+          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores; {note(bytecode_unset)}):")
     for memo in MEMO:
         if memo + "/serial" not in med:
             continue
