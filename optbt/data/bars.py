@@ -12,7 +12,7 @@ files lack (or an unusable value in it) is None: unknown, never an error.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from optbt.data.dataset import SeriesFiles
 from optbt.data.source import ConflictingBarsError
@@ -50,8 +50,7 @@ class _Reader:
             col = table.col("underlying", required=False)
             self.und = f"upper(trim(CAST({col} AS VARCHAR))) = upper($sund)" if col and files.underlying else "TRUE"
             self.sund = files.underlying
-            label = files.bar_label or cfg.bar_label
-            shift = cfg.bar_length if label == "start" else timedelta(0)
+            shift = cfg.shift_of(files)
             ts = table.ts_expr(cfg.timezone)
             known = f"({ts} + INTERVAL {int(shift.total_seconds())} SECOND)" if shift else ts
         self.table = table

@@ -106,6 +106,7 @@ class OptionFiles(_Strict):
     call_values: list[str] = ["CE", "C", "CALL"]
     put_values: list[str] = ["PE", "P", "PUT"]
     expiry_format: Literal["auto", "date", "yyyymmdd"] = "auto"
+    bar_label: Literal["end", "start"] | None = None  # this table's own; default: the dataset's
 
     @field_validator("call_values", "put_values")
     @classmethod
@@ -119,6 +120,7 @@ class SpotFiles(_Strict):
     hive_partitioning: bool = False
     day_partition: str | None = None
     columns: SpotColumns = SpotColumns()
+    bar_label: Literal["end", "start"] | None = None  # this table's own; default: the dataset's
 
 
 class SeriesFiles(_Strict):
@@ -273,6 +275,23 @@ class DatasetConfig(_Strict):
     @property
     def bar_length(self) -> timedelta:
         return timedelta(minutes=self.bar_minutes)
+
+    def label_of(self, files: "OptionFiles | SpotFiles | SeriesFiles") -> str:
+        """The bar_label of one table: its own (``[spot] bar_label = "start"``), else the
+        dataset's. Vendors differ: a spot labelled by bar start beside option bars labelled by
+        their end is common, so each table may say its own.
+
+        >>> cfg = DatasetConfig.model_validate({"bar_label": "start", "options": {"path": "o"},
+        ...                                     "spot": {"path": "s", "bar_label": "end"}})
+        >>> cfg.label_of(cfg.options), cfg.label_of(cfg.spot)
+        ('start', 'end')
+        """
+        return files.bar_label or self.bar_label
+
+    def shift_of(self, files: "OptionFiles | SpotFiles | SeriesFiles") -> timedelta:
+        """How long after its timestamp a row of the table is known: one bar when it is labelled
+        by its opening minute (``bar_label = "start"``), else none."""
+        return self.bar_length if self.label_of(files) == "start" else timedelta(0)
 
     @property
     def has_quotes(self) -> bool:

@@ -620,7 +620,9 @@ class DuckDBSource:
             # Not with day folders, where a file serves one day: memory stays flat in the days.
             self.con.execute("SET parquet_metadata_cache = true")
         self._footers_cached = files <= _FOOTERS_KEPT and (self.options.by_day is None or self.spot.by_day is None)
-        self._shift = cfg.bar_length if cfg.bar_label == "start" else timedelta(0)
+        # how long after its timestamp a row is known, per table (each may have its own bar_label)
+        self._shift = cfg.shift_of(cfg.options)
+        self._spot_shift = cfg.shift_of(cfg.spot)
         # what the chain left out, by reason: contracts (expiry, strike) per reason
         self.ignored: dict[str, int] = {"expiry_before_day": 0, "bad_strike": 0, "bad_expiry": 0}
         # read-ahead blocks: (day, underlying) -> chain and last bar time / spot rows
@@ -646,9 +648,9 @@ class DuckDBSource:
         return con
 
     # -- SQL text (identifiers only) --------------------------------------------------------
-    def _known_at(self, table: _Table) -> str:
+    def _known_at(self, table: _Table, shift: timedelta) -> str:
         ts = table.ts_expr(self.config.timezone)
-        return f"({ts} + INTERVAL {int(self._shift.total_seconds())} SECOND)" if self._shift else ts
+        return f"({ts} + INTERVAL {int(shift.total_seconds())} SECOND)" if shift else ts
 
     def _expiry_expr(self) -> str:
         """The expiry as a DATE (see :meth:`_Table.date_expr`); ``expiry_format`` says how an
@@ -677,7 +679,7 @@ class DuckDBSource:
         self._expiry = self._expiry_expr()
         self._raw_expiry = o.col("expiry")
         self._raw_expiry_is_date = o.types[o.columns.expiry] == "DATE"
-        self._opt_known = self._known_at(o)
+        self._opt_known = self._known_at(o, self._shift)
         # the usable-price rule (optbt/model/prices.py): one expression each, used by every query
         if cfg.price == "mid":
             self._price = sql_mid(o.col("bid"), o.col("ask"))
@@ -693,7 +695,7 @@ class DuckDBSource:
         self._spot_und = f"upper(trim(CAST({sund} AS VARCHAR))) = upper($und)" if sund else "TRUE"
         self._spot_close = s.col("close")
         self._spot_price = sql_price(self._spot_close)
-        self._spot_known = self._known_at(s)
+        self._spot_known = self._known_at(s, self._spot_shift)
 
     def _params(self, **extra) -> dict:
         cfg = self.config
