@@ -40,19 +40,20 @@ class _Reader:
     def __init__(self, source, name: str, table_class):
         cfg = source.config
         self.name = name
+        self.files = cfg.spot if name == SPOT else cfg.series[name]
+        self.shift = cfg.shift_of(self.files)  # its own bar_label, else the dataset's
         if name == SPOT:
             table = source.spot
             self.und = source._spot_und
             known = source._spot_known
         else:
-            files: SeriesFiles = cfg.series[name]
+            files: SeriesFiles = self.files
             table = table_class(source.con, cfg, files, f"series.{name}")
             col = table.col("underlying", required=False)
             self.und = f"upper(trim(CAST({col} AS VARCHAR))) = upper($sund)" if col and files.underlying else "TRUE"
             self.sund = files.underlying
-            shift = cfg.shift_of(files)
             ts = table.ts_expr(cfg.timezone)
-            known = f"({ts} + INTERVAL {int(shift.total_seconds())} SECOND)" if shift else ts
+            known = f"({ts} + INTERVAL {int(self.shift.total_seconds())} SECOND)" if self.shift else ts
         self.table = table
         self.known = known
         cols = []
@@ -115,4 +116,6 @@ class BarReader:
                                                on_whole_minutes(r[0] for r in rows))
                 continue
             out.append(row)
+        if r.shift:  # a start-labelled table must hold bars, not ticks (DuckDBSource.refuse_ticks)
+            src.refuse_ticks(r.files, r.table, r.known, (b[0] for b in out), files)
         return out

@@ -33,7 +33,7 @@ from typing import Any
 
 from optbt.data.check_where import QueryFailed, first_failing, listed_files, named_path
 from optbt.data.dataset import DatasetConfig, parse_hhmm
-from optbt.data.source import MixedTimezonesError, UnreadableFileError
+from optbt.data.source import MixedTimezonesError, UnreadableFileError, start_labelled_ticks
 from optbt.model.errors import ConfigError, DataError
 from optbt.model.prices import sql_mid, sql_price, sql_quote_side, sql_usable
 from optbt.model.timestamps import stamp
@@ -410,6 +410,24 @@ class _Checker:
             self.find("warning", "empty_files", empty[0], len(empty),
                       f"{what} files that hold no rows (a schema only): nothing is read from them{folders}. "
                       "Write the day's rows into them, or remove them")
+
+    def start_labelled_ticks(self, files, table, known: str) -> None:
+        """Rows of a start-labelled table (``files``: its config) known within the session and not
+        on a whole minute: ticks or quotes, which a run refuses (StartLabelledTicksError) rather
+        than use each a bar late. One aggregate over the table, for start-labelled tables only."""
+        shift = self.config.shift_of(files)
+        if not shift:
+            return
+        own = f"{known} - INTERVAL {int(shift.total_seconds())} SECOND"  # the row's own time
+        (row,) = self.q_dicts(f"SELECT count(*) AS n, min(struct_pack(file := {_FILE}, ts := {own}, known_at := "
+                              f"{known})) AS s FROM read_parquet($f, {table.scan}, filename='{_FILE}') WHERE "
+                              f"{known} IS NOT NULL AND {self.inside(known)} AND epoch_us({known}) % {_MINUTE_US} <> 0",
+                              {**self.params(), "f": table.all_files})
+        if row["n"]:
+            s = row["s"]
+            self.find("error", "start_labelled_ticks", s["file"], row["n"],
+                      start_labelled_ticks(table.what, s["ts"], self.config.bar_minutes, files.bar_label is not None)
+                      + ". A run stops at the first such row it reads", s)
 
     def file_rows(self, table) -> dict[str, int]:
         """Rows of each file of ``table`` (as it lists them, in path order), from the footers
@@ -802,6 +820,7 @@ class _Checker:
         from optbt.data.bars import BarReader
         r = BarReader(self.src, type(self.s)).reader(name)
         self.tables.append(r.table)
+        self.start_labelled_ticks(r.files, r.table, r.known)
         close = r.table.col("close")
         cname = self.config.series[name].columns.close
         if cname in r.table.types and not _numeric(r.table.types[cname]):
@@ -1045,6 +1064,8 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None,
         if not checker.types():
             return report
         checker.empty_files()
+        checker.start_labelled_ticks(config.options, src.options, src._opt_known)
+        checker.start_labelled_ticks(config.spot, src.spot, src._spot_known)
         chunks = _chunks(src.options, checker.file_rows(src.options))
         total = len(chunks) + 2
         tallies = checker.options(chunks, 0, total)

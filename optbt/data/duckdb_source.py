@@ -29,11 +29,12 @@ import duckdb
 from optbt.data.chain_index import ChainIndex, Listing
 from optbt.data.dataset import DatasetConfig, OptionFiles, SeriesFiles, SpotFiles, load_dataset
 from optbt.data.read_ahead import ReadAhead, enabled_by_env
-from optbt.data.source import Bar, Chain, ConflictingBarsError, MixedTimezonesError, UnreadableFileError
+from optbt.data.source import (Bar, Chain, ConflictingBarsError, MixedTimezonesError, StartLabelledTicksError,
+                                UnreadableFileError)
 from optbt.model.errors import DataError, did_you_mean
 from optbt.model.instrument import Instrument
 from optbt.model.prices import INF, sql_mid, sql_price, sql_quote_side
-from optbt.model.timestamps import on_whole_minutes
+from optbt.model.timestamps import off_the_minute, on_whole_minutes
 
 
 def _side(v: float | None) -> str:
@@ -1021,6 +1022,9 @@ class DuckDBSource:
         # a conflict is raised for the day it belongs to, when that day is asked for, and only
         # within its session: rows outside it are ignored, duplicates or not (as for options)
         rows = self._clean_spot(day, und, [r for r in rows if open_ < r[0] <= close], self.spot.files_for(day))
+        if self._spot_shift:
+            self.refuse_ticks(self.config.spot, self.spot, self._spot_known, (t for t, _ in rows),
+                              self.spot.files_for(day))
         return [(t, p, None, None) for t, p in rows]
 
     def _clean_spot(self, day: date, und: str, rows: list[tuple], files: list[str]) -> list[tuple]:
@@ -1045,6 +1049,22 @@ class DuckDBSource:
                f"WHERE {where} AND {known} = $at ORDER BY {_FILE_COL} LIMIT 1")
         hit = self._run(sql, self._params(f=files, at=at, **params))
         raise ConflictingBarsError(hit[0][0] if hit else ", ".join(files[:1]), what, at, prices, day, minute_bars)
+
+    def refuse_ticks(self, files_cfg: OptionFiles | SpotFiles | SeriesFiles, table: _Table, known: str, times,
+                     files: list[str]) -> None:
+        """Rows of a start-labelled table (``times``: known-at, those a run reads of a day) must be
+        bars, on whole minutes: a row between the minutes is a tick or quote, which the shift would
+        make known a bar late. Raises StartLabelledTicksError naming the file of the first such row.
+        Called only for start-labelled tables, on rows already read: one pass, no query unless refused."""
+        at = off_the_minute(times)
+        if at is None:
+            return
+        sql = (f"SELECT {_FILE_COL} FROM read_parquet($f, {table.scan}, filename='{_FILE_COL}') "
+               f"WHERE {known} = $at ORDER BY {_FILE_COL} LIMIT 1")
+        hit = self._run(sql, self._params(f=files, at=at))
+        raise StartLabelledTicksError(table.listed(hit[0][0]) if hit else ", ".join(files[:1]), table.what,
+                                      at - self.config.shift_of(files_cfg), self.config.bar_minutes,
+                                      files_cfg.bar_label is not None)
 
     def _spot_block(self, day: date, und: str, open_: datetime, close: datetime) -> list[tuple]:
         got = self._ahead.take(("spot", day, und)) if self._ahead is not None else None
@@ -1135,6 +1155,9 @@ class DuckDBSource:
                     bars.append((t, p, b, a))
         for inst, bars in out.items():  # file order is usually time order already; sorting that is O(n)
             out[inst] = self._in_time_order(day, inst, bars, files)
+        if self._shift:
+            self.refuse_ticks(self.config.options, self.options, self._opt_known,
+                              (b[0] for bars in out.values() for b in bars), files)
         return out
 
     def chain_bars(self, day: date, underlying: str | None, expiry: date, opt_type: str,
@@ -1178,6 +1201,9 @@ class DuckDBSource:
             bars.append((t, p, b, a))
         for k in unsorted:  # as option_bars: time order, one bar a time (the rest already are)
             out[k] = self._in_time_order(day, Instrument(und, expiry, k, opt_type), out[k], files)
+        if self._shift:
+            self.refuse_ticks(self.config.options, self.options, self._opt_known,
+                              (b[0] for bars in out.values() for b in bars), during)
         return out
 
     def _in_time_order(self, day: date, inst: Instrument, bars: list[Bar], files: list[str]) -> list[Bar]:

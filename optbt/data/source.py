@@ -21,12 +21,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from optbt.model.errors import DataError
 from optbt.model.instrument import Instrument
-from optbt.model.timestamps import stamp
+from optbt.model.timestamps import clock_time, stamp
 
 if TYPE_CHECKING:  # the config's pydantic models load only where a dataset is read
     from optbt.data.dataset import DatasetConfig
@@ -141,3 +141,29 @@ class ConflictingBarsError(DataError):
         super().__init__(
             f"{file}: conflicting duplicate rows for {what} at {stamp(at)}: prices {shown}; "
             f"keep one row per instrument and {per} (run `optbt data check` to list them all)")
+
+
+def start_labelled_ticks(what: str, at: datetime, minutes: int, own: bool) -> str:
+    """Why a start-labelled table of ticks is refused and how to fix it (the run's error and
+    data check's finding say the same): ``at``, a row's own time, not on a whole minute."""
+    key = f"[{what}] bar_label" if own else "bar_label"
+    fix = (f'set bar_label = "end" under [{what}] in dataset.toml' if own else
+           f'set bar_label = "end" in dataset.toml (or under [{what}], for this table alone)')
+    every = "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return (f'{what} rows are ticks or quotes, not bars: the row at {stamp(at)} is not on a whole minute, yet '
+            f'{key} = "start" makes a run use every row {every} after its timestamp (this one at '
+            f'{clock_time(at + timedelta(minutes=minutes))}). bar_label = "start" labels bars by their opening '
+            f'minute; tick or quote rows are known at their own time: {fix}')
+
+
+class StartLabelledTicksError(DataError):
+    """Rows a run reads of a table labelled by bar start (``bar_label = "start"``) that are no
+    bars: a row between the minutes is a tick or a quote, which the start label would make known
+    a bar late, silently changing every fill. The dataset's error, not a day's: a run stops.
+    ``file`` holds the row; ``at`` is its own time."""
+
+    dataset_wide = True
+
+    def __init__(self, file: str, what: str, at: datetime, minutes: int, own: bool):
+        self.file, self.what, self.at = file, what, at
+        super().__init__(f"{file}: {start_labelled_ticks(what, at, minutes, own)}")

@@ -2,7 +2,9 @@
 
 Days: every day with spot or option rows in the range (``engine/days.py``). A day that cannot
 run is skipped with a reason (``no_spot``, ``no_ticks``, ``no_options``, ``no_expiry``,
-``data_error``, ``on_day_start``), never dropped and never fatal to the run.
+``data_error``, ``on_day_start``), never dropped and never fatal to the run; only an error
+that is the whole dataset's (``DataError.dataset_wide``: a start-labelled table of ticks)
+stops it, on whichever day it is met.
 
 Per day: session -> spot bars -> clock -> chain -> ``on_day_start`` (False skips the day)
 -> ticks. Per tick the state decides the hook: IDLE calls ``entry`` (``try_fill`` moves to
@@ -100,6 +102,8 @@ class EventEngine:
             try:
                 row = self._run_day(strategy, day, stats)
             except DataError as exc:  # confined to this day: skip it, say why, go on
+                if exc.dataset_wide:  # the dataset's, met on this day (a start-labelled table of ticks)
+                    raise
                 self._first_error = self._first_error or exc
                 row = DayRow(day, 0.0, 0, 0, True, "data_error", str(exc))
             if row.skipped and day in self._trace_days:
@@ -173,6 +177,8 @@ class EventEngine:
         try:
             skipped = self._drive(strategy, run)
         except (DataError, NoExpiry) as exc:  # the day is skipped whole: none of its trades count
+            if isinstance(exc, DataError) and exc.dataset_wide:
+                raise
             strategy.positions.clear()
             del strategy.closed_trades[before:]
             reason = "data_error" if isinstance(exc, DataError) else "no_expiry"

@@ -23,7 +23,13 @@ class ConfigError(OptbtError):
 
 
 class DataError(OptbtError):
-    """The data itself is unusable (missing columns, unreadable files, no days)."""
+    """The data itself is unusable (missing columns, unreadable files, no days).
+
+    A run skips the day a data error is met on (a conflict is that day's); one that is the
+    dataset's as a whole, whatever day it is met on, sets ``dataset_wide`` and stops the run.
+    """
+
+    dataset_wide = False
 
 
 class StrategyError(OptbtError):

@@ -47,3 +47,14 @@ def on_whole_minutes(times: Iterable[datetime]) -> bool:
     (True, False)
     """
     return all(not t.second and not t.microsecond for t in times)
+
+
+def off_the_minute(times: Iterable[datetime]) -> datetime | None:
+    """The first time that is not on a whole minute (a tick or quote, no bar), else None.
+
+    >>> off_the_minute([datetime(2024, 1, 2, 9, 16), datetime(2024, 1, 2, 9, 16, 0, 250000)])
+    datetime.datetime(2024, 1, 2, 9, 16, 0, 250000)
+    >>> off_the_minute([datetime(2024, 1, 2, 9, 16)]) is None
+    True
+    """
+    return next((t for t in times if t.second or t.microsecond), None)
