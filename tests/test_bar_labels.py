@@ -206,3 +206,15 @@ def test_a_start_labelled_series_of_ticks_is_refused_where_it_is_read_and_by_dat
     got = [(f.level, f.where, f.count) for f in check_dataset(load_dataset(path)).findings
            if f.check == "start_labelled_ticks"]
     assert got == [("error", str(path / "vix.parquet"), 3)]
+
+
+def test_data_check_prints_a_table_key_in_brackets_as_written(tmp_path):
+    """The text report printed details through rich markup, which took "[options]" for a style
+    and dropped it: the fix read 'or under , for this table alone'."""
+    import os
+    import subprocess
+    import sys
+    path = write_ticks(tmp_path, 'bar_label = "start"')
+    out = subprocess.run([sys.executable, "-m", "optbt", "data", "check", str(path)], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "COLUMNS": "2000"}).stdout
+    assert "(or under [options], for this table alone)" in out

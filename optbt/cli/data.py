@@ -59,6 +59,7 @@ def register_check(data_app) -> None:
 
     import typer
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
@@ -100,8 +101,9 @@ def register_check(data_app) -> None:
                 table.add_column(col, overflow="fold")
             for f in report.findings:
                 style = {"error": "red", "warning": "yellow"}.get(f.level, "cyan")
-                table.add_row(f"[{style}]{f.level}[/{style}]", f.check, f"{f.count:,}", _short(f.where, config.root),
-                              f.detail, f.sample_text)
+                # the data's words as they are: "[spot]" in a detail, a path or a value is no markup
+                table.add_row(f"[{style}]{f.level}[/{style}]", f.check, f"{f.count:,}",
+                              escape(_short(f.where, config.root)), escape(f.detail), escape(f.sample_text))
             if report.findings:
                 console.print(table)
             verdict = (f"[red]{len(report.errors)} error(s)[/red]" if report.errors else "[green]ok[/green]")
