@@ -115,6 +115,30 @@ def test_entry_until_overrides_and_an_exit_time_that_is_not_a_time_is_no_deadlin
     assert run(Early()).trades == []  # 15:52 is at the deadline: no entry
 
 
+def test_an_entry_deadline_with_seconds_is_refused_not_cut_to_its_minute():
+    """``entry_until = "15:51:30"`` used to become 15:51 silently (a fill at 15:51 was then
+    refused although 15:51:00 is before 15:51:30); the clock compares whole minutes, so it is
+    refused with the fix, as every other time parameter with seconds is."""
+    import pytest
+
+    from optbt import Strategy
+    from optbt.model.errors import ConfigError
+
+    class Late(Strategy):
+        entry_until = "15:51:30"
+
+        def entry(self, ctx):
+            self.try_fill({"ce": self.add(21000, "CE", "SELL")})
+
+    class InferredSeconds(Late):
+        entry_until = "exit_time"
+        exit_time: str = "15:51:30"  # text, not a time parameter: its seconds would have been cut too
+
+    for cls, name in ((Late, "entry_until"), (InferredSeconds, "exit_time")):
+        with pytest.raises(ConfigError, match=f"{name}.*whole minutes.*15:51:30"):
+            run(cls())
+
+
 def test_premium_ties_and_levels_are_judged_in_decimal_not_binary():
     """32.20 and 17.80 are both 7.20 from 25 (a tie: the strike nearer the money wins), though
     binary makes them 7.200000000000003 and 7.199999999999999; a mid of (2.40 + 2.80) / 2 is at

@@ -15,11 +15,14 @@ reads as the state machine it is.
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, time
 from typing import Any
 
 from optbt.data.source import DataSource
 from optbt.model.errors import ConfigError, DataError
+
+_WITH_SECONDS = re.compile(r"^\d{1,2}:\d{2}:\d{2}")  # a clock time with seconds: refused, never cut
 
 
 def run_days(source: DataSource, start: date | None, end: date | None) -> list[date]:
@@ -62,20 +65,22 @@ def entry_deadline(strategy: Any) -> str | None:
     ``entry_until = "exit_time"`` (the default) takes the strategy's ``exit_time`` parameter
     when it has one; a compiled .strat strategy sets None and guards entries by its exit rules.
     """
-    from optbt.data.dataset import parse_hhmm
+    from optbt.engine.strategy import normalise_time
     value = getattr(strategy, "entry_until", None)
     inferred = value == "exit_time"
     if inferred:
         value = getattr(strategy, "exit_time", None)
     if value is None or value == "":
         return None
-    try:
-        return parse_hhmm(value).strftime("%H:%M") if isinstance(value, str) else value.strftime("%H:%M")
-    except (ValueError, AttributeError):
-        if inferred:  # an exit_time that is not a time of day (say, minutes): not a deadline
+    try:  # whole minutes, as every time parameter: "15:14:30" is refused, never cut to 15:14
+        return normalise_time(value, "entry_until")
+    except ValueError:
+        seconds = isinstance(value, time) or bool(_WITH_SECONDS.match(str(value).strip()))
+        if inferred and not seconds:  # an exit_time that is not a time of day (say, minutes): no deadline
             return None
-        raise ConfigError(f"{type(strategy).__name__}.entry_until must be a time of day like 15:15, "
-                          f"got {value!r}") from None
+        name = "exit_time (the entry deadline by default)" if inferred else "entry_until"
+        raise ConfigError(f"{type(strategy).__name__}.{name} must be a time of day in whole minutes like "
+                          f"15:15 (the clock compares HH:MM), got {value!r}") from None
 
 
 def listed(run: Any, instrument: Any) -> bool:
