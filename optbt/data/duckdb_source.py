@@ -208,6 +208,9 @@ _FILE_COL = "optbt_file"
 
 _FOOTERS_KEPT = 200  # at most this many files' parsed footers are kept (see DuckDBSource.__init__)
 _OPTIONAL_OPTION_COLS = ("underlying", "open", "high", "low", "volume", "oi")
+# optional columns read only when a strategy asks for them (an option's never): a name the config
+# gives is checked against the files when the table opens, not when (if ever) one is read
+_READ_ON_DEMAND = ("open", "high", "low", "volume", "oi")
 
 
 def find_files(cfg: DatasetConfig, files: OptionFiles | SpotFiles | SeriesFiles, what: str) -> list[str]:
@@ -280,6 +283,7 @@ class _Table:
         schemas = self._schemas(con)  # every file's footer, read once for both checks
         self._check_zones(schemas)
         self._unify(con, schemas)
+        self._named_columns_present()
         if self.by_day is None:
             self.spans = self._file_spans(con)
 
@@ -340,8 +344,12 @@ class _Table:
 
     def _schemas(self, con) -> list[tuple]:
         """(file, column, physical type, logical type) of the columns the config uses, from every
-        file's footer (about 0.05 ms a file); one file's table needs none of it."""
-        used = {getattr(self.columns, f) for f in type(self.columns).model_fields} & set(self.types)
+        file's footer (about 0.05 ms a file); one file's table needs none of it.
+
+        Every column name the config gives counts, also one the first file lacks (whose types
+        are the table's): a column that only later files hold is then refused by :meth:`_unify`
+        like one that only the first file holds, instead of being read as absent from all."""
+        used = {n for f in type(self.columns).model_fields if (n := getattr(self.columns, f))}
         if len(self.all_files) < 2 or not used:
             return []
         try:
@@ -393,6 +401,20 @@ class _Table:
             # a query of one day's files sees those files' own type: cast to the unified one, so
             # every expression built on it reads each file alike
             self.cast = {name: self.types[name] for name in drifting}
+
+    def _named_columns_present(self) -> None:
+        """Refuse an optional column the config names that no file holds (``volume = "vol"``
+        for files without ``vol``), when the table opens.
+
+        Open, high, low and volume are read only when a strategy asks for whole bars (an
+        option's, and oi, never): a wrong name was found by the first such strategy, or never,
+        and a result that should have read the column went on without it. A default name the
+        user did not write may be absent (:meth:`_left_out`); a column only some files hold is
+        refused by :meth:`_unify`."""
+        for canonical in _READ_ON_DEMAND:
+            name = getattr(self.columns, canonical, None)
+            if name and name not in self.types:
+                self._left_out(canonical, name)
 
     def _check_zones(self, schemas: list[tuple]) -> None:
         """Refuse a table whose files mix tz-aware and naive timestamps (see MixedTimezonesError).
