@@ -369,21 +369,31 @@ def test_a_file_that_keeps_its_folder_key_as_a_column_keeps_its_own_values(hive,
         assert _trades(out) == _trades(src) == _trades(hive)
 
 
-def test_a_kept_folder_key_that_a_run_reads_sorts_by_the_folder_and_keeps_the_files_value(hive, tmp_path):
-    """The config reads the day from the folder key (date = "day", time = "tod") and the files'
-    own ``day`` says the next day: a run reads the folder's day, on the copy as on the source,
-    and the rows are in the order of the day a run reads."""
+@pytest.mark.parametrize("value", ["CAST(CAST(ts AS DATE) AS TIMESTAMP)", "CAST(ts AS DATE) + 1"])
+def test_a_kept_folder_key_that_a_run_reads_sorts_by_the_folder_and_keeps_the_files_value(hive, tmp_path, value):
+    """The config reads the day from the folder key (date = "day", time = "tod") and the files
+    keep their own ``day``, a timestamp of the folder's day: a run reads the folder's day, on the
+    copy as on the source, and the rows are in the order of the day a run reads. A file whose own
+    ``day`` says the next day is refused by the run and by the sort alike (which day its rows
+    trade on would rest on DuckDB's choice of the folder's value: tests/test_hive_folders.py)."""
     config = config_head(hive) + (
         '[options]\npath = "options/*/*.parquet"\nhive_partitioning = true\nday_partition = "day"\n'
         '[options.columns]\nts = ""\ndate = "day"\ntime = "tod"\n'
         '[spot]\npath = "spot/*/*.parquet"\nhive_partitioning = true\nday_partition = "day"\n')
-    src = _keeping_the_day_column(hive, tmp_path / "kept", "CAST(ts AS DATE) + 1", config)
+    src = _keeping_the_day_column(hive, tmp_path / "kept", value, config)
     con = duckdb.connect()
     for f in sorted((src / "options").glob("*/*.parquet")):  # the time of day apart, as the config says
         con.execute(f"COPY (SELECT * EXCLUDE (ts), CAST(ts AS TIME) AS tod FROM read_parquet('{f}', "
                     f"hive_partitioning=false) ORDER BY tod) TO '{f}.new' (FORMAT parquet)")
         Path(f"{f}.new").replace(f)
     out = tmp_path / "sorted"
+    if value.endswith("+ 1"):
+        from optbt.data.source import FolderDisagreesError
+        with pytest.raises(FolderDisagreesError, match="but its own column 'day' holds"):
+            sort_dataset(load_dataset(src), src / "dataset.toml", out)
+        with pytest.raises(FolderDisagreesError):
+            _trades(src)
+        return
     sort_dataset(load_dataset(src), src / "dataset.toml", out)
     assert _rows(f"{out}/options/*/*.parquet") == _rows(f"{src}/options/*/*.parquet")
     got = con.execute(f"SELECT filename, expiry, strike, opt_type, tod FROM read_parquet('{out}/options/*/*.parquet', "

@@ -33,7 +33,7 @@ from typing import Any
 
 from optbt.data.check_where import QueryFailed, first_failing, listed_files, named_path
 from optbt.data.dataset import DatasetConfig, parse_hhmm
-from optbt.data.source import MixedTimezonesError, UnreadableFileError, start_labelled_ticks
+from optbt.data.source import FolderDisagreesError, MixedTimezonesError, UnreadableFileError, start_labelled_ticks
 from optbt.model.errors import ConfigError, DataError
 from optbt.model.prices import sql_mid, sql_price, sql_quote_side, sql_usable
 from optbt.model.timestamps import stamp
@@ -1032,6 +1032,12 @@ def _opening_failed(config: DatasetConfig, text: str, config_path: str | None) -
     return named_path(text, listed) or (listed[0] if listed else config_path)
 
 
+def _folder_disagrees(exc: FolderDisagreesError) -> Finding:
+    """A table refused because files store a hive key with another value than their folder's:
+    an error naming the first such file, counting the files."""
+    return Finding("error", "column_disagrees_with_folder", exc.file, exc.count, str(exc))
+
+
 def check_dataset(config: DatasetConfig, progress: Progress | None = None,
                   config_path: str | None = None) -> CheckReport:
     """Run every check. ``progress(done, total, label)`` is called after each step.
@@ -1052,6 +1058,9 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None,
         return report
     except UnreadableFileError as exc:
         add(Finding("error", "unreadable_file", exc.file, 1, str(exc)))
+        return report
+    except FolderDisagreesError as exc:
+        add(_folder_disagrees(exc))
         return report
     except DataError as exc:
         text = str(exc)
@@ -1083,6 +1092,8 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None,
         for name in config.series:  # each series on its own: one broken file does not hide the others' findings
             try:
                 checker.series_days(name, checker.series(name), spot_days)
+            except FolderDisagreesError as exc:
+                add(_folder_disagrees(exc))
             except (DataError, ConfigError) as exc:
                 text = str(exc) if str(exc).startswith(f"series.{name}") else f"series.{name}: {exc}"
                 where = getattr(exc, "file", None) or _opening_failed(config, text, config_path)

@@ -29,8 +29,8 @@ import duckdb
 from optbt.data.chain_index import ChainIndex, Listing
 from optbt.data.dataset import DatasetConfig, OptionFiles, SeriesFiles, SpotFiles, load_dataset
 from optbt.data.read_ahead import ReadAhead, enabled_by_env
-from optbt.data.source import (Bar, Chain, ConflictingBarsError, MixedTimezonesError, StartLabelledTicksError,
-                                UnreadableFileError)
+from optbt.data.source import (Bar, Chain, ConflictingBarsError, FolderDisagreesError, MixedTimezonesError,
+                                StartLabelledTicksError, UnreadableFileError)
 from optbt.model.errors import DataError, did_you_mean
 from optbt.model.instrument import Instrument
 from optbt.model.prices import INF, sql_mid, sql_price, sql_quote_side
@@ -187,6 +187,18 @@ def _unreadable_folders(pattern: str) -> list[str]:
     return sorted(set(out))
 
 
+def _folder_keys(path: str) -> dict[str, str]:
+    """The hive keys a file's folders give it, in lower case (DuckDB binds names without case),
+    with their values: each folder named ``key=value`` (one ``=``, not first), as DuckDB reads
+    them with hive partitioning (optbt.data.sort reads them alike).
+
+    >>> _folder_keys("/d/Underlying=NIFTY/day=2024-01-02/p.parquet")
+    {'underlying': 'NIFTY', 'day': '2024-01-02'}
+    """
+    folders = path.replace(os.sep, "/").split("/")[:-1]
+    return {k.lower(): v for k, v in (f.split("=") for f in folders if f.count("=") == 1 and not f.startswith("="))}
+
+
 def quote_ident(name: str) -> str:
     """A column name as a quoted SQL identifier.
 
@@ -284,6 +296,8 @@ class _Table:
         self._check_zones(schemas)
         self._unify(con, schemas)
         self._named_columns_present()
+        if files.hive_partitioning:
+            self._folders_agree(con, schemas)
         if self.by_day is None:
             self.spans = self._file_spans(con)
 
@@ -350,7 +364,7 @@ class _Table:
         are the table's): a column that only later files hold is then refused by :meth:`_unify`
         like one that only the first file holds, instead of being read as absent from all."""
         used = {n for f in type(self.columns).model_fields if (n := getattr(self.columns, f))}
-        if len(self.all_files) < 2 or not used:
+        if (len(self.all_files) < 2 and self.hive == "false") or not used:  # hive: see _folders_agree
             return []
         try:
             rows = con.execute("SELECT file_name, name, type, coalesce(logical_type, converted_type) "
@@ -377,8 +391,11 @@ class _Table:
         kinds: dict[str, dict[str, tuple]] = {}  # column -> file -> (physical, logical type)
         for f, name, physical, logical in schemas:
             kinds.setdefault(name, {})[f] = (physical, logical)
-        for name, by_file in kinds.items():  # columns the files hold themselves (not hive keys)
-            lacking = [f for f in self.all_files if f not in by_file]
+        for name, by_file in kinds.items():  # columns the files hold themselves (hive keys too, see below)
+            # a file need not store a key its folder gives (underlying=NIFTY/): the folder's value
+            # is read for every row (_folders_agree refuses a file that stores another)
+            lacking = [f for f in self.all_files if f not in by_file
+                       and not (self.hive == "true" and name.lower() in _folder_keys(f))]
             if lacking:
                 raise DataError(f"{self.what}: {lacking[0]} has no column '{name}', which {next(iter(by_file))} "
                                 f"has: every {self.what} file needs the columns the config maps "
@@ -415,6 +432,79 @@ class _Table:
             name = getattr(self.columns, canonical, None)
             if name and name not in self.types:
                 self._left_out(canonical, name)
+
+    def _folders_agree(self, con, schemas: list[tuple]) -> None:
+        """Refuse a file that stores a hive key the config reads (``underlying``, a date column)
+        with another value than its folder's (a NIFTY file under ``underlying=BANKNIFTY/``).
+
+        With ``hive_partitioning = true`` DuckDB reads the folder's value and ignores the file's
+        (2.0.1; which one wins is DuckDB's choice, not the data's), so the underlying filter
+        would take those rows for BANKNIFTY's, or a date column put them on the folder's day.
+        A key nothing reads (a day folder's ``day`` when no column maps it: the day comes from
+        the path) changes nothing and is not judged. Only files whose own footer holds such a
+        key are looked at, and by their footers' min/max statistics (no rows read); a file
+        whose statistics are missing or inexact has that one column read. NULLs in the file
+        are no disagreement: the folder supplies the value they lack.
+        """
+        candidates: dict[tuple[str, str], str] = {}  # (file, key) -> the folder's value
+        for f, name, _, _ in schemas:
+            folder = _folder_keys(f).get(name.lower())
+            if folder is not None:  # schemas hold the columns the config maps only
+                candidates[(f, name)] = folder
+        if not candidates:
+            return
+        files = sorted({f for f, _ in candidates})
+        keys = sorted({k for _, k in candidates})
+        try:
+            stats = con.execute("SELECT file_name, path_in_schema, stats_min_value, stats_max_value, "
+                                "min_is_exact IS NOT false AND max_is_exact IS NOT false FROM parquet_metadata($f) "
+                                "WHERE path_in_schema IN (SELECT unnest($k))", {"f": files, "k": keys}).fetchall()
+        except duckdb.Error as exc:
+            raise UnreadableFileError(files[0], f"{self.what}: cannot read the footers of {files[0]}: "
+                                                f"{str(exc).splitlines()[0]}") from None
+        values: dict[tuple[str, str], set] = {}  # the file's own values (None: statistics cannot tell)
+        for name, key, lo, hi, exact in stats:
+            got = values.setdefault((self.listed(name), key), set())
+            if lo is None and hi is None:  # a row group of NULLs only (or without statistics: read below)
+                got.add(None)
+            elif not exact or lo is None or hi is None:
+                got.add(None)
+            else:
+                got.update((lo, hi))
+        wrong: list[tuple[str, str, str, str]] = []  # (file, key, folder's value, file's value)
+        for (f, key), folder in sorted(candidates.items()):
+            own = values.get((f, key), {None})
+            if None in own:  # no statistics to settle it: this file's column alone
+                try:
+                    own = {r[0] for r in con.execute(
+                        f"SELECT DISTINCT CAST({quote_ident(key)} AS VARCHAR) FROM read_parquet($f, "
+                        f"hive_partitioning=false) WHERE {quote_ident(key)} IS NOT NULL", {"f": [f]}).fetchall()}
+                except duckdb.Error as exc:
+                    raise UnreadableFileError(f, f"{self.what}: cannot read {f}: {str(exc).splitlines()[0]}") from None
+            odd = sorted(v for v in own if not self._same_value(con, key, v, folder))
+            if odd:
+                wrong.append((f, key, folder, odd[0]))
+        if wrong:
+            f, key, folder, value = wrong[0]
+            raise FolderDisagreesError(self.what, f, key, folder, repr(value), len(wrong))
+
+    def _same_value(self, con, key: str, value: str, folder: str) -> bool:
+        """Does a file's value of hive key ``key`` (as its footer writes it) say what its folder
+        says, as a run compares it? Both read as the key's type (the folder's: ``21000`` and
+        ``21000.0`` are one strike); the underlying as a run matches it, case and padding aside."""
+        if value == folder:
+            return True
+        if key == self.columns.underlying:
+            return value.strip().upper() == folder.strip().upper()
+        kind = self.types.get(key, "VARCHAR")
+        if any(n in kind for n in ("INT", "DECIMAL", "FLOAT", "DOUBLE")):  # 21000.5 is not the folder's 21001
+            kind = "DOUBLE"
+        try:
+            a, b = con.execute(f"SELECT TRY_CAST($a AS {kind}), TRY_CAST($b AS {kind})",
+                               {"a": value, "b": folder}).fetchone()
+        except duckdb.Error:
+            return False
+        return a is not None and a == b
 
     def _check_zones(self, schemas: list[tuple]) -> None:
         """Refuse a table whose files mix tz-aware and naive timestamps (see MixedTimezonesError).

@@ -93,6 +93,23 @@ class MixedTimezonesError(DataError):
             "write every file of a table the same way (see docs/data.md, 'Time zones')")
 
 
+class FolderDisagreesError(DataError):
+    """A file under a hive folder (``underlying=BANKNIFTY/``) stores that column itself with
+    another value: which one a run reads depends on DuckDB (2.0 reads the folder's), so which
+    rows a run trades, or on which day, would rest on that choice. ``file`` names the first such
+    file, ``count`` how many files disagree."""
+
+    def __init__(self, what: str, file: str, key: str, folder: str, value: str, count: int):
+        self.file, self.count = file, count
+        more = f" ({count - 1} more file{'s disagree' if count > 2 else ' disagrees'} with its folder)" if count > 1 else ""
+        super().__init__(
+            f"{what}: {file} sits in folder {key}={folder} but its own column '{key}' holds {value}{more}; with "
+            f"hive_partitioning = true the folder's value is read and the file's is ignored, so its rows would "
+            f"be taken for {key} {folder}. Move the file to the folder its rows belong to, or rewrite it without "
+            f"the column '{key}' (the folder then says it), or set hive_partitioning = false to read the files' "
+            "own column")
+
+
 class UnreadableFileError(DataError):
     """A data file that cannot be opened or read as parquet; ``file`` names it."""
 
