@@ -589,6 +589,44 @@ def test_another_underlyings_spot_days_need_no_series_and_no_options(tmp_path):
     assert skips(path) == [(DAY, "")]
 
 
+def folders(tmp_path, opts, spot):
+    """Options and spot in day=YYYY-MM-DD/ folders (a file a day, by each row's date)."""
+    for side, rows in (("o", opts), ("s", spot)):
+        for day in sorted({r["ts"].date() for r in rows}):
+            (tmp_path / side / f"day={day}").mkdir(parents=True)
+            pq.write_table(pa.Table.from_pylist([r for r in rows if r["ts"].date() == day]),
+                           tmp_path / side / f"day={day}" / "p.parquet")
+    (tmp_path / "dataset.toml").write_text(
+        'name = "folders"\nunderlying = "NIFTY"\n[options]\npath = "o/*/*.parquet"\nday_partition = "day"\n'
+        '[spot]\npath = "s/*/*.parquet"\nday_partition = "day"\n[session]\nstart = "09:15"\nend = "09:20"\n')
+    return tmp_path
+
+
+@pytest.mark.parametrize("side", ["o", "s"])
+def test_a_day_folder_of_another_underlying_only_is_a_day_a_run_skips(tmp_path, side):
+    """DAY2's folder (of the options, or of the spot) holds BANKNIFTY's rows only, the other side
+    has no DAY2 folder: a NIFTY run visits DAY2 (a folder holding rows is a day) and skips it,
+    no_spot. data check said nothing: neither side has a NIFTY row that day."""
+    opts, spot = clean_rows()
+    bank = [{**r, "ts": r["ts"] + timedelta(days=1), "underlying": "BANKNIFTY"} for r in (opts if side == "o" else spot)]
+    path = folders(tmp_path, opts + bank if side == "o" else opts, spot + bank if side == "s" else spot)
+    (f,) = check_dataset(load_dataset(path)).findings
+    assert (f.level, f.check, f.count, f.where) == ("warning", "days_of_other_underlyings", 1,
+                                                    str(path / side / "day=2024-01-03" / "p.parquet"))
+    assert f.sample == {"day": "2024-01-03", "underlying": "NIFTY"}
+    assert "skips them (no_spot): 2024-01-03" in f.detail
+    assert skips(path) == [(DAY, ""), (DAY2, "no_spot")]
+
+
+def test_day_folders_of_both_underlyings_are_no_such_day(tmp_path):
+    """DAY2's folders hold both underlyings' rows: a NIFTY day like DAY, nothing to report."""
+    opts, spot = clean_rows()
+    more = [{**r, "ts": r["ts"] + timedelta(days=1), "underlying": u} for r in opts + spot for u in ("NIFTY", "BANKNIFTY")]
+    path = folders(tmp_path, opts + [r for r in more if "strike" in r], spot + [r for r in more if "strike" not in r])
+    assert findings(path) == {}
+    assert skips(path) == [(DAY, ""), (DAY2, "")]
+
+
 # -- every finding names a real file ------------------------------------------------------------
 
 def split_options(tmp_path, opts, spot, extra_toml=""):

@@ -918,6 +918,8 @@ class _Checker:
                       f"strategy names another), on any of the {other_days} days with option rows: a run of it "
                       f"finds no days. The files hold: {', '.join(self.src.underlyings()) or 'none'}; set underlying "
                       "in dataset.toml", named)
+        elif told:
+            self.other_underlyings_days(opt_days, spot_days, und, named)
         no_spot = sorted(d for d in opt_days if spot_days.get(d, (None, 0))[1] == 0)
         if no_spot:
             unusable = [d for d in no_spot if d in spot_days]
@@ -931,6 +933,29 @@ class _Checker:
             self.find("warning", "days_without_options", spot_days[no_opts[0]][0], len(no_opts),
                       f"days with spot bars{of} but no option bars{of} (a run skips them): " + listed(no_opts),
                       {"day": no_opts[0], **named})
+
+    def other_underlyings_days(self, opt_days: dict, spot_days: dict, und: str, named: dict) -> None:
+        """Day folders whose files hold rows, none of them the run's underlying's with a time
+        (``options/day=2024-01-03/`` holding BANKNIFTY's rows only, in a NIFTY dataset): a run
+        visits every day folder holding a row (the folder names the day, whatever the rows
+        say) and skips these (no_spot); neither day check above sees them, having no rows of
+        the underlying. Without day folders a run's days are those of its underlying's rows."""
+        visited: dict[date, str] = {}  # day -> its first file holding rows
+        for table in (self.o, self.s):
+            if table.by_day is None:
+                continue
+            rows = self.file_rows(table)
+            for d, files in table.by_day.items():
+                held = next((f for f in files if rows.get(f, 1)), None)
+                if held is not None and d not in visited:  # an option file first
+                    visited[d] = held
+        other = sorted(d for d in visited if d not in opt_days and d not in spot_days)
+        if other:
+            shown = ", ".join(d.isoformat() for d in other[:5]) + (" ..." if len(other) > 5 else "")
+            self.find("warning", "days_of_other_underlyings", visited[other[0]], len(other),
+                      f"day folders whose option or spot files hold rows, none of them {und}'s (the dataset's "
+                      f"underlying, which a run trades unless its strategy names another): a run of {und} visits "
+                      f"these days and skips them (no_spot): " + shown, {"day": other[0], **named})
 
 
 def _same(a: Any, b: Any) -> bool:
