@@ -709,6 +709,33 @@ def vix_files(tmp_path, rows, columns=""):
     return path
 
 
+def test_series_rows_in_another_days_folder_are_an_error_counted_as_that_only(tmp_path):
+    """[series.vix] in day folders, DAY2's five rows (one a NaN) inside day=2024-01-02/: a run
+    reads that folder for DAY only, so they are never read (DAY2 has no VIX). data check said
+    only the day without VIX, and took the NaN for a price a run reads; options and spot rows in
+    another day's folder were reported, a series' not."""
+    path = with_vix(tmp_path, vix())
+    folder = path / "vix" / "day=2024-01-02"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(vix() + vix(DAY2, closes=(14.0, float("nan"), 15.0, 15.5, 16.0))),
+                   folder / "p.parquet")
+    (path / "dataset.toml").write_text((path / "dataset.toml").read_text().replace(
+        'path = "vix.parquet"\n', 'path = "vix/*/*.parquet"\nday_partition = "day"\n'))
+    got = {(f.level, f.check): (f.count, f.where) for f in check_dataset(load_dataset(path)).findings}
+    assert got == {("error", "rows_in_another_days_folder"): (5, str(folder / "p.parquet")),
+                   ("warning", "days_without_series"): (1, str(path / "spot.parquet"))}
+    assert [len(ohlc_of(path, "vix")), len(ohlc_of_day(path, DAY2, "vix"))] == [5, 0]
+
+
+def ohlc_of_day(path, day, name):
+    from optbt.data.duckdb_source import DuckDBSource
+    src = DuckDBSource(load_dataset(path))
+    try:
+        return src.ohlc_bars(day, name)
+    finally:
+        src.close()
+
+
 def test_a_series_that_cannot_be_opened_names_its_first_file_not_its_glob(tmp_path):
     path = vix_files(tmp_path, vix() + vix(DAY2), columns='close = "last"')
     assert only(path) == ("error", "missing_column", 1, str(path / "vix" / "0.parquet"))

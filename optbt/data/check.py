@@ -372,18 +372,22 @@ class _Checker:
         odd = {table.listed(f) for f, physical, logical in rows if _kind_of(physical, logical) not in kinds}
         return next((f for f in table.all_files if f in odd), table.all_files[0])
 
-    def misplaced_rows(self, table, files: list[str]) -> None:
+    def misplaced_rows(self, table, files: list[str], series: str | None = None, known: str | None = None) -> None:
         """Rows dated another day than their day folder: a run reads a folder's files for its own
         day only (the folder names the day), so they are never read and their own day looks
         empty (no_spot / no_options skips), or its chain lacks their strikes.
 
         ``files``: those that may hold them. The options' tally counts such rows by day, so only
         the files of the days that have any are read again (for the count of files); the spot's
-        files are few and small, and all of them are read."""
+        files are few and small, and all of them are read, as are a ``series`` (its name; ``known``
+        its rows' known-at time)."""
         if table.by_day is None or not files:
             return
-        what, known = ("options", self.src._opt_known) if table is self.o else ("spot", self.src._spot_known)
-        key = (self.config.options if table is self.o else self.config.spot).day_partition
+        if series is not None:
+            what, key = f"series.{series}", self.config.series[series].day_partition
+        else:
+            what, known = ("options", self.src._opt_known) if table is self.o else ("spot", self.src._spot_known)
+            key = (self.config.options if table is self.o else self.config.spot).day_partition
         pattern = table._key.pattern  # the folder's day, as the table reads it (_Table.__init__)
         sql = (f"SELECT {_FILE}, count(*) FROM read_parquet($f, {table.scan}, filename='{_FILE}') "
                f"WHERE {known} IS NOT NULL AND CAST({known} AS DATE) <> "
@@ -830,6 +834,7 @@ class _Checker:
         # rows told apart by underlying only where the run tells them apart: with no underlying
         # value to select, the run reads every row, so two symbols at one minute conflict here too
         und = (r.table.col("underlying", required=False) if r.sund else None) or "NULL"
+        self.misplaced_rows(r.table, r.table.all_files, name, r.known)
         return self.closes(f"series.{name}", r.table, r.known, und, r.und.replace("$sund", "$optbt_sund"), close,
                            cname, r.fields, {"optbt_sund": r.sund}, "TRUE")
 
@@ -848,7 +853,7 @@ class _Checker:
         home = "(optbt_fd IS NULL OR CAST(optbt_t AS DATE) = optbt_fd)"
         read = f"optbt_t IS NOT NULL AND {home} AND {self.inside('optbt_t')}"
         layers = [("bad_timestamp", "optbt_t IS NOT NULL")]
-        if table is self.s and table.by_day is not None:  # reported by misplaced_rows
+        if table.by_day is not None:  # reported by misplaced_rows (the spot's, a series')
             layers.append(("rows_in_another_days_folder", home))
         layers.append(("outside_session", self.inside("optbt_t")))
         proj = f"SELECT *, {_level(layers)} FROM (SELECT *, {self.run_day(table)} FROM ({rows}))"
