@@ -912,6 +912,9 @@ QUIET = ["09:15:30", "09:16:00", "09:20:00", "09:20:00.500000"]
     # a session of 12 minutes: ticks 09:20 and 09:25 only; the PE's 09:26 row belongs to no tick
     (5, "end", "09:27", ["09:15:30", "09:26:00"], "", 1, ("PE", "1 of 2")),
     (5, "end", "09:30", ["09:15:30", "09:26:00"], 'early_close = { "2024-01-02" = "09:27" }\n', 1, ("PE", "1 of 2")),
+    # end_from_data: the day ends at its last option bar, the CE's 09:29:55, so a run has ticks 09:16 ..
+    # 09:29 (14, not 15): the PE has bars at 3 of them -> 11 (data check counted 15 ticks: 12)
+    (1, "end", "09:30", QUIET, "end_from_data = true\n", 11, ("PE", "3 of 14")),
 ])
 def test_gaps_on_tick_data_are_the_clock_ticks_a_run_finds_an_instrument_stale(tmp_path, bar_minutes, bar_label,
                                                                                end, quiet, extra, gaps, bars):
@@ -934,6 +937,56 @@ def test_gaps_on_tick_data_are_the_clock_ticks_a_run_finds_an_instrument_stale(t
             stale_ticks(path)
     else:
         assert stale_ticks(path) == gaps
+
+
+def test_with_the_spot_clock_gaps_are_counted_at_the_spot_bars_times(tmp_path):
+    """clock = "spot", spot bars at 09:20, 09:25 and 09:30 only: a run's ticks are those three.
+    The PE's rows (09:15:30, 09:16, 09:20 -> the 09:20 tick; 09:20:00.5 -> 09:25) leave it no bar
+    at 09:30: 1 gap; the busy CE has all three. data check counted the session's 15 minutes
+    (12 gaps, the PE at 3 of 15)."""
+    from optbt.data.cache import align
+    from optbt.data.duckdb_source import DuckDBSource
+    from optbt.engine.clock import spot_clock
+    from optbt.model.instrument import Instrument
+    path = write_ticks(tmp_path, QUIET)
+    pq.write_table(pa.Table.from_pylist([{"ts": ts(k), "underlying": "NIFTY", "close": 21000.0 + k} for k in (5, 10, 15)]),
+                   path / "spot.parquet")
+    (path / "dataset.toml").write_text((path / "dataset.toml").read_text().replace(
+        'bar_label = "end"\n', 'bar_label = "end"\nclock = "spot"\n'))
+    report = check_dataset(load_dataset(path))
+    got = [f for f in report.findings if f.check == "gaps"]
+    assert [(f.level, f.count, f.sample["opt_type"], f.sample["bars"]) for f in got] == [("warning", 1, "PE", "2 of 3")]
+    assert 'clock = "spot"' in got[0].detail
+    src = DuckDBSource(load_dataset(path))
+    try:
+        ticks = spot_clock(DAY, *src.session(DAY), [b[0] for b in src.spot_bars(DAY)])
+        insts = [Instrument("NIFTY", EXP, 21000.0, ot) for ot in ("CE", "PE")]
+        bars = src.option_bars(DAY, insts)
+        stale = sum(q is None or q[1] != 0 for i in insts for q in align(ticks, bars[i]).quote)
+    finally:
+        src.close()
+    assert (len(ticks), stale) == (3, 1)
+
+
+@pytest.mark.parametrize("clock", ["session", "spot"])
+def test_run_clock_gaps_in_day_folders_of_two_underlyings(tmp_path, clock):
+    """Day folders holding NIFTY and BANKNIFTY, end_from_data: NIFTY's options end at 09:19 (its
+    session 09:15-09:19: ticks 09:16 .. 09:19), BANKNIFTY's at 09:20; the spot of each has bars
+    at 09:16, 09:17, 09:19 (and 09:20). NIFTY's CE lacks its 09:17 bar. Session clock: NIFTY
+    ticks 4, the CE has 3 -> 1 gap; BANKNIFTY ticks 5, complete. Spot clock: NIFTY ticks 09:16,
+    09:17, 09:19 (its 09:20 spot bar is after its day's end), the CE has 2 -> 1 gap;
+    BANKNIFTY 4 ticks, complete."""
+    opts, spot = [], []
+    for und, last in (("NIFTY", 4), ("BANKNIFTY", 5)):
+        opts += [{"ts": ts(k), "underlying": und, "expiry": EXP, "strike": 21000.0, "opt_type": ot, "close": 100.0 + k}
+                 for ot in ("CE", "PE") for k in range(1, last + 1) if not (und == "NIFTY" and ot == "CE" and k == 2)]
+        spot += [{"ts": ts(k), "underlying": und, "close": 21000.0 + k} for k in (1, 2, 4, 5)]
+    path = folders(tmp_path, opts, spot)
+    toml = (path / "dataset.toml").read_text().replace('end = "09:20"\n', 'end = "09:20"\nend_from_data = true\n')
+    (path / "dataset.toml").write_text(toml.replace('underlying = "NIFTY"\n', f'underlying = "NIFTY"\nclock = "{clock}"\n'))
+    (f,) = check_dataset(load_dataset(path)).findings
+    assert (f.check, f.count, f.sample["underlying"], f.sample["opt_type"], f.sample["bars"]) == (
+        "gaps", 1, "NIFTY", "CE", "3 of 4" if clock == "session" else "2 of 3")
 
 
 def test_minute_bars_on_the_grid_have_the_gaps_of_their_missing_minutes(tmp_path):

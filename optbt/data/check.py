@@ -274,6 +274,78 @@ class _Checker:
             last = f"(CASE CAST({t} AS DATE) {whens} ELSE $optbt_lt END)"
         return f"(CAST({t} AS TIME) <= {last})"
 
+    def run_clock(self) -> bool:
+        """Are a run's clock ticks other than every bar of the configured session? With
+        ``clock = "spot"`` they are the spot's bar times; with ``session.end_from_data`` a day
+        ends at its last option bar when that is earlier (optbt.engine.clock, DuckDBSource.session).
+        Gaps are then counted at the ticks of :meth:`run_ticks`; otherwise by the session's
+        formula (:meth:`tick_of`), which needs no table."""
+        return self.config.clock == "spot" or self.config.session.end_from_data
+
+    def run_und(self, alias: str) -> str:
+        """SQL: the underlying of a run that reads an option row (``alias``: its relation): the
+        row's own (as a run matches it), or the dataset's when the options have no underlying
+        column. Ticks are a run's, and a run's session and spot are its underlying's."""
+        return f"coalesce({alias}.optbt_u, upper($optbt_und))"
+
+    def run_ticks(self) -> None:
+        """The clock ticks a run has, per day and underlying of the options, as two tables in
+        the check's connection: ``optbt_ticks`` (day, underlying, time, k: the k-th tick) and
+        ``optbt_nticks`` (day, underlying, ticks).
+
+        A run's session opens at the configured start and closes at the configured end (early
+        closes included) or, with ``end_from_data``, at the day's last option bar of its
+        underlying (of a known option type, as the chain reads it) when that lies inside. Its
+        ticks are every ``bar_minutes`` from the open up to the close, or with ``clock =
+        "spot"`` the times of the spot bars it reads (a usable close of its underlying, in the
+        session, in the day's own folder). One read of the option files (their times only), and
+        of the spot's for the spot clock; only with these settings."""
+        src, o, sp, cfg = self.src, self.o, self.s, self.config
+        ec = cfg.session.early_close
+        end = "$end"
+        if ec:
+            end = f"(CASE optbt_cd {' '.join(f'WHEN $ecd{n} THEN $ect{n}' for n in range(len(ec)))} ELSE $end END)"
+        last = ("max(optbt_t) FILTER (WHERE optbt_ot IS NOT NULL)" if cfg.session.end_from_data
+                else "CAST(NULL AS TIMESTAMP)")
+        sessions = (f"SELECT optbt_cd, optbt_ckey, optbt_open, CASE WHEN optbt_last > optbt_open AND optbt_last < "
+                    f"optbt_close THEN optbt_last ELSE optbt_close END AS optbt_close FROM (SELECT optbt_cd, "
+                    f"optbt_ckey, optbt_cd + $start AS optbt_open, optbt_cd + {end} AS optbt_close, optbt_last FROM "
+                    f"(SELECT optbt_rd AS optbt_cd, {self.run_und('r')} AS optbt_ckey, {last} AS optbt_last FROM "
+                    f"({self.option_projection(level=False)}) r WHERE optbt_rd IS NOT NULL GROUP BY ALL))")
+        params = {**self.params(), "f": o.all_files}
+        if cfg.clock == "spot":
+            sund = sp.col("underlying", required=False)
+            rows = (f"SELECT {_FILE}, {src._spot_known} AS optbt_t, "
+                    f"{f'upper(trim(CAST({sund} AS VARCHAR)))' if sund else 'NULL'} AS optbt_u, "
+                    f"{sql_price(src._spot_close)} AS optbt_p FROM read_parquet($sf, {sp.scan}, filename='{_FILE}')")
+            spot = (f"SELECT DISTINCT optbt_fd, optbt_t, optbt_u FROM (SELECT *, "
+                    f"{self.run_day(sp).replace('$optbt_pat', '$optbt_spat')} FROM ({rows})) "
+                    f"WHERE optbt_p IS NOT NULL AND optbt_t IS NOT NULL")
+            match = "(s.optbt_u = c.optbt_ckey)" if sund else "TRUE"
+            ticks = (f"SELECT optbt_cd, optbt_ckey, optbt_ctt, CAST(row_number() OVER (PARTITION BY optbt_cd, "
+                     f"optbt_ckey ORDER BY optbt_ctt) AS INTEGER) AS optbt_ctk FROM (SELECT DISTINCT c.optbt_cd, "
+                     f"c.optbt_ckey, s.optbt_t AS optbt_ctt FROM ({sessions}) c JOIN ({spot}) s ON {match} AND "
+                     f"coalesce(s.optbt_fd, c.optbt_cd) = c.optbt_cd AND s.optbt_t > c.optbt_open "
+                     f"AND s.optbt_t <= c.optbt_close)")
+            params["sf"] = sp.all_files
+            if sp.by_day is not None:
+                params["optbt_spat"] = sp._key.pattern
+        else:
+            step = cfg.bar_minutes * 60_000_000
+            ticks = (f"SELECT optbt_cd, optbt_ckey, optbt_open + to_microseconds(optbt_ctk * {step}) AS optbt_ctt, "
+                     f"CAST(optbt_ctk AS INTEGER) AS optbt_ctk FROM (SELECT *, unnest(range(1, (epoch_us(optbt_close) "
+                     f"- epoch_us(optbt_open)) // {step} + 1)) AS optbt_ctk FROM ({sessions}))")
+        self.run(f"CREATE OR REPLACE TEMP TABLE optbt_ticks AS {ticks}", params)
+        self.run("CREATE OR REPLACE TEMP TABLE optbt_nticks AS SELECT optbt_cd, optbt_ckey, count(*) AS optbt_cn "
+                 "FROM optbt_ticks GROUP BY ALL", {})
+
+    def on_run_ticks(self, rows: str) -> str:
+        """SQL: option ``rows`` (a projection) with ``optbt_tk``, the run tick (:meth:`run_ticks`)
+        each belongs to: the first at or after its known-at time on its day, as a run aligns bars;
+        NULL after the day's last tick (or without a time)."""
+        return (f"SELECT r0.*, k.optbt_ctk AS optbt_tk FROM ({rows}) r0 ASOF LEFT JOIN optbt_ticks k ON "
+                f"r0.optbt_rd = k.optbt_cd AND {self.run_und('r0')} = k.optbt_ckey AND r0.optbt_t <= k.optbt_ctt")
+
     def step(self, done: int, total: int, label: str) -> None:
         if self.progress is not None:
             self.progress(done, total, label)
@@ -595,17 +667,23 @@ class _Checker:
         # An instrument's day is the run's (a folder's rows are that day's), of a listed contract.
         tick = f"bitstring_agg({self.tick_of('optbt_t')}, 1, 1440)"
         ticked = f"optbt_rl = {r_all} AND {self.by_last_tick('optbt_t')}"
-        sql = (f"WITH r AS (SELECT *, CASE {row_level} ELSE {r_all} END AS optbt_rl "
-               f"FROM ({self.option_projection(level=False)})), "
+        rows = f"SELECT *, CASE {row_level} ELSE {r_all} END AS optbt_rl FROM ({self.option_projection(level=False)})"
+        ticks_in, grouped, want = f"bit_count({tick} FILTER (WHERE {ticked}))", "SELECT * FROM g", ""
+        if self.run_clock():  # the ticks a run has (run_ticks): each bar on the first at or after it
+            rows, ticks_in = self.on_run_ticks(rows), f"count(DISTINCT optbt_tk) FILTER (WHERE optbt_rl = {r_all})"
+            grouped = ("SELECT g.*, coalesce(optbt_cn, 0) AS optbt_want FROM g LEFT JOIN optbt_nticks "
+                       f"ON g.optbt_rd = optbt_cd AND {self.run_und('g')} = optbt_ckey")
+            want = f"sum(optbt_want) FILTER (WHERE optbt_cl = {c_all}) AS optbt_want, "
+        sql = (f"WITH r AS ({rows}), "
                f"g AS (SELECT optbt_rd, optbt_u, optbt_e, optbt_k, optbt_o, optbt_ot, count(*) AS optbt_n, "
                f"count(*) FILTER (WHERE {on_grid}) - coalesce(bit_count(bitstring_agg({minute}, 0, 1439) "
                f"FILTER (WHERE {on_grid})), 0) AS optbt_rep, "
                f"count(*) FILTER (WHERE optbt_rl = {r_all} AND NOT ({on_grid})) AS optbt_off, "
-               f"bit_count({tick} FILTER (WHERE {ticked})) AS optbt_in, "
+               f"{ticks_in} AS optbt_in, "
                f"min({_FILE}) AS optbt_f, {', '.join(per_group)} "
                f"FROM r GROUP BY optbt_rd, optbt_u, optbt_e, optbt_k, optbt_o, optbt_ot), "
-               f"c AS (SELECT *, CASE {contract_level} ELSE {c_all} END AS optbt_cl FROM g) "
-               f"SELECT optbt_rd AS optbt_d, count(*) FILTER (WHERE optbt_cl = {c_all}) AS optbt_g, "
+               f"c AS (SELECT *, CASE {contract_level} ELSE {c_all} END AS optbt_cl FROM ({grouped})) "
+               f"SELECT optbt_rd AS optbt_d, {want}count(*) FILTER (WHERE optbt_cl = {c_all}) AS optbt_g, "
                f"sum(optbt_n) AS optbt_n, sum(optbt_n) FILTER (WHERE optbt_cl < {c_all}) AS optbt_bad, "
                f"list({_INSTRUMENT_DAY}) FILTER (WHERE optbt_cl = {c_all} AND optbt_rep > 0) AS optbt_dup, "
                f"sum(optbt_off) FILTER (WHERE optbt_cl = {c_all}) AS optbt_off, "
@@ -619,6 +697,8 @@ class _Checker:
                    "first": [None] * len(checks), "days": {}, "any_days": 0, "dup_keys": [],
                    "gaps": 0, "null_ts": 0, "unread": {}, "misplaced_days": []}
         base = self.params()
+        if self.run_clock():
+            self.run_ticks()
         for c, files in enumerate(chunks):
             tallies["dup_keys"].append({})  # this chunk's: day -> its instruments with repeated times
             off = 0
@@ -665,7 +745,8 @@ class _Checker:
             tallies["dup_keys"][-1][d] = row["optbt_dup"]
         if row["optbt_mis"]:  # d is the folder's day: its files hold them
             tallies["misplaced_days"].append(d)
-        missing = max(0, row["optbt_g"] * self.minutes(d) - (row["optbt_in"] or 0))
+        want = row["optbt_want"] or 0 if "optbt_want" in row else row["optbt_g"] * self.minutes(d)
+        missing = max(0, want - (row["optbt_in"] or 0))
         tallies["gaps"] += missing
         if missing and "gap_day" not in tallies:
             tallies["gap_day"] = d
@@ -718,19 +799,33 @@ class _Checker:
             d = t["gap_day"]
             files = self.o.files_for(d) if self.o.by_day is not None and d in self.o.by_day else self.o.all_files
             # the sample: that day's instrument with bars at the fewest clock ticks
-            hit = self.q_dicts(f"WITH r AS ({self.option_projection()}) SELECT min({_FILE}) AS file, "
-                               f"optbt_rd AS day, optbt_u AS underlying, optbt_e AS expiry, optbt_k AS strike, "
-                               f"optbt_o AS opt_type, count(DISTINCT {self.tick_of('optbt_t')}) AS bars FROM r "
-                               f"WHERE {self.read_as_bar()} AND {self.by_last_tick('optbt_t')} AND optbt_rd = $gd "
-                               f"GROUP BY ALL ORDER BY bars, underlying, expiry, strike, opt_type LIMIT 1",
-                               {**self.params(), "f": files, "gd": d})
+            if self.run_clock():
+                hit = self.q_dicts(f"WITH r AS ({self.on_run_ticks(self.option_projection())}) SELECT "
+                                   f"min({_FILE}) AS file, optbt_rd AS day, optbt_u AS underlying, optbt_e AS expiry, "
+                                   f"optbt_k AS strike, optbt_o AS opt_type, count(DISTINCT optbt_tk) AS bars, "
+                                   f"any_value(coalesce(optbt_cn, 0)) AS optbt_of FROM r LEFT JOIN optbt_nticks ON "
+                                   f"optbt_rd = optbt_cd AND {self.run_und('r')} = optbt_ckey "
+                                   f"WHERE {self.read_as_bar()} AND optbt_rd = $gd GROUP BY day, underlying, expiry, "
+                                   f"strike, opt_type ORDER BY bars, underlying, expiry, strike, opt_type LIMIT 1",
+                                   {**self.params(), "f": files, "gd": d})
+            else:
+                hit = self.q_dicts(f"WITH r AS ({self.option_projection()}) SELECT min({_FILE}) AS file, "
+                                   f"optbt_rd AS day, optbt_u AS underlying, optbt_e AS expiry, optbt_k AS strike, "
+                                   f"optbt_o AS opt_type, count(DISTINCT {self.tick_of('optbt_t')}) AS bars FROM r "
+                                   f"WHERE {self.read_as_bar()} AND {self.by_last_tick('optbt_t')} AND optbt_rd = $gd "
+                                   f"GROUP BY ALL ORDER BY bars, underlying, expiry, strike, opt_type LIMIT 1",
+                                   {**self.params(), "f": files, "gd": d})
             s = hit[0] if hit else None
             if s:
-                s["bars"] = f"{s['bars']} of {self.minutes(d)}"
+                s["bars"] = f"{s['bars']} of {s.pop('optbt_of') if 'optbt_of' in s else self.minutes(d)}"
             bar = self.config.bar_minutes
             every = "minute" if bar == 1 else f"{bar} minutes"
+            ticks = (f"every {every} of the session" if self.config.clock == "session" else
+                     "the spot's bar times, clock = \"spot\"")
+            if self.config.session.end_from_data:
+                ticks += ", up to the day's last option bar (end_from_data)"
             self.find("warning", "gaps", s["file"] if s else files[0], t["gaps"],
-                      f"clock ticks (every {every} of the session) at which an instrument a run's chain lists has "
+                      f"clock ticks ({ticks}) at which an instrument a run's chain lists has "
                       "no bar known since the tick before (its price is stale there, with its lag), counted per "
                       "instrument; a row with an unusable price is that price's finding, not a gap", s)
 
