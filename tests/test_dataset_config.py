@@ -200,3 +200,13 @@ def test_ts_with_date_and_time_is_ambiguous_and_refused(tmp_path):
                                            'time = "t" }\n[spot]\npath = "s.parquet"\n')
     with pytest.raises(ConfigError, match=r"options.columns: give the time as ts, or as date and time, not both"):
         load_dataset(tmp_path)
+
+
+@pytest.mark.parametrize("side,other", [("bid", "ask"), ("ask", "bid")])
+def test_one_quote_side_alone_is_refused_not_ignored(tmp_path, side, other):
+    """Quotes are read as a pair: a config naming only ``bid`` filled every sell at the close,
+    the bid column never read, with no word. Found by the data-trust audit."""
+    (tmp_path / "dataset.toml").write_text(f'[options]\npath = "o.parquet"\ncolumns = {{ {side} = "b1" }}\n'
+                                           '[spot]\npath = "s.parquet"\n')
+    with pytest.raises(ConfigError, match=rf"options.columns.{side} is set but {other} is not.*Set {other} ="):
+        load_dataset(tmp_path)

@@ -235,6 +235,11 @@ class DatasetConfig(_Strict):
         cols = self.options.columns
         if self.price == "mid" and not (cols.bid and cols.ask):
             raise ValueError("price = 'mid' needs options.columns.bid and options.columns.ask")
+        if bool(cols.bid) != bool(cols.ask):  # one side alone is never read: fills would ignore it
+            given, missing = ("bid", "ask") if cols.bid else ("ask", "bid")
+            raise ValueError(f"options.columns.{given} is set but {missing} is not: quotes are read as a pair "
+                             f"(buys fill at the ask, sells at the bid). Set {missing} = \"<your column>\" too, "
+                             f"or remove {given} to fill at the price")
         if self.price in ("close", "last") and not cols.close:
             raise ValueError(f"price = '{self.price}' needs options.columns.close")
         for tbl in (cols, self.spot.columns):
