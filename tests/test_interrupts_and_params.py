@@ -139,14 +139,17 @@ class Slow(Strategy):
 '''
 
 
-def _interrupt(cmd: list[str], mark: Path) -> subprocess.CompletedProcess:
+def _interrupt(cmd: list[str], mark: Path,
+               kill=lambda pid: os.killpg(pid, signal.SIGINT)) -> subprocess.CompletedProcess:
+    """Run ``cmd`` in a session of its own; once ``mark`` exists, ``kill(pid)`` (Ctrl-C in its
+    terminal by default)."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, cwd=ROOT)
     deadline = time.monotonic() + 120
     while not mark.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     time.sleep(0.3)  # well inside the sleep or the query
-    os.killpg(proc.pid, signal.SIGINT)
+    kill(proc.pid)
     out, err = proc.communicate(timeout=120)
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
@@ -166,6 +169,28 @@ def test_ctrl_c_during_run_is_interrupted_exit_130_and_the_old_results_stay(how,
     assert r.returncode == 130, (r.stdout, r.stderr)
     assert r.stderr.strip().splitlines()[-1] == "interrupted"
     for wrong in ("Traceback", "failed", "Query interrupted", "Aborted"):
+        assert wrong not in r.stdout + r.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+@pytest.mark.parametrize("how", ["sleep", "duckdb"])
+def test_sigterm_during_run_is_terminated_exit_143_and_the_old_results_stay(how, sample_dataset, tmp_path):
+    """kill (SIGTERM: a scheduler's time limit, timeout, systemd) stops a run as Ctrl-C does: one
+    line, exit 143 (128 + SIGTERM), the folder's earlier results untouched. It ended the process
+    on the spot before: no message, exit -15."""
+    strat = tmp_path / "slow.py"
+    mark = tmp_path / "started"
+    strat.write_text(SLOW.format(mark=str(mark)))
+    out = tmp_path / "o"
+    ok = subprocess.run([sys.executable, "-m", "optbt", "run", STRADDLE, "--out", str(out), "--quiet",
+                         "--end", "2024-01-02"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert ok.returncode == 0, ok.stderr
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    r = _interrupt([sys.executable, "-m", "optbt", "run", f"{strat}:Slow", "--param", f"how={how}",
+                    "--out", str(out), "--quiet"], mark, kill=lambda pid: os.kill(pid, signal.SIGTERM))
+    assert r.returncode == 143, (r.stdout, r.stderr)
+    assert r.stderr.strip().splitlines() == ["terminated"], r.stderr
+    for wrong in ("Traceback", "failed", "Query interrupted", "Aborted", "interrupted"):
         assert wrong not in r.stdout + r.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 

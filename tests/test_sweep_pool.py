@@ -432,3 +432,99 @@ def test_ctrl_c_with_a_worker_waiting_for_work_prints_no_traceback(start, sample
     assert proc.returncode == 130, output
     assert time.monotonic() - t0 < 20  # the slow run was stopped, not waited for
     assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
+
+
+PACED = '''
+import os
+import time
+from optbt import Strategy
+
+class Paced(Strategy):
+    """A short straddle whose every day waits PACE_SECONDS (given to the interrupted sweep only):
+    its runs take long enough for a signal to find most of the grid still to run, and the third
+    would take minutes."""
+
+    lots: int = 1
+
+    def on_day_start(self, day):
+        time.sleep(float(os.environ.get("PACE_SECONDS", "0")) * (100 if self.lots == 3 else 1))
+
+    def entry(self, ctx):
+        if ctx.time >= "09:20":
+            self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL", self.lots)})
+
+    def exit_check(self, ctx):
+        return ctx.time >= "15:15"
+'''
+
+
+def _session(sid: int) -> list[int]:
+    """The live processes of session ``sid``: a command started in a session of its own, and
+    every process it started (workers, the forkserver, multiprocessing's resource tracker)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{name}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rpartition(")")[2].split()  # after the command's name, which may hold spaces
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            found.append(int(name))
+    return found
+
+
+@linux_only
+@pytest.mark.parametrize("who, start", [("kill PID", "fork"), ("kill PID", "forkserver"), ("timeout", "fork")])
+def test_sigterm_stops_a_sweep_like_ctrl_c_and_the_same_command_resumes_it(who, start, sample_dataset, tmp_path):
+    """SIGTERM to the sweep's process alone (``kill PID``) or to its whole group (``timeout``,
+    systemd): the runs in progress stop (the third, minutes long, is not waited for), the
+    finished ones stay, "terminated", exit 143, no process of the sweep is left; the same command
+    then runs the rest, and the table is the uninterrupted sweep's. It ended the process on the
+    spot before (exit -15, no message)."""
+    path = tmp_path / "paced.py"
+    path.write_text(PACED)
+    grid = [1, 2, 3, 4, 5, 6]
+    out = tmp_path / "s"
+    cmd = [sys.executable, "-m", "optbt", "sweep", f"{path}:Paced", "--grid", "lots=" + ",".join(map(str, grid)),
+           "--data", str(sample_dataset), "--start", "2024-01-01", "--end", "2024-01-12", "--executor", "process",
+           "--workers", "2", "--memo-mb", "0", "--out", str(out)]
+    env = {**os.environ, "PACE_SECONDS": "0.1"}  # about a second a run
+    if start != "fork":
+        env["OPTBT_SWEEP_START"] = start
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            start_new_session=True, env=env)
+    try:
+        _wait_for_two_runs(proc, out / "runs.jsonl")
+        assert proc.poll() is None, proc.communicate()
+        started = _session(proc.pid)
+        assert len(started) >= 3, started  # the sweep and its two workers at least
+        t0 = time.monotonic()
+        if who == "kill PID":
+            os.kill(proc.pid, signal.SIGTERM)
+        else:
+            os.killpg(proc.pid, signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 143, (stdout, stderr)
+    assert time.monotonic() - t0 < 20  # the third run was stopped, not waited for
+    assert stderr.strip().splitlines() == ["terminated"], stderr
+    assert "run the same command again to resume" in " ".join(stdout.split())
+    assert f"process pool, 2 workers ({start})" in " ".join(stdout.split())
+    deadline = time.monotonic() + 20  # the forkserver and the resource tracker end once they see the sweep gone
+    while time.monotonic() < deadline and _session(proc.pid):
+        time.sleep(0.05)
+    assert not _session(proc.pid), "a process of the sweep outlived it"
+    logged = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
+    assert 2 <= len(logged) < len(grid) and all(r["status"] == "ok" for r in logged), logged
+    assert not (out / "sweep.lock").exists()
+
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert f"resuming: {len(logged)} of {len(grid)} runs" in " ".join(res.stdout.split())
+    whole = run_sweep(f"{path}:Paced", {"lots": grid}, load_dataset(sample_dataset), tmp_path / "whole",
+                      start="2024-01-01", end="2024-01-12")
+    assert _table(out) == _table(whole.out) and len(whole.rows) == len(grid)

@@ -171,52 +171,54 @@ def register(app: typer.Typer) -> None:
 
         Example: optbt run strategies_dsl/straddle_920.strat --start 2024-01-01 --end 2024-01-31 --param sl_pct=25
         """
-        from optbt.dsl.loader import load_strategy
-        from optbt.engine.loop import run_backtest
-        from optbt.results.folder import check_out
+        from optbt.cli.terminate import sigterm_as_ctrl_c
+        with sigterm_as_ctrl_c():  # kill, like Ctrl-C: nothing written, "terminated", exit 143
+            from optbt.dsl.loader import load_strategy
+            from optbt.engine.loop import run_backtest
+            from optbt.results.folder import check_out
 
-        console = Console()
-        params = parse_params(param)
-        cls = load_strategy(strategy)
-        out = check_out(out or Path("runs") / cls.__name__)  # a bad --out fails before the run, not after
-        config = resolve_data(data, data_root)
-        costs = cost_overrides(config, slippage, slippage_pct, commission, costs_preset)
-        print_dataset(console, config)
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("{task.fields[day]}"), TimeRemainingColumn(),
-                      console=console, disable=quiet or not console.is_terminal, transient=True) as bar:
-            task = bar.add_task(cls.__name__, total=None, day="")
+            console = Console()
+            params = parse_params(param)
+            cls = load_strategy(strategy)
+            out = check_out(out or Path("runs") / cls.__name__)  # a bad --out fails before the run, not after
+            config = resolve_data(data, data_root)
+            costs = cost_overrides(config, slippage, slippage_pct, commission, costs_preset)
+            print_dataset(console, config)
+            with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn("{task.fields[day]}"), TimeRemainingColumn(),
+                          console=console, disable=quiet or not console.is_terminal, transient=True) as bar:
+                task = bar.add_task(cls.__name__, total=None, day="")
 
-            def progress(done: int, total: int, day) -> None:
-                bar.update(task, completed=done, total=total, day=str(day))
-            try:
-                result = run_backtest(cls, data=config, start=start, end=end, params=params,
-                                      costs=costs, progress=progress, trace=trace_days(trace))
-            except StrategyError as exc:
-                detail = getattr(exc, "detail", "")
-                if verbose and detail:
-                    raise StrategyError(f"{exc}\n  {detail}") from None
-                raise
-        result.capital = capital
-        also = []
-        if trace:  # trace.jsonl and the report go into the same temporary folder as the trades
-            from optbt.results.trace import write_trace
-            also.append(lambda folder: write_trace(folder, result.trace))
-        if report:
-            from optbt.results.report import write_report
-            also.append(write_report)
-        out_dir = result.write(out, also=also)
-        console.print(summary_table(result))
-        written = "trades.csv, trades.parquet, daily.csv, summary.json"
-        if trace:
-            from optbt.results.trace import timeline
-            written += ", trace.jsonl"
-            for line in timeline(result.trace):
-                console.print(line, markup=False, highlight=False, soft_wrap=True)
-        console.print(f"wrote {out_dir}/{written}")
-        if report:
-            console.print(f"report: {out_dir / 'report.html'} (equity curve: {out_dir / 'equity.png'})")
-        print_warnings(console, result)
-        if strict and result.skips():
-            console.print("[red]--strict: days were skipped (listed above); exit 1[/red]")
-            raise typer.Exit(1)
+                def progress(done: int, total: int, day) -> None:
+                    bar.update(task, completed=done, total=total, day=str(day))
+                try:
+                    result = run_backtest(cls, data=config, start=start, end=end, params=params,
+                                          costs=costs, progress=progress, trace=trace_days(trace))
+                except StrategyError as exc:
+                    detail = getattr(exc, "detail", "")
+                    if verbose and detail:
+                        raise StrategyError(f"{exc}\n  {detail}") from None
+                    raise
+            result.capital = capital
+            also = []
+            if trace:  # trace.jsonl and the report go into the same temporary folder as the trades
+                from optbt.results.trace import write_trace
+                also.append(lambda folder: write_trace(folder, result.trace))
+            if report:
+                from optbt.results.report import write_report
+                also.append(write_report)
+            out_dir = result.write(out, also=also)
+            console.print(summary_table(result))
+            written = "trades.csv, trades.parquet, daily.csv, summary.json"
+            if trace:
+                from optbt.results.trace import timeline
+                written += ", trace.jsonl"
+                for line in timeline(result.trace):
+                    console.print(line, markup=False, highlight=False, soft_wrap=True)
+            console.print(f"wrote {out_dir}/{written}")
+            if report:
+                console.print(f"report: {out_dir / 'report.html'} (equity curve: {out_dir / 'equity.png'})")
+            print_warnings(console, result)
+            if strict and result.skips():
+                console.print("[red]--strict: days were skipped (listed above); exit 1[/red]")
+                raise typer.Exit(1)

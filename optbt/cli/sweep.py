@@ -89,98 +89,100 @@ def register(app: typer.Typer) -> None:
 
         Example: optbt sweep strategies_dsl/straddle_920.strat --grid sl_pct=20:50:10 --grid exit_time=15:00,15:15
         """
-        from optbt.dsl.loader import load_strategy
-        from optbt.sweeps.executors import check_executor, prepare_executor
-        from optbt.sweeps.grid import default_grid, grid_size, parse_fixed, parse_grid
-        from optbt.sweeps.run import run_sweep
+        from optbt.cli.terminate import sigterm_as_ctrl_c
+        with sigterm_as_ctrl_c():  # kill, like Ctrl-C: workers stopped, finished runs kept, "terminated", exit 143
+            from optbt.dsl.loader import load_strategy
+            from optbt.sweeps.executors import check_executor, prepare_executor
+            from optbt.sweeps.grid import default_grid, grid_size, parse_fixed, parse_grid
+            from optbt.sweeps.run import run_sweep
 
-        console = Console()
-        check_metric(metric)
-        check_executor(executor)
-        prepare_executor(executor)  # Dask's worker server starts importing while the strategy compiles
-        if workers is None:
-            workers = 1 if executor == "serial" else max(1, os.cpu_count() or 1)
-        cls = load_strategy(strategy)
-        values = parse_grid(grid, cls) if grid else default_grid(cls)
-        fixed = parse_fixed(parse_params(param), cls, values)
-        config = resolve_data(data, data_root)
-        costs = cost_overrides(config, slippage, slippage_pct, commission, costs_preset)
-        out_dir = out or Path("sweeps") / cls.__name__
-        total = grid_size(values)
-        print_dataset(console, config)
-        console.print(f"sweep: {cls.__name__}, {total} runs over "
-                      + ", ".join(f"{k} ({len(v)})" for k, v in values.items()) + f" -> {out_dir}")
+            console = Console()
+            check_metric(metric)
+            check_executor(executor)
+            prepare_executor(executor)  # Dask's worker server starts importing while the strategy compiles
+            if workers is None:
+                workers = 1 if executor == "serial" else max(1, os.cpu_count() or 1)
+            cls = load_strategy(strategy)
+            values = parse_grid(grid, cls) if grid else default_grid(cls)
+            fixed = parse_fixed(parse_params(param), cls, values)
+            config = resolve_data(data, data_root)
+            costs = cost_overrides(config, slippage, slippage_pct, commission, costs_preset)
+            out_dir = out or Path("sweeps") / cls.__name__
+            total = grid_size(values)
+            print_dataset(console, config)
+            console.print(f"sweep: {cls.__name__}, {total} runs over "
+                          + ", ".join(f"{k} ({len(v)})" for k, v in values.items()) + f" -> {out_dir}")
 
-        best: dict = {"value": None, "params": None}
-        failed = [0]
-        progress = Progress(TextColumn("[bold]runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                            TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[best]}"),
-                            console=console, disable=quiet or not console.is_terminal, transient=False)
-        task = progress.add_task("runs", total=total, best="")
+            best: dict = {"value": None, "params": None}
+            failed = [0]
+            progress = Progress(TextColumn("[bold]runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[best]}"),
+                                console=console, disable=quiet or not console.is_terminal, transient=False)
+            task = progress.add_task("runs", total=total, best="")
 
-        def note_best(row: dict) -> None:
-            value = row["metrics"].get(metric)
-            if better(metric, value, best["value"]):
-                best.update(value=value, params=row["params"])
+            def note_best(row: dict) -> None:
+                value = row["metrics"].get(metric)
+                if better(metric, value, best["value"]):
+                    best.update(value=value, params=row["params"])
 
-        def on_start(todo: int, skipped: int, where: str, earlier: list[dict]) -> None:
-            for row in earlier:
-                note_best(row)
-            console.print(f"executor: {where}")
-            progress.update(task, completed=skipped, total=total)
-            progress.start()
+            def on_start(todo: int, skipped: int, where: str, earlier: list[dict]) -> None:
+                for row in earlier:
+                    note_best(row)
+                console.print(f"executor: {where}")
+                progress.update(task, completed=skipped, total=total)
+                progress.start()
 
-        left_out: dict[str, int] = {}  # the runs read the same days: the most any run counted
+            left_out: dict[str, int] = {}  # the runs read the same days: the most any run counted
 
-        def on_result(row: dict) -> None:
-            for why, n in (row.get("engine") or {}).get("contracts_left_out", {}).items():
-                left_out[why] = max(n, left_out.get(why, 0))
-            if row["status"] != "ok":
-                failed[0] += 1
-                console.print(f"[red]run {row['params']} failed:[/red] {row['error']}", highlight=False)
-            else:
-                note_best(row)
-            text = (f"best {metric} {format_value(best['value'])} ("
-                    + " ".join(f"{k}={v}" for k, v in best["params"].items()) + ")") if best["params"] else ""
-            progress.update(task, advance=1, best=text + (f"  [red]{failed[0]} failed[/red]" if failed[0] else ""))
+            def on_result(row: dict) -> None:
+                for why, n in (row.get("engine") or {}).get("contracts_left_out", {}).items():
+                    left_out[why] = max(n, left_out.get(why, 0))
+                if row["status"] != "ok":
+                    failed[0] += 1
+                    console.print(f"[red]run {row['params']} failed:[/red] {row['error']}", highlight=False)
+                else:
+                    note_best(row)
+                text = (f"best {metric} {format_value(best['value'])} ("
+                        + " ".join(f"{k}={v}" for k, v in best["params"].items()) + ")") if best["params"] else ""
+                progress.update(task, advance=1, best=text + (f"  [red]{failed[0]} failed[/red]" if failed[0] else ""))
 
-        try:
-            outcome = run_sweep(str(strategy), values, config, out_dir, executor=executor, workers=workers,
-                                fixed=fixed, start=start, end=end, costs=costs, restart=restart, memo_mb=memo_mb,
-                                duckdb_threads=duckdb_threads, shared_cache=shared_cache,
-                                on_start=on_start, on_result=on_result,
-                                on_note=lambda text: console.print(text, highlight=False, soft_wrap=True))
-        except KeyboardInterrupt:  # the command line says "interrupted" and exits 130
-            progress.stop()
-            console.print(f"finished runs are kept in {out_dir}; run the same command again to resume")
-            raise
-        finally:
-            progress.stop()
-        rows = outcome.rows
-        if any(r["status"] == "ok" for r in rows):
-            console.print(top_table(rows, list(values), metric, top))
-            best_row = rank(rows, metric)[0]  # may be an earlier run outside this grid: its own parameters
-            best_params = json.loads(best_row["params_json"])
-            args = [f"--param {shlex.quote(f'{k}={v}')}" for k, v in best_params.items()]
-            for flag, value in (("--data", data), ("--data-root", data_root), ("--start", start), ("--end", end),
-                                ("--slippage", slippage), ("--commission", commission), ("--costs", costs_preset)):
-                if value is not None:
-                    args.append(f"{flag} {shlex.quote(str(value))}")
-            if slippage_pct:
-                args.append("--slippage-pct")
-            console.print(f"best run again, with its trades: optbt run {shlex.quote(str(strategy))} "
-                          + " ".join(args), highlight=False, soft_wrap=True)
-        from optbt.results.explain import left_out_lines
-        for line in left_out_lines(left_out):
-            console.print("warning: " + line, style="yellow", markup=False, highlight=False, soft_wrap=True)
-        bad = outcome.failed
-        if bad:
-            console.print(f"[red]{len(bad)} of {len(rows)} runs failed[/red] (errors in the 'error' column);"
-                          " they are tried again when you rerun the command")
-        console.print(f"ran {len(outcome.executed)}, reused {outcome.skipped}; "
-                      f"full table: {out_dir}/sweep.csv and sweep.parquet")
-        if report:
-            from optbt.results.report import write_report
-            console.print(f"report: {write_report(out_dir)}")
-        if rows and len(bad) == len(rows):
-            raise typer.Exit(1)
+            try:
+                outcome = run_sweep(str(strategy), values, config, out_dir, executor=executor, workers=workers,
+                                    fixed=fixed, start=start, end=end, costs=costs, restart=restart, memo_mb=memo_mb,
+                                    duckdb_threads=duckdb_threads, shared_cache=shared_cache,
+                                    on_start=on_start, on_result=on_result,
+                                    on_note=lambda text: console.print(text, highlight=False, soft_wrap=True))
+            except KeyboardInterrupt:  # the command line says "interrupted" and exits 130
+                progress.stop()
+                console.print(f"finished runs are kept in {out_dir}; run the same command again to resume")
+                raise
+            finally:
+                progress.stop()
+            rows = outcome.rows
+            if any(r["status"] == "ok" for r in rows):
+                console.print(top_table(rows, list(values), metric, top))
+                best_row = rank(rows, metric)[0]  # may be an earlier run outside this grid: its own parameters
+                best_params = json.loads(best_row["params_json"])
+                args = [f"--param {shlex.quote(f'{k}={v}')}" for k, v in best_params.items()]
+                for flag, value in (("--data", data), ("--data-root", data_root), ("--start", start), ("--end", end),
+                                    ("--slippage", slippage), ("--commission", commission), ("--costs", costs_preset)):
+                    if value is not None:
+                        args.append(f"{flag} {shlex.quote(str(value))}")
+                if slippage_pct:
+                    args.append("--slippage-pct")
+                console.print(f"best run again, with its trades: optbt run {shlex.quote(str(strategy))} "
+                              + " ".join(args), highlight=False, soft_wrap=True)
+            from optbt.results.explain import left_out_lines
+            for line in left_out_lines(left_out):
+                console.print("warning: " + line, style="yellow", markup=False, highlight=False, soft_wrap=True)
+            bad = outcome.failed
+            if bad:
+                console.print(f"[red]{len(bad)} of {len(rows)} runs failed[/red] (errors in the 'error' column);"
+                              " they are tried again when you rerun the command")
+            console.print(f"ran {len(outcome.executed)}, reused {outcome.skipped}; "
+                          f"full table: {out_dir}/sweep.csv and sweep.parquet")
+            if report:
+                from optbt.results.report import write_report
+                console.print(f"report: {write_report(out_dir)}")
+            if rows and len(bad) == len(rows):
+                raise typer.Exit(1)

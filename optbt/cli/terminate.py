@@ -8,8 +8,10 @@ lands inside a DuckDB query interrupts the query as Ctrl-C does: the clean-up Ct
 for it too. The command then says "terminated" and exits 143 (128 + SIGTERM, as shells report
 a process ended by it), where Ctrl-C says "interrupted" and exits 130.
 
-Only around commands that start no processes: pool workers are ended by SIGTERM
-(``Pool.terminate``) and would inherit the handler.
+Used by ``run``, ``sweep`` and ``data sort``. A sweep's pool workers must still end on SIGTERM
+(the pool ends a broken pool's workers with it), so a forked worker puts the default back
+before anything else (``optbt.sweeps.pool``), and the sweep stops its workers' runs itself: a
+``kill PID`` reaches its process alone, where a Ctrl-C in the terminal reaches them all.
 """
 
 from __future__ import annotations

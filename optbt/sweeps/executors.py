@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
 
-from optbt.model.errors import ConfigError, did_you_mean
+from optbt.model.errors import ConfigError, did_you_mean, is_interrupt
 
 EXECUTORS = ("serial", "process", "dask")
 
@@ -92,12 +92,16 @@ def open_executor(kind: str, workers: int) -> Iterator[tuple[Executor | None, st
         yield None, "serial (this process)"
         return
     if kind == "process":
-        from optbt.sweeps.pool import process_pool
+        from optbt.sweeps.pool import interrupt_workers, process_pool
         # forked workers where that is safe (Linux, this process single-threaded), else spawned
         ex, method = process_pool(workers)
         with ex:
             try:
                 yield ex, f"process pool, {workers} worker{'' if workers == 1 else 's'} ({method})"
+            except BaseException as exc:
+                if is_interrupt(exc):  # SIGTERM (or SIGINT) sent to this process alone stops the runs too
+                    interrupt_workers(ex)
+                raise
             finally:
                 ex.shutdown(wait=True, cancel_futures=True)
         return

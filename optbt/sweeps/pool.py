@@ -41,7 +41,9 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -93,9 +95,24 @@ def in_task(fn, *args):
         _in_task = False
 
 
+# what the sweep's process may have its own handler for, which a forked worker must not keep
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _worker_signals() -> None:
+    """A worker's Ctrl-C and SIGTERM: Ctrl-C stops a run in progress (:func:`_on_ctrl_c`);
+    SIGTERM ends the worker, as the pool expects (it ends a broken pool's workers with it),
+    not the sweep's "terminated" clean-up a fork would inherit. Signals held back while the
+    worker was started (:func:`_forks_held`) arrive now."""
+    signal.signal(signal.SIGINT, _on_ctrl_c)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # not on Windows
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
 def _die_with_parent(parent: int) -> None:
     """In a forked worker: be killed when the sweep's process dies, even by SIGKILL."""
-    signal.signal(signal.SIGINT, _on_ctrl_c)
+    _worker_signals()
     _prctl()(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the request was made
         os._exit(1)
@@ -120,7 +137,7 @@ def _exit_with_parent(env: dict[str, str]) -> None:
     for k in [k for k in os.environ if k.startswith("OPTBT_") and k not in env]:
         del os.environ[k]
     os.environ.update(env)
-    signal.signal(signal.SIGINT, _on_ctrl_c)
+    _worker_signals()
     parent = multiprocessing.parent_process()
     if parent is not None and parent.sentinel is not None:
         threading.Thread(target=_exit_when_ready, args=(parent.sentinel,), daemon=True,
@@ -149,10 +166,48 @@ def process_pool(workers: int) -> tuple[ProcessPoolExecutor, str]:
     # clean-up of this process's objects, nor copies their pages by touching them in a collection
     gc.freeze()
     try:
-        ex.submit(_started)  # forks every worker here, while this process still has one thread
+        with _forks_held():
+            ex.submit(_started)  # forks every worker here, while this process still has one thread
     finally:
         gc.unfreeze()
     return ex, method
+
+
+@contextmanager
+def _forks_held() -> Iterator[None]:
+    """Fork inside with Ctrl-C and SIGTERM held back: a fork keeps this process's handlers until
+    its initializer sets its own (:func:`_worker_signals`, which lets what was held arrive), so
+    a signal in that instant would run the sweep's handler in the worker (a traceback, a
+    "terminated" from a worker). This process gets what was held when the block ends."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def cancel_unstarted(ex, futures) -> None:
+    """Cancel the ``futures`` of ``ex`` that have not started, unless ``ex`` is a process pool:
+    its shutdown (``cancel_futures=True``) cancels them from the pool's own thread. Cancelling
+    them here too raced with the pool breaking in that instant (its workers ended by the same
+    SIGTERM as the sweep): the pool's thread then set the error of a future cancelled meanwhile
+    and printed an InvalidStateError traceback (CPython gh-107219, fixed in 3.12)."""
+    if isinstance(ex, ProcessPoolExecutor):
+        return
+    for fut in futures:
+        fut.cancel()
+
+
+def interrupt_workers(ex: ProcessPoolExecutor) -> None:
+    """Stop the runs in progress on the pool's workers, as a Ctrl-C in the terminal does (it
+    reaches every process of the group). For a sweep stopped by a signal its workers did not
+    get: ``kill PID`` (SIGTERM to the sweep's process alone), ``kill -INT PID``. Without it
+    the pool's shutdown would wait for every run in progress to finish."""
+    for pid in list(getattr(ex, "_processes", None) or {}):
+        try:
+            os.kill(pid, signal.SIGINT)
+        except (ProcessLookupError, PermissionError):  # ended already
+            pass
 
 
 # -- the forkserver (Dask's local workers; pool workers of a process with threads) ------------

@@ -43,7 +43,7 @@ from optbt.sweeps.executors import check_executor, open_executor
 from optbt.sweeps.fingerprint import fingerprint
 from optbt.sweeps.grid import expand_grid, run_id
 from optbt.sweeps.lock import SweepLock
-from optbt.sweeps.pool import in_task
+from optbt.sweeps.pool import cancel_unstarted, in_task
 from optbt.sweeps.store import SweepStore, check_sweep_out
 from optbt.sweeps.warm import cache_folder, chunk_days, scouting_ahead, warm_shared_cache
 
@@ -454,8 +454,7 @@ def _execute(ex: Executor | None, job: SweepJob, todo: list[tuple[str, dict]]) -
                              f" so the pool stopped; the runs in progress are recorded as failed{not_started}:"
                              " run the same command again to run them")
     finally:
-        for fut in pending:
-            fut.cancel()
+        cancel_unstarted(ex, pending)
 
 
 def _pool_broken(broken: list[dict], pending: dict[Future, dict], workers: int, unsent: list[dict],

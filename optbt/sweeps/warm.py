@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from optbt.model.errors import is_interrupt
-from optbt.sweeps.pool import in_task
+from optbt.sweeps.pool import cancel_unstarted, in_task
 
 CHUNKS_PER_WORKER = 2  # a little balancing: a worker done early takes another chunk
 
@@ -50,7 +50,7 @@ def warm_shared_cache(ex: Executor, scout: Callable[..., Any], job: Any, params:
     """Run ``scout(job, part, parts, params)`` for every chunk on ``ex`` and wait for them
     (``optbt.sweeps.run.scout_one``; a failed scout only leaves its chunk unwritten). True when
     a worker died meanwhile (the pool is then broken: the caller needs a new one)."""
-    return _finish(_start(ex, scout, job, params, workers))
+    return _finish(ex, _start(ex, scout, job, params, workers))
 
 
 @contextmanager
@@ -66,7 +66,7 @@ def scouting_ahead(scout: Callable[..., Any], job: Any, params: dict,
     executor's own workers scout then, as before. Must be entered before anything of the
     executor starts a thread (Dask does on import).
     """
-    from optbt.sweeps.pool import process_pool, start_method
+    from optbt.sweeps.pool import interrupt_workers, process_pool, start_method
     if start_method() != "fork":
         yield None
         return
@@ -75,9 +75,13 @@ def scouting_ahead(scout: Callable[..., Any], job: Any, params: dict,
         futures = _start(ex, scout, job, params, workers)
 
         def finish() -> None:
-            _finish(futures)
+            _finish(ex, futures)
             ex.shutdown(wait=True)
         yield finish
+    except BaseException as exc:
+        if is_interrupt(exc):  # a signal to this process alone: the scouts stop too
+            interrupt_workers(ex)
+        raise
     finally:
         ex.shutdown(wait=True, cancel_futures=True)
 
@@ -87,7 +91,7 @@ def _start(ex: Executor, scout: Callable[..., Any], job: Any, params: dict, work
     return [ex.submit(in_task, scout, job, part, parts, params) for part in range(parts)]
 
 
-def _finish(futures: list[Future]) -> bool:
+def _finish(ex: Executor, futures: list[Future]) -> bool:
     """Wait for the scouts; True when one's worker died (its pool is broken)."""
     broke = False
     try:
@@ -101,8 +105,7 @@ def _finish(futures: list[Future]) -> bool:
                 if is_interrupt(exc):
                     raise KeyboardInterrupt from None
     finally:
-        for fut in futures:
-            fut.cancel()
+        cancel_unstarted(ex, futures)
     return broke
 
 
