@@ -528,3 +528,55 @@ def test_sigterm_stops_a_sweep_like_ctrl_c_and_the_same_command_resumes_it(who, 
     whole = run_sweep(f"{path}:Paced", {"lots": grid}, load_dataset(sample_dataset), tmp_path / "whole",
                       start="2024-01-01", end="2024-01-12")
     assert _table(out) == _table(whole.out) and len(whole.rows) == len(grid)
+
+
+CTRL_C_AS_THE_SERVER_STARTS = """
+import multiprocessing.util, os, signal, sys, threading
+
+real = multiprocessing.util.spawnv_passfds
+
+def spawn(path, args, passfds):
+    pid = real(path, args, passfds)
+    if "forkserver import main" in args[-1]:  # the sweep's forkserver has just been started
+        os.killpg(0, signal.SIGINT)  # Ctrl-C in the terminal at that instant
+    return pid
+
+multiprocessing.util.spawnv_passfds = spawn
+if os.environ.get("SECOND_THREAD"):  # a thread besides the main one: the signal may go to it
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
+from optbt.cli.app import main
+sys.argv = ["optbt", *sys.argv[1:]]
+main()
+"""
+
+
+@linux_only
+@pytest.mark.parametrize("threads", ["one thread", "two threads"])
+def test_ctrl_c_while_the_forkserver_starts_stops_the_sweep(threads, sample_dataset, tmp_path):
+    """Ctrl-C in the instant the sweep's forkserver is started (sent from inside that start).
+    The sweep ignored Ctrl-C meanwhile, for the server to inherit that, so the Ctrl-C was lost
+    and the sweep ran to its end (2 in 20 tries by hand). Now it stops: 130, "interrupted",
+    no traceback, no process left. With a second thread (a process with threads takes its
+    workers from the forkserver anyway) the kernel may give the signal to that thread."""
+    out = tmp_path / "s"
+    env = {**os.environ, "OPTBT_SWEEP_START": "forkserver"}
+    if threads == "two threads":
+        env["SECOND_THREAD"] = "1"
+    proc = subprocess.Popen([sys.executable, "-c", CTRL_C_AS_THE_SERVER_STARTS, "sweep", STRADDLE, "--grid",
+                             "sl_pct=20,30", "--start", WEEK[0], "--end", WEEK[1], "--data", str(sample_dataset),
+                             "--workers", "2", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            start_new_session=True, env=env)
+    try:
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, (stdout, stderr)
+    assert stderr.strip().splitlines()[-1] == "interrupted", stderr
+    assert "Traceback" not in stdout + stderr
+    assert "run the same command again to resume" in " ".join(stdout.split())
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and _session(proc.pid):
+        time.sleep(0.05)
+    assert not _session(proc.pid), "a process of the sweep outlived it"

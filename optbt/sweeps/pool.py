@@ -213,7 +213,8 @@ def interrupt_workers(ex: ProcessPoolExecutor) -> None:
 # -- the forkserver (Dask's local workers; pool workers of a process with threads) ------------
 
 # what a sweep worker imports before its first task (the engine, the language front end, DuckDB);
-# optbt.sweeps.server is imported by the server alone: it quiets a worker started too late
+# optbt.sweeps.server is imported by the server alone, first: it makes the server ignore Ctrl-C
+# and quiets a worker started too late
 PRELOAD = ("optbt.sweeps.server", "optbt.sweeps.run", "optbt.engine.loop", "optbt.dsl.loader",
            "optbt.dsl.compiler", "optbt.data.duckdb_source", "optbt.data.shared_cache", "optbt.data.memo")
 
@@ -245,8 +246,11 @@ def start_forkserver(extra: tuple[str, ...] = ()) -> bool:
     """Start this process's ``forkserver`` with optbt (and ``extra``) imported; False where
     there is none to use (not Linux). Returns at once: the server imports in the background.
 
-    It starts with Ctrl-C ignored, which its forks inherit: Dask's workers keep it so (Ctrl-C
-    is for the sweep's process, which closes the cluster), pool workers take it back.
+    The server ignores Ctrl-C, which its forks inherit: Dask's workers keep it so (Ctrl-C is
+    for the sweep's process, which closes the cluster), pool workers take it back. It starts
+    with Ctrl-C and SIGTERM held back (:func:`_held_for_the_server`) until it ignores Ctrl-C
+    (:mod:`optbt.sweeps.server`, its first import), so one in that instant neither ends it
+    half-started nor is lost for this process.
 
     The server is a fresh interpreter that imports what every worker needs once; each worker
     is then a fork of it, ready at once. A fork is safe only from a single-threaded process,
@@ -256,21 +260,51 @@ def start_forkserver(extra: tuple[str, ...] = ()) -> bool:
     """
     if not sys.platform.startswith("linux") or os.environ.get("OPTBT_SWEEP_START") == "spawn":
         return False
-    from multiprocessing import forkserver
+    from multiprocessing import forkserver, resource_tracker
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([*extra, *PRELOAD])
+    ctx.set_forkserver_preload([PRELOAD[0], *extra, *PRELOAD[1:]])  # optbt.sweeps.server first
+    # the server's start starts multiprocessing's resource tracker first, which unblocks Ctrl-C
+    # and SIGTERM when it is started: started here, before they are held
+    resource_tracker.ensure_running()
     saved = {k: os.environ.get(k) for k in _ONE_THREAD}
-    main = threading.current_thread() is threading.main_thread()
-    ctrl_c = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
         os.environ.update({k: "1" for k in _ONE_THREAD})
-        forkserver.ensure_running()
+        with _held_for_the_server():
+            forkserver.ensure_running()
     finally:
-        if main:
-            signal.signal(signal.SIGINT, ctrl_c)
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
     return True
+
+
+@contextmanager
+def _held_for_the_server() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back while the forkserver starts; one that came meanwhile
+    arrives in this process afterwards, as if it came then.
+
+    Blocked signals stay blocked through the server's fork and exec, so it starts with them
+    held until :mod:`optbt.sweeps.server` ignores Ctrl-C and lets them in. This process used
+    to ignore Ctrl-C instead (the server inherits an ignored signal too), and a Ctrl-C in that
+    instant was lost: the sweep ran to its end (2 in 20 tries). A signal is blocked for this
+    thread only: one another thread of this process takes meanwhile runs the Python handler
+    in this thread at once, which is noted here and raised once the server is started (not
+    in the middle of starting it, which would leave it running unrecorded).
+    """
+    caught: list[int] = []
+    replaced: dict[int, object] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in _STOP_SIGNALS:
+            if callable(signal.getsignal(sig)):  # Python's handler (Ctrl-C's, the sweep's SIGTERM)
+                replaced[sig] = signal.signal(sig, lambda signum, frame: caught.append(signum))
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        for sig, handler in replaced.items():
+            signal.signal(sig, handler)  # runs the noting handler first for a signal already taken
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # one held for this thread arrives now
+    if caught:
+        signal.raise_signal(caught[0])
