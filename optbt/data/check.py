@@ -875,7 +875,7 @@ class _Checker:
         Files of fewer than ORDER_MIN_ROWS rows or of one row group, and timestamps that are
         not naive, are not judged.
         """
-        from optbt.data.duckdb_source import NAIVE_TS
+        from optbt.data.sql_text import NAIVE_TS
         strike, ts = self.o.columns.strike, self.o.columns.ts
         if (not strike or not ts or not _numeric(self.o.types.get(strike, ""))
                 or self.o.types.get(ts) not in NAIVE_TS):

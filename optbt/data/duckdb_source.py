@@ -29,6 +29,7 @@ import duckdb
 from optbt.data.chain_index import ChainIndex, Listing
 from optbt.data.dataset import DatasetConfig, OptionFiles, SeriesFiles, SpotFiles, load_dataset
 from optbt.data.read_ahead import ReadAhead, enabled_by_env
+from optbt.data.sql_text import NAIVE_TS, bound, is_aware, quote_ident, up_to_microseconds
 from optbt.data.source import (Bar, Chain, ConflictingBarsError, FolderDisagreesError, MixedTimezonesError,
                                 StartLabelledTicksError, UnreadableFileError)
 from optbt.model.errors import DataError, did_you_mean
@@ -67,42 +68,6 @@ def _stat_day(value: str | None) -> date | None:
     return None
 
 
-NAIVE_TS = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
-
-
-def _up_to_microseconds(expr: str, kind: str = "TIMESTAMP") -> str:
-    """A nanosecond timestamp (or time of day) as microseconds, rounded UP.
-
-    optbt's clock and bars are microseconds (Python's datetime). DuckDB's cast rounds a
-    nanosecond value to the nearest microsecond, and its text cast truncates: either can put a
-    tick that existed at 09:20:00.0000004 at 09:20:00, where a decision at 09:20 would see it
-    before it happened. Rounded up, a value is never used before its moment (the rule for every
-    bar: used from the first tick at or after it), and a value already on a microsecond is
-    unchanged. Two ticks less than a microsecond apart can meet on one microsecond: a conflict
-    that the run refuses, as for any two rows at one time. (Before 1970 the integer division
-    rounds toward zero: a tick then may be a microsecond late, never early.)
-
-    >>> import duckdb
-    >>> duckdb.connect().execute("SELECT " + _up_to_microseconds("TIMESTAMP_NS '2024-01-02 09:20:00.000000400'")).fetchone()
-    (datetime.datetime(2024, 1, 2, 9, 20, 0, 1),)
-    """
-    if kind == "TIMESTAMP":  # one reference to expr (a text timestamp's is long): nanoseconds up
-        return f"make_timestamp((epoch_ns({expr}) + 999) // 1000)"
-    micro = f"CAST({expr} AS {kind})"
-    exact = f"CAST({micro} AS {kind}_NS)"
-    return f"(CASE WHEN {exact} < {expr} THEN {micro} + INTERVAL 1 MICROSECOND ELSE {micro} END)"
-
-
-def _aware(kind: str) -> bool:
-    """Is a DuckDB type name a time-zone-aware one? (Microseconds are "TIMESTAMP WITH TIME
-    ZONE", nanoseconds "TIMESTAMPTZ_NS": pandas writes the latter for datetime64[ns, tz].)
-
-    >>> [_aware(k) for k in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ_NS", "TIMESTAMP_NS", "TIME WITH TIME ZONE")]
-    [True, True, False, True]
-    """
-    return "WITH TIME ZONE" in kind or kind.startswith(("TIMESTAMPTZ", "TIMETZ"))
-
-
 # the exchange-date spellings a text expiry may have beyond ISO: 20240104, 04-Jan-24, 04-Jan-2024,
 # 04JAN24, 04JAN2024 (month names in any case); two-digit years are tried first
 _EXPIRY_TEXT_FORMATS = ("%Y%m%d", "%d-%b-%y", "%d-%b-%Y", "%d%b%y", "%d%b%Y")
@@ -124,11 +89,6 @@ def _stat_time(value: str | None) -> datetime | None:
     return out if out.tzinfo is None else None
 
 
-def _bound(sql: str, params: dict) -> dict:
-    """Only the parameters ``sql`` uses: optional columns (underlying, tz) drop their filters."""
-    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
-
-
 class _Counted:
     """The read-ahead connection as the readers' ``run(sql, params) -> rows``, counting its queries."""
 
@@ -138,7 +98,7 @@ class _Counted:
 
     def __call__(self, sql: str, params: dict) -> list[tuple]:
         self.queries += 1
-        return self.cursor.execute(sql, _bound(sql, params)).fetchall()
+        return self.cursor.execute(sql, bound(sql, params)).fetchall()
 
 
 def _same_underlying(value, und: str) -> bool:
@@ -197,15 +157,6 @@ def _folder_keys(path: str) -> dict[str, str]:
     """
     folders = path.replace(os.sep, "/").split("/")[:-1]
     return {k.lower(): v for k, v in (f.split("=") for f in folders if f.count("=") == 1 and not f.startswith("="))}
-
-
-def quote_ident(name: str) -> str:
-    """A column name as a quoted SQL identifier.
-
-    >>> quote_ident('bid"close')
-    '"bid""close"'
-    """
-    return '"' + name.replace('"', '""') + '"'
 
 
 # Spot bars and chains of this many partition days come back in one query: a query's fixed
@@ -629,25 +580,25 @@ class _Table:
         if cols.ts:
             ts = self.col("ts")
             kind = self.types[cols.ts]
-            if _aware(kind):
+            if is_aware(kind):
                 self._need_zone(tz, "timestamps")
                 if kind.endswith("_NS"):  # the zone's conversion keeps nanoseconds: round them up
-                    return _up_to_microseconds(f"timezone($tz, {ts})")
+                    return up_to_microseconds(f"timezone($tz, {ts})")
                 return f"CAST(timezone($tz, {ts}) AS TIMESTAMP)"  # microseconds, whatever the file's unit
             if kind == "TIMESTAMP_NS":
-                return _up_to_microseconds(ts)
+                return up_to_microseconds(ts)
             if kind.startswith("TIMESTAMP"):
                 return f"CAST({ts} AS TIMESTAMP)"
             if kind in ("VARCHAR",):
                 return self._text_ts(ts, tz)
             raise DataError(f"{self.what}: column '{cols.ts}' is {kind}, not a timestamp")
         day, time_ = self.col("date"), self.col("time")
-        if _aware(self.types[cols.time]):
+        if is_aware(self.types[cols.time]):
             raise DataError(f"{self.what}: column '{cols.time}' (time) is {self.types[cols.time]}: a time of day "
                             "with a UTC offset is not read (its date's offset may differ); write the times as "
                             "exchange time, or give one tz-aware timestamp column as ts")
         kind = self.types[cols.time]
-        of_day = f"CAST({time_} AS TIME)" if kind == "TIME" else _up_to_microseconds(
+        of_day = f"CAST({time_} AS TIME)" if kind == "TIME" else up_to_microseconds(
             time_ if kind == "TIME_NS" else f"CAST({time_} AS TIME_NS)", "TIME")
         return f"({self.date_expr(day, self.types[cols.date], tz, label=f'dates (column {cols.date!r})')} + {of_day})"
 
@@ -663,7 +614,7 @@ class _Table:
         integer or text ``yyyymmdd``, or text in ISO or an NSE spelling (``04-Jan-2024``,
         ``04JAN24``); text with a time and a zone is converted like a text timestamp. A value
         that reads as none of them is NULL (for an expiry: that row's ``bad_expiry``)."""
-        if _aware(kind):
+        if is_aware(kind):
             self._need_zone(tz, label)
             return f"CAST(timezone($tz, {col}) AS DATE)"
         if kind == "DATE" or kind.startswith("TIMESTAMP"):
@@ -699,8 +650,8 @@ class _Table:
         if not tz:
             aware = (f"error('{self.what}: text timestamps carry a UTC offset or zone (' || {ts} || '); "
                      f"set timezone = \"Area/City\" in the dataset config (the exchange''s zone)')")
-            return _up_to_microseconds(f"(CASE WHEN {zone} = '' THEN CAST({ts} AS TIMESTAMP_NS) ELSE {aware} END)")
-        return _up_to_microseconds(
+            return up_to_microseconds(f"(CASE WHEN {zone} = '' THEN CAST({ts} AS TIMESTAMP_NS) ELSE {aware} END)")
+        return up_to_microseconds(
                 f"(CASE WHEN {zone} = '' THEN CAST({ts} AS TIMESTAMP_NS) "
                 f"WHEN regexp_full_match({zone}, '[+-][0-9]{{2}}(:?[0-9]{{2}})?') "
                 f"THEN timezone($tz, CAST({head} || {zone} AS TIMESTAMPTZ_NS)) "
@@ -824,7 +775,7 @@ class DuckDBSource:
 
     def _run(self, sql: str, params: dict) -> list[tuple]:
         self.queries += 1
-        params = _bound(sql, params)
+        params = bound(sql, params)
         try:
             return self.con.execute(sql, params).fetchall()
         except duckdb.InterruptException:  # Ctrl-C: not a data error (a day must not be skipped for it)

@@ -34,7 +34,8 @@ from pathlib import Path
 import duckdb
 
 from optbt.data.dataset import DatasetConfig, load_dataset
-from optbt.data.duckdb_source import DuckDBSource, _bound, _Table, find_files, quote_ident
+from optbt.data.duckdb_source import DuckDBSource, _Table, find_files
+from optbt.data.sql_text import bound, quote_ident
 from optbt.model.errors import ConfigError, DataError
 
 ROW_GROUP_ROWS = 30_720  # rows per row group written: a day's few contracts fall in few of them
@@ -276,7 +277,7 @@ def _split_file(con, path: str, dst: Path, key: list[str], day: str, params: dic
     of one day keeps its name. (rows, files written), checked together against the source."""
     sql = f"SELECT DISTINCT {day} FROM read_parquet($f, hive_partitioning={hive})"
     try:
-        days = [r[0] for r in con.execute(sql, _bound(sql, {**params, "f": [path]})).fetchall()]
+        days = [r[0] for r in con.execute(sql, bound(sql, {**params, "f": [path]})).fetchall()]
     except duckdb.Error as exc:
         raise DataError(f"options file {path}: cannot be read: {str(exc).splitlines()[0]}") from None
     if len(days) <= 1:
@@ -329,7 +330,7 @@ def _sort_file(con, path: str, dst: Path, key: list[str], params: dict, row_grou
             order = ", ".join(f"{k} NULLS LAST" for k in key)
         sql = _COPY.format(cols=cols, rows=rows, where=where, order=order, to=_sql_text(str(tmp)),
                            row_group=int(row_group_rows), codec=_codec(con, path))
-        con.execute(sql, _bound(sql, {**params, "f": [path]}))
+        con.execute(sql, bound(sql, {**params, "f": [path]}))
         if not check:
             os.replace(tmp, dst)
             return 0
