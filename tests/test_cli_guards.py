@@ -309,7 +309,7 @@ def test_a_day_folder_this_process_cannot_list_is_refused_not_skipped(tmp_path, 
         'path = "options.parquet"', 'path = "options/*/*.parquet"\nhive_partitioning = true\nday_partition = "day"'))
     blocked = str(folder / "options" / f"day={DAY}")
     real = os.access
-    monkeypatch.setattr(source.os, "access", lambda p, mode: False if str(p) == blocked else real(p, mode))
+    monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == blocked else real(p, mode))
     with pytest.raises(DataError, match=f"cannot read folder {blocked}"):
         source.DuckDBSource(load_dataset(folder))
 

@@ -17,7 +17,6 @@ a table whose files mix tz-aware and naive timestamps is refused when the source
 from __future__ import annotations
 
 import bisect
-import glob
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -28,10 +27,11 @@ import duckdb
 
 from optbt.data.chain_index import ChainIndex, Listing
 from optbt.data.dataset import DatasetConfig, OptionFiles, SeriesFiles, SpotFiles, load_dataset
+from optbt.data.files import find_files, folder_keys
 from optbt.data.read_ahead import ReadAhead, enabled_by_env
-from optbt.data.sql_text import NAIVE_TS, bound, is_aware, quote_ident, up_to_microseconds
 from optbt.data.source import (Bar, Chain, ConflictingBarsError, FolderDisagreesError, MixedTimezonesError,
                                 StartLabelledTicksError, UnreadableFileError)
+from optbt.data.sql_text import NAIVE_TS, bound, is_aware, quote_ident, up_to_microseconds
 from optbt.model.errors import DataError, did_you_mean
 from optbt.model.instrument import Instrument
 from optbt.model.prices import INF, sql_mid, sql_price, sql_quote_side
@@ -128,37 +128,6 @@ def _kind_of(physical: str | None, logical: str | None) -> str:
     return "other"
 
 
-def _unreadable_folders(pattern: str) -> list[str]:
-    """Folders a glob ``pattern`` passes through that this process cannot list (``glob`` skips
-    them silently): for ``options/*/*.parquet``, every ``options/*`` folder is tried.
-
-    >>> _unreadable_folders("/nonexistent/*/x.parquet")
-    []
-    """
-    parts = Path(pattern).parts
-    out: list[str] = []
-    for i in range(1, len(parts)):
-        prefix = os.path.join(*parts[:i])
-        if not glob.has_magic(prefix) and not glob.has_magic(parts[i]):
-            continue
-        for folder in (glob.glob(prefix) if glob.has_magic(prefix) else [prefix]):
-            if os.path.isdir(folder) and not os.access(folder, os.R_OK | os.X_OK):
-                out.append(folder)
-    return sorted(set(out))
-
-
-def _folder_keys(path: str) -> dict[str, str]:
-    """The hive keys a file's folders give it, in lower case (DuckDB binds names without case),
-    with their values: each folder named ``key=value`` (one ``=``, not first), as DuckDB reads
-    them with hive partitioning (optbt.data.sort reads them alike).
-
-    >>> _folder_keys("/d/Underlying=NIFTY/day=2024-01-02/p.parquet")
-    {'underlying': 'NIFTY', 'day': '2024-01-02'}
-    """
-    folders = path.replace(os.sep, "/").split("/")[:-1]
-    return {k.lower(): v for k, v in (f.split("=") for f in folders if f.count("=") == 1 and not f.startswith("="))}
-
-
 # Spot bars and chains of this many partition days come back in one query: a query's fixed
 # cost (plan, open, convert) is paid once per block instead of once per day. What a block
 # holds is handed out one day at a time and only for the day asked, so nothing of a later
@@ -174,35 +143,6 @@ _OPTIONAL_OPTION_COLS = ("underlying", "open", "high", "low", "volume", "oi")
 # optional columns read only when a strategy asks for them (an option's never): a name the config
 # gives is checked against the files when the table opens, not when (if ever) one is read
 _READ_ON_DEMAND = ("open", "high", "low", "volume", "oi")
-
-
-def find_files(cfg: DatasetConfig, files: OptionFiles | SpotFiles | SeriesFiles, what: str) -> list[str]:
-    """The files a table's paths match, by name only (none is opened); a DataError when a
-    path of several, or all of them, match nothing, a folder cannot be listed or a link is
-    broken: a file left out would take its days with it without a word."""
-    patterns = cfg.paths(files)
-    paths: list[str] = []
-    for pattern in patterns:
-        hits = sorted(glob.glob(pattern, recursive=True))
-        if not hits and os.path.exists(pattern):
-            hits = [pattern]
-        if not hits and len(patterns) > 1:  # one path of several finds nothing: say so, never drop it
-            raise DataError(f"{what}: no files match {pattern}, one of the paths in the dataset config (check"
-                            " it, or remove it from the list)")
-        blocked = _unreadable_folders(pattern)
-        if blocked:  # glob skips a folder it cannot list: its days would vanish without a word
-            raise DataError(f"{what}: cannot read folder {blocked[0]} (permission denied"
-                            f"{f', and {len(blocked) - 1} more' if len(blocked) > 1 else ''}); its files would be"
-                            " left out. Fix its permissions, or narrow the path in the dataset config")
-        for h in hits:
-            if os.path.islink(h) and not os.path.exists(h):
-                raise DataError(f"{what}: {h} is a symbolic link to a file that does not exist; restore its"
-                                " target or remove the link")
-        paths.extend(h for h in hits if os.path.isfile(h))
-    if not paths:
-        raise DataError(f"{what}: no parquet files match {patterns} (check path in the dataset config"
-                        " and --data-root)")
-    return paths
 
 
 class _Table:
@@ -346,7 +286,7 @@ class _Table:
             # a file need not store a key its folder gives (underlying=NIFTY/): the folder's value
             # is read for every row (_folders_agree refuses a file that stores another)
             lacking = [f for f in self.all_files if f not in by_file
-                       and not (self.hive == "true" and name.lower() in _folder_keys(f))]
+                       and not (self.hive == "true" and name.lower() in folder_keys(f))]
             if lacking:
                 raise DataError(f"{self.what}: {lacking[0]} has no column '{name}', which {next(iter(by_file))} "
                                 f"has: every {self.what} file needs the columns the config maps "
@@ -399,7 +339,7 @@ class _Table:
         """
         candidates: dict[tuple[str, str], str] = {}  # (file, key) -> the folder's value
         for f, name, _, _ in schemas:
-            folder = _folder_keys(f).get(name.lower())
+            folder = folder_keys(f).get(name.lower())
             if folder is not None:  # schemas hold the columns the config maps only
                 candidates[(f, name)] = folder
         if not candidates:
