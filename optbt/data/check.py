@@ -433,7 +433,7 @@ class _Checker:
         whose types differ are read with one type for all (``_Table._unify``: a number and a
         text column read as text), which only the files' own footers tell apart; a column of
         one type in every file is that type in the first."""
-        from optbt.data.duckdb_source import _kind_of
+        from optbt.data.footers import kind_of
         if column not in table.cast:
             return table.all_files[0]
         try:
@@ -441,7 +441,7 @@ class _Checker:
                           "WHERE name = $c", {"f": table.all_files, "c": column})
         except DataError:
             return table.all_files[0]
-        odd = {table.listed(f) for f, physical, logical in rows if _kind_of(physical, logical) not in kinds}
+        odd = {table.listed(f) for f, physical, logical in rows if kind_of(physical, logical) not in kinds}
         return next((f for f in table.all_files if f in odd), table.all_files[0])
 
     def misplaced_rows(self, table, files: list[str], series: str | None = None, known: str | None = None) -> None:

@@ -28,6 +28,7 @@ import duckdb
 from optbt.data.chain_index import ChainIndex, Listing
 from optbt.data.dataset import DatasetConfig, OptionFiles, SeriesFiles, SpotFiles, load_dataset
 from optbt.data.files import find_files, folder_keys
+from optbt.data.footers import kind_of, option_days_from_footers, same_underlying, stat_day, stat_time
 from optbt.data.read_ahead import ReadAhead, enabled_by_env
 from optbt.data.source import (Bar, Chain, ConflictingBarsError, FolderDisagreesError, MixedTimezonesError,
                                 StartLabelledTicksError, UnreadableFileError)
@@ -47,46 +48,9 @@ def _known_at(bar: Bar):
     return bar[0]
 
 
-def _stat_day(value: str | None) -> date | None:
-    """The day of a footer statistic: an ISO date or timestamp, or a yyyymmdd number; else None.
-
-    >>> _stat_day("2024-01-02 09:16:00"), _stat_day("20240102"), _stat_day("x")
-    (datetime.date(2024, 1, 2), datetime.date(2024, 1, 2), None)
-    """
-    if not value:
-        return None
-    text = str(value).strip()
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        pass
-    if len(text) == 8 and text.isdigit():
-        try:
-            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-        except ValueError:
-            return None
-    return None
-
-
 # the exchange-date spellings a text expiry may have beyond ISO: 20240104, 04-Jan-24, 04-Jan-2024,
 # 04JAN24, 04JAN2024 (month names in any case); two-digit years are tried first
 _EXPIRY_TEXT_FORMATS = ("%Y%m%d", "%d-%b-%y", "%d-%b-%Y", "%d%b%y", "%d%b%Y")
-
-
-def _stat_time(value: str | None) -> datetime | None:
-    """A footer statistic as a naive time, or None (the file then counts as holding any time).
-
-    >>> _stat_time("2024-01-02 09:16:00"), _stat_time("2024-01-02"), _stat_time("x")
-    (datetime.datetime(2024, 1, 2, 9, 16), None, None)
-    """
-    text = str(value or "").strip()
-    if len(text) < 16:
-        return None
-    try:
-        out = datetime.fromisoformat(text[:26])
-    except ValueError:
-        return None
-    return out if out.tzinfo is None else None
 
 
 class _Counted:
@@ -99,33 +63,6 @@ class _Counted:
     def __call__(self, sql: str, params: dict) -> list[tuple]:
         self.queries += 1
         return self.cursor.execute(sql, bound(sql, params)).fetchall()
-
-
-def _same_underlying(value, und: str) -> bool:
-    """Is a footer statistic's text the underlying ``und`` as a query's test compares them (upper
-    case, padding trimmed)? ASCII only, where Python's and DuckDB's upper case agree.
-
-    >>> _same_underlying("nifty ", "NIFTY"), _same_underlying("BANKNIFTY", "NIFTY")
-    (True, False)
-    """
-    text = str(value)
-    return text.isascii() and und.isascii() and text.strip().upper() == und.upper()
-
-
-def _kind_of(physical: str | None, logical: str | None) -> str:
-    """A parquet column's type as number, time (dates, times, timestamps), text or other.
-
-    >>> _kind_of("INT32", "DateType()"), _kind_of("INT64", None), _kind_of("BYTE_ARRAY", "StringType()")
-    ('time', 'number', 'text')
-    """
-    logical = (logical or "").upper()  # a logical type (DateType()) or a legacy converted one (DATE)
-    if any(k in logical for k in ("DATE", "TIME")):
-        return "time"
-    if "STRING" in logical or "UTF8" in logical or physical == "BYTE_ARRAY":
-        return "text"
-    if physical in ("INT32", "INT64", "FLOAT", "DOUBLE", "INT96", "FIXED_LEN_BYTE_ARRAY") or "DECIMAL" in logical:
-        return "time" if physical == "INT96" else "number"
-    return "other"
 
 
 # Spot bars and chains of this many partition days come back in one query: a query's fixed
@@ -216,9 +153,9 @@ class _Table:
         spans = {}
         if self.columns.ts and self.types.get(col) in NAIVE_TS:
             self.times = {self.listed(n): (lo_t, hi_t) for n, lo, hi in rows
-                          if (lo_t := _stat_time(lo)) is not None and (hi_t := _stat_time(hi)) is not None}
+                          if (lo_t := stat_time(lo)) is not None and (hi_t := stat_time(hi)) is not None}
         for name, lo, hi in rows:
-            first, last = _stat_day(lo), _stat_day(hi)
+            first, last = stat_day(lo), stat_day(hi)
             if first is not None and last is not None and first <= last:
                 spans[name] = (first - one, last + one)
         return {self.listed(k): v for k, v in spans.items()}
@@ -296,7 +233,7 @@ class _Table:
         for name in drifting:  # numbers and dates do not unify (DuckDB cannot cast BIGINT to DATE)
             by_kind: dict[str, str] = {}
             for f, (physical, logical) in kinds[name].items():
-                by_kind.setdefault(_kind_of(physical, logical), f)
+                by_kind.setdefault(kind_of(physical, logical), f)
             if "number" in by_kind and "time" in by_kind:
                 raise DataError(f"{self.what}: column '{name}' holds numbers in {by_kind['number']} but dates or "
                                 f"times in {by_kind['time']}; rewrite the odd files with one type (a yyyymmdd "
@@ -814,51 +751,9 @@ class DuckDBSource:
         return [d for d in days if any(known.get(f, 1) for f in table.by_day[d])]
 
     def _option_days_from_footers(self, files: list[str], und: str) -> tuple[set[date], list[str]]:
-        """(days that certainly hold option rows of ``und``, the files whose days the footers
-        cannot settle), from each row group's statistics, without reading rows.
-
-        A row group's smallest and largest timestamp are values of real rows. When both are
-        exact, naive timestamps (a bar's known time is then the timestamp plus the start-label
-        shift) and the group's underlying is one value without NULLs that matches ``und``, those
-        two rows count, so their days hold option rows; and when those days are the same or
-        consecutive, the group holds no other day. A file a day (or a file whose row groups each
-        end within a day of where they start) is then settled by its footer, which is read in
-        one query instead of scanning every row's time; any other file is scanned as before.
-        """
-        o = self.options
-        ts, und_col = o.columns.ts, o.columns.underlying if o.col("underlying", required=False) else None
-        if not ts or o.types.get(ts) not in NAIVE_TS:
-            return set(), files
-        cols = [ts] + ([und_col] if und_col else [])
-        sql = ("SELECT file_name, row_group_id, path_in_schema, stats_min_value, stats_max_value, stats_null_count, "
-               "min_is_exact IS NOT false AND max_is_exact IS NOT false FROM parquet_metadata($f) "
-               "WHERE path_in_schema IN (SELECT unnest($c))")
-        try:
-            rows = self._run(sql, {"f": files, "c": cols})
-        except DataError:
-            return set(), files
-        groups: dict[tuple[str, int], dict[str, tuple]] = {}
-        for name, group, col, lo, hi, nulls, exact in rows:
-            groups.setdefault((o.listed(name), group), {})[col] = (lo, hi, nulls, exact)
-        days: set[date] = set()
-        settled: dict[str, bool] = {}
-        for (f, _), stats in groups.items():
-            first = last = None
-            t = stats.get(ts)
-            if t is not None and t[3]:
-                first, last = _stat_time(t[0]), _stat_time(t[1])
-            ok = first is not None and last is not None and first <= last
-            if ok and und_col:
-                u = stats.get(und_col)
-                ok = (u is not None and u[3] and u[2] == 0 and u[0] is not None and u[0] == u[1]
-                      and _same_underlying(u[0], und))
-            if ok:
-                first, last = (first + self._shift).date(), (last + self._shift).date()
-                ok = (last - first).days <= 1
-            if ok:
-                days.update((first, last))
-            settled[f] = settled.get(f, True) and ok
-        return days, [f for f in files if not settled.get(f, False)]
+        """(days that certainly hold option rows of ``und``, the files left to scan): see
+        :func:`optbt.data.footers.option_days_from_footers`."""
+        return option_days_from_footers(self.options, files, und, self._shift, self._run)
 
     def underlyings(self) -> list[str]:
         """The underlyings the files hold (empty when neither side has an underlying column)."""
@@ -879,7 +774,7 @@ class DuckDBSource:
         show that every row they hold is ``und``'s (:meth:`_Table.one_underlying`; compared as
         the test compares, upper case, ASCII only so that Python's and DuckDB's agree)."""
         one = self._one_und
-        if one and all((v := one.get(f)) is not None and _same_underlying(v, und) for f in files):
+        if one and all((v := one.get(f)) is not None and same_underlying(v, und) for f in files):
             return "TRUE"
         return self._opt_und
 
