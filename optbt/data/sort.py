@@ -34,8 +34,10 @@ from pathlib import Path
 import duckdb
 
 from optbt.data.dataset import DatasetConfig, load_dataset
-from optbt.data.duckdb_source import DuckDBSource, _Table, find_files
+from optbt.data.duckdb_source import DuckDBSource
+from optbt.data.files import find_files
 from optbt.data.sql_text import bound, quote_ident
+from optbt.data.table import Table
 from optbt.model.errors import ConfigError, DataError
 
 ROW_GROUP_ROWS = 30_720  # rows per row group written: a day's few contracts fall in few of them
@@ -253,7 +255,7 @@ def _check_found(out: Path, config: DatasetConfig, made: list[Path], all_written
     copy = load_dataset(out)  # as a run on the copy reads it
     con = duckdb.connect()
     try:
-        found = {Path(f).resolve() for f in _Table(con, copy, copy.options, "options").all_files}
+        found = {Path(f).resolve() for f in Table(con, copy, copy.options, "options").all_files}
     except DataError:  # it finds no file at all
         found = set()
     finally:
