@@ -212,7 +212,7 @@ class _Checker:
         p = {"calls": [v.upper() for v in cfg.options.call_values],
              "puts": [v.upper() for v in cfg.options.put_values], "start": parse_hhmm(cfg.session.start),
              "end": parse_hhmm(cfg.session.end), "optbt_und": cfg.underlying}
-        if self.o.by_day is not None:  # the day folder's pattern, as the table reads it (_Table.__init__)
+        if self.o.by_day is not None:  # the day folder's pattern, as the table reads it (Table.__init__)
             p["optbt_pat"] = self.o._key.pattern
         if cfg.timezone:  # bound only where a query converts (q() binds what the SQL uses)
             p["tz"] = cfg.timezone
@@ -430,7 +430,7 @@ class _Checker:
 
     def typed_file(self, table, column: str, kinds: tuple[str, ...]) -> str:
         """The first file whose ``column`` is of none of ``kinds`` (number, time, text). Files
-        whose types differ are read with one type for all (``_Table._unify``: a number and a
+        whose types differ are read with one type for all (``table_schemas.unify``: a number and a
         text column read as text), which only the files' own footers tell apart; a column of
         one type in every file is that type in the first."""
         from optbt.data.footers import kind_of
@@ -460,7 +460,7 @@ class _Checker:
         else:
             what, known = ("options", self.src._opt_known) if table is self.o else ("spot", self.src._spot_known)
             key = (self.config.options if table is self.o else self.config.spot).day_partition
-        pattern = table._key.pattern  # the folder's day, as the table reads it (_Table.__init__)
+        pattern = table._key.pattern  # the folder's day, as the table reads it (Table.__init__)
         sql = (f"SELECT {_FILE}, count(*) FROM read_parquet($f, {table.scan}, filename='{_FILE}') "
                f"WHERE {known} IS NOT NULL AND CAST({known} AS DATE) <> "
                f"TRY_CAST(regexp_extract({_FILE}, $pat, 1) AS DATE) GROUP BY ALL ORDER BY 1")

@@ -18,10 +18,11 @@ from datetime import date, datetime, timedelta
 import duckdb
 
 from optbt.data.dataset import DatasetConfig, OptionFiles, SpotFiles
-from optbt.data.files import find_files, folder_keys
-from optbt.data.footers import kind_of, stat_day, stat_time
-from optbt.data.source import FolderDisagreesError, MixedTimezonesError, UnreadableFileError
+from optbt.data.files import find_files
+from optbt.data.footers import stat_day, stat_time
+from optbt.data.source import UnreadableFileError
 from optbt.data.sql_text import NAIVE_TS, is_aware, quote_ident, up_to_microseconds
+from optbt.data.table_schemas import check_zones, folders_agree, read_schemas, unify
 from optbt.model.errors import DataError, did_you_mean
 
 # the exchange-date spellings a text expiry may have beyond ISO: 20240104, 04-Jan-24, 04-Jan-2024,
@@ -71,13 +72,13 @@ class Table:
         self.types = {d[0]: str(d[1]).upper() for d in desc}
         self.columns = files.columns
         self.scan = f"hive_partitioning={self.hive}"  # read_parquet's options for every query of the table
-        self.cast: dict[str, str] = {}  # column -> the type it is read as, where files differ (_unify)
-        schemas = self._schemas(con)  # every file's footer, read once for both checks
-        self._check_zones(schemas)
-        self._unify(con, schemas)
+        self.cast: dict[str, str] = {}  # column -> the type it is read as, where files differ (unify)
+        schemas = read_schemas(self, con)  # every file's footer, read once for both checks
+        check_zones(self, schemas)
+        unify(self, con, schemas)
         self._named_columns_present()
         if files.hive_partitioning:
-            self._folders_agree(con, schemas)
+            folders_agree(self, con, schemas)
         if self.by_day is None:
             self.spans = self._file_spans(con)
 
@@ -136,69 +137,6 @@ class Table:
             return {}
         return {self.listed(n): v for n, v in rows}
 
-    def _schemas(self, con) -> list[tuple]:
-        """(file, column, physical type, logical type) of the columns the config uses, from every
-        file's footer (about 0.05 ms a file); one file's table needs none of it.
-
-        Every column name the config gives counts, also one the first file lacks (whose types
-        are the table's): a column that only later files hold is then refused by :meth:`_unify`
-        like one that only the first file holds, instead of being read as absent from all."""
-        used = {n for f in type(self.columns).model_fields if (n := getattr(self.columns, f))}
-        if (len(self.all_files) < 2 and self.hive == "false") or not used:  # hive: see _folders_agree
-            return []
-        try:
-            rows = con.execute("SELECT file_name, name, type, coalesce(logical_type, converted_type) "
-                               "FROM parquet_schema($f) WHERE name IN (SELECT unnest($n))",
-                               {"f": self.all_files, "n": sorted(used)}).fetchall()
-        except duckdb.Error as exc:
-            text = str(exc).splitlines()[0]
-            hit = re.search(r"'([^']+)'", text)
-            raise UnreadableFileError(hit.group(1) if hit else self.all_files[0],
-                                      f"{self.what}: cannot read the files' schemas: {text}") from None
-        return [(self.listed(f), name, physical, logical) for f, name, physical, logical in rows]
-
-    def _unify(self, con, schemas: list[tuple]) -> None:
-        """Read files whose column types differ as one table, and refuse files missing a column.
-
-        DuckDB reads a list of files with the first file's schema: a strike column that is
-        int64 in one file (pandas, for a day of whole strikes) and float64 in the next had
-        17.5 read as 18 in the chain and no trade that day, silently. From the footers (about
-        0.05 ms a file): when a column the config uses has different types across files, every
-        query of the table reads by name with the types unified (``union_by_name``: int and
-        float as DOUBLE, a date and text as text, which the readers then parse as text); when a
-        file lacks a used column that others have, the table is refused naming both files.
-        """
-        kinds: dict[str, dict[str, tuple]] = {}  # column -> file -> (physical, logical type)
-        for f, name, physical, logical in schemas:
-            kinds.setdefault(name, {})[f] = (physical, logical)
-        for name, by_file in kinds.items():  # columns the files hold themselves (hive keys too, see below)
-            # a file need not store a key its folder gives (underlying=NIFTY/): the folder's value
-            # is read for every row (_folders_agree refuses a file that stores another)
-            lacking = [f for f in self.all_files if f not in by_file
-                       and not (self.hive == "true" and name.lower() in folder_keys(f))]
-            if lacking:
-                raise DataError(f"{self.what}: {lacking[0]} has no column '{name}', which {next(iter(by_file))} "
-                                f"has: every {self.what} file needs the columns the config maps "
-                                f"({len(lacking)} file{'s lack' if len(lacking) > 1 else ' lacks'} it); rewrite "
-                                "such files with the column, or split them into a dataset of their own")
-        drifting = [name for name, by_file in kinds.items() if len(set(by_file.values())) > 1]
-        for name in drifting:  # numbers and dates do not unify (DuckDB cannot cast BIGINT to DATE)
-            by_kind: dict[str, str] = {}
-            for f, (physical, logical) in kinds[name].items():
-                by_kind.setdefault(kind_of(physical, logical), f)
-            if "number" in by_kind and "time" in by_kind:
-                raise DataError(f"{self.what}: column '{name}' holds numbers in {by_kind['number']} but dates or "
-                                f"times in {by_kind['time']}; rewrite the odd files with one type (a yyyymmdd "
-                                "number, a date or text) so every file reads alike")
-        if drifting:
-            self.scan = f"hive_partitioning={self.hive}, union_by_name=true"
-            desc = con.execute(f"SELECT * FROM read_parquet($f, {self.scan}) LIMIT 0",
-                               {"f": self.all_files}).description
-            self.types = {d[0]: str(d[1]).upper() for d in desc}
-            # a query of one day's files sees those files' own type: cast to the unified one, so
-            # every expression built on it reads each file alike
-            self.cast = {name: self.types[name] for name in drifting}
-
     def _named_columns_present(self) -> None:
         """Refuse an optional column the config names that no file holds (``volume = "vol"``
         for files without ``vol``), when the table opens.
@@ -207,101 +145,11 @@ class Table:
         option's, and oi, never): a wrong name was found by the first such strategy, or never,
         and a result that should have read the column went on without it. A default name the
         user did not write may be absent (:meth:`_left_out`); a column only some files hold is
-        refused by :meth:`_unify`."""
+        refused by :func:`~optbt.data.table_schemas.unify`."""
         for canonical in _READ_ON_DEMAND:
             name = getattr(self.columns, canonical, None)
             if name and name not in self.types:
                 self._left_out(canonical, name)
-
-    def _folders_agree(self, con, schemas: list[tuple]) -> None:
-        """Refuse a file that stores a hive key the config reads (``underlying``, a date column)
-        with another value than its folder's (a NIFTY file under ``underlying=BANKNIFTY/``).
-
-        With ``hive_partitioning = true`` DuckDB reads the folder's value and ignores the file's
-        (2.0.1; which one wins is DuckDB's choice, not the data's), so the underlying filter
-        would take those rows for BANKNIFTY's, or a date column put them on the folder's day.
-        A key nothing reads (a day folder's ``day`` when no column maps it: the day comes from
-        the path) changes nothing and is not judged. Only files whose own footer holds such a
-        key are looked at, and by their footers' min/max statistics (no rows read); a file
-        whose statistics are missing or inexact has that one column read. NULLs in the file
-        are no disagreement: the folder supplies the value they lack.
-        """
-        candidates: dict[tuple[str, str], str] = {}  # (file, key) -> the folder's value
-        for f, name, _, _ in schemas:
-            folder = folder_keys(f).get(name.lower())
-            if folder is not None:  # schemas hold the columns the config maps only
-                candidates[(f, name)] = folder
-        if not candidates:
-            return
-        files = sorted({f for f, _ in candidates})
-        keys = sorted({k for _, k in candidates})
-        try:
-            stats = con.execute("SELECT file_name, path_in_schema, stats_min_value, stats_max_value, "
-                                "min_is_exact IS NOT false AND max_is_exact IS NOT false FROM parquet_metadata($f) "
-                                "WHERE path_in_schema IN (SELECT unnest($k))", {"f": files, "k": keys}).fetchall()
-        except duckdb.Error as exc:
-            raise UnreadableFileError(files[0], f"{self.what}: cannot read the footers of {files[0]}: "
-                                                f"{str(exc).splitlines()[0]}") from None
-        values: dict[tuple[str, str], set] = {}  # the file's own values (None: statistics cannot tell)
-        for name, key, lo, hi, exact in stats:
-            got = values.setdefault((self.listed(name), key), set())
-            if lo is None and hi is None:  # a row group of NULLs only (or without statistics: read below)
-                got.add(None)
-            elif not exact or lo is None or hi is None:
-                got.add(None)
-            else:
-                got.update((lo, hi))
-        wrong: list[tuple[str, str, str, str]] = []  # (file, key, folder's value, file's value)
-        for (f, key), folder in sorted(candidates.items()):
-            own = values.get((f, key), {None})
-            if None in own:  # no statistics to settle it: this file's column alone
-                try:
-                    own = {r[0] for r in con.execute(
-                        f"SELECT DISTINCT CAST({quote_ident(key)} AS VARCHAR) FROM read_parquet($f, "
-                        f"hive_partitioning=false) WHERE {quote_ident(key)} IS NOT NULL", {"f": [f]}).fetchall()}
-                except duckdb.Error as exc:
-                    raise UnreadableFileError(f, f"{self.what}: cannot read {f}: {str(exc).splitlines()[0]}") from None
-            odd = sorted(v for v in own if not self._same_value(con, key, v, folder))
-            if odd:
-                wrong.append((f, key, folder, odd[0]))
-        if wrong:
-            f, key, folder, value = wrong[0]
-            raise FolderDisagreesError(self.what, f, key, folder, repr(value), len(wrong))
-
-    def _same_value(self, con, key: str, value: str, folder: str) -> bool:
-        """Does a file's value of hive key ``key`` (as its footer writes it) say what its folder
-        says, as a run compares it? Both read as the key's type (the folder's: ``21000`` and
-        ``21000.0`` are one strike); the underlying as a run matches it, case and padding aside."""
-        if value == folder:
-            return True
-        if key == self.columns.underlying:
-            return value.strip().upper() == folder.strip().upper()
-        kind = self.types.get(key, "VARCHAR")
-        if any(n in kind for n in ("INT", "DECIMAL", "FLOAT", "DOUBLE")):  # 21000.5 is not the folder's 21001
-            kind = "DOUBLE"
-        try:
-            a, b = con.execute(f"SELECT TRY_CAST($a AS {kind}), TRY_CAST($b AS {kind})",
-                               {"a": value, "b": folder}).fetchone()
-        except duckdb.Error:
-            return False
-        return a is not None and a == b
-
-    def _check_zones(self, schemas: list[tuple]) -> None:
-        """Refuse a table whose files mix tz-aware and naive timestamps (see MixedTimezonesError).
-
-        DuckDB would read them as one column typed like the first file, silently shifting the
-        other kind by the zone's offset.
-        """
-        ts = self.columns.ts
-        if not ts or ts not in self.types or not self.types[ts].startswith("TIMESTAMP"):
-            return
-        aware: set[str] = set()
-        naive: set[str] = set()
-        for f, name, _physical, logical in schemas:
-            if name == ts:
-                (aware if "isAdjustedToUTC=1" in (logical or "") else naive).add(f)
-        if aware and naive:
-            raise MixedTimezonesError(self.what, sorted(aware)[0], sorted(naive)[0])
 
     def file_rows(self, files: list[str], read: Callable[[str, dict], list[tuple]]) -> dict[str, int]:
         """Rows of each of ``files`` (as this table lists them, in that order), from their
