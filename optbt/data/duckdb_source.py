@@ -23,27 +23,18 @@ from pathlib import Path
 
 import duckdb
 
+from optbt.data.bar_conflicts import clean_spot, dedupe, known_at, refuse_ticks
 from optbt.data.chain_index import ChainIndex, Listing
 from optbt.data.dataset import DatasetConfig, OptionFiles, SeriesFiles, SpotFiles, load_dataset
 from optbt.data.files import find_files  # noqa: F401  (importable from here, as before)
 from optbt.data.footers import option_days_from_footers, same_underlying
 from optbt.data.read_ahead import ReadAhead, enabled_by_env
-from optbt.data.source import Bar, Chain, ConflictingBarsError, StartLabelledTicksError
-from optbt.data.sql_text import bound, quote_ident
+from optbt.data.source import Bar, Chain
+from optbt.data.sql_text import FILE_COL, bound, quote_ident
 from optbt.data.table import Table
 from optbt.model.errors import DataError
 from optbt.model.instrument import Instrument
 from optbt.model.prices import INF, sql_mid, sql_price, sql_quote_side
-from optbt.model.timestamps import off_the_minute, on_whole_minutes
-
-
-def _side(v: float | None) -> str:
-    """A quote side in a message: its value, or "none" when missing or unusable."""
-    return "none" if v is None else repr(v)
-
-
-def _known_at(bar: Bar):
-    return bar[0]
 
 
 class _Counted:
@@ -64,7 +55,6 @@ class _Counted:
 # day reaches a strategy early; memory stays bounded by the block, not the run.
 READ_AHEAD_DAYS = 16
 INDEX_VERSION = 2  # of what a chain listing means (the rules in _listing): a change makes a new index
-_FILE_COL = "optbt_file"
 
 _FOOTERS_KEPT = 200  # at most this many files' parsed footers are kept (see DuckDBSource.__init__)
 _OPTIONAL_OPTION_COLS = ("underlying", "open", "high", "low", "volume", "oi")
@@ -339,7 +329,7 @@ class DuckDBSource:
         block, files = (None, o.files_for(day)) if alone else o.ahead(day, calendar, READ_AHEAD_DAYS)
         by_file = block is not None and o.by_day is not None  # a file's folder names its day
         if by_file:  # a row without a time is on no day, whatever folder holds it (as below)
-            day_sql, group, where = _FILE_COL, f", filename='{_FILE_COL}'", f"{self._opt_known} IS NOT NULL"
+            day_sql, group, where = FILE_COL, f", filename='{FILE_COL}'", f"{self._opt_known} IS NOT NULL"
         else:  # days told apart by time: a block of them, or this day alone
             day_sql, group = f"CAST({self._opt_known} AS DATE)", ""
             where = f"{day_sql} BETWEEN $d0 AND $d1"
@@ -446,50 +436,17 @@ class DuckDBSource:
             rows = self._spot_block(day, und, open_, close)
         # a conflict is raised for the day it belongs to, when that day is asked for, and only
         # within its session: rows outside it are ignored, duplicates or not (as for options)
-        rows = self._clean_spot(day, und, [r for r in rows if open_ < r[0] <= close], self.spot.files_for(day))
+        rows = clean_spot(self, day, und, [r for r in rows if open_ < r[0] <= close], self.spot.files_for(day))
         if self._spot_shift:
-            self.refuse_ticks(self.config.spot, self.spot, self._spot_known, (t for t, _ in rows),
+            refuse_ticks(self, self.config.spot, self.spot, self._spot_known, (t for t, _ in rows),
                               self.spot.files_for(day))
         return [(t, p, None, None) for t, p in rows]
 
-    def _clean_spot(self, day: date, und: str, rows: list[tuple], files: list[str]) -> list[tuple]:
-        """One row per time (rows are sorted): identical repeats dropped, conflicts refused."""
-        if len(rows) < 2 or len({r[0] for r in rows}) == len(rows):
-            return rows
-        out: list[tuple] = []
-        for r in rows:
-            if out and out[-1][0] == r[0]:
-                if out[-1][1] != r[1]:
-                    self._conflict(day, f"spot {und}", r[0], [out[-1][1], r[1]], self.spot, files,
-                                   self._spot_und, {"und": und}, on_whole_minutes(t for t, *_ in rows))
-                continue
-            out.append(r)
-        return out
-
-    def _conflict(self, day: date, what: str, at: datetime, prices: list, table: Table, files: list[str],
-                  where: str, params: dict, minute_bars: bool) -> None:
-        """Raise ConflictingBarsError naming the (first) file that holds the timestamp."""
-        known = self._spot_known if table is self.spot else self._opt_known
-        sql = (f"SELECT {_FILE_COL} FROM read_parquet($f, {table.scan}, filename='{_FILE_COL}') "
-               f"WHERE {where} AND {known} = $at ORDER BY {_FILE_COL} LIMIT 1")
-        hit = self._run(sql, self._params(f=files, at=at, **params))
-        raise ConflictingBarsError(hit[0][0] if hit else ", ".join(files[:1]), what, at, prices, day, minute_bars)
-
     def refuse_ticks(self, files_cfg: OptionFiles | SpotFiles | SeriesFiles, table: Table, known: str, times,
                      files: list[str]) -> None:
-        """Rows of a start-labelled table (``times``: known-at, those a run reads of a day) must be
-        bars, on whole minutes: a row between the minutes is a tick or quote, which the shift would
-        make known a bar late. Raises StartLabelledTicksError naming the file of the first such row.
-        Called only for start-labelled tables, on rows already read: one pass, no query unless refused."""
-        at = off_the_minute(times)
-        if at is None:
-            return
-        sql = (f"SELECT {_FILE_COL} FROM read_parquet($f, {table.scan}, filename='{_FILE_COL}') "
-               f"WHERE {known} = $at ORDER BY {_FILE_COL} LIMIT 1")
-        hit = self._run(sql, self._params(f=files, at=at))
-        raise StartLabelledTicksError(table.listed(hit[0][0]) if hit else ", ".join(files[:1]), table.what,
-                                      at - self.config.shift_of(files_cfg), self.config.bar_minutes,
-                                      files_cfg.bar_label is not None)
+        """Refuse ticks in a start-labelled table (:func:`optbt.data.bar_conflicts.refuse_ticks`;
+        the whole-bar reader, :mod:`optbt.data.bars`, calls it on its rows)."""
+        refuse_ticks(self, files_cfg, table, known, times, files)
 
     def _spot_block(self, day: date, und: str, open_: datetime, close: datetime) -> list[tuple]:
         got = self._ahead.take(("spot", day, und)) if self._ahead is not None else None
@@ -529,8 +486,8 @@ class DuckDBSource:
             return run(sql, self._params(f=files, und=und, open=open_, close=close))
         by_day: dict[date, list[tuple]] = {d: [] for d in block}
         if s.by_day is not None:  # each file's folder names its day
-            sql = (f"SELECT {_FILE_COL}, {cols} FROM read_parquet($f, {s.scan}, "
-                   f"filename='{_FILE_COL}') WHERE {self._spot_und} AND {usable} AND {self._spot_known} IS NOT NULL "
+            sql = (f"SELECT {FILE_COL}, {cols} FROM read_parquet($f, {s.scan}, "
+                   f"filename='{FILE_COL}') WHERE {self._spot_und} AND {usable} AND {self._spot_known} IS NOT NULL "
                    f"ORDER BY optbt_t, optbt_p")
             for f, t, p in run(sql, self._params(f=files, und=und)):
                 by_day[s.day_of_file(f)].append((t, p))
@@ -581,7 +538,7 @@ class DuckDBSource:
         for inst, bars in out.items():  # file order is usually time order already; sorting that is O(n)
             out[inst] = self._in_time_order(day, inst, bars, files)
         if self._shift:
-            self.refuse_ticks(self.config.options, self.options, self._opt_known,
+            refuse_ticks(self, self.config.options, self.options, self._opt_known,
                               (b[0] for bars in out.values() for b in bars), files)
         return out
 
@@ -627,46 +584,16 @@ class DuckDBSource:
         for k in unsorted:  # as option_bars: time order, one bar a time (the rest already are)
             out[k] = self._in_time_order(day, Instrument(und, expiry, k, opt_type), out[k], files)
         if self._shift:
-            self.refuse_ticks(self.config.options, self.options, self._opt_known,
+            refuse_ticks(self, self.config.options, self.options, self._opt_known,
                               (b[0] for bars in out.values() for b in bars), during)
         return out
 
     def _in_time_order(self, day: date, inst: Instrument, bars: list[Bar], files: list[str]) -> list[Bar]:
-        """``bars`` sorted by the time they became known, one a time (:meth:`_dedupe`)."""
-        bars.sort(key=_known_at)
-        if len(bars) > 1 and len(set(map(_known_at, bars))) != len(bars):
-            return self._dedupe(day, inst, bars, files)
+        """``bars`` sorted by the time they became known, one a time (:func:`.bar_conflicts.dedupe`)."""
+        bars.sort(key=known_at)
+        if len(bars) > 1 and len(set(map(known_at, bars))) != len(bars):
+            return dedupe(self, day, inst, bars, files)
         return bars
-
-    def _dedupe(self, day: date, inst: Instrument, bars: list[Bar], files: list[str]) -> list[Bar]:
-        """Identical rows at one time collapse to one; different ones raise ConflictingBarsError.
-
-        Unusable bars (price None) are no bars, so they neither conflict nor count.
-        """
-        out: list[Bar] = []
-        for b in bars:
-            if b[1] is None:
-                continue
-            if out and out[-1][0] == b[0]:
-                if out[-1] != b:
-                    params = self._opt_params(k=inst.strike, und=inst.underlying)
-                    where = (f"{self._strike} = $k AND {self._opt_und} AND ({self._opt_type}) = $ot "
-                             f"AND ({self._expiry}) = $e")
-                    self._conflict(day, str(inst), b[0], self._shown_rows(out[-1], b), self.options, files, where,
-                                   {**params, "ot": inst.opt_type, "e": inst.expiry},
-                                   on_whole_minutes(map(_known_at, bars)))
-                continue
-            out.append(b)
-        return out
-
-    def _shown_rows(self, a: Bar, b: Bar) -> list:
-        """Two conflicting option rows as a run reads them, for the error: their prices when
-        there is nothing else, else each row's price named (close or mid) with its quote, so
-        that quote data shows the bids and asks that differ (never "NULL" closes)."""
-        if a[2] is None and a[3] is None and b[2] is None and b[3] is None and a[1] != b[1]:
-            return [a[1], b[1]]
-        name = "mid" if self.config.price == "mid" else "close"
-        return [f"{name} {r[1]!r} (bid {_side(r[2])}, ask {_side(r[3])})" for r in (a, b)]
 
     def ohlc_bars(self, day: date, name: str = "spot", underlying: str | None = None) -> list:
         """Whole bars (known_at, open, high, low, close, volume) of the spot or a ``[series.NAME]``

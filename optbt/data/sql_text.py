@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 NAIVE_TS = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
+FILE_COL = "optbt_file"  # the column read_parquet(..., filename=...) names each row's file in
 
 
 def quote_ident(name: str) -> str:
