@@ -25,6 +25,7 @@ import duckdb
 
 from optbt.data.bar_conflicts import clean_spot, dedupe, known_at, refuse_ticks
 from optbt.data.chain_index import ChainIndex, Listing
+from optbt.data.chain_listing import INDEX_VERSION, listing_of
 from optbt.data.dataset import DatasetConfig, OptionFiles, SeriesFiles, SpotFiles, load_dataset
 from optbt.data.files import find_files  # noqa: F401  (importable from here, as before)
 from optbt.data.footers import option_days_from_footers, same_underlying
@@ -54,8 +55,6 @@ class _Counted:
 # holds is handed out one day at a time and only for the day asked, so nothing of a later
 # day reaches a strategy early; memory stays bounded by the block, not the run.
 READ_AHEAD_DAYS = 16
-INDEX_VERSION = 2  # of what a chain listing means (the rules in _listing): a change makes a new index
-
 _FOOTERS_KEPT = 200  # at most this many files' parsed footers are kept (see DuckDBSource.__init__)
 _OPTIONAL_OPTION_COLS = ("underlying", "open", "high", "low", "volume", "oi")
 class DuckDBSource:
@@ -351,43 +350,10 @@ class DuckDBSource:
             if known is not None and set(known) == set(days):
                 listing = known
             else:
-                listing = self._listing(days, run(sql, params), by_file)
+                listing = listing_of(days, run(sql, params), o.day_of_file if by_file else None)
                 if index is not None:
                     index.put(key, listing)
         return listing
-
-    def _listing(self, days: list[date], rows: list[tuple], by_file: bool) -> Listing:
-        """The block query's rows (file or day, expiry, strike, last time; sorted by expiry,
-        strike) as each day's expiries and strikes, with what no rule may pick counted apart."""
-        out: Listing = {d: ({}, None, {}) for d in days}
-        last: dict[date, datetime | None] = dict.fromkeys(days)
-        counted: set[tuple] = set()  # (day, reason, expiry, strike) left out
-        for f, e, k, t in rows:
-            d = self.options.day_of_file(f) if by_file else f
-            entry = out.get(d)
-            if entry is None:  # a day with options but outside the calendar's block
-                continue
-            if t is not None and (last[d] is None or t > last[d]):
-                last[d] = t
-            strikes, _, left = entry
-            why = None
-            if e is None:  # a missing or unreadable expiry: no rule can pick it
-                why = "bad_expiry"
-            elif k is None or not 0 < k < INF:  # a NULL, NaN or non-positive strike is no contract
-                why = "bad_strike"
-            elif e < d:  # an expiry before its trade date cannot trade; never let a rule pick it
-                why = "expiry_before_day"
-            if why is not None:
-                # once a day whatever files hold it (day folders list each file's rows apart)
-                key = (d, why, e, "nan" if k != k else k)
-                if key not in counted:
-                    counted.add(key)
-                    left[why] = left.get(why, 0) + 1
-            else:
-                by_e = strikes.setdefault(e, [])
-                if not by_e or by_e[-1] != k:  # one strike from several files of a day
-                    by_e.append(k)
-        return {d: (strikes, last[d], left) for d, (strikes, _, left) in out.items()}
 
     def _chain_index(self) -> ChainIndex | None:
         """The on-disk chain index of this dataset (optbt.data.chain_index), opened on first use."""

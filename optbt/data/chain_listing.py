@@ -1,0 +1,61 @@
+"""What a day's chain lists: the rules that turn the rows of a block's listing query into each
+day's expiries and strikes, counting apart what no rule may pick (an unreadable expiry, a strike
+that is no number above zero, an expiry before the day).
+
+Apart from the DuckDB source because these rules are what a listing *means*: the on-disk index
+(:mod:`optbt.data.chain_index`) keeps listings under :data:`INDEX_VERSION`, which must change
+whenever :func:`listing_of` does, and the two are easiest to keep in step side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from optbt.data.chain_index import Listing
+from optbt.model.prices import INF
+
+INDEX_VERSION = 2  # of what a chain listing means (the rules in listing_of): a change makes a new index
+
+
+def listing_of(days: list[date], rows: list[tuple], day_of_file: Callable[[str], date] | None) -> Listing:
+    """The block query's rows (file or day, expiry, strike, last time; sorted by expiry,
+    strike) as each day's expiries and strikes, with what no rule may pick counted apart.
+    ``day_of_file``: with day folders, a row's first value is its file, whose folder names its
+    day (:meth:`Table.day_of_file`); else (None) it is the row's day.
+
+    >>> d = date(2024, 1, 2)
+    >>> rows = [("a", date(2024, 1, 1), 100.0, None), ("a", date(2024, 1, 4), 100.0, None),
+    ...         ("b", date(2024, 1, 4), 100.0, None)]  # file a and file b, both of day d
+    >>> listing_of([d], rows, lambda f: d)
+    {datetime.date(2024, 1, 2): ({datetime.date(2024, 1, 4): [100.0]}, None, {'expiry_before_day': 1})}
+    """
+    out: Listing = {d: ({}, None, {}) for d in days}
+    last: dict[date, datetime | None] = dict.fromkeys(days)
+    counted: set[tuple] = set()  # (day, reason, expiry, strike) left out
+    for f, e, k, t in rows:
+        d = day_of_file(f) if day_of_file is not None else f
+        entry = out.get(d)
+        if entry is None:  # a day with options but outside the calendar's block
+            continue
+        if t is not None and (last[d] is None or t > last[d]):
+            last[d] = t
+        strikes, _, left = entry
+        why = None
+        if e is None:  # a missing or unreadable expiry: no rule can pick it
+            why = "bad_expiry"
+        elif k is None or not 0 < k < INF:  # a NULL, NaN or non-positive strike is no contract
+            why = "bad_strike"
+        elif e < d:  # an expiry before its trade date cannot trade; never let a rule pick it
+            why = "expiry_before_day"
+        if why is not None:
+            # once a day whatever files hold it (day folders list each file's rows apart)
+            key = (d, why, e, "nan" if k != k else k)
+            if key not in counted:
+                counted.add(key)
+                left[why] = left.get(why, 0) + 1
+        else:
+            by_e = strikes.setdefault(e, [])
+            if not by_e or by_e[-1] != k:  # one strike from several files of a day
+                by_e.append(k)
+    return {d: (strikes, last[d], left) for d, (strikes, _, left) in out.items()}
