@@ -26,12 +26,13 @@ import duckdb
 from optbt.data.bar_conflicts import clean_spot, dedupe, known_at, refuse_ticks
 from optbt.data.chain_index import ChainIndex, Listing
 from optbt.data.chain_listing import INDEX_VERSION, listing_of
+from optbt.data.csv_parquet import csv_to_parquet  # noqa: F401  (importable from here, as before)
 from optbt.data.dataset import DatasetConfig, OptionFiles, SeriesFiles, SpotFiles, load_dataset
 from optbt.data.files import find_files  # noqa: F401  (importable from here, as before)
 from optbt.data.footers import option_days_from_footers, same_underlying
 from optbt.data.read_ahead import ReadAhead, enabled_by_env
 from optbt.data.source import Bar, Chain
-from optbt.data.sql_text import FILE_COL, bound, quote_ident
+from optbt.data.sql_text import FILE_COL, bound, quote_ident  # noqa: F401  (quote_ident: importable from here)
 from optbt.data.table import Table
 from optbt.model.errors import DataError
 from optbt.model.instrument import Instrument
@@ -574,31 +575,3 @@ class DuckDBSource:
         if self._ahead is not None:
             self._ahead.close()
         self.con.close()
-
-
-def csv_to_parquet(csv_path: str | Path, parquet_path: str | Path, columns: Sequence[tuple[str, str]]) -> None:
-    """Write a CSV this package wrote as parquet with the given (name, DuckDB type) columns.
-
-    Results are written with DuckDB, not pyarrow: a run then never imports pyarrow and NumPy
-    (about a quarter of a second of start-up) just to save a few hundred rows. The CSV comes
-    from Python's csv module (floats as their shortest repr, which DuckDB reads back exactly;
-    empty fields are NULL).
-
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "t.csv").write_text("day,pnl\\n2024-01-02,0.1\\n2024-01-03,\\n")
-    >>> csv_to_parquet(d / "t.csv", d / "t.parquet", [("day", "DATE"), ("pnl", "DOUBLE")])
-    >>> duckdb.sql(f"SELECT * FROM '{d / 't.parquet'}'").fetchall()
-    [(datetime.date(2024, 1, 2), 0.1), (datetime.date(2024, 1, 3), None)]
-    """
-    types = ", ".join(f"{quote_ident(n)}: '{t}'" for n, t in columns)
-    src = str(csv_path).replace("'", "''")
-    dst = str(parquet_path).replace("'", "''")
-    con = duckdb.connect(database=":memory:")
-    try:
-        con.execute(f"COPY (SELECT * FROM read_csv('{src}', header=true, columns={{{types}}}, "
-                    f"nullstr='', quote='\"', escape='\"', auto_detect=false)) TO '{dst}' (FORMAT parquet)")
-    except duckdb.Error as exc:
-        raise DataError(f"could not write {parquet_path}: {str(exc).splitlines()[0]}") from None
-    finally:
-        con.close()

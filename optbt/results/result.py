@@ -183,7 +183,7 @@ class BacktestResult:
     def write_files(self, out: Path) -> None:
         """The four result files into an existing folder (no replacing: see ``write``)."""
         _write_csv(out / "trades.csv", TRADE_COLUMNS, self.trade_rows())
-        from optbt.data.duckdb_source import csv_to_parquet
+        from optbt.data.csv_parquet import csv_to_parquet
         csv_to_parquet(out / "trades.csv", out / "trades.parquet", TRADE_SQL_TYPES)
         _write_csv(out / "daily.csv", DAILY_COLUMNS, self.daily_rows())
         (out / "summary.json").write_text(json.dumps(self.summary, indent=2, default=_plain) + "\n")
