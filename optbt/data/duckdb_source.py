@@ -24,8 +24,9 @@ from pathlib import Path
 import duckdb
 
 from optbt.data.bar_conflicts import clean_spot, dedupe, known_at, refuse_ticks
-from optbt.data.chain_index import ChainIndex, Listing
-from optbt.data.chain_listing import INDEX_VERSION, listing_of
+from optbt.data.block_reads import read_listing, read_spots
+from optbt.data.chain_index import ChainIndex
+from optbt.data.chain_listing import INDEX_VERSION
 from optbt.data.csv_parquet import csv_to_parquet  # noqa: F401  (importable from here, as before)
 from optbt.data.dataset import DatasetConfig, OptionFiles, SeriesFiles, SpotFiles, load_dataset
 from optbt.data.files import find_files  # noqa: F401  (importable from here, as before)
@@ -302,9 +303,10 @@ class DuckDBSource:
         got = self._ahead.take(("chain", day, underlying)) if self._ahead is not None else None
         if got is None:
             try:
-                listing = self._read_listing(day, underlying, self._calendar(), self._run)
+                listing = read_listing(self, day, underlying, self._calendar(), self._run, READ_AHEAD_DAYS)
             except DataError:  # a bad row of another day of the block must not fail this one:
-                listing = self._read_listing(day, underlying, self._calendar(), self._run, alone=True)
+                listing = read_listing(self, day, underlying, self._calendar(), self._run, READ_AHEAD_DAYS,
+                                       alone=True)
         else:
             listing, queries = got
             self.queries += queries
@@ -318,43 +320,6 @@ class DuckDBSource:
         if self._ahead is not None:
             self._read_next("chain", day, underlying, list(listing))
         return self._chains[(day, underlying)]
-
-    def _read_listing(self, day: date, underlying: str, calendar: list[date], run, alone: bool = False) -> Listing:
-        """The listing of the block starting at ``day`` (from the chain index when it knows it),
-        or of ``day`` ``alone`` (after the block's query failed: the error is then this day's own,
-        or none). Touches nothing of this object but the index (which locks): the read-ahead runs it too."""
-        o = self.options
-        # the day's last bar time is read only when the session end comes from the data
-        last_sql = f"max({self._opt_known})" if self.config.session.end_from_data else "NULL"
-        block, files = (None, o.files_for(day)) if alone else o.ahead(day, calendar, READ_AHEAD_DAYS)
-        by_file = block is not None and o.by_day is not None  # a file's folder names its day
-        if by_file:  # a row without a time is on no day, whatever folder holds it (as below)
-            day_sql, group, where = FILE_COL, f", filename='{FILE_COL}'", f"{self._opt_known} IS NOT NULL"
-        else:  # days told apart by time: a block of them, or this day alone
-            day_sql, group = f"CAST({self._opt_known} AS DATE)", ""
-            where = f"{day_sql} BETWEEN $d0 AND $d1"
-        days = block or [day]
-        listing: Listing = {d: ({}, None, {}) for d in days}
-        if files:
-            # a row of no known option type is ignored everywhere (data check calls it an error):
-            # its strike is listed only if a call or put has it
-            sql = (f"SELECT {day_sql} AS optbt_f, {self._expiry} AS optbt_e, {self._strike} AS optbt_k, "
-                   f"{last_sql} AS optbt_t FROM read_parquet($f, {o.scan}{group}) "
-                   f"WHERE {self._opt_und} AND {where} AND ({self._opt_type}) IS NOT NULL "
-                   f"GROUP BY ALL ORDER BY optbt_e, optbt_k")
-            params = self._opt_params(f=files, und=underlying)
-            if not by_file:
-                params["d0"], params["d1"] = (block[0], block[-1]) if block else (day, day)
-            index = self._chain_index()
-            key = index.block_key(sql, params, files) if index is not None else None
-            known = index.get(key) if index is not None else None
-            if known is not None and set(known) == set(days):
-                listing = known
-            else:
-                listing = listing_of(days, run(sql, params), o.day_of_file if by_file else None)
-                if index is not None:
-                    index.put(key, listing)
-        return listing
 
     def _chain_index(self) -> ChainIndex | None:
         """The on-disk chain index of this dataset (optbt.data.chain_index), opened on first use."""
@@ -379,9 +344,10 @@ class DuckDBSource:
         def read(cursor):
             counted = _Counted(cursor)
             if kind == "chain":
-                return self._read_listing(nxt, und, calendar, counted), counted.queries
+                return read_listing(self, nxt, und, calendar, counted, READ_AHEAD_DAYS), counted.queries
             bounds = self.config.session.bounds(nxt)
-            return self._read_spots(nxt, und, *bounds, calendar, self.config.session.bounds, counted), counted.queries
+            return (read_spots(self, nxt, und, *bounds, calendar, self.config.session.bounds, counted, READ_AHEAD_DAYS),
+                    counted.queries)
         self._ahead.submit((kind, nxt, und), read)
 
     def chain(self, day: date, underlying: str | None = None) -> Chain:
@@ -419,8 +385,8 @@ class DuckDBSource:
         got = self._ahead.take(("spot", day, und)) if self._ahead is not None else None
         if got is None:
             def read(alone: bool = False):
-                return self._read_spots(day, und, open_, close, self._calendar(), lambda d: self.session(d, und),
-                                        self._run, alone=alone)
+                return read_spots(self, day, und, open_, close, self._calendar(), lambda d: self.session(d, und),
+                                  self._run, READ_AHEAD_DAYS, alone=alone)
             try:
                 block = read()
             except DataError:  # another day of the block holds the bad row: read this day alone
@@ -434,41 +400,6 @@ class DuckDBSource:
         if self._ahead is not None:
             self._read_next("spot", day, und, list(block))
         return block[day]
-
-    def _read_spots(self, day: date, und: str, open_: datetime, close: datetime, calendar: list[date],
-                    session, run, alone: bool = False) -> dict[date, list[tuple]] | list[tuple]:
-        """The spot rows of the block starting at ``day`` by day, or (a day outside the blocks, or
-        ``alone``) that day's rows. Touches nothing of this object: the read-ahead runs it too."""
-        s = self.spot
-        block, files = (None, s.files_for(day)) if alone else s.ahead(day, calendar, READ_AHEAD_DAYS)
-        if not files:
-            return []
-        # unusable closes never come back: such a bar is no bar (the spot stays at the last usable one)
-        cols = f"{self._spot_known} AS optbt_t, {self._spot_price} AS optbt_p"
-        usable = f"{self._spot_price} IS NOT NULL"
-        if block is None:  # this day's bars, picked out by time
-            sql = (f"SELECT {cols} FROM read_parquet($f, {s.scan}) "
-                   f"WHERE {self._spot_und} AND {usable} AND {self._spot_known} > $open AND {self._spot_known} <= $close "
-                   f"ORDER BY optbt_t, optbt_p")
-            return run(sql, self._params(f=files, und=und, open=open_, close=close))
-        by_day: dict[date, list[tuple]] = {d: [] for d in block}
-        if s.by_day is not None:  # each file's folder names its day
-            sql = (f"SELECT {FILE_COL}, {cols} FROM read_parquet($f, {s.scan}, "
-                   f"filename='{FILE_COL}') WHERE {self._spot_und} AND {usable} AND {self._spot_known} IS NOT NULL "
-                   f"ORDER BY optbt_t, optbt_p")
-            for f, t, p in run(sql, self._params(f=files, und=und)):
-                by_day[s.day_of_file(f)].append((t, p))
-        else:  # one time-range read for the block, whatever the files' layout; days told apart by time
-            first_open = session(block[0])[0]
-            last_close = session(block[-1])[1]
-            sql = (f"SELECT {cols} FROM read_parquet($f, {s.scan}) "
-                   f"WHERE {self._spot_und} AND {usable} AND {self._spot_known} > $open "
-                   f"AND {self._spot_known} <= $close ORDER BY optbt_t, optbt_p")
-            for t, p in run(sql, self._params(f=files, und=und, open=first_open, close=last_close)):
-                rows = by_day.get(t.date())
-                if rows is not None:
-                    rows.append((t, p))
-        return by_day
 
     def option_bars(self, day: date, instruments: Sequence[Instrument]) -> dict[Instrument, list[Bar]]:
         out: dict[Instrument, list[Bar]] = {inst: [] for inst in instruments}
