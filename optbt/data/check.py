@@ -22,21 +22,19 @@ time; the spot's and a series' by blocks of CHUNK_ROWS rows (:meth:`_Checker.rep
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from optbt.data.check_report import CheckReport, Finding, as_text, sample_of
 from optbt.data.check_where import QueryFailed, first_failing, listed_files, named_path
 from optbt.data.dataset import DatasetConfig, parse_hhmm
 from optbt.data.source import FolderDisagreesError, MixedTimezonesError, UnreadableFileError, start_labelled_ticks
 from optbt.model.errors import ConfigError, DataError
 from optbt.model.prices import sql_mid, sql_price, sql_quote_side, sql_usable
-from optbt.model.timestamps import stamp
 
 _NUMERIC = ("DOUBLE", "FLOAT", "DECIMAL", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "REAL", "UBIGINT",
             "UINTEGER")
@@ -55,42 +53,6 @@ CHUNK_ROWS = 1_000_000
 ORDER_MIN_ROWS = 60_000
 
 Progress = Callable[[int, int, str], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    level: str      # "error" | "warning" | "note"
-    check: str      # a short stable name
-    where: str      # the (first) file it was found in
-    count: int      # rows (or days, instruments) affected
-    detail: str
-    sample: dict | None = None  # one affected row (values as text), when there is one
-
-    @property
-    def sample_text(self) -> str:
-        return ", ".join(f"{k}={v}" for k, v in (self.sample or {}).items() if v != "NULL")
-
-
-@dataclass
-class CheckReport:
-    dataset: str
-    findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.level == "error"]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.level == "warning"]
-
-    @property
-    def notes(self) -> list[Finding]:
-        return [f for f in self.findings if f.level == "note"]
-
-    def to_json(self) -> str:
-        return json.dumps({"dataset": self.dataset, "ok": not self.errors,
-                           "findings": [asdict(f) for f in self.findings]}, indent=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,22 +103,6 @@ def _level(layers: list[tuple[str, str]]) -> str:
 
 def _numeric(kind: str) -> bool:
     return kind.startswith(_NUMERIC)
-
-
-def _text(v: Any) -> str:
-    if isinstance(v, float) and not math.isfinite(v):
-        return str(v)  # nan, inf, -inf
-    if isinstance(v, datetime):  # a tick's fraction kept: two rows of one second are told apart
-        return stamp(v)
-    if isinstance(v, (date, time)):
-        return v.isoformat()
-    return "NULL" if v is None else str(v)
-
-
-def _sample(row: dict | None, skip: tuple[str, ...] = ("file",)) -> dict | None:
-    if not row:
-        return None
-    return {k: _text(v) for k, v in row.items() if k not in skip}
 
 
 class _Checker:
@@ -353,7 +299,7 @@ class _Checker:
     def find(self, level: str, check: str, where: str, count: int, detail: str, sample: dict | None = None) -> None:
         if sample and "file" in sample:
             sample = {**sample, "file": self.listed(sample["file"])}
-        self.add(Finding(level, check, self.listed(where), int(count), detail, _sample(sample)))
+        self.add(Finding(level, check, self.listed(where), int(count), detail, sample_of(sample)))
 
     # -- types ------------------------------------------------------------------------------
 
@@ -1069,8 +1015,8 @@ def _differing(bars: list[dict]) -> str:
     >>> _differing([{"close": 1.0, "volume": 5.0}, {"close": 1.0, "volume": 7.0}])
     'volume 5.0 vs 7.0'
     """
-    a, b = sorted(bars or [{}, {}], key=lambda bar: [_text(v) for v in bar.values()])[:2]
-    return "; ".join(f"{k} {_text(a[k])} vs {_text(b[k])}" for k in a if not _same(a[k], b[k]))
+    a, b = sorted(bars or [{}, {}], key=lambda bar: [as_text(v) for v in bar.values()])[:2]
+    return "; ".join(f"{k} {as_text(a[k])} vs {as_text(b[k])}" for k in a if not _same(a[k], b[k]))
 
 
 def _first(a: dict | None, b: dict | None) -> dict | None:
