@@ -1052,9 +1052,9 @@ def test_duplicates_among_sub_second_ticks_are_exact_and_read_only_on_their_days
     at once with a row-by-row query whenever timestamps were off the minute (2.8 GB for 3 M
     ticks); it now reads again only the days whose (instrument, time) keys repeat, a chunk of
     days at a time, and finds the same."""
-    from optbt.data import check
+    from optbt.data import check, check_core
     if chunk_rows:
-        monkeypatch.setattr(check, "CHUNK_ROWS", chunk_rows)
+        monkeypatch.setattr(check_core, "CHUNK_ROWS", chunk_rows)
     path = write_tick_days(tmp_path)
     read: list[list[str]] = []  # the files each exact duplicate query of a chunk read
     q_dicts = check._Checker.q_dicts
@@ -1099,9 +1099,9 @@ def test_spot_tick_duplicates_are_found_a_block_of_days_at_a_time(tmp_path, monk
     bars) and one at 09:18:00.500001 (no duplicate). The spot's duplicates were one query over
     every spot file (1.1 GB for 60 days of 22,000 ticks); now a block of files (CHUNK_ROWS rows)
     at a time, with the same findings."""
-    from optbt.data import check
+    from optbt.data import check, check_core
     if chunk_rows:
-        monkeypatch.setattr(check, "CHUNK_ROWS", chunk_rows)
+        monkeypatch.setattr(check_core, "CHUNK_ROWS", chunk_rows)
 
     def bar(t, close, open_=None):
         return {"ts": t, "underlying": "NIFTY", "open": open_ or close, "high": close + 1, "low": close - 1,
