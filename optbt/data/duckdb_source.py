@@ -1,4 +1,4 @@
-"""The DuckDB implementation of :class:`optbt.source.DataSource` (the only module that imports duckdb).
+"""The DuckDB implementation of :class:`optbt.source.DataSource`: the queries a run makes.
 
 One connection per instance (and so per process: sweeps build one per worker). Values always
 travel as named parameters; only identifiers from the dataset config (column names, which
@@ -12,6 +12,13 @@ rows are dropped and conflicting ones raise :class:`ConflictingBarsError` naming
 a chain lists no expiry before its day and no strike that is NULL or not a finite number
 (what was left out is counted in :attr:`DuckDBSource.ignored`). Timestamps are one thing:
 a table whose files mix tz-aware and naive timestamps is refused when the source opens.
+
+This module holds :class:`DuckDBSource` (its SQL text, built once; the DataSource methods; the
+caches the read-ahead fills). What it stands on has a module each: a dataset's side and its
+files (:mod:`.table`, :mod:`.table_schemas`, :mod:`.files`, :mod:`.footers`), the block queries
+the read-ahead runs too (:mod:`.block_reads`), what a chain listing means (:mod:`.chain_listing`),
+bars that conflict (:mod:`.bar_conflicts`), shared SQL text (:mod:`.sql_text`). ``find_files``,
+``quote_ident`` and ``csv_to_parquet`` are importable from here as before.
 """
 
 from __future__ import annotations
