@@ -65,7 +65,8 @@ class _Counted:
 # day reaches a strategy early; memory stays bounded by the block, not the run.
 READ_AHEAD_DAYS = 16
 _FOOTERS_KEPT = 200  # at most this many files' parsed footers are kept (see DuckDBSource.__init__)
-_OPTIONAL_OPTION_COLS = ("underlying", "open", "high", "low", "volume", "oi")
+
+
 class DuckDBSource:
     """Option and spot bars from parquet through DuckDB, lazily, one day at a time."""
 
