@@ -580,3 +580,16 @@ def test_ctrl_c_while_the_forkserver_starts_stops_the_sweep(threads, sample_data
     while time.monotonic() < deadline and _session(proc.pid):
         time.sleep(0.05)
     assert not _session(proc.pid), "a process of the sweep outlived it"
+
+
+def test_importing_the_forkserver_module_elsewhere_leaves_ctrl_c_alone():
+    """optbt.sweeps.server sets the forkserver's signals when it is imported there. Imported by
+    anything else (pytest's doctest collection imports every module; so do documentation tools)
+    it made that process ignore Ctrl-C, and every program it started after: in the full test
+    suite a run's Ctrl-C test then timed out, its child never interrupted."""
+    code = ("import signal, sys; import optbt.sweeps.server as s; "
+            "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler, sys.excepthook is sys.__excepthook__,"
+            " s.in_the_forkserver())")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True", "True", "False"]
