@@ -39,6 +39,11 @@ def write_minute_bars(tmp, head: str = "", spot: str = "", options: str = ""):
     opts = [{"ts": stamp(k), "expiry": EXP, "strike": strike, "opt_type": ot, "close": price(k)}
             for k in range(8) for (strike, ot), price in PRICES.items()]
     spots = [{"ts": stamp(k), "close": 21020.0 if k <= 1 else 21060.0} for k in range(8)]
+    return _write(tmp, opts, spots, head, spot, options)
+
+
+def _write(tmp, opts: list[dict], spots: list[dict], head: str, spot: str, options: str):
+    """Both tables' files and a dataset.toml of a 09:15-09:22 session with the given keys."""
     pq.write_table(pa.Table.from_pylist(opts), tmp / "o.parquet")
     pq.write_table(pa.Table.from_pylist(spots), tmp / "s.parquet")
     (tmp / "dataset.toml").write_text(
@@ -117,12 +122,7 @@ def write_ticks(tmp, head: str = "", spot: str = "", options: str = "", spot_tic
     # and a pre-market print between the minutes: outside the session, a run never reads it
     spots = [{"ts": datetime(2024, 1, 2, 9, 7, 31, 500000), "close": 20990.0}] + [
         {"ts": t, "close": 21010.0} for t in times]
-    pq.write_table(pa.Table.from_pylist(opts), tmp / "o.parquet")
-    pq.write_table(pa.Table.from_pylist(spots), tmp / "s.parquet")
-    (tmp / "dataset.toml").write_text(
-        f'{head}\n[options]\npath = "o.parquet"\n{options}\n[spot]\npath = "s.parquet"\n{spot}\n'
-        '[session]\nstart = "09:15"\nend = "09:22"\n')
-    return tmp
+    return _write(tmp, opts, spots, head, spot, options)
 
 
 def test_end_labelled_ticks_are_used_at_their_own_time(tmp_path):
