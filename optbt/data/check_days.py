@@ -135,7 +135,7 @@ def days(ck, opt_days: dict[date, str], spot_days: dict[date, tuple[str, int]], 
         ck.find("warning", "underlying_not_in_data", ck.o.all_files[0], other_days,
                   f"no option or spot rows of {und}, the dataset's underlying (which a run trades unless its "
                   f"strategy names another), on any of the {other_days} days with option rows: a run of it "
-                  f"finds no days. The files hold: {', '.join(ck.src.underlyings()) or 'none'}; set underlying "
+                  f"trades on none of them (with day folders it visits each and skips it). The files hold: {', '.join(ck.src.underlyings()) or 'none'}; set underlying "
                   "in dataset.toml", named)
     elif told:
         other_underlyings_days(ck, opt_days, spot_days, und, named)
