@@ -130,13 +130,35 @@ def test_an_entry_deadline_with_seconds_is_refused_not_cut_to_its_minute():
         def entry(self, ctx):
             self.try_fill({"ce": self.add(21000, "CE", "SELL")})
 
-    class InferredSeconds(Late):
+    class Inferred(Late):
         entry_until = "exit_time"
-        exit_time: str = "15:51:30"  # text, not a time parameter: its seconds would have been cut too
+        exit_time: str = "15:52"
 
-    for cls, name in ((Late, "entry_until"), (InferredSeconds, "exit_time")):
-        with pytest.raises(ConfigError, match=f"{name}.*whole minutes.*15:51:30"):
-            run(cls())
+    with pytest.raises(ConfigError, match="entry_until must be .* whole minutes.*'15:51:30'"):
+        run(Late())
+    # an exit_time given with seconds (it stands for the deadline) is refused as it is given
+    with pytest.raises(ValueError, match="exit_time: expected a time of day H:MM or HH:MM"):
+        Inferred(exit_time="15:51:30")
+
+
+def test_a_time_parameter_written_with_seconds_is_refused():
+    """``entry_time: str = "09:20:30"`` was text compared with ctx.time ("09:20") as text: it
+    acted as 09:21 (on tick data 30 s late) with no word. The clock is whole minutes."""
+    import pytest
+
+    from optbt import Strategy
+    from optbt.model.errors import StrategyError
+
+    class AtSeconds(Strategy):
+        entry_time: str = "09:20:30"
+
+        def entry(self, ctx):
+            if ctx.time >= self.entry_time:
+                self.try_fill({"ce": self.add(21000, "CE", "SELL")})
+
+    with pytest.raises(StrategyError, match=r"AtSeconds.entry_time = '09:20:30': time parameters are whole minutes"):
+        AtSeconds()
+    assert AtSeconds(entry_time="09:21").entry_time == "09:21"  # a whole minute given instead is fine
 
 
 def test_premium_ties_and_levels_are_judged_in_decimal_not_binary():

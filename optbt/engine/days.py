@@ -15,14 +15,11 @@ reads as the state machine it is.
 
 from __future__ import annotations
 
-import re
-from datetime import date, time
+from datetime import date
 from typing import Any
 
 from optbt.data.source import DataSource
 from optbt.model.errors import ConfigError, DataError
-
-_WITH_SECONDS = re.compile(r"^\d{1,2}:\d{2}:\d{2}")  # a clock time with seconds: refused, never cut
 
 
 def run_days(source: DataSource, start: date | None, end: date | None) -> list[date]:
@@ -65,7 +62,7 @@ def entry_deadline(strategy: Any) -> str | None:
     ``entry_until = "exit_time"`` (the default) takes the strategy's ``exit_time`` parameter
     when it has one; a compiled .strat strategy sets None and guards entries by its exit rules.
     """
-    from optbt.engine.strategy import normalise_time
+    from optbt.engine.strategy import has_seconds, normalise_time
     value = getattr(strategy, "entry_until", None)
     inferred = value == "exit_time"
     if inferred:
@@ -75,8 +72,7 @@ def entry_deadline(strategy: Any) -> str | None:
     try:  # whole minutes, as every time parameter: "15:14:30" is refused, never cut to 15:14
         return normalise_time(value, "entry_until")
     except ValueError:
-        seconds = isinstance(value, time) or bool(_WITH_SECONDS.match(str(value).strip()))
-        if inferred and not seconds:  # an exit_time that is not a time of day (say, minutes): no deadline
+        if inferred and not has_seconds(value):  # an exit_time that is not a time of day (say, minutes): no deadline
             return None
         name = "exit_time (the entry deadline by default)" if inferred else "entry_until"
         raise ConfigError(f"{type(strategy).__name__}.{name} must be a time of day in whole minutes like "

@@ -104,6 +104,19 @@ MAX_LOTS = 100_000  # a lots parameter's largest value (as a .strat leg's quanti
 NON_NEGATIVE["days"] = "a number of days"  # days to expiry in an expiry rule (``expiry dte <= d``)
 KINDS = (*KINDS, "days", "delta")  # delta: a strike's target delta (``delta d``), between 0 and 1
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+_WITH_SECONDS = re.compile(r"^\d{1,2}:\d{2}:\d{2}(\.\d+)?$")
+
+
+def has_seconds(value: Any) -> bool:
+    """A clock time with seconds (``"09:20:30"``, ``time(9, 20, 30)``): what a time parameter
+    cannot be, since the clock is compared as ``HH:MM`` (``ctx.time``).
+
+    >>> has_seconds("09:20:30"), has_seconds("09:20"), has_seconds(time(9, 20)), has_seconds("abc")
+    (True, False, False, False)
+    """
+    if isinstance(value, time):
+        return bool(value.second or value.microsecond)
+    return isinstance(value, str) and bool(_WITH_SECONDS.match(value.strip()))
 
 
 def normalise_time(value: Any, name: str = "value") -> str:
@@ -221,6 +234,12 @@ class Strategy:
                                  f"{did_you_mean(name, declared)}; parameters: "
                                  f"{', '.join(declared) or '(none)'}")
             setattr(self, name, coerce_param(type(self), name, value))
+        for name, (typ, default) in declared.items():
+            # a text default like "09:20:30" would be compared with ctx.time ("09:20") as text:
+            # it acts as 09:21, on ticks 30 s late, with no word; time parameters are whole minutes
+            if name not in params and typ in (str, time) and has_seconds(default):
+                raise StrategyError(f"{type(self).__name__}.{name} = {default!r}: time parameters are whole "
+                                    f"minutes (the clock compares HH:MM); write {str(default)[:5]} or the minute after")
         self.positions: dict[str, Trade] = {}
         self.closed_trades: list[Trade] = []
         # legs the strategy still means to open in this cycle (a later entry time, a premium
