@@ -154,30 +154,10 @@ def _interrupt(cmd: list[str], mark: Path,
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
-@pytest.mark.parametrize("how", ["sleep", "duckdb"])
-def test_ctrl_c_during_run_is_interrupted_exit_130_and_the_old_results_stay(how, sample_dataset, tmp_path):
-    strat = tmp_path / "slow.py"
-    mark = tmp_path / "started"
-    strat.write_text(SLOW.format(mark=str(mark)))
-    out = tmp_path / "o"
-    ok = subprocess.run([sys.executable, "-m", "optbt.cli.app", "run", STRADDLE, "--out", str(out), "--quiet",
-                         "--end", "2024-01-02"], capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert ok.returncode == 0, ok.stderr
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
-    r = _interrupt([sys.executable, "-m", "optbt.cli.app", "run", f"{strat}:Slow", "--param", f"how={how}",
-                    "--out", str(out), "--quiet"], mark)
-    assert r.returncode == 130, (r.stdout, r.stderr)
-    assert r.stderr.strip().splitlines()[-1] == "interrupted"
-    for wrong in ("Traceback", "failed", "Query interrupted", "Aborted"):
-        assert wrong not in r.stdout + r.stderr
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-
-
-@pytest.mark.parametrize("how", ["sleep", "duckdb"])
-def test_sigterm_during_run_is_terminated_exit_143_and_the_old_results_stay(how, sample_dataset, tmp_path):
-    """kill (SIGTERM: a scheduler's time limit, timeout, systemd) stops a run as Ctrl-C does: one
-    line, exit 143 (128 + SIGTERM), the folder's earlier results untouched. It ended the process
-    on the spot before: no message, exit -15."""
+def _stopped_run(how: str, tmp_path: Path, kill) -> tuple[subprocess.CompletedProcess, dict, dict]:
+    """A one-day run's results in a folder, then a slow run into the same folder stopped by
+    ``kill`` while it waits (``how``: in Python or inside a DuckDB query): (the stopped run,
+    the folder's files before, after)."""
     strat = tmp_path / "slow.py"
     mark = tmp_path / "started"
     strat.write_text(SLOW.format(mark=str(mark)))
@@ -187,12 +167,31 @@ def test_sigterm_during_run_is_terminated_exit_143_and_the_old_results_stay(how,
     assert ok.returncode == 0, ok.stderr
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     r = _interrupt([sys.executable, "-m", "optbt", "run", f"{strat}:Slow", "--param", f"how={how}",
-                    "--out", str(out), "--quiet"], mark, kill=lambda pid: os.kill(pid, signal.SIGTERM))
+                    "--out", str(out), "--quiet"], mark, kill=kill)
+    return r, before, {p.name: p.read_bytes() for p in out.iterdir()}
+
+
+@pytest.mark.parametrize("how", ["sleep", "duckdb"])
+def test_ctrl_c_during_run_is_interrupted_exit_130_and_the_old_results_stay(how, sample_dataset, tmp_path):
+    r, before, after = _stopped_run(how, tmp_path, kill=lambda pid: os.killpg(pid, signal.SIGINT))
+    assert r.returncode == 130, (r.stdout, r.stderr)
+    assert r.stderr.strip().splitlines()[-1] == "interrupted"
+    for wrong in ("Traceback", "failed", "Query interrupted", "Aborted"):
+        assert wrong not in r.stdout + r.stderr
+    assert after == before
+
+
+@pytest.mark.parametrize("how", ["sleep", "duckdb"])
+def test_sigterm_during_run_is_terminated_exit_143_and_the_old_results_stay(how, sample_dataset, tmp_path):
+    """kill (SIGTERM: a scheduler's time limit, timeout, systemd) stops a run as Ctrl-C does: one
+    line, exit 143 (128 + SIGTERM), the folder's earlier results untouched. It ended the process
+    on the spot before: no message, exit -15."""
+    r, before, after = _stopped_run(how, tmp_path, kill=lambda pid: os.kill(pid, signal.SIGTERM))
     assert r.returncode == 143, (r.stdout, r.stderr)
     assert r.stderr.strip().splitlines() == ["terminated"], r.stderr
     for wrong in ("Traceback", "failed", "Query interrupted", "Aborted", "interrupted"):
         assert wrong not in r.stdout + r.stderr
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert after == before
 
 
 def test_ctrl_c_inside_a_query_stops_a_serial_sweep_without_a_failed_run(sample_dataset, tmp_path):
