@@ -164,10 +164,14 @@ class DayCache:
             self._fetch(missing)
 
     def _fetch(self, instruments: list[Instrument]) -> None:
-        bars = self._source.option_bars(self._day, instruments)
         self.queries += 1
         self.fetched += len(instruments)
         ticks = self._ticks
+        aligned = getattr(self._source, "aligned", None)  # a sweep's memo: aligned once for all its runs
+        if aligned is not None:
+            self._series.update(aligned(self._day, instruments, ticks, self._nones))
+            return
+        bars = self._source.option_bars(self._day, instruments)
         for inst in instruments:
             self._series[inst] = align(ticks, bars.get(inst, ()), self._nones)
 
