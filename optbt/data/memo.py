@@ -36,6 +36,11 @@ BAR_BYTES = 160  # a (datetime, float, float|None, float|None) tuple with its ob
 DEFAULT_BUDGET_MB = 256
 
 
+def _room(n_bars: int) -> int:
+    """The budget an entry of ``n_bars`` bars takes (kept and given back alike)."""
+    return n_bars * BAR_BYTES + 200
+
+
 class MemoStore:
     """What is remembered, shared by every MemoSource of a process (a Dask worker's threads
     each have their own DuckDB connection but one memory and one budget)."""
@@ -54,7 +59,7 @@ class MemoStore:
 
     def keep(self, table: dict, key: Any, value: Any, n_bars: int) -> bool:
         """Remember ``value`` if it fits in the budget (filled once, never evicted); whether it is kept."""
-        size = n_bars * BAR_BYTES + 200
+        size = _room(n_bars)
         with self.lock:
             if key in table or self.used + size > self.budget:
                 return False
@@ -66,7 +71,7 @@ class MemoStore:
         """Forget what :meth:`keep` kept under ``key`` and give its room back."""
         with self.lock:
             if table.pop(key, None) is not None:
-                self.used -= n_bars * BAR_BYTES + 200
+                self.used -= _room(n_bars)
 
     def clear(self) -> None:
         with self.lock:
