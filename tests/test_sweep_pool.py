@@ -593,3 +593,18 @@ def test_importing_the_forkserver_module_elsewhere_leaves_ctrl_c_alone():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["True", "True", "False"]
+
+
+def test_after_ctrl_c_a_worker_starts_no_queued_run(monkeypatch):
+    """A Ctrl-C that reaches an idle worker (between two runs) must stop the runs already queued
+    to it from starting: before, each started, read its data and was dropped by the sweep."""
+    from optbt.sweeps import pool
+
+    monkeypatch.setattr(pool, "_stopping", False)
+    monkeypatch.setattr(pool, "_in_task", False)
+    started = []
+    assert pool.in_task(started.append, "first") is None
+    pool._on_ctrl_c(signal.SIGINT, None)  # idle: no KeyboardInterrupt here (multiprocessing's queue)
+    with pytest.raises(KeyboardInterrupt):
+        pool.in_task(started.append, "queued")
+    assert started == ["first"]

@@ -75,19 +75,26 @@ def start_method() -> str:
 
 
 _in_task = False  # in a worker: a run (or a scout) is in progress
+_stopping = False  # in a worker: Ctrl-C came; no queued run starts after it
 
 
 def _on_ctrl_c(signum, frame) -> None:
     """A pool worker's Ctrl-C: a run in progress stops (KeyboardInterrupt, as in the sweep's own
     process, which then says what finished); a worker waiting for work ignores it (raised there,
-    multiprocessing prints a traceback from its queue)."""
+    multiprocessing prints a traceback from its queue) but remembers it: the runs already in
+    the pool's call queue would otherwise each start, read data and be dropped by the sweep."""
+    global _stopping
+    _stopping = True
     if _in_task:
         raise KeyboardInterrupt
 
 
 def in_task(fn, *args):
-    """``fn(*args)`` as a worker's task: Ctrl-C interrupts it (see :func:`_on_ctrl_c`)."""
+    """``fn(*args)`` as a worker's task: Ctrl-C interrupts it (see :func:`_on_ctrl_c`); after a
+    Ctrl-C no task starts (it ends as if interrupted at once)."""
     global _in_task
+    if _stopping:
+        raise KeyboardInterrupt
     _in_task = True
     try:
         return fn(*args)
