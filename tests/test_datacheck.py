@@ -556,6 +556,20 @@ def test_a_day_whose_options_are_another_underlyings_is_a_day_without_options(tm
     assert skips(path) == [(DAY, ""), (DAY2, "no_options")]
 
 
+def test_a_day_with_only_unusable_spot_rows_and_no_options_is_named_as_a_day(tmp_path):
+    """DAY2 has spot rows, every close zero, and no option rows: the rows were reported (zero_price)
+    but not that the day is lost to a run, which trades nothing on it."""
+    opts, spot = clean_rows()
+    spot += [{**r, "ts": r["ts"] + timedelta(days=1), "close": 0.0} for r in list(spot)]
+    path = write(tmp_path, opts, spot)
+    got = {f.check: f for f in check_dataset(load_dataset(path)).findings}
+    assert set(got) == {"zero_price", "days_without_usable_rows"}
+    f = got["days_without_usable_rows"]
+    assert (f.level, f.count, f.where) == ("warning", 1, str(path / "spot.parquet"))
+    assert f.sample == {"day": "2024-01-03", "underlying": "NIFTY"}
+    assert "2024-01-03" in f.detail
+
+
 def test_the_underlying_is_matched_as_a_run_matches_it(tmp_path):
     """Padding and case are no part of an underlying (' nifty' is NIFTY): no day is missing."""
     path = write(tmp_path, *two_days(*clean_rows(), opt_und2=" nifty", spot_und2="Nifty "),

@@ -152,6 +152,13 @@ def days(ck, opt_days: dict[date, str], spot_days: dict[date, tuple[str, int]], 
         ck.find("warning", "days_without_options", spot_days[no_opts[0]][0], len(no_opts),
                   f"days with spot bars{of} but no option bars{of} (a run skips them): " + listed(no_opts),
                   {"day": no_opts[0], **named})
+    # spot rows, none usable, and no options: the rows are reported one by one above (zero,
+    # NaN, outside the session...), but not that the day is lost to a run as a whole
+    empty = sorted(d for d, (_, n) in spot_days.items() if not n and d not in opt_days)
+    if empty:
+        ck.find("warning", "days_without_usable_rows", spot_days[empty[0]][0], len(empty),
+                  f"days with spot rows{of} but no usable spot bar in the session and no option bars{of}"
+                  " (a run skips them): " + listed(empty), {"day": empty[0], **named})
 
 
 def other_underlyings_days(ck, opt_days: dict, spot_days: dict, und: str, named: dict) -> None:
