@@ -224,6 +224,17 @@ def test_data_check_reads_text_timestamps_and_finds_what_is_wrong_in_them(tmp_pa
     assert not any(c == "wrong_type" for _, c in checks)
 
 
+def test_text_timestamps_day_first_are_refused_naming_the_row(tmp_path):
+    """'02-01-2024 09:16:00' is 2 January or 1 February: not read, and said so with the row's text
+    (before: DuckDB's "Could not convert string ... to INT64", which named no fix)."""
+    rows = [{**r, "ts": r["ts"].strftime("%d-%m-%Y %H:%M:%S")} for r in options()]
+    s = [{**r, "ts": r["ts"].strftime("%Y-%m-%d %H:%M:%S")} for r in spot()]
+    path = write(tmp_path, {"o.parquet": rows}, {"s.parquet": s})
+    with pytest.raises(DataError, match=r"options: timestamp '02-01-2024 09:1\d:00' is not ISO 8601 text"):
+        fills(path)
+    iso = [{**r, "ts": r["ts"].strftime("%Y-%m-%d %H:%M:%S")} for r in options()]
+    assert fills(write(tmp_path, {"o.parquet": iso}, {"s.parquet": s})) == RIGHT  # the same rows in ISO
+
 def test_data_check_reads_tz_aware_nanosecond_timestamps_as_a_run_does(tmp_path):
     rows, s = options(), spot()
     o = with_column(rows, "ts", [r["ts"].replace(tzinfo=IST) for r in rows], pa.timestamp("ns", tz="Asia/Kolkata"))

@@ -321,16 +321,21 @@ class Table:
         it), ``Z``/``UTC``/``GMT`` in any case, or an ``Area/City`` name is converted to the
         exchange zone (and needs ``timezone``). Anything else (an abbreviation such as IST,
         which names three zones, or ``UTC+5``, whose sign POSIX and ISO read opposite ways) is
-        refused with the row's text.
+        refused with the row's text. So is a row whose date and time are not ISO
+        (``02-01-2024 09:16``: day first or month first cannot be told apart), by its text
+        rather than DuckDB's conversion error.
         """
+        local = (f"COALESCE(TRY_CAST({ts} AS TIMESTAMP_NS), error('{self.what}: timestamp ''' || {ts} || '''"
+                 " is not ISO 8601 text (YYYY-MM-DD HH:MM[:SS], optionally a UTC offset); write the timestamps"
+                 " that way, or store them as a timestamp column'))")
         head = f"regexp_extract({ts}, '{_TEXT_TS}', 1)"
         zone = f"regexp_extract({ts}, '{_TEXT_TS}', 4)"
         if not tz:
             aware = (f"error('{self.what}: text timestamps carry a UTC offset or zone (' || {ts} || '); "
                      f"set timezone = \"Area/City\" in the dataset config (the exchange''s zone)')")
-            return up_to_microseconds(f"(CASE WHEN {zone} = '' THEN CAST({ts} AS TIMESTAMP_NS) ELSE {aware} END)")
+            return up_to_microseconds(f"(CASE WHEN {zone} = '' THEN {local} ELSE {aware} END)")
         return up_to_microseconds(
-                f"(CASE WHEN {zone} = '' THEN CAST({ts} AS TIMESTAMP_NS) "
+                f"(CASE WHEN {zone} = '' THEN {local} "
                 f"WHEN regexp_full_match({zone}, '[+-][0-9]{{2}}(:?[0-9]{{2}})?') "
                 f"THEN timezone($tz, CAST({head} || {zone} AS TIMESTAMPTZ_NS)) "
                 f"WHEN upper({zone}) IN ('Z', 'UTC', 'GMT') "
