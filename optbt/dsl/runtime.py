@@ -432,11 +432,17 @@ class DslStrategy(MarketMixin, Strategy):
         return False
 
     def move_stop_to_cost(self, keys) -> None:
-        """The ``move ... stop to cost`` action: those legs' stops go to their entry price."""
+        """The ``move ... stop to cost`` action: those legs' stops go to their entry price, never
+        looser than they are: a stop a stepped trailing (``trailing ... every``) already moved
+        past the cost stays where it is (a short leg keeps the lower stop, a long one the higher)."""
         for key in keys:
             trade = self.positions.get(key)
             if trade is not None:
-                trade.extra["stop"] = trade.entry_mark if trade.entry_mark is not None else trade.entry_price
+                cost = trade.entry_mark if trade.entry_mark is not None else trade.entry_price
+                stop = trade.extra.get("stop")
+                if stop is not None:
+                    cost = min(stop, cost) if trade.leg.side == "SELL" else max(stop, cost)
+                trade.extra["stop"] = cost
                 self._note_fields(trade.extra)
 
     def others(self, key: str) -> list[str]:

@@ -1,0 +1,59 @@
+"""Fills of shifts, stops moved to cost and credit exits, each worked out by hand (each test
+failed before its fix).
+
+One day, ATM 21000 (spot 21010), minute bars from 09:16 (index 0); the 21050 call is the
+strike a shift rolls to (``ATM + 1``). Lot size 1: PnL is in points.
+"""
+
+from __future__ import annotations
+
+from optbt import run_backtest
+from optbt.data.dataset import load_dataset
+from optbt.dsl import load_strat_text
+from tests.kit import DAY, inst, straddle_day, write_parquet
+
+HEAD = """strategy audit "fills"
+legs
+    ce = add(ATM, CE, SELL)
+    pe = add(ATM, PE, SELL)
+entry at 09:17
+"""
+
+
+def trades(ce: list, pe: list, body: str, tmp_path, ce_up: list | None = None, head: str = HEAD) -> list[tuple]:
+    extra = None if ce_up is None else {inst(21050, "CE"): list(ce_up)}
+    data = write_parquet(tmp_path / "d", {DAY: straddle_day(ce, pe, extra=extra)}, n_ticks=len(ce))
+    res = run_backtest(load_strat_text(head + body, "audit.strat"), data=load_dataset(data))
+    return sorted((t.entry_ts.strftime("%H:%M"), t.key, t.leg.strike, t.entry_price, t.exit_ts.strftime("%H:%M"),
+                   t.exit_price, t.exit_reason) for t in res.trades)
+
+
+FLAT = [100.0] * 10
+
+
+def test_moving_a_stepped_stop_to_cost_keeps_the_tighter_stop(tmp_path):
+    """PE sold at 100, stop 120, stepped every 10 pts by 10 pts. 09:18 at 80 (20 in favour: two
+    steps) the stop is 100, 09:19 at 70 (three steps) 90. 09:20: CE stops at 120 and its action
+    moves PE's stop to cost (100), which would loosen it: it stays 90 (PE at 85 is below it).
+    09:21: PE at 95 is at or above 90: out at 95. Before, the stop went back to 100 and PE ran on
+    to the 09:24 exit."""
+    ce = [100, 100, 100, 100, 120, 120, 120, 120, 120, 120]
+    pe = [100, 100, 80, 70, 85, 95, 95, 95, 95, 95]
+    body = ("stop_loss each leg 20 pts\ntrailing pe every 10 pts by 10 pts\n"
+            "on stop_loss(ce): move pe.stop to cost\nexit at 09:24\n")
+    assert trades(ce, pe, body, tmp_path) == [("09:17", "ce", 21000.0, 100.0, "09:20", 120.0, "stop_loss"),
+                                             ("09:17", "pe", 21000.0, 100.0, "09:21", 95.0, "stop_loss")]
+
+
+def test_moving_a_long_legs_stepped_stop_to_cost_keeps_the_higher_stop(tmp_path):
+    """The same for a bought PE at 100 (stop 80, every 10 by 10): 120 at 09:18 lifts the stop to
+    100, 130 at 09:19 to 110; CE (sold) stops at 120 at 09:20 and moves PE's stop to cost (100):
+    it stays 110, so PE at 108 at 09:21 is out at 108 (before: on to the exit at 108)."""
+    head = HEAD.replace("pe = add(ATM, PE, SELL)", "pe = add(ATM, PE, BUY)")
+    ce = [100, 100, 100, 100, 120, 120, 120, 120, 120, 120]
+    pe = [100, 100, 120, 130, 115, 108, 108, 108, 108, 108]
+    body = ("stop_loss each leg 20 pts\ntrailing pe every 10 pts by 10 pts\n"
+            "on stop_loss(ce): move pe.stop to cost\nexit at 09:24\n")
+    assert trades(ce, pe, body, tmp_path, head=head) == [
+        ("09:17", "ce", 21000.0, 100.0, "09:20", 120.0, "stop_loss"),
+        ("09:17", "pe", 21000.0, 100.0, "09:21", 108.0, "stop_loss")]
