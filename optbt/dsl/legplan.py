@@ -190,6 +190,15 @@ class LegPlanStrategy(DslStrategy):
         state.contract = trade.leg
         self._arm_trade(trade)
 
+    def _shifted(self, trade) -> None:
+        """A shifted leg holds another contract now: a re-entry at cost waits for that contract's
+        price to come back to the shift's own fill (the first leg's price is another contract's)."""
+        super()._shifted(trade)
+        state = self._legs.get(trade.key)
+        if state is not None:
+            state.first_mark = trade.entry_mark if trade.entry_mark is not None else trade.entry_price
+            state.contract = trade.leg
+
     # -- stops: trailing after a move, trailing in steps ----------------------------------------
     def _arm(self, trade) -> None:
         super()._arm(trade)

@@ -408,13 +408,18 @@ class DslStrategy(MarketMixin, Strategy):
                 self.close(key, "shift")
                 filled = self.try_fill({key: leg}, reason="shift")
                 if filled:
-                    self._arm_trade(filled[key])
+                    self._shifted(filled[key])
             if self._mtm and positions:  # the MTM is summed only when a rule reads it
                 self._check_mtm(ctx)
             if self._position_check is not None:  # overall stop/target, lock, credit exits (dsl.position)
                 self._position_check(ctx)
         except Exception as exc:
             self._failed(exc, ctx)
+
+    def _shifted(self, trade) -> None:
+        """A shift's new fill: armed from its own price, like any fill (LegPlanStrategy also
+        makes it the cost a re-entry at cost waits for)."""
+        self._arm_trade(trade)
 
     def _hit(self, rule: str, trade, price: float) -> bool:
         short = trade.leg.side == "SELL"

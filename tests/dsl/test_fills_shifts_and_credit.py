@@ -57,3 +57,21 @@ def test_moving_a_long_legs_stepped_stop_to_cost_keeps_the_higher_stop(tmp_path)
     assert trades(ce, pe, body, tmp_path, head=head) == [
         ("09:17", "ce", 21000.0, 100.0, "09:20", 120.0, "stop_loss"),
         ("09:17", "pe", 21000.0, 100.0, "09:21", 108.0, "stop_loss")]
+
+
+def test_a_re_entry_at_cost_after_a_shift_waits_for_the_shifts_own_fill(tmp_path):
+    """CE sold at 100 (21000) falls to 50 at 09:18 and shifts to 21050, sold there at 80 (its
+    20-point stop: 100). 09:19: 21050 at 105 stops it. Its cost is its own fill, 80, not the
+    first leg's 100: it left above, so it waits for 80 or less: 09:20 at 90 is not, 09:21 at 80
+    is: sold again at 80, out at the 09:24 exit at 85. Before, it waited for 100 and re-entered
+    at 90 on 09:20."""
+    head = 'strategy audit "fills"\nlegs\n    ce = add(ATM, CE, SELL)\nentry at 09:17\n'
+    ce = [100, 100, 50, 50, 50, 50, 50, 50, 50, 50]
+    up = [80, 80, 80, 105, 90, 80, 85, 85, 85, 85]
+    body = ("stop_loss ce 20 pts\nshift ce to ATM + 1 when ce.ltp <= 60\nreentry ce on stop_loss cost max 1\n"
+            "exit at 09:24\n")
+    assert trades(ce, FLAT, body, tmp_path, ce_up=up, head=head) == [
+        ("09:17", "ce", 21000.0, 100.0, "09:18", 50.0, "shift"),
+        ("09:18", "ce", 21050.0, 80.0, "09:19", 105.0, "stop_loss"),
+        ("09:21", "ce", 21050.0, 80.0, "09:24", 85.0, "exit")]
+
