@@ -80,8 +80,6 @@ class LegPlanStrategy(DslStrategy):
     LEG_NAMES: ClassVar[tuple[str, ...]] = ()
     LAZY: ClassVar[tuple[str, ...]] = ()
 
-    _rank: ClassVar[dict[str, int]] = {}
-
     def __init_subclass__(cls, **kw) -> None:
         super().__init_subclass__(**kw)
         cls._rank = {name: i for i, name in enumerate(cls.LEG_NAMES)}  # declaration order (rule_order)
@@ -371,13 +369,6 @@ class LegPlanStrategy(DslStrategy):
                 self._legs[name].reentries += 1
             self._late_legs = True
             self._opened(filled[name])
-
-    def rule_order(self, keys: list[str]) -> list[str]:
-        """Open legs in declaration order, as their rules run (leg by leg, each with its ``on``
-        actions): a leg opened late (re-entered, waited) is last in ``positions``, which keeps
-        fill order (the order an end-of-day close records them in)."""
-        rank = self._rank
-        return sorted(keys, key=lambda k: rank.get(k, len(rank)))
 
     def on_exit(self, ctx: BarContext) -> None:
         self._legs = {}

@@ -79,7 +79,8 @@ class StratRunError(StrategyError):
 class DslStrategy(MarketMixin, Strategy):
     """Base class of compiled .strat strategies (see the module docstring for the semantics)."""
 
-    _late_legs = False  # a leg opened after the others this cycle (legplan): positions is not in declared order
+    _late_legs = False  # a leg opened after the others this cycle (a shift, legplan): positions is not in declared order
+    _rank: ClassVar[dict[str, int]] = {}  # leg -> its declared place (rule_order); set at the entry
 
     square_off: ClassVar[str] = "partial"
     # set by the PositionRules mixin: checked after the MTM rules, before legs open again (legplan)
@@ -280,6 +281,8 @@ class DslStrategy(MarketMixin, Strategy):
                 return
             filled = self.try_fill(legs)
             if filled:
+                self._rank = {key: i for i, key in enumerate(legs)}  # legs() lists them as declared
+                self._late_legs = False
                 self._premium = sum(t.entry_price * t.qty * t.lot_size for t in filled.values())
                 self._peak_mtm = None
                 for trade in filled.values():
@@ -418,8 +421,17 @@ class DslStrategy(MarketMixin, Strategy):
 
     def _shifted(self, trade) -> None:
         """A shift's new fill: armed from its own price, like any fill (LegPlanStrategy also
-        makes it the cost a re-entry at cost waits for)."""
+        makes it the cost a re-entry at cost waits for). It is last in ``positions`` now, but its
+        rules keep running in its declared place (rule_order)."""
         self._arm_trade(trade)
+        self._late_legs = True
+
+    def rule_order(self, keys: list[str]) -> list[str]:
+        """Open legs in declaration order, as their rules run (leg by leg, each with its ``on``
+        actions): a leg opened late (shifted, re-entered, waited) is last in ``positions``, which
+        keeps fill order (the order an end-of-day close records them in)."""
+        rank = self._rank
+        return sorted(keys, key=lambda k: rank.get(k, len(rank)))
 
     def _hit(self, rule: str, trade, price: float) -> bool:
         short = trade.leg.side == "SELL"

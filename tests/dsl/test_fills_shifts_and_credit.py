@@ -75,3 +75,19 @@ def test_a_re_entry_at_cost_after_a_shift_waits_for_the_shifts_own_fill(tmp_path
         ("09:18", "ce", 21050.0, 80.0, "09:19", 105.0, "stop_loss"),
         ("09:21", "ce", 21050.0, 80.0, "09:24", 85.0, "exit")]
 
+
+def test_a_shifted_leg_keeps_its_declared_place_in_the_rules(tmp_path):
+    """CE (declared first) sold at 100 shifts at 09:18 (at 60) to 21050, sold at 80: its 30 %
+    stop is 104. 09:19: CE at 104 stops and its action moves PE's stop to cost (100); PE, checked
+    after CE as declared, is at 110: out at 09:19. Before, the shifted CE was checked after PE
+    (fill order), so PE went out a tick later, at 120."""
+    ce = [100, 100, 60, 60, 60, 60, 60, 60, 60, 60]
+    up = [80, 80, 80, 104, 104, 104, 104, 104, 104, 104]
+    pe = [100, 100, 100, 110, 120, 120, 120, 120, 120, 120]
+    body = ("stop_loss each leg 30%\nshift ce to ATM + 1 when ce.ltp <= 60\n"
+            "on stop_loss(ce): move pe.stop to cost\nexit at 09:24\n")
+    assert trades(ce, pe, body, tmp_path, ce_up=up) == [
+        ("09:17", "ce", 21000.0, 100.0, "09:18", 60.0, "shift"),
+        ("09:17", "pe", 21000.0, 100.0, "09:19", 110.0, "stop_loss"),
+        ("09:18", "ce", 21050.0, 80.0, "09:19", 104.0, "stop_loss")]
+
