@@ -315,14 +315,8 @@ class LegPlanStrategy(DslStrategy):
         self._open_due(ctx, only=name)
 
     def _open_due(self, ctx: BarContext, only: str | None = None) -> None:
-        run = self._run
-        if ctx.tick >= run.entry_end or ctx.is_last_tick:
+        if not self.may_open(ctx):
             return  # it would be closed on the tick it opened
-        try:
-            if self.exit_ready(ctx):
-                return
-        except ArithmeticError:
-            pass
         times, waits = self.leg_times(), self.leg_waits()
         for name in self.LEG_NAMES:
             pending = self.legs_waiting.get(name)

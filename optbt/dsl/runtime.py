@@ -393,7 +393,7 @@ class DslStrategy(MarketMixin, Strategy):
                         else:
                             self.close(key, rule)
                         self.on_event(ctx, rule, key)
-            if self._shifts:
+            if self._shifts and self.may_open(ctx):  # a shift opens a leg: not when it would close at once
                 try:
                     shifts = self.shift_rules(ctx)
                 except ArithmeticError:  # an arithmetic fault makes the condition false
@@ -418,6 +418,17 @@ class DslStrategy(MarketMixin, Strategy):
                 self._position_check(ctx)
         except Exception as exc:
             self._failed(exc, ctx)
+
+    def may_open(self, ctx: BarContext) -> bool:
+        """Whether a leg may open at this tick (a shift's new leg, a re-entry, a waiting leg): not
+        on the day's last tick, nor once the exit rule holds (``exit at``, ``exit when``), where
+        it would be closed on the tick it opened."""
+        if ctx.is_last_tick or ctx.tick >= self._run.entry_end:
+            return False
+        try:
+            return not self.exit_ready(ctx)
+        except ArithmeticError:
+            return True
 
     def _shifted(self, trade) -> None:
         """A shift's new fill: armed from its own price, like any fill (LegPlanStrategy also

@@ -91,3 +91,22 @@ def test_a_shifted_leg_keeps_its_declared_place_in_the_rules(tmp_path):
         ("09:17", "pe", 21000.0, 100.0, "09:19", 110.0, "stop_loss"),
         ("09:18", "ce", 21050.0, 80.0, "09:19", 104.0, "stop_loss")]
 
+
+def test_no_shift_on_the_exit_tick(tmp_path):
+    """CE first falls to 60 at 09:22, the exit time: the position exits there (CE at 60, PE at
+    100); the shift would have opened a 21050 leg closed on the tick it opened."""
+    ce = [100, 100, 100, 100, 100, 100, 60, 60, 60, 60]
+    body = "shift ce to ATM + 1 when ce.ltp <= 60\nexit at 09:22\n"
+    assert trades(ce, FLAT, body, tmp_path, ce_up=[80.0] * 10) == [
+        ("09:17", "ce", 21000.0, 100.0, "09:22", 60.0, "exit"),
+        ("09:17", "pe", 21000.0, 100.0, "09:22", 100.0, "exit")]
+
+
+def test_no_shift_on_the_days_last_tick(tmp_path):
+    """No exit rule: CE first falls to 60 on the last tick (09:25), where everything closes
+    (eod); no 21050 leg opens to be closed on the same tick."""
+    ce = [100, 100, 100, 100, 100, 100, 100, 100, 100, 60]
+    body = "shift ce to ATM + 1 when ce.ltp <= 60\n"
+    assert trades(ce, FLAT, body, tmp_path, ce_up=[80.0] * 10) == [
+        ("09:17", "ce", 21000.0, 100.0, "09:25", 60.0, "eod"),
+        ("09:17", "pe", 21000.0, 100.0, "09:25", 100.0, "eod")]
