@@ -78,6 +78,7 @@ class LegPlanStrategy(DslStrategy):
     """DslStrategy plus legs that open later (staggered, lazy, wait-and-trade) or again (re-entry)."""
 
     LEG_NAMES: ClassVar[tuple[str, ...]] = ()
+    position_exit = False  # set by PositionRules when a credit exit fires on this tick
     LAZY: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kw) -> None:
@@ -249,14 +250,16 @@ class LegPlanStrategy(DslStrategy):
 
     def adjust(self, ctx: BarContext) -> None:
         self._closed_now = []
+        self.position_exit = False
         super().adjust(ctx)
         try:
             closed, self._closed_now = self._closed_now, []
             day = getattr(self, "_position_day", None)  # PositionRules' day: over once an overall rule fired
-            if any(reason in _POSITION_EXITS for _, reason, _ in closed) or \
+            if any(reason in _POSITION_EXITS for _, reason, _ in closed) or self.position_exit or \
                     (day is not None and day.day == ctx.day and day.over):
-                # an overall exit ends the cycle (and the day): nothing opens again, not even a
-                # re-entry of a leg whose own stop closed it on the tick the overall rule fired
+                # a position exit ends the cycle (an overall one the day): nothing opens again, not
+                # even a re-entry of a leg whose own stop closed it on the tick the exit fired
+                # (a credit exit may fire with nothing left open: position_exit)
                 self.legs_waiting.clear()
                 return
             for key, reason, trade in closed:

@@ -48,6 +48,7 @@ class PositionRules:
 
     _in_entry = False  # within entry(): legs opening now are counted together (_entered)
     _cycle_credit = 0.0  # the net credit of the cycle's legs opened so far
+    position_exit = False  # a credit exit fired on this tick (legplan resets it each tick)
 
     def position_rules(self) -> dict[str, Any]:
         """Filled in by the compiled class: {"overall_stop": (unit, value), "overall_target": ...,
@@ -126,16 +127,15 @@ class PositionRules:
         rules = self._position_rules
         day = self._pos_day(ctx)
         pnl = ctx.day_pnl
-        if self.positions and ("credit_stop" in rules or "credit_target" in rules) and \
-                self._cycle_credit > 0:  # a credit to measure against (legs may still wait)
+        # checked with no leg open too: the cycle may wait on re-entries, and its closed legs'
+        # PnL counts (a credit to measure against: its legs may still wait)
+        if ("credit_stop" in rules or "credit_target" in rules) and self._cycle_credit > 0:
             own = pnl - self._cycle_start  # this position's PnL: its closed legs and its open ones
             stop, target = rules.get("credit_stop"), rules.get("credit_target")
             if stop is not None and at_or_below(own, -self._limit(stop, self._cycle_credit)):
-                self.close_all("credit_stop")
-                self.legs_waiting.clear()  # the cycle is over: nothing waiting opens in it
+                self._cycle_over("credit_stop")
             elif target is not None and at_or_above(own, self._limit(target, self._cycle_credit)):
-                self.close_all("credit_target")
-                self.legs_waiting.clear()
+                self._cycle_over("credit_target")
         stop, target = rules.get("overall_stop"), rules.get("overall_target")
         # a rule on the net credit waits for a credit: before any leg opened it would fire at PnL 0
         stop = stop if stop is None or stop[0] == "money" or day.credit > 0 else None
@@ -146,6 +146,14 @@ class PositionRules:
             self._day_over(day, "overall_target")
         elif day.lock is not None and day.lock.hit(pnl):
             self._day_over(day, "lock")
+
+    def _cycle_over(self, reason: str) -> None:
+        """A credit exit: close what is open; the cycle is over, so nothing waiting opens in it and
+        no leg closed on this tick re-enters (``position_exit``, read by optbt.dsl.legplan)."""
+        self.position_exit = True
+        self.legs_waiting.clear()
+        if self.positions:
+            self.close_all(reason)
 
     def _day_over(self, day: _Day, reason: str) -> None:
         day.over = True

@@ -110,3 +110,25 @@ def test_no_shift_on_the_days_last_tick(tmp_path):
     assert trades(ce, FLAT, body, tmp_path, ce_up=[80.0] * 10) == [
         ("09:17", "ce", 21000.0, 100.0, "09:25", 60.0, "eod"),
         ("09:17", "pe", 21000.0, 100.0, "09:25", 100.0, "eod")]
+
+
+def test_a_credit_stop_with_no_leg_open_ends_the_cycle(tmp_path):
+    """Both legs sold at 100 (net credit 200) stop at 150 on 09:19: the position has lost 100,
+    50 % of its credit, with nothing open and both legs waiting to re-enter at cost. The credit
+    stop fires there and ends the cycle: no re-entry. Before, the credit exits were not looked
+    at while no leg was open, and both legs sold again at 100 on 09:20 and ran to the exit."""
+    prices = [100, 100, 100, 150, 100, 100, 100, 100, 100, 100]
+    body = ("stop_loss each leg 50%\nstop_loss 50% credit\nreentry each leg on stop_loss cost max 1\n"
+            "exit at 09:24\n")
+    assert trades(prices, prices, body, tmp_path) == [("09:17", "ce", 21000.0, 100.0, "09:19", 150.0, "stop_loss"),
+                                                     ("09:17", "pe", 21000.0, 100.0, "09:19", 150.0, "stop_loss")]
+
+
+def test_a_credit_target_with_no_leg_open_ends_the_cycle(tmp_path):
+    """Both legs sold at 100 (credit 200) reach their 50 % targets (50) on 09:19: +100, 50 % of
+    the credit, so the credit target ends the cycle and the re-entries at cost (back at 100 on
+    09:21) never happen. Before: both sold again at 100 on 09:21 and ran to the exit."""
+    prices = [100, 100, 100, 50, 80, 100, 100, 100, 100, 100]
+    body = ("target each leg 50%\ntarget 50% credit\nreentry each leg on target cost max 1\nexit at 09:24\n")
+    assert trades(prices, prices, body, tmp_path) == [("09:17", "ce", 21000.0, 100.0, "09:19", 50.0, "target"),
+                                                     ("09:17", "pe", 21000.0, 100.0, "09:19", 50.0, "target")]
