@@ -99,13 +99,16 @@ class PositionRules:
 
     def _entered(self, ctx, day: _Day) -> None:
         credit = net_credit(self.positions.values())
+        if at_or_below(abs(credit), 0.0):
+            credit = 0.0  # premiums that cancel (sold 100, bought 100; or 2.4 + 2.8 - 5.2 in binary)
         self._cycle_credit = credit
         self._cycle_start = ctx.realised
         day.credit += credit
         rules = self._position_rules
         uses_credit = [name for name in ("credit_stop", "credit_target", "overall_stop", "overall_target")
                        if name in rules and rules[name][0] != "money"]
-        if uses_credit and credit <= 0:
+        # a net of exactly 0 is no debit: the credit rules wait for a credit, as before any leg opened
+        if uses_credit and credit < 0:
             what = {"credit_stop": "stop_loss ... credit", "credit_target": "target ... credit",
                     "overall_stop": "overall_stop ... credit", "overall_target": "overall_target ... credit"}
             raise ValueError(f"{what[uses_credit[0]]} needs a net credit at entry, but this entry paid a net "

@@ -132,3 +132,16 @@ def test_a_credit_target_with_no_leg_open_ends_the_cycle(tmp_path):
     body = ("target each leg 50%\ntarget 50% credit\nreentry each leg on target cost max 1\nexit at 09:24\n")
     assert trades(prices, prices, body, tmp_path) == [("09:17", "ce", 21000.0, 100.0, "09:19", 50.0, "target"),
                                                      ("09:17", "pe", 21000.0, 100.0, "09:19", 50.0, "target")]
+
+
+def test_a_net_credit_of_zero_is_not_a_debit(tmp_path):
+    """CE sold at 100 and PE bought at 100: the entry's net is exactly 0, no debit. The run goes
+    on (it stopped with E0407, 'paid a net debit of 0'), and the credit stop, with no credit to
+    measure, does nothing (as before any leg opened): both legs leave at the 09:22 exit, CE at 90
+    (+10), PE at 95 (-5)."""
+    head = HEAD.replace("pe = add(ATM, PE, SELL)", "pe = add(ATM, PE, BUY)")
+    ce = [100, 100, 100, 110, 90, 90, 90, 90, 90, 90]
+    pe = [100, 100, 100, 90, 95, 95, 95, 95, 95, 95]
+    assert trades(ce, pe, "stop_loss 2x credit\nexit at 09:22\n", tmp_path, head=head) == [
+        ("09:17", "ce", 21000.0, 100.0, "09:22", 90.0, "exit"),
+        ("09:17", "pe", 21000.0, 100.0, "09:22", 95.0, "exit")]
