@@ -16,6 +16,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -37,6 +38,8 @@ _BUILTIN_PY = {"spot": "num(ctx.spot)", "atm": "num(ctx.atm)", "dte": "num(ctx.d
 _BUILTIN_PY["straddle"] = "self.straddle_premium(ctx)"  # the ATM straddle's premium (LegStrikes)
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
 _INVERSE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+_NUMERIC = frozenset(("number", "percent", "money"))  # kinds compared with the levels' tolerance
+_NUMERIC_CMP = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "neq"}
 _ATTR_PY = {"ltp": "self.leg_ltp", "entry_price": "self.leg_entry_price", "pnl": "self.leg_pnl",
             "iv": "self.leg_iv", "delta": "self.leg_delta", "gamma": "self.leg_gamma", "theta": "self.leg_theta",
             "vega": "self.leg_vega",
@@ -61,6 +64,7 @@ def _python_taken() -> frozenset[str]:
     return frozenset(set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins)) | set(dir(DslStrategy))
                      | set(dir(LegPlanStrategy))
                      | {"positions", "closed_trades", "self", "ctx", "num", "nz", "ne", "annotations", "DslStrategy",
+                        "lt", "le", "gt", "ge", "eq", "neq",
                         "legs_waiting", "LegPlanStrategy"})
 
 
@@ -180,8 +184,14 @@ class Lowerer:
         return self._compare(e.left, e.op, e.right)
 
     def _compare(self, left, op, right) -> str:
-        """``!=`` is ``ne``: false when a side is not known (NaN), like every other comparison."""
+        """Numbers (prices, money, percentages) compare with the levels' tolerance (``lt(a, b)``
+        ... ``neq(a, b)``, optbt.dsl.runtime): prices sit on a decimal grid, and ``(2.40 + 2.80)
+        / 2 < 2.6`` must be false. Times, words and statuses compare exactly; ``!=`` is ``ne``.
+        Every comparison is false when a side is not known (NaN)."""
         a, b = self._operand(left), self._operand(right)
+        types = self.unit.types
+        if types.get(id(left)) in _NUMERIC and types.get(id(right)) in _NUMERIC:
+            return f"{_NUMERIC_CMP[op]}({a}, {b})"
         if op == "!=":
             return f"ne({a}, {b})"
         return f"{a} {op} {b}"
@@ -310,6 +320,7 @@ class Generator:
         if plan:
             out += ["from optbt.dsl.legplan import LegPlanStrategy"]
         out += ["from optbt.dsl.runtime import DslStrategy, ne, num, nz"]
+        at_import = len(out) - 1  # the comparisons with the levels' tolerance join it once known used
         if mixins:
             out.append(f"from optbt.dsl.runtime import {', '.join(mixins)}")
         out += ["", "", f"class {self.cls}({', '.join(mixins + [base])}):",
@@ -328,6 +339,10 @@ class Generator:
         signals = _signals.members(self.low, self.unit)  # what the file reads of the market, if anything
         if signals:
             out += [""] + signals
+        body = "\n".join(item[0] if isinstance(item, tuple) else item for item in out[at_import + 1:])
+        used = [name for name in _NUMERIC_CMP.values() if re.search(rf"\b{name}\(", body)]
+        if used:
+            out[at_import] = f"from optbt.dsl.runtime import {', '.join(['DslStrategy', *sorted({*used, 'ne', 'num', 'nz'})])}"
         lines = []
         for item in out:
             if isinstance(item, tuple):

@@ -40,7 +40,7 @@ from optbt.engine.context import BarContext
 from optbt.engine.dayrun import NoExpiry
 from optbt.engine.strategy import Strategy, coerce
 from optbt.model.errors import DataError, StrategyError, did_you_mean
-from optbt.model.levels import at_or_above, at_or_below
+from optbt.model.levels import above, at_level, at_or_above, at_or_below, below
 from optbt.model.strikes import otm_strike
 
 # the mixins of the position-level constructs (issue 13), imported by compiled classes from here
@@ -66,6 +66,36 @@ def nz(x: Any) -> Any:
 def ne(a: Any, b: Any) -> bool:
     """``a != b``, but false when either side is NaN (not known): unknown never makes a condition true."""
     return a != b and a == a and b == b
+
+
+# Comparisons of numbers in conditions (the compiler writes ``a < b`` as ``lt(a, b)``, and so
+# on): with the tolerance of optbt.model.levels, so a price equal to a level in decimal is
+# equal to it whatever binary rounding made of it (``(2.40 + 2.80) / 2 < 2.6`` is false).
+# Each is false when a side is not known (NaN). Words, statuses and times compare exactly.
+def lt(a: float, b: float) -> bool:
+    return below(a, b)
+
+
+def le(a: float, b: float) -> bool:
+    return at_or_below(a, b)
+
+
+def gt(a: float, b: float) -> bool:
+    return above(a, b)
+
+
+def ge(a: float, b: float) -> bool:
+    return at_or_above(a, b)
+
+
+def eq(a: float, b: float) -> bool:
+    return at_level(a, b)
+
+
+def neq(a: float, b: float) -> bool:
+    """``a != b`` of numbers: apart by more than the tolerance, both known (``ne`` is the exact
+    one, for words and statuses)."""
+    return above(a, b) or below(a, b)
 
 
 class StratRunError(StrategyError):

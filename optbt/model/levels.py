@@ -15,6 +15,11 @@ far above binary rounding (a few 1e-16 relative), so "equal in decimal" always t
 (True, False)
 >>> at_or_below(0.1 + 0.2, 0.3), crossed_up(2.5999999999999996, 2.6)
 (True, True)
+
+The strict comparisons and equality of a ``.strat`` condition use the same tolerance:
+
+>>> below((2.40 + 2.80) / 2, 2.6), above(0.1 + 0.2, 0.3), at_level((2.40 + 2.80) / 2, 2.6)
+(False, False, True)
 """
 
 from __future__ import annotations
@@ -31,6 +36,21 @@ def at_or_above(price: float, level: float) -> bool:
 def at_or_below(price: float, level: float) -> bool:
     """True when ``price`` has reached ``level`` from above (price <= level, within the tolerance)."""
     return price <= level + (ABS_TOL + REL_TOL * abs(level))
+
+
+def below(price: float, level: float) -> bool:
+    """True when ``price`` is below ``level`` by more than the tolerance (not at or above it)."""
+    return price < level and not at_or_above(price, level)
+
+
+def above(price: float, level: float) -> bool:
+    """True when ``price`` is above ``level`` by more than the tolerance (not at or below it)."""
+    return price > level and not at_or_below(price, level)
+
+
+def at_level(price: float, level: float) -> bool:
+    """True when ``price`` equals ``level`` within the tolerance; never when either is NaN."""
+    return price == level or (at_or_above(price, level) and at_or_below(price, level))
 
 
 # the names a strategy author reaches for: "has the price crossed up to / down to the level?"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optbt.dsl.runtime import DslStrategy, ne, num, nz
+from optbt.dsl.runtime import DslStrategy, le, ne, num, nz
 from optbt.dsl.runtime import PositionRules
 
 
@@ -30,7 +30,7 @@ class ExpiryStraddleLockTrail(PositionRules, DslStrategy):
         }
 
     def entry_ready(self, ctx):
-        return ctx.time >= '09:20' and (num(ctx.dte) <= 2.0)
+        return ctx.time >= '09:20' and (le(num(ctx.dte), 2.0))
 
     def leg_rules(self):
         return [

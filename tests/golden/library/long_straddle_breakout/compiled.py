@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optbt.dsl.runtime import DslStrategy, ne, num, nz
+from optbt.dsl.runtime import DslStrategy, ge, ne, num, nz
 
 
 class LongStraddleBreakout(DslStrategy):
@@ -28,7 +28,7 @@ class LongStraddleBreakout(DslStrategy):
         }
 
     def entry_ready(self, ctx):
-        return '09:30' <= ctx.time <= '11:00' and (num(ctx.dte) >= 1.0)
+        return '09:30' <= ctx.time <= '11:00' and (ge(num(ctx.dte), 1.0))
 
     def leg_rules(self):
         return [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optbt.dsl.runtime import DslStrategy, ne, num, nz
+from optbt.dsl.runtime import DslStrategy, eq, ne, num, nz
 from optbt.dsl.runtime import PositionRules
 
 
@@ -26,7 +26,7 @@ class PutCreditSpread0dte(PositionRules, DslStrategy):
         }
 
     def entry_ready(self, ctx):
-        return ctx.time >= '09:30' and (num(ctx.dte) == 0.0)
+        return ctx.time >= '09:30' and (eq(num(ctx.dte), 0.0))
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:20'

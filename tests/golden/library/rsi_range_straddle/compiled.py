@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optbt.dsl.runtime import DslStrategy, ne, num, nz
+from optbt.dsl.runtime import DslStrategy, gt, lt, ne, num, nz
 
 
 class RsiRangeStraddle(DslStrategy):
@@ -29,7 +29,7 @@ class RsiRangeStraddle(DslStrategy):
         }
 
     def entry_ready(self, ctx):
-        return '10:30' <= ctx.time <= '13:30' and ((self.indicator(ctx, 'rsi', 'spot', (14,), 5, 'value') > self.rsi_low) and (self.indicator(ctx, 'rsi', 'spot', (14,), 5, 'value') < self.rsi_high) and (abs((num(ctx.spot) - self.indicator(ctx, 'ema', 'spot', (20,), 1, 'value'))) < (num(ctx.spot) * 0.003)))
+        return '10:30' <= ctx.time <= '13:30' and ((gt(self.indicator(ctx, 'rsi', 'spot', (14,), 5, 'value'), self.rsi_low)) and (lt(self.indicator(ctx, 'rsi', 'spot', (14,), 5, 'value'), self.rsi_high)) and (lt(abs((num(ctx.spot) - self.indicator(ctx, 'ema', 'spot', (20,), 1, 'value'))), (num(ctx.spot) * 0.003))))
 
     def leg_rules(self):
         return [
@@ -37,7 +37,7 @@ class RsiRangeStraddle(DslStrategy):
         ]
 
     def exit_ready(self, ctx):
-        return ctx.time >= '15:15' or ((self.indicator(ctx, 'rsi', 'spot', (14,), 5, 'value') > 70.0) or (self.indicator(ctx, 'rsi', 'spot', (14,), 5, 'value') < 30.0))
+        return ctx.time >= '15:15' or ((gt(self.indicator(ctx, 'rsi', 'spot', (14,), 5, 'value'), 70.0)) or (lt(self.indicator(ctx, 'rsi', 'spot', (14,), 5, 'value'), 30.0)))
 
     WATCHED = (
         lambda self, ctx: self.indicator(ctx, 'rsi', 'spot', (14,), 5, 'value'),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optbt.dsl.runtime import DslStrategy, ne, num, nz
+from optbt.dsl.runtime import DslStrategy, gt, lt, ne, num, nz
 
 
 class StraddleDeltaNeutral(DslStrategy):
@@ -34,9 +34,9 @@ class StraddleDeltaNeutral(DslStrategy):
 
     def shift_rules(self, ctx):
         out = []
-        if num(ctx.net_delta) > 0.15:
+        if gt(num(ctx.net_delta), 0.15):
             out.append(('ce', self.strike_delta(ctx, 'CE', '~', 0.5)))
-        if num(ctx.net_delta) < -0.15:
+        if lt(num(ctx.net_delta), -0.15):
             out.append(('pe', self.strike_delta(ctx, 'PE', '~', 0.5)))
         return out
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optbt.dsl.runtime import DslStrategy, ne, num, nz
+from optbt.dsl.runtime import DslStrategy, le, ne, num, nz
 
 
 class StraddleShift(DslStrategy):
@@ -34,7 +34,7 @@ class StraddleShift(DslStrategy):
 
     def shift_rules(self, ctx):
         out = []
-        if self.leg_ltp(ctx, 'ce') <= (self.leg_entry_price(ctx, 'ce') * 0.5):
+        if le(self.leg_ltp(ctx, 'ce'), (self.leg_entry_price(ctx, 'ce') * 0.5)):
             out.append(('ce', self.strike_atm(ctx, 0)))
         return out
 

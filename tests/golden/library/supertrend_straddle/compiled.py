@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optbt.dsl.runtime import DslStrategy, ne, num, nz
+from optbt.dsl.runtime import DslStrategy, eq, gt, ne, num, nz
 
 
 class SupertrendStraddle(DslStrategy):
@@ -27,7 +27,7 @@ class SupertrendStraddle(DslStrategy):
         }
 
     def entry_ready(self, ctx):
-        return '10:15' <= ctx.time <= '13:00' and ((self.indicator(ctx, 'supertrend', 'spot', (10, 3.0), 5, 'direction') == 1.0) and (num(ctx.spot) > self.indicator(ctx, 'supertrend', 'spot', (10, 3.0), 5, 'value')))
+        return '10:15' <= ctx.time <= '13:00' and ((eq(self.indicator(ctx, 'supertrend', 'spot', (10, 3.0), 5, 'direction'), 1.0)) and (gt(num(ctx.spot), self.indicator(ctx, 'supertrend', 'spot', (10, 3.0), 5, 'value'))))
 
     def leg_rules(self):
         return [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optbt.dsl.runtime import DslStrategy, ne, num, nz
+from optbt.dsl.runtime import DslStrategy, lt, ne, num, nz
 
 
 class VixGapStrangle(DslStrategy):
@@ -30,7 +30,7 @@ class VixGapStrangle(DslStrategy):
         }
 
     def entry_ready(self, ctx):
-        return ctx.time >= '09:20' and ((self.bar_field(ctx, 'vix', 'close') < self.vix_max) and (abs(self.gap_of(ctx, 'spot', True)) < self.gap_max))
+        return ctx.time >= '09:20' and ((lt(self.bar_field(ctx, 'vix', 'close'), self.vix_max)) and (lt(abs(self.gap_of(ctx, 'spot', True)), self.gap_max)))
 
     def leg_rules(self):
         return [

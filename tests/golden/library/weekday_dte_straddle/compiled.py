@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optbt.dsl.runtime import DslStrategy, ne, num, nz
+from optbt.dsl.runtime import DslStrategy, le, ne, num, nz
 
 
 class WeekdayDteStraddle(DslStrategy):
@@ -25,7 +25,7 @@ class WeekdayDteStraddle(DslStrategy):
         }
 
     def entry_ready(self, ctx):
-        return ctx.time >= '09:20' and ((ctx.weekday in ('Mon', 'Tue', 'Wed', 'Thu',)) and (num(ctx.dte) <= 2.0))
+        return ctx.time >= '09:20' and ((ctx.weekday in ('Mon', 'Tue', 'Wed', 'Thu',)) and (le(num(ctx.dte), 2.0)))
 
     def leg_rules(self):
         return [
@@ -33,4 +33,4 @@ class WeekdayDteStraddle(DslStrategy):
         ]
 
     def exit_ready(self, ctx):
-        return ctx.time >= '15:15' or (ctx.mtm <= -6000.0)
+        return ctx.time >= '15:15' or (le(ctx.mtm, -6000.0))
