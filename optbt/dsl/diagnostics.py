@@ -123,7 +123,9 @@ CODES.update({
     "W007": ("MTM stop misses closed legs", "`mtm_stop` / `mtm_target` count the open legs only. With per-leg stops "
              "and partial square-off, the loss of a leg already stopped is not in the MTM, so the day can lose "
              "more than the MTM stop without firing. `overall_stop rs N` watches the day's total PnL (realised + "
-             "open)."),
+             "open). `trail_mtm` trails the same open-legs MTM: a leg its own stop closes leaves it, which moves the "
+             "MTM while the day's PnL stays; `lock at rs A keep rs K trail every rs E by rs B` trails the day's "
+             "total PnL."),
     "W008": ("lock never arms", "The lock arms once the day's PnL reaches its `at` amount, but an overall target "
              "at or below that amount closes everything and ends the day first: the lock can never fire."),
 })

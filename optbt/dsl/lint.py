@@ -118,8 +118,8 @@ def constant_condition(unit: Unit) -> list[Diagnostic]:
 
 
 def mtm_misses_closed_legs(unit: Unit) -> list[Diagnostic]:
-    """W007: an MTM stop counts the open legs only; with per-leg stops that close one leg at a
-    time (partial square-off), the loss of a stopped leg is not in it."""
+    """W007: an MTM stop, target or trailing MTM counts the open legs only; with per-leg stops
+    that close one leg at a time (partial square-off), the PnL of a stopped leg is not in it."""
     prog = unit.program
     partial = not any(s.mode == "complete" for s in prog.of(A.SquareOff))
     stops = any(r.rule in ("stop_loss", "trailing") for r in prog.of(A.LegRule))
@@ -128,7 +128,11 @@ def mtm_misses_closed_legs(unit: Unit) -> list[Diagnostic]:
     return [_d("W007", f"{r.rule} counts the open legs only: after a leg's stop closes it, that leg's loss is not in "
                "the MTM", r, "open legs only", f"to stop on the day's total PnL (realised + open), write "
                f"overall_{r.rule[4:]} {'rs ' + format(r.amount.value, 'g') if r.amount.unit == 'money' else '...'}")
-            for r in prog.of(A.MtmRule)]
+            for r in prog.of(A.MtmRule)] + \
+        [_d("W007", "trail_mtm counts the open legs only: after a leg's stop closes it, the MTM it trails leaves "
+            "out that leg's PnL", t, "open legs only", "to trail the day's total PnL (realised + open), write "
+            "lock at rs ... keep rs ... trail every rs ... by rs ...")
+         for t in prog.of(A.TrailMtm)]
 
 
 def lock_never_arms(unit: Unit) -> list[Diagnostic]:

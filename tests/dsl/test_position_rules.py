@@ -389,3 +389,13 @@ def test_a_shift_can_roll_a_leg_relative_to_its_own_strike():
     trades, _ = run("ce = add(ATM, CE, SELL)\nentry at 09:16\nshift ce to ce.strike + 100 when ce.ltp >= 120\n",
                     day_data([21010] * 5, options), n_ticks=5)
     assert _short(trades) == [("ce", "09:18", 120.0, "shift"), ("ce", "09:20", 45.0, "eod")]
+
+
+def test_lint_warns_that_trail_mtm_counts_the_open_legs_only():
+    """trail_mtm reads the MTM as mtm_stop does: with per-leg stops and partial square-off a
+    stopped leg's PnL leaves it (W007, as for mtm_stop); complete square-off or one leg: none."""
+    from optbt.dsl.lint import lint_text
+    trail = "trail_mtm after rs 3000 by rs 1000\n"
+    assert [d.code for d in lint_text(H + STRADDLE + "stop_loss each leg 30%\n" + trail)] == ["W007"]
+    assert [d.code for d in lint_text(H + STRADDLE + "square_off complete\nstop_loss each leg 30%\n" + trail)] == []
+    assert [d.code for d in lint_text(H + STRADDLE + trail)] == []
