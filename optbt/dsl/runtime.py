@@ -436,8 +436,8 @@ class DslStrategy(MarketMixin, Strategy):
                     continue
                 leg = self.add(strike, trade.leg.opt_type, trade.leg.side, trade.leg.qty, expiry=trade.leg.expiry)
                 q = ctx.price(leg)
-                if q is None or q[1] != 0:
-                    continue  # the new strike is not live: keep the old leg
+                if q is None or q[1] > self._run.max_lag:
+                    continue  # the new strike cannot fill (no price, or older than entry_max_lag): keep the old leg
                 self.close(key, "shift")
                 filled = self.try_fill({key: leg}, reason="shift")
                 if filled:

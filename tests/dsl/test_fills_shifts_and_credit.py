@@ -145,3 +145,22 @@ def test_a_net_credit_of_zero_is_not_a_debit(tmp_path):
     assert trades(ce, pe, "stop_loss 2x credit\nexit at 09:22\n", tmp_path, head=head) == [
         ("09:17", "ce", 21000.0, 100.0, "09:22", 90.0, "exit"),
         ("09:17", "pe", 21000.0, 100.0, "09:22", 95.0, "exit")]
+
+
+def test_a_shift_fills_within_the_datasets_entry_max_lag(tmp_path):
+    """With entry_max_lag = 1, a leg may fill at a price one tick old, at the entry and so at a
+    shift. CE falls to 60 at 09:18, where 21050 has no bar; its 09:17 price (80) is one tick old:
+    the shift happens at 09:18 at 80 and the leg leaves at the 09:22 exit at 70. Before, a shift
+    wanted a price of this very tick and rolled a tick later, at 70."""
+    ce = [100, 100, 60, 60, 60, 60, 60, 60, 60, 60]
+    up = [80, 80, None, 70, 70, 70, 70, 70, 70, 70]
+    data = write_parquet(tmp_path / "d", {DAY: straddle_day(ce, FLAT, extra={inst(21050, "CE"): up})}, n_ticks=10)
+    toml = data / "dataset.toml"
+    toml.write_text("entry_max_lag = 1\n" + toml.read_text())
+    res = run_backtest(load_strat_text(HEAD + "shift ce to ATM + 1 when ce.ltp <= 60\nexit at 09:22\n", "a.strat"),
+                       data=load_dataset(data))
+    got = sorted((t.entry_ts.strftime("%H:%M"), t.key, t.leg.strike, t.entry_price, t.exit_ts.strftime("%H:%M"),
+                  t.exit_price, t.exit_reason) for t in res.trades)
+    assert got == [("09:17", "ce", 21000.0, 100.0, "09:18", 60.0, "shift"),
+                   ("09:17", "pe", 21000.0, 100.0, "09:22", 100.0, "exit"),
+                   ("09:18", "ce", 21050.0, 80.0, "09:22", 70.0, "exit")]
