@@ -180,7 +180,8 @@ class LegPlanStrategy(DslStrategy):
             self._failed(exc, ctx)
 
     def _opened(self, trade) -> None:
-        self._premium += trade.entry_price * trade.qty * trade.lot_size
+        if trade.entry_reason != "reentry":  # the MTM % rules' premium: the cycle's legs, each once
+            self._premium += trade.entry_price * trade.qty * trade.lot_size
         state = self._legs.setdefault(trade.key, LegState())
         mark = trade.entry_mark if trade.entry_mark is not None else trade.entry_price
         if not state.opened:

@@ -164,3 +164,16 @@ def test_a_shift_fills_within_the_datasets_entry_max_lag(tmp_path):
     assert got == [("09:17", "ce", 21000.0, 100.0, "09:18", 60.0, "shift"),
                    ("09:17", "pe", 21000.0, 100.0, "09:22", 100.0, "exit"),
                    ("09:18", "ce", 21050.0, 80.0, "09:22", 70.0, "exit")]
+
+
+def test_an_mtm_percent_target_is_of_the_cycles_premium_not_of_re_entries_too(tmp_path):
+    """Premium 200 (CE and PE sold at 100): mtm_target 40% is 80. CE stops at 120 on 09:18 and
+    re-enters at once at 120. 09:20: CE at 90 (+30 on its re-entry) and PE at 50 (+50): MTM 80,
+    the target. Before, the re-entry's 120 was added to the premium (320: a target of 128) and
+    the position ran to the 09:24 exit."""
+    ce = [100, 100, 120, 100, 90, 90, 90, 90, 90, 90]
+    pe = [100, 100, 100, 60, 50, 50, 50, 50, 50, 50]
+    body = "stop_loss ce 20%\nreentry ce on stop_loss asap max 1\nmtm_target 40%\nexit at 09:24\n"
+    assert trades(ce, pe, body, tmp_path) == [("09:17", "ce", 21000.0, 100.0, "09:18", 120.0, "stop_loss"),
+                                             ("09:17", "pe", 21000.0, 100.0, "09:20", 50.0, "mtm_target"),
+                                             ("09:18", "ce", 21000.0, 120.0, "09:20", 90.0, "mtm_target")]
