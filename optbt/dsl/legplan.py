@@ -78,8 +78,8 @@ class LegPlanStrategy(DslStrategy):
     """DslStrategy plus legs that open later (staggered, lazy, wait-and-trade) or again (re-entry)."""
 
     LEG_NAMES: ClassVar[tuple[str, ...]] = ()
-    position_exit = False  # set by PositionRules when a credit exit fires on this tick
     LAZY: ClassVar[tuple[str, ...]] = ()
+    position_exit = False  # set by PositionRules when a credit exit fires on this tick
 
     def __init_subclass__(cls, **kw) -> None:
         super().__init_subclass__(**kw)

@@ -7,7 +7,8 @@ which per-leg rules, what happens on an event, when to exit); this base class tu
 1. per-leg stop losses, then targets, then trailing stops (in leg order); a hit closes that
    leg (``square_off partial``, the default) or everything (``complete``) at this tick's
    price, then runs the ``on`` actions for it;
-2. shifts (close the leg, open the same leg at the new strike);
+2. shifts (close the leg, open the same leg at the new strike; not on the day's last tick
+   nor once the exit rule holds, where the new leg would close on the tick it opened);
 3. overall MTM stop, MTM target, trailing MTM (close everything);
 4. the time exit and ``exit when`` (the engine closes everything, reason ``exit``).
 
