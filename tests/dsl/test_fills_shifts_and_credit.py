@@ -1,5 +1,5 @@
-"""Fills of shifts, stops moved to cost and credit exits, each worked out by hand (each test
-failed before its fix).
+"""Fills of shifts, stops moved to cost, credit exits and the MTM rules' premium, each worked
+out by hand (each test failed before its fix).
 
 One day, ATM 21000 (spot 21010), minute bars from 09:16 (index 0); the 21050 call is the
 strike a shift rolls to (``ATM + 1``). Lot size 1: PnL is in points.
