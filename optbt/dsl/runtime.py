@@ -152,6 +152,9 @@ class DslStrategy(MarketMixin, Strategy):
         cls = type(self)
         self._shifts = cls.shift_rules is not DslStrategy.shift_rules
         self._mtm = bool(self.mtm_rules()) or self.trail_mtm() is not None
+        # anything after the legs' own rules (shifts, MTM rules, the position's exits): a file
+        # with none (a straddle with stops) ends its tick after the legs
+        self._after_legs = self._shifts or self._mtm or cls._position_check is not None
         self._signals = bool(cls.TRACKED or cls.WATCHED)  # x[n], crosses, indicators: once per tick
 
     @classmethod
@@ -389,7 +392,8 @@ class DslStrategy(MarketMixin, Strategy):
                     if level is None:  # no such rule on this leg
                         continue
                     if prices is None:
-                        price = ctx.ltp(key)
+                        q = ctx.price(key)
+                        price = None if q is None else q[0]
                     else:
                         price = prices[key] if key in prices else prices.setdefault(key, ctx.ltp(key))
                     if price is None:
@@ -408,6 +412,8 @@ class DslStrategy(MarketMixin, Strategy):
                         else:
                             self.close(key, rule)
                         self.on_event(ctx, rule, key)
+            if not self._after_legs:
+                return
             if self._shifts and self.may_open(ctx):  # a shift opens a leg: not when it would close at once
                 try:
                     shifts = self.shift_rules(ctx)
