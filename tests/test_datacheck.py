@@ -725,9 +725,9 @@ def vix_files(tmp_path, rows, columns=""):
 
 def test_series_rows_in_another_days_folder_are_an_error_counted_as_that_only(tmp_path):
     """[series.vix] in day folders, DAY2's five rows (one a NaN) inside day=2024-01-02/: a run
-    reads that folder for DAY only, so they are never read (DAY2 has no VIX). data check said
-    only the day without VIX, and took the NaN for a price a run reads; options and spot rows in
-    another day's folder were reported, a series' not."""
+    reads that folder for DAY only, so they were never read (DAY2 had no VIX, silently; a run now
+    refuses them). data check said only the day without VIX, and took the NaN for a price a run
+    reads; options and spot rows in another day's folder were reported, a series' not."""
     path = with_vix(tmp_path, vix())
     folder = path / "vix" / "day=2024-01-02"
     folder.mkdir(parents=True)
@@ -738,7 +738,10 @@ def test_series_rows_in_another_days_folder_are_an_error_counted_as_that_only(tm
     got = {(f.level, f.check): (f.count, f.where) for f in check_dataset(load_dataset(path)).findings}
     assert got == {("error", "rows_in_another_days_folder"): (5, str(folder / "p.parquet")),
                    ("warning", "days_without_series"): (1, str(path / "spot.parquet"))}
-    assert [len(ohlc_of(path, "vix")), len(ohlc_of_day(path, DAY2, "vix"))] == [5, 0]
+    # a run stops at them (docs/data.md, 'Time zones'): DAY2 would have run without its VIX
+    from optbt.data.day_folders import RowsInAnotherDaysFolderError
+    with pytest.raises(RowsInAnotherDaysFolderError, match="series.vix at 2024-01-03 09:16:00"):
+        ohlc_of(path, "vix")
 
 
 def ohlc_of_day(path, day, name):
@@ -863,7 +866,9 @@ def test_a_row_in_another_days_folder_is_counted_as_that_only(tmp_path):
         '[spot]\npath = "s/*/*.parquet"\nday_partition = "day"\n[session]\nstart = "09:15"\nend = "09:20"\n')
     assert only_all(tmp_path) == [("error", "rows_in_another_days_folder", 1,
                                    str(tmp_path / "o" / "day=2024-01-02" / "p.parquet"))]
-    assert skips(tmp_path) == [(DAY, "")]
+    from optbt.data.day_folders import RowsInAnotherDaysFolderError
+    with pytest.raises(RowsInAnotherDaysFolderError, match="a row of options at 2024-01-03 09:16:00"):
+        skips(tmp_path)  # the 3rd would have run without it: a run refuses it (it skipped nothing before)
 
 
 # -- tick data: gaps as a run's clock sees them ---------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from optbt.data.dataset import SeriesFiles
+from optbt.data.day_folders import in_own_day
 from optbt.data.source import ConflictingBarsError
 from optbt.model.errors import ConfigError, did_you_mean
 from optbt.model.prices import sql_price
@@ -99,13 +100,17 @@ class BarReader:
         files = r.table.files_for(day)
         if not files:
             return []
+        # with day folders, rows of another day come back too, to be refused (day_folders)
+        other = f" OR CAST({r.known} AS DATE) <> $day" if r.table.by_day is not None else ""
         sql = (f"SELECT {r.known} AS optbt_t, {r.cols} FROM read_parquet($f, {r.table.scan}) "
-               f"WHERE {r.und} AND {r.close} IS NOT NULL AND {r.known} > $open AND {r.known} <= $close "
+               f"WHERE {r.und} AND {r.close} IS NOT NULL AND ({r.known} > $open AND {r.known} <= $close{other}) "
                f"ORDER BY optbt_t")
-        params = src._params(f=files, und=und, open=open_, close=close)
+        params = src._params(f=files, und=und, open=open_, close=close, day=day)
         if name != SPOT:
             params["sund"] = r.sund
         rows = src._run(sql, params)
+        if other:
+            rows = in_own_day(r.table, r.files.day_partition, src.config.timezone, day, rows, r.known, src, params)
         out: list[OhlcBar] = []
         for row in rows:
             if out and out[-1][0] == row[0]:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from optbt.data.chain_index import Listing
 from optbt.data.chain_listing import listing_of
+from optbt.data.day_folders import refuse_in_listing, refuse_row
 from optbt.data.sql_text import FILE_COL
 
 
@@ -37,8 +38,10 @@ def read_listing(src, day: date, underlying: str, calendar: list[date], run, siz
     if files:
         # a row of no known option type is ignored everywhere (data check calls it an error):
         # its strike is listed only if a call or put has it
+        # with day folders, each file's first and last time: a row of another day is refused
+        span = f", min({src._opt_known}), max({src._opt_known})" if by_file else ""
         sql = (f"SELECT {day_sql} AS optbt_f, {src._expiry} AS optbt_e, {src._strike} AS optbt_k, "
-               f"{last_sql} AS optbt_t FROM read_parquet($f, {o.scan}{group}) "
+               f"{last_sql} AS optbt_t{span} FROM read_parquet($f, {o.scan}{group}) "
                f"WHERE {src._opt_und} AND {where} AND ({src._opt_type}) IS NOT NULL "
                f"GROUP BY ALL ORDER BY optbt_e, optbt_k")
         params = src._opt_params(f=files, und=underlying)
@@ -50,7 +53,10 @@ def read_listing(src, day: date, underlying: str, calendar: list[date], run, siz
         if known is not None and set(known) == set(days):
             listing = known
         else:
-            listing = listing_of(days, run(sql, params), o.day_of_file if by_file else None)
+            rows = run(sql, params)
+            if by_file:
+                rows = refuse_in_listing(o, src.config.options.day_partition, src.config.timezone, rows)
+            listing = listing_of(days, rows, o.day_of_file if by_file else None)
             if index is not None:
                 index.put(key, listing)
     return listing
@@ -79,7 +85,9 @@ def read_spots(src, day: date, und: str, open_: datetime, close: datetime, calen
                f"filename='{FILE_COL}') WHERE {src._spot_und} AND {usable} AND {src._spot_known} IS NOT NULL "
                f"ORDER BY optbt_t, optbt_p")
         for f, t, p in run(sql, src._params(f=files, und=und)):
-            by_day[s.day_of_file(f)].append((t, p))
+            d = s.day_of_file(f)
+            refuse_row(s, src.config.spot.day_partition, src.config.timezone, f, t, d)
+            by_day[d].append((t, p))
     else:  # one time-range read for the block, whatever the files' layout; days told apart by time
         first_open = session(block[0])[0]
         last_close = session(block[-1])[1]

@@ -312,7 +312,9 @@ class DuckDBSource:
         if got is None:
             try:
                 listing = read_listing(self, day, underlying, self._calendar(), self._run, READ_AHEAD_DAYS)
-            except DataError:  # a bad row of another day of the block must not fail this one:
+            except DataError as exc:  # a bad row of another day of the block must not fail this one:
+                if exc.dataset_wide:  # (but the dataset's own error is its, whatever the block)
+                    raise
                 listing = read_listing(self, day, underlying, self._calendar(), self._run, READ_AHEAD_DAYS,
                                        alone=True)
         else:
@@ -397,7 +399,9 @@ class DuckDBSource:
                                   self._run, READ_AHEAD_DAYS, alone=alone)
             try:
                 block = read()
-            except DataError:  # another day of the block holds the bad row: read this day alone
+            except DataError as exc:  # another day of the block holds the bad row: read this day alone
+                if exc.dataset_wide:
+                    raise
                 block = read(alone=True)
         else:
             block, queries = got

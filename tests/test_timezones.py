@@ -1,0 +1,95 @@
+"""Time zones: a result is right in exchange time, or refused with the fix; never a day off.
+
+Each dataset is made here, by hand, on the base day of tests/test_data_trust.py (spot 21010,
+the 21000 CE at 100 + k and the PE at 90 - k at 09:15 + k; ``Sell`` sells the straddle at 09:17
+and buys it back at 09:20).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from optbt import run_backtest
+from optbt.data.check import check_dataset
+from optbt.data.dataset import load_dataset
+from optbt.data.day_folders import RowsInAnotherDaysFolderError
+from tests.test_data_trust import DAY, Sell, option_rows, spot_rows
+
+DAY2 = DAY + timedelta(days=1)
+
+
+def put(path, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows), path)
+
+
+def day_folders(tmp_path, options: dict, spot: dict):
+    """Options and spot in day=YYYY-MM-DD/ folders: ``options``/``spot`` map a folder's day to its rows."""
+    for side, by_day in (("o", options), ("s", spot)):
+        for day, rows in by_day.items():
+            put(tmp_path / side / f"day={day.isoformat()}" / "p.parquet", rows)
+    (tmp_path / "dataset.toml").write_text(
+        'name = "folders"\nunderlying = "NIFTY"\n[options]\npath = "o/*/*.parquet"\nday_partition = "day"\n'
+        '[spot]\npath = "s/*/*.parquet"\nday_partition = "day"\n[session]\nstart = "09:15"\nend = "09:22"\n')
+    return tmp_path
+
+
+def trades_by_day(path):
+    res = run_backtest(Sell, data=load_dataset(path))
+    return [(d.day, d.skip_reason, d.trades) for d in res.daily]
+
+
+# -- 1. rows stored in another exchange day's folder -------------------------------------------
+
+def test_clean_day_folders_run_as_before(tmp_path):
+    path = day_folders(tmp_path, {DAY: option_rows(DAY), DAY2: option_rows(DAY2)},
+                       {DAY: spot_rows(DAY), DAY2: spot_rows(DAY2)})
+    assert trades_by_day(path) == [(DAY, "", 2), (DAY2, "", 2)]
+
+
+def test_a_run_refuses_option_rows_in_another_days_folder(tmp_path):
+    """DAY2's option rows sit in DAY's folder: a run read that folder for DAY only, and skipped
+    DAY2 as no_options without a word. Now it stops, naming the file, the row's time, the folder
+    and the fix; data check still counts the rows."""
+    path = day_folders(tmp_path, {DAY: option_rows(DAY) + option_rows(DAY2)},
+                       {DAY: spot_rows(DAY), DAY2: spot_rows(DAY2)})
+    f = str(path / "o" / "day=2024-01-02" / "p.parquet")
+    with pytest.raises(RowsInAnotherDaysFolderError) as err:
+        trades_by_day(path)
+    text = str(err.value)
+    assert text.startswith(f"{f}: a row of options at 2024-01-03 09:22:00 (exchange time: the config sets "
+                           "no timezone) sits in folder day=2024-01-02: ")
+    assert 'set timezone = "Area/City"' in text and "move such rows to their own day's folder" in text
+    got = {(x.level, x.check): (x.count, x.where) for x in check_dataset(load_dataset(path)).findings}
+    assert got[("error", "rows_in_another_days_folder")] == (14, f)
+
+
+def test_a_run_refuses_spot_rows_in_another_days_folder(tmp_path):
+    path = day_folders(tmp_path, {DAY: option_rows(DAY), DAY2: option_rows(DAY2)},
+                       {DAY: spot_rows(DAY) + spot_rows(DAY2)})
+    with pytest.raises(RowsInAnotherDaysFolderError, match=r"s/day=2024-01-02/p.parquet: a row of spot at "
+                                                           r"2024-01-03 09:16:00 .* sits in folder day=2024-01-02"):
+        trades_by_day(path)
+
+
+def test_utc_instants_in_folders_of_the_utc_day_are_refused(tmp_path):
+    """New York data stored as UTC instants, foldered by the UTC day: 00:30 UTC on the 2nd is 19:30
+    New York on the 1st, a row of the 1st in the 2nd's folder (a run read it for the 2nd, silently)."""
+    utc = UTC
+
+    def rows(day, closes):  # a spot bar at 10:00 New York and one at 00:30 UTC (19:30 the day before)
+        return [{"ts": datetime(day.year, day.month, day.day, 15, 0, tzinfo=utc), "close": closes[0]},
+                {"ts": datetime(day.year, day.month, day.day, 0, 30, tzinfo=utc), "close": closes[1]}]
+    put(tmp_path / "s" / "day=2024-01-02" / "p.parquet", rows(DAY, (1.0, 2.0)))
+    put(tmp_path / "o" / "day=2024-01-02" / "p.parquet",
+        [{**r, "ts": r["ts"].replace(tzinfo=utc) + timedelta(hours=5)} for r in option_rows(DAY)])
+    (tmp_path / "dataset.toml").write_text(
+        'name = "ny"\ntimezone = "America/New_York"\n[options]\npath = "o/*/*.parquet"\nday_partition = "day"\n'
+        '[spot]\npath = "s/*/*.parquet"\nday_partition = "day"\n[session]\nstart = "09:30"\nend = "16:00"\n')
+    with pytest.raises(RowsInAnotherDaysFolderError, match=r"a row of spot at 2024-01-01 19:30:00 \(exchange "
+                                                           r"time, America/New_York\)"):
+        trades_by_day(tmp_path)
