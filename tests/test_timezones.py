@@ -93,3 +93,55 @@ def test_utc_instants_in_folders_of_the_utc_day_are_refused(tmp_path):
     with pytest.raises(RowsInAnotherDaysFolderError, match=r"a row of spot at 2024-01-01 19:30:00 \(exchange "
                                                            r"time, America/New_York\)"):
         trades_by_day(tmp_path)
+
+
+# -- 2. a date written as an instant at 00:00 UTC ------------------------------------------------
+
+def utc_midnight(day):
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def date_and_time(tmp_path, zone: str, start: str, date_of=utc_midnight, expiry_of=lambda e: e):
+    """Options and spot with a date column ``d`` (``date_of(DAY)``) and a time of day ``t``, the
+    bars at ``start`` + k minutes; the expiry column holds ``expiry_of(EXP)``."""
+    from tests.test_data_trust import EXP
+    first = datetime.combine(DAY, datetime.strptime(start, "%H:%M").time())
+    o = [{"d": date_of(DAY), "t": (first + timedelta(minutes=r["ts"].minute - 15)).time(), "expiry": expiry_of(EXP),
+          "strike": r["strike"], "opt_type": r["opt_type"], "close": r["close"]} for r in option_rows(DAY)]
+    s = [{"d": date_of(DAY), "t": (first + timedelta(minutes=r["ts"].minute - 15)).time(), "close": r["close"]}
+         for r in spot_rows(DAY)]
+    put(tmp_path / "o.parquet", o)
+    put(tmp_path / "s.parquet", s)
+    end = (first + timedelta(minutes=7)).strftime("%H:%M")
+    (tmp_path / "dataset.toml").write_text(
+        f'name = "dates"\ntimezone = "{zone}"\n[options]\npath = "o.parquet"\ncolumns = {{ date = "d", time = "t" }}\n'
+        f'[spot]\npath = "s.parquet"\ncolumns = {{ date = "d", time = "t" }}\n'
+        f'[session]\nstart = "{start}"\nend = "{end}"\n')
+    return tmp_path
+
+
+def test_a_date_column_at_utc_midnight_west_of_utc_is_refused(tmp_path):
+    """New York, the date column 2024-01-02 00:00 UTC (pandas' datetime64[ns, UTC] of a date): that
+    instant is 19:00 on the 1st in New York, and the run traded on 2024-01-01, every day a day early."""
+    from optbt.model.errors import DataError
+    path = date_and_time(tmp_path, "America/New_York", "09:30")
+    with pytest.raises(DataError, match=r"dates \(column 'd'\) hold 2024-01-02 00:00:00 UTC, midnight in UTC, which "
+                                        r"is 2024-01-01 19:00 in America/New_York: .* Store the column as a DATE"):
+        trades_by_day(path)
+
+
+def test_a_date_column_at_utc_midnight_east_of_utc_is_its_own_day(tmp_path):
+    """Asia/Kolkata: 00:00 UTC is 05:30 the same day, which is the date meant: read as before."""
+    assert trades_by_day(date_and_time(tmp_path, "Asia/Kolkata", "09:15")) == [(DAY, "", 2)]
+
+
+def test_an_expiry_at_utc_midnight_west_of_utc_is_refused(tmp_path):
+    """The expiry 2024-01-04 00:00 UTC is the 3rd in New York: the run sold the 3rd's expiry."""
+    from optbt.model.errors import DataError
+    path = date_and_time(tmp_path, "America/New_York", "09:30", date_of=lambda d: d, expiry_of=utc_midnight)
+    with pytest.raises(DataError, match=r"expiries \(column 'expiry'\) hold 2024-01-04 00:00:00 UTC"):
+        trades_by_day(path)
+
+
+def test_a_date_column_stored_as_a_date_runs_west_of_utc(tmp_path):
+    assert trades_by_day(date_and_time(tmp_path, "America/New_York", "09:30", date_of=lambda d: d)) == [(DAY, "", 2)]

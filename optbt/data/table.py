@@ -23,6 +23,7 @@ from optbt.data.footers import stat_day, stat_time
 from optbt.data.source import UnreadableFileError
 from optbt.data.sql_text import NAIVE_TS, is_aware, quote_ident, up_to_microseconds
 from optbt.data.table_schemas import check_zones, folders_agree, read_schemas, unify
+from optbt.data.zoned_dates import utc_midnight_refused
 from optbt.model.errors import DataError, did_you_mean
 
 # the exchange-date spellings a text expiry may have beyond ISO: 20240104, 04-Jan-24, 04-Jan-2024,
@@ -294,7 +295,7 @@ class Table:
         that reads as none of them is NULL (for an expiry: that row's ``bad_expiry``)."""
         if is_aware(kind):
             self._need_zone(tz, label)
-            return f"CAST(timezone($tz, {col}) AS DATE)"
+            return utc_midnight_refused(self.what, label, col)
         if kind == "DATE" or kind.startswith("TIMESTAMP"):
             return f"CAST({col} AS DATE)"
         if kind in ("FLOAT", "DOUBLE") or kind.startswith("DECIMAL"):  # 20240104.0 (a pandas column with NaN)

@@ -1,0 +1,43 @@
+"""Dates stored as instants: the exchange's date of each, or a refusal where that is a guess.
+
+A tz-aware date column or expiry is read as the exchange date of each instant. A date written
+as an instant at 00:00 UTC (pandas' ``datetime64[ns, UTC]`` of a date, a common export) is the
+day before anywhere west of UTC: in New York 2024-01-02 00:00 UTC is 2024-01-01 19:00, so every
+day and every expiry would move back one day without a word. Such a value is refused, row by
+row, with what to store instead; east of UTC (Asia/Kolkata: 05:30 the same day) it is the same
+day and is read as before.
+
+Apart from :mod:`optbt.data.table` because it is one rule with its own message.
+"""
+
+from __future__ import annotations
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def utc_midnight_refused(what: str, label: str, col: str) -> str:
+    """SQL: the exchange date (zone ``$tz``) of the tz-aware ``col`` as DATE, or an error for a
+    value at 00:00 UTC whose exchange date is another day (a date written as a UTC midnight).
+
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> sql = "SELECT " + utc_midnight_refused("options", "expiries", "TIMESTAMPTZ '2024-01-04 00:00:00+00'")
+    >>> con.execute(sql, {"tz": "Asia/Kolkata"}).fetchone()
+    (datetime.date(2024, 1, 4),)
+    >>> try:
+    ...     con.execute(sql, {"tz": "America/New_York"})
+    ... except duckdb.Error as exc:
+    ...     print(str(exc).split("Error: ", 1)[1][:73])
+    options: expiries hold 2024-01-04 00:00:00 UTC, midnight in UTC, which is
+    """
+    utc = f"timezone('UTC', {col})"
+    local = f"timezone($tz, {col})"
+    message = (f"'{_sql_text(what)}: {_sql_text(label)} hold ' || strftime({utc}, '%Y-%m-%d %H:%M:%S') || ' UTC, "
+               f"midnight in UTC, which is ' || strftime({local}, '%Y-%m-%d %H:%M') || ' in ' || $tz || ': a date "
+               f"written as a UTC instant (pandas'' datetime64[ns, UTC] of a date) would be read as the day before. "
+               f"Store the column as a DATE (pandas: df[col].dt.date) or as naive timestamps of the exchange''s day "
+               f"(docs/data.md, ''Time zones'')'")
+    return (f"(CASE WHEN {utc} = CAST(CAST({utc} AS DATE) AS TIMESTAMP) AND CAST({local} AS DATE) <> "
+            f"CAST({utc} AS DATE) THEN error({message}) ELSE CAST({local} AS DATE) END)")
