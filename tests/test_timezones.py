@@ -145,3 +145,52 @@ def test_an_expiry_at_utc_midnight_west_of_utc_is_refused(tmp_path):
 
 def test_a_date_column_stored_as_a_date_runs_west_of_utc(tmp_path):
     assert trades_by_day(date_and_time(tmp_path, "America/New_York", "09:30", date_of=lambda d: d)) == [(DAY, "", 2)]
+
+
+# -- 3. expiry_format = "date" with zoned text -----------------------------------------------------
+
+def text_expiry(tmp_path, expiry: str, zone: str = "Asia/Kolkata", fmt: str = "date"):
+    """The base day with every option's expiry the text ``expiry``, read with ``expiry_format``."""
+    put(tmp_path / "o.parquet", [{**r, "expiry": expiry} for r in option_rows(DAY)])
+    put(tmp_path / "s.parquet", spot_rows(DAY))
+    (tmp_path / "dataset.toml").write_text(
+        f'name = "text expiry"\ntimezone = "{zone}"\n[options]\npath = "o.parquet"\nexpiry_format = "{fmt}"\n'
+        '[spot]\npath = "s.parquet"\n[session]\nstart = "09:15"\nend = "09:22"\n')
+    return tmp_path
+
+
+def expiries_sold(path):
+    res = run_backtest(Sell, data=load_dataset(path))
+    return sorted({t.leg.instrument.expiry for t in res.trades}), res.engine.get("contracts_left_out")
+
+
+@pytest.mark.parametrize("fmt", ["date", "auto"])
+@pytest.mark.parametrize("text, expiry", [
+    ("2024-01-03T18:30:00Z", "2024-01-04"),        # 00:00 on the 4th in IST (DuckDB's cast said the 3rd)
+    ("2024-01-04T00:00:00+05:30", "2024-01-04"),
+    ("2024-01-04 15:30:00+00", "2024-01-04"),      # 21:00 on the 4th in IST
+    ("2024-01-04", "2024-01-04"),
+])
+def test_a_text_expiry_with_a_zone_is_its_exchange_date(tmp_path, fmt, text, expiry):
+    """expiry_format = "date" cast zoned text to DATE as DuckDB does, dropping the zone: the 18:30
+    UTC expiry of the 3rd (midnight on the 4th in IST) was read as the 3rd, and the run sold a
+    contract that does not exist. It is now converted as with "auto"."""
+    from datetime import date
+    assert expiries_sold(text_expiry(tmp_path, text, fmt=fmt)) == ([date.fromisoformat(expiry)], None)
+
+
+def test_a_text_expiry_with_a_zone_needs_the_exchange_zone(tmp_path):
+    from optbt.model.errors import DataError
+    path = text_expiry(tmp_path, "2024-01-03T18:30:00Z")
+    (path / "dataset.toml").write_text((path / "dataset.toml").read_text().replace('timezone = "Asia/Kolkata"\n', ""))
+    with pytest.raises(DataError, match=r"carry a UTC offset or zone \(2024-01-03T18:30:00Z\); set timezone"):
+        expiries_sold(path)
+
+
+def test_an_expiry_that_is_no_iso_date_is_a_bad_expiry_with_expiry_format_date(tmp_path):
+    """'04-Jan-2024' under expiry_format = "date": DuckDB's conversion error stopped the run
+    (Conversion Error: invalid date field format); now the contract is left out and counted,
+    as with "auto" for text it cannot read, and data check names it (bad_expiry)."""
+    path = text_expiry(tmp_path, "04-Jan-2024")
+    assert expiries_sold(path) == ([], {"bad_expiry": 1})
+    assert ("error", "bad_expiry") in {(f.level, f.check) for f in check_dataset(load_dataset(path)).findings}

@@ -304,12 +304,14 @@ class Table:
         if fmt == "yyyymmdd" or "INT" in kind:
             # try_: one impossible date (20240230) is that row's bad_expiry, not the block's failure
             return f"CAST(try_strptime(CAST({col} AS VARCHAR), '%Y%m%d') AS DATE)"
-        if kind == "VARCHAR" and fmt == "auto":
-            spelled = ", ".join(f"TRY_CAST(try_strptime(trim({col}), '{f}') AS DATE)" for f in _EXPIRY_TEXT_FORMATS)
-            # a time of day after the date: read as a text timestamp (its zone converted, or refused)
+        if kind == "VARCHAR" and fmt in ("auto", "date"):
+            # "date": ISO only; either way a time of day after the date is read as a text timestamp
+            # (its zone converted, or refused): DuckDB's cast to DATE drops a zone, and the day with it
+            spelled = "" if fmt == "date" else ", " + ", ".join(
+                f"TRY_CAST(try_strptime(trim({col}), '{f}') AS DATE)" for f in _EXPIRY_TEXT_FORMATS)
             timed = f"CAST({self._text_ts(col, tz)} AS DATE)"
             return (f"(CASE WHEN regexp_matches({col}, '[0-9]:[0-9]{{2}}') THEN {timed} "
-                    f"ELSE CAST(COALESCE(TRY_CAST(trim({col}) AS DATE), {spelled}) AS DATE) END)")
+                    f"ELSE CAST(COALESCE(TRY_CAST(trim({col}) AS DATE){spelled}) AS DATE) END)")
         return f"CAST({col} AS DATE)"
 
     def _text_ts(self, ts: str, tz: str | None) -> str:
