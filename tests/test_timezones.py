@@ -194,3 +194,37 @@ def test_an_expiry_that_is_no_iso_date_is_a_bad_expiry_with_expiry_format_date(t
     path = text_expiry(tmp_path, "04-Jan-2024")
     assert expiries_sold(path) == ([], {"bad_expiry": 1})
     assert ("error", "bad_expiry") in {(f.level, f.check) for f in check_dataset(load_dataset(path)).findings}
+
+
+# -- 6. a dataset path naming CSV files, or nothing ----------------------------------------------
+
+def csv_dataset(tmp_path, options_path: str):
+    (tmp_path / "options.csv").write_text("ts,expiry,strike,opt_type,close\n2024-01-02 09:16:00,2024-01-04,21000,CE,100\n")
+    put(tmp_path / "s.parquet", spot_rows(DAY))
+    (tmp_path / "dataset.toml").write_text(
+        f'name = "csv"\n\n[options]\npath = "{options_path}"\n[spot]\npath = "s.parquet"\n')
+    return tmp_path
+
+
+def test_a_csv_file_as_a_dataset_path_is_refused_naming_it_and_the_config_line(tmp_path):
+    """read_parquet stopped at it with DuckDB's 'No magic bytes found at end of file'."""
+    from optbt.model.errors import DataError
+    path = csv_dataset(tmp_path, "options.csv")
+    with pytest.raises(DataError) as err:
+        trades_by_day(path)
+    assert str(err.value).startswith(f"options: {path / 'options.csv'} is a CSV (text) file, matched by path in "
+                                     f"{path / 'dataset.toml'}, line 4; optbt reads parquet, not CSV. Convert")
+    (f,) = check_dataset(load_dataset(path)).findings
+    assert f.check == "files" and "is a CSV (text) file" in f.detail
+
+
+@pytest.mark.parametrize("written", ["opts.csv", "o/*.csv", "o/*.parquet"])
+def test_a_dataset_path_that_matches_nothing_names_it_and_the_config_line(tmp_path, written):
+    from optbt.model.errors import DataError
+    path = csv_dataset(tmp_path, written)
+    with pytest.raises(DataError) as err:
+        trades_by_day(path)
+    text = str(err.value)
+    assert text.startswith(f"options: no parquet files match {path / written} (path in {path / 'dataset.toml'}, "
+                           "line 4; ")
+    assert ("Convert CSV files to parquet" in text) is written.endswith(".csv")

@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from optbt.model.errors import ConfigError, did_you_mean
 
@@ -229,6 +229,9 @@ class DatasetConfig(_Strict):
     series: dict[str, SeriesFiles] = Field(default_factory=dict, description="extra series by name: [series.vix]")
     greeks: GreeksSetup = GreeksSetup()
     root: str | None = Field(default=None, description="folder relative paths resolve against")
+    # the dataset.toml it was read from (load_dataset), for messages that point at a line of it;
+    # private: no part of what a run or a sweep's fingerprint reads
+    _file: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _prices_exist(self) -> "DatasetConfig":
@@ -346,9 +349,11 @@ def load_dataset(path: str | Path, data_root: str | Path | None = None) -> Datas
     root = Path(data_root).expanduser() if data_root else p.parent
     raw["root"] = str(root.resolve())
     try:
-        return DatasetConfig.model_validate(raw)
+        cfg = DatasetConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{p}: invalid dataset config:\n{format_validation(exc)}") from None
+    cfg._file = str(p)
+    return cfg
 
 
 def format_validation(exc: ValidationError) -> str:
