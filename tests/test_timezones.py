@@ -228,3 +228,27 @@ def test_a_dataset_path_that_matches_nothing_names_it_and_the_config_line(tmp_pa
     assert text.startswith(f"options: no parquet files match {path / written} (path in {path / 'dataset.toml'}, "
                            "line 4; ")
     assert ("Convert CSV files to parquet" in text) is written.endswith(".csv")
+
+
+# -- 5. greeks: time to expiry is elapsed time, across a DST change -------------------------------
+
+@pytest.mark.parametrize("zone, lost_minutes", [("America/New_York", 60), ("Asia/Kolkata", 0), (None, 0)])
+def test_time_to_expiry_counts_the_hour_a_dst_change_takes(zone, lost_minutes):
+    """Friday 2024-03-08 09:16 New York to the Monday 2024-03-11 09:25 close: US clocks sprang
+    forward on Sunday the 10th, so 3 days and 9 minutes of wall clock are an hour less of real
+    time. The IV was solved with the hour that never was (a time to expiry 1.4 % too long);
+    India has no DST, and without a zone the wall clock is all there is."""
+    from datetime import date
+
+    from optbt.engine.loop import EventEngine
+    from tests.kit import MemorySource, config, inst
+    from tests.test_greeks_at_tick import RATE, SPOT, Probe, bisect_iv
+    day, expiry = date(2024, 3, 8), date(2024, 3, 11)
+    cfg = config(10, greeks={"rate": RATE}, **({"timezone": zone} if zone else {}))
+    probe = Probe(lambda ctx: ctx.greeks(inst(21000, "CE", expiry)))
+    source = MemorySource({day: {"spot": [SPOT] * 10, "options": {inst(21000, "CE", expiry): [150.0] * 10}}}, cfg, 10)
+    EventEngine(source).run(probe)
+    minutes = (3 * 24 * 60 + 9) - lost_minutes
+    t = minutes / (365 * 24 * 60)
+    assert probe.seen[0][0] == "09:16"
+    assert probe.seen[0][1].iv == pytest.approx(bisect_iv(150.0, "CE", SPOT, 21000, t, RATE), rel=1e-7)

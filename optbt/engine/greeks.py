@@ -6,7 +6,8 @@ tick: the option's price from the day cache at index ``tick`` (the close, or the
 data) and the spot known at that tick. The model is Black-Scholes-Merton with the dataset's
 ``[greeks]`` rate and dividend yield, or Black-76 when the config says the spot series is the
 future; time to expiry is counted in minutes to the expiry's session close, so 0DTE options
-have greeks until the last minute. Results are memoised per (instrument, tick).
+have greeks until the last minute (elapsed minutes: a DST change in between counts its real
+hour when the dataset names its zone). Results are memoised per (instrument, tick).
 
 Unknown is ``None``, never an exception: no spot, no price, a price at or below intrinsic,
 a clock that holds no timestamps, or a tick at or after the expiry's close.
@@ -14,8 +15,9 @@ a clock that holds no timestamps, or a tick at or after the expiry's close.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from optbt.data.dataset import parse_hhmm
 from optbt.engine.livechain import live_prices
@@ -42,6 +44,10 @@ class GreekBook:
         self._session = run.config.session
         self._closes: dict[date, datetime] = {}
         self._memo: dict[tuple[Instrument, int], Greeks | None] = {}
+        # the exchange's zone: time to expiry is elapsed time, so a DST change in between counts
+        # its real hour (a Friday-to-Monday span over a US spring-forward is an hour shorter)
+        self._zone = ZoneInfo(run.config.timezone) if run.config.timezone else None
+        self._instants: dict[int, datetime] = {}  # tick -> its instant (UTC), once a tick
 
     def expiry_close(self, expiry: date) -> datetime:
         """When ``expiry`` stops trading: ``expiry_close`` or the session's end that day."""
@@ -51,6 +57,16 @@ class GreekBook:
                    else self._session.bounds(expiry)[1])
             self._closes[expiry] = hit
         return hit
+
+    def _instant(self, wall: datetime) -> datetime:
+        """A wall-clock time as an instant (UTC), so that a difference of two is elapsed time
+        (Python subtracts two times of one zone by their wall clocks, DST or not); naive and
+        without a dataset zone: the wall clock, as before."""
+        if wall.tzinfo is not None:
+            return wall.astimezone(UTC)
+        if self._zone is None:
+            return wall
+        return wall.replace(tzinfo=self._zone).astimezone(UTC)
 
     def at(self, instrument: Instrument, tick: int) -> Greeks | None:
         """IV and greeks of ``instrument`` from its last known price at ``tick`` (any lag)."""
@@ -73,7 +89,10 @@ class GreekBook:
         close = self.expiry_close(instrument.expiry)
         if now.tzinfo is not None:  # a clock of zoned timestamps: the close is in the same zone
             close = close.replace(tzinfo=now.tzinfo)
-        t = year_fraction(now, close)
+        at = self._instants.get(tick)
+        if at is None:
+            at = self._instants[tick] = self._instant(now)
+        t = year_fraction(at, self._instant(close))
         if not t > 0.0:
             return None
         return greeks(price, instrument.opt_type, spot, instrument.strike, t, self.rate, self.dividend_yield,

@@ -62,7 +62,9 @@ class Greeks:
 
 
 def year_fraction(now: datetime, expiry_close: datetime) -> float:
-    """Years from ``now`` to the expiry's session close, counted in minutes (calendar time).
+    """Years from ``now`` to the expiry's session close, counted in minutes (calendar time):
+    give both as instants (aware, or UTC) for elapsed time across a DST change; two naive
+    times differ by their wall clocks (optbt.engine.greeks converts them in the dataset's zone).
 
     >>> from datetime import datetime
     >>> year_fraction(datetime(2024, 1, 4, 15, 0), datetime(2024, 1, 4, 15, 30)) * MINUTES_A_YEAR
