@@ -252,3 +252,70 @@ def test_time_to_expiry_counts_the_hour_a_dst_change_takes(zone, lost_minutes):
     t = minutes / (365 * 24 * 60)
     assert probe.seen[0][0] == "09:16"
     assert probe.seen[0][1].iv == pytest.approx(bisect_iv(150.0, "CE", SPOT, 21000, t, RATE), rel=1e-7)
+
+
+# -- 4. naive timestamps that are UTC: timestamps_look_like_utc ----------------------------------
+
+def shifted(tmp_path, zone: str, shift: timedelta, start: str = "09:15", end: str = "09:22", pre_market=False):
+    """The base day's rows (09:16 .. 09:22 exchange time) written ``shift`` earlier, naive; the
+    config names ``zone`` and the session ``start``-``end`` (the rows' own, before the shift)."""
+    first = datetime.combine(DAY, datetime.strptime(start, "%H:%M").time())
+    move = first - datetime.combine(DAY, datetime.strptime("09:15", "%H:%M").time()) - shift
+    o = [{**r, "ts": r["ts"] + move} for r in option_rows(DAY)]
+    s = [{**r, "ts": r["ts"] + move} for r in spot_rows(DAY)]
+    if pre_market:
+        s.append({**s[0], "ts": s[0]["ts"] - timedelta(minutes=30)})
+    put(tmp_path / "o.parquet", o)
+    put(tmp_path / "s.parquet", s)
+    (tmp_path / "dataset.toml").write_text(
+        f'name = "zones"\ntimezone = "{zone}"\n[options]\npath = "o.parquet"\n[spot]\npath = "s.parquet"\n'
+        f'[session]\nstart = "{start}"\nend = "{end}"\n')
+    return tmp_path
+
+
+@pytest.mark.parametrize("zone, shift, start, end, hours", [
+    ("Asia/Kolkata", timedelta(hours=5, minutes=30), "09:15", "09:22", ("03:46-03:52", "+05:30")),
+    ("America/New_York", timedelta(hours=-5), "09:30", "09:37", ("14:31-14:37", "-05:00")),
+])
+def test_naive_timestamps_at_the_session_less_the_zones_offset_are_an_error(tmp_path, zone, shift, start, end, hours):
+    """NSE rows written in UTC without a zone (03:46 for 09:16 IST), New York's likewise (14:31 for
+    09:31): data check said days_without_spot and outside_session, not why; now an error for each
+    table, naming the file, the hours, the offset and the fix."""
+    path = shifted(tmp_path, zone, shift, start, end)
+    got = [(f.level, f.check, f.count, f.where) for f in check_dataset(load_dataset(path)).findings
+           if f.check == "timestamps_look_like_utc"]
+    assert got == [("error", "timestamps_look_like_utc", 7, str(path / "s.parquet")),
+                   ("error", "timestamps_look_like_utc", 14, str(path / "o.parquet"))]
+    (detail,) = {f.detail.split(": ", 1)[1] for f in check_dataset(load_dataset(path)).findings
+                 if f.check == "timestamps_look_like_utc" and f.detail.startswith("spot")}
+    assert detail.startswith(f"they run {hours[0]}, the session {start}-{end} less the zone's offset from UTC "
+                             f"({hours[1]}); read as exchange time")
+    assert "Write them tz-aware (UTC instants), or as text ending in Z or +00:00" in detail
+
+
+@pytest.mark.parametrize("pre_market", [False, True])
+def test_exchange_time_rows_are_not_taken_for_utc(tmp_path, pre_market):
+    """Rows in the session (and one pre-market print, outside it either way) are no finding."""
+    path = shifted(tmp_path, "Asia/Kolkata", timedelta(0), pre_market=pre_market)
+    checks = {f.check for f in check_dataset(load_dataset(path)).findings}
+    assert "timestamps_look_like_utc" not in checks
+    assert ("outside_session" in checks) is pre_market
+
+
+def test_a_run_whose_days_are_all_skipped_for_want_of_a_spot_points_to_data_check(tmp_path):
+    from optbt.results.explain import OUTSIDE_SESSION, empty_causes
+    path = shifted(tmp_path, "Asia/Kolkata", timedelta(hours=5, minutes=30))
+    res = run_backtest(Sell, data=load_dataset(path))
+    assert [d.skip_reason for d in res.daily] == ["no_spot"]
+    assert empty_causes(res) == ["no trades: all 1 days were skipped (see the warnings above)", OUTSIDE_SESSION]
+    assert "`optbt data check`" in OUTSIDE_SESSION
+
+
+def test_a_run_whose_legs_never_had_a_price_points_to_data_check(tmp_path):
+    """The spot in exchange time, the options in UTC: every day runs, no leg ever has a price."""
+    from optbt.results.explain import OUTSIDE_SESSION, empty_causes
+    path = shifted(tmp_path, "Asia/Kolkata", timedelta(hours=5, minutes=30))
+    put(path / "s.parquet", spot_rows(DAY))
+    res = run_backtest(Sell, data=load_dataset(path))
+    causes = empty_causes(res)
+    assert causes[0] == "no trades: entry never filled on any of the 1 days that ran" and OUTSIDE_SESSION in causes

@@ -40,6 +40,13 @@ def left_out_lines(counts: dict[str, int]) -> list[str]:
             for k, n in counts.items()]
 
 
+# when no day had a spot (or option) bar in the session, or no leg ever had a price: the rows may
+# all lie outside it, timestamps of another zone read as exchange time (data check says so)
+OUTSIDE_SESSION = ("  if the data's timestamps are UTC (or another zone) but read as exchange time, its rows lie "
+                   "outside the session: `optbt data check` shows where they are (timestamps_look_like_utc, "
+                   "outside_session)")
+
+
 def empty_causes(result: BacktestResult) -> list[str]:
     """Why nothing ran or nothing traded, most likely cause first; [] when trades exist."""
     notes = result.notes
@@ -56,12 +63,17 @@ def empty_causes(result: BacktestResult) -> list[str]:
         return []
     ran = [d for d in result.daily if not d.skipped]
     if not ran:
-        return [f"no trades: all {len(result.daily)} days were skipped (see the warnings above)"]
+        lines = [f"no trades: all {len(result.daily)} days were skipped (see the warnings above)"]
+        if all(d.skip_reason in ("no_spot", "no_options", "no_ticks") for d in result.daily):
+            lines.append(OUTSIDE_SESSION)
+        return lines
     blocked = notes.get("entry_blocked") or {}
     lines = [f"no trades: entry never filled on any of the {len(ran)} days that ran"]
     for why, info in list(blocked.items())[:3]:
         example = f"; e.g. {info['example']}" if info.get("example") else ""
         lines.append(f"  most often: {why} — {info['days']} day{'s' * (info['days'] != 1)} "
                      f"(first {', '.join(info['first_days'])}{example})")
+    if blocked and all(why.endswith("had no price yet") for why in blocked):
+        lines.append(OUTSIDE_SESSION)
     lines.append("  see why, tick by tick: optbt run ... --trace " + ran[0].day.isoformat())
     return lines
