@@ -18,7 +18,7 @@ from datetime import date, datetime, time
 from optbt.data.check_report import CheckReport, Finding, sample_of
 from optbt.data.check_where import QueryFailed, first_failing
 from optbt.data.dataset import DatasetConfig, parse_hhmm
-from optbt.data.sql_text import FILE_COL
+from optbt.data.sql_text import FILE_COL, own_refusal
 
 _NUMERIC = ("DOUBLE", "FLOAT", "DECIMAL", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "REAL", "UBIGINT",
             "UINTEGER")
@@ -114,7 +114,7 @@ class Checker:
             cur = self.con.execute(sql, params)
             return [d[0] for d in cur.description], cur.fetchall()
         except duckdb.Error as exc:
-            text = f"a file could not be read: {str(exc).splitlines()[0]}"
+            text = own_refusal(exc) or f"a file could not be read: {str(exc).splitlines()[0]}"
         files = params.get("f")
         if not isinstance(files, list) or not files:
             raise QueryFailed(text, None)

@@ -40,7 +40,7 @@ from optbt.data.files import find_files  # noqa: F401  (importable from here, as
 from optbt.data.footers import option_days_from_footers, same_underlying
 from optbt.data.read_ahead import ReadAhead, enabled_by_env
 from optbt.data.source import Bar, Chain
-from optbt.data.sql_text import FILE_COL, bound, quote_ident  # noqa: F401  (quote_ident: importable from here)
+from optbt.data.sql_text import FILE_COL, bound, own_refusal, quote_ident  # noqa: F401  (quote_ident: importable from here)
 from optbt.data.table import Table
 from optbt.model.errors import DataError
 from optbt.model.instrument import Instrument
@@ -184,7 +184,7 @@ class DuckDBSource:
         except duckdb.InterruptException:  # Ctrl-C: not a data error (a day must not be skipped for it)
             raise KeyboardInterrupt from None
         except duckdb.Error as exc:
-            raise DataError(f"query on the dataset failed: {exc}".splitlines()[0]) from None
+            raise DataError(own_refusal(exc) or f"query on the dataset failed: {exc}".splitlines()[0]) from None
 
     # -- DataSource ---------------------------------------------------------------------------
     def trading_days(self, start: date | None = None, end: date | None = None) -> list[date]:

@@ -60,3 +60,21 @@ def is_aware(kind: str) -> bool:
 def bound(sql: str, params: dict) -> dict:
     """Only the parameters ``sql`` uses: optional columns (underlying, tz) drop their filters."""
     return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+
+
+_OWN_REFUSAL = re.compile(r"^Invalid Input Error: ((?:options|spot|series\.[^:]+): .*)$")
+
+
+def own_refusal(exc: Exception) -> str | None:
+    """The message of a row refused by optbt's own SQL (``error('options: ...')``), without
+    DuckDB's "Invalid Input Error" wrapping; None for any other failure of a query.
+
+    >>> import duckdb
+    >>> try:
+    ...     duckdb.connect().execute("SELECT error('spot: timestamp ''x'' is not ISO 8601 text')")
+    ... except duckdb.Error as exc:
+    ...     print(own_refusal(exc))
+    spot: timestamp 'x' is not ISO 8601 text
+    """
+    found = _OWN_REFUSAL.match(str(exc).splitlines()[0] if str(exc) else "")
+    return found.group(1) if found else None
