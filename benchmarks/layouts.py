@@ -9,6 +9,10 @@
   option rows by expiry, strike, type, time; the same files, rows and spot).
 - ``monthly_split``: ``monthly`` after ``optbt data sort --split-days`` (a sorted file a day,
   ``2024-01.2024-01-02.parquet``; the spot month files as they are).
+- ``monthly_utc``, ``monthly_datetime``, ``monthly_text``: ``monthly`` with the time stored
+  another way (options and spot alike): UTC instants (``TIMESTAMP WITH TIME ZONE``), a
+  ``DATE`` date and a ``TIME`` time column, or ISO text in exchange time (``2024-01-02 09:16:00``).
+  A run converts each to exchange time (docs/data.md, "Time zones").
 
 Both time-ordered layouts hold their option rows sorted by time, as most vendors' exports do.
 
@@ -22,7 +26,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-LAYOUTS = ("hive_day", "monthly", "spot_single", "monthly_sorted", "spot_single_sorted", "monthly_split")
+LAYOUTS = ("hive_day", "monthly", "spot_single", "monthly_sorted", "spot_single_sorted", "monthly_split",
+           "monthly_utc", "monthly_datetime", "monthly_text")
+# how each ``monthly_*`` layout stores the time (DuckDB's SELECT list over a month file's rows),
+# and the columns its config then names
+_STORED = {
+    "utc": ("* REPLACE (timezone($tz, ts) AS ts)", ""),
+    "datetime": ("* EXCLUDE (ts), CAST(ts AS DATE) AS date, CAST(ts AS TIME) AS time",
+                 '\n[{kind}.columns]\ndate = "date"\ntime = "time"\n'),
+    "text": ("* REPLACE (strftime(ts, '%Y-%m-%d %H:%M:%S') AS ts)", ""),
+}
 
 
 def _head(src: Path) -> str:
@@ -49,6 +62,8 @@ def make_layout(src: Path, layout: str) -> Path:
     if (out / "dataset.toml").exists():
         return out
     base, _, how = layout.rpartition("_")
+    if base == "monthly" and how in _STORED:
+        return _restored(make_layout(src, base), out, how)
     if how in ("sorted", "split") and base in LAYOUTS:
         import shutil
 
@@ -89,4 +104,27 @@ def make_layout(src: Path, layout: str) -> Path:
     else:
         raise ValueError(f"unknown layout {layout!r}; one of {LAYOUTS}")
     (out / "dataset.toml").write_text(_head(src) + "\n" + tables)
+    return out
+
+
+def _restored(monthly: Path, out: Path, how: str) -> Path:
+    """The ``monthly`` layout's files with the time stored as ``how`` says (see _STORED)."""
+    import shutil
+
+    import duckdb
+
+    from optbt.data.dataset import load_dataset
+    select, columns = _STORED[how]
+    tz = load_dataset(monthly).timezone
+    shutil.rmtree(out, ignore_errors=True)  # a copy an interrupted run left half-written
+    con = duckdb.connect()
+    tables = []
+    for kind in ("options", "spot"):
+        (out / kind).mkdir(parents=True)
+        for f in sorted((monthly / kind).glob("*.parquet")):
+            con.execute(f"COPY (SELECT {select} FROM read_parquet($f) ORDER BY ts) TO '{out / kind / f.name}' "
+                        "(FORMAT parquet)", {"f": str(f), "tz": tz} if "$tz" in select else {"f": str(f)})
+        tables.append(f'[{kind}]\npath = "{kind}/*.parquet"\nhive_partitioning = false\n'
+                      + columns.format(kind=kind))
+    (out / "dataset.toml").write_text(_head(monthly) + "\n" + "\n".join(tables))
     return out

@@ -50,6 +50,8 @@ class _Reader:
         else:
             files: SeriesFiles = self.files
             table = table_class(source.con, cfg, files, f"series.{name}")
+            if table.by_day is None and table.types.get(table.columns.ts or "") == "VARCHAR":
+                table.prove_text(source.con, cfg.timezone, source._chain_index())
             col = table.col("underlying", required=False)
             self.und = f"upper(trim(CAST({col} AS VARCHAR))) = upper($sund)" if col and files.underlying else "TRUE"
             self.sund = files.underlying
@@ -102,10 +104,11 @@ class BarReader:
             return []
         # with day folders, rows of another day come back too, to be refused (day_folders)
         other = f" OR CAST({r.known} AS DATE) <> $day" if r.table.by_day is not None else ""
+        window, bounds = src._window(r.table, r.shift, open_, close)
         sql = (f"SELECT {r.known} AS optbt_t, {r.cols} FROM read_parquet($f, {r.table.scan}) "
-               f"WHERE {r.und} AND {r.close} IS NOT NULL AND ({r.known} > $open AND {r.known} <= $close{other}) "
-               f"ORDER BY optbt_t")
-        params = src._params(f=files, und=und, open=open_, close=close, day=day)
+               f"WHERE {r.und} AND {r.close} IS NOT NULL AND ({r.known} > $open AND {r.known} <= $close{other})"
+               f"{window} ORDER BY optbt_t")
+        params = src._params(f=files, und=und, open=open_, close=close, day=day, **bounds)
         if name != SPOT:
             params["sund"] = r.sund
         rows = src._run(sql, params)

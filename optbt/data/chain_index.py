@@ -16,7 +16,8 @@ turns it off. One file per dataset (its options paths and the SQL text), records
 a torn or damaged record (a crash, two writers at once) fails its checksum and is skipped,
 so the worst case is listing that block again. The days that hold option rows, where the
 files' layout makes the source scan every row's time for them (a file a month), are kept the
-same way (:meth:`ChainIndex.get_days`). A file over :data:`MAX_BYTES` starts over;
+same way (:meth:`ChainIndex.get_days`), and facts about the files that took a scan to
+establish (:meth:`ChainIndex.get_meta`). A file over :data:`MAX_BYTES` starts over;
 beyond :data:`MAX_FILES` files the least recently used go.
 """
 
@@ -153,6 +154,24 @@ class ChainIndex:
         if key is None or self._broken:
             return
         self._write("days:" + key, [d.toordinal() for d in days])
+
+    def get_meta(self, key: str | None) -> list | None:
+        """What :meth:`put_meta` remembered under ``key`` (a list of ints), or None."""
+        if key is None:
+            return None
+        with self._lock:
+            payload = self._load().get("meta:" + key)
+        if not isinstance(payload, list) or not all(type(v) is int for v in payload):
+            return None
+        self.hits += 1
+        return payload
+
+    def put_meta(self, key: str | None, value: list[int]) -> None:
+        """Remember a fact about the dataset's files (e.g. that its text timestamps are ISO:
+        :func:`optbt.data.stored_window.prove_text`) under ``key``, a :meth:`block_key`."""
+        if key is None or self._broken:
+            return
+        self._write("meta:" + key, list(value))
 
     def put(self, key: str | None, listing: Listing) -> None:
         """Remember a block's listing (appended; errors writing are ignored: it is only a cache)."""

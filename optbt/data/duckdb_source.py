@@ -41,6 +41,7 @@ from optbt.data.footers import option_days_from_footers, same_underlying
 from optbt.data.read_ahead import ReadAhead, enabled_by_env
 from optbt.data.source import Bar, Chain
 from optbt.data.sql_text import FILE_COL, bound, own_refusal, quote_ident  # noqa: F401  (quote_ident: importable from here)
+from optbt.data.stored_window import costly, distinct_times
 from optbt.data.table import Table
 from optbt.model.errors import DataError
 from optbt.model.instrument import Instrument
@@ -97,6 +98,9 @@ class DuckDBSource:
         self._spots: dict[tuple[date, str], list[tuple]] = {}
         self._days: list[date] | None = None
         self._index: ChainIndex | None | bool = False  # opened on the first chain asked for
+        for table in (self.options, self.spot):  # text timestamps: bounded by their text once proven ISO
+            if table.by_day is None and table.types.get(table.columns.ts or "") == "VARCHAR":
+                table.prove_text(self.con, cfg.timezone, self._chain_index())
         self._build_sql()
         # the next block of chains and spot bars, read in the background (optbt/data/read_ahead.py)
         self._ahead = ReadAhead(self._reader) if read_ahead and enabled_by_env() else None
@@ -118,6 +122,14 @@ class DuckDBSource:
     def _known_at(self, table: Table, shift: timedelta) -> str:
         ts = table.ts_expr(self.config.timezone)
         return f"({ts} + INTERVAL {int(shift.total_seconds())} SECOND)" if shift else ts
+
+    def _window(self, table: Table, shift: timedelta, after: datetime, until: datetime) -> tuple[str, dict]:
+        """The bound on ``table``'s stored time (:meth:`Table.stored_window`) that every row known
+        in (``after``, ``until``] passes: `` AND ...`` and its parameters, or ("", {})."""
+        try:
+            return table.stored_window(after - shift, until - shift, self.config.timezone)
+        except OverflowError:
+            return "", {}
 
     def _expiry_expr(self) -> str:
         """The expiry as a DATE (see :meth:`Table.date_expr`); ``expiry_format`` says how an
@@ -217,6 +229,10 @@ class DuckDBSource:
                 sql = (f"SELECT DISTINCT CAST({self._spot_known} AS DATE) AS d FROM "
                        f"read_parquet($f, {self.spot.scan}) WHERE {self._spot_und} "
                        f"AND {self._spot_known} IS NOT NULL ORDER BY d")
+                if costly(self.spot):  # each distinct stored time converted once, not every row
+                    sql = (f"SELECT DISTINCT CAST(optbt_l AS DATE) AS d FROM "
+                           f"{distinct_times(self.spot, self._spot_known, self._spot_und)} "
+                           "WHERE optbt_l IS NOT NULL ORDER BY d")
                 self._days = [r[0] for r in self._run(sql, self._params(f=self.spot.all_files, und=self._und()))]
         return self._days
 
@@ -239,10 +255,18 @@ class DuckDBSource:
             days = sorted(known)
             if files:  # what the footers cannot settle is scanned
                 day = f"CAST({self._opt_known} AS DATE)"
+                s, e = start or date.min, end or date.max
+                window, bounds = ("", {}) if start is None or end is None else self._window(
+                    o, self._shift, datetime.combine(s, datetime.min.time()),
+                    datetime.combine(e, datetime.min.time()) + timedelta(days=1))
                 sql = (f"SELECT DISTINCT {day} AS d FROM read_parquet($f, {o.scan}) "
                        f"WHERE {self._opt_und} AND {self._opt_known} IS NOT NULL "
-                       f"AND {day} BETWEEN $s AND $e ORDER BY d")
-                params = self._params(f=files, und=self._und(), s=start or date.min, e=end or date.max)
+                       f"AND {day} BETWEEN $s AND $e{window} ORDER BY d")
+                if costly(o):  # each distinct stored time converted once, not every row
+                    sql = (f"SELECT DISTINCT CAST(optbt_l AS DATE) AS d FROM "
+                           f"{distinct_times(o, self._opt_known, self._opt_und + window)} "
+                           "WHERE optbt_l IS NOT NULL AND CAST(optbt_l AS DATE) BETWEEN $s AND $e ORDER BY d")
+                params = self._params(f=files, und=self._und(), s=s, e=e, **bounds)
                 # a scan of every row's time (a file a month: about 0.2 s a year), remembered
                 # with the chain listings under the same kind of key (the files' stamps)
                 index = self._chain_index()
@@ -428,7 +452,8 @@ class DuckDBSource:
             during = self.options.files_during(open_ - self._shift, close - self._shift, files)
             if not during:  # no file holds a bar of this session
                 continue
-            params = self._opt_params(f=during, und=und, open=open_, close=close,
+            window, bounds = self._window(self.options, self._shift, open_, close)
+            params = self._opt_params(f=during, und=und, open=open_, close=close, **bounds,
                                       **{f"k{n}": k for n, k in enumerate(strikes)})
             where = f"{self._raw_strike} IN ({', '.join(f'$k{n}' for n in range(len(strikes)))})"
             if self._raw_expiry_is_date:  # push the expiry filter into the scan too
@@ -438,7 +463,7 @@ class DuckDBSource:
             sql = (f"SELECT {self._expiry}, {self._strike}, {self._raw_opt_type}, {self._opt_known}, {self._price}, "
                    f"{self._bid}, {self._ask} FROM read_parquet($f, {self.options.scan}) "
                    f"WHERE {where} AND {self._und_test(und, during)} AND {self._opt_known} > $open "
-                   f"AND {self._opt_known} <= $close")
+                   f"AND {self._opt_known} <= $close{window}")
             wanted = {(i.expiry, i.strike, i.opt_type): out[i] for i in insts}
             kind = self._opt_type_of
             for e, k, o, t, p, b, a in self._run(sql, params):
@@ -475,12 +500,13 @@ class DuckDBSource:
         during = self.options.files_during(lo - self._shift, hi - self._shift, files)
         if not during:
             return out
-        params = self._opt_params(f=during, und=und, lo=lo, hi=hi, e=expiry, ot=opt_type)
+        window, bounds = self._window(self.options, self._shift, lo, hi)
+        params = self._opt_params(f=during, und=und, lo=lo, hi=hi, e=expiry, ot=opt_type, **bounds)
         where = f"{self._raw_expiry if self._raw_expiry_is_date else self._expiry} = $e"
         sql = (f"SELECT {self._strike}, {self._opt_known}, {self._price}, {self._bid}, {self._ask} "
                f"FROM read_parquet($f, {self.options.scan}) "
                f"WHERE {where} AND ({self._opt_type}) = $ot AND {self._und_test(und, during)} "
-               f"AND {self._opt_known} > $lo AND {self._opt_known} <= $hi")
+               f"AND {self._opt_known} > $lo AND {self._opt_known} <= $hi{window}")
         unsorted = set()  # strikes whose rows came out of time order, or twice at one time
         for k, t, p, b, a in self._run(sql, params):
             if k is None or not 0 < k < INF:  # no contract: the chain never lists it (bad_strike), never read

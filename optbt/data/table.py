@@ -22,6 +22,7 @@ from optbt.data.files import find_files
 from optbt.data.footers import stat_day, stat_time
 from optbt.data.source import UnreadableFileError
 from optbt.data.sql_text import NAIVE_TS, is_aware, quote_ident, up_to_microseconds
+from optbt.data.stored_window import prove_text, stored_window
 from optbt.data.table_schemas import check_zones, folders_agree, read_schemas, unify
 from optbt.data.zoned_dates import utc_midnight_refused
 from optbt.model.errors import DataError, did_you_mean
@@ -39,8 +40,11 @@ _READ_ON_DEMAND = ("open", "high", "low", "volume", "oi")
 class Table:
     """One side of a dataset (options or spot): its files and its SQL column expressions."""
 
+    bound_stored = True  # add stored_window's bounds to the queries (tests turn it off to compare)
+
     def __init__(self, con, cfg: DatasetConfig, files: OptionFiles | SpotFiles, what: str):
         self.what = what
+        self.text_days: tuple[int, int] | None = None  # see prove_text
         self.hive = "true" if files.hive_partitioning else "false"
         self.all_files = paths = find_files(cfg, files, what)
         self._listed = {os.path.normpath(f): f for f in paths}  # DuckDB may spell a path its own way
@@ -348,3 +352,17 @@ class Table:
                 f"ELSE error('{self.what}: timestamp ''' || {ts} || ''' ends in ''' || {zone} || ''', which "
                 f"optbt does not read as a zone (an abbreviation can name several zones); write a UTC "
                 f"offset (+05:30), Z, or an Area/City name') END)")
+
+    # -- bounds on the stored time (optbt.data.stored_window) -------------------------------------
+    def stored_window(self, lo: datetime, hi: datetime, tz: str | None) -> tuple[str, dict]:
+        """(`` AND <predicate>`` on the stored time column(s), its parameters), a superset of the
+        rows whose exchange time lies in [``lo``, ``hi``] that parquet statistics can prune, or
+        ("", {}): see :func:`optbt.data.stored_window.stored_window`."""
+        if not self.bound_stored:
+            return "", {}
+        return stored_window(self, lo, hi, tz)
+
+    def prove_text(self, con, tz: str | None, index=None) -> None:
+        """Settle once whether text timestamps may be bounded by their text (:attr:`text_days`):
+        see :func:`optbt.data.stored_window.prove_text`."""
+        self.text_days = prove_text(self, con, tz, index)
