@@ -1,0 +1,289 @@
+"""The bound on the stored time (optbt/data/stored_window.py) never drops a row of its window.
+
+Each query ANDs the bound beside the exact filter on exchange time, so it may only ever let
+through *more* rows: the property test checks that on DuckDB itself, for every stored form of
+time, in zones with and without DST (and half- and quarter-hour offsets), with windows drawn
+around DST changes and at random. The end-to-end tests read one multi-day month file stored
+each way, with and without the bound, and compare everything a run reads.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import optbt.data.block_reads as block_reads
+import optbt.data.duckdb_source as duckdb_source
+from optbt.data.dataset import DatasetConfig, load_dataset
+from optbt.data.duckdb_source import DuckDBSource
+from optbt.data.sql_text import bound
+from optbt.data.table import Table
+from optbt.model.instrument import Instrument
+
+ZONES = ["America/New_York", "Asia/Kolkata", "Australia/Sydney", "Europe/London", "UTC", "Asia/Kathmandu"]
+# local wall times in each zone's DST gaps and folds of 2024 (Kathmandu's move to +05:45 in 1986)
+EDGES = {"America/New_York": [datetime(2024, 3, 10, 2, 30), datetime(2024, 11, 3, 1, 30)],
+         "Europe/London": [datetime(2024, 3, 31, 1, 30), datetime(2024, 10, 27, 1, 30)],
+         "Australia/Sydney": [datetime(2024, 4, 7, 2, 30), datetime(2024, 10, 6, 2, 30)],
+         "Asia/Kathmandu": [datetime(1986, 1, 1, 0, 7)]}
+OFFSETS = [timezone(timedelta(hours=-12)), timezone(timedelta(hours=-5)), UTC,
+           timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=5, minutes=45)),
+           timezone(timedelta(hours=14))]
+
+
+def _offset_text(off: timezone, rnd: random.Random) -> str:
+    if off is UTC:
+        return rnd.choice(["Z", " UTC", "+00:00", "z"])
+    m = int(off.utcoffset(None).total_seconds() // 60)
+    sign, m = ("+" if m >= 0 else "-"), abs(m)
+    return rnd.choice([f"{sign}{m // 60:02d}:{m % 60:02d}", f" {sign}{m // 60:02d}{m % 60:02d}"])
+
+
+def _local_text(t: datetime, rnd: random.Random) -> str:
+    sep = rnd.choice([" ", "T"])
+    if t.time() == time(0) and rnd.random() < 0.3:  # midnight written as the day before's 24:00
+        return f"{(t.date() - timedelta(days=1)).isoformat()}{sep}24:00:00"
+    frac = rnd.choice(["", f".{t.microsecond:06d}", f".{t.microsecond:06d}{rnd.randrange(1000):03d}"])
+    return t.strftime(f"%Y-%m-%d{sep}%H:%M:%S") + frac
+
+
+def _day_and_time(t: datetime, rnd: random.Random) -> tuple[date, str]:
+    if t.time() == time(0) and rnd.random() < 0.5:
+        return t.date() - timedelta(days=1), "24:00:00"
+    return t.date(), t.time().isoformat()
+
+
+def _yyyymmdd(d: date, rnd: random.Random) -> int:
+    if rnd.random() < 0.2:  # unpadded (2024012): DuckDB reads it as a day too
+        return int(f"{d.year}{d.month}{d.day}")
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+# form -> (columns, SELECT list over the values a and b, a row's (a, b) from its instant and local time)
+FORMS = {
+    "aware": ({}, "a AS ts", lambda x, t, r: (x, 0)),
+    "aware_ns": ({}, "CAST(make_timestamp_ns(epoch_ns(a) + b) AS TIMESTAMPTZ_NS) AS ts",
+                 lambda x, t, r: (x, r.randrange(1000))),
+    "naive_ns": ({}, "make_timestamp_ns(epoch_ns(CAST(a AS TIMESTAMP)) + b) AS ts",
+                 lambda x, t, r: (t, r.randrange(1000))),
+    "naive_s": ({}, "CAST(CAST(a AS TIMESTAMP) AS TIMESTAMP_S) AS ts", lambda x, t, r: (t, 0)),
+    "date_date": ({"date": "date", "time": "time"}, "CAST(a AS DATE) AS date, CAST(b AS TIME) AS time",
+                  lambda x, t, r: _day_and_time(t, r)),
+    "date_int": ({"date": "date", "time": "time"}, "CAST(a AS INTEGER) AS date, CAST(b AS TIME) AS time",
+                 lambda x, t, r: (lambda d, s: (_yyyymmdd(d, r), s))(*_day_and_time(t, r))),
+    "date_float": ({"date": "date", "time": "time"}, "CAST(a AS DOUBLE) AS date, CAST(b AS TIME) AS time",
+                   lambda x, t, r: (lambda d, s: (_yyyymmdd(d, r), s))(*_day_and_time(t, r))),
+    "date_timestamp": ({"date": "date", "time": "time"},
+                       "CAST(a AS TIMESTAMP) AS date, CAST(b AS TIME_NS) AS time",
+                       lambda x, t, r: (lambda d, s: (datetime.combine(d, time(r.randrange(24))), s))(
+                           *_day_and_time(t, r))),
+    "text_local": ({}, "CAST(a AS VARCHAR) AS ts", lambda x, t, r: (_local_text(t, r), 0)),
+    "text_zoned": ({}, "CAST(a AS VARCHAR) AS ts",
+                   lambda x, t, r: (lambda off: (x.astimezone(off).strftime(f"%Y-%m-%d{r.choice(' T')}%H:%M:%S")
+                                                 + _offset_text(off, r), 0))(r.choice(OFFSETS))),
+}
+
+
+def _table(path, tz: str, columns: dict) -> tuple[duckdb.DuckDBPyConnection, Table]:
+    cfg = DatasetConfig.model_validate({"timezone": tz, "options": {"path": str(path), "columns": columns},
+                                        "spot": {"path": str(path)}})
+    con = duckdb.connect()
+    return con, Table(con, cfg, cfg.options, "options")
+
+
+
+
+def near(zone: str):
+    """A local time within 90 minutes of one of ``zone``'s DST changes (else of a year's turn)."""
+    edges = EDGES.get(zone, [datetime(2024, 1, 1)])
+    return st.builds(lambda e, m: e + timedelta(minutes=m), st.sampled_from(edges), st.integers(-90, 90))
+
+
+@st.composite
+def windows(draw) -> tuple[str, datetime, datetime]:
+    """(zone, lo, hi): each end near a DST change, or anywhere (hi up to three days after lo)."""
+    zone = draw(st.sampled_from(ZONES))
+    lo = draw(st.one_of(near(zone), st.datetimes(datetime(1995, 1, 1), datetime(2035, 12, 31))))
+    hi = draw(st.one_of(near(zone), st.builds(lambda m: lo + timedelta(minutes=m), st.integers(0, 3 * 1440))))
+    return (zone, lo, hi) if lo <= hi else (zone, hi, lo)
+
+
+# rows: minutes from the window's start (False) or end (True), most of them near it
+rows = st.lists(st.tuples(st.booleans(), st.one_of(st.integers(-150, 150), st.integers(-3 * 1440, 3 * 1440))),
+                min_size=1, max_size=40)
+
+
+@pytest.mark.parametrize("form", list(FORMS))
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(window=windows(), seed=st.integers(0, 2 ** 32 - 1), spread=rows)
+@example(window=("America/New_York", datetime(2024, 11, 3), datetime(2024, 11, 3, 1, 30)), seed=1,
+         spread=[(True, -m) for m in range(0, 60, 5)])  # hi in the fold: rows of its second reading
+@example(window=("America/New_York", datetime(2024, 3, 10, 2, 30), datetime(2024, 3, 10, 5)), seed=1,
+         spread=[(False, m) for m in range(0, 60, 5)])  # lo in the gap: rows just after it
+def test_the_bound_keeps_every_row_of_the_window(tmp_path_factory, form, window, seed, spread):
+    columns, select, make = FORMS[form]
+    rnd = random.Random(seed)
+    zone, lo, hi = window
+    lo = lo.replace(second=rnd.choice([0, 0, 59]), microsecond=rnd.choice([0, 0, 999999]))
+    hi = max(lo, hi)
+    a, b = [], []
+    for at_end, m in spread:  # rows around the window's ends (either reading of a time in a fold or gap)
+        end = (hi if at_end else lo).replace(tzinfo=ZoneInfo(zone), fold=rnd.randrange(2)).astimezone(UTC)
+        x = end + timedelta(minutes=m, seconds=rnd.choice([0, 0, 30]), microseconds=rnd.choice([0, 1, 999999]))
+        va, vb = make(x, x.astimezone(ZoneInfo(zone)).replace(tzinfo=None), rnd)
+        a.append(va)
+        b.append(vb)
+    path = tmp_path_factory.mktemp(form) / "t.parquet"
+    writer = duckdb.connect()
+    writer.execute("SET TimeZone = 'UTC'")
+    writer.execute(f"COPY (SELECT {select} FROM (SELECT unnest($a) AS a, unnest($b) AS b)) TO '{path}' "
+                   "(FORMAT parquet)", {"a": a, "b": b})
+    con, table = _table(path, zone, columns)
+    if form.startswith("text"):
+        table.prove_text(con, zone)
+        assert table.text_days is not None  # every text here is ISO and converts
+    where, params = table.stored_window(lo, hi, zone)
+    assert where  # every form here is bounded
+    exact = table.ts_expr(zone)
+    sql = (f"SELECT count(*) FILTER (WHERE NOT coalesce(TRUE{where}, false)), count(*) FROM read_parquet($f) "
+           f"WHERE {exact} BETWEEN $lo AND $hi")
+    dropped, kept = con.execute(sql, bound(sql, {"f": str(path), "lo": lo, "hi": hi, "tz": zone, **params})).fetchone()
+    assert dropped == 0, (form, zone, lo, hi, where, params)
+
+
+def test_text_not_iso_is_not_bounded(tmp_path):
+    path = tmp_path / "t.parquet"
+    duckdb.connect().execute(f"COPY (SELECT * FROM (VALUES ('2024-01-02 09:16:00'), (' 2024-01-03 09:16:00'))"
+                             f" t(ts)) TO '{path}' (FORMAT parquet)")
+    con, table = _table(path, "Asia/Kolkata", {})
+    table.prove_text(con, "Asia/Kolkata")
+    assert table.text_days is None
+    assert table.stored_window(datetime(2024, 1, 2, 9, 15), datetime(2024, 1, 2, 15, 30), "Asia/Kolkata") == ("", {})
+
+
+def test_text_a_query_refuses_is_not_bounded(tmp_path):
+    """A value the exact conversion refuses (an abbreviation for a zone) fails every query of
+    its files, as before: no bound may hide it from the days it is not on."""
+    path = tmp_path / "t.parquet"
+    duckdb.connect().execute(f"COPY (SELECT * FROM (VALUES ('2024-01-02 09:16:00'), ('2024-01-03 09:16:00 IST'))"
+                             f" t(ts)) TO '{path}' (FORMAT parquet)")
+    con, table = _table(path, "Asia/Kolkata", {})
+    table.prove_text(con, "Asia/Kolkata")
+    assert table.text_days is None
+
+
+def test_day_folders_get_no_bound(tmp_path):
+    folder = tmp_path / "day=2024-01-02"
+    folder.mkdir()
+    duckdb.connect().execute(f"COPY (SELECT TIMESTAMPTZ '2024-01-02 03:46:00+00' AS ts) TO '{folder / 'a.parquet'}'"
+                             " (FORMAT parquet)")
+    cfg = DatasetConfig.model_validate({"timezone": "Asia/Kolkata", "spot": {"path": "-"}, "options": {
+        "path": str(tmp_path / "*" / "*.parquet"), "hive_partitioning": True, "day_partition": "day"}})
+    table = Table(duckdb.connect(), cfg, cfg.options, "options")
+    assert table.stored_window(datetime(2024, 1, 2, 9, 15), datetime(2024, 1, 2, 15, 30), "Asia/Kolkata") == ("", {})
+
+
+# -- end to end: a month file stored each way reads as the naive one ------------------------------
+ZONE = "America/New_York"  # the days span its DST change of 2024-03-10
+STORED = {  # form -> (SELECT list over a naive exchange-time row, its [columns] lines)
+    "naive": ("*", ""),
+    "utc": ("* REPLACE (timezone($tz, ts) AS ts)", ""),
+    "date_time": ("* EXCLUDE (ts), CAST(ts AS DATE) AS date, CAST(ts AS TIME) AS time", 'date = "date"\ntime = "time"\n'),
+    "int_time": ("* EXCLUDE (ts), CAST(strftime(ts, '%Y%m%d') AS INTEGER) AS d, CAST(ts AS TIME) AS t",
+                 'date = "d"\ntime = "t"\n'),
+    "text": ("* REPLACE (strftime(ts, '%Y-%m-%d %H:%M:%S') AS ts)", ""),
+    "text_zoned": ("* REPLACE (strftime(timezone('UTC', timezone($tz, ts)), '%Y-%m-%dT%H:%M:%S') || 'Z' AS ts)", ""),
+}
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory):
+    """Eight synthetic days from 2024-03-06, each stored form in one options and one spot file of
+    small row groups (so that a day's query skips some), the zone New York's."""
+    from optbt.data.synth import generate
+    root = tmp_path_factory.mktemp("stored")
+    src = generate(root / "synth", days=8, start=date(2024, 3, 6), strikes_each_side=4)
+    con = duckdb.connect()
+    out = {}
+    for form, (select, columns) in STORED.items():
+        folder = root / form
+        folder.mkdir()
+        for kind in ("options", "spot"):
+            con.execute(f"COPY (SELECT {select} FROM (SELECT * EXCLUDE (day) FROM read_parquet($f, "
+                        f"hive_partitioning=true) ORDER BY ts)) TO '{folder / kind}.parquet' "
+                        "(FORMAT parquet, ROW_GROUP_SIZE 4096)",
+                        {"f": str(src / kind / "*" / "*.parquet"), **({"tz": ZONE} if "$tz" in select else {})})
+        tables = "".join(f'[{k}]\npath = "{k}.parquet"\n' + (f"[{k}.columns]\n{columns}" if columns else "")
+                         for k in ("options", "spot"))
+        (folder / "dataset.toml").write_text(f'underlying = "NIFTY"\ntimezone = "{ZONE}"\nstrike_step = 50\n'
+                                             f'[session]\nstart = "09:15"\nend = "15:30"\n{tables}')
+        out[form] = folder
+    return out
+
+
+def _everything(folder) -> dict:
+    """What a run reads of every day: days, chains, sessions, spot and whole bars, some
+    contracts' bars and a chain's bars in a window."""
+    src = DuckDBSource(load_dataset(folder), read_ahead=False)
+    days = src.trading_days()
+    got = {"days": days, "option_days": src.option_days(), "some_days": src.option_days(days[2], days[4])}
+    for d in days:
+        chain = src.chain(d)
+        open_, close = src.session(d)
+        spot = src.spot_bars(d)
+        e = chain.expiries[0]
+        k = chain.strikes[e][len(chain.strikes[e]) // 2]
+        insts = [Instrument("NIFTY", e, k, "CE"), Instrument("NIFTY", e, k, "PE")]
+        got[d] = (chain, (open_, close), spot, src.ohlc_bars(d), src.option_bars(d, insts),
+                  src.chain_bars(d, None, e, "PE", open_ + timedelta(minutes=30), open_ + timedelta(minutes=90)))
+    src.close()
+    return got
+
+
+@pytest.fixture(scope="module")
+def naive_reads(month):
+    return _everything(month["naive"])
+
+
+@pytest.mark.parametrize("form", [f for f in STORED if f != "naive"])
+def test_a_month_file_reads_the_same_with_the_bound_without_it_and_naive(month, naive_reads, form, monkeypatch):
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", "off")
+    with_bound = _everything(month[form])
+    assert with_bound == naive_reads
+    assert len(with_bound["days"]) == 8 and all(with_bound[d][4] for d in with_bound["days"])
+    monkeypatch.setattr(Table, "bound_stored", False)  # the code before: exact filters only, every row converted
+    for module in (block_reads, duckdb_source):
+        monkeypatch.setattr(module, "costly", lambda table: False)
+    assert _everything(month[form]) == with_bound
+
+
+@pytest.mark.parametrize("form", ["utc", "date_time", "text", "text_zoned"])
+def test_the_bound_is_in_the_queries(month, form, monkeypatch):
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", "off")
+    src = DuckDBSource(load_dataset(month[form]), read_ahead=False)
+    d = src.trading_days()[3]  # the calendar: every stored time, no window
+    seen = []
+    run = src._run
+    src._run = lambda sql, params: seen.append(sql) or run(sql, params)
+    e = src.chain(d).expiries[0]
+    src.chain_bars(d, None, e, "CE", None, src.session(d)[1])
+    assert len(seen) == 2 and all("$sw0" in sql and "$sw1" in sql for sql in seen)  # the listing, the bars
+    src.close()
+
+
+def test_text_proof_is_remembered(month, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", str(tmp_path / "chains"))
+    first = DuckDBSource(load_dataset(month["text_zoned"]), read_ahead=False)
+    assert first.options.text_days is not None and first.spot.text_days is not None
+    assert first._index.hits == 0
+    first.close()
+    second = DuckDBSource(load_dataset(month["text_zoned"]), read_ahead=False)
+    assert second._index.hits == 2  # options' and spot's proofs, read from the index, not scanned
+    assert (second.options.text_days, second.spot.text_days) == (first.options.text_days, first.spot.text_days)
+    second.close()
