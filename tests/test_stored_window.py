@@ -18,8 +18,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import optbt.data.block_reads as block_reads
-import optbt.data.duckdb_source as duckdb_source
+from optbt.data import block_reads, duckdb_source
 from optbt.data.dataset import DatasetConfig, load_dataset
 from optbt.data.duckdb_source import DuckDBSource
 from optbt.data.sql_text import bound
@@ -65,6 +64,22 @@ def _yyyymmdd(d: date, rnd: random.Random) -> int:
     return d.year * 10000 + d.month * 100 + d.day
 
 
+def _number_and_time(t: datetime, rnd: random.Random) -> tuple[int, str]:
+    d, of_day = _day_and_time(t, rnd)
+    return _yyyymmdd(d, rnd), of_day
+
+
+def _stamp_and_time(t: datetime, rnd: random.Random) -> tuple[datetime, str]:
+    """A date column holding a naive timestamp: its date counts, not its hour."""
+    d, of_day = _day_and_time(t, rnd)
+    return datetime.combine(d, time(rnd.randrange(24))), of_day
+
+
+def _zoned_text(x: datetime, rnd: random.Random) -> str:
+    off = rnd.choice(OFFSETS)
+    return x.astimezone(off).strftime(f"%Y-%m-%d{rnd.choice(' T')}%H:%M:%S") + _offset_text(off, rnd)
+
+
 # form -> (columns, SELECT list over the values a and b, a row's (a, b) from its instant and local time)
 FORMS = {
     "aware": ({}, "a AS ts", lambda x, t, r: (x, 0)),
@@ -76,17 +91,13 @@ FORMS = {
     "date_date": ({"date": "date", "time": "time"}, "CAST(a AS DATE) AS date, CAST(b AS TIME) AS time",
                   lambda x, t, r: _day_and_time(t, r)),
     "date_int": ({"date": "date", "time": "time"}, "CAST(a AS INTEGER) AS date, CAST(b AS TIME) AS time",
-                 lambda x, t, r: (lambda d, s: (_yyyymmdd(d, r), s))(*_day_and_time(t, r))),
+                 lambda x, t, r: _number_and_time(t, r)),
     "date_float": ({"date": "date", "time": "time"}, "CAST(a AS DOUBLE) AS date, CAST(b AS TIME) AS time",
-                   lambda x, t, r: (lambda d, s: (_yyyymmdd(d, r), s))(*_day_and_time(t, r))),
-    "date_timestamp": ({"date": "date", "time": "time"},
-                       "CAST(a AS TIMESTAMP) AS date, CAST(b AS TIME_NS) AS time",
-                       lambda x, t, r: (lambda d, s: (datetime.combine(d, time(r.randrange(24))), s))(
-                           *_day_and_time(t, r))),
+                   lambda x, t, r: _number_and_time(t, r)),
+    "date_timestamp": ({"date": "date", "time": "time"}, "CAST(a AS TIMESTAMP) AS date, CAST(b AS TIME_NS) AS time",
+                       lambda x, t, r: _stamp_and_time(t, r)),
     "text_local": ({}, "CAST(a AS VARCHAR) AS ts", lambda x, t, r: (_local_text(t, r), 0)),
-    "text_zoned": ({}, "CAST(a AS VARCHAR) AS ts",
-                   lambda x, t, r: (lambda off: (x.astimezone(off).strftime(f"%Y-%m-%d{r.choice(' T')}%H:%M:%S")
-                                                 + _offset_text(off, r), 0))(r.choice(OFFSETS))),
+    "text_zoned": ({}, "CAST(a AS VARCHAR) AS ts", lambda x, t, r: (_zoned_text(x, r), 0)),
 }
 
 
@@ -153,7 +164,7 @@ def test_the_bound_keeps_every_row_of_the_window(tmp_path_factory, form, window,
     exact = table.ts_expr(zone)
     sql = (f"SELECT count(*) FILTER (WHERE NOT coalesce(TRUE{where}, false)), count(*) FROM read_parquet($f) "
            f"WHERE {exact} BETWEEN $lo AND $hi")
-    dropped, kept = con.execute(sql, bound(sql, {"f": str(path), "lo": lo, "hi": hi, "tz": zone, **params})).fetchone()
+    dropped, _ = con.execute(sql, bound(sql, {"f": str(path), "lo": lo, "hi": hi, "tz": zone, **params})).fetchone()
     assert dropped == 0, (form, zone, lo, hi, where, params)
 
 
