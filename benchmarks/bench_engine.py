@@ -1,13 +1,16 @@
 """Engine benchmark: the event engine against a single vectorised DuckDB query (the floor).
 
     python benchmarks/bench_engine.py [--days 250] [--repeats 5]
-        [--layouts hive_day,monthly,spot_single,monthly_sorted,spot_single_sorted,monthly_split]
+        [--layouts hive_day,monthly,spot_single,monthly_sorted,spot_single_sorted,monthly_split,
+                   monthly_utc,monthly_datetime,monthly_text]
         [--json benchmarks/results/engine.json] [--quick]
 
 On a synthetic dataset (made once into benchmarks/.data/, reused) and the same prices copied
 into other common layouts (``benchmarks/layouts.py``: hive folders per day, one file a month,
 options per day with one unpartitioned spot file, the last two in time order as vendors
-write them, both again after ``optbt data sort``, and the month files after ``--split-days``) it times, each in a fresh process: the
+write them, both again after ``optbt data sort``, the month files after ``--split-days``, and the month
+files with the time stored as UTC instants, as a date and a time, and as ISO text) it times, each in a fresh
+process: the
 09:20 short straddle computed by one SQL query (the floor), the same straddle in Python
 (``examples/straddle_920.py``) and in ``.strat`` (``strategies_dsl/straddle_920.strat``) on the
 event engine, a 4-leg iron condor with 30 % stops, and eight legs held open all day
@@ -83,6 +86,23 @@ SELECT count(*), sum((ep - xp) * $lot) FROM exits
 """
 
 
+def floor_sql(src) -> tuple[str, dict]:
+    """FLOOR_SQL over a layout's files, with their time read as exchange time: a layout whose
+    time is not a naive timestamp (``monthly_utc``, ``monthly_datetime``, ``monthly_text``) is
+    converted in the query, by the engine's own expression (:meth:`Table.ts_expr`)."""
+    sql, params = FLOOR_SQL, {}
+    for name, table in (("spot", src.spot), ("opts", src.options)):
+        cols = table.columns
+        if cols.ts and table.types.get(cols.ts) == "TIMESTAMP":
+            continue
+        raw = ", ".join(f'"{c}"' for c in ([cols.ts] if cols.ts else [cols.date, cols.time]))
+        view = f"(SELECT * EXCLUDE ({raw}), {table.ts_expr(src.config.timezone)} AS ts FROM read_parquet(${name}))"
+        sql = sql.replace(f"read_parquet(${name})", view)
+        if "$tz" in view:
+            params["tz"] = src.config.timezone
+    return sql, params
+
+
 def ensure_dataset(days: int) -> Path:
     out = DATA / f"synth-{days}"
     if not (out / "dataset.toml").exists():
@@ -103,8 +123,9 @@ def one(kind: str, data: str) -> dict:
         import duckdb
         src = DuckDBSource(config)
         con = duckdb.connect()
-        n, pnl = con.execute(FLOOR_SQL, {"spot": src.spot.all_files, "opts": src.options.all_files,
-                                         "lot": config.lot_size}).fetchone()
+        sql, params = floor_sql(src)
+        n, pnl = con.execute(sql, {"spot": src.spot.all_files, "opts": src.options.all_files,
+                                   "lot": config.lot_size, **params}).fetchone()
         out = {"seconds": time.perf_counter() - t0, "trades": n, "pnl": round(pnl or 0.0, 2)}
     else:
         from optbt.dsl.loader import load_strategy
