@@ -298,3 +298,34 @@ def test_text_proof_is_remembered(month, tmp_path, monkeypatch):
     assert second._index.hits == 2  # options' and spot's proofs, read from the index, not scanned
     assert (second.options.text_days, second.spot.text_days) == (first.options.text_days, first.spot.text_days)
     second.close()
+
+
+# -- option days from the footers of UTC instants ---------------------------------------------------
+def _utc_options(root, files: dict) -> DuckDBSource:
+    (root / "o").mkdir()
+    for name, local_times in files.items():
+        rows = ", ".join(f"(TIMESTAMPTZ '{t.replace(tzinfo=ZoneInfo('Asia/Kolkata')).isoformat()}', 'NIFTY', "
+                         "DATE '2024-01-25', 21000.0, 'CE', 100.0)" for t in local_times)
+        duckdb.connect().execute(f"COPY (SELECT * FROM (VALUES {rows}) t(ts, underlying, expiry, strike, opt_type, "
+                                 f"close)) TO '{root / 'o' / name}' (FORMAT parquet)")
+    duckdb.connect().execute(f"COPY (SELECT TIMESTAMP '2024-01-02 09:16' AS ts, 'NIFTY' AS underlying, 21010.0 AS close)"
+                             f" TO '{root / 's.parquet'}' (FORMAT parquet)")
+    (root / "dataset.toml").write_text('underlying = "NIFTY"\ntimezone = "Asia/Kolkata"\n[options]\n'
+                                       'path = "o/*.parquet"\n[spot]\npath = "s.parquet"\n')
+    return DuckDBSource(load_dataset(root), read_ahead=False)
+
+
+def test_utc_footers_settle_days_clear_of_midnight(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", "off")
+    src = _utc_options(tmp_path, {
+        "a.parquet": [datetime(2024, 1, 2, 9, 16), datetime(2024, 1, 2, 15, 30)],  # settled: the 2nd
+        "b.parquet": [datetime(2024, 1, 3, 9, 16), datetime(2024, 1, 4, 15, 30)],  # settled: the 3rd and 4th
+        # 01:00 is within three hours of midnight: were the offset to fall back between its two rows,
+        # one could be on the 8th; the file is scanned
+        "c.parquet": [datetime(2024, 1, 9, 1, 0), datetime(2024, 1, 9, 15, 30)],
+    })
+    known, unsettled = src._option_days_from_footers(src.options.all_files, "NIFTY")
+    assert known == {date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)}
+    assert [f.rsplit("/", 1)[-1] for f in unsettled] == ["c.parquet"]
+    assert src.option_days() == [date(2024, 1, d) for d in (2, 3, 4, 9)]
+    src.close()

@@ -303,7 +303,7 @@ class DuckDBSource:
     def _option_days_from_footers(self, files: list[str], und: str) -> tuple[set[date], list[str]]:
         """(days that certainly hold option rows of ``und``, the files left to scan): see
         :func:`optbt.data.footers.option_days_from_footers`."""
-        return option_days_from_footers(self.options, files, und, self._shift, self._run)
+        return option_days_from_footers(self.options, files, und, self._shift, self._run, self.config.timezone)
 
     def underlyings(self) -> list[str]:
         """The underlyings the files hold (empty when neither side has an underlying column)."""

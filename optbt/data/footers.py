@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from optbt.data.sql_text import NAIVE_TS
+from optbt.data.sql_text import NAIVE_TS, is_aware, quote_ident
 from optbt.model.errors import DataError
 
 
@@ -79,8 +79,14 @@ def kind_of(physical: str | None, logical: str | None) -> str:
     return "other"
 
 
+# how far a row's exchange time may fall before its row group's smallest one (or after its
+# largest) when the zone's offset changes inside the group: a DST change is at most two hours
+_ZONE_SLACK = timedelta(hours=3)
+
+
 def option_days_from_footers(table, files: list[str], und: str, shift: timedelta,
-                             run: Callable[[str, dict], list[tuple]]) -> tuple[set[date], list[str]]:
+                             run: Callable[[str, dict], list[tuple]],
+                             tz: str | None = None) -> tuple[set[date], list[str]]:
     """(days that certainly hold option rows of ``und``, the files whose days the footers
     cannot settle), from each row group's statistics, without reading rows.
 
@@ -92,9 +98,16 @@ def option_days_from_footers(table, files: list[str], und: str, shift: timedelta
     end within a day of where they start) is then settled by its footer, which is read in
     one query instead of scanning every row's time; any other file is scanned as before.
     ``run``: (sql, params) -> rows, raising DataError (the source's, counting its queries).
+
+    Tz-aware timestamps (UTC instants) are read the same way, their statistics converted to
+    exchange time in ``tz`` by the table's own expression (:meth:`Table.ts_expr`, in DuckDB);
+    as a zone's offset may change between a group's first and last row, the group holds no
+    other day only when its first and last times are three hours clear of midnight.
     """
     ts, und_col = table.columns.ts, table.columns.underlying if table.col("underlying", required=False) else None
-    if not ts or table.types.get(ts) not in NAIVE_TS:
+    kind = table.types.get(ts) if ts else None
+    aware = bool(kind and is_aware(kind) and tz and ts not in table.cast)
+    if not ts or (kind not in NAIVE_TS and not aware):
         return set(), files
     cols = [ts] + ([und_col] if und_col else [])
     sql = ("SELECT file_name, row_group_id, path_in_schema, stats_min_value, stats_max_value, stats_null_count, "
@@ -107,21 +120,35 @@ def option_days_from_footers(table, files: list[str], und: str, shift: timedelta
     groups: dict[tuple[str, int], dict[str, tuple]] = {}
     for name, group, col, lo, hi, nulls, exact in rows:
         groups.setdefault((table.listed(name), group), {})[col] = (lo, hi, nulls, exact)
+    read_time = stat_time
+    slack = timedelta(0)
+    if aware:
+        values = sorted({v for g in groups.values() if (t := g.get(ts)) is not None and t[3] for v in t[:2]
+                         if v is not None})
+        try:
+            local = dict(run(f"SELECT optbt_v, {table.ts_expr(tz)} FROM (SELECT optbt_v, TRY_CAST(optbt_v AS "
+                             f"{kind}) AS {quote_ident(ts)} FROM (SELECT unnest($v) AS optbt_v))",
+                             {"v": values, "tz": tz})) if values else {}
+        except DataError:
+            return set(), files
+        read_time, slack = local.get, _ZONE_SLACK
     days: set[date] = set()
     settled: dict[str, bool] = {}
     for (f, _), stats in groups.items():
         first = last = None
         t = stats.get(ts)
         if t is not None and t[3]:
-            first, last = stat_time(t[0]), stat_time(t[1])
+            first, last = read_time(t[0]), read_time(t[1])
         ok = first is not None and last is not None and first <= last
         if ok and und_col:
             u = stats.get(und_col)
             ok = (u is not None and u[3] and u[2] == 0 and u[0] is not None and u[0] == u[1]
                   and same_underlying(u[0], und))
         if ok:
-            first, last = (first + shift).date(), (last + shift).date()
-            ok = (last - first).days <= 1
+            first, last = first + shift, last + shift
+            ok = (first - slack).date() == first.date() and (last + slack).date() == last.date()
+            first, last = first.date(), last.date()
+            ok = ok and (last - first).days <= 1
         if ok:
             days.update((first, last))
         settled[f] = settled.get(f, True) and ok
