@@ -238,10 +238,14 @@ def month(tmp_path_factory):
     return out
 
 
-def _everything(folder) -> dict:
-    """What a run reads of every day: days, chains, sessions, spot and whole bars, some
-    contracts' bars and a chain's bars in a window."""
-    src = DuckDBSource(load_dataset(folder), read_ahead=False)
+def _everything(folder, end_from_data: bool = False) -> dict:
+    """What a run reads of every day: days, chains, sessions (``end_from_data``: ended by the
+    day's last option bar, which the chain listing reads), spot and whole bars, some contracts'
+    bars and a chain's bars in a window."""
+    cfg = load_dataset(folder)
+    if end_from_data:
+        cfg = cfg.model_copy(update={"session": cfg.session.model_copy(update={"end_from_data": True})})
+    src = DuckDBSource(cfg, read_ahead=False)
     days = src.trading_days()
     got = {"days": days, "option_days": src.option_days(), "some_days": src.option_days(days[2], days[4])}
     for d in days:
@@ -259,19 +263,21 @@ def _everything(folder) -> dict:
 
 @pytest.fixture(scope="module")
 def naive_reads(month):
-    return _everything(month["naive"])
+    return {end: _everything(month["naive"], end) for end in (False, True)}
 
 
+@pytest.mark.parametrize("end_from_data", [False, True])
 @pytest.mark.parametrize("form", [f for f in STORED if f != "naive"])
-def test_a_month_file_reads_the_same_with_the_bound_without_it_and_naive(month, naive_reads, form, monkeypatch):
+def test_a_month_file_reads_the_same_with_the_bound_without_it_and_naive(month, naive_reads, form, end_from_data,
+                                                                         monkeypatch):
     monkeypatch.setenv("OPTBT_CHAIN_INDEX", "off")
-    with_bound = _everything(month[form])
-    assert with_bound == naive_reads
+    with_bound = _everything(month[form], end_from_data)
+    assert with_bound == naive_reads[end_from_data]
     assert len(with_bound["days"]) == 8 and all(with_bound[d][4] for d in with_bound["days"])
     monkeypatch.setattr(Table, "bound_stored", False)  # the code before: exact filters only, every row converted
     for module in (block_reads, duckdb_source):
         monkeypatch.setattr(module, "costly", lambda table: False)
-    assert _everything(month[form]) == with_bound
+    assert _everything(month[form], end_from_data) == with_bound
 
 
 @pytest.mark.parametrize("form", ["utc", "date_time", "text", "text_zoned"])
