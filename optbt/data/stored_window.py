@@ -112,13 +112,15 @@ def _on_days(col: str, kind: str, first: date, last: date, tz: str | None) -> tu
 
 
 def costly(table) -> bool:
-    """Does exchange time cost a computation per row (a zone's conversion, text parsed, a
-    yyyymmdd number read) rather than a cast? Then a query that needs it for many rows computes
-    it once per distinct stored time instead (:func:`distinct_times`)."""
+    """Does exchange time cost a computation per row (a zone's conversion, text parsed) rather
+    than a cast? Then a query that needs it for many rows computes it once per distinct stored
+    time instead (:func:`distinct_times`). A date and a time are cheap, even a yyyymmdd number
+    (DuckDB reads it once per distinct value of a dictionary-encoded column): there the join
+    measured slower (a block's listing 0.036 s against 0.025 s)."""
     cols, types = table.columns, table.types
     if cols.ts:
         return is_aware(types.get(cols.ts, "")) or types.get(cols.ts) == "VARCHAR"
-    return not (types.get(cols.date) in ("DATE", *NAIVE_TS) and types.get(cols.time) == "TIME")
+    return is_aware(types.get(cols.date or "", ""))
 
 
 def time_columns(table) -> list[str]:
