@@ -87,6 +87,7 @@ FORMS = {
                  lambda x, t, r: (x, r.randrange(1000))),
     "naive_ns": ({}, "make_timestamp_ns(epoch_ns(CAST(a AS TIMESTAMP)) + b) AS ts",
                  lambda x, t, r: (t, r.randrange(1000))),
+    "naive": ({}, "CAST(a AS TIMESTAMP) AS ts", lambda x, t, r: (t, 0)),
     "naive_s": ({}, "CAST(CAST(a AS TIMESTAMP) AS TIMESTAMP_S) AS ts", lambda x, t, r: (t, 0)),
     "date_date": ({"date": "date", "time": "time"}, "CAST(a AS DATE) AS date, CAST(b AS TIME) AS time",
                   lambda x, t, r: _day_and_time(t, r)),
