@@ -16,12 +16,20 @@ def nearest_strike(spot: float, step: float, listed: tuple[float, ...] = ()) -> 
     (21000.0, 21050.0)
     >>> nearest_strike(752.0, 5, (745.0, 750.0, 760.0))
     750.0
+
+    "Halfway" is judged with the level tolerance of :mod:`optbt.model.levels`: a level worked out
+    from prices, 100 + 8.04 - 5.54 = 102.49999999999999 in binary, is 102.50 and goes up.
+
+    >>> nearest_strike(100 + 8.04 - 5.54, 5, (100.0, 105.0)), nearest_strike(100 + 8.04 - 5.54, 5)
+    (105.0, 105.0)
     """
+    tol = ABS_TOL + REL_TOL * abs(spot)
     if listed:
         i = bisect.bisect_left(listed, spot)
         cands = listed[max(i - 1, 0): i + 1]
-        return float(min(cands, key=lambda k: (abs(k - spot), -k)))
-    return float(math.floor(spot / step + 0.5) * step)
+        least = min(abs(k - spot) for k in cands)
+        return float(max(k for k in cands if abs(k - spot) <= least + tol))
+    return float(math.floor((spot + tol) / step + 0.5) * step)
 
 
 def otm_strike(spot: float, pct: float, opt_type: str, step: float,

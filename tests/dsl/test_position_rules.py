@@ -141,6 +141,17 @@ def test_synthetic_atm_uses_call_put_parity():
     assert [t.leg.strike for t in result.trades] == [21100.0, 21100.0]
 
 
+def test_synthetic_atm_halfway_in_decimal_goes_up_whatever_binary_makes_of_it():
+    # strike step 5, spot 101: spot ATM 100; call 8.04, put 5.54 -> F = 100 + 8.04 - 5.54 = 102.50,
+    # halfway between 100 and 105, so ATM is 105 (ties go up); in binary F is 102.49999999999999
+    options = {inst(100, "CE"): [8.04] * 4, inst(100, "PE"): [5.54] * 4, inst(105, "CE"): [5.0] * 4,
+               inst(105, "PE"): [7.0] * 4}
+    cls = load_strat_text(H + "atm_from synthetic\nce = add(ATM, CE, SELL)\nentry at 09:16\n")
+    source = MemorySource({DAY: day_data([101.0] * 4, options)}, config(4, strike_step=5), 4)
+    result = EventEngine(source).run(cls())
+    assert [(t.leg.strike, t.entry_price) for t in result.trades] == [(105.0, 5.0)]
+
+
 def test_parameters_in_strikes_stops_and_expiry_rules():
     # ATM + off (off = 1): 21050; stop sl pts (20): 80 + 20 = 100 hit at 09:18
     options = {inst(21050, "CE"): [80.0, 90.0, 100.0, 100.0], inst(21000, "CE"): [1.0] * 4}
