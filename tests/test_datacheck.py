@@ -1158,3 +1158,18 @@ def test_spot_tick_duplicates_are_found_a_block_of_days_at_a_time(tmp_path, monk
     assert (got["duplicate_rows"].count, got["duplicate_rows"].where) == (1, first)
     second = str(tmp_path / "s" / f"day={DAY2}" / "p.parquet")
     assert read == ([[first], [second]] if chunk_rows else [[first, second]])
+
+
+def test_bid_and_ask_columns_the_config_does_not_map_are_a_note(tmp_path):
+    """Files with quotes and a config naming none: a run fills at the close (quote columns are read
+    only when named), which a recomputation from the quotes would not. Said as a note; mapped, none."""
+    opts, spot = clean_rows()
+    opts = [{**r, "Bid": r["close"] - 0.5, "Ask": r["close"] + 0.5} for r in opts]
+    path = write(tmp_path, opts, spot)
+    report = check_dataset(load_dataset(path))
+    (f,) = report.findings
+    assert (f.level, f.check, f.where) == ("note", "quotes_not_read", str(path / "options.parquet"))
+    assert "'Bid' and 'Ask'" in f.detail and 'bid = "Bid"' in f.detail
+    assert report.ok
+    mapped = write(tmp_path, opts, spot, option_columns='bid = "Bid", ask = "Ask"')
+    assert check_dataset(load_dataset(mapped)).findings == []

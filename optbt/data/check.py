@@ -112,6 +112,7 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None,
         check_duplicates.option_duplicates(checker, tallies)
         checker.step(len(chunks) + 1, total, "duplicates")
         check_files.row_order(checker)
+        check_files.unread_quotes(checker)
         spot_days = check_days.spot(checker)
         check_days.days(checker, tallies["days"], spot_days, tallies["any_days"])
         checker.step(total, total, "spot")

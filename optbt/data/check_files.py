@@ -156,6 +156,28 @@ def row_order(ck) -> None:
                   "`--split-days` a file a day for files of many days (README, Performance)")
 
 
+_QUOTE_NAMES = {"bid": ("bid", "bid_price", "bidprice", "best_bid", "bid_px"),
+                "ask": ("ask", "ask_price", "askprice", "best_ask", "ask_px", "offer")}
+
+
+def unread_quotes(ck) -> None:
+    """A note when the option files hold bid and ask columns the config maps to nothing: a run
+    then fills at the close (a quote column is read only when named), which a trader holding
+    quote data may not expect (an independent recomputation from the quotes differs on every
+    fill). Names are matched without case; a note never changes the exit code."""
+    cols = ck.config.options.columns
+    if cols.bid or cols.ask:
+        return
+    found = {side: [c for c in ck.o.types if c.lower() in names] for side, names in _QUOTE_NAMES.items()}
+    if found["bid"] and found["ask"]:
+        bid, ask = found["bid"][0], found["ask"][0]
+        ck.find("note", "quotes_not_read", ck.o.all_files[0], 1,
+                f"the option files have columns '{bid}' and '{ask}', which the config does not map: fills "
+                f"use '{cols.close}' (the close). To fill buys at the ask and sells at the bid, set "
+                f"bid = \"{bid}\" and ask = \"{ask}\" under [options.columns] (price = \"mid\" fills at "
+                "their mean); or leave them unread on purpose")
+
+
 def _in_time_order(groups: list[tuple]) -> bool:
     """Whether a file's row groups, (rows, strike min, strike max, time min, time max) each, keep
     rows in time order (see row_order): most rows sit in groups whose time range no
