@@ -93,9 +93,11 @@ def read_spots(src, day: date, und: str, open_: datetime, close: datetime, calen
         sql = (f"SELECT {FILE_COL}, {cols} FROM read_parquet($f, {s.scan}, "
                f"filename='{FILE_COL}') WHERE {src._spot_und} AND {usable} AND {src._spot_known} IS NOT NULL "
                f"ORDER BY optbt_t, optbt_p")
+        day_of = s.day_of_file
         for f, t, p in run(sql, src._params(f=files, und=und)):
-            d = s.day_of_file(f)
-            refuse_row(s, src.config.spot.day_partition, src.config.timezone, f, t, d)
+            d = day_of(f)
+            if t.date() != d:  # a row of another day in this folder: refused
+                refuse_row(s, src.config.spot.day_partition, src.config.timezone, f, t, d)
             by_day[d].append((t, p))
     else:  # one time-range read for the block, whatever the files' layout; days told apart by time
         first_open = session(block[0])[0]
