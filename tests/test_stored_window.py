@@ -295,6 +295,33 @@ def test_the_bound_is_in_the_queries(month, form, monkeypatch):
     src.close()
 
 
+def test_proven_plain_text_is_cast_as_written_with_the_full_conversions_result(tmp_path):
+    """Text proven ISO with no zone anywhere is read by a plain cast instead of the per-row
+    parsing of what follows the time: the same instant for every spelling the parsing reads
+    (a 'T', fractions to nanoseconds, 24:00:00, a date alone); any zone keeps the parsing."""
+    rnd = random.Random(7)
+    start = datetime(2024, 1, 1)
+    texts = [_local_text(start + timedelta(seconds=rnd.randrange(400 * 86400), microseconds=rnd.randrange(10**6)),
+                         rnd) for _ in range(400)] + ["2024-01-02", "2024-01-02 09:16", "2024-01-01T24:00:00"]
+    path = tmp_path / "t.parquet"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT unnest($t) AS ts) TO '{path}' (FORMAT parquet)", {"t": texts})
+    con, table = _table(path, "Asia/Kolkata", {})
+    full = table.ts_expr("Asia/Kolkata")
+    table.prove_text(con, "Asia/Kolkata")
+    assert table.text_plain
+    plain = table.ts_expr("Asia/Kolkata")
+    assert plain != full and "regexp" not in plain
+    sql = f"SELECT ts, {full}, {plain} FROM read_parquet($f)"
+    rows = con.execute(sql, bound(sql, {"f": str(path), "tz": "Asia/Kolkata"})).fetchall()
+    assert len(rows) == len(texts) and all(a == b for _, a, b in rows)
+    zoned = tmp_path / "z.parquet"
+    con.execute(f"COPY (SELECT unnest($t) AS ts) TO '{zoned}' (FORMAT parquet)", {"t": texts[:5] + ["2024-01-02 09:16+05:30"]})
+    con, table = _table(zoned, "Asia/Kolkata", {})
+    table.prove_text(con, "Asia/Kolkata")
+    assert table.text_days is not None and not table.text_plain
+
+
 def test_text_proof_is_remembered(month, tmp_path, monkeypatch):
     monkeypatch.setenv("OPTBT_CHAIN_INDEX", str(tmp_path / "chains"))
     first = DuckDBSource(load_dataset(month["text_zoned"]), read_ahead=False)

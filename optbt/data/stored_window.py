@@ -150,9 +150,11 @@ def join_times(table, known: str, where: str) -> str:
     return f" JOIN {distinct_times(table, known, where)} AS optbt_m ON {keys}"
 
 
-def prove_text(table, con, tz: str | None, index=None) -> tuple[int, int] | None:
+def prove_text(table, con, tz: str | None, index=None) -> tuple[int, int, bool] | None:
     """May a text ``ts`` column be bounded by its text? (least, most) days between a row's
-    exchange date and the date its text starts with, or None (no bound).
+    exchange date and the date its text starts with, and whether no value carries a zone or
+    offset (then each row's exchange time is its text cast as written: :meth:`Table.ts_expr`
+    skips the per-row zone parsing); or None (no bound, the full conversion).
 
     Text compares in date order only when every value starts with an ISO date, and a row's
     exchange date may differ from its text's (a zone converted, '24:00:00', nanoseconds rounded
@@ -168,7 +170,7 @@ def prove_text(table, con, tz: str | None, index=None) -> tuple[int, int] | None
         return None
     local = table._text_ts("optbt_t", tz)
     sql = (f"SELECT bool_and(regexp_matches(optbt_t, '{_ISO_DATE}') AND optbt_d IS NOT NULL), "
-           "min(optbt_d), max(optbt_d) FROM (SELECT optbt_t, "
+           f"min(optbt_d), max(optbt_d), bool_and({table.text_zone('optbt_t')} = '') FROM (SELECT optbt_t, "
            f"CAST({local} AS DATE) - TRY_CAST(left(optbt_t, 10) AS DATE) AS optbt_d "
            f"FROM (SELECT DISTINCT {quote_ident(ts)} AS optbt_t FROM read_parquet($f, {table.scan})) "
            "WHERE optbt_t IS NOT NULL)")
@@ -177,15 +179,15 @@ def prove_text(table, con, tz: str | None, index=None) -> tuple[int, int] | None
     known = index.get_meta(key) if index is not None else None
     if known is None:
         try:
-            ok, least, most = con.execute(sql, params).fetchone()
+            ok, least, most, plain = con.execute(sql, params).fetchone()
         except duckdb.InterruptException:  # Ctrl-C: not a data error
             raise KeyboardInterrupt from None
         except duckdb.Error:  # a value the conversion refuses: each query says so, as before
-            ok = least = most = None
-        known = [int(least), int(most)] if ok and least is not None else []
+            ok = least = most = plain = None
+        known = [int(least), int(most), int(bool(plain))] if ok and least is not None else []
         if index is not None:
             index.put_meta(key, known)
-    return (known[0], known[1]) if len(known) == 2 else None
+    return (known[0], known[1], known[2] == 1) if len(known) == 3 else None
 
 
 def instants(lo: datetime, hi: datetime, tz: str | None) -> tuple[datetime | None, datetime | None]:

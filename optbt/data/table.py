@@ -45,6 +45,7 @@ class Table:
     def __init__(self, con, cfg: DatasetConfig, files: OptionFiles | SpotFiles, what: str):
         self.what = what
         self.text_days: tuple[int, int] | None = None  # see prove_text
+        self.text_plain = False  # every text timestamp proven ISO without a zone: cast as written
         self.hive = "true" if files.hive_partitioning else "false"
         self.all_files = paths = find_files(cfg, files, what)
         self._listed = {os.path.normpath(f): f for f in paths}  # DuckDB may spell a path its own way
@@ -273,6 +274,8 @@ class Table:
             if kind.startswith("TIMESTAMP"):
                 return f"CAST({ts} AS TIMESTAMP)"
             if kind in ("VARCHAR",):
+                if self.text_plain:  # proven: every value ISO, none with a zone (prove_text)
+                    return up_to_microseconds(f"CAST({ts} AS TIMESTAMP_NS)")
                 return self._text_ts(ts, tz)
             raise DataError(f"{self.what}: column '{cols.ts}' is {kind}, not a timestamp")
         day, time_ = self.col("date"), self.col("time")
@@ -318,6 +321,11 @@ class Table:
                     f"ELSE CAST(COALESCE(TRY_CAST(trim({col}) AS DATE){spelled}) AS DATE) END)")
         return f"CAST({col} AS DATE)"
 
+    @staticmethod
+    def text_zone(ts: str) -> str:
+        """SQL: what follows the time of day in a text timestamp ('' for none)."""
+        return f"regexp_extract({ts}, '{_TEXT_TS}', 4)"
+
     def _text_ts(self, ts: str, tz: str | None) -> str:
         """Text timestamps, row by row: what follows the time of day decides how a row is read.
 
@@ -336,7 +344,7 @@ class Table:
                  " is not ISO 8601 text (YYYY-MM-DD HH:MM[:SS], optionally a UTC offset); write the timestamps"
                  " that way, or store them as a timestamp column'))")
         head = f"regexp_extract({ts}, '{_TEXT_TS}', 1)"
-        zone = f"regexp_extract({ts}, '{_TEXT_TS}', 4)"
+        zone = self.text_zone(ts)
         if not tz:
             aware = (f"error('{self.what}: text timestamps carry a UTC offset or zone (' || {ts} || '); "
                      f"set timezone = \"Area/City\" in the dataset config (the exchange''s zone)')")
@@ -365,4 +373,6 @@ class Table:
     def prove_text(self, con, tz: str | None, index=None) -> None:
         """Settle once whether text timestamps may be bounded by their text (:attr:`text_days`):
         see :func:`optbt.data.stored_window.prove_text`."""
-        self.text_days = prove_text(self, con, tz, index)
+        proof = prove_text(self, con, tz, index)
+        self.text_days = None if proof is None else proof[:2]
+        self.text_plain = proof is not None and proof[2]
