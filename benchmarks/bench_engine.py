@@ -96,7 +96,13 @@ def floor_sql(src) -> tuple[str, dict]:
         if cols.ts and table.types.get(cols.ts) == "TIMESTAMP":
             continue
         raw = ", ".join(f'"{c}"' for c in ([cols.ts] if cols.ts else [cols.date, cols.time]))
-        view = f"(SELECT * EXCLUDE ({raw}), {table.ts_expr(src.config.timezone)} AS ts FROM read_parquet(${name}))"
+        exact = table.ts_expr(src.config.timezone)
+        if table.types.get(cols.ts or "") == "VARCHAR":
+            # text: the per-row parsing, not the plain cast runs use once the text is proven
+            # zone-free; in this query DuckDB runs it faster (1.13 s against 1.66-1.94 s, measured),
+            # and the floor is the fastest single query
+            exact = table._text_ts(f'"{cols.ts}"', src.config.timezone)
+        view = f"(SELECT * EXCLUDE ({raw}), {exact} AS ts FROM read_parquet(${name}))"
         sql = sql.replace(f"read_parquet(${name})", view)
         if "$tz" in view:
             params["tz"] = src.config.timezone
