@@ -50,8 +50,7 @@ class _Reader:
         else:
             files: SeriesFiles = self.files
             table = table_class(source.con, cfg, files, f"series.{name}")
-            if table.by_day is None and table.types.get(table.columns.ts or "") == "VARCHAR":
-                table.prove_text(source.con, cfg.timezone, source._chain_index())
+            table.prove_text(source.con, cfg.timezone, source._chain_index)
             col = table.col("underlying", required=False)
             self.und = f"upper(trim(CAST({col} AS VARCHAR))) = upper($sund)" if col and files.underlying else "TRUE"
             self.sund = files.underlying

@@ -99,8 +99,7 @@ class DuckDBSource:
         self._days: list[date] | None = None
         self._index: ChainIndex | None | bool = False  # opened on the first chain asked for
         for table in (self.options, self.spot):  # text timestamps: bounded by their text once proven ISO
-            if table.by_day is None and table.types.get(table.columns.ts or "") == "VARCHAR":
-                table.prove_text(self.con, cfg.timezone, self._chain_index())
+            table.prove_text(self.con, cfg.timezone, self._chain_index)
         self._build_sql()
         # the next block of chains and spot bars, read in the background (optbt/data/read_ahead.py)
         self._ahead = ReadAhead(self._reader) if read_ahead and enabled_by_env() else None

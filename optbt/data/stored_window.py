@@ -150,7 +150,7 @@ def join_times(table, known: str, where: str) -> str:
     return f" JOIN {distinct_times(table, known, where)} AS optbt_m ON {keys}"
 
 
-def prove_text(table, con, tz: str | None, index=None) -> tuple[int, int, bool] | None:
+def prove_text(table, con, tz: str | None, index_of=None) -> tuple[int, int, bool] | None:
     """May a text ``ts`` column be bounded by its text? (least, most) days between a row's
     exchange date and the date its text starts with, and whether no value carries a zone or
     offset (then each row's exchange time is its text cast as written: :meth:`Table.ts_expr`
@@ -162,8 +162,9 @@ def prove_text(table, con, tz: str | None, index=None) -> tuple[int, int, bool] 
     (:meth:`Table.ts_expr`): every value must start with ``YYYY-MM-DD`` and convert without an
     error. Any doubt (a value not ISO, one the conversion refuses) gives None: the queries then
     read every row, and fail on a bad one, as before. The answer is remembered in the chain
-    ``index`` (:meth:`ChainIndex.get_meta`) under the files' stamps, the SQL and the zone, so a
-    later run of the dataset does not scan again.
+    index (:meth:`ChainIndex.get_meta`) under the files' stamps, the SQL and the zone, so a
+    later run of the dataset does not scan again. ``index_of``: a function giving that index (or
+    None), called only when there is text to prove, so that other datasets do not open it here.
     """
     ts = table.columns.ts
     if table.by_day is not None or not ts or table.types.get(ts) != "VARCHAR" or ts in table.cast:
@@ -175,6 +176,7 @@ def prove_text(table, con, tz: str | None, index=None) -> tuple[int, int, bool] 
            f"FROM (SELECT DISTINCT {quote_ident(ts)} AS optbt_t FROM read_parquet($f, {table.scan})) "
            "WHERE optbt_t IS NOT NULL)")
     params = {"f": table.all_files, **({"tz": tz} if "$tz" in sql else {})}
+    index = index_of() if index_of is not None else None
     key = index.block_key(sql, params, table.all_files) if index is not None else None
     known = index.get_meta(key) if index is not None else None
     if known is None:

@@ -370,9 +370,10 @@ class Table:
             return "", {}
         return stored_window(self, lo, hi, tz)
 
-    def prove_text(self, con, tz: str | None, index=None) -> None:
-        """Settle once whether text timestamps may be bounded by their text (:attr:`text_days`):
-        see :func:`optbt.data.stored_window.prove_text`."""
-        proof = prove_text(self, con, tz, index)
+    def prove_text(self, con, tz: str | None, index_of=None) -> None:
+        """Settle once whether text timestamps may be bounded by their text (:attr:`text_days`)
+        and cast as written (:attr:`text_plain`); nothing to do for other timestamps or with day
+        folders: see :func:`optbt.data.stored_window.prove_text`."""
+        proof = prove_text(self, con, tz, index_of)
         self.text_days = None if proof is None else proof[:2]
         self.text_plain = proof is not None and proof[2]
