@@ -28,6 +28,12 @@ REL_TOL = 1e-9
 ABS_TOL = 1e-9
 
 
+def tolerance(level: float) -> float:
+    """How far from ``level`` a price still counts as on it (what the comparisons below allow;
+    they write it out themselves: they run on every tick)."""
+    return ABS_TOL + REL_TOL * abs(level)
+
+
 def at_or_above(price: float, level: float) -> bool:
     """True when ``price`` has reached ``level`` from below (price >= level, within the tolerance)."""
     return price >= level - (ABS_TOL + REL_TOL * abs(level))

@@ -6,7 +6,7 @@ import bisect
 import math
 from collections.abc import Iterable
 
-from optbt.model.levels import ABS_TOL, REL_TOL, at_or_above, at_or_below
+from optbt.model.levels import at_or_above, at_or_below, tolerance
 
 
 def nearest_strike(spot: float, step: float, listed: tuple[float, ...] = ()) -> float:
@@ -23,7 +23,7 @@ def nearest_strike(spot: float, step: float, listed: tuple[float, ...] = ()) -> 
     >>> nearest_strike(100 + 8.04 - 5.54, 5, (100.0, 105.0)), nearest_strike(100 + 8.04 - 5.54, 5)
     (105.0, 105.0)
     """
-    tol = ABS_TOL + REL_TOL * abs(spot)
+    tol = tolerance(spot)
     if listed:
         i = bisect.bisect_left(listed, spot)
         cands = listed[max(i - 1, 0): i + 1]
@@ -75,7 +75,7 @@ def pick_strike(candidates: Iterable[tuple[float, float]], target: float, mode: 
     """
     if mode not in ("closest", "ge", "le"):
         raise ValueError(f"mode must be 'closest', 'ge' or 'le', not {mode!r}")
-    tol = ABS_TOL + REL_TOL * abs(target)  # prices on a tick grid, stored in binary (optbt.model.levels)
+    tol = tolerance(target)  # prices on a tick grid, stored in binary (optbt.model.levels)
     scored = []
     for strike, value in candidates:
         if mode == "ge" and not at_or_above(value, target):
