@@ -170,3 +170,15 @@ def test_premium_ties_and_levels_are_judged_in_decimal_not_binary():
     assert pick_strike([(21300.0, 17.80), (21100.0, 32.20)], 25.0, "closest", 21400.0) == 21300.0
     assert pick_strike([(21100.0, (2.40 + 2.80) / 2)], 2.6, "ge", 21000.0) == 21100.0
     assert pick_strike([(21100.0, 2.65)], 2.6, "le", 21000.0) is None
+
+
+def test_equally_near_the_spot_is_judged_in_decimal_not_binary():
+    """Two strikes whose premiums tie, with a spot halfway between them: the lower strike goes
+    (docs/language.md), also when the spot was worked out from prices and binary puts it a hair
+    above halfway (100 + 8.21 - 3.21 = 105.00000000000001 picked 110 before)."""
+    from optbt.model.strikes import pick_strike
+    spot = 100 + 8.21 - 3.21
+    assert spot > 105.0  # the binary noise this test is about
+    assert pick_strike([(100.0, 5.0), (110.0, 5.0)], 5.0, "closest", spot) == 100.0
+    assert pick_strike([(110.0, 5.0), (100.0, 5.0)], 5.0, "closest", 105.0) == 100.0
+    assert pick_strike([(100.0, 5.0), (110.0, 5.0)], 5.0, "closest", 105.1) == 110.0  # really nearer

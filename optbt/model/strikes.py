@@ -72,6 +72,8 @@ def pick_strike(candidates: Iterable[tuple[float, float]], target: float, mode: 
     110.0
     >>> pick_strike([(100.0, 9.0), (110.0, 5.0), (120.0, 2.0)], 4.0, "le", 105.0)
     120.0
+    >>> pick_strike([(100.0, 5.0), (110.0, 5.0)], 5.0, "closest", 100 + 8.21 - 3.21)
+    100.0
     """
     if mode not in ("closest", "ge", "le"):
         raise ValueError(f"mode must be 'closest', 'ge' or 'le', not {mode!r}")
@@ -90,4 +92,7 @@ def pick_strike(candidates: Iterable[tuple[float, float]], target: float, mode: 
     # makes one 7.199999999999999): ties go to the strike nearer the spot, then the lower one
     least = min(score for score, _ in scored)
     tied = [strike for score, strike in scored if score <= least + 2 * tol]
-    return min(tied, key=lambda k: (abs(k - spot), k))
+    # and "nearer the spot" likewise: a spot worked out from prices (a synthetic future,
+    # 100 + 8.21 - 3.21 = 105.00000000000001) is halfway between 100 and 110, so the lower goes
+    nearest = min(abs(k - spot) for k in tied)
+    return min(k for k in tied if abs(k - spot) <= nearest + 2 * tolerance(spot))
