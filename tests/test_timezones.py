@@ -319,3 +319,15 @@ def test_a_run_whose_legs_never_had_a_price_points_to_data_check(tmp_path):
     res = run_backtest(Sell, data=load_dataset(path))
     causes = empty_causes(res)
     assert causes[0] == "no trades: entry never filled on any of the 1 days that ran" and OUTSIDE_SESSION in causes
+
+
+def test_data_check_files_a_utc_midnight_date_or_expiry_as_a_time_zone_error(tmp_path):
+    """The refusal a run gives is data check's too, filed as ``timezone`` (its fix is the
+    zone's), not as a file that cannot be read."""
+    dates = check_dataset(load_dataset(date_and_time(tmp_path / "d", "America/New_York", "09:30")))
+    expiries = check_dataset(load_dataset(date_and_time(tmp_path / "e", "America/New_York", "09:30",
+                                                        date_of=lambda d: d, expiry_of=utc_midnight)))
+    for report, what in ((dates, "dates (column 'd')"), (expiries, "expiries (column 'expiry')")):
+        errors = [f for f in report.findings if f.level == "error"]
+        assert [(f.check, f.where.endswith("o.parquet")) for f in errors] == [("timezone", True)]
+        assert f"{what} hold" in errors[0].detail and "midnight in UTC" in errors[0].detail

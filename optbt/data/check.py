@@ -38,6 +38,7 @@ from optbt.data.check_report import CheckReport, Finding
 from optbt.data.check_where import listed_files, named_path
 from optbt.data.dataset import DatasetConfig
 from optbt.data.source import FolderDisagreesError, MixedTimezonesError, UnreadableFileError
+from optbt.data.zoned_dates import MIDNIGHT_IN_UTC
 from optbt.model.errors import ConfigError, DataError
 
 __all__ = ["CheckReport", "Finding", "check_dataset"]
@@ -127,9 +128,16 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None,
                 add(Finding("error", "missing_column" if "column" in text else "unreadable_file", where, 1, text))
     except DataError as exc:
         where = getattr(exc, "file", None) or named_path(str(exc), src.options.all_files + src.spot.all_files)
-        add(Finding("error", "unreadable_file", where or src.options.all_files[0], 1, str(exc)))
+        add(Finding("error", _refused_as(str(exc)), where or src.options.all_files[0], 1, str(exc)))
     finally:
         src.close()
     order = {"error": 0, "warning": 1, "note": 2}
     report.findings.sort(key=lambda f: order.get(f.level, 2))
     return report
+
+
+def _refused_as(text: str) -> str:
+    """The check of a row a query refused while the files were read: a date or expiry written as
+    a UTC midnight is a time-zone finding (its fix is the zone's, docs/data.md "Time zones"),
+    anything else a file that cannot be read as described."""
+    return "timezone" if MIDNIGHT_IN_UTC in text else "unreadable_file"

@@ -13,6 +13,10 @@ Apart from :mod:`optbt.data.table` because it is one rule with its own message.
 from __future__ import annotations
 
 
+MIDNIGHT_IN_UTC = "midnight in UTC"
+"""The words of the refusal below, by which ``data check`` files it as a time-zone finding."""
+
+
 def _sql_text(text: str) -> str:
     return text.replace("'", "''")
 
@@ -35,7 +39,7 @@ def utc_midnight_refused(what: str, label: str, col: str) -> str:
     utc = f"timezone('UTC', {col})"
     local = f"timezone($tz, {col})"
     message = (f"'{_sql_text(what)}: {_sql_text(label)} hold ' || strftime({utc}, '%Y-%m-%d %H:%M:%S') || ' UTC, "
-               f"midnight in UTC, which is ' || strftime({local}, '%Y-%m-%d %H:%M') || ' in ' || $tz || ': a date "
+               f"{MIDNIGHT_IN_UTC}, which is ' || strftime({local}, '%Y-%m-%d %H:%M') || ' in ' || $tz || ': a date "
                f"written as a UTC instant (pandas'' datetime64[ns, UTC] of a date) would be read as the day before. "
                f"Store the column as a DATE (pandas: df[col].dt.date) or as naive timestamps of the exchange''s day "
                f"(docs/data.md, ''Time zones'')'")
