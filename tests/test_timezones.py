@@ -302,9 +302,45 @@ def test_exchange_time_rows_are_not_taken_for_utc(tmp_path, pre_market):
     assert ("outside_session" in checks) is pre_market
 
 
+@pytest.mark.parametrize("zone, shift, start, end", [
+    ("Asia/Kolkata", timedelta(hours=5, minutes=30), "09:15", "09:22"),
+    ("America/New_York", timedelta(hours=-5), "09:30", "09:37"),
+])
+@pytest.mark.parametrize("tables", ["both", "options"])
+def test_a_run_refuses_naive_timestamps_that_look_like_utc(tmp_path, zone, shift, start, end, tables):
+    """Before, a run read UTC wall-clock rows as exchange time and traded on whatever fell inside
+    the session: NSE's 14:50 price filled a "09:20" entry, the 10:00 one its "15:15" exit, exit
+    0. Now it stops on its first day with data check's message (the spot's, or the options' when
+    only they are UTC), through the CLI with exit 2."""
+    from optbt.data.utc_naive import TimestampsLookLikeUtcError
+    from tests.test_cli_run import optbt
+    path = shifted(tmp_path, zone, shift, start, end)
+    if tables == "options":
+        first = datetime.combine(DAY, datetime.strptime(start, "%H:%M").time())
+        move = first - datetime.combine(DAY, datetime.strptime("09:15", "%H:%M").time())
+        put(path / "s.parquet", [{**r, "ts": r["ts"] + move} for r in spot_rows(DAY)])
+    what = "spot" if tables == "both" else "options"
+    with pytest.raises(TimestampsLookLikeUtcError, match=rf"^{what} timestamps look like UTC, not exchange time "
+                                                         rf"\({zone}\): .* times of {DAY} \(the run's first day\) fall"):
+        run_backtest(Sell, data=load_dataset(path))
+    out = optbt("run", "tests/kit.py:SellAtmStraddle", "--data", str(path), "--out", str(tmp_path / "out"))
+    assert out.returncode == 2 and f"{what} timestamps look like UTC" in out.stderr + out.stdout
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "Asia/Kolkata"])
+def test_a_run_on_exchange_time_or_a_zone_at_utc_is_not_refused(tmp_path, zone):
+    """Exchange-time rows (with a pre-market print), and rows of a zone at UTC+0 in winter, where
+    both readings agree, run as before."""
+    path = shifted(tmp_path, zone, timedelta(0), pre_market=True)
+    assert run_backtest(Sell, data=load_dataset(path)).trades
+
+
 def test_a_run_whose_days_are_all_skipped_for_want_of_a_spot_points_to_data_check(tmp_path):
+    """Rows of another zone than UTC (three hours off) are not refused on sight: every day is
+    skipped, and the run says where to look."""
     from optbt.results.explain import OUTSIDE_SESSION, empty_causes
-    path = shifted(tmp_path, "Asia/Kolkata", timedelta(hours=5, minutes=30))
+    path = shifted(tmp_path, "Asia/Kolkata", timedelta(hours=3))
     res = run_backtest(Sell, data=load_dataset(path))
     assert [d.skip_reason for d in res.daily] == ["no_spot"]
     assert empty_causes(res) == ["no trades: all 1 days were skipped (see the warnings above)", OUTSIDE_SESSION]
@@ -312,9 +348,9 @@ def test_a_run_whose_days_are_all_skipped_for_want_of_a_spot_points_to_data_chec
 
 
 def test_a_run_whose_legs_never_had_a_price_points_to_data_check(tmp_path):
-    """The spot in exchange time, the options in UTC: every day runs, no leg ever has a price."""
+    """The spot in exchange time, the options three hours off: every day runs, no leg ever has a price."""
     from optbt.results.explain import OUTSIDE_SESSION, empty_causes
-    path = shifted(tmp_path, "Asia/Kolkata", timedelta(hours=5, minutes=30))
+    path = shifted(tmp_path, "Asia/Kolkata", timedelta(hours=3))
     put(path / "s.parquet", spot_rows(DAY))
     res = run_backtest(Sell, data=load_dataset(path))
     causes = empty_causes(res)
@@ -331,3 +367,23 @@ def test_data_check_files_a_utc_midnight_date_or_expiry_as_a_time_zone_error(tmp
         errors = [f for f in report.findings if f.level == "error"]
         assert [(f.check, f.where.endswith("o.parquet")) for f in errors] == [("timezone", True)]
         assert f"{what} hold" in errors[0].detail and "midnight in UTC" in errors[0].detail
+
+
+@pytest.mark.parametrize("stored", ["text", "date and time"])
+def test_a_run_refuses_utc_looking_times_stored_as_text_or_a_date_and_a_time(tmp_path, stored):
+    """The same refusal whatever form the naive times take: ISO text without a zone (converted
+    once per distinct text), a date column and a time column."""
+    from optbt.data.utc_naive import TimestampsLookLikeUtcError
+    path = shifted(tmp_path, "Asia/Kolkata", timedelta(hours=5, minutes=30))
+    for name in ("o.parquet", "s.parquet"):
+        rows = pq.read_table(path / name).to_pylist()
+        if stored == "text":
+            rows = [{**r, "ts": r["ts"].isoformat(sep=" ")} for r in rows]
+        else:
+            rows = [{**{k: v for k, v in r.items() if k != "ts"}, "d": r["ts"].date(), "t": r["ts"].time()} for r in rows]
+        put(path / name, rows)
+    if stored == "date and time":
+        toml = (path / "dataset.toml").read_text().replace('path = "o.parquet"', 'path = "o.parquet"\ncolumns = { date = "d", time = "t" }')
+        (path / "dataset.toml").write_text(toml.replace('path = "s.parquet"', 'path = "s.parquet"\ncolumns = { date = "d", time = "t" }'))
+    with pytest.raises(TimestampsLookLikeUtcError, match=r"^spot timestamps look like UTC, .* they run 03:46-03:52"):
+        run_backtest(Sell, data=load_dataset(path))

@@ -1,0 +1,95 @@
+"""Naive timestamps that are UTC, not exchange time: the rule ``data check`` reports over a whole
+table (``timestamps_look_like_utc``) and a run refuses on its first day.
+
+A vendor's export often writes UTC wall-clock times without a zone. Read as exchange time
+(naive timestamps are), NSE bars of 09:15-15:30 IST sit at 03:45-10:00, New York's 09:30-16:00
+at 14:30-21:00: most rows fall outside the session, days are skipped as ``no_spot`` and the rows
+left inside it are priced at the wrong minute. A run on such data traded at "09:20" on the
+14:50 price and exited at "15:15" on the 10:00 one, with exit 0; it now stops with this message.
+
+A table is judged when the config names the exchange's zone and its timestamps are naive (a
+tz-aware column, and text with a zone, are converted already): its rows look like UTC when,
+read as UTC and converted to the zone, every row is known inside the session, while read as
+they are some are not. Exchange-time data never passes that test (its rows read as UTC land
+hours outside the session), nor does data of a zone at UTC+0 (both readings agree).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from optbt.data.sql_text import is_aware
+from optbt.data.stored_window import costly, distinct_times
+from optbt.model.errors import DataError
+
+
+class TimestampsLookLikeUtcError(DataError):
+    """A table's naive timestamps are UTC wall-clock times, not the exchange's (see the module)."""
+
+
+def naive(table) -> bool:
+    """The table's time is stored without a zone (a naive timestamp, a date and a time, or text)."""
+    cols = table.columns
+    kinds = [table.types.get(c) for c in ((cols.ts,) if cols.ts else (cols.date, cols.time)) if c]
+    return bool(kinds) and all(k is not None and not is_aware(k) for k in kinds)
+
+
+def as_utc(known: str) -> str:
+    """SQL: the known-at time ``known`` read as UTC and converted to the exchange's zone ``$tz``."""
+    return f"timezone($tz, timezone('UTC', {known}))"
+
+
+def looks_like_utc(n: int, outside: int, outside_utc: int) -> bool:
+    """``n`` rows, ``outside`` of them outside the session as stored, ``outside_utc`` read as UTC."""
+    return bool(n) and bool(outside) and not outside_utc
+
+
+def message(what: str, config, first: time, last: time, outside: int, n: int, at: datetime, scope: str = "",
+            counted: str = "rows") -> str:
+    """What is wrong and how to fix it; ``at``: a row's time outside the session (for the offset);
+    ``scope``: which rows were counted, when not the whole table; ``counted``: what (rows, or
+    distinct times)."""
+    sess = config.session
+    off = ZoneInfo(config.timezone).utcoffset(at)
+    sign, mins = ("-", -off) if off < timedelta(0) else ("+", off)
+    hhmm = f"{sign}{int(mins.total_seconds()) // 3600:02d}:{int(mins.total_seconds()) % 3600 // 60:02d}"
+    return (f"{what} timestamps look like UTC, not exchange time ({config.timezone}): they run "
+            f"{first:%H:%M}-{last:%H:%M}, the session {sess.start}-{sess.end} less the zone's "
+            f"offset from UTC ({hhmm}); read as exchange time (naive timestamps are), {outside} of {n} {counted}{scope} "
+            "fall outside the session (days skipped as no_spot, the rest priced at the wrong minute). Write them "
+            "tz-aware (UTC instants), or as text ending in Z or +00:00: a run converts those to the exchange's "
+            "zone (docs/data.md, 'Time zones')")
+
+
+def refuse_on(src, day: date) -> None:
+    """Raise TimestampsLookLikeUtcError when the spot's or the options' rows of ``day`` (a run's
+    first) look like UTC: one aggregate a table over that day's distinct times, its files bounded
+    like a day's query."""
+    cfg = src.config
+    if not cfg.timezone:
+        return
+    open_, close = cfg.session.bounds(day)
+    start, end = datetime.combine(day, time()), datetime.combine(day, time()) + timedelta(days=1)
+    for what, table, known, shift, und in (("spot", src.spot, src._spot_known, src._spot_shift, src._spot_und),
+                                           ("options", src.options, src._opt_known, src._shift, src._opt_und)):
+        files = table.files_for(day)
+        if not files or not naive(table):
+            continue
+        window, bounds = src._window(table, shift, start, end)
+        # each distinct time once (a day of options repeats each minute for every contract):
+        # the conversions below cost a zone lookup a value. The day's exact bound goes into the
+        # scan where it is a cast (statistics prune on it), else on the converted distinct times
+        day_sql = "" if costly(table) else f" AND {known} >= $start AND {known} < $end"
+        times = distinct_times(table, known, f"{und}{window}{day_sql}")
+        inside, inside_utc = (f"(optbt_l > $open AND optbt_l <= $close)", f"({as_utc('optbt_l')} > $open "
+                              f"AND {as_utc('optbt_l')} <= $close)")
+        sql = (f"SELECT count(*), count(*) FILTER (WHERE NOT {inside}), count(*) FILTER (WHERE NOT {inside_utc}), "
+               f"min(CAST(optbt_l AS TIME)), max(CAST(optbt_l AS TIME)), min(optbt_l) FILTER (WHERE NOT {inside}) "
+               f"FROM {times} WHERE optbt_l >= $start AND optbt_l < $end")
+        params = src._params(f=files, und=src._und(), open=open_, close=close, start=start, end=end, **bounds)
+        (n, outside, outside_utc, first, last, at), = src._run(sql, params)
+        if looks_like_utc(n, outside, outside_utc):
+            raise TimestampsLookLikeUtcError(
+                message(what, cfg, first, last, outside, n, at, f" of {day} (the run's first day)", "times")
+                + "; `optbt data check` checks every table whole")
