@@ -37,13 +37,13 @@ from optbt.data.chain_listing import INDEX_VERSION
 from optbt.data.csv_parquet import csv_to_parquet  # noqa: F401  (importable from here, as before)
 from optbt.data.dataset import DatasetConfig, OptionFiles, SeriesFiles, SpotFiles, load_dataset
 from optbt.data.files import find_files  # noqa: F401  (importable from here, as before)
+from optbt.data.first_day import check_first_day
 from optbt.data.footers import option_days_from_footers, same_underlying
 from optbt.data.read_ahead import ReadAhead, enabled_by_env
 from optbt.data.source import Bar, Chain
 from optbt.data.sql_text import FILE_COL, bound, own_refusal, quote_ident  # noqa: F401  (quote_ident: importable from here)
 from optbt.data.stored_window import costly, distinct_times
 from optbt.data.table import Table
-from optbt.data.utc_naive import refuse_on as refuse_utc_on
 from optbt.model.errors import DataError
 from optbt.model.instrument import Instrument
 from optbt.model.prices import INF, sql_mid, sql_price, sql_quote_side
@@ -107,6 +107,7 @@ class DuckDBSource:
         self._until: date | None = None  # the last day of the range last asked for: nothing is read past it
         self._asked = False  # trading_days asked once (a later call without a range is a lookup)
         self._zone_checked = False  # naive timestamps that look like UTC: checked on a run's first day
+        self.hints: list[str] = []  # warnings about the data met on that day (optbt/data/label_hint.py)
         self._kicked: set[date] = set()  # first days whose first blocks were read ahead
 
     def _reader(self):
@@ -206,9 +207,9 @@ class DuckDBSource:
             return days  # the whole calendar looked up mid-run (previous days): starts nothing
         self._asked = True
         self._until = end
-        if days and not self._zone_checked:  # once a source: UTC read as exchange time is refused
-            self._zone_checked = True
-            refuse_utc_on(self, days[0])
+        if days and not self._zone_checked:  # once a source: UTC read as exchange time is refused,
+            self._zone_checked = True       # start-labelled bars read as end-labelled are warned of
+            self.hints = check_first_day(self, days[0])
         if self._ahead is not None and len(days) > READ_AHEAD_DAYS and days[0] not in self._kicked:
             # a run asks for its days, then for the option days (a scan without day folders),
             # then for the first day's chain and spot: the first blocks are read meanwhile (not

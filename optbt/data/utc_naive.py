@@ -1,5 +1,6 @@
 """Naive timestamps that are UTC, not exchange time: the rule ``data check`` reports over a whole
-table (``timestamps_look_like_utc``) and a run refuses on its first day.
+table (``timestamps_look_like_utc``) and a run refuses on its first day
+(:mod:`optbt.data.first_day`).
 
 A vendor's export often writes UTC wall-clock times without a zone. Read as exchange time
 (naive timestamps are), NSE bars of 09:15-15:30 IST sit at 03:45-10:00, New York's 09:30-16:00
@@ -16,11 +17,10 @@ hours outside the session), nor does data of a zone at UTC+0 (both readings agre
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from optbt.data.sql_text import is_aware
-from optbt.data.stored_window import costly, distinct_times
 from optbt.model.errors import DataError
 
 
@@ -60,36 +60,3 @@ def message(what: str, config, first: time, last: time, outside: int, n: int, at
             "fall outside the session (days skipped as no_spot, the rest priced at the wrong minute). Write them "
             "tz-aware (UTC instants), or as text ending in Z or +00:00: a run converts those to the exchange's "
             "zone (docs/data.md, 'Time zones')")
-
-
-def refuse_on(src, day: date) -> None:
-    """Raise TimestampsLookLikeUtcError when the spot's or the options' rows of ``day`` (a run's
-    first) look like UTC: one aggregate a table over that day's distinct times, its files bounded
-    like a day's query."""
-    cfg = src.config
-    if not cfg.timezone:
-        return
-    open_, close = cfg.session.bounds(day)
-    start, end = datetime.combine(day, time()), datetime.combine(day, time()) + timedelta(days=1)
-    for what, table, known, shift, und in (("spot", src.spot, src._spot_known, src._spot_shift, src._spot_und),
-                                           ("options", src.options, src._opt_known, src._shift, src._opt_und)):
-        files = table.files_for(day)
-        if not files or not naive(table):
-            continue
-        window, bounds = src._window(table, shift, start, end)
-        # each distinct time once (a day of options repeats each minute for every contract):
-        # the conversions below cost a zone lookup a value. The day's exact bound goes into the
-        # scan where it is a cast (statistics prune on it), else on the converted distinct times
-        day_sql = "" if costly(table) else f" AND {known} >= $start AND {known} < $end"
-        times = distinct_times(table, known, f"{und}{window}{day_sql}")
-        inside, inside_utc = (f"(optbt_l > $open AND optbt_l <= $close)", f"({as_utc('optbt_l')} > $open "
-                              f"AND {as_utc('optbt_l')} <= $close)")
-        sql = (f"SELECT count(*), count(*) FILTER (WHERE NOT {inside}), count(*) FILTER (WHERE NOT {inside_utc}), "
-               f"min(CAST(optbt_l AS TIME)), max(CAST(optbt_l AS TIME)), min(optbt_l) FILTER (WHERE NOT {inside}) "
-               f"FROM {times} WHERE optbt_l >= $start AND optbt_l < $end")
-        params = src._params(f=files, und=src._und(), open=open_, close=close, start=start, end=end, **bounds)
-        (n, outside, outside_utc, first, last, at), = src._run(sql, params)
-        if looks_like_utc(n, outside, outside_utc):
-            raise TimestampsLookLikeUtcError(
-                message(what, cfg, first, last, outside, n, at, f" of {day} (the run's first day)", "times")
-                + "; `optbt data check` checks every table whole")

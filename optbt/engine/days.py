@@ -41,6 +41,17 @@ def dataset_underlyings(source: DataSource) -> list[str]:
     return sorted(found) or [source.config.underlying]
 
 
+def data_hints(source: DataSource) -> list[str]:
+    """Warnings the source found in the data (optbt/data/label_hint.py), also through the
+    wrappers that hand it on (the memo, the shared cache: ``.source``)."""
+    while source is not None:
+        hints = getattr(source, "hints", None)
+        if hints is not None:
+            return list(hints)
+        source = getattr(source, "source", None)
+    return []
+
+
 def check_underlying(source: DataSource, strategy: Any) -> None:
     """A ConfigError when the strategy's ``underlying`` is not one the dataset holds."""
     wanted = getattr(strategy, "underlying", None)

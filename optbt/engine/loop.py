@@ -32,7 +32,7 @@ from optbt.data.source import DataSource
 from optbt.engine.clock import session_clock, spot_clock
 from optbt.engine.context import BarContext, DayStartContext
 from optbt.engine.costing import cost_model, describe, effective_costs
-from optbt.engine.days import (check_underlying, dataset_underlyings, entry_deadline, run_days,
+from optbt.engine.days import (check_underlying, data_hints, dataset_underlyings, entry_deadline, run_days,
                                why_no_entry)
 from optbt.engine.dayrun import ACTIVE, DONE, IDLE, DayRun, NoExpiry
 from optbt.engine.fills import CostModel
@@ -117,6 +117,9 @@ class EventEngine:
         stats["seconds"] = round(_time.perf_counter() - t0, 4)
         if self._left_out:  # contracts the chain refused (e.g. an expiry before its trade date): said, not dropped
             stats["contracts_left_out"] = dict(sorted(self._left_out.items()))
+        hints = data_hints(self.source)
+        if hints:  # what the data looked like on the first day (bars labelled by their start?)
+            stats["data_hints"] = hints
         del stats["cache_queries"]
         notes = self._notes(strategy, days, daily, start, end)
         result = BacktestResult.build(strategy, self.source.config, start, end, daily, stats, notes, self._trace)

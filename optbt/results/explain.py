@@ -34,6 +34,11 @@ def left_out_warnings(result: BacktestResult) -> list[str]:
     return left_out_lines(result.engine.get("contracts_left_out") or {})
 
 
+def data_warnings(result: BacktestResult) -> list[str]:
+    """What the source found suspicious in the data (bars that look labelled by their start)."""
+    return list(result.engine.get("data_hints") or [])
+
+
 def left_out_lines(counts: dict[str, int]) -> list[str]:
     """The warnings for ``{reason: contract-days}`` (a run's, or a sweep's runs')."""
     return [f"left out {n} contract-day{'s' * (n != 1)} {LEFT_OUT.get(k, k)} (optbt data check names the files)"
