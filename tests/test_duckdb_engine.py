@@ -65,11 +65,13 @@ def test_one_query_per_block_for_spot_and_chain_and_per_day_for_the_legs_of_one_
     monkeypatch.setenv("OPTBT_CHAIN_INDEX", str(tmp_path / "chains"))  # a cold chain index
     res = run_backtest(load_strategy(SPEC), data=dataset, params=PARAMS)
     # one flat file, no day folders: the days with spot (1) and with options (1), the chain of
-    # both days (1), the spot of both days (1: one time-range read), and per day CE + PE
-    # fetched together by try_fill (2)
-    assert res.engine["queries"] == 2 + 1 + 1 + 2
+    # both days (1), the spot of both days (1: one time-range read), per day CE + PE fetched
+    # together by try_fill (2), and the first day's times of the spot and the options (2:
+    # optbt/data/first_day.py)
+    assert res.engine["queries"] == 2 + 1 + 1 + 2 + 2
     assert res.engine["instruments_fetched"] == 4
-    # the next run finds the chain in the index (optbt/data/chain_index.py): one query fewer
+    # the next run finds the chain and the first day's times in the index
+    # (optbt/data/chain_index.py): three queries fewer
     assert run_backtest(load_strategy(SPEC), data=dataset, params=PARAMS).engine["queries"] == 2 + 1 + 2
 
 

@@ -6,8 +6,9 @@ Vendors differ: NSE minute bars are often stamped 09:15 ... 15:29 (their start),
 ... 15:30 (their end). An end-labelled table whose rows of a day are on whole minutes, with a
 row at the session's open, none at its close and one a bar before the close, is most likely
 labelled by bar start. That is a guess from the stamps alone, so it is a warning (a run prints
-it for its first day, :mod:`optbt.data.first_day`; ``data check`` reports ``bars_look_start_labelled`` over every day), never
-a refusal: end-labelled bars with a print at the open and the last bar missing look the same.
+it for its first day, :mod:`optbt.data.first_day`; ``data check`` reports
+``bars_look_start_labelled`` over every day), never a refusal: end-labelled bars with a print
+at the open and the last bar missing look the same.
 """
 
 from __future__ import annotations
