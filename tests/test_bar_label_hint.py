@@ -81,3 +81,13 @@ def test_data_check_wants_most_days_alike(tmp_path):
         put(path / name, [{**r, "ts": r["ts"] - timedelta(minutes=1)} if r["ts"].date() != datetime(2024, 1, 5).date()
                           else r for r in rows])
     assert [(c, n) for c, n, _ in findings(path)] == [("bars_look_start_labelled", 4)] * 2
+
+
+def test_a_sweep_prints_the_warning_once(tmp_path):
+    from tests.test_cli_guards import STRADDLE, optbt
+    res = optbt("sweep", STRADDLE, "--data", str(stamped_by_start(tmp_path / "d")), "--out", str(tmp_path / "s"),
+                "--grid", "sl_pct=20,30", "--workers", "1", "--quiet")
+    text = " ".join(res.output.split())
+    assert res.exit_code == 0, res.output
+    assert text.count("warning: spot bars look labelled by their start") == 1
+    assert text.count("warning: option bars look labelled by their start") == 1

@@ -133,10 +133,12 @@ def register(app: typer.Typer) -> None:
                 progress.start()
 
             left_out: dict[str, int] = {}  # the runs read the same days: the most any run counted
+            hints: dict[str, None] = {}  # what the data looked like (the same for every run): said once
 
             def on_result(row: dict) -> None:
                 for why, n in (row.get("engine") or {}).get("contracts_left_out", {}).items():
                     left_out[why] = max(n, left_out.get(why, 0))
+                hints.update(dict.fromkeys((row.get("engine") or {}).get("data_hints", [])))
                 if row["status"] != "ok":
                     failed[0] += 1
                     console.print(f"[red]run {row['params']} failed:[/red] {row['error']}", highlight=False)
@@ -173,7 +175,7 @@ def register(app: typer.Typer) -> None:
                 console.print(f"best run again, with its trades: optbt run {shlex.quote(str(strategy))} "
                               + " ".join(args), highlight=False, soft_wrap=True)
             from optbt.results.explain import left_out_lines
-            for line in left_out_lines(left_out):
+            for line in [*hints, *left_out_lines(left_out)]:
                 console.print("warning: " + line, style="yellow", markup=False, highlight=False, soft_wrap=True)
             bad = outcome.failed
             if bad:
