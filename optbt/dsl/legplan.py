@@ -41,7 +41,7 @@ from optbt.dsl.runtime import NAN, DslStrategy, num
 from optbt.engine.context import BarContext
 from optbt.engine.legwait import back_to_cost, premium_moved
 from optbt.model.instrument import Leg
-from optbt.model.levels import at_or_above, at_or_below
+from optbt.model.levels import above, at_or_above, at_or_below, below
 
 
 @dataclass
@@ -55,6 +55,7 @@ class Pending:
     ref: float | None = None      # move: the reference price
     cost: float = NAN             # cost: the price it waits for
     from_above: bool = True       # cost: left above the cost (a short leg's stop)
+    since: int = -1               # cost: the tick it became due (it must come back: tried after it)
 
 
 @dataclass
@@ -300,7 +301,7 @@ class LegPlanStrategy(DslStrategy):
             left = trade.exit_price if mark is None else mark
             self.legs_waiting[key] = Pending("cost", reentry=True, reverse=reverse,
                                              leg=Leg(leg.instrument, side, leg.qty), cost=cost,
-                                             from_above=left > cost)
+                                             from_above=_left_above(left, cost, event, leg.side), since=ctx.tick)
         else:  # momentum: the strike chosen now, its price now is the reference
             self.legs_waiting[key] = Pending("move", reentry=True, reverse=reverse, leg=self.leg_one(ctx, key))
             pending = self.legs_waiting[key]
@@ -353,8 +354,9 @@ class LegPlanStrategy(DslStrategy):
                 leg = pending.leg
                 if pending.reverse:
                     leg = Leg(leg.instrument, _opposite(leg.side), leg.qty)
-            else:  # cost
-                if not back_to_cost(ctx.ltp(pending.leg), pending.cost, pending.from_above):
+            else:  # cost: from the tick after the exit (a stop at cost is at cost on its own tick)
+                if ctx.tick <= pending.since or not back_to_cost(ctx.ltp(pending.leg), pending.cost,
+                                                                 pending.from_above):
                     continue
                 leg = pending.leg
             if leg is None:
@@ -370,6 +372,17 @@ class LegPlanStrategy(DslStrategy):
 
     def on_exit(self, ctx: BarContext) -> None:
         self._legs = {}
+
+
+def _left_above(price: float, cost: float, event: str, side: str) -> bool:
+    """Whether a leg closed at ``price`` left its cost from above (it waits to come back down).
+    A price at the cost (a stop moved to cost, a stepped stop at it) left the way the exit moved
+    it: a short leg's stop or trailing stop up, its target down; a long leg's the other way."""
+    if above(price, cost):
+        return True
+    if below(price, cost):
+        return False
+    return (event == "target") == (side == "BUY")
 
 
 def _opposite(side: str) -> str:

@@ -1,0 +1,56 @@
+"""Edge cases of the language's rules on tiny hand-made days, each trade worked out by hand
+(docs/language.md) and written here as literal numbers; each test failed before its fix.
+
+One day, ATM 21000 (spot 21010), minute bars from 09:16 (index 0: 09:16, 1: 09:17, ...),
+through the in-memory source of tests/kit.py. Lot size 1 unless a test says otherwise, so
+PnL is in points.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from optbt import run_backtest
+from optbt.dsl import load_strat_text
+from tests.kit import DAY, MemorySource, config, straddle_day
+
+STRADDLE = "    ce = add(ATM, CE, SELL)\n    pe = add(ATM, PE, SELL)\n"
+FLAT = [100.0] * 10
+
+
+def trades(body: str, ce: list, pe: list = FLAT, legs: str = STRADDLE, lot_size: float = 1.0) -> list[tuple]:
+    """The day's trades as (entry time, key, side, entry price, exit time, exit price, reason, pnl)."""
+    text = f'strategy edges "rule edges"\nlegs\n{legs}{body}'
+    src = MemorySource({DAY: straddle_day(ce, pe)}, cfg=config(max(len(ce), len(pe)), lot_size=lot_size))
+    res = run_backtest(load_strat_text(text, "edges.strat"), source=src)
+    return sorted((t.entry_ts.strftime("%H:%M"), t.key, t.leg.side, t.entry_price, t.exit_ts.strftime("%H:%M"),
+                   t.exit_price, t.exit_reason, t.pnl) for t in res.trades)
+
+
+def test_a_re_entry_at_cost_after_a_stop_at_cost_waits_for_the_price_to_come_back():
+    """09:17 both sold at 100. 09:18 PE at 130 stops (30 %) and moves CE's stop to cost (100).
+    09:19 CE at 100 stops at cost. RE COST: the price rose to the cost, so it waits for the price
+    to come back down to 100, from the next tick: 09:20 at 115 and 09:21 at 130 are above, 09:22
+    at 100 sells it again (stop 130); out at the 09:24 exit at 95 (+5). Before, the leg was sold
+    again at 100 on the tick of its stop (a stop that did nothing), and its new 130 stop fired at
+    09:21 (-30); had it waited a tick, 115 counted as 'back at cost' (from below)."""
+    ce = [100, 100, 90, 100, 115, 130, 100, 95, 95, 95]
+    pe = [100, 100, 130, 130, 130, 130, 130, 130, 130, 130]
+    body = ("entry at 09:17\nstop_loss each leg 30%\non stop_loss(pe): move ce.stop to cost\n"
+            "reentry ce on stop_loss cost max 1\nexit at 09:24\n")
+    assert trades(body, ce, pe) == [("09:17", "ce", "SELL", 100.0, "09:19", 100.0, "stop_loss", 0.0),
+                                    ("09:17", "pe", "SELL", 100.0, "09:18", 130.0, "stop_loss", -30.0),
+                                    ("09:22", "ce", "SELL", 100.0, "09:24", 95.0, "exit", 5.0)]
+
+
+def test_a_long_legs_stepped_stop_at_cost_re_enters_once_the_price_is_back_up():
+    """CE bought at 100, stop 20 pts stepped every 10 by 10: 09:18 at 120 (two steps) lifts the
+    stop to 100. 09:19 at 100 stops it at cost (it fell to it). RE COST waits for 100 or more
+    from the next tick: 95 and 80 are not; 09:22 at 100 buys again (stop 80); out at 09:24 at
+    105 (+5). Before, it bought again at once at 09:19 and its stop fired at 80 on 09:21 (-20)."""
+    ce = [100, 100, 120, 100, 95, 80, 100, 105, 105, 105]
+    body = ("entry at 09:17\nstop_loss ce 20 pts\ntrailing ce every 10 pts by 10 pts\n"
+            "reentry ce on stop_loss cost max 1\nexit at 09:24\n")
+    assert trades(body, ce, legs="    ce = add(ATM, CE, BUY)\n") == [
+        ("09:17", "ce", "BUY", 100.0, "09:19", 100.0, "stop_loss", 0.0),
+        ("09:22", "ce", "BUY", 100.0, "09:24", 105.0, "exit", 5.0)]
