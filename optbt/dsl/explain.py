@@ -347,7 +347,8 @@ def _reactions(unit: Unit) -> list[str]:
     for on in ons:
         act = on.action
         if act.what == "move_to_cost" and act.target == "others":
-            what = "the stops of the other open legs move to their entry prices (cost)"
+            what = ("the stops of the other open legs move to their entry prices (cost); a leg with no "
+                    "stop loss keeps none")
         elif act.what == "move_to_cost":
             what = f"{act.target}'s stop moves to its entry price (cost), if {act.target} is open"
         elif act.what == "close":

@@ -495,7 +495,10 @@ class DslStrategy(MarketMixin, Strategy):
                 self._note_fields(trade.extra)
 
     def others(self, key: str) -> list[str]:
-        return [k for k in self.positions if k != key]
+        """``move others.stop to cost``: the other open legs that have a stop to move. A leg with no
+        stop (an iron condor's bought wings) is left alone: given a stop at its cost, a decaying
+        hedge was closed at once, leaving the short leg it covered naked."""
+        return [k for k, t in self.positions.items() if k != key and "stop" in t.extra]
 
     def _check_mtm(self, ctx: BarContext) -> None:
         mtm = ctx.mtm

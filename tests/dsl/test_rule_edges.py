@@ -54,3 +54,29 @@ def test_a_long_legs_stepped_stop_at_cost_re_enters_once_the_price_is_back_up():
     assert trades(body, ce, legs="    ce = add(ATM, CE, BUY)\n") == [
         ("09:17", "ce", "BUY", 100.0, "09:19", 100.0, "stop_loss", 0.0),
         ("09:22", "ce", "BUY", 100.0, "09:24", 105.0, "exit", 5.0)]
+
+
+CONDOR = ("    ce = add(ATM, CE, SELL)\n    pe = add(ATM, PE, SELL)\n"
+          "    wce = add(ATM + 4, CE, BUY)\n    wpe = add(ATM - 4, PE, BUY)\n")
+
+
+def test_moving_the_others_stops_to_cost_leaves_legs_without_a_stop_alone():
+    """An iron condor with stops on its short legs only. 09:18: CE at 130 stops (30 %) and moves
+    the others' stops to cost: PE's 130 stop becomes 100; the bought wings have no stop to move.
+    09:19: PE at 120 stops at its cost stop (-20). The wings run to the 09:24 exit: the call
+    wing 20 -> 25 (+5), the put wing 20 -> 30 (+10). Before, each wing was given a stop at its
+    cost: the put wing, at 18 on 09:18, was stopped on the tick of the CE's stop (-2), and the
+    short put ran on without its hedge."""
+    from tests.kit import day_data, inst
+    prices = {inst(21000, "CE"): [100, 100, 130, 130, 130, 130, 130, 130, 130, 130],
+              inst(21000, "PE"): [100, 100, 90, 120, 125, 125, 125, 125, 125, 125],
+              inst(21200, "CE"): [20, 20, 25, 25, 25, 25, 25, 25, 25, 25],
+              inst(20800, "PE"): [20, 20, 18, 25, 30, 30, 30, 30, 30, 30]}
+    text = ('strategy edges "rule edges"\nlegs\n' + CONDOR + "entry at 09:17\nstop_loss ce 30%\nstop_loss pe 30%\n"
+            "on stop_loss: move others.stop to cost\nexit at 09:24\n")
+    src = MemorySource({DAY: day_data([21010.0] * 10, prices)}, cfg=config(10))
+    res = run_backtest(load_strat_text(text, "edges.strat"), source=src)
+    got = sorted((t.key, t.entry_price, t.exit_ts.strftime("%H:%M"), t.exit_price, t.exit_reason, t.pnl)
+                 for t in res.trades)
+    assert got == [("ce", 100.0, "09:18", 130.0, "stop_loss", -30.0), ("pe", 100.0, "09:19", 120.0, "stop_loss", -20.0),
+                   ("wce", 20.0, "09:24", 25.0, "exit", 5.0), ("wpe", 20.0, "09:24", 30.0, "exit", 10.0)]
