@@ -65,7 +65,7 @@ class LegState:
     opened: bool = False
     reentries: int = 0
     counts: dict[str, int] = field(default_factory=dict)   # event -> re-entries it made
-    first_mark: float | None = None                         # the cost a re-entry at cost waits for
+    first_mark: float | None = None                         # the cost a re-entry at cost waits for (of contract)
     contract: Leg | None = None                             # the contract it last held
 
 
@@ -185,7 +185,9 @@ class LegPlanStrategy(DslStrategy):
             self._premium += trade.entry_price * trade.qty * trade.lot_size
         state = self._legs.setdefault(trade.key, LegState())
         mark = trade.entry_mark if trade.entry_mark is not None else trade.entry_price
-        if not state.opened:
+        # the cost a re-entry at cost waits for is the first price of the contract the leg holds:
+        # an asap re-entry at a new ATM holds another contract, whose price the first never was
+        if not state.opened or state.contract is None or state.contract.instrument != trade.leg.instrument:
             state.first_mark = mark
         state.opened = True
         state.contract = trade.leg

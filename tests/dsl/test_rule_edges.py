@@ -80,3 +80,24 @@ def test_moving_the_others_stops_to_cost_leaves_legs_without_a_stop_alone():
                  for t in res.trades)
     assert got == [("ce", 100.0, "09:18", 130.0, "stop_loss", -30.0), ("pe", 100.0, "09:19", 120.0, "stop_loss", -20.0),
                    ("wce", 20.0, "09:24", 25.0, "exit", 5.0), ("wpe", 20.0, "09:24", 30.0, "exit", 10.0)]
+
+
+def test_a_re_entry_at_cost_waits_for_the_cost_of_the_contract_it_holds():
+    """CE sold at 21000 for 100 stops at 120 (20 %) at 09:19, when the spot has moved to 21060:
+    RE ASAP sells the new ATM, 21050, at 80 (target 40, stop 96). 09:21: 21050 at 40 hits the
+    target; RE COST waits for that contract back at its own cost, 80 (it left below): 09:22 at
+    60 is not, 09:23 at 80 sells it again; its stop 96 fires at 100 on 09:25 (-20). Before, it
+    waited for 100, the first price of the 21000 call, another contract, and sold at 100 on
+    09:25 (as a shift's new contract already did not)."""
+    from tests.kit import day_data, inst
+    prices = {inst(21000, "CE"): [100, 100, 110, 120, 120, 120, 120, 120, 120, 120, 120, 120],
+              inst(21050, "CE"): [80, 80, 80, 80, 60, 40, 60, 80, 90, 100, 100, 100]}
+    text = ('strategy edges "rule edges"\nlegs\n    ce = add(ATM, CE, SELL)\nentry at 09:17\nstop_loss ce 20%\n'
+            "target ce 50%\nreentry ce on stop_loss asap max 1\nreentry ce on target cost max 1\nexit at 09:26\n")
+    src = MemorySource({DAY: day_data([21010.0] * 3 + [21060.0] * 9, prices)}, cfg=config(12))
+    res = run_backtest(load_strat_text(text, "edges.strat"), source=src)
+    got = sorted((t.entry_ts.strftime("%H:%M"), t.leg.strike, t.entry_price, t.exit_ts.strftime("%H:%M"), t.exit_price,
+                  t.exit_reason) for t in res.trades)
+    assert got == [("09:17", 21000.0, 100.0, "09:19", 120.0, "stop_loss"),
+                   ("09:19", 21050.0, 80.0, "09:21", 40.0, "target"),
+                   ("09:23", 21050.0, 80.0, "09:25", 100.0, "stop_loss")]
