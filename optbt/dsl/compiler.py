@@ -601,8 +601,17 @@ class Generator:
             unit, value = _amount_py(a, self.attrs)
             return f"({unit!r}, {value})"
         lines: list = ["    def trail_rules(self):", "        return ["]
-        lines += [(f"            ({t.leg!r}, {pair(t.distance)}, {pair(t.every)}, {pair(t.by)}, {pair(t.after)}),", t)
-                  for t in trails]
+        if any(t.distance is not None for t in trails):
+            # a trailing distance after a move and a plain trailing stop are one kind of rule: the
+            # last written for a leg runs, so the plain ones are listed here too, in the file's order
+            trails = [s for s in self.prog.statements
+                      if isinstance(s, A.LegTrail) or (isinstance(s, A.LegRule) and s.rule == "trailing")]
+        for t in trails:
+            if isinstance(t, A.LegRule):
+                lines.append((f"            ({t.leg!r}, {pair(t.amount)}, None, None, None),", t))
+            else:
+                lines.append((f"            ({t.leg!r}, {pair(t.distance)}, {pair(t.every)}, {pair(t.by)}, "
+                              f"{pair(t.after)}),", t))
         return lines + ["        ]"]
 
 

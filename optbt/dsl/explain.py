@@ -17,6 +17,7 @@ from optbt.dsl import signals as _signals
 from optbt.dsl.checks import Unit
 from optbt.dsl import explain_position as EP
 from optbt.dsl.format import number, quote, statement
+from optbt.dsl.lint import armed_rules, rule_winners
 
 RULE_WORDS = {"stop_loss": "stop loss", "target": "target", "trailing": "trailing stop"}
 RULES_WORDS = {"stop_loss": "stop losses", "target": "targets", "trailing": "trailing stops"}
@@ -306,10 +307,8 @@ def _leg_rules(unit: Unit, words: Words) -> list[str]:
     rules = unit.program.of(A.LegRule)
     if not rules:
         return []
-    winner: dict[tuple[str, str], A.LegRule] = {}
-    for r in rules:  # the runtime arms rules in the order written: a later one replaces an earlier one
-        for leg in ([r.leg] if r.leg else unit.legs):
-            winner[(r.rule, leg)] = r
+    # the runtime arms rules in the order written: a later one (a trailing after a move too) replaces an earlier one
+    winner = rule_winners(unit, armed_rules(unit))
     out = ["Stops, targets and trailing stops, on each leg's price at the tick (the close, or the mid for "
            "quote data) against its price at entry (for quote data, the mid at entry):"]
     for r in rules:
@@ -399,8 +398,11 @@ def _leg_plan(unit: Unit, words: Words) -> list[str]:
     for t in prog.of(A.LegTrail):
         who = "each leg" if t.leg is None else t.leg
         if t.every is None:
+            winner = rule_winners(unit, armed_rules(unit))
+            lost = [n for n in ([t.leg] if t.leg else unit.legs) if winner[("trailing", n)] is not t]
             out.append(f"  trailing stop on {who} of {_amount_words(t.distance, words)}, starting only once the "
-                       f"price moved {_amount_words(t.after, words)} in the leg's favour")
+                       f"price moved {_amount_words(t.after, words)} in the leg's favour"
+                       + (f" (replaced on {', '.join(lost)} by a later trailing rule)" if lost else ""))
         else:
             first = _amount_words(t.after or t.every, words)
             out.append(f"  stepped trailing on {who}: its stop moves {_amount_words(t.by, words)} in its favour when "

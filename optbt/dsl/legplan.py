@@ -103,7 +103,9 @@ class LegPlanStrategy(DslStrategy):
         return []
 
     def trail_rules(self) -> list[tuple]:
-        """(leg or None, distance, every, by, after): each an (unit, value) pair or None."""
+        """(leg or None, distance, every, by, after): each an (unit, value) pair or None, in the order
+        written (a plain ``trailing ce 10%`` is (leg, distance, None, None, None) here when the file
+        also trails after a move: the last trailing rule written for a leg runs)."""
         return []
 
     def __init__(self, /, **params: Any):
@@ -213,7 +215,10 @@ class LegPlanStrategy(DslStrategy):
             if every is None:  # trailing DISTANCE after MOVE: trails once the move is reached
                 extra["trail"] = distance
                 extra["best"] = mark
-                extra["trail_after"] = self._distance(mark, after[0], after[1], trade)
+                if after is None:  # a plain trailing stop written after one: it replaces it
+                    extra.pop("trail_after", None)
+                else:
+                    extra["trail_after"] = self._distance(mark, after[0], after[1], trade)
             else:  # trailing every STEP by MOVE [after FIRST]: moves the stop in whole steps
                 step = self._distance(mark, every[0], every[1], trade)
                 first = step if after is None else self._distance(mark, after[0], after[1], trade)

@@ -167,16 +167,30 @@ def reentry_never_fires(unit: Unit) -> list[Diagnostic]:
     return out
 
 
+def armed_rules(unit: Unit) -> list:
+    """The stops, targets and trailing stops armed on a fill, in the order written: a trailing
+    distance after a move (``trailing ce 5 pts after 10 pts``) is a trailing stop like any other
+    (the stepped ``every ... by`` moves the stop instead and replaces nothing)."""
+    return [s for s in unit.program.statements
+            if isinstance(s, A.LegRule) or (isinstance(s, A.LegTrail) and s.distance is not None)]
+
+
+def rule_winners(unit: Unit, rules: list) -> dict:
+    """(rule kind, leg) -> the rule that runs on that leg: the last one written."""
+    winner: dict = {}
+    for r in rules:
+        for leg in ([r.leg] if r.leg else unit.legs):
+            winner[(r.rule, leg)] = r
+    return winner
+
+
 def replaced_rule(unit: Unit) -> list[Diagnostic]:
     """A stop, target or trailing rule that a later one replaces on every leg it covers: it
     never applies (the runtime arms the rules in the order written; the last one for a leg wins).
     Replacing it on some legs only (``stop_loss each leg 30%``, then ``stop_loss ce 20%``) is
     the usual way to single one leg out and is not reported."""
-    rules = unit.program.of(A.LegRule)
-    winner: dict[tuple[str, str], A.LegRule] = {}
-    for r in rules:
-        for leg in ([r.leg] if r.leg else unit.legs):
-            winner[(r.rule, leg)] = r
+    rules = armed_rules(unit)
+    winner = rule_winners(unit, rules)
     out = []
     for r in rules:
         legs = [r.leg] if r.leg else list(unit.legs)

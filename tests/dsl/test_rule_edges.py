@@ -101,3 +101,24 @@ def test_a_re_entry_at_cost_waits_for_the_cost_of_the_contract_it_holds():
     assert got == [("09:17", 21000.0, 100.0, "09:19", 120.0, "stop_loss"),
                    ("09:19", 21050.0, 80.0, "09:21", 40.0, "target"),
                    ("09:23", 21050.0, 80.0, "09:25", 100.0, "stop_loss")]
+
+
+def test_a_later_trailing_rule_replaces_an_earlier_trailing_after_a_move():
+    """`trailing ce 5 pts after 10 pts`, then `trailing each leg 10%`: rules are armed in the order
+    written, the last one for a leg runs (W011, explain), so CE trails 10 % from its entry: sold
+    at 100, its trailing stop is 110, hit at 09:19 (-10). Before, the earlier rule ran on CE
+    whatever the order (it waits for a 10-point fall that never comes): CE went on to the exit."""
+    ce = [100, 100, 105, 110, 110, 110, 110, 110, 110, 110]
+    body = "entry at 09:17\ntrailing ce 5 pts after 10 pts\ntrailing each leg 10%\nexit at 09:24\n"
+    assert trades(body, ce) == [("09:17", "ce", "SELL", 100.0, "09:19", 110.0, "trailing", -10.0),
+                                ("09:17", "pe", "SELL", 100.0, "09:24", 100.0, "exit", 0.0)]
+
+
+def test_a_later_trailing_after_a_move_replaces_an_earlier_plain_trailing():
+    """The other order: `trailing each leg 10%`, then `trailing ce 5 pts after 10 pts`: CE's rule is
+    the later one, so 110 at 09:19 closes nothing on CE; 88 at 09:20 (12 in favour) starts it at
+    93, hit at 95 on 09:22 (+5). (This order was right; kept to hold both.)"""
+    ce = [100, 100, 105, 110, 88, 90, 95, 95, 95, 95]
+    body = "entry at 09:17\ntrailing each leg 10%\ntrailing ce 5 pts after 10 pts\nexit at 09:24\n"
+    assert trades(body, ce) == [("09:17", "ce", "SELL", 100.0, "09:22", 95.0, "trailing", 5.0),
+                                ("09:17", "pe", "SELL", 100.0, "09:24", 100.0, "exit", 0.0)]
