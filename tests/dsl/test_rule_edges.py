@@ -122,3 +122,60 @@ def test_a_later_trailing_after_a_move_replaces_an_earlier_plain_trailing():
     body = "entry at 09:17\ntrailing each leg 10%\ntrailing ce 5 pts after 10 pts\nexit at 09:24\n"
     assert trades(body, ce) == [("09:17", "ce", "SELL", 100.0, "09:22", 95.0, "trailing", 5.0),
                                 ("09:17", "pe", "SELL", 100.0, "09:24", 100.0, "exit", 0.0)]
+
+
+# Edges checked by hand and found right: kept so they stay right. (body, legs, CE, lot size,
+# expected (entry time, key, side, entry, exit time, exit, reason, pnl) of the CE leg(s))
+SELL_CE = "    ce = add(ATM, CE, SELL)\n"
+PINS = {
+    # 0.05 sold, 30 %: stop 0.065 (0.06 is below it), hit by the next tick of the grid, 0.065
+    "a 30 % stop on a 0.05 premium": (
+        "entry at 09:17\nstop_loss ce 30%\nexit at 09:24\n", SELL_CE,
+        [0.05, 0.05, 0.06, 0.065, 0.07, 0.07, 0.07, 0.07, 0.07, 0.07], 1.0,
+        [("09:17", "ce", "SELL", 0.05, "09:19", 0.065, "stop_loss", -0.015)]),
+    # 0.05 sold, 0.05 pts: stop 0.10; 0.09 is short of it
+    "a points stop on a 0.05 premium": (
+        "entry at 09:17\nstop_loss ce 0.05 pts\nexit at 09:24\n", SELL_CE,
+        [0.05, 0.05, 0.06, 0.09, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1], 1.0,
+        [("09:17", "ce", "SELL", 0.05, "09:20", 0.1, "stop_loss", -0.05)]),
+    # stop 120; a gap to 65 (35 in favour) takes three 5-point steps at once: 105, hit at 105
+    "a stepped stop after a gap through several steps": (
+        "entry at 09:17\nstop_loss ce 20 pts\ntrailing ce every 10 pts by 5 pts\nexit at 09:24\n", SELL_CE,
+        [100, 100, 65, 80, 104, 105, 105, 105, 105, 105], 1.0,
+        [("09:17", "ce", "SELL", 100.0, "09:21", 105.0, "stop_loss", -5.0)]),
+    # rs 500 on 2 lots of 25 is 10 points: stop 110; PnL -10 x 50
+    "a money stop on 2 lots of 25": (
+        "entry at 09:17\nstop_loss ce rs 500\nexit at 09:24\n", "    ce = add(ATM, CE, SELL, 2)\n",
+        [100, 100, 105, 109, 110, 110, 110, 110, 110, 110], 25.0,
+        [("09:17", "ce", "SELL", 100.0, "09:20", 110.0, "stop_loss", -500.0)]),
+    # MTM after the entry's commission: 104 is -4 x 50 - 20 = -220, 106 is -320 <= -rs 300
+    "an MTM stop in money counts the entry's commission": (
+        "entry at 09:17\nmtm_stop rs 300\ncosts commission rs 20 per order\nexit at 09:24\n",
+        "    ce = add(ATM, CE, SELL, 2)\n", [100, 100, 104, 106, 106, 106, 106, 106, 106, 106], 25.0,
+        [("09:17", "ce", "SELL", 100.0, "09:19", 106.0, "mtm_stop", -340.0)]),
+    # each stop re-sold at once (asap), twice; the third stop is final
+    "asap re-entries stop at their count": (
+        "entry at 09:17\nstop_loss ce 10 pts\nreentry ce on stop_loss asap max 2\nexit at 09:24\n", SELL_CE,
+        [100, 100, 110, 120, 130, 130, 130, 130, 130, 130], 1.0,
+        [("09:17", "ce", "SELL", 100.0, "09:18", 110.0, "stop_loss", -10.0),
+         ("09:18", "ce", "SELL", 110.0, "09:19", 120.0, "stop_loss", -10.0),
+         ("09:19", "ce", "SELL", 120.0, "09:20", 130.0, "stop_loss", -10.0)]),
+    # the stop fires on the exit tick: no re-entry from the exit time on
+    "no re-entry at the exit time": (
+        "entry at 09:17\nstop_loss ce 10 pts\nreentry ce on stop_loss asap max 2\nexit at 09:19\n", SELL_CE,
+        [100, 100, 100, 110, 100, 100, 100, 100, 100, 100], 1.0,
+        [("09:17", "ce", "SELL", 100.0, "09:19", 110.0, "stop_loss", -10.0)]),
+    # no CE bar at 09:17: the entry waits for the first tick with both legs live (09:18)
+    "an entry minute without a bar for one leg": (
+        "entry at 09:17\nexit at 09:22\n", STRADDLE, [100, None, 101, 102, 103, 104, 105, 106, 107, 108], 1.0,
+        [("09:18", "ce", "SELL", 101.0, "09:22", 105.0, "exit", -4.0),
+         ("09:18", "pe", "SELL", 100.0, "09:22", 100.0, "exit", 0.0)]),
+    "an entry on the session's last bar": ("entry at 09:25\nexit at 09:30\n", STRADDLE, FLAT, 1.0, []),
+    "an exit time before the entry time": ("entry at 09:20\nexit at 09:18\n", STRADDLE, FLAT, 1.0, []),
+}
+
+
+@pytest.mark.parametrize("name", list(PINS))
+def test_edges_found_right(name):
+    body, legs, ce, lot_size, expected = PINS[name]
+    assert trades(body, ce, legs=legs, lot_size=lot_size) == expected
