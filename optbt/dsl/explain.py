@@ -389,12 +389,15 @@ def _leg_plan(unit: Unit, words: Words) -> list[str]:
                  "cost": "in the same contract once its price comes back to the leg's first entry price",
                  "momentum": "once its wait-and-trade move is met again, from the price at the exit of a strike "
                              "chosen again at that tick"}
+    cycles = prog.of(A.MaxCycles)
+    # the count is the cycle's (as ce.reentries): with one cycle a day, that is the day's
+    per = "a day" if not cycles or cycles[0].n == 1 else "in each cycle"
     for r in prog.of(A.Reentry):
         who = "each leg" if r.leg is None else r.leg
         side = " on the opposite side (reverse)" if r.reverse else ""
         out.append(f"  re-entry on {who} after its {RULE_WORDS[r.event]}: it opens again{side} "
                    f"{how_words[r.how]}; at most "
-                   f"{_plural(r.max, 'time') if r.max_param is None else words.param(r.max_param) + ' times'} a day")
+                   f"{_plural(r.max, 'time') if r.max_param is None else words.param(r.max_param) + ' times'} {per}")
     for t in prog.of(A.LegTrail):
         who = "each leg" if t.leg is None else t.leg
         if t.every is None:

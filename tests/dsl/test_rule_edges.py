@@ -179,3 +179,19 @@ PINS = {
 def test_edges_found_right(name):
     body, legs, ce, lot_size, expected = PINS[name]
     assert trades(body, ce, legs=legs, lot_size=lot_size) == expected
+
+
+def test_re_entry_counts_start_again_with_each_cycle_and_explain_says_so():
+    """`max_cycles 2`, `reentry ce on stop_loss asap max 1`: each cycle re-enters once (the count
+    is the cycle's, as `ce.reentries`): sold at 100, stopped at 110, sold again at 110, stopped at
+    121 (the cycle ends); the second cycle does the same from 09:20. `optbt explain` said "at most
+    1 time a day" of this file."""
+    from optbt.dsl.explain import explain_text
+    body = "entry at 09:17\nmax_cycles 2\nstop_loss ce 10 pts\nreentry ce on stop_loss asap max 1\nexit at 09:26\n"
+    ce = [100, 100, 110, 121, 100, 100, 110, 121, 100, 100, 100, 100]
+    assert trades(body, ce, legs=SELL_CE) == [("09:17", "ce", "SELL", 100.0, "09:18", 110.0, "stop_loss", -10.0),
+                                              ("09:18", "ce", "SELL", 110.0, "09:19", 121.0, "stop_loss", -11.0),
+                                              ("09:20", "ce", "SELL", 100.0, "09:22", 110.0, "stop_loss", -10.0),
+                                              ("09:22", "ce", "SELL", 110.0, "09:23", 121.0, "stop_loss", -11.0)]
+    words = " ".join(explain_text(f'strategy edges "rule edges"\nlegs\n{SELL_CE}{body}').split())
+    assert "at most 1 time in each cycle" in words and "1 time a day" not in words
