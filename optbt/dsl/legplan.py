@@ -145,24 +145,38 @@ class LegPlanStrategy(DslStrategy):
             times, waits = self.leg_times(), self.leg_waits()
             now: dict[str, Leg] = {}
             later: dict[str, Pending] = {}
-            for name in self.LEG_NAMES:
-                if name in self.LAZY:
-                    continue
-                if name in times and ctx.time < times[name]:
-                    later[name] = Pending("time")
-                    continue
-                leg = self.leg_one(ctx, name)
-                if leg is None:
+            # a leg whose strike or premium refers to another leg (`short.strike - 100`) reads the
+            # contract chosen for that leg on this tick (_chosen, read by LegStrikes), so the legs
+            # are chosen again while one more finds its strike: the one it refers to comes first
+            chosen: dict[str, Leg] = {}
+            self._chosen = chosen
+            todo = [name for name in self.LEG_NAMES if name not in self.LAZY]
+            while todo:
+                missing = []
+                for name in todo:
+                    if name in times and ctx.time < times[name]:
+                        later[name] = Pending("time")
+                        continue
+                    leg = self.leg_one(ctx, name)
+                    if leg is None:
+                        missing.append(name)
+                        continue
+                    chosen[name] = leg
+                    if name in waits:
+                        ref = ctx.ltp(leg)
+                        if ref is None:
+                            self.note_blocked(f"leg '{name}' waits on a premium move, but its price is not known yet")
+                            return
+                        later[name] = Pending("move", leg=leg, ref=ref)
+                    else:
+                        now[name] = leg
+                if len(missing) == len(todo):
                     self.note_blocked("a leg's strike could not be chosen (no spot yet, or no listed strike fits)")
                     return
-                if name in waits:
-                    ref = ctx.ltp(leg)
-                    if ref is None:
-                        self.note_blocked(f"leg '{name}' waits on a premium move, but its price is not known yet")
-                        return
-                    later[name] = Pending("move", leg=leg, ref=ref)
-                else:
-                    now[name] = leg
+                todo = missing
+            order = self.LEG_NAMES  # fills and waits in declaration order, however they were chosen
+            now = {name: now[name] for name in order if name in now}
+            later = {name: later[name] for name in order if name in later}
             if now:
                 filled = self.try_fill(now)
                 if not filled:
@@ -181,6 +195,8 @@ class LegPlanStrategy(DslStrategy):
                 self._opened(trade)
         except Exception as exc:
             self._failed(exc, ctx)
+        finally:
+            self._chosen = {}
 
     def _opened(self, trade) -> None:
         if trade.entry_reason != "reentry":  # the MTM % rules' premium: the cycle's legs, each once

@@ -169,6 +169,9 @@ class LegStrikes:
     """Mixin (before DslStrategy): the strike forms of issue 13 and the synthetic-futures ATM."""
 
     atm_source: ClassVar[str] = "spot"
+    # the legs chosen so far at a leg-by-leg entry (optbt.dsl.legplan), which leg_one's strikes
+    # cannot be handed: a leg placed by another reads that leg's contract from here
+    _chosen: ClassVar[dict] = {}
 
     def strike_atm(self, ctx, offset: int = 0) -> float | None:
         if self.atm_source == "synthetic":
@@ -214,7 +217,7 @@ class LegStrikes:
     def strike_from(self, ctx, pending: dict, key: str, points: float = 0.0) -> float | None:
         """``leg.strike + points``: the listed strike nearest that leg's strike + points (the leg
         chosen earlier on this tick, or the open position of that name)."""
-        leg = pending.get(key)
+        leg = pending.get(key) or self._chosen.get(key)
         if leg is None:
             trade = self.positions.get(key)
             leg = None if trade is None else trade.leg
@@ -223,7 +226,7 @@ class LegStrikes:
     def pending_price(self, ctx, pending: dict, key: str) -> float:
         """Another leg's price for a strike rule: the contract chosen for it on this tick (it opens
         at this tick's price), else the open position's; NaN when it has no live price."""
-        leg = pending.get(key)
+        leg = pending.get(key) or self._chosen.get(key)
         if leg is None:
             trade = self.positions.get(key)
             if trade is None:

@@ -195,3 +195,29 @@ def test_re_entry_counts_start_again_with_each_cycle_and_explain_says_so():
                                               ("09:22", "ce", "SELL", 110.0, "09:23", 121.0, "stop_loss", -11.0)]
     words = " ".join(explain_text(f'strategy edges "rule edges"\nlegs\n{SELL_CE}{body}').split())
     assert "at most 1 time in each cycle" in words and "1 time a day" not in words
+
+
+SPREAD_LEGS = {"short first": "    short = add(ATM, PE, SELL)\n    wing = add(short.strike - 100, PE, BUY)\n",
+               "wing first": "    wing = add(short.strike - 100, PE, BUY)\n    short = add(ATM, PE, SELL)\n"}
+
+
+@pytest.mark.parametrize("order", list(SPREAD_LEGS))
+def test_a_leg_placed_by_another_legs_strike_enters_in_a_file_with_re_entries(order):
+    """A put credit spread, its wing 100 points below the short strike, the short re-entered at
+    cost: 09:17 sells the 21000 put at 100 and buys the 20900 put at 50. 09:19 the short stops at
+    130 (30 %); back at 100 on 09:21 it is sold again; the 09:24 exit closes it at 95 (+5) and the
+    wing at 50. Before, a file with any leg management (re-entry, wait, staggered or lazy legs)
+    chose each leg alone at the entry, so the wing never found the short's strike: no trade, all
+    day, on every day."""
+    from tests.kit import day_data, inst
+    prices = {inst(21000, "PE"): [100, 100, 110, 130, 120, 100, 95, 95, 95, 95],
+              inst(20900, "PE"): [50.0] * 10}
+    text = ('strategy edges "rule edges"\nlegs\n' + SPREAD_LEGS[order] + "entry at 09:17\nstop_loss short 30%\n"
+            "reentry short on stop_loss cost max 1\nexit at 09:24\n")
+    src = MemorySource({DAY: day_data([21010.0] * 10, prices)}, cfg=config(10))
+    res = run_backtest(load_strat_text(text, "edges.strat"), source=src)
+    got = sorted((t.entry_ts.strftime("%H:%M"), t.key, t.leg.strike, t.entry_price, t.exit_ts.strftime("%H:%M"),
+                  t.exit_price, t.exit_reason) for t in res.trades)
+    assert got == [("09:17", "short", 21000.0, 100.0, "09:19", 130.0, "stop_loss"),
+                   ("09:17", "wing", 20900.0, 50.0, "09:24", 50.0, "exit"),
+                   ("09:21", "short", 21000.0, 100.0, "09:24", 95.0, "exit")]
