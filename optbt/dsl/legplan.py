@@ -125,6 +125,10 @@ class LegPlanStrategy(DslStrategy):
         leg = pending.leg if pending is not None and pending.leg is not None else self.leg_one(ctx, key)
         return NAN if leg is None else num(ctx.ltp(leg))
 
+    def held_last(self, key: str) -> Leg | None:
+        state = self._legs.get(key)
+        return None if state is None else state.contract
+
     def leg_status(self, ctx: BarContext, key: str) -> str:
         if key in self.positions:
             return "open"

@@ -216,11 +216,12 @@ class LegStrikes:
 
     def strike_from(self, ctx, pending: dict, key: str, points: float = 0.0) -> float | None:
         """``leg.strike + points``: the listed strike nearest that leg's strike + points (the leg
-        chosen earlier on this tick, or the open position of that name)."""
+        chosen earlier on this tick, or the open position of that name, else the contract it held
+        last in this cycle: a hedge opened by that leg's stop is placed by the strike it held)."""
         leg = pending.get(key) or self._chosen.get(key)
         if leg is None:
             trade = self.positions.get(key)
-            leg = None if trade is None else trade.leg
+            leg = self.held_last(key) if trade is None else trade.leg
         return None if leg is None else snap_strike(ctx, leg.strike + points)
 
     def pending_price(self, ctx, pending: dict, key: str) -> float:

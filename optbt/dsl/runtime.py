@@ -440,6 +440,11 @@ class DslStrategy(MarketMixin, Strategy):
         except Exception as exc:
             self._failed(exc, ctx)
 
+    def held_last(self, key: str):
+        """The contract (a Leg) leg ``key`` held last in this cycle, once closed; None here (a
+        file without leg management opens all its legs together), kept by optbt.dsl.legplan."""
+        return None
+
     def may_open(self, ctx: BarContext) -> bool:
         """Whether a leg may open at this tick (a shift's new leg, a re-entry, a waiting leg): not
         on the day's last tick, nor once the exit rule holds (``exit at``, ``exit when``), where

@@ -221,3 +221,22 @@ def test_a_leg_placed_by_another_legs_strike_enters_in_a_file_with_re_entries(or
     assert got == [("09:17", "short", 21000.0, 100.0, "09:19", 130.0, "stop_loss"),
                    ("09:17", "wing", 20900.0, 50.0, "09:24", 50.0, "exit"),
                    ("09:21", "short", 21000.0, 100.0, "09:24", 95.0, "exit")]
+
+
+def test_a_lazy_hedge_placed_by_the_leg_whose_stop_opens_it():
+    """`hedge = add(short.strike + 100, CE, BUY)`, opened by the short's stop: 09:19 the short
+    (21000, sold at 100) stops at 130 and the hedge opens at once, 100 points above the strike
+    the short held: the 21100 call, bought at 80, out at the 09:24 exit at 95 (+15). Before, the
+    short was closed when the action ran, so the hedge found no strike and never opened (no note)."""
+    from tests.kit import day_data, inst
+    prices = {inst(21000, "CE"): [100, 100, 120, 130, 140, 150, 150, 150, 150, 150],
+              inst(21100, "CE"): [60, 60, 70, 80, 90, 95, 95, 95, 95, 95]}
+    text = ('strategy edges "rule edges"\nlegs\n    short = add(ATM, CE, SELL)\n'
+            "    hedge = add(short.strike + 100, CE, BUY)\nentry at 09:17\nstop_loss short 30%\n"
+            "on stop_loss(short): open hedge\nexit at 09:24\n")
+    src = MemorySource({DAY: day_data([21010.0] * 10, prices)}, cfg=config(10))
+    res = run_backtest(load_strat_text(text, "edges.strat"), source=src)
+    got = sorted((t.entry_ts.strftime("%H:%M"), t.key, t.leg.strike, t.entry_price, t.exit_ts.strftime("%H:%M"),
+                  t.exit_price, t.exit_reason) for t in res.trades)
+    assert got == [("09:17", "short", 21000.0, 100.0, "09:19", 130.0, "stop_loss"),
+                   ("09:19", "hedge", 21100.0, 80.0, "09:24", 95.0, "exit")]
