@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 import subprocess
 import sys
 from datetime import date, datetime, time, timedelta
@@ -360,3 +361,27 @@ def test_us_preset_charges_per_contract_and_on_sale_proceeds(data):
         assert (t["brokerage"], t["fees"]) == (pytest.approx(0.65 * 2 * 2), pytest.approx(fees))
         assert t["pnl"] == pytest.approx(gross - 2.6 - fees)
 
+
+
+# -- 5. a zone name that is a fixed offset ------------------------------------------------------
+
+@pytest.mark.parametrize("zone, offset", [("EST", "UTC-05:00"), ("MST", "UTC-07:00"), ("Etc/GMT+5", "UTC-05:00")])
+def test_a_fixed_offset_zone_is_refused(data, tmp_path, zone, offset):
+    """timezone = "EST" is a fixed UTC-05:00, not New York's time: UTC instants were read an hour
+    late on every summer day (03-11 sold the 515 straddle at 10:35 New York, exit 0, data check
+    clean). Such a name is refused, saying which offset it is and to give Area/City."""
+    from optbt.data.dataset import load_dataset
+    from optbt.model.errors import ConfigError
+    toml = (data["utc"] / "dataset.toml").read_text().replace('"America/New_York"', f'"{zone}"')
+    (tmp_path / "dataset.toml").write_text(toml.replace('path = "', f'path = "{data["utc"]}/'))
+    with pytest.raises(ConfigError, match=rf"time zone '{re.escape(zone)}' is a fixed offset \({offset} all year\).*"
+                                          r"Area/City name, such as \"America/New_York\""):
+        load_dataset(tmp_path / "dataset.toml")
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "US/Eastern", "EST5EDT", "UTC", "Asia/Kolkata", "Japan"])
+def test_zones_that_follow_a_place_or_utc_are_accepted(data, tmp_path, zone):
+    from optbt.data.dataset import load_dataset
+    toml = (data["utc"] / "dataset.toml").read_text().replace('"America/New_York"', f'"{zone}"')
+    (tmp_path / "dataset.toml").write_text(toml.replace('path = "', f'path = "{data["utc"]}/'))
+    assert load_dataset(tmp_path / "dataset.toml").timezone == zone

@@ -23,6 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from optbt.model.errors import ConfigError, did_you_mean
 
 _HHMM = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
+# tz database names that are a fixed offset all year, not a place: "EST" is UTC-05:00 in July
+# too, while New York is then at UTC-04:00, so every summer day would be read an hour off
+_FIXED_OFFSET_ZONE = re.compile(r"^(EST|MST|HST|Etc/GMT[+-]\d+)$", re.IGNORECASE)
 
 
 def parse_hhmm(value: str) -> time:
@@ -269,6 +272,14 @@ class DatasetConfig(_Strict):
             if known:  # no tz database on this machine: DuckDB (ICU) judges it at the first query
                 raise ValueError(f"unknown time zone {v!r}{did_you_mean(v, sorted(known))}; give an "
                                  "Area/City name such as \"Asia/Kolkata\" or \"America/New_York\"") from None
+            return v
+        offset = zoneinfo.ZoneInfo(v).utcoffset(datetime(2024, 1, 1))
+        if _FIXED_OFFSET_ZONE.match(v) and offset:
+            sign, minutes = ("-" if offset < timedelta(0) else "+"), abs(int(offset.total_seconds())) // 60
+            raise ValueError(f"time zone {v!r} is a fixed offset (UTC{sign}{minutes // 60:02d}:{minutes % 60:02d} all "
+                             "year), not an exchange's local time: where clocks change in summer, tz-aware "
+                             "timestamps would be read an hour off on every summer day; give the exchange's "
+                             "Area/City name, such as \"America/New_York\" or \"America/Chicago\"")
         return v
 
     @field_validator("series")
