@@ -385,3 +385,13 @@ def test_zones_that_follow_a_place_or_utc_are_accepted(data, tmp_path, zone):
     toml = (data["utc"] / "dataset.toml").read_text().replace('"America/New_York"', f'"{zone}"')
     (tmp_path / "dataset.toml").write_text(toml.replace('path = "', f'path = "{data["utc"]}/'))
     assert load_dataset(tmp_path / "dataset.toml").timezone == zone
+
+
+# -- 6. documented, kept: "monthly" is the month's last listed expiry -----------------------------
+
+def test_monthly_on_a_us_chain_is_the_months_last_listed_expiry():
+    """Not the third Friday: with weeklies listed to the month's end, the last weekly (docs/language.md)."""
+    from optbt.model.expiry import resolve_expiry
+    listed = [date(2024, 3, 15), date(2024, 3, 22), date(2024, 3, 28), date(2024, 4, 19)]
+    assert resolve_expiry("monthly", date(2024, 3, 11), listed) == date(2024, 3, 28)
+    assert resolve_expiry("next_monthly", date(2024, 3, 11), listed) == date(2024, 4, 19)
