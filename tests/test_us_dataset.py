@@ -165,7 +165,7 @@ def expected(legs, entry: str, exit: str, sl: float | None = None, lots: int = 1
     return sorted(out)
 
 
-AT_ATM = lambda day, k, expiry, s, cp: atm(s)  # noqa: E731
+AT_ATM = lambda day, k, expiry, s, cp: atm(s)
 
 
 def steps(n: int):
@@ -274,7 +274,7 @@ def test_the_command_line_writes_the_same_trades(data, tmp_path):
     strat.write_text(STRADDLE)
     out = tmp_path / "out"
     run = subprocess.run([sys.executable, "-m", "optbt", "run", str(strat), "--data", str(data["utc"]),
-                          "--out", str(out), "-q"], capture_output=True, text=True)
+                          "--out", str(out), "-q"], check=False, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     with open(out / "trades.csv") as f:
         rows_ = list(csv.DictReader(f))
@@ -395,3 +395,64 @@ def test_monthly_on_a_us_chain_is_the_months_last_listed_expiry():
     listed = [date(2024, 3, 15), date(2024, 3, 22), date(2024, 3, 28), date(2024, 4, 19)]
     assert resolve_expiry("monthly", date(2024, 3, 11), listed) == date(2024, 3, 28)
     assert resolve_expiry("next_monthly", date(2024, 3, 11), listed) == date(2024, 4, 19)
+
+
+# -- 7. strikes and spot on different scales -------------------------------------------------------
+
+def test_strikes_in_thousandths_of_a_dollar_are_refused(data, tmp_path):
+    """Some vendors store a strike in thousandths of a dollar (500000 for 500). ATM, the listed
+    strike nearest the spot 501, was then the lowest strike, 460000: the run "sold the ATM
+    straddle" at 460000 on every day, exit 0, data check clean. Now each such day is a data error
+    naming both ranges, and a run whose every day is one stops with it."""
+    import optbt
+    from optbt.model.errors import DataError
+    root = tmp_path / "k1000"
+    root.mkdir()
+    t = pq.read_table(data["naive"] / "options.parquet")
+    t = t.set_column(t.schema.get_field_index("strike"), "strike", pa.compute.multiply(t["strike"], 1000.0))
+    pq.write_table(t, root / "options.parquet")
+    (root / "spot.parquet").symlink_to(data["naive"] / "spot.parquet")
+    (root / "dataset.toml").write_text((data["naive"] / "dataset.toml").read_text())
+    with pytest.raises(DataError, match=r"2024-03-08: the listed strikes run from 460000 to 550000 while the spot is "
+                                        r"501, 918x below them: .* thousandths"):
+        optbt.backtest(STRADDLE, data=root)
+
+
+def test_a_spot_of_another_scale_is_refused_on_its_day_only(data, tmp_path):
+    """The index (10x the ETF) given as the spot on one day: that day is a data error, the others run."""
+    import optbt
+    root = tmp_path / "mixed"
+    root.mkdir()
+    t = pq.read_table(data["naive"] / "spot.parquet")
+    day = pa.compute.equal(pa.compute.cast(t["ts"], pa.date32()), pa.scalar(date(2024, 11, 4)))
+    t = t.set_column(t.schema.get_field_index("close"), "close",
+                     pa.compute.if_else(day, pa.compute.multiply(t["close"], 10.0), t["close"]))
+    pq.write_table(t, root / "spot.parquet")
+    (root / "options.parquet").symlink_to(data["naive"] / "options.parquet")
+    (root / "dataset.toml").write_text((data["naive"] / "dataset.toml").read_text())
+    res = optbt.backtest(STRADDLE, data=root)
+    skipped = [(d["day"], d["skip_reason"]) for d in res.daily.to_pylist() if d["skipped"]]
+    assert skipped == [(date(2024, 11, 4), "data_error")]
+    assert "the listed strikes run from 460 to 550 while the spot is 4940, 9x above them" in \
+        str(res.summary["skipped_days"])
+    want = [w for w in expected([(AT_ATM, "C", "SELL"), (AT_ATM, "P", "SELL")], "09:35", "15:45", sl=0.30)
+            if w[0] != date(2024, 11, 4)]
+    assert got(res) == want
+
+
+def test_data_check_reports_strikes_off_the_spots_scale(data, tmp_path):
+    from optbt.data.check import check_dataset
+    from optbt.data.dataset import load_dataset
+    root = tmp_path / "k1000"
+    root.mkdir()
+    t = pq.read_table(data["naive"] / "options.parquet")
+    pq.write_table(t.set_column(t.schema.get_field_index("strike"), "strike",
+                                pa.compute.multiply(t["strike"], 1000.0)), root / "options.parquet")
+    (root / "spot.parquet").symlink_to(data["naive"] / "spot.parquet")
+    (root / "dataset.toml").write_text((data["naive"] / "dataset.toml").read_text())
+    found = {f.check: f for f in check_dataset(load_dataset(root)).findings}
+    f = found["strikes_off_spot_scale"]
+    assert (f.level, f.count, f.where) == ("error", 6, str(root / "options.parquet"))
+    assert f.detail.startswith("2024-03-08: the listed strikes run from 460000 to 550000 while the spot is 501, "
+                               "918x below them")
+    assert "strikes_off_spot_scale" not in {f.check for f in check_dataset(load_dataset(data["naive"])).findings}

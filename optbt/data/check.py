@@ -117,6 +117,7 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None,
         check_files.unread_quotes(checker)
         spot_days = check_days.spot(checker)
         check_days.days(checker, tallies["days"], spot_days, tallies["any_days"])
+        check_days.strike_scale(checker, tallies["days"], spot_days)
         checker.step(total, total, "spot")
         for name in config.series:  # each series on its own: one broken file does not hide the others' findings
             try:

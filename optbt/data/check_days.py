@@ -16,6 +16,7 @@ from optbt.data.check_files import misplaced_rows, start_labelled_rows, typed_fi
 from optbt.data.sql_text import FILE_COL
 from optbt.model.errors import DataError
 from optbt.model.prices import sql_price, sql_usable
+from optbt.model.strikes import off_scale, off_scale_message
 
 
 def spot(ck) -> dict:
@@ -159,6 +160,31 @@ def days(ck, opt_days: dict[date, str], spot_days: dict[date, tuple[str, int]], 
         ck.find("warning", "days_without_usable_rows", spot_days[empty[0]][0], len(empty),
                   f"days with spot rows{of} but no usable spot bar in the session and no option bars{of}"
                   " (a run skips them): " + listed(empty), {"day": empty[0], **named})
+
+
+def strike_scale(ck, opt_days: dict[date, str], spot_days: dict[date, tuple[str, int]]) -> None:
+    """Days whose first usable spot lies far outside the day's listed strikes
+    (:func:`optbt.model.strikes.off_scale`: strikes in thousandths of a dollar, the spot of
+    another instrument), read as a run reads them (its chain and spot bars): a run refuses each
+    such day (``data_error``), so they are errors here."""
+    und = ck.config.underlying
+    off = []
+    for d in sorted(opt_days):
+        if spot_days.get(d, (None, 0))[1] == 0:
+            continue  # days_without_spot says it
+        try:
+            chain, bars = ck.src.chain(d, und), ck.src.spot_bars(d, und)
+        except DataError:  # the day's own finding (a conflict, an unreadable file) is reported elsewhere
+            continue
+        strikes = [k for e in chain.expiries for k in chain.strikes_for(e)]
+        where = off_scale(bars[0][1], min(strikes), max(strikes)) if strikes and bars else None
+        if where is not None:
+            off.append((d, bars[0][1], min(strikes), max(strikes), where))
+    if off:
+        d, spot_, lo, hi, where = off[0]
+        more = f" ({len(off)} days like it, a run skips each as data_error)" if len(off) > 1 else ""
+        ck.find("error", "strikes_off_spot_scale", opt_days[d], len(off), off_scale_message(d, spot_, lo, hi, where) + more,
+                {"day": d, "spot": spot_, "strikes": f"{lo:g} to {hi:g}"})
 
 
 def other_underlyings_days(ck, opt_days: dict, spot_days: dict, und: str, named: dict) -> None:

@@ -32,6 +32,32 @@ def nearest_strike(spot: float, step: float, listed: tuple[float, ...] = ()) -> 
     return float(math.floor((spot + tol) / step + 0.5) * step)
 
 
+# How far outside a day's listed strikes the spot may lie. Chains list strikes around the spot
+# (wings a few times out at most); strikes stored in thousandths of a dollar are ~1000x off, an
+# index given as the spot of its ETF's options ~10x.
+STRIKE_SCALE = 3.0
+
+
+def off_scale(spot: float, lowest: float, highest: float) -> str | None:
+    """How far ``spot`` lies outside the listed strikes ("918x below them"), when it is more than
+    ``STRIKE_SCALE`` times below the lowest or above the highest; None when it is on their scale.
+
+    >>> off_scale(501.0, 460000.0, 550000.0), off_scale(501.0, 460.0, 550.0), off_scale(4940.0, 460.0, 550.0)
+    ('918x below them', None, '9x above them')
+    """
+    if lowest / STRIKE_SCALE <= spot <= highest * STRIKE_SCALE:
+        return None
+    return f"{lowest / spot:.0f}x below them" if spot < lowest else f"{spot / highest:.0f}x above them"
+
+
+def off_scale_message(day, spot: float, lowest: float, highest: float, where: str) -> str:
+    """The one message of a run's data error and of ``data check``'s finding."""
+    return (f"{day}: the listed strikes run from {lowest:g} to {highest:g} while the spot is {spot:g}, {where}: "
+            "strikes and spot are not in one unit, or not of one underlying (strikes stored in "
+            "thousandths of a dollar, as some vendors do; an index given as the spot of its ETF's "
+            "options). Rescale the strike column, or point [spot] at the options' own underlying")
+
+
 def otm_strike(spot: float, pct: float, opt_type: str, step: float,
                listed: tuple[float, ...] = ()) -> float | None:
     """``OTM p%``: the first listed strike at or beyond spot × (1 ± p/100) on the out-of-the-money side.
