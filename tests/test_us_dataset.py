@@ -399,23 +399,28 @@ def test_monthly_on_a_us_chain_is_the_months_last_listed_expiry():
 
 # -- 7. strikes and spot on different scales -------------------------------------------------------
 
-def test_strikes_in_thousandths_of_a_dollar_are_refused(data, tmp_path):
-    """Some vendors store a strike in thousandths of a dollar (500000 for 500). ATM, the listed
-    strike nearest the spot 501, was then the lowest strike, 460000: the run "sold the ATM
-    straddle" at 460000 on every day, exit 0, data check clean. Now each such day is a data error
-    naming both ranges, and a run whose every day is one stops with it."""
-    import optbt
-    from optbt.model.errors import DataError
-    root = tmp_path / "k1000"
-    root.mkdir()
+@pytest.fixture(scope="module")
+def thousandths(data, tmp_path_factory) -> Path:
+    """The naive dataset with every strike in thousandths of a dollar (500000 for 500)."""
+    root = tmp_path_factory.mktemp("k1000")
     t = pq.read_table(data["naive"] / "options.parquet")
-    t = t.set_column(t.schema.get_field_index("strike"), "strike", pa.compute.multiply(t["strike"], 1000.0))
-    pq.write_table(t, root / "options.parquet")
+    pq.write_table(t.set_column(t.schema.get_field_index("strike"), "strike",
+                                pa.compute.multiply(t["strike"], 1000.0)), root / "options.parquet")
     (root / "spot.parquet").symlink_to(data["naive"] / "spot.parquet")
     (root / "dataset.toml").write_text((data["naive"] / "dataset.toml").read_text())
+    return root
+
+
+def test_strikes_in_thousandths_of_a_dollar_are_refused(thousandths):
+    """Some vendors store a strike in thousandths of a dollar (500000 for 500). ATM, the listed
+    strike nearest the spot 501, was then the lowest strike, 460000: the run "sold the ATM
+    straddle" at 460000 on every day, exit 0, data check clean. Now ATM on such a day is a data
+    error naming both ranges (the day is skipped), and a run whose every day is one stops with it."""
+    import optbt
+    from optbt.model.errors import DataError
     with pytest.raises(DataError, match=r"2024-03-08: the listed strikes run from 460000 to 550000 while the spot is "
-                                        r"501, 918x below them: .* thousandths"):
-        optbt.backtest(STRADDLE, data=root)
+                                        r"50[0-9.]+, 91[0-9]x below them: .* thousandths"):
+        optbt.backtest(STRADDLE, data=thousandths)
 
 
 def test_a_spot_of_another_scale_is_refused_on_its_day_only(data, tmp_path):
@@ -433,26 +438,30 @@ def test_a_spot_of_another_scale_is_refused_on_its_day_only(data, tmp_path):
     res = optbt.backtest(STRADDLE, data=root)
     skipped = [(d["day"], d["skip_reason"]) for d in res.daily.to_pylist() if d["skipped"]]
     assert skipped == [(date(2024, 11, 4), "data_error")]
-    assert "the listed strikes run from 460 to 550 while the spot is 4940, 9x above them" in \
-        str(res.summary["skipped_days"])
+    assert re.search(r"2024-11-04: the listed strikes run from 460 to 550 while the spot is 49[0-9.]+, 9x above them",
+                     res.summary["skipped_days"]["data_error"]["note"])
     want = [w for w in expected([(AT_ATM, "C", "SELL"), (AT_ATM, "P", "SELL")], "09:35", "15:45", sl=0.30)
             if w[0] != date(2024, 11, 4)]
     assert got(res) == want
 
 
-def test_data_check_reports_strikes_off_the_spots_scale(data, tmp_path):
+def test_data_check_reports_strikes_off_the_spots_scale(data, thousandths):
     from optbt.data.check import check_dataset
     from optbt.data.dataset import load_dataset
-    root = tmp_path / "k1000"
-    root.mkdir()
-    t = pq.read_table(data["naive"] / "options.parquet")
-    pq.write_table(t.set_column(t.schema.get_field_index("strike"), "strike",
-                                pa.compute.multiply(t["strike"], 1000.0)), root / "options.parquet")
-    (root / "spot.parquet").symlink_to(data["naive"] / "spot.parquet")
-    (root / "dataset.toml").write_text((data["naive"] / "dataset.toml").read_text())
-    found = {f.check: f for f in check_dataset(load_dataset(root)).findings}
+    found = {f.check: f for f in check_dataset(load_dataset(thousandths)).findings}
     f = found["strikes_off_spot_scale"]
-    assert (f.level, f.count, f.where) == ("error", 6, str(root / "options.parquet"))
+    assert (f.level, f.count, f.where) == ("error", 6, str(thousandths / "options.parquet"))
     assert f.detail.startswith("2024-03-08: the listed strikes run from 460000 to 550000 while the spot is 501, "
                                "918x below them")
     assert "strikes_off_spot_scale" not in {f.check for f in check_dataset(load_dataset(data["naive"])).findings}
+
+
+def test_otm_percent_refuses_a_spot_off_the_strikes_scale_too(thousandths):
+    import optbt
+    from optbt.model.errors import DataError
+    text = STRADDLE.replace("add(ATM, CE, SELL)", "add(OTM 2%, CE, SELL)").replace("add(ATM, PE, SELL)", "add(OTM 2%, PE, SELL)")
+    with pytest.raises(DataError, match=r"the listed strikes run from 460000 to 550000 while the spot is 50[0-9.]+, "):
+        optbt.backtest(text, data=thousandths)
+    text = STRADDLE.replace("add(ATM, CE, SELL)", "add(premium ~ 2, CE, SELL)").replace(
+        "add(ATM, PE, SELL)", "add(premium ~ 2, PE, SELL)")  # by premium: no strike from the spot, right as it is
+    assert len(optbt.backtest(text, data=thousandths).trades) == 12

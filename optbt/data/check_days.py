@@ -165,8 +165,8 @@ def days(ck, opt_days: dict[date, str], spot_days: dict[date, tuple[str, int]], 
 def strike_scale(ck, opt_days: dict[date, str], spot_days: dict[date, tuple[str, int]]) -> None:
     """Days whose first usable spot lies far outside the day's listed strikes
     (:func:`optbt.model.strikes.off_scale`: strikes in thousandths of a dollar, the spot of
-    another instrument), read as a run reads them (its chain and spot bars): a run refuses each
-    such day (``data_error``), so they are errors here."""
+    another instrument), read as a run reads them (its chain and spot bars): a run that asks for
+    ATM or ``OTM p%`` there skips the day (``data_error``), so they are errors here."""
     und = ck.config.underlying
     off = []
     for d in sorted(opt_days):
@@ -182,7 +182,7 @@ def strike_scale(ck, opt_days: dict[date, str], spot_days: dict[date, tuple[str,
             off.append((d, bars[0][1], min(strikes), max(strikes), where))
     if off:
         d, spot_, lo, hi, where = off[0]
-        more = f" ({len(off)} days like it, a run skips each as data_error)" if len(off) > 1 else ""
+        more = f" ({len(off)} days like it)" if len(off) > 1 else ""
         ck.find("error", "strikes_off_spot_scale", opt_days[d], len(off), off_scale_message(d, spot_, lo, hi, where) + more,
                 {"day": d, "spot": spot_, "strikes": f"{lo:g} to {hi:g}"})
 

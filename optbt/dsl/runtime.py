@@ -210,7 +210,7 @@ class DslStrategy(MarketMixin, Strategy):
         return None if ctx.atm is None else ctx.atm + offset * ctx.strike_step
 
     def strike_otm(self, ctx: BarContext, opt_type: str, pct: float) -> float | None:
-        if ctx.spot is None:
+        if ctx.atm is None:  # no spot yet; ctx.atm refuses a spot off the strikes' scale, as for ATM
             return None
         return otm_strike(ctx.spot, pct, opt_type, ctx.strike_step, tuple(ctx.chain()))
 

@@ -32,7 +32,7 @@ class DayStartContext:
         self._run = run
         self.day: date = run.day
         self.spot: float | None = run.spot[0]
-        self.atm: float | None = run.atm_at(0)
+        self.atm: float | None = run.atm_at(0, checked=False)
         self.strike_step: float = run.strike_step
         self.expiries: list[date] = list(run.chain.expiries)
         self.weekday: str = _WEEKDAYS[run.day.weekday()]

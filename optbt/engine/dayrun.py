@@ -15,10 +15,10 @@ from optbt.data.cache import DayCache
 from optbt.data.dataset import DatasetConfig
 from optbt.data.source import Chain
 from optbt.engine.fills import CostModel
-from optbt.model.errors import StrategyError
+from optbt.model.errors import DataError, StrategyError
 from optbt.model.expiry import resolve_expiry
 from optbt.model.instrument import Instrument, Trade
-from optbt.model.strikes import nearest_strike
+from optbt.model.strikes import nearest_strike, off_scale, off_scale_message
 
 
 class RunOwner(Protocol):
@@ -94,11 +94,21 @@ class DayRun:
             self._expiry_memo[rule] = hit
         return hit
 
-    def atm_at(self, i: int) -> float | None:
+    def atm_at(self, i: int, checked: bool = True) -> float | None:
+        """ATM at tick ``i``: the listed strike nearest the spot. ``checked``: a spot more than
+        3x outside the listed strikes (strikes in thousandths of a dollar, the spot of another
+        instrument) is a DataError, which skips the day, rather than the chain's edge strike
+        as ATM; the day-start context and the trace's header only show it (False)."""
         if i in self._atm_memo:
             return self._atm_memo[i]
         s = self.spot[i]
         atm = None if s is None else nearest_strike(s, self.strike_step, self._atm_listed)
+        if not checked:
+            return atm
+        listed = self._atm_listed
+        where = off_scale(s, listed[0], listed[-1]) if atm is not None and listed else None
+        if where is not None:
+            raise DataError(off_scale_message(self.day, s, listed[0], listed[-1], where))
         self._atm_memo[i] = atm
         return atm
 

@@ -11,8 +11,6 @@ reads as the state machine it is.
   the class sets a time, else (by default) its ``exit_time`` parameter when it declares one.
 - **Why no entry**: the leg that blocked most, and why: no price yet, a price too old, or a
   contract the day's chain does not list.
-- **Strikes on the spot's scale**: a spot far outside every listed strike is another unit or
-  another underlying, and ATM would silently be the chain's edge strike; such a day is a data error.
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ from typing import Any
 
 from optbt.data.source import DataSource
 from optbt.model.errors import ConfigError, DataError
-from optbt.model.strikes import off_scale, off_scale_message
 
 
 def run_days(source: DataSource, start: date | None, end: date | None) -> list[date]:
@@ -68,20 +65,6 @@ def check_underlying(source: DataSource, strategy: Any) -> None:
         raise ConfigError(f"{type(strategy).__name__} trades underlying '{wanted}', which dataset "
                           f"'{source.config.name}' does not hold; it holds: {', '.join(held)}. "
                           "Fix the strategy's underlying (or point --data at a dataset that has it)")
-
-
-def check_strike_scale(day: date, spot: list, chain: Any) -> None:
-    """A DataError when the day's first spot lies more than ``STRIKE_SCALE`` times (3, in
-    optbt.model.strikes) below the lowest listed strike or above the highest (every expiry's):
-    ATM, the listed strike nearest the spot, would then be the chain's edge strike, and every
-    strike rule off the market."""
-    first = next((s for s in spot if s is not None), None)
-    strikes = [k for e in chain.expiries for k in chain.strikes_for(e)]
-    if first is None or not strikes:
-        return
-    where = off_scale(first, min(strikes), max(strikes))
-    if where is not None:
-        raise DataError(off_scale_message(day, first, min(strikes), max(strikes), where))
 
 
 def entry_deadline(strategy: Any) -> str | None:

@@ -32,8 +32,7 @@ from optbt.data.source import DataSource
 from optbt.engine.clock import session_clock, spot_clock
 from optbt.engine.context import BarContext, DayStartContext
 from optbt.engine.costing import cost_model, describe, effective_costs
-from optbt.engine.days import (check_strike_scale, check_underlying, data_hints, dataset_underlyings,
-                               entry_deadline, run_days,
+from optbt.engine.days import (check_underlying, data_hints, dataset_underlyings, entry_deadline, run_days,
                                why_no_entry)
 from optbt.engine.dayrun import ACTIVE, DONE, IDLE, DayRun, NoExpiry
 from optbt.engine.fills import CostModel
@@ -166,7 +165,6 @@ class EventEngine:
             self._left_out[why] = self._left_out.get(why, 0) + n
         if not chain.expiries:
             return DayRow(day, 0.0, 0, 0, True, "no_options")
-        check_strike_scale(day, spot, chain)
         cache = DayCache(source, day, ticks)
         run = DayRun(strategy, day, ticks, spot, chain, cache, source.config, self.costs,
                      underlying, self.max_lag)

@@ -88,7 +88,7 @@ class Tracer:
         run = self.run
         times = self.times
         self.entry_end = entry_end
-        self.note("day", spot=run.spot[0], atm=run.atm_at(0), expiry=run.expiry.isoformat(),
+        self.note("day", spot=run.spot[0], atm=run.atm_at(0, checked=False), expiry=run.expiry.isoformat(),
                   ticks=len(run.ticks), first=times[0], last=times[-1],
                   entry_until=times[entry_end] if entry_end < run.last else None,
                   exit_time=deadline)
