@@ -465,3 +465,16 @@ def test_otm_percent_refuses_a_spot_off_the_strikes_scale_too(thousandths):
     text = STRADDLE.replace("add(ATM, CE, SELL)", "add(premium ~ 2, CE, SELL)").replace(
         "add(ATM, PE, SELL)", "add(premium ~ 2, PE, SELL)")  # by premium: no strike from the spot, right as it is
     assert len(optbt.backtest(text, data=thousandths).trades) == 12
+
+
+@pytest.mark.parametrize("zone", ["localtime", "Factory"])
+def test_the_machines_own_zone_is_refused(data, tmp_path, zone):
+    """timezone = "localtime" is whatever zone the machine running the backtest is set to: the
+    same data gave other trades on another machine. Refused, asking for the exchange's zone."""
+    from optbt.data.dataset import load_dataset
+    from optbt.model.errors import ConfigError
+    toml = (data["utc"] / "dataset.toml").read_text().replace('"America/New_York"', f'"{zone}"')
+    (tmp_path / "dataset.toml").write_text(toml.replace('path = "', f'path = "{data["utc"]}/'))
+    with pytest.raises(ConfigError, match=rf"time zone '{zone}' is not an exchange's: results would change with "
+                                          r"the machine that runs them"):
+        load_dataset(tmp_path / "dataset.toml")

@@ -273,6 +273,10 @@ class DatasetConfig(_Strict):
                 raise ValueError(f"unknown time zone {v!r}{did_you_mean(v, sorted(known))}; give an "
                                  "Area/City name such as \"Asia/Kolkata\" or \"America/New_York\"") from None
             return v
+        if v.lower() in ("localtime", "factory"):  # this machine's zone, or the tz database's placeholder
+            raise ValueError(f"time zone {v!r} is not an exchange's: results would change with the machine "
+                             "that runs them; give the exchange's Area/City name, such as \"Asia/Kolkata\" or "
+                             "\"America/New_York\"")
         offset = zoneinfo.ZoneInfo(v).utcoffset(datetime(2024, 1, 1))
         if _FIXED_OFFSET_ZONE.match(v) and offset:
             sign, minutes = ("-" if offset < timedelta(0) else "+"), abs(int(offset.total_seconds())) // 60
