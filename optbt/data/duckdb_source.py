@@ -321,6 +321,11 @@ class DuckDBSource:
                 found.update(r[0] for r in self._run(sql, {"f": table.all_files}) if r[0] is not None)
         return sorted(found)
 
+    def without_underlying(self) -> list[str]:
+        """The tables ("spot", "options") whose files have no underlying column: each holds the
+        dataset's ``underlying`` only, so no other underlying can be run on them."""
+        return [t.what for t in (self.spot, self.options) if t.col("underlying", required=False) is None]
+
     def _und(self, underlying: str | None = None) -> str:
         return underlying or self.config.underlying
 

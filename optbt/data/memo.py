@@ -122,6 +122,10 @@ class MemoSource:
         inner = getattr(self.source, "underlyings", None)
         return inner() if inner is not None else []
 
+    def without_underlying(self) -> list[str]:
+        inner = getattr(self.source, "without_underlying", None)
+        return inner() if inner is not None else []
+
     def session(self, day: date, underlying: str | None = None) -> tuple[datetime, datetime]:
         return self._recall(self.store.sessions, (day, underlying), lambda: self.source.session(day, underlying),
                             lambda _: 0)

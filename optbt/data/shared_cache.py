@@ -71,6 +71,10 @@ class _Passthrough:
         inner = getattr(self.source, "underlyings", None)
         return inner() if inner is not None else []
 
+    def without_underlying(self) -> list[str]:
+        inner = getattr(self.source, "without_underlying", None)
+        return inner() if inner is not None else []
+
 
 class Recorder(_Passthrough):
     """Wraps a DataSource; same answers, and remembers those for days in ``[first, last]``."""

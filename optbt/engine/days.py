@@ -6,7 +6,9 @@ reads as the state machine it is.
 - **Days**: the union of the days with spot bars and the days with option rows in the range.
   A day with options but no spot is visited (and skipped as ``no_spot``), never dropped.
 - **Underlying**: a strategy naming an underlying the dataset does not hold is an error at
-  run start that lists what the dataset holds (else: zero trades and no word).
+  run start that lists what the dataset holds (else: zero trades and no word); so is one
+  other than the dataset's when the spot or option files have no underlying column (they
+  are the dataset's underlying's: another would be priced off them without a word).
 - **Entry deadline**: no entry at or after the strategy's exit time — ``entry_until`` when
   the class sets a time, else (by default) its ``exit_time`` parameter when it declares one.
 - **Why no entry**: the leg that blocked most, and why: no price yet, a price too old, or a
@@ -65,6 +67,15 @@ def check_underlying(source: DataSource, strategy: Any) -> None:
         raise ConfigError(f"{type(strategy).__name__} trades underlying '{wanted}', which dataset "
                           f"'{source.config.name}' does not hold; it holds: {', '.join(held)}. "
                           "Fix the strategy's underlying (or point --data at a dataset that has it)")
+    # a table without an underlying column is the configured underlying's: reading it for
+    # another would price BANKNIFTY's options off NIFTY's spot (or the reverse), without a word
+    lacking = getattr(source, "without_underlying", None)
+    for what in lacking() if lacking is not None else []:
+        raise ConfigError(f"{type(strategy).__name__} trades underlying '{wanted}', but the {what} files have no "
+                          f"underlying column: they are read as {source.config.underlying}'s (the dataset's "
+                          f"underlying), never another's. Add the underlying's name to the {what} files and "
+                          f"map it under [{what}.columns] (underlying = \"...\"), or give {wanted} a dataset "
+                          f"of its own with underlying = \"{wanted}\"")
 
 
 def entry_deadline(strategy: Any) -> str | None:
