@@ -59,7 +59,8 @@ def _day_and_time(t: datetime, rnd: random.Random) -> tuple[date, str]:
 
 
 def _yyyymmdd(d: date, rnd: random.Random) -> int:
-    if rnd.random() < 0.2:  # unpadded (2024012): DuckDB reads it as a day too
+    if rnd.random() < 0.2 and d.month >= 10 and d.day < 10:  # unpadded (2024102): DuckDB reads it as a day too
+        # (not 2024310 for 10 March: no day, which a run now refuses instead of reading no time)
         return int(f"{d.year}{d.month}{d.day}")
     return d.year * 10000 + d.month * 100 + d.day
 

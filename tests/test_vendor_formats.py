@@ -99,3 +99,101 @@ def test_options_of_one_underlying_are_not_used_for_another(tmp_path):
     assert fills(path) == RIGHT
     with pytest.raises(ConfigError, match=r"'BANKNIFTY'.*the options files have no underlying column"):
         fills(path, BankNifty0920)
+
+
+# -- the time as a date column and a time column --------------------------------------------------
+
+def date_and_time(dates, times, dkind=pa.string(), tkind=pa.string()) -> pa.Table:
+    rows = options()
+    base = pa.Table.from_pylist([{k: v for k, v in r.items() if k != "ts"} for r in rows])
+    return (base.append_column("d", pa.array([dates(r["ts"]) for r in rows], dkind))
+            .append_column("t", pa.array([times(r["ts"]) for r in rows], tkind)))
+
+
+DATE_TIME = 'ts = "", date = "d", time = "t"'
+
+
+@pytest.mark.parametrize("dates, kind, shown", [
+    (lambda ts: ts.strftime("%d-%m-%Y"), pa.string(), "'02-01-2024'"),   # day first: 2 Jan or 1 Feb
+    (lambda ts: ts.strftime("%m/%d/%Y"), pa.string(), "'01/02/2024'"),
+    (lambda ts: 20240230, pa.int64(), "20240230"),                       # no such day
+], ids=["dd-mm-yyyy", "mm/dd/yyyy", "impossible_yyyymmdd"])
+def test_a_date_column_that_reads_as_no_date_is_refused_naming_the_value(tmp_path, dates, kind, shown):
+    """Every row's time was NULL: the run skipped the day as no_options and exit 0, as if the
+    vendor had sent no options (data check said bad_timestamp: rows without a time). A text
+    timestamp in these spellings is refused with its text; so is a date column now."""
+    path = write(tmp_path, date_and_time(dates, lambda ts: ts.strftime("%H:%M:%S"), kind), ocols=DATE_TIME)
+    with pytest.raises(DataError, match=rf"options: date {shown} \(column 'd'\) is not a date optbt reads"):
+        fills(path)
+    assert [c for _, c, _ in checks(path)] == ["unreadable_file"]
+
+
+def test_date_spellings_a_date_column_reads(tmp_path):
+    for dates in (lambda ts: ts.strftime("%Y-%m-%d"), lambda ts: ts.strftime("%d-%b-%Y"),
+                  lambda ts: ts.strftime("%Y%m%d")):
+        path = write(tmp_path, date_and_time(dates, lambda ts: ts.strftime("%H:%M")), ocols=DATE_TIME)
+        assert fills(path) == RIGHT
+
+
+@pytest.mark.parametrize("times, kind", [
+    (lambda ts: int(ts.strftime("%H%M%S")), pa.int64()),             # 92000
+    (lambda ts: ts.hour * 3600 + ts.minute * 60, pa.int32()),         # seconds since midnight
+    (lambda ts: ts, pa.timestamp("us")),                              # the whole timestamp again
+    (lambda ts: float(ts.strftime("%H%M")), pa.float64()),
+], ids=["hhmmss_int", "seconds_int", "timestamp", "hhmm_float"])
+def test_a_time_column_of_another_type_is_refused_naming_column_file_and_fix(tmp_path, times, kind):
+    """DuckDB's own words came out: 'Conversion Error: Unimplemented type for cast (BIGINT ->
+    TIME_NS)', with no file and no fix; data check called it an unreadable file."""
+    path = write(tmp_path, date_and_time(lambda ts: ts.date(), times, pa.date32(), kind), ocols=DATE_TIME)
+    pattern = r"options: column 't' \(time\) in .*o.parquet is [A-Z_0-9()]+, not a time of day"
+    with pytest.raises(DataError, match=pattern):
+        fills(path)
+    assert checks(path) == [("error", "wrong_type", str(path / "o.parquet"))]
+
+
+def test_a_time_text_that_is_no_time_of_day_is_refused_naming_the_value(tmp_path):
+    path = write(tmp_path, date_and_time(lambda ts: ts.date(), lambda ts: ts.strftime("%H.%M"), pa.date32()),
+                 ocols=DATE_TIME)
+    with pytest.raises(DataError, match=r"options: time '09.16' \(column 't'\) is not a time of day"):
+        fills(path)
+
+
+# -- numbers and timestamps in other types ----------------------------------------------------------
+
+@pytest.mark.parametrize("column, values", [
+    ("strike", ["21000"] * 30), ("close", [str(100 + k // 2) for k in range(2, 32)]),
+    ("strike", ["21,000"] * 30), ("close", ["-"] * 30),
+], ids=["strike_text", "close_text", "strike_with_comma", "close_dash"])
+def test_text_strikes_and_prices_are_refused_by_a_run_as_by_data_check(tmp_path, column, values):
+    """data check called text strikes and closes an error (wrong_type) while a run cast them and
+    traded; '21,000' or '-' then failed with DuckDB's 'Could not convert string', naming no file."""
+    path = write(tmp_path, with_column(options(), column, values, pa.string()))
+    with pytest.raises(DataError, match=rf"options: column '{column}' \({column}\) in .*o.parquet is VARCHAR, "
+                                        rf"not a number; rewrite it as numbers \(pandas: pd.to_numeric"):
+        fills(path)
+    assert checks(path) == [("error", "wrong_type", str(path / "o.parquet"))]
+
+
+def test_a_text_close_no_run_reads_is_still_no_refusal(tmp_path):
+    """price = "mid" reads bid and ask only: the close's type does not matter (a sell fills at
+    the bid, 105 - 1, the buy back at the ask, 110 + 1)."""
+    rows = [{**r, "bid": r["close"] - 1, "ask": r["close"] + 1, "close": "n/a"} for r in options()]
+    path = write(tmp_path, rows, ocols='bid = "bid", ask = "ask"', extra='price = "mid"')
+    assert fills(path) == [("09:20", 104.0, 111.0)]
+
+
+@pytest.mark.parametrize("table", ["options", "spot"])
+@pytest.mark.parametrize("unit, scale", [("s", 1), ("ms", 1000)])
+def test_epoch_numbers_as_ts_are_refused_naming_the_file_and_the_fix(tmp_path, table, unit, scale):
+    """'options: column 'ts' is BIGINT, not a timestamp' named no file and no fix, and data check
+    filed it as missing_column."""
+    def epoch(rows):
+        return with_column(rows, "ts", [int((r["ts"] - datetime(1970, 1, 1)).total_seconds()) * scale
+                                        for r in rows], pa.int64())
+    path = write(tmp_path, epoch(options()) if table == "options" else options(),
+                 epoch(spot()) if table == "spot" else spot())
+    name = "o.parquet" if table == "options" else "s.parquet"
+    with pytest.raises(DataError, match=rf"{table}: column 'ts' \(ts\) in .*{name} is BIGINT, not a timestamp; "
+                                        r"write it as a timestamp.*pd.to_datetime"):
+        fills(path)
+    assert checks(path) == [("error", "wrong_type", str(path / name))]

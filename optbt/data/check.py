@@ -37,7 +37,7 @@ from optbt.data.check_core import Checker as _Checker
 from optbt.data.check_report import CheckReport, Finding
 from optbt.data.check_where import listed_files, named_path
 from optbt.data.dataset import DatasetConfig
-from optbt.data.source import FolderDisagreesError, MixedTimezonesError, UnreadableFileError
+from optbt.data.source import FolderDisagreesError, MixedTimezonesError, UnreadableFileError, WrongTypeError
 from optbt.data.zoned_dates import MIDNIGHT_IN_UTC
 from optbt.model.errors import ConfigError, DataError
 
@@ -86,6 +86,9 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None,
         return report
     except FolderDisagreesError as exc:
         add(_folder_disagrees(exc))
+        return report
+    except WrongTypeError as exc:
+        add(Finding("error", "wrong_type", exc.file, 1, str(exc)))
         return report
     except DataError as exc:
         text = str(exc)

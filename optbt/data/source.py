@@ -110,6 +110,15 @@ class FolderDisagreesError(DataError):
             "own column")
 
 
+class WrongTypeError(DataError):
+    """A column whose type cannot be read as what the config maps it to (text strikes, epoch
+    integers as ``ts``, a number as a time of day); ``file`` names a file that holds it so."""
+
+    def __init__(self, file: str, message: str):
+        self.file = file
+        super().__init__(message)
+
+
 class UnreadableFileError(DataError):
     """A data file that cannot be opened or read as parquet; ``file`` names it."""
 

@@ -23,7 +23,7 @@ from optbt.data.footers import stat_day, stat_time
 from optbt.data.source import UnreadableFileError
 from optbt.data.sql_text import NAIVE_TS, is_aware, quote_ident, up_to_microseconds
 from optbt.data.stored_window import prove_text, stored_window
-from optbt.data.table_schemas import check_zones, folders_agree, read_schemas, unify
+from optbt.data.table_schemas import check_zones, folders_agree, read_schemas, types_readable, unify
 from optbt.data.zoned_dates import utc_midnight_refused
 from optbt.model.errors import DataError, did_you_mean
 
@@ -83,6 +83,7 @@ class Table:
         check_zones(self, schemas)
         unify(self, con, schemas)
         self._named_columns_present()
+        types_readable(self, con, cfg.price)
         if files.hive_partitioning:
             folders_agree(self, con, schemas)
         if self.by_day is None:
@@ -284,9 +285,30 @@ class Table:
                             "with a UTC offset is not read (its date's offset may differ); write the times as "
                             "exchange time, or give one tz-aware timestamp column as ts")
         kind = self.types[cols.time]
+        if kind == "VARCHAR":  # DuckDB's cast error named no file, column or fix
+            time_ = self._or_refused(f"TRY_CAST({time_} AS TIME_NS)", time_, "time", cols.time,
+                                     "a time of day (HH:MM[:SS])")
         of_day = f"CAST({time_} AS TIME)" if kind == "TIME" else up_to_microseconds(
-            time_ if kind == "TIME_NS" else f"CAST({time_} AS TIME_NS)", "TIME")
-        return f"({self.date_expr(day, self.types[cols.date], tz, label=f'dates (column {cols.date!r})')} + {of_day})"
+            time_ if kind in ("TIME_NS", "VARCHAR") else f"CAST({time_} AS TIME_NS)", "TIME")
+        dkind = self.types[cols.date]
+        dates = self.date_expr(day, dkind, tz, label=f"dates (column {cols.date!r})")
+        if not (dkind == "DATE" or dkind.startswith("TIMESTAMP")):
+            # a date no spelling reads was NULL: every row without a time, the day skipped as
+            # no_options, exit 0; a text timestamp spelled so is refused with its text, and so is this
+            dates = self._or_refused(dates, day, "date", cols.date,
+                                     "a date optbt reads (YYYY-MM-DD, yyyymmdd, 02-Jan-2024)", quoted=dkind == "VARCHAR")
+        return f"({dates} + {of_day})"
+
+    def _or_refused(self, read: str, raw: str, what: str, column: str, expected: str, quoted: bool = True) -> str:
+        """SQL: ``read``, or, where it is NULL and the stored value ``raw`` is not, an error naming
+        the value and its column (a value that reads as nothing is refused, never a NULL time)."""
+        shown = f"CAST({raw} AS VARCHAR)"
+        if quoted:  # text as text ('02-01-2024'), a number as a number (20240230)
+            shown = f"'''' || {shown} || ''''"
+        name = column.replace("'", "''")
+        return (f"COALESCE({read}, CASE WHEN {raw} IS NOT NULL THEN error('{self.what}: {what} ' || {shown} || "
+                f"' (column ''{name}'') is not {expected}; write the column that way, or store it as a "
+                f"{'DATE' if what == 'date' else 'TIME'} column') END)")
 
     def _need_zone(self, tz: str | None, what: str) -> None:
         """Refuse zone-carrying values in a dataset that does not name the exchange's zone."""

@@ -17,8 +17,8 @@ import duckdb
 
 from optbt.data.files import folder_keys
 from optbt.data.footers import kind_of
-from optbt.data.source import FolderDisagreesError, MixedTimezonesError, UnreadableFileError
-from optbt.data.sql_text import quote_ident
+from optbt.data.source import FolderDisagreesError, MixedTimezonesError, UnreadableFileError, WrongTypeError
+from optbt.data.sql_text import is_aware, quote_ident
 from optbt.model.errors import DataError
 
 
@@ -178,3 +178,65 @@ def _same_value(table, con, key: str, value: str, folder: str) -> bool:
     except duckdb.Error:
         return False
     return a is not None and a == b
+
+
+_NUMBERS = ("DOUBLE", "FLOAT", "DECIMAL", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "REAL",
+            "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT")
+_TIME_FIX = {
+    "ts": "a timestamp, or ISO text (2024-01-02 09:16:00); epoch numbers: pd.to_datetime(df[col], unit='s' "
+          "or 'ms'); or give the date and the time of day as date = ... and time = ...",
+    "time": "a time of day (TIME) or text HH:MM[:SS]; a whole timestamp: map it as ts instead of date and time",
+}
+
+
+def types_readable(table, con, price: str) -> None:
+    """Refuse, when the table opens, a column whose type no query can read as what the config
+    maps it to: a strike or price that is not a number, a ``ts`` that is neither a timestamp
+    nor text, a ``time`` that is neither a time of day nor text.
+
+    A run read text strikes and prices by a plain cast (right until one row said '21,000' or
+    '-', then DuckDB's conversion error, naming no file) while ``data check`` called the same
+    files an error; a time of day stored as 92000 or as a timestamp failed every query with
+    'Unimplemented type for cast'. Now both refuse it alike, naming the column, a file that
+    holds it so, and what to write instead. ``price``: the dataset's (with "mid" an option's
+    close is never read, so its type does not matter).
+    """
+    cols = table.columns
+    numbers = ["strike", "bid", "ask", "close"] if table.what == "options" else ["close"]
+    if table.what == "options" and price == "mid":
+        numbers.remove("close")
+    for canon in numbers:
+        name = getattr(cols, canon, None)
+        kind = table.types.get(name) if name else None
+        if kind is not None and not kind.startswith(_NUMBERS):
+            f = _file_of_other_kind(table, con, name, ("number",))
+            raise WrongTypeError(f, f"{table.what}: column '{name}' ({canon}) in {f} is {kind}, not a number; "
+                                    f"rewrite it as numbers (pandas: pd.to_numeric(df['{name}']))")
+    for canon, fits, kinds in (("ts", ("TIMESTAMP", "VARCHAR"), ("time", "text")),
+                               ("time", ("TIME", "VARCHAR"), ("time", "text"))):
+        name = getattr(cols, canon, None)
+        kind = table.types.get(name) if name else None
+        if kind is None or (kind.startswith(fits) and not (canon == "time" and kind.startswith("TIMESTAMP"))):
+            continue
+        if canon == "time" and is_aware(kind):
+            continue  # TIME WITH TIME ZONE: refused with its own reason (Table.ts_expr)
+        f = _file_of_other_kind(table, con, name, kinds)
+        what = "a timestamp" if canon == "ts" else "a time of day"
+        raise WrongTypeError(f, f"{table.what}: column '{name}' ({canon}) in {f} is {kind}, not {what}; "
+                                f"write it as {_TIME_FIX[canon]}")
+
+
+def _file_of_other_kind(table, con, column: str, kinds: tuple[str, ...]) -> str:
+    """The first file whose ``column`` is of none of ``kinds`` (number, time, text). Files whose
+    types differ are read with one type for all (:func:`unify`: a number and a text column as
+    text), which only the files' own footers tell apart; a column of one type in every file is
+    that type in the first."""
+    if column not in table.cast:
+        return table.all_files[0]
+    try:
+        rows = con.execute("SELECT file_name, type, coalesce(logical_type, converted_type) FROM parquet_schema($f) "
+                           "WHERE name = $c", {"f": table.all_files, "c": column}).fetchall()
+    except duckdb.Error:
+        return table.all_files[0]
+    odd = {table.listed(f) for f, physical, logical in rows if kind_of(physical, logical) not in kinds}
+    return next((f for f in table.all_files if f in odd), table.all_files[0])
