@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from optbt.data.chain_index import Listing
+from optbt.model.errors import DataError
 from optbt.model.prices import INF
 
 INDEX_VERSION = 2  # of what a chain listing means (the rules in listing_of): a change makes a new index
@@ -59,3 +60,23 @@ def listing_of(days: list[date], rows: list[tuple], day_of_file: Callable[[str],
             if not by_e or by_e[-1] != k:  # one strike from several files of a day
                 by_e.append(k)
     return {d: (strikes, last[d], left) for d, (strikes, _, left) in out.items()}
+
+
+# two listed strikes closer than this (relative) are one strike in binary noise: real strikes
+# differ by a tick of at least 0.01 in 10^5 (1e-7), float32 rounds at 6e-8 (17.55 -> 17.549999237)
+_SAME_STRIKE = 1e-6
+
+
+def refuse_strikes_written_two_ways(chain, what: str = "options") -> None:
+    """A DataError when one expiry of ``chain`` lists two strikes that are one strike written
+    two ways (21000.0 and 20999.999999: a float32 file beside a float64 one, or a vendor's
+    arithmetic). Each is a contract of its own to the chain: ATM picked one, the other side of
+    the straddle was 'not listed' under it and the legs never filled, exit 0. Refused for the
+    day (a ``data_error`` skip) rather than guessed: which spelling the run should trade
+    is the data's to say, by rounding the column."""
+    for expiry, strikes in chain.strikes.items():
+        for a, b in zip(strikes, strikes[1:]):
+            if b - a <= _SAME_STRIKE * max(abs(a), abs(b), 1.0):
+                raise DataError(f"{what}: {chain.day}, expiry {expiry} lists strikes {a!r} and {b!r}: one strike "
+                                "written two ways (binary noise, e.g. float32 in some files); round the strike "
+                                "column when writing the files (pandas: df['strike'] = df['strike'].round(2))")

@@ -33,7 +33,7 @@ import duckdb
 from optbt.data.bar_conflicts import clean_spot, dedupe, known_at, refuse_ticks
 from optbt.data.block_reads import read_listing, read_spots
 from optbt.data.chain_index import ChainIndex
-from optbt.data.chain_listing import INDEX_VERSION
+from optbt.data.chain_listing import INDEX_VERSION, refuse_strikes_written_two_ways
 from optbt.data.csv_parquet import csv_to_parquet  # noqa: F401  (importable from here, as before)
 from optbt.data.dataset import DatasetConfig, OptionFiles, SeriesFiles, SpotFiles, load_dataset
 from optbt.data.files import find_files  # noqa: F401  (importable from here, as before)
@@ -395,7 +395,9 @@ class DuckDBSource:
         self._ahead.submit((kind, nxt, und), read)
 
     def chain(self, day: date, underlying: str | None = None) -> Chain:
-        return self._chain_and_last(day, self._und(underlying))[0]
+        chain = self._chain_and_last(day, self._und(underlying))[0]
+        refuse_strikes_written_two_ways(chain)
+        return chain
 
     def session(self, day: date, underlying: str | None = None) -> tuple[datetime, datetime]:
         open_, close = self.config.session.bounds(day)
