@@ -219,3 +219,7 @@ def test_one_strike_written_two_ways_is_refused_not_a_silent_miss(tmp_path, nois
     with pytest.raises(DataError, match=rf"options: 2024-01-02, expiry 2024-01-04 lists strikes .*{noisy}.* "
                                         r"one strike written two ways.*round the strike column"):
         run_backtest(SellAtmStraddle, data=load_dataset(path))
+    found = check_dataset(load_dataset(path)).findings
+    assert [(f.level, f.check, f.count) for f in found if f.level != "note"] == [
+        ("error", "strikes_written_two_ways", 1)]
+    assert "one strike written two ways" in found[0].detail and repr(noisy) in found[0].detail

@@ -67,16 +67,31 @@ def listing_of(days: list[date], rows: list[tuple], day_of_file: Callable[[str],
 _SAME_STRIKE = 1e-6
 
 
+def written_two_ways(strikes) -> tuple[float, float] | None:
+    """The first two of ``strikes`` (sorted) that are one strike in binary noise, or None.
+
+    >>> written_two_ways([20950.0, 20999.999999, 21000.0]), written_two_ways([17.5, 17.55])
+    ((20999.999999, 21000.0), None)
+    """
+    for a, b in zip(strikes, strikes[1:]):
+        if b - a <= _SAME_STRIKE * max(abs(a), abs(b), 1.0):
+            return a, b
+    return None
+
+
 def refuse_strikes_written_two_ways(chain, what: str = "options") -> None:
     """A DataError when one expiry of ``chain`` lists two strikes that are one strike written
     two ways (21000.0 and 20999.999999: a float32 file beside a float64 one, or a vendor's
     arithmetic). Each is a contract of its own to the chain: ATM picked one, the other side of
     the straddle was 'not listed' under it and the legs never filled, exit 0. Refused for the
     day (a ``data_error`` skip) rather than guessed: which spelling the run should trade
-    is the data's to say, by rounding the column."""
+    is the data's to say, by rounding the column (``data check``: strikes_written_two_ways)."""
     for expiry, strikes in chain.strikes.items():
-        for a, b in zip(strikes, strikes[1:]):
-            if b - a <= _SAME_STRIKE * max(abs(a), abs(b), 1.0):
-                raise DataError(f"{what}: {chain.day}, expiry {expiry} lists strikes {a!r} and {b!r}: one strike "
-                                "written two ways (binary noise, e.g. float32 in some files); round the strike "
-                                "column when writing the files (pandas: df['strike'] = df['strike'].round(2))")
+        pair = written_two_ways(strikes)
+        if pair is not None:
+            raise DataError(f"{what}: {chain.day}, expiry {expiry} lists strikes {pair[0]!r} and {pair[1]!r}: "
+                            f"{TWO_WAYS_FIX}")
+
+
+TWO_WAYS_FIX = ("one strike written two ways (binary noise, e.g. float32 in some files); round the strike "
+                "column when writing the files (pandas: df['strike'] = df['strike'].round(2))")

@@ -9,6 +9,7 @@ the contract's layers judged once a group, only the folder and the time row by r
 
 from __future__ import annotations
 
+from optbt.data.chain_listing import TWO_WAYS_FIX, written_two_ways
 from optbt.data.check_core import INSTRUMENT_DAY, MINUTE_US, Check, layered, level_sql
 from optbt.data.sql_text import FILE_COL
 from optbt.model.prices import sql_price, sql_usable
@@ -246,6 +247,9 @@ def options(ck, chunks: list[list[str]], step0: int, total: int) -> dict:
            f"SELECT optbt_rd AS optbt_d, {want}count(*) FILTER (WHERE optbt_cl = {c_all}) AS optbt_g, "
            f"sum(optbt_n) AS optbt_n, sum(optbt_n) FILTER (WHERE optbt_cl < {c_all}) AS optbt_bad, "
            f"list({INSTRUMENT_DAY}) FILTER (WHERE optbt_cl = {c_all} AND optbt_rep > 0) AS optbt_dup, "
+           # the day's listed (underlying, expiry, strike)s: one strike written two ways (tally_day)
+           f"list(DISTINCT [optbt_u, CAST(optbt_e AS VARCHAR), CAST(optbt_k AS VARCHAR)]) "
+           f"FILTER (WHERE optbt_cl = {c_all}) AS optbt_ks, "
            f"sum(optbt_off) FILTER (WHERE optbt_cl = {c_all}) AS optbt_off, "
            f"sum(coalesce(optbt_in, 0)) FILTER (WHERE optbt_cl = {c_all}) "
            f"AS optbt_in, min(optbt_f) AS optbt_f, "
@@ -305,6 +309,13 @@ def tally_day(ck, tallies: dict, row: dict, r_all: int) -> None:
         tallies["days"][d] = row["optbt_uf"]
     if row["optbt_dup"]:
         tallies["dup_keys"][-1][d] = row["optbt_dup"]
+    listed: dict[tuple, list[float]] = {}
+    for u, e, k in row["optbt_ks"] or []:
+        listed.setdefault((u, e), []).append(float(k))
+    for (u, e), strikes in sorted(listed.items(), key=str):
+        pair = written_two_ways(sorted(strikes))
+        if pair is not None:  # as a run's chain refuses it: that day is its data_error
+            tallies.setdefault("two_ways", []).append((d, u, e, pair, row["optbt_f"]))
     if row["optbt_mis"]:  # d is the folder's day: its files hold them
         tallies["misplaced_days"].append(d)
     want = row["optbt_want"] or 0 if "optbt_want" in row else row["optbt_g"] * ck.minutes(d)
@@ -356,6 +367,11 @@ def option_findings(ck, t: dict) -> None:
                      {**ck.params(), "f": files})
         s = hit[0][0] if hit else None
         ck.find(c.level, c.name, s["file"] if s else files[0], t["n"][i], c.detail_for(t["x"][i]), s)
+    if t.get("two_ways"):
+        d, u, e, (a, b), f = t["two_ways"][0]
+        ck.find("error", "strikes_written_two_ways", f, len(t["two_ways"]),
+                f"days whose chain lists two strikes a millionth apart (first: {d}, {u} expiry {e}: {a!r} and "
+                f"{b!r}): {TWO_WAYS_FIX}; a run skips such a day as data_error")
     if t["null_ts"]:
         ck.find("error", "bad_timestamp", t["null_ts_file"], t["null_ts"],
                   "option rows with no timestamp (NULL): they are never used")
