@@ -223,3 +223,20 @@ def test_one_strike_written_two_ways_is_refused_not_a_silent_miss(tmp_path, nois
     assert [(f.level, f.check, f.count) for f in found if f.level != "note"] == [
         ("error", "strikes_written_two_ways", 1)]
     assert "one strike written two ways" in found[0].detail and repr(noisy) in found[0].detail
+
+
+# -- an empty file among the others -----------------------------------------------------------------
+
+def test_an_empty_frame_of_untyped_columns_beside_real_files_is_no_refusal(tmp_path):
+    """pandas writes an empty DataFrame's object columns with parquet's Null type; such a file
+    (no rows) refused the whole dataset: "column 'ts' holds numbers in a_empty.parquet but dates
+    or times in b.parquet" (it holds nothing), and data check filed it as missing_column."""
+    (tmp_path / "o").mkdir()
+    names = ["ts", "underlying", "expiry", "strike", "opt_type", "close"]
+    pq.write_table(pa.table({c: pa.array([], pa.null()) for c in names}), tmp_path / "o" / "a_empty.parquet")
+    pq.write_table(pa.Table.from_pylist(options()), tmp_path / "o" / "b.parquet")
+    path = write(tmp_path, options())
+    (path / "o.parquet").unlink()
+    (path / "dataset.toml").write_text((path / "dataset.toml").read_text().replace('"o.parquet"', '"o/*.parquet"'))
+    assert fills(path) == RIGHT
+    assert checks(path) == [("warning", "empty_files", str(path / "o" / "a_empty.parquet"))]

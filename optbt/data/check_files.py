@@ -50,7 +50,7 @@ def typed_file(ck, table, column: str, kinds: tuple[str, ...]) -> str:
                       "WHERE name = $c", {"f": table.all_files, "c": column})
     except DataError:
         return table.all_files[0]
-    odd = {table.listed(f) for f, physical, logical in rows if kind_of(physical, logical) not in kinds}
+    odd = {table.listed(f) for f, physical, logical in rows if kind_of(physical, logical) not in (*kinds, "null")}
     return next((f for f in table.all_files if f in odd), table.all_files[0])
 
 

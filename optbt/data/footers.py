@@ -64,12 +64,19 @@ def same_underlying(value, und: str) -> bool:
 
 
 def kind_of(physical: str | None, logical: str | None) -> str:
-    """A parquet column's type as number, time (dates, times, timestamps), text or other.
+    """A parquet column's type as number, time (dates, times, timestamps), text, null or other.
+
+    "null": parquet's Null type, which holds no value (pandas writes an empty DataFrame's object
+    columns so): it reads as any other type, so it differs from none.
 
     >>> kind_of("INT32", "DateType()"), kind_of("INT64", None), kind_of("BYTE_ARRAY", "StringType()")
     ('time', 'number', 'text')
+    >>> kind_of("INT32", "NullType()")
+    'null'
     """
     logical = (logical or "").upper()  # a logical type (DateType()) or a legacy converted one (DATE)
+    if "NULL" in logical:
+        return "null"
     if any(k in logical for k in ("DATE", "TIME")):
         return "time"
     if "STRING" in logical or "UTF8" in logical or physical == "BYTE_ARRAY":

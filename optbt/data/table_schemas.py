@@ -238,5 +238,5 @@ def _file_of_other_kind(table, con, column: str, kinds: tuple[str, ...]) -> str:
                            "WHERE name = $c", {"f": table.all_files, "c": column}).fetchall()
     except duckdb.Error:
         return table.all_files[0]
-    odd = {table.listed(f) for f, physical, logical in rows if kind_of(physical, logical) not in kinds}
+    odd = {table.listed(f) for f, physical, logical in rows if kind_of(physical, logical) not in (*kinds, "null")}
     return next((f for f in table.all_files if f in odd), table.all_files[0])
