@@ -240,3 +240,14 @@ def test_an_empty_frame_of_untyped_columns_beside_real_files_is_no_refusal(tmp_p
     (path / "dataset.toml").write_text((path / "dataset.toml").read_text().replace('"o.parquet"', '"o/*.parquet"'))
     assert fills(path) == RIGHT
     assert checks(path) == [("warning", "empty_files", str(path / "o" / "a_empty.parquet"))]
+
+
+def test_a_series_column_of_a_type_no_query_reads_is_a_wrong_type_finding(tmp_path):
+    """[series.vix] with epoch-second times: refused like the options' and the spot's, and data
+    check files it as wrong_type (it said missing_column)."""
+    vix = [{"ts": int((minute(k) - datetime(1970, 1, 1)).total_seconds()), "close": 15.0} for k in range(1, 16)]
+    path = write(tmp_path, options())
+    pq.write_table(pa.Table.from_pylist(vix), tmp_path / "vix.parquet")
+    (tmp_path / "dataset.toml").write_text((tmp_path / "dataset.toml").read_text()
+                                           + '[series.vix]\npath = "vix.parquet"\n')
+    assert checks(path) == [("error", "wrong_type", str(path / "vix.parquet"))]

@@ -127,6 +127,8 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None,
                 check_days.series_days(checker, name, check_days.series(checker, name), spot_days)
             except FolderDisagreesError as exc:
                 add(_folder_disagrees(exc))
+            except WrongTypeError as exc:
+                add(Finding("error", "wrong_type", exc.file, 1, str(exc)))
             except (DataError, ConfigError) as exc:
                 text = str(exc) if str(exc).startswith(f"series.{name}") else f"series.{name}: {exc}"
                 where = getattr(exc, "file", None) or _opening_failed(config, text, config_path)
