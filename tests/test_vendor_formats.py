@@ -251,3 +251,26 @@ def test_a_series_column_of_a_type_no_query_reads_is_a_wrong_type_finding(tmp_pa
     (tmp_path / "dataset.toml").write_text((tmp_path / "dataset.toml").read_text()
                                            + '[series.vix]\npath = "vix.parquet"\n')
     assert checks(path) == [("error", "wrong_type", str(path / "vix.parquet"))]
+
+
+# -- an underlying column under another name ------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["symbol", "Symbol", "root", "ticker", "name"])
+def test_an_unmapped_column_named_like_the_underlying_is_refused_not_ignored(tmp_path, name):
+    """Options of NIFTY and BANKNIFTY (its weekly on the 3rd) with the underlying in a 'symbol'
+    column: the default 'underlying' was absent, so no row was filtered and the NIFTY run sold
+    BANKNIFTY's 48000 call of the 3rd as NIFTY's (5105 -> 5110), exit 0, data check clean."""
+    bank = [{**r, "expiry": date(2024, 1, 3)} for r in banknifty()]
+    rows = [{(name if k == "underlying" else k): v for k, v in r.items()} for r in options() + bank]
+    path = write(tmp_path, rows)
+    with pytest.raises(DataError, match=rf"options: the files have no column 'underlying' but one named '{name}'.*"
+                                        rf"underlying = \"{name}\".*underlying = \"\""):
+        fills(path)
+    assert [c for _, c, _ in checks(path)] == ["missing_column"]
+    write(tmp_path, rows, ocols=f'underlying = "{name}"')
+    assert fills(path) == RIGHT
+
+
+def test_an_underlying_column_set_to_none_is_not_second_guessed(tmp_path):
+    rows = [{("symbol" if k == "underlying" else k): v for k, v in r.items()} for r in options()]
+    assert fills(write(tmp_path, rows, ocols='underlying = ""')) == RIGHT

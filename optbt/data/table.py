@@ -34,6 +34,10 @@ _EXPIRY_TEXT_FORMATS = ("%Y%m%d", "%d-%b-%y", "%d-%b-%Y", "%d%b%y", "%d%b%Y")
 _TEXT_TS = r"^\s*(\S+?[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)\s*(.*?)\s*$"
 # optional columns read only when a strategy asks for them (an option's never): a name the config
 # gives is checked against the files when the table opens, not when (if ever) one is read
+# column names vendors give the underlying (compared in lower case): one of them, unmapped while
+# the default 'underlying' is absent, is refused rather than ignored (Table._left_out)
+_UNDERLYING_NAMES = ("symbol", "root", "ticker", "name", "underlying_symbol", "underlyingsymbol", "underlying_name",
+                     "index_name", "sym")
 _READ_ON_DEMAND = ("open", "high", "low", "volume", "oi")
 
 
@@ -258,6 +262,14 @@ class Table:
                 f"{self.what}: the files have a column '{alike[0]}', not '{name}' (the default for {canonical});"
                 f" map it under [{self.what}.columns]: {canonical} = \"{alike[0]}\" (or {canonical} = \"\" if it"
                 " is not the underlying's name)")
+        # a vendor's name for it (NSE's SYMBOL, AlgoSeek's root): left unmapped, every row was read
+        # as the dataset's underlying, and a NIFTY run traded BANKNIFTY's rows without a word
+        named = [c for c in self.types if c.lower() in _UNDERLYING_NAMES] if canonical == "underlying" and name else []
+        if named:
+            raise DataError(
+                f"{self.what}: the files have no column '{name}' but one named '{named[0]}', which may hold the "
+                f"underlying: map it under [{self.what}.columns] as {canonical} = \"{named[0]}\" (a run then reads "
+                f"only the rows of its underlying), or set {canonical} = \"\" if the files hold one underlying")
         return None
 
     def ts_expr(self, tz: str | None) -> str:
