@@ -274,3 +274,20 @@ def test_an_unmapped_column_named_like_the_underlying_is_refused_not_ignored(tmp
 def test_an_underlying_column_set_to_none_is_not_second_guessed(tmp_path):
     rows = [{("symbol" if k == "underlying" else k): v for k, v in r.items()} for r in options()]
     assert fills(write(tmp_path, rows, ocols='underlying = ""')) == RIGHT
+
+
+# -- option types the config does not name ----------------------------------------------------------
+
+def test_rows_of_an_option_type_the_config_does_not_name_are_said_not_silently_dropped(tmp_path):
+    """Puts spelled 'PA' (not in put_values): a run ignored the rows without a word and said the
+    put leg 'had no price yet', hinting at time zones. They are now counted as left-out
+    contracts (contracts_left_out: unknown_opt_type, a warning), as bad expiries and strikes
+    are; the calls still trade, and a strike only such rows hold is still not listed."""
+    rows = [{**r, "opt_type": "PA"} if r["opt_type"] == "PE" else r for r in options()]
+    rows += [{**r, "strike": 21050.0, "opt_type": "PA"} for r in options() if r["opt_type"] == "PE"]
+    res = run_backtest(At0920, data=load_dataset(write(tmp_path, rows)))
+    assert [(t.entry_price, t.exit_price) for t in res.trades] == [(105.0, 110.0)]
+    assert res.engine["contracts_left_out"] == {"unknown_opt_type": 2}  # 21000 and 21050, one day
+    from optbt.results.explain import left_out_warnings
+    assert left_out_warnings(res) == ["left out 2 contract-days listed with an option type not in call_values "
+                                      "or put_values (optbt data check names the files)"]

@@ -44,14 +44,16 @@ def read_listing(src, day: date, underlying: str, calendar: list[date], run, siz
     last_sql = f"max({known})" if src.config.session.end_from_data else "NULL"
     listing: Listing = {d: ({}, None, {}) for d in days}
     if files:
-        # a row of no known option type is ignored everywhere (data check calls it an error):
-        # its strike is listed only if a call or put has it
+        # a row of no known option type is no bar (data check calls it an error): its strike is
+        # listed only if a call or put has it, and its contract is counted as left out (optbt_x:
+        # before, such rows vanished and a run blamed the leg's missing price on the clock)
         # with day folders, each file's first and last time: a row of another day is refused
         span = f", min({src._opt_known}), max({src._opt_known})" if by_file else ""
         sql = (f"SELECT {day_sql} AS optbt_f, {src._expiry} AS optbt_e, {src._strike} AS optbt_k, "
+               f"({src._opt_type}) IS NULL AS optbt_x, "
                f"{last_sql} AS optbt_t{span} FROM read_parquet($f, {o.scan}{group}){join} "
-               f"WHERE {src._opt_und} AND {where} AND ({src._opt_type}) IS NOT NULL "
-               f"GROUP BY ALL ORDER BY optbt_e, optbt_k")
+               f"WHERE {src._opt_und} AND {where} "
+               f"GROUP BY ALL ORDER BY optbt_e, optbt_k, optbt_x")
         params = src._opt_params(f=files, und=underlying, **bounds)
         if not by_file:
             params["d0"], params["d1"] = (block[0], block[-1]) if block else (day, day)

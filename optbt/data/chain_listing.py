@@ -16,34 +16,37 @@ from optbt.data.chain_index import Listing
 from optbt.model.errors import DataError
 from optbt.model.prices import INF
 
-INDEX_VERSION = 2  # of what a chain listing means (the rules in listing_of): a change makes a new index
+INDEX_VERSION = 3  # of what a chain listing means (the rules in listing_of): a change makes a new index
 
 
 def listing_of(days: list[date], rows: list[tuple], day_of_file: Callable[[str], date] | None) -> Listing:
-    """The block query's rows (file or day, expiry, strike, last time; sorted by expiry,
-    strike) as each day's expiries and strikes, with what no rule may pick counted apart.
+    """The block query's rows (file or day, expiry, strike, of no known option type, last time;
+    sorted by expiry, strike) as each day's expiries and strikes, with what no rule may pick
+    counted apart (rows of no known type first, as data check counts them: unknown_opt_type).
     ``day_of_file``: with day folders, a row's first value is its file, whose folder names its
     day (:meth:`Table.day_of_file`); else (None) it is the row's day.
 
     >>> d = date(2024, 1, 2)
-    >>> rows = [("a", date(2024, 1, 1), 100.0, None), ("a", date(2024, 1, 4), 100.0, None),
-    ...         ("b", date(2024, 1, 4), 100.0, None)]  # file a and file b, both of day d
+    >>> rows = [("a", date(2024, 1, 1), 100.0, False, None), ("a", date(2024, 1, 4), 100.0, False, None),
+    ...         ("b", date(2024, 1, 4), 100.0, False, None)]  # file a and file b, both of day d
     >>> listing_of([d], rows, lambda f: d)
     {datetime.date(2024, 1, 2): ({datetime.date(2024, 1, 4): [100.0]}, None, {'expiry_before_day': 1})}
     """
     out: Listing = {d: ({}, None, {}) for d in days}
     last: dict[date, datetime | None] = dict.fromkeys(days)
     counted: set[tuple] = set()  # (day, reason, expiry, strike) left out
-    for f, e, k, t in rows:
+    for f, e, k, unknown, t in rows:
         d = day_of_file(f) if day_of_file is not None else f
         entry = out.get(d)
         if entry is None:  # a day with options but outside the calendar's block
             continue
-        if t is not None and (last[d] is None or t > last[d]):
+        if t is not None and not unknown and (last[d] is None or t > last[d]):
             last[d] = t
         strikes, _, left = entry
         why = None
-        if e is None:  # a missing or unreadable expiry: no rule can pick it
+        if unknown:  # an option type not in call_values/put_values: no bar, its strike not listed by it
+            why = "unknown_opt_type"
+        elif e is None:  # a missing or unreadable expiry: no rule can pick it
             why = "bad_expiry"
         elif k is None or not 0 < k < INF:  # a NULL, NaN or non-positive strike is no contract
             why = "bad_strike"

@@ -42,15 +42,18 @@ class RowsInAnotherDaysFolderError(DataError):
 
 
 def refuse_in_listing(table, key: str, zone: str | None, rows: list[tuple]) -> list[tuple]:
-    """The rows of a block's chain listing (file, expiry, strike, last time, first known, last
-    known) without their last two values, after refusing a file whose rows' times fall on
-    another day than its folder's (``table``: the options, with day folders)."""
-    for f, _e, _k, _t, lo, hi in rows:
+    """The rows of a block's chain listing (file, expiry, strike, unknown type, last time, first
+    known, last known) without their last two values, after refusing a file whose rows' times
+    fall on another day than its folder's (``table``: the options, with day folders). Rows of
+    an option type the config does not name are not judged: a run reads them as no bar."""
+    for f, _e, _k, unknown, _t, lo, hi in rows:
+        if unknown:
+            continue
         day = table.day_of_file(f)
         for at in (lo, hi):
             if at is not None and at.date() != day:
                 raise RowsInAnotherDaysFolderError(table.listed(f), table.what, key, at, day, zone)
-    return [r[:4] for r in rows]
+    return [r[:5] for r in rows]
 
 
 def refuse_row(table, key: str, zone: str | None, file: str, at: datetime, day: date) -> None:
