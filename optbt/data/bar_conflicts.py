@@ -13,11 +13,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from optbt.data.dataset import OptionFiles, SeriesFiles, SpotFiles
-from optbt.data.source import Bar, ConflictingBarsError, StartLabelledTicksError
+from optbt.data.source import Bar, ConflictingBarsError, StartLabelledBarsError, StartLabelledTicksError
 from optbt.data.sql_text import FILE_COL
 from optbt.data.table import Table
 from optbt.model.instrument import Instrument
-from optbt.model.timestamps import off_the_minute, on_whole_minutes
+from optbt.model.timestamps import bar_spacing, off_the_minute, on_whole_minutes
 
 
 def _side(v: float | None) -> str:
@@ -60,10 +60,25 @@ def refuse_ticks(src, files_cfg: OptionFiles | SpotFiles | SeriesFiles, table: T
     """Rows of a start-labelled table (``times``: known-at, those a run reads of a day) must be
     bars, on whole minutes: a row between the minutes is a tick or quote, which the shift would
     make known a bar late. Raises StartLabelledTicksError naming the file of the first such row.
-    Called only for start-labelled tables, on rows already read: one pass, no query unless refused."""
+    Called only for start-labelled tables, on rows already read: one pass, no query unless refused.
+
+    So are bars wider than ``bar_minutes`` (StartLabelledBarsError): 5-minute bars under the
+    default of 1 were each used a minute after their opening, four before they closed."""
+    times = list(times)
     at = off_the_minute(times)
     if at is None:
-        return
+        minutes = src.config.bar_minutes
+        spacing = bar_spacing(times)
+        if spacing is None or spacing <= minutes:
+            return
+        shift = src.config.shift_of(files_cfg)
+        first = min(times)
+        sql = (f"SELECT {FILE_COL} FROM read_parquet($f, {table.scan}, filename='{FILE_COL}') "
+               f"WHERE {known} = $at ORDER BY {FILE_COL} LIMIT 1")
+        hit = src._run(sql, src._params(f=files, at=first))
+        later = min(t for t in times if t > first)
+        raise StartLabelledBarsError(table.listed(hit[0][0]) if hit else ", ".join(files[:1]), table.what,
+                                     spacing, first - shift, later - shift, minutes)
     sql = (f"SELECT {FILE_COL} FROM read_parquet($f, {table.scan}, filename='{FILE_COL}') "
            f"WHERE {known} = $at ORDER BY {FILE_COL} LIMIT 1")
     hit = src._run(sql, src._params(f=files, at=at))

@@ -10,9 +10,10 @@ judge only what a run would read.
 from __future__ import annotations
 
 from optbt.data.check_core import MINUTE_US, is_numeric
-from optbt.data.source import start_labelled_ticks
+from optbt.data.source import start_labelled_ticks, wide_bars
 from optbt.data.sql_text import FILE_COL
 from optbt.model.errors import DataError
+from optbt.model.timestamps import bar_spacing
 
 # an option file is judged for row order (a note) when it holds at least this many rows
 ORDER_MIN_ROWS = 60_000
@@ -116,6 +117,17 @@ def start_labelled_rows(ck, files, table, known: str) -> None:
         ck.find("error", "start_labelled_ticks", s["file"], row["n"],
                   start_labelled_ticks(table.what, s["ts"], ck.config.bar_minutes, files.bar_label is not None)
                   + ". A run stops at the first such row it reads", s)
+        return
+    # bars wider than bar_minutes: each read before it closed (a run stops: StartLabelledBarsError)
+    times = [r[0] for r in ck.q(f"SELECT DISTINCT {own} FROM read_parquet($f, {table.scan}) WHERE {known} IS NOT "
+                                f"NULL AND {ck.inside(known)}", {**ck.params(), "f": table.all_files})]
+    spacing = bar_spacing(times)
+    if spacing is not None and spacing > ck.config.bar_minutes:
+        a = min(times)
+        b = min(t for t in times if t > a)
+        ck.find("error", "bars_wider_than_bar_minutes", table.all_files[0], len(times),
+                wide_bars(table.what, spacing, a, b, ck.config.bar_minutes)
+                + " (counted: the bar times; a run stops at the first day it reads)")
 
 
 def row_order(ck) -> None:

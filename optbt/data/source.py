@@ -182,6 +182,29 @@ def start_labelled_ticks(what: str, at: datetime, minutes: int, own: bool) -> st
             f'minute; tick or quote rows are known at their own time: {fix}')
 
 
+def wide_bars(what: str, spacing: int, a: datetime, b: datetime, minutes: int) -> str:
+    """Why a start-labelled table of bars wider than ``bar_minutes`` is refused and how to fix it
+    (the run's error and data check's finding say the same): ``a``, ``b``, two bars' own times."""
+    every = "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return (f'{what} bars are {spacing} minutes apart (e.g. {stamp(a)} and {stamp(b)}), yet bar_minutes = '
+            f'{minutes}: with bar_label = "start" a run uses each bar {every} after its timestamp, '
+            f'{spacing - minutes} minutes before the bar closed. Fix the config: set bar_minutes = {spacing} '
+            f'(the clock then ticks every {spacing} minutes), or label the bars by their end (timestamp + '
+            f'{spacing} minutes) with bar_label = "end"')
+
+
+class StartLabelledBarsError(DataError):
+    """Start-labelled bars wider than ``bar_minutes`` (5-minute bars with the default of 1):
+    each would be used ``bar_minutes`` after its opening minute, before it closed (a
+    look-ahead on every fill). The dataset's error, not a day's: a run stops."""
+
+    dataset_wide = True
+
+    def __init__(self, file: str, what: str, spacing: int, a: datetime, b: datetime, minutes: int):
+        self.file = file
+        super().__init__(f"{file}: {wide_bars(what, spacing, a, b, minutes)}")
+
+
 class StartLabelledTicksError(DataError):
     """Rows a run reads of a table labelled by bar start (``bar_label = "start"``) that are no
     bars: a row between the minutes is a tick or a quote, which the start label would make known

@@ -8,7 +8,7 @@ minute never read as one and a message names the very row it means.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 
 def fraction(t: datetime | time) -> str:
@@ -58,3 +58,31 @@ def off_the_minute(times: Iterable[datetime]) -> datetime | None:
     True
     """
     return next((t for t in times if t.second or t.microsecond), None)
+
+
+# bars needed before their spacing is judged: 20 times that all share a spacing above a minute
+# by chance (an illiquid contract's scattered minutes) is a chance below one in a million
+WIDE_MIN_BARS = 20
+
+
+def bar_spacing(times: Iterable[datetime]) -> int | None:
+    """The minutes every two of ``times`` (whole minutes) are a multiple of, when there are at
+    least WIDE_MIN_BARS distinct ones (else None): 5 for 5-minute bars, 1 for minute bars.
+
+    >>> t0 = datetime(2024, 1, 2, 9, 15)
+    >>> bar_spacing([t0 + timedelta(minutes=5 * k) for k in range(20)])
+    5
+    >>> bar_spacing([t0 + timedelta(minutes=k) for k in (0, 5, 10, 11)]) is None
+    True
+    """
+    import math
+    minutes = sorted({int(t.timestamp() // 60) if t.tzinfo else
+                      (t - datetime(1970, 1, 1)) // timedelta(minutes=1) for t in times})
+    if len(minutes) < WIDE_MIN_BARS:
+        return None
+    g = 0
+    for a, b in zip(minutes, minutes[1:]):
+        g = math.gcd(g, b - a)
+        if g == 1:
+            break
+    return g
