@@ -271,6 +271,51 @@ def test_an_unmapped_column_named_like_the_underlying_is_refused_not_ignored(tmp
     assert fills(path) == RIGHT
 
 
+def renamed(rows: list[dict], name: str, values) -> list[dict]:
+    """``rows`` with 'underlying' replaced by a column ``name`` holding ``values(row)``."""
+    return [{**{k: v for k, v in r.items() if k != "underlying"}, name: values(r)} for r in rows]
+
+
+def trading_symbol(r: dict) -> str:
+    return f"{r['underlying']}24JAN{int(r['strike'])}{r['opt_type']}"
+
+
+@pytest.mark.parametrize("stats", [True, False], ids=["footer statistics", "no statistics"])
+@pytest.mark.parametrize("values", [trading_symbol, lambda r: "NIFTY 50", lambda r: "nifty"],
+                         ids=["trading symbols", "one other spelling", "the name in lower case"])
+def test_an_unmapped_symbol_column_of_one_underlying_is_left_unread(tmp_path, values, stats):
+    """The common vendor file of one underlying whose 'symbol' holds the trading symbol
+    (NIFTY24JAN21000CE) or one name in every row was refused as if it might hold two (map it, or
+    set underlying = ""): nothing there needs filtering. With or without footer statistics
+    (without, the column is read once to show it). The run and data check go on."""
+    rows = renamed(options(), "symbol", values)
+    path = write(tmp_path, [])
+    pq.write_table(pa.Table.from_pylist(rows), path / "o.parquet", write_statistics=stats)
+    assert fills(path) == RIGHT
+    assert checks(path) == []
+
+
+@pytest.mark.parametrize("other", ["BANKNIFTY", "NIFTYNXT50"])
+@pytest.mark.parametrize("stats", [True, False], ids=["footer statistics", "no statistics"])
+def test_trading_symbols_of_two_underlyings_are_refused(tmp_path, other, stats):
+    """NIFTY's and another underlying's trading symbols in one 'symbol' column: refused, naming
+    a value of the other (NIFTYNXT50... starts with NIFTY but is no NIFTY contract). Unmapped,
+    the NIFTY run would price the other's rows as NIFTY's."""
+    bank = [{**r, "expiry": date(2024, 1, 3)} for r in options(other, 48000.0, 5000.0)]
+    rows = renamed(options() + bank, "symbol", trading_symbol)
+    path = write(tmp_path, [])
+    pq.write_table(pa.Table.from_pylist(rows), path / "o.parquet", write_statistics=stats)
+    with pytest.raises(DataError, match=rf"one named 'symbol', whose values show another underlying than the "
+                                        rf"dataset's 'NIFTY' \('{other}24JAN48000"):
+        fills(path)
+    assert [c for _, c, _ in checks(path)] == ["missing_column"]
+
+
+def test_a_spot_symbol_column_of_one_underlying_is_left_unread(tmp_path):
+    spot_rows = [{**r, "symbol": "NIFTY 50"} for r in spot()]
+    assert fills(write(tmp_path, options(), spot_rows, scols="")) == RIGHT
+
+
 def test_an_underlying_column_set_to_none_is_not_second_guessed(tmp_path):
     rows = [{("symbol" if k == "underlying" else k): v for k, v in r.items()} for r in options()]
     assert fills(write(tmp_path, rows, ocols='underlying = ""')) == RIGHT

@@ -24,6 +24,7 @@ from optbt.data.source import UnreadableFileError
 from optbt.data.sql_text import NAIVE_TS, is_aware, quote_ident, up_to_microseconds
 from optbt.data.stored_window import prove_text, stored_window
 from optbt.data.table_schemas import check_zones, folders_agree, read_schemas, types_readable, unify
+from optbt.data.vendor_underlying import other_values
 from optbt.data.zoned_dates import utc_midnight_refused
 from optbt.model.errors import DataError, did_you_mean
 
@@ -35,7 +36,8 @@ _TEXT_TS = r"^\s*(\S+?[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)\s*(.*?)\s*
 # optional columns read only when a strategy asks for them (an option's never): a name the config
 # gives is checked against the files when the table opens, not when (if ever) one is read
 # column names vendors give the underlying (compared in lower case): one of them, unmapped while
-# the default 'underlying' is absent, is refused rather than ignored (Table._left_out)
+# the default 'underlying' is absent, is refused rather than ignored when its values show more
+# than one underlying (Table._left_out, optbt/data/vendor_underlying.py)
 _UNDERLYING_NAMES = ("symbol", "root", "ticker", "name", "underlying_symbol", "underlyingsymbol", "underlying_name",
                      "index_name", "sym")
 _READ_ON_DEMAND = ("open", "high", "low", "volume", "oi")
@@ -87,6 +89,7 @@ class Table:
         check_zones(self, schemas)
         unify(self, con, schemas)
         self._named_columns_present()
+        self._vendor_underlying = self._vendor_named_underlying(con, cfg.underlying)
         types_readable(self, con, cfg.price)
         if files.hive_partitioning:
             folders_agree(self, con, schemas)
@@ -262,14 +265,32 @@ class Table:
                 f"{self.what}: the files have a column '{alike[0]}', not '{name}' (the default for {canonical});"
                 f" map it under [{self.what}.columns]: {canonical} = \"{alike[0]}\" (or {canonical} = \"\" if it"
                 " is not the underlying's name)")
-        # a vendor's name for it (NSE's SYMBOL, AlgoSeek's root): left unmapped, every row was read
-        # as the dataset's underlying, and a NIFTY run traded BANKNIFTY's rows without a word
-        named = [c for c in self.types if c.lower() in _UNDERLYING_NAMES] if canonical == "underlying" and name else []
-        if named:
+        # a vendor's name for it (NSE's SYMBOL, AlgoSeek's root) holding more than one underlying:
+        # left unmapped, a NIFTY run traded BANKNIFTY's rows without a word
+        if canonical == "underlying" and name and self._vendor_underlying:
+            column, values = self._vendor_underlying
+            shown = " and ".join(repr(v) for v in values)
             raise DataError(
-                f"{self.what}: the files have no column '{name}' but one named '{named[0]}', which may hold the "
-                f"underlying: map it under [{self.what}.columns] as {canonical} = \"{named[0]}\" (a run then reads "
-                f"only the rows of its underlying), or set {canonical} = \"\" if the files hold one underlying")
+                f"{self.what}: the files have no column '{name}' but one named '{column}', whose values show "
+                f"another underlying than the dataset's {self._dataset_underlying!r} ({shown}): map it under "
+                f"[{self.what}.columns] as {canonical} = \"{column}\" (a run then reads only the rows of its "
+                f"underlying), or set {canonical} = \"\" if the files hold one underlying after all")
+        return None
+
+    def _vendor_named_underlying(self, con, underlying: str) -> tuple[str, list[str]] | None:
+        """An unmapped text column named as vendors name the underlying, with values showing
+        another underlying than the dataset's (see :mod:`optbt.data.vendor_underlying`): the
+        column and those values; ``None`` when there is none or it holds one underlying (a
+        trading symbol ``NIFTY24JAN21500CE``, or one name in every row) and can be left unread."""
+        self._dataset_underlying = underlying
+        name = self.columns.underlying
+        if not name or name in self.types or "underlying" in self.columns.model_fields_set:
+            return None
+        for column in (c for c in self.types if c.lower() in _UNDERLYING_NAMES):
+            if self.types[column] == "VARCHAR":
+                others = other_values(con, self.all_files, self.scan, column, underlying)
+                if others:
+                    return column, others
         return None
 
     def ts_expr(self, tz: str | None) -> str:
