@@ -280,9 +280,13 @@ def trading_symbol(r: dict) -> str:
     return f"{r['underlying']}24JAN{int(r['strike'])}{r['opt_type']}"
 
 
+def occ_symbol(r: dict) -> str:
+    return f"{r['underlying']:<6}240104{r['opt_type'][0]}{int(r['strike'] * 1000):08d}"
+
+
 @pytest.mark.parametrize("stats", [True, False], ids=["footer statistics", "no statistics"])
-@pytest.mark.parametrize("values", [trading_symbol, lambda r: "NIFTY 50", lambda r: "nifty"],
-                         ids=["trading symbols", "one other spelling", "the name in lower case"])
+@pytest.mark.parametrize("values", [trading_symbol, occ_symbol, lambda r: "NIFTY 50", lambda r: "nifty"],
+                         ids=["trading symbols", "OCC symbols", "one other spelling", "the name in lower case"])
 def test_an_unmapped_symbol_column_of_one_underlying_is_left_unread(tmp_path, values, stats):
     """The common vendor file of one underlying whose 'symbol' holds the trading symbol
     (NIFTY24JAN21000CE) or one name in every row was refused as if it might hold two (map it, or

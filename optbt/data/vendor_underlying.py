@@ -9,7 +9,8 @@ underlying's own name: nothing there needs filtering. So the column is judged by
 
 - one value in every row (whatever its spelling): one underlying, fine;
 - only the dataset's underlying and its trading symbols (the underlying's name followed by a
-  digit: ``NIFTY24JAN...``, never ``NIFTYNXT50...`` or ``BANKNIFTY...``): fine;
+  digit, after spaces in OCC's padded roots: ``NIFTY24JAN...``, ``SPY   240119C...``; never
+  ``NIFTYNXT50...``, ``BANKNIFTY...`` or ``SPXW...``): fine;
 - anything else: refused by the caller, naming values that show it.
 
 The footers' min/max statistics settle most files without reading a row: strings sort
@@ -25,8 +26,14 @@ import duckdb
 from optbt.data.sql_text import quote_ident
 
 
-def _trading_prefix(value: str | None, name: str) -> bool:
-    return bool(value) and value.startswith(name) and len(value) > len(name) and value[len(name)].isdigit()
+def _trading_prefix(value: str | None, name: str) -> int | None:
+    """How many spaces stand between ``name`` and a digit at the start of ``value`` (OCC pads a
+    root to six: ``SPY   240119C00470000``), or None when ``value`` is no trading symbol of it."""
+    if not value or not value.startswith(name):
+        return None
+    rest = value[len(name):]
+    digits = rest.lstrip(" ")
+    return len(rest) - len(digits) if digits[:1].isdigit() else None
 
 
 def other_values(con, files: list[str], scan: str, column: str, underlying: str) -> list[str]:
@@ -42,13 +49,17 @@ def other_values(con, files: list[str], scan: str, column: str, underlying: str)
     if exact:
         if lo == hi:
             return []
-        if any(_trading_prefix(lo, n) and _trading_prefix(hi, n) for n in {underlying, underlying.upper()}):
-            return []
+        # strings sort byte-wise: when the smallest and the largest start with the name, the same
+        # run of spaces and a digit, so does every value between them
+        for name in {underlying, underlying.upper()}:
+            pad = _trading_prefix(lo, name)
+            if pad is not None and pad == _trading_prefix(hi, name):
+                return []
     name = underlying.upper()
     quoted = quote_ident(column)
     value = f"upper(trim(CAST({quoted} AS VARCHAR)))"
-    ours = (f"({value} = $u OR (starts_with({value}, $u) AND length({value}) > $n "
-            f"AND substr({value}, $n + 1, 1) BETWEEN '0' AND '9'))")
+    ours = (f"({value} = $u OR (starts_with({value}, $u) "
+            f"AND substr(ltrim(substr({value}, $n + 1)), 1, 1) BETWEEN '0' AND '9'))")
     args = {"f": files, "u": name, "n": len(name)}
     src = f"read_parquet($f, {scan})"
     others = [r[0] for r in con.execute(
