@@ -220,6 +220,9 @@ class DatasetConfig(_Strict):
     strike_step: float = Field(default=50.0, gt=0, allow_inf_nan=False)  # a negative step puts ATM's wings inside
     # a negative lot turns every PnL's sign; one above a billion units overflows the metrics
     lot_size: float = Field(default=1.0, gt=0, le=1e9, allow_inf_nan=False)
+    # NSE moved NIFTY's lot from 50 to 25 to 75 within a year: at one size, a run over years scaled
+    # every trade of the other periods wrong. Trade day (from which on) -> the lot size
+    lot_size_from: dict[date, float] = Field(default_factory=dict, description="lot size changes by trade day")
     bar_label: Literal["end", "start"] = "end"
     bar_minutes: int = Field(default=1, ge=1)
     price: Literal["close", "last", "mid"] = "close"
@@ -252,6 +255,30 @@ class DatasetConfig(_Strict):
             if not tbl.ts and not (tbl.date and tbl.time):
                 raise ValueError("give columns.ts, or columns.date and columns.time")
         return self
+
+    @field_validator("lot_size_from")
+    @classmethod
+    def _lot_sizes(cls, v: dict[date, float]) -> dict[date, float]:
+        for day, size in v.items():
+            if not 0 < size <= 1e9:  # NaN fails too
+                raise ValueError(f"the lot size from {day} is {size!r}: give a number above 0 and at most 1e9")
+        return dict(sorted(v.items()))
+
+    def lot_size_on(self, day: date) -> float:
+        """The lot size of trades entered on ``day``: the last of ``lot_size_from`` on or before
+        it, else ``lot_size``.
+
+        >>> cfg = DatasetConfig(lot_size=50, lot_size_from={date(2024, 4, 26): 25},
+        ...                     options={"path": "o.parquet"}, spot={"path": "s.parquet"})
+        >>> cfg.lot_size_on(date(2024, 4, 25)), cfg.lot_size_on(date(2024, 4, 26))
+        (50.0, 25.0)
+        """
+        size = self.lot_size
+        for since, value in self.lot_size_from.items():  # sorted by day; a handful of changes
+            if since > day:
+                break
+            size = value
+        return size
 
     @field_validator("underlying")
     @classmethod

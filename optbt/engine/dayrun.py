@@ -54,7 +54,7 @@ class DayRun:
         self.costs = costs
         self.underlying = underlying
         self.strike_step = config.strike_step
-        self.lot_size = config.lot_size
+        self.lot_size = config.lot_size_on(day)
         self.max_lag = max_lag
         self.config = config
         self.greek_book = None  # optbt.engine.greeks.GreekBook, made when a greek is first asked for
