@@ -260,6 +260,9 @@ class LegPlanStrategy(DslStrategy):
 
     @staticmethod
     def _step_stop(extra: dict, price: float, short: bool) -> None:
+        """Move the stop ``by`` for each step reached since the last one, from where the stop is
+        now: after a ``move ... stop to cost`` the next step moves it on from the cost (counted
+        from the first stop, it stayed at the cost until the steps passed it)."""
         step, by, first, base, mark = extra["step"]
         if base is None:
             return
@@ -267,9 +270,10 @@ class LegPlanStrategy(DslStrategy):
         if not at_or_above(moved, first):
             return
         steps = 1 + int((moved - first) / step + 1e-9)
-        level = base - steps * by if short else base + steps * by
-        stop = extra["stop"]
-        extra["stop"] = min(stop, level) if short else max(stop, level)
+        done = extra.get("steps_done", 0)
+        if steps > done:
+            extra["steps_done"] = steps
+            extra["stop"] -= (steps - done) * by if short else -(steps - done) * by
 
     # -- a tick ------------------------------------------------------------------------------------------
     def close(self, key: str, reason: str = "exit"):

@@ -240,3 +240,42 @@ def test_a_lazy_hedge_placed_by_the_leg_whose_stop_opens_it():
                   t.exit_price, t.exit_reason) for t in res.trades)
     assert got == [("09:17", "short", 21000.0, 100.0, "09:19", 130.0, "stop_loss"),
                    ("09:19", "hedge", 21100.0, 80.0, "09:24", 95.0, "exit")]
+
+
+STEP_AFTER_COST = ("entry at 09:17\nstop_loss each leg 20 pts\ntrailing ce every 10 pts by 5 pts\n"
+                   "on stop_loss(pe): move ce.stop to cost\nexit at 09:24\n")
+
+
+def test_a_stepped_stop_moved_to_cost_steps_on_from_the_cost():
+    """CE and PE sold at 100, stops 120, CE's stop stepped 5 pts per 10 in favour. 09:18 PE at 120
+    stops (-20) and moves CE's stop to cost, 100 (CE at 95). 09:19 CE at 90 is one step: the stop
+    goes 5 lower, from where it is: 95; 09:20 at 80 a second: 90; 09:21 at 85 is below it; 09:22
+    at 90 stops CE (+10). Before, the steps counted from the first stop, 120 (115, 110: looser
+    than the cost, so ignored): the stop stayed at 100 until 09:23 (0)."""
+    ce = [100, 100, 95, 90, 80, 85, 90, 100, 100, 100]
+    pe = [100, 100, 120, 120, 120, 120, 120, 120, 120, 120]
+    assert trades(STEP_AFTER_COST, ce, pe) == [("09:17", "ce", "SELL", 100.0, "09:22", 90.0, "stop_loss", 10.0),
+                                               ("09:17", "pe", "SELL", 100.0, "09:18", 120.0, "stop_loss", -20.0)]
+
+
+def test_a_stepped_stop_stepped_before_the_move_to_cost_steps_on_from_the_cost():
+    """09:18 CE at 90: one step, stop 115. 09:19 PE at 120 stops (-20): CE's stop to cost, 100.
+    09:20 CE at 80, the second step: 95 (one more step from the moved stop); 09:21 at 92 is below
+    it; 09:22 at 95 stops CE (+5). Before: 120 - 2 x 5 = 110 is looser than 100, so the stop
+    stayed at 100, hit at 09:23 (0)."""
+    ce = [100, 100, 90, 95, 80, 92, 95, 100, 100, 100]
+    pe = [100, 100, 100, 120, 120, 120, 120, 120, 120, 120]
+    assert trades(STEP_AFTER_COST, ce, pe) == [("09:17", "ce", "SELL", 100.0, "09:22", 95.0, "stop_loss", 5.0),
+                                               ("09:17", "pe", "SELL", 100.0, "09:19", 120.0, "stop_loss", -20.0)]
+
+
+def test_a_long_legs_stepped_stop_moved_to_cost_steps_on_from_the_cost():
+    """CE bought at 100 (stop 80, stepped 5 per 10 up), PE sold at 100 (stop 120). 09:18 PE at 120
+    stops and CE's stop goes to cost, 100 (CE at 105). 09:19 CE at 110, one step: 105; 09:20 at 104
+    stops it (+4). Before, 80 + 5 = 85 was below the cost: the stop stayed 100, hit at 09:21 (0)."""
+    legs = "    ce = add(ATM, CE, BUY)\n    pe = add(ATM, PE, SELL)\n"
+    ce = [100, 100, 105, 110, 104, 100, 100, 100, 100, 100]
+    pe = [100, 100, 120, 120, 120, 120, 120, 120, 120, 120]
+    assert trades(STEP_AFTER_COST, ce, pe, legs=legs) == [
+        ("09:17", "ce", "BUY", 100.0, "09:20", 104.0, "stop_loss", 4.0),
+        ("09:17", "pe", "SELL", 100.0, "09:18", 120.0, "stop_loss", -20.0)]
