@@ -122,8 +122,41 @@ class LegPlanStrategy(DslStrategy):
         if self.leg_status(ctx, key) != "waiting":
             return NAN
         pending = self.legs_waiting.get(key)
-        leg = pending.leg if pending is not None and pending.leg is not None else self.leg_one(ctx, key)
+        leg = pending.leg if pending is not None and pending.leg is not None else self._leg_now(ctx, key)
         return NAN if leg is None else num(ctx.ltp(leg))
+
+    def _leg_now(self, ctx: BarContext, key: str) -> Leg | None:
+        """The contract a waiting leg would open at this tick. A leg placed by another
+        (`short.strike - 100`) follows that leg's open or last contract, or the one it waits on;
+        with none (before the entry), the legs it refers to are chosen at this tick first, as the
+        entry chooses them: without them its price was never known and `entry when wing.ltp ...`
+        never held."""
+        leg = self.leg_one(ctx, key)
+        if leg is not None:
+            return leg
+        saved = self._chosen
+        chosen = dict(saved)
+        for name, pending in self.legs_waiting.items():
+            if pending.leg is not None and name not in chosen:
+                chosen[name] = pending.leg
+        self._chosen = chosen
+        try:
+            todo = [name for name in self.LEG_NAMES if name not in chosen and name not in self.positions
+                    and self.held_last(name) is None]
+            while todo:
+                missing = [name for name in todo if not self._choose(ctx, name, chosen)]
+                if key in chosen or len(missing) == len(todo):
+                    return chosen.get(key)
+                todo = missing
+            return chosen.get(key)
+        finally:
+            self._chosen = saved
+
+    def _choose(self, ctx: BarContext, name: str, chosen: dict) -> bool:
+        leg = self.leg_one(ctx, name)
+        if leg is not None:
+            chosen[name] = leg
+        return leg is not None
 
     def held_last(self, key: str) -> Leg | None:
         state = self._legs.get(key)

@@ -279,3 +279,40 @@ def test_a_long_legs_stepped_stop_moved_to_cost_steps_on_from_the_cost():
     assert trades(STEP_AFTER_COST, ce, pe, legs=legs) == [
         ("09:17", "ce", "BUY", 100.0, "09:20", 104.0, "stop_loss", 4.0),
         ("09:17", "pe", "SELL", 100.0, "09:18", 120.0, "stop_loss", -20.0)]
+
+
+@pytest.mark.parametrize("order", list(SPREAD_LEGS))
+def test_an_entry_condition_on_the_price_of_a_leg_placed_by_another_leg(order):
+    """`entry when wing.ltp <= 50`, the wing 100 points below the short's strike: at each tick the
+    wing's price is that of the contract it would open now, 100 below the ATM put the short would
+    sell (21000 - 100 = 20900): 60 at 09:17, 55 at 09:18, 50 at 09:19, when both fill (short 100,
+    wing 50); the 09:24 exit closes them at 100 and 45. Before, the wing's price was never known
+    (the short was not chosen yet): no trade, and only 'the entry condition never held'."""
+    from tests.kit import day_data, inst
+    prices = {inst(21000, "PE"): [100.0] * 10, inst(20900, "PE"): [60, 60, 55, 50, 45, 45, 45, 45, 45, 45]}
+    text = ('strategy edges "rule edges"\nlegs\n' + SPREAD_LEGS[order] +
+            "entry at 09:17 when wing.ltp <= 50\nexit at 09:24\n")
+    src = MemorySource({DAY: day_data([21010.0] * 10, prices)}, cfg=config(10))
+    res = run_backtest(load_strat_text(text, "edges.strat"), source=src)
+    got = sorted((t.entry_ts.strftime("%H:%M"), t.key, t.leg.strike, t.entry_price, t.exit_ts.strftime("%H:%M"),
+                  t.exit_price) for t in res.trades)
+    assert got == [("09:19", "short", 21000.0, 100.0, "09:24", 100.0),
+                   ("09:19", "wing", 20900.0, 50.0, "09:24", 45.0)]
+
+
+def test_a_staggered_legs_price_follows_the_open_leg_it_is_placed_by():
+    """The short opens at 09:17 on the 21000 put (spot 21010); the spot then moves to 21110 (ATM
+    21100). The wing, `entry wing at 09:20`, is placed by the short it follows: 20900, not 100
+    below the new ATM. `exit when wing.ltp >= 70` reads that contract: 70 at 09:19 (still waiting)
+    exits the short at 100 before the wing opens; had the wing followed the new ATM (21000, 100
+    all day) it would have exited at 09:18."""
+    from tests.kit import day_data, inst
+    prices = {inst(21000, "PE"): [100.0] * 10, inst(21100, "PE"): [150.0] * 10,
+              inst(20900, "PE"): [60, 60, 60, 70, 60, 60, 60, 60, 60, 60]}
+    text = ('strategy edges "rule edges"\nlegs\n' + SPREAD_LEGS["short first"] +
+            "entry at 09:17\nentry wing at 09:20\nexit when wing.ltp >= 70\nexit at 09:24\n")
+    src = MemorySource({DAY: day_data([21010.0] * 2 + [21110.0] * 8, prices)}, cfg=config(10))
+    res = run_backtest(load_strat_text(text, "edges.strat"), source=src)
+    got = sorted((t.entry_ts.strftime("%H:%M"), t.key, t.leg.strike, t.entry_price, t.exit_ts.strftime("%H:%M"),
+                  t.exit_price) for t in res.trades)
+    assert got == [("09:17", "short", 21000.0, 100.0, "09:19", 100.0)]
