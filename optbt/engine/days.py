@@ -113,8 +113,9 @@ def why_no_entry(run: Any) -> tuple[str, str]:
     if not run.blocked:
         until = (f" before the exit time {run.times[run.entry_end]}, after which no entry is tried"
                  if run.entry_end < run.last else "")
+        windows = "".join("; " + why for why in getattr(run, "window_notes", ()))
         return ("entry never tried to fill" + until + " (the entry condition never held, or "
-                "entry() never called try_fill)", "")
+                "entry() never called try_fill)" + windows, "")
     (key, inst, kind), _ = max(run.blocked.items(), key=lambda kv: kv[1])
     example = "" if inst is None else str(inst)
     if kind == "no_price":

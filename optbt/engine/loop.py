@@ -172,6 +172,7 @@ class EventEngine:
             listed = ", ".join(e.isoformat() for e in chain.expiries)
             return DayRow(day, 0.0, 0, 0, True, "no_expiry",
                           f"expiry rule {strategy.expiry!r} matches none of {listed}")
+        run.session = (open_, close)
         run.market = DayMarket(self._market, run)
         strategy._run = run
         traced = day in self._trace_days

@@ -459,6 +459,7 @@ class DayMarket:
             from optbt.data.dataset import parse_hhmm
             window = self._windows[key] = (datetime.combine(self.day, parse_hhmm(start)),
                                            datetime.combine(self.day, parse_hhmm(end)))
+            self._note_window(*window)
         t0, t1 = window
         if self.run.ticks[tick] < t1:
             return None
@@ -468,6 +469,27 @@ class DayMarket:
                 max(b[2] if b[2] is not None else b[4] for b in inside),
                 min(b[3] if b[3] is not None else b[4] for b in inside))
         return self._ranges[key]
+
+    def _note_window(self, t0: datetime, t1: datetime) -> None:
+        """Say (for a day without an entry) why a range outside the session is never known, or
+        covers less than it says: orb_breakout's 09:15-09:30 range on a session opening at 09:30
+        holds no bar, and the day's note said only that the entry condition never held."""
+        session = getattr(self.run, "session", None)
+        if session is None or not isinstance(session[0], datetime):
+            return
+        open_, close = session
+        span = f"the range {t0:%H:%M}–{t1:%H:%M}"
+        if t1 <= open_:
+            why = (f"{span} ends at or before the session's open {open_:%H:%M}: no bar lies in it, so its high "
+                   "and low are never known (move the range inside the session)")
+        elif t1 > close:
+            why = (f"{span} ends after the session's close {close:%H:%M}: it is never complete, so its high "
+                   "and low are never known (move the range inside the session)")
+        elif t0 < open_:
+            why = f"{span} starts before the session's open {open_:%H:%M}: its high and low are of {open_:%H:%M}–{t1:%H:%M} only"
+        else:
+            return
+        self.run.window_notes[why] = None
 
     def today_open(self, name: str, tick: int) -> float | None:
         """The day's first open, once its first bar is known."""

@@ -137,3 +137,43 @@ def test_prev_day_of_a_series_reads_that_series():
     from optbt.dsl.compiler import compile_text
     source, _, _ = compile_text(H + "series vix\n" + CALL + "entry when prev_day(2, vix).close > 20\n")
     assert "self.prev_field(ctx, 'vix', 2, 'close')" in source
+
+
+NEVER = ("entry never tried to fill (the entry condition never held, or entry() never called try_fill)")
+
+
+def no_entry_notes(body: str, n_ticks: int = 10) -> list[str]:
+    cls = load_strat_text(H + body)
+    day = day_data([21000.0] * n_ticks, {inst(21000, "CE"): [100.0] * n_ticks})
+    result = EventEngine(MemorySource({DAY: day}, config(n_ticks), n_ticks)).run(cls())
+    assert result.trades == []
+    return list(result.notes["entry_blocked"])
+
+
+def test_a_range_ending_at_the_sessions_open_says_so_when_nothing_entered():
+    """orb_breakout's 09:15-09:30 range on a session opening at 09:30 (here: a 09:00-09:15 range,
+    the session opening at 09:15): no bar lies in it, orb.high is never known and the entry
+    never holds. Before, the note said only that the condition never held."""
+    assert no_entry_notes("range orb 09:00 .. 09:15\n" + CALL + "entry when spot crosses above orb.high\n"
+                          "exit at 09:24\n") == [
+        NEVER + "; the range 09:00–09:15 ends at or before the session's open 09:15: no bar lies in it, "
+                "so its high and low are never known (move the range inside the session)"]
+
+
+def test_a_range_ending_after_the_sessions_close_says_so_when_nothing_entered():
+    """The session is 09:15-09:25: a 09:20-09:40 range is never complete that day."""
+    assert no_entry_notes("range late 09:20 .. 09:40\n" + CALL + "entry when spot > late.high\nexit at 09:24\n") == [
+        NEVER + "; the range 09:20–09:40 ends after the session's close 09:25: it is never complete, "
+                "so its high and low are never known (move the range inside the session)"]
+
+
+def test_a_range_starting_before_the_sessions_open_says_what_it_covers_when_nothing_entered():
+    """A 09:10-09:18 range on a 09:15 session holds the bars of 09:15-09:18 only."""
+    assert no_entry_notes("range orb 09:10 .. 09:18\n" + CALL + "entry when spot > orb.high\nexit at 09:24\n") == [
+        NEVER + "; the range 09:10–09:18 starts before the session's open 09:15: its high and low are "
+                "of 09:15–09:18 only"]
+
+
+def test_a_range_inside_the_session_adds_nothing_to_the_note():
+    assert no_entry_notes("range orb 09:15 .. 09:18\n" + CALL + "entry when spot > orb.high\nexit at 09:24\n") == [
+        NEVER]
