@@ -108,6 +108,12 @@ CODES: dict[str, tuple[str, str]] = {
     "W011": ("rule replaced by a later one", "Stops, targets and trailing stops are armed in the order written: "
              "for each leg the last one written is the one that runs. A rule that a later one replaces on every "
              "leg it covers never applies (a swept parameter in it changes nothing)."),
+    "W012": ("target that can never fire", "A sold leg's price falls at most to its smallest tick above 0 (a zero "
+             "price is unusable data), so its percent target of 100 % or more never fires: `target ce 100%` on a "
+             "SELL leg waits for a price of 0. Likewise `mtm_target 100%` (or more) when every leg is sold and no "
+             "re-entry or shift sells more than the premium counted: the MTM reaches the premium only if every "
+             "price is 0. A leg a `reverse` re-entry may open as a BUY, and positions with a bought leg, are not "
+             "reported. Write a target below 100 % (e.g. 90%), or one in points or money."),
     "W010": ("re-entry that can never fire", "A `reentry ... on stop_loss` (or target, trailing) covers a leg "
              "with no such rule: that exit never happens, so the re-entry never does."),
 }

@@ -201,6 +201,45 @@ def replaced_rule(unit: Unit) -> list[Diagnostic]:
     return out
 
 
+def _pct(unit: Unit, amount) -> float | None:
+    """A percent amount's value (a parameter's default when it is one), else None."""
+    if amount.unit == "pct":
+        return amount.value
+    if amount.unit == "param" and amount.param in unit.params:
+        default = unit.params[amount.param].default
+        return default.value if isinstance(default, A.Pct) else None
+    return None
+
+
+def unreachable_target(unit: Unit) -> list[Diagnostic]:
+    """W012: a target no price can reach. A sold leg's price falls at most to just above 0 (a zero
+    price is unusable data), so its percent target of 100 % or more never fires (a leg that a
+    `reverse` re-entry may open as a BUY is left out); nor does an MTM percent target of 100 % or
+    more when every leg is sold and no re-entry or shift can sell more than the premium counted."""
+    prog = unit.program
+    reversed_ = {leg for r in prog.of(A.Reentry) if r.reverse for leg in ([r.leg] if r.leg else unit.legs)}
+    out = []
+    for r in prog.of(A.LegRule):
+        value = _pct(unit, r.amount)
+        if r.rule != "target" or value is None or value < 100:
+            continue
+        legs = [r.leg] if r.leg else list(unit.legs)
+        sold = [n for n in legs if n in unit.legs and unit.legs[n].side == "SELL" and n not in reversed_]
+        if sold:
+            out.append(_d("W012", f"target {value:g}% can never fire on {', '.join(sold)}: a sold leg's price would "
+                          f"have to fall {value:g} %, to 0 or below", r, "never reached",
+                          "a sold leg's percent target is below 100 % (its price never reaches 0); check the number"))
+    only_sold = unit.legs and all(leg.side == "SELL" for leg in unit.legs.values())
+    if only_sold and not prog.of(A.Reentry) and not prog.of(A.Shift):
+        for r in prog.of(A.MtmRule):
+            value = _pct(unit, r.amount)
+            if r.rule == "mtm_target" and value is not None and value >= 100:
+                out.append(_d("W012", f"mtm_target {value:g}% can never fire: every leg is sold, and their MTM "
+                              f"reaches {value:g} % of the premium received only if every price falls to 0", r,
+                              "never reached", "an MTM target below 100 % of the premium, or in money (rs ...)"))
+    return out
+
+
 def _parts(e):
     """Every node of an expression (iterative)."""
     stack = [e]
@@ -230,7 +269,7 @@ def range_before_known(unit: Unit) -> list[Diagnostic]:
 
 RULES: tuple[Rule, ...] = (unused_parameter, leg_closed_only_at_eod, exit_before_entry, wide_stop,
                            cycles_without_exit, constant_condition, mtm_misses_closed_legs, lock_never_arms,
-                           reentry_never_fires, range_before_known, replaced_rule)
+                           reentry_never_fires, range_before_known, replaced_rule, unreachable_target)
 
 _ALLOW = re.compile(r"#\s*lint:\s*allow(-file)?\s+([A-Z]\d+(?:\s*,\s*[A-Z]\d+)*)")
 

@@ -1,0 +1,65 @@
+"""W012: targets that can never fire. A sold leg's percent target of 100 % or more needs its price
+at 0 or below (a zero price is unusable data, docs/data.md), and an MTM percent target of 100 % or
+more on a position that only sells needs every premium at 0 (no re-entry or shift adds premium
+beyond the one counted). Each case worked out by hand; the reachable neighbours stay clean."""
+
+from __future__ import annotations
+
+import pytest
+
+from optbt.dsl.checks import check
+from optbt.dsl.lint import lint_unit
+from optbt.dsl.parser import parse_text
+
+STRADDLE = "legs\n    ce = add(ATM, CE, SELL)\n    pe = add(ATM, PE, SELL)\n"
+CONDOR = STRADDLE + "    wce = add(ATM + 4, CE, BUY)\n    wpe = add(ATM - 4, PE, BUY)\n"
+
+
+def w012(body: str, legs: str = STRADDLE, params: str = "") -> list[tuple[int, int, str]]:
+    text = f'strategy t "t"\n{params}{legs}entry at 09:20\n{body}exit at 15:00\n'
+    program, diags = parse_text(text)
+    assert not diags
+    unit = check(program)
+    assert not unit.diagnostics
+    return [(d.line, d.column, d.message) for d in lint_unit(unit, text) if d.code == "W012"]
+
+
+def test_a_sold_legs_target_of_100_percent_can_never_fire():
+    assert w012("target ce 100%\n") == [
+        (6, 1, "target 100% can never fire on ce: a sold leg's price would have to fall 100 %, to 0 or below")]
+
+
+def test_a_sold_legs_target_over_100_percent_on_each_leg_names_the_sold_legs():
+    assert w012("target each leg 150%\n", legs=CONDOR) == [
+        (8, 1, "target 150% can never fire on ce, pe: a sold leg's price would have to fall 150 %, to 0 or below")]
+
+
+def test_a_target_parameters_default_is_looked_at():
+    assert w012("target ce tp\n", params="params\n    tp: percent = 120%\n") == [
+        (8, 1, "target 120% can never fire on ce: a sold leg's price would have to fall 120 %, to 0 or below")]
+
+
+@pytest.mark.parametrize("body, legs", [
+    ("target ce 99.95%\n", STRADDLE),                            # 100 -> 0.05: reachable
+    ("target wce 150%\n", CONDOR),                               # a bought leg can rise any amount
+    ("target ce 150 pts\n", STRADDLE),                           # points: depends on the price
+    ("target ce 150%\nreentry ce on stop_loss asap reverse max 1\n", STRADDLE),  # re-entered as a BUY
+])
+def test_reachable_targets_are_not_reported(body, legs):
+    assert w012(body, legs=legs) == []
+
+
+def test_an_mtm_target_of_100_percent_on_a_position_that_only_sells_can_never_fire():
+    assert w012("mtm_target 100%\n") == [
+        (6, 1, "mtm_target 100% can never fire: every leg is sold, and their MTM reaches 100 % of the premium "
+               "received only if every price falls to 0")]
+
+
+@pytest.mark.parametrize("body, legs", [
+    ("mtm_target 99%\n", STRADDLE),
+    ("mtm_target 150%\n", CONDOR),                                # bought legs can make more
+    ("mtm_target 100%\nstop_loss each leg 30%\nreentry ce on stop_loss asap max 1\n", STRADDLE),  # re-sold higher
+    ("mtm_target 100%\nshift ce to ATM when ce.ltp <= 50\n", STRADDLE),  # a shift sells a dearer contract
+])
+def test_reachable_mtm_targets_are_not_reported(body, legs):
+    assert w012(body, legs=legs) == []
