@@ -147,6 +147,7 @@ class DslStrategy(MarketMixin, Strategy):
                 raise ValueError(why)
         self._premium = 0.0
         self._peak_mtm: float | None = None
+        self._moved_now: set[str] = set()  # legs whose stop an action moved on this tick (_moved_stops)
         # what adjust() needs to look at, fixed once the parameters are set: a file without
         # shifts or MTM rules pays nothing for them on a tick
         cls = type(self)
@@ -412,6 +413,8 @@ class DslStrategy(MarketMixin, Strategy):
                         else:
                             self.close(key, rule)
                         self.on_event(ctx, rule, key)
+            if self._moved_now:
+                self._moved_stops(ctx)
             if not self._after_legs:
                 return
             if self._shifts and self.may_open(ctx):  # a shift opens a leg: not when it would close at once
@@ -439,6 +442,27 @@ class DslStrategy(MarketMixin, Strategy):
                 self._position_check(ctx)
         except Exception as exc:
             self._failed(exc, ctx)
+
+    def _moved_stops(self, ctx: BarContext) -> None:
+        """Look again at the stops an action moved on this tick (``move pe.stop to cost``): a
+        price already beyond the moved stop closes the leg on this tick, at its price, as a stop
+        order placed there would, whichever leg was declared first and whether a stop or a
+        target moved it. Before, a leg whose stop had been looked at before the move (declared
+        first, or moved by a target) closed a tick later, at the next tick's price."""
+        positions = self.positions
+        while self._moved_now:
+            moved = [k for k in self.rule_order(list(self._moved_now)) if k in positions]
+            self._moved_now.clear()
+            for key in moved:
+                trade = positions.get(key)  # None once an action above closed it
+                price = None if trade is None else ctx.ltp(key)
+                if price is None or not self._hit("stop_loss", trade, price):
+                    continue
+                if self.square_off == "complete":
+                    self.close_all("stop_loss")
+                else:
+                    self.close(key, "stop_loss")
+                self.on_event(ctx, "stop_loss", key)
 
     def held_last(self, key: str):
         """The contract (a Leg) leg ``key`` held last in this cycle, once closed; None here (a
@@ -497,6 +521,8 @@ class DslStrategy(MarketMixin, Strategy):
                 if stop is not None:
                     cost = min(stop, cost) if trade.leg.side == "SELL" else max(stop, cost)
                 trade.extra["stop"] = cost
+                if cost != stop:  # looked at again on this tick (adjust)
+                    self._moved_now.add(key)
                 self._note_fields(trade.extra)
 
     def others(self, key: str) -> list[str]:

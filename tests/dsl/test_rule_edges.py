@@ -316,3 +316,33 @@ def test_a_staggered_legs_price_follows_the_open_leg_it_is_placed_by():
     got = sorted((t.entry_ts.strftime("%H:%M"), t.key, t.leg.strike, t.entry_price, t.exit_ts.strftime("%H:%M"),
                   t.exit_price) for t in res.trades)
     assert got == [("09:17", "short", 21000.0, 100.0, "09:19", 100.0)]
+
+
+STRADDLE_ORDERS = {"ce first": STRADDLE, "pe first": "    pe = add(ATM, PE, SELL)\n    ce = add(ATM, CE, SELL)\n"}
+
+
+@pytest.mark.parametrize("order", list(STRADDLE_ORDERS))
+def test_a_stop_moved_to_cost_below_the_price_fires_on_that_tick_whatever_the_leg_order(order):
+    """Both sold at 100, stops 130. 09:18: CE at 130 stops (-30) and moves PE's stop to cost, 100,
+    with PE at 110, already beyond it: PE stops on that tick at 110 (-10), as a stop order placed
+    at 100 with the price at 110 would. Before, that held only with CE declared first; with PE
+    first, PE's stop had been looked at (130) before CE's moved it, and PE closed at 09:19 at 105."""
+    ce = [100, 100, 130, 130, 130, 130, 130, 130, 130, 130]
+    pe = [100, 100, 110, 105, 100, 100, 100, 100, 100, 100]
+    body = "entry at 09:17\nstop_loss each leg 30%\non stop_loss(ce): move pe.stop to cost\nexit at 09:24\n"
+    assert trades(body, ce, pe, legs=STRADDLE_ORDERS[order]) == [
+        ("09:17", "ce", "SELL", 100.0, "09:18", 130.0, "stop_loss", -30.0),
+        ("09:17", "pe", "SELL", 100.0, "09:18", 110.0, "stop_loss", -10.0)]
+
+
+@pytest.mark.parametrize("order", list(STRADDLE_ORDERS))
+def test_a_stop_moved_to_cost_by_a_target_fires_on_that_tick(order):
+    """CE's 50 % target at 50 (09:18, +50) moves PE's stop to cost, 100; PE is at 110: it stops on
+    that tick at 110 (-10). Before, targets ran after every stop had been looked at, so PE closed
+    on the next tick (09:19, at 105) in either order."""
+    ce = [100, 100, 50, 50, 50, 50, 50, 50, 50, 50]
+    pe = [100, 100, 110, 105, 100, 100, 100, 100, 100, 100]
+    body = "entry at 09:17\nstop_loss each leg 30%\ntarget ce 50%\non target(ce): move pe.stop to cost\nexit at 09:24\n"
+    assert trades(body, ce, pe, legs=STRADDLE_ORDERS[order]) == [
+        ("09:17", "ce", "SELL", 100.0, "09:18", 50.0, "target", 50.0),
+        ("09:17", "pe", "SELL", 100.0, "09:18", 110.0, "stop_loss", -10.0)]
