@@ -540,7 +540,11 @@ class Generator:
     # -- leg management (optbt.dsl.legplan) ---------------------------------------------------------
     def plan_attributes(self) -> list:
         from optbt.dsl.checks import lazy_legs
-        return [f"    LEG_NAMES = {tuple(self.unit.legs)!r}", f"    LAZY = {tuple(lazy_legs(self.unit))!r}"]
+        lines = [f"    LEG_NAMES = {tuple(self.unit.legs)!r}", f"    LAZY = {tuple(lazy_legs(self.unit))!r}"]
+        order = tuple(self.unit.leg_order)
+        if order and order != tuple(self.unit.legs):  # a leg placed by one declared after it
+            lines.append(f"    STRIKE_ORDER = {order!r}")
+        return lines
 
     def leg_one(self) -> list:
         lines: list = ["    def leg_one(self, ctx, name):"]

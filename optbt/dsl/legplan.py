@@ -80,6 +80,7 @@ class LegPlanStrategy(DslStrategy):
 
     LEG_NAMES: ClassVar[tuple[str, ...]] = ()
     LAZY: ClassVar[tuple[str, ...]] = ()
+    STRIKE_ORDER: ClassVar[tuple[str, ...]] = ()  # a leg after those its strike refers to; set when not LEG_NAMES
     position_exit = False  # set by PositionRules when a credit exit fires on this tick
 
     def __init_subclass__(cls, **kw) -> None:
@@ -387,7 +388,9 @@ class LegPlanStrategy(DslStrategy):
         if not self.may_open(ctx):
             return  # it would be closed on the tick it opened
         times, waits = self.leg_times(), self.leg_waits()
-        for name in self.LEG_NAMES:
+        # a leg placed by another (`short.strike - 100`) opens after it, whatever the declared
+        # order: due on one tick, the wing follows the short's new strike, not the one it held
+        for name in self.STRIKE_ORDER or self.LEG_NAMES:
             pending = self.legs_waiting.get(name)
             if pending is None or (only is not None and name != only):
                 continue

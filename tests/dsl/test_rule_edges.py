@@ -346,3 +346,25 @@ def test_a_stop_moved_to_cost_by_a_target_fires_on_that_tick(order):
     assert trades(body, ce, pe, legs=STRADDLE_ORDERS[order]) == [
         ("09:17", "ce", "SELL", 100.0, "09:18", 50.0, "target", 50.0),
         ("09:17", "pe", "SELL", 100.0, "09:18", 110.0, "stop_loss", -10.0)]
+
+
+@pytest.mark.parametrize("order", list(SPREAD_LEGS))
+def test_legs_re_entering_on_one_tick_follow_the_leg_they_are_placed_by(order):
+    """A put spread, `square_off complete`, each leg re-entered asap: 09:19 the short (21000, sold
+    at 100) stops at 130 and closes the wing (20900, 50) with it; the spot is 21110 by then, so
+    the short is sold again at the new ATM, 21100 (150), and the wing, 100 below it, is the 21000
+    put (130); out at the 09:24 exit. Before, with the wing declared first it re-entered before
+    the short, 100 below the strike the short had held: 20900."""
+    from tests.kit import day_data, inst
+    prices = {inst(21000, "PE"): [100, 100, 110, 130, 130, 130, 130, 130, 130, 130],
+              inst(20900, "PE"): [50.0] * 10, inst(21100, "PE"): [150.0] * 10}
+    text = ('strategy edges "rule edges"\nlegs\n' + SPREAD_LEGS[order] + "entry at 09:17\nstop_loss short 30%\n"
+            "square_off complete\nreentry each leg on stop_loss asap max 1\nexit at 09:24\n")
+    src = MemorySource({DAY: day_data([21010.0] * 3 + [21110.0] * 7, prices)}, cfg=config(10))
+    res = run_backtest(load_strat_text(text, "edges.strat"), source=src)
+    got = sorted((t.entry_ts.strftime("%H:%M"), t.key, t.leg.strike, t.entry_price, t.exit_ts.strftime("%H:%M"),
+                  t.exit_price, t.exit_reason) for t in res.trades)
+    assert got == [("09:17", "short", 21000.0, 100.0, "09:19", 130.0, "stop_loss"),
+                   ("09:17", "wing", 20900.0, 50.0, "09:19", 50.0, "stop_loss"),
+                   ("09:19", "short", 21100.0, 150.0, "09:24", 150.0, "exit"),
+                   ("09:19", "wing", 21000.0, 130.0, "09:24", 130.0, "exit")]
