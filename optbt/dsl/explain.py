@@ -346,10 +346,11 @@ def _reactions(unit: Unit) -> list[str]:
     for on in ons:
         act = on.action
         if act.what == "move_to_cost" and act.target == "others":
-            what = ("the stops of the other open legs move to their entry prices (cost); a leg with no "
-                    "stop loss keeps none")
+            what = ("the stops of the other open legs move to their entry prices (cost), and a leg already "
+                    "beyond its moved stop closes on this tick; a leg with no stop loss keeps none")
         elif act.what == "move_to_cost":
-            what = f"{act.target}'s stop moves to its entry price (cost), if {act.target} is open"
+            what = (f"{act.target}'s stop moves to its entry price (cost), if {act.target} is open, and it "
+                    f"closes on this tick if its price is already beyond it")
         elif act.what == "close":
             what = f"{act.target} is closed too, if open (exit reason {on.event})"
         elif act.what == "open":
