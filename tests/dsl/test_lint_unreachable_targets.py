@@ -63,3 +63,24 @@ def test_an_mtm_target_of_100_percent_on_a_position_that_only_sells_can_never_fi
 ])
 def test_reachable_mtm_targets_are_not_reported(body, legs):
     assert w012(body, legs=legs) == []
+
+
+@pytest.mark.parametrize("body, col, message", [
+    ("target ce 0 pts\n", 11, "a target must be above 0"),
+    ("target ce rs 0\n", 11, "a target must be above 0"),
+    ("mtm_target rs 0\n", 12, "an MTM target must be above 0"),
+    ("mtm_target 0%\n", 12, "an MTM target must be above 0"),
+    ("overall_target rs 0\n", 16, "an overall target must be above 0"),
+])
+def test_a_target_of_zero_is_refused_not_linted(body, col, message):
+    """A zero target (an MTM target of 0 among them) is an error (E0405) at its amount, found
+    right and kept: it never reaches lint or a run. A negative one does not parse (E0101)."""
+    text = f'strategy t "t"\n{STRADDLE}entry at 09:20\n{body}exit at 15:00\n'
+    program, diags = parse_text(text)
+    assert not diags
+    assert [(d.code, d.line, d.column, d.message) for d in check(program).diagnostics] == [("E0405", 6, col, message)]
+
+
+def test_a_negative_mtm_target_does_not_parse():
+    _, diags = parse_text(f'strategy t "t"\n{STRADDLE}entry at 09:20\nmtm_target rs -100\nexit at 15:00\n')
+    assert [(d.code, d.line, d.column) for d in diags] == [("E0101", 6, 15)]
