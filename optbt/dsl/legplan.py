@@ -143,7 +143,7 @@ class LegPlanStrategy(DslStrategy):
         self._chosen = chosen
         try:
             todo = [name for name in self.LEG_NAMES if name not in chosen and name not in self.positions
-                    and self.held_last(name) is None]
+                    and self.held_last(name) is None and (name == key or name not in self.LAZY)]
             while todo:
                 missing = [name for name in todo if not self._choose(ctx, name, chosen)]
                 if key in chosen or len(missing) == len(todo):
