@@ -482,7 +482,7 @@ class Generator:
                 target = "self.others(key)" if act.target == "others" else repr([act.target])
                 body = f"self.move_stop_to_cost({target})"
             elif act.what == "exit":
-                body = "self.close_all(event)"
+                body = "self.exit_position(event)"
             elif act.what == "close":
                 body = f"self.close({act.target!r}, event) if {act.target!r} in self.positions else None"
             elif act.what == "open":

@@ -356,7 +356,8 @@ def _reactions(unit: Unit) -> list[str]:
         elif act.what == "open":
             what = f"{act.target} opens (a lazy leg: only this opens it), its strike chosen then, if not already open"
         else:
-            what = f"every open leg is closed (exit reason {on.event})"
+            what = (f"every open leg is closed (exit reason {on.event}) and the cycle ends: no leg re-enters "
+                    "or opens again in it")
         out.append(f"  {_event_words(on)}: {what}")
     return out
 

@@ -509,6 +509,17 @@ class DslStrategy(MarketMixin, Strategy):
             return at_or_above(price, level) if short else at_or_below(price, level)
         return False
 
+    position_exit = False  # an exit of the whole position fired on this tick (legplan reads it)
+
+    def exit_position(self, reason: str) -> None:
+        """The ``exit`` action of a reaction (``on stop_loss(ce): exit``): every open leg closes
+        with the event as its reason, and the cycle ends as an MTM exit ends it: no leg closed
+        on this tick re-enters and no waiting leg opens in this cycle. Before, the legs it
+        closed were taken for legs stopped on their own, re-entered on the same tick, and the
+        exit did nothing but pay the spread twice."""
+        self.position_exit = True
+        self.close_all(reason)
+
     def move_stop_to_cost(self, keys) -> None:
         """The ``move ... stop to cost`` action: those legs' stops go to their entry price, never
         looser than they are: a stop a stepped trailing (``trailing ... every``) already moved

@@ -368,3 +368,28 @@ def test_legs_re_entering_on_one_tick_follow_the_leg_they_are_placed_by(order):
                    ("09:17", "wing", 20900.0, 50.0, "09:19", 50.0, "stop_loss"),
                    ("09:19", "short", 21100.0, 150.0, "09:24", 150.0, "exit"),
                    ("09:19", "wing", 21000.0, 130.0, "09:24", 130.0, "exit")]
+
+
+def test_an_exit_reaction_ends_the_cycle_instead_of_re_entering_what_it_closed():
+    """09:17 both sold at 100. 09:18 CE at 130 stops (30 %) and 'on stop_loss(ce): exit' closes PE
+    at 100 (0). The cycle is over: neither leg re-enters, though each has 'reentry on stop_loss
+    asap'. Before, PE closed by the exit was taken for a leg stopped on its own: both were sold
+    again on the same tick (CE at 130, PE at 100) and held to 09:24, so the exit did nothing."""
+    ce = [100, 100, 130, 130, 100, 100, 100, 100, 100, 100]
+    body = ("entry at 09:17\nstop_loss each leg 30%\non stop_loss(ce): exit\n"
+            "reentry each leg on stop_loss asap max 1\nexit at 09:24\n")
+    assert trades(body, ce) == [("09:17", "ce", "SELL", 100.0, "09:18", 130.0, "stop_loss", -30.0),
+                                ("09:17", "pe", "SELL", 100.0, "09:18", 100.0, "stop_loss", 0.0)]
+
+
+def test_an_exit_reaction_leaves_a_new_cycle_to_max_cycles():
+    """The same with 'max_cycles 2': the exit ends the first cycle at 09:18, and the second one
+    enters on the next tick, 09:19 (CE sold at 130, PE at 100), held to the 09:24 exit
+    (CE 130 -> 100: +30; PE 0). No re-entry: the second cycle is a fresh entry."""
+    ce = [100, 100, 130, 130, 100, 100, 100, 100, 100, 100]
+    body = ("entry at 09:17\nmax_cycles 2\nstop_loss each leg 30%\non stop_loss(ce): exit\n"
+            "reentry each leg on stop_loss asap max 1\nexit at 09:24\n")
+    assert trades(body, ce) == [("09:17", "ce", "SELL", 100.0, "09:18", 130.0, "stop_loss", -30.0),
+                                ("09:17", "pe", "SELL", 100.0, "09:18", 100.0, "stop_loss", 0.0),
+                                ("09:19", "ce", "SELL", 130.0, "09:24", 100.0, "exit", 30.0),
+                                ("09:19", "pe", "SELL", 100.0, "09:24", 100.0, "exit", 0.0)]
