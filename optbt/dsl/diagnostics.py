@@ -95,8 +95,9 @@ CODES: dict[str, tuple[str, str]] = {
     "W002": ("leg only closed at end of day", "No stop, target, trailing stop, exit time or exit condition "
              "covers this leg: it is only ever closed by the engine's EOD close."),
     "W003": ("exit before entry", "The exit time is at or before the entry time: every trade would exit at once."),
-    "W004": ("stop loss wider than 100 % on a long leg", "A stop of more than 100 % of the premium on a long "
-             "(BUY) leg can never trigger: its price cannot fall more than 100 %. Check the number. It is not "
+    "W004": ("stop loss of 100 % or wider on a long leg", "A stop of 100 % of the premium or more on a long "
+             "(BUY) leg can never trigger: its price cannot fall more than 100 %, and a price of 0 is no usable "
+             "price (data optbt never fills or stops at). Check the number. It is not "
              "reported for short (SELL) legs, whose price can rise any amount (a 200 % stop is a credit "
              "trader's stop); a rule over several legs is reported when one of them is long."),
     "W005": ("re-entry without an exit", "max_cycles > 1 but nothing ends a cycle before the EOD close, so the "

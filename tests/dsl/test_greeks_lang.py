@@ -140,6 +140,11 @@ def test_a_stop_wider_than_100_percent_is_flagged_only_on_long_legs():
     assert [d.code for d in lint_unit(check(parse_text(short)[0]), short)] == []
     long_ = H + "long_put = add(delta 0.05, PE, BUY)\nstop_loss each leg 200%\n"
     assert [d.code for d in lint_unit(check(parse_text(long_)[0]), long_)] == ["W004"]
+    # 100 %: the level is a price of 0, no usable price: it never fires either (was not reported)
+    at_100 = H + "long_put = add(delta 0.05, PE, BUY)\nstop_loss each leg 100%\n"
+    assert [d.message for d in lint_unit(check(parse_text(at_100)[0]), at_100)] == ["a 100% stop loss is at 100 %"]
+    under = H + "long_put = add(delta 0.05, PE, BUY)\nstop_loss each leg 99.5%\n"
+    assert [d.code for d in lint_unit(check(parse_text(under)[0]), under)] == []
 
 
 def test_the_16_delta_strangle_in_python_and_in_the_language_trade_alike(tmp_path):
