@@ -3,12 +3,16 @@
 >>> m = compute_metrics([100.0, -50.0, 25.0], [100.0, -50.0, 25.0])
 >>> m["total_pnl"], m["win_rate"], m["profit_factor"], m["max_drawdown"], m["max_consecutive_losses"]
 (75.0, 0.6667, 2.5, 50.0, 1)
+>>> compute_metrics([-51.84767] * 5, [-51.84767] * 5)["sharpe"] is None   # days that never vary
+True
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+
+NOISE = 1e-9  # relative: a spread of daily PnL below this is rounding in the sums, not variation
 
 
 def compute_metrics(trade_pnls: Sequence[float], daily_pnls: Sequence[float],
@@ -17,7 +21,9 @@ def compute_metrics(trade_pnls: Sequence[float], daily_pnls: Sequence[float],
 
     ``max_drawdown`` is the largest peak-to-trough fall of cumulative daily PnL (a positive
     amount); ``sharpe`` is mean / sample std of daily PnL × √252 over every day of the run
-    (days without trades count as 0), None with fewer than two days or no variation;
+    (days without trades count as 0), None with fewer than two days or no variation (a std
+    under 1e-9 of the mean's size, or of one currency unit, is float noise: five equal days
+    of -51.84767 have a mean one unit in the last place off, which made a Sharpe of -1e17);
     ``profit_factor`` is None when there are no losing trades.
     """
     wins = [p for p in trade_pnls if p > 0]
@@ -31,9 +37,9 @@ def compute_metrics(trade_pnls: Sequence[float], daily_pnls: Sequence[float],
     sharpe = None
     if len(daily_pnls) >= 2:
         mean = sum(daily_pnls) / len(daily_pnls)
-        var = sum((p - mean) ** 2 for p in daily_pnls) / (len(daily_pnls) - 1)
-        if var > 0:
-            sharpe = round(mean / math.sqrt(var) * math.sqrt(252), 4)
+        std = math.sqrt(sum((p - mean) ** 2 for p in daily_pnls) / (len(daily_pnls) - 1))
+        if std > NOISE * max(1.0, abs(mean)):
+            sharpe = round(mean / std * math.sqrt(252), 4)
     streak = worst = 0
     for p in trade_pnls:
         streak = streak + 1 if p < 0 else 0

@@ -1,0 +1,357 @@
+"""Every figure optbt writes or prints, worked out again without optbt.
+
+Nothing here imports optbt: the commands run as a user runs them (``python -m optbt``), and the
+reference code below reads what they wrote (trades.csv / trades.parquet, daily.csv,
+summary.json, report.html, sweep.csv, runs.jsonl) and the dataset's own parquet with pyarrow and
+duckdb only, then recomputes each figure from the definitions in the README ("What the metrics
+count", "Costs as charged", "Reports"): per-trade PnL (points x lots x lot size, signed by side),
+each charge, costs, the daily rows, the summary metrics, the console's table, the report's cards
+and tables, and a sweep's rows (each must equal a plain ``optbt run`` with its parameters, serial
+or on two workers alike). The hand-made days hold the edge cases: a day without a trade, losses
+from the first day (drawdown from 0), a flat trade on an expiry day that its charges turn into a
+loss, a single trade, and days whose PnL never varies.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tomllib
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_HOLES = {"no_spot", "no_options", "no_ticks", "data_error"}  # left out of the daily metrics
+CHARGES = ("brokerage", "stt", "exchange", "sebi", "stamp", "gst", "fees")
+# README, "Costs as charged": the nse preset's rates
+NSE = {"brokerage": 20.0, "stt": 0.001, "exchange": 0.0003503, "sebi": 10 / 1e7, "stamp": 0.00003, "gst": 0.18}
+
+
+# -- running optbt as a user does ----------------------------------------------------------------
+
+def optbt(*args: str, cwd: Path) -> str:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", "NO_COLOR": "1"}
+    done = subprocess.run([sys.executable, "-m", "optbt", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def console_table(stdout: str) -> dict[str, str]:
+    """The run's summary table as printed: metric -> text."""
+    return {m.group(1).strip(): m.group(2).strip()
+            for m in re.finditer(r"^│ ([a-z_ ]+?)\s+│\s+(.*?)\s*│$", stdout, re.M)}
+
+
+# -- hand-made data --------------------------------------------------------------------------------
+
+N_TICKS = 15  # 09:16 .. 09:30
+
+
+def write_dataset(root: Path, days: dict, lot_size: int = 50) -> Path:
+    """days: day -> (expiry, CE closes, PE closes), one a minute from 09:16 (None: no bar); strike 21000, spot 21010."""
+    root.mkdir(parents=True, exist_ok=True)
+    spot, options = [], []
+    for day, (expiry, ce, pe) in days.items():
+        for k in range(N_TICKS):
+            ts = datetime(day.year, day.month, day.day, 9, 16) + timedelta(minutes=k)
+            spot.append({"ts": ts, "underlying": "NIFTY", "close": 21010.0})
+            for opt_type, closes in (("CE", ce), ("PE", pe)):
+                if closes[k] is not None:
+                    options.append({"ts": ts, "underlying": "NIFTY", "expiry": expiry, "strike": 21000.0,
+                                    "opt_type": opt_type, "close": float(closes[k])})
+    pq.write_table(pa.Table.from_pylist(spot), root / "spot.parquet")
+    pq.write_table(pa.Table.from_pylist(options), root / "options.parquet")
+    (root / "dataset.toml").write_text(
+        f'name = "hand-made"\nunderlying = "NIFTY"\nstrike_step = 50\nlot_size = {lot_size}\n'
+        '[options]\npath = "options.parquet"\n[spot]\npath = "spot.parquet"\n'
+        '[session]\nstart = "09:15"\nend = "09:30"\n')
+    return root
+
+
+STRADDLE = """strategy probe "sell the straddle 09:20-09:25"
+
+params
+    lots: int = 1
+
+legs
+    ce = add(ATM, CE, SELL, lots)
+    pe = add(ATM, PE, SELL, lots)
+
+entry at 09:20
+exit at 09:25
+"""
+ONE_LEG = """strategy one "sell the call 09:20-09:25"
+
+legs
+    ce = add(ATM, CE, SELL)
+
+entry at 09:20
+exit at 09:25
+"""
+
+THU, NEXT_THU = date(2024, 1, 4), date(2024, 1, 11)
+HAND_DAYS = {
+    date(2024, 1, 2): (THU, [100 + 2 * k for k in range(N_TICKS)], [90 + k for k in range(N_TICKS)]),  # both lose
+    date(2024, 1, 3): (THU, [None] * 10 + [100] * 5, [90] * N_TICKS),   # the call has no price before 09:26: no trade
+    date(2024, 1, 4): (THU, [50] * N_TICKS, [40] * N_TICKS),             # the expiry day, flat
+    date(2024, 1, 5): (NEXT_THU, [120 - 3 * k for k in range(N_TICKS)], [110 - 2 * k for k in range(N_TICKS)]),  # both win
+}
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory) -> Path:
+    root = write_dataset(tmp_path_factory.mktemp("hand"), HAND_DAYS)
+    (root / "straddle.strat").write_text(STRADDLE)
+    (root / "one.strat").write_text(ONE_LEG)
+    return root
+
+
+# -- reference computations --------------------------------------------------------------------------
+
+def read_trades(out: Path) -> list[dict]:
+    """trades.csv as typed rows; trades.parquet must hold the same rows."""
+    with (out / "trades.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        for k in ("strike", "entry_price", "exit_price", "costs", "pnl", *CHARGES, "slippage", "mae", "mfe"):
+            r[k] = float(r[k])
+        r["qty"] = int(r["qty"])
+    table = pq.read_table(out / "trades.parquet").to_pylist()
+    assert len(table) == len(rows)
+    for r, p in zip(rows, table):
+        assert p["day"].isoformat() == r["day"] and p["key"] == r["key"] and p["exit_ts"].isoformat() == r["exit_ts"]
+        for k in ("entry_price", "exit_price", "costs", "pnl", *CHARGES, "slippage", "mae", "mfe"):
+            assert p[k] == r[k], (k, p[k], r[k])
+    return rows
+
+
+def read_daily(out: Path) -> list[dict]:
+    with (out / "daily.csv").open(newline="") as fh:
+        return [{**r, "pnl": float(r["pnl"]), "trades": int(r["trades"]), "cycles": int(r["cycles"])}
+                for r in csv.DictReader(fh)]
+
+
+def order_charges(side: str, price: float, qty: int, lot_size: float) -> dict[str, float]:
+    """One executed order under the nse preset (README, "Costs as charged")."""
+    premium = price * qty * lot_size
+    out = dict.fromkeys(CHARGES, 0.0)
+    out["brokerage"] = NSE["brokerage"]
+    out["stt"] = NSE["stt"] * premium if side == "SELL" else 0.0
+    out["exchange"] = NSE["exchange"] * premium
+    out["sebi"] = NSE["sebi"] * premium
+    out["stamp"] = NSE["stamp"] * premium if side == "BUY" else 0.0
+    out["gst"] = NSE["gst"] * (out["brokerage"] + out["exchange"] + out["sebi"])
+    return out
+
+
+def check_trades(trades: list[dict], lot_size: float, nse: bool, slippage_pts: float = 0.0) -> None:
+    """PnL = sign x (exit - entry) x lots x lot size - costs; costs = the entry's and the exit's charges."""
+    for t in trades:
+        sign = 1 if t["side"] == "BUY" else -1
+        charges = dict.fromkeys(CHARGES, 0.0)
+        if nse:
+            out_side = "SELL" if t["side"] == "BUY" else "BUY"
+            for side, price in ((t["side"], t["entry_price"]), (out_side, t["exit_price"])):
+                for k, v in order_charges(side, price, t["qty"], lot_size).items():
+                    charges[k] += v
+        # README: each order's charges, a trade's costs and its pnl are rounded to 1e-8
+        for k in CHARGES:
+            assert t[k] == pytest.approx(charges[k], abs=2e-8), (t["day"], t["key"], k)
+        assert t["costs"] == pytest.approx(sum(charges.values()), abs=2e-8)
+        gross = sign * (t["exit_price"] - t["entry_price"]) * t["qty"] * lot_size
+        assert t["pnl"] == pytest.approx(gross - t["costs"], abs=1e-8), (t["day"], t["key"])
+        assert t["slippage"] == pytest.approx(2 * slippage_pts * t["qty"] * lot_size, abs=1e-9)
+        assert t["mae"] <= 0 <= t["mfe"]
+
+
+def check_daily(trades: list[dict], daily: list[dict]) -> None:
+    pnl, count, cycles = defaultdict(float), defaultdict(int), defaultdict(set)
+    for t in trades:
+        pnl[t["day"]] += t["pnl"]
+        count[t["day"]] += 1
+        cycles[t["day"]].add(t["cycle"])
+    assert {t["day"] for t in trades} <= {d["day"] for d in daily}
+    for d in daily:
+        assert d["pnl"] == pytest.approx(pnl[d["day"]], abs=1e-6), d
+        assert (d["trades"], d["cycles"]) == (count[d["day"]], len(cycles[d["day"]])), d
+
+
+def ref_metrics(trades: list[dict], daily: list[dict]) -> dict:
+    """README, "What the metrics count": trades in exit order, daily closes from 0, Sharpe on the
+    days with data, None where there is nothing to divide by."""
+    pnls = [t["pnl"] for t in sorted(trades, key=lambda t: t["exit_ts"])]
+    days = [d["pnl"] for d in daily if d["skip_reason"] not in DATA_HOLES]
+    wins, losses = [p for p in pnls if p > 0], [p for p in pnls if p < 0]
+    equity = peak = drawdown = 0.0
+    for p in days:
+        equity += p
+        peak = max(peak, equity)
+        drawdown = max(drawdown, peak - equity)
+    sharpe = None
+    if len(days) >= 2:
+        mean, sd = statistics.fmean(days), statistics.stdev(days)
+        if sd > 1e-9 * max(1.0, abs(mean)):  # a spread below that is float noise, not variation
+            sharpe = round(mean / sd * math.sqrt(252), 4)
+    streak = worst = 0
+    for p in pnls:
+        streak = streak + 1 if p < 0 else 0
+        worst = max(worst, streak)
+    return {
+        "total_pnl": round(math.fsum(pnls), 4), "trades": len(pnls),
+        "win_rate": round(len(wins) / len(pnls), 4) if pnls else None,
+        "avg_win": round(statistics.fmean(wins), 4) if wins else None,
+        "avg_loss": round(statistics.fmean(losses), 4) if losses else None,
+        "profit_factor": round(sum(wins) / -sum(losses), 4) if losses else None,
+        "max_drawdown": round(drawdown, 4), "sharpe": sharpe, "max_consecutive_losses": worst,
+        "days": len(days),
+        "days_traded": sum(1 for d in daily if d["skip_reason"] not in DATA_HOLES and d["trades"]),
+    }
+
+
+def assert_metrics(got: dict, want: dict) -> None:
+    assert set(got) == set(want)
+    for k, v in want.items():
+        if v is None or isinstance(v, int):
+            assert got[k] == v, (k, got[k], v)
+        else:
+            assert got[k] == pytest.approx(v, abs=1.5e-4), (k, got[k], v)
+
+
+def shown(v) -> str:
+    """How the console prints a figure: thousands separators and 2 decimals, '-' for none."""
+    return "-" if v is None else f"{v:,.2f}" if isinstance(v, float) else f"{v:,}"
+
+
+def check_run(out: Path, stdout: str, lot_size: float, nse: bool, slippage_pts: float = 0.0) -> tuple:
+    trades, daily = read_trades(out), read_daily(out)
+    check_trades(trades, lot_size, nse, slippage_pts)
+    check_daily(trades, daily)
+    want = ref_metrics(trades, daily)
+    summary = json.loads((out / "summary.json").read_text())
+    assert_metrics(summary["metrics"], want)
+    printed = console_table(stdout)
+    for k, v in want.items():
+        assert printed[k] == shown(float(v) if k in ("total_pnl", "max_drawdown") else v), k
+    if nse or slippage_pts:
+        assert printed["costs charged"].split(" (")[0] == shown(math.fsum(t["costs"] for t in trades))
+    return trades, daily, summary
+
+
+def check_fills_against_data(out: Path, trades: list[dict], slippage_pts: float = 0.0) -> None:
+    """Fills are the tick's close (± slippage), MAE/MFE the worst/best open PnL on the closes held."""
+    summary = json.loads((out / "summary.json").read_text())
+    root = Path(summary["dataset"]["path"])
+    cfg = tomllib.loads((root / "dataset.toml").read_text())
+    glob = str(root / cfg["options"]["path"])
+    hive = "true" if cfg["options"].get("hive_partitioning") else "false"
+    con = duckdb.connect()
+    for t in trades:
+        closes = con.execute(
+            f"select ts, close from read_parquet(?, hive_partitioning={hive}) where expiry = ? and strike = ?"
+            " and opt_type = ? and ts between ? and ? order by ts",
+            [glob, date.fromisoformat(t["expiry"]), t["strike"], t["opt_type"],
+             datetime.fromisoformat(t["entry_ts"]), datetime.fromisoformat(t["exit_ts"])]).fetchall()
+        sign = 1 if t["side"] == "BUY" else -1
+        assert closes[0][0].isoformat() == t["entry_ts"] and closes[-1][0].isoformat() == t["exit_ts"]
+        assert t["entry_price"] == pytest.approx(closes[0][1] + sign * slippage_pts, abs=1e-9)
+        assert t["exit_price"] == pytest.approx(closes[-1][1] - sign * slippage_pts, abs=1e-9)
+        lot = cfg["lot_size"] * t["qty"]
+        open_pnl = [sign * (c - t["entry_price"]) * lot for _, c in closes]
+        assert (t["mae"], t["mfe"]) == (pytest.approx(min(0.0, *open_pnl)), pytest.approx(max(0.0, *open_pnl)))
+
+
+# -- the library on the sample -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("strategy", "nse", "slippage"), [
+    ("straddle_920_costed", True, 0.5),
+    ("straddle_920", False, 0.0),
+    ("iron_condor_mtm", False, 0.0),
+    ("strangle_reentry", False, 0.0),
+])
+def test_library_strategy_on_the_sample_every_figure_recomputed(tmp_path, strategy, nse, slippage):
+    out = tmp_path / "out"
+    stdout = optbt("run", REPO / "strategies_dsl" / f"{strategy}.strat", "--end", "2024-01-19", "--out", out, "-q",
+                   cwd=tmp_path)
+    trades, daily, _ = check_run(out, stdout, lot_size=50, nse=nse, slippage_pts=slippage)
+    assert len(daily) == 15 and trades
+    check_fills_against_data(out, trades, slippage)
+
+
+# -- hand-made days -----------------------------------------------------------------------------------
+
+def test_hand_made_days_no_trade_day_losses_from_the_start_and_an_expiry_day(hand, tmp_path):
+    out = tmp_path / "out"
+    stdout = optbt("run", hand / "straddle.strat", "--data", hand, "--out", out, cwd=tmp_path)
+    trades, daily, summary = check_run(out, stdout, lot_size=50, nse=False)
+    check_fills_against_data(out, trades)
+    # by hand: 01-02 call 108 -> 118 and put 94 -> 99 sold (-500, -250); 01-03 no fill (the call has
+    # no price until 09:26, after the 09:25 exit); 01-04 (its own expiry) flat; 01-05 +750, +500
+    assert [(t["day"], t["key"], t["pnl"]) for t in trades] == [
+        ("2024-01-02", "ce", -500.0), ("2024-01-02", "pe", -250.0), ("2024-01-04", "ce", 0.0),
+        ("2024-01-04", "pe", 0.0), ("2024-01-05", "ce", 750.0), ("2024-01-05", "pe", 500.0)]
+    assert [t["expiry"] for t in trades if t["day"] == "2024-01-04"] == ["2024-01-04"] * 2
+    assert [(d["day"], d["pnl"], d["trades"]) for d in daily] == [
+        ("2024-01-02", -750.0, 2), ("2024-01-03", 0.0, 0), ("2024-01-04", 0.0, 2), ("2024-01-05", 1250.0, 2)]
+    sd = math.sqrt(((-750 - 125) ** 2 + 2 * (0 - 125) ** 2 + (1250 - 125) ** 2) / 3)
+    assert summary["metrics"] == {
+        "total_pnl": 500.0, "trades": 6, "win_rate": 0.3333, "avg_win": 625.0, "avg_loss": -375.0,
+        "profit_factor": 1.6667, "max_drawdown": 750.0,  # from 0 on the first day, not from its first close
+        "sharpe": round(125 / sd * math.sqrt(252), 4), "max_consecutive_losses": 2,  # the flat legs end the streak
+        "days": 4, "days_traded": 3}
+
+
+def test_charges_turn_a_flat_trade_into_a_loss(hand, tmp_path):
+    out = tmp_path / "out"
+    stdout = optbt("run", hand / "straddle.strat", "--data", hand, "--costs", "nse", "--start", "2024-01-04",
+                   "--end", "2024-01-04", "--out", out, cwd=tmp_path)
+    trades, _, summary = check_run(out, stdout, lot_size=50, nse=True)
+    # the call sold and bought at 50 (premium 2,500 each way): 2 x 20 brokerage, STT 2.5 on the sale,
+    # exchange 2 x 0.87575, SEBI 2 x 0.0025, stamp 0.075 on the buy, GST 18 % of 2 x 20.87825
+    call = 40 + 2.5 + 1.7515 + 0.005 + 0.075 + 0.18 * 41.7565
+    put = 40 + 2.0 + 2 * 0.7006 + 0.004 + 0.06 + 0.18 * (40 + 2 * 0.7006 + 0.004)
+    assert [t["pnl"] for t in trades] == [pytest.approx(-call), pytest.approx(-put)]
+    m = summary["metrics"]
+    assert (m["win_rate"], m["avg_win"], m["max_consecutive_losses"], m["profit_factor"]) == (0.0, None, 2, 0.0)
+    assert m["max_drawdown"] == pytest.approx(round(call + put, 4))
+
+
+def test_a_single_trade(hand, tmp_path):
+    out = tmp_path / "out"
+    stdout = optbt("run", hand / "one.strat", "--data", hand, "--start", "2024-01-05", "--capital", "100000",
+                   "--out", out, cwd=tmp_path)
+    trades, _, summary = check_run(out, stdout, lot_size=50, nse=False)
+    assert [t["pnl"] for t in trades] == [750.0]
+    assert summary["metrics"] == {
+        "total_pnl": 750.0, "trades": 1, "win_rate": 1.0, "avg_win": 750.0, "avg_loss": None,
+        "profit_factor": None, "max_drawdown": 0.0, "sharpe": None, "max_consecutive_losses": 0,
+        "days": 1, "days_traded": 1}
+    assert summary["on_capital"] == {"return_pct": 0.75, "max_drawdown_pct": 0.0}
+    assert console_table(stdout)["return on capital"] == "0.75 % of 100,000.00"
+
+
+def test_sharpe_is_empty_when_the_daily_pnl_never_varies(tmp_path):
+    """Five flat days, each costing the same charges: the daily PnL does not vary, so there is no
+    Sharpe ratio. Summing five equal floats and dividing by five is one unit in the last place
+    off the value, and that noise was divided by: sharpe -1.04e17."""
+    days = {date(2024, 1, 1) + timedelta(days=k): (NEXT_THU, [50] * N_TICKS, [40] * N_TICKS) for k in range(1, 6)}
+    root = write_dataset(tmp_path / "flat", days)
+    (root / "one.strat").write_text(ONE_LEG)
+    out = tmp_path / "out"
+    stdout = optbt("run", root / "one.strat", "--data", root, "--costs", "nse", "--out", out, cwd=tmp_path)
+    _, daily, summary = check_run(out, stdout, lot_size=50, nse=True)
+    assert len({d["pnl"] for d in daily}) == 1 and len(daily) == 5
+    assert summary["metrics"]["sharpe"] is None
+    assert console_table(stdout)["sharpe"] == "-"
