@@ -355,3 +355,135 @@ def test_sharpe_is_empty_when_the_daily_pnl_never_varies(tmp_path):
     assert len({d["pnl"] for d in daily}) == 1 and len(daily) == 5
     assert summary["metrics"]["sharpe"] is None
     assert console_table(stdout)["sharpe"] == "-"
+
+
+# -- the report ------------------------------------------------------------------------------------------
+
+def _cells(row_html: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row_html)]
+
+
+def _section(page: str, heading: str) -> str:
+    start = page.index(f"<h2>{heading}</h2>")
+    end = page.find("<h2>", start + 5)
+    return page[start:end if end > 0 else len(page)]
+
+
+def _pairs(html_table: str) -> dict[str, str]:
+    return dict(re.findall(r'<tr><th class="l">(.*?)</th><td class="l">(.*?)</td></tr>', html_table))
+
+
+def test_report_figures_recomputed(tmp_path):
+    out = tmp_path / "out"
+    optbt("run", REPO / "strategies_dsl" / "straddle_920_costed.strat", "--end", "2024-02-09", "--out", out, "-q",
+          "--report", cwd=tmp_path)
+    trades, daily = read_trades(out), read_daily(out)
+    m = ref_metrics(trades, daily)
+    page = re.sub(r"<svg.*?</svg>", "", (out / "report.html").read_text(), flags=re.S)
+    money = "{:,.2f}".format
+
+    cards = dict(re.findall(r'<div class="k">(.*?)</div><div class="v">(.*?)</div>', page))
+    assert cards == {
+        "total pnl": money(m["total_pnl"]), "trades": str(m["trades"]), "win rate": f"{m['win_rate'] * 100:.0f} %",
+        "profit factor": money(m["profit_factor"]), "max drawdown": money(m["max_drawdown"]),
+        "sharpe": money(m["sharpe"]), "avg win": money(m["avg_win"]), "avg loss": money(m["avg_loss"]),
+        "max consecutive losses": str(m["max_consecutive_losses"]), "days traded": str(m["days_traded"])}
+    assert f"2024-01-01 to 2024-02-09, {len(daily)} days, {len(trades)} trades" in page
+
+    months = defaultdict(float)
+    for d in daily:
+        months[d["day"][:7]] += d["pnl"]
+    grid = _cells(re.search(r"<tr><th class=\"l\">2024</th>.*?</tr>", _section(page, "Monthly PnL")).group(0))
+    assert grid[1:3] == [f"{months['2024-01']:,.0f}", f"{months['2024-02']:,.0f}"]
+    assert grid[3:13] == [""] * 10 and grid[13] == money(sum(months.values()))
+
+    by_weekday = defaultdict(list)
+    for d in daily:
+        if d["trades"]:
+            by_weekday[date.fromisoformat(d["day"]).strftime("%a")].append(d["pnl"])
+    rows = [_cells(r) for r in re.findall(r"<tr><th class=\"l\">[A-Z][a-z]{2}</th>.*?</tr>", _section(page, "By weekday"))]
+    assert rows == [[wd, str(len(v)), money(sum(v)), money(sum(v) / len(v)),
+                     f"{sum(1 for x in v if x > 0) / len(v) * 100:.0f} %"]
+                    for wd, v in sorted(by_weekday.items(), key=lambda kv: "MonTueWedThuFri".index(kv[0]))]
+
+    minutes = [(datetime.fromisoformat(t["exit_ts"]) - datetime.fromisoformat(t["entry_ts"])).total_seconds() / 60
+               for t in trades]
+    costs, slippage = math.fsum(t["costs"] for t in trades), math.fsum(t["slippage"] for t in trades)
+    stats = _pairs(_section(page, "Trades"))
+    assert stats == {
+        "expectancy per trade": money(statistics.fmean(t["pnl"] for t in trades)),
+        "win rate": f"{m['win_rate'] * 100:.0f} %",
+        "average trade (minutes)": money(statistics.fmean(minutes)), "longest trade (minutes)": money(max(minutes)),
+        "costs and slippage charged": money(costs + slippage),
+        "average MAE per trade (worst open PnL)": money(statistics.fmean(t["mae"] for t in trades)),
+        "worst MAE": money(min(t["mae"] for t in trades)),
+        "average MFE per trade (best open PnL)": money(statistics.fmean(t["mfe"] for t in trades)),
+        "best MFE": money(max(t["mfe"] for t in trades))}
+    reasons = defaultdict(list)
+    for t in trades:
+        reasons[t["exit_reason"]].append(t["pnl"])
+    assert set(reasons) == {"exit", "stop_loss"} and len(rows) == 5
+    shown_reasons = [_cells(r) for r in re.findall(r'<tr><td class="l">[a-z_]+</td><td>\d+</td>.*?</tr>', page)]
+    assert shown_reasons == [[r, str(len(v)), money(sum(v))] for r, v in sorted(reasons.items())]
+
+    charged = _pairs(_section(page, "Costs"))
+    for c in CHARGES:
+        total = math.fsum(t[c] for t in trades)
+        assert charged.get(f"{c} (total)") == (money(total) if total else None), c
+    assert charged["commission (total)"] == money(0.0)
+    assert charged["costs charged (total)"] == money(costs)
+    assert charged["slippage and spread (total, inside the fill prices)"] == money(slippage) == money(0.5 * 50 * 2 * len(trades))
+    assert charged["costs and slippage (total)"] == money(costs + slippage)
+    assert (out / "equity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- sweeps -----------------------------------------------------------------------------------------------
+
+def _sweep_rows(folder: Path) -> list[dict]:
+    with (folder / "sweep.csv").open(newline="") as fh:
+        return [{k: v for k, v in r.items() if k not in ("seconds", "worker")} for r in csv.DictReader(fh)]
+
+
+def test_sweep_rows_equal_plain_runs_serial_and_on_two_workers(hand, tmp_path):
+    common = ("--data", hand, "--costs", "nse", "--grid", "lots=1,2", "-q")
+    stdout = optbt("sweep", hand / "straddle.strat", *common, "--executor", "serial", "--out", tmp_path / "serial",
+                   cwd=tmp_path)
+    optbt("sweep", hand / "straddle.strat", *common, "--workers", "2", "--out", tmp_path / "pool", cwd=tmp_path)
+    rows = _sweep_rows(tmp_path / "serial")
+    assert rows == _sweep_rows(tmp_path / "pool")
+    logs = {}
+    for name in ("serial", "pool"):
+        with (tmp_path / name / "runs.jsonl").open() as fh:
+            logs[name] = sorted((json.loads(line)["params"]["lots"], json.loads(line)["daily"]) for line in fh)
+    assert logs["serial"] == logs["pool"]
+
+    for row in rows:
+        lots = int(row["lots"])
+        out = tmp_path / f"run-{lots}"
+        optbt("run", hand / "straddle.strat", "--data", hand, "--costs", "nse", "--param", f"lots={lots}",
+              "--out", out, "-q", cwd=tmp_path)
+        trades, daily = read_trades(out), read_daily(out)
+        check_trades(trades, 50, nse=True)
+        want = ref_metrics(trades, daily)
+        for k, v in want.items():
+            if k == "days":
+                continue  # not a column of the table
+            assert row[k] == ("" if v is None else str(v if isinstance(v, int) else float(v))), (lots, k)
+        daily_log = dict(logs["serial"])[lots]  # the report's equity curves: days with a PnL, to 1e-6
+        assert [d for d, _ in daily_log] == [d["day"] for d in daily if d["pnl"]] == ["2024-01-02", "2024-01-04",
+                                                                                     "2024-01-05"]
+        assert [p for _, p in daily_log] == pytest.approx([d["pnl"] for d in daily if d["pnl"]], abs=1e-6)
+        # the same days, lots x the points; the charges are not linear (brokerage is per order)
+        assert [t["qty"] for t in trades] == [lots] * 6
+
+    # the top table prints the rows; "best run again" reruns the best one with the same figures
+    best = max(rows, key=lambda r: float(r["total_pnl"]))
+    table = [re.split(r"\s*│\s*", line.strip("│ ")) for line in stdout.splitlines() if re.match(r"│ \d+ │", line)]
+    assert [t[1:] for t in table] == [[r["lots"], shown(float(r["total_pnl"])), shown(float(r["sharpe"])),
+                                       shown(float(r["max_drawdown"])), shown(float(r["win_rate"])), r["trades"]]
+                                      for r in sorted(rows, key=lambda r: -float(r["total_pnl"]))]
+    again = re.search(r"best run again, with its trades: optbt run (.*)", stdout).group(1).split()
+    assert f"lots={best['lots']}" in again
+    optbt("run", *again, "--out", tmp_path / "again", "-q", cwd=tmp_path)
+    metrics = json.loads((tmp_path / "again" / "summary.json").read_text())["metrics"]
+    assert str(metrics["total_pnl"]) == best["total_pnl"] and str(metrics["sharpe"]) == best["sharpe"]
