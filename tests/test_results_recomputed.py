@@ -60,14 +60,14 @@ def console_table(stdout: str) -> dict[str, str]:
 N_TICKS = 15  # 09:16 .. 09:30
 
 
-def write_dataset(root: Path, days: dict, lot_size: int = 50) -> Path:
-    """days: day -> (expiry, CE closes, PE closes), one a minute from 09:16 (None: no bar); strike 21000, spot 21010."""
+def write_dataset(root: Path, days: dict, lot_size: int = 50, spot_price: float = 21010.0) -> Path:
+    """days: day -> (expiry, CE closes, PE closes), one a minute from 09:16 (None: no bar); strike 21000."""
     root.mkdir(parents=True, exist_ok=True)
     spot, options = [], []
     for day, (expiry, ce, pe) in days.items():
         for k in range(N_TICKS):
             ts = datetime(day.year, day.month, day.day, 9, 16) + timedelta(minutes=k)
-            spot.append({"ts": ts, "underlying": "NIFTY", "close": 21010.0})
+            spot.append({"ts": ts, "underlying": "NIFTY", "close": spot_price})
             for opt_type, closes in (("CE", ce), ("PE", pe)):
                 if closes[k] is not None:
                     options.append({"ts": ts, "underlying": "NIFTY", "expiry": expiry, "strike": 21000.0,
@@ -487,3 +487,24 @@ def test_sweep_rows_equal_plain_runs_serial_and_on_two_workers(hand, tmp_path):
     optbt("run", *again, "--out", tmp_path / "again", "-q", cwd=tmp_path)
     metrics = json.loads((tmp_path / "again" / "summary.json").read_text())["metrics"]
     assert str(metrics["total_pnl"]) == best["total_pnl"] and str(metrics["sharpe"]) == best["sharpe"]
+
+
+# -- the --trace timeline ----------------------------------------------------------------------------------
+
+def test_trace_timeline_prints_the_figures_trace_jsonl_holds(tmp_path):
+    """The timeline printed 6 significant digits: a spot of 21010.45 showed as 21010.5 (and the
+    sample's 20707.95 as 20708), so a rule on the spot could read 'spot 21010.5 ... false'
+    against a level of 21010.5. Each figure now shows to 4 decimals at least to the cent."""
+    root = write_dataset(tmp_path / "d", {date(2024, 1, 2): HAND_DAYS[date(2024, 1, 2)]}, spot_price=21010.45)
+    (root / "straddle.strat").write_text(STRADDLE)
+    out = tmp_path / "out"
+    stdout = optbt("run", root / "straddle.strat", "--data", root, "--trace", "2024-01-02", "--param", "lots=40",
+                   "--out", out, "-q", cwd=tmp_path)
+    records = [json.loads(line) for line in (out / "trace.jsonl").read_text().splitlines()]
+    assert records[0]["spot"] == 21010.45
+    assert "spot at first tick 21010.45, ATM 21000," in stdout
+    assert "09:20       entry condition TRUE (spot 21010.45, dte 2)" in stdout
+    # the call: sold at 108, bought at 118, 40 lots of 50: -20,000
+    exits = {r["key"]: r["pnl"] for r in records if r["kind"] == "exit"}
+    assert exits == {"ce": -20000.0, "pe": -10000.0}
+    assert "reason exit, pnl -20000\n" in stdout
