@@ -508,3 +508,19 @@ def test_trace_timeline_prints_the_figures_trace_jsonl_holds(tmp_path):
     exits = {r["key"]: r["pnl"] for r in records if r["kind"] == "exit"}
     assert exits == {"ce": -20000.0, "pe": -10000.0}
     assert "reason exit, pnl -20000\n" in stdout
+
+
+def test_return_on_capital_is_the_same_figure_in_the_console_the_file_and_the_report(hand, tmp_path):
+    """750 on 60,241 is 1.24499925 %: summary.json holds 1.245 and the console prints it as 1.25 %;
+    the report worked it out again from the PnL and showed 1.24 %."""
+    out = tmp_path / "out"
+    stdout = optbt("run", hand / "one.strat", "--data", hand, "--start", "2024-01-05", "--capital", "60241",
+                   "--report", "--out", out, cwd=tmp_path)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["metrics"]["total_pnl"] == 750.0
+    assert summary["on_capital"] == {"return_pct": round(750 / 60241 * 100, 4), "max_drawdown_pct": 0.0} \
+        == {"return_pct": 1.245, "max_drawdown_pct": 0.0}
+    assert console_table(stdout)["return on capital"] == "1.25 % of 60,241.00"
+    cards = dict(re.findall(r'<div class="k">(.*?)</div><div class="v">(.*?)</div>', (out / "report.html").read_text()))
+    assert (cards["return on capital"], cards["max drawdown on capital"], cards["capital"]) == \
+        ("1.25 %", "0.00 %", "60,241.00")

@@ -342,9 +342,10 @@ def _capital_cards(metrics: dict, capital: float | None) -> tuple[str, dict]:
     if not capital:
         return "", {}
     total, dd = metrics.get("total_pnl"), metrics.get("max_drawdown")
-    pairs = {"capital": capital,
-             "return on capital": f"{total / capital * 100:.2f} %" if isinstance(total, (int, float)) else "-",
-             "max drawdown on capital": f"{dd / capital * 100:.2f} %" if isinstance(dd, (int, float)) else "-"}
+
+    def pct(v) -> str:  # summary.json's on_capital figure (4 decimals) shown to 2, as the console does
+        return f"{round(v / capital * 100, 4):.2f} %" if isinstance(v, (int, float)) else "-"
+    pairs = {"capital": capital, "return on capital": pct(total), "max drawdown on capital": pct(dd)}
     cards = "".join(f'<div class="card"><div class="k">{_e(k)}</div><div class="v">'
                     f'{_num(v) if k == "capital" else _e(v)}</div></div>' for k, v in pairs.items())
     return cards, pairs
