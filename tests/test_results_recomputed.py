@@ -524,3 +524,23 @@ def test_return_on_capital_is_the_same_figure_in_the_console_the_file_and_the_re
     cards = dict(re.findall(r'<div class="k">(.*?)</div><div class="v">(.*?)</div>', (out / "report.html").read_text()))
     assert (cards["return on capital"], cards["max drawdown on capital"], cards["capital"]) == \
         ("1.25 %", "0.00 %", "60,241.00")
+
+
+def test_an_amount_is_the_same_to_the_cent_on_the_console_the_cards_and_every_table(hand, tmp_path):
+    """One trade: +750 less a commission of 0.0025001 a lot per order is 749.9949998.
+    summary.json holds 749.995 and the console and the report's card showed 750.00; the report's
+    trade row, expectancy, exit-reason, weekday and monthly totals rounded the raw PnL: 749.99.
+    Every amount is now its 4-decimal figure shown to 2 decimals."""
+    out = tmp_path / "out"
+    stdout = optbt("run", hand / "one.strat", "--data", hand, "--start", "2024-01-05", "--commission", "0.0025001",
+                   "--report", "--out", out, cwd=tmp_path)
+    (trade,) = read_trades(out)
+    assert trade["pnl"] == pytest.approx(750 - 2 * 0.0025001, abs=1e-9)
+    assert json.loads((out / "summary.json").read_text())["metrics"]["total_pnl"] == 749.995
+    printed = console_table(stdout)
+    assert (printed["total_pnl"], printed["costs charged"]) == ("750.00", "0.01")
+    page = re.sub(r"<svg.*?</svg>", "", (out / "report.html").read_text(), flags=re.S)
+    assert re.search(r'<div class="k">total pnl</div><div class="v">750.00</div>', page)
+    assert _pairs(_section(page, "Trades"))["expectancy per trade"] == "750.00"
+    amounts = re.findall(r'<td class="pos">(.*?)</td>', page)  # by exit reason, weekday, year total, trade rows
+    assert len(amounts) >= 6 and set(amounts) == {"750.00"}

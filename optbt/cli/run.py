@@ -86,15 +86,19 @@ def print_dataset(console: Console, config) -> None:
 
 
 def format_value(v) -> str:
-    """A metric or parameter for a terminal table: '-' for none, thousands separators.
+    """A metric or parameter for a terminal table: '-' for none, thousands separators; an amount
+    to 2 decimals from its 4-decimal figure (summary.json's), as the report shows it.
 
     >>> format_value(None), format_value(1234.5), format_value(42), format_value("15:15")
     ('-', '1,234.50', '42', '15:15')
+    >>> format_value(749.9949998)   # summary.json: 749.995
+    '750.00'
     """
     if v is None:
         return "-"
     if isinstance(v, float):
-        return f"{v:,.2f}"
+        from optbt.results.metrics import money
+        return money(v)
     return f"{v:,}" if isinstance(v, int) else str(v)
 
 

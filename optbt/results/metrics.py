@@ -58,3 +58,14 @@ def compute_metrics(trade_pnls: Sequence[float], daily_pnls: Sequence[float],
         "days_traded": (sum(1 for n in daily_trades if n) if daily_trades is not None
                         else sum(1 for p in daily_pnls if p != 0)),
     }
+
+
+def money(v: float) -> str:
+    """An amount as the console and the report show it: 2 decimals of its 4-decimal figure (the
+    one summary.json holds), thousands separators, never "-0.00". A PnL of 749.9949998
+    (summary.json: 749.995) is 750.00 on the card and in every table, not 749.99 beside it.
+
+    >>> money(749.9949998), money(-0.00001), money(1234.5)
+    ('750.00', '0.00', '1,234.50')
+    """
+    return f"{round(v, 4) + 0.0:,.2f}"

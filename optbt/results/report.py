@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from optbt.model.errors import ConfigError, did_you_mean
+from optbt.results.metrics import money
 
 MAX_TRADE_ROWS = 5000  # beyond this the page says so and points at trades.csv
 TOP_EQUITY = 5  # equity curves drawn on a sweep's report
@@ -65,13 +66,13 @@ def _e(v: Any) -> str:
     return html.escape("" if v is None else str(v))
 
 
-def _num(v: Any, digits: int = 2) -> str:
+def _num(v: Any) -> str:
     if v is None or v == "":
         return "-"
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
-        return f"{v:,.{digits}f}"
+        return money(v)
     if isinstance(v, int):
         return f"{v:,}"
     return _e(v)
@@ -90,7 +91,7 @@ def _signed(v: float | None) -> str:
     if v is None:
         return "<td>-</td>"
     cls = "pos" if v > 0 else "neg" if v < 0 else ""
-    return f'<td class="{cls}">{v:,.2f}</td>'
+    return f'<td class="{cls}">{money(v)}</td>'
 
 
 def _kv_table(pairs: dict) -> str:
