@@ -19,6 +19,7 @@ import json
 import math
 import os
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -457,11 +458,15 @@ def test_sweep_rows_equal_plain_runs_serial_and_on_two_workers(hand, tmp_path):
             logs[name] = sorted((json.loads(line)["params"]["lots"], json.loads(line)["daily"]) for line in fh)
     assert logs["serial"] == logs["pool"]
 
-    for row in rows:
+    best = max(rows, key=lambda r: float(r["total_pnl"]))
+    again = shlex.split(re.search(r"best run again, with its trades: optbt run (.*)", stdout).group(1))
+    assert again[-2:] == ["--costs", "nse"] and f"lots={best['lots']}" in again
+    for row in rows:  # the best one by the command the sweep printed for it, the other by hand
         lots = int(row["lots"])
         out = tmp_path / f"run-{lots}"
-        optbt("run", hand / "straddle.strat", "--data", hand, "--costs", "nse", "--param", f"lots={lots}",
-              "--out", out, "-q", cwd=tmp_path)
+        plain = again if row is best else [hand / "straddle.strat", "--data", hand, "--costs", "nse",
+                                           "--param", f"lots={lots}"]
+        optbt("run", *plain, "--out", out, "-q", cwd=tmp_path)
         trades, daily = read_trades(out), read_daily(out)
         check_trades(trades, 50, nse=True)
         want = ref_metrics(trades, daily)
@@ -476,17 +481,11 @@ def test_sweep_rows_equal_plain_runs_serial_and_on_two_workers(hand, tmp_path):
         # the same days, lots x the points; the charges are not linear (brokerage is per order)
         assert [t["qty"] for t in trades] == [lots] * 6
 
-    # the top table prints the rows; "best run again" reruns the best one with the same figures
-    best = max(rows, key=lambda r: float(r["total_pnl"]))
+    # the top table prints the rows, best first
     table = [re.split(r"\s*│\s*", line.strip("│ ")) for line in stdout.splitlines() if re.match(r"│ \d+ │", line)]
     assert [t[1:] for t in table] == [[r["lots"], shown(float(r["total_pnl"])), shown(float(r["sharpe"])),
                                        shown(float(r["max_drawdown"])), shown(float(r["win_rate"])), r["trades"]]
                                       for r in sorted(rows, key=lambda r: -float(r["total_pnl"]))]
-    again = re.search(r"best run again, with its trades: optbt run (.*)", stdout).group(1).split()
-    assert f"lots={best['lots']}" in again
-    optbt("run", *again, "--out", tmp_path / "again", "-q", cwd=tmp_path)
-    metrics = json.loads((tmp_path / "again" / "summary.json").read_text())["metrics"]
-    assert str(metrics["total_pnl"]) == best["total_pnl"] and str(metrics["sharpe"]) == best["sharpe"]
 
 
 # -- the --trace timeline ----------------------------------------------------------------------------------
@@ -494,7 +493,7 @@ def test_sweep_rows_equal_plain_runs_serial_and_on_two_workers(hand, tmp_path):
 def test_trace_timeline_prints_the_figures_trace_jsonl_holds(tmp_path):
     """The timeline printed 6 significant digits: a spot of 21010.45 showed as 21010.5 (and the
     sample's 20707.95 as 20708), so a rule on the spot could read 'spot 21010.5 ... false'
-    against a level of 21010.5. Each figure now shows to 4 decimals at least to the cent."""
+    against a level of 21010.5. From 10,000 on a figure now shows up to 4 decimals."""
     root = write_dataset(tmp_path / "d", {date(2024, 1, 2): HAND_DAYS[date(2024, 1, 2)]}, spot_price=21010.45)
     (root / "straddle.strat").write_text(STRADDLE)
     out = tmp_path / "out"
@@ -510,37 +509,29 @@ def test_trace_timeline_prints_the_figures_trace_jsonl_holds(tmp_path):
     assert "reason exit, pnl -20000\n" in stdout
 
 
-def test_return_on_capital_is_the_same_figure_in_the_console_the_file_and_the_report(hand, tmp_path):
-    """750 on 60,241 is 1.24499925 %: summary.json holds 1.245 and the console prints it as 1.25 %;
-    the report worked it out again from the PnL and showed 1.24 %."""
-    out = tmp_path / "out"
-    stdout = optbt("run", hand / "one.strat", "--data", hand, "--start", "2024-01-05", "--capital", "60241",
-                   "--report", "--out", out, cwd=tmp_path)
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["metrics"]["total_pnl"] == 750.0
-    assert summary["on_capital"] == {"return_pct": round(750 / 60241 * 100, 4), "max_drawdown_pct": 0.0} \
-        == {"return_pct": 1.245, "max_drawdown_pct": 0.0}
-    assert console_table(stdout)["return on capital"] == "1.25 % of 60,241.00"
-    cards = dict(re.findall(r'<div class="k">(.*?)</div><div class="v">(.*?)</div>', (out / "report.html").read_text()))
-    assert (cards["return on capital"], cards["max drawdown on capital"], cards["capital"]) == \
-        ("1.25 %", "0.00 %", "60,241.00")
-
-
 def test_an_amount_is_the_same_to_the_cent_on_the_console_the_cards_and_every_table(hand, tmp_path):
     """One trade: +750 less a commission of 0.0025001 a lot per order is 749.9949998.
     summary.json holds 749.995 and the console and the report's card showed 750.00; the report's
     trade row, expectancy, exit-reason, weekday and monthly totals rounded the raw PnL: 749.99.
-    Every amount is now its 4-decimal figure shown to 2 decimals."""
+    Every amount is now its 4-decimal figure shown to 2 decimals. So is the return on capital:
+    on 60,241 it is 1.24499 %, summary.json holds 1.245 and the console printed 1.25 %, but the
+    report worked it out again from the PnL and showed 1.24 %."""
     out = tmp_path / "out"
     stdout = optbt("run", hand / "one.strat", "--data", hand, "--start", "2024-01-05", "--commission", "0.0025001",
-                   "--report", "--out", out, cwd=tmp_path)
+                   "--capital", "60241", "--report", "--out", out, cwd=tmp_path)
     (trade,) = read_trades(out)
     assert trade["pnl"] == pytest.approx(750 - 2 * 0.0025001, abs=1e-9)
-    assert json.loads((out / "summary.json").read_text())["metrics"]["total_pnl"] == 749.995
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["metrics"]["total_pnl"] == 749.995
+    assert summary["on_capital"] == {"return_pct": round(749.995 / 60241 * 100, 4), "max_drawdown_pct": 0.0} \
+        == {"return_pct": 1.245, "max_drawdown_pct": 0.0}
     printed = console_table(stdout)
     assert (printed["total_pnl"], printed["costs charged"]) == ("750.00", "0.01")
+    assert console_table(stdout)["return on capital"] == "1.25 % of 60,241.00"
     page = re.sub(r"<svg.*?</svg>", "", (out / "report.html").read_text(), flags=re.S)
-    assert re.search(r'<div class="k">total pnl</div><div class="v">750.00</div>', page)
+    cards = dict(re.findall(r'<div class="k">(.*?)</div><div class="v">(.*?)</div>', page))
+    assert (cards["total pnl"], cards["return on capital"], cards["max drawdown on capital"], cards["capital"]) == \
+        ("750.00", "1.25 %", "0.00 %", "60,241.00")
     assert _pairs(_section(page, "Trades"))["expectancy per trade"] == "750.00"
     amounts = re.findall(r'<td class="pos">(.*?)</td>', page)  # by exit reason, weekday, year total, trade rows
     assert len(amounts) >= 6 and set(amounts) == {"750.00"}
