@@ -104,6 +104,13 @@ def test_repr_html_shows_summary_and_equity_and_escapes_text(data):
     assert "-4.00" in page
 
 
+def test_repr_html_shows_an_empty_metric_as_the_console_does(data):
+    """One day has no Sharpe ratio: the console and the report print '-', the notebook printed 'None'."""
+    page = optbt.backtest(STRAT, data=data)._repr_html_()
+    assert "None" not in page
+    assert "<th style='text-align:left'>sharpe</th><td style='text-align:right'>-</td>" in page
+
+
 def test_report_writes_a_self_contained_page(data, tmp_path):
     r = optbt.backtest(STRAT, data=data)
     page = r.report(tmp_path / "out" / "nb.html")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from optbt.model.errors import ConfigError
+from optbt.results.metrics import money
 from optbt.results.result import BacktestResult
 
 
@@ -101,8 +102,11 @@ class Result:
 
 
 def _fmt(v: Any) -> str:
+    """A metric as the console and the report show it ('-' for none)."""
+    if v is None:
+        return "-"
     if isinstance(v, float):
-        return f"{v:,.2f}"
+        return money(v)
     return str(v)
 
 
