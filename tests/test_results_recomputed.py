@@ -535,3 +535,15 @@ def test_an_amount_is_the_same_to_the_cent_on_the_console_the_cards_and_every_ta
     assert _pairs(_section(page, "Trades"))["expectancy per trade"] == "750.00"
     amounts = re.findall(r'<td class="pos">(.*?)</td>', page)  # by exit reason, weekday, year total, trade rows
     assert len(amounts) >= 6 and set(amounts) == {"750.00"}
+
+
+def test_the_sweep_table_shows_each_parameter_as_it_was_run(hand, tmp_path):
+    """The top table printed parameters like amounts, to 2 decimals: a 12.625 % stop showed as
+    12.62 (and 12.5 as 12.50), a value the sweep never ran; sweep.csv and the report say 12.625."""
+    (tmp_path / "stop.strat").write_text(STRADDLE.replace("    lots: int = 1\n", "    lots: int = 1\n    sl_pct: percent = 30%\n")
+                                         .replace("exit at 09:25", "stop_loss each leg sl_pct\nexit at 09:25"))
+    stdout = optbt("sweep", tmp_path / "stop.strat", "--data", hand, "--grid", "sl_pct=12.5,12.625", "--end",
+                   "2024-01-02", "--executor", "serial", "--out", tmp_path / "s", "-q", cwd=tmp_path)
+    assert sorted(r["sl_pct"] for r in _sweep_rows(tmp_path / "s")) == ["12.5", "12.625"]
+    table = [re.split(r"\s*│\s*", line.strip("│ ")) for line in stdout.splitlines() if re.match(r"│ \d+ │", line)]
+    assert sorted(t[1] for t in table) == ["12.5", "12.625"]

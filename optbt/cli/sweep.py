@@ -32,6 +32,21 @@ from optbt.data.memo import DEFAULT_BUDGET_MB
 from optbt.results.ranking import LOWER_IS_BETTER, METRICS, better, check_metric, param_column, rank, shown_metrics
 
 
+def format_param(v) -> str:
+    """A parameter as it was run, every digit kept (sweep.csv's value): not an amount to 2 decimals,
+    which showed a 12.625 % stop as 12.62.
+
+    >>> format_param(12.625), format_param(40.0), format_param("15:15"), format_param(None)
+    ('12.625', '40', '15:15', '-')
+    """
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        text = repr(v)
+        return text[:-2] if text.endswith(".0") else text
+    return str(v)
+
+
 def top_table(rows: list[dict], names: list[str], metric: str, top: int) -> Table:
     """The best ``top`` finished runs by ``metric``; besides the grid's parameters, any other
     that differs between the rows (a fixed --param changed since earlier runs in the folder)."""
@@ -47,7 +62,7 @@ def top_table(rows: list[dict], names: list[str], metric: str, top: int) -> Tabl
         t.add_column(m, justify="right", style="bold" if m == metric else None)
     for n, row in enumerate(rank(rows, metric)[:top], 1):
         params = json.loads(row.get("params_json") or "{}")
-        t.add_row(str(n), *(format_value(row.get(param_column(c), params.get(c))) for c in names),
+        t.add_row(str(n), *(format_param(row.get(param_column(c), params.get(c))) for c in names),
                   *(format_value(row[m]) for m in shown))
     return t
 
