@@ -61,14 +61,17 @@ def console_table(stdout: str) -> dict[str, str]:
 N_TICKS = 15  # 09:16 .. 09:30
 
 
-def write_dataset(root: Path, days: dict, lot_size: int = 50, spot_price: float = 21010.0) -> Path:
-    """days: day -> (expiry, CE closes, PE closes), one a minute from 09:16 (None: no bar); strike 21000."""
+def write_dataset(root: Path, days: dict, lot_size: int = 50, spot_price: float = 21010.0,
+                  no_spot: frozenset = frozenset()) -> Path:
+    """days: day -> (expiry, CE closes, PE closes), one a minute from 09:16 (None: no bar); strike 21000;
+    the days in ``no_spot`` have options but no spot (a hole in the data)."""
     root.mkdir(parents=True, exist_ok=True)
     spot, options = [], []
     for day, (expiry, ce, pe) in days.items():
         for k in range(N_TICKS):
             ts = datetime(day.year, day.month, day.day, 9, 16) + timedelta(minutes=k)
-            spot.append({"ts": ts, "underlying": "NIFTY", "close": spot_price})
+            if day not in no_spot:
+                spot.append({"ts": ts, "underlying": "NIFTY", "close": spot_price})
             for opt_type, closes in (("CE", ce), ("PE", pe)):
                 if closes[k] is not None:
                     options.append({"ts": ts, "underlying": "NIFTY", "expiry": expiry, "strike": 21000.0,
@@ -547,3 +550,22 @@ def test_the_sweep_table_shows_each_parameter_as_it_was_run(hand, tmp_path):
     assert sorted(r["sl_pct"] for r in _sweep_rows(tmp_path / "s")) == ["12.5", "12.625"]
     table = [re.split(r"\s*│\s*", line.strip("│ ")) for line in stdout.splitlines() if re.match(r"│ \d+ │", line)]
     assert sorted(t[1] for t in table) == ["12.5", "12.625"]
+
+
+def test_a_day_the_data_lacks_is_counted_apart_not_as_a_flat_day(tmp_path):
+    """01-03 has options but no spot: skipped (no_spot), left out of days, days_traded and Sharpe
+    (README), and the report says so; the other days are the hand-made ones."""
+    root = write_dataset(tmp_path / "d", HAND_DAYS, no_spot=frozenset({date(2024, 1, 3)}))
+    (root / "straddle.strat").write_text(STRADDLE)
+    out = tmp_path / "out"
+    stdout = optbt("run", root / "straddle.strat", "--data", root, "--report", "--out", out, cwd=tmp_path)
+    trades, daily, summary = check_run(out, stdout, lot_size=50, nse=False)
+    assert [(d["day"], d["skipped"], d["skip_reason"]) for d in daily if d["skipped"] != "0"] == \
+        [("2024-01-03", "1", "no_spot")]
+    assert summary["skips"] == {"no_spot": 1}
+    assert summary["skipped_days"]["no_spot"]["first_days"] == ["2024-01-03"]
+    # three days with data: -750, 0, +1250
+    sd = math.sqrt(((-750 - 500 / 3) ** 2 + (0 - 500 / 3) ** 2 + (1250 - 500 / 3) ** 2) / 2)
+    m = summary["metrics"]
+    assert (m["days"], m["days_traded"], m["sharpe"]) == (3, 3, round(500 / 3 / sd * math.sqrt(252), 4))
+    assert "3 days (1 more without data), 6 trades" in (out / "report.html").read_text()
