@@ -161,8 +161,10 @@ def order_charges(side: str, price: float, qty: int, lot_size: float) -> dict[st
     return out
 
 
-def check_trades(trades: list[dict], lot_size: float, nse: bool, slippage_pts: float = 0.0) -> None:
-    """PnL = sign x (exit - entry) x lots x lot size - costs; costs = the entry's and the exit's charges."""
+def check_trades(trades: list[dict], lot_size: float, nse: bool, slippage_pts: float = 0.0,
+                 commission_per_lot: float = 0.0) -> None:
+    """PnL = sign x (exit - entry) x lots x lot size - costs; costs = the entry's and the exit's
+    charges, and the commission of both orders."""
     for t in trades:
         sign = 1 if t["side"] == "BUY" else -1
         charges = dict.fromkeys(CHARGES, 0.0)
@@ -174,7 +176,8 @@ def check_trades(trades: list[dict], lot_size: float, nse: bool, slippage_pts: f
         # README: each order's charges, a trade's costs and its pnl are rounded to 1e-8
         for k in CHARGES:
             assert t[k] == pytest.approx(charges[k], abs=2e-8), (t["day"], t["key"], k)
-        assert t["costs"] == pytest.approx(sum(charges.values()), abs=2e-8)
+        commission = 2 * commission_per_lot * t["qty"]
+        assert t["costs"] == pytest.approx(sum(charges.values()) + commission, abs=2e-8)
         gross = sign * (t["exit_price"] - t["entry_price"]) * t["qty"] * lot_size
         assert t["pnl"] == pytest.approx(gross - t["costs"], abs=1e-8), (t["day"], t["key"])
         assert t["slippage"] == pytest.approx(2 * slippage_pts * t["qty"] * lot_size, abs=1e-9)
@@ -239,9 +242,10 @@ def shown(v) -> str:
     return "-" if v is None else f"{v:,.2f}" if isinstance(v, float) else f"{v:,}"
 
 
-def check_run(out: Path, stdout: str, lot_size: float, nse: bool, slippage_pts: float = 0.0) -> tuple:
+def check_run(out: Path, stdout: str, lot_size: float, nse: bool, slippage_pts: float = 0.0,
+              commission_per_lot: float = 0.0) -> tuple:
     trades, daily = read_trades(out), read_daily(out)
-    check_trades(trades, lot_size, nse, slippage_pts)
+    check_trades(trades, lot_size, nse, slippage_pts, commission_per_lot)
     check_daily(trades, daily)
     want = ref_metrics(trades, daily)
     summary = json.loads((out / "summary.json").read_text())
@@ -249,7 +253,7 @@ def check_run(out: Path, stdout: str, lot_size: float, nse: bool, slippage_pts: 
     printed = console_table(stdout)
     for k, v in want.items():
         assert printed[k] == shown(float(v) if k in ("total_pnl", "max_drawdown") else v), k
-    if nse or slippage_pts:
+    if nse or slippage_pts or commission_per_lot:
         assert printed["costs charged"].split(" (")[0] == shown(math.fsum(t["costs"] for t in trades))
     return trades, daily, summary
 
@@ -279,17 +283,19 @@ def check_fills_against_data(out: Path, trades: list[dict], slippage_pts: float 
 
 # -- the library on the sample -----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("strategy", "nse", "slippage"), [
-    ("straddle_920_costed", True, 0.5),
-    ("straddle_920", False, 0.0),
-    ("iron_condor_mtm", False, 0.0),
-    ("strangle_reentry", False, 0.0),
+@pytest.mark.parametrize(("strategy", "args", "nse", "slippage", "commission"), [
+    ("straddle_920_costed", (), True, 0.5, 0.0),       # its own costs: nse preset, 0.5 pt slippage
+    ("straddle_920", (), False, 0.0, 0.0),
+    ("iron_condor_mtm", (), False, 0.0, 0.0),           # bought wings
+    ("strangle_reentry", (), False, 0.0, 0.0),          # three cycles a day
+    ("ratio_spread", ("--costs", "nse", "--commission", "7"), True, 0.0, 7.0),  # 2 lots sold, 1 bought
 ])
-def test_library_strategy_on_the_sample_every_figure_recomputed(tmp_path, strategy, nse, slippage):
+def test_library_strategy_on_the_sample_every_figure_recomputed(tmp_path, strategy, args, nse, slippage, commission):
     out = tmp_path / "out"
-    stdout = optbt("run", REPO / "strategies_dsl" / f"{strategy}.strat", "--end", "2024-01-19", "--out", out, "-q",
-                   cwd=tmp_path)
-    trades, daily, _ = check_run(out, stdout, lot_size=50, nse=nse, slippage_pts=slippage)
+    stdout = optbt("run", REPO / "strategies_dsl" / f"{strategy}.strat", *args, "--end", "2024-01-19", "--out", out,
+                   "-q", cwd=tmp_path)
+    trades, daily, _ = check_run(out, stdout, lot_size=50, nse=nse, slippage_pts=slippage,
+                                 commission_per_lot=commission)
     assert len(daily) == 15 and trades
     check_fills_against_data(out, trades, slippage)
 
@@ -562,7 +568,7 @@ def test_a_day_the_data_lacks_is_counted_apart_not_as_a_flat_day(tmp_path):
     trades, daily, summary = check_run(out, stdout, lot_size=50, nse=False)
     assert [(d["day"], d["skipped"], d["skip_reason"]) for d in daily if d["skipped"] != "0"] == \
         [("2024-01-03", "1", "no_spot")]
-    assert summary["skips"] == {"no_spot": 1}
+    assert summary["skips"] == {"no_spot": 1} and summary["engine"]["days"] == 4  # days read: README
     assert summary["skipped_days"]["no_spot"]["first_days"] == ["2024-01-03"]
     # three days with data: -750, 0, +1250
     sd = math.sqrt(((-750 - 500 / 3) ** 2 + (0 - 500 / 3) ** 2 + (1250 - 500 / 3) ** 2) / 2)
