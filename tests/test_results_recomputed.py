@@ -461,6 +461,9 @@ def test_sweep_rows_equal_plain_runs_serial_and_on_two_workers(hand, tmp_path):
     optbt("sweep", hand / "straddle.strat", *common, "--workers", "2", "--out", tmp_path / "pool", cwd=tmp_path)
     rows = _sweep_rows(tmp_path / "serial")
     assert rows == _sweep_rows(tmp_path / "pool")
+    for row, stored in zip(rows, pq.read_table(tmp_path / "serial" / "sweep.parquet").to_pylist()):
+        for k, v in row.items():  # sweep.parquet holds the same figures as sweep.csv
+            assert ("" if stored[k] is None else str(stored[k])) == v, k
     logs = {}
     for name in ("serial", "pool"):
         with (tmp_path / name / "runs.jsonl").open() as fh:
