@@ -383,14 +383,42 @@ def _pairs(html_table: str) -> dict[str, str]:
     return dict(re.findall(r'<tr><th class="l">(.*?)</th><td class="l">(.*?)</td></tr>', html_table))
 
 
+def _drawn(svg: str, colour: str) -> list[tuple[float, float]]:
+    """The vertices of the figure's line of that colour (matplotlib's SVG path)."""
+    (path,) = [d for d, style in re.findall(r'<path d="([^"]*)"[^>]*style="([^"]*)"', svg, flags=re.S)
+               if f"stroke: {colour}" in style and style.startswith("fill: none")]
+    return [(float(x), float(y)) for x, y in re.findall(r"[ML] ([-\d.]+) ([-\d.]+)", path)]
+
+
+def _drawn_from(coords: list[float], values: list[float]) -> bool:
+    """Are the drawn coordinates the values on a linear axis (the same up to scale and offset)?"""
+    n = len(values)
+    mv, mc = sum(values) / n, sum(coords) / n
+    slope = sum((v - mv) * (c - mc) for v, c in zip(values, coords)) / sum((v - mv) ** 2 for v in values)
+    return n == len(coords) and max(abs(mc + slope * (v - mv) - c) for v, c in zip(values, coords)) < 1e-3
+
+
 def test_report_figures_recomputed(tmp_path):
     out = tmp_path / "out"
     optbt("run", REPO / "strategies_dsl" / "straddle_920_costed.strat", "--end", "2024-02-09", "--out", out, "-q",
           "--report", cwd=tmp_path)
     trades, daily = read_trades(out), read_daily(out)
     m = ref_metrics(trades, daily)
-    page = re.sub(r"<svg.*?</svg>", "", (out / "report.html").read_text(), flags=re.S)
+    full = (out / "report.html").read_text()
+    page = re.sub(r"<svg.*?</svg>", "", full, flags=re.S)
     money = "{:,.2f}".format
+
+    # the equity curve and the drawdown (steps: every second vertex) are the daily closes from 0
+    equity_svg, drawdown_svg = re.findall(r"<svg.*?</svg>", full, flags=re.S)[:2]
+    ordinals = [date.fromisoformat(d["day"]).toordinal() for d in daily]
+    equity, peak, drawdown = [], 0.0, []
+    for d in daily:
+        equity.append((equity[-1] if equity else 0.0) + d["pnl"])
+        peak = max(peak, equity[-1])
+        drawdown.append(equity[-1] - peak)
+    for points, values in ((_drawn(equity_svg, "#1f5fbf"), equity), (_drawn(drawdown_svg, "#b3261e")[::2], drawdown)):
+        assert _drawn_from([x for x, _ in points], ordinals) and _drawn_from([y for _, y in points], values)
+    assert -min(drawdown) == pytest.approx(m["max_drawdown"], abs=1e-4)  # the card's figure is the curve's deepest
 
     cards = dict(re.findall(r'<div class="k">(.*?)</div><div class="v">(.*?)</div>', page))
     assert cards == {
