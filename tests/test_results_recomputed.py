@@ -161,17 +161,28 @@ def order_charges(side: str, price: float, qty: int, lot_size: float) -> dict[st
     return out
 
 
-def check_trades(trades: list[dict], lot_size: float, nse: bool, slippage_pts: float = 0.0,
+def us_order_charges(side: str, price: float, qty: int, multiplier: float) -> dict[str, float]:
+    """One executed order under the us preset (README): $0.65 a contract; ORF + OCC $0.04795 a
+    contract, FINRA TAF $0.00279 a contract sold and the SEC's $27.80 a million of sale proceeds,
+    all in ``fees``."""
+    out = dict.fromkeys(CHARGES, 0.0)
+    out["brokerage"] = 0.65 * qty
+    out["fees"] = 0.04795 * qty + ((0.00279 * qty + 27.80 / 1e6 * price * qty * multiplier) if side == "SELL" else 0)
+    return out
+
+
+def check_trades(trades: list[dict], lot_size: float, nse: bool | str, slippage_pts: float = 0.0,
                  commission_per_lot: float = 0.0) -> None:
     """PnL = sign x (exit - entry) x lots x lot size - costs; costs = the entry's and the exit's
-    charges, and the commission of both orders."""
+    charges (nse=True: the nse preset, "us": the us one), and the commission of both orders."""
     for t in trades:
         sign = 1 if t["side"] == "BUY" else -1
         charges = dict.fromkeys(CHARGES, 0.0)
         if nse:
             out_side = "SELL" if t["side"] == "BUY" else "BUY"
+            schedule = us_order_charges if nse == "us" else order_charges
             for side, price in ((t["side"], t["entry_price"]), (out_side, t["exit_price"])):
-                for k, v in order_charges(side, price, t["qty"], lot_size).items():
+                for k, v in schedule(side, price, t["qty"], lot_size).items():
                     charges[k] += v
         # README: each order's charges, a trade's costs and its pnl are rounded to 1e-8
         for k in CHARGES:
@@ -336,6 +347,17 @@ def test_charges_turn_a_flat_trade_into_a_loss(hand, tmp_path):
     m = summary["metrics"]
     assert (m["win_rate"], m["avg_win"], m["max_consecutive_losses"], m["profit_factor"]) == (0.0, None, 2, 0.0)
     assert m["max_drawdown"] == pytest.approx(round(call + put, 4))
+
+
+def test_us_preset_charges_per_contract_and_on_sales(hand, tmp_path):
+    out = tmp_path / "out"
+    stdout = optbt("run", hand / "straddle.strat", "--data", hand, "--costs", "us", "--param", "lots=3",
+                   "--out", out, cwd=tmp_path)
+    trades, _, _ = check_run(out, stdout, lot_size=50, nse="us")
+    # 01-02's call: 3 contracts sold at 108 (proceeds 16,200), bought back at 118
+    call = trades[0]
+    assert (call["brokerage"], call["fees"]) == (pytest.approx(6 * 0.65),
+                                                  pytest.approx(6 * 0.04795 + 3 * 0.00279 + 16200 * 27.8e-6))
 
 
 def test_a_single_trade(hand, tmp_path):
