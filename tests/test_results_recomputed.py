@@ -43,9 +43,9 @@ NSE = {"brokerage": 20.0, "stt": 0.001, "exchange": 0.0003503, "sebi": 10 / 1e7,
 # -- running optbt as a user does ----------------------------------------------------------------
 
 def optbt(*args: str, cwd: Path) -> str:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", "NO_COLOR": "1"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
     done = subprocess.run([sys.executable, "-m", "optbt", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=300)
+                          encoding="utf-8", cwd=cwd, env=env, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
