@@ -43,6 +43,7 @@ def test_run_writes_trades_daily_and_summary(data, tmp_path):
     assert summary["metrics"]["total_pnl"] == 0.0
     assert summary["dataset"]["synthetic"] is False
     assert set(summary["engine"]) == {"days", "ticks", "queries", "cache_hits", "instruments_fetched", "seconds"}
+    assert "1 day, 10 ticks" in r.stdout  # the engine line of a one-day run (it said "1 days")
     assert (tmp_path / "o/daily.csv").read_text().splitlines()[0] == "day,pnl,trades,cycles,skipped,skip_reason"
     assert (tmp_path / "o/trades.parquet").exists()
 

@@ -221,3 +221,13 @@ def test_the_run_report_fits_1280_pixels_without_console_errors(run_dir, tmp_pat
     assert int(width.group(1)) <= 1280
     console = [line for line in result.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
     assert not console, console
+
+
+def test_a_month_of_less_than_half_a_unit_lost_shows_0_not_minus_0():
+    """A month of -0.3 (a flat trade's commission) showed '-0' in the monthly grid."""
+    from datetime import date
+
+    from optbt.results.report import _monthly_grid
+    grid = _monthly_grid([date(2024, 1, 2), date(2024, 2, 1)], [-0.3, 1234.5])
+    cells = re.findall(r'<td style="[^"]*">([^<]*)</td>', grid)
+    assert cells == ["0", "1,234"]  # 1234.5 rounds half to even, as the other figures' formatting does

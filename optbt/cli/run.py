@@ -121,7 +121,7 @@ def summary_table(result: BacktestResult) -> Table:
     if any(result.costs.get(k) for k in ("slippage", "commission_per_lot", "commission_per_order", "preset")):
         t.add_row("costs charged", format_value(sum(tr.costs for tr in result.trades))
                   + (f" ({result.costs['preset']})" if result.costs.get("preset") else ""))
-    t.add_row("engine", f"{e['days']} days, {e['ticks']:,} ticks, {e['queries']} queries, "
+    t.add_row("engine", f"{e['days']} day{'' if e['days'] == 1 else 's'}, {e['ticks']:,} ticks, {e['queries']} queries, "
                         f"{e['instruments_fetched']} instruments, {e['seconds']:.2f} s")
     return t
 

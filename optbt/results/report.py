@@ -192,7 +192,8 @@ def _monthly_grid(days: list[date], pnl: list[float]) -> str:
                 continue
             a = 0.12 + 0.6 * abs(v) / scale
             bg = f"rgba(10,122,50,{a:.2f})" if v >= 0 else f"rgba(179,38,30,{a:.2f})"
-            cells.append(f'<td style="background:{bg}">{v:,.0f}</td>')
+            # round() first: a month of -0.3 showed "-0" (format keeps the sign of a negative zero)
+            cells.append(f'<td style="background:{bg}">{round(v):,}</td>')
         total = sum(v for (y, _), v in months.items() if y == year)
         rows.append(f'<tr><th class="l">{year}</th>{"".join(cells)}{_signed(total)}</tr>')
     return f'<table><tr><th class="l">year</th>{head}<th>total</th></tr>{"".join(rows)}</table>'
