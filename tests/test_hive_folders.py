@@ -21,6 +21,7 @@ from optbt.data.check import check_dataset
 from optbt.data.dataset import load_dataset
 from optbt.data.duckdb_source import DuckDBSource
 from optbt.data.source import FolderDisagreesError
+from optbt.model.errors import DataError
 from tests.test_data_trust import DAY, Sell, option_rows, spot_rows
 
 DAY2 = DAY + timedelta(days=1)
@@ -132,3 +133,17 @@ def test_a_day_key_nothing_reads_is_not_judged(tmp_path):
     res = run_backtest(Sell, data=load_dataset(path))
     assert [(d.day, d.skip_reason) for d in res.daily] == [(DAY, "")]
     assert check_dataset(load_dataset(path)).findings == []
+
+
+def test_a_day_folder_without_leading_zeros_is_refused_naming_it(tmp_path):
+    """day=2024-1-2: the day folders' names must be YYYY-MM-DD (an unpadded name is refused
+    rather than guessed), by a run and by data check."""
+    path = day_folders(tmp_path, DAY, mapped=False)
+    short = f"day={DAY.year}-{DAY.month}-{DAY.day}"
+    assert short != f"day={DAY}"  # DAY's month and day have a leading zero
+    for side in ("o", "s"):
+        (path / side / f"day={DAY}").rename(path / side / short)
+    with pytest.raises(DataError, match=rf"{short}/p.parquet has no 'day=YYYY-MM-DD' folder"):
+        run_backtest(Sell, data=load_dataset(path))
+    (f,) = check_dataset(load_dataset(path)).findings
+    assert f.level == "error" and "day=YYYY-MM-DD" in f.detail

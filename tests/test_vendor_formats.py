@@ -135,6 +135,40 @@ def test_date_spellings_a_date_column_reads(tmp_path):
         assert fills(path) == RIGHT
 
 
+@pytest.mark.parametrize("kind, value", [(pa.int64(), 2024104), (pa.string(), "2024104"), (pa.float64(), 2024104.0)],
+                         ids=["int", "text", "float"])
+def test_an_expiry_of_seven_digits_is_refused_not_read_as_another_day(tmp_path, kind, value):
+    """2024-01-04 written without the month's zero: 2024104 (2024-1-04, or 2024-10-4?). DuckDB's
+    %Y%m%d read it as 2024-10-04: the run sold the call of an expiry nine months away (105 -> 110,
+    exit 0) and data check was clean. Seven digits are refused, naming column and value; data
+    check files it against the file that holds it."""
+    rows = options()
+    path = write(tmp_path, with_column(rows, "expiry", [value] * len(rows), kind))
+    with pytest.raises(DataError, match=r"options: expiries \(column 'expiry'\) hold '?2024104'?, 7 digits: .*"
+                                        r"2024-01-04 or 2024-10-04.*20240104.*DATE"):
+        fills(path)
+    assert checks(path) == [("error", "unreadable_file", str(path / "o.parquet"))]
+
+
+def test_a_date_column_of_seven_digits_is_refused_not_read_as_another_day(tmp_path):
+    """The date of a date+time layout, 2024-01-02 as '2024102': read as 2024-10-02."""
+    path = write(tmp_path, date_and_time(lambda ts: "2024102", lambda ts: ts.strftime("%H:%M")), ocols=DATE_TIME)
+    with pytest.raises(DataError, match=r"options: dates \(column 'd'\) hold '2024102', 7 digits: .*"
+                                        r"2024-01-02 or 2024-10-02.*20240102"):
+        fills(path)
+    assert checks(path) == [("error", "unreadable_file", str(path / "o.parquet"))]
+
+
+def test_iso_dates_without_leading_zeros_are_read_as_written(tmp_path):
+    """'2024-1-4': year first and the parts apart, one reading only (DuckDB's cast reads it so)."""
+    rows = options()
+    path = write(tmp_path, with_column(rows, "expiry", ["2024-1-4"] * len(rows), pa.string()))
+    assert fills(path) == RIGHT
+    path = write(tmp_path, date_and_time(lambda ts: "2024-1-2", lambda ts: ts.strftime("%H:%M")), ocols=DATE_TIME)
+    assert fills(path) == RIGHT
+    assert checks(path) == []
+
+
 @pytest.mark.parametrize("times, kind", [
     (lambda ts: int(ts.strftime("%H%M%S")), pa.int64()),             # 92000
     (lambda ts: ts.hour * 3600 + ts.minute * 60, pa.int32()),         # seconds since midnight

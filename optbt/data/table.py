@@ -24,6 +24,7 @@ from optbt.data.source import UnreadableFileError
 from optbt.data.sql_text import NAIVE_TS, is_aware, quote_ident, up_to_microseconds
 from optbt.data.stored_window import prove_text, stored_window
 from optbt.data.table_schemas import check_zones, folders_agree, read_schemas, types_readable, unify
+from optbt.data.unpadded_dates import seven_digits_refused
 from optbt.data.vendor_underlying import other_values
 from optbt.data.zoned_dates import utc_midnight_refused
 from optbt.model.errors import DataError, did_you_mean
@@ -360,20 +361,25 @@ class Table:
             return utc_midnight_refused(self.what, label, col)
         if kind == "DATE" or kind.startswith("TIMESTAMP"):
             return f"CAST({col} AS DATE)"
+        def yyyymmdd(digits: str, quoted: bool = False, seven: str | None = None) -> str:
+            read = f"CAST(try_strptime({digits}, '%Y%m%d') AS DATE)"  # 7 digits (2024104) refused, not 2024-10-04
+            return seven_digits_refused(self.what, label, digits, read, quoted, seven)
         if kind in ("FLOAT", "DOUBLE") or kind.startswith("DECIMAL"):  # 20240104.0 (a pandas column with NaN)
             whole = f"CASE WHEN {col} = floor({col}) THEN TRY_CAST({col} AS BIGINT) END"
-            return f"CAST(try_strptime(CAST({whole} AS VARCHAR), '%Y%m%d') AS DATE)"
+            return yyyymmdd(f"CAST({whole} AS VARCHAR)")
         if fmt == "yyyymmdd" or "INT" in kind:
             # try_: one impossible date (20240230) is that row's bad_expiry, not the block's failure
-            return f"CAST(try_strptime(CAST({col} AS VARCHAR), '%Y%m%d') AS DATE)"
+            return yyyymmdd(f"CAST({col} AS VARCHAR)", kind == "VARCHAR",
+                            f"{col} BETWEEN 1000000 AND 9999999" if "INT" in kind else None)
         if kind == "VARCHAR" and fmt in ("auto", "date"):
             # "date": ISO only; either way a time of day after the date is read as a text timestamp
             # (its zone converted, or refused): DuckDB's cast to DATE drops a zone, and the day with it
             spelled = "" if fmt == "date" else ", " + ", ".join(
                 f"TRY_CAST(try_strptime(trim({col}), '{f}') AS DATE)" for f in _EXPIRY_TEXT_FORMATS)
             timed = f"CAST({self._text_ts(col, tz)} AS DATE)"
-            return (f"(CASE WHEN regexp_matches({col}, '[0-9]:[0-9]{{2}}') THEN {timed} "
-                    f"ELSE CAST(COALESCE(TRY_CAST(trim({col}) AS DATE){spelled}) AS DATE) END)")
+            return seven_digits_refused(self.what, label, f"trim({col})", (
+                f"(CASE WHEN regexp_matches({col}, '[0-9]:[0-9]{{2}}') THEN {timed} "
+                f"ELSE CAST(COALESCE(TRY_CAST(trim({col}) AS DATE){spelled}) AS DATE) END)"), True)
         return f"CAST({col} AS DATE)"
 
     @staticmethod
