@@ -78,7 +78,7 @@ def test_a_remembered_listing_equals_a_fresh_one(tmp_path, index_at, monkeypatch
     # what no rule may pick is said the same way from the index
     assert first[1][0].left_out == (("bad_strike", 1), ("expiry_before_day", 3))
     assert warm.ignored == fresh.ignored == {"bad_strike": 1, "expiry_before_day": 3, "bad_expiry": 0,
-                                             "unknown_opt_type": 0}
+                                             "unknown_opt_type": 0, "underlying_rows": 0}
     # and runs agree, trade for trade
     monkeypatch.setenv("OPTBT_CHAIN_INDEX", str(index_at))
     a = run_backtest(SellAtmStraddle, data=load_dataset(path))

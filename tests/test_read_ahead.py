@@ -148,7 +148,8 @@ def test_read_ahead_gives_the_same_run_as_day_by_day_reads(datasets, layout):
     skipped = {row[0]: row[2] for row in on[1] if row[1]}
     assert skipped == {NO_OPTIONS: "no_options", NO_SPOT: "no_spot"}
     # one contract-day with a NaN strike, one listed with an expiry before its day
-    assert on[3] == {"bad_strike": 1, "expiry_before_day": 1, "bad_expiry": 0, "unknown_opt_type": 0}
+    assert on[3] == {"bad_strike": 1, "expiry_before_day": 1, "bad_expiry": 0, "unknown_opt_type": 0,
+                     "underlying_rows": 0}
     assert on[4]["used"] >= 3 and on[4]["failed"] == 0  # the blocks after the first came from the background
 
 

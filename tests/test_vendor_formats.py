@@ -376,6 +376,47 @@ def test_rows_of_an_option_type_the_config_does_not_name_are_said_not_silently_d
                                       "or put_values (optbt data check names the files)"]
 
 
+# -- the underlying's own rows in the options files ---------------------------------------------------
+
+UNDERLYING_ROW_SCHEMA = pa.schema([("ts", pa.timestamp("us")), ("underlying", pa.string()), ("expiry", pa.date32()),
+                                   ("strike", pa.float64()), ("opt_type", pa.string()), ("close", pa.float64())])
+
+
+@pytest.mark.parametrize("opt_type, strike, expiry", [
+    (None, None, None), ("XX", 0.0, None), ("FUT", None, EXP), ("IDX", 0.0, EXP), (None, 0.0, EXP),
+    ("EQ", 21010.0, None),
+], ids=["all_null", "xx_zero", "fut_with_expiry", "idx_zero", "null_type_zero", "eq_no_expiry"])
+def test_the_underlyings_own_rows_in_the_options_files_are_left_out_and_named(tmp_path, opt_type, strike, expiry):
+    """Vendors put the underlying's (or its future's) own rows in the options file: no call or put
+    type, and no strike or no expiry. They were never traded, but were counted as an unknown option
+    type, and data check's error told the user to add the spelling to call_values or put_values
+    (which would list them as calls). Now they are their own left-out reason, underlying_rows:
+    the run warns once a day, data check warns with what they are and that the spot comes from
+    [spot]; the option's fills are untouched (105 -> 110)."""
+    rows = options() + [{"ts": minute(k), "underlying": "NIFTY", "expiry": expiry, "strike": strike,
+                         "opt_type": opt_type, "close": 21010.0} for k in range(1, 16)]
+    path = write(tmp_path, pa.Table.from_pylist(rows, schema=UNDERLYING_ROW_SCHEMA))
+    res = run_backtest(At0920, data=load_dataset(path))
+    assert [(t.entry_price, t.exit_price) for t in res.trades] == [(105.0, 110.0)]
+    assert res.engine["contracts_left_out"] == {"underlying_rows": 1}  # one day
+    from optbt.results.explain import left_out_warnings
+    (line,) = left_out_warnings(res)
+    assert line.startswith("left out 1 contract-day of rows that are no option") and "[spot]" in line
+    report = check_dataset(load_dataset(path))
+    (f,) = [f for f in report.findings if f.level != "note"]
+    assert (f.level, f.check, f.where, f.count) == ("warning", "underlying_rows", str(path / "o.parquet"), 15)
+    assert "call_values" not in f.detail and "[spot]" in f.detail
+
+
+def test_a_row_of_unknown_type_with_an_expiry_and_strike_is_still_an_unknown_option_type(tmp_path):
+    """A NULL type on a row that has an expiry and a strike is an option whose type is missing,
+    not the underlying's row: still unknown_opt_type (an error in data check)."""
+    rows = options() + [{**r, "strike": 21050.0, "opt_type": None} for r in options() if r["opt_type"] == "PE"]
+    path = write(tmp_path, pa.Table.from_pylist(rows, schema=UNDERLYING_ROW_SCHEMA))
+    assert run_backtest(At0920, data=load_dataset(path)).engine["contracts_left_out"] == {"unknown_opt_type": 1}
+    assert [c for _, c, _ in checks(path)] == ["unknown_opt_type"]
+
+
 # -- bars wider than bar_minutes --------------------------------------------------------------------
 
 def five_minute_bars(tmp_path, extra: str, spot_every: int = 5):

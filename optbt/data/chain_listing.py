@@ -16,13 +16,14 @@ from optbt.data.chain_index import Listing
 from optbt.model.errors import DataError
 from optbt.model.prices import INF
 
-INDEX_VERSION = 3  # of what a chain listing means (the rules in listing_of): a change makes a new index
+INDEX_VERSION = 4  # of what a chain listing means (the rules in listing_of): a change makes a new index
 
 
 def listing_of(days: list[date], rows: list[tuple], day_of_file: Callable[[str], date] | None) -> Listing:
     """The block query's rows (file or day, expiry, strike, of no known option type, last time;
     sorted by expiry, strike) as each day's expiries and strikes, with what no rule may pick
-    counted apart (rows of no known type first, as data check counts them: unknown_opt_type).
+    counted apart (rows of no known type first, as data check counts them: underlying_rows when
+    they have no expiry or no strike either, else unknown_opt_type).
     ``day_of_file``: with day folders, a row's first value is its file, whose folder names its
     day (:meth:`Table.day_of_file`); else (None) it is the row's day.
 
@@ -44,7 +45,9 @@ def listing_of(days: list[date], rows: list[tuple], day_of_file: Callable[[str],
             last[d] = t
         strikes, _, left = entry
         why = None
-        if unknown:  # an option type not in call_values/put_values: no bar, its strike not listed by it
+        if unknown and (e is None or k is None or not 0 < k < INF):
+            why = "underlying_rows"  # no call or put, no expiry or strike: the underlying's own rows
+        elif unknown:  # an option type not in call_values/put_values: no bar, its strike not listed by it
             why = "unknown_opt_type"
         elif e is None:  # a missing or unreadable expiry: no rule can pick it
             why = "bad_expiry"

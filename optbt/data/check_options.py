@@ -16,8 +16,9 @@ from optbt.model.prices import sql_price, sql_usable
 
 
 def option_layers(ck) -> list[tuple[str, str]]:
-    """Where a run stops reading an option row, in order (see layered): no time; an option
-    type it does not know; a contract its chain leaves out (expiry, then strike, then an
+    """Where a run stops reading an option row, in order (see layered): no time; no option at
+    all (no known type, and no expiry or strike: the underlying's rows); an option type it does
+    not know; a contract its chain leaves out (expiry, then strike, then an
     expiry before the day, counted in that order as a run counts contracts_left_out); a file
     in another day's folder; a time outside the session. What passes all is read as a bar."""
     return contract_layers() + row_layers(ck)
@@ -26,9 +27,15 @@ def option_layers(ck) -> list[tuple[str, str]]:
 def contract_layers() -> list[tuple[str, str]]:
     """The layers of a contract: one value for every row of an (instrument, day), the tally's
     group, so the tally judges them once a group (a run's day is NULL without a time)."""
-    return [("bad_timestamp", "optbt_rd IS NOT NULL"), ("unknown_opt_type", "optbt_ot IS NOT NULL"),
+    return [("bad_timestamp", "optbt_rd IS NOT NULL"), ("underlying_rows", UNDERLYING_ROWS_PASS),
+            ("unknown_opt_type", "optbt_ot IS NOT NULL"),
             ("bad_expiry", "optbt_e IS NOT NULL"), ("bad_strike", sql_usable("optbt_k")),
             ("expiry_before_day", "optbt_e >= optbt_rd")]
+
+
+# a row of no known option type that has no expiry or no strike either is no option: the
+# underlying's (or its future's) own rows, as vendors ship them (chain_listing.listing_of: the same)
+UNDERLYING_ROWS_PASS = f"optbt_ot IS NOT NULL OR (optbt_e IS NOT NULL AND {sql_usable('optbt_k')})"
 
 
 def row_layers(ck) -> list[tuple[str, str]]:
@@ -52,6 +59,10 @@ def option_checks(ck) -> list[Check]:
     """Each per-row check of the option rows, judging the rows a run reads that far."""
     cfg = ck.config
     out = [
+        ("warning", "underlying_rows", f"NOT coalesce({UNDERLYING_ROWS_PASS}, false)",
+         "rows of no call or put type with no expiry or no strike: the underlying's own rows (or a future's), as "
+         "vendors ship them? They are never read as options, and never as the spot, which is read from [spot] "
+         "only; nothing to do unless they are options whose type, expiry or strike is lost"),
         ("error", "unknown_opt_type", "optbt_ot IS NULL",
          f"option types not in call_values {cfg.options.call_values} or put_values "
          f"{cfg.options.put_values}: add the spelling to the config (the rows are never used)"),

@@ -94,7 +94,7 @@ class DuckDBSource:
         self._spot_shift = cfg.shift_of(cfg.spot)
         # what the chain left out, by reason: contracts (expiry, strike) per reason
         self.ignored: dict[str, int] = {"expiry_before_day": 0, "bad_strike": 0, "bad_expiry": 0,
-                                        "unknown_opt_type": 0}
+                                        "unknown_opt_type": 0, "underlying_rows": 0}
         # read-ahead blocks: (day, underlying) -> chain and last bar time / spot rows
         self._chains: dict[tuple[date, str], tuple[Chain, datetime | None]] = {}
         self._spots: dict[tuple[date, str], list[tuple]] = {}

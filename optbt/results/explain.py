@@ -27,7 +27,9 @@ def skip_warnings(result: BacktestResult) -> list[str]:
 LEFT_OUT = {"expiry_before_day": "listed with an expiry before its trade date",
             "bad_strike": "listed with a missing, NaN or non-positive strike",
             "bad_expiry": "listed with a missing or unreadable expiry",
-            "unknown_opt_type": "listed with an option type not in call_values or put_values"}
+            "unknown_opt_type": "listed with an option type not in call_values or put_values",
+            "underlying_rows": ("of rows that are no option (no call or put type, and no expiry or strike: the "
+                                "underlying's own rows?); never traded, the spot is read from [spot] only")}
 
 
 def left_out_warnings(result: BacktestResult) -> list[str]:
