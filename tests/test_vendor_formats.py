@@ -417,6 +417,32 @@ def test_a_row_of_unknown_type_with_an_expiry_and_strike_is_still_an_unknown_opt
     assert [c for _, c, _ in checks(path)] == ["unknown_opt_type"]
 
 
+def test_a_dataset_without_a_spot_table_is_refused_saying_the_options_underlying_rows_are_not_read(tmp_path):
+    """No [spot]: the underlying's rows in the options files are not read as the spot; the refusal
+    said only 'spot: Field required'."""
+    path = write(tmp_path, options())
+    toml = (path / "dataset.toml").read_text()
+    (path / "dataset.toml").write_text(toml.replace('[spot]\npath = "s.parquet"\ncolumns = { underlying = "" }\n', ""))
+    with pytest.raises(ConfigError, match=r"no \[spot\] table.*not read as the spot.*\[spot\] path"):
+        load_dataset(path)
+
+
+def test_a_spot_table_that_is_the_options_files_is_refused_not_read_whole(tmp_path):
+    """[spot] pointed at the options file (its underlying's rows are in it): every row was read as
+    a spot price, so a run stopped at 'conflicting duplicate rows for spot' (101.0 vs 1001.0, the
+    options' closes) and data check said conflicting_duplicates. Now refused for what it is, by a
+    run and data check, naming the file."""
+    rows = options() + [{"ts": minute(k), "underlying": "NIFTY", "expiry": None, "strike": None,
+                         "opt_type": None, "close": 21010.0} for k in range(1, 16)]
+    path = write(tmp_path, pa.Table.from_pylist(rows, schema=UNDERLYING_ROW_SCHEMA))
+    toml = (path / "dataset.toml").read_text()
+    (path / "dataset.toml").write_text(toml.replace('path = "s.parquet"', 'path = "o.parquet"'))
+    with pytest.raises(DataError, match=r"spot: .*o.parquet holds? the options' 'expiry', 'strike' and 'opt_type'.*"
+                                        r"a file of their own"):
+        fills(path)
+    assert checks(path) == [("error", "files", str(path / "o.parquet"))]
+
+
 # -- bars wider than bar_minutes --------------------------------------------------------------------
 
 def five_minute_bars(tmp_path, extra: str, spot_every: int = 5):

@@ -20,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from optbt.data.underlying_rows import NO_SPOT
 from optbt.model.errors import ConfigError, did_you_mean
 
 _HHMM = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
@@ -388,6 +389,8 @@ def load_dataset(path: str | Path, data_root: str | Path | None = None) -> Datas
     if "root" in raw:  # it would be replaced below without a word
         raise ConfigError(f"{p}: root is not a dataset.toml key: relative paths resolve against the config's own"
                           " folder; to resolve them elsewhere give --data-root DIR (data_root= in Python)")
+    if "options" in raw and "spot" not in raw:  # pydantic said only 'spot: Field required'
+        raise ConfigError(f"{p}: {NO_SPOT}")
     root = Path(data_root).expanduser() if data_root else p.parent
     raw["root"] = str(root.resolve())
     try:

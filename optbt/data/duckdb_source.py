@@ -44,6 +44,7 @@ from optbt.data.source import Bar, Chain
 from optbt.data.sql_text import FILE_COL, bound, own_refusal, quote_ident  # noqa: F401  (quote_ident: importable from here)
 from optbt.data.stored_window import costly, distinct_times
 from optbt.data.table import Table
+from optbt.data.underlying_rows import refuse_options_as_spot
 from optbt.model.errors import DataError
 from optbt.model.instrument import Instrument
 from optbt.model.prices import INF, sql_mid, sql_price, sql_quote_side
@@ -82,6 +83,7 @@ class DuckDBSource:
         self.queries = 0
         self.options = Table(self.con, cfg, cfg.options, "options")
         self.spot = Table(self.con, cfg, cfg.spot, "spot")
+        refuse_options_as_spot(cfg.options.columns, self.spot)
         files = len(self.options.all_files) + len(self.spot.all_files)
         if (self.options.by_day is None or self.spot.by_day is None) and files <= _FOOTERS_KEPT:
             # files holding many days (a file a month is opened by ~20 days' queries): each footer
