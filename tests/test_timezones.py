@@ -196,6 +196,45 @@ def test_an_expiry_that_is_no_iso_date_is_a_bad_expiry_with_expiry_format_date(t
     assert ("error", "bad_expiry") in {(f.level, f.check) for f in check_dataset(load_dataset(path)).findings}
 
 
+def naive_expiry(tmp_path, expiry: datetime, zone: str = "Asia/Kolkata"):
+    """The base day with every option's expiry the naive timestamp ``expiry`` (no zone stored)."""
+    put(tmp_path / "o.parquet", [{**r, "expiry": expiry} for r in option_rows(DAY)])
+    put(tmp_path / "s.parquet", spot_rows(DAY))
+    (tmp_path / "dataset.toml").write_text(
+        f'name = "naive expiry"\ntimezone = "{zone}"\n[options]\npath = "o.parquet"\n'
+        '[spot]\npath = "s.parquet"\n[session]\nstart = "09:15"\nend = "09:22"\n')
+    return tmp_path
+
+
+@pytest.mark.parametrize("stored", [datetime(2024, 1, 3, 18, 30), "2024-01-03 18:30:00"], ids=["timestamp", "text"])
+def test_a_naive_expiry_at_the_exchanges_midnight_in_utc_is_refused(tmp_path, stored):
+    """2024-01-03 18:30:00, naive: midnight of the 4th in IST written in UTC and stripped of its
+    zone (pandas' tz_convert("UTC").tz_localize(None) of the expiry date). Its date was read, the
+    3rd: the run sold a contract of the 3rd that does not exist (and on the 4th the real one was
+    'expiry_before_day'), exit 0. Refused, naming the column, the value and the fix; data check
+    files it as a time-zone finding against the file."""
+    from optbt.model.errors import DataError
+    path = naive_expiry(tmp_path, stored)
+    with pytest.raises(DataError, match=r"expiries \(column 'expiry'\) hold 2024-01-03 18:30:00, midnight of "
+                                        r"2024-01-04 in Asia/Kolkata written in UTC.*DATE"):
+        expiries_sold(path)
+    assert [(f.level, f.check, f.where) for f in check_dataset(load_dataset(path)).findings] == [
+        ("error", "timezone", str(path / "o.parquet"))]
+
+
+@pytest.mark.parametrize("expiry, zone", [
+    (datetime(2024, 1, 4, 10, 0), "Asia/Kolkata"),       # 15:30 IST in UTC: the 4th either way
+    ("2024-01-04 10:00:00", "Asia/Kolkata"),
+    ("2024-01-03T18:30:00Z", "Asia/Kolkata"),            # with its zone: converted, the 4th
+    (datetime(2024, 1, 4, 15, 30), "Asia/Kolkata"),      # the close in exchange time
+    (datetime(2024, 1, 4, 0, 0), "Asia/Kolkata"),        # a date as a midnight timestamp
+    (datetime(2024, 1, 4, 5, 0), "America/New_York"),    # New York's midnight in UTC: the same day
+])
+def test_naive_expiries_whose_date_is_the_exchange_date_are_read_as_before(tmp_path, expiry, zone):
+    from datetime import date
+    assert expiries_sold(naive_expiry(tmp_path, expiry, zone)) == ([date(2024, 1, 4)], None)
+
+
 # -- 6. a dataset path naming CSV files, or nothing ----------------------------------------------
 
 def csv_dataset(tmp_path, options_path: str):

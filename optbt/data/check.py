@@ -38,7 +38,7 @@ from optbt.data.check_report import CheckReport, Finding
 from optbt.data.check_where import listed_files, named_path
 from optbt.data.dataset import DatasetConfig
 from optbt.data.source import FolderDisagreesError, MixedTimezonesError, UnreadableFileError, WrongTypeError
-from optbt.data.zoned_dates import MIDNIGHT_IN_UTC
+from optbt.data.zoned_dates import MIDNIGHT_IN_UTC, NAIVE_UTC
 from optbt.model.errors import ConfigError, DataError
 
 __all__ = ["CheckReport", "Finding", "check_dataset"]
@@ -147,4 +147,4 @@ def _refused_as(text: str) -> str:
     """The check of a row a query refused while the files were read: a date or expiry written as
     a UTC midnight is a time-zone finding (its fix is the zone's, docs/data.md "Time zones"),
     anything else a file that cannot be read as described."""
-    return "timezone" if MIDNIGHT_IN_UTC in text else "unreadable_file"
+    return "timezone" if MIDNIGHT_IN_UTC in text or NAIVE_UTC in text else "unreadable_file"

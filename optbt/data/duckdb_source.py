@@ -141,7 +141,8 @@ class DuckDBSource:
         integer or text column is spelled (a date or timestamp column is read as such)."""
         t = self.options
         return t.date_expr(t.col("expiry"), t.types[t.columns.expiry], self.config.timezone,
-                           self.config.options.expiry_format, f"expiries (column {t.columns.expiry!r})")
+                           self.config.options.expiry_format, f"expiries (column {t.columns.expiry!r})",
+                           naive_midnights=True)
 
     def _build_sql(self) -> None:
         cfg, o, s = self.config, self.options, self.spot

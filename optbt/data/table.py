@@ -26,7 +26,7 @@ from optbt.data.stored_window import prove_text, stored_window
 from optbt.data.table_schemas import check_zones, folders_agree, read_schemas, types_readable, unify
 from optbt.data.unpadded_dates import seven_digits_refused
 from optbt.data.vendor_underlying import other_values
-from optbt.data.zoned_dates import utc_midnight_refused
+from optbt.data.zoned_dates import naive_midnight_refused, utc_midnight_refused
 from optbt.model.errors import DataError, did_you_mean
 
 # the exchange-date spellings a text expiry may have beyond ISO: 20240104, 04-Jan-24, 04-Jan-2024,
@@ -350,15 +350,20 @@ class Table:
             raise DataError(f"{self.what}: {what} carry a time zone; set timezone = "
                             "\"Area/City\" in the dataset config (the exchange's zone)")
 
-    def date_expr(self, col: str, kind: str, tz: str | None, fmt: str = "auto", label: str = "dates") -> str:
+    def date_expr(self, col: str, kind: str, tz: str | None, fmt: str = "auto", label: str = "dates",
+                  naive_midnights: bool = False) -> str:
         """A column of exchange dates as DATE: a date, a timestamp (its date in exchange time:
         an aware one is converted first, as DuckDB would cast it in the machine's zone), an
         integer or text ``yyyymmdd``, or text in ISO or an NSE spelling (``04-Jan-2024``,
         ``04JAN24``); text with a time and a zone is converted like a text timestamp. A value
-        that reads as none of them is NULL (for an expiry: that row's ``bad_expiry``)."""
+        that reads as none of them is NULL (for an expiry: that row's ``bad_expiry``). With
+        ``naive_midnights`` (an expiry) and a zone, a naive timestamp at the exchange's midnight
+        written in UTC is refused (:func:`~optbt.data.zoned_dates.naive_midnight_refused`)."""
         if is_aware(kind):
             self._need_zone(tz, label)
             return utc_midnight_refused(self.what, label, col)
+        if kind.startswith("TIMESTAMP") and naive_midnights and tz:
+            return naive_midnight_refused(self.what, label, col)
         if kind == "DATE" or kind.startswith("TIMESTAMP"):
             return f"CAST({col} AS DATE)"
         def yyyymmdd(digits: str, quoted: bool = False, seven: str | None = None) -> str:
@@ -377,6 +382,9 @@ class Table:
             spelled = "" if fmt == "date" else ", " + ", ".join(
                 f"TRY_CAST(try_strptime(trim({col}), '{f}') AS DATE)" for f in _EXPIRY_TEXT_FORMATS)
             timed = f"CAST({self._text_ts(col, tz)} AS DATE)"
+            if naive_midnights and tz:  # text without a zone is a naive timestamp: the same rule
+                timed = (f"(CASE WHEN {self.text_zone(col)} = '' THEN "
+                         f"{naive_midnight_refused(self.what, label, self._text_ts(col, tz))} ELSE {timed} END)")
             return seven_digits_refused(self.what, label, f"trim({col})", (
                 f"(CASE WHEN regexp_matches({col}, '[0-9]:[0-9]{{2}}') THEN {timed} "
                 f"ELSE CAST(COALESCE(TRY_CAST(trim({col}) AS DATE){spelled}) AS DATE) END)"), True)
