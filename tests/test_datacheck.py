@@ -1173,3 +1173,54 @@ def test_bid_and_ask_columns_the_config_does_not_map_are_a_note(tmp_path):
     assert not report.errors and not report.warnings  # a note: the exit code stays 0
     mapped = write(tmp_path, opts, spot, option_columns='bid = "Bid", ask = "Ask"')
     assert check_dataset(load_dataset(mapped)).findings == []
+
+
+# -- forward-filled bars ------------------------------------------------------------------------------
+
+def with_bars(rows, volume=True):
+    """The rows as whole bars: open/high/low around the close, volume 10 (with ``volume``)."""
+    return [{**r, "open": r["close"] - 1, "high": r["close"] + 1, "low": r["close"] - 2,
+             **({"volume": 10} if volume else {})} for r in rows]
+
+
+def plant_forward_fill(o):
+    """The CE's 09:18 and 09:19 bars repeat its 09:17 bar with volume 0 (a vendor's fill); the PE's
+    09:18 bar has volume 0 but a new close (a real quiet bar), its 09:19 bar repeats 09:18 with
+    volume 5 (a trade at the same prices): only the CE's two are forward-filled, of 10 bars."""
+    ce = [r for r in o if r["opt_type"] == "CE"]
+    pe = [r for r in o if r["opt_type"] == "PE"]
+    for r in ce[2:4]:
+        r.update({k: ce[1][k] for k in ("open", "high", "low", "close")}, volume=0)
+    pe[2]["volume"] = 0
+    pe[3].update({k: pe[2][k] for k in ("open", "high", "low", "close")}, volume=5)
+
+
+def test_forward_filled_bars_are_a_warning_with_their_share(tmp_path):
+    """A vendor fills a minute without trades by repeating the last bar (same open, high, low,
+    close; volume 0): a run fills entries and stops at that stale price as if fresh. data check
+    said nothing; it now counts such bars (2 of the 10 bars: 20%) and names the file."""
+    o, s = clean_rows()
+    o = with_bars(o)
+    plant_forward_fill(o)
+    path = write(tmp_path, o, s)
+    report = check_dataset(load_dataset(path))
+    (f,) = report.findings
+    assert (f.level, f.check, f.count, f.where) == ("warning", "forward_filled_bars", 2, str(path / "options.parquet"))
+    assert "2 of 10 option bars (20.0%)" in f.detail
+    assert f.sample["opt_type"] == "CE" and f.sample["ts"] == "2024-01-02 09:18:00"  # the first of them
+
+
+def test_without_a_volume_column_no_bar_is_judged_forward_filled(tmp_path):
+    o, s = clean_rows()
+    o = with_bars(o, volume=False)
+    for r in o[2:4]:  # CE repeats, but nothing says no trade happened
+        r.update({k: o[1][k] for k in ("open", "high", "low", "close")})
+    assert findings(write(tmp_path, o, s)) == {}
+
+
+def test_forward_filled_bars_are_found_without_an_underlying_column(tmp_path):
+    o, s = clean_rows()
+    o = [{k: v for k, v in r.items() if k != "underlying"} for r in with_bars(o)]
+    plant_forward_fill(o)
+    assert findings(write(tmp_path, o, [{k: v for k, v in r.items() if k != "underlying"} for r in s])) == {
+        ("warning", "forward_filled_bars"): 2}

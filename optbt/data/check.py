@@ -23,15 +23,16 @@ This module runs the checks in order (:func:`check_dataset`) and turns a dataset
 opened into a finding; the checks live in their own modules, each one kind of finding:
 :mod:`.check_report` (the report), :mod:`.check_core` (the checker and the SQL every check
 shares), :mod:`.check_files` (types, empty files, misplaced rows, start-labelled ticks, row
-order), :mod:`.check_options` (the option rows' tallies), :mod:`.check_duplicates` and
-:mod:`.check_days` (the spot, the series and the days a run visits).
+order), :mod:`.check_options` (the option rows' tallies), :mod:`.check_duplicates`,
+:mod:`.check_stale` (forward-filled bars) and :mod:`.check_days` (the spot, the series and the
+days a run visits).
 """
 
 from __future__ import annotations
 
 import os
 
-from optbt.data import check_days, check_duplicates, check_files, check_labels, check_options, check_zones
+from optbt.data import check_days, check_duplicates, check_files, check_labels, check_options, check_stale, check_zones
 from optbt.data.check_core import Progress, file_chunks
 from optbt.data.check_core import Checker as _Checker
 from optbt.data.check_report import CheckReport, Finding
@@ -115,6 +116,7 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None,
         check_options.left_out(checker, tallies)
         check_options.option_findings(checker, tallies)
         check_duplicates.option_duplicates(checker, tallies)
+        check_stale.forward_filled(checker, chunks)
         checker.step(len(chunks) + 1, total, "duplicates")
         check_files.row_order(checker)
         check_files.unread_quotes(checker)

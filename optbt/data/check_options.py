@@ -116,9 +116,10 @@ def read_prices(ck) -> list[tuple[str, str, str]]:
     return out
 
 
-def option_projection(ck, level: bool = True) -> str:
+def option_projection(ck, level: bool = True, extra: str = "") -> str:
     """The option rows as a run tells them apart, with the run's day (:meth:`Checker.run_day`) and,
-    with ``level``, how many of option_layers each row passes (``optbt_lv``)."""
+    with ``level``, how many of option_layers each row passes (``optbt_lv``); ``extra``: more
+    columns of the files (SQL, each with its alias and a leading comma)."""
     src, o, cols = ck.src, ck.o, ck.config.options.columns
     und = o.col("underlying", required=False) or "NULL"
     prices = []
@@ -133,7 +134,7 @@ def option_projection(ck, level: bool = True) -> str:
     rows = (f"SELECT {FILE_COL}, {src._opt_known} AS optbt_t, {src._expiry} AS optbt_e, "
             f"CAST({src._raw_strike} AS DOUBLE) AS optbt_k, coalesce({src._opt_type}, {src._raw_opt_type}) "
             f"AS optbt_o, {src._opt_type} AS optbt_ot, upper(trim(CAST({und} AS VARCHAR))) AS optbt_u, "
-            f"{', '.join(prices)} FROM read_parquet($f, {o.scan}, filename='{FILE_COL}')")
+            f"{', '.join(prices)}{extra} FROM read_parquet($f, {o.scan}, filename='{FILE_COL}')")
     dated = f"SELECT *, {ck.run_day(o)} FROM ({rows})"
     return f"SELECT *, {level_sql(option_layers(ck))} FROM ({dated})" if level else dated
 
