@@ -1224,3 +1224,28 @@ def test_forward_filled_bars_are_found_without_an_underlying_column(tmp_path):
     plant_forward_fill(o)
     assert findings(write(tmp_path, o, [{k: v for k, v in r.items() if k != "underlying"} for r in s])) == {
         ("warning", "forward_filled_bars"): 2}
+
+
+@pytest.mark.parametrize("table", ["series", "options"])
+def test_a_series_time_no_spelling_reads_is_filed_as_the_options_would_be(tmp_path, table):
+    """A [series.vix] whose text times are day first ('02-01-2024 09:16:00': 2 January or 1
+    February) was refused, rightly, but data check filed it as missing_column (its message ends
+    '...or store them as a timestamp column'); the same rows in the options are unreadable_file."""
+    def day_first(rows):
+        return [{**r, "ts": r["ts"].strftime("%d-%m-%Y %H:%M:%S")} for r in rows]
+    o, s = clean_rows()
+    if table == "options":
+        path = with_vix(tmp_path, vix() + vix(DAY2))
+        pq.write_table(pa.Table.from_pylist(day_first(o)), tmp_path / "options.parquet")
+        want = str(path / "options.parquet")
+    else:
+        path = with_vix(tmp_path, day_first(vix() + vix(DAY2)))
+        want = str(path / "vix.parquet")
+    assert only(path) == ("error", "unreadable_file", 1, want)
+
+
+def test_a_series_date_column_no_spelling_reads_is_unreadable_file(tmp_path):
+    rows = [{"d": r["ts"].strftime("%d-%m-%Y"), "t": r["ts"].strftime("%H:%M"), "close": r["close"]}
+            for r in vix() + vix(DAY2)]
+    path = with_vix(tmp_path, rows, columns='ts = "", date = "d", time = "t"')
+    assert only(path) == ("error", "unreadable_file", 1, str(path / "vix.parquet"))

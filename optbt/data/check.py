@@ -36,7 +36,7 @@ from optbt.data import check_days, check_duplicates, check_files, check_labels, 
 from optbt.data.check_core import Progress, file_chunks
 from optbt.data.check_core import Checker as _Checker
 from optbt.data.check_report import CheckReport, Finding
-from optbt.data.check_where import listed_files, named_path
+from optbt.data.check_where import QueryFailed, listed_files, named_path
 from optbt.data.dataset import DatasetConfig
 from optbt.data.source import FolderDisagreesError, MixedTimezonesError, UnreadableFileError, WrongTypeError
 from optbt.data.zoned_dates import MIDNIGHT_IN_UTC, NAIVE_UTC
@@ -131,6 +131,10 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None,
                 add(_folder_disagrees(exc))
             except WrongTypeError as exc:
                 add(Finding("error", "wrong_type", exc.file, 1, str(exc)))
+            except QueryFailed as exc:  # a row refused while read: filed as the options' and spot's are
+                text = str(exc) if str(exc).startswith(f"series.{name}") else f"series.{name}: {exc}"
+                where = exc.file or _opening_failed(config, text, config_path)
+                add(Finding("error", _refused_as(text), where, 1, text))
             except (DataError, ConfigError) as exc:
                 text = str(exc) if str(exc).startswith(f"series.{name}") else f"series.{name}: {exc}"
                 where = getattr(exc, "file", None) or _opening_failed(config, text, config_path)
