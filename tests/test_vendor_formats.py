@@ -443,6 +443,26 @@ def test_a_spot_table_that_is_the_options_files_is_refused_not_read_whole(tmp_pa
     assert checks(path) == [("error", "files", str(path / "o.parquet"))]
 
 
+def test_a_run_warns_of_forward_filled_bars_on_its_first_day_and_fills_as_before(tmp_path):
+    """The CE's 09:21 and 09:22 bars repeat its 09:20 bar (close 105) with volume 0, a vendor's
+    fill: the run's fills are unchanged (105 -> 110), and it now says so of its first day: 2 of
+    the day's 30 option bars (6.7%); the files hold no open, high or low, so only the close is
+    compared."""
+    rows = [{**r, "volume": 10} for r in options()]
+    for r in rows:
+        if r["opt_type"] == "CE" and r["ts"] in (minute(6), minute(7)):
+            r.update(close=105.0, volume=0)
+    res = run_backtest(At0920, data=load_dataset(write(tmp_path, rows)))
+    assert [(t.entry_price, t.exit_price) for t in res.trades] == [(105.0, 110.0)]
+    (hint,) = res.engine["data_hints"]
+    assert hint.startswith("options: 2 of 30 option bars on 2024-01-02, the run's first day, (6.7%) have volume 0 "
+                           "and repeat their contract's previous bar (close)")
+    rows = [{**r, "volume": 10} for r in options()]
+    rows[0]["volume"] = 0  # the CE's first bar: volume 0, but it repeats nothing
+    res = run_backtest(At0920, data=load_dataset(write(tmp_path, rows)))
+    assert "data_hints" not in res.engine
+
+
 # -- bars wider than bar_minutes --------------------------------------------------------------------
 
 def five_minute_bars(tmp_path, extra: str, spot_every: int = 5):

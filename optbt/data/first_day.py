@@ -1,8 +1,9 @@
 """What a run checks of the data on its first day, before trading it: naive timestamps that look
-like UTC (refused: :mod:`optbt.data.utc_naive`) and bars that look labelled by their start
-(warned of: :mod:`optbt.data.label_hint`). ``data check`` applies both rules to every day.
+like UTC (refused: :mod:`optbt.data.utc_naive`), bars that look labelled by their start and
+forward-filled option bars (warned of: :mod:`optbt.data.label_hint`, :mod:`optbt.data.fill_hint`).
+``data check`` applies these rules to every day.
 
-One query a table, over that day's distinct known-at times (a day of options repeats each
+One query a table (and one for the options' forward-filled bars), over that day's distinct known-at times (a day of options repeats each
 minute for every contract), its files bounded as a day's query is. The answer is remembered in
 the chain index under the query and the files' stamps, so a later run of the dataset, and every
 run of a sweep after the first, asks nothing.
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from optbt.data.fill_hint import forward_filled
+from optbt.data.fill_hint import message as fill_message
 from optbt.data.label_hint import looks_start_labelled
 from optbt.data.label_hint import message as label_message
 from optbt.data.stored_window import costly, distinct_times
@@ -53,6 +56,9 @@ def check_first_day(src, day: date) -> list[str]:
         if label and looks_start_labelled(cfg, day, l_first, l_last, bool(off)):
             hints.append(label_message(what.removesuffix("s"), cfg, key, f"on {day}, the run's first day,",
                                        l_first, l_last) + " (`optbt data check` judges every day)")
+    filled = forward_filled(src, day)
+    if filled is not None and filled[1]:
+        hints.append(fill_message(src, day, *filled))
     return hints
 
 
