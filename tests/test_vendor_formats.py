@@ -145,8 +145,9 @@ def test_an_expiry_of_seven_digits_is_refused_not_read_as_another_day(tmp_path, 
     rows = options()
     path = write(tmp_path, with_column(rows, "expiry", [value] * len(rows), kind))
     with pytest.raises(DataError, match=r"options: expiries \(column 'expiry'\) hold '?2024104'?, 7 digits: .*"
-                                        r"2024-01-04 or 2024-10-04.*20240104.*DATE"):
+                                        r"2024-01-04 or 2024-10-04.*20240104.*DATE") as err:
         fills(path)
+    assert str(err.value).endswith(f"(in {path / 'o.parquet'})")  # the run names the file too
     assert checks(path) == [("error", "unreadable_file", str(path / "o.parquet"))]
 
 
@@ -495,3 +496,20 @@ def test_start_labelled_option_bars_wider_than_bar_minutes_beside_a_minute_spot_
     path = five_minute_bars(tmp_path, 'bar_label = "start"', spot_every=1)
     with pytest.raises(DataError, match=r"options bars are 5 minutes apart"):
         fills(path)
+
+
+def test_a_run_names_the_file_of_a_refused_value_among_several(tmp_path):
+    """A value refused row by row (here a 7-digit expiry in the second of two option files) came
+    out with its column and value but no file: the run now names the file, as data check does."""
+    rows = options()
+    path = write(tmp_path, rows)
+    (tmp_path / "o").mkdir()
+    pq.write_table(with_column(rows[10:], "expiry", ["2024104"] * (len(rows) - 10), pa.string()),
+                   tmp_path / "o" / "b.parquet")
+    pq.write_table(with_column(rows[:10], "expiry", ["2024-01-04"] * 10, pa.string()), tmp_path / "o" / "a.parquet")
+    (tmp_path / "o.parquet").unlink()
+    (path / "dataset.toml").write_text((path / "dataset.toml").read_text().replace('"o.parquet"', '"o/*.parquet"'))
+    with pytest.raises(DataError, match=r"7 digits") as err:
+        fills(path)
+    assert str(err.value).endswith(f"(in {path / 'o' / 'b.parquet'})")
+    assert checks(path) == [("error", "unreadable_file", str(path / "o" / "b.parquet"))]

@@ -34,6 +34,7 @@ from optbt.data.bar_conflicts import clean_spot, dedupe, known_at, refuse_ticks
 from optbt.data.block_reads import read_listing, read_spots
 from optbt.data.chain_index import ChainIndex
 from optbt.data.chain_listing import INDEX_VERSION, refuse_strikes_written_two_ways
+from optbt.data.check_where import first_failing
 from optbt.data.csv_parquet import csv_to_parquet  # noqa: F401  (importable from here, as before)
 from optbt.data.dataset import DatasetConfig, OptionFiles, SeriesFiles, SpotFiles, load_dataset
 from optbt.data.files import find_files  # noqa: F401  (importable from here, as before)
@@ -202,7 +203,28 @@ class DuckDBSource:
         except duckdb.InterruptException:  # Ctrl-C: not a data error (a day must not be skipped for it)
             raise KeyboardInterrupt from None
         except duckdb.Error as exc:
-            raise DataError(own_refusal(exc) or f"query on the dataset failed: {exc}".splitlines()[0]) from None
+            refused = own_refusal(exc)
+            if refused is not None:  # a row's value: DuckDB's message names no file, so find it
+                raise DataError(refused + self._file_of(sql, params)) from None
+            raise DataError(f"query on the dataset failed: {exc}".splitlines()[0]) from None
+
+    def _file_of(self, sql: str, params: dict) -> str:
+        """`` (in FILE)``: the first of the query's files (``$f``) it fails on by itself (about
+        log2(n) queries, paid only by a run that stops), or "" when none does alone."""
+        files = params.get("f")
+        if not isinstance(files, list) or not files:
+            return ""
+
+        def fails(some: list[str]) -> bool:
+            try:
+                self.con.execute(sql, {**params, "f": some}).fetchall()
+            except duckdb.InterruptException:
+                raise KeyboardInterrupt from None
+            except duckdb.Error:
+                return True
+            return False
+        file = first_failing(files, fails)
+        return f" (in {file})" if len(files) == 1 or fails([file]) else ""
 
     # -- DataSource ---------------------------------------------------------------------------
     def trading_days(self, start: date | None = None, end: date | None = None) -> list[date]:
