@@ -14,7 +14,6 @@ order (a window over them), which the tallies' aggregates do not.
 from __future__ import annotations
 
 from optbt.data.check_options import option_projection, read_as_bar
-from optbt.data.sql_text import quote_ident
 
 _PARTS = ("open", "high", "low", "close")
 
@@ -25,8 +24,9 @@ def forward_filled(ck, chunks: list[list[str]]) -> None:
     if not cols.volume or cols.volume not in types:
         return
     parts = [p for p in _PARTS if getattr(cols, p) and getattr(cols, p) in types]
-    extra = f", TRY_CAST({quote_ident(cols.volume)} AS DOUBLE) AS optbt_vol" + "".join(
-        f", {quote_ident(getattr(cols, p))} AS optbt_p_{p}" for p in parts)
+    o = ck.o  # its col(): the column as every query reads it (cast where the files' types differ)
+    extra = f", TRY_CAST({o.col('volume')} AS DOUBLE) AS optbt_vol" + "".join(
+        f", {o.col(p)} AS optbt_p_{p}" for p in parts)
     same = " AND ".join(f"optbt_p_{p} IS NOT DISTINCT FROM lag(optbt_p_{p}) OVER w" for p in parts)
     filled = f"optbt_vol = 0 AND optbt_prev AND {same}"
     sample = ("struct_pack(file := optbt_file, ts := optbt_t, underlying := optbt_u, expiry := optbt_e, "

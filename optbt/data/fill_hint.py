@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from optbt.data.sql_text import quote_ident
 from optbt.model.prices import sql_usable
 
 _PARTS = ("open", "high", "low", "close")
@@ -33,11 +32,11 @@ def forward_filled(src, day: date) -> tuple[int, int] | None:
     open_, close = cfg.session.bounds(day)
     start = datetime.combine(day, time())
     window, bounds = src._window(o, src._shift, start, start + timedelta(days=1))
-    values = "".join(f", {quote_ident(getattr(cols, p))} AS optbt_p_{p}" for p in parts)
+    values = "".join(f", {o.col(p)} AS optbt_p_{p}" for p in parts)
     same = " AND ".join(f"optbt_p_{p} IS NOT DISTINCT FROM lag(optbt_p_{p}) OVER w" for p in parts)
     key = "optbt_e, optbt_k, optbt_o"
     sql = (f"WITH r AS (SELECT {src._opt_known} AS optbt_t, {src._expiry} AS optbt_e, {src._strike} AS optbt_k, "
-           f"({src._opt_type}) AS optbt_o, TRY_CAST({quote_ident(cols.volume)} AS DOUBLE) AS optbt_vol, "
+           f"({src._opt_type}) AS optbt_o, TRY_CAST({o.col('volume')} AS DOUBLE) AS optbt_vol, "
            f"{src._price} AS optbt_c{values} FROM read_parquet($f, {o.scan}) WHERE {src._opt_und}{window}), "
            f"b AS (SELECT * FROM r WHERE optbt_t > $open AND optbt_t <= $close AND optbt_o IS NOT NULL "
            f"AND optbt_e >= $day AND {sql_usable('optbt_k')} AND optbt_c IS NOT NULL), "
