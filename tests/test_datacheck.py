@@ -1233,7 +1233,7 @@ def test_a_series_time_no_spelling_reads_is_filed_as_the_options_would_be(tmp_pa
     '...or store them as a timestamp column'); the same rows in the options are unreadable_file."""
     def day_first(rows):
         return [{**r, "ts": r["ts"].strftime("%d-%m-%Y %H:%M:%S")} for r in rows]
-    o, s = clean_rows()
+    o, _ = clean_rows()
     if table == "options":
         path = with_vix(tmp_path, vix() + vix(DAY2))
         pq.write_table(pa.Table.from_pylist(day_first(o)), tmp_path / "options.parquet")

@@ -60,9 +60,9 @@ def option_checks(ck) -> list[Check]:
     cfg = ck.config
     out = [
         ("warning", "underlying_rows", f"NOT coalesce({UNDERLYING_ROWS_PASS}, false)",
-         "rows of no call or put type with no expiry or no strike: the underlying's own rows (or a future's), as "
-         "vendors ship them? They are never read as options, and never as the spot, which is read from [spot] "
-         "only; nothing to do unless they are options whose type, expiry or strike is lost"),
+         ("rows of no call or put type with no expiry or no strike: the underlying's own rows (or a future's), as "
+          "vendors ship them? They are never read as options, and never as the spot, which is read from [spot] "
+          "only; nothing to do unless they are options whose type, expiry or strike is lost")),
         ("error", "unknown_opt_type", "optbt_ot IS NULL",
          f"option types not in call_values {cfg.options.call_values} or put_values "
          f"{cfg.options.put_values}: add the spelling to the config (the rows are never used)"),
