@@ -11,24 +11,14 @@ from datetime import date
 
 import pytest
 
-from optbt import ConfigError, Strategy, run_backtest
+from optbt import ConfigError, run_backtest
 from optbt.data.dataset import load_dataset
 from tests.kit import MemorySource, config, inst, write_parquet
+from tests.test_costs_charged import CE, SellCall
 
 BEFORE, ON, AFTER = date(2024, 4, 25), date(2024, 4, 26), date(2024, 12, 26)
-# ticks 09:16, 09:17, ...: the ATM call (spot 22010 -> 22000) is sold at 09:17 (100), bought back at 09:20 (80)
-CE = [101.0, 100.0, 104.0, 95.0, 80.0, 80.0]
-
-
-class SellCall(Strategy):
-    lots: int = 2
-
-    def entry(self, ctx):
-        if ctx.time >= "09:17":
-            self.try_fill({"ce": self.add(ctx.atm, "CE", "SELL", self.lots)})
-
-    def exit_check(self, ctx):
-        return ctx.time >= "09:20"
+# the day of tests/test_costs_charged.py: the ATM call sold at 09:17 (100), bought back at 09:20 (80),
+# 2 lots (spot 22010 -> ATM 22000 here)
 
 
 def days() -> dict:
