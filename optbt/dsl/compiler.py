@@ -719,9 +719,10 @@ def load_text(text: str, filename: str = "<strat>", remember_text: bool = False)
             module = run_module(module_name, _written(cache_dir() / "compiled", module_name, data), data)
     strat_map = source_map(text, str(filename), module.__file__, unit.line_map)
     kinds = param_kinds(unit)
+    times = session_times(unit)
     if remember_text:
-        remember(text, str(filename), module, cls_name, strat_map, kinds)
-    return finish_class(getattr(module, cls_name), filename, strat_map, kinds)
+        remember(text, str(filename), module, cls_name, strat_map, kinds, times)
+    return finish_class(getattr(module, cls_name), filename, strat_map, kinds, times)
 
 
 def _written(folder: Path, module_name: str, data: bytes) -> str:
@@ -750,6 +751,33 @@ def param_kinds(unit: Unit) -> dict[str, str]:
             kinds[leg.qty.name] = "lots"
     kinds.update(CP.param_kinds(unit))
     return kinds
+
+
+def session_times(unit: Unit) -> dict:
+    """The entry's and the exits' times, for the day's note when nothing entered
+    (``DslStrategy._session_notes``): an entry window outside the session never holds, and an
+    exit time at or before its open stops every entry. Each time is a literal ``"09:16"`` or a
+    time parameter's .strat name (read on the instance: ``--param`` values count); a time
+    written otherwise is left out. Kept beside the compiled class (``__strat_times__``), not in
+    it, so the compiled source is what it was: ``{"between": [start, end], "at": time,
+    "exit": [time, ...]}``, each key only when the file has it."""
+    def ref(e) -> str | None:
+        if isinstance(e, A.Time):
+            return e.value
+        if isinstance(e, A.Name) and e.name in unit.params and unit.params[e.name].type == "time":
+            return e.name
+        return None
+
+    out: dict = {}
+    for entry in unit.program.of(A.Entry)[:1]:
+        if entry.start is not None and ref(entry.start) and ref(entry.end):
+            out["between"] = [ref(entry.start), ref(entry.end)]
+        if entry.at is not None and ref(entry.at):
+            out["at"] = ref(entry.at)
+    exits = [r for r in (ref(e.at) for e in unit.program.of(A.ExitAt)) if r]
+    if exits:
+        out["exit"] = exits
+    return out
 
 
 def source_map(text: str, filename: str, module_file: str, line_map: dict[int, A.Span]) -> dict:

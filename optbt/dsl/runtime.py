@@ -268,6 +268,59 @@ class DslStrategy(MarketMixin, Strategy):
     def leg_vega(self, ctx: BarContext, key: str) -> float:
         return self._greek(ctx, key, "vega")
 
+    # -- why a day had no entry --------------------------------------------------------------------
+    def _session_notes(self, open_: str, close: str, times: list[str], entry_end: int) -> list[str]:
+        """Why the file's own times keep today's entry from ever being tried, for the day's note
+        (the engine asks on a day without an entry: ``optbt.engine.days.note_session_times``).
+        ``entry between 09:16 and 09:25`` on a session opening at 09:30 never holds, and the note
+        said only that the entry condition never held. The times are the file's
+        (``__strat_times__``, set when it is loaded), a parameter's read on this instance; the
+        ticks tried are ``times[:entry_end]`` (none on the day's last)."""
+        spec = getattr(type(self), "__strat_times__", None)
+        tried = times[:entry_end]
+        if not spec or not tried:
+            return []
+        first, last = tried[0], tried[-1]
+        attrs = self.PARAM_ATTRS
+
+        def value(ref: str) -> str:
+            return ref if ref[:1].isdigit() else str(getattr(self, attrs.get(ref, ref), ""))
+
+        def named(*refs: str) -> str:
+            params = [r for r in refs if not r[:1].isdigit()]
+            return f" (parameter{'s' * (len(params) > 1)} {', '.join(params)})" if params else ""
+
+        end_tick = f" (none is tried on the day's last tick, {times[-1]})" if entry_end == len(times) - 1 else ""
+        out = []
+        if "between" in spec:
+            start, end = (value(r) for r in spec["between"])
+            window = f"the entry window {start}–{end}{named(*spec['between'])}"
+            if not any(start <= t <= end for t in tried):
+                if end < open_:
+                    out.append(f"{window} ends before the session's open {open_}: no entry is tried in it "
+                               "(move it inside the session)")
+                elif start > close:
+                    out.append(f"{window} starts after the session's close {close}: no entry is tried in it "
+                               "(move it inside the session)")
+                else:
+                    out.append(f"{window} holds none of the ticks on which an entry is tried, {first} to {last}"
+                               f"{end_tick if end >= times[-1] else ''}")
+        if "at" in spec:
+            at = value(spec["at"])
+            what = f"the entry time {at}{named(spec['at'])}"
+            if at > last:
+                out.append(f"{what} is after the session's close {close}: no entry is tried (move it inside the "
+                           "session)" if at > close else
+                           f"{what} is after the last tick on which an entry is tried, {last}{end_tick}")
+        for ref in spec.get("exit", ()):
+            at = value(ref)
+            if at <= first:
+                where, fix = ((f"the session's open {open_}", " (move it inside the session)") if at <= open_
+                              else (f"the session's first tick {first}", ""))
+                out.append(f"the exit time {at}{named(ref)} is at or before {where}: the exit rule holds from the "
+                           f"first tick, so no entry is tried{fix}")
+        return out
+
     # -- the engine's hooks ------------------------------------------------------------------------
     def entry_gate(self, ctx: BarContext) -> bool:
         """Whether the entry may happen at this tick: this tick's market values are recorded first

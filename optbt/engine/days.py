@@ -17,7 +17,7 @@ reads as the state machine it is.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from optbt.data.source import DataSource
@@ -108,12 +108,28 @@ def listed(run: Any, instrument: Any) -> bool:
     return chain is None or instrument.strike in chain.strikes_for(instrument.expiry)
 
 
+def note_session_times(strategy: Any, run: Any) -> None:
+    """On a day without an entry, add to ``run.window_notes`` why the strategy's own times kept
+    it from being tried: an entry window or time outside the session, an exit time at or before
+    its open. Only a strategy that knows its times says (a compiled .strat file:
+    ``DslStrategy._session_notes``); a Python strategy's ``entry()`` is its own code."""
+    notes = getattr(strategy, "_session_notes", None)
+    session = getattr(run, "session", None)
+    if notes is None or session is None or not isinstance(session[0], datetime):
+        return
+    open_, close = session
+    for why in notes(f"{open_:%H:%M}", f"{close:%H:%M}", run.times, run.entry_end):
+        run.window_notes[why] = None
+
+
 def why_no_entry(run: Any) -> tuple[str, str]:
-    """(the most frequent reason a day's entries failed, in words; an example instrument)."""
+    """(the most frequent reason a day's entries failed, in words; an example instrument).
+    What ``run.window_notes`` says (a range or an entry time outside the session) follows an
+    entry never tried, or not tried for a reason the strategy gave (the exit rule holds)."""
+    windows = "".join("; " + why for why in getattr(run, "window_notes", ()))
     if not run.blocked:
         until = (f" before the exit time {run.times[run.entry_end]}, after which no entry is tried"
                  if run.entry_end < run.last else "")
-        windows = "".join("; " + why for why in getattr(run, "window_notes", ()))
         return ("entry never tried to fill" + until + " (the entry condition never held, or "
                 "entry() never called try_fill)" + windows, "")
     (key, inst, kind), _ = max(run.blocked.items(), key=lambda kv: kv[1])
@@ -124,4 +140,4 @@ def why_no_entry(run: Any) -> tuple[str, str]:
         return f"leg '{key}' had no price yet", example
     if kind == "stale":
         return f"leg '{key}' had only a price older than entry_max_lag={run.max_lag} ticks", example
-    return kind, example  # a reason the strategy gave (Strategy.note_blocked)
+    return kind + windows, example  # a reason the strategy gave (Strategy.note_blocked)

@@ -32,8 +32,8 @@ from optbt.data.source import DataSource
 from optbt.engine.clock import session_clock, spot_clock
 from optbt.engine.context import BarContext, DayStartContext
 from optbt.engine.costing import cost_model, describe, effective_costs
-from optbt.engine.days import (check_underlying, data_hints, dataset_underlyings, entry_deadline, run_days,
-                               why_no_entry)
+from optbt.engine.days import (check_underlying, data_hints, dataset_underlyings, entry_deadline,
+                               note_session_times, run_days, why_no_entry)
 from optbt.engine.dayrun import ACTIVE, DONE, IDLE, DayRun, NoExpiry
 from optbt.engine.fills import CostModel
 from optbt.engine.market import DayMarket, Market
@@ -259,6 +259,8 @@ class EventEngine:
             self._end_cycle(strategy, run, ctx)
         run.phase = "on_day_end"
         strategy.on_day_end(ctx)
+        if not run.cycles:  # why not, where the strategy's own times say (before the tracer records it)
+            note_session_times(strategy, run)
         return False
 
     @staticmethod

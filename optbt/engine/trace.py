@@ -8,6 +8,8 @@ attributes shadowing the class's methods) and removes the wrappers at day end:
 - ``close``: the exit's price, lag, reason and — for a stop or target — its level;
 - ``exit_check``: its answer on every tick a position is open;
 - ``note_blocked``: an entry the strategy did not try, and why (no strike, exit rule holds);
+- ``no_entry``: at the end of a day without an entry, why the strategy's times kept it from being
+  tried (a range, an entry window or time outside the session: ``DayRun.window_notes``);
 - for compiled .strat strategies (found by their method names): the entry condition
   (``entry_ready``), every stop / target / trailing check with
   its price and level (``_hit``) and every MTM check with the MTM and its limits (``_check_mtm``).
@@ -100,6 +102,9 @@ class Tracer:
             self.note("entry_closed", note=f"no entry at or after {self.times[self.entry_end]} "
                                            "(the strategy's exit time)")
             run.tick = tick
+        if not run.cycles:  # a range or an entry time outside the session, as the day's note says
+            for why in run.window_notes:
+                self.note("no_entry", note=why)
         for name in self._installed:
             self.strategy.__dict__.pop(name, None)
         self._installed = []

@@ -141,5 +141,7 @@ def _line(run: list[dict]) -> str:
         return f"{when} MTM {mtm} vs {limits or 'trail'}: {'HIT' if r['result'] else 'not hit'}{n}"
     if kind == "entry_closed":
         return f"{when} {r['note']}"
+    if kind == "no_entry":
+        return f"{when} no entry: {r['note']}"
     return f"{when} {kind} " + json.dumps({k: v for k, v in r.items() if k not in ('day', 'time', 'tick', 'kind')},
                                            default=str)
