@@ -11,6 +11,7 @@ right read fills 105 -> 110. BANKNIFTY rows, where a test has them, are strike 4
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 
 import pyarrow as pa
@@ -158,6 +159,40 @@ def test_a_date_column_of_seven_digits_is_refused_not_read_as_another_day(tmp_pa
                                         r"2024-01-02 or 2024-10-02.*20240102"):
         fills(path)
     assert checks(path) == [("error", "unreadable_file", str(path / "o.parquet"))]
+
+
+@pytest.mark.parametrize("value", ["24-01-04", "24-1-4", "24/01/04", "24-01-04 15:30:00"])
+def test_an_expiry_of_two_digit_years_is_refused_not_read_as_the_year_24(tmp_path, value):
+    """2024-01-04 written with a two-digit year: DuckDB reads '24-01-04' as 0024-01-04, so every
+    contract was left out as expiry_before_day (no trade, exit 0) and the value was never named.
+    Refused, naming column, value, what it reads as and the fix; data check names the file."""
+    rows = options()
+    path = write(tmp_path, with_column(rows, "expiry", [value] * len(rows), pa.string()))
+    with pytest.raises(DataError, match=r"options: expiries \(column 'expiry'\) hold '" + re.escape(value)
+                       + r"', read as the year 24 \(0024-01-04\): a two-digit year\? .*4-digit years.*DATE"):
+        fills(path)
+    assert checks(path) == [("error", "unreadable_file", str(path / "o.parquet"))]
+
+
+def test_a_date_column_of_two_digit_years_is_refused_not_skipped_as_no_options(tmp_path):
+    """The date of a date+time layout as '24-01-02': the rows fell on 0024-01-02 and the day was
+    skipped as no_options, exit 0."""
+    path = write(tmp_path, date_and_time(lambda ts: ts.strftime("%y-%m-%d"), lambda ts: ts.strftime("%H:%M")),
+                 ocols=DATE_TIME)
+    with pytest.raises(DataError, match=r"options: dates \(column 'd'\) hold '24-01-02', read as the year 24 "
+                                        r"\(0024-01-02\)"):
+        fills(path)
+    assert checks(path) == [("error", "unreadable_file", str(path / "o.parquet"))]
+
+
+@pytest.mark.parametrize("value", ["04-Jan-24", "04JAN24", "04-jan-2024", "2024-01-04"])
+def test_two_digit_years_after_a_month_name_are_still_read(tmp_path, value):
+    """expiry_format = "auto" reads NSE's 04-Jan-24 and 04JAN24 on purpose: the month's name
+    leaves one reading, 2024-01-04."""
+    rows = options()
+    path = write(tmp_path, with_column(rows, "expiry", [value] * len(rows), pa.string()))
+    assert fills(path) == RIGHT
+    assert checks(path) == []
 
 
 def test_iso_dates_without_leading_zeros_are_read_as_written(tmp_path):

@@ -24,6 +24,7 @@ from optbt.data.source import UnreadableFileError
 from optbt.data.sql_text import NAIVE_TS, is_aware, quote_ident, up_to_microseconds
 from optbt.data.stored_window import prove_text, stored_window
 from optbt.data.table_schemas import check_zones, folders_agree, read_schemas, types_readable, unify
+from optbt.data.two_digit_years import two_digit_year_refused
 from optbt.data.unpadded_dates import seven_digits_refused
 from optbt.data.vendor_underlying import other_values
 from optbt.data.zoned_dates import naive_midnight_refused, utc_midnight_refused
@@ -356,7 +357,9 @@ class Table:
         an aware one is converted first, as DuckDB would cast it in the machine's zone), an
         integer or text ``yyyymmdd``, or text in ISO or an NSE spelling (``04-Jan-2024``,
         ``04JAN24``); text with a time and a zone is converted like a text timestamp. A value
-        that reads as none of them is NULL (for an expiry: that row's ``bad_expiry``). With
+        that reads as none of them is NULL (for an expiry: that row's ``bad_expiry``); one of
+        seven digits, or text DuckDB reads as a year before 1900 (``24-01-04``), is refused
+        (:mod:`optbt.data.unpadded_dates`, :mod:`optbt.data.two_digit_years`). With
         ``naive_midnights`` (an expiry) and a zone, a naive timestamp at the exchange's midnight
         written in UTC is refused (:func:`~optbt.data.zoned_dates.naive_midnight_refused`)."""
         if is_aware(kind):
@@ -385,9 +388,11 @@ class Table:
             if naive_midnights and tz:  # text without a zone is a naive timestamp: the same rule
                 timed = (f"(CASE WHEN {self.text_zone(col)} = '' THEN "
                          f"{naive_midnight_refused(self.what, label, self._text_ts(col, tz))} ELSE {timed} END)")
+            # 24-01-04 (read as the year 24) refused too: two_digit_years
             return seven_digits_refused(self.what, label, f"trim({col})", (
                 f"(CASE WHEN regexp_matches({col}, '[0-9]:[0-9]{{2}}') THEN {timed} "
-                f"ELSE CAST(COALESCE(TRY_CAST(trim({col}) AS DATE){spelled}) AS DATE) END)"), True)
+                f"ELSE CAST(COALESCE(TRY_CAST(trim({col}) AS DATE){spelled}) AS DATE) END)"), True,
+                more=two_digit_year_refused(self.what, label, f"trim({col})"))
         return f"CAST({col} AS DATE)"
 
     @staticmethod

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 
 def seven_digits_refused(what: str, label: str, digits: str, read: str, quoted: bool,
-                         seven: str | None = None) -> str:
+                         seven: str | None = None, more: str = "") -> str:
     """SQL: ``read`` (the value as a DATE), or an error where the value's text ``digits`` is seven
     digits. ``label`` names the column (``expiries (column 'expiry')``); ``quoted``: show the value
-    as text; ``seven``: a cheaper test than the text's for seven digits (an integer's range).
+    as text; ``seven``: a cheaper test than the text's for seven digits (an integer's range);
+    ``more``: further ``WHEN ... THEN error(...)`` clauses, tested after.
 
     >>> import duckdb
     >>> sql = "SELECT " + seven_digits_refused("options", "expiries", "'2024104'", "DATE '2024-10-04'", True)
@@ -38,4 +39,4 @@ def seven_digits_refused(what: str, label: str, digits: str, read: str, quoted: 
                f"digits (' || replace({first}, '-', '') || ' or ' || replace({second}, '-', '') || '), or store the "
                f"column as a DATE (docs/data.md, ''Dates'')'")
     seven = seven or f"regexp_full_match({digits}, '[0-9]{{7}}')"
-    return f"(CASE WHEN {seven} THEN error({message}) ELSE {read} END)"
+    return f"(CASE WHEN {seven} THEN error({message}){more} ELSE {read} END)"
