@@ -195,6 +195,29 @@ def test_two_digit_years_after_a_month_name_are_still_read(tmp_path, value):
     assert checks(path) == []
 
 
+@pytest.mark.parametrize("kind, value", [(pa.int64(), 240104), (pa.string(), "240104"), (pa.float64(), 240104.0),
+                                         (pa.string(), "202414")], ids=["int", "text", "float", "yyyymd"])
+def test_an_expiry_of_six_digits_is_refused_naming_the_value(tmp_path, kind, value):
+    """240104 (yymmdd) or 202414 (2024-1-4 without zeros) read as no date: every row was a
+    bad_expiry, a warning without the value, and the run traded nothing. Refused like seven
+    digits, naming column and value."""
+    rows = options()
+    path = write(tmp_path, with_column(rows, "expiry", [value] * len(rows), kind))
+    shown = str(value).removesuffix(".0")
+    with pytest.raises(DataError, match=r"options: expiries \(column 'expiry'\) hold '?" + shown
+                       + r"'?, 6 digits: .*yymmdd.*write yyyymmdd with 8 digits.*DATE"):
+        fills(path)
+    assert checks(path) == [("error", "unreadable_file", str(path / "o.parquet"))]
+
+
+def test_a_date_column_of_six_digits_is_refused_naming_the_reason(tmp_path):
+    path = write(tmp_path, date_and_time(lambda ts: ts.strftime("%y%m%d"), lambda ts: ts.strftime("%H:%M")),
+                 ocols=DATE_TIME)
+    with pytest.raises(DataError, match=r"options: dates \(column 'd'\) hold '240102', 6 digits: .*yymmdd"):
+        fills(path)
+    assert checks(path) == [("error", "unreadable_file", str(path / "o.parquet"))]
+
+
 def test_iso_dates_without_leading_zeros_are_read_as_written(tmp_path):
     """'2024-1-4': year first and the parts apart, one reading only (DuckDB's cast reads it so)."""
     rows = options()

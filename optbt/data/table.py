@@ -25,7 +25,7 @@ from optbt.data.sql_text import NAIVE_TS, is_aware, quote_ident, up_to_microseco
 from optbt.data.stored_window import prove_text, stored_window
 from optbt.data.table_schemas import check_zones, folders_agree, read_schemas, types_readable, unify
 from optbt.data.two_digit_years import two_digit_year_refused
-from optbt.data.unpadded_dates import seven_digits_refused
+from optbt.data.unpadded_dates import short_digits_refused
 from optbt.data.vendor_underlying import other_values
 from optbt.data.zoned_dates import naive_midnight_refused, utc_midnight_refused
 from optbt.model.errors import DataError, did_you_mean
@@ -358,8 +358,8 @@ class Table:
         integer or text ``yyyymmdd``, or text in ISO or an NSE spelling (``04-Jan-2024``,
         ``04JAN24``); text with a time and a zone is converted like a text timestamp. A value
         that reads as none of them is NULL (for an expiry: that row's ``bad_expiry``); one of
-        seven digits, or text DuckDB reads as a year before 1900 (``24-01-04``), is refused
-        (:mod:`optbt.data.unpadded_dates`, :mod:`optbt.data.two_digit_years`). With
+        six or seven digits, or text DuckDB reads as a year before 1900 (``24-01-04``), is
+        refused (:mod:`optbt.data.unpadded_dates`, :mod:`optbt.data.two_digit_years`). With
         ``naive_midnights`` (an expiry) and a zone, a naive timestamp at the exchange's midnight
         written in UTC is refused (:func:`~optbt.data.zoned_dates.naive_midnight_refused`)."""
         if is_aware(kind):
@@ -369,16 +369,17 @@ class Table:
             return naive_midnight_refused(self.what, label, col)
         if kind == "DATE" or kind.startswith("TIMESTAMP"):
             return f"CAST({col} AS DATE)"
-        def yyyymmdd(digits: str, quoted: bool = False, seven: str | None = None) -> str:
-            read = f"CAST(try_strptime({digits}, '%Y%m%d') AS DATE)"  # 7 digits (2024104) refused, not 2024-10-04
-            return seven_digits_refused(self.what, label, digits, read, quoted, seven)
+        def yyyymmdd(digits: str, quoted: bool = False, short: str | None = None) -> str:
+            # 7 digits (2024104) refused, not read as 2024-10-04; 6 (240104) refused, not NULL
+            read = f"CAST(try_strptime({digits}, '%Y%m%d') AS DATE)"
+            return short_digits_refused(self.what, label, digits, read, quoted, short)
         if kind in ("FLOAT", "DOUBLE") or kind.startswith("DECIMAL"):  # 20240104.0 (a pandas column with NaN)
             whole = f"CASE WHEN {col} = floor({col}) THEN TRY_CAST({col} AS BIGINT) END"
             return yyyymmdd(f"CAST({whole} AS VARCHAR)")
         if fmt == "yyyymmdd" or "INT" in kind:
             # try_: one impossible date (20240230) is that row's bad_expiry, not the block's failure
             return yyyymmdd(f"CAST({col} AS VARCHAR)", kind == "VARCHAR",
-                            f"{col} BETWEEN 1000000 AND 9999999" if "INT" in kind else None)
+                            f"{col} BETWEEN 100000 AND 9999999" if "INT" in kind else None)
         if kind == "VARCHAR" and fmt in ("auto", "date"):
             # "date": ISO only; either way a time of day after the date is read as a text timestamp
             # (its zone converted, or refused): DuckDB's cast to DATE drops a zone, and the day with it
@@ -389,7 +390,7 @@ class Table:
                 timed = (f"(CASE WHEN {self.text_zone(col)} = '' THEN "
                          f"{naive_midnight_refused(self.what, label, self._text_ts(col, tz))} ELSE {timed} END)")
             # 24-01-04 (read as the year 24) refused too: two_digit_years
-            return seven_digits_refused(self.what, label, f"trim({col})", (
+            return short_digits_refused(self.what, label, f"trim({col})", (
                 f"(CASE WHEN regexp_matches({col}, '[0-9]:[0-9]{{2}}') THEN {timed} "
                 f"ELSE CAST(COALESCE(TRY_CAST(trim({col}) AS DATE){spelled}) AS DATE) END)"), True,
                 more=two_digit_year_refused(self.what, label, f"trim({col})"))

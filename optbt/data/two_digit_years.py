@@ -20,11 +20,11 @@ _EARLY = "^([0-9]{1,3}|0[0-9]{3}|1[0-8][0-9]{2})[^0-9]"
 
 def two_digit_year_refused(what: str, label: str, text: str) -> str:
     """SQL: `` WHEN <the trimmed text ``text`` reads as a year before 1900> THEN error(...)``, a
-    clause for :func:`~optbt.data.unpadded_dates.seven_digits_refused`'s ``more``.
+    clause for :func:`~optbt.data.unpadded_dates.short_digits_refused`'s ``more``.
 
     >>> import duckdb
-    >>> from optbt.data.unpadded_dates import seven_digits_refused
-    >>> sql = "SELECT " + seven_digits_refused("options", "expiries", "'24-01-04'", "DATE '0024-01-04'", True,
+    >>> from optbt.data.unpadded_dates import short_digits_refused
+    >>> sql = "SELECT " + short_digits_refused("options", "expiries", "'24-01-04'", "DATE '0024-01-04'", True,
     ...                                        more=two_digit_year_refused("options", "expiries", "'24-01-04'"))
     >>> try:
     ...     duckdb.connect().execute(sql)
