@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import os
 
-from optbt.data import check_days, check_duplicates, check_files, check_labels, check_options, check_stale, check_zones
+from optbt.data import (check_days, check_duplicates, check_files, check_labels, check_options, check_stale, check_zones,
+                        date_midnights)
 from optbt.data.check_core import Progress, file_chunks
 from optbt.data.check_core import Checker as _Checker
 from optbt.data.check_report import CheckReport, Finding
@@ -103,6 +104,8 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None,
             return report
         check_files.empty_files(checker)
         check_zones.looks_like_utc(checker)
+        date_midnights.check_table(checker, "spot", src.spot)
+        date_midnights.check_table(checker, "options", src.options)
         check_labels.bars_look_start_labelled(checker)
         check_files.start_labelled_rows(checker, config.options, src.options, src._opt_known)
         check_files.start_labelled_rows(checker, config.spot, src.spot, src._spot_known)

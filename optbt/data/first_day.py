@@ -1,6 +1,7 @@
 """What a run checks of the data on its first day, before trading it: naive timestamps that look
-like UTC (refused: :mod:`optbt.data.utc_naive`), bars that look labelled by their start and
-forward-filled option bars (warned of: :mod:`optbt.data.label_hint`, :mod:`optbt.data.fill_hint`).
+like UTC and a date column of the exchange's midnights written in UTC (refused:
+:mod:`optbt.data.utc_naive`, :mod:`optbt.data.date_midnights`), bars that look labelled by their
+start and forward-filled option bars (warned of: :mod:`optbt.data.label_hint`, :mod:`optbt.data.fill_hint`).
 ``data check`` applies these rules to every day.
 
 One query a table (and one for the options' forward-filled bars), over that day's distinct known-at times (a day of options repeats each
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from optbt.data import date_midnights
 from optbt.data.fill_hint import forward_filled
 from optbt.data.fill_hint import message as fill_message
 from optbt.data.label_hint import looks_start_labelled
@@ -45,6 +47,7 @@ def check_first_day(src, day: date) -> list[str]:
         utc = bool(cfg.timezone) and naive(table)
         label = cfg.label_of(files_cfg) == "end"
         files = table.files_for(day)
+        date_midnights.check_first_day(src, what, table, files, day)
         if not files or not (utc or label):
             continue
         n, outside, outside_utc, at, first, last, l_first, l_last, off = _day_times(
