@@ -218,15 +218,17 @@ def test_a_date_column_of_six_digits_is_refused_naming_the_reason(tmp_path):
     assert checks(path) == [("error", "unreadable_file", str(path / "o.parquet"))]
 
 
-def utc_dates(tmp_path, hours: float, zone: str = "Asia/Kolkata", table: str = "options"):
+def utc_dates(tmp_path, hours: float, zone: str = "Asia/Kolkata", table: str = "options", text: bool = False):
     """A date+time layout whose date is a naive TIMESTAMP ``hours`` after midnight of the day
-    before the row's (18.5: 2024-01-01 18:30, midnight of the 2nd in IST written in UTC), its
-    time a TIME; the other table keeps its ts."""
+    before the row's (18.5: 2024-01-01 18:30, midnight of the 2nd in IST written in UTC), or its
+    ISO text (``text``), its time a TIME; the other table keeps its ts."""
     def dates(ts):
-        return datetime.combine(ts.date() - timedelta(days=1), time()) + timedelta(hours=hours)
+        at = datetime.combine(ts.date() - timedelta(days=1), time()) + timedelta(hours=hours)
+        return at.strftime("%Y-%m-%d %H:%M:%S") if text else at
     zoned = f'timezone = "{zone}"'
     if table == "options":
-        return write(tmp_path, date_and_time(dates, lambda ts: ts.time(), pa.timestamp("us"), pa.time64("us")),
+        kind = pa.string() if text else pa.timestamp("us")
+        return write(tmp_path, date_and_time(dates, lambda ts: ts.time(), kind, pa.time64("us")),
                      ocols=DATE_TIME, extra=zoned)
     rows = [{"close": r["close"]} for r in spot()]
     base = pa.Table.from_pylist(rows)
@@ -235,14 +237,15 @@ def utc_dates(tmp_path, hours: float, zone: str = "Asia/Kolkata", table: str = "
     return write(tmp_path, options(), spot_dt, scols='underlying = "", ' + DATE_TIME, extra=zoned)
 
 
-@pytest.mark.parametrize("table", ["options", "spot"])
-def test_a_date_column_of_the_exchanges_midnight_written_in_utc_is_refused(tmp_path, table):
+@pytest.mark.parametrize("table, text", [("options", False), ("spot", False), ("options", True)],
+                         ids=["options", "spot", "text"])
+def test_a_date_column_of_the_exchanges_midnight_written_in_utc_is_refused(tmp_path, table, text):
     """date 2024-01-01 18:30:00 (naive) with time 09:16: midnight of the 2nd in IST written in
     UTC without its zone (pandas' tz_convert("UTC").tz_localize(None) of a date). Its date, the
     1st, was read: the options' rows fell on a day of no spot and the 2nd traded nothing
     (no_options), exit 0. Refused with timezone set, naming column, value and fix, by a run (its
     first day) and by data check (timezone, naming the file)."""
-    path = utc_dates(tmp_path, 18.5, table=table)
+    path = utc_dates(tmp_path, 18.5, table=table, text=text)
     pattern = (rf"{table}: dates \(column 'd'\) hold 2024-01-01 18:30:00, midnight of 2024-01-02 in Asia/Kolkata "
                r"written in UTC.*DATE")
     with pytest.raises(DataError, match=pattern):
@@ -256,9 +259,10 @@ def test_a_date_column_of_the_exchanges_midnight_written_in_utc_is_refused(tmp_p
                                          (29, "America/New_York"),  # New York's midnight in UTC: the same day
                                          (24 + 9.25, "Asia/Kolkata")])  # the date column holding the time too
 def test_a_date_column_of_naive_timestamps_on_the_exchanges_day_is_read_as_before(tmp_path, hours, zone):
-    path = utc_dates(tmp_path, hours, zone)
-    assert fills(path) == RIGHT
-    assert checks(path) == []
+    for text in (False, True):
+        path = utc_dates(tmp_path, hours, zone, text=text)
+        assert fills(path) == RIGHT
+        assert checks(path) == []
 
 
 def test_iso_dates_without_leading_zeros_are_read_as_written(tmp_path):

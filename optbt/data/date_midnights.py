@@ -71,11 +71,12 @@ def check_first_day(src, what: str, table, files: list[str], day: date) -> None:
     """Refuse ``table``'s date column on a run's first ``day`` (its ``files``) where it holds such
     a midnight; one query, bounded to the days around ``day``, remembered when clean."""
     tz = src.config.timezone
-    bound = f" AND {table.col('date')} >= $optbt_lo AND {table.col('date')} < $optbt_hi" \
-        if not table.columns.ts and table.types.get(table.columns.date, "").startswith("TIMESTAMP") else ""
-    rows = _rows(table, bound) if tz and files else None
-    if rows is None:
+    raw = _raw(table) if tz and files else None
+    if raw is None:
         return
+    # a timestamp column is bounded by its stored value (its footers' statistics prune the rest)
+    bound = f" AND {raw[0]} >= $optbt_lo AND {raw[0]} < $optbt_hi" if raw[1] == "TRUE" else ""
+    rows = _rows(table, bound)
     sql = f"SELECT {FILE_COL}, optbt_v FROM {rows} LIMIT 1"
     start = datetime.combine(day, time())
     params = {"f": files, "tz": tz, "optbt_lo": start - timedelta(days=2), "optbt_hi": start + timedelta(days=2)}
