@@ -1,5 +1,5 @@
 """Small pieces of SQL text that the DuckDB modules share: a quoted identifier, the timestamp
-types read as naive, a nanosecond time rounded up to optbt's microseconds, and the parameters a
+types read as naive, text inside a string literal, a nanosecond time rounded up to optbt's microseconds, and the parameters a
 query binds.
 
 Apart from :mod:`optbt.data.duckdb_source` because the table (:mod:`optbt.data.table`), the
@@ -22,6 +22,16 @@ def quote_ident(name: str) -> str:
     '"bid""close"'
     """
     return '"' + name.replace('"', '""') + '"'
+
+
+def in_literal(text: str) -> str:
+    """Text to put inside a SQL string literal (``'...'``): each quote doubled, as SQL reads it.
+    Where a message naming a column or a table is written into an ``error('...')`` of the SQL.
+
+    >>> in_literal("column 'expiry'")
+    "column ''expiry''"
+    """
+    return text.replace("'", "''")
 
 
 def up_to_microseconds(expr: str, kind: str = "TIMESTAMP") -> str:

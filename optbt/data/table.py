@@ -21,7 +21,7 @@ from optbt.data.dataset import DatasetConfig, OptionFiles, SpotFiles
 from optbt.data.files import find_files
 from optbt.data.footers import stat_day, stat_time
 from optbt.data.source import UnreadableFileError
-from optbt.data.sql_text import NAIVE_TS, is_aware, quote_ident, up_to_microseconds
+from optbt.data.sql_text import NAIVE_TS, in_literal, is_aware, quote_ident, up_to_microseconds
 from optbt.data.stored_window import prove_text, stored_window
 from optbt.data.table_schemas import check_zones, folders_agree, read_schemas, types_readable, unify
 from optbt.data.two_digit_years import two_digit_year_refused
@@ -340,7 +340,7 @@ class Table:
         shown = f"CAST({raw} AS VARCHAR)"
         if quoted:  # text as text ('02-01-2024'), a number as a number (20240230)
             shown = f"'''' || {shown} || ''''"
-        name = column.replace("'", "''")
+        name = in_literal(column)
         return (f"COALESCE({read}, CASE WHEN {raw} IS NOT NULL THEN error('{self.what}: {what} ' || {shown} || "
                 f"' (column ''{name}'') is not {expected}; write the column that way, or store it as a "
                 f"{'DATE' if what == 'date' else 'TIME'} column') END)")

@@ -13,6 +13,8 @@ Apart from :mod:`optbt.data.table` because it is one rule with its own message.
 
 from __future__ import annotations
 
+from optbt.data.sql_text import in_literal
+
 # a first field of 1-3 digits, or of 4 digits before 1900, then a separator: the cheap test
 # (one anchored pattern) before the cast that says what DuckDB reads
 _EARLY = "^([0-9]{1,3}|0[0-9]{3}|1[0-8][0-9]{2})[^0-9]"
@@ -33,7 +35,7 @@ def two_digit_year_refused(what: str, label: str, text: str) -> str:
     options: expiries hold '24-01-04', read as the year 24 (0024-01-04): a two-digit year?
     """
     read = f"TRY_CAST({text} AS DATE)"
-    message = (f"'{what.replace(chr(39), chr(39) * 2)}: {label.replace(chr(39), chr(39) * 2)} hold ''' || {text} || "
+    message = (f"'{in_literal(what)}: {in_literal(label)} hold ''' || {text} || "
                f"''', read as the year ' || year({read}) || ' (' || strftime({read}, '%Y-%m-%d') || '): a two-digit "
                f"year? optbt does not guess the century (nor whether it is yy-mm-dd or dd-mm-yy); write 4-digit "
                f"years (2024-01-04), or store the column as a DATE (docs/data.md, ''Dates'')'")

@@ -18,9 +18,7 @@ seven-digit test alone did.
 
 from __future__ import annotations
 
-
-def _text(s: str) -> str:
-    return s.replace("'", "''")
+from optbt.data.sql_text import in_literal
 
 
 def short_digits_refused(what: str, label: str, digits: str, read: str, quoted: bool,
@@ -47,11 +45,11 @@ def short_digits_refused(what: str, label: str, digits: str, read: str, quoted: 
     y, m_dd, mm_d = f"substr({digits}, 1, 4)", f"substr({digits}, 5, 1)", f"substr({digits}, 5, 2)"
     first = f"{y} || '-0' || {m_dd} || '-' || substr({digits}, 6, 2)"   # yyyy-m-dd
     second = f"{y} || '-' || {mm_d} || '-0' || substr({digits}, 7, 1)"  # yyyy-mm-d
-    seven = (f"'{_text(what)}: {_text(label)} hold ' || {shown} || ', 7 digits: a month or day without its leading "
+    seven = (f"'{in_literal(what)}: {in_literal(label)} hold ' || {shown} || ', 7 digits: a month or day without its leading "
              f"zero, ' || {first} || ' or ' || {second} || ' (optbt does not guess which); write yyyymmdd with 8 "
              f"digits (' || replace({first}, '-', '') || ' or ' || replace({second}, '-', '') || '), or store the "
              f"column as a DATE (docs/data.md, ''Dates'')'")
-    six = (f"'{_text(what)}: {_text(label)} hold ' || {shown} || ', 6 digits: a two-digit year (yymmdd) or a month "
+    six = (f"'{in_literal(what)}: {in_literal(label)} hold ' || {shown} || ', 6 digits: a two-digit year (yymmdd) or a month "
            f"and day without their zeros (yyyymd), which optbt does not guess; write yyyymmdd with 8 digits "
            f"(20240104 for 2024-01-04), or store the column as a DATE (docs/data.md, ''Dates'')'")
     short = short or f"regexp_full_match({digits}, '[0-9]{{6,7}}')"

@@ -19,15 +19,12 @@ Apart from :mod:`optbt.data.table` because it is one rule with its own message.
 
 from __future__ import annotations
 
+from optbt.data.sql_text import in_literal
 
 MIDNIGHT_IN_UTC = "midnight in UTC"
 """The words of the refusal below, by which ``data check`` files it as a time-zone finding."""
 NAIVE_UTC = "written in UTC without its zone"
 """The words of :func:`naive_midnight_refused`'s refusal, filed alike."""
-
-
-def _sql_text(text: str) -> str:
-    return text.replace("'", "''")
 
 
 def utc_midnight_refused(what: str, label: str, col: str) -> str:
@@ -47,7 +44,7 @@ def utc_midnight_refused(what: str, label: str, col: str) -> str:
     """
     utc = f"timezone('UTC', {col})"
     local = f"timezone($tz, {col})"
-    message = (f"'{_sql_text(what)}: {_sql_text(label)} hold ' || strftime({utc}, '%Y-%m-%d %H:%M:%S') || ' UTC, "
+    message = (f"'{in_literal(what)}: {in_literal(label)} hold ' || strftime({utc}, '%Y-%m-%d %H:%M:%S') || ' UTC, "
                f"{MIDNIGHT_IN_UTC}, which is ' || strftime({local}, '%Y-%m-%d %H:%M') || ' in ' || $tz || ': a date "
                f"written as a UTC instant (pandas'' datetime64[ns, UTC] of a date) would be read as the day before. "
                f"Store the column as a DATE (pandas: df[col].dt.date) or as naive timestamps of the exchange''s day "
@@ -73,7 +70,7 @@ def naive_midnight_refused(what: str, label: str, col: str) -> str:
     """
     naive = f"CAST({col} AS TIMESTAMP)"
     local = f"timezone($tz, timezone('UTC', {naive}))"  # the value read as UTC, in exchange time
-    message = (f"'{_sql_text(what)}: {_sql_text(label)} hold ' || strftime({naive}, '%Y-%m-%d %H:%M:%S') || ', "
+    message = (f"'{in_literal(what)}: {in_literal(label)} hold ' || strftime({naive}, '%Y-%m-%d %H:%M:%S') || ', "
                f"midnight of ' || strftime({local}, '%Y-%m-%d') || ' in ' || $tz || ' {NAIVE_UTC}: its date, "
                f"the day before, would be read. Store the column as a DATE (pandas: df[col].dt.date), as "
                f"tz-aware timestamps, or as naive timestamps of the exchange''s day (docs/data.md, ''Time zones'')'")
