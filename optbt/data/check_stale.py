@@ -14,8 +14,7 @@ order (a window over them), which the tallies' aggregates do not.
 from __future__ import annotations
 
 from optbt.data.check_options import option_projection, read_as_bar
-
-_PARTS = ("open", "high", "low", "close")
+from optbt.data.fill_hint import bar_parts, repeats_previous
 
 
 def forward_filled(ck, chunks: list[list[str]]) -> None:
@@ -23,12 +22,11 @@ def forward_filled(ck, chunks: list[list[str]]) -> None:
     cols, types = ck.config.options.columns, ck.o.types
     if not cols.volume or cols.volume not in types:
         return
-    parts = [p for p in _PARTS if getattr(cols, p) and getattr(cols, p) in types]
+    parts = bar_parts(cols, types)
     o = ck.o  # its col(): the column as every query reads it (cast where the files' types differ)
     extra = f", TRY_CAST({o.col('volume')} AS DOUBLE) AS optbt_vol" + "".join(
         f", {o.col(p)} AS optbt_p_{p}" for p in parts)
-    same = " AND ".join(f"optbt_p_{p} IS NOT DISTINCT FROM lag(optbt_p_{p}) OVER w" for p in parts)
-    filled = f"optbt_vol = 0 AND optbt_prev AND {same}"
+    filled = f"optbt_vol = 0 AND optbt_prev AND {repeats_previous(parts)}"
     sample = ("struct_pack(file := optbt_file, ts := optbt_t, underlying := optbt_u, expiry := optbt_e, "
               "strike := optbt_k, opt_type := optbt_o, close := optbt_c)")
     # the window (a sort) only over the contract-days that have a bar of volume 0: most have none

@@ -20,6 +20,17 @@ from optbt.model.prices import sql_usable
 _PARTS = ("open", "high", "low", "close")
 
 
+def bar_parts(columns, types: dict) -> list[str]:
+    """The parts of a bar the option files hold (the close at least), compared with the last bar's.
+    ``data check`` (:mod:`optbt.data.check_stale`) and the run's first day judge by the same."""
+    return [p for p in _PARTS if getattr(columns, p) and getattr(columns, p) in types]
+
+
+def repeats_previous(parts: list[str]) -> str:
+    """SQL: each of ``parts`` (as ``optbt_p_<part>``) equals its contract's previous bar's (window ``w``)."""
+    return " AND ".join(f"optbt_p_{p} IS NOT DISTINCT FROM lag(optbt_p_{p}) OVER w" for p in parts)
+
+
 def forward_filled(src, day: date) -> tuple[int, int] | None:
     """(option bars of ``day`` in the session, of them forward-filled), or None when the files
     have no volume column (or the day no option file)."""
@@ -33,7 +44,7 @@ def forward_filled(src, day: date) -> tuple[int, int] | None:
     start = datetime.combine(day, time())
     window, bounds = src._window(o, src._shift, start, start + timedelta(days=1))
     values = "".join(f", {o.col(p)} AS optbt_p_{p}" for p in parts)
-    same = " AND ".join(f"optbt_p_{p} IS NOT DISTINCT FROM lag(optbt_p_{p}) OVER w" for p in parts)
+    same = repeats_previous(parts)
     key = "optbt_e, optbt_k, optbt_o"
     sql = (f"WITH r AS (SELECT {src._opt_known} AS optbt_t, {src._expiry} AS optbt_e, {src._strike} AS optbt_k, "
            f"({src._opt_type}) AS optbt_o, TRY_CAST({o.col('volume')} AS DOUBLE) AS optbt_vol, "
@@ -58,9 +69,7 @@ def forward_filled(src, day: date) -> tuple[int, int] | None:
 
 
 def _parts(src) -> list[str]:
-    """The parts of a bar the option files hold (the close at least), compared with the last bar's."""
-    cols, types = src.config.options.columns, src.options.types
-    return [p for p in _PARTS if getattr(cols, p) and getattr(cols, p) in types]
+    return bar_parts(src.config.options.columns, src.options.types)
 
 
 def message(src, day: date, bars: int, filled: int) -> str:
