@@ -29,6 +29,7 @@ import os
 import struct
 import threading
 import zlib
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -220,3 +221,15 @@ def _trim(folder: Path) -> None:
             p.unlink()
         except OSError:
             pass
+
+
+def recall(index: ChainIndex | None, sql: str, params: dict,
+           files: list[str]) -> tuple[list | None, Callable[[list[int]], None]]:
+    """What ``index`` kept (:meth:`ChainIndex.put_meta`) for the query ``sql`` over ``files``
+    (None when nothing, or no index), and the function that keeps an answer for it (a no-op
+    without an index): the one pattern of the first-day checks and the text proof, asking the
+    index before a query and telling it after."""
+    if index is None:
+        return None, lambda value: None
+    key = index.block_key(sql, params, files)
+    return index.get_meta(key), lambda value: index.put_meta(key, value)

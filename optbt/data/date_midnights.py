@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from optbt.data.chain_index import recall
 from optbt.data.source import UnreadableFileError
 from optbt.data.sql_text import FILE_COL, is_aware
 from optbt.data.zoned_dates import NAIVE_UTC
@@ -80,14 +81,12 @@ def check_first_day(src, what: str, table, files: list[str], day: date) -> None:
     sql = f"SELECT {FILE_COL}, optbt_v FROM {rows} LIMIT 1"
     start = datetime.combine(day, time())
     params = {"f": files, "tz": tz, "optbt_lo": start - timedelta(days=2), "optbt_hi": start + timedelta(days=2)}
-    index = src._chain_index()
-    key = index.block_key(sql, params, files) if index is not None else None
-    if index is not None and index.get_meta(key) == _CLEAN:
+    kept, keep = recall(src._chain_index(), sql, params, files)
+    if kept == _CLEAN:
         return
     found = src._run(sql, params)
     if not found:
-        if index is not None:
-            index.put_meta(key, _CLEAN)
+        keep(_CLEAN)
         return
     file, value = found[0]
     file = table.listed(file)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from optbt.data.chain_index import recall
 from optbt.model.prices import sql_usable
 
 _PARTS = ("open", "high", "low", "close")
@@ -56,15 +57,12 @@ def forward_filled(src, day: date) -> tuple[int, int] | None:
            f"SEMI JOIN z USING ({key}) WINDOW w AS (PARTITION BY {key} ORDER BY optbt_t)) "
            f"SELECT (SELECT count(*) FROM b), (SELECT count(*) FROM f WHERE optbt_ff)")
     params = src._opt_params(f=files, und=src._und(), open=open_, close=close, day=day, **bounds)
-    index = src._chain_index()
-    key_ = index.block_key(sql, params, files) if index is not None else None
-    kept = index.get_meta(key_) if index is not None else None
+    kept, keep = recall(src._chain_index(), sql, params, files)
     if kept is not None and len(kept) == 2:
         return kept[0], kept[1]
     (row,) = src._run(sql, params)
     bars, filled = int(row[0] or 0), int(row[1] or 0)
-    if index is not None:
-        index.put_meta(key_, [bars, filled])
+    keep([bars, filled])
     return bars, filled
 
 

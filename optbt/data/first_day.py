@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from optbt.data import date_midnights
+from optbt.data.chain_index import recall
 from optbt.data.fill_hint import forward_filled
 from optbt.data.fill_hint import message as fill_message
 from optbt.data.label_hint import looks_start_labelled
@@ -82,15 +83,12 @@ def _day_times(src, table, known: str, shift, und: str, files: list[str], utc: b
            f"FROM {distinct_times(table, known, f'{und}{window}{exact}')} "
            f"WHERE optbt_l >= $start AND optbt_l < $end")
     params = src._params(f=files, und=src._und(), open=open_, close=close, start=start, end=end, **bounds)
-    index = src._chain_index()
-    key = index.block_key(sql, params, files) if index is not None else None
-    kept = index.get_meta(key) if index is not None else None
+    kept, keep = recall(src._chain_index(), sql, params, files)
     if kept is not None and len(kept) == 9:
         n, outside, outside_utc, at, first, last, l_first, l_last, off = kept
         return n, outside, outside_utc, _at(at), _at(first), _at(last), _at(l_first), _at(l_last), off
     (row,) = src._run(sql, params)
     n, outside, outside_utc, at, first, last, l_first, l_last, off = row
-    if index is not None and all(t is None or t.tzinfo is None for t in (at, first, last, l_first, l_last)):
-        index.put_meta(key, [n, outside, outside_utc, _us(at), _us(first), _us(last), _us(l_first), _us(l_last),
-                             int(bool(off))])
+    if all(t is None or t.tzinfo is None for t in (at, first, last, l_first, l_last)):
+        keep([n, outside, outside_utc, _us(at), _us(first), _us(last), _us(l_first), _us(l_last), int(bool(off))])
     return n, outside, outside_utc, at, first, last, l_first, l_last, int(bool(off))

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from optbt.data.chain_index import recall
 from optbt.data.sql_text import NAIVE_TS, is_aware, quote_ident
 
 # how much wider than Python's conversion of an exchange time to an instant the window's instants
@@ -176,9 +177,7 @@ def prove_text(table, con, tz: str | None, index_of=None) -> tuple[int, int, boo
            f"FROM (SELECT DISTINCT {quote_ident(ts)} AS optbt_t FROM read_parquet($f, {table.scan})) "
            "WHERE optbt_t IS NOT NULL)")
     params = {"f": table.all_files, **({"tz": tz} if "$tz" in sql else {})}
-    index = index_of() if index_of is not None else None
-    key = index.block_key(sql, params, table.all_files) if index is not None else None
-    known = index.get_meta(key) if index is not None else None
+    known, keep = recall(index_of() if index_of is not None else None, sql, params, table.all_files)
     if known is None:
         try:
             ok, least, most, plain = con.execute(sql, params).fetchone()
@@ -187,8 +186,7 @@ def prove_text(table, con, tz: str | None, index_of=None) -> tuple[int, int, boo
         except duckdb.Error:  # a value the conversion refuses: each query says so, as before
             ok = least = most = plain = None
         known = [int(least), int(most), int(bool(plain))] if ok and least is not None else []
-        if index is not None:
-            index.put_meta(key, known)
+        keep(known)
     return (known[0], known[1], known[2] == 1) if len(known) == 3 else None
 
 
