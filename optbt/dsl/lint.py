@@ -72,18 +72,12 @@ def wide_stop(unit: Unit) -> list[Diagnostic]:
     for r in unit.program.of(A.LegRule):
         if r.rule != "stop_loss":
             continue
-        value = r.amount.value
-        if r.amount.unit == "param" and r.amount.param in unit.params:
-            default = unit.params[r.amount.param].default
-            value = default.value if isinstance(default, A.Pct) else None
-            unit_is_pct = True
-        else:
-            unit_is_pct = r.amount.unit == "pct"
+        value = _pct(unit, r.amount)
         covered = [unit.legs[r.leg]] if r.leg in unit.legs else list(unit.legs.values())
         if not any(leg.side == "BUY" for leg in covered):
             continue  # a short leg's price can rise any amount: a 200 % stop is a credit trader's stop
         # 100 % puts the level at a price of 0, which is no usable price (never a fill): it never fires either
-        if unit_is_pct and value is not None and value >= 100:
+        if value is not None and value >= 100:
             out.append(_d("W004", f"a {value:g}% stop loss is {'wider than' if value > 100 else 'at'} 100 %", r, "",
                           "a long leg's price cannot fall more than 100 %, and a price of 0 is no usable price;"
                           " check the number"))
