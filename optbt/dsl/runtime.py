@@ -461,11 +461,7 @@ class DslStrategy(MarketMixin, Strategy):
                     else:
                         hit = self._hit(rule, trade, price)
                     if hit:
-                        if self.square_off == "complete":
-                            self.close_all(rule)
-                        else:
-                            self.close(key, rule)
-                        self.on_event(ctx, rule, key)
+                        self._rule_hit(ctx, key, rule)
             if self._moved_now:
                 self._moved_stops(ctx)
             if not self._after_legs:
@@ -509,13 +505,17 @@ class DslStrategy(MarketMixin, Strategy):
             for key in moved:
                 trade = positions.get(key)  # None once an action above closed it
                 price = None if trade is None else ctx.ltp(key)
-                if price is None or not self._hit("stop_loss", trade, price):
-                    continue
-                if self.square_off == "complete":
-                    self.close_all("stop_loss")
-                else:
-                    self.close(key, "stop_loss")
-                self.on_event(ctx, "stop_loss", key)
+                if price is not None and self._hit("stop_loss", trade, price):
+                    self._rule_hit(ctx, key, "stop_loss")
+
+    def _rule_hit(self, ctx: BarContext, key: str, rule: str) -> None:
+        """Leg ``key``'s stop, target or trailing stop was hit: it closes (every leg under
+        ``square_off complete``), then the reactions to that exit run (``on stop_loss(ce): ...``)."""
+        if self.square_off == "complete":
+            self.close_all(rule)
+        else:
+            self.close(key, rule)
+        self.on_event(ctx, rule, key)
 
     def held_last(self, key: str):
         """The contract (a Leg) leg ``key`` held last in this cycle, once closed; None here (a
