@@ -14,6 +14,10 @@
   ``DATE`` date and a ``TIME`` time column, or ISO text in exchange time (``2024-01-02 09:16:00``).
   A run converts each to exchange time (docs/data.md, "Time zones").
 
+- ``contract``: options a file per contract (``NIFTY_20240104_21500_CE.parquet``, every day of
+  its life in time order, no folders), as per-symbol downloads come; the spot in one file. Not
+  in the default list (11,000 files: its floor alone opens them all); ``--layouts contract``.
+
 Both time-ordered layouts hold their option rows sorted by time, as most vendors' exports do.
 
 Each layout is written once next to the source dataset (``<src>-<layout>/``) with its own
@@ -28,6 +32,7 @@ from pathlib import Path
 
 LAYOUTS = ("hive_day", "monthly", "spot_single", "monthly_sorted", "spot_single_sorted", "monthly_split",
            "monthly_utc", "monthly_datetime", "monthly_text")
+EXTRA_LAYOUTS = ("contract",)
 # how each ``monthly_*`` layout stores the time (DuckDB's SELECT list over a month file's rows),
 # and the columns its config then names
 _STORED = {
@@ -101,8 +106,21 @@ def make_layout(src: Path, layout: str) -> Path:
                     f"TO '{out / 'spot' / 'spot.parquet'}' (FORMAT parquet)")
         tables = ('[options]\npath = "options/*.parquet"\nhive_partitioning = false\n\n'
                   '[spot]\npath = "spot/spot.parquet"\nhive_partitioning = false\n')
+    elif layout == "contract":
+        tmp = out / "by-contract"
+        con.execute(f"COPY (SELECT {cols} FROM read_parquet('{opts}', hive_partitioning=true) ORDER BY ts) TO "
+                    f"'{tmp}' (FORMAT parquet, PARTITION_BY (expiry, strike, opt_type), WRITE_PARTITION_COLUMNS true)")
+        for f in sorted(tmp.glob("expiry=*/strike=*/opt_type=*/*.parquet")):
+            e, k, t = (part.split("=", 1)[1] for part in f.parts[-4:-1])
+            f.rename(out / "options" / f"NIFTY_{e.replace('-', '')}_{int(float(k))}_{t}.parquet")
+        import shutil
+        shutil.rmtree(tmp)
+        con.execute(f"COPY (SELECT {cols} FROM read_parquet('{spot}', hive_partitioning=true) ORDER BY ts) "
+                    f"TO '{out / 'spot' / 'spot.parquet'}' (FORMAT parquet)")
+        tables = ('[options]\npath = "options/*.parquet"\nhive_partitioning = false\n\n'
+                  '[spot]\npath = "spot/spot.parquet"\nhive_partitioning = false\n')
     else:
-        raise ValueError(f"unknown layout {layout!r}; one of {LAYOUTS}")
+        raise ValueError(f"unknown layout {layout!r}; one of {LAYOUTS + EXTRA_LAYOUTS}")
     (out / "dataset.toml").write_text(_head(src) + "\n" + tables)
     return out
 

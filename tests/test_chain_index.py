@@ -158,12 +158,19 @@ def test_a_file_rewritten_with_its_size_and_old_time_restored_is_listed_again(tm
 def test_the_key_holds_the_query_its_parameters_and_every_file_stamp(tmp_path):
     f = tmp_path / "a.parquet"
     f.write_bytes(b"1")
-    k = ChainIndex.block_key("SELECT 1", {"und": "NIFTY", "f": [str(f)]}, [str(f)])
-    assert k != ChainIndex.block_key("SELECT 2", {"und": "NIFTY"}, [str(f)])
-    assert k != ChainIndex.block_key("SELECT 1", {"und": "BANKNIFTY"}, [str(f)])
+
+    def key(*args):  # each run opens its own index (a source's): stamps are taken again
+        return ChainIndex(tmp_path / "ix", "d").block_key(*args)
+    k = key("SELECT 1", {"und": "NIFTY", "f": [str(f)]}, [str(f)])
+    assert k != key("SELECT 2", {"und": "NIFTY"}, [str(f)])
+    assert k != key("SELECT 1", {"und": "BANKNIFTY"}, [str(f)])
+    same_run = ChainIndex(tmp_path / "ix", "d")
+    before = same_run.block_key("SELECT 1", {"und": "NIFTY"}, [str(f)])
     f.write_bytes(b"12")
-    assert k != ChainIndex.block_key("SELECT 1", {"und": "NIFTY"}, [str(f)])
-    assert ChainIndex.block_key("SELECT 1", {}, [str(tmp_path / "gone.parquet")]) is None
+    assert k != key("SELECT 1", {"und": "NIFTY"}, [str(f)])
+    # within one source's life a file is stat'ed once (thousands of files, many queries)
+    assert same_run.block_key("SELECT 1", {"und": "NIFTY"}, [str(f)]) == before
+    assert key("SELECT 1", {}, [str(tmp_path / "gone.parquet")]) is None
 
 
 @settings(max_examples=15, deadline=None)
@@ -208,7 +215,7 @@ def test_the_days_with_options_of_a_scanned_file_are_remembered_until_it_changes
     warm = DuckDBSource(load_dataset(path))
     q0 = warm.queries
     assert warm.option_days() == DAYS[:4]
-    assert warm.queries - q0 == 1  # the footer read, no scan
+    assert warm.queries - q0 == 0  # no scan, and the footer read remembered too (chain_index.footer_rows)
     assert warm.option_days(DAYS[1], DAYS[2]) == DAYS[1:3]  # another range: its own key
     monkeypatch.setenv("OPTBT_CHAIN_INDEX", "off")
     assert DuckDBSource(load_dataset(path)).option_days() == DAYS[:4]
@@ -217,3 +224,60 @@ def test_the_days_with_options_of_a_scanned_file_are_remembered_until_it_changes
     f = one_file(tmp_path / "d", DAYS[:5]) / "options.parquet"
     os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
     assert DuckDBSource(load_dataset(path)).option_days() == DAYS[:5]
+
+
+def per_contract(tmp: Path, strike_of=lambda k: k) -> Path:
+    """A file per contract (no folders, one contract's days each), one written without
+    statistics, and a day's file holding a NaN strike: what the tables learn from footers."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "options").mkdir(exist_ok=True)
+    rows = [r for d in DAYS for r in bars(d, expiry=DAYS[-1])]
+    for n, (k, ot) in enumerate(sorted({(r["strike"], r["opt_type"]) for r in rows})):
+        mine = [{**r, "strike": strike_of(r["strike"])} for r in rows if (r["strike"], r["opt_type"]) == (k, ot)]
+        pq.write_table(pa.Table.from_pylist(mine), tmp / "options" / f"c{n}.parquet", write_statistics=n != 1)
+    pq.write_table(pa.Table.from_pylist(bars(DAYS[2], strikes=(float("nan"),), expiry=DAYS[-1])),
+                   tmp / "options" / "nan.parquet")
+    pq.write_table(pa.Table.from_pylist(
+        [{"ts": datetime(d.year, d.month, d.day, 9, 15) + timedelta(minutes=k), "close": 21010.0}
+         for d in DAYS for k in range(1, 7)]), tmp / "spot.parquet")
+    (tmp / "dataset.toml").write_text(
+        'name = "contracts"\n[options]\npath = "options/*.parquet"\n[spot]\npath = "spot.parquet"\n'
+        '[session]\nstart = "09:15"\nend = "09:25"\n')
+    return tmp
+
+
+def footer_facts(src: DuckDBSource) -> tuple:
+    o = src.options
+    return (o.types, o.cast, o.spans, o.times, o.strikes, o.expiries, src._one_und, src.option_days(),
+            src.trading_days(), [sorted(src.option_bars(d, contracts(src, d)).items()) for d in DAYS])
+
+
+def contracts(src: DuckDBSource, day: date) -> list:
+    from optbt.model.instrument import Instrument
+    chain = src.chain(day, "NIFTY")
+    return [Instrument("NIFTY", e, k, ot) for e in chain.expiries for k in chain.strikes_for(e) for ot in ("CE", "PE")]
+
+
+def test_footer_answers_remembered_equal_fresh_reads_and_follow_the_files(tmp_path, index_at, monkeypatch):
+    """The tables' footer queries (schemas, time/strike/expiry spans, one underlying, days) are
+    remembered in the chain index (a file a contract: thousands of footers in every run); a
+    warm source learns exactly what a source without the index reads, and a file rewritten
+    with other strikes gives the new answer, never the remembered one."""
+    path = per_contract(tmp_path / "d")
+    cold = DuckDBSource(load_dataset(path))
+    facts = footer_facts(cold)
+    assert cold.options.strikes and cold.options.expiries and cold.options.spans
+    assert "c1.parquet" not in {Path(f).name for f in cold.options.strikes}  # no statistics: no span
+    assert "nan.parquet" not in {Path(f).name for f in cold.options.strikes}  # NaN: no span
+    warm = DuckDBSource(load_dataset(path))
+    assert warm._index.hits >= 3 and footer_facts(warm) == facts
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", "off")
+    assert footer_facts(DuckDBSource(load_dataset(path))) == facts
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", str(index_at))
+    per_contract(tmp_path / "d", strike_of=lambda k: k + 100.0)  # every file rewritten, other strikes
+    for f in (tmp_path / "d" / "options").iterdir():
+        os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    changed = footer_facts(DuckDBSource(load_dataset(path)))
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", "off")
+    fresh = footer_facts(DuckDBSource(load_dataset(path)))
+    assert changed == fresh and changed[4] != facts[4]

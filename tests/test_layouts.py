@@ -92,3 +92,133 @@ def test_with_a_file_a_day_without_folders_a_day_s_options_come_from_that_file_o
                                                                            data=layouts["hive"]).trades]
     assert opened == [[f"{d}.parquet"] for d in days if d.isoformat() + ".parquet" in
                       {p.name for p in (Path(layouts["single"]) / "options").iterdir()}]
+
+
+@pytest.fixture(scope="module")
+def by_contract(layouts, tmp_path_factory):
+    """The same prices as a file per contract (named after it, no folders) and a file per expiry,
+    as per-symbol downloads come; the spot in one file."""
+    base = tmp_path_factory.mktemp("by-contract")
+    con = duckdb.connect()
+    opts = f"{layouts['hive']}/options/*/*.parquet"
+    out = {}
+    for name, keys in (("contract", "expiry, strike, opt_type"), ("expiry", "expiry")):
+        root = base / name
+        (root / "options").mkdir(parents=True)
+        (root / "spot").mkdir()
+        con.execute(f"COPY (SELECT * FROM read_parquet('{layouts['single']}/spot/*.parquet')) "
+                    f"TO '{root}/spot/spot.parquet' (FORMAT parquet)")
+        groups = con.execute(f"SELECT DISTINCT {keys} FROM read_parquet('{opts}', hive_partitioning=true)").fetchall()
+        for n, values in enumerate(groups):
+            where = " AND ".join(f"{k.strip()} = ${i}" for i, k in enumerate(keys.split(",")))
+            con.execute(f"COPY (SELECT * EXCLUDE (day) FROM read_parquet('{opts}', hive_partitioning=true) "
+                        f"WHERE {where.replace('$', '$p')} ORDER BY ts) TO '{root}/options/{n:05d}.parquet' "
+                        "(FORMAT parquet)", {f"p{i}": v for i, v in enumerate(values)})
+        (root / "dataset.toml").write_text(config_head(layouts["hive"]) + '[options]\npath = "options/*.parquet"\n'
+                                           '[spot]\npath = "spot/*.parquet"\n')
+        out[name] = root
+    return out
+
+
+def _bar_queries(src) -> list[list[str]]:
+    """Spy on a source's option-bar queries (those asking for strikes $k0, ...): their files."""
+    opened = []
+    run = src._run
+
+    def spy(sql, params):
+        if "$k0" in sql:
+            opened.append(sorted(Path(f).name for f in params["f"]))
+        return run(sql, params)
+    src._run = spy
+    return opened
+
+
+def test_a_file_per_contract_or_expiry_gives_the_same_trades_opening_only_the_contracts_files(layouts, by_contract):
+    """Hundreds of files alive on a day: a day's query for the straddle's two contracts opens
+    the files whose footers allow those contracts (their strike and expiry statistics), not
+    every file of the day, and the trades are those of the day folders."""
+    from optbt.data.duckdb_source import DuckDBSource
+    want = [t.row() for t in run_backtest(load_strategy(STRATEGY), data=layouts["hive"]).trades]
+    assert want
+    for name, root in by_contract.items():
+        src = DuckDBSource(Path(root) / "dataset.toml")
+        opened = _bar_queries(src)
+        res = run_backtest(load_strategy(STRATEGY), source=src)
+        assert [t.row() for t in res.trades] == want, name
+        con = duckdb.connect()
+        total = len(list((Path(root) / "options").iterdir()))
+        assert total > (20 if name == "contract" else 2)
+        assert len(opened) == layouts["days"]
+        for files in opened:  # a straddle: its call's and its put's file, or their expiry's
+            assert len(files) == (2 if name == "contract" else 1)
+            held = con.execute("SELECT DISTINCT expiry, strike FROM read_parquet($f)",
+                               {"f": [str(Path(root) / "options" / f) for f in files]}).fetchall()
+            assert len({e for e, _ in held}) == 1 and (name == "expiry" or len(held) == 1)
+
+
+def test_files_whose_footers_cannot_be_trusted_are_still_read(layouts, by_contract, tmp_path):
+    """Files written without statistics give no span: they are opened by every day's query.
+    Strikes stored as decimals (statistics '21000.00') still rule files out by value. The
+    trades stay those of the day folders either way."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from optbt.data.duckdb_source import DuckDBSource
+    want = [t.row() for t in run_backtest(load_strategy(STRATEGY), data=layouts["hive"]).trades]
+    traded = {(t.instrument.expiry, t.instrument.strike) for t in run_backtest(
+        load_strategy(STRATEGY), data=layouts["hive"]).trades}
+    for case in ("no statistics", "decimal strikes"):
+        root = tmp_path / case.replace(" ", "-")
+        shutil.copytree(by_contract["contract"], root)
+        bare = []
+        for f in sorted((root / "options").iterdir()):
+            tab = pq.read_table(f)
+            if case == "decimal strikes":
+                i = tab.schema.get_field_index("strike")
+                pq.write_table(tab.set_column(i, "strike", pc.cast(tab["strike"], pa.decimal128(9, 2))), f)
+            elif (tab["expiry"][0].as_py(), tab["strike"][0].as_py()) in traded:
+                pq.write_table(tab, f, write_statistics=False)  # the traded contracts' files: any contract
+                bare.append(f.name)
+        src = DuckDBSource(root / "dataset.toml")
+        opened = _bar_queries(src)
+        res = run_backtest(load_strategy(STRATEGY), source=src)
+        assert [t.row() for t in res.trades] == want, case
+        if case == "no statistics":  # every day's query opens every file without statistics
+            assert bare and all(set(bare) <= set(files) for files in opened)
+        else:
+            assert all(len(files) == 2 for files in opened)
+
+
+def test_files_between_with_a_day_index_gives_the_files_of_a_scan():
+    """Thousands of files (a file a contract): the day index finds the same files, in the same
+    order, as a scan of every file's span, whatever the spans (none, long, one day)."""
+    from datetime import date, timedelta
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from optbt.data import table as table_mod
+    from optbt.data.table import Table
+    base = date(2024, 1, 1)
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.one_of(st.none(), st.tuples(st.integers(0, 120), st.integers(0, 90))), min_size=1, max_size=40),
+           st.integers(0, 130), st.integers(0, 40))
+    def check(spans, first, length):
+        t = object.__new__(Table)
+        t.all_files = [f"f{i}" for i in range(len(spans))]
+        t.spans = {f"f{i}": (base + timedelta(days=a), base + timedelta(days=a + n))
+                   for i, s in enumerate(spans) if s is not None for a, n in [s]}
+        t._buckets = None
+        lo, hi = base + timedelta(days=first), base + timedelta(days=first + length)
+        scan = [f for f in t.all_files if (s := t.spans.get(f)) is None or (s[0] <= hi and lo <= s[1])]
+        saved = table_mod._BUCKETED_FROM
+        table_mod._BUCKETED_FROM = 1  # the index for any number of files
+        try:
+            assert t.files_between(lo, hi) == scan
+        finally:
+            table_mod._BUCKETED_FROM = saved
+    check()

@@ -336,8 +336,11 @@ def test_text_proof_is_remembered(month, tmp_path, monkeypatch):
     assert first.options.text_days is not None and first.spot.text_days is not None
     assert first._index.hits == 0
     first.close()
+    from optbt.data.chain_index import ChainIndex
+    found, get_meta = [], ChainIndex.get_meta
+    monkeypatch.setattr(ChainIndex, "get_meta", lambda self, key: found.append(m := get_meta(self, key)) or m)
     second = DuckDBSource(load_dataset(month["text_zoned"]), read_ahead=False)
-    assert second._index.hits == 2  # options' and spot's proofs, read from the index, not scanned
+    assert len(found) == 2 and None not in found  # options' and spot's proofs, read from the index, not scanned
     assert (second.options.text_days, second.spot.text_days) == (first.options.text_days, first.spot.text_days)
     second.close()
 

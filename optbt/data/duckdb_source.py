@@ -32,7 +32,7 @@ import duckdb
 
 from optbt.data.bar_conflicts import clean_spot, dedupe, known_at, refuse_ticks
 from optbt.data.block_reads import read_listing, read_spots
-from optbt.data.chain_index import ChainIndex
+from optbt.data.chain_index import ChainIndex, footer_rows
 from optbt.data.chain_listing import INDEX_VERSION, refuse_strikes_written_two_ways
 from optbt.data.check_where import first_failing
 from optbt.data.csv_parquet import csv_to_parquet  # noqa: F401  (importable from here, as before)
@@ -82,8 +82,9 @@ class DuckDBSource:
         self.con.execute("SET threads = 2")
         self.con.execute("SET enable_progress_bar = false")  # only optbt/cli prints
         self.queries = 0
-        self.options = Table(self.con, cfg, cfg.options, "options")
-        self.spot = Table(self.con, cfg, cfg.spot, "spot")
+        self._index: ChainIndex | None | bool = False  # opened on first use
+        self.options = Table(self.con, cfg, cfg.options, "options", self._footers)
+        self.spot = Table(self.con, cfg, cfg.spot, "spot", self._footers)
         refuse_options_as_spot(cfg.options.columns, self.spot)
         files = len(self.options.all_files) + len(self.spot.all_files)
         if (self.options.by_day is None or self.spot.by_day is None) and files <= _FOOTERS_KEPT:
@@ -102,7 +103,6 @@ class DuckDBSource:
         self._chains: dict[tuple[date, str], tuple[Chain, datetime | None]] = {}
         self._spots: dict[tuple[date, str], list[tuple]] = {}
         self._days: list[date] | None = None
-        self._index: ChainIndex | None | bool = False  # opened on the first chain asked for
         for table in (self.options, self.spot):  # text timestamps: bounded by their text once proven ISO
             table.prove_text(self.con, cfg.timezone, self._chain_index)
         self._build_sql()
@@ -334,7 +334,9 @@ class DuckDBSource:
     def _option_days_from_footers(self, files: list[str], und: str) -> tuple[set[date], list[str]]:
         """(days that certainly hold option rows of ``und``, the files left to scan): see
         :func:`optbt.data.footers.option_days_from_footers`."""
-        return option_days_from_footers(self.options, files, und, self._shift, self._run, self.config.timezone)
+        def run(sql: str, params: dict) -> list[tuple]:
+            return footer_rows(self._chain_index(), sql, params, self._run) if "$f" in sql else self._run(sql, params)
+        return option_days_from_footers(self.options, files, und, self._shift, run, self.config.timezone)
 
     def underlyings(self) -> list[str]:
         """The underlyings the files hold (empty when neither side has an underlying column)."""
@@ -390,6 +392,11 @@ class DuckDBSource:
         if self._ahead is not None:
             self._read_next("chain", day, underlying, list(listing))
         return self._chains[(day, underlying)]
+
+    def _footers(self, sql: str, params: dict) -> list[tuple]:
+        """A query over the files' footers as the tables open, its answer remembered in the
+        chain index (a dataset of thousands of files read them all in every run)."""
+        return footer_rows(self._chain_index(), sql, params, lambda q, p: self.con.execute(q, p).fetchall())
 
     def _chain_index(self) -> ChainIndex | None:
         """The on-disk chain index of this dataset (optbt.data.chain_index), opened on first use."""
@@ -487,7 +494,10 @@ class DuckDBSource:
         for und, insts in by_und.items():
             open_, close = self.session(day, und)
             strikes = sorted({i.strike for i in insts})
+            expiries = sorted({i.expiry for i in insts})
             during = self.options.files_during(open_ - self._shift, close - self._shift, files)
+            # a file a contract or an expiry: only the files whose footers allow these contracts
+            during = self.options.files_holding(during, strikes, expiries if self._raw_expiry_is_date else None)
             if not during:  # no file holds a bar of this session
                 continue
             window, bounds = self._window(self.options, self._shift, open_, close)
@@ -495,7 +505,6 @@ class DuckDBSource:
                                       **{f"k{n}": k for n, k in enumerate(strikes)})
             where = f"{self._raw_strike} IN ({', '.join(f'$k{n}' for n in range(len(strikes)))})"
             if self._raw_expiry_is_date:  # push the expiry filter into the scan too
-                expiries = sorted({i.expiry for i in insts})
                 params.update({f"e{n}": e for n, e in enumerate(expiries)})
                 where += f" AND {self._raw_expiry} IN ({', '.join(f'$e{n}' for n in range(len(expiries)))})"
             sql = (f"SELECT {self._expiry}, {self._strike}, {self._raw_opt_type}, {self._opt_known}, {self._price}, "
@@ -536,6 +545,8 @@ class DuckDBSource:
         if not lo < hi:
             return out
         during = self.options.files_during(lo - self._shift, hi - self._shift, files)
+        if self._raw_expiry_is_date:  # a file an expiry or a contract: only that expiry's files
+            during = self.options.files_holding(during, None, [expiry])
         if not during:
             return out
         window, bounds = self._window(self.options, self._shift, lo, hi)

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 
+from optbt.data.contract_spans import expiry_span, may_hold, span_sql, strike_span
 from optbt.data.dataset import DatasetConfig, OptionFiles, SpotFiles
 from optbt.data.files import find_files
 from optbt.data.footers import stat_day, stat_time
@@ -43,6 +44,9 @@ _TEXT_TS = r"^\s*(\S+?[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)\s*(.*?)\s*
 _UNDERLYING_NAMES = ("symbol", "root", "ticker", "name", "underlying_symbol", "underlyingsymbol", "underlying_name",
                      "index_name", "sym")
 _READ_ON_DEMAND = ("open", "high", "low", "volume", "oi")
+# files_between looks days up in an index from this many files on, for ranges up to this many days
+_BUCKETED_FROM = 256
+_BUCKET_DAYS = 31
 
 
 class Table:
@@ -50,13 +54,18 @@ class Table:
 
     bound_stored = True  # add stored_window's bounds to the queries (tests turn it off to compare)
 
-    def __init__(self, con, cfg: DatasetConfig, files: OptionFiles | SpotFiles, what: str):
+    def __init__(self, con, cfg: DatasetConfig, files: OptionFiles | SpotFiles, what: str,
+                 footers: Callable[[str, dict], list[tuple]] | None = None):
         self.what = what
+        # (sql, params) -> rows, for the queries over every file's footer when the table opens:
+        # the source remembers their answers in the chain index (chain_index.footer_rows)
+        self.footers = footers or (lambda sql, params: con.execute(sql, params).fetchall())
         self.text_days: tuple[int, int] | None = None  # see prove_text
         self.text_plain = False  # every text timestamp proven ISO without a zone: cast as written
         self.hive = "true" if files.hive_partitioning else "false"
         self.all_files = paths = find_files(cfg, files, what)
         self._listed = {os.path.normpath(f): f for f in paths}  # DuckDB may spell a path its own way
+        self._as_listed = set(paths)
         self.by_day: dict[date, list[str]] | None = None
         if files.day_partition:
             self._key = key = re.compile(re.escape(files.day_partition) + r"=(\d{4}-\d{2}-\d{2})")
@@ -77,7 +86,11 @@ class Table:
             self.day_of = {f: d for d, fs in by_day.items() for f in fs}
         self.rows: dict[str, int] = {}  # file -> its rows, from its footer, once asked (file_rows)
         self.spans: dict[str, tuple[date, date]] = {}
+        self._buckets: tuple | None = None  # files_between's day index, built on first use
         self.times: dict[str, tuple[datetime, datetime]] = {}  # exact raw time ranges (naive timestamps)
+        # stored strike and expiry ranges of option files, where their footers settle them (contract_spans)
+        self.strikes: dict[str, tuple[float, float]] = {}
+        self.expiries: dict[str, tuple[date, date]] = {}
         try:
             desc = con.execute(f"SELECT * FROM read_parquet($f, hive_partitioning={self.hive}) LIMIT 0",
                                {"f": paths[:1]}).description
@@ -110,14 +123,23 @@ class Table:
         col = self.columns.ts or self.columns.date
         if not col or col not in self.types:
             return {}
+        # the same pass reads the option files' strike and expiry statistics (contract_spans)
+        contract = [c for c in (getattr(self.columns, "strike", None), getattr(self.columns, "expiry", None))
+                    if c and c in self.types and c != col and not self._hive_key(c)]
+        asked = {"c": col, **dict(zip("ke", contract))}
         try:
-            rows = con.execute("SELECT file_name, min(stats_min_value), max(stats_max_value) FROM parquet_metadata($f) "
-                               "WHERE path_in_schema = $c GROUP BY file_name "
-                               # a row group without statistics could hold any time: no span for its file
-                               "HAVING bool_and(stats_min_value IS NOT NULL AND stats_max_value IS NOT NULL)",
-                               {"f": self.all_files, "c": col}).fetchall()
+            found = self.footers(span_sql(len(asked)), {"f": self.all_files, **asked})
         except duckdb.Error:
             return {}
+        # a row group without statistics could hold any time: no span for its file
+        rows = [(r[0], r[2], r[3]) for r in found if r[1] == col and r[6]]
+        k = asked.get("k")
+        decimal = bool(k) and self.types.get(k, "").startswith("DECIMAL") and k not in self.cast
+        for r in found:
+            if r[1] == asked.get("k") and (span := strike_span(r, decimal)) is not None:
+                self.strikes[self.listed(r[0])] = span
+            elif r[1] == asked.get("e") and self.types.get(r[1]) == "DATE" and (espan := expiry_span(r)) is not None:
+                self.expiries[self.listed(r[0])] = espan
         one = timedelta(days=1)
         spans = {}
         if self.columns.ts and self.types.get(col) in NAIVE_TS:
@@ -143,12 +165,12 @@ class Table:
         if self.by_day is not None or not name or self.types.get(name) != "VARCHAR":
             return {}
         try:
-            rows = con.execute("SELECT file_name, min(stats_min_value) FROM parquet_metadata($f) "
-                               "WHERE path_in_schema = $c GROUP BY file_name HAVING bool_and("
-                               "stats_min_value IS NOT NULL AND stats_min_value = stats_max_value "
-                               "AND stats_null_count = 0 AND min_is_exact IS NOT false AND max_is_exact IS NOT false) "
-                               "AND min(stats_min_value) = max(stats_max_value)",  # one value in every row group
-                               {"f": self.all_files, "c": name}).fetchall()
+            rows = self.footers("SELECT file_name, min(stats_min_value) FROM parquet_metadata($f) "
+                                "WHERE path_in_schema = $c GROUP BY file_name HAVING bool_and("
+                                "stats_min_value IS NOT NULL AND stats_min_value = stats_max_value "
+                                "AND stats_null_count = 0 AND min_is_exact IS NOT false AND max_is_exact IS NOT false) "
+                                "AND min(stats_min_value) = max(stats_max_value)",  # one value in every row group
+                                {"f": self.all_files, "c": name})
         except duckdb.Error:
             return {}
         return {self.listed(n): v for n, v in rows}
@@ -179,6 +201,8 @@ class Table:
 
     def listed(self, name: str) -> str:
         """A file as this table lists it, for the name DuckDB gives it (spelled its own way)."""
+        if name in self._as_listed:  # most names come back as listed: no normpath
+            return name
         return self._listed.get(os.path.normpath(name), name)
 
     def day_of_file(self, name: str) -> date:
@@ -227,15 +251,46 @@ class Table:
                 out.append(f)
         return out
 
+    def files_holding(self, files: list[str], strikes, expiries=None) -> list[str]:
+        """Those of ``files`` that may hold a row of one of ``strikes`` and of ``expiries`` (either
+        None: any), as the stored values compare: a file whose footer rules them out is left out."""
+        return may_hold(files, self.strikes, self.expiries, strikes, expiries)
+
+    def _hive_key(self, column: str) -> bool:
+        """Whether ``column`` is (also) a hive folder key: its value then comes from the folder,
+        which the file's statistics do not describe."""
+        return self.hive == "true" and any(f"{column}=" in p.replace(os.sep, "/") for p in self.all_files[:1])
+
     def files_between(self, first: date, last: date) -> list[str]:
-        """Files that may hold bars of days ``first`` .. ``last`` (by their footers' spans)."""
+        """Files that may hold bars of days ``first`` .. ``last`` (by their footers' spans), in
+        the table's order.
+
+        With thousands of files (a file a contract) a scan of every span for every day's
+        query cost more than the query; each file is then filed under the days of its span
+        once, and a range of up to a month looks up its days (the same files, same order)."""
         spans = self.spans
-        out = []
-        for f in self.all_files:
-            span = spans.get(f)
-            if span is None or (span[0] <= last and first <= span[1]):
-                out.append(f)
-        return out
+        if len(self.all_files) < _BUCKETED_FROM or (last - first).days > _BUCKET_DAYS:
+            return [f for f in self.all_files if (s := spans.get(f)) is None or (s[0] <= last and first <= s[1])]
+        by_day, wide, order = self._day_buckets()
+        found = {f for n in range((last - first).days + 1) for f in by_day.get(first + timedelta(days=n), ())}
+        found.update(f for f in wide if (s := spans.get(f)) is None or (s[0] <= last and first <= s[1]))
+        return sorted(found, key=order.__getitem__)
+
+    def _day_buckets(self) -> tuple[dict[date, list[str]], list[str], dict[str, int]]:
+        """(day -> files whose span holds it, files of no span or a span over _BUCKET_DAYS days,
+        file -> its place in the table's order), built on first use."""
+        if self._buckets is None:
+            by_day: dict[date, list[str]] = {}
+            wide = []
+            for f in self.all_files:
+                span = self.spans.get(f)
+                if span is None or (span[1] - span[0]).days > _BUCKET_DAYS:
+                    wide.append(f)
+                    continue
+                for n in range((span[1] - span[0]).days + 1):
+                    by_day.setdefault(span[0] + timedelta(days=n), []).append(f)
+            self._buckets = (by_day, wide, {f: i for i, f in enumerate(self.all_files)})
+        return self._buckets
 
     def col(self, canonical: str, required: bool = True) -> str | None:
         """The quoted source column for a canonical name, checked against the files."""

@@ -33,9 +33,9 @@ def read_schemas(table, con) -> list[tuple]:
     if (len(table.all_files) < 2 and table.hive == "false") or not used:  # hive: see folders_agree
         return []
     try:
-        rows = con.execute("SELECT file_name, name, type, coalesce(logical_type, converted_type) "
-                           "FROM parquet_schema($f) WHERE name IN (SELECT unnest($n))",
-                           {"f": table.all_files, "n": sorted(used)}).fetchall()
+        rows = table.footers("SELECT file_name, name, type, coalesce(logical_type, converted_type) "
+                             "FROM parquet_schema($f) WHERE name IN (SELECT unnest($n))",
+                             {"f": table.all_files, "n": sorted(used)})
     except duckdb.Error as exc:
         text = str(exc).splitlines()[0]
         hit = re.search(r"'([^']+)'", text)
