@@ -117,6 +117,19 @@ def by_contract(layouts, tmp_path_factory):
         (root / "dataset.toml").write_text(config_head(layouts["hive"]) + '[options]\npath = "options/*.parquet"\n'
                                            '[spot]\npath = "spot/*.parquet"\n')
         out[name] = root
+    # day folders holding a file per contract each (per-day, per-symbol downloads)
+    root = base / "day_contract"
+    groups = con.execute(f"SELECT DISTINCT day, expiry, strike, opt_type FROM read_parquet('{opts}', "
+                         "hive_partitioning=true)").fetchall()
+    for n, (d, e, k, o) in enumerate(groups):
+        (root / "options" / f"day={d}").mkdir(parents=True, exist_ok=True)
+        con.execute(f"COPY (SELECT * EXCLUDE (day) FROM read_parquet('{opts}', hive_partitioning=true) WHERE day = $d "
+                    f"AND expiry = $e AND strike = $k AND opt_type = $o ORDER BY ts) TO "
+                    f"'{root}/options/day={d}/{n:05d}.parquet' (FORMAT parquet)", {"d": d, "e": e, "k": k, "o": o})
+    import shutil
+    shutil.copytree(Path(layouts["hive"]) / "spot", root / "spot")
+    (root / "dataset.toml").write_text((Path(layouts["hive"]) / "dataset.toml").read_text())
+    out["day_contract"] = root
     return out
 
 
@@ -146,13 +159,13 @@ def test_a_file_per_contract_or_expiry_gives_the_same_trades_opening_only_the_co
         res = run_backtest(load_strategy(STRATEGY), source=src)
         assert [t.row() for t in res.trades] == want, name
         con = duckdb.connect()
-        total = len(list((Path(root) / "options").iterdir()))
-        assert total > (20 if name == "contract" else 2)
+        every = sorted(Path(root).glob("options/**/*.parquet"))
+        assert len(every) > (2 if name == "expiry" else 20)
         assert len(opened) == layouts["days"]
         for files in opened:  # a straddle: its call's and its put's file, or their expiry's
-            assert len(files) == (2 if name == "contract" else 1)
+            assert len(files) == (1 if name == "expiry" else 2)
             held = con.execute("SELECT DISTINCT expiry, strike FROM read_parquet($f)",
-                               {"f": [str(Path(root) / "options" / f) for f in files]}).fetchall()
+                               {"f": [str(f) for f in every if f.name in files]}).fetchall()  # names unique
             assert len({e for e, _ in held}) == 1 and (name == "expiry" or len(held) == 1)
 
 

@@ -25,10 +25,11 @@ from math import isfinite
 _NUMERIC = ("INT32", "INT64", "FLOAT", "DOUBLE")
 
 
-def span_sql(paths: int) -> str:
-    """The footer query giving, per file and column of ``$c``, ``$k``, ``$e`` (``paths`` of them
-    are asked), the text and numeric extremes and whether every row group's are trusted."""
-    cols = ", ".join(("$c", "$k", "$e")[:paths])
+def span_sql(names) -> str:
+    """The footer query giving, per file and column named by the parameters ``names`` (``c``
+    the time, ``k`` the strike, ``e`` the expiry: those asked), the text and numeric extremes
+    and whether every row group's are trusted."""
+    cols = ", ".join(f"${n}" for n in names)
     return ("SELECT file_name, path_in_schema, min(stats_min_value), max(stats_max_value), "
             "min(TRY_CAST(stats_min_value AS DOUBLE)), max(TRY_CAST(stats_max_value AS DOUBLE)), "
             "bool_and(stats_min_value IS NOT NULL AND stats_max_value IS NOT NULL), "

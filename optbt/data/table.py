@@ -47,6 +47,8 @@ _READ_ON_DEMAND = ("open", "high", "low", "volume", "oi")
 # files_between looks days up in an index from this many files on, for ranges up to this many days
 _BUCKETED_FROM = 256
 _BUCKET_DAYS = 31
+# a day folder of this many option files or more has its files' strike and expiry ranges read
+_DAY_SPANS_FROM = 16
 
 
 class Table:
@@ -87,6 +89,7 @@ class Table:
         self.rows: dict[str, int] = {}  # file -> its rows, from its footer, once asked (file_rows)
         self.spans: dict[str, tuple[date, date]] = {}
         self._buckets: tuple | None = None  # files_between's day index, built on first use
+        self._spanned: set[str] = set()  # day-folder files whose contract spans were asked (files_holding)
         self.times: dict[str, tuple[datetime, datetime]] = {}  # exact raw time ranges (naive timestamps)
         # stored strike and expiry ranges of option files, where their footers settle them (contract_spans)
         self.strikes: dict[str, tuple[float, float]] = {}
@@ -124,22 +127,14 @@ class Table:
         if not col or col not in self.types:
             return {}
         # the same pass reads the option files' strike and expiry statistics (contract_spans)
-        contract = [c for c in (getattr(self.columns, "strike", None), getattr(self.columns, "expiry", None))
-                    if c and c in self.types and c != col and not self._hive_key(c)]
-        asked = {"c": col, **dict(zip("ke", contract))}
+        asked = {"c": col, **self._contract_columns()}
         try:
-            found = self.footers(span_sql(len(asked)), {"f": self.all_files, **asked})
+            found = self.footers(span_sql(asked), {"f": self.all_files, **asked})
         except duckdb.Error:
             return {}
+        self._learn_contract_spans(found, asked)
         # a row group without statistics could hold any time: no span for its file
         rows = [(r[0], r[2], r[3]) for r in found if r[1] == col and r[6]]
-        k = asked.get("k")
-        decimal = bool(k) and self.types.get(k, "").startswith("DECIMAL") and k not in self.cast
-        for r in found:
-            if r[1] == asked.get("k") and (span := strike_span(r, decimal)) is not None:
-                self.strikes[self.listed(r[0])] = span
-            elif r[1] == asked.get("e") and self.types.get(r[1]) == "DATE" and (espan := expiry_span(r)) is not None:
-                self.expiries[self.listed(r[0])] = espan
         one = timedelta(days=1)
         spans = {}
         if self.columns.ts and self.types.get(col) in NAIVE_TS:
@@ -150,6 +145,23 @@ class Table:
             if first is not None and last is not None and first <= last:
                 spans[name] = (first - one, last + one)
         return {self.listed(k): v for k, v in spans.items()}
+
+    def _contract_columns(self) -> dict[str, str]:
+        """The strike (``k``) and expiry (``e``) columns whose footer statistics may rule files
+        out: an option table's own columns, not hive folder keys."""
+        named = {"k": getattr(self.columns, "strike", None), "e": getattr(self.columns, "expiry", None)}
+        return {p: c for p, c in named.items()
+                if c and c in self.types and c != self.columns.ts and not self._hive_key(c)}
+
+    def _learn_contract_spans(self, found: list[tuple], asked: dict[str, str]) -> None:
+        """Keep the strike and expiry ranges that rows of :func:`span_sql` settle."""
+        k, e = asked.get("k"), asked.get("e")
+        decimal = bool(k) and self.types.get(k, "").startswith("DECIMAL") and k not in self.cast
+        for r in found:
+            if r[1] == k and (span := strike_span(r, decimal)) is not None:
+                self.strikes[self.listed(r[0])] = span
+            elif r[1] == e and self.types.get(e) == "DATE" and (espan := expiry_span(r)) is not None:
+                self.expiries[self.listed(r[0])] = espan
 
     def one_underlying(self, con) -> dict[str, str]:
         """Files whose every row has one and the same underlying, by their footers: that value.
@@ -253,7 +265,20 @@ class Table:
 
     def files_holding(self, files: list[str], strikes, expiries=None) -> list[str]:
         """Those of ``files`` that may hold a row of one of ``strikes`` and of ``expiries`` (either
-        None: any), as the stored values compare: a file whose footer rules them out is left out."""
+        None: any), as the stored values compare: a file whose footer rules them out is left out.
+
+        Day folders of many files each (a file a contract in every day's folder): their footers
+        are not read when the table opens, so a day's are read here the first time, in one
+        query remembered in the chain index, and its later queries open only the files they need."""
+        if self.by_day is not None and len(files) >= _DAY_SPANS_FROM:
+            new = [f for f in files if f not in self._spanned]
+            asked = self._contract_columns()
+            if new and asked:
+                self._spanned.update(new)
+                try:
+                    self._learn_contract_spans(self.footers(span_sql(asked), {"f": new, **asked}), asked)
+                except duckdb.Error:
+                    pass  # unreadable footers: the day's query says which file
         return may_hold(files, self.strikes, self.expiries, strikes, expiries)
 
     def _hive_key(self, column: str) -> bool:
