@@ -17,6 +17,8 @@ def _short(path: str, root: str | None) -> str:
 
 
 def register(data_app) -> None:
+    # rich's progress module is imported inside each command: every command module is imported
+    # (and registered) when optbt starts, and a run never shows these bars
     register_synth(data_app)
     register_check(data_app)
     register_sort(data_app)
@@ -24,7 +26,6 @@ def register(data_app) -> None:
 
 def register_synth(data_app) -> None:
     import typer
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     @data_app.command("synth")
     def synth(
@@ -46,6 +47,7 @@ def register_synth(data_app) -> None:
             raise ConfigError(f"--start must be a date like 2024-01-01, got {start!r}") from None
         if not 1900 <= first.year <= 2200:  # the calendar runs on for days * 1.6 + 120 days after it
             raise ConfigError(f"--start must be between 1900 and 2200, got {start!r}")
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
         with Progress(TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[day]}"),
                       TimeRemainingColumn(), transient=True) as bar:
             task = bar.add_task("synth", total=days, day="")
@@ -60,7 +62,6 @@ def register_check(data_app) -> None:
     import typer
     from rich.console import Console
     from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from optbt.model.errors import OptbtError
@@ -82,6 +83,7 @@ def register_check(data_app) -> None:
         try:
             config = load_dataset(data, data_root)
             # the bar goes to stderr, so stdout stays pure JSON with --format json
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
             with Progress(TextColumn("data check"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[step]}"),
                           TimeElapsedColumn(), transient=True, console=Console(stderr=True)) as bar:
                 task = bar.add_task("check", total=None, step="opening files")
@@ -114,7 +116,6 @@ def register_check(data_app) -> None:
 
 def register_sort(data_app) -> None:
     import typer
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     @data_app.command("sort")
     def sort(
@@ -140,6 +141,7 @@ def register_sort(data_app) -> None:
         from optbt.data.dataset import config_file, load_dataset
         from optbt.data.sort import sort_dataset
         config = load_dataset(data, data_root)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
         with sigterm_as_ctrl_c(), Progress(TextColumn("data sort"), BarColumn(), MofNCompleteColumn(),
                                            TextColumn("{task.fields[file]}"), TimeRemainingColumn(),
                                            transient=True) as bar:  # kill, like Ctrl-C, leaves no half copy

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from contextlib import contextmanager
+
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from optbt.model.errors import ConfigError, StrategyError
@@ -138,6 +139,25 @@ def trace_days(values: list[str]) -> list:
     return out
 
 
+@contextmanager
+def day_progress(console: Console, name: str, shown: bool):
+    """The run's progress bar (days done of days, the day, time left) as ``progress(done, total,
+    day)``; nothing when not ``shown`` (``--quiet``, output not a terminal), where rich's progress
+    module is not even imported (a few ms of every scripted run's start)."""
+    if not shown:
+        yield lambda done, total, day: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[day]}"), TimeRemainingColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task(name, total=None, day="")
+
+        def progress(done: int, total: int, day) -> None:
+            bar.update(task, completed=done, total=total, day=str(day))
+        yield progress
+
+
 def print_warnings(console: Console, result: BacktestResult) -> None:
     """One line per skip reason (count and first days), then why the result is empty, if it is."""
     from optbt.results.explain import data_warnings, empty_causes, left_out_warnings, skip_warnings
@@ -181,20 +201,14 @@ def register(app: typer.Typer) -> None:
             from optbt.engine.loop import run_backtest
             from optbt.results.folder import check_out
 
-            console = Console()
+            console = Console(emoji=False)  # ':x:' in a name is text (and the emoji table stays unloaded)
             params = parse_params(param)
             cls = load_strategy(strategy)
             out = check_out(out or Path("runs") / cls.__name__)  # a bad --out fails before the run, not after
             config = resolve_data(data, data_root)
             costs = cost_overrides(config, slippage, slippage_pct, commission, costs_preset)
             print_dataset(console, config)
-            with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TextColumn("{task.fields[day]}"), TimeRemainingColumn(),
-                          console=console, disable=quiet or not console.is_terminal, transient=True) as bar:
-                task = bar.add_task(cls.__name__, total=None, day="")
-
-                def progress(done: int, total: int, day) -> None:
-                    bar.update(task, completed=done, total=total, day=str(day))
+            with day_progress(console, cls.__name__, shown=not quiet and console.is_terminal) as progress:
                 try:
                     result = run_backtest(cls, data=config, start=start, end=end, params=params,
                                           costs=costs, progress=progress, trace=trace_days(trace))

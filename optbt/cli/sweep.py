@@ -9,7 +9,6 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from optbt.cli.run import (
@@ -130,6 +129,9 @@ def register(app: typer.Typer) -> None:
 
             best: dict = {"value": None, "params": None}
             failed = [0]
+            # imported here: every command's module is imported when optbt starts (cli/app.py)
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                       TimeRemainingColumn)
             progress = Progress(TextColumn("[bold]runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                                 TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[best]}"),
                                 console=console, disable=quiet or not console.is_terminal, transient=False)
