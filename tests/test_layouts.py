@@ -8,6 +8,7 @@ so the number of queries does not grow with the number of files.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -235,3 +236,64 @@ def test_files_between_with_a_day_index_gives_the_files_of_a_scan():
         finally:
             table_mod._BUCKETED_FROM = saved
     check()
+
+
+def test_no_file_holding_a_contract_asked_for_is_ever_left_out(tmp_path_factory):
+    """Whatever strikes and expiries files hold (decimals, NaN, negative, one value or many,
+    with or without statistics, DECIMAL or float or integer), a query for some contracts opens
+    every file that holds one of them: footers only ever rule out files that cannot."""
+    import itertools
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from optbt.data.duckdb_source import DuckDBSource
+    counter = itertools.count()
+    strikes = st.sampled_from([99.5, 100.0, 100.05, 150.0, 21000.0, -5.0, float("nan")])
+    expiries = st.sampled_from([date(2024, 1, 4), date(2024, 1, 11), date(2024, 2, 1)])
+    files = st.lists(st.tuples(st.lists(st.tuples(strikes, expiries), min_size=1, max_size=4),
+                               st.sampled_from(["double", "int", "decimal"]), st.booleans()), min_size=1, max_size=5)
+
+    @settings(max_examples=25, deadline=None)
+    @given(files, st.lists(strikes, min_size=1, max_size=3), st.lists(expiries, min_size=1, max_size=2))
+    def check(spec, want_k, want_e):
+        root = tmp_path_factory.mktemp(f"spans{next(counter)}")
+        (root / "o").mkdir()
+        held = {}
+        for n, (rows, kind, stats) in enumerate(spec):
+            ks = [k if kind == "double" else (float("nan") if k != k else float(int(k))) for k, _ in rows]
+            if kind != "double":
+                ks = [0.0 if k != k else k for k in ks]  # no NaN in an integer or decimal column
+            col = (pa.array(ks, pa.float64()) if kind == "double" else
+                   pa.array([int(k) for k in ks], pa.int64()) if kind == "int" else
+                   pa.array([Decimal(str(k)) for k in ks], pa.decimal128(9, 2)))
+            tab = pa.table({"ts": [datetime(2024, 1, 2, 9, 16)] * len(rows), "expiry": [e for _, e in rows],
+                            "strike": col, "opt_type": ["CE"] * len(rows), "close": [1.0] * len(rows)})
+            name = f"f{n}-{kind}.parquet"
+            pq.write_table(tab, root / "o" / name, write_statistics=stats)
+            held[name] = {(k, e) for k, (_, e) in zip(ks, rows)}
+        pq.write_table(pa.table({"ts": [datetime(2024, 1, 2, 9, 16)], "close": [1.0]}), root / "s.parquet")
+        (root / "dataset.toml").write_text('name = "x"\n[options]\npath = "o/*.parquet"\n[spot]\npath = "s.parquet"\n'
+                                           '[session]\nstart = "09:15"\nend = "09:20"\n')
+        os.environ["OPTBT_CHAIN_INDEX"] = "off"
+        try:
+            src = DuckDBSource(root / "dataset.toml", read_ahead=False)
+        except Exception:  # files the table refuses (mixed strike types): nothing to prune
+            return
+        o = src.options
+        kept = {Path(f).name for f in o.files_holding(o.all_files, want_k, want_e)}
+        for name, pairs in held.items():
+            if any(k == w and e in want_e for k, e in pairs for w in want_k):
+                assert name in kept, (name, pairs, want_k, want_e, o.strikes, o.expiries)
+    saved = os.environ.get("OPTBT_CHAIN_INDEX")
+    try:
+        check()
+    finally:
+        if saved is None:
+            os.environ.pop("OPTBT_CHAIN_INDEX", None)
+        else:
+            os.environ["OPTBT_CHAIN_INDEX"] = saved
