@@ -156,6 +156,8 @@ def register(app: typer.Typer) -> None:
                 for why, n in (row.get("engine") or {}).get("contracts_left_out", {}).items():
                     left_out[why] = max(n, left_out.get(why, 0))
                 hints.update(dict.fromkeys((row.get("engine") or {}).get("data_hints", [])))
+                # a staggered leg or exit time the session never reaches (a parameter's value: per run)
+                hints.update(dict.fromkeys((row.get("engine") or {}).get("time_warnings", [])))
                 if row["status"] != "ok":
                     failed[0] += 1
                     console.print(f"[red]run {row['params']} failed:[/red] {row['error']}", highlight=False)

@@ -758,9 +758,11 @@ def session_times(unit: Unit) -> dict:
     (``DslStrategy._session_notes``): an entry window outside the session never holds, and an
     exit time at or before its open stops every entry. Each time is a literal ``"09:16"`` or a
     time parameter's .strat name (read on the instance: ``--param`` values count); a time
-    written otherwise is left out. Kept beside the compiled class (``__strat_times__``), not in
+    written otherwise is left out. A staggered leg's time (``entry pe at 16:10``) and an exit
+    time after the close do nothing on days that trade: the run warns
+    (``DslStrategy._time_warnings``). Kept beside the compiled class (``__strat_times__``), not in
     it, so the compiled source is what it was: ``{"between": [start, end], "at": time,
-    "exit": [time, ...]}``, each key only when the file has it."""
+    "exit": [time, ...], "legs": {leg: time}}``, each key only when the file has it."""
     def ref(e) -> str | None:
         if isinstance(e, A.Time):
             return e.value
@@ -777,6 +779,9 @@ def session_times(unit: Unit) -> dict:
     exits = [r for r in (ref(e.at) for e in unit.program.of(A.ExitAt)) if r]
     if exits:
         out["exit"] = exits
+    legs = {e.leg: ref(e.at) for e in unit.program.of(A.LegEntry) if ref(e.at)}
+    if legs:
+        out["legs"] = legs
     return out
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import traceback
+from bisect import bisect_left
 from typing import Any, ClassVar
 
 from optbt.dsl.market import MarketMixin
@@ -281,15 +282,7 @@ class DslStrategy(MarketMixin, Strategy):
         if not spec or not tried:
             return []
         first, last = tried[0], tried[-1]
-        attrs = self.PARAM_ATTRS
-
-        def value(ref: str) -> str:
-            return ref if ref[:1].isdigit() else str(getattr(self, attrs.get(ref, ref), ""))
-
-        def named(*refs: str) -> str:
-            params = [r for r in refs if not r[:1].isdigit()]
-            return f" (parameter{'s' * (len(params) > 1)} {', '.join(params)})" if params else ""
-
+        value, named = self._time_value, self._time_params
         end_tick = f" (none is tried on the day's last tick, {times[-1]})" if entry_end == len(times) - 1 else ""
         out = []
         if "between" in spec:
@@ -319,6 +312,58 @@ class DslStrategy(MarketMixin, Strategy):
                               else (f"the session's first tick {first}", ""))
                 out.append(f"the exit time {at}{named(ref)} is at or before {where}: the exit rule holds from the "
                            f"first tick, so no entry is tried{fix}")
+        return out
+
+    def _time_value(self, ref: str) -> str:
+        """A time of ``__strat_times__`` as this run reads it: a literal, or a parameter's value."""
+        return ref if ref[:1].isdigit() else str(getattr(self, self.PARAM_ATTRS.get(ref, ref), ""))
+
+    @staticmethod
+    def _time_params(*refs: str) -> str:
+        params = [r for r in refs if not r[:1].isdigit()]
+        return f" (parameter{'s' * (len(params) > 1)} {', '.join(params)})" if params else ""
+
+    def _time_warnings(self, open_: str, close: str, times: list[str], entry_end: int) -> list[str]:
+        """The file's times that silently do nothing on a day that may well trade, for the run's
+        warnings (``optbt.engine.days.note_time_warnings``, every day that ran): a staggered leg
+        due after the last tick on which a leg opens (``entry pe at 16:10`` on a 15:30 session:
+        the other legs trade, this one never opens), and an exit time after the day's last tick
+        (``exit at 16:00``: what is open closes on the last tick, reason ``eod``). ``times`` are
+        the day's ticks; a leg opens on ``times[:entry_end]`` only (never the last, nor at or
+        after the exit time: the engine's deadline, or the file's own ``exit at``)."""
+        spec = getattr(type(self), "__strat_times__", None)
+        if not spec or not times:
+            return []
+        value, named = self._time_value, self._time_params
+        out = []
+        stop = min((value(r) for r in spec.get("exit", ())), default=None)  # the exit rule holds from it on
+        if stop is not None:  # no leg opens once the exit rule holds
+            entry_end = min(entry_end, bisect_left(times, stop))
+        opens = times[:entry_end]
+        for leg, ref in spec.get("legs", {}).items():
+            at = value(ref)
+            what = f"leg {leg}'s entry at {at}{named(ref)}"
+            if opens and at <= opens[-1]:
+                continue
+            if at > close:
+                out.append(f"{what} is after the session's close {close}: the leg never opens while the other "
+                           "legs trade (move it inside the session)")
+            elif not opens:
+                continue  # no tick opens anything: the day's note says why
+            elif entry_end == len(times) - 1:
+                out.append(f"{what} is after the last tick on which a leg opens, {opens[-1]} (none opens on the "
+                           f"day's last tick, {times[-1]}): the leg never opens while the other legs trade")
+            else:
+                out.append(f"{what} is after the last tick on which a leg opens, {opens[-1]} (none opens at or "
+                           f"after the exit time, {times[entry_end]}): the leg never opens while the other "
+                           "legs trade")
+        for ref in spec.get("exit", ()):
+            at = value(ref)
+            if at > times[-1]:
+                where = f"the session's close {close}" if at > close else f"the day's last tick {times[-1]}"
+                out.append(f"the exit time {at}{named(ref)} is after {where}: what is still open closes on the "
+                           f"day's last tick, {times[-1]} (reason eod)" + (" (move it inside the session)"
+                                                                             if at > close else ""))
         return out
 
     # -- the engine's hooks ------------------------------------------------------------------------

@@ -70,6 +70,7 @@ class DayRun:
         self.blocked: dict[tuple, int] = {}
         self.session: tuple | None = None  # (open, close), set by the engine (a range outside it is noted)
         self.window_notes: dict[str, None] = {}  # why a range is never known today (ordered, no repeats)
+        self.time_notes: list[str] = []  # the strategy's times that do nothing today (engine.days.note_time_warnings)
         self.tracer = None  # set on --trace days only (optbt.engine.trace)
         self.entry_end = self.last  # the first tick on which no entry is tried (engine sets it)
         self.key_series: dict = {}  # open position key -> its Series (str hashes are cached)

@@ -122,6 +122,19 @@ def note_session_times(strategy: Any, run: Any) -> None:
         run.window_notes[why] = None
 
 
+def note_time_warnings(strategy: Any, run: Any) -> None:
+    """Set ``run.time_notes``: the strategy's own times that do nothing today though the day
+    may trade (a staggered leg due after the last tick a leg opens on, an exit time after the
+    day's last tick), for the run's warnings and ``--trace``. Only a compiled .strat file knows
+    its times (``DslStrategy._time_warnings``)."""
+    warn = getattr(strategy, "_time_warnings", None)
+    session = getattr(run, "session", None)
+    if warn is None or session is None or not isinstance(session[0], datetime):
+        return
+    open_, close = session
+    run.time_notes = warn(f"{open_:%H:%M}", f"{close:%H:%M}", run.times, run.entry_end)
+
+
 def why_no_entry(run: Any) -> tuple[str, str]:
     """(the most frequent reason a day's entries failed, in words; an example instrument).
     What ``run.window_notes`` says (a range or an entry time outside the session) follows an

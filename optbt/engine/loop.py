@@ -33,7 +33,7 @@ from optbt.engine.clock import session_clock, spot_clock
 from optbt.engine.context import BarContext, DayStartContext
 from optbt.engine.costing import cost_model, describe, effective_costs
 from optbt.engine.days import (check_underlying, data_hints, dataset_underlyings, entry_deadline,
-                               note_session_times, run_days, why_no_entry)
+                               note_session_times, note_time_warnings, run_days, why_no_entry)
 from optbt.engine.dayrun import ACTIVE, DONE, IDLE, DayRun, NoExpiry
 from optbt.engine.fills import CostModel
 from optbt.engine.market import DayMarket, Market
@@ -98,6 +98,7 @@ class EventEngine:
         self._trace: list[dict] = [absent(d) for d in sorted(self._trace_days - set(days))]
         self._first_error: DataError | None = None
         self._left_out: dict[str, int] = {}
+        self._time_notes: dict[str, None] = {}  # the strategy's times that did nothing (the run's warnings)
         for n, day in enumerate(days):
             try:
                 row = self._run_day(strategy, day, stats)
@@ -117,6 +118,8 @@ class EventEngine:
         stats["seconds"] = round(_time.perf_counter() - t0, 4)
         if self._left_out:  # contracts the chain refused (e.g. an expiry before its trade date): said, not dropped
             stats["contracts_left_out"] = dict(sorted(self._left_out.items()))
+        if self._time_notes:  # a staggered leg or an exit time the session never reaches
+            stats["time_warnings"] = list(self._time_notes)
         hints = data_hints(self.source)
         if hints:  # what the data looked like on the first day (bars labelled by their start?)
             stats["data_hints"] = hints
@@ -261,6 +264,9 @@ class EventEngine:
         strategy.on_day_end(ctx)
         if not run.cycles:  # why not, where the strategy's own times say (before the tracer records it)
             note_session_times(strategy, run)
+        note_time_warnings(strategy, run)
+        for why in run.time_notes:  # said once a run, in the order first met
+            self._time_notes.setdefault(why, None)
         return False
 
     @staticmethod

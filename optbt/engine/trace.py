@@ -10,6 +10,8 @@ attributes shadowing the class's methods) and removes the wrappers at day end:
 - ``note_blocked``: an entry the strategy did not try, and why (no strike, exit rule holds);
 - ``no_entry``: at the end of a day without an entry, why the strategy's times kept it from being
   tried (a range, an entry window or time outside the session: ``DayRun.window_notes``);
+- ``time_warning``: at the end of any day, a staggered leg or an exit time the session never
+  reaches (``DayRun.time_notes``);
 - for compiled .strat strategies (found by their method names): the entry condition
   (``entry_ready``), every stop / target / trailing check with
   its price and level (``_hit``) and every MTM check with the MTM and its limits (``_check_mtm``).
@@ -105,6 +107,8 @@ class Tracer:
         if not run.cycles:  # a range or an entry time outside the session, as the day's note says
             for why in run.window_notes:
                 self.note("no_entry", note=why)
+        for why in run.time_notes:  # a staggered leg or an exit time the session never reaches
+            self.note("time_warning", note=why)
         for name in self._installed:
             self.strategy.__dict__.pop(name, None)
         self._installed = []

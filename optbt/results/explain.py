@@ -42,6 +42,12 @@ def data_warnings(result: BacktestResult) -> list[str]:
     return list(result.engine.get("data_hints") or [])
 
 
+def time_warnings(result: BacktestResult) -> list[str]:
+    """The strategy's own times that did nothing (a staggered leg due after the last tick a leg
+    opens on, an exit time after the session's close), once a run."""
+    return list(result.engine.get("time_warnings") or [])
+
+
 def left_out_lines(counts: dict[str, int]) -> list[str]:
     """The warnings for ``{reason: contract-days}`` (a run's, or a sweep's runs')."""
     return [f"left out {n} contract-day{'s' * (n != 1)} {LEFT_OUT.get(k, k)} (optbt data check names the files)"

@@ -143,5 +143,7 @@ def _line(run: list[dict]) -> str:
         return f"{when} {r['note']}"
     if kind == "no_entry":
         return f"{when} no entry: {r['note']}"
+    if kind == "time_warning":
+        return f"{when} note: {r['note']}"
     return f"{when} {kind} " + json.dumps({k: v for k, v in r.items() if k not in ('day', 'time', 'tick', 'kind')},
                                            default=str)

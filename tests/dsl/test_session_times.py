@@ -156,3 +156,113 @@ def test_orb_breakout_s_range_on_a_us_session_is_named_in_the_trace_too():
            "low are never known (move the range inside the session)")
     assert list(result.notes["entry_blocked"]) == [f"{NEVER}; {why}"]
     assert timeline(result.trace)[-1] == f"16:00       no entry: {why}"
+
+
+# -- times that do nothing on days that trade: the run's warning (once) and the trace ------------------
+# A staggered leg due after the last tick a leg opens on never opens while the other legs trade, and
+# an exit time after the close never holds (what is open closes at the day's end, reason eod); the
+# day traded, so no day's note said a word. Tick k is 09:31 + k minutes: 09:45 is k = 14, 15:15 is
+# k = 344, 16:00 (the last) is k = 389.
+
+
+def time_warnings(result) -> list[str]:
+    from optbt.results.explain import time_warnings as warnings  # new with these warnings
+    return warnings(result)
+
+S = 'strategy t "test"\nlegs\n    ce = add(ATM, CE, SELL)\n    pe = add(ATM, PE, SELL)\n'
+
+
+def k(hhmm: str) -> int:
+    h, m = map(int, hhmm.split(":"))
+    return h * 60 + m - (9 * 60 + 31)
+
+
+def two_legs(strategy, trace=()):
+    """CE at 100 until 15:00, 80 from then; PE at 90 until 10:00, 70 from then."""
+    ce = [100.0 if i < k("15:00") else 80.0 for i in range(N)]
+    pe = [90.0 if i < k("10:00") else 70.0 for i in range(N)]
+    day = day_data([21000.0] * N, {inst(21000, "CE"): ce, inst(21000, "PE"): pe})
+    source = UsSession({DAY: day}, config(N, session={"start": "09:30", "end": "16:00"}), N)
+    return EventEngine(source).run(strategy, trace=trace)
+
+
+def fills(result) -> list[tuple]:
+    return [(t.key, t.entry_ts.strftime("%H:%M"), t.entry_price, t.exit_ts.strftime("%H:%M"), t.exit_price,
+             t.exit_reason) for t in result.trades]
+
+
+def test_a_staggered_leg_after_the_close_is_named_while_the_other_leg_trades():
+    result = two_legs(load_strat_text(S + "entry at 09:45\nentry pe at 16:10\nexit at 15:15\n")(), trace=[DAY])
+    assert fills(result) == [("ce", "09:45", 100.0, "15:15", 80.0, "exit")]
+    why = ("leg pe's entry at 16:10 is after the session's close 16:00: the leg never opens while the other legs "
+           "trade (move it inside the session)")
+    assert time_warnings(result) == [why]
+    assert timeline(result.trace)[-1] == f"16:00       note: {why}"
+    from rich.console import Console
+
+    from optbt.cli.run import print_warnings
+    console = Console(record=True, width=400)
+    print_warnings(console, result)
+    assert console.export_text().splitlines() == [f"warning: {why}"]
+
+
+def test_a_staggered_leg_on_the_day_s_last_tick_is_named_with_the_last_tick_a_leg_opens_on():
+    result = two_legs(load_strat_text(S + "entry at 09:45\nentry pe at 16:00\n")())
+    assert fills(result) == [("ce", "09:45", 100.0, "16:00", 80.0, "eod")]
+    assert time_warnings(result) == [
+        "leg pe's entry at 16:00 is after the last tick on which a leg opens, 15:59 (none opens on the day's last "
+        "tick, 16:00): the leg never opens while the other legs trade"]
+
+
+def test_a_staggered_leg_at_or_after_the_exit_time_is_named_with_it():
+    result = two_legs(load_strat_text(S + "entry at 09:45\nentry pe at 15:20\nexit at 15:15\n")())
+    assert fills(result) == [("ce", "09:45", 100.0, "15:15", 80.0, "exit")]
+    assert time_warnings(result) == [
+        "leg pe's entry at 15:20 is after the last tick on which a leg opens, 15:14 (none opens at or after the "
+        "exit time, 15:15): the leg never opens while the other legs trade"]
+
+
+def test_a_staggered_leg_of_a_parameter_is_read_with_the_run_s_value():
+    cls = load_strat_text(S.replace("legs\n", "params\n    pe_at: time = 16:10\nlegs\n")
+                          + "entry at 09:45\nentry pe at pe_at\nexit at 15:15\n")
+    late = two_legs(cls())
+    assert time_warnings(late) == [
+        "leg pe's entry at 16:10 (parameter pe_at) is after the session's close 16:00: the leg never opens while "
+        "the other legs trade (move it inside the session)"]
+    inside = two_legs(cls(pe_at="10:30"))
+    assert fills(inside) == [("ce", "09:45", 100.0, "15:15", 80.0, "exit"), ("pe", "10:30", 70.0, "15:15", 70.0, "exit")]
+    assert time_warnings(inside) == []
+
+
+def test_a_staggered_leg_before_the_open_opens_with_the_entry_and_adds_nothing():
+    """``entry pe at 09:20`` on a 09:30 session: due at 09:20 or the first tick after, so at the entry."""
+    result = two_legs(load_strat_text(S + "entry at 09:45\nentry pe at 09:20\nexit at 15:15\n")())
+    assert fills(result) == [("ce", "09:45", 100.0, "15:15", 80.0, "exit"), ("pe", "09:45", 90.0, "15:15", 70.0, "exit")]
+    assert time_warnings(result) == []
+
+
+def test_an_exit_time_after_the_close_is_named_and_the_legs_close_at_the_day_s_end():
+    result = two_legs(load_strat_text(S + "entry at 09:45\nexit at 16:30\n")(), trace=[DAY])
+    assert fills(result) == [("ce", "09:45", 100.0, "16:00", 80.0, "eod"), ("pe", "09:45", 90.0, "16:00", 70.0, "eod")]
+    why = ("the exit time 16:30 is after the session's close 16:00: what is still open closes on the day's last "
+           "tick, 16:00 (reason eod) (move it inside the session)")
+    assert time_warnings(result) == [why]
+    assert timeline(result.trace)[-1] == f"16:00       note: {why}"
+
+
+def test_an_exit_time_at_the_close_closes_on_its_last_tick_and_adds_nothing():
+    result = two_legs(load_strat_text(S + "entry at 09:45\nexit at 16:00\n")())
+    assert fills(result) == [("ce", "09:45", 100.0, "16:00", 80.0, "exit"), ("pe", "09:45", 90.0, "16:00", 70.0, "exit")]
+    assert time_warnings(result) == []
+
+
+def test_an_exit_time_parameter_after_the_close_is_named_once_a_run():
+    cls = load_strat_text(S.replace("legs\n", "params\n    out: time = 15:15\nlegs\n") + "entry at 09:45\nexit at out\n")
+    day = day_data([21000.0] * N, {inst(21000, "CE"): [100.0] * N, inst(21000, "PE"): [90.0] * N})
+    nxt = DAY + timedelta(days=1)
+    source = UsSession({DAY: day, nxt: day}, config(N, session={"start": "09:30", "end": "16:00"}), N)
+    result = EventEngine(source).run(cls(out="16:45"))
+    assert [t.exit_reason for t in result.trades] == ["eod"] * 4
+    assert time_warnings(result) == [
+        "the exit time 16:45 (parameter out) is after the session's close 16:00: what is still open closes on the "
+        "day's last tick, 16:00 (reason eod) (move it inside the session)"]
