@@ -38,6 +38,15 @@ def _out(text: str) -> None:
     typer.echo(text.encode("utf-8"), nl=False)
 
 
+def _lint_session(data: str):
+    """The session ``optbt lint --data`` checks times against: the dataset config's
+    ``[session]`` (a bad config is the run's ConfigError; no data file is opened)."""
+    from optbt.data.dataset import load_dataset
+    from optbt.dsl.lint import Session
+    cfg = load_dataset(data)
+    return Session(cfg.session.start, cfg.session.end, cfg.name)
+
+
 def _error(exc: OptbtError) -> None:
     typer.secho(f"{exc.prefix}{exc}", fg=typer.colors.RED, err=True)
 
@@ -132,18 +141,25 @@ def register(app: typer.Typer) -> None:
         strict: bool = typer.Option(False, "--strict", help="warnings fail too (exit 1)"),
         max_values: int = max_values_option,
         max_runs: int = max_runs_option,
+        data: str = typer.Option(None, "--data", help="dataset folder or dataset.toml: also warn about times "
+                                                       "outside its session (W013)"),
     ) -> None:
         """Check .strat files: errors and warnings with rule codes (see docs/language.md).
 
         Exit 0: clean (warnings allowed unless --strict); 1: findings; 2: a file could not be read.
 
+        With --data, times outside that dataset's session are warnings too (W013); only its
+        dataset.toml is read, never the data.
+
         Example: optbt lint strategies_dsl/*.strat --format json
+        Example: optbt lint orb_breakout.strat --data data/us
         """
         from optbt.dsl import read_strat
         from optbt.dsl.diagnostics import render_all
         from optbt.dsl.lint import lint_text
         if fmt not in ("text", "json"):
             raise ConfigError(f"--format takes text or json, not {fmt!r}")
+        session = None if data is None else _lint_session(data)
         failed, unreadable = False, 0
         reports, texts = [], []
         limits = limits_of(max_values, max_runs)
@@ -158,7 +174,7 @@ def register(app: typer.Typer) -> None:
                                     "message": str(exc), "line": 0, "column": 0, "end_column": 0,
                                     "label": "", "help": "check the path"})
                 continue
-            diags = lint_text(text, limits)
+            diags = lint_text(text, limits, session)
             failed |= any(d.severity == "error" for d in diags) or (strict and bool(diags))
             if fmt == "json":
                 reports += [d.as_dict(str(file)) for d in diags]

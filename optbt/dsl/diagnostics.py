@@ -115,6 +115,14 @@ CODES: dict[str, tuple[str, str]] = {
              "re-entry or shift sells more than the premium counted: the MTM reaches the premium only if every "
              "price is 0. A leg a `reverse` re-entry may open as a BUY, and positions with a bought leg, are not "
              "reported. Write a target below 100 % (e.g. 90%), or one in points or money."),
+    "W013": ("time outside the dataset's session", "With `optbt lint --data DATASET`, a time of the file (entry "
+             "time or window, exit time, range, a staggered leg's time; a time parameter's default) lies outside "
+             "the dataset's session (`[session]` of its dataset.toml; bars are labelled by their end, so the "
+             "first tick is after the open). An NSE habit on US data: `entry between 09:16 and 09:25` on a "
+             "09:30-16:00 session never holds, `exit at 09:20` holds from the first tick so nothing enters, "
+             "`entry pe at 16:10` never opens pe while the other legs trade, `exit at 16:30` never holds (the day's "
+             "last tick closes what is open, reason eod). A run says the same in its notes and warnings; lint says "
+             "it before the run. Move the time inside the session."),
     "W010": ("re-entry that can never fire", "A `reentry ... on stop_loss` (or target, trailing) covers a leg "
              "with no such rule: that exit never happens, so the re-entry never does."),
 }

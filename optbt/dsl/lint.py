@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from optbt.dsl import ast as A
 from optbt.dsl.checks import Unit
@@ -263,6 +264,82 @@ def range_before_known(unit: Unit) -> list[Diagnostic]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Session:
+    """The session a file is linted against (``optbt lint --data``): ``[session]`` of a
+    dataset.toml, read without opening the data (no DuckDB: the times are in the config)."""
+
+    open: str     # "09:30"
+    close: str    # "16:00"
+    dataset: str  # its name, for the message
+
+
+def _time_ref(unit: Unit, e) -> tuple[str, str] | None:
+    """(the time, how the file wrote it): ``("09:20", "09:20")`` or, for a time parameter,
+    ``("09:20", "entry_time (default 09:20)")``: lint sees the default, not a run's --param."""
+    value = _time_value(unit, e)
+    if value is None:
+        return None
+    return value, value if isinstance(e, A.Time) else f"{e.name} (default {value})"
+
+
+def outside_session(unit: Unit, session: Session) -> list[Diagnostic]:
+    """W013: a time of the file outside the dataset's session (bars labelled by their end, so the
+    first tick is after the open and the last at the close). What each one does, as a run says it
+    (the day's note, the run's warning: docs/language.md, Entry)."""
+    o, c = session.open, session.close
+    where = f"the session {o}–{c} (dataset {session.dataset})"
+    out = []
+
+    def say(node, message: str, label: str, help_: str = "move it inside the session") -> None:
+        out.append(_d("W013", message, node, label, help_))
+
+    for e in unit.program.of(A.Entry)[:1]:
+        at = _time_ref(unit, e.at) if e.at is not None else None
+        if at and at[0] >= c:  # none is tried on the day's last tick, the close
+            say(e, f"entry at {at[1]} is at or after the close of {where}", "no entry is ever tried")
+        elif at and at[0] < o:
+            say(e, f"entry at {at[1]} is before the open of {where}", f"entries are tried from the open {o} on")
+        start = _time_ref(unit, e.start) if e.start is not None else None
+        end = _time_ref(unit, e.end) if e.end is not None else None
+        if start and end:
+            window = f"the entry window {start[1]}–{end[1]}"
+            if end[0] <= o:
+                say(e, f"{window} ends at or before the open of {where}", "no entry is ever tried in it")
+            elif start[0] >= c:
+                say(e, f"{window} starts at or after the close of {where}", "no entry is ever tried in it")
+            elif start[0] < o:
+                say(e, f"{window} starts before the open of {where}", f"only {o}–{end[0]} of it is in the session")
+            elif end[0] > c:
+                say(e, f"{window} ends after the close of {where}",
+                    f"entries stop before {c} (none on the day's last tick)")
+    for x in unit.program.of(A.ExitAt):
+        at = _time_ref(unit, x.at)
+        if at and at[0] <= o:
+            say(x, f"exit at {at[1]} is at or before the open of {where}",
+                "the exit rule holds from the first tick: nothing ever enters")
+        elif at and at[0] > c:
+            say(x, f"exit at {at[1]} is after the close of {where}",
+                f"it never holds: what is open closes on the day's last tick, {c} (reason eod)")
+    for r in unit.program.of(A.RangeDecl):
+        span = f"range {r.name} {r.start} .. {r.end}"
+        if r.end <= o:
+            say(r, f"{span} ends at or before the open of {where}", "no bar lies in it: its high and low are never known")
+        elif r.end > c:
+            say(r, f"{span} ends after the close of {where}", "never complete: its high and low are never known")
+        elif r.start < o:
+            say(r, f"{span} starts before the open of {where}", f"its high and low are of {o}–{r.end} only")
+    for leg in unit.program.of(A.LegEntry):
+        at = _time_ref(unit, leg.at)
+        if at and at[0] >= c:  # no leg opens on the day's last tick, the close
+            say(leg, f"leg {leg.leg}'s entry at {at[1]} is at or after the close of {where}",
+                "the leg never opens while the other legs trade")
+        elif at and at[0] < o:
+            say(leg, f"leg {leg.leg}'s entry at {at[1]} is before the open of {where}",
+                "the leg is due at once: it opens with the entry")
+    return out
+
+
 RULES: tuple[Rule, ...] = (unused_parameter, leg_closed_only_at_eod, exit_before_entry, wide_stop,
                            cycles_without_exit, constant_condition, mtm_misses_closed_legs, lock_never_arms,
                            reentry_never_fires, range_before_known, replaced_rule, unreachable_target)
@@ -270,19 +347,21 @@ RULES: tuple[Rule, ...] = (unused_parameter, leg_closed_only_at_eod, exit_before
 _ALLOW = re.compile(r"#\s*lint:\s*allow(-file)?\s+([A-Z]\d+(?:\s*,\s*[A-Z]\d+)*)")
 
 
-def lint_text(text: str, limits=None) -> list[Diagnostic]:
-    """What ``optbt lint`` reports for a file's text: syntax errors, else check errors, else warnings."""
+def lint_text(text: str, limits=None, session: Session | None = None) -> list[Diagnostic]:
+    """What ``optbt lint`` reports for a file's text: syntax errors, else check errors, else
+    warnings (with a ``session``, ``--data``: also times outside it, W013)."""
     from optbt.dsl.checks import check
     from optbt.dsl.parser import parse_text
     program, diags = parse_text(text)
     if diags:
         return diags
     unit = check(program, limits)
-    return unit.diagnostics or lint_unit(unit, text)
+    return unit.diagnostics or lint_unit(unit, text, session)
 
 
-def lint_unit(unit: Unit, source: str) -> list[Diagnostic]:
-    """Every rule's findings, minus the suppressed ones, in line order."""
+def lint_unit(unit: Unit, source: str, session: Session | None = None) -> list[Diagnostic]:
+    """Every rule's findings, minus the suppressed ones, in line order. The session's rule
+    (W013) runs only when a session is given: without ``--data`` lint knows no session."""
     per_line: dict[int, set[str]] = {}
     whole_file: set[str] = set()
     for number, line in enumerate(split_lines(source), start=1):
@@ -294,5 +373,7 @@ def lint_unit(unit: Unit, source: str) -> list[Diagnostic]:
                 per_line.setdefault(number, set()).update(codes)
                 per_line.setdefault(number + 1, set()).update(codes)
     found = [d for rule in RULES for d in rule(unit)]
+    if session is not None:
+        found += outside_session(unit, session)
     kept = [d for d in found if d.code not in whole_file and d.code not in per_line.get(d.line, set())]
     return sorted(kept, key=lambda d: (d.line, d.column, d.code))

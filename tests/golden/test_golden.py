@@ -8,7 +8,8 @@ never accepted blind.
 - library/<strategy>/: ast.json, compiled.py, lint.txt, explain.txt (``optbt explain FILE``) and
   trades.csv of a 3-day run on a fixed synthetic dataset (seed 1), for every strategy in
   strategies_dsl/;
-- malformed/<case>.strat with <case>.expected: the exact diagnostics a user sees.
+- malformed/<case>.strat with <case>.expected: the exact diagnostics a user sees;
+- lint_us_session.txt: the library's W013 findings on a 09:30-16:00 session (``lint --data``).
 """
 
 from __future__ import annotations
@@ -68,6 +69,20 @@ def test_library_goldens(strat, golden_data, update_goldens):
     check_golden(folder / "lint.txt", (lint or "clean") + "\n", update_goldens)
     result = run_backtest(load_strategy(str(strat)), data=golden_data)
     check_golden(folder / "trades.csv", _trades_csv(result), update_goldens)
+
+
+def test_library_lint_on_a_us_session_golden(update_goldens):
+    """``optbt lint --data`` of a 09:30-16:00 dataset over the library (NSE times): every W013 in
+    one file, each file's findings under its name (the library's lint.txt stay as they were)."""
+    from optbt.dsl.lint import Session
+    us = Session("09:30", "16:00", "us")
+    parts = []
+    for strat in LIBRARY:
+        text = strat.read_text()
+        unit = compile_text(text, strat.name)[2]
+        found = [d for d in lint_unit(unit, text, us) if d.code == "W013"]
+        parts.append(f"== {strat.name}\n" + (render_all(found, text, strat.name) if found else "clean"))
+    check_golden(HERE / "lint_us_session.txt", "\n\n".join(parts) + "\n", update_goldens)
 
 
 @pytest.mark.parametrize("strat", LIBRARY, ids=[p.stem for p in LIBRARY])
