@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from optbt.dsl.runtime import NAN, DslStrategy, num
+from optbt.dsl.runtime import NAN, POSITION_EXITS, DslStrategy, num
 from optbt.engine.context import BarContext
 from optbt.engine.legwait import back_to_cost, premium_moved
 from optbt.model.instrument import Leg
@@ -69,10 +69,8 @@ class LegState:
     contract: Leg | None = None                             # the contract it last held
 
 
-# exits of the whole position (MTM rules, credit exits, the day's overall stop/target/lock): they
-# end the cycle, so no leg closed by them re-enters and no waiting leg opens after them
-_POSITION_EXITS = frozenset(("mtm_stop", "mtm_target", "trail_mtm", "credit_stop", "credit_target",
-                             "overall_stop", "overall_target", "lock"))
+# exits of the whole position end the cycle: no leg closed by them re-enters, no waiting leg opens
+_POSITION_EXITS = POSITION_EXITS
 
 
 class LegPlanStrategy(DslStrategy):

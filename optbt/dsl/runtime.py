@@ -8,7 +8,8 @@ which per-leg rules, what happens on an event, when to exit); this base class tu
    leg (``square_off partial``, the default) or everything (``complete``) at this tick's
    price, then runs the ``on`` actions for it;
 2. shifts (close the leg, open the same leg at the new strike; not on the day's last tick
-   nor once the exit rule holds, where the new leg would close on the tick it opened);
+   nor once the exit rule holds, where the new leg would close on the tick it opened; the new
+   leg opens after step 3 and the position rules, and not when they exit the position);
 3. overall MTM stop, MTM target, trailing MTM (close everything);
 4. the time exit and ``exit when`` (the engine closes everything, reason ``exit``).
 
@@ -90,6 +91,12 @@ class StratRunError(StrategyError):
     def __init__(self, message: str, detail: str = ""):
         super().__init__(message)
         self.detail = detail
+
+
+# exits of the whole position (MTM rules, credit exits, the day's overall stop/target/lock): they end
+# the cycle, so nothing opens after them on their tick (a shift's new leg; legplan: re-entries, waits)
+POSITION_EXITS = frozenset(("mtm_stop", "mtm_target", "trail_mtm", "credit_stop", "credit_target",
+                            "overall_stop", "overall_target", "lock"))
 
 
 class DslStrategy(MarketMixin, Strategy):
@@ -518,6 +525,7 @@ class DslStrategy(MarketMixin, Strategy):
                     shifts = ()
             else:
                 shifts = ()
+            rolled = None  # [(key, new leg)]: the old legs close now, the new ones open after steps 3-5
             for key, strike in shifts:
                 trade = self.positions.get(key)
                 if trade is None or strike is None or strike == trade.leg.strike:
@@ -527,15 +535,38 @@ class DslStrategy(MarketMixin, Strategy):
                 if q is None or q[1] > self._run.max_lag:
                     continue  # the new strike cannot fill (no price, or older than entry_max_lag): keep the old leg
                 self.close(key, "shift")
-                filled = self.try_fill({key: leg}, reason="shift")
-                if filled:
-                    self._shifted(filled[key])
+                rolled = [*(rolled or ()), (key, leg)]
+            if rolled:
+                self._position_exits(ctx, rolled)
+                return
             if self._mtm and positions:  # the MTM is summed only when a rule reads it
                 self._check_mtm(ctx)
             if self._position_check is not None:  # overall stop/target, lock, credit exits (dsl.position)
                 self._position_check(ctx)
         except Exception as exc:
             self._failed(exc, ctx)
+
+    def _position_exits(self, ctx: BarContext, rolled: list) -> None:
+        """Steps 3-5 on a tick a shift closed legs, then the shifts' new legs: an exit of the whole
+        position on this tick (an MTM rule, a credit exit, the day's overall stop, target or lock)
+        opens none of them. Opened first, as before, a new leg was sold and bought back on its own
+        tick at one price (a trade that never was, charged twice). Like a re-entry, a shift's new
+        leg waits for the position's exits of its tick (docs/language.md, Order on one tick)."""
+        done = len(self.closed_trades)
+        day = getattr(self, "_position_day", None)
+        over = day is not None and day.over
+        self.position_exit = False  # a credit exit with nothing left open says so here (dsl.position)
+        if self._mtm and self.positions:
+            self._check_mtm(ctx)
+        if self._position_check is not None:
+            self._position_check(ctx)
+        if self.position_exit or (day is not None and day.over and not over) or any(
+                t.exit_reason in POSITION_EXITS for t in self.closed_trades[done:]):
+            return
+        for key, leg in rolled:
+            filled = self.try_fill({key: leg}, reason="shift")
+            if filled:
+                self._shifted(filled[key])
 
     def _moved_stops(self, ctx: BarContext) -> None:
         """Look again at the stops an action moved on this tick (``move pe.stop to cost``): a

@@ -177,3 +177,57 @@ def test_an_mtm_percent_target_is_of_the_cycles_premium_not_of_re_entries_too(tm
     assert trades(ce, pe, body, tmp_path) == [("09:17", "ce", 21000.0, 100.0, "09:18", 120.0, "stop_loss"),
                                              ("09:17", "pe", 21000.0, 100.0, "09:20", 50.0, "mtm_target"),
                                              ("09:18", "ce", 21000.0, 120.0, "09:20", 90.0, "mtm_target")]
+
+
+def test_no_shift_while_exit_when_holds(tmp_path):
+    """As for ``exit at``: CE first falls to 60 at 09:22, where ``exit when ce.ltp <= 60`` holds too;
+    the position exits at 60 and 100 and no 21050 leg opens to be closed on its own tick."""
+    ce = [100, 100, 100, 100, 100, 100, 60, 60, 60, 60]
+    body = "shift ce to ATM + 1 when ce.ltp <= 60\nexit when ce.ltp <= 60\n"
+    assert trades(ce, FLAT, body, tmp_path, ce_up=[80.0] * 10) == [
+        ("09:17", "ce", 21000.0, 100.0, "09:22", 60.0, "exit"),
+        ("09:17", "pe", 21000.0, 100.0, "09:22", 100.0, "exit")]
+
+
+def test_an_overall_stop_on_the_shift_s_tick_opens_no_new_leg(tmp_path):
+    """CE sold at 100 is at 160 at 09:19: the shift closes it there (-60, lot 1) and the day's PnL,
+    -60, is past ``overall_stop rs 50``: the day is over, PE closes at 100. Before, the shift's
+    21050 call was sold at 30 and bought back at 30 on the same tick (reason overall_stop): a
+    trade that never was, charged twice."""
+    ce = [100, 100, 100, 160, 160, 160, 160, 160, 160, 160]
+    body = "shift ce to ATM + 1 when ce.ltp >= 150\noverall_stop rs 50\n"
+    assert trades(ce, FLAT, body, tmp_path, ce_up=[30.0] * 10) == [
+        ("09:17", "ce", 21000.0, 100.0, "09:19", 160.0, "shift"),
+        ("09:17", "pe", 21000.0, 100.0, "09:19", 100.0, "overall_stop")]
+
+
+def test_an_mtm_stop_on_the_shift_s_tick_opens_no_new_leg(tmp_path):
+    """At 09:19 CE (sold at 100) is at 160 and PE (sold at 100) at 130: the shift closes CE, and the
+    MTM of what is open, PE's -30, is past ``mtm_stop rs 25``: PE closes at 130 and the 21050 call
+    is not sold (before: sold at 30, bought back at 30 on the tick, reason mtm_stop)."""
+    ce = [100, 100, 100, 160, 160, 160, 160, 160, 160, 160]
+    pe = [100, 100, 100, 130, 130, 130, 130, 130, 130, 130]
+    body = "shift ce to ATM + 1 when ce.ltp >= 150\nmtm_stop rs 25\n"
+    assert trades(ce, pe, body, tmp_path, ce_up=[30.0] * 10) == [
+        ("09:17", "ce", 21000.0, 100.0, "09:19", 160.0, "shift"),
+        ("09:17", "pe", 21000.0, 100.0, "09:19", 130.0, "mtm_stop")]
+
+
+def test_a_shift_with_no_exit_on_its_tick_opens_the_new_leg_there(tmp_path):
+    """The same day under an overall stop the shift does not reach (rs 100): the 21050 call is sold
+    at 30 at 09:19 and runs to the day's end (09:25, eod) with PE."""
+    ce = [100, 100, 100, 160, 160, 160, 160, 160, 160, 160]
+    body = "shift ce to ATM + 1 when ce.ltp >= 150\noverall_stop rs 100\n"
+    assert trades(ce, FLAT, body, tmp_path, ce_up=[30.0] * 10) == [
+        ("09:17", "ce", 21000.0, 100.0, "09:19", 160.0, "shift"),
+        ("09:17", "pe", 21000.0, 100.0, "09:25", 100.0, "eod"),
+        ("09:19", "ce", 21050.0, 30.0, "09:25", 30.0, "eod")]
+
+
+def test_an_overall_stop_on_the_shift_s_tick_opens_no_new_leg_with_leg_management_too(tmp_path):
+    """The same day in a file with a re-entry rule (optbt.dsl.legplan's class): the same two trades."""
+    ce = [100, 100, 100, 160, 160, 160, 160, 160, 160, 160]
+    body = "shift ce to ATM + 1 when ce.ltp >= 150\noverall_stop rs 50\nstop_loss pe 50%\nreentry pe on stop_loss asap max 1\n"
+    assert trades(ce, FLAT, body, tmp_path, ce_up=[30.0] * 10) == [
+        ("09:17", "ce", 21000.0, 100.0, "09:19", 160.0, "shift"),
+        ("09:17", "pe", 21000.0, 100.0, "09:19", 100.0, "overall_stop")]
