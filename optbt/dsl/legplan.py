@@ -16,7 +16,7 @@ Per tick, while the cycle is open (after the entry tick):
 
 1. per-leg stops, targets and trailing stops (``trailing ... every`` first moves the stop;
    ``trailing ... after`` starts to trail only once the move is reached), as in DslStrategy,
-   with the ``on`` actions of each hit (an ``open`` action opens its leg now);
+   with the ``on`` actions of each hit (an ``open`` action makes its leg due: it opens at 4);
 2. shifts, then the MTM rules (an MTM exit cancels every waiting leg);
 3. re-entries: each leg a stop, target or trailing stop closed at this tick, if a
    ``reentry`` rule covers it (a leg's own rule before an each-leg rule) and its count is not
@@ -375,14 +375,16 @@ class LegPlanStrategy(DslStrategy):
         return leg.side if declared is None else declared.side
 
     def open_leg(self, ctx: BarContext, name: str) -> None:
-        """The ``open LEG`` action: the leg becomes due now (it waits first if it has a wait rule)."""
+        """The ``open LEG`` action: the leg becomes due now (it waits first if it has a wait rule).
+        It opens with the tick's other due legs, after the position's exits (adjust): an MTM
+        rule, credit exit or overall stop firing on the tick of the stop that runs the action
+        cancels it. Opened at once, a hedge was bought and sold back on that tick at one price."""
         if name in self.positions or name in self.legs_waiting:
             return
         self._legs.setdefault(name, LegState())
         self.legs_waiting[name] = Pending("now")
-        self._open_due(ctx, only=name)
 
-    def _open_due(self, ctx: BarContext, only: str | None = None) -> None:
+    def _open_due(self, ctx: BarContext) -> None:
         if not self.may_open(ctx):
             return  # it would be closed on the tick it opened
         times, waits = self.leg_times(), self.leg_waits()
@@ -390,7 +392,7 @@ class LegPlanStrategy(DslStrategy):
         # order: due on one tick, the wing follows the short's new strike, not the one it held
         for name in self.STRIKE_ORDER or self.LEG_NAMES:
             pending = self.legs_waiting.get(name)
-            if pending is None or (only is not None and name != only):
+            if pending is None:
                 continue
             if pending.why == "time":
                 if ctx.time < times[name]:

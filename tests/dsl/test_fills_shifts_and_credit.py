@@ -231,3 +231,28 @@ def test_an_overall_stop_on_the_shift_s_tick_opens_no_new_leg_with_leg_managemen
     assert trades(ce, FLAT, body, tmp_path, ce_up=[30.0] * 10) == [
         ("09:17", "ce", 21000.0, 100.0, "09:19", 160.0, "shift"),
         ("09:17", "pe", 21000.0, 100.0, "09:19", 100.0, "overall_stop")]
+
+
+LAZY = HEAD.replace("entry at 09:17", "    h = add(ATM + 1, CE, BUY)\nentry at 09:17")
+
+
+def test_an_overall_stop_on_the_tick_of_a_lazy_legs_stop_opens_no_hedge(tmp_path):
+    """CE sold at 100 stops at 160 (50 %) at 09:19 and its action opens the hedge h (the 21050 call,
+    at 30); the day is at -60, past ``overall_stop rs 40``: PE closes at 100 and the day is over.
+    Before, h was bought at 30 and sold back at 30 on that tick (reason overall_stop)."""
+    ce = [100, 100, 100, 160, 160, 160, 160, 160, 160, 160]
+    body = "stop_loss ce 50%\non stop_loss(ce): open h\noverall_stop rs 40\n"
+    assert trades(ce, FLAT, body, tmp_path, ce_up=[30.0] * 10, head=LAZY) == [
+        ("09:17", "ce", 21000.0, 100.0, "09:19", 160.0, "stop_loss"),
+        ("09:17", "pe", 21000.0, 100.0, "09:19", 100.0, "overall_stop")]
+
+
+def test_a_lazy_leg_with_no_exit_on_its_tick_opens_there(tmp_path):
+    """The same day under ``overall_stop rs 100``, not reached: h is bought at 30 at 09:19 and runs
+    with PE to the day's end (09:25, eod)."""
+    ce = [100, 100, 100, 160, 160, 160, 160, 160, 160, 160]
+    body = "stop_loss ce 50%\non stop_loss(ce): open h\noverall_stop rs 100\n"
+    assert trades(ce, FLAT, body, tmp_path, ce_up=[30.0] * 10, head=LAZY) == [
+        ("09:17", "ce", 21000.0, 100.0, "09:19", 160.0, "stop_loss"),
+        ("09:17", "pe", 21000.0, 100.0, "09:25", 100.0, "eod"),
+        ("09:19", "h", 21050.0, 30.0, "09:25", 30.0, "eod")]
