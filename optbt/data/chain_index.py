@@ -177,28 +177,44 @@ class ChainIndex:
             return
         self._write("meta:" + key, list(value))
 
-    def get_rows(self, key: str | None) -> list[tuple] | None:
-        """The rows of a footer query remembered under ``key`` by :meth:`put_rows`, or None."""
+    def get_rows(self, key: str | None, files: list[str]) -> list[tuple] | None:
+        """The rows of a footer query over ``files`` remembered under ``key`` by :meth:`put_rows`,
+        or None."""
         if key is None:
             return None
         with self._lock:
             payload = self._load().get("rows:" + key)
-        if not isinstance(payload, list) or not all(isinstance(r, tuple) for r in payload):
+        try:
+            palette, refs = payload
+            rows = [((files[f] if type(f) is int else f[0] if type(f) is tuple else f), *palette[i])
+                    for f, i in refs]
+        except (TypeError, ValueError, IndexError):
             return None
         self.hits += 1
-        return payload
+        return rows
 
-    def put_rows(self, key: str | None, rows: list[tuple]) -> None:
-        """Remember the rows of a query over the files' footers (their schemas, statistics), which
-        a dataset of thousands of files pays again in every run: a file a contract took 0.1 ms
-        a file and a query (:func:`footer_rows`). Values are text, numbers, booleans or None."""
+    def put_rows(self, key: str | None, rows: list[tuple], files: list[str]) -> None:
+        """Remember the rows of a query over the footers of ``files`` (schemas, statistics: each
+        row a file's name, then text, numbers, booleans or None), which a dataset of thousands of
+        files pays again in every run: a file a contract took 0.1 ms a file and a query
+        (:func:`footer_rows`). Kept small: a file as its place in ``files``, the rest of a row
+        as its place in a list of the distinct rests (a schema repeats in every file)."""
         if key is None or self._broken:
             return
+        place = {os.path.normpath(f): i for i, f in enumerate(files)}
+        palette: dict[tuple, int] = {}
+        refs = []
+        for r in rows:
+            name = r[0]
+            # a listed file as its place; another name as written; any other value wrapped
+            where = place.get(os.path.normpath(name), name) if isinstance(name, str) else (name,)
+            refs.append((where, palette.setdefault(tuple(r[1:]), len(palette))))
+        payload = [list(palette), refs]
         try:
-            marshal.dumps(rows)
+            marshal.dumps(payload)
         except ValueError:  # a value marshal cannot hold: not kept
             return
-        self._write("rows:" + key, [tuple(r) for r in rows])
+        self._write("rows:" + key, payload)
 
     def put(self, key: str | None, listing: Listing) -> None:
         """Remember a block's listing (appended; errors writing are ignored: it is only a cache)."""
@@ -270,14 +286,9 @@ def footer_rows(index: ChainIndex | None, sql: str, params: dict,
     import duckdb
     files = params["f"]
     key = index.block_key(f"{duckdb.__version__}\n{sql}", params, files)
-    kept = index.get_rows(key)
-    if kept is not None:  # a first value that is an int is a file's place in ``files`` (kept so: smaller)
-        try:
-            return [(files[r[0]], *r[1:]) if r and type(r[0]) is int else r for r in kept]
-        except IndexError:
-            pass
+    kept = index.get_rows(key, files)
+    if kept is not None:
+        return kept
     rows = [tuple(r) for r in run(sql, params)]
-    place = {os.path.normpath(f): i for i, f in enumerate(files)}
-    index.put_rows(key, [(place[n], *r[1:]) if r and isinstance(r[0], str) and (n := os.path.normpath(r[0])) in place
-                         else r for r in rows])
+    index.put_rows(key, rows, files)
     return rows
