@@ -228,6 +228,7 @@ def ref_metrics(trades: list[dict], daily: list[dict]) -> dict:
         streak = streak + 1 if p < 0 else 0
         worst = max(worst, streak)
     return {
+        **ref_drawdown_dates([(d["day"], d["pnl"]) for d in daily if d["skip_reason"] not in DATA_HOLES]),
         "total_pnl": round(math.fsum(pnls), 4), "trades": len(pnls),
         "win_rate": round(len(wins) / len(pnls), 4) if pnls else None,
         "avg_win": round(statistics.fmean(wins), 4) if wins else None,
@@ -239,10 +240,43 @@ def ref_metrics(trades: list[dict], daily: list[dict]) -> dict:
     }
 
 
+def ref_drawdown_dates(days: list[tuple[str, float]]) -> dict:
+    """README, "What the metrics count": the max drawdown's peak (the last close at the high it fell
+    from; None for the starting 0), trough (the first of equal lows), recovery (the first close back
+    at the high after it) and the days from peak to recovery or to the last day; closes that differ
+    by float noise only are equal."""
+    closes = [math.fsum(p for _, p in days[:i + 1]) for i in range(len(days))]
+
+    def same(a: float, b: float) -> bool:
+        return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+    highs = [max([0.0, *closes[:i + 1]]) for i in range(len(closes))]
+    falls = [h - c for h, c in zip(highs, closes)]
+    deepest = max(falls, default=0.0)
+    if same(deepest, 0.0):
+        return {"max_drawdown_peak": None, "max_drawdown_trough": None, "max_drawdown_recovery": None,
+                "max_drawdown_days": 0}
+    trough = min(i for i, f in enumerate(falls) if same(f, deepest))
+    high = highs[trough]
+    peak = max((i for i in range(trough) if same(closes[i], high)), default=None)
+    back = min((j for j in range(trough + 1, len(closes)) if closes[j] > high or same(closes[j], high)), default=None)
+    return {"max_drawdown_peak": None if peak is None else days[peak][0], "max_drawdown_trough": days[trough][0],
+            "max_drawdown_recovery": None if back is None else days[back][0],
+            "max_drawdown_days": (len(closes) - 1 if back is None else back) - (-1 if peak is None else peak)}
+
+
+def drawdown_shown(m: dict) -> str:
+    """The console's "drawdown dates" row and the report card's line (README)."""
+    if m["max_drawdown_trough"] is None:
+        return "-"
+    n = m["max_drawdown_days"]
+    back = f"recovered {m['max_drawdown_recovery']}" if m["max_drawdown_recovery"] else "not recovered"
+    return f"{m['max_drawdown_peak'] or 'start'} to {m['max_drawdown_trough']}, {back} ({n} day{'s' * (n != 1)})"
+
+
 def assert_metrics(got: dict, want: dict) -> None:
     assert set(got) == set(want)
     for k, v in want.items():
-        if v is None or isinstance(v, int):
+        if v is None or isinstance(v, (int, str)):
             assert got[k] == v, (k, got[k], v)
         else:
             assert got[k] == pytest.approx(v, abs=1.5e-4), (k, got[k], v)
@@ -263,7 +297,9 @@ def check_run(out: Path, stdout: str, lot_size: float, nse: bool, slippage_pts: 
     assert_metrics(summary["metrics"], want)
     printed = console_table(stdout)
     for k, v in want.items():
-        assert printed[k] == shown(float(v) if k in ("total_pnl", "max_drawdown") else v), k
+        if not k.startswith("max_drawdown_"):
+            assert printed[k] == shown(float(v) if k in ("total_pnl", "max_drawdown") else v), k
+    assert printed["drawdown dates"] == drawdown_shown(want)
     if nse or slippage_pts or commission_per_lot:
         assert printed["costs charged"].split(" (")[0] == shown(math.fsum(t["costs"] for t in trades))
     return trades, daily, summary
@@ -330,6 +366,10 @@ def test_hand_made_days_no_trade_day_losses_from_the_start_and_an_expiry_day(han
     assert summary["metrics"] == {
         "total_pnl": 500.0, "trades": 6, "win_rate": 0.3333, "avg_win": 625.0, "avg_loss": -375.0,
         "profit_factor": 1.6667, "max_drawdown": 750.0,  # from 0 on the first day, not from its first close
+        # closes -750, -750, -750, +500: the high is the start, the trough the first of three equal
+        # lows, back above 0 on 01-05, four days after the start
+        "max_drawdown_peak": None, "max_drawdown_trough": "2024-01-02", "max_drawdown_recovery": "2024-01-05",
+        "max_drawdown_days": 4,
         "sharpe": round(125 / sd * math.sqrt(252), 4), "max_consecutive_losses": 2,  # the flat legs end the streak
         "days": 4, "days_traded": 3}
 
@@ -369,7 +409,8 @@ def test_a_single_trade(hand, tmp_path):
     assert summary["metrics"] == {
         "total_pnl": 750.0, "trades": 1, "win_rate": 1.0, "avg_win": 750.0, "avg_loss": None,
         "profit_factor": None, "max_drawdown": 0.0, "sharpe": None, "max_consecutive_losses": 0,
-        "days": 1, "days_traded": 1}
+        "max_drawdown_peak": None, "max_drawdown_trough": None, "max_drawdown_recovery": None,
+        "max_drawdown_days": 0, "days": 1, "days_traded": 1}
     assert summary["on_capital"] == {"return_pct": 0.75, "max_drawdown_pct": 0.0}
     assert console_table(stdout)["return on capital"] == "0.75 % of 100,000.00"
 
@@ -387,6 +428,64 @@ def test_sharpe_is_empty_when_the_daily_pnl_never_varies(tmp_path):
     assert len({d["pnl"] for d in daily}) == 1 and len(daily) == 5
     assert summary["metrics"]["sharpe"] is None
     assert console_table(stdout)["sharpe"] == "-"
+
+
+# -- the max drawdown's dates --------------------------------------------------------------------------
+
+def pnl_days(pnls: list[float], first: date = date(2024, 1, 1), expiry: date = date(2024, 3, 28)) -> dict:
+    """Weekdays from ``first``, one a PnL: one.strat sells the call at 09:20 at 100 and buys it back
+    at 09:25 at 100 - pnl / 50 (lot size 50), so the day's PnL is exactly ``pnl``."""
+    days, day = {}, first
+    for pnl in pnls:
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        exit_price = 100 - pnl / 50
+        days[day] = (expiry, [100.0] * 9 + [exit_price] * (N_TICKS - 9), [90.0] * N_TICKS)
+        day += timedelta(days=1)
+    return days
+
+
+def run_pnl_days(tmp_path: Path, pnls: list[float], *args: str) -> tuple[dict, str, Path]:
+    root = write_dataset(tmp_path / "d", pnl_days(pnls))
+    (root / "one.strat").write_text(ONE_LEG)
+    out = tmp_path / "out"
+    stdout = optbt("run", root / "one.strat", "--data", root, "--out", out, *args, cwd=tmp_path)
+    _, daily, summary = check_run(out, stdout, lot_size=50, nse=False)
+    assert [d["pnl"] for d in daily] == pnls
+    return summary["metrics"], stdout, out
+
+
+def test_drawdown_dates_of_two_equal_falls_are_the_first_ones(tmp_path):
+    """Closes 100, 50, 50, 100, 50, 100: two falls of 50, the first with two equal lows (01-02,
+    01-03). The first fall and its first low: peak 01-01, trough 01-02, back at 100 on 01-04,
+    3 days; the card under max drawdown says the same."""
+    m, stdout, out = run_pnl_days(tmp_path, [100.0, -50.0, 0.0, 50.0, -50.0, 50.0], "--report")
+    assert (m["max_drawdown"], m["max_drawdown_peak"], m["max_drawdown_trough"], m["max_drawdown_recovery"],
+            m["max_drawdown_days"]) == (50.0, "2024-01-01", "2024-01-02", "2024-01-04", 3)
+    assert console_table(stdout)["drawdown dates"] == "2024-01-01 to 2024-01-02, recovered 2024-01-04 (3 days)"
+    assert ('<div class="k">max drawdown</div><div class="v">50.00</div>'
+            '<div class="d">2024-01-01 to 2024-01-02, recovered 2024-01-04 (3 days)</div>') in \
+        (out / "report.html").read_text()
+
+
+def test_a_run_that_never_falls_has_no_drawdown_dates(tmp_path):
+    """Closes 100, 100, 150: equity never below its high."""
+    m, stdout, _ = run_pnl_days(tmp_path, [100.0, 0.0, 50.0])
+    assert (m["max_drawdown"], m["max_drawdown_peak"], m["max_drawdown_trough"], m["max_drawdown_recovery"],
+            m["max_drawdown_days"]) == (0.0, None, None, None, 0)
+    assert console_table(stdout)["drawdown dates"] == "-"
+
+
+def test_a_drawdown_open_at_the_end_is_not_recovered(tmp_path):
+    """Closes 200, 150, 250, 150, 100, 150 (01-01 .. 01-08, a weekend between): the fall of 50 is
+    recovered on 01-03; the deeper one from 250 (01-03) to 100 (01-05) never is: 3 days to the
+    end (01-04, 01-05, 01-08). With --capital the drawdown is 150 of 10,000: 1.5 %."""
+    m, stdout, _ = run_pnl_days(tmp_path, [200.0, -50.0, 100.0, -100.0, -50.0, 50.0], "--capital", "10000")
+    assert (m["max_drawdown"], m["max_drawdown_peak"], m["max_drawdown_trough"], m["max_drawdown_recovery"],
+            m["max_drawdown_days"]) == (150.0, "2024-01-03", "2024-01-05", None, 3)
+    printed = console_table(stdout)
+    assert printed["drawdown dates"] == "2024-01-03 to 2024-01-05, not recovered (3 days)"
+    assert printed["max drawdown on capital"] == "1.50 % of 10,000.00"
 
 
 # -- the report ------------------------------------------------------------------------------------------
@@ -533,8 +632,8 @@ def test_sweep_rows_equal_plain_runs_serial_and_on_two_workers(hand, tmp_path):
         check_trades(trades, 50, nse=True)
         want = ref_metrics(trades, daily)
         for k, v in want.items():
-            if k == "days":
-                continue  # not a column of the table
+            if k == "days" or k.startswith("max_drawdown_"):
+                continue  # not columns of the table
             assert row[k] == ("" if v is None else str(v if isinstance(v, int) else float(v))), (lots, k)
         daily_log = dict(logs["serial"])[lots]  # the report's equity curves: days with a PnL, to 1e-6
         assert [d for d, _ in daily_log] == [d["day"] for d in daily if d["pnl"]] == ["2024-01-02", "2024-01-04",

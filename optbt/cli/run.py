@@ -104,6 +104,7 @@ def format_value(v) -> str:
 
 
 def summary_table(result: BacktestResult) -> Table:
+    from optbt.results.metrics import drawdown_text
     m, e = result.metrics, result.engine
     title = f"{result.strategy} on {result.dataset['name']}"
     if result.dataset.get("synthetic"):
@@ -114,6 +115,8 @@ def summary_table(result: BacktestResult) -> Table:
     for key in ("total_pnl", "trades", "win_rate", "avg_win", "avg_loss", "profit_factor",
                 "max_drawdown", "sharpe", "max_consecutive_losses", "days", "days_traded"):
         t.add_row(key, format_value(m.get(key)))
+        if key == "max_drawdown":
+            t.add_row("drawdown dates", drawdown_text(m) or "-")
     if result.capital:
         pct = result.on_capital()
         for label, key in (("return on capital", "return_pct"), ("max drawdown on capital", "max_drawdown_pct")):

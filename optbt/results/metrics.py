@@ -5,18 +5,24 @@
 (75.0, 0.6667, 2.5, 50.0, 1)
 >>> compute_metrics([-51.84767] * 5, [-51.84767] * 5)["sharpe"] is None   # days that never vary
 True
+>>> from datetime import date
+>>> days = [date(2024, 1, d) for d in (2, 3, 4, 5)]
+>>> span = drawdown_span([100.0, -50.0, 25.0, 30.0], days)
+>>> span["max_drawdown_peak"], span["max_drawdown_trough"], span["max_drawdown_recovery"], span["max_drawdown_days"]
+('2024-01-02', '2024-01-03', '2024-01-05', 3)
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import date
 
 NOISE = 1e-9  # relative: a spread of daily PnL below this is rounding in the sums, not variation
 
 
 def compute_metrics(trade_pnls: Sequence[float], daily_pnls: Sequence[float],
-                    daily_trades: Sequence[int] | None = None) -> dict:
+                    daily_trades: Sequence[int] | None = None, days: Sequence[date] | None = None) -> dict:
     """Metrics a trader reads first.
 
     ``max_drawdown`` is the largest peak-to-trough fall of cumulative daily PnL (a positive
@@ -24,7 +30,8 @@ def compute_metrics(trade_pnls: Sequence[float], daily_pnls: Sequence[float],
     (days without trades count as 0), None with fewer than two days or no variation (a std
     under 1e-9 of the mean's size, or of one currency unit, is float noise: five equal days
     of -51.84767 have a mean one unit in the last place off, which made a Sharpe of -1e17);
-    ``profit_factor`` is None when there are no losing trades.
+    ``profit_factor`` is None when there are no losing trades. ``days`` (the dates of
+    ``daily_pnls``) date the max drawdown: :func:`drawdown_span`.
     """
     wins = [p for p in trade_pnls if p > 0]
     losses = [p for p in trade_pnls if p < 0]
@@ -52,12 +59,72 @@ def compute_metrics(trade_pnls: Sequence[float], daily_pnls: Sequence[float],
         "avg_loss": round(sum(losses) / len(losses), 4) if losses else None,
         "profit_factor": round(sum(wins) / -sum(losses), 4) if losses else None,
         "max_drawdown": round(dd, 4),
+        **drawdown_span(daily_pnls, days),
         "sharpe": sharpe,
         "max_consecutive_losses": worst,
         "days": len(daily_pnls),
         "days_traded": (sum(1 for n in daily_trades if n) if daily_trades is not None
                         else sum(1 for p in daily_pnls if p != 0)),
     }
+
+
+def _noise(x: float) -> float:
+    return NOISE * max(1.0, abs(x))
+
+
+def drawdown_span(daily_pnls: Sequence[float], days: Sequence[date] | None) -> dict:
+    """When the max drawdown happened, on the same daily closes from 0 as ``max_drawdown``.
+
+    ``max_drawdown_peak``: the last day whose close was the high the fall started from (None
+    when that high is the start, 0 before the first day: a run that loses from its first day);
+    ``max_drawdown_trough``: the day of the lowest close below it (of two equal falls, the
+    first); ``max_drawdown_recovery``: the first day after the trough whose close is back at or
+    above the peak (None: not recovered by the end); ``max_drawdown_days``: the days (rows of
+    ``daily_pnls``) from the peak to the recovery, or to the last day when not recovered. All
+    None, and 0 days, when equity never fell below its peak. Closes within float noise of each
+    other (a sum taken in another order) count as equal. Dates are ISO text; None without ``days``.
+    """
+    equity = peak = deepest = 0.0
+    peak_at: int | None = None  # index of the last close at the peak; None: the start
+    span: tuple[int | None, int, float] | None = None  # (peak index, trough index, peak value)
+    closes = []
+    for i, p in enumerate(daily_pnls):
+        equity += p
+        closes.append(equity)
+        if equity >= peak - _noise(peak):
+            peak, peak_at = max(peak, equity), i
+        elif peak - equity > deepest + _noise(deepest):
+            deepest, span = peak - equity, (peak_at, i, peak)
+    if span is None:
+        return {"max_drawdown_peak": None, "max_drawdown_trough": None, "max_drawdown_recovery": None,
+                "max_drawdown_days": 0}
+    start, trough, high = span
+    recovery = next((j for j in range(trough + 1, len(closes)) if closes[j] >= high - _noise(high)), None)
+
+    def iso(i: int | None) -> str | None:
+        return None if i is None or days is None else days[i].isoformat()
+    return {"max_drawdown_peak": iso(start), "max_drawdown_trough": iso(trough),
+            "max_drawdown_recovery": iso(recovery),
+            "max_drawdown_days": (len(closes) - 1 if recovery is None else recovery) - (-1 if start is None else start)}
+
+
+def drawdown_text(m: dict) -> str | None:
+    """The max drawdown's dates in one line, as the console and the report's card show them:
+    peak to trough, the recovery, and the days from peak to recovery (or to the end). "-" when
+    there was no drawdown; None for a summary written before the dates were (nothing to show).
+
+    >>> drawdown_text({"max_drawdown_peak": None, "max_drawdown_trough": "2024-01-02",
+    ...                "max_drawdown_recovery": None, "max_drawdown_days": 3})
+    'start to 2024-01-02, not recovered (3 days)'
+    """
+    if "max_drawdown_trough" not in m:
+        return None
+    if m["max_drawdown_trough"] is None:
+        return "-"
+    back = m.get("max_drawdown_recovery")
+    n = m.get("max_drawdown_days")
+    return (f"{m.get('max_drawdown_peak') or 'start'} to {m['max_drawdown_trough']}, "
+            f"{f'recovered {back}' if back else 'not recovered'} ({n} day{'' if n == 1 else 's'})")
 
 
 def money(v: float) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from optbt.model.errors import ConfigError, did_you_mean
-from optbt.results.metrics import money
+from optbt.results.metrics import drawdown_text, money
 
 MAX_TRADE_ROWS = 5000  # beyond this the page says so and points at trades.csv
 TOP_EQUITY = 5  # equity curves drawn on a sweep's report
@@ -34,7 +34,7 @@ h1{font-size:1.6em;margin:0 0 4px}h2{font-size:1.2em;margin:28px 0 8px;border-bo
 .sub{color:#5b6573;margin-bottom:16px}
 .banner{background:#fff3cd;border:1px solid #e0b400;color:#6b5200;padding:10px 14px;border-radius:6px;margin:12px 0;font-weight:600}
 .cards{display:flex;flex-wrap:wrap;gap:10px}.card{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:8px 12px;min-width:120px}
-.card .k{font-size:.8em;color:#5b6573}.card .v{font-size:1.2em;font-weight:600}
+.card .k{font-size:.8em;color:#5b6573}.card .d{font-size:.75em;color:#5b6573}.card .v{font-size:1.2em;font-weight:600}
 table{border-collapse:collapse;background:#fff;font-size:.85em}th,td{border:1px solid #dde1e6;padding:3px 7px;text-align:right}
 th{background:#eef1f4}td{white-space:nowrap}td.l,th.l{text-align:left}.pos{color:#0a7a32}.neg{color:#b3261e}
 .scroll{max-height:520px;overflow:auto;border:1px solid #dde1e6}
@@ -403,8 +403,10 @@ def _run_report(run_dir: Path, capital: float | None = None) -> tuple[str, bytes
     subtitle = (f"{summary.get('start')} to {summary.get('end')}, {_count(counted, 'day')}"
                 + (f" ({len(days) - counted} more without data)" if len(days) > counted else "")
                 + f", {_count(len(trades), 'trade')}")
+    dates = drawdown_text(m)  # under the max drawdown's figure: when it happened
     cards = "".join(f'<div class="card"><div class="k">{_e(k.replace("_", " "))}</div>'
-                    f'<div class="v">{_pct(m.get(k)) if k == "win_rate" else _num(m.get(k))}</div></div>'
+                    f'<div class="v">{_pct(m.get(k)) if k == "win_rate" else _num(m.get(k))}</div>'
+                    + (f'<div class="d">{_e(dates)}</div>' if k == "max_drawdown" and dates else "") + "</div>"
                     for k in ("total_pnl", "trades", "win_rate", "profit_factor", "max_drawdown", "sharpe",
                               "avg_win", "avg_loss", "max_consecutive_losses", "days_traded"))
     capital_cards, _ = _capital_cards(m, capital)

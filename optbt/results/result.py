@@ -108,7 +108,8 @@ class BacktestResult:
               notes: dict | None = None, trace: list[dict] | None = None):
         trades = list(strategy.closed_trades)
         ran = [d for d in daily if d.skip_reason not in DATA_SKIPS]  # a hole in the data is not a flat day
-        metrics = compute_metrics([t.pnl for t in trades], [d.pnl for d in ran], [d.trades for d in ran])
+        metrics = compute_metrics([t.pnl for t in trades], [d.pnl for d in ran], [d.trades for d in ran],
+                                  [d.day for d in ran])
         dataset = {"name": config.name, "path": config.root, "synthetic": config.synthetic}
         return cls(type(strategy).__name__, strategy.params(), dataset, start, end, trades,
                    daily, engine, metrics, dict(notes or {}), list(trace or []),
