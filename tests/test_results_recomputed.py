@@ -649,6 +649,20 @@ def test_sweep_rows_equal_plain_runs_serial_and_on_two_workers(hand, tmp_path):
                                       for r in sorted(rows, key=lambda r: -float(r["total_pnl"]))]
 
 
+def test_a_sweep_into_its_earlier_folder_leaves_no_report_of_the_earlier_runs(hand, tmp_path):
+    """A sweep of lots=1 with --report, then lots=1,2 without: report.html still said "1 of 1 runs
+    finished" beside a sweep.csv of two runs, as if it were this sweep's. It is now removed when
+    the sweep starts (and said so); --report writes this sweep's."""
+    common = ("--data", hand, "--executor", "serial", "--out", tmp_path / "s", "-q")
+    optbt("sweep", hand / "straddle.strat", "--grid", "lots=1", "--report", *common, cwd=tmp_path)
+    assert "1 of 1 runs finished" in (tmp_path / "s" / "report.html").read_text()
+    stdout = optbt("sweep", hand / "straddle.strat", "--grid", "lots=1,2", *common, cwd=tmp_path)
+    assert len(_sweep_rows(tmp_path / "s")) == 2 and not (tmp_path / "s" / "report.html").exists()
+    assert f"removed {tmp_path / 's' / 'report.html'}: it showed the folder's earlier runs" in stdout
+    optbt("sweep", hand / "straddle.strat", "--grid", "lots=1,2", "--report", *common, cwd=tmp_path)
+    assert "2 of 2 runs finished" in (tmp_path / "s" / "report.html").read_text()
+
+
 # -- the --trace timeline ----------------------------------------------------------------------------------
 
 def test_trace_timeline_prints_the_figures_trace_jsonl_holds(tmp_path):

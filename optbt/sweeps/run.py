@@ -301,6 +301,12 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
             path.unlink()
         if note and on_note:
             on_note(note)
+        report = out / "report.html"  # drawn from the earlier tables: it would pass for this sweep's
+        if report.exists():
+            report.unlink()
+            if on_note:
+                on_note(f"removed {report}: it showed the folder's earlier runs; --report (or optbt report"
+                        f" {out}) writes it for this sweep")
         sharing = shared_cache and memo_mb > 0 and executor != "serial" and workers > 1
         cache = cache_folder(out, fp) if sharing else None
         stamp = hashlib.sha1(json.dumps(fp, sort_keys=True, default=str).encode()).hexdigest()
