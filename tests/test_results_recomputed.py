@@ -415,6 +415,27 @@ def test_a_single_trade(hand, tmp_path):
     assert console_table(stdout)["return on capital"] == "0.75 % of 100,000.00"
 
 
+def test_a_run_without_trades_shows_its_amounts_as_amounts(hand, tmp_path):
+    """01-03: the call has no price before the exit, so nothing trades. The report's sums of no
+    trades were the integer 0 and printed "0" (costs and slippage charged, the costs table) where
+    every other amount, and the console, shows 0.00."""
+    out = tmp_path / "out"
+    stdout = optbt("run", hand / "one.strat", "--data", hand, "--start", "2024-01-03", "--end", "2024-01-03",
+                   "--report", "--out", out, cwd=tmp_path)
+    trades, daily, summary = check_run(out, stdout, lot_size=50, nse=False)
+    assert trades == [] and [(d["day"], d["pnl"], d["trades"]) for d in daily] == [("2024-01-03", 0.0, 0)]
+    printed = console_table(stdout)
+    assert (printed["total_pnl"], printed["win_rate"], printed["max_drawdown"], printed["drawdown dates"]) == \
+        ("0.00", "-", "0.00", "-")
+    page = re.sub(r"<svg.*?</svg>", "", (out / "report.html").read_text(), flags=re.S)
+    assert "2024-01-03 to 2024-01-03, 1 day, 0 trades" in page and "<p>No trades.</p>" in page
+    stats = _pairs(_section(page, "Trades"))
+    assert (stats["expectancy per trade"], stats["win rate"], stats["costs and slippage charged"]) == ("-", "-", "0.00")
+    charged = _pairs(_section(page, "Costs"))
+    assert [charged[k] for k in ("costs charged (total)", "slippage and spread (total, inside the fill prices)",
+                                 "costs and slippage (total)")] == ["0.00"] * 3
+
+
 def test_sharpe_is_empty_when_the_daily_pnl_never_varies(tmp_path):
     """Five flat days, each costing the same charges: the daily PnL does not vary, so there is no
     Sharpe ratio. Summing five equal floats and dividing by five is one unit in the last place

@@ -293,7 +293,8 @@ def _trades_html(trades: list[dict]) -> str:
 
 
 def _total(trades: list[dict], column: str) -> float:
-    return sum(float(t[column]) for t in trades if t.get(column) not in (None, ""))
+    """A column's sum, a float even with no trades (an amount shows as 0.00, never 0)."""
+    return sum((float(t[column]) for t in trades if t.get(column) not in (None, "")), 0.0)
 
 
 def _trade_stats(trades: list[dict], metrics: dict) -> dict:
