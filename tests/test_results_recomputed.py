@@ -283,8 +283,9 @@ def assert_metrics(got: dict, want: dict) -> None:
 
 
 def shown(v) -> str:
-    """How the console prints a figure: thousands separators and 2 decimals, '-' for none."""
-    return "-" if v is None else f"{v:,.2f}" if isinstance(v, float) else f"{v:,}"
+    """How the console prints a figure: thousands separators and 2 decimals, '-' for none, and
+    one that rounds to 0 is 0.00, never -0.00."""
+    return "-" if v is None else f"{round(v, 2) + 0.0:,.2f}" if isinstance(v, float) else f"{v:,}"
 
 
 def check_run(out: Path, stdout: str, lot_size: float, nse: bool, slippage_pts: float = 0.0,
@@ -731,6 +732,23 @@ def test_an_amount_is_the_same_to_the_cent_on_the_console_the_cards_and_every_ta
     assert _pairs(_section(page, "Trades"))["expectancy per trade"] == "750.00"
     amounts = re.findall(r'<td class="pos">(.*?)</td>', page)  # by exit reason, weekday, year total, trade rows
     assert len(amounts) >= 6 and set(amounts) == {"750.00"}
+
+
+def test_a_loss_below_half_a_cent_shows_as_0_00_not_minus_0_00(hand, tmp_path):
+    """01-04: the call sold and bought back at 50, a commission of 0.002 a lot on each order: a
+    PnL of -0.004. summary.json holds -0.004; the console printed -0.00 for total_pnl and avg_loss,
+    and the report a red -0.00 in its tables. An amount shows its 2-decimal figure: 0.00, no colour."""
+    out = tmp_path / "out"
+    stdout = optbt("run", hand / "one.strat", "--data", hand, "--start", "2024-01-04", "--end", "2024-01-04",
+                   "--commission", "0.002", "--report", "--out", out, cwd=tmp_path)
+    trades, _, summary = check_run(out, stdout, lot_size=50, nse=False, commission_per_lot=0.002)
+    assert [t["pnl"] for t in trades] == [pytest.approx(-0.004, abs=1e-12)]
+    assert (summary["metrics"]["total_pnl"], summary["metrics"]["max_drawdown"]) == (-0.004, 0.004)
+    printed = console_table(stdout)
+    assert (printed["total_pnl"], printed["avg_loss"], printed["max_drawdown"]) == ("0.00", "0.00", "0.00")
+    page = re.sub(r"<svg.*?</svg>", "", (out / "report.html").read_text(), flags=re.S)
+    assert "-0.00" not in page and '<td class="neg">' not in page
+    assert '<div class="k">total pnl</div><div class="v">0.00</div>' in page
 
 
 def test_the_sweep_table_shows_each_parameter_as_it_was_run(hand, tmp_path):

@@ -132,7 +132,17 @@ def money(v: float) -> str:
     one summary.json holds), thousands separators, never "-0.00". A PnL of 749.9949998
     (summary.json: 749.995) is 750.00 on the card and in every table, not 749.99 beside it.
 
-    >>> money(749.9949998), money(-0.00001), money(1234.5)
-    ('750.00', '0.00', '1,234.50')
+    >>> money(749.9949998), money(-0.00001), money(1234.5), money(-0.004)
+    ('750.00', '0.00', '1,234.50', '0.00')
     """
-    return f"{round(v, 4) + 0.0:,.2f}"
+    return f"{cents(v) + 0.0:,.2f}"
+
+
+def cents(v: float) -> float:
+    """The figure ``money`` shows, as a number (to say whether it shows as a gain or a loss):
+    a PnL of -0.004 shows as 0.00, neither.
+
+    >>> cents(749.9949998), cents(-0.004)
+    (750.0, -0.0)
+    """
+    return round(round(v, 4), 2)

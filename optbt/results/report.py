@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from optbt.model.errors import ConfigError, did_you_mean
-from optbt.results.metrics import drawdown_text, money
+from optbt.results.metrics import cents, drawdown_text, money
 
 MAX_TRADE_ROWS = 5000  # beyond this the page says so and points at trades.csv
 TOP_EQUITY = 5  # equity curves drawn on a sweep's report
@@ -90,7 +90,8 @@ def _count(n: int, noun: str) -> str:
 def _signed(v: float | None) -> str:
     if v is None:
         return "<td>-</td>"
-    cls = "pos" if v > 0 else "neg" if v < 0 else ""
+    shown = cents(v)  # the colour of the figure shown: -0.004 is 0.00, not a loss in red
+    cls = "pos" if shown > 0 else "neg" if shown < 0 else ""
     return f'<td class="{cls}">{money(v)}</td>'
 
 
