@@ -64,10 +64,10 @@ def test_trade_stats_are_the_hand_computed_ones(run_dir):
 
 def test_percentages_read_as_percentages(run_dir):
     page = (run_dir / "report.html").read_text()
-    assert _row(page, "win rate") == "67 %"
+    assert _row(page, "win rate") == "66.7 %"  # one decimal, as the console
     assert _row(page, "sl_pct") == "30 %"
     assert _row(page, "entry_time") == "09:20"
-    assert '<div class="k">win rate</div><div class="v">67 %</div>' in page
+    assert '<div class="k">win rate</div><div class="v">66.7 %</div>' in page
 
 
 def test_key_columns_first_and_every_column_one_click_away(run_dir):

@@ -288,6 +288,17 @@ def shown(v) -> str:
     return "-" if v is None else f"{round(v, 2) + 0.0:,.2f}" if isinstance(v, float) else f"{v:,}"
 
 
+def rate_shown(rate) -> str:
+    """README: a win rate (or a weekday's up days) shows as a percentage to one decimal; one between
+    0 and 1 never as 0.0 % or 100.0 %."""
+    if rate is None:
+        return "-"
+    text = f"{rate * 100:.1f}"
+    if 0 < rate < 1 and text in ("0.0", "100.0"):
+        return "<0.1 %" if text == "0.0" else ">99.9 %"
+    return f"{text} %"
+
+
 def check_run(out: Path, stdout: str, lot_size: float, nse: bool, slippage_pts: float = 0.0,
               commission_per_lot: float = 0.0) -> tuple:
     trades, daily = read_trades(out), read_daily(out)
@@ -298,7 +309,9 @@ def check_run(out: Path, stdout: str, lot_size: float, nse: bool, slippage_pts: 
     assert_metrics(summary["metrics"], want)
     printed = console_table(stdout)
     for k, v in want.items():
-        if not k.startswith("max_drawdown_"):
+        if k == "win_rate":
+            assert printed[k] == rate_shown(v)
+        elif not k.startswith("max_drawdown_"):
             assert printed[k] == shown(float(v) if k in ("total_pnl", "max_drawdown") else v), k
     assert printed["drawdown dates"] == drawdown_shown(want)
     if nse or slippage_pts or commission_per_lot:
@@ -565,7 +578,7 @@ def test_report_figures_recomputed(tmp_path):
 
     cards = dict(re.findall(r'<div class="k">(.*?)</div><div class="v">(.*?)</div>', page))
     assert cards == {
-        "total pnl": money(m["total_pnl"]), "trades": str(m["trades"]), "win rate": f"{m['win_rate'] * 100:.0f} %",
+        "total pnl": money(m["total_pnl"]), "trades": str(m["trades"]), "win rate": rate_shown(m["win_rate"]),
         "profit factor": money(m["profit_factor"]), "max drawdown": money(m["max_drawdown"]),
         "sharpe": money(m["sharpe"]), "avg win": money(m["avg_win"]), "avg loss": money(m["avg_loss"]),
         "max consecutive losses": str(m["max_consecutive_losses"]), "days traded": str(m["days_traded"])}
@@ -584,7 +597,7 @@ def test_report_figures_recomputed(tmp_path):
             by_weekday[date.fromisoformat(d["day"]).strftime("%a")].append(d["pnl"])
     rows = [_cells(r) for r in re.findall(r"<tr><th class=\"l\">[A-Z][a-z]{2}</th>.*?</tr>", _section(page, "By weekday"))]
     assert rows == [[wd, str(len(v)), money(sum(v)), money(sum(v) / len(v)),
-                     f"{sum(1 for x in v if x > 0) / len(v) * 100:.0f} %"]
+                     rate_shown(sum(1 for x in v if x > 0) / len(v))]
                     for wd, v in sorted(by_weekday.items(), key=lambda kv: "MonTueWedThuFri".index(kv[0]))]
 
     minutes = [(datetime.fromisoformat(t["exit_ts"]) - datetime.fromisoformat(t["entry_ts"])).total_seconds() / 60
@@ -593,7 +606,7 @@ def test_report_figures_recomputed(tmp_path):
     stats = _pairs(_section(page, "Trades"))
     assert stats == {
         "expectancy per trade": money(statistics.fmean(t["pnl"] for t in trades)),
-        "win rate": f"{m['win_rate'] * 100:.0f} %",
+        "win rate": rate_shown(m["win_rate"]),
         "average trade (minutes)": money(statistics.fmean(minutes)), "longest trade (minutes)": money(max(minutes)),
         "costs and slippage charged": money(costs + slippage),
         "average MAE per trade (worst open PnL)": money(statistics.fmean(t["mae"] for t in trades)),
@@ -667,7 +680,7 @@ def test_sweep_rows_equal_plain_runs_serial_and_on_two_workers(hand, tmp_path):
     # the top table prints the rows, best first
     table = [re.split(r"\s*│\s*", line.strip("│ ")) for line in stdout.splitlines() if re.match(r"│ \d+ │", line)]
     assert [t[1:] for t in table] == [[r["lots"], shown(float(r["total_pnl"])), shown(float(r["sharpe"])),
-                                       shown(float(r["max_drawdown"])), shown(float(r["win_rate"])), r["trades"]]
+                                       shown(float(r["max_drawdown"])), rate_shown(float(r["win_rate"])), r["trades"]]
                                       for r in sorted(rows, key=lambda r: -float(r["total_pnl"]))]
 
 
@@ -749,6 +762,45 @@ def test_a_loss_below_half_a_cent_shows_as_0_00_not_minus_0_00(hand, tmp_path):
     page = re.sub(r"<svg.*?</svg>", "", (out / "report.html").read_text(), flags=re.S)
     assert "-0.00" not in page and '<td class="neg">' not in page
     assert '<div class="k">total pnl</div><div class="v">0.00</div>' in page
+
+
+def test_one_loss_in_300_trades_across_a_year_boundary(tmp_path):
+    """299 days win 50 and one (2025-01-07) loses 50, from 2024-11-01 over 300 weekdays. The win
+    rate 0.9967 printed as 1.00 on the console and 100 % on the report's card, beside a trade that
+    lost; a win rate now shows in percent to one decimal everywhere: 99.7 %. A return of 14,900 %
+    printed as 14900.00 %, without the separators every amount has. The monthly grid has a
+    row a year, each month's sum in its column; the weekday of the loss has 59 of 60 up days."""
+    pnls = [50.0] * 300
+    first = date(2024, 11, 1)
+    days = list(pnl_days(pnls, first=first, expiry=date(2026, 6, 25)))
+    pnls[days.index(date(2025, 1, 7))] = -50.0
+    root = write_dataset(tmp_path / "d", pnl_days(pnls, first=first, expiry=date(2026, 6, 25)))
+    (root / "one.strat").write_text(ONE_LEG)
+    out = tmp_path / "out"
+    stdout = optbt("run", root / "one.strat", "--data", root, "--report", "--capital", "100", "--out", out,
+                   cwd=tmp_path)
+    trades, daily, summary = check_run(out, stdout, lot_size=50, nse=False)
+    assert len(trades) == 300 and summary["metrics"]["win_rate"] == 0.9967
+    printed = console_table(stdout)
+    assert printed["win_rate"] == "99.7 %"
+    # 14,900 on a capital of 100: a percentage has thousands separators as an amount does
+    assert printed["return on capital"] == "14,900.00 % of 100.00"
+    page = re.sub(r"<svg.*?</svg>", "", (out / "report.html").read_text(), flags=re.S)
+    assert '<div class="k">win rate</div><div class="v">99.7 %</div>' in page
+    assert '<div class="k">return on capital</div><div class="v">14,900.00 %</div>' in page
+    assert _pairs(_section(page, "Trades"))["win rate"] == "99.7 %"
+    months = defaultdict(float)
+    for d in daily:
+        months[d["day"][:7]] += d["pnl"]
+    grid = _section(page, "Monthly PnL")
+    assert sorted({k[:4] for k in months}) == ["2024", "2025"] and grid.count('<tr><th class="l">20') == 2
+    for year in (2024, 2025):
+        row = _cells(re.search(rf'<tr><th class="l">{year}</th>.*?</tr>', grid).group(0))
+        assert row[1:13] == [f"{months[f'{year}-{m:02d}']:,.0f}" if f"{year}-{m:02d}" in months else ""
+                             for m in range(1, 13)], year
+        assert row[13] == f"{sum(v for k, v in months.items() if k.startswith(str(year))):,.2f}"
+    tuesdays = _cells(re.search(r'<tr><th class="l">Tue</th>.*?</tr>', _section(page, "By weekday")).group(0))
+    assert tuesdays == ["Tue", "60", "2,900.00", "48.33", "98.3 %"]
 
 
 def test_the_sweep_table_shows_each_parameter_as_it_was_run(hand, tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from optbt.model.errors import ConfigError
-from optbt.results.metrics import money
+from optbt.results.metrics import metric_text
 from optbt.results.result import BacktestResult
 
 
@@ -92,7 +92,7 @@ class Result:
         r = self.result
         m = r.metrics
         rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
-                       f"<td style='text-align:right'>{html.escape(_fmt(v))}</td></tr>" for k, v in m.items())
+                       f"<td style='text-align:right'>{html.escape(_fmt(k, v))}</td></tr>" for k, v in m.items())
         params = ", ".join(f"{k}={v}" for k, v in r.params.items())
         synthetic = (" <b style='color:#b36b00'>SYNTHETIC data</b>" if r.dataset.get("synthetic") else "")
         return (f"<div class='optbt-result'><div><b>{html.escape(r.strategy)}</b> "
@@ -101,13 +101,9 @@ class Result:
                 f"<table>{rows}</table></div>")
 
 
-def _fmt(v: Any) -> str:
-    """A metric as the console and the report show it ('-' for none)."""
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        return money(v)
-    return str(v)
+def _fmt(name: str, v: Any) -> str:
+    """A metric as the console and the report show it ('-' for none, a win rate in percent)."""
+    return metric_text(name, v)
 
 
 def equity_svg(daily_pnl: list[float], width: int = 320, height: int = 90) -> str:

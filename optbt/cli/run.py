@@ -104,7 +104,7 @@ def format_value(v) -> str:
 
 
 def summary_table(result: BacktestResult) -> Table:
-    from optbt.results.metrics import drawdown_text
+    from optbt.results.metrics import drawdown_text, metric_text, percent
     m, e = result.metrics, result.engine
     title = f"{result.strategy} on {result.dataset['name']}"
     if result.dataset.get("synthetic"):
@@ -114,14 +114,14 @@ def summary_table(result: BacktestResult) -> Table:
     t.add_column("value", justify="right")
     for key in ("total_pnl", "trades", "win_rate", "avg_win", "avg_loss", "profit_factor",
                 "max_drawdown", "sharpe", "max_consecutive_losses", "days", "days_traded"):
-        t.add_row(key, format_value(m.get(key)))
+        t.add_row(key, metric_text(key, m.get(key)))
         if key == "max_drawdown":
             t.add_row("drawdown dates", drawdown_text(m) or "-")
     if result.capital:
         pct = result.on_capital()
         for label, key in (("return on capital", "return_pct"), ("max drawdown on capital", "max_drawdown_pct")):
             value = pct[key]
-            t.add_row(label, "-" if value is None else f"{value:.2f} % of {result.capital:,.2f}")
+            t.add_row(label, "-" if value is None else f"{percent(value)} of {result.capital:,.2f}")
     if any(result.costs.get(k) for k in ("slippage", "commission_per_lot", "commission_per_order", "preset")):
         t.add_row("costs charged", format_value(sum(tr.costs for tr in result.trades))
                   + (f" ({result.costs['preset']})" if result.costs.get("preset") else ""))

@@ -22,12 +22,12 @@ from optbt.cli.run import (
     SLIPPAGE_PCT_OPTION,
     START_OPTION,
     cost_overrides,
-    format_value,
     parse_params,
     print_dataset,
     resolve_data,
 )
 from optbt.data.memo import DEFAULT_BUDGET_MB
+from optbt.results.metrics import metric_text
 from optbt.results.ranking import LOWER_IS_BETTER, METRICS, better, check_metric, param_column, rank, shown_metrics
 
 
@@ -62,7 +62,7 @@ def top_table(rows: list[dict], names: list[str], metric: str, top: int) -> Tabl
     for n, row in enumerate(rank(rows, metric)[:top], 1):
         params = json.loads(row.get("params_json") or "{}")
         t.add_row(str(n), *(format_param(row.get(param_column(c), params.get(c))) for c in names),
-                  *(format_value(row[m]) for m in shown))
+                  *(metric_text(m, row[m]) for m in shown))
     return t
 
 
@@ -163,7 +163,7 @@ def register(app: typer.Typer) -> None:
                     console.print(f"[red]run {row['params']} failed:[/red] {row['error']}", highlight=False)
                 else:
                     note_best(row)
-                text = (f"best {metric} {format_value(best['value'])} ("
+                text = (f"best {metric} {metric_text(metric, best['value'])} ("
                         + " ".join(f"{k}={v}" for k, v in best["params"].items()) + ")") if best["params"] else ""
                 progress.update(task, advance=1, best=text + (f"  [red]{failed[0]} failed[/red]" if failed[0] else ""))
 

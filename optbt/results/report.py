@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from optbt.model.errors import ConfigError, did_you_mean
-from optbt.results.metrics import cents, drawdown_text, money
+from optbt.results.metrics import cents, drawdown_text, metric_text, money, percent, win_rate_text
 
 MAX_TRADE_ROWS = 5000  # beyond this the page says so and points at trades.csv
 TOP_EQUITY = 5  # equity curves drawn on a sweep's report
@@ -243,10 +243,6 @@ def _param_text(name: str, v: Any, kinds: dict) -> str:
     return str(v)
 
 
-def _pct(v: Any) -> str:
-    return "-" if v is None else f"{float(v) * 100:.0f} %"
-
-
 def _trades_html(trades: list[dict]) -> str:
     if not trades:
         return "<p>No trades.</p>"
@@ -304,7 +300,7 @@ def _trade_stats(trades: list[dict], metrics: dict) -> dict:
     durations = [m for m in map(_minutes, trades) if m is not None]
     out = {
         "expectancy per trade": (sum(pnl) / len(pnl)) if pnl else None,
-        "win rate": _pct(metrics.get("win_rate")),
+        "win rate": win_rate_text(metrics.get("win_rate")),
         "average trade (minutes)": (sum(durations) / len(durations)) if durations else None,
         "longest trade (minutes)": max(durations) if durations else None,
         "costs and slippage charged": _total(trades, "costs") + _total(trades, "slippage"),
@@ -348,7 +344,7 @@ def _capital_cards(metrics: dict, capital: float | None) -> tuple[str, dict]:
     total, dd = metrics.get("total_pnl"), metrics.get("max_drawdown")
 
     def pct(v) -> str:  # summary.json's on_capital figure (4 decimals) shown to 2, as the console does
-        return f"{round(v / capital * 100, 4):.2f} %" if isinstance(v, (int, float)) else "-"
+        return percent(round(v / capital * 100, 4)) if isinstance(v, (int, float)) else "-"
     pairs = {"capital": capital, "return on capital": pct(total), "max drawdown on capital": pct(dd)}
     cards = "".join(f'<div class="card"><div class="k">{_e(k)}</div><div class="v">'
                     f'{_num(v) if k == "capital" else _e(v)}</div></div>' for k, v in pairs.items())
@@ -363,7 +359,7 @@ def _weekday_table(days: list[date], pnl: list[float], daily: list[dict]) -> str
     if not by:
         return "<p>No traded days.</p>"
     rows = "".join(f'<tr><th class="l">{WEEKDAYS[w]}</th><td>{len(v)}</td>{_signed(sum(v))}'
-                   f'{_signed(sum(v) / len(v))}<td>{_pct(sum(1 for x in v if x > 0) / len(v))}</td></tr>'
+                   f'{_signed(sum(v) / len(v))}<td>{win_rate_text(sum(1 for x in v if x > 0) / len(v))}</td></tr>'
                    for w, v in sorted(by.items()))
     return (f'<table><tr><th class="l">weekday</th><th>days</th><th>PnL</th><th>average</th>'
             f"<th>up days</th></tr>{rows}</table>")
@@ -407,7 +403,7 @@ def _run_report(run_dir: Path, capital: float | None = None) -> tuple[str, bytes
                 + f", {_count(len(trades), 'trade')}")
     dates = drawdown_text(m)  # under the max drawdown's figure: when it happened
     cards = "".join(f'<div class="card"><div class="k">{_e(k.replace("_", " "))}</div>'
-                    f'<div class="v">{_pct(m.get(k)) if k == "win_rate" else _num(m.get(k))}</div>'
+                    f'<div class="v">{win_rate_text(m.get(k)) if k == "win_rate" else _num(m.get(k))}</div>'
                     + (f'<div class="d">{_e(dates)}</div>' if k == "max_drawdown" and dates else "") + "</div>"
                     for k in ("total_pnl", "trades", "win_rate", "profit_factor", "max_drawdown", "sharpe",
                               "avg_win", "avg_loss", "max_consecutive_losses", "days_traded"))
@@ -586,7 +582,7 @@ def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | N
         for n, r in enumerate(rs, 1):
             cells = (f"<td>{n}</td>" if with_rank else "") + \
                 "".join(f'<td class="l">{_e(r[col[p]])}</td>' for p in pcols) + \
-                "".join(_signed(r[m]) if m == "total_pnl" else f"<td>{_num(r[m])}</td>" for m in shown)
+                "".join(_signed(r[m]) if m == "total_pnl" else f"<td>{metric_text(m, r[m])}</td>" for m in shown)
             body.append(f"<tr>{cells}</tr>")
         return f'<div class="scroll"><table><tr>{head}</tr>{"".join(body)}</table></div>'
     failed = [r for r in rows if r["status"] != "ok"]
