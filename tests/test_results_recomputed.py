@@ -42,12 +42,13 @@ NSE = {"brokerage": 20.0, "stt": 0.001, "exchange": 0.0003503, "sebi": 10 / 1e7,
 
 # -- running optbt as a user does ----------------------------------------------------------------
 
-def optbt(*args: str, cwd: Path) -> str:
+def optbt(*args: str, cwd: Path, exit_code: int = 0) -> str:
+    """stdout of the command (stdout and stderr when ``exit_code`` is not 0), checking its exit code."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
     done = subprocess.run([sys.executable, "-m", "optbt", *map(str, args)], capture_output=True, text=True,
                           encoding="utf-8", cwd=cwd, env=env, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    assert done.returncode == exit_code, done.stdout + done.stderr
+    return done.stdout if exit_code == 0 else done.stdout + done.stderr
 
 
 def console_table(stdout: str) -> dict[str, str]:
@@ -696,6 +697,22 @@ def test_a_sweep_into_its_earlier_folder_leaves_no_report_of_the_earlier_runs(ha
     assert f"removed {tmp_path / 's' / 'report.html'}: it showed the folder's earlier runs" in stdout
     optbt("sweep", hand / "straddle.strat", "--grid", "lots=1,2", "--report", *common, cwd=tmp_path)
     assert "2 of 2 runs finished" in (tmp_path / "s" / "report.html").read_text()
+
+
+def test_a_report_is_not_written_into_another_runs_results(hand, tmp_path):
+    """optbt report A --out B/report.html put run A's page (and equity.png) beside run B's trades,
+    replacing B's own, where it passes for B's. Refused in one line; B's report stays B's."""
+    for name, start in (("a", "2024-01-02"), ("b", "2024-01-05")):
+        optbt("run", hand / "straddle.strat", "--data", hand, "--start", start, "--end", start, "--report",
+              "--out", tmp_path / name, "-q", cwd=tmp_path)
+    before = {n: (tmp_path / "b" / n).read_bytes() for n in ("report.html", "equity.png")}
+    said = optbt("report", tmp_path / "a", "--out", tmp_path / "b" / "report.html", cwd=tmp_path, exit_code=2)
+    assert f"{tmp_path / 'b'} holds other results (summary.json)" in " ".join(said.split())
+    assert {n: (tmp_path / "b" / n).read_bytes() for n in before} == before
+    optbt("report", tmp_path / "a", "--out", tmp_path / "a" / "again.html", cwd=tmp_path)  # its own folder: fine
+    (tmp_path / "elsewhere").mkdir()
+    optbt("report", tmp_path / "a", "--out", tmp_path / "elsewhere" / "a.html", cwd=tmp_path)
+    assert "2024-01-02 to 2024-01-02" in (tmp_path / "elsewhere" / "a.html").read_text()
 
 
 # -- the --trace timeline ----------------------------------------------------------------------------------

@@ -637,10 +637,25 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, x: str | No
         raise ConfigError(f"{run_dir} holds neither summary.json (written by optbt run) nor sweep.json"
                           " (written by optbt sweep)")
     target = Path(out) if out else run_dir / "report.html"
+    check_report_target(target, run_dir)
     _replace_file(target, page.encode("utf-8"))
     if png is not None:
         _replace_file(target.parent / "equity.png", png)
     return target
+
+
+def check_report_target(target: Path, run_dir: Path) -> None:
+    """Refuse to write the report of ``run_dir`` into another results folder: beside that
+    folder's trades (or sweep table) the page, and a run's ``equity.png``, would be read as its
+    own, and would replace the ones it has."""
+    folder = Path(os.path.abspath(target)).parent
+    if folder == Path(os.path.abspath(run_dir)):
+        return
+    held = next((n for n in ("summary.json", "sweep.json") if (folder / n).is_file()), None)
+    if held:
+        raise ConfigError(f"cannot write the report of {run_dir} to {target}: {folder} holds other results"
+                          f" ({held}), beside which it would pass for theirs; write it into {run_dir}"
+                          " (no --out) or outside any results folder")
 
 
 def _replace_file(path: Path, data: bytes) -> None:
