@@ -265,13 +265,15 @@ def ref_drawdown_dates(days: list[tuple[str, float]]) -> dict:
             "max_drawdown_days": (len(closes) - 1 if back is None else back) - (-1 if peak is None else peak)}
 
 
-def drawdown_shown(m: dict) -> str:
-    """The console's "drawdown dates" row and the report card's line (README)."""
+def drawdown_shown(m: dict, with_days: bool = True) -> str:
+    """The report card's line under max drawdown and, without the days, the console's "drawdown
+    dates" row (README)."""
     if m["max_drawdown_trough"] is None:
         return "-"
     n = m["max_drawdown_days"]
     back = f"recovered {m['max_drawdown_recovery']}" if m["max_drawdown_recovery"] else "not recovered"
-    return f"{m['max_drawdown_peak'] or 'start'} to {m['max_drawdown_trough']}, {back} ({n} day{'s' * (n != 1)})"
+    return f"{m['max_drawdown_peak'] or 'start'} to {m['max_drawdown_trough']}, {back}" + \
+        (f" ({n} day{'s' * (n != 1)})" if with_days else "")
 
 
 def assert_metrics(got: dict, want: dict) -> None:
@@ -314,7 +316,8 @@ def check_run(out: Path, stdout: str, lot_size: float, nse: bool, slippage_pts: 
             assert printed[k] == rate_shown(v)
         elif not k.startswith("max_drawdown_"):
             assert printed[k] == shown(float(v) if k in ("total_pnl", "max_drawdown") else v), k
-    assert printed["drawdown dates"] == drawdown_shown(want)
+    assert printed["drawdown dates"] == drawdown_shown(want, with_days=False)
+    assert printed["drawdown days"] == str(want["max_drawdown_days"])
     if nse or slippage_pts or commission_per_lot:
         assert printed["costs charged"].split(" (")[0] == shown(math.fsum(t["costs"] for t in trades))
     return trades, daily, summary
@@ -498,7 +501,8 @@ def test_drawdown_dates_of_two_equal_falls_are_the_first_ones(tmp_path):
     m, stdout, out = run_pnl_days(tmp_path, [100.0, -50.0, 0.0, 50.0, -50.0, 50.0], "--report")
     assert (m["max_drawdown"], m["max_drawdown_peak"], m["max_drawdown_trough"], m["max_drawdown_recovery"],
             m["max_drawdown_days"]) == (50.0, "2024-01-01", "2024-01-02", "2024-01-04", 3)
-    assert console_table(stdout)["drawdown dates"] == "2024-01-01 to 2024-01-02, recovered 2024-01-04 (3 days)"
+    printed = console_table(stdout)
+    assert (printed["drawdown dates"], printed["drawdown days"]) == ("2024-01-01 to 2024-01-02, recovered 2024-01-04", "3")
     assert ('<div class="k">max drawdown</div><div class="v">50.00</div>'
             '<div class="d">2024-01-01 to 2024-01-02, recovered 2024-01-04 (3 days)</div>') in \
         (out / "report.html").read_text()
@@ -509,7 +513,7 @@ def test_a_run_that_never_falls_has_no_drawdown_dates(tmp_path):
     m, stdout, _ = run_pnl_days(tmp_path, [100.0, 0.0, 50.0])
     assert (m["max_drawdown"], m["max_drawdown_peak"], m["max_drawdown_trough"], m["max_drawdown_recovery"],
             m["max_drawdown_days"]) == (0.0, None, None, None, 0)
-    assert console_table(stdout)["drawdown dates"] == "-"
+    assert (console_table(stdout)["drawdown dates"], console_table(stdout)["drawdown days"]) == ("-", "0")
 
 
 def test_a_drawdown_open_at_the_end_is_not_recovered(tmp_path):
@@ -520,7 +524,7 @@ def test_a_drawdown_open_at_the_end_is_not_recovered(tmp_path):
     assert (m["max_drawdown"], m["max_drawdown_peak"], m["max_drawdown_trough"], m["max_drawdown_recovery"],
             m["max_drawdown_days"]) == (150.0, "2024-01-03", "2024-01-05", None, 3)
     printed = console_table(stdout)
-    assert printed["drawdown dates"] == "2024-01-03 to 2024-01-05, not recovered (3 days)"
+    assert (printed["drawdown dates"], printed["drawdown days"]) == ("2024-01-03 to 2024-01-05, not recovered", "3")
     assert printed["max drawdown on capital"] == "1.50 % of 10,000.00"
 
 

@@ -116,7 +116,8 @@ def summary_table(result: BacktestResult) -> Table:
                 "max_drawdown", "sharpe", "max_consecutive_losses", "days", "days_traded"):
         t.add_row(key, metric_text(key, m.get(key)))
         if key == "max_drawdown":
-            t.add_row("drawdown dates", drawdown_text(m) or "-")
+            t.add_row("drawdown dates", drawdown_text(m, with_days=False) or "-")
+            t.add_row("drawdown days", metric_text("max_drawdown_days", m.get("max_drawdown_days")))
     if result.capital:
         pct = result.on_capital()
         for label, key in (("return on capital", "return_pct"), ("max drawdown on capital", "max_drawdown_pct")):

@@ -108,10 +108,11 @@ def drawdown_span(daily_pnls: Sequence[float], days: Sequence[date] | None) -> d
             "max_drawdown_days": (len(closes) - 1 if recovery is None else recovery) - (-1 if start is None else start)}
 
 
-def drawdown_text(m: dict) -> str | None:
-    """The max drawdown's dates in one line, as the console and the report's card show them:
-    peak to trough, the recovery, and the days from peak to recovery (or to the end). "-" when
-    there was no drawdown; None for a summary written before the dates were (nothing to show).
+def drawdown_text(m: dict, with_days: bool = True) -> str | None:
+    """The max drawdown's dates in one line, as the report's card shows them: peak to trough,
+    the recovery, and the days from peak to recovery (or to the end); the console gives the
+    days a row of their own (``with_days=False``), so the line fits 80 columns. "-" when there
+    was no drawdown; None for a summary written before the dates were (nothing to show).
 
     >>> drawdown_text({"max_drawdown_peak": None, "max_drawdown_trough": "2024-01-02",
     ...                "max_drawdown_recovery": None, "max_drawdown_days": 3})
@@ -124,7 +125,8 @@ def drawdown_text(m: dict) -> str | None:
     back = m.get("max_drawdown_recovery")
     n = m.get("max_drawdown_days")
     return (f"{m.get('max_drawdown_peak') or 'start'} to {m['max_drawdown_trough']}, "
-            f"{f'recovered {back}' if back else 'not recovered'} ({n} day{'' if n == 1 else 's'})")
+            f"{f'recovered {back}' if back else 'not recovered'}"
+            + (f" ({n} day{'' if n == 1 else 's'})" if with_days else ""))
 
 
 def money(v: float) -> str:
