@@ -719,6 +719,20 @@ def test_a_report_is_not_written_into_another_runs_results(hand, tmp_path):
     assert "2024-01-02 to 2024-01-02" in (tmp_path / "elsewhere" / "a.html").read_text()
 
 
+def test_a_sweep_ranked_by_drawdown_reports_by_it(hand, tmp_path):
+    """The console ranked by --metric max_drawdown but --report ranked and charted total_pnl.
+    Now the report follows --metric."""
+    (tmp_path / "t.strat").write_text(STRADDLE.replace("    lots: int = 1\n", "    lots: int = 1\n    at: time = 09:20\n")
+                                      .replace("entry at 09:20\nexit at 09:25", "entry at at\nexit at 09:29"))
+    out = tmp_path / "s"
+    optbt("sweep", tmp_path / "t.strat", "--data", hand, "--grid", "at=09:20,09:30", "--grid", "lots=1,2",
+          "--metric", "max_drawdown", "--report", "--executor", "serial", "--out", out, "-q", cwd=tmp_path)
+    full = (out / "report.html").read_text()
+    assert "ranked by max_drawdown (lower is better)" in full
+    heatmap = re.findall(r"<svg.*?</svg>", full, flags=re.S)[0]
+    assert "max_drawdown by at and lots" in re.findall(r"<text[^>]*>([^<]*)</text>", heatmap)
+
+
 # -- the --trace timeline ----------------------------------------------------------------------------------
 
 def test_trace_timeline_prints_the_figures_trace_jsonl_holds(tmp_path):

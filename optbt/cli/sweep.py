@@ -204,6 +204,6 @@ def register(app: typer.Typer) -> None:
                           f"full table: {out_dir}/sweep.csv and sweep.parquet")
             if report:
                 from optbt.results.report import write_report
-                console.print(f"report: {write_report(out_dir)}")
+                console.print(f"report: {write_report(out_dir, metric=metric)}")
             if rows and len(bad) == len(rows):
                 raise typer.Exit(1)
