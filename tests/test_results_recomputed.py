@@ -719,18 +719,28 @@ def test_a_report_is_not_written_into_another_runs_results(hand, tmp_path):
     assert "2024-01-02 to 2024-01-02" in (tmp_path / "elsewhere" / "a.html").read_text()
 
 
-def test_a_sweep_ranked_by_drawdown_reports_by_it(hand, tmp_path):
-    """The console ranked by --metric max_drawdown but --report ranked and charted total_pnl.
-    Now the report follows --metric."""
+def test_a_sweep_ranked_by_drawdown_reports_by_it_and_charts_no_value_for_runs_without_trades(hand, tmp_path):
+    """Entries at 09:30 never fill (the exit is at 09:29): two of four runs make no trade. The
+    console ranked by --metric max_drawdown but --report ranked and charted total_pnl; and the
+    heatmap coloured the runs without trades by their drawdown of 0, the best, where the ranking
+    puts them last (README). Now the report follows --metric, and such a cell says "no trades"."""
     (tmp_path / "t.strat").write_text(STRADDLE.replace("    lots: int = 1\n", "    lots: int = 1\n    at: time = 09:20\n")
                                       .replace("entry at 09:20\nexit at 09:25", "entry at at\nexit at 09:29"))
     out = tmp_path / "s"
     optbt("sweep", tmp_path / "t.strat", "--data", hand, "--grid", "at=09:20,09:30", "--grid", "lots=1,2",
           "--metric", "max_drawdown", "--report", "--executor", "serial", "--out", out, "-q", cwd=tmp_path)
+    rows = _sweep_rows(out)
+    assert [(r["at"], r["lots"], r["trades"]) for r in rows if r["trades"] == "0"] == [("09:30", "1", "0"),
+                                                                                       ("09:30", "2", "0")]
     full = (out / "report.html").read_text()
     assert "ranked by max_drawdown (lower is better)" in full
     heatmap = re.findall(r"<svg.*?</svg>", full, flags=re.S)[0]
-    assert "max_drawdown by at and lots" in re.findall(r"<text[^>]*>([^<]*)</text>", heatmap)
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", heatmap)
+    assert texts[0] == "09:20" and "max_drawdown by at and lots" in texts
+    assert texts.count("no trades") == 2 and "0.00" not in texts
+    traded = [float(r["max_drawdown"]) for r in rows if r["trades"] != "0"]
+    assert [t for t in texts if t[0].isdigit() and ":" not in t][2:4] == [f"{v:,.0f}" for v in traded]
+    assert "2 runs made no trade: no value in the chart" in full
 
 
 # -- the --trace timeline ----------------------------------------------------------------------------------

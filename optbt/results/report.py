@@ -457,11 +457,15 @@ def _heatmap_fig(rows: list[dict], x: str, y: str, metric: str, others: list[str
     xs = sorted({r[x] for r in rows})
     ys = sorted({r[y] for r in rows})
     cell: dict[tuple, float] = {}
+    idle: set[tuple] = set()  # cells with a run that made no trade
     for r in rows:
         v = r.get(metric)
+        k = (r[x], r[y])
+        if _no_trades(r):
+            idle.add(k)
+            continue
         if v is None:
             continue
-        k = (r[x], r[y])
         if better(metric, v, cell.get(k)):
             cell[k] = v  # with more than two parameters: the best over the others
     nan = float("nan")
@@ -484,13 +488,21 @@ def _heatmap_fig(rows: list[dict], x: str, y: str, metric: str, others: list[str
                 if v is not None:
                     ax.text(j, i, f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}", ha="center", va="center",
                             fontsize=7)
+                elif (xv, yv) in idle:
+                    ax.text(j, i, "no trades", ha="center", va="center", fontsize=7, color="#5b6573")
     fig.colorbar(im, ax=ax, label=metric)
     return fig
 
 
+def _no_trades(row: dict) -> bool:
+    """A finished run that made no trade: ranked last whatever the metric (its drawdown of 0 is
+    no achievement), so a chart gives it no value either (it coloured such a cell the best)."""
+    return row.get("trades") == 0
+
+
 def _line_fig(rows: list[dict], x: str, metric: str):
     plt = _pyplot()
-    pts = sorted((r[x], r[metric]) for r in rows if r.get(metric) is not None)
+    pts = sorted((r[x], r[metric]) for r in rows if r.get(metric) is not None and not _no_trades(r))
     fig, ax = plt.subplots(figsize=(8, 3.2))
     ax.plot([str(p[0]) for p in pts], [p[1] for p in pts], marker="o", color="#1f5fbf")
     ax.set_xlabel(x)
@@ -561,8 +573,12 @@ def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | N
     charted = [r for r in ok if all(str(r.get(col[n])) == str(fixed[n]) for n in shifted)]
     note = "".join(f"<p>Charts show the runs with {_e(n)} = {_e(fixed[n])} (this sweep's); the folder also holds "
                    f"runs with {_e(n)} = {_e(', '.join(vs))}, listed in the tables.</p>" for n, vs in shifted.items())
-    if not any(r.get(metric) is not None for r in charted):
-        chart = f"<h2>Heatmap</h2><p>No finished run has a value for {_e(metric)}; nothing to chart.</p>"
+    idle = sum(1 for r in charted if _no_trades(r))
+    if idle:
+        note += (f"<p>{_count(idle, 'run')} made no trade: no value in the chart (such a run ranks last, its"
+                 " drawdown of 0 is no achievement); the tables list {}.</p>".format("it" if idle == 1 else "them"))
+    if not any(r.get(metric) is not None and not _no_trades(r) for r in charted):
+        chart = f"<h2>Heatmap</h2><p>No finished run with trades has a value for {_e(metric)}; nothing to chart.</p>"
     elif x is not None and y is not None and x != y:
         others = [n for n in names if n not in (x, y)]
         plot = _svg(_heatmap_fig(charted, col[x], col[y], metric, others))
