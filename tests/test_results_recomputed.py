@@ -42,9 +42,11 @@ NSE = {"brokerage": 20.0, "stt": 0.001, "exchange": 0.0003503, "sebi": 10 / 1e7,
 
 # -- running optbt as a user does ----------------------------------------------------------------
 
-def optbt(*args: str, cwd: Path, exit_code: int = 0) -> str:
-    """stdout of the command (stdout and stderr when ``exit_code`` is not 0), checking its exit code."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
+def optbt(*args: str, cwd: Path, exit_code: int = 0, terminal: bool = False) -> str:
+    """stdout of the command (stdout and stderr when ``exit_code`` is not 0), checking its exit code;
+    ``terminal``: as on a terminal (progress bars drawn), without colour."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8",
+           **({"FORCE_COLOR": "1"} if terminal else {})}
     done = subprocess.run([sys.executable, "-m", "optbt", *map(str, args)], capture_output=True, text=True,
                           encoding="utf-8", cwd=cwd, env=env, timeout=300)
     assert done.returncode == exit_code, done.stdout + done.stderr
@@ -741,6 +743,13 @@ def test_a_sweep_ranked_by_drawdown_reports_by_it_and_charts_no_value_for_runs_w
     traded = [float(r["max_drawdown"]) for r in rows if r["trades"] != "0"]
     assert [t for t in texts if t[0].isdigit() and ":" not in t][2:4] == [f"{v:,.0f}" for v in traded]
     assert "2 runs made no trade: no value in the chart" in full
+    # the progress line's best run, as on a terminal: it was the last run without trades (drawdown 0)
+    stdout = optbt("sweep", tmp_path / "t.strat", "--data", hand, "--grid", "at=09:20,09:30", "--grid", "lots=1",
+                   "--metric", "max_drawdown", "--executor", "serial", "--out", tmp_path / "s2", cwd=tmp_path,
+                   terminal=True)
+    best = re.findall(r"best max_drawdown ([\d,.]+) \((.*?)\)", stdout)[-1]
+    assert best == (f"{traded[0]:,.2f}", "at=09:20 lots=1")
+    assert "best run again, with its trades: optbt run" in stdout and "at=09:20" in stdout.split("best run again")[1]
 
 
 # -- the --trace timeline ----------------------------------------------------------------------------------

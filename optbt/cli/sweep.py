@@ -28,7 +28,7 @@ from optbt.cli.run import (
 )
 from optbt.data.memo import DEFAULT_BUDGET_MB
 from optbt.results.metrics import metric_text
-from optbt.results.ranking import LOWER_IS_BETTER, METRICS, better, check_metric, param_column, rank, shown_metrics
+from optbt.results.ranking import LOWER_IS_BETTER, METRICS, check_metric, param_column, rank, shown_metrics
 
 
 def format_param(v) -> str:
@@ -127,7 +127,7 @@ def register(app: typer.Typer) -> None:
             console.print(f"sweep: {cls.__name__}, {total} runs over "
                           + ", ".join(f"{k} ({len(v)})" for k, v in values.items()) + f" -> {out_dir}")
 
-            best: dict = {"value": None, "params": None}
+            best: dict = {"value": None, "params": None, "row": None}
             failed = [0]
             # imported here: every command's module is imported when optbt starts (cli/app.py)
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
@@ -138,9 +138,11 @@ def register(app: typer.Typer) -> None:
             task = progress.add_task("runs", total=total, best="")
 
             def note_best(row: dict) -> None:
-                value = row["metrics"].get(metric)
-                if better(metric, value, best["value"]):
-                    best.update(value=value, params=row["params"])
+                # ranked as the final table is: a run without trades is never the best (its drawdown
+                # of 0 showed as the best while the table put it last)
+                flat = {"status": "ok", "run": 0, **(row.get("metrics") or {})}
+                if best["row"] is None or rank([best["row"], flat], metric)[0] is flat:
+                    best.update(value=flat.get(metric), params=row["params"], row=flat)
 
             def on_start(todo: int, skipped: int, where: str, earlier: list[dict]) -> None:
                 for row in earlier:
