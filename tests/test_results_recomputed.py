@@ -518,6 +518,17 @@ def test_a_run_that_never_falls_has_no_drawdown_dates(tmp_path):
     assert (console_table(stdout)["drawdown dates"], console_table(stdout)["drawdown days"]) == ("-", "0")
 
 
+def test_every_day_losing_is_one_drawdown_from_the_starting_capital(tmp_path):
+    """Closes -100, -150, -350: the fall starts at the start (0, the capital), not at the first
+    close; its trough is the last day, never recovered, 3 days; 350 of a 1,000 capital is 35 %."""
+    m, stdout, _ = run_pnl_days(tmp_path, [-100.0, -50.0, -200.0], "--capital", "1000")
+    assert (m["max_drawdown"], m["max_drawdown_peak"], m["max_drawdown_trough"], m["max_drawdown_recovery"],
+            m["max_drawdown_days"], m["win_rate"], m["profit_factor"]) == (350.0, None, "2024-01-03", None, 3, 0.0, 0.0)
+    printed = console_table(stdout)
+    assert (printed["drawdown dates"], printed["max drawdown on capital"], printed["win_rate"]) == \
+        ("start to 2024-01-03, not recovered", "35.00 % of 1,000.00", "0.0 %")
+
+
 def test_a_drawdown_open_at_the_end_is_not_recovered(tmp_path):
     """Closes 200, 150, 250, 150, 100, 150 (01-01 .. 01-08, a weekend between): the fall of 50 is
     recovered on 01-03; the deeper one from 250 (01-03) to 100 (01-05) never is: 3 days to the
