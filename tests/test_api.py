@@ -111,6 +111,19 @@ def test_repr_html_shows_an_empty_metric_as_the_console_does(data):
     assert "<th style='text-align:left'>sharpe</th><td style='text-align:right'>-</td>" in page
 
 
+def test_repr_html_dates_the_drawdown_in_one_row_as_the_report_card(data):
+    """The one day loses 4 (the call 100 -> 108 sold, the put 90 -> 86 sold): a drawdown from the
+    start, not recovered. The notebook listed max_drawdown_peak as '-' (no peak?) beside a trough
+    date; it now has the report card's line."""
+    r = optbt.backtest(STRAT, data=data)
+    page = r._repr_html_()
+    assert r.metrics["max_drawdown"] == 4.0
+    assert ("<th style='text-align:left'>drawdown dates</th><td style='text-align:right'>"
+            f"start to {DAY.isoformat()}, not recovered (1 day)</td>") in page
+    assert "max_drawdown_peak" not in page and "None" not in page
+    assert repr(r).endswith("total pnl -4.00>")
+
+
 def test_report_writes_a_self_contained_page(data, tmp_path):
     r = optbt.backtest(STRAT, data=data)
     page = r.report(tmp_path / "out" / "nb.html")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from optbt.model.errors import ConfigError
-from optbt.results.metrics import metric_text
+from optbt.results.metrics import drawdown_text, metric_text, money
 from optbt.results.result import BacktestResult
 
 
@@ -86,13 +86,19 @@ class Result:
     def __repr__(self) -> str:
         m = self.metrics
         return (f"<optbt Result {self.result.strategy}: {m.get('trades', 0)} trades, "
-                f"total pnl {m.get('total_pnl', 0):,.2f}>")
+                f"total pnl {money(m.get('total_pnl', 0))}>")
 
     def _repr_html_(self) -> str:
         r = self.result
         m = r.metrics
+        shown = {}
+        for k, v in m.items():  # the drawdown's dates in one row, as the report's card has them
+            if not k.startswith("max_drawdown_"):
+                shown[k] = _fmt(k, v)
+            if k == "max_drawdown" and drawdown_text(m):
+                shown["drawdown dates"] = drawdown_text(m)
         rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
-                       f"<td style='text-align:right'>{html.escape(_fmt(k, v))}</td></tr>" for k, v in m.items())
+                       f"<td style='text-align:right'>{html.escape(v)}</td></tr>" for k, v in shown.items())
         params = ", ".join(f"{k}={v}" for k, v in r.params.items())
         synthetic = (" <b style='color:#b36b00'>SYNTHETIC data</b>" if r.dataset.get("synthetic") else "")
         return (f"<div class='optbt-result'><div><b>{html.escape(r.strategy)}</b> "
