@@ -763,6 +763,22 @@ def test_a_sweep_ranked_by_drawdown_reports_by_it_and_charts_no_value_for_runs_w
     assert "best run again, with its trades: optbt run" in stdout and "at=09:20" in stdout.split("best run again")[1]
 
 
+def test_a_sweep_report_charts_the_win_rate_in_percent_as_its_tables_show_it(hand, tmp_path):
+    """The tables show a win rate as 25.0 %; the heatmap's cells said 0.25 on a 0..1 colour bar."""
+    (tmp_path / "t.strat").write_text(STRADDLE.replace("    lots: int = 1\n", "    lots: int = 1\n    at: time = 09:20\n")
+                                      .replace("entry at 09:20\nexit at 09:25", "entry at at\nexit at 09:29"))
+    out = tmp_path / "s"
+    optbt("sweep", tmp_path / "t.strat", "--data", hand, "--grid", "at=09:20,09:21", "--grid", "lots=1,2",
+          "--metric", "win_rate", "--report", "--executor", "serial", "--out", out, "-q", cwd=tmp_path)
+    rows = _sweep_rows(out)
+    heatmap = re.findall(r"<svg.*?</svg>", (out / "report.html").read_text(), flags=re.S)[0]
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", heatmap)
+    cells = [t for t in texts if t.endswith(" %")]
+    by_cell = {(r["at"], r["lots"]): rate_shown(float(r["win_rate"])) for r in rows}
+    assert cells == [by_cell[(at, lots)] for lots in ("1", "2") for at in ("09:20", "09:21")]
+    assert "win_rate (%)" in texts
+
+
 # -- the --trace timeline ----------------------------------------------------------------------------------
 
 def test_trace_timeline_prints_the_figures_trace_jsonl_holds(tmp_path):

@@ -450,6 +450,13 @@ def _sweep_rows(sweep_dir: Path) -> list[dict]:
                           " (finished runs are kept) to write it again") from None
 
 
+_SCALE = {"win_rate": 100}  # metrics charted in other units than sweep.csv holds them
+
+
+def _axis_label(metric: str) -> str:
+    return f"{metric} (%)" if metric in _SCALE else metric
+
+
 def _heatmap_fig(rows: list[dict], x: str, y: str, metric: str, others: list[str]):
     from optbt.results.ranking import LOWER_IS_BETTER, better
     lower_better = metric in LOWER_IS_BETTER
@@ -469,7 +476,8 @@ def _heatmap_fig(rows: list[dict], x: str, y: str, metric: str, others: list[str
         if better(metric, v, cell.get(k)):
             cell[k] = v  # with more than two parameters: the best over the others
     nan = float("nan")
-    grid = [[cell.get((xv, yv), nan) for xv in xs] for yv in ys]
+    scale = _SCALE.get(metric, 1)  # a win rate is charted in percent, as every table shows it
+    grid = [[cell.get((xv, yv), nan) * scale for xv in xs] for yv in ys]
     fig, ax = plt.subplots(figsize=(min(12, 2 + 0.9 * len(xs)), min(9, 1.6 + 0.5 * len(ys))))
     cmap = plt.get_cmap("RdYlGn_r" if lower_better else "RdYlGn").with_extremes(bad="#dddddd")
     im = ax.imshow(grid, cmap=cmap, aspect="auto", origin="lower")
@@ -486,11 +494,12 @@ def _heatmap_fig(rows: list[dict], x: str, y: str, metric: str, others: list[str
             for j, xv in enumerate(xs):
                 v = cell.get((xv, yv))
                 if v is not None:
-                    ax.text(j, i, f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}", ha="center", va="center",
+                    text = win_rate_text(v) if metric == "win_rate" else f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"
+                    ax.text(j, i, text, ha="center", va="center",
                             fontsize=7)
                 elif (xv, yv) in idle:
                     ax.text(j, i, "no trades", ha="center", va="center", fontsize=7, color="#5b6573")
-    fig.colorbar(im, ax=ax, label=metric)
+    fig.colorbar(im, ax=ax, label=_axis_label(metric))
     return fig
 
 
@@ -504,9 +513,9 @@ def _line_fig(rows: list[dict], x: str, metric: str):
     plt = _pyplot()
     pts = sorted((r[x], r[metric]) for r in rows if r.get(metric) is not None and not _no_trades(r))
     fig, ax = plt.subplots(figsize=(8, 3.2))
-    ax.plot([str(p[0]) for p in pts], [p[1] for p in pts], marker="o", color="#1f5fbf")
+    ax.plot([str(p[0]) for p in pts], [p[1] * _SCALE.get(metric, 1) for p in pts], marker="o", color="#1f5fbf")
     ax.set_xlabel(x)
-    ax.set_ylabel(metric)
+    ax.set_ylabel(_axis_label(metric))
     ax.set_title(f"{metric} by {x}")
     ax.grid(alpha=0.3)
     return fig
