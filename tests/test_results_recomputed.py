@@ -779,6 +779,22 @@ def test_a_sweep_report_charts_the_win_rate_in_percent_as_its_tables_show_it(han
     assert "win_rate (%)" in texts
 
 
+def test_a_sweep_heatmap_shows_a_loss_below_half_a_cent_as_0_00(hand, tmp_path):
+    """01-04 is flat: each run's PnL is its commission, 0.001 a lot an order on two legs: -0.004 with
+    1 lot, -0.008 with 2. The heatmap's cells said -0.00 and -0.01; an amount shows as money does
+    (0.00, never -0.00), as in the tables."""
+    (tmp_path / "t.strat").write_text(STRADDLE.replace("    lots: int = 1\n", "    lots: int = 1\n    at: time = 09:20\n")
+                                      .replace("entry at 09:20\nexit at 09:25", "entry at at\nexit at 09:29"))
+    out = tmp_path / "s"
+    optbt("sweep", tmp_path / "t.strat", "--data", hand, "--grid", "at=09:20,09:21", "--grid", "lots=1,2",
+          "--start", "2024-01-04", "--end", "2024-01-04", "--commission", "0.001", "--report", "--executor", "serial",
+          "--out", out, "-q", cwd=tmp_path)
+    assert sorted(float(r["total_pnl"]) for r in _sweep_rows(out)) == [-0.008, -0.008, -0.004, -0.004]
+    heatmap = re.findall(r"<svg.*?</svg>", (out / "report.html").read_text(), flags=re.S)[0]
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", heatmap)
+    assert [t for t in texts if t in ("0.00", "-0.00", "-0.01")] == ["0.00", "0.00", "-0.01", "-0.01"]
+
+
 # -- the --trace timeline ----------------------------------------------------------------------------------
 
 def test_trace_timeline_prints_the_figures_trace_jsonl_holds(tmp_path):

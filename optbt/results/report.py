@@ -415,7 +415,7 @@ def _run_report(run_dir: Path, capital: float | None = None) -> tuple[str, bytes
     total = m.get("total_pnl")
     png_title = (title + ("  (SYNTHETIC data)" if ds.get("synthetic") else "")
                  + (f"\n{', '.join(f'{k} {v}' for k, v in params.items())}" if params else "")
-                 + (f"\ntotal PnL {total:,.2f}" if isinstance(total, (int, float)) else ""))
+                 + (f"\ntotal PnL {money(total)}" if isinstance(total, (int, float)) else ""))
     fig = _equity_fig(xs, equity, png_title, ylabel)
     fig.savefig(png, format="png", dpi=110, bbox_inches="tight", metadata={"Software": "optbt"})
     traded = [p for p, r in zip(pnl, daily) if int(r.get("trades") or 0)]
@@ -494,7 +494,7 @@ def _heatmap_fig(rows: list[dict], x: str, y: str, metric: str, others: list[str
             for j, xv in enumerate(xs):
                 v = cell.get((xv, yv))
                 if v is not None:
-                    text = win_rate_text(v) if metric == "win_rate" else f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"
+                    text = win_rate_text(v) if metric == "win_rate" else f"{v:,.0f}" if abs(v) >= 100 else money(v)
                     ax.text(j, i, text, ha="center", va="center",
                             fontsize=7)
                 elif (xv, yv) in idle:
