@@ -9,7 +9,10 @@ each charge, costs, the daily rows, the summary metrics, the console's table, th
 and tables, and a sweep's rows (each must equal a plain ``optbt run`` with its parameters, serial
 or on two workers alike). The hand-made days hold the edge cases: a day without a trade, losses
 from the first day (drawdown from 0), a flat trade on an expiry day that its charges turn into a
-loss, a single trade, and days whose PnL never varies.
+loss, a single trade, and days whose PnL never varies; days made to a given PnL (``pnl_days``)
+hold the max drawdown's dates (equal falls, none, open at the end, every day losing), a run
+without trades, a loss below half a cent, one loss in 300 trades across a year boundary; and the
+folders: a sweep's earlier report, a report written into another run's folder.
 """
 
 from __future__ import annotations
