@@ -124,6 +124,19 @@ def test_repr_html_dates_the_drawdown_in_one_row_as_the_report_card(data):
     assert repr(r).endswith("total pnl -4.00>")
 
 
+def test_report_is_not_written_into_another_runs_folder(data, tmp_path):
+    """r.report('other_run/report.html') replaced that run's report and equity.png with this one's,
+    beside its trades. Refused; the folder this result was written to is fine."""
+    other = optbt.backtest(STRAT, data=data, params={"max_cycles": 1})
+    mine = optbt.backtest(Straddle, data=data)
+    other.write(tmp_path / "other")
+    other.report(tmp_path / "other" / "report.html")
+    before = (tmp_path / "other" / "report.html").read_bytes()
+    with pytest.raises(ConfigError, match="holds other results"):
+        mine.report(tmp_path / "other" / "report.html")
+    assert (tmp_path / "other" / "report.html").read_bytes() == before
+
+
 def test_report_writes_a_self_contained_page(data, tmp_path):
     r = optbt.backtest(STRAT, data=data)
     page = r.report(tmp_path / "out" / "nb.html")

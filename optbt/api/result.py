@@ -77,6 +77,7 @@ class Result:
         with tempfile.TemporaryDirectory(prefix="optbt-report-") as tmp:
             run_dir = self.result.write(Path(tmp) / "run")
             page = write_report(run_dir, capital=capital)
+            _not_into_other_results(target, run_dir / "summary.json")
             target.write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
             png = run_dir / "equity.png"
             if png.exists():
@@ -105,6 +106,19 @@ class Result:
                 f"({html.escape(params)}) on {html.escape(str(r.dataset.get('name')))}{synthetic}</div>"
                 f"{equity_svg([d.pnl for d in r.daily])}"
                 f"<table>{rows}</table></div>")
+
+
+def _not_into_other_results(target: Path, ours: Path) -> None:
+    """Refuse a report path in another results folder (as ``optbt report --out`` does): beside
+    that run's trades the page and equity.png would pass for its own. The folder this result
+    was written to (``write``, the same summary.json) is its own."""
+    folder = target.parent
+    theirs = folder / "summary.json"
+    other = (folder / "sweep.json").is_file() or (theirs.is_file() and theirs.read_bytes() != ours.read_bytes())
+    if other:
+        held = "sweep.json" if (folder / "sweep.json").is_file() else "summary.json"
+        raise ConfigError(f"cannot write the report to {target}: {folder} holds other results ({held}), beside"
+                          " which it would pass for theirs; choose a path outside any results folder")
 
 
 def _fmt(name: str, v: Any) -> str:
