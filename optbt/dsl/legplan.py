@@ -17,6 +17,7 @@ Per tick, while the cycle is open (after the entry tick):
 1. per-leg stops, targets and trailing stops (``trailing ... every`` first moves the stop;
    ``trailing ... after`` starts to trail only once the move is reached), as in DslStrategy,
    with the ``on`` actions of each hit (an ``open`` action makes its leg due: it opens at 4);
+   under ``square_off complete`` a hit first cancels every leg still waiting to open;
 2. shifts, then the MTM rules (an MTM exit cancels every waiting leg);
 3. re-entries: each leg a stop, target or trailing stop closed at this tick, if a
    ``reentry`` rule covers it (a leg's own rule before an each-leg rule) and its count is not
@@ -333,6 +334,16 @@ class LegPlanStrategy(DslStrategy):
                 self._open_due(ctx)
         except Exception as exc:
             self._failed(exc, ctx)
+
+    def _rule_hit(self, ctx: BarContext, key: str, rule: str) -> None:
+        """Under ``square_off complete`` a hit ends the position: the legs still waiting to open
+        in this cycle (staggered, wait-and-trade, lazy, a pending re-entry) are cancelled before
+        the open legs close. Before, a staggered leg opened after the stop that was to end
+        everything and ran to the exit alone. The legs the hit closes follow their re-entry
+        rules (scheduled after the tick's rules) and its ``on`` actions run, as before."""
+        if self.square_off == "complete":
+            self.legs_waiting.clear()
+        super()._rule_hit(ctx, key, rule)
 
     def _reentry_for(self, key: str, event: str):
         found = None

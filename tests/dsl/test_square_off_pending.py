@@ -1,0 +1,83 @@
+"""``square_off complete`` and legs not yet open: a hit ends the position, so a staggered,
+wait-and-trade or lazy leg still waiting, or a pending re-entry, no longer opens in that cycle
+(docs/language.md, Leg management: Order on one tick). The legs the hit closes follow their
+re-entry rules, and the hit's ``on`` actions run, as before.
+
+One day, ATM 21000 (spot 21010), minute bars from 09:16 (index 0: 09:16, 1: 09:17, ...), through
+the in-memory source of tests/kit.py; lot size 1, so PnL is in points. Each trade worked out by
+hand.
+"""
+
+from __future__ import annotations
+
+from optbt import run_backtest
+from optbt.dsl import load_strat_text
+from tests.kit import DAY, MemorySource, config, inst, straddle_day
+
+HEAD = ('strategy pending "square_off and legs not yet open"\nlegs\n'
+        "    ce = add(ATM, CE, SELL)\n    pe = add(ATM, PE, SELL)\n")
+FLAT = [100.0] * 10
+CE_STOPS_AT_0918 = [100, 100, 120, 100, 100, 100, 100, 100, 100, 100]  # sold 100 at 09:17, 20 % stop = 120
+
+
+def trades(body: str, ce: list, pe: list = FLAT, head: str = HEAD, extra: dict | None = None) -> list[tuple]:
+    """The day's trades as (entry time, key, entry price, exit time, exit price, exit reason)."""
+    src = MemorySource({DAY: straddle_day(ce, pe, extra=extra)}, cfg=config(len(ce)))
+    res = run_backtest(load_strat_text(head + body, "pending.strat"), source=src)
+    return sorted((t.entry_ts.strftime("%H:%M"), t.key, t.entry_price, t.exit_ts.strftime("%H:%M"),
+                   t.exit_price, t.exit_reason) for t in res.trades)
+
+
+def test_a_complete_square_off_cancels_a_staggered_leg_not_yet_open():
+    """CE sold at 100 at 09:17 stops at 120 at 09:18; PE is due at 09:21. The hit closes the
+    position: PE never opens. Before, PE was sold at 09:21 at 100 and held to the 09:24 exit,
+    a position of one leg after the stop that was to end it."""
+    body = "square_off complete\nentry at 09:17\nentry pe at 09:21\nstop_loss ce 20%\nexit at 09:24\n"
+    assert trades(body, CE_STOPS_AT_0918) == [("09:17", "ce", 100.0, "09:18", 120.0, "stop_loss")]
+
+
+def test_after_a_complete_square_off_max_cycles_starts_a_new_cycle():
+    """As above with max_cycles 2: the hit at 09:18 ends the first cycle (nothing open, nothing
+    waits); the second enters on the next tick, 09:19 (CE at 100, stop 120, never reached), and
+    its own PE opens at 09:21 at 100; both leave at the 09:24 exit at 100. Before, the first
+    cycle's PE kept the cycle open, opened at 09:21, and no second cycle ever started."""
+    body = ("max_cycles 2\nsquare_off complete\nentry at 09:17\nentry pe at 09:21\nstop_loss ce 20%\n"
+            "exit at 09:24\n")
+    assert trades(body, CE_STOPS_AT_0918) == [("09:17", "ce", 100.0, "09:18", 120.0, "stop_loss"),
+                                              ("09:19", "ce", 100.0, "09:24", 100.0, "exit"),
+                                              ("09:21", "pe", 100.0, "09:24", 100.0, "exit")]
+
+
+def test_a_complete_square_off_cancels_a_wait_and_trade_leg():
+    """PE waits for its premium to fall 10 % from 100 (its reference at 09:17): 90 first at
+    09:21. CE stops at 09:18: PE no longer opens. Before, it was sold at 90 at 09:21."""
+    pe = [100, 100, 100, 100, 100, 90, 90, 90, 90, 90]
+    body = "square_off complete\nentry at 09:17\nwait pe down 10%\nstop_loss ce 20%\nexit at 09:24\n"
+    assert trades(body, CE_STOPS_AT_0918, pe) == [("09:17", "ce", 100.0, "09:18", 120.0, "stop_loss")]
+
+
+def test_a_complete_square_off_cancels_a_pending_re_entry():
+    """RE COST once per leg. 09:18: CE at 120 stops and closes PE at 105 (both reason stop_loss);
+    both wait to come back to 100 (CE from 120, PE from 105). 09:19: CE at 100 is sold again
+    (stop 120); PE at 110 still waits. 09:20: CE at 120 stops again, ending that position: PE's
+    re-entry is cancelled (CE's count is used up). Before, PE was sold at 100 at 09:21 and held
+    to the exit."""
+    ce = [100, 100, 120, 100, 120, 120, 120, 120, 120, 120]
+    pe = [100, 100, 105, 110, 110, 100, 100, 100, 100, 100]
+    body = ("square_off complete\nentry at 09:17\nstop_loss ce 20%\nreentry each leg on stop_loss cost max 1\n"
+            "exit at 09:24\n")
+    assert trades(body, ce, pe) == [("09:17", "ce", 100.0, "09:18", 120.0, "stop_loss"),
+                                    ("09:17", "pe", 100.0, "09:18", 105.0, "stop_loss"),
+                                    ("09:19", "ce", 100.0, "09:20", 120.0, "stop_loss")]
+
+
+def test_a_complete_square_offs_own_reaction_still_opens_its_lazy_leg():
+    """The hit's 'on' actions run after it closes the position: 'on stop_loss(ce): open h' buys
+    the 21050 call h at 30 at 09:18 (with the tick's due legs), held to the 09:24 exit at 30."""
+    head = HEAD + "    h = add(ATM + 1, CE, BUY)\n"
+    body = ("square_off complete\nentry at 09:17\nstop_loss ce 20%\non stop_loss(ce): open h\n"
+            "exit at 09:24\n")
+    got = trades(body, CE_STOPS_AT_0918, head=head, extra={inst(21050, "CE"): [30.0] * 10})
+    assert got == [("09:17", "ce", 100.0, "09:18", 120.0, "stop_loss"),
+                   ("09:17", "pe", 100.0, "09:18", 100.0, "stop_loss"),
+                   ("09:18", "h", 30.0, "09:24", 30.0, "exit")]
