@@ -124,7 +124,8 @@ CODES: dict[str, tuple[str, str]] = {
              "last tick closes what is open, reason eod). A run says the same in its notes and warnings; lint says "
              "it before the run. Move the time inside the session."),
     "W010": ("re-entry that can never fire", "A `reentry ... on stop_loss` (or target, trailing) covers a leg "
-             "with no such rule: that exit never happens, so the re-entry never does."),
+             "with no such rule: that exit never happens, so the re-entry never does. Under `square_off complete` "
+             "any leg's hit closes every leg with its reason, so every leg has the exits some leg has."),
 }
 # position level (issue 13)
 CODES.update({

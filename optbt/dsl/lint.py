@@ -147,13 +147,17 @@ def lock_never_arms(unit: Unit) -> list[Diagnostic]:
 
 
 def reentry_never_fires(unit: Unit) -> list[Diagnostic]:
-    """A re-entry on an exit no rule of that leg makes (``reentry ce on target ...`` without a target)."""
+    """A re-entry on an exit no rule of that leg makes (``reentry ce on target ...`` without a target).
+    Under ``square_off complete`` any leg's hit closes every leg with its reason, so each leg
+    has the exits some leg has (it was reported: 'pe has no stop_loss', and pe re-entered)."""
     prog = unit.program
     made: dict[str, set[str]] = {}
     for r in prog.of(A.LegRule):
         made.setdefault(r.rule, set()).update([r.leg] if r.leg else unit.legs)
     for t in prog.of(A.LegTrail):  # stepped trailing moves the stop; trailing after a move is a trailing stop
         made.setdefault("trailing" if t.every is None else "stop_loss", set()).update([t.leg] if t.leg else unit.legs)
+    if any(s.mode == "complete" for s in prog.of(A.SquareOff)):
+        made = {event: set(unit.legs) for event, legs in made.items() if legs}
     out = []
     for r in prog.of(A.Reentry):
         legs = [r.leg] if r.leg else list(unit.legs)

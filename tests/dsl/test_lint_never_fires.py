@@ -1,0 +1,44 @@
+"""W010: re-entries and ``on`` reactions on an exit that never happens, and no warning for those
+that do happen. Under ``square_off complete`` a leg's stop closes every leg with reason
+``stop_loss``, so each of them re-enters on it (docs/language.md, Re-entry), while ``on
+stop_loss(pe)`` runs after pe's own stop only. The runs below pin what lint says against what the
+run does, on the in-memory day of tests/kit.py (09:16 = index 0, lot 1)."""
+
+from __future__ import annotations
+
+from optbt import run_backtest
+from optbt.dsl import load_strat_text
+from optbt.dsl.lint import lint_text
+from tests.kit import DAY, MemorySource, config, straddle_day
+
+HEAD = ('strategy t "t"\nlegs\n    ce = add(ATM, CE, SELL)\n    pe = add(ATM, PE, SELL)\n'
+        "entry at 09:17\nexit at 09:24\n")
+
+
+def w010(body: str) -> list[tuple[int, str]]:
+    return [(d.line, d.message) for d in lint_text(HEAD + body) if d.code == "W010"]
+
+
+def test_under_complete_square_off_a_re_entry_of_a_leg_without_a_stop_is_not_reported():
+    """pe has no stop of its own, but ce's stop closes it with reason stop_loss: it re-enters.
+    Lint said 'this re-entry can never fire: pe has no stop_loss' (and to add a stop on pe)."""
+    body = "square_off complete\nstop_loss ce 20%\nreentry pe on stop_loss asap max 1\n"
+    assert w010(body) == []
+    # and the run does re-enter it: CE sold at 100 stops at 120 on 09:18 and closes PE at 100;
+    # PE (only) is sold again at once, at 100, and held to the 09:24 exit
+    src = MemorySource({DAY: straddle_day([100, 100, 120] + [100] * 7, [100.0] * 10)}, cfg=config(10))
+    res = run_backtest(load_strat_text(HEAD + body, "t.strat"), source=src)
+    got = sorted((t.entry_ts.strftime("%H:%M"), t.key, t.entry_price, t.exit_ts.strftime("%H:%M"), t.exit_reason)
+                 for t in res.trades)
+    assert got == [("09:17", "ce", 100.0, "09:18", "stop_loss"), ("09:17", "pe", 100.0, "09:18", "stop_loss"),
+                   ("09:18", "pe", 100.0, "09:24", "exit")]
+
+
+def test_under_complete_square_off_a_re_entry_on_an_exit_no_leg_has_is_still_reported():
+    assert w010("square_off complete\nstop_loss ce 20%\nreentry pe on target asap max 1\n") == [
+        (9, "this re-entry can never fire: pe has no target")]
+
+
+def test_under_partial_square_off_a_re_entry_of_a_leg_without_a_stop_is_reported():
+    assert w010("stop_loss ce 20%\nreentry pe on stop_loss asap max 1\n") == [
+        (8, "this re-entry can never fire: pe has no stop_loss")]
