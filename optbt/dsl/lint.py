@@ -146,16 +146,28 @@ def lock_never_arms(unit: Unit) -> list[Diagnostic]:
     return out
 
 
-def reentry_never_fires(unit: Unit) -> list[Diagnostic]:
-    """A re-entry on an exit no rule of that leg makes (``reentry ce on target ...`` without a target).
-    Under ``square_off complete`` any leg's hit closes every leg with its reason, so each leg
-    has the exits some leg has (it was reported: 'pe has no stop_loss', and pe re-entered)."""
+def _exits_made(unit: Unit) -> dict[str, set[str]]:
+    """exit kind -> the legs a rule of their own can close that way. A stepped trailing moves the
+    stop (its exit is a stop_loss); a leg named in ``move pe.stop to cost`` gets a stop at its
+    cost whether it had one or not (``others`` moves only the stops there are)."""
     prog = unit.program
     made: dict[str, set[str]] = {}
     for r in prog.of(A.LegRule):
         made.setdefault(r.rule, set()).update([r.leg] if r.leg else unit.legs)
     for t in prog.of(A.LegTrail):  # stepped trailing moves the stop; trailing after a move is a trailing stop
         made.setdefault("trailing" if t.every is None else "stop_loss", set()).update([t.leg] if t.leg else unit.legs)
+    for on in prog.of(A.On):
+        if on.action.what == "move_to_cost" and on.action.target in unit.legs:
+            made.setdefault("stop_loss", set()).add(on.action.target)
+    return made
+
+
+def reentry_never_fires(unit: Unit) -> list[Diagnostic]:
+    """A re-entry on an exit no rule of that leg makes (``reentry ce on target ...`` without a target).
+    Under ``square_off complete`` any leg's hit closes every leg with its reason, so each leg
+    has the exits some leg has (it was reported: 'pe has no stop_loss', and pe re-entered)."""
+    prog = unit.program
+    made = _exits_made(unit)
     if any(s.mode == "complete" for s in prog.of(A.SquareOff)):
         made = {event: set(unit.legs) for event, legs in made.items() if legs}
     out = []

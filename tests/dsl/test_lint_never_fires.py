@@ -42,3 +42,30 @@ def test_under_complete_square_off_a_re_entry_on_an_exit_no_leg_has_is_still_rep
 def test_under_partial_square_off_a_re_entry_of_a_leg_without_a_stop_is_reported():
     assert w010("stop_loss ce 20%\nreentry pe on stop_loss asap max 1\n") == [
         (8, "this re-entry can never fire: pe has no stop_loss")]
+
+
+def run(body: str, ce: list, pe: list) -> list[tuple]:
+    src = MemorySource({DAY: straddle_day(ce, pe)}, cfg=config(len(ce)))
+    res = run_backtest(load_strat_text(HEAD + body, "t.strat"), source=src)
+    return sorted((t.entry_ts.strftime("%H:%M"), t.key, t.entry_price, t.exit_ts.strftime("%H:%M"), t.exit_price,
+                   t.exit_reason) for t in res.trades)
+
+
+def test_a_re_entry_of_a_leg_whose_stop_an_action_sets_is_not_reported():
+    """pe has no stop rule, but 'move pe.stop to cost' gives it one (docs: a leg named in the
+    action gets a stop at its cost whether it had one or not). Lint said 'pe has no stop_loss'.
+    The run: CE sold at 100 stops at 120 on 09:18 and moves PE's stop to 100 (PE at 95 there);
+    09:19 PE at 100 stops at cost and is sold again at once at 100 (no stop of its own now), held
+    to the 09:24 exit at 105."""
+    body = "stop_loss ce 20%\non stop_loss(ce): move pe.stop to cost\nreentry pe on stop_loss asap max 1\n"
+    assert w010(body) == []
+    assert run(body, [100, 100, 120] + [100] * 7, [100, 100, 95, 100] + [105] * 6) == [
+        ("09:17", "ce", 100.0, "09:18", 120.0, "stop_loss"), ("09:17", "pe", 100.0, "09:19", 100.0, "stop_loss"),
+        ("09:19", "pe", 100.0, "09:24", 105.0, "exit")]
+
+
+def test_moving_the_others_stops_gives_no_stop_to_a_leg_without_one():
+    """'move others.stop to cost' moves only the stops there are: pe has none, so its re-entry on
+    stop_loss never fires, and is reported."""
+    assert w010("stop_loss ce 20%\non stop_loss: move others.stop to cost\nreentry pe on stop_loss asap max 1\n") == [
+        (9, "this re-entry can never fire: pe has no stop_loss")]
