@@ -123,9 +123,10 @@ CODES: dict[str, tuple[str, str]] = {
              "`entry pe at 16:10` never opens pe while the other legs trade, `exit at 16:30` never holds (the day's "
              "last tick closes what is open, reason eod). A run says the same in its notes and warnings; lint says "
              "it before the run. Move the time inside the session."),
-    "W010": ("re-entry that can never fire", "A `reentry ... on stop_loss` (or target, trailing) covers a leg "
-             "with no such rule: that exit never happens, so the re-entry never does. Under `square_off complete` "
-             "any leg's hit closes every leg with its reason, so every leg has the exits some leg has."),
+    "W010": ("re-entry or reaction that can never fire", "A `reentry ... on stop_loss` (or target, trailing) "
+             "covers a leg with no such rule: that exit never happens, so the re-entry never does. Likewise an "
+             "`on target(ce): ...` reaction with no target on ce (a reaction runs after its leg's own hit only). Under `square_off complete` "
+             "any leg's hit closes every leg with its reason, so for a re-entry every leg has the exits some leg has."),
 }
 # position level (issue 13)
 CODES.update({

@@ -180,6 +180,24 @@ def reentry_never_fires(unit: Unit) -> list[Diagnostic]:
     return out
 
 
+def reaction_never_fires(unit: Unit) -> list[Diagnostic]:
+    """An ``on`` reaction to an exit its leg never has (``on target(ce): close pe`` with no
+    target on ce): it runs after that leg's own hit only, so it never runs, and lint said
+    nothing. ``square_off complete`` changes nothing here: the legs a hit closes with it have
+    not hit anything themselves."""
+    made = _exits_made(unit)
+    out = []
+    for on in unit.program.of(A.On):
+        legs = made.get(on.event, set())
+        if on.leg is None and not legs:
+            out.append(_d("W010", f"this reaction can never fire: no leg has a {on.event}", on, "",
+                          f"add e.g. {on.event} each leg 30%"))
+        elif on.leg is not None and on.leg not in legs:
+            out.append(_d("W010", f"this reaction can never fire: {on.leg} has no {on.event}", on, "",
+                          f"add e.g. {on.event} {on.leg} 30%"))
+    return out
+
+
 def armed_rules(unit: Unit) -> list:
     """The stops, targets and trailing stops armed on a fill, in the order written: a trailing
     distance after a move (``trailing ce 5 pts after 10 pts``) is a trailing stop like any other
@@ -358,7 +376,7 @@ def outside_session(unit: Unit, session: Session) -> list[Diagnostic]:
 
 RULES: tuple[Rule, ...] = (unused_parameter, leg_closed_only_at_eod, exit_before_entry, wide_stop,
                            cycles_without_exit, constant_condition, mtm_misses_closed_legs, lock_never_arms,
-                           reentry_never_fires, range_before_known, replaced_rule, unreachable_target)
+                           reentry_never_fires, reaction_never_fires, range_before_known, replaced_rule, unreachable_target)
 
 _ALLOW = re.compile(r"#\s*lint:\s*allow(-file)?\s+([A-Z]\d+(?:\s*,\s*[A-Z]\d+)*)")
 

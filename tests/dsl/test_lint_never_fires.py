@@ -69,3 +69,33 @@ def test_moving_the_others_stops_gives_no_stop_to_a_leg_without_one():
     stop_loss never fires, and is reported."""
     assert w010("stop_loss ce 20%\non stop_loss: move others.stop to cost\nreentry pe on stop_loss asap max 1\n") == [
         (9, "this re-entry can never fire: pe has no stop_loss")]
+
+
+def test_a_reaction_to_an_exit_its_leg_never_has_is_reported():
+    """'on target(ce)' runs after ce's own target: ce has only a stop, so it never runs. Lint said nothing."""
+    assert w010("stop_loss ce 20%\non target(ce): close pe\n") == [
+        (8, "this reaction can never fire: ce has no target")]
+
+
+def test_a_reaction_to_any_legs_exit_no_leg_has_is_reported():
+    """A stepped trailing moves the stop: its exit is a stop_loss, never a trailing."""
+    assert w010("stop_loss each leg 20%\ntrailing each leg every 10 pts by 5 pts\non trailing: exit\n") == [
+        (9, "this reaction can never fire: no leg has a trailing")]
+
+
+def test_reactions_to_exits_that_happen_are_not_reported():
+    body = ("stop_loss ce 20%\ntarget each leg 50%\ntrailing pe 5 pts after 10 pts\non stop_loss(ce): move pe.stop to cost\n"
+            "on stop_loss(pe): exit\non target: exit\non trailing(pe): exit\n")
+    assert w010(body) == []
+
+
+def test_under_complete_square_off_a_reaction_runs_for_the_leg_that_hit_only():
+    """square_off complete: CE's stop (120 at 09:18) closes PE with reason stop_loss, but PE hit
+    nothing itself, so 'on stop_loss(pe): exit' never runs (it is reported): had it run, it would
+    have ended the cycle; instead both legs re-enter at once (CE at 120, PE at 100) and are held to
+    the 09:24 exit (CE at 100: its new 20 % stop, 144, is never reached)."""
+    body = "square_off complete\nstop_loss ce 20%\non stop_loss(pe): exit\nreentry each leg on stop_loss asap max 1\n"
+    assert w010(body) == [(9, "this reaction can never fire: pe has no stop_loss")]
+    assert run(body, [100, 100, 120] + [100] * 7, [100.0] * 10) == [
+        ("09:17", "ce", 100.0, "09:18", 120.0, "stop_loss"), ("09:17", "pe", 100.0, "09:18", 100.0, "stop_loss"),
+        ("09:18", "ce", 120.0, "09:24", 100.0, "exit"), ("09:18", "pe", 100.0, "09:24", 100.0, "exit")]
