@@ -352,7 +352,8 @@ def _reactions(unit: Unit) -> list[str]:
             what = (f"{act.target}'s stop moves to its entry price (cost), if {act.target} is open, and it "
                     f"closes on this tick if its price is already beyond it")
         elif act.what == "close":
-            what = f"{act.target} is closed too, if open (exit reason {on.event})"
+            again = "; it does not re-enter" if unit.program.of(A.Reentry) else ""
+            what = f"{act.target} is closed too, if open (exit reason {on.event}{again})"
         elif act.what == "open":
             what = f"{act.target} opens (a lazy leg: only this opens it), its strike chosen then, if not already open"
         else:

@@ -340,10 +340,21 @@ class LegPlanStrategy(DslStrategy):
         in this cycle (staggered, wait-and-trade, lazy, a pending re-entry) are cancelled before
         the open legs close. Before, a staggered leg opened after the stop that was to end
         everything and ran to the exit alone. The legs the hit closes follow their re-entry
-        rules (scheduled after the tick's rules) and its ``on`` actions run, as before."""
+        rules (scheduled after the tick's rules) and its ``on`` actions run, as before.
+
+        A leg a ``close`` action closes (``on stop_loss(ce): close pe``) hit nothing itself: it
+        does not re-enter (its exit reason stays the event's). Before, it was taken for a leg
+        stopped on its own and sold again at once: the close did nothing but pay the spread twice."""
         if self.square_off == "complete":
             self.legs_waiting.clear()
-        super()._rule_hit(ctx, key, rule)
+            self.close_all(rule)
+        else:
+            self.close(key, rule)
+        done = len(self._closed_now)
+        self.on_event(ctx, rule, key)
+        closed = self._closed_now
+        for i in range(done, len(closed)):  # closed by an action of this hit: no re-entry
+            closed[i] = (closed[i][0], "action", closed[i][2])
 
     def _reentry_for(self, key: str, event: str):
         found = None

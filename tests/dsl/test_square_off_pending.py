@@ -1,7 +1,8 @@
 """``square_off complete`` and legs not yet open: a hit ends the position, so a staggered,
 wait-and-trade or lazy leg still waiting, or a pending re-entry, no longer opens in that cycle
 (docs/language.md, Leg management: Order on one tick). The legs the hit closes follow their
-re-entry rules, and the hit's ``on`` actions run, as before.
+re-entry rules, and the hit's ``on`` actions run, as before. A leg a ``close`` action closes hit
+nothing itself and does not re-enter.
 
 One day, ATM 21000 (spot 21010), minute bars from 09:16 (index 0: 09:16, 1: 09:17, ...), through
 the in-memory source of tests/kit.py; lot size 1, so PnL is in points. Each trade worked out by
@@ -81,3 +82,27 @@ def test_a_complete_square_offs_own_reaction_still_opens_its_lazy_leg():
     assert got == [("09:17", "ce", 100.0, "09:18", 120.0, "stop_loss"),
                    ("09:17", "pe", 100.0, "09:18", 100.0, "stop_loss"),
                    ("09:18", "h", 30.0, "09:24", 30.0, "exit")]
+
+
+def test_a_leg_closed_by_a_close_action_does_not_re_enter():
+    """'on stop_loss(ce): close pe' with 'reentry each leg on stop_loss asap': CE sold at 100 stops
+    at 120 on 09:18 and re-enters at once at 120 (its own stop), held to the 09:24 exit at 100.
+    PE, closed at 100 by the action (exit reason stop_loss, the event), hit no stop of its own and
+    stays closed. Before, it was sold again at 100 on the same tick: the close did nothing but pay
+    the spread twice (as the 'exit' action did before it ended the cycle)."""
+    body = ("entry at 09:17\nstop_loss ce 20%\non stop_loss(ce): close pe\n"
+            "reentry each leg on stop_loss asap max 1\nexit at 09:24\n")
+    assert trades(body, CE_STOPS_AT_0918) == [("09:17", "ce", 100.0, "09:18", 120.0, "stop_loss"),
+                                              ("09:17", "pe", 100.0, "09:18", 100.0, "stop_loss"),
+                                              ("09:18", "ce", 120.0, "09:24", 100.0, "exit")]
+
+
+def test_a_leg_closed_by_a_close_action_on_a_target_does_not_re_enter_on_target():
+    """CE sold at 100 reaches its 20 % target (80) on 09:18 and 'on target(ce): close pe' closes
+    PE at 100 (reason target). PE's own 50 % target (50) was never reached: 'reentry pe on target'
+    does not fire. Before, PE was sold again at 100 at once and held to the exit."""
+    ce = [100, 100, 80, 100, 100, 100, 100, 100, 100, 100]
+    body = ("entry at 09:17\ntarget ce 20%\ntarget pe 50%\non target(ce): close pe\n"
+            "reentry pe on target asap max 1\nexit at 09:24\n")
+    assert trades(body, ce) == [("09:17", "ce", 100.0, "09:18", 80.0, "target"),
+                                ("09:17", "pe", 100.0, "09:18", 100.0, "target")]
