@@ -458,6 +458,27 @@ def _entry_reads_open_legs(unit: Unit) -> None:
             stack += list(getattr(node, "operands", ()) or ())
 
 
+def _lazy_never_open(unit: Unit, lazy: list[str]) -> None:
+    """A lazy leg opened only by actions on the exits of legs that never open (``on stop_loss(ce):
+    open ce``: ce is lazy, so it never opens and its stop never runs the action). Such a leg
+    silently never traded; it is refused as a file whose every leg an action opens is."""
+    opens = [on for on in unit.program.of(A.On) if on.action.what == "open"]
+    reach = {name for name in unit.legs if name not in lazy}
+    grown = True
+    while grown:
+        grown = False
+        for on in opens:
+            if on.action.target not in reach and (on.leg is None or on.leg in reach):
+                reach.add(on.action.target)
+                grown = True
+    for name in lazy:
+        if name not in reach:
+            first = next(on for on in opens if on.action.target == name)
+            unit.error("E0410", f"leg '{name}' never opens: only an action opens it, on the exit of a leg that "
+                       "is itself never open", first.span, "",
+                       f"open it on the stop or target of a leg that opens at the entry, or drop the 'open {name}'")
+
+
 def _leg_plan(unit: Unit) -> None:
     """What needs the whole program: duplicates, and settings that build on another setting."""
     prog = unit.program
@@ -469,6 +490,8 @@ def _leg_plan(unit: Unit) -> None:
         first = next(on for on in prog.of(A.On) if on.action.what == "open")
         unit.error("E0410", "every leg is opened only by an action", first.span, "",
                    "at least one leg must open at the entry; the others can open on its stop or target")
+    elif lazy:
+        _lazy_never_open(unit, lazy)
     timed: set[str] = set()
     for e in prog.of(A.LegEntry):
         if e.leg in timed:

@@ -87,7 +87,8 @@ CODES: dict[str, tuple[str, str]] = {
               "momentum` needs a `wait` rule for that leg (the move it waits for again); `trailing ... every` "
               "moves the leg's stop, so it needs a `stop_loss` covering that leg; `after` and `every` belong to "
               "`trailing` only; a leg opened only by an `open` action (a lazy leg) cannot also have its own "
-              "entry time; at least one leg must open without an action."),
+              "entry time; at least one leg must open without an action, and a lazy leg must be opened on the "
+              "exit of a leg that opens (`on stop_loss(ce): open ce` never opens ce)."),
     "E0411": ("never known where it is read", "`entry ... when` is tried only while no leg is open, so a leg's "
               "`entry_price` or `pnl` is never known there and the entry would never happen. A leg's `ltp` is "
               "known there: the price of the contract the leg would open."),

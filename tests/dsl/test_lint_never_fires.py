@@ -2,7 +2,8 @@
 that do happen. Under ``square_off complete`` a leg's stop closes every leg with reason
 ``stop_loss``, so each of them re-enters on it (docs/language.md, Re-entry), while ``on
 stop_loss(pe)`` runs after pe's own stop only. The runs below pin what lint says against what the
-run does, on the in-memory day of tests/kit.py (09:16 = index 0, lot 1)."""
+run does, on the in-memory day of tests/kit.py (09:16 = index 0, lot 1). A lazy leg that can never
+open (opened only on the exit of a leg that never opens) is refused (E0410)."""
 
 from __future__ import annotations
 
@@ -99,3 +100,35 @@ def test_under_complete_square_off_a_reaction_runs_for_the_leg_that_hit_only():
     assert run(body, [100, 100, 120] + [100] * 7, [100.0] * 10) == [
         ("09:17", "ce", 100.0, "09:18", 120.0, "stop_loss"), ("09:17", "pe", 100.0, "09:18", 100.0, "stop_loss"),
         ("09:18", "ce", 120.0, "09:24", 100.0, "exit"), ("09:18", "pe", 100.0, "09:24", 100.0, "exit")]
+
+
+def test_a_leg_opened_only_on_its_own_exit_is_refused():
+    """'on stop_loss(ce): open ce' makes ce a lazy leg, opened only by that action, which runs
+    after ce's own stop: ce never opens, so the action never runs. The run traded PE alone and
+    said nothing; now it is E0410, like a file whose every leg only an action opens."""
+    import pytest
+    from optbt.dsl import StratError, compile_text
+    with pytest.raises(StratError) as err:
+        compile_text(HEAD + "stop_loss ce 20%\non stop_loss(ce): open ce\n")
+    text = str(err.value)
+    assert "E0410" in text and "leg 'ce' never opens" in text, text
+
+
+def test_a_chain_of_lazy_legs_from_a_leg_that_never_opens_is_refused():
+    """h opens on g's stop, g on h's: neither is opened at the entry, so neither ever opens."""
+    import pytest
+    from optbt.dsl import StratError, compile_text
+    head = HEAD.replace("    pe = add(ATM, PE, SELL)\n", "    pe = add(ATM, PE, SELL)\n    g = add(ATM + 1, CE, SELL)\n"
+                        "    h = add(ATM + 2, CE, BUY)\n")
+    with pytest.raises(StratError) as err:
+        compile_text(head + "stop_loss each leg 20%\non stop_loss(g): open h\non stop_loss(h): open g\n")
+    assert "leg 'g' never opens" in str(err.value) and "leg 'h' never opens" in str(err.value)
+
+
+def test_a_lazy_leg_opened_by_a_leg_that_opens_is_accepted():
+    """h opens on g's stop, g on ce's: ce opens at the entry, so both can open (no error)."""
+    from optbt.dsl import compile_text
+    head = HEAD.replace("    pe = add(ATM, PE, SELL)\n", "    pe = add(ATM, PE, SELL)\n    g = add(ATM + 1, CE, SELL)\n"
+                        "    h = add(ATM + 2, CE, BUY)\n")
+    compile_text(head + "stop_loss each leg 20%\non stop_loss(g): open h\non stop_loss(ce): open g\n"
+                 "on stop_loss: open h\n")
