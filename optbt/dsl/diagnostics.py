@@ -115,7 +115,8 @@ CODES: dict[str, tuple[str, str]] = {
              "SELL leg waits for a price of 0. Likewise `mtm_target 100%` (or more) when every leg is sold and no "
              "re-entry or shift sells more than the premium counted: the MTM reaches the premium only if every "
              "price is 0. A leg a `reverse` re-entry may open as a BUY, and positions with a bought leg, are not "
-             "reported. Write a target below 100 % (e.g. 90%), or one in points or money."),
+             "reported. A parameter's default and the values of its sweep are looked at. Write a target below 100 % "
+             "(e.g. 90%), or one in points or money."),
     "W013": ("time outside the dataset's session", "With `optbt lint --data DATASET`, a time of the file (entry "
              "time or window, exit time, range, a staggered leg's time; a time parameter's default) lies outside "
              "the dataset's session (`[session]` of its dataset.toml; bars are labelled by their end, so the "
@@ -126,7 +127,8 @@ CODES: dict[str, tuple[str, str]] = {
              "it before the run. Move the time inside the session."),
     "W010": ("re-entry or reaction that can never fire", "A `reentry ... on stop_loss` (or target, trailing) "
              "covers a leg with no such rule: that exit never happens, so the re-entry never does. Likewise an "
-             "`on target(ce): ...` reaction with no target on ce (a reaction runs after its leg's own hit only). Under `square_off complete` "
+             "`on target(ce): ...` reaction with no target on ce (a reaction runs after its leg's own hit only). "
+             "Under `square_off complete` "
              "any leg's hit closes every leg with its reason, so for a re-entry every leg has the exits some leg has."),
 }
 # position level (issue 13)

@@ -15,6 +15,7 @@ from optbt.dsl import ast as A
 from optbt.dsl.checks import Unit
 from optbt.dsl.diagnostics import Diagnostic
 from optbt.dsl.lines import split_lines
+from optbt.dsl.values import sweep_count
 
 Rule = Callable[[Unit], list[Diagnostic]]
 
@@ -242,6 +243,23 @@ def _pct(unit: Unit, amount) -> float | None:
     return None
 
 
+def _pct_most(unit: Unit, amount) -> tuple[float, str] | None:
+    """The largest percent an amount takes, with how it is said: a literal, a parameter's default,
+    or a value of its sweep (``sweep [50%, 120%]``: the sweep's 120 % runs without a target that
+    can fire, and lint looked at the default only)."""
+    value = _pct(unit, amount)
+    p = unit.params.get(amount.param) if amount.unit == "param" else None
+    sweep = None if p is None else p.sweep
+    most = None
+    if isinstance(sweep, A.SweepList):
+        most = max((v.value for v in sweep.values if isinstance(v, A.Pct)), default=None)
+    elif isinstance(sweep, A.SweepRange) and isinstance(sweep.start, A.Pct) and isinstance(sweep.step, A.Pct):
+        most = sweep.start.value + sweep.step.value * (sweep_count(sweep) - 1)
+    if most is not None and (value is None or most > value):
+        return most, f" (a sweep value of {amount.param})"
+    return None if value is None else (value, "")
+
+
 def unreachable_target(unit: Unit) -> list[Diagnostic]:
     """W012: a target no price can reach. A sold leg's price falls at most to just above 0 (a zero
     price is unusable data), so its percent target of 100 % or more never fires (a leg that a
@@ -251,21 +269,23 @@ def unreachable_target(unit: Unit) -> list[Diagnostic]:
     reversed_ = {leg for r in prog.of(A.Reentry) if r.reverse for leg in ([r.leg] if r.leg else unit.legs)}
     out = []
     for r in prog.of(A.LegRule):
-        value = _pct(unit, r.amount)
-        if r.rule != "target" or value is None or value < 100:
+        most = _pct_most(unit, r.amount) if r.rule == "target" else None
+        if most is None or most[0] < 100:
             continue
+        value, said = most
         legs = [r.leg] if r.leg else list(unit.legs)
         sold = [n for n in legs if n in unit.legs and unit.legs[n].side == "SELL" and n not in reversed_]
         if sold:
-            out.append(_d("W012", f"target {value:g}% can never fire on {', '.join(sold)}: a sold leg's price would "
-                          f"have to fall {value:g} %, to 0 or below", r, "never reached",
+            out.append(_d("W012", f"target {value:g}%{said} can never fire on {', '.join(sold)}: a sold leg's "
+                          f"price would have to fall {value:g} %, to 0 or below", r, "never reached",
                           "a sold leg's percent target is below 100 % (its price never reaches 0); check the number"))
     only_sold = unit.legs and all(leg.side == "SELL" for leg in unit.legs.values())
     if only_sold and not prog.of(A.Reentry) and not prog.of(A.Shift):
         for r in prog.of(A.MtmRule):
-            value = _pct(unit, r.amount)
-            if r.rule == "mtm_target" and value is not None and value >= 100:
-                out.append(_d("W012", f"mtm_target {value:g}% can never fire: every leg is sold, and their MTM "
+            most = _pct_most(unit, r.amount) if r.rule == "mtm_target" else None
+            if most is not None and most[0] >= 100:
+                value, said = most
+                out.append(_d("W012", f"mtm_target {value:g}%{said} can never fire: every leg is sold, and their MTM "
                               f"reaches {value:g} % of the premium received only if every price falls to 0", r,
                               "never reached", "an MTM target below 100 % of the premium, or in money (rs ...)"))
     return out
@@ -376,7 +396,8 @@ def outside_session(unit: Unit, session: Session) -> list[Diagnostic]:
 
 RULES: tuple[Rule, ...] = (unused_parameter, leg_closed_only_at_eod, exit_before_entry, wide_stop,
                            cycles_without_exit, constant_condition, mtm_misses_closed_legs, lock_never_arms,
-                           reentry_never_fires, reaction_never_fires, range_before_known, replaced_rule, unreachable_target)
+                           reentry_never_fires, reaction_never_fires, range_before_known, replaced_rule,
+                           unreachable_target)
 
 _ALLOW = re.compile(r"#\s*lint:\s*allow(-file)?\s+([A-Z]\d+(?:\s*,\s*[A-Z]\d+)*)")
 

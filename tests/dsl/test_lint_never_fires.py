@@ -85,7 +85,8 @@ def test_a_reaction_to_any_legs_exit_no_leg_has_is_reported():
 
 
 def test_reactions_to_exits_that_happen_are_not_reported():
-    body = ("stop_loss ce 20%\ntarget each leg 50%\ntrailing pe 5 pts after 10 pts\non stop_loss(ce): move pe.stop to cost\n"
+    body = ("stop_loss ce 20%\ntarget each leg 50%\ntrailing pe 5 pts after 10 pts\n"
+            "on stop_loss(ce): move pe.stop to cost\n"
             "on stop_loss(pe): exit\non target: exit\non trailing(pe): exit\n")
     assert w010(body) == []
 

@@ -84,3 +84,25 @@ def test_a_target_of_zero_is_refused_not_linted(body, col, message):
 def test_a_negative_mtm_target_does_not_parse():
     _, diags = parse_text(f'strategy t "t"\n{STRADDLE}entry at 09:20\nmtm_target rs -100\nexit at 15:00\n')
     assert [(d.code, d.line, d.column) for d in diags] == [("E0101", 6, 15)]
+
+
+def test_a_target_parameters_sweep_value_is_looked_at():
+    """The default 50 % fires; the sweep's 120 % never does (the sweep's runs with it are the runs
+    without a target). Lint said nothing."""
+    assert w012("target ce tp\n", params="params\n    tp: percent = 50% sweep [50%, 120%]\n") == [
+        (8, 1, "target 120% (a sweep value of tp) can never fire on ce: a sold leg's price would have to fall "
+               "120 %, to 0 or below")]
+
+
+def test_a_sweep_range_is_looked_at_up_to_its_last_value():
+    """50 % .. 110 % step 20 %: 50, 70, 90, 110 — the last never fires; 50 .. 99 step 10 ends at 90: clean."""
+    assert w012("target ce tp\n", params="params\n    tp: percent = 50% sweep 50% .. 110% step 20%\n") == [
+        (8, 1, "target 110% (a sweep value of tp) can never fire on ce: a sold leg's price would have to fall "
+               "110 %, to 0 or below")]
+    assert w012("target ce tp\n", params="params\n    tp: percent = 50% sweep 50% .. 99% step 10%\n") == []
+
+
+def test_an_mtm_target_parameters_sweep_value_is_looked_at():
+    assert [m for _, _, m in w012("mtm_target tp\n", params="params\n    tp: percent = 40% sweep [40%, 100%]\n")] == [
+        "mtm_target 100% (a sweep value of tp) can never fire: every leg is sold, and their MTM reaches 100 % of "
+        "the premium received only if every price falls to 0"]
