@@ -94,7 +94,8 @@ CODES: dict[str, tuple[str, str]] = {
               "known there: the price of the contract the leg would open."),
     "W001": ("unused parameter", "A parameter is declared but nothing uses it."),
     "W002": ("leg only closed at end of day", "No stop, target, trailing stop, exit time or exit condition "
-             "covers this leg: it is only ever closed by the engine's EOD close."),
+             "covers this leg, and no other leg's hit closes it (`square_off complete`, an `exit` or `close` reaction, "
+             "a stop given by `move LEG.stop to cost`): it is only ever closed by the engine's EOD close."),
     "W003": ("exit before entry", "The exit time is at or before the entry time: every trade would exit at once."),
     "W004": ("stop loss of 100 % or wider on a long leg", "A stop of 100 % of the premium or more on a long "
              "(BUY) leg can never trigger: its price cannot fall more than 100 %, and a price of 0 is no usable "

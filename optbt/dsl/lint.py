@@ -45,9 +45,20 @@ def _has_exit(unit: Unit) -> bool:
 
 
 def leg_closed_only_at_eod(unit: Unit) -> list[Diagnostic]:
+    """W002: a leg nothing closes before the day's end. Another leg's hit closes it too under
+    ``square_off complete``, by an ``exit`` or ``close`` reaction, and a ``move pe.stop to cost``
+    gives it a stop (each was reported as closed only at the end of the day)."""
     if _has_exit(unit):
         return []
-    covered = {r.leg for r in unit.program.of(A.LegRule)} | {t.leg for t in unit.program.of(A.LegTrail)}
+    prog = unit.program
+    covered = {r.leg for r in prog.of(A.LegRule)} | {t.leg for t in prog.of(A.LegTrail)}
+    if covered and any(s.mode == "complete" for s in prog.of(A.SquareOff)):
+        return []
+    for on in prog.of(A.On):
+        if on.action.what == "exit":
+            return []
+        if on.action.what in ("close", "move_to_cost"):
+            covered.add(on.action.target)
     if None in covered:
         return []
     return [_d("W002", f"leg '{name}' is only ever closed by the end-of-day close", leg, "",

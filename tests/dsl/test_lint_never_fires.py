@@ -133,3 +133,23 @@ def test_a_lazy_leg_opened_by_a_leg_that_opens_is_accepted():
                         "    h = add(ATM + 2, CE, BUY)\n")
     compile_text(head + "stop_loss each leg 20%\non stop_loss(g): open h\non stop_loss(ce): open g\n"
                  "on stop_loss: open h\n")
+
+
+NO_EXIT = 'strategy t "t"\nlegs\n    ce = add(ATM, CE, SELL)\n    pe = add(ATM, PE, SELL)\nentry at 09:20\n'
+
+
+def w002(body: str) -> list[str]:
+    return [d.message for d in lint_text(NO_EXIT + body) if d.code == "W002"]
+
+
+def test_a_leg_only_the_end_of_day_closes_is_reported():
+    assert w002("stop_loss ce 20%\n") == ["leg 'pe' is only ever closed by the end-of-day close"]
+
+
+def test_a_leg_another_legs_hit_closes_is_not_reported_as_closed_only_at_the_end_of_day():
+    """pe has no rule of its own, but ce's stop closes it: by 'square_off complete', by 'close pe'
+    or 'exit' reacting to it, or by the stop at cost 'move pe.stop to cost' gives pe. Lint said
+    'leg pe is only ever closed by the end-of-day close' for each."""
+    for body in ("square_off complete\nstop_loss ce 20%\n", "stop_loss ce 20%\non stop_loss(ce): close pe\n",
+                 "stop_loss ce 20%\non stop_loss(ce): exit\n", "stop_loss ce 20%\non stop_loss(ce): move pe.stop to cost\n"):
+        assert w002(body) == [], body
