@@ -327,6 +327,11 @@ def _leg_rules(unit: Unit, words: Words) -> list[str]:
     if mode and mode[0].mode == "complete":
         out.append("  A hit closes every open leg at that tick's price (square_off complete); "
                    "the exit reason is the rule's name.")
+        prog = unit.program
+        if prog.of(A.LegEntry) or prog.of(A.Wait) or prog.of(A.Reentry) or \
+                any(on.action.what == "open" for on in prog.of(A.On)):
+            out.append("  It ends the position: a leg not open yet in the cycle (staggered, waiting for a move, "
+                       "lazy, a pending re-entry) no longer opens; the legs it closes may re-enter.")
     else:
         out.append("  A hit closes only that leg, at that tick's price (square_off partial); "
                    "the exit reason is the rule's name.")

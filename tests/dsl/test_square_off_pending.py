@@ -106,3 +106,11 @@ def test_a_leg_closed_by_a_close_action_on_a_target_does_not_re_enter_on_target(
             "reentry pe on target asap max 1\nexit at 09:24\n")
     assert trades(body, ce) == [("09:17", "ce", 100.0, "09:18", 80.0, "target"),
                                 ("09:17", "pe", 100.0, "09:18", 100.0, "target")]
+
+
+def test_explain_says_a_complete_square_off_cancels_legs_not_yet_open():
+    from optbt.dsl.explain import explain_text
+    text = explain_text(HEAD + "square_off complete\nentry at 09:17\nentry pe at 09:21\nstop_loss ce 20%\n"
+                        "exit at 09:24\n")
+    assert "a leg not open yet in the cycle (staggered, waiting for a move, lazy, a pending re-entry) no longer " \
+           "opens" in " ".join(text.split())
