@@ -81,18 +81,24 @@ def exit_before_entry(unit: Unit) -> list[Diagnostic]:
 
 
 def wide_stop(unit: Unit) -> list[Diagnostic]:
+    """W004: a long leg's stop loss or trailing stop of 100 % or more (of the entry, of the best
+    price) puts its level at a price of 0 or below: it never fires. A parameter's default and its
+    sweep's values are looked at; a trailing stop was not looked at at all."""
     out = []
-    for r in unit.program.of(A.LegRule):
-        if r.rule != "stop_loss":
-            continue
-        value = _pct(unit, r.amount)
+    rules = [(r, r.amount) for r in unit.program.of(A.LegRule) if r.rule in ("stop_loss", "trailing")]
+    rules += [(t, t.distance) for t in unit.program.of(A.LegTrail) if t.distance is not None]
+    rules.sort(key=lambda ra: (ra[0].span.line, ra[0].span.column))
+    for r, amount in rules:
         covered = [unit.legs[r.leg]] if r.leg in unit.legs else list(unit.legs.values())
         if not any(leg.side == "BUY" for leg in covered):
             continue  # a short leg's price can rise any amount: a 200 % stop is a credit trader's stop
         # 100 % puts the level at a price of 0, which is no usable price (never a fill): it never fires either
-        if value is not None and value >= 100:
-            out.append(_d("W004", f"a {value:g}% stop loss is {'wider than' if value > 100 else 'at'} 100 %", r, "",
-                          "a long leg's price cannot fall more than 100 %, and a price of 0 is no usable price;"
+        most = _pct_most(unit, amount)
+        if most is not None and most[0] >= 100:
+            value, said = most
+            what = "stop loss" if r.rule == "stop_loss" else "trailing stop"
+            out.append(_d("W004", f"a {value:g}%{said} {what} is {'wider than' if value > 100 else 'at'} 100 %", r,
+                          "", "a long leg's price cannot fall more than 100 %, and a price of 0 is no usable price;"
                           " check the number"))
     return out
 

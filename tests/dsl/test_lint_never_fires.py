@@ -153,3 +153,28 @@ def test_a_leg_another_legs_hit_closes_is_not_reported_as_closed_only_at_the_end
     for body in ("square_off complete\nstop_loss ce 20%\n", "stop_loss ce 20%\non stop_loss(ce): close pe\n",
                  "stop_loss ce 20%\non stop_loss(ce): exit\n", "stop_loss ce 20%\non stop_loss(ce): move pe.stop to cost\n"):
         assert w002(body) == [], body
+
+
+LONG = 'strategy t "t"\nlegs\n    ce = add(ATM, CE, BUY)\n    pe = add(ATM, PE, SELL)\nentry at 09:20\nexit at 15:00\n'
+
+
+def w004(body: str, params: str = "") -> list[tuple[int, str]]:
+    text = LONG.replace("legs\n", params + "legs\n")
+    return [(d.line, d.message) for d in lint_text(text + body) if d.code == "W004"]
+
+
+def test_a_long_legs_trailing_stop_of_100_percent_is_reported():
+    """A bought CE trailing 100 % of its best price stops at best × 0 = 0: never (no usable
+    price is 0). Lint said nothing; a 100 % stop loss was already W004."""
+    assert w004("trailing ce 100%\n") == [(7, "a 100% trailing stop is at 100 %")]
+    assert w004("trailing each leg 150% after 20%\n") == [(7, "a 150% trailing stop is wider than 100 %")]
+
+
+def test_a_short_legs_wide_trailing_stop_is_not_reported():
+    """pe sold: its 100 % trailing stop is at twice its best price, reachable."""
+    assert w004("trailing pe 100%\n") == []
+
+
+def test_a_stop_parameters_sweep_value_is_looked_at():
+    assert w004("stop_loss ce sl\n", params="params\n    sl: percent = 50% sweep [50%, 100%]\n") == [
+        (9, "a 100% (a sweep value of sl) stop loss is at 100 %")]
