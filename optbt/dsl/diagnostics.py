@@ -133,6 +133,10 @@ CODES: dict[str, tuple[str, str]] = {
              "`on target(ce): ...` reaction with no target on ce (a reaction runs after its leg's own hit only). "
              "Under `square_off complete` "
              "any leg's hit closes every leg with its reason, so for a re-entry every leg has the exits some leg has."),
+    "W014": ("action that does nothing", "An `on` reaction runs after its leg's hit has closed that leg: "
+             "`on stop_loss(ce): move ce.stop to cost` or `... close ce` acts on a closed leg and does nothing. "
+             "Under `square_off complete` the hit has closed every leg, so any `close` or `move ... stop to cost` "
+             "does nothing (an `exit` still ends the cycle, cancelling re-entries; `open` still opens its leg)."),
 }
 # position level (issue 13)
 CODES.update({

@@ -216,6 +216,26 @@ def reaction_never_fires(unit: Unit) -> list[Diagnostic]:
     return out
 
 
+def action_on_closed_leg(unit: Unit) -> list[Diagnostic]:
+    """W014: a reaction whose action acts on a leg already closed when it runs: its own leg
+    (``on stop_loss(ce): move ce.stop to cost``, ``... close ce``), or, under ``square_off
+    complete``, any leg (``close pe``, ``move ... stop to cost``). It runs and does nothing; lint
+    said nothing. ``exit`` still ends the cycle (no re-entry) and ``open`` opens a leg: not reported."""
+    complete = any(s.mode == "complete" for s in unit.program.of(A.SquareOff))
+    out = []
+    for on in unit.program.of(A.On):
+        act = on.action
+        if act.what not in ("close", "move_to_cost"):
+            continue
+        if complete:
+            out.append(_d("W014", f"this action does nothing: square_off complete has closed every leg when the "
+                          f"{on.event} runs it", on, "", "drop it, or use square_off partial"))
+        elif on.leg is not None and act.target == on.leg:
+            out.append(_d("W014", f"this action does nothing: {on.leg} is closed by the {on.event} that runs it", on,
+                          "", "name another leg, or drop it"))
+    return out
+
+
 def armed_rules(unit: Unit) -> list:
     """The stops, targets and trailing stops armed on a fill, in the order written: a trailing
     distance after a move (``trailing ce 5 pts after 10 pts``) is a trailing stop like any other
@@ -414,7 +434,7 @@ def outside_session(unit: Unit, session: Session) -> list[Diagnostic]:
 RULES: tuple[Rule, ...] = (unused_parameter, leg_closed_only_at_eod, exit_before_entry, wide_stop,
                            cycles_without_exit, constant_condition, mtm_misses_closed_legs, lock_never_arms,
                            reentry_never_fires, reaction_never_fires, range_before_known, replaced_rule,
-                           unreachable_target)
+                           unreachable_target, action_on_closed_leg)
 
 _ALLOW = re.compile(r"#\s*lint:\s*allow(-file)?\s+([A-Z]\d+(?:\s*,\s*[A-Z]\d+)*)")
 

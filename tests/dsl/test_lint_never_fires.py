@@ -178,3 +178,31 @@ def test_a_short_legs_wide_trailing_stop_is_not_reported():
 def test_a_stop_parameters_sweep_value_is_looked_at():
     assert w004("stop_loss ce sl\n", params="params\n    sl: percent = 50% sweep [50%, 100%]\n") == [
         (9, "a 100% (a sweep value of sl) stop loss is at 100 %")]
+
+
+def w014(body: str) -> list[tuple[int, str]]:
+    return [(d.line, d.message) for d in lint_text(HEAD + body) if d.code == "W014"]
+
+
+def test_an_action_on_the_leg_its_own_hit_closed_is_reported():
+    """'on stop_loss(ce): move ce.stop to cost' and '... close ce' run after ce's stop closed ce:
+    they act on nothing. Lint said nothing."""
+    assert w014("stop_loss ce 20%\non stop_loss(ce): move ce.stop to cost\non stop_loss(ce): close ce\n") == [
+        (8, "this action does nothing: ce is closed by the stop_loss that runs it"),
+        (9, "this action does nothing: ce is closed by the stop_loss that runs it")]
+
+
+def test_under_complete_square_off_an_action_on_the_other_legs_is_reported():
+    """square_off complete: ce's stop has closed every leg before its reactions run, so closing pe
+    or moving the others' stops acts on nothing (an 'exit' still ends the cycle: not reported)."""
+    body = ("square_off complete\nstop_loss each leg 20%\non stop_loss(ce): close pe\n"
+            "on stop_loss: move others.stop to cost\non stop_loss(pe): exit\n")
+    assert w014(body) == [
+        (9, "this action does nothing: square_off complete has closed every leg when the stop_loss runs it"),
+        (10, "this action does nothing: square_off complete has closed every leg when the stop_loss runs it")]
+
+
+def test_actions_on_other_open_legs_are_not_reported():
+    body = "stop_loss each leg 20%\non stop_loss(ce): close pe\non stop_loss: move others.stop to cost\n" \
+           "on stop_loss: close pe\n"
+    assert w014(body) == []
