@@ -174,8 +174,10 @@ def _exits_made(unit: Unit) -> dict[str, set[str]]:
         made.setdefault(r.rule, set()).update([r.leg] if r.leg else unit.legs)
     for t in prog.of(A.LegTrail):  # stepped trailing moves the stop; trailing after a move is a trailing stop
         made.setdefault("trailing" if t.every is None else "stop_loss", set()).update([t.leg] if t.leg else unit.legs)
-    for on in prog.of(A.On):
-        if on.action.what == "move_to_cost" and on.action.target in unit.legs:
+    complete = any(s.mode == "complete" for s in prog.of(A.SquareOff))
+    for on in prog.of(A.On):  # not a move that acts on a closed leg (W014): it gives no stop
+        if on.action.what == "move_to_cost" and on.action.target in unit.legs and not complete \
+                and on.action.target != on.leg:
             made.setdefault("stop_loss", set()).add(on.action.target)
     return made
 

@@ -206,3 +206,10 @@ def test_actions_on_other_open_legs_are_not_reported():
     body = "stop_loss each leg 20%\non stop_loss(ce): close pe\non stop_loss: move others.stop to cost\n" \
            "on stop_loss: close pe\n"
     assert w014(body) == []
+
+
+def test_a_move_to_cost_that_does_nothing_gives_no_stop():
+    """'on target(ce): move ce.stop to cost' runs once ce's target closed ce (W014): ce gets no
+    stop from it, so 'reentry ce on stop_loss' never fires (W010)."""
+    assert w010("target ce 20%\non target(ce): move ce.stop to cost\nreentry ce on stop_loss asap max 1\n") == [
+        (9, "this re-entry can never fire: ce has no stop_loss")]
