@@ -105,7 +105,8 @@ def wide_stop(unit: Unit) -> list[Diagnostic]:
 
 def cycles_without_exit(unit: Unit) -> list[Diagnostic]:
     cycles = unit.program.of(A.MaxCycles)
-    if cycles and cycles[0].n > 1 and not _has_exit(unit) and not unit.program.of(A.LegRule):
+    if cycles and cycles[0].n > 1 and not _has_exit(unit) and not unit.program.of(A.LegRule) \
+            and not unit.program.of(A.LegTrail):  # trailing ... after: a trailing stop ends legs too
         return [_d("W005", f"max_cycles {cycles[0].n} but nothing ends a cycle before the day's end", cycles[0],
                    "", "add stops, targets or an exit condition so that re-entry can happen")]
     return []

@@ -151,7 +151,8 @@ def test_a_leg_another_legs_hit_closes_is_not_reported_as_closed_only_at_the_end
     or 'exit' reacting to it, or by the stop at cost 'move pe.stop to cost' gives pe. Lint said
     'leg pe is only ever closed by the end-of-day close' for each."""
     for body in ("square_off complete\nstop_loss ce 20%\n", "stop_loss ce 20%\non stop_loss(ce): close pe\n",
-                 "stop_loss ce 20%\non stop_loss(ce): exit\n", "stop_loss ce 20%\non stop_loss(ce): move pe.stop to cost\n"):
+                 "stop_loss ce 20%\non stop_loss(ce): exit\n",
+                 "stop_loss ce 20%\non stop_loss(ce): move pe.stop to cost\n"):
         assert w002(body) == [], body
 
 
@@ -213,3 +214,12 @@ def test_a_move_to_cost_that_does_nothing_gives_no_stop():
     stop from it, so 'reentry ce on stop_loss' never fires (W010)."""
     assert w010("target ce 20%\non target(ce): move ce.stop to cost\nreentry ce on stop_loss asap max 1\n") == [
         (9, "this re-entry can never fire: ce has no stop_loss")]
+
+
+def test_max_cycles_with_a_trailing_stop_after_a_move_is_not_reported_as_never_ending():
+    """'trailing each leg 10 pts after 20 pts' closes the legs, ending a cycle: lint said W005
+    'max_cycles 2 but nothing ends a cycle before the day's end'. Without any rule it still does."""
+    head = NO_EXIT.replace("legs\n", "max_cycles 2\nlegs\n")
+    assert [d.code for d in lint_text(head + "trailing each leg 10 pts after 20 pts\n") if d.code == "W005"] == []
+    assert [d.message for d in lint_text(head) if d.code == "W005"] == [
+        "max_cycles 2 but nothing ends a cycle before the day's end"]
