@@ -97,8 +97,8 @@ CODES: dict[str, tuple[str, str]] = {
              "covers this leg, and no other leg's hit closes it (`square_off complete`, an `exit` or `close` reaction, "
              "a stop given by `move LEG.stop to cost`): it is only ever closed by the engine's EOD close."),
     "W003": ("exit before entry", "The exit time is at or before the entry time: every trade would exit at once."),
-    "W004": ("stop loss or trailing stop of 100 % or wider on a long leg", "A stop of 100 % of the premium or more on a long "
-             "(BUY) leg can never trigger: its price cannot fall more than 100 %, and a price of 0 is no usable "
+    "W004": ("stop loss or trailing stop of 100 % or wider on a long leg", "A stop of 100 % of the premium or "
+             "more on a long (BUY) leg can never trigger: its price cannot fall more than 100 %, and a price of 0 is no usable "
              "price (data optbt never fills or stops at). Check the number. It is not "
              "reported for short (SELL) legs, whose price can rise any amount (a 200 % stop is a credit "
              "trader's stop); a rule over several legs is reported when one of them is long. Likewise a trailing stop "
