@@ -474,9 +474,11 @@ def _lazy_never_open(unit: Unit, lazy: list[str]) -> None:
     for name in lazy:
         if name not in reach:
             first = next(on for on in opens if on.action.target == name)
+            again = (f"to open {name} again after its own {first.event}, write 'reentry {name} on {first.event} "
+                     f"asap max 1' instead" if first.leg == name else
+                     f"open it on the stop or target of a leg that opens at the entry, or drop the 'open {name}'")
             unit.error("E0410", f"leg '{name}' never opens: only an action opens it, on the exit of a leg that "
-                       "is itself never open", first.span, "",
-                       f"open it on the stop or target of a leg that opens at the entry, or drop the 'open {name}'")
+                       "is itself never open", first.span, "", again)
 
 
 def _leg_plan(unit: Unit) -> None:

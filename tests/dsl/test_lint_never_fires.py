@@ -113,6 +113,7 @@ def test_a_leg_opened_only_on_its_own_exit_is_refused():
         compile_text(HEAD + "stop_loss ce 20%\non stop_loss(ce): open ce\n")
     text = str(err.value)
     assert "E0410" in text and "leg 'ce' never opens" in text, text
+    assert "to open ce again after its own stop_loss, write 'reentry ce on stop_loss asap max 1' instead" in text
 
 
 def test_a_chain_of_lazy_legs_from_a_leg_that_never_opens_is_refused():
