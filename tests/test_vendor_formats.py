@@ -255,6 +255,50 @@ def test_a_date_column_of_the_exchanges_midnight_written_in_utc_is_refused(tmp_p
     assert found[0] == ("error", "timezone", str(path / name)) and [c for _, c, _ in found].count("timezone") == 1
 
 
+class VixAt0920(At0920):
+    """At0920 that enters only when the VIX is known (it reads the series: ctx.series)."""
+
+    def entry(self, ctx):
+        if ctx.series("vix") is not None:
+            super().entry(ctx)
+
+
+def series_dates(tmp_path, hours: float, text: bool = False):
+    """Clean options and spot (IST) beside a [series.vix] in a date+time layout, its date a naive
+    TIMESTAMP (or its ISO text) ``hours`` after midnight of the day before DAY, its time 09:16.."""
+    at = datetime.combine(DAY - timedelta(days=1), time()) + timedelta(hours=hours)
+    dates = [at.strftime("%Y-%m-%d %H:%M:%S") if text else at] * 15
+    vix = pa.table({"d": pa.array(dates, pa.string() if text else pa.timestamp("us")),
+                    "t": pa.array([minute(k).time() for k in range(1, 16)], pa.time64("us")),
+                    "close": [15.0 + k for k in range(1, 16)]})
+    path = write(tmp_path, options(), extra='timezone = "Asia/Kolkata"')
+    pq.write_table(vix, tmp_path / "vix.parquet")
+    (path / "dataset.toml").write_text((path / "dataset.toml").read_text() + '[series.vix]\npath = "vix.parquet"\n'
+                                       'columns = { ts = "", date = "d", time = "t" }\n')
+    return path
+
+
+@pytest.mark.parametrize("text", [False, True], ids=["timestamp", "text"])
+def test_a_series_date_column_of_the_exchanges_midnight_written_in_utc_is_refused(tmp_path, text):
+    """[series.vix] dated 2024-01-01 18:30:00 (midnight of the 2nd in IST, written in UTC) at
+    09:16..09:30: its bars were read as the 1st's, so on the 2nd a strategy that waits for the
+    VIX never traded, exit 0 (data check: days_without_series only). Refused as the options' and
+    the spot's date columns are: by a run on the first day it reads the series, by data check."""
+    path = series_dates(tmp_path, 18.5, text)
+    pattern = (r"series.vix: dates \(column 'd'\) hold 2024-01-01 18:30:00, midnight of 2024-01-02 in Asia/Kolkata "
+               r"written in UTC.*DATE.*vix.parquet")
+    with pytest.raises(DataError, match=pattern):
+        fills(path, VixAt0920)
+    assert fills(path) == RIGHT  # a strategy that never reads the series is not stopped by it
+    assert checks(path)[0] == ("error", "timezone", str(path / "vix.parquet"))
+
+
+def test_a_series_date_column_at_the_days_own_midnight_is_read_as_before(tmp_path):
+    path = series_dates(tmp_path, 24)
+    assert fills(path, VixAt0920) == RIGHT
+    assert checks(path) == []
+
+
 @pytest.mark.parametrize("hours, zone", [(24, "Asia/Kolkata"),      # the day's own midnight: a date
                                          (29, "America/New_York"),  # New York's midnight in UTC: the same day
                                          (24 + 9.25, "Asia/Kolkata")])  # the date column holding the time too

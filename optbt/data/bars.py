@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from optbt.data import date_midnights
 from optbt.data.dataset import SeriesFiles
 from optbt.data.day_folders import in_own_day
 from optbt.data.source import ConflictingBarsError
@@ -58,6 +59,9 @@ class _Reader:
             known = f"({ts} + INTERVAL {int(self.shift.total_seconds())} SECOND)" if self.shift else ts
         self.table = table
         self.known = known
+        # a series' date column of the exchange's midnights written in UTC: refused on the first
+        # day read (the spot's is checked with the options' on the run's first day, first_day.py)
+        self.dates_checked = name == SPOT
         cols = []
         for c in ("open", "high", "low", "close", "volume"):
             q = table.col(c, required=(c == "close"))
@@ -101,6 +105,9 @@ class BarReader:
         files = r.table.files_for(day)
         if not files:
             return []
+        if not r.dates_checked:
+            date_midnights.check_first_day(src, f"series.{name}", r.table, files, day)
+            r.dates_checked = True
         # with day folders, rows of another day come back too, to be refused (day_folders)
         other = f" OR CAST({r.known} AS DATE) <> $day" if r.table.by_day is not None else ""
         window, bounds = src._window(r.table, r.shift, open_, close)

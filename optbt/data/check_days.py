@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from optbt.data import date_midnights
 from optbt.data.check_core import file_chunks, is_numeric, layered, level_sql
 from optbt.data.check_duplicates import differing, repeats
 from optbt.data.check_files import misplaced_rows, start_labelled_rows, typed_file
@@ -48,6 +49,7 @@ def series(ck, name: str) -> dict:
     # value to select, the run reads every row, so two symbols at one minute conflict here too
     und = (r.table.col("underlying", required=False) if r.sund else None) or "NULL"
     misplaced_rows(ck, r.table, r.table.all_files, name, r.known)
+    date_midnights.check_table(ck, f"series.{name}", r.table)
     return closes(ck, f"series.{name}", r.table, r.known, und, r.und.replace("$sund", "$optbt_sund"), close,
                        cname, r.fields, {"optbt_sund": r.sund}, "TRUE")
 

@@ -6,7 +6,8 @@ timestamp of the exchange's midnight in UTC: ``2024-01-01 18:30:00`` for 2024-01
 Asia/Kolkata. Its date, the 1st, was read: every row fell a day early (a day of no spot, the
 real day ``no_options``), exit 0. Where the config names the exchange's zone, such a value is
 refused naming the column, the value and the fix: by a run on its first day (one query a table
-over that day's files, remembered in the chain index) and by ``data check`` over every row.
+over that day's files, remembered in the chain index; a ``[series.NAME]`` on the first day a
+strategy reads it, :mod:`optbt.data.bars`) and by ``data check`` over every row.
 Not in the per-day bar queries: they are a run's hot path, and one look settles the layout.
 
 The rule is that of a naive expiry (:func:`optbt.data.zoned_dates.naive_midnight_refused`):
