@@ -185,6 +185,43 @@ def test_a_date_column_of_two_digit_years_is_refused_not_skipped_as_no_options(t
     assert checks(path) == [("error", "unreadable_file", str(path / "o.parquet"))]
 
 
+@pytest.mark.parametrize("value, kind, shown, read", [
+    (date(24, 1, 4), pa.date32(), "0024-01-04", None),                 # pyarrow's date(24, 1, 4)
+    (datetime(24, 1, 4), pa.timestamp("us"), "0024-01-04", None),
+    ("04-Jan-0024", pa.string(), "'04-Jan-0024'", "24 (0024-01-04)"),  # NSE's spelling, the year with zeros
+    ("04JAN0024", pa.string(), "'04JAN0024'", "24 (0024-01-04)"),
+    ("00240104", pa.string(), "'00240104'", "24 (0024-01-04)"),        # yyyymmdd of the year 24
+    (18990104, pa.int64(), "'18990104'", "1899 (1899-01-04)"),
+], ids=["date", "timestamp", "dd-Mon-0024", "ddMON0024", "00240104", "int_1899"])
+def test_an_expiry_before_1900_is_refused_naming_the_value(tmp_path, value, kind, shown, read):
+    """An expiry of the year 24 (a two-digit year stored as the year itself): every contract was
+    left out as expiry_before_day (a warning that never named the value; no trade, exit 0).
+    Refused like '24-01-04', naming column, value, the year read and the fix."""
+    rows = options()
+    path = write(tmp_path, with_column(rows, "expiry", [value] * len(rows), kind))
+    said = (rf"hold {re.escape(shown)}, a date of the year 24: " if read is None
+            else rf"hold {re.escape(shown)}, read as the year {re.escape(read)}: ")
+    with pytest.raises(DataError, match=r"options: expiries \(column 'expiry'\) " + said
+                       + r"no option expires, and no trading day falls, before 1900: .*full year.*DATE"):
+        fills(path)
+    assert checks(path) == [("error", "unreadable_file", str(path / "o.parquet"))]
+
+
+@pytest.mark.parametrize("value, kind", [(date(24, 1, 2), pa.date32()), ("02-Jan-0024", pa.string()),
+                                         ("00240102", pa.string())], ids=["date", "dd-Mon-0024", "00240102"])
+def test_a_date_column_before_1900_is_refused_not_skipped_as_no_options(tmp_path, value, kind):
+    """The date of a date+time layout as date(24, 1, 2): its rows fell on 0024-01-02, the 2nd
+    was skipped as no_options (exit 0) and data check failed with DuckDB's 'Out of Range Error'.
+    Refused by the footer (the file's smallest day, when the table opens) or by the row's text."""
+    path = write(tmp_path, date_and_time(lambda ts: value, lambda ts: ts.strftime("%H:%M"), kind), ocols=DATE_TIME)
+    f = str(path / "o.parquet")
+    with pytest.raises(DataError, match=rf"options: (column 'd' of {re.escape(f)} holds 0024-01-02 \(its footer's "
+                                        r"smallest value\), a day of the year 24|dates \(column 'd'\) hold "
+                                        r"'02-Jan-0024', read as the year 24 \(0024-01-02\)): no option expires"):
+        fills(path)
+    assert checks(path) == [("error", "unreadable_file", f)]
+
+
 @pytest.mark.parametrize("value", ["04-Jan-24", "04JAN24", "04-jan-2024", "2024-01-04"])
 def test_two_digit_years_after_a_month_name_are_still_read(tmp_path, value):
     """expiry_format = "auto" reads NSE's 04-Jan-24 and 04JAN24 on purpose: the month's name

@@ -19,6 +19,7 @@ import duckdb
 
 from optbt.data.contract_spans import expiry_span, may_hold, span_sql, strike_span
 from optbt.data.dataset import DatasetConfig, OptionFiles, SpotFiles
+from optbt.data.early_years import early_span_message, early_text_refused, early_value_refused
 from optbt.data.files import find_files
 from optbt.data.footers import stat_day, stat_time
 from optbt.data.source import UnreadableFileError
@@ -142,6 +143,8 @@ class Table:
                           if (lo_t := stat_time(lo)) is not None and (hi_t := stat_time(hi)) is not None}
         for name, lo, hi in rows:
             first, last = stat_day(lo), stat_day(hi)
+            if first is not None and (early := early_span_message(self.what, col, self.listed(name), first)):
+                raise UnreadableFileError(self.listed(name), early)  # a run would never read the file
             if first is not None and last is not None and first <= last:
                 spans[name] = (first - one, last + one)
         return {self.listed(k): v for k, v in spans.items()}
@@ -442,24 +445,27 @@ class Table:
         refused (:mod:`optbt.data.unpadded_dates`, :mod:`optbt.data.two_digit_years`). With
         ``naive_midnights`` (an expiry) and a zone, a naive timestamp at the exchange's midnight
         written in UTC is refused (:func:`~optbt.data.zoned_dates.naive_midnight_refused`)."""
+        # a value before 1900 (date(24, 1, 4), '04-Jan-0024', 00240104) refused: early_years
         if is_aware(kind):
             self._need_zone(tz, label)
-            return utc_midnight_refused(self.what, label, col)
+            return early_value_refused(self.what, label, col, utc_midnight_refused(self.what, label, col))
         if kind.startswith("TIMESTAMP") and naive_midnights and tz:
-            return naive_midnight_refused(self.what, label, col)
+            return early_value_refused(self.what, label, col, naive_midnight_refused(self.what, label, col))
         if kind == "DATE" or kind.startswith("TIMESTAMP"):
-            return f"CAST({col} AS DATE)"
-        def yyyymmdd(digits: str, quoted: bool = False, short: str | None = None) -> str:
+            return early_value_refused(self.what, label, col, f"CAST({col} AS DATE)")
+        def yyyymmdd(digits: str, quoted: bool = False, short: str | None = None, early: str | None = None) -> str:
             # 7 digits (2024104) refused, not read as 2024-10-04; 6 (240104) refused, not NULL
             read = f"CAST(try_strptime({digits}, '%Y%m%d') AS DATE)"
-            return short_digits_refused(self.what, label, digits, read, quoted, short)
+            return short_digits_refused(self.what, label, digits, read, quoted, short,
+                                        early_text_refused(self.what, label, digits, read, early))
         if kind in ("FLOAT", "DOUBLE") or kind.startswith("DECIMAL"):  # 20240104.0 (a pandas column with NaN)
             whole = f"CASE WHEN {col} = floor({col}) THEN TRY_CAST({col} AS BIGINT) END"
-            return yyyymmdd(f"CAST({whole} AS VARCHAR)")
+            return yyyymmdd(f"CAST({whole} AS VARCHAR)", early=f"{col} BETWEEN 10000000 AND 18999999")
         if fmt == "yyyymmdd" or "INT" in kind:
             # try_: one impossible date (20240230) is that row's bad_expiry, not the block's failure
             return yyyymmdd(f"CAST({col} AS VARCHAR)", kind == "VARCHAR",
-                            f"{col} BETWEEN 100000 AND 9999999" if "INT" in kind else None)
+                            f"{col} BETWEEN 100000 AND 9999999" if "INT" in kind else None,
+                            f"{col} BETWEEN 10000000 AND 18999999" if "INT" in kind else None)
         if kind == "VARCHAR" and fmt in ("auto", "date"):
             # "date": ISO only; either way a time of day after the date is read as a text timestamp
             # (its zone converted, or refused): DuckDB's cast to DATE drops a zone, and the day with it
@@ -469,11 +475,12 @@ class Table:
             if naive_midnights and tz:  # text without a zone is a naive timestamp: the same rule
                 timed = (f"(CASE WHEN {self.text_zone(col)} = '' THEN "
                          f"{naive_midnight_refused(self.what, label, self._text_ts(col, tz))} ELSE {timed} END)")
+            plain = f"CAST(COALESCE(TRY_CAST(trim({col}) AS DATE){spelled}) AS DATE)"
             # 24-01-04 (read as the year 24) refused too: two_digit_years
             return short_digits_refused(self.what, label, f"trim({col})", (
-                f"(CASE WHEN regexp_matches({col}, '[0-9]:[0-9]{{2}}') THEN {timed} "
-                f"ELSE CAST(COALESCE(TRY_CAST(trim({col}) AS DATE){spelled}) AS DATE) END)"), True,
-                more=two_digit_year_refused(self.what, label, f"trim({col})"))
+                f"(CASE WHEN regexp_matches({col}, '[0-9]:[0-9]{{2}}') THEN {timed} ELSE {plain} END)"), True,
+                more=two_digit_year_refused(self.what, label, f"trim({col})")
+                + early_text_refused(self.what, label, f"trim({col})", plain))
         return f"CAST({col} AS DATE)"
 
     @staticmethod
