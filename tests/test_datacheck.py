@@ -1249,3 +1249,79 @@ def test_a_series_date_column_no_spelling_reads_is_unreadable_file(tmp_path):
             for r in vix() + vix(DAY2)]
     path = with_vix(tmp_path, rows, columns='ts = "", date = "d", time = "t"')
     assert only(path) == ("error", "unreadable_file", 1, str(path / "vix.parquet"))
+
+
+# -- runs of repeated spot and series bars (a feed that stopped, filled) ---------------------
+
+def walk(n: int = 60, seed: int = 7, volume: float = 0.0) -> list[dict]:
+    """``n`` minute bars of an index (volume 0 every bar) from 09:16: a random walk on a 0.05
+    tick, each bar's open the last close, high and low around both."""
+    import random
+    rnd, last, rows = random.Random(seed), 21000.0, []
+    for k in range(1, n + 1):
+        close = round(last + rnd.choice((-3, -2, -1, 1, 2, 3)) * 0.05 * rnd.randint(1, 20), 2)
+        rows.append({"ts": ts(k), "open": last, "high": round(max(last, close) + 0.35, 2),
+                     "low": round(min(last, close) - 0.4, 2), "close": close, "volume": volume})
+        last = close
+    return rows
+
+
+def repeat(rows: list[dict], first: int, count: int, **extra) -> list[dict]:
+    """``rows`` with bars ``first`` .. ``first + count - 1`` (0-based) copies of the bar before them."""
+    out = [dict(r) for r in rows]
+    for r in out[first:first + count]:
+        r.update({k: out[first - 1][k] for k in ("open", "high", "low", "close")}, **extra)
+    return out
+
+
+def with_spot_bars(tmp_path, spot_rows, vix_rows=None):
+    """Clean options (as clean_rows) beside ``spot_rows`` in a 09:15-10:15 session; a [series.vix]."""
+    o, _ = clean_rows()
+    path = write(tmp_path, o, spot_rows, extra_toml='[series.vix]\npath = "vix.parquet"\n' if vix_rows else "")
+    if vix_rows:
+        pq.write_table(pa.Table.from_pylist(vix_rows), tmp_path / "vix.parquet")
+    toml = path / "dataset.toml"
+    toml.write_text(toml.read_text().replace('end = "09:20"', 'end = "10:15"'))
+    return path
+
+
+def repeated(path):
+    found = [f for f in check_dataset(load_dataset(path)).findings if f.check == "repeated_bars"]
+    return [(f.level, f.count, f.where, f.sample["ts"]) for f in found], found
+
+
+def test_a_spot_feed_filled_by_repeating_its_last_bar_is_a_warning(tmp_path):
+    """The spot's 10:00..10:07 bars (8) copy 09:59's open, high, low and close with volume 0 (an
+    index: volume 0 on every bar, so the options' rule cannot tell): a run read them as fresh
+    spot prices; data check said nothing. Now: repeated_bars, the 8 bars, the first at 10:00."""
+    path = with_spot_bars(tmp_path, repeat(walk(), 44, 8))   # bars 45..52 are 10:00..10:07
+    got, (f,) = repeated(path)
+    assert got == [("warning", 8, str(path / "spot.parquet"), "2024-01-02 10:00:00")]
+    assert "8 spot bars, in 1 run(s) of 5 or more" in f.detail and "lag 0" in f.detail
+
+
+def test_a_series_filled_by_repeating_its_last_bar_is_a_warning_naming_it(tmp_path):
+    vix = [{**r, "open": r["open"] / 1000, "high": r["high"] / 1000, "low": r["low"] / 1000,
+            "close": r["close"] / 1000} for r in walk(seed=3)]
+    path = with_spot_bars(tmp_path, walk(), repeat(vix, 10, 5))  # 09:26..09:30: exactly 5 repeats
+    got, (f,) = repeated(path)
+    assert got == [("warning", 5, str(path / "vix.parquet"), "2024-01-02 09:26:00")]
+    assert "series.vix bars" in f.detail
+
+
+def test_naturally_equal_bars_are_not_repeated_bars(tmp_path):
+    """A quiet index: a bar repeated once, a run of 4 repeats (one short of a fill); a
+    stock's 6 prints at one price (volume above 0); 6 repeats after the close (outside the
+    session): none is judged a fill."""
+    rows = walk()
+    rows = repeat(rows, 10, 1)                   # one repeat
+    rows = repeat(rows, 20, 4)                   # four in a row
+    rows += repeat(walk(70)[60:], 1, 6)          # 10:17..10:22, outside the 09:15-10:15 session
+    assert repeated(with_spot_bars(tmp_path, rows))[0] == []
+    stock = repeat(walk(volume=100.0), 30, 6, volume=250.0)
+    assert repeated(with_spot_bars(tmp_path, stock))[0] == []
+
+
+def test_a_spot_of_closes_only_is_not_judged_for_repeated_bars(tmp_path):
+    rows = [{"ts": r["ts"], "close": r["close"]} for r in repeat(walk(), 44, 8)]
+    assert repeated(with_spot_bars(tmp_path, rows))[0] == []

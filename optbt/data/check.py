@@ -24,8 +24,8 @@ opened into a finding; the checks live in their own modules, each one kind of fi
 :mod:`.check_report` (the report), :mod:`.check_core` (the checker and the SQL every check
 shares), :mod:`.check_files` (types, empty files, misplaced rows, start-labelled ticks, row
 order), :mod:`.check_options` (the option rows' tallies), :mod:`.check_duplicates`,
-:mod:`.check_stale` (forward-filled bars) and :mod:`.check_days` (the spot, the series and the
-days a run visits).
+:mod:`.check_stale` (forward-filled bars), :mod:`.check_days` (the spot, the series and the
+days a run visits; runs of repeated spot and series bars: :mod:`.check_repeated_bars`).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from optbt.data import date_midnights
 from optbt.data.check_core import file_chunks, is_numeric, layered, level_sql
 from optbt.data.check_duplicates import differing, repeats
 from optbt.data.check_files import misplaced_rows, start_labelled_rows, typed_file
+from optbt.data.check_repeated_bars import repeated_bars
 from optbt.data.sql_text import FILE_COL
 from optbt.model.errors import DataError
 from optbt.model.prices import sql_price, sql_usable
@@ -107,6 +108,7 @@ def closes(ck, what: str, table, known: str, und: str, where: str, close: str, n
         ck.find("warning", "duplicate_rows", got["ss"]["file"], got["reps"], f"repeated {what} rows at one "
                   "time, identical as a run reads them (open, high, low, close, volume) or with one usable close: "
                   "a run uses one", got["ss"])
+    repeated_bars(ck, what, proj, read, fields, base)
     days = ck.q(f"WITH r AS ({proj}) SELECT optbt_rd AS d, min({FILE_COL}), "
                   f"count(*) FILTER (WHERE {sql_usable('optbt_c')} AND {read}) "
                   f"FROM r WHERE optbt_t IS NOT NULL AND {days_of} GROUP BY d ORDER BY d", base)
