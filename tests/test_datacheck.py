@@ -1325,3 +1325,68 @@ def test_naturally_equal_bars_are_not_repeated_bars(tmp_path):
 def test_a_spot_of_closes_only_is_not_judged_for_repeated_bars(tmp_path):
     rows = [{"ts": r["ts"], "close": r["close"]} for r in repeat(walk(), 44, 8)]
     assert repeated(with_spot_bars(tmp_path, rows))[0] == []
+
+
+# -- naive expiries at one time of day after the session, without timezone --------------------
+
+def expiries_at(tmp_path, values, kind=None, end: str = "09:20", extra_toml: str = ""):
+    """Clean rows whose CE expiries are ``values[0]`` and PE expiries ``values[-1]`` (naive
+    timestamps, or text), the session 09:15-``end``."""
+    o, s = clean_rows()
+    for r in o:
+        r["expiry"] = values[0] if r["opt_type"] == "CE" else values[-1]
+    path = write(tmp_path, o, s, extra_toml=extra_toml)
+    toml = path / "dataset.toml"
+    toml.write_text(toml.read_text().replace('end = "09:20"', f'end = "{end}"'))
+    return path
+
+
+def notes(path):
+    return [f for f in check_dataset(load_dataset(path)).findings if f.check == "naive_utc_midnights"]
+
+
+@pytest.mark.parametrize("values, shown, offsets", [
+    ([datetime(2024, 1, 3, 18, 30)], "18:30:00", "UTC+05:30"),                     # IST's midnight of the 4th
+    (["2024-01-03 18:30:00"], "18:30:00", "UTC+05:30"),                             # the same as text
+    ([datetime(2024, 1, 3, 23), datetime(2024, 7, 3, 22)], "22:00:00 or 23:00:00",  # Berlin, winter and summer
+     "UTC+02:00 or UTC+01:00"),
+], ids=["timestamp", "text", "summer_time"])
+def test_naive_expiries_all_at_a_utc_midnights_time_are_noted_without_timezone(tmp_path, values, shown, offsets):
+    """Every expiry at 18:30:00, naive, no timezone: the 4th's midnight in IST written in UTC is
+    read as the 3rd (a run trades 'NIFTY 2024-01-03 21000 CE'), and data check said nothing. A
+    run cannot tell; data check now notes it, with the offset and what timezone would do."""
+    path = expiries_at(tmp_path, values)
+    (f,) = notes(path)
+    assert (f.level, f.where) == ("note", str(path / "options.parquet"))
+    assert f.count == len(values)  # distinct expiries
+    assert f"the expiries (column 'expiry') are all at {shown} ({len(values)} distinct" in f.detail
+    assert f"{shown} UTC is 00:00 of the next day at {offsets}" in f.detail and 'timezone = "Area/City"' in f.detail
+
+
+@pytest.mark.parametrize("values, end", [
+    ([datetime(2024, 1, 4, 15, 30)], "15:30"),                          # the exchange's close: in the session
+    ([datetime(2024, 1, 4, 23, 59, 59)], "09:20"),                      # end of the day: no zone's midnight
+    ([datetime(2024, 1, 4, 5, 0)], "09:20"),                            # New York's midnight: the same date anyway
+    ([datetime(2024, 1, 3, 18, 30), datetime(2024, 1, 4)], "09:20"),    # not one time of day
+    ([datetime(2024, 1, 3, 18, 30), datetime(2024, 1, 3, 20, 0)], "09:20"),  # two, not an hour apart
+    ([date(2024, 1, 4)], "09:20"),                                      # a DATE has no time
+], ids=["close", "23:59:59", "west", "mixed", "two", "date"])
+def test_expiries_that_are_no_utc_midnight_are_not_noted(tmp_path, values, end):
+    assert notes(expiries_at(tmp_path, values, end=end)) == []
+
+
+def test_with_timezone_the_note_gives_way_to_the_refusal(tmp_path):
+    path = expiries_at(tmp_path, [datetime(2024, 1, 3, 18, 30)], extra_toml='timezone = "Asia/Kolkata"\n')
+    found = {(f.level, f.check) for f in check_dataset(load_dataset(path)).findings}
+    assert ("error", "timezone") in found and ("note", "naive_utc_midnights") not in found
+
+
+def test_a_date_column_all_at_a_utc_midnights_time_is_noted(tmp_path):
+    """A date+time layout whose date is 2024-01-01 18:30:00 (IST's midnight of the 2nd in UTC):
+    without timezone the rows fell on the 1st, silently."""
+    o, s = clean_rows()
+    o = [{**{k: v for k, v in r.items() if k != "ts"}, "d": datetime(2024, 1, 1, 18, 30), "t": r["ts"].time()}
+         for r in o]
+    path = write(tmp_path, o, s, option_columns='ts = "", date = "d", time = "t"')
+    (f,) = notes(path)
+    assert "options: the dates (column 'd') are all at 18:30:00 (1 distinct" in f.detail

@@ -25,15 +25,16 @@ opened into a finding; the checks live in their own modules, each one kind of fi
 shares), :mod:`.check_files` (types, empty files, misplaced rows, start-labelled ticks, row
 order), :mod:`.check_options` (the option rows' tallies), :mod:`.check_duplicates`,
 :mod:`.check_stale` (forward-filled bars), :mod:`.check_days` (the spot, the series and the
-days a run visits; runs of repeated spot and series bars: :mod:`.check_repeated_bars`).
+days a run visits; runs of repeated spot and series bars: :mod:`.check_repeated_bars`), and
+:mod:`.check_expiry_times` (naive expiries or dates that look like a midnight written in UTC).
 """
 
 from __future__ import annotations
 
 import os
 
-from optbt.data import (check_days, check_duplicates, check_files, check_labels, check_options, check_stale, check_zones,
-                        date_midnights)
+from optbt.data import (check_days, check_duplicates, check_expiry_times, check_files, check_labels, check_options,
+                        check_stale, check_zones, date_midnights)
 from optbt.data.check_core import Progress, file_chunks
 from optbt.data.check_core import Checker as _Checker
 from optbt.data.check_report import CheckReport, Finding
@@ -106,6 +107,9 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None,
         check_zones.looks_like_utc(checker)
         date_midnights.check_table(checker, "spot", src.spot)
         date_midnights.check_table(checker, "options", src.options)
+        for what, table, field, label in (("options", src.options, "expiry", "expiries"),
+                                          ("options", src.options, "date", "dates"), ("spot", src.spot, "date", "dates")):
+            check_expiry_times.utc_written_times(checker, what, table, field, label)
         check_labels.bars_look_start_labelled(checker)
         check_files.start_labelled_rows(checker, config.options, src.options, src._opt_known)
         check_files.start_labelled_rows(checker, config.spot, src.spot, src._spot_known)
