@@ -1390,3 +1390,27 @@ def test_a_date_column_all_at_a_utc_midnights_time_is_noted(tmp_path):
     path = write(tmp_path, o, s, option_columns='ts = "", date = "d", time = "t"')
     (f,) = notes(path)
     assert "options: the dates (column 'd') are all at 18:30:00 (1 distinct" in f.detail
+
+
+def test_one_expirys_strikes_off_the_spots_scale_are_an_error_as_a_run_refuses_them(tmp_path):
+    """The monthly's file has its strikes x100 (2100000 for 21000) beside a clean weekly: the
+    whole chain's range (21000 to 2100000) holds the spot, so data check passed, while a run
+    whose expiry rule picks the monthly stops on that day (its ATM is the monthly's)."""
+    from optbt import run_backtest
+    from optbt.model.errors import DataError
+    from tests.kit import SellAtmStraddle
+
+    class Monthly(SellAtmStraddle):  # sells the ATM straddle at 09:17
+        expiry = "monthly"
+    o, s = clean_rows()
+    o += [{**r, "expiry": date(2024, 1, 25), "strike": r["strike"] * 100} for r in o]
+    path = write(tmp_path, o, s)
+    f = only(path)
+    assert f == ("error", "strikes_off_spot_scale", 1, str(path / "options.parquet"))
+    detail = next(x.detail for x in check_dataset(load_dataset(path)).findings)
+    assert detail.startswith("2024-01-02 (expiry 2024-01-25): the listed strikes run from 2.1e+06 to 2.1e+06 while "
+                             "the spot is 21001, 100x below them")
+    assert detail.endswith("a run whose expiry rule picks 2024-01-25 skips the day")
+    with pytest.raises(DataError, match="the listed strikes run from 2.1e"):
+        run_backtest(Monthly, data=load_dataset(path))
+    assert findings(write(tmp_path, *clean_rows())) == {}

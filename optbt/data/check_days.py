@@ -167,10 +167,11 @@ def days(ck, opt_days: dict[date, str], spot_days: dict[date, tuple[str, int]], 
 
 
 def strike_scale(ck, opt_days: dict[date, str], spot_days: dict[date, tuple[str, int]]) -> None:
-    """Days whose first usable spot lies far outside the day's listed strikes
+    """Days whose first usable spot lies far outside the day's listed strikes, or one expiry's
     (:func:`optbt.model.strikes.off_scale`: strikes in thousandths of a dollar, the spot of
-    another instrument), read as a run reads them (its chain and spot bars): a run that asks for
-    ATM or ``OTM p%`` there skips the day (``data_error``), so they are errors here."""
+    another instrument; a file of one expiry scaled x100), read as a run reads them (its chain
+    and spot bars): a run that asks for ATM or ``OTM p%`` there (of that expiry: a run's ATM is
+    its expiry's) skips the day (``data_error``), so they are errors here."""
     und = ck.config.underlying
     off = []
     for d in sorted(opt_days):
@@ -180,15 +181,23 @@ def strike_scale(ck, opt_days: dict[date, str], spot_days: dict[date, tuple[str,
             chain, bars = ck.src.chain(d, und), ck.src.spot_bars(d, und)
         except DataError:  # the day's own finding (a conflict, an unreadable file) is reported elsewhere
             continue
-        strikes = [k for e in chain.expiries for k in chain.strikes_for(e)]
-        where = off_scale(bars[0][1], min(strikes), max(strikes)) if strikes and bars else None
-        if where is not None:
-            off.append((d, bars[0][1], min(strikes), max(strikes), where))
+        if not bars:
+            continue
+        spot_ = bars[0][1]
+        listed = [(None, [k for e in chain.expiries for k in chain.strikes_for(e)])]  # the whole chain, then each expiry
+        listed += [(e, list(chain.strikes_for(e))) for e in chain.expiries] if len(chain.expiries) > 1 else []
+        for e, strikes in listed:
+            where = off_scale(spot_, min(strikes), max(strikes)) if strikes else None
+            if where is not None:
+                off.append((d, spot_, min(strikes), max(strikes), where, e))
+                break
     if off:
-        d, spot_, lo, hi, where = off[0]
+        d, spot_, lo, hi, where, e = off[0]
         more = f" ({len(off)} days like it)" if len(off) > 1 else ""
-        ck.find("error", "strikes_off_spot_scale", opt_days[d], len(off), off_scale_message(d, spot_, lo, hi, where) + more,
-                {"day": d, "spot": spot_, "strikes": f"{lo:g} to {hi:g}"})
+        head, of = (d, "") if e is None else (f"{d} (expiry {e})", f"; a run whose expiry rule picks {e} skips the day")
+        ck.find("error", "strikes_off_spot_scale", opt_days[d], len(off),
+                off_scale_message(head, spot_, lo, hi, where) + of + more,
+                {"day": d, "spot": spot_, "strikes": f"{lo:g} to {hi:g}", **({"expiry": e} if e else {})})
 
 
 def other_underlyings_days(ck, opt_days: dict, spot_days: dict, und: str, named: dict) -> None:
