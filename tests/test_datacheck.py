@@ -1414,3 +1414,23 @@ def test_one_expirys_strikes_off_the_spots_scale_are_an_error_as_a_run_refuses_t
     with pytest.raises(DataError, match="the listed strikes run from 2.1e"):
         run_backtest(Monthly, data=load_dataset(path))
     assert findings(write(tmp_path, *clean_rows())) == {}
+
+
+@pytest.mark.parametrize("scale, shown", [(100, "2.1e+06"), (0.01, "210")], ids=["x100", "x0.01"])
+def test_strikes_of_another_scale_beside_an_expirys_own_are_a_warning(tmp_path, scale, shown):
+    """A second file of the weekly with its strikes x100 (or /100): the expiry lists 21000 and
+    2100000, the spot 21001 inside that range, so nothing said a thing, and a run listed the
+    stray strike as a contract of its own (one a strike by premium may pick)."""
+    o, s = clean_rows()
+    o += [{**r, "strike": r["strike"] * scale} for r in o]
+    path = write(tmp_path, o, s)
+    assert only(path) == ("warning", "strikes_of_another_scale", 1, str(path / "options.parquet"))
+    (f,) = check_dataset(load_dataset(path)).findings
+    assert f.detail.startswith(f"2024-01-02: expiry 2024-01-04 lists 1 strike(s) more than 50x away from the spot "
+                               f"(21001): {shown}, beside 1 on its scale (21000 to 21000)")
+
+
+def test_far_wings_within_50x_of_the_spot_are_no_other_scale(tmp_path):
+    o, s = clean_rows()
+    o += [{**r, "strike": k} for r in o[:1] for k in (500.0, 1000000.0)]  # 42x below, 47.6x above 21001
+    assert "strikes_of_another_scale" not in {f.check for f in check_dataset(load_dataset(write(tmp_path, o, s))).findings}

@@ -166,14 +166,21 @@ def days(ck, opt_days: dict[date, str], spot_days: dict[date, tuple[str, int]], 
                   " (a run skips them): " + listed(empty), {"day": empty[0], **named})
 
 
+STRAY_SCALE = 50.0
+"""A strike this many times above the spot, or below it, is of another unit (x100, x1000): no
+chain lists wings that far out, while a file of strikes in paise or thousandths is 100x off."""
+
+
 def strike_scale(ck, opt_days: dict[date, str], spot_days: dict[date, tuple[str, int]]) -> None:
     """Days whose first usable spot lies far outside the day's listed strikes, or one expiry's
     (:func:`optbt.model.strikes.off_scale`: strikes in thousandths of a dollar, the spot of
     another instrument; a file of one expiry scaled x100), read as a run reads them (its chain
     and spot bars): a run that asks for ATM or ``OTM p%`` there (of that expiry: a run's ATM is
-    its expiry's) skips the day (``data_error``), so they are errors here."""
+    its expiry's) skips the day (``data_error``), so they are errors here. A day whose every
+    expiry holds the spot but lists some strikes :data:`STRAY_SCALE` times off (one file of the
+    expiry x100) is a warning: a run lists them as contracts of their own, silently."""
     und = ck.config.underlying
-    off = []
+    off, stray = [], []
     for d in sorted(opt_days):
         if spot_days.get(d, (None, 0))[1] == 0:
             continue  # days_without_spot says it
@@ -191,6 +198,22 @@ def strike_scale(ck, opt_days: dict[date, str], spot_days: dict[date, tuple[str,
             if where is not None:
                 off.append((d, spot_, min(strikes), max(strikes), where, e))
                 break
+        else:  # every expiry's strikes hold the spot: some of them of another scale still?
+            for e in chain.expiries:
+                far = [k for k in chain.strikes_for(e) if not spot_ / STRAY_SCALE <= k <= spot_ * STRAY_SCALE]
+                if far:
+                    stray.append((d, e, spot_, far, [k for k in chain.strikes_for(e) if k not in far]))
+                    break
+    if stray:
+        d, e, spot_, far, near = stray[0]
+        more = f" ({len(stray)} days like it)" if len(stray) > 1 else ""
+        shown = ", ".join(f"{k:g}" for k in far[:3]) + (", ..." if len(far) > 3 else "")
+        ck.find("warning", "strikes_of_another_scale", opt_days[d], len(stray),
+                f"{d}: expiry {e} lists {len(far)} strike(s) more than {STRAY_SCALE:g}x away from the spot "
+                f"({spot_:g}): {shown}, beside {len(near)} on its scale ({min(near):g} to {max(near):g}): strikes "
+                f"of another unit in some files (x100, x1000)? A run lists them as contracts of their own, and a "
+                f"strike chosen by premium or delta may be one of them; rescale the strike column of those files"
+                f"{more}", {"day": d, "expiry": e, "spot": spot_, "strikes": shown})
     if off:
         d, spot_, lo, hi, where, e = off[0]
         more = f" ({len(off)} days like it)" if len(off) > 1 else ""
