@@ -9,10 +9,10 @@ No option expires, and no dataset's day falls, before 1900: such a value is refu
 value, the year read and the fix. Text with a short year first (``24-01-04``) keeps the words of
 :mod:`optbt.data.two_digit_years` (which reading is meant is a guess there).
 
-The cost: a DATE or TIMESTAMP column, one comparison a row (the value is not converted twice);
-text and integers, only the rows whose digits could spell such a year (one pattern, or a range)
-are read again for the message; a file whose footer's smallest day is such a year is refused
-when its table opens (a run would never read it: its span lies outside every day).
+The cost: one comparison a row, of the stored DATE or TIMESTAMP, or of the DATE that text or a
+number reads as (written twice in the SQL, computed once); a file whose footer's smallest day
+is such a year is refused when its table opens (a run would never read it: its span lies
+outside every day).
 
 Apart from :mod:`optbt.data.table` because it is one rule with its own message.
 """
@@ -25,9 +25,6 @@ from optbt.data.sql_text import in_literal
 
 FIRST = date(1900, 1, 1)
 """The first day read as written; anything earlier is refused."""
-
-# a four-digit year before 1900 as the 8 digits' head (00240104) or the text's last field (04-Jan-0024)
-_EARLY_TEXT = "^(0[0-9]{3}|1[0-8][0-9]{2})[0-9]{4}$|[^0-9](0[0-9]{3}|1[0-8][0-9]{2})$"
 
 
 def _fix(label: str) -> str:
@@ -54,24 +51,22 @@ def early_value_refused(what: str, label: str, col: str, read: str) -> str:
     return f"(CASE WHEN {col} < '{FIRST}' THEN error({message}) ELSE {read} END)"
 
 
-def early_text_refused(what: str, label: str, text: str, read: str, test: str | None = None) -> str:
-    """SQL: `` WHEN <the text ``text`` reads (as ``read``, a DATE) as a year before 1900> THEN
-    error(...)``, a clause for :func:`~optbt.data.unpadded_dates.short_digits_refused`'s ``more``.
-    ``test``: a cheaper gate than the text's pattern (an integer's range).
+def early_text_refused(what: str, label: str, text: str, read: str, more: str = "") -> str:
+    """SQL: ``read`` (the DATE the text ``text`` reads as), or an error where that is before 1900;
+    ``more``: further ``WHEN ... THEN error(...)`` clauses, tested after. ``read`` is written
+    twice and computed once (DuckDB shares the common expression).
 
     >>> import duckdb
     >>> read = "CAST(try_strptime('04-Jan-0024', '%d-%b-%Y') AS DATE)"
-    >>> sql = "SELECT CASE" + early_text_refused("options", "expiries", "'04-Jan-0024'", read) + " END"
     >>> try:
-    ...     duckdb.connect().execute(sql)
+    ...     duckdb.connect().execute("SELECT " + early_text_refused("options", "expiries", "'04-Jan-0024'", read))
     ... except duckdb.Error as exc:
     ...     print(str(exc).split("Error: ", 1)[1][:81])
     options: expiries hold '04-Jan-0024', read as the year 24 (0024-01-04): no option
     """
-    gate = test or f"regexp_matches({text}, '{_EARLY_TEXT}')"
     message = (f"'{in_literal(what)}: {in_literal(label)} hold ''' || {text} || ''', read as the year ' || "
                f"year({read}) || ' (' || strftime({read}, '%Y-%m-%d') || '): {in_literal(_fix(label))}'")
-    return f" WHEN {gate} AND {read} < DATE '{FIRST}' THEN error({message})"
+    return f"(CASE WHEN {read} < DATE '{FIRST}' THEN error({message}){more} ELSE {read} END)"
 
 
 def early_span_message(what: str, column: str, file: str, first: date) -> str | None:

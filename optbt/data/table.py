@@ -453,19 +453,18 @@ class Table:
             return early_value_refused(self.what, label, col, naive_midnight_refused(self.what, label, col))
         if kind == "DATE" or kind.startswith("TIMESTAMP"):
             return early_value_refused(self.what, label, col, f"CAST({col} AS DATE)")
-        def yyyymmdd(digits: str, quoted: bool = False, short: str | None = None, early: str | None = None) -> str:
+        def yyyymmdd(digits: str, quoted: bool = False, short: str | None = None) -> str:
             # 7 digits (2024104) refused, not read as 2024-10-04; 6 (240104) refused, not NULL
             read = f"CAST(try_strptime({digits}, '%Y%m%d') AS DATE)"
-            return short_digits_refused(self.what, label, digits, read, quoted, short,
-                                        early_text_refused(self.what, label, digits, read, early))
+            return short_digits_refused(self.what, label, digits, early_text_refused(self.what, label, digits, read),
+                                        quoted, short)
         if kind in ("FLOAT", "DOUBLE") or kind.startswith("DECIMAL"):  # 20240104.0 (a pandas column with NaN)
             whole = f"CASE WHEN {col} = floor({col}) THEN TRY_CAST({col} AS BIGINT) END"
-            return yyyymmdd(f"CAST({whole} AS VARCHAR)", early=f"{col} BETWEEN 10000000 AND 18999999")
+            return yyyymmdd(f"CAST({whole} AS VARCHAR)")
         if fmt == "yyyymmdd" or "INT" in kind:
             # try_: one impossible date (20240230) is that row's bad_expiry, not the block's failure
             return yyyymmdd(f"CAST({col} AS VARCHAR)", kind == "VARCHAR",
-                            f"{col} BETWEEN 100000 AND 9999999" if "INT" in kind else None,
-                            f"{col} BETWEEN 10000000 AND 18999999" if "INT" in kind else None)
+                            f"{col} BETWEEN 100000 AND 9999999" if "INT" in kind else None)
         if kind == "VARCHAR" and fmt in ("auto", "date"):
             # "date": ISO only; either way a time of day after the date is read as a text timestamp
             # (its zone converted, or refused): DuckDB's cast to DATE drops a zone, and the day with it
@@ -476,11 +475,11 @@ class Table:
                 timed = (f"(CASE WHEN {self.text_zone(col)} = '' THEN "
                          f"{naive_midnight_refused(self.what, label, self._text_ts(col, tz))} ELSE {timed} END)")
             plain = f"CAST(COALESCE(TRY_CAST(trim({col}) AS DATE){spelled}) AS DATE)"
+            plain = early_text_refused(self.what, label, f"trim({col})", plain)
             # 24-01-04 (read as the year 24) refused too: two_digit_years
             return short_digits_refused(self.what, label, f"trim({col})", (
                 f"(CASE WHEN regexp_matches({col}, '[0-9]:[0-9]{{2}}') THEN {timed} ELSE {plain} END)"), True,
-                more=two_digit_year_refused(self.what, label, f"trim({col})")
-                + early_text_refused(self.what, label, f"trim({col})", plain))
+                more=two_digit_year_refused(self.what, label, f"trim({col})"))
         return f"CAST({col} AS DATE)"
 
     @staticmethod
