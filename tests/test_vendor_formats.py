@@ -222,6 +222,24 @@ def test_a_date_column_before_1900_is_refused_not_skipped_as_no_options(tmp_path
     assert checks(path) == [("error", "unreadable_file", f)]
 
 
+@pytest.mark.parametrize("value", ["04-01-2024", "01/04/2024", "4.1.2024"])
+def test_an_expiry_with_the_day_or_month_first_is_refused_naming_the_value(tmp_path, value):
+    """A vendor's dd-mm-yyyy (or mm/dd/yyyy) expiry read as no date: every row was a bad_expiry
+    (data check's error never named the value), the day ran as no_options, exit 0. Refused as a
+    date column so written is; a garbled or missing expiry is still its row's bad_expiry."""
+    rows = options()
+    path = write(tmp_path, with_column(rows, "expiry", [value] * len(rows), pa.string()))
+    with pytest.raises(DataError, match=r"options: expiries \(column 'expiry'\) hold '" + re.escape(value)
+                       + r"', with the day or the month first, which cannot be told apart .*2024-01-04.*DATE"):
+        fills(path)
+    assert checks(path) == [("error", "unreadable_file", str(path / "o.parquet"))]
+    garbled = ["04-01-2024x", None] + ["2024-01-04"] * (len(rows) - 2)  # row 1's CE and PE at 09:16
+    write(tmp_path, with_column(rows, "expiry", garbled, pa.string()))
+    assert fills(path) == RIGHT
+    found = [c for _, c, _ in checks(path)]
+    assert "bad_expiry" in found and "unreadable_file" not in found  # (and the 09:16 bars' gaps)
+
+
 @pytest.mark.parametrize("value", ["04-Jan-24", "04JAN24", "04-jan-2024", "2024-01-04"])
 def test_two_digit_years_after_a_month_name_are_still_read(tmp_path, value):
     """expiry_format = "auto" reads NSE's 04-Jan-24 and 04JAN24 on purpose: the month's name

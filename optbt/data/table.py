@@ -19,6 +19,7 @@ import duckdb
 
 from optbt.data.contract_spans import expiry_span, may_hold, span_sql, strike_span
 from optbt.data.dataset import DatasetConfig, OptionFiles, SpotFiles
+from optbt.data.day_first_dates import day_or_month_first_refused
 from optbt.data.early_years import early_span_message, early_text_refused, early_value_refused
 from optbt.data.files import find_files
 from optbt.data.footers import stat_day, stat_time
@@ -475,7 +476,10 @@ class Table:
                 timed = (f"(CASE WHEN {self.text_zone(col)} = '' THEN "
                          f"{naive_midnight_refused(self.what, label, self._text_ts(col, tz))} ELSE {timed} END)")
             plain = f"CAST(COALESCE(TRY_CAST(trim({col}) AS DATE){spelled}) AS DATE)"
-            plain = early_text_refused(self.what, label, f"trim({col})", plain)
+            # an expiry with the day or month first (04-01-2024), read as none, refused: day_first_dates
+            # (a date column's value read as none is refused by ts_expr)
+            first = day_or_month_first_refused(self.what, label, f"trim({col})", plain) if naive_midnights else ""
+            plain = early_text_refused(self.what, label, f"trim({col})", plain, more=first)
             # 24-01-04 (read as the year 24) refused too: two_digit_years
             return short_digits_refused(self.what, label, f"trim({col})", (
                 f"(CASE WHEN regexp_matches({col}, '[0-9]:[0-9]{{2}}') THEN {timed} ELSE {plain} END)"), True,
