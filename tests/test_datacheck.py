@@ -1434,3 +1434,47 @@ def test_far_wings_within_50x_of_the_spot_are_no_other_scale(tmp_path):
     o, s = clean_rows()
     o += [{**r, "strike": k} for r in o[:1] for k in (500.0, 1000000.0)]  # 42x below, 47.6x above 21001
     assert "strikes_of_another_scale" not in {f.check for f in check_dataset(load_dataset(write(tmp_path, o, s))).findings}
+
+
+# -- premiums of another unit on some days -----------------------------------------------------
+
+def three_strikes(day: date, scale: float = 1.0, puts: float = 1.0, calls: float = 1.0) -> list[dict]:
+    """Six contracts (strikes 20950, 21000, 21050; CE and PE), closes 100 + k at 09:15 + k (k = 1..5)
+    times ``scale`` (and ``calls`` or ``puts`` for their side)."""
+    return [{"ts": ts(k, day), "underlying": "NIFTY", "expiry": EXP, "strike": strike, "opt_type": ot,
+             "close": (100.0 + k) * scale * (calls if ot == "CE" else puts)}
+            for strike in (20950.0, 21000.0, 21050.0) for ot in ("CE", "PE") for k in range(1, 6)]
+
+
+def priced_days(tmp_path, second, first_scale: float = 1.0):
+    _, s = clean_rows()
+    return write(tmp_path, three_strikes(DAY, first_scale) + second,
+                 s + [{**r, "ts": r["ts"] + timedelta(days=1)} for r in s])
+
+
+@pytest.mark.parametrize("first, second, previous, opened", [(1, 100, "105.0", "10100.0"), (100, 1, "10500.0", "101.0")],
+                         ids=["x100_after", "x100_before"])
+def test_a_day_of_premiums_x100_is_a_warning(tmp_path, first, second, previous, opened):
+    """DAY2's file holds premiums in paise (x100): 10100 where 101 was meant (or DAY's does).
+    Every price is positive and below the spot; a run traded them as written (P&L 100x), data
+    check said nothing. Each contract opens at 10100 after closing at 105 the day before:
+    96.2x (or 101 after 10500: 0.00962x)."""
+    path = priced_days(tmp_path, three_strikes(DAY2, scale=second), first)
+    found = [f for f in check_dataset(load_dataset(path)).findings if f.check == "premiums_of_another_scale"]
+    (f,) = found
+    assert (f.level, f.count, f.where) == ("warning", 1, str(path / "options.parquet"))
+    ratio = (101 * second) / (105 * first)  # 96.19... or 0.009619...
+    assert f.detail.startswith(f"2024-01-03: the median of 6 contracts, calls and puts alike, opens at {ratio:.3g}x "
+                               "its last price of the day before")
+    assert f.sample["previous"] == previous and f.sample["first"] == opened
+
+
+def test_a_gap_day_moving_calls_and_puts_apart_is_no_other_scale(tmp_path):
+    """A crash: every put opens 25x its last price, every call at 1/25 (or every put 25x, calls
+    unchanged): calls and puts move apart, a change of unit moves them alike."""
+    path = priced_days(tmp_path, three_strikes(DAY2, puts=25, calls=1 / 25))
+    assert "premiums_of_another_scale" not in {f.check for f in check_dataset(load_dataset(path)).findings}
+    path = priced_days(tmp_path, three_strikes(DAY2, puts=25))
+    assert "premiums_of_another_scale" not in {f.check for f in check_dataset(load_dataset(path)).findings}
+    path = priced_days(tmp_path, three_strikes(DAY2))
+    assert "premiums_of_another_scale" not in {f.check for f in check_dataset(load_dataset(path)).findings}

@@ -24,7 +24,8 @@ opened into a finding; the checks live in their own modules, each one kind of fi
 :mod:`.check_report` (the report), :mod:`.check_core` (the checker and the SQL every check
 shares), :mod:`.check_files` (types, empty files, misplaced rows, start-labelled ticks, row
 order), :mod:`.check_options` (the option rows' tallies), :mod:`.check_duplicates`,
-:mod:`.check_stale` (forward-filled bars), :mod:`.check_days` (the spot, the series and the
+:mod:`.check_stale` (forward-filled bars), :mod:`.check_price_scale` (a day's premiums in another
+unit), :mod:`.check_days` (the spot, the series and the
 days a run visits; runs of repeated spot and series bars: :mod:`.check_repeated_bars`), and
 :mod:`.check_expiry_times` (naive expiries or dates that look like a midnight written in UTC).
 """
@@ -34,7 +35,7 @@ from __future__ import annotations
 import os
 
 from optbt.data import (check_days, check_duplicates, check_expiry_times, check_files, check_labels, check_options,
-                        check_stale, check_zones, date_midnights)
+                        check_price_scale, check_stale, check_zones, date_midnights)
 from optbt.data.check_core import Progress, file_chunks
 from optbt.data.check_core import Checker as _Checker
 from optbt.data.check_report import CheckReport, Finding
@@ -124,6 +125,7 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None,
         check_options.option_findings(checker, tallies)
         check_duplicates.option_duplicates(checker, tallies)
         check_stale.forward_filled(checker, chunks)
+        check_price_scale.premiums_of_another_scale(checker, chunks)
         checker.step(len(chunks) + 1, total, "duplicates")
         check_files.row_order(checker)
         check_files.unread_quotes(checker)
