@@ -1478,3 +1478,46 @@ def test_a_gap_day_moving_calls_and_puts_apart_is_no_other_scale(tmp_path):
     assert "premiums_of_another_scale" not in {f.check for f in check_dataset(load_dataset(path)).findings}
     path = priced_days(tmp_path, three_strikes(DAY2))
     assert "premiums_of_another_scale" not in {f.check for f in check_dataset(load_dataset(path)).findings}
+
+
+# -- naive times written in another zone, without timezone ---------------------------------------
+
+def utc_written_day(tmp_path, hours: float = 5.5, first: int = 1, last: int = 375):
+    """A day of NIFTY bars 09:15 + k (k = first..last) IST written ``hours`` earlier (UTC for 5.5),
+    naive, no timezone; session 09:15-15:30."""
+    shift = timedelta(hours=hours)
+    o = [{"ts": ts(k) - shift, "underlying": "NIFTY", "expiry": EXP, "strike": 21000.0, "opt_type": ot,
+          "close": 100.0 + k} for k in range(first, last + 1) for ot in ("CE", "PE")]
+    s = [{"ts": ts(k) - shift, "underlying": "NIFTY", "close": 21000.0 + k} for k in range(first, last + 1)]
+    path = write(tmp_path, o, s)
+    toml = path / "dataset.toml"
+    toml.write_text(toml.read_text().replace('end = "09:20"', 'end = "15:30"'))
+    return path
+
+
+def shifted(path):
+    return [(f.level, f.check, f.count, f.where) for f in check_dataset(load_dataset(path)).findings
+            if f.check == "times_look_shifted"]
+
+
+def test_times_written_in_utc_without_timezone_are_a_warning_with_the_offset(tmp_path):
+    """A day of IST bars written in UTC (03:46..10:00), no timezone: a run read the 09:16..10:00
+    rows (14:46..15:30 IST prices) as the morning's and ignored the rest: an entry at 09:20 sold
+    at 435 (14:50's price), exit 0; data check said outside_session only. Now: 330 of 375 spot
+    rows outside the session (03:46..09:15), all 375 inside shifted by +05:30 (and the options'
+    660 of 750)."""
+    path = utc_written_day(tmp_path)
+    assert shifted(path) == [("warning", "times_look_shifted", 330, str(path / "spot.parquet")),
+                             ("warning", "times_look_shifted", 660, str(path / "options.parquet"))]
+    f = next(f for f in check_dataset(load_dataset(path)).findings if f.check == "times_look_shifted")
+    assert f.detail.startswith("spot: 330 of 375 rows are known outside the session (09:15-15:30), and 375 would "
+                               "be inside it shifted by +05:30: timestamps written as naive times in UTC, for an "
+                               "exchange at UTC+05:30")
+
+
+def test_exchange_times_and_extended_hours_are_not_shifted_times(tmp_path):
+    """Exchange time; a day 3 hours early (180 of 375 outside: fewer than half); and extended
+    hours, 04:00..20:00 (585 of 960 outside, but no shift puts more than 375 inside)."""
+    assert shifted(utc_written_day(tmp_path, hours=0)) == []
+    assert shifted(utc_written_day(tmp_path, hours=3)) == []
+    assert shifted(utc_written_day(tmp_path, hours=0, first=-315, last=645)) == []

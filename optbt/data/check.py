@@ -106,6 +106,7 @@ def check_dataset(config: DatasetConfig, progress: Progress | None = None,
             return report
         check_files.empty_files(checker)
         check_zones.looks_like_utc(checker)
+        check_zones.looks_shifted(checker)
         date_midnights.check_table(checker, "spot", src.spot)
         date_midnights.check_table(checker, "options", src.options)
         for what, table, field, label in (("options", src.options, "expiry", "expiries"),
