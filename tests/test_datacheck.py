@@ -1430,6 +1430,17 @@ def test_strikes_of_another_scale_beside_an_expirys_own_are_a_warning(tmp_path, 
                                f"(21001): {shown}, beside 1 on its scale (21000 to 21000)")
 
 
+def test_an_expiry_of_strikes_all_of_other_scales_around_the_spot_is_a_warning(tmp_path):
+    """Strikes 210 (/100) and 2100000 (x100) only: their range holds the spot 21001, so the run's
+    ATM is 210, the nearest, and nothing said a thing (the check's first version failed on it)."""
+    o, s = clean_rows()
+    o = [{**r, "strike": k} for r in o for k in (210.0, 2100000.0)]
+    path = write(tmp_path, o, s)
+    assert only(path) == ("warning", "strikes_of_another_scale", 1, str(path / "options.parquet"))
+    (f,) = check_dataset(load_dataset(path)).findings
+    assert "lists 2 strike(s) more than 50x away from the spot (21001): 210, 2.1e+06, beside none on its scale" in f.detail
+
+
 def test_far_wings_within_50x_of_the_spot_are_no_other_scale(tmp_path):
     o, s = clean_rows()
     o += [{**r, "strike": k} for r in o[:1] for k in (500.0, 1000000.0)]  # 42x below, 47.6x above 21001

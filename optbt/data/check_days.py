@@ -201,8 +201,9 @@ def strike_scale(ck, opt_days: dict[date, str], spot_days: dict[date, tuple[str,
         else:  # every expiry's strikes hold the spot: some of them of another scale still?
             for e in chain.expiries:
                 far = [k for k in chain.strikes_for(e) if not spot_ / STRAY_SCALE <= k <= spot_ * STRAY_SCALE]
+                near = [k for k in chain.strikes_for(e) if k not in far]
                 if far:
-                    stray.append((d, e, spot_, far, [k for k in chain.strikes_for(e) if k not in far]))
+                    stray.append((d, e, spot_, far, near))
                     break
     if stray:
         d, e, spot_, far, near = stray[0]
@@ -210,7 +211,9 @@ def strike_scale(ck, opt_days: dict[date, str], spot_days: dict[date, tuple[str,
         shown = ", ".join(f"{k:g}" for k in far[:3]) + (", ..." if len(far) > 3 else "")
         ck.find("warning", "strikes_of_another_scale", opt_days[d], len(stray),
                 f"{d}: expiry {e} lists {len(far)} strike(s) more than {STRAY_SCALE:g}x away from the spot "
-                f"({spot_:g}): {shown}, beside {len(near)} on its scale ({min(near):g} to {max(near):g}): strikes "
+                f"({spot_:g}): {shown}, beside "
+                + (f"{len(near)} on its scale ({min(near):g} to {max(near):g})" if near else "none on its scale")
+                + ": strikes "
                 f"of another unit in some files (x100, x1000)? A run lists them as contracts of their own, and a "
                 f"strike chosen by premium or delta may be one of them; rescale the strike column of those files"
                 f"{more}", {"day": d, "expiry": e, "spot": spot_, "strikes": shown})
