@@ -1496,6 +1496,7 @@ def test_a_gap_day_moving_calls_and_puts_apart_is_no_other_scale(tmp_path):
 def utc_written_day(tmp_path, hours: float = 5.5, first: int = 1, last: int = 375):
     """A day of NIFTY bars 09:15 + k (k = first..last) IST written ``hours`` earlier (UTC for 5.5),
     naive, no timezone; session 09:15-15:30."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     shift = timedelta(hours=hours)
     o = [{"ts": ts(k) - shift, "underlying": "NIFTY", "expiry": EXP, "strike": 21000.0, "opt_type": ot,
           "close": 100.0 + k} for k in range(first, last + 1) for ot in ("CE", "PE")]
@@ -1524,6 +1525,22 @@ def test_times_written_in_utc_without_timezone_are_a_warning_with_the_offset(tmp
     assert f.detail.startswith("spot: 330 of 375 rows are known outside the session (09:15-15:30), and 375 would "
                                "be inside it shifted by +05:30: timestamps written as naive times in UTC, for an "
                                "exchange at UTC+05:30")
+
+
+def test_a_run_warns_of_times_written_in_utc_on_its_first_day(tmp_path):
+    """The same day: the run says it (from its first day's times, the query it makes already),
+    and trades as before; exchange time and extended hours say nothing."""
+    from optbt import run_backtest
+    from tests.kit import SellAtmStraddle
+
+    def hints(path):
+        return run_backtest(SellAtmStraddle, data=load_dataset(path)).engine.get("data_hints") or []
+    got = hints(utc_written_day(tmp_path / "utc"))
+    assert [h.split(" times on", 1)[0] for h in got] == ["spot", "options"]
+    assert got[0].startswith("spot times on 2024-01-02, the run's first day, run 03:46-10:00: 330 of 375 are outside "
+                             "the session (09:15-15:30), all inside it shifted by +05:30.")
+    assert hints(utc_written_day(tmp_path / "ist", hours=0)) == []
+    assert hints(utc_written_day(tmp_path / "ext", hours=0, first=-315, last=645)) == []
 
 
 def test_exchange_times_and_extended_hours_are_not_shifted_times(tmp_path):

@@ -1,7 +1,9 @@
 """What a run checks of the data on its first day, before trading it: naive timestamps that look
 like UTC and a date column of the exchange's midnights written in UTC (refused:
 :mod:`optbt.data.utc_naive`, :mod:`optbt.data.date_midnights`), bars that look labelled by their
-start and forward-filled option bars (warned of: :mod:`optbt.data.label_hint`, :mod:`optbt.data.fill_hint`).
+start, forward-filled option bars and, without ``timezone``, times that fit the session only
+shifted by one offset (warned of: :mod:`optbt.data.label_hint`, :mod:`optbt.data.fill_hint`,
+:func:`optbt.data.utc_naive.fitting_offset`).
 ``data check`` applies these rules to every day.
 
 One query a table (and one for the options' forward-filled bars), over that day's distinct known-at times (a day of options repeats each
@@ -21,7 +23,8 @@ from optbt.data.fill_hint import message as fill_message
 from optbt.data.label_hint import looks_start_labelled
 from optbt.data.label_hint import message as label_message
 from optbt.data.stored_window import costly, distinct_times
-from optbt.data.utc_naive import TimestampsLookLikeUtcError, as_utc, looks_like_utc, naive
+from optbt.data.utc_naive import (TimestampsLookLikeUtcError, as_utc, fitting_offset, looks_like_utc, naive,
+                                  shifted_message)
 from optbt.data.utc_naive import message as utc_message
 
 _EPOCH = datetime(1970, 1, 1)
@@ -57,6 +60,8 @@ def check_first_day(src, day: date) -> list[str]:
             raise TimestampsLookLikeUtcError(
                 utc_message(what, cfg, first.time(), last.time(), outside, n, at, f" of {day} (the run's first day)",
                             "times") + "; `optbt data check` checks every table whole")
+        if not cfg.timezone and n and outside > n / 2 and (offset := fitting_offset(first, last, open_, close)):
+            hints.append(shifted_message(what, cfg, day, outside, n, first, last, offset))
         if label and looks_start_labelled(cfg, day, l_first, l_last, bool(off)):
             hints.append(label_message(what.removesuffix("s"), cfg, key, f"on {day}, the run's first day,",
                                        l_first, l_last) + " (`optbt data check` judges every day)")

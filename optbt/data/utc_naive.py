@@ -60,3 +60,32 @@ def message(what: str, config, first: time, last: time, outside: int, n: int, at
             "fall outside the session (days skipped as no_spot, the rest priced at the wrong minute). Write them "
             "tz-aware (UTC instants), or as text ending in Z or +00:00: a run converts those to the exchange's "
             "zone (docs/data.md, 'Time zones')")
+
+
+def fitting_offset(first: datetime, last: datetime, open_: datetime, close: datetime) -> timedelta | None:
+    """Without ``timezone``: the one whole-quarter-hour shift (up to 14 hours either way) that
+    puts a day's times ``first`` .. ``last`` inside its session (``open_``, ``close``], or None
+    (none does, or several do: a run's first day cannot say which).
+
+    >>> day = datetime(2024, 1, 2)
+    >>> fitting_offset(day.replace(hour=3, minute=46), day.replace(hour=10), day.replace(hour=9, minute=15),
+    ...                day.replace(hour=15, minute=30))
+    datetime.timedelta(seconds=19800)
+    """
+    step = timedelta(minutes=15)
+    fits = [q * step for q in range(-56, 57) if q and open_ < first + q * step and last + q * step <= close]
+    return fits[0] if len(fits) == 1 else None
+
+
+def shifted_message(what: str, config, day, outside: int, n: int, first: datetime, last: datetime,
+                    offset: timedelta) -> str:
+    """The run's warning, without ``timezone``, for a first day whose times fit the session only
+    shifted by ``offset`` (``data check``: ``times_look_shifted``)."""
+    mins = int(abs(offset).total_seconds()) // 60
+    hhmm = f"{'+' if offset > timedelta(0) else '-'}{mins // 60:02d}:{mins % 60:02d}"
+    sess = config.session
+    return (f"{what} times on {day}, the run's first day, run {first:%H:%M}-{last:%H:%M}: {outside} of {n} are outside "
+            f"the session ({sess.start}-{sess.end}), all inside it shifted by {hhmm}. Naive times written in UTC "
+            f"(for an exchange at UTC{hhmm}) or another zone? The run reads them as exchange time: the rows that "
+            f"overlap the session at the wrong minute. If the files hold UTC, set timezone = \"Area/City\" (the "
+            f"exchange's zone) in dataset.toml (`optbt data check`: times_look_shifted)")
