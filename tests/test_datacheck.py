@@ -556,6 +556,18 @@ def test_a_day_whose_options_are_another_underlyings_is_a_day_without_options(tm
     assert skips(path) == [(DAY, ""), (DAY2, "no_options")]
 
 
+def test_a_day_without_options_names_the_underlying_its_option_rows_are_written_under(tmp_path):
+    """DAY2's option file writes the underlying 'NIFTY 50': a run skips the day (no_options) and
+    data check said only that DAY2 has no NIFTY options, not what the rows are of."""
+    path = write(tmp_path, *two_days(*clean_rows(), opt_und2="NIFTY 50", spot_und2="NIFTY"),
+                 extra_toml='underlying = "NIFTY"\n')
+    (f,) = check_dataset(load_dataset(path)).findings
+    assert f.detail == ("days with spot bars of NIFTY but no option bars of NIFTY (a run skips them): 2024-01-03 "
+                        "(the option rows of 2024-01-03 are of 'NIFTY 50' only: another underlying's, or 'NIFTY' "
+                        "written another way in some files?)")
+    assert skips(path) == [(DAY, ""), (DAY2, "no_options")]
+
+
 def test_a_day_with_only_unusable_spot_rows_and_no_options_is_named_as_a_day(tmp_path):
     """DAY2 has spot rows, every close zero, and no option rows: the rows were reported (zero_price)
     but not that the day is lost to a run, which trades nothing on it."""

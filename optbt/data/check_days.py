@@ -155,8 +155,8 @@ def days(ck, opt_days: dict[date, str], spot_days: dict[date, tuple[str, int]], 
     no_opts = sorted(d for d, (_, n) in spot_days.items() if n and d not in opt_days)
     if no_opts:
         ck.find("warning", "days_without_options", spot_days[no_opts[0]][0], len(no_opts),
-                  f"days with spot bars{of} but no option bars{of} (a run skips them): " + listed(no_opts),
-                  {"day": no_opts[0], **named})
+                  f"days with spot bars{of} but no option bars{of} (a run skips them): " + listed(no_opts)
+                  + (_held_instead(ck, no_opts[0]) if told else ""), {"day": no_opts[0], **named})
     # spot rows, none usable, and no options: the rows are reported one by one above (zero,
     # NaN, outside the session...), but not that the day is lost to a run as a whole
     empty = sorted(d for d, (_, n) in spot_days.items() if not n and d not in opt_days)
@@ -164,6 +164,26 @@ def days(ck, opt_days: dict[date, str], spot_days: dict[date, tuple[str, int]], 
         ck.find("warning", "days_without_usable_rows", spot_days[empty[0]][0], len(empty),
                   f"days with spot rows{of} but no usable spot bar in the session and no option bars{of}"
                   " (a run skips them): " + listed(empty), {"day": empty[0], **named})
+
+
+def _held_instead(ck, day: date) -> str:
+    """`` (the option rows of DAY are of 'NIFTY 50')``: the underlyings the options of ``day``
+    (the first day without options of the run's) are written under, when they have rows that day
+    (a vendor's other spelling of the name in some files); "" when none. One read of the files
+    that may hold the day, only when there are such days."""
+    col = ck.o.col("underlying", required=False)
+    files = ck.o.files_for(day)
+    if col is None or not files:
+        return ""
+    rows = ck.q(f"SELECT DISTINCT CAST({col} AS VARCHAR) AS u FROM read_parquet($f, {ck.o.scan}) "
+                f"WHERE CAST({ck.src._opt_known} AS DATE) = $optbt_day AND u IS NOT NULL ORDER BY u",
+                {**ck.src._params(), "f": files, "optbt_day": day})
+    names = [r[0] for r in rows]
+    if not names:
+        return ""
+    return (f" (the option rows of {day} are of {', '.join(repr(n) for n in names[:5])}"
+            f"{', ...' if len(names) > 5 else ''} only: another underlying's, or {ck.config.underlying!r} "
+            f"written another way in some files?)")
 
 
 STRAY_SCALE = 50.0
