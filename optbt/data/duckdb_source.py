@@ -165,6 +165,10 @@ class DuckDBSource:
         self._expiry = self._expiry_expr()
         self._raw_expiry = o.col("expiry")
         self._raw_expiry_is_date = o.types[o.columns.expiry] == "DATE"
+        # a day's bars are of the expiries its chain listed (each the day or later), matched on the
+        # stored DATE: the expression's refusals (a year before 1900) cannot fire there, and its
+        # CASE cost ~0.45 ms of every day's query (+7 % a year on month files)
+        self._bar_expiry = f"CAST({self._raw_expiry} AS DATE)" if self._raw_expiry_is_date else self._expiry
         self._opt_known = self._known_at(o, self._shift)
         # the usable-price rule (optbt/model/prices.py): one expression each, used by every query
         if cfg.price == "mid":
@@ -507,7 +511,7 @@ class DuckDBSource:
             if self._raw_expiry_is_date:  # push the expiry filter into the scan too
                 params.update({f"e{n}": e for n, e in enumerate(expiries)})
                 where += f" AND {self._raw_expiry} IN ({', '.join(f'$e{n}' for n in range(len(expiries)))})"
-            sql = (f"SELECT {self._expiry}, {self._strike}, {self._raw_opt_type}, {self._opt_known}, {self._price}, "
+            sql = (f"SELECT {self._bar_expiry}, {self._strike}, {self._raw_opt_type}, {self._opt_known}, {self._price}, "
                    f"{self._bid}, {self._ask} FROM read_parquet($f, {self.options.scan}) "
                    f"WHERE {where} AND {self._und_test(und, during)} AND {self._opt_known} > $open "
                    f"AND {self._opt_known} <= $close{window}")
