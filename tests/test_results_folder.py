@@ -203,3 +203,30 @@ def test_an_unwritable_out_is_one_line_exit_2(where, says, tmp_path):
               "--end", "2024-01-02")
     assert r.returncode == 2, r.stderr
     assert says.replace("results", "the sweep", 1) in " ".join(r.stderr.split()) and "Traceback" not in r.stderr
+
+
+def test_a_file_browsers_clutter_neither_blocks_nor_survives_a_rerun(results, tmp_path):
+    """A folder opened in Finder gets a .DS_Store (Explorer: Thumbs.db, desktop.ini; macOS on
+    other disks: ._ files). Before, the next run into it was refused as holding 'a file optbt
+    did not write', and an empty folder so opened as 'not an optbt results folder'. Now such
+    files count for nothing: the run replaces the folder; a user's own file is still refused."""
+    short, long = results
+    out = tmp_path / "o"
+    long.write(out)
+    for name in (".DS_Store", "Thumbs.db", "desktop.ini", "._daily.csv"):
+        (out / name).write_bytes(b"\x00browser")
+    assert check_out(out) == out
+    short.write(out)
+    assert {p.name for p in out.iterdir()} == {"trades.csv", "trades.parquet", "daily.csv", "summary.json"}
+    assert _daily_days(out) == 3
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / ".DS_Store").write_bytes(b"\x00")
+    assert check_out(fresh) == fresh
+    (out / ".notes").write_text("mine")  # a hidden file of the user's is not clutter
+    with pytest.raises(ConfigError, match=r"1 file optbt did not write \(\.notes\)"):
+        check_out(out)
+    (out / ".notes").unlink()
+    (out / ".DS_Store").mkdir()  # a folder so named is not a browser's file either
+    with pytest.raises(ConfigError, match="did not write"):
+        check_out(out)

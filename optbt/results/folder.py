@@ -36,6 +36,15 @@ MARKER = "summary.json"
 # replaced, since replacing it whole would delete them (a user's notes.txt)
 RUN_FILES = frozenset({MARKER, "trades.csv", "trades.parquet", "daily.csv", "report.html", "equity.png",
                        "trace.jsonl"})
+# what file browsers leave in any folder they show (Finder's .DS_Store and ._ files, Explorer's
+# Thumbs.db and desktop.ini): not the user's work, so they neither make a results folder foreign
+# (a run into a folder opened in Finder was refused) nor survive its replacement
+OS_CLUTTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+
+
+def is_clutter(p: Path) -> bool:
+    """A file a file browser made (see OS_CLUTTER), not a folder."""
+    return (p.name in OS_CLUTTER or p.name.startswith("._")) and not p.is_dir()
 
 
 def first_names(names: list[str], most: int = 3) -> str:
@@ -104,7 +113,8 @@ def _optbt_summary(folder: Path) -> bool:
 def looks_like_results(folder: Path) -> bool:
     """Does ``folder`` hold a run optbt wrote and nothing else (its files only, no sub-folders)?
     A sweep written into it since, or a file of the user's, is not a run's to delete."""
-    return _optbt_summary(folder) and not any(p.is_dir() or p.name not in RUN_FILES for p in folder.iterdir())
+    return _optbt_summary(folder) and not any(p.is_dir() or p.name not in RUN_FILES
+                                              for p in folder.iterdir() if not is_clutter(p))
 
 
 def cannot_write(out: Path, exc: OSError, what: str = "results") -> ConfigError:
@@ -143,7 +153,7 @@ def check_out(out: str | Path) -> Path:
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file, not a folder; choose a folder for the results")
     if out.is_dir():
-        entries = list(out.iterdir())
+        entries = [p for p in out.iterdir() if not is_clutter(p)]
         if entries and not looks_like_results(out):
             if _optbt_summary(out):
                 others = sorted(p.name for p in entries if p.name not in RUN_FILES)
