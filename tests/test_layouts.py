@@ -253,10 +253,11 @@ def test_no_file_holding_a_contract_asked_for_is_ever_left_out(tmp_path_factory)
 
     from optbt.data.duckdb_source import DuckDBSource
     counter = itertools.count()
-    strikes = st.sampled_from([99.5, 100.0, 100.05, 150.0, 21000.0, -5.0, float("nan")])
+    strikes = st.sampled_from([99.5, 100.0, 100.05, 17.3, 150.0, 21000.0, -5.0, float("nan")])
     expiries = st.sampled_from([date(2024, 1, 4), date(2024, 1, 11), date(2024, 2, 1)])
     files = st.lists(st.tuples(st.lists(st.tuples(strikes, expiries), min_size=1, max_size=4),
-                               st.sampled_from(["double", "int", "decimal"]), st.booleans()), min_size=1, max_size=5)
+                               st.sampled_from(["double", "float", "int", "decimal"]), st.booleans()),
+                      min_size=1, max_size=5)
 
     @settings(max_examples=25, deadline=None)
     @given(files, st.lists(strikes, min_size=1, max_size=3), st.lists(expiries, min_size=1, max_size=2))
@@ -265,10 +266,13 @@ def test_no_file_holding_a_contract_asked_for_is_ever_left_out(tmp_path_factory)
         (root / "o").mkdir()
         held = {}
         for n, (rows, kind, stats) in enumerate(spec):
-            ks = [k if kind == "double" else (float("nan") if k != k else float(int(k))) for k, _ in rows]
-            if kind != "double":
+            ks = [k if kind in ("double", "float") else (float("nan") if k != k else float(int(k))) for k, _ in rows]
+            if kind not in ("double", "float"):
                 ks = [0.0 if k != k else k for k in ks]  # no NaN in an integer or decimal column
+            if kind == "float":  # a 32-bit strike: 17.3 is stored (and read back) as 17.299999237060547
+                ks = [float(pa.array([k], pa.float32())[0].as_py()) for k in ks]
             col = (pa.array(ks, pa.float64()) if kind == "double" else
+                   pa.array(ks, pa.float32()) if kind == "float" else
                    pa.array([int(k) for k in ks], pa.int64()) if kind == "int" else
                    pa.array([Decimal(str(k)) for k in ks], pa.decimal128(9, 2)))
             tab = pa.table({"ts": [datetime(2024, 1, 2, 9, 16)] * len(rows), "expiry": [e for _, e in rows],
@@ -285,6 +289,8 @@ def test_no_file_holding_a_contract_asked_for_is_ever_left_out(tmp_path_factory)
         except Exception:  # files the table refuses (mixed strike types): nothing to prune
             return
         o = src.options
+        # a chain lists strikes as read: a 32-bit column's 17.3 as 17.299999237060547
+        want_k = want_k + [float(pa.array([k], pa.float32())[0].as_py()) for k in want_k]
         kept = {Path(f).name for f in o.files_holding(o.all_files, want_k, want_e)}
         for name, pairs in held.items():
             if any(k == w and e in want_e for k, e in pairs for w in want_k):
@@ -297,3 +303,29 @@ def test_no_file_holding_a_contract_asked_for_is_ever_left_out(tmp_path_factory)
             os.environ.pop("OPTBT_CHAIN_INDEX", None)
         else:
             os.environ["OPTBT_CHAIN_INDEX"] = saved
+
+
+def test_a_32_bit_strikes_file_is_never_ruled_out_by_its_rounded_statistics(tmp_path, monkeypatch):
+    """DuckDB renders a FLOAT column's statistics as the shortest text of the 32-bit value
+    ('17.3'), while a query reads it as 17.299999237060547: a span from that text would rule
+    out the very file a chain listed 17.299999237060547 from. FLOAT statistics give no span."""
+    from datetime import date, datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from optbt.data.duckdb_source import DuckDBSource
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", "off")
+    (tmp_path / "o").mkdir()
+    for n, k in enumerate((17.3, 103.33)):
+        pq.write_table(pa.table({"ts": [datetime(2024, 1, 2, 9, 16)], "expiry": [date(2024, 1, 4)],
+                                 "strike": pa.array([k], pa.float32()), "opt_type": ["CE"], "close": [1.0]}),
+                       tmp_path / "o" / f"c{n}.parquet")
+    pq.write_table(pa.table({"ts": [datetime(2024, 1, 2, 9, 16)], "close": [1.0]}), tmp_path / "s.parquet")
+    (tmp_path / "dataset.toml").write_text('name = "x"\n[options]\npath = "o/*.parquet"\n[spot]\npath = "s.parquet"\n'
+                                           '[session]\nstart = "09:15"\nend = "09:20"\n')
+    src = DuckDBSource(tmp_path / "dataset.toml", read_ahead=False)
+    listed = src.chain(date(2024, 1, 2), "NIFTY").strikes_for(date(2024, 1, 4))
+    assert listed == (17.299999237060547, 103.33000183105469)
+    o = src.options
+    assert [Path(f).name for f in o.files_holding(o.all_files, [listed[0]], [date(2024, 1, 4)])] == ["c0.parquet", "c1.parquet"]
