@@ -27,6 +27,13 @@ from math import isfinite
 _NUMERIC = ("INT32", "INT64", "DOUBLE")
 
 
+def _slack(k: float) -> float:
+    """How far outside a file's strike statistics a strike asked for may still be its row's
+    (one part in 10^6): a DECIMAL's value read as a number and its statistic's text parsed may
+    round differently in the last bit, and no two strikes of a chain are that close."""
+    return 1e-6 * max(1.0, abs(k))
+
+
 def span_sql(names) -> str:
     """The footer query giving, per file and column named by the parameters ``names`` (``c``
     the time, ``k`` the strike, ``e`` the expiry: those asked), the text and numeric extremes
@@ -86,7 +93,7 @@ def may_hold(files: list[str], strikes: dict[str, tuple[float, float]], expiries
     for f in files:
         if ks is not None:
             span = strikes.get(f)
-            if span is not None and not any(span[0] <= k <= span[1] for k in ks):
+            if span is not None and not any(span[0] - _slack(k) <= k <= span[1] + _slack(k) for k in ks):
                 continue
         if es is not None:
             espan = expiries.get(f)
