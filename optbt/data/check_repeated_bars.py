@@ -19,28 +19,27 @@ order (a window over them), which the per-row tallies do not.
 
 from __future__ import annotations
 
+from optbt.data.fill_hint import BAR_PARTS, repeats_previous
 from optbt.data.sql_text import FILE_COL
 from optbt.model.prices import sql_usable
 
 MIN_RUN = 5
 """Repeats in a row (so MIN_RUN + 1 identical bars) before they are called a fill."""
 
-_PARTS = ("open", "high", "low", "close")
-
 
 def repeated_bars(ck, what: str, proj: str, read: str, fields: dict[str, str], params: dict) -> None:
     """The ``repeated_bars`` warning for ``what`` (the spot, ``series.NAME``): ``proj`` projects
     its rows (``optbt_t``, ``optbt_u``, ``optbt_c``, ``optbt_bar`` with ``fields``' parts), ``read``
     keeps those a run reads."""
-    if any(fields.get(p, "NULL") == "NULL" for p in _PARTS):
+    if any(fields.get(p, "NULL") == "NULL" for p in BAR_PARTS):
         return
-    parts = ", ".join(f"optbt_bar.{p} AS optbt_{p}" for p in _PARTS)
+    parts = ", ".join(f"optbt_bar.{p} AS optbt_p_{p}" for p in BAR_PARTS)
     vol = "optbt_bar.volume" if fields.get("volume", "NULL") != "NULL" else "NULL"
-    same = " AND ".join(f"optbt_{p} IS NOT DISTINCT FROM lag(optbt_{p}) OVER w" for p in _PARTS)
+    same = repeats_previous(list(BAR_PARTS))  # the options' forward-filled bars compare alike (check_stale)
     day = "optbt_u, CAST(optbt_t AS DATE)"
-    order = "optbt_t, optbt_open, optbt_high, optbt_low, optbt_close"
-    sample = ("struct_pack(file := optbt_file, ts := optbt_t, open := optbt_open, high := optbt_high, "
-              "low := optbt_low, close := optbt_close)")
+    order = "optbt_t, " + ", ".join(f"optbt_p_{p}" for p in BAR_PARTS)
+    sample = ("struct_pack(file := optbt_file, ts := optbt_t, "
+              + ", ".join(f"{p} := optbt_p_{p}" for p in BAR_PARTS) + ")")
     sql = (f"WITH b AS (SELECT optbt_u, optbt_t, {parts}, coalesce({vol}, 0) = 0 AS optbt_nv, "
            f"min({FILE_COL}) AS optbt_file FROM ({proj}) WHERE {read} AND {sql_usable('optbt_c')} GROUP BY ALL), "
            f"r AS (SELECT *, lag(optbt_t) OVER w IS NOT NULL AND optbt_nv AND {same} AS optbt_rep, "

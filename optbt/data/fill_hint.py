@@ -18,13 +18,14 @@ from datetime import date, datetime, time, timedelta
 from optbt.data.chain_index import recall
 from optbt.model.prices import sql_usable
 
-_PARTS = ("open", "high", "low", "close")
+BAR_PARTS = ("open", "high", "low", "close")
+"""The parts of a bar compared with the previous bar's (here, data check's forward-filled and repeated bars)."""
 
 
 def bar_parts(columns, types: dict) -> list[str]:
     """The parts of a bar the option files hold (the close at least), compared with the last bar's.
     ``data check`` (:mod:`optbt.data.check_stale`) and the run's first day judge by the same."""
-    return [p for p in _PARTS if getattr(columns, p) and getattr(columns, p) in types]
+    return [p for p in BAR_PARTS if getattr(columns, p) and getattr(columns, p) in types]
 
 
 def repeats_previous(parts: list[str]) -> str:
