@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from contextlib import contextmanager
-
 from rich.console import Console
 from rich.table import Table
 
