@@ -19,6 +19,7 @@ from datetime import datetime, time, timedelta
 
 from optbt.data.dataset import parse_hhmm
 from optbt.data.sql_text import FILE_COL, is_aware
+from optbt.data.utc_naive import offset_text
 
 _DAY = timedelta(days=1)
 
@@ -34,11 +35,6 @@ def _offset(t: time) -> timedelta | None:
     if t < time(10) or after.total_seconds() % 900:
         return None
     return after
-
-
-def _hhmm(offset: timedelta) -> str:
-    minutes = int(offset.total_seconds()) // 60
-    return f"+{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def utc_written_times(ck, what: str, table, field: str, label: str) -> None:
@@ -70,7 +66,7 @@ def utc_written_times(ck, what: str, table, field: str, label: str) -> None:
     values = sum(n for _, n, _ in rows)
     sample = rows[0][2]
     shown = " or ".join(f"{t:%H:%M:%S}" for t in times)
-    zones = " or ".join(f"UTC{_hhmm(o)}" for o in offsets)
+    zones = " or ".join(f"UTC{offset_text(o)}" for o in offsets)
     ck.find("note", "naive_utc_midnights", sample["file"], values,
             f"{what}: the {label} (column {name!r}) are all at {shown} ({values:,} distinct, e.g. {sample['v']}), "
             f"after the session ({cfg.session.start}-{cfg.session.end}), each read as its date: the exchange's "

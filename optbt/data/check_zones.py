@@ -7,8 +7,10 @@ One aggregate a table (the spot, then the options), over every row. Without ``ti
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from optbt.data.sql_text import FILE_COL
-from optbt.data.utc_naive import as_utc, looks_like_utc as _looks_like_utc, message, naive
+from optbt.data.utc_naive import as_utc, looks_like_utc as _looks_like_utc, message, naive, offset_text
 
 
 def looks_like_utc(ck) -> None:
@@ -69,8 +71,7 @@ def looks_shifted(ck) -> None:
         fits = inside(best)
         if fits < _SHIFTED_INSIDE * n:
             continue
-        sign, minutes = ("+" if best > 0 else "-"), abs(best) // 60
-        offset = f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+        offset = offset_text(timedelta(seconds=best))
         ck.find("warning", "times_look_shifted", min(f for *_, f in rows), n - now,
                 f"{what}: {n - now:,} of {n:,} rows are known outside the session ({cfg.session.start}-"
                 f"{cfg.session.end}), and {fits:,} would be inside it shifted by {offset}: timestamps "

@@ -21,6 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from optbt.data.underlying_rows import NO_SPOT
+from optbt.data.utc_naive import offset_text
 from optbt.model.errors import ConfigError, did_you_mean
 
 _HHMM = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
@@ -307,8 +308,7 @@ class DatasetConfig(_Strict):
                              "\"America/New_York\"")
         offset = zoneinfo.ZoneInfo(v).utcoffset(datetime(2024, 1, 1))
         if _FIXED_OFFSET_ZONE.match(v) and offset:
-            sign, minutes = ("-" if offset < timedelta(0) else "+"), abs(int(offset.total_seconds())) // 60
-            raise ValueError(f"time zone {v!r} is a fixed offset (UTC{sign}{minutes // 60:02d}:{minutes % 60:02d} all "
+            raise ValueError(f"time zone {v!r} is a fixed offset (UTC{offset_text(offset)} all "
                              "year), not an exchange's local time: where clocks change in summer, tz-aware "
                              "timestamps would be read an hour off on every summer day; give the exchange's "
                              "Area/City name, such as \"America/New_York\" or \"America/Chicago\"")

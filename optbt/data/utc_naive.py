@@ -62,6 +62,16 @@ def message(what: str, config, first: time, last: time, outside: int, n: int, at
             "zone (docs/data.md, 'Time zones')")
 
 
+def offset_text(offset: timedelta) -> str:
+    """A UTC offset as messages write it after "UTC".
+
+    >>> offset_text(timedelta(hours=5, minutes=30)), offset_text(timedelta(hours=-4))
+    ('+05:30', '-04:00')
+    """
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"{'-' if offset < timedelta(0) else '+'}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
 def fitting_offset(first: datetime, last: datetime, open_: datetime, close: datetime) -> timedelta | None:
     """Without ``timezone``: the one whole-quarter-hour shift (up to 14 hours either way) that
     puts a day's times ``first`` .. ``last`` inside its session (``open_``, ``close``], or None
@@ -81,8 +91,7 @@ def shifted_message(what: str, config, day, outside: int, n: int, first: datetim
                     offset: timedelta) -> str:
     """The run's warning, without ``timezone``, for a first day whose times fit the session only
     shifted by ``offset`` (``data check``: ``times_look_shifted``)."""
-    mins = int(abs(offset).total_seconds()) // 60
-    hhmm = f"{'+' if offset > timedelta(0) else '-'}{mins // 60:02d}:{mins % 60:02d}"
+    hhmm = offset_text(offset)
     sess = config.session
     return (f"{what} times on {day}, the run's first day, run {first:%H:%M}-{last:%H:%M}: {outside} of {n} are outside "
             f"the session ({sess.start}-{sess.end}), all inside it shifted by {hhmm}. Naive times written in UTC "
