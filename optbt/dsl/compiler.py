@@ -531,10 +531,16 @@ class Generator:
         if not parts:
             return []
         if len(parts) == 1:
-            return ["    def exit_ready(self, ctx):", (f"        return {parts[0][0]}", parts[0][1])]
-        lines: list = ["    def exit_ready(self, ctx):", "        return ("]
-        lines += [(f"            {'or ' if i else ''}{text}", node) for i, (text, node) in enumerate(parts)]
-        return lines + ["        )"]
+            lines = ["    def exit_ready(self, ctx):", (f"        return {parts[0][0]}", parts[0][1])]
+        else:
+            lines = ["    def exit_ready(self, ctx):", "        return ("]
+            lines += [(f"            {'or ' if i else ''}{text}", node) for i, (text, node) in enumerate(parts)]
+            lines.append("        )")
+        if all(isinstance(node, A.ExitAt) and node.when is None for _, node in parts):
+            # times compared, nothing that can fail: the engine asks exit_ready itself each tick,
+            # without DslStrategy.exit_check's guard (a call less on every tick a position is open)
+            lines.append("    exit_check = exit_ready")
+        return lines
 
 
     # -- leg management (optbt.dsl.legplan) ---------------------------------------------------------

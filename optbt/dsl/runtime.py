@@ -52,6 +52,7 @@ from optbt.dsl.position import LegStrikes, PositionRules  # noqa: E402,F401
 NAN = float("nan")
 # per-leg rules in the order a tick checks them, and the field _arm sets on a leg that has one
 _LEG_RULES = (("stop_loss", "stop"), ("target", "target"), ("trailing", "trail"))
+_STOPS_ONLY = _LEG_RULES[:1]  # the rule kinds in use when legs have stops and nothing else
 MAX_VALUE = 1e15  # the language's number limit (optbt.dsl.limits.MAX_NUMBER), for --param values too
 MAX_LOTS = 100_000  # optbt.dsl.limits.MAX_QTY
 
@@ -112,6 +113,8 @@ class DslStrategy(MarketMixin, Strategy):
     _fields_seen: ClassVar[frozenset] = frozenset()
     _rule_order: ClassVar[tuple] = ()
     _inline_hit: ClassVar[bool] = True  # False in a subclass with its own _hit (legplan's stepped stops)
+    _stops_only = False  # adjust()'s short path applies (see _note_fields)
+    _plain_legs = False  # set in __init__: nothing on a tick but the legs' own inline rules
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -165,6 +168,9 @@ class DslStrategy(MarketMixin, Strategy):
         # with none (a straddle with stops) ends its tick after the legs
         self._after_legs = self._shifts or self._mtm or cls._position_check is not None
         self._signals = bool(cls.TRACKED or cls.WATCHED)  # x[n], crosses, indicators: once per tick
+        # nothing on a tick but the legs' own rules, stops compared inline: with stops alone armed,
+        # adjust() takes its short path (_stops_only, set when the rule kinds in use change)
+        self._plain_legs = not (self._signals or self._after_legs) and cls._inline_hit
 
     @classmethod
     def parameters(cls) -> dict[str, tuple[Any, Any]]:
@@ -446,6 +452,7 @@ class DslStrategy(MarketMixin, Strategy):
         if any(field in extra and field not in seen for _, field in _LEG_RULES):
             seen = self._fields_seen = seen | {field for _, field in _LEG_RULES if field in extra}
             self._rule_order = tuple(r for r in _LEG_RULES if r[1] in seen)
+            self._stops_only = self._plain_legs and self._rule_order == _STOPS_ONLY
 
     def _arm(self, trade) -> None:
         """Set the trade's stop, target and trailing distance from the rules that cover it."""
@@ -479,6 +486,25 @@ class DslStrategy(MarketMixin, Strategy):
 
     def adjust(self, ctx: BarContext) -> None:
         try:
+            if self._stops_only and not self._late_legs:
+                # the short path (a straddle with stops): the loop below with one rule kind, no
+                # signals and nothing after the legs, written out; the same checks in the same order
+                positions = self.positions
+                for key in list(positions):
+                    trade = positions.get(key)  # None once a stop above closed it (square_off complete)
+                    if trade is None:
+                        continue
+                    level = trade.extra.get("stop")
+                    if level is None:
+                        continue
+                    q = ctx.price(key)
+                    if q is None or q[0] is None:
+                        continue
+                    if at_or_above(q[0], level) if trade.leg.side == "SELL" else at_or_below(q[0], level):
+                        self._rule_hit(ctx, key, "stop_loss")
+                if self._moved_now:
+                    self._moved_stops(ctx)
+                return
             if self._signals:
                 self.tick_signals(ctx)
             positions = self.positions

@@ -30,6 +30,7 @@ class CreditPutSpread2x(PositionRules, LegStrikes, DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:15'
+    exit_check = exit_ready
 
     def position_rules(self):
         return {

@@ -39,6 +39,7 @@ class ExpiryStraddleLockTrail(PositionRules, DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:15'
+    exit_check = exit_ready
 
     def position_rules(self):
         return {

@@ -41,3 +41,4 @@ class IronCondorMtm(DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= self.exit_time
+    exit_check = exit_ready

@@ -40,6 +40,7 @@ class IronFlyPremiumWings(PositionRules, LegStrikes, DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:15'
+    exit_check = exit_ready
 
     def position_rules(self):
         return {

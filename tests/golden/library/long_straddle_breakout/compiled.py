@@ -38,3 +38,4 @@ class LongStraddleBreakout(DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:20'
+    exit_check = exit_ready

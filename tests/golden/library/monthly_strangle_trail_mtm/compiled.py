@@ -36,3 +36,4 @@ class MonthlyStrangleTrailMtm(DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:15'
+    exit_check = exit_ready

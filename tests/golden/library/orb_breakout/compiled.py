@@ -35,6 +35,7 @@ class OrbBreakout(DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:15'
+    exit_check = exit_ready
 
     RANGES = {'orb': ('09:15', '09:30')}
     TRACKED = (

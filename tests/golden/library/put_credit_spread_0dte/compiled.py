@@ -30,6 +30,7 @@ class PutCreditSpread0dte(PositionRules, DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:20'
+    exit_check = exit_ready
 
     def position_rules(self):
         return {

@@ -43,6 +43,7 @@ class RatioLazyHedge(LegPlanStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:10'
+    exit_check = exit_ready
 
     def leg_one(self, ctx, name):
         if name == 'long_ce':

@@ -36,6 +36,7 @@ class RatioSpread(PositionRules, DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:10'
+    exit_check = exit_ready
 
     def position_rules(self):
         return {

@@ -40,3 +40,4 @@ class Straddle920(DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= self.exit_time
+    exit_check = exit_ready

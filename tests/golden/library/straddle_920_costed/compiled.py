@@ -38,3 +38,4 @@ class Straddle920Costed(DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:15'
+    exit_check = exit_ready

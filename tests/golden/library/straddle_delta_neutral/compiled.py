@@ -42,3 +42,4 @@ class StraddleDeltaNeutral(DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:15'
+    exit_check = exit_ready

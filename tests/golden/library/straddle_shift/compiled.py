@@ -40,3 +40,4 @@ class StraddleShift(DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:15'
+    exit_check = exit_ready

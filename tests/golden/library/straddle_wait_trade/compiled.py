@@ -37,6 +37,7 @@ class StraddleWaitTrade(LegPlanStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:15'
+    exit_check = exit_ready
 
     def leg_one(self, ctx, name):
         if name == 'ce':

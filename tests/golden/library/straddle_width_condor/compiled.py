@@ -41,6 +41,7 @@ class StraddleWidthCondor(PositionRules, LegStrikes, DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:10'
+    exit_check = exit_ready
 
     def position_rules(self):
         return {

@@ -34,3 +34,4 @@ class Strangle16Delta(DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:15'
+    exit_check = exit_ready

@@ -35,3 +35,4 @@ class StrangleByPremium(DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:15'
+    exit_check = exit_ready

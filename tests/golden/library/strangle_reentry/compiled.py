@@ -39,3 +39,4 @@ class StrangleReentry(DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= self.exit_time
+    exit_check = exit_ready

@@ -39,5 +39,6 @@ class VixGapStrangle(DslStrategy):
 
     def exit_ready(self, ctx):
         return ctx.time >= '15:15'
+    exit_check = exit_ready
 
     SERIES = ('vix',)
