@@ -329,3 +329,44 @@ def test_a_32_bit_strikes_file_is_never_ruled_out_by_its_rounded_statistics(tmp_
     assert listed == (17.299999237060547, 103.33000183105469)
     o = src.options
     assert [Path(f).name for f in o.files_holding(o.all_files, [listed[0]], [date(2024, 1, 4)])] == ["c0.parquet", "c1.parquet"]
+
+
+def _opened(root, monkeypatch, share: bool):
+    """A source on ``root`` read with the shared footer statistics (or with every footer query
+    made directly) and no chain index: every footer query really runs."""
+    from optbt.data import duckdb_source, footer_stats
+    from optbt.data.duckdb_source import DuckDBSource
+    least = 2 if share else 10 ** 9
+    monkeypatch.setattr(duckdb_source, "MIN_FILES", least)
+    monkeypatch.setattr(footer_stats, "MIN_FILES", least)
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", "off")
+    src = DuckDBSource(Path(root) / "dataset.toml")
+    days = src.option_days()
+    some = src.option_days(days[1], days[-2])  # some of the files: their own footers, not the table
+    seen = {"spans": src.options.spans, "strikes": src.options.strikes, "expiries": src.options.expiries,
+            "times": getattr(src.options, "times", None), "one_underlying": src._one_und,
+            "option_days": days, "some_days": some, "trading_days": src.trading_days()}
+    res = run_backtest(load_strategy(STRATEGY), source=src)
+    return seen, [t.row() for t in res.trades], src
+
+
+def test_the_shared_footer_statistics_answer_as_the_footers_themselves(by_contract, monkeypatch, tmp_path):
+    """optbt/data/footer_stats.py: a dataset of many files is opened with one read of its footer
+    statistics, shared by the queries over them (each file's days and contracts, the files of
+    one underlying, the days holding options). Every answer, and the trades, equal those of the
+    queries made directly; a file without statistics and a subset of the files included."""
+    import shutil
+
+    import pyarrow.parquet as pq
+    bare = tmp_path / "bare"  # the contract layout with three files written without statistics
+    shutil.copytree(by_contract["contract"], bare)
+    for victim in sorted((bare / "options").glob("*.parquet"))[3:30:12]:
+        pq.write_table(pq.read_table(victim), victim, write_statistics=False)
+    for root in (by_contract["contract"], by_contract["expiry"], bare):
+        shared, trades, src = _opened(root, monkeypatch, share=True)
+        direct, want, plain = _opened(root, monkeypatch, share=False)
+        assert src._shared_footers is not None and src._shared_footers.reads == 1, root
+        assert plain._shared_footers is None
+        assert shared == direct, root
+        assert trades == want and want, root
+        assert shared["spans"] and shared["strikes"] and shared["one_underlying"]

@@ -39,6 +39,7 @@ from optbt.data.csv_parquet import csv_to_parquet  # noqa: F401  (importable fro
 from optbt.data.dataset import DatasetConfig, OptionFiles, SeriesFiles, SpotFiles, load_dataset
 from optbt.data.files import find_files  # noqa: F401  (importable from here, as before)
 from optbt.data.first_day import check_first_day
+from optbt.data.footer_stats import MIN_FILES, SharedFooterStats
 from optbt.data.footers import option_days_from_footers, same_underlying
 from optbt.data.read_ahead import ReadAhead, enabled_by_env
 from optbt.data.source import Bar, Chain
@@ -83,6 +84,7 @@ class DuckDBSource:
         self.con.execute("SET enable_progress_bar = false")  # only optbt/cli prints
         self.queries = 0
         self._index: ChainIndex | None | bool = False  # opened on first use
+        self._shared_footers: SharedFooterStats | None = None  # set once the option files are known
         self.options = Table(self.con, cfg, cfg.options, "options", self._footers)
         self.spot = Table(self.con, cfg, cfg.spot, "spot", self._footers)
         refuse_options_as_spot(cfg.options.columns, self.spot)
@@ -312,6 +314,8 @@ class DuckDBSource:
                     if index is not None:
                         index.put_days(key, scanned)
                 days = sorted(known.union(scanned))
+            if self._shared_footers is not None:  # the dataset is open and its days known
+                self._shared_footers.close()
         return [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
 
     def _holding_rows(self, table: Table, days: list[date]) -> list[date]:
@@ -338,8 +342,15 @@ class DuckDBSource:
     def _option_days_from_footers(self, files: list[str], und: str) -> tuple[set[date], list[str]]:
         """(days that certainly hold option rows of ``und``, the files left to scan): see
         :func:`optbt.data.footers.option_days_from_footers`."""
+        def footers(sql: str, params: dict) -> list[tuple]:
+            rows = self._shared_answer(sql, params)
+            if rows is None:
+                return self._run(sql, params)
+            self.queries += 1  # counted as the footer query it stands for
+            return rows
+
         def run(sql: str, params: dict) -> list[tuple]:
-            return footer_rows(self._chain_index(), sql, params, self._run) if "$f" in sql else self._run(sql, params)
+            return footer_rows(self._chain_index(), sql, params, footers) if "$f" in sql else self._run(sql, params)
         return option_days_from_footers(self.options, files, und, self._shift, run, self.config.timezone)
 
     def underlyings(self) -> list[str]:
@@ -399,8 +410,33 @@ class DuckDBSource:
 
     def _footers(self, sql: str, params: dict) -> list[tuple]:
         """A query over the files' footers as the tables open, its answer remembered in the
-        chain index (a dataset of thousands of files read them all in every run)."""
-        return footer_rows(self._chain_index(), sql, params, lambda q, p: self.con.execute(q, p).fetchall())
+        chain index (a dataset of thousands of files read them all in every run); the option
+        files' statistics are read once for the queries that need them (optbt/data/footer_stats.py)."""
+        return footer_rows(self._chain_index(), sql, params, self._footer_pass)
+
+    def _footer_pass(self, sql: str, params: dict) -> list[tuple]:
+        rows = self._shared_answer(sql, params)
+        return self.con.execute(sql, params).fetchall() if rows is None else rows
+
+    def _shared_answer(self, sql: str, params: dict) -> list[tuple] | None:
+        shared = self._shared_footers
+        if shared is None:
+            options = getattr(self, "options", None)  # None while the option table itself opens
+            if options is None:
+                files = params.get("f")
+                if isinstance(files, list) and len(files) >= MIN_FILES:  # the option files, opening
+                    shared = self._shared_footers = SharedFooterStats(files, self._mapped(self.config.options))
+            elif len(options.all_files) >= MIN_FILES:
+                shared = self._shared_footers = SharedFooterStats(options.all_files, self._mapped(self.config.options))
+        return None if shared is None else shared.answer(self.con, sql, params)
+
+    @staticmethod
+    def _mapped(files) -> set[str]:
+        """The columns whose footer statistics open a dataset (what the shared table holds): the
+        time, strike, expiry and underlying columns the config names."""
+        cols = files.columns
+        return {n for f in ("ts", "date", "strike", "expiry", "underlying")
+                if isinstance(n := getattr(cols, f, None), str) and n}
 
     def _chain_index(self) -> ChainIndex | None:
         """The on-disk chain index of this dataset (optbt.data.chain_index), opened on first use."""
@@ -596,4 +632,6 @@ class DuckDBSource:
     def close(self) -> None:
         if self._ahead is not None:
             self._ahead.close()
+        if self._shared_footers is not None:
+            self._shared_footers.close()
         self.con.close()
