@@ -160,6 +160,8 @@ def register(app: typer.Typer) -> None:
                 hints.update(dict.fromkeys((row.get("engine") or {}).get("data_hints", [])))
                 # a staggered leg or exit time the session never reaches (a parameter's value: per run)
                 hints.update(dict.fromkeys((row.get("engine") or {}).get("time_warnings", [])))
+                # a stop or target a run's parameter value keeps from ever firing (--grid tp_pct=80,100)
+                hints.update(dict.fromkeys((row.get("engine") or {}).get("param_warnings", [])))
                 if row["status"] != "ok":
                     failed[0] += 1
                     console.print(f"[red]run {row['params']} failed:[/red] {row['error']}", highlight=False)

@@ -73,10 +73,12 @@ def _entry(text: str, filename: str) -> Path:
     return cache_dir() / "compiled" / f"text-{_key(text, filename)}.json"
 
 
-def finish_class(cls, filename: str, strat_map: dict, param_kinds: dict, times: dict | None = None) -> type:
+def finish_class(cls, filename: str, strat_map: dict, param_kinds: dict, times: dict | None = None,
+                 never: dict | None = None) -> type:
     """The class a .strat file loads as: the compiled class with what belongs to the file
     (its name for messages, its source map, its costs preset resolved beside it, its entry and
-    exit times for a no-entry day's note: ``optbt.dsl.compiler.session_times``).
+    exit times for a no-entry day's note: ``optbt.dsl.compiler.session_times``, the rules a
+    parameter's value can keep from firing: ``optbt.dsl.never_fires.run_spec``).
 
     Two files with the same text compile to one module and one class; so each file gets a
     subclass of its own, kept in the module under a name of its own (classes pickle by
@@ -97,6 +99,7 @@ def finish_class(cls, filename: str, strat_map: dict, param_kinds: dict, times: 
         mine.__strat_map__ = strat_map
         mine.PARAM_KINDS = param_kinds
         mine.__strat_times__ = dict(times or {})
+        mine.__strat_never__ = dict(never or {})
         _preset_beside(mine, filename)
     return mine
 
@@ -132,14 +135,14 @@ def run_module(name: str, file: str, source: bytes) -> types.ModuleType:
 
 
 def remember(text: str, filename: str, module, cls_name: str, strat_map: dict, param_kinds: dict,
-             times: dict | None = None) -> None:
+             times: dict | None = None, never: dict | None = None) -> None:
     """Note that ``text`` (given as ``filename``) compiled to ``module``'s class ``cls_name``.
     A cache folder that cannot be written is no error: the next load compiles again."""
     try:
         entry = _entry(text, filename)
         data = {"module": module.__name__, "file": module.__file__, "class": cls_name,
                 "lines": {str(k): list(v) for k, v in strat_map["lines"].items()}, "param_kinds": param_kinds,
-                "times": times or {}}
+                "times": times or {}, "never": never or {}}
         entry.parent.mkdir(parents=True, exist_ok=True)
         tmp = entry.with_name(f"{entry.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(json.dumps(data), encoding="utf-8")
@@ -191,6 +194,7 @@ def lookup(text: str, filename: str):
         lines = {int(k): tuple(v) for k, v in data["lines"].items()}
         kinds = dict(data["param_kinds"])
         times = dict(data["times"])
+        never = dict(data["never"])
         if not (isinstance(name, str) and isinstance(file, str) and isinstance(cls_name, str)):
             return None
         with LOCK:
@@ -207,4 +211,4 @@ def lookup(text: str, filename: str):
     except Exception:  # unreadable, torn, stale (code it imports moved): compiled again instead
         return None
     strat_map = {"file": str(filename), "module_file": module.__file__, "lines": lines}
-    return finish_class(cls, filename, strat_map, kinds, times)
+    return finish_class(cls, filename, strat_map, kinds, times, never)

@@ -28,6 +28,7 @@ from optbt.dsl.checks import Unit, check
 from optbt.dsl.values import sweep_values
 from optbt.dsl.diagnostics import StratError
 from optbt.dsl.limits import Limits
+from optbt.dsl.never_fires import run_spec
 from optbt.dsl.lines import split_lines
 from optbt.dsl.parser import parse_text, split_comment
 
@@ -726,9 +727,10 @@ def load_text(text: str, filename: str = "<strat>", remember_text: bool = False)
     strat_map = source_map(text, str(filename), module.__file__, unit.line_map)
     kinds = param_kinds(unit)
     times = session_times(unit)
+    never = run_spec(unit)  # rules a run's --param value can keep from ever firing
     if remember_text:
-        remember(text, str(filename), module, cls_name, strat_map, kinds, times)
-    return finish_class(getattr(module, cls_name), filename, strat_map, kinds, times)
+        remember(text, str(filename), module, cls_name, strat_map, kinds, times, never)
+    return finish_class(getattr(module, cls_name), filename, strat_map, kinds, times, never)
 
 
 def _written(folder: Path, module_name: str, data: bytes) -> str:

@@ -103,7 +103,8 @@ CODES: dict[str, tuple[str, str]] = {
              "reported for short (SELL) legs, whose price can rise any amount (a 200 % stop is a credit "
              "trader's stop); a rule over several legs is reported when one of them is long. Likewise a trailing stop "
              "of 100 % or more of a long leg's best price (`trailing ce 100%`: a level of 0). A parameter's default "
-             "and the values of its sweep are looked at."),
+             "and the values of its sweep are looked at; a run warns of its own value (`--param`) where it is "
+             "certain."),
     "W005": ("re-entry without an exit", "max_cycles > 1 but nothing ends a cycle before the EOD close, so the "
              "extra cycles can never happen."),
     "W006": ("condition is constant", "The condition does not depend on anything that changes: it is always "
@@ -118,7 +119,8 @@ CODES: dict[str, tuple[str, str]] = {
              "SELL leg waits for a price of 0. Likewise `mtm_target 100%` (or more) when every leg is sold and no "
              "re-entry or shift sells more than the premium counted: the MTM reaches the premium only if every "
              "price is 0. A leg a `reverse` re-entry may open as a BUY, and positions with a bought leg, are not "
-             "reported. A parameter's default and the values of its sweep are looked at. Write a target below 100 % "
+             "reported. A parameter's default and the values of its sweep are looked at; a run warns of its own value "
+             "(`--param`, `--grid`). Write a target below 100 % "
              "(e.g. 90%), or one in points or money."),
     "W013": ("time outside the dataset's session", "With `optbt lint --data DATASET`, a time of the file (entry "
              "time or window, exit time, range, a staggered leg's time; a time parameter's default) lies outside "

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from optbt.dsl import ast as A
+from optbt.dsl import never_fires as NF
 from optbt.dsl.checks import Unit
 from optbt.dsl.diagnostics import Diagnostic
 from optbt.dsl.lines import split_lines
@@ -83,23 +84,20 @@ def exit_before_entry(unit: Unit) -> list[Diagnostic]:
 def wide_stop(unit: Unit) -> list[Diagnostic]:
     """W004: a long leg's stop loss or trailing stop of 100 % or more (of the entry, of the best
     price) puts its level at a price of 0 or below: it never fires. A parameter's default and its
-    sweep's values are looked at; a trailing stop was not looked at at all."""
+    sweep's values are looked at; a trailing stop was not looked at at all. Which rules, and the
+    test, are ``optbt.dsl.never_fires``'s (a run checks its own values with them)."""
     out = []
-    rules = [(r, r.amount) for r in unit.program.of(A.LegRule) if r.rule in ("stop_loss", "trailing")]
-    rules += [(t, t.distance) for t in unit.program.of(A.LegTrail) if t.distance is not None]
-    rules.sort(key=lambda ra: (ra[0].span.line, ra[0].span.column))
-    for r, amount in rules:
-        covered = [unit.legs[r.leg]] if r.leg in unit.legs else list(unit.legs.values())
-        if not any(leg.side == "BUY" for leg in covered):
-            continue  # a short leg's price can rise any amount: a 200 % stop is a credit trader's stop
+    for site in NF.sites(unit):
+        if site.code != "W004":
+            continue
+        # a short leg's price can rise any amount: a 200 % stop is a credit trader's stop (sites names long legs)
         # 100 % puts the level at a price of 0, which is no usable price (never a fill): it never fires either
-        most = _pct_most(unit, amount)
-        if most is not None and most[0] >= 100:
+        most = _pct_most(unit, site.amount)
+        if most is not None and NF.cannot_fire(most[0]):
             value, said = most
-            what = "stop loss" if r.rule == "stop_loss" else "trailing stop"
-            out.append(_d("W004", f"a {value:g}%{said} {what} is {'wider than' if value > 100 else 'at'} 100 %", r,
-                          "", "a long leg's price cannot fall more than 100 %, and a price of 0 is no usable price;"
-                          " check the number"))
+            what = "stop loss" if site.rule == "stop_loss" else "trailing stop"
+            out.append(_d("W004", f"a {value:g}%{said} {what} is {'wider than' if value > 100 else 'at'} 100 %",
+                          site.node, "", f"{NF.LONG_STOP}; check the number"))
     return out
 
 
@@ -304,30 +302,21 @@ def unreachable_target(unit: Unit) -> list[Diagnostic]:
     """W012: a target no price can reach. A sold leg's price falls at most to just above 0 (a zero
     price is unusable data), so its percent target of 100 % or more never fires (a leg that a
     `reverse` re-entry may open as a BUY is left out); nor does an MTM percent target of 100 % or
-    more when every leg is sold and no re-entry or shift can sell more than the premium counted."""
-    prog = unit.program
-    reversed_ = {leg for r in prog.of(A.Reentry) if r.reverse for leg in ([r.leg] if r.leg else unit.legs)}
+    more when every leg is sold and no re-entry or shift can sell more than the premium counted.
+    Which rules, and the test, are ``optbt.dsl.never_fires``'s (a run checks its own values with them)."""
     out = []
-    for r in prog.of(A.LegRule):
-        most = _pct_most(unit, r.amount) if r.rule == "target" else None
-        if most is None or most[0] < 100:
+    for site in NF.sites(unit):
+        most = _pct_most(unit, site.amount) if site.code == "W012" else None
+        if most is None or not NF.cannot_fire(most[0]):
             continue
         value, said = most
-        legs = [r.leg] if r.leg else list(unit.legs)
-        sold = [n for n in legs if n in unit.legs and unit.legs[n].side == "SELL" and n not in reversed_]
-        if sold:
-            out.append(_d("W012", f"target {value:g}%{said} can never fire on {', '.join(sold)}: a sold leg's "
-                          f"price would have to fall {value:g} %, to 0 or below", r, "never reached",
+        if site.rule == "target":
+            out.append(_d("W012", f"target {value:g}%{said} can never fire on {', '.join(site.legs)}: "
+                          f"{NF.why('target', value)}", site.node, "never reached",
                           "a sold leg's percent target is below 100 % (its price never reaches 0); check the number"))
-    only_sold = unit.legs and all(leg.side == "SELL" for leg in unit.legs.values())
-    if only_sold and not prog.of(A.Reentry) and not prog.of(A.Shift):
-        for r in prog.of(A.MtmRule):
-            most = _pct_most(unit, r.amount) if r.rule == "mtm_target" else None
-            if most is not None and most[0] >= 100:
-                value, said = most
-                out.append(_d("W012", f"mtm_target {value:g}%{said} can never fire: every leg is sold, and their MTM "
-                              f"reaches {value:g} % of the premium received only if every price falls to 0", r,
-                              "never reached", "an MTM target below 100 % of the premium, or in money (rs ...)"))
+        else:
+            out.append(_d("W012", f"mtm_target {value:g}%{said} can never fire: {NF.why('mtm_target', value)}",
+                          site.node, "never reached", "an MTM target below 100 % of the premium, or in money (rs ...)"))
     return out
 
 

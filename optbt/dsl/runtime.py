@@ -38,6 +38,7 @@ from bisect import bisect_left
 from typing import Any, ClassVar
 
 from optbt.dsl.market import MarketMixin
+from optbt.dsl.never_fires import run_warnings
 from optbt.dsl.param_rules import broken
 from optbt.engine.context import BarContext
 from optbt.engine.dayrun import NoExpiry
@@ -378,6 +379,18 @@ class DslStrategy(MarketMixin, Strategy):
                            f"day's last tick, {times[-1]} (reason eod)" + (" (move it inside the session)"
                                                                              if at > close else ""))
         return out
+
+    def _param_warnings(self) -> list[str]:
+        """The rules this run's parameter values keep from ever firing, for the run's warnings
+        (the engine asks once a run): ``--param tp_pct=100`` on a sold leg's ``target ce tp_pct``
+        waits for a price of 0, and every day ended at the exit time without a word. The rules
+        are the file's (``__strat_never__``, set when it is loaded: ``optbt.dsl.never_fires``)."""
+        spec = getattr(type(self), "__strat_never__", None)
+        if not spec:
+            return []
+        attrs = self.PARAM_ATTRS
+        values = {name: getattr(self, attrs.get(name, name), None) for name in spec}
+        return run_warnings(spec, values, getattr(type(self), "__strat_source__", "<strat>"))
 
     # -- the engine's hooks ------------------------------------------------------------------------
     def entry_gate(self, ctx: BarContext) -> bool:

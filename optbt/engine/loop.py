@@ -92,6 +92,8 @@ class EventEngine:
                                   f" none in {start or 'the start'} .. {end or 'the end'}. Choose --start/--end"
                                   " inside that range")
         stats = {"days": 0, "ticks": 0, "cache_queries": 0, "cache_hits": 0, "instruments_fetched": 0}
+        # rules the run's parameter values keep from ever firing (a compiled .strat file knows its rules)
+        param_warnings = getattr(strategy, "_param_warnings", list)()
         daily: list[DayRow] = []
         self._blocks: dict[str, dict] = {}
         self._trace_days = set(trace)
@@ -120,6 +122,8 @@ class EventEngine:
             stats["contracts_left_out"] = dict(sorted(self._left_out.items()))
         if self._time_notes:  # a staggered leg or an exit time the session never reaches
             stats["time_warnings"] = list(self._time_notes)
+        if param_warnings:  # --param tp_pct=100 on a sold leg's target: it never fires
+            stats["param_warnings"] = param_warnings
         hints = data_hints(self.source)
         if hints:  # what the data looked like on the first day (bars labelled by their start?)
             stats["data_hints"] = hints

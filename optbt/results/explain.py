@@ -48,6 +48,12 @@ def time_warnings(result: BacktestResult) -> list[str]:
     return list(result.engine.get("time_warnings") or [])
 
 
+def param_warnings(result: BacktestResult) -> list[str]:
+    """The stops and targets the run's parameter values keep from ever firing (``--param
+    tp_pct=100`` on a sold leg's target), once a run."""
+    return list(result.engine.get("param_warnings") or [])
+
+
 def left_out_lines(counts: dict[str, int]) -> list[str]:
     """The warnings for ``{reason: contract-days}`` (a run's, or a sweep's runs')."""
     return [f"left out {n} contract-day{'s' * (n != 1)} {LEFT_OUT.get(k, k)} (optbt data check names the files)"
