@@ -346,7 +346,8 @@ class LegPlanStrategy(DslStrategy):
         does not re-enter (its exit reason stays the event's). Before, it was taken for a leg
         stopped on its own and sold again at once: the close did nothing but pay the spread twice."""
         if self.square_off == "complete":
-            self.legs_waiting.clear()
+            if self.legs_waiting:
+                self._cancel_waiting(f"square_off complete after {key}'s {rule} at {ctx.time}")
             self.close_all(rule)
         else:
             self.close(key, rule)
@@ -355,6 +356,30 @@ class LegPlanStrategy(DslStrategy):
         closed = self._closed_now
         for i in range(done, len(closed)):  # closed by an action of this hit: no re-entry
             closed[i] = (closed[i][0], "action", closed[i][2])
+
+    def _cancel_waiting(self, why: str) -> None:
+        """Cancel every leg still waiting to open in this cycle, each said to ``note_cancelled``
+        (``--trace`` shows it: the user looking for the leg that never opened finds why)."""
+        for name, pending in self.legs_waiting.items():
+            self.note_cancelled(name, self._waiting_for(name, pending), why)
+        self.legs_waiting.clear()
+
+    def note_cancelled(self, leg: str, waiting: str, why: str) -> None:
+        """Leg ``leg``, not open yet (``waiting``: what it waited for), will not open in this
+        cycle, because ``why``. Nothing to do here: ``--trace`` records it (optbt.engine.trace)."""
+
+    def _waiting_for(self, name: str, pending: Pending) -> str:
+        """What a waiting leg waits for, in words (the trace's note of a cancelled leg)."""
+        again = "re-entry " if pending.reentry else ""
+        if pending.why == "time":
+            return f"due at {self.leg_times().get(name, '?')}"
+        if pending.why == "move":
+            wait = self.leg_waits().get(name)
+            move = "" if wait is None else f" {wait[0]} {wait[2]:g}{' %' if wait[1] == 'pct' else ' pts'}"
+            return f"{again}waiting for its price to move{move}"
+        if pending.why == "cost":
+            return f"{again}waiting for its price back at cost {pending.cost:g}"
+        return f"{again}due, not filled yet"
 
     def _reentry_for(self, key: str, event: str):
         found = None

@@ -8,6 +8,8 @@ attributes shadowing the class's methods) and removes the wrappers at day end:
 - ``close``: the exit's price, lag, reason and — for a stop or target — its level;
 - ``exit_check``: its answer on every tick a position is open;
 - ``note_blocked``: an entry the strategy did not try, and why (no strike, exit rule holds);
+- ``note_cancelled``: a leg not open yet that will not open in this cycle (a staggered leg
+  cancelled by a stop under ``square_off complete``), what it waited for and why;
 - ``no_entry``: at the end of a day without an entry, why the strategy's times kept it from being
   tried (a range, an entry window or time outside the session: ``DayRun.window_notes``);
 - ``time_warning``: at the end of any day, a staggered leg or an exit time the session never
@@ -70,7 +72,8 @@ class Tracer:
         self.times = exact_times(run)
         self.entry_end = run.last
         self._installed: list[str] = []
-        for name in ("try_fill", "close", "exit_check", "note_blocked", "entry_ready", "_hit", "_check_mtm"):
+        for name in ("try_fill", "close", "exit_check", "note_blocked", "entry_ready", "_hit", "_check_mtm",
+                     "note_cancelled"):
             if name in vars(strategy) or not callable(getattr(type(strategy), name, None)):
                 continue  # only methods of the class: an attribute the user set is left alone
             original = getattr(strategy, name)
@@ -180,6 +183,12 @@ class Tracer:
             original(why)
             self.note("entry_not_tried", note=why, spot=self.run.spot[self.run.tick])
         return note_blocked
+
+    def _note_cancelled(self, original):
+        def note_cancelled(leg: str, waiting: str, why: str) -> None:
+            original(leg, waiting, why)
+            self.note("cancelled", key=leg, waiting=waiting, note=why)
+        return note_cancelled
 
     def _hit(self, original):
         strategy = self.strategy

@@ -139,6 +139,8 @@ def _line(run: list[dict]) -> str:
         mtm = _p(r["mtm"]) if len(run) == 1 else f"{_p(r['mtm'])} .. {_p(last['mtm'])}"
         limits = ", ".join(f"{k} {_p(v)}" for k, v in r.get("limits", {}).items())
         return f"{when} MTM {mtm} vs {limits or 'trail'}: {'HIT' if r['result'] else 'not hit'}{n}"
+    if kind == "cancelled":
+        return f"{when} CANCELLED {r['key']} ({r['waiting']}): {r['note']}"
     if kind == "entry_closed":
         return f"{when} {r['note']}"
     if kind == "no_entry":

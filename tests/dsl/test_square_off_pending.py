@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from optbt import run_backtest
 from optbt.dsl import load_strat_text
+from optbt.results.trace import timeline
 from tests.kit import DAY, MemorySource, config, inst, straddle_day
 
 HEAD = ('strategy pending "square_off and legs not yet open"\nlegs\n'
@@ -114,3 +115,51 @@ def test_explain_says_a_complete_square_off_cancels_legs_not_yet_open():
                         "exit at 09:24\n")
     assert "a leg not open yet in the cycle (staggered, waiting for a move, lazy, a pending re-entry) no longer " \
            "opens" in " ".join(text.split())
+
+
+# -- --trace names each leg the hit cancels ----------------------------------------------------------
+# The trace showed the stop and the exits, never that pe (waiting) would not open: the user looked
+# for the leg that never opened. Each line below written out from the day's prices.
+
+def traced(body: str, ce: list, pe: list = FLAT) -> list[dict]:
+    src = MemorySource({DAY: straddle_day(ce, pe)}, cfg=config(len(ce)))
+    return run_backtest(load_strat_text(HEAD + body, "pending.strat"), source=src, trace=[DAY]).trace
+
+
+STOP = "09:18       stop_loss ce: price 120 vs level 120 (hit when price >= level): HIT"
+EXIT_CE = "09:18       EXIT ce: NIFTY 2024-01-04 21000 CE at 120 (lag 0) reason stop_loss, level 120, pnl -20"
+
+
+def test_the_trace_names_a_staggered_leg_a_complete_square_off_cancels():
+    records = traced("square_off complete\nentry at 09:17\nentry pe at 09:21\nstop_loss ce 20%\nexit at 09:24\n",
+                     CE_STOPS_AT_0918)
+    assert timeline(records)[-3:] == [
+        STOP, "09:18       CANCELLED pe (due at 09:21): square_off complete after ce's stop_loss at 09:18", EXIT_CE]
+    assert [r for r in records if r["kind"] == "cancelled"] == [
+        {"day": "2024-01-02", "time": "09:18", "tick": 2, "kind": "cancelled", "key": "pe", "waiting": "due at 09:21",
+         "note": "square_off complete after ce's stop_loss at 09:18"}]
+
+
+def test_the_trace_names_a_cancelled_wait_and_trade_leg_and_a_cancelled_re_entry():
+    pe = [100, 100, 100, 100, 100, 90, 90, 90, 90, 90]
+    lines = timeline(traced("square_off complete\nentry at 09:17\nwait pe down 10%\nstop_loss ce 20%\nexit at 09:24\n",
+                            CE_STOPS_AT_0918, pe))
+    assert lines[-2] == ("09:18       CANCELLED pe (waiting for its price to move down 10 %): square_off complete "
+                         "after ce's stop_loss at 09:18")
+    ce = [100, 100, 120, 100, 120, 120, 120, 120, 120, 120]  # as test_a_complete_square_off_cancels_a_pending_re_entry
+    pe = [100, 100, 105, 110, 110, 100, 100, 100, 100, 100]
+    lines = timeline(traced("square_off complete\nentry at 09:17\nstop_loss ce 20%\n"
+                            "reentry each leg on stop_loss cost max 1\nexit at 09:24\n", ce, pe))
+    assert lines[-2] == ("09:20       CANCELLED pe (re-entry waiting for its price back at cost 100): square_off "
+                         "complete after ce's stop_loss at 09:20")
+
+
+def test_the_trace_of_a_day_without_cancelled_legs_is_as_before():
+    """Partial square-off: the stop closes ce alone; pe opens at 09:21 and leaves at the exit."""
+    lines = timeline(traced("entry at 09:17\nentry pe at 09:21\nstop_loss ce 20%\nexit at 09:24\n", CE_STOPS_AT_0918))
+    assert lines[4:] == [
+        STOP, EXIT_CE,
+        "09:18-09:23 exit rule false (6 ticks)",  # folded across pe's fill (optbt.results.trace)
+        "09:21       FILL pe: SELL NIFTY 2024-01-04 21000 PE at 100 (lag 0, entry)",
+        "09:24       exit rule TRUE: exit everything",
+        "09:24       EXIT pe: NIFTY 2024-01-04 21000 PE at 100 (lag 0) reason exit, pnl 0"]
