@@ -326,7 +326,10 @@ class LegPlanStrategy(DslStrategy):
                 # a position exit ends the cycle (an overall one the day): nothing opens again, not
                 # even a re-entry of a leg whose own stop closed it on the tick the exit fired
                 # (a credit exit may fire with nothing left open: position_exit)
-                self.legs_waiting.clear()
+                if self.legs_waiting:
+                    why = next((r for _, r, _ in closed if r in _POSITION_EXITS), None)
+                    self._cancel_waiting(f"{why} closed the position (the cycle is over)" if why else
+                                         "the position's exit ended the cycle")
                 return
             for key, reason, trade in closed:
                 self._schedule_reentry(ctx, key, reason, trade)

@@ -163,3 +163,16 @@ def test_the_trace_of_a_day_without_cancelled_legs_is_as_before():
         "09:21       FILL pe: SELL NIFTY 2024-01-04 21000 PE at 100 (lag 0, entry)",
         "09:24       exit rule TRUE: exit everything",
         "09:24       EXIT pe: NIFTY 2024-01-04 21000 PE at 100 (lag 0) reason exit, pnl 0"]
+
+
+def test_the_trace_names_a_leg_a_whole_position_exit_cancels():
+    """An MTM stop (rs 30) fires at 09:18: CE sold at 100 is at 150 (MTM -50), and PE, due at
+    09:21, will not open; the trace says so, as it does for a complete square-off. Likewise the
+    day's overall stop (rs 30, the same tick)."""
+    ce = [100, 100, 150, 100, 100, 100, 100, 100, 100, 100]
+    lines = timeline(traced("entry at 09:17\nentry pe at 09:21\nmtm_stop rs 30\nexit at 09:24\n", ce))
+    assert "09:18       CANCELLED pe (due at 09:21): mtm_stop closed the position (the cycle is over)" in lines
+    assert not any("FILL pe" in line for line in lines)
+    lines = timeline(traced("entry at 09:17\nentry pe at 09:21\noverall_stop rs 30\nexit at 09:24\n", ce))
+    assert "09:18       CANCELLED pe (due at 09:21): overall_stop: the day is over" in lines
+    assert not any("FILL pe" in line for line in lines)
