@@ -359,7 +359,7 @@ def _weekday_table(days: list[date], pnl: list[float], daily: list[dict]) -> str
     if not by:
         return "<p>No traded days.</p>"
     rows = "".join(f'<tr><th class="l">{WEEKDAYS[w]}</th><td>{len(v)}</td>{_signed(sum(v))}'
-                   f'{_signed(sum(v) / len(v))}<td>{win_rate_text(sum(1 for x in v if x > 0) / len(v))}</td></tr>'
+                   f'{_signed(sum(v) / len(v))}<td>{_e(win_rate_text(sum(1 for x in v if x > 0) / len(v)))}</td></tr>'
                    for w, v in sorted(by.items()))
     return (f'<table><tr><th class="l">weekday</th><th>days</th><th>PnL</th><th>average</th>'
             f"<th>up days</th></tr>{rows}</table>")
@@ -403,7 +403,7 @@ def _run_report(run_dir: Path, capital: float | None = None) -> tuple[str, bytes
                 + f", {_count(len(trades), 'trade')}")
     dates = drawdown_text(m)  # under the max drawdown's figure: when it happened
     cards = "".join(f'<div class="card"><div class="k">{_e(k.replace("_", " "))}</div>'
-                    f'<div class="v">{win_rate_text(m.get(k)) if k == "win_rate" else _num(m.get(k))}</div>'
+                    f'<div class="v">{_e(win_rate_text(m.get(k))) if k == "win_rate" else _num(m.get(k))}</div>'
                     + (f'<div class="d">{_e(dates)}</div>' if k == "max_drawdown" and dates else "") + "</div>"
                     for k in ("total_pnl", "trades", "win_rate", "profit_factor", "max_drawdown", "sharpe",
                               "avg_win", "avg_loss", "max_consecutive_losses", "days_traded"))
@@ -607,7 +607,7 @@ def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | N
         for n, r in enumerate(rs, 1):
             cells = (f"<td>{n}</td>" if with_rank else "") + \
                 "".join(f'<td class="l">{_e(r[col[p]])}</td>' for p in pcols) + \
-                "".join(_signed(r[m]) if m == "total_pnl" else f"<td>{metric_text(m, r[m])}</td>" for m in shown)
+                "".join(_signed(r[m]) if m == "total_pnl" else f"<td>{_e(metric_text(m, r[m]))}</td>" for m in shown)
             body.append(f"<tr>{cells}</tr>")
         return f'<div class="scroll"><table><tr>{head}</tr>{"".join(body)}</table></div>'
     failed = [r for r in rows if r["status"] != "ok"]
