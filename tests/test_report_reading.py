@@ -93,3 +93,52 @@ def test_a_declared_percent_kind_wins_over_the_name(tmp_path, run_dir):
     (run_dir / "summary.json").write_text(json.dumps(summary))
     page = write_report(run_dir).read_text()
     assert _row(page, "sl_pct") == "30.0" and _row(page, "stop") == "25 %"
+
+
+def test_tiny_and_huge_numbers_show_in_positional_notation_never_as_1e_05(tmp_path):
+    """trades.csv holds a float as Python writes it: 0.00001 is "1e-05", 2.5e16 "2.5e+16". The
+    report showed that text (and a strike of 1,000,000 through :g as 1e+06, a percentage
+    parameter of 0.00001 as 1e-05 %); every number now shows its digits in positional notation."""
+    trades = [dict(TRADES[0], entry_price=0.00001, exit_price=1e-7, sebi=2e-05),
+              dict(TRADES[1], strike=1e6, entry_price=0.05, exit_price=2.5e16, sebi=0.5)]
+    d = tmp_path / "run"
+    d.mkdir()
+    with (d / "trades.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(trades[0]))
+        w.writeheader()
+        w.writerows(trades)
+    assert "1e-05" in (d / "trades.csv").read_text()  # the text the report reads
+    (d / "daily.csv").write_text("day,pnl,trades,cycles,skipped\n2024-01-02,150.0,2,1,0\n")
+    (d / "summary.json").write_text(json.dumps({
+        "strategy": "Hand", "params": {"sl_pct": 0.00001, "target": 1e-7, "cap": 1e17},
+        "param_kinds": {"sl_pct": "percent"}, "dataset": {"name": "hand-made", "synthetic": False},
+        "start": "2024-01-02", "end": "2024-01-02", "costs": {"slippage": 0.00001, "slippage_unit": "points",
+                                                              "commission_per_lot": 1e-7, "commission_per_order": 0},
+        "metrics": {"total_pnl": 150.0, "trades": 2, "win_rate": 0.5}, "engine": {"days": 1}}))
+    page = re.sub(r"<svg.*?</svg>", "", write_report(d).read_text(), flags=re.S)
+    key_table = page[page.index("<h3>Every trade</h3>"):page.index("<details>")]
+    assert "09:20 @ 0.00001" in key_table and "09:50 @ 0.0000001" in key_table
+    assert "09:20 @ 0.05" in key_table and "11:20 @ 25000000000000000" in key_table
+    assert "pe 1000000 PE" in key_table
+    details = page[page.index("<details>"):]
+    cells = re.findall(r'<td class="l">([^<]*)</td>', details)
+    for text in ("0.00001", "0.0000001", "0.00002", "1000000.0", "0.05", "25000000000000000", "0.5"):
+        assert text in cells, text
+    assert _row(page, "sl_pct") == "0.00001 %" and _row(page, "target") == "0.0000001"
+    assert _row(page, "cap") == "100000000000000000"
+    assert _row(page, "slippage setting") == "0.00001 points against each fill"
+    assert _row(page, "commission setting") == "0.0000001 per lot, 0 per order"
+    assert not re.search(r"\b\d+(\.\d+)?[eE][+-]?\d", page[page.index("</style>"):])
+
+
+def test_console_tables_show_tiny_numbers_in_positional_notation():
+    """The sweep's top table printed a parameter of 0.00001 as 1e-05, the trace timeline a price of
+    0.0000123 as 1.23e-05."""
+    from optbt.cli.sweep import format_param
+    from optbt.results.trace import timeline
+    assert (format_param(0.00001), format_param(1e-7), format_param(1e17)) == ("0.00001", "0.0000001",
+                                                                                "100000000000000000")
+    lines = timeline([{"day": "2024-01-02", "time": "09:20", "tick": 1, "kind": "fill", "key": "ce",
+                       "side": "SELL", "instrument": "NIFTY 21000 CE", "price": 0.0000123, "lag": 0,
+                       "reason": "entry"}])
+    assert lines == ["09:20       FILL ce: SELL NIFTY 21000 CE at 0.0000123 (lag 0, entry)"]

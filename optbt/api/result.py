@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from optbt.model.errors import ConfigError
-from optbt.results.metrics import drawdown_text, metric_text, money
+from optbt.results.metrics import drawdown_text, metric_text, money, plain_number
 from optbt.results.result import BacktestResult
 
 
@@ -100,7 +100,7 @@ class Result:
                 shown["drawdown dates"] = drawdown_text(m)
         rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
                        f"<td style='text-align:right'>{html.escape(v)}</td></tr>" for k, v in shown.items())
-        params = ", ".join(f"{k}={v}" for k, v in r.params.items())
+        params = ", ".join(f"{k}={plain_number(v) if isinstance(v, float) else v}" for k, v in r.params.items())
         synthetic = (" <b style='color:#b36b00'>SYNTHETIC data</b>" if r.dataset.get("synthetic") else "")
         return (f"<div class='optbt-result'><div><b>{html.escape(r.strategy)}</b> "
                 f"({html.escape(params)}) on {html.escape(str(r.dataset.get('name')))}{synthetic}</div>"

@@ -27,7 +27,7 @@ from optbt.cli.run import (
     resolve_data,
 )
 from optbt.data.memo import DEFAULT_BUDGET_MB
-from optbt.results.metrics import metric_text
+from optbt.results.metrics import metric_text, plain_number
 from optbt.results.ranking import LOWER_IS_BETTER, METRICS, check_metric, param_column, rank, shown_metrics
 
 
@@ -35,13 +35,13 @@ def format_param(v) -> str:
     """A parameter as it was run, every digit kept (sweep.csv's value): not an amount to 2 decimals,
     which showed a 12.625 % stop as 12.62.
 
-    >>> format_param(12.625), format_param(40.0), format_param("15:15"), format_param(None)
-    ('12.625', '40', '15:15', '-')
+    >>> format_param(12.625), format_param(40.0), format_param("15:15"), format_param(None), format_param(1e-05)
+    ('12.625', '40', '15:15', '-', '0.00001')
     """
     if v is None:
         return "-"
     if isinstance(v, float):
-        text = repr(v)
+        text = plain_number(v)  # 0.00001, not 1e-05
         return text[:-2] if text.endswith(".0") else text
     return str(v)
 
@@ -168,7 +168,7 @@ def register(app: typer.Typer) -> None:
                 else:
                     note_best(row)
                 text = (f"best {metric} {metric_text(metric, best['value'])} ("
-                        + " ".join(f"{k}={v}" for k, v in best["params"].items()) + ")") if best["params"] else ""
+                        + " ".join(f"{k}={format_param(v)}" for k, v in best["params"].items()) + ")") if best["params"] else ""
                 progress.update(task, advance=1, best=text + (f"  [red]{failed[0]} failed[/red]" if failed[0] else ""))
 
             try:

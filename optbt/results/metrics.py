@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 NOISE = 1e-9  # relative: a spread of daily PnL below this is rounding in the sums, not variation
 
@@ -166,6 +167,24 @@ def cents(v: float) -> float:
     (750.0, -0.0)
     """
     return round(round(v, 4), 2)
+
+
+def plain_number(v: float | str) -> str:
+    """A price or a parameter with every digit it has (Python's shortest text for the float, or
+    the text trades.csv holds), in positional notation: a price of 0.00001 showed as 1e-05 in
+    the report's trades, 1e-07 as 1e-07, a strike of 1e16 as 1e+16. Text that is no number in
+    exponent form is returned as it is.
+
+    >>> plain_number(1e-05), plain_number(0.05), plain_number("1e-07"), plain_number(2.5e16), plain_number(88.05)
+    ('0.00001', '0.05', '0.0000001', '25000000000000000', '88.05')
+    """
+    text = v if isinstance(v, str) else repr(v + 0.0)
+    if "e" not in text.lower():
+        return text
+    try:
+        return format(Decimal(text), "f")
+    except InvalidOperation:
+        return text
 
 
 def percent(v: float, places: int = 2) -> str:

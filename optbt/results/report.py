@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from optbt.model.errors import ConfigError, did_you_mean
-from optbt.results.metrics import cents, drawdown_text, metric_text, money, percent, win_rate_text
+from optbt.results.metrics import cents, drawdown_text, metric_text, money, percent, plain_number, win_rate_text
 
 MAX_TRADE_ROWS = 5000  # beyond this the page says so and points at trades.csv
 TOP_EQUITY = 5  # equity curves drawn on a sweep's report
@@ -76,6 +76,25 @@ def _num(v: Any) -> str:
     if isinstance(v, int):
         return f"{v:,}"
     return _e(v)
+
+
+def _whole(v: float) -> str:
+    """A number with every digit it has, in positional notation, without a trailing ".0": a
+    strike, a percentage parameter, a cost setting (``:g`` wrote 1e-05 and 1e+06).
+
+    >>> _whole(21000.0), _whole(12.625), _whole(0.00001), _whole(1e6)
+    ('21000', '12.625', '0.00001', '1000000')
+    """
+    return plain_number(float(v)).removesuffix(".0")
+
+
+def _value(v: Any) -> str:
+    """A parameter's value as it was run: a float in positional notation (str() wrote 1e-05).
+
+    >>> _value(1e-05), _value(40.0), _value(3), _value("15:15")
+    ('0.00001', '40.0', '3', '15:15')
+    """
+    return plain_number(v) if isinstance(v, float) else str(v)
 
 
 def _count(n: int, noun: str) -> str:
@@ -203,6 +222,9 @@ def _monthly_grid(days: list[date], pnl: list[float]) -> str:
 _TRADE_COLS = ("day", "cycle", "key", "strike", "opt_type", "side", "qty", "entry_ts", "entry_price",
                "entry_lag", "exit_ts", "exit_price", "exit_lag", "exit_reason", "costs", "pnl",
                "brokerage", "stt", "exchange", "sebi", "stamp", "gst", "fees", "slippage", "mae", "mfe")
+# shown with every digit trades.csv holds, in positional notation
+_NUMBER_COLS = frozenset(("strike", "qty", "entry_price", "entry_lag", "exit_price", "exit_lag", "costs",
+                          "brokerage", "stt", "exchange", "sebi", "stamp", "gst", "fees", "slippage", "mae", "mfe"))
 CHARGE_COLS = ("brokerage", "stt", "exchange", "sebi", "stamp", "gst", "fees")
 # what a trader reads first; the rest is one click away (the page never scrolls sideways)
 _KEY_COLS = ("day", "leg", "side", "entry", "exit", "exit_reason", "pnl")
@@ -212,8 +234,13 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 def _leg(t: dict) -> str:
     """``ce 21000 CE`` — the key, strike and type of a trade, as a trader names a leg."""
     strike = _float(t.get("strike"))
-    k = f"{strike:g}" if strike is not None else ""
+    k = _whole(strike) if strike is not None else ""
     return " ".join(x for x in (t.get("key", ""), k, t.get("opt_type", "")) if x)
+
+
+def _price(text: str | None) -> str:
+    """A number of trades.csv as it holds it, in positional notation: 1e-05 is 0.00001."""
+    return "" if text is None else plain_number(str(text))
 
 
 def _hhmm(ts: str | None) -> str:
@@ -239,8 +266,8 @@ def _is_pct(name: str, kinds: dict) -> bool:
 
 def _param_text(name: str, v: Any, kinds: dict) -> str:
     if _is_pct(name, kinds) and isinstance(v, (int, float)) and not isinstance(v, bool):
-        return f"{v:g} %"
-    return str(v)
+        return f"{_whole(v)} %"
+    return _value(v)
 
 
 def _trades_html(trades: list[dict]) -> str:
@@ -266,8 +293,8 @@ def _trades_html(trades: list[dict]) -> str:
         extra = f'{_signed(_float(t.get("mae")))}{_signed(_float(t.get("mfe")))}' if excursions else ""
         key_rows.append(f'<tr><td class="l">{_e(t.get("day"))}</td><td class="l">{_e(_leg(t))}</td>'
                         f'<td class="l">{_e(t.get("side"))}</td>'
-                        f'<td class="l">{_e(_hhmm(t.get("entry_ts")))} @ {_e(t.get("entry_price"))}</td>'
-                        f'<td class="l">{_e(_hhmm(t.get("exit_ts")))} @ {_e(t.get("exit_price"))}</td>'
+                        f'<td class="l">{_e(_hhmm(t.get("entry_ts")))} @ {_e(_price(t.get("entry_price")))}</td>'
+                        f'<td class="l">{_e(_hhmm(t.get("exit_ts")))} @ {_e(_price(t.get("exit_price")))}</td>'
                         f'<td class="l">{_e(t.get("exit_reason"))}</td>{_signed(_float(t.get("pnl")))}{extra}</tr>')
     out.append(f'<h3>Every trade</h3><div class="scroll"><table><tr>{key_head}</tr>{"".join(key_rows)}</table></div>')
     cols = [c for c in _TRADE_COLS if c in trades[0]]
@@ -281,6 +308,8 @@ def _trades_html(trades: list[dict]) -> str:
                 cells.append(_signed(_float(v)))
             elif c in ("entry_ts", "exit_ts"):
                 cells.append(f'<td class="l">{_e(str(v).replace("T", " "))}</td>')
+            elif c in _NUMBER_COLS:
+                cells.append(f'<td class="l">{_e(_price(v))}</td>')
             else:
                 cells.append(f'<td class="l">{_e(v)}</td>')
         body.append(f"<tr>{''.join(cells)}</tr>")
@@ -318,9 +347,9 @@ def _costs_table(trades: list[dict], used: dict) -> str:
     rows: dict[str, Any] = {}
     if used:
         unit = " points" if used.get("slippage_unit") == "points" else " % of the price"
-        rows["slippage setting"] = f"{used.get('slippage', 0):g}{unit} against each fill"
-        rows["commission setting"] = (f"{used.get('commission_per_lot', 0):g} per lot, "
-                                      f"{used.get('commission_per_order', 0):g} per order")
+        rows["slippage setting"] = f"{_whole(used.get('slippage', 0))}{unit} against each fill"
+        rows["commission setting"] = (f"{_whole(used.get('commission_per_lot', 0))} per lot, "
+                                      f"{_whole(used.get('commission_per_order', 0))} per order")
         preset = used.get("preset")
         rows["broker charges"] = (f"{preset} ({used.get('currency', '')}, rates effective {used.get('effective', '')})"
                                   if preset else "none")
@@ -481,8 +510,8 @@ def _heatmap_fig(rows: list[dict], x: str, y: str, metric: str, others: list[str
     fig, ax = plt.subplots(figsize=(min(12, 2 + 0.9 * len(xs)), min(9, 1.6 + 0.5 * len(ys))))
     cmap = plt.get_cmap("RdYlGn_r" if lower_better else "RdYlGn").with_extremes(bad="#dddddd")
     im = ax.imshow(grid, cmap=cmap, aspect="auto", origin="lower")
-    ax.set_xticks(range(len(xs)), [str(v) for v in xs], rotation=45 if len(xs) > 8 else 0)
-    ax.set_yticks(range(len(ys)), [str(v) for v in ys])
+    ax.set_xticks(range(len(xs)), [_value(v) for v in xs], rotation=45 if len(xs) > 8 else 0)
+    ax.set_yticks(range(len(ys)), [_value(v) for v in ys])
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     title = f"{metric} by {x} and {y}"
@@ -513,7 +542,7 @@ def _line_fig(rows: list[dict], x: str, metric: str):
     plt = _pyplot()
     pts = sorted((r[x], r[metric]) for r in rows if r.get(metric) is not None and not _no_trades(r))
     fig, ax = plt.subplots(figsize=(8, 3.2))
-    ax.plot([str(p[0]) for p in pts], [p[1] * _SCALE.get(metric, 1) for p in pts], marker="o", color="#1f5fbf")
+    ax.plot([_value(p[0]) for p in pts], [p[1] * _SCALE.get(metric, 1) for p in pts], marker="o", color="#1f5fbf")
     ax.set_xlabel(x)
     ax.set_ylabel(_axis_label(metric))
     ax.set_title(f"{metric} by {x}")
@@ -576,10 +605,10 @@ def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | N
     # a fixed --param changed since earlier runs of the folder: the charts keep this sweep's value
     # (one line must not join runs of lots=1 and lots=2); the tables list every run with it
     fixed = dict(manifest.get("fixed") or {})
-    shifted = {n: sorted({str(r.get(col[n])) for r in ok if n in col} - {str(v)})
+    shifted = {n: sorted({_value(r.get(col[n])) for r in ok if n in col} - {_value(v)})
                for n, v in fixed.items() if n in col}
     shifted = {n: vs for n, vs in shifted.items() if vs}
-    charted = [r for r in ok if all(str(r.get(col[n])) == str(fixed[n]) for n in shifted)]
+    charted = [r for r in ok if all(_value(r.get(col[n])) == _value(fixed[n]) for n in shifted)]
     note = "".join(f"<p>Charts show the runs with {_e(n)} = {_e(fixed[n])} (this sweep's); the folder also holds "
                    f"runs with {_e(n)} = {_e(', '.join(vs))}, listed in the tables.</p>" for n, vs in shifted.items())
     idle = sum(1 for r in charted if _no_trades(r))
@@ -606,7 +635,7 @@ def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | N
         body = []
         for n, r in enumerate(rs, 1):
             cells = (f"<td>{n}</td>" if with_rank else "") + \
-                "".join(f'<td class="l">{_e(r[col[p]])}</td>' for p in pcols) + \
+                "".join(f'<td class="l">{_e(_value(r[col[p]]))}</td>' for p in pcols) + \
                 "".join(_signed(r[m]) if m == "total_pnl" else f"<td>{_e(metric_text(m, r[m]))}</td>" for m in shown)
             body.append(f"<tr>{cells}</tr>")
         return f'<div class="scroll"><table><tr>{head}</tr>{"".join(body)}</table></div>'
@@ -614,17 +643,17 @@ def _sweep_report(sweep_dir: Path, x: str | None, y: str | None, metric: str | N
     fail_html = ("<p>None.</p>" if not failed else
                  "<table><tr>" + "".join(f'<th class="l">{_e(p)}</th>' for p in pcols) +
                  '<th class="l">error</th></tr>' + "".join(
-                     "<tr>" + "".join(f'<td class="l">{_e(r[col[p]])}</td>' for p in pcols) +
+                     "<tr>" + "".join(f'<td class="l">{_e(_value(r[col[p]]))}</td>' for p in pcols) +
                      f'<td class="l">{_e(r["error"])}</td></tr>' for r in failed) + "</table>")
     total = len(manifest.get("runs", []))
     strategy = Path(str(manifest.get("strategy", "sweep")).rpartition(":")[2] or "sweep").name
     title = f"Sweep of {strategy} on {manifest.get('dataset', 'dataset')}"
     subtitle = (f"{len(ok)} of {total} runs finished, {len(failed)} failed; ranked by {metric}"
                 f"{' (lower is better)' if metric in LOWER_IS_BETTER else ''}")
-    grid = {k: ", ".join(str(v) for v in vs) for k, vs in manifest.get("grid", {}).items()}
+    grid = {k: ", ".join(_value(v) for v in vs) for k, vs in manifest.get("grid", {}).items()}
     engine = {k: manifest.get(k) for k in ("executor", "data", "start", "end")}
     engine["costs"] = json.dumps(manifest["costs"]) if manifest.get("costs") else "as the dataset sets them"
-    fixed_text = {n: f"{v}" + (f" (earlier runs here: {', '.join(shifted[n])})" if n in shifted else "")
+    fixed_text = {n: _value(v) + (f" (earlier runs here: {', '.join(shifted[n])})" if n in shifted else "")
                   for n, v in fixed.items()}
     ranked = rank(rows, metric)
     curves = _equity_curves(sweep_dir, ranked[:TOP_EQUITY], pcols, col)

@@ -12,6 +12,8 @@ import json
 import math
 from pathlib import Path
 
+from optbt.results.metrics import plain_number
+
 # kinds that repeat tick after tick; folded while their signature stays the same
 _FOLD = {"entry_condition", "exit_check", "rule", "mtm", "entry_blocked", "entry_not_tried"}
 
@@ -67,15 +69,15 @@ def _p(x) -> str:
     digits below 10,000 (that is 2 decimals or more), up to 4 decimals above, where six digits
     showed a spot of 20707.95 as 20708 (a rule on it read 'spot 20708 ... false').
 
-    >>> _p(20707.95), _p(-557.4612342), _p(105.0), _p(-0.0), _p(2345678.9)
-    ('20707.95', '-557.461', '105', '0', '2,345,678.90')
+    >>> _p(20707.95), _p(-557.4612342), _p(105.0), _p(-0.0), _p(2345678.9), _p(0.00001234567)
+    ('20707.95', '-557.461', '105', '0', '2,345,678.90', '0.0000123457')
     """
     if x is None:
         return "-"
     if isinstance(x, float):
         x += 0.0  # no "-0"
         if abs(x) < 1e4:
-            return f"{x:.6g}"
+            return plain_number(f"{x:.6g}")  # 0.00001, not 1e-05
         return f"{x:.4f}".rstrip("0").rstrip(".") if abs(x) < 1e6 else f"{x:,.2f}"
     return str(x)
 
