@@ -230,3 +230,43 @@ def test_a_file_browsers_clutter_neither_blocks_nor_survives_a_rerun(results, tm
     (out / ".DS_Store").mkdir()  # a folder so named is not a browser's file either
     with pytest.raises(ConfigError, match="did not write"):
         check_out(out)
+
+
+def test_a_report_saved_under_another_name_goes_with_the_old_results(sample_dataset, tmp_path):
+    """optbt run --out DIR, optbt report DIR --out DIR/x.html, optbt run --out DIR: the second run
+    was refused, DIR holding 'a file optbt did not write (x.html)'. A report optbt wrote begins
+    as every optbt report does (its head), so it now goes with the old results, as report.html does."""
+    out = tmp_path / "o"
+    week = ["--start", "2024-01-01", "--end", "2024-01-03", "--quiet"]
+    r = optbt("run", STRADDLE, "--out", str(out), *week)
+    assert r.returncode == 0, r.stderr
+    r = optbt("report", str(out), "--out", str(out / "x.html"))
+    assert r.returncode == 0, r.stderr
+    page = (out / "x.html").read_bytes()
+    r = optbt("run", STRADDLE, "--out", str(out), "--start", "2024-01-01", "--end", "2024-01-02", "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert page.startswith(b'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="generator"'
+                           b' content="optbt">')
+    assert {p.name for p in out.iterdir()} == {"trades.csv", "trades.parquet", "daily.csv", "summary.json"}
+    assert _daily_days(out) == 2
+
+
+def test_a_users_own_page_in_a_results_folder_is_still_refused(results, tmp_path):
+    """An html file optbt did not write blocks the run and is named, whatever it begins with."""
+    short, long = results
+    out = tmp_path / "o"
+    long.write(out)
+    mine = b'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>my notes</title>'
+    (out / "notes.html").write_bytes(mine)
+    with pytest.raises(ConfigError, match=r"holds results and 1 file optbt did not write \(notes\.html\)"):
+        short.write(out)
+    assert (out / "notes.html").read_bytes() == mine and _daily_days(out) == 5
+    (out / "notes.html").unlink()
+    (out / "link.html").symlink_to(write_report(out))  # a link to optbt's report is not optbt's file
+    with pytest.raises(ConfigError, match=r"1 file optbt did not write \(link\.html\)"):
+        check_out(out)
+    (out / "link.html").unlink()
+    write_report(out)  # report.html, as before
+    short.write(out)
+    assert {p.name for p in out.iterdir()} == {"trades.csv", "trades.parquet", "daily.csv", "summary.json"}
+    assert _daily_days(out) == 3

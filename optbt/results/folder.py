@@ -12,7 +12,7 @@ into ``OUT`` deletes); a kill after step 2 leaves the new results (and an old fo
 next write deletes). A kill *between* 1 and 2 leaves no ``OUT`` but a complete
 ``.OUT.old-*``: the next write into ``OUT`` (and :func:`check_out`, which the commands call
 before they start) puts it back first. Files of an earlier run that this run did not write
-(a ``report.html``, an ``equity.png``) go with the old folder.
+(a ``report.html``, an ``equity.png``, a report saved under another name) go with the old folder.
 
 Replacing is refused when ``OUT`` does not look like results optbt wrote (a folder with
 other files and no optbt ``summary.json``, or a file), so a typo such as ``--out ~`` can
@@ -40,11 +40,32 @@ RUN_FILES = frozenset({MARKER, "trades.csv", "trades.parquet", "daily.csv", "rep
 # Thumbs.db and desktop.ini): not the user's work, so they neither make a results folder foreign
 # (a run into a folder opened in Finder was refused) nor survive its replacement
 OS_CLUTTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+# how every report optbt writes begins (optbt.results.report writes it): a report saved under
+# another name (optbt report DIR --out DIR/x.html) is optbt's, so it no longer blocks the next
+# run into DIR, and goes with the old results as report.html does
+REPORT_HEAD = b'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="generator" content="optbt">'
 
 
 def is_clutter(p: Path) -> bool:
     """A file a file browser made (see OS_CLUTTER), not a folder."""
     return (p.name in OS_CLUTTER or p.name.startswith("._")) and not p.is_dir()
+
+
+def is_report(p: Path) -> bool:
+    """A file (not a link) that begins as an optbt report does (REPORT_HEAD): a user's own page,
+    whatever its name, does not."""
+    if p.is_symlink() or not p.is_file():
+        return False
+    try:
+        with p.open("rb") as fh:
+            return fh.read(len(REPORT_HEAD)) == REPORT_HEAD
+    except OSError:
+        return False
+
+
+def _ours(p: Path) -> bool:
+    """A file a run, its --report, --trace or a later ``optbt report`` wrote."""
+    return (p.name in RUN_FILES and not p.is_dir()) or is_report(p)
 
 
 def first_names(names: list[str], most: int = 3) -> str:
@@ -113,8 +134,7 @@ def _optbt_summary(folder: Path) -> bool:
 def looks_like_results(folder: Path) -> bool:
     """Does ``folder`` hold a run optbt wrote and nothing else (its files only, no sub-folders)?
     A sweep written into it since, or a file of the user's, is not a run's to delete."""
-    return _optbt_summary(folder) and not any(p.is_dir() or p.name not in RUN_FILES
-                                              for p in folder.iterdir() if not is_clutter(p))
+    return _optbt_summary(folder) and not any(not _ours(p) for p in folder.iterdir() if not is_clutter(p))
 
 
 def cannot_write(out: Path, exc: OSError, what: str = "results") -> ConfigError:
@@ -156,7 +176,7 @@ def check_out(out: str | Path) -> Path:
         entries = [p for p in out.iterdir() if not is_clutter(p)]
         if entries and not looks_like_results(out):
             if _optbt_summary(out):
-                others = sorted(p.name for p in entries if p.name not in RUN_FILES)
+                others = sorted(p.name for p in entries if not _ours(p))
                 raise ConfigError(f"--out {out} holds results and {len(others)} file{'s' if len(others) != 1 else ''}"
                                   f" optbt did not write ({first_names(others)});"
                                   " results replace their folder whole, which would delete them: move them out,"

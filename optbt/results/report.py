@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from optbt.model.errors import ConfigError, did_you_mean
+from optbt.results.folder import REPORT_HEAD
 from optbt.results.metrics import cents, drawdown_text, metric_text, money, percent, plain_number, win_rate_text
 
 MAX_TRADE_ROWS = 5000  # beyond this the page says so and points at trades.csv
@@ -123,8 +124,7 @@ def _page(title: str, subtitle: str, synthetic: bool, body: str) -> str:
     banner = ('<div class="banner">SYNTHETIC DATA — these numbers come from generated prices,'
               " not from a market. Do not read them as evidence about a real strategy.</div>"
               if synthetic else "")
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+    return (REPORT_HEAD.decode() + '<meta name="viewport" content="width=device-width,initial-scale=1">'
             f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>"
             f"<h1>{_e(title)}</h1><div class=\"sub\">{_e(subtitle)}</div>{banner}{body}"
             f"<footer>made by optbt report; charts by matplotlib</footer></main></body></html>\n")
