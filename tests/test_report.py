@@ -230,4 +230,4 @@ def test_a_month_of_less_than_half_a_unit_lost_shows_0_not_minus_0():
     from optbt.results.report import _monthly_grid
     grid = _monthly_grid([date(2024, 1, 2), date(2024, 2, 1)], [-0.3, 1234.5])
     cells = re.findall(r'<td style="[^"]*">([^<]*)</td>', grid)
-    assert cells == ["0", "1,234"]  # 1234.5 rounds half to even, as the other figures' formatting does
+    assert cells == ["0", "1,235"]  # 1234.5 rounds half away from zero, as every amount shown does

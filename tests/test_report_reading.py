@@ -142,3 +142,34 @@ def test_console_tables_show_tiny_numbers_in_positional_notation():
                        "side": "SELL", "instrument": "NIFTY 21000 CE", "price": 0.0000123, "lag": 0,
                        "reason": "entry"}])
     assert lines == ["09:20       FILL ce: SELL NIFTY 21000 CE at 0.0000123 (lag 0, entry)"]
+
+
+def test_the_report_rounds_a_half_away_from_zero_as_a_trader_does(tmp_path):
+    """round() rounds half to even: a month of 2.5 showed 2, one of -2.5 showed -2, a total of
+    2.125 showed 2.12. Months of 2.5, -2.5, 0.5, 1.5 and 0.125 now show 3, -3, 1, 2 and 0; the
+    year's total (2.125) 2.13; summary.json's 0.125 is 0.13 on its card; 2.125 on a capital of
+    100 is a return of 2.13 %."""
+    d = tmp_path / "run"
+    d.mkdir()
+    (d / "trades.csv").write_text("day,pnl\n")
+    (d / "daily.csv").write_text("day,pnl,trades,cycles,skipped\n2024-01-02,2.5,0,1,0\n2024-02-01,-2.5,0,1,0\n"
+                                 "2024-03-01,0.5,0,1,0\n2024-04-01,1.5,0,1,0\n2024-05-01,0.125,0,1,0\n")
+    (d / "summary.json").write_text(json.dumps({
+        "strategy": "Hand", "params": {}, "dataset": {"name": "hand-made", "synthetic": False},
+        "start": "2024-01-02", "end": "2024-05-01",
+        "metrics": {"total_pnl": 2.125, "trades": 0, "avg_win": 0.125, "avg_loss": -2.5}, "engine": {"days": 5}}))
+    page = re.sub(r"<svg.*?</svg>", "", write_report(d, capital=100.0).read_text(), flags=re.S)
+    grid = page[page.index("<h2>Monthly PnL</h2>"):]
+    row = re.search(r'<tr><th class="l">2024</th>.*?</tr>', grid).group(0)
+    cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row)]
+    assert cells == ["2024", "3", "-3", "1", "2", "0", "", "", "", "", "", "", "", "2.13"]
+    assert '<div class="k">total pnl</div><div class="v">2.13</div>' in page
+    assert '<div class="k">avg win</div><div class="v">0.13</div>' in page
+    assert '<div class="k">avg loss</div><div class="v">-2.50</div>' in page
+    assert '<div class="k">return on capital</div><div class="v">2.13 %</div>' in page
+
+
+def test_the_console_rounds_a_half_away_from_zero():
+    from optbt.results.metrics import metric_text, money, percent
+    assert (money(0.125), money(-0.125), money(2.675), money(1.005)) == ("0.13", "-0.13", "2.68", "1.01")
+    assert (metric_text("total_pnl", 1234.565), percent(0.125)) == ("1,234.57", "0.13 %")

@@ -103,7 +103,7 @@ def format_value(v) -> str:
 
 
 def summary_table(result: BacktestResult) -> Table:
-    from optbt.results.metrics import drawdown_text, metric_text, percent
+    from optbt.results.metrics import drawdown_text, metric_text, money, percent
     m, e = result.metrics, result.engine
     title = f"{result.strategy} on {result.dataset['name']}"
     if result.dataset.get("synthetic"):
@@ -121,7 +121,7 @@ def summary_table(result: BacktestResult) -> Table:
         pct = result.on_capital()
         for label, key in (("return on capital", "return_pct"), ("max drawdown on capital", "max_drawdown_pct")):
             value = pct[key]
-            t.add_row(label, "-" if value is None else f"{percent(value)} of {result.capital:,.2f}")
+            t.add_row(label, "-" if value is None else f"{percent(value)} of {money(result.capital)}")
     if any(result.costs.get(k) for k in ("slippage", "commission_per_lot", "commission_per_order", "preset")):
         t.add_row("costs charged", format_value(sum(tr.costs for tr in result.trades))
                   + (f" ({result.costs['preset']})" if result.costs.get("preset") else ""))

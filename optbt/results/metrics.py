@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 NOISE = 1e-9  # relative: a spread of daily PnL below this is rounding in the sums, not variation
 
@@ -153,8 +153,8 @@ def money(v: float) -> str:
     one summary.json holds), thousands separators, never "-0.00". A PnL of 749.9949998
     (summary.json: 749.995) is 750.00 on the card and in every table, not 749.99 beside it.
 
-    >>> money(749.9949998), money(-0.00001), money(1234.5), money(-0.004)
-    ('750.00', '0.00', '1,234.50', '0.00')
+    >>> money(749.9949998), money(-0.00001), money(1234.5), money(-0.004), money(0.125), money(-0.125)
+    ('750.00', '0.00', '1,234.50', '0.00', '0.13', '-0.13')
     """
     return f"{cents(v) + 0.0:,.2f}"
 
@@ -166,7 +166,32 @@ def cents(v: float) -> float:
     >>> cents(749.9949998), cents(-0.004)
     (750.0, -0.0)
     """
-    return round(round(v, 4), 2)
+    return shown(v, 2)
+
+
+def whole(v: float) -> str:
+    """An amount in whole units with thousands separators, as the report's monthly grid shows a
+    month: 2.5 is 3 and -2.5 is -3 (``round`` made them 2 and -2), never "-0".
+
+    >>> whole(2.5), whole(-2.5), whole(1234.4999), whole(-0.3), whole(0.4999)
+    ('3', '-3', '1,234', '0', '0')
+    """
+    return f"{shown(v, 0) + 0.0:,.0f}"
+
+
+def shown(v: float, places: int) -> float:
+    """``v`` as a table shows it to ``places`` decimals: its 4-decimal figure (the one
+    summary.json holds) rounded half away from zero, as a trader rounds the decimal he reads.
+    ``round`` rounds half to even, on the binary value: 0.125 was 0.12, 2.5 was 2, 1.005 was
+    1.0 (1.00499999...). Stored figures are not rounded this way; only what is shown.
+
+    >>> shown(0.125, 2), shown(2.5, 0), shown(1.005, 2), shown(-0.125, 2), shown(0.0049, 2)
+    (0.13, 3.0, 1.01, -0.13, 0.0)
+    """
+    v = round(v, 4)
+    if not math.isfinite(v):
+        return v
+    return float(Decimal(repr(v)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 def plain_number(v: float | str) -> str:
@@ -190,10 +215,10 @@ def plain_number(v: float | str) -> str:
 def percent(v: float, places: int = 2) -> str:
     """A percentage (``v`` already in percent) with thousands separators, never "-0.00 %".
 
-    >>> percent(1234.5), percent(-0.001)
-    ('1,234.50 %', '0.00 %')
+    >>> percent(1234.5), percent(-0.001), percent(0.125)
+    ('1,234.50 %', '0.00 %', '0.13 %')
     """
-    return f"{round(v, places) + 0.0:,.{places}f} %"
+    return f"{shown(v, places) + 0.0:,.{places}f} %"
 
 
 def win_rate_text(rate: float | None) -> str:

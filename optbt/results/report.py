@@ -21,7 +21,16 @@ from typing import Any
 
 from optbt.model.errors import ConfigError, did_you_mean
 from optbt.results.folder import REPORT_HEAD
-from optbt.results.metrics import cents, drawdown_text, metric_text, money, percent, plain_number, win_rate_text
+from optbt.results.metrics import (
+    cents,
+    drawdown_text,
+    metric_text,
+    money,
+    percent,
+    plain_number,
+    whole,
+    win_rate_text,
+)
 
 MAX_TRADE_ROWS = 5000  # beyond this the page says so and points at trades.csv
 TOP_EQUITY = 5  # equity curves drawn on a sweep's report
@@ -212,8 +221,7 @@ def _monthly_grid(days: list[date], pnl: list[float]) -> str:
                 continue
             a = 0.12 + 0.6 * abs(v) / scale
             bg = f"rgba(10,122,50,{a:.2f})" if v >= 0 else f"rgba(179,38,30,{a:.2f})"
-            # round() first: a month of -0.3 showed "-0" (format keeps the sign of a negative zero)
-            cells.append(f'<td style="background:{bg}">{round(v):,}</td>')
+            cells.append(f'<td style="background:{bg}">{whole(v)}</td>')
         total = sum(v for (y, _), v in months.items() if y == year)
         rows.append(f'<tr><th class="l">{year}</th>{"".join(cells)}{_signed(total)}</tr>')
     return f'<table><tr><th class="l">year</th>{head}<th>total</th></tr>{"".join(rows)}</table>'
@@ -523,7 +531,7 @@ def _heatmap_fig(rows: list[dict], x: str, y: str, metric: str, others: list[str
             for j, xv in enumerate(xs):
                 v = cell.get((xv, yv))
                 if v is not None:
-                    text = win_rate_text(v) if metric == "win_rate" else f"{v:,.0f}" if abs(v) >= 100 else money(v)
+                    text = win_rate_text(v) if metric == "win_rate" else whole(v) if abs(v) >= 100 else money(v)
                     ax.text(j, i, text, ha="center", va="center",
                             fontsize=7)
                 elif (xv, yv) in idle:
