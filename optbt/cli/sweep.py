@@ -167,8 +167,9 @@ def register(app: typer.Typer) -> None:
                     console.print(f"[red]run {row['params']} failed:[/red] {row['error']}", highlight=False)
                 else:
                     note_best(row)
-                text = (f"best {metric} {metric_text(metric, best['value'])} ("
-                        + " ".join(f"{k}={format_param(v)}" for k, v in best["params"].items()) + ")") if best["params"] else ""
+                shown_params = " ".join(f"{k}={format_param(v)}" for k, v in best["params"].items())
+                text = (f"best {metric} {metric_text(metric, best['value'])} ({shown_params})"
+                        if best["params"] else "")
                 progress.update(task, advance=1, best=text + (f"  [red]{failed[0]} failed[/red]" if failed[0] else ""))
 
             try:
