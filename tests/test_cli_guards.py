@@ -68,6 +68,24 @@ def test_a_sweep_refuses_a_folder_of_other_files_and_deletes_none_of_them(sample
     assert sorted(p.name for p in project.iterdir()) == ["cache", "notes.txt"]
 
 
+def test_a_sweeps_report_saved_under_another_name_does_not_block_resuming_it(sample_dataset, tmp_path):
+    """optbt sweep --out S, optbt report S --out S/x.html, optbt sweep --out S again was refused:
+    S held 'a file a sweep does not write (x.html)'. optbt's report is known by its head, so the
+    sweep resumes and removes it, as it removes report.html (both show the earlier runs); a page
+    of the user's is still refused."""
+    out = tmp_path / "s"
+    sweep = ("sweep", STRADDLE, "--data", sample_dataset, "--out", out, "--grid", "sl_pct=20", *WEEK,
+             "--executor", "serial", "--quiet")
+    assert optbt(*sweep).exit_code == 0
+    assert optbt("report", out, "--out", out / "x.html").exit_code == 0
+    res = optbt(*sweep)
+    assert res.exit_code == 0, res.output
+    assert not (out / "x.html").exists() and (out / "sweep.csv").is_file()
+    (out / "mine.html").write_text('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>mine')
+    res = optbt(*sweep)
+    assert res.exit_code == 2 and "1 file a sweep does not write (mine.html)" in " ".join(res.output.split())
+
+
 def test_a_run_folder_and_a_sweep_folder_never_take_each_others_results(sample_dataset, tmp_path):
     run_out, sweep_out = tmp_path / "run", tmp_path / "sweep"
     assert optbt("run", STRADDLE, "--data", sample_dataset, "--out", run_out, *WEEK, "--quiet").exit_code == 0

@@ -38,7 +38,7 @@ from typing import Any
 from optbt.data.dataset import Costs, DatasetConfig
 from optbt.data.memo import DEFAULT_BUDGET_MB, MemoSource, MemoStore
 from optbt.model.errors import ConfigError, OptbtError, is_interrupt
-from optbt.results.folder import cannot_write
+from optbt.results.folder import cannot_write, is_report
 from optbt.sweeps.executors import check_executor, open_executor
 from optbt.sweeps.fingerprint import fingerprint
 from optbt.sweeps.grid import expand_grid, run_id
@@ -301,8 +301,11 @@ def run_sweep(strategy: str, grid: dict[str, list], data: DatasetConfig, out: st
             path.unlink()
         if note and on_note:
             on_note(note)
-        report = out / "report.html"  # drawn from the earlier tables: it would pass for this sweep's
-        if report.exists():
+        # reports drawn from the earlier tables (report.html, or one saved under another name, which
+        # optbt.results.folder.is_report knows): they would pass for this sweep's
+        reports = sorted(p for p in out.iterdir()
+                         if not p.name.startswith(".") and ((p.name == "report.html" and p.is_file()) or is_report(p)))
+        for report in reports:
             report.unlink()
             if on_note:
                 on_note(f"removed {report}: it showed the folder's earlier runs; --report (or optbt report"

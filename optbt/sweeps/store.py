@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from optbt.model.errors import ConfigError
-from optbt.results.folder import first_names
+from optbt.results.folder import first_names, is_report
 from optbt.results.ranking import METRICS, param_column
 from optbt.results.runlog import parse_log
 from optbt.sweeps.fingerprint import differences
@@ -32,7 +32,8 @@ SWEEP_FILES = frozenset({"runs.jsonl", "sweep.json", "sweep.parquet", "sweep.csv
 
 
 def check_sweep_out(out: Path) -> None:
-    """Refuse an ``--out`` holding anything but an earlier sweep's files.
+    """Refuse an ``--out`` holding anything but an earlier sweep's files (and optbt's reports of
+    it under other names: ``optbt report OUT --out OUT/x.html``).
 
     A sweep keeps its folder (to resume) and removes stale caches under ``OUT/cache``: in a
     folder of other files (a project folder, a run's results) it would mix with them, delete
@@ -43,7 +44,8 @@ def check_sweep_out(out: Path) -> None:
                           "choose a folder for the sweep (a new one, or an earlier sweep's to resume it)")
     if not out.is_dir():
         return
-    others = sorted(p.name for p in out.iterdir() if p.name not in SWEEP_FILES and not p.name.startswith("."))
+    others = sorted(p.name for p in out.iterdir()
+                    if p.name not in SWEEP_FILES and not p.name.startswith(".") and not is_report(p))
     if others:
         raise ConfigError(f"--out {out} holds {len(others)} file{'s' if len(others) != 1 else ''} a sweep does"
                           f" not write ({first_names(others)}): it is not a sweep's folder; choose a new or empty"
