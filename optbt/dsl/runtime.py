@@ -499,9 +499,10 @@ class DslStrategy(MarketMixin, Strategy):
 
     def adjust(self, ctx: BarContext) -> None:
         try:
-            if self._stops_only and not self._late_legs:
+            if self._stops_only and not self._late_legs and self._inline_hit:
                 # the short path (a straddle with stops): the loop below with one rule kind, no
                 # signals and nothing after the legs, written out; the same checks in the same order
+                # (--trace turns _inline_hit off on the instance: each check then goes through _hit)
                 positions = self.positions
                 for key in list(positions):
                     trade = positions.get(key)  # None once a stop above closed it (square_off complete)

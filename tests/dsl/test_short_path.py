@@ -70,3 +70,17 @@ def test_short_path_is_not_taken_with_targets(sample_source, tmp_path, monkeypat
                     "exit at 15:15\n", encoding="utf-8")
     _, taken = _run(path, sample_source, True, monkeypatch)
     assert taken and not any(taken)
+
+
+def test_a_traced_day_records_every_stop_check_even_after_the_short_path_ran(sample_source, tmp_path):
+    """``--trace`` sends every level check through ``_hit`` to record it; on a day traced after
+    untraced days (whose fills armed the short path) the stops must still be recorded."""
+    path = tmp_path / "partial.strat"
+    path.write_text('strategy partial "short path check"\n\n' + FILES["partial"], encoding="utf-8")
+    plain = run_backtest(load_strategy(str(path)), source=sample_source, end="2024-01-31")
+    stopped = sorted({t.day for t in plain.trades if t.exit_reason == "stop_loss"})
+    day = next(d for d in stopped if d != min(t.day for t in plain.trades))  # not the first day
+    res = run_backtest(load_strategy(str(path)), source=sample_source, end="2024-01-31", trace=[day])
+    rules = [r for r in res.trace if r["kind"] == "rule"]
+    assert rules and any(r["result"] for r in rules)
+    assert [t.row() for t in res.trades] == [t.row() for t in plain.trades]
