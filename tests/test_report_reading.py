@@ -31,14 +31,20 @@ TRADES = [
 ]
 
 
-@pytest.fixture()
-def run_dir(tmp_path):
+def write_trades(tmp_path, trades: list[dict]):
+    """A run folder under ``tmp_path`` holding ``trades`` as trades.csv (Python's text of each value)."""
     d = tmp_path / "run"
     d.mkdir()
     with (d / "trades.csv").open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(TRADES[0]))
+        w = csv.DictWriter(fh, fieldnames=list(trades[0]))
         w.writeheader()
-        w.writerows(TRADES)
+        w.writerows(trades)
+    return d
+
+
+@pytest.fixture()
+def run_dir(tmp_path):
+    d = write_trades(tmp_path, TRADES)
     (d / "daily.csv").write_text("day,pnl,trades,cycles,skipped\n2024-01-02,150.0,2,1,0\n2024-01-03,50.0,1,1,0\n")
     (d / "summary.json").write_text(json.dumps({
         "strategy": "Hand", "params": {"sl_pct": 30.0, "entry_time": "09:20", "lots": 1},
@@ -101,12 +107,7 @@ def test_tiny_and_huge_numbers_show_in_positional_notation_never_as_1e_05(tmp_pa
     parameter of 0.00001 as 1e-05 %); every number now shows its digits in positional notation."""
     trades = [dict(TRADES[0], entry_price=0.00001, exit_price=1e-7, sebi=2e-05),
               dict(TRADES[1], strike=1e6, entry_price=0.05, exit_price=2.5e16, sebi=0.5)]
-    d = tmp_path / "run"
-    d.mkdir()
-    with (d / "trades.csv").open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(trades[0]))
-        w.writeheader()
-        w.writerows(trades)
+    d = write_trades(tmp_path, trades)
     assert "1e-05" in (d / "trades.csv").read_text()  # the text the report reads
     (d / "daily.csv").write_text("day,pnl,trades,cycles,skipped\n2024-01-02,150.0,2,1,0\n")
     (d / "summary.json").write_text(json.dumps({
