@@ -86,6 +86,23 @@ def test_a_sweeps_report_saved_under_another_name_does_not_block_resuming_it(sam
     assert res.exit_code == 2 and "1 file a sweep does not write (mine.html)" in " ".join(res.output.split())
 
 
+def test_a_file_browsers_clutter_does_not_block_resuming_a_sweep(sample_dataset, tmp_path):
+    """A sweep folder opened in Explorer gets Thumbs.db and desktop.ini: the sweep refused to
+    resume ('2 files a sweep does not write'), where a run's folder already let them be."""
+    out = tmp_path / "s"
+    sweep = ("sweep", STRADDLE, "--data", sample_dataset, "--out", out, "--grid", "sl_pct=20", *WEEK,
+             "--executor", "serial", "--quiet")
+    assert optbt(*sweep).exit_code == 0
+    (out / "Thumbs.db").write_bytes(b"\x00")
+    (out / "desktop.ini").write_text("[.ShellClassInfo]\n")
+    res = optbt(*sweep)
+    assert res.exit_code == 0, res.output
+    (out / "Thumbs.db").unlink()
+    (out / "Thumbs.db").mkdir()  # a folder so named is no browser's file: still refused
+    res = optbt(*sweep)
+    assert res.exit_code == 2 and "Thumbs.db" in res.output
+
+
 def test_a_run_folder_and_a_sweep_folder_never_take_each_others_results(sample_dataset, tmp_path):
     run_out, sweep_out = tmp_path / "run", tmp_path / "sweep"
     assert optbt("run", STRADDLE, "--data", sample_dataset, "--out", run_out, *WEEK, "--quiet").exit_code == 0

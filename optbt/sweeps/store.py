@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from optbt.model.errors import ConfigError
-from optbt.results.folder import first_names, is_report
+from optbt.results.folder import first_names, is_clutter, is_report
 from optbt.results.ranking import METRICS, param_column
 from optbt.results.runlog import parse_log
 from optbt.sweeps.fingerprint import differences
@@ -44,8 +44,11 @@ def check_sweep_out(out: Path) -> None:
                           "choose a folder for the sweep (a new one, or an earlier sweep's to resume it)")
     if not out.is_dir():
         return
+    # a file browser's clutter (Thumbs.db, desktop.ini from Explorer; names with a dot first) is
+    # not the user's work, as in a run's folder (optbt.results.folder.OS_CLUTTER)
     others = sorted(p.name for p in out.iterdir()
-                    if p.name not in SWEEP_FILES and not p.name.startswith(".") and not is_report(p))
+                    if p.name not in SWEEP_FILES and not p.name.startswith(".") and not is_report(p)
+                    and not is_clutter(p))
     if others:
         raise ConfigError(f"--out {out} holds {len(others)} file{'s' if len(others) != 1 else ''} a sweep does"
                           f" not write ({first_names(others)}): it is not a sweep's folder; choose a new or empty"
