@@ -144,24 +144,31 @@ def register(app: typer.Typer) -> None:
                 if best["row"] is None or rank([best["row"], flat], metric)[0] is flat:
                     best.update(value=flat.get(metric), params=row["params"], row=flat)
 
+            left_out: dict[str, int] = {}  # the runs read the same days: the most any run counted
+            hints: dict[str, None] = {}  # what the data looked like (the same for every run): said once
+
+            def note_warnings(row: dict) -> None:
+                """What a run's engine warned of, kept for the end (a run reused from an earlier
+                sweep of the folder counts too: resumed, the sweep said none of its warnings)."""
+                engine = row.get("engine") or {}
+                for why, n in engine.get("contracts_left_out", {}).items():
+                    left_out[why] = max(n, left_out.get(why, 0))
+                hints.update(dict.fromkeys(engine.get("data_hints", [])))
+                # a staggered leg or exit time the session never reaches (a parameter's value: per run)
+                hints.update(dict.fromkeys(engine.get("time_warnings", [])))
+                # a stop or target a run's parameter value keeps from ever firing (--grid tp_pct=80,100)
+                hints.update(dict.fromkeys(engine.get("param_warnings", [])))
+
             def on_start(todo: int, skipped: int, where: str, earlier: list[dict]) -> None:
                 for row in earlier:
                     note_best(row)
+                    note_warnings(row)
                 console.print(f"executor: {where}")
                 progress.update(task, completed=skipped, total=total)
                 progress.start()
 
-            left_out: dict[str, int] = {}  # the runs read the same days: the most any run counted
-            hints: dict[str, None] = {}  # what the data looked like (the same for every run): said once
-
             def on_result(row: dict) -> None:
-                for why, n in (row.get("engine") or {}).get("contracts_left_out", {}).items():
-                    left_out[why] = max(n, left_out.get(why, 0))
-                hints.update(dict.fromkeys((row.get("engine") or {}).get("data_hints", [])))
-                # a staggered leg or exit time the session never reaches (a parameter's value: per run)
-                hints.update(dict.fromkeys((row.get("engine") or {}).get("time_warnings", [])))
-                # a stop or target a run's parameter value keeps from ever firing (--grid tp_pct=80,100)
-                hints.update(dict.fromkeys((row.get("engine") or {}).get("param_warnings", [])))
+                note_warnings(row)
                 if row["status"] != "ok":
                     failed[0] += 1
                     console.print(f"[red]run {row['params']} failed:[/red] {row['error']}", highlight=False)

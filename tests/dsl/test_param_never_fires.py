@@ -127,3 +127,9 @@ def test_optbt_run_and_each_sweep_run_say_it(tmp_path):
     assert res.exit_code == 0, res.output
     assert flat(res.output).count(flat(f"warning: {said}")) == 1
     assert "tp = 80%" not in flat(res.output)
+    # resumed (every run reused from the folder), the sweep still says it once: it said nothing
+    res = runner.invoke(app, ["sweep", str(path), "--data", str(data), "--grid", "tp=80,100", "--executor", "serial",
+                              "--out", str(tmp_path / "s"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert "reused 2" in flat(res.output)
+    assert flat(res.output).count(flat(f"warning: {said}")) == 1
