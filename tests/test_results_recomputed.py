@@ -29,6 +29,7 @@ import sys
 import tomllib
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -301,7 +302,8 @@ def rate_shown(rate) -> str:
     0 and 1 never as 0.0 % or 100.0 %."""
     if rate is None:
         return "-"
-    text = f"{rate * 100:.1f}"
+    # a half rounds away from zero on the decimal a trader reads (1 win in 16: 6.25 -> 6.3)
+    text = str(Decimal(repr(round(rate * 100, 4))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
     if 0 < rate < 1 and text in ("0.0", "100.0"):
         return "<0.1 %" if text == "0.0" else ">99.9 %"
     return f"{text} %"

@@ -81,3 +81,13 @@ def test_one_win_in_20001_trades_is_not_a_win_rate_of_0(tmp_path):
 def test_an_ordinary_win_rate_keeps_its_4_decimals():
     assert _result([50.0, 50.0, -50.0]).metrics["win_rate"] == 0.6667
     assert _result([50.0] * 299 + [-50.0]).metrics["win_rate"] == 0.9967
+
+
+def test_a_half_rounds_away_from_zero_in_a_win_rate_as_in_every_figure_shown():
+    """1 win in 16 is 6.25 %: shown 6.2 % (round half to even), where every other figure rounds a
+    half away from zero (0.125 shows 0.13). 11 in 16 is 68.75 %: 68.8 % both ways."""
+    from optbt.results.metrics import win_rate_text
+    assert win_rate_text(1 / 16) == "6.3 %"
+    assert win_rate_text(3 / 16) == "18.8 %"  # 18.75
+    assert win_rate_text(11 / 16) == "68.8 %"
+    assert win_rate_text(1 / 3) == "33.3 %"

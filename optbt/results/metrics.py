@@ -228,15 +228,17 @@ def win_rate_text(rate: float | None) -> str:
 
     >>> win_rate_text(0.3333), win_rate_text(0.9975), win_rate_text(1.0), win_rate_text(0.9996), win_rate_text(None)
     ('33.3 %', '99.8 %', '100.0 %', '>99.9 %', '-')
+    >>> win_rate_text(0.0625), win_rate_text(0.6875)
+    ('6.3 %', '68.8 %')
     """
     if rate is None:
         return "-"
-    shown = round(rate * 100, 1)
-    if 0 < rate < 1 and shown >= 100:
+    pct = shown(rate * 100, 1)  # half away from zero, as every figure shown: 1 win in 16 is 6.3 %
+    if 0 < rate < 1 and pct >= 100:
         return ">99.9 %"
-    if 0 < rate < 1 and shown <= 0:
+    if 0 < rate < 1 and pct <= 0:
         return "<0.1 %"
-    return f"{shown + 0.0:.1f} %"
+    return f"{pct + 0.0:.1f} %"
 
 
 def metric_text(name: str, v) -> str:
