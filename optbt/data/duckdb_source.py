@@ -84,8 +84,10 @@ class DuckDBSource:
         self.con.execute("SET enable_progress_bar = false")  # only optbt/cli prints
         self.queries = 0
         self._index: ChainIndex | None | bool = False  # opened on first use
-        self._shared_footers: SharedFooterStats | None = None  # set once the option files are known
-        self.options = Table(self.con, cfg, cfg.options, "options", self._footers)
+        # the option files' footer statistics, read once for the queries that open the dataset
+        # (optbt/data/footer_stats.py): made at the option table's first footer query, over its files
+        self._shared_footers: SharedFooterStats | None = None
+        self.options = Table(self.con, cfg, cfg.options, "options", self._option_footers)
         self.spot = Table(self.con, cfg, cfg.spot, "spot", self._footers)
         refuse_options_as_spot(cfg.options.columns, self.spot)
         files = len(self.options.all_files) + len(self.spot.all_files)
@@ -410,33 +412,28 @@ class DuckDBSource:
 
     def _footers(self, sql: str, params: dict) -> list[tuple]:
         """A query over the files' footers as the tables open, its answer remembered in the
-        chain index (a dataset of thousands of files read them all in every run); the option
-        files' statistics are read once for the queries that need them (optbt/data/footer_stats.py)."""
-        return footer_rows(self._chain_index(), sql, params, self._footer_pass)
+        chain index (a dataset of thousands of files read them all in every run)."""
+        return footer_rows(self._chain_index(), sql, params, lambda q, p: self.con.execute(q, p).fetchall())
 
-    def _footer_pass(self, sql: str, params: dict) -> list[tuple]:
-        rows = self._shared_answer(sql, params)
-        return self.con.execute(sql, params).fetchall() if rows is None else rows
+    def _option_footers(self, sql: str, params: dict) -> list[tuple]:
+        """:meth:`_footers` for the option table, whose files' statistics are read once for the
+        queries that need them (optbt/data/footer_stats.py)."""
+        def run(q: str, p: dict) -> list[tuple]:
+            rows = self._shared_answer(q, p)
+            return self.con.execute(q, p).fetchall() if rows is None else rows
+        return footer_rows(self._chain_index(), sql, params, run)
 
     def _shared_answer(self, sql: str, params: dict) -> list[tuple] | None:
-        shared = self._shared_footers
-        if shared is None:
-            options = getattr(self, "options", None)  # None while the option table itself opens
-            if options is None:
-                files = params.get("f")
-                if isinstance(files, list) and len(files) >= MIN_FILES:  # the option files, opening
-                    shared = self._shared_footers = SharedFooterStats(files, self._mapped(self.config.options))
-            elif len(options.all_files) >= MIN_FILES:
-                shared = self._shared_footers = SharedFooterStats(options.all_files, self._mapped(self.config.options))
-        return None if shared is None else shared.answer(self.con, sql, params)
-
-    @staticmethod
-    def _mapped(files) -> set[str]:
-        """The columns whose footer statistics open a dataset (what the shared table holds): the
-        time, strike, expiry and underlying columns the config names."""
-        cols = files.columns
-        return {n for f in ("ts", "date", "strike", "expiry", "underlying")
-                if isinstance(n := getattr(cols, f, None), str) and n}
+        """A footer query over the option files answered from their shared statistics, or None."""
+        if self._shared_footers is None:
+            files = params.get("f")
+            if not (isinstance(files, list) and len(files) >= MIN_FILES):
+                return None
+            cols = self.config.options.columns  # the time, strike, expiry and underlying columns named
+            names = {n for f in ("ts", "date", "strike", "expiry", "underlying")
+                     if isinstance(n := getattr(cols, f, None), str) and n}
+            self._shared_footers = SharedFooterStats(self.con, files, names)
+        return self._shared_footers.answer(sql, params)
 
     def _chain_index(self) -> ChainIndex | None:
         """The on-disk chain index of this dataset (optbt.data.chain_index), opened on first use."""

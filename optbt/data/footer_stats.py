@@ -35,22 +35,25 @@ _COLUMNS = ("file_name, row_group_id, row_group_num_rows, path_in_schema, type, 
 
 
 class SharedFooterStats:
-    """The statistics of ``columns`` in ``files``, read on the first query that can use them."""
+    """The statistics of ``columns`` in ``files``, read through ``con`` on the first query that
+    can use them."""
 
-    def __init__(self, files: list[str], columns: set[str]):
+    def __init__(self, con, files: list[str], columns: set[str]):
+        self.con = con
         self.files = frozenset(files)
         self.n = len(files)
         self.columns = frozenset(columns)
-        self._con = None  # the connection the view is registered on, once read
+        self._read = False  # the table is registered on con
         self._broken = False  # no table to read from (it could not be made, or was let go)
         self.reads = 0  # footer passes made here (tests count them)
 
-    def answer(self, con, sql: str, params: dict) -> list[tuple] | None:
+    def answer(self, sql: str, params: dict) -> list[tuple] | None:
         """``sql`` (over ``parquet_metadata($f)``) answered from the shared table, or None: the
         caller asks the footers themselves (and meets any error where it always did)."""
-        if self._fits(sql, params) and self._ready(con, params["f"]):
+        if self._fits(sql, params) and self._ready(params["f"]):
             try:
-                return con.execute(sql.replace(_FROM, VIEW), {k: v for k, v in params.items() if k != "f"}).fetchall()
+                return self.con.execute(sql.replace(_FROM, VIEW),
+                                        {k: v for k, v in params.items() if k != "f"}).fetchall()
             except duckdb.Error:
                 pass  # a column the table does not hold, say
         return None
@@ -74,33 +77,31 @@ class SharedFooterStats:
         # only a query that keeps the rows of the columns it names: the table holds no others
         return bool(asked) and "WHERE path_in_schema" in sql and asked <= self.columns
 
-    def _ready(self, con, files: list[str]) -> bool:
-        if self._con is con:
+    def _ready(self, files: list[str]) -> bool:
+        if self._read:
             return True
-        if self._con is not None:  # another connection (never expected): read directly
-            return False
         try:
             # ORDER BY: the rows come compacted (kept as parquet_metadata gives them, a mostly
             # empty chunk a file took ~200 MB for 11,000 files, against ~60 MB); the queries
             # over them group or key their rows by file, so their order is no answer's
-            table = con.sql(f"SELECT {_COLUMNS} FROM {_FROM} WHERE path_in_schema IN (SELECT unnest($c)) "
-                            "ORDER BY file_name, row_group_id, path_in_schema",
-                            params={"f": files, "c": sorted(self.columns)}).to_arrow_table()
+            table = self.con.sql(f"SELECT {_COLUMNS} FROM {_FROM} WHERE path_in_schema IN (SELECT unnest($c)) "
+                                 "ORDER BY file_name, row_group_id, path_in_schema",
+                                 params={"f": files, "c": sorted(self.columns)}).to_arrow_table()
         except duckdb.Error:
             self._broken = True  # the direct query raises the error where it always did
             return False
         self.reads += 1
-        con.register(VIEW, table)
-        self._con = con
+        self.con.register(VIEW, table)
+        self._read = True
         return True
 
     def close(self) -> None:
         """Let the table go (once the dataset is open and its days known, nothing asks for it);
         a later query reads the footers directly."""
         self._broken = True
-        if self._con is not None:
+        if self._read:
+            self._read = False
             try:
-                self._con.unregister(VIEW)
+                self.con.unregister(VIEW)
             except duckdb.Error:
                 pass
-            self._con = None
