@@ -115,7 +115,7 @@ class DslStrategy(MarketMixin, Strategy):
     _rule_order: ClassVar[tuple] = ()
     _inline_hit: ClassVar[bool] = True  # False in a subclass with its own _hit (legplan's stepped stops)
     _stops_only = False  # adjust()'s short path applies (see _note_fields)
-    _plain_legs = False  # set in __init__: nothing on a tick but the legs' own inline rules
+    _plain_legs = False  # set in __init__: nothing on a tick but the legs' own rules
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -169,9 +169,9 @@ class DslStrategy(MarketMixin, Strategy):
         # with none (a straddle with stops) ends its tick after the legs
         self._after_legs = self._shifts or self._mtm or cls._position_check is not None
         self._signals = bool(cls.TRACKED or cls.WATCHED)  # x[n], crosses, indicators: once per tick
-        # nothing on a tick but the legs' own rules, stops compared inline: with stops alone armed,
-        # adjust() takes its short path (_stops_only, set when the rule kinds in use change)
-        self._plain_legs = not (self._signals or self._after_legs) and cls._inline_hit
+        # nothing on a tick but the legs' own rules: with stops alone armed (_stops_only, set when
+        # the rule kinds in use change) and compared inline (_inline_hit), adjust() takes its short path
+        self._plain_legs = not (self._signals or self._after_legs)
 
     @classmethod
     def parameters(cls) -> dict[str, tuple[Any, Any]]:
