@@ -88,11 +88,11 @@ def _num(v: Any) -> str:
     return _e(v)
 
 
-def _whole(v: float) -> str:
+def _digits(v: float) -> str:
     """A number with every digit it has, in positional notation, without a trailing ".0": a
     strike, a percentage parameter, a cost setting (``:g`` wrote 1e-05 and 1e+06).
 
-    >>> _whole(21000.0), _whole(12.625), _whole(0.00001), _whole(1e6)
+    >>> _digits(21000.0), _digits(12.625), _digits(0.00001), _digits(1e6)
     ('21000', '12.625', '0.00001', '1000000')
     """
     return plain_number(float(v)).removesuffix(".0")
@@ -242,7 +242,7 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 def _leg(t: dict) -> str:
     """``ce 21000 CE`` — the key, strike and type of a trade, as a trader names a leg."""
     strike = _float(t.get("strike"))
-    k = _whole(strike) if strike is not None else ""
+    k = _digits(strike) if strike is not None else ""
     return " ".join(x for x in (t.get("key", ""), k, t.get("opt_type", "")) if x)
 
 
@@ -274,7 +274,7 @@ def _is_pct(name: str, kinds: dict) -> bool:
 
 def _param_text(name: str, v: Any, kinds: dict) -> str:
     if _is_pct(name, kinds) and isinstance(v, (int, float)) and not isinstance(v, bool):
-        return f"{_whole(v)} %"
+        return f"{_digits(v)} %"
     return _value(v)
 
 
@@ -355,9 +355,9 @@ def _costs_table(trades: list[dict], used: dict) -> str:
     rows: dict[str, Any] = {}
     if used:
         unit = " points" if used.get("slippage_unit") == "points" else " % of the price"
-        rows["slippage setting"] = f"{_whole(used.get('slippage', 0))}{unit} against each fill"
-        rows["commission setting"] = (f"{_whole(used.get('commission_per_lot', 0))} per lot, "
-                                      f"{_whole(used.get('commission_per_order', 0))} per order")
+        rows["slippage setting"] = f"{_digits(used.get('slippage', 0))}{unit} against each fill"
+        rows["commission setting"] = (f"{_digits(used.get('commission_per_lot', 0))} per lot, "
+                                      f"{_digits(used.get('commission_per_order', 0))} per order")
         preset = used.get("preset")
         rows["broker charges"] = (f"{preset} ({used.get('currency', '')}, rates effective {used.get('effective', '')})"
                                   if preset else "none")
