@@ -192,18 +192,24 @@ def test_days_asked_in_any_order_get_the_fresh_listing(tmp_path_factory, asked):
             os.environ["OPTBT_CHAIN_INDEX"] = before
 
 
+def with_spot(tmp: Path, name: str, options: str) -> Path:
+    """The spot of every day (21010 at each of six minutes) in one file beside the options, and
+    a config naming both (a 09:15-09:25 session): the dataset folder."""
+    pq.write_table(pa.Table.from_pylist(
+        [{"ts": datetime(d.year, d.month, d.day, 9, 15) + timedelta(minutes=k), "close": 21010.0}
+         for d in DAYS for k in range(1, 7)]), tmp / "spot.parquet")
+    (tmp / "dataset.toml").write_text(
+        f'name = "{name}"\n[options]\npath = "{options}"\n[spot]\npath = "spot.parquet"\n'
+        '[session]\nstart = "09:15"\nend = "09:25"\n')
+    return tmp
+
+
 def one_file(tmp: Path, days) -> Path:
     """Options of every day in one file (one row group spanning them: its footer cannot say
     which days it holds, so the days with options are found by a scan), spot likewise."""
     tmp.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist([r for d in days for r in bars(d)]), tmp / "options.parquet")
-    pq.write_table(pa.Table.from_pylist(
-        [{"ts": datetime(d.year, d.month, d.day, 9, 15) + timedelta(minutes=k), "close": 21010.0}
-         for d in DAYS for k in range(1, 7)]), tmp / "spot.parquet")
-    (tmp / "dataset.toml").write_text(
-        'name = "flat"\n[options]\npath = "options.parquet"\n[spot]\npath = "spot.parquet"\n'
-        '[session]\nstart = "09:15"\nend = "09:25"\n')
-    return tmp
+    return with_spot(tmp, "flat", "options.parquet")
 
 
 def test_the_days_with_options_of_a_scanned_file_are_remembered_until_it_changes(tmp_path, index_at, monkeypatch):
@@ -237,13 +243,7 @@ def per_contract(tmp: Path, strike_of=lambda k: k) -> Path:
         pq.write_table(pa.Table.from_pylist(mine), tmp / "options" / f"c{n}.parquet", write_statistics=n != 1)
     pq.write_table(pa.Table.from_pylist(bars(DAYS[2], strikes=(float("nan"),), expiry=DAYS[-1])),
                    tmp / "options" / "nan.parquet")
-    pq.write_table(pa.Table.from_pylist(
-        [{"ts": datetime(d.year, d.month, d.day, 9, 15) + timedelta(minutes=k), "close": 21010.0}
-         for d in DAYS for k in range(1, 7)]), tmp / "spot.parquet")
-    (tmp / "dataset.toml").write_text(
-        'name = "contracts"\n[options]\npath = "options/*.parquet"\n[spot]\npath = "spot.parquet"\n'
-        '[session]\nstart = "09:15"\nend = "09:25"\n')
-    return tmp
+    return with_spot(tmp, "contracts", "options/*.parquet")
 
 
 def footer_facts(src: DuckDBSource) -> tuple:

@@ -661,6 +661,14 @@ def _sweep_rows(folder: Path) -> list[dict]:
         return [{k: v for k, v in r.items() if k not in ("seconds", "worker")} for r in csv.DictReader(fh)]
 
 
+def timed_straddle(tmp_path: Path) -> Path:
+    """``t.strat``: STRADDLE with its entry time a parameter ``at`` (09:20) and its exit at 09:29."""
+    path = tmp_path / "t.strat"
+    path.write_text(STRADDLE.replace("    lots: int = 1\n", "    lots: int = 1\n    at: time = 09:20\n")
+                    .replace("entry at 09:20\nexit at 09:25", "entry at at\nexit at 09:29"))
+    return path
+
+
 def test_sweep_rows_equal_plain_runs_serial_and_on_two_workers(hand, tmp_path):
     common = ("--data", hand, "--costs", "nse", "--grid", "lots=1,2", "-q")
     stdout = optbt("sweep", hand / "straddle.strat", *common, "--executor", "serial", "--out", tmp_path / "serial",
@@ -742,8 +750,7 @@ def test_a_sweep_ranked_by_drawdown_reports_by_it_and_charts_no_value_for_runs_w
     console ranked by --metric max_drawdown but --report ranked and charted total_pnl; and the
     heatmap coloured the runs without trades by their drawdown of 0, the best, where the ranking
     puts them last (README). Now the report follows --metric, and such a cell says "no trades"."""
-    (tmp_path / "t.strat").write_text(STRADDLE.replace("    lots: int = 1\n", "    lots: int = 1\n    at: time = 09:20\n")
-                                      .replace("entry at 09:20\nexit at 09:25", "entry at at\nexit at 09:29"))
+    timed_straddle(tmp_path)
     out = tmp_path / "s"
     optbt("sweep", tmp_path / "t.strat", "--data", hand, "--grid", "at=09:20,09:30", "--grid", "lots=1,2",
           "--metric", "max_drawdown", "--report", "--executor", "serial", "--out", out, "-q", cwd=tmp_path)
@@ -770,8 +777,7 @@ def test_a_sweep_ranked_by_drawdown_reports_by_it_and_charts_no_value_for_runs_w
 
 def test_a_sweep_report_charts_the_win_rate_in_percent_as_its_tables_show_it(hand, tmp_path):
     """The tables show a win rate as 25.0 %; the heatmap's cells said 0.25 on a 0..1 colour bar."""
-    (tmp_path / "t.strat").write_text(STRADDLE.replace("    lots: int = 1\n", "    lots: int = 1\n    at: time = 09:20\n")
-                                      .replace("entry at 09:20\nexit at 09:25", "entry at at\nexit at 09:29"))
+    timed_straddle(tmp_path)
     out = tmp_path / "s"
     optbt("sweep", tmp_path / "t.strat", "--data", hand, "--grid", "at=09:20,09:21", "--grid", "lots=1,2",
           "--metric", "win_rate", "--report", "--executor", "serial", "--out", out, "-q", cwd=tmp_path)
@@ -788,8 +794,7 @@ def test_a_sweep_heatmap_shows_a_loss_below_half_a_cent_as_0_00(hand, tmp_path):
     """01-04 is flat: each run's PnL is its commission, 0.001 a lot an order on two legs: -0.004 with
     1 lot, -0.008 with 2. The heatmap's cells said -0.00 and -0.01; an amount shows as money does
     (0.00, never -0.00), as in the tables."""
-    (tmp_path / "t.strat").write_text(STRADDLE.replace("    lots: int = 1\n", "    lots: int = 1\n    at: time = 09:20\n")
-                                      .replace("entry at 09:20\nexit at 09:25", "entry at at\nexit at 09:29"))
+    timed_straddle(tmp_path)
     out = tmp_path / "s"
     optbt("sweep", tmp_path / "t.strat", "--data", hand, "--grid", "at=09:20,09:21", "--grid", "lots=1,2",
           "--start", "2024-01-04", "--end", "2024-01-04", "--commission", "0.001", "--report", "--executor", "serial",
