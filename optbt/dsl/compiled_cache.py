@@ -73,12 +73,17 @@ def _entry(text: str, filename: str) -> Path:
     return cache_dir() / "compiled" / f"text-{_key(text, filename)}.json"
 
 
-def finish_class(cls, filename: str, strat_map: dict, param_kinds: dict, times: dict | None = None,
-                 never: dict | None = None) -> type:
+# what a run reads of its file beyond the code (plain data, cached with it): a fact's key in
+# ``facts`` -> the class attribute it is kept in. "times": the entry and exit times, for a
+# no-entry day's note (optbt.dsl.compiler.session_times); "never": the rules a parameter's value
+# can keep from firing (optbt.dsl.never_fires.run_spec)
+FACTS = {"times": "__strat_times__", "never": "__strat_never__"}
+
+
+def finish_class(cls, filename: str, strat_map: dict, param_kinds: dict, facts: dict | None = None) -> type:
     """The class a .strat file loads as: the compiled class with what belongs to the file
-    (its name for messages, its source map, its costs preset resolved beside it, its entry and
-    exit times for a no-entry day's note: ``optbt.dsl.compiler.session_times``, the rules a
-    parameter's value can keep from firing: ``optbt.dsl.never_fires.run_spec``).
+    (its name for messages, its source map, its costs preset resolved beside it, its ``facts``:
+    see FACTS).
 
     Two files with the same text compile to one module and one class; so each file gets a
     subclass of its own, kept in the module under a name of its own (classes pickle by
@@ -98,8 +103,8 @@ def finish_class(cls, filename: str, strat_map: dict, param_kinds: dict, times: 
         mine.__strat_source__ = str(filename)
         mine.__strat_map__ = strat_map
         mine.PARAM_KINDS = param_kinds
-        mine.__strat_times__ = dict(times or {})
-        mine.__strat_never__ = dict(never or {})
+        for key, attr in FACTS.items():
+            setattr(mine, attr, dict((facts or {}).get(key) or {}))
         _preset_beside(mine, filename)
     return mine
 
@@ -135,14 +140,14 @@ def run_module(name: str, file: str, source: bytes) -> types.ModuleType:
 
 
 def remember(text: str, filename: str, module, cls_name: str, strat_map: dict, param_kinds: dict,
-             times: dict | None = None, never: dict | None = None) -> None:
+             facts: dict | None = None) -> None:
     """Note that ``text`` (given as ``filename``) compiled to ``module``'s class ``cls_name``.
     A cache folder that cannot be written is no error: the next load compiles again."""
     try:
         entry = _entry(text, filename)
         data = {"module": module.__name__, "file": module.__file__, "class": cls_name,
                 "lines": {str(k): list(v) for k, v in strat_map["lines"].items()}, "param_kinds": param_kinds,
-                "times": times or {}, "never": never or {}}
+                **{key: (facts or {}).get(key) or {} for key in FACTS}}
         entry.parent.mkdir(parents=True, exist_ok=True)
         tmp = entry.with_name(f"{entry.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(json.dumps(data), encoding="utf-8")
@@ -193,8 +198,7 @@ def lookup(text: str, filename: str):
         name, file, cls_name = data["module"], data["file"], data["class"]
         lines = {int(k): tuple(v) for k, v in data["lines"].items()}
         kinds = dict(data["param_kinds"])
-        times = dict(data["times"])
-        never = dict(data["never"])
+        facts = {key: dict(data[key]) for key in FACTS}  # an older entry's lack: compiled again
         if not (isinstance(name, str) and isinstance(file, str) and isinstance(cls_name, str)):
             return None
         with LOCK:
@@ -211,4 +215,4 @@ def lookup(text: str, filename: str):
     except Exception:  # unreadable, torn, stale (code it imports moved): compiled again instead
         return None
     strat_map = {"file": str(filename), "module_file": module.__file__, "lines": lines}
-    return finish_class(cls, filename, strat_map, kinds, times, never)
+    return finish_class(cls, filename, strat_map, kinds, facts)

@@ -726,11 +726,11 @@ def load_text(text: str, filename: str = "<strat>", remember_text: bool = False)
             module = run_module(module_name, _written(cache_dir() / "compiled", module_name, data), data)
     strat_map = source_map(text, str(filename), module.__file__, unit.line_map)
     kinds = param_kinds(unit)
-    times = session_times(unit)
-    never = run_spec(unit)  # rules a run's --param value can keep from ever firing
+    # rules a run's --param value can keep from ever firing, too
+    facts = {"times": session_times(unit), "never": run_spec(unit)}
     if remember_text:
-        remember(text, str(filename), module, cls_name, strat_map, kinds, times, never)
-    return finish_class(getattr(module, cls_name), filename, strat_map, kinds, times, never)
+        remember(text, str(filename), module, cls_name, strat_map, kinds, facts)
+    return finish_class(getattr(module, cls_name), filename, strat_map, kinds, facts)
 
 
 def _written(folder: Path, module_name: str, data: bytes) -> str:
