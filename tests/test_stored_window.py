@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from optbt.data import block_reads, duckdb_source
+from optbt.data import block_reads, duckdb_source, stored_window
 from optbt.data.dataset import DatasetConfig, load_dataset
 from optbt.data.duckdb_source import DuckDBSource
 from optbt.data.sql_text import bound
@@ -209,6 +209,58 @@ def test_day_folders_get_no_bound(tmp_path):
     assert table.stored_window(datetime(2024, 1, 2, 9, 15), datetime(2024, 1, 2, 15, 30), "Asia/Kolkata") == ("", {})
 
 
+# -- a window within one day on dates and times: read off the raw columns, exactly -----------------
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(day=st.dates(date(1990, 1, 1), date(2035, 12, 31)), ends=st.tuples(st.times(), st.times()),
+       seed=st.integers(0, 2 ** 32 - 1), spread=rows)
+@example(day=date(2024, 1, 2), ends=(time(0), time(23, 59, 59, 999999)), seed=1,  # the whole day: midnights
+         spread=[(at_end, m) for at_end in (False, True) for m in (-1441, -1440, -1, 0, 1, 1440)])
+def test_a_window_within_one_day_on_dates_and_times_picks_the_same_rows(tmp_path_factory, day, ends, seed, spread):
+    """The filter on the raw DATE and TIME (stored_window.exact_day) keeps exactly the rows whose
+    exchange time lies in (lo, hi]: rows near both ends, of the days before and after, a
+    midnight written as the day before's 24:00, microseconds either side, NULLs."""
+    rnd = random.Random(seed)
+    lo, hi = (datetime.combine(day, t) for t in sorted(ends))
+    if lo == hi:
+        hi = lo + timedelta(microseconds=1)
+        if hi.date() != day:
+            return
+    days, times = [None, day], [time(9, 16).isoformat(), None]  # a row without a date, one without a time
+    for at_end, m in spread:
+        x = (hi if at_end else lo) + timedelta(minutes=m, microseconds=rnd.choice([0, 0, 1, -1]))
+        d, of_day = _day_and_time(x, rnd)
+        days.append(d)
+        times.append(of_day)
+    path = tmp_path_factory.mktemp("exact") / "t.parquet"
+    duckdb.connect().execute(f"COPY (SELECT CAST(a AS DATE) AS date, CAST(b AS TIME) AS time FROM (SELECT "
+                             f"unnest($a) AS a, unnest($b) AS b)) TO '{path}' (FORMAT parquet)", {"a": days, "b": times})
+    con, table = _table(path, "Asia/Kolkata", {"date": "date", "time": "time"})
+    where, params = stored_window.exact_day(table, lo, hi)
+    known = table.ts_expr("Asia/Kolkata")
+    exact = f"SELECT date, time FROM read_parquet($f) WHERE {known} > $lo AND {known} <= $hi ORDER BY ALL"
+    raw = f"SELECT date, time FROM read_parquet($f) WHERE TRUE{where} ORDER BY ALL"
+    assert (con.execute(raw, {"f": str(path), **params}).fetchall()
+            == con.execute(exact, bound(exact, {"f": str(path), "lo": lo, "hi": hi, "tz": "Asia/Kolkata"})).fetchall())
+
+
+@pytest.mark.parametrize("columns, select, lo, hi", [
+    ({"date": "date", "time": "time"}, "DATE '2024-01-02' AS date, TIME '09:16' AS time",
+     datetime(2024, 1, 2, 15), datetime(2024, 1, 3, 9)),  # across midnight
+    ({"date": "date", "time": "time"}, "DATE '2024-01-02' AS date, CAST(TIME '09:16' AS TIME_NS) AS time",
+     datetime(2024, 1, 2, 9), datetime(2024, 1, 2, 16)),  # nanoseconds round up to the next microsecond
+    ({"date": "date", "time": "time"}, "20240102 AS date, TIME '09:16' AS time",
+     datetime(2024, 1, 2, 9), datetime(2024, 1, 2, 16)),  # a yyyymmdd number
+    ({"date": "date", "time": "time"}, "DATE '2024-01-02' AS date, '09:16:00' AS time",
+     datetime(2024, 1, 2, 9), datetime(2024, 1, 2, 16)),  # text: refused row by row when not a time
+    ({}, "TIMESTAMP '2024-01-02 09:16' AS ts", datetime(2024, 1, 2, 9), datetime(2024, 1, 2, 16)),
+])
+def test_other_stored_times_keep_the_exact_filter(tmp_path, columns, select, lo, hi):
+    path = tmp_path / "t.parquet"
+    duckdb.connect().execute(f"COPY (SELECT {select}) TO '{path}' (FORMAT parquet)")
+    _, table = _table(path, "Asia/Kolkata", columns)
+    assert stored_window.exact_day(table, lo, hi) is None
+
+
 # -- end to end: a month file stored each way reads as the naive one ------------------------------
 ZONE = "America/New_York"  # the days span its DST change of 2024-03-10
 STORED = {  # form -> (SELECT list over a naive exchange-time row, its [columns] lines)
@@ -289,6 +341,22 @@ def test_a_month_file_reads_the_same_with_the_bound_without_it_and_naive(month, 
     assert _everything(month[form], end_from_data) == with_bound
 
 
+def test_start_labelled_dates_and_times_read_as_the_naive_file(month, tmp_path, monkeypatch):
+    """Bars labelled by their start are known a minute later: the one-day window on the raw date
+    and time (stored_window.exact_day) is taken a minute earlier, as the exact filter is."""
+    monkeypatch.setenv("OPTBT_CHAIN_INDEX", "off")
+    reads = []
+    for form in ("naive", "date_time"):
+        folder = tmp_path / form
+        folder.mkdir()
+        text = (month[form] / "dataset.toml").read_text()
+        for kind in ("options", "spot"):
+            text = text.replace(f'path = "{kind}.parquet"', f"path = {str(month[form] / kind) + '.parquet'!r}")
+        (folder / "dataset.toml").write_text('bar_label = "start"\n' + text)
+        reads.append(_everything(folder))
+    assert reads[0] == reads[1] and all(reads[1][d][4] for d in reads[1]["days"])
+
+
 @pytest.mark.parametrize("form", ["utc", "date_time", "text", "text_zoned"])
 def test_the_bound_is_in_the_queries(month, form, monkeypatch):
     monkeypatch.setenv("OPTBT_CHAIN_INDEX", "off")
@@ -299,7 +367,12 @@ def test_the_bound_is_in_the_queries(month, form, monkeypatch):
     src._run = lambda sql, params: seen.append(sql) or run(sql, params)
     e = src.chain(d).expiries[0]
     src.chain_bars(d, None, e, "CE", None, src.session(d)[1])
-    assert len(seen) == 2 and all("$sw0" in sql and "$sw1" in sql for sql in seen)  # the listing, the bars
+    listing, bars = seen  # the listing, the bars
+    assert "$sw0" in listing and "$sw1" in listing
+    if form == "date_time":  # a window in one day: the raw date and time replace the exact filter
+        assert "$xd" in bars and src._opt_known not in bars.split(" WHERE ")[1]
+    else:
+        assert "$sw0" in bars and "$sw1" in bars
     src.close()
 
 

@@ -44,7 +44,7 @@ from optbt.data.footers import option_days_from_footers, same_underlying
 from optbt.data.read_ahead import ReadAhead, enabled_by_env
 from optbt.data.source import Bar, Chain
 from optbt.data.sql_text import FILE_COL, bound, own_refusal, quote_ident  # noqa: F401  (quote_ident: importable from here)
-from optbt.data.stored_window import costly, distinct_times
+from optbt.data.stored_window import costly, distinct_times, exact_day
 from optbt.data.table import Table
 from optbt.data.underlying_rows import refuse_options_as_spot
 from optbt.model.errors import DataError
@@ -140,6 +140,22 @@ class DuckDBSource:
             return table.stored_window(after - shift, until - shift, self.config.timezone)
         except OverflowError:
             return "", {}
+
+    def _known_between(self, table: Table, known: str, shift: timedelta, after: datetime, until: datetime,
+                       names: tuple[str, str]) -> tuple[str, dict]:
+        """`` AND <rows known in (after, until]>`` and its parameters: on a table of dates and
+        times whose window lies in one day, the same rows picked by the raw columns
+        (:func:`~optbt.data.stored_window.exact_day`); else ``known`` compared with ``$<names>``
+        plus the bound on the stored time (:meth:`_window`)."""
+        try:
+            exact = exact_day(table, after - shift, until - shift)
+        except OverflowError:
+            exact = None
+        if exact is not None:
+            return exact
+        window, bounds = self._window(table, shift, after, until)
+        lo, hi = names
+        return f" AND {known} > ${lo} AND {known} <= ${hi}{window}", {lo: after, hi: until, **bounds}
 
     def _expiry_expr(self) -> str:
         """The expiry as a DATE (see :meth:`Table.date_expr`); ``expiry_format`` says how an
@@ -537,17 +553,16 @@ class DuckDBSource:
             during = self.options.files_holding(during, strikes, expiries if self._raw_expiry_is_date else None)
             if not during:  # no file holds a bar of this session
                 continue
-            window, bounds = self._window(self.options, self._shift, open_, close)
-            params = self._opt_params(f=during, und=und, open=open_, close=close, **bounds,
-                                      **{f"k{n}": k for n, k in enumerate(strikes)})
+            when, bounds = self._known_between(self.options, self._opt_known, self._shift, open_, close,
+                                               ("open", "close"))
+            params = self._opt_params(f=during, und=und, **bounds, **{f"k{n}": k for n, k in enumerate(strikes)})
             where = f"{self._raw_strike} IN ({', '.join(f'$k{n}' for n in range(len(strikes)))})"
             if self._raw_expiry_is_date:  # push the expiry filter into the scan too
                 params.update({f"e{n}": e for n, e in enumerate(expiries)})
                 where += f" AND {self._raw_expiry} IN ({', '.join(f'$e{n}' for n in range(len(expiries)))})"
             sql = (f"SELECT {self._bar_expiry}, {self._strike}, {self._raw_opt_type}, {self._opt_known}, {self._price}, "
                    f"{self._bid}, {self._ask} FROM read_parquet($f, {self.options.scan}) "
-                   f"WHERE {where} AND {self._und_test(und, during)} AND {self._opt_known} > $open "
-                   f"AND {self._opt_known} <= $close{window}")
+                   f"WHERE {where} AND {self._und_test(und, during)}{when}")
             wanted = {(i.expiry, i.strike, i.opt_type): out[i] for i in insts}
             kind = self._opt_type_of
             for e, k, o, t, p, b, a in self._run(sql, params):
@@ -586,13 +601,12 @@ class DuckDBSource:
             during = self.options.files_holding(during, None, [expiry])
         if not during:
             return out
-        window, bounds = self._window(self.options, self._shift, lo, hi)
-        params = self._opt_params(f=during, und=und, lo=lo, hi=hi, e=expiry, ot=opt_type, **bounds)
+        when, bounds = self._known_between(self.options, self._opt_known, self._shift, lo, hi, ("lo", "hi"))
+        params = self._opt_params(f=during, und=und, e=expiry, ot=opt_type, **bounds)
         where = f"{self._raw_expiry if self._raw_expiry_is_date else self._expiry} = $e"
         sql = (f"SELECT {self._strike}, {self._opt_known}, {self._price}, {self._bid}, {self._ask} "
                f"FROM read_parquet($f, {self.options.scan}) "
-               f"WHERE {where} AND ({self._opt_type}) = $ot AND {self._und_test(und, during)} "
-               f"AND {self._opt_known} > $lo AND {self._opt_known} <= $hi{window}")
+               f"WHERE {where} AND ({self._opt_type}) = $ot AND {self._und_test(und, during)}{when}")
         unsorted = set()  # strikes whose rows came out of time order, or twice at one time
         for k, t, p, b, a in self._run(sql, params):
             if k is None or not 0 < k < INF:  # no contract: the chain never lists it (bad_strike), never read

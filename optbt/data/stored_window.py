@@ -65,6 +65,38 @@ def stored_window(table, lo: datetime, hi: datetime, tz: str | None) -> tuple[st
     return _on_days(quote_ident(cols.date), types[cols.date], first, last, tz)
 
 
+def exact_day(table, lo: datetime, hi: datetime) -> tuple[str, dict] | None:
+    """(`` AND <predicate>``, its parameters ``$xd``/``$xt0``/``$xt1``) on a DATE date column and
+    a TIME time column that *exactly* replaces the filter "exchange time in (``lo``, ``hi``]",
+    when both ends fall on one date D; else None (the exact filter on :meth:`Table.ts_expr`).
+
+    Exchange time is then ``date + time`` computed for every row the scan keeps, and its filter
+    cannot be pushed into the scan: on a month file of dates and times that computation was
+    about 0.4 ms of a day's 3.5 ms query. Instead: ``date = D AND time > lo's time AND time <=
+    hi's time``, on the raw columns. Why it is the same set of rows (a time of day lies in
+    00:00 .. 24:00, DuckDB reading '24:00:00' too):
+
+    - a row dated D is known at D + its time, which lies in (lo, hi] exactly when its time lies
+      in (lo's time, hi's time] (24:00 is after hi's time, which is before midnight);
+    - a row dated D - 1 is known at most at D 00:00 <= lo, never after lo; one dated earlier
+      even before; one dated D + 1 or later is known at D + 1 00:00 or later, after hi;
+    - a NULL date or time makes both filters unknown: the row is left out by both.
+
+    Only for the plain types (a DATE read as itself, a TIME of microseconds): any other stored
+    form, a column cast by the config, or a window across midnight keeps the exact filter.
+    ``tests/test_stored_window.py`` checks the equality on DuckDB itself.
+    """
+    cols, types = table.columns, table.types
+    if (not table.bound_stored or cols.ts or not cols.date or not cols.time
+            or types.get(cols.date) != "DATE" or types.get(cols.time) != "TIME"
+            or cols.date in table.cast or cols.time in table.cast
+            or lo.date() != hi.date() or not lo < hi or lo.year < 1900):  # before 1900: refused row by row
+        return None
+    day, of_day = table.col("date"), table.col("time")
+    return (f" AND {day} = $xd AND {of_day} > $xt0 AND {of_day} <= $xt1",
+            {"xd": lo.date(), "xt0": lo.time(), "xt1": hi.time()})
+
+
 def day_span(lo: datetime, hi: datetime) -> tuple[date, date]:
     """The days D with D + t in [lo, hi] for some time of day t in [00:00, 24:00] (DuckDB reads
     a '24:00:00' time of day, and a nanosecond one rounds up to it)."""
