@@ -216,7 +216,7 @@ def test_day_folders_get_no_bound(tmp_path):
 @example(day=date(2024, 1, 2), ends=(time(0), time(23, 59, 59, 999999)), seed=1,  # the whole day: midnights
          spread=[(at_end, m) for at_end in (False, True) for m in (-1441, -1440, -1, 0, 1, 1440)])
 def test_a_window_within_one_day_on_dates_and_times_picks_the_same_rows(tmp_path_factory, day, ends, seed, spread):
-    """The filter on the raw DATE and TIME (stored_window.exact_day) keeps exactly the rows whose
+    """The filter on the raw DATE and TIME (stored_window.exact_window) keeps exactly the rows whose
     exchange time lies in (lo, hi]: rows near both ends, of the days before and after, a
     midnight written as the day before's 24:00, microseconds either side, NULLs."""
     rnd = random.Random(seed)
@@ -235,12 +235,57 @@ def test_a_window_within_one_day_on_dates_and_times_picks_the_same_rows(tmp_path
     duckdb.connect().execute(f"COPY (SELECT CAST(a AS DATE) AS date, CAST(b AS TIME) AS time FROM (SELECT "
                              f"unnest($a) AS a, unnest($b) AS b)) TO '{path}' (FORMAT parquet)", {"a": days, "b": times})
     con, table = _table(path, "Asia/Kolkata", {"date": "date", "time": "time"})
-    where, params = stored_window.exact_day(table, lo, hi)
+    where, params = stored_window.exact_window(table, lo, hi)
     known = table.ts_expr("Asia/Kolkata")
     exact = f"SELECT date, time FROM read_parquet($f) WHERE {known} > $lo AND {known} <= $hi ORDER BY ALL"
     raw = f"SELECT date, time FROM read_parquet($f) WHERE TRUE{where} ORDER BY ALL"
     assert (con.execute(raw, {"f": str(path), **params}).fetchall()
             == con.execute(exact, bound(exact, {"f": str(path), "lo": lo, "hi": hi, "tz": "Asia/Kolkata"})).fetchall())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(window=windows(), sep=st.sampled_from([" ", "T"]), seed=st.integers(0, 2 ** 32 - 1), spread=rows)
+def test_text_of_one_fixed_width_picks_a_windows_rows_by_its_text(tmp_path_factory, window, sep, seed, spread):
+    """Every value YYYY-MM-DD HH:MM:SS (one separator): the comparison of the text itself
+    (stored_window.exact_window) keeps exactly the rows the parsed time keeps, lo and hi at
+    any microsecond."""
+    rnd = random.Random(seed)
+    _, lo, hi = window
+    lo = lo.replace(microsecond=rnd.choice([0, 0, 1, 999999]))
+    hi = hi.replace(microsecond=rnd.choice([0, 0, 1, 999999]))
+    if not lo < hi:
+        return
+    texts = [None]
+    for at_end, m in spread:
+        x = (hi if at_end else lo) + timedelta(minutes=m, seconds=rnd.choice([-1, 0, 0, 1]))
+        texts.append(x.strftime(f"%Y-%m-%d{sep}%H:%M:%S"))
+    path = tmp_path_factory.mktemp("fixed") / "t.parquet"
+    duckdb.connect().execute(f"COPY (SELECT unnest($a) AS ts) TO '{path}' (FORMAT parquet)", {"a": texts})
+    con, table = _table(path, "Asia/Kolkata", {})
+    table.prove_text(con, "Asia/Kolkata")
+    assert table.text_fixed == sep and table.text_plain
+    where, params = stored_window.exact_window(table, lo, hi)
+    known = table.ts_expr("Asia/Kolkata")
+    exact = f"SELECT ts FROM read_parquet($f) WHERE {known} > $lo AND {known} <= $hi ORDER BY ALL"
+    raw = f"SELECT ts FROM read_parquet($f) WHERE TRUE{where} ORDER BY ALL"
+    assert (con.execute(raw, {"f": str(path), **params}).fetchall()
+            == con.execute(exact, bound(exact, {"f": str(path), "lo": lo, "hi": hi, "tz": "Asia/Kolkata"})).fetchall())
+
+
+@pytest.mark.parametrize("other", [
+    "2024-01-02T09:17:00",  # the other separator: ' ' sorts before 'T'
+    "2024-01-02 09:17",  # no seconds
+    "2024-01-02 09:17:00.5",  # a fraction
+    "2024-01-01 24:00:00",  # midnight as the day before's 24:00
+    "2024-01-02 09:17:00+05:30"])  # an offset
+def test_text_not_of_one_fixed_width_is_not_compared_as_text(tmp_path, other):
+    path = tmp_path / "t.parquet"
+    duckdb.connect().execute(f"COPY (SELECT * FROM (VALUES ('2024-01-02 09:16:00'), ('{other}')) t(ts)) "
+                             f"TO '{path}' (FORMAT parquet)")
+    con, table = _table(path, "Asia/Kolkata", {})
+    table.prove_text(con, "Asia/Kolkata")
+    assert table.text_fixed == ""
+    assert stored_window.exact_window(table, datetime(2024, 1, 2, 9), datetime(2024, 1, 2, 16)) is None
 
 
 @pytest.mark.parametrize("columns, select, lo, hi", [
@@ -258,7 +303,7 @@ def test_other_stored_times_keep_the_exact_filter(tmp_path, columns, select, lo,
     path = tmp_path / "t.parquet"
     duckdb.connect().execute(f"COPY (SELECT {select}) TO '{path}' (FORMAT parquet)")
     _, table = _table(path, "Asia/Kolkata", columns)
-    assert stored_window.exact_day(table, lo, hi) is None
+    assert stored_window.exact_window(table, lo, hi) is None
 
 
 # -- end to end: a month file stored each way reads as the naive one ------------------------------
@@ -343,7 +388,7 @@ def test_a_month_file_reads_the_same_with_the_bound_without_it_and_naive(month, 
 
 def test_start_labelled_dates_and_times_read_as_the_naive_file(month, tmp_path, monkeypatch):
     """Bars labelled by their start are known a minute later: the one-day window on the raw date
-    and time (stored_window.exact_day) is taken a minute earlier, as the exact filter is."""
+    and time (stored_window.exact_window) is taken a minute earlier, as the exact filter is."""
     monkeypatch.setenv("OPTBT_CHAIN_INDEX", "off")
     reads = []
     for form in ("naive", "date_time"):
@@ -369,8 +414,8 @@ def test_the_bound_is_in_the_queries(month, form, monkeypatch):
     src.chain_bars(d, None, e, "CE", None, src.session(d)[1])
     listing, bars = seen  # the listing, the bars
     assert "$sw0" in listing and "$sw1" in listing
-    if form == "date_time":  # a window in one day: the raw date and time replace the exact filter
-        assert "$xd" in bars and src._opt_known not in bars.split(" WHERE ")[1]
+    if form in ("date_time", "text"):  # the raw date and time, or the text, replace the exact filter
+        assert "$xt0" in bars and src._opt_known not in bars.split(" WHERE ")[1]
     else:
         assert "$sw0" in bars and "$sw1" in bars
     src.close()

@@ -44,7 +44,7 @@ from optbt.data.footers import option_days_from_footers, same_underlying
 from optbt.data.read_ahead import ReadAhead, enabled_by_env
 from optbt.data.source import Bar, Chain
 from optbt.data.sql_text import FILE_COL, bound, own_refusal, quote_ident  # noqa: F401  (quote_ident: importable from here)
-from optbt.data.stored_window import costly, distinct_times, exact_day
+from optbt.data.stored_window import costly, distinct_times, exact_window
 from optbt.data.table import Table
 from optbt.data.underlying_rows import refuse_options_as_spot
 from optbt.model.errors import DataError
@@ -143,12 +143,12 @@ class DuckDBSource:
 
     def _known_between(self, table: Table, known: str, shift: timedelta, after: datetime, until: datetime,
                        names: tuple[str, str]) -> tuple[str, dict]:
-        """`` AND <rows known in (after, until]>`` and its parameters: on a table of dates and
-        times whose window lies in one day, the same rows picked by the raw columns
-        (:func:`~optbt.data.stored_window.exact_day`); else ``known`` compared with ``$<names>``
-        plus the bound on the stored time (:meth:`_window`)."""
+        """`` AND <rows known in (after, until]>`` and its parameters: where the stored form
+        allows (a DATE and a TIME, the window in one day; text of one fixed width), the same rows
+        picked by the raw columns (:func:`~optbt.data.stored_window.exact_window`); else
+        ``known`` compared with ``$<names>`` plus the bound on the stored time (:meth:`_window`)."""
         try:
-            exact = exact_day(table, after - shift, until - shift)
+            exact = exact_window(table, after - shift, until - shift)
         except OverflowError:
             exact = None
         if exact is not None:

@@ -29,6 +29,8 @@ from optbt.data.sql_text import NAIVE_TS, is_aware, quote_ident
 ZONE_MARGIN = timedelta(hours=3)
 _INT_KINDS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UINTEGER", "UBIGINT", "HUGEINT")
 _ISO_DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# text of one fixed width that orders as its time: 2024-01-02 09:16:00 (or with a T), hours to 23
+_FIXED_TEXT = "[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
 
 
 def stored_window(table, lo: datetime, hi: datetime, tz: str | None) -> tuple[str, dict]:
@@ -65,32 +67,43 @@ def stored_window(table, lo: datetime, hi: datetime, tz: str | None) -> tuple[st
     return _on_days(quote_ident(cols.date), types[cols.date], first, last, tz)
 
 
-def exact_day(table, lo: datetime, hi: datetime) -> tuple[str, dict] | None:
-    """(`` AND <predicate>``, its parameters ``$xd``/``$xt0``/``$xt1``) on a DATE date column and
-    a TIME time column that *exactly* replaces the filter "exchange time in (``lo``, ``hi``]",
-    when both ends fall on one date D; else None (the exact filter on :meth:`Table.ts_expr`).
+def exact_window(table, lo: datetime, hi: datetime) -> tuple[str, dict] | None:
+    """(`` AND <predicate>``, its parameters ``$xt0``/``$xt1``, ``$xd``) on the stored time
+    column(s) that *exactly* replaces the filter "exchange time in (``lo``, ``hi``]", where the
+    stored form allows it; else None (the exact filter on :meth:`Table.ts_expr`).
 
-    Exchange time is then ``date + time`` computed for every row the scan keeps, and its filter
-    cannot be pushed into the scan: on a month file of dates and times that computation was
-    about 0.4 ms of a day's 3.5 ms query. Instead: ``date = D AND time > lo's time AND time <=
-    hi's time``, on the raw columns. Why it is the same set of rows (a time of day lies in
-    00:00 .. 24:00, DuckDB reading '24:00:00' too):
+    Exchange time computed from a date and a time, or parsed from text, costs a computation in
+    every row the scan keeps, and its filter cannot be pushed into the scan: on a month file
+    that was 0.4-0.6 ms of a day's 3.5 ms query. Two stored forms are picked by their raw
+    values instead, each with its proof:
 
-    - a row dated D is known at D + its time, which lies in (lo, hi] exactly when its time lies
-      in (lo's time, hi's time] (24:00 is after hi's time, which is before midnight);
-    - a row dated D - 1 is known at most at D 00:00 <= lo, never after lo; one dated earlier
-      even before; one dated D + 1 or later is known at D + 1 00:00 or later, after hi;
-    - a NULL date or time makes both filters unknown: the row is left out by both.
+    - **a DATE date and a TIME time, the window within one date D**: ``date = D AND time >
+      lo's time AND time <= hi's time``. A row dated D is known at D + its time, in (lo, hi]
+      exactly when its time is in (lo's time, hi's time] (a time of day lies in 00:00 .. 24:00,
+      DuckDB reading '24:00:00' too, and 24:00 is after hi's time); a row dated D - 1 is known
+      at D 00:00 <= lo at the latest, one dated D + 1 or later after hi.
+    - **text proven to be ``YYYY-MM-DD HH:MM:SS`` in every value** (one separator, hours to 23,
+      no zone: :func:`prove_text`): ``ts > lo AND ts <= hi`` written the same way, to the
+      second. Text of one fixed width compares character by character as its time does, and a
+      time of whole seconds is after lo exactly when it is after lo's whole second (and not
+      after hi exactly when not after hi's).
 
-    Only for the plain types (a DATE read as itself, a TIME of microseconds): any other stored
-    form, a column cast by the config, or a window across midnight keeps the exact filter.
-    ``tests/test_stored_window.py`` checks the equality on DuckDB itself.
+    A NULL makes both filters unknown: the row is left out by both. Any other stored form, a
+    column cast by the config, a date and time window across midnight, or a year outside
+    1900-9999 keeps the exact filter. ``tests/test_stored_window.py`` checks both on DuckDB.
     """
     cols, types = table.columns, table.types
-    if (not table.bound_stored or cols.ts or not cols.date or not cols.time
-            or types.get(cols.date) != "DATE" or types.get(cols.time) != "TIME"
-            or cols.date in table.cast or cols.time in table.cast
-            or lo.date() != hi.date() or not lo < hi or lo.year < 1900):  # before 1900: refused row by row
+    if not table.bound_stored or not 1900 <= lo.year <= hi.year <= 9999 or not lo < hi:
+        return None
+    if cols.ts:
+        sep = table.text_fixed
+        if not sep or not table.text_plain or types.get(cols.ts) != "VARCHAR" or cols.ts in table.cast:
+            return None
+        ts = table.col("ts")
+        return (f" AND {ts} > $xt0 AND {ts} <= $xt1",
+                {"xt0": lo.strftime(f"%Y-%m-%d{sep}%H:%M:%S"), "xt1": hi.strftime(f"%Y-%m-%d{sep}%H:%M:%S")})
+    if (not cols.date or not cols.time or types.get(cols.date) != "DATE" or types.get(cols.time) != "TIME"
+            or cols.date in table.cast or cols.time in table.cast or lo.date() != hi.date()):
         return None
     day, of_day = table.col("date"), table.col("time")
     return (f" AND {day} = $xd AND {of_day} > $xt0 AND {of_day} <= $xt1",
@@ -183,11 +196,13 @@ def join_times(table, known: str, where: str) -> str:
     return f" JOIN {distinct_times(table, known, where)} AS optbt_m ON {keys}"
 
 
-def prove_text(table, con, tz: str | None, index_of=None) -> tuple[int, int, bool] | None:
+def prove_text(table, con, tz: str | None, index_of=None) -> tuple[int, int, bool, str] | None:
     """May a text ``ts`` column be bounded by its text? (least, most) days between a row's
-    exchange date and the date its text starts with, and whether no value carries a zone or
+    exchange date and the date its text starts with, whether no value carries a zone or
     offset (then each row's exchange time is its text cast as written: :meth:`Table.ts_expr`
-    skips the per-row zone parsing); or None (no bound, the full conversion).
+    skips the per-row zone parsing), and the one separator (" " or "T") when every value is
+    ``YYYY-MM-DD HH:MM:SS`` with hours to 23, else "" (then a window is picked by comparing the
+    text itself: :func:`exact_window`); or None (no bound, the full conversion).
 
     Text compares in date order only when every value starts with an ISO date, and a row's
     exchange date may differ from its text's (a zone converted, '24:00:00', nanoseconds rounded
@@ -204,7 +219,9 @@ def prove_text(table, con, tz: str | None, index_of=None) -> tuple[int, int, boo
         return None
     local = table._text_ts("optbt_t", tz)
     sql = (f"SELECT bool_and(regexp_matches(optbt_t, '{_ISO_DATE}') AND optbt_d IS NOT NULL), "
-           f"min(optbt_d), max(optbt_d), bool_and({table.text_zone('optbt_t')} = '') FROM (SELECT optbt_t, "
+           f"min(optbt_d), max(optbt_d), bool_and({table.text_zone('optbt_t')} = ''), "
+           f"bool_and(regexp_full_match(optbt_t, '{_FIXED_TEXT}')), min(substr(optbt_t, 11, 1)), "
+           "max(substr(optbt_t, 11, 1)) FROM (SELECT optbt_t, "
            f"CAST({local} AS DATE) - TRY_CAST(left(optbt_t, 10) AS DATE) AS optbt_d "
            f"FROM (SELECT DISTINCT {quote_ident(ts)} AS optbt_t FROM read_parquet($f, {table.scan})) "
            "WHERE optbt_t IS NOT NULL)")
@@ -212,14 +229,17 @@ def prove_text(table, con, tz: str | None, index_of=None) -> tuple[int, int, boo
     known, keep = recall(index_of() if index_of is not None else None, sql, params, table.all_files)
     if known is None:
         try:
-            ok, least, most, plain = con.execute(sql, params).fetchone()
+            ok, least, most, plain, fixed, sep, other = con.execute(sql, params).fetchone()
         except duckdb.InterruptException:  # Ctrl-C: not a data error
             raise KeyboardInterrupt from None
         except duckdb.Error:  # a value the conversion refuses: each query says so, as before
-            ok = least = most = plain = None
-        known = [int(least), int(most), int(bool(plain))] if ok and least is not None else []
+            ok = least = None
+        if ok and least is not None:
+            known = [int(least), int(most), int(bool(plain)), ord(sep) if fixed and sep == other else 0]
+        else:
+            known = []
         keep(known)
-    return (known[0], known[1], known[2] == 1) if len(known) == 3 else None
+    return (known[0], known[1], known[2] == 1, chr(known[3]) if known[3] else "") if len(known) == 4 else None
 
 
 def instants(lo: datetime, hi: datetime, tz: str | None) -> tuple[datetime | None, datetime | None]:

@@ -66,6 +66,7 @@ class Table:
         self.footers = footers or (lambda sql, params: con.execute(sql, params).fetchall())
         self.text_days: tuple[int, int] | None = None  # see prove_text
         self.text_plain = False  # every text timestamp proven ISO without a zone: cast as written
+        self.text_fixed = ""  # every text timestamp proven YYYY-MM-DD?HH:MM:SS: the separator ("" unproven)
         self.hive = "true" if files.hive_partitioning else "false"
         self.all_files = paths = find_files(cfg, files, what)
         self._listed = {os.path.normpath(f): f for f in paths}  # DuckDB may spell a path its own way
@@ -536,9 +537,11 @@ class Table:
         return stored_window(self, lo, hi, tz)
 
     def prove_text(self, con, tz: str | None, index_of=None) -> None:
-        """Settle once whether text timestamps may be bounded by their text (:attr:`text_days`)
-        and cast as written (:attr:`text_plain`); nothing to do for other timestamps or with day
-        folders: see :func:`optbt.data.stored_window.prove_text`."""
+        """Settle once whether text timestamps may be bounded by their text (:attr:`text_days`),
+        cast as written (:attr:`text_plain`) and compared as text (:attr:`text_fixed`); nothing
+        to do for other timestamps or with day folders: see
+        :func:`optbt.data.stored_window.prove_text`."""
         proof = prove_text(self, con, tz, index_of)
         self.text_days = None if proof is None else proof[:2]
         self.text_plain = proof is not None and proof[2]
+        self.text_fixed = "" if proof is None else proof[3]
