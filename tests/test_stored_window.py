@@ -183,17 +183,23 @@ def test_an_unpadded_yyyymmdd_date_is_left_to_its_refusal_not_bounded_away(tmp_p
         con.execute(sql, bound(sql, {"f": str(path), "tz": "Asia/Kolkata", **params})).fetchall()
 
 
+def _proven_texts(tmp_path, second: str) -> Table:
+    """A table of text timestamps '2024-01-02 09:16:00' and ``second``, its text proof taken."""
+    path = tmp_path / "t.parquet"
+    duckdb.connect().execute(f"COPY (SELECT * FROM (VALUES ('2024-01-02 09:16:00'), ('{second}'))"
+                             f" t(ts)) TO '{path}' (FORMAT parquet)")
+    con, table = _table(path, "Asia/Kolkata", {})
+    table.prove_text(con, "Asia/Kolkata")
+    return table
+
+
 @pytest.mark.parametrize("second", [
     " 2024-01-03 09:16:00",  # not ISO at its start: text order is not date order
     # a value the exact conversion refuses (an abbreviation for a zone) fails every query of its
     # files, as before: no bound may hide it from the days it is not on
     "2024-01-03 09:16:00 IST"])
 def test_text_not_iso_or_refused_is_not_bounded(tmp_path, second):
-    path = tmp_path / "t.parquet"
-    duckdb.connect().execute(f"COPY (SELECT * FROM (VALUES ('2024-01-02 09:16:00'), ('{second}'))"
-                             f" t(ts)) TO '{path}' (FORMAT parquet)")
-    con, table = _table(path, "Asia/Kolkata", {})
-    table.prove_text(con, "Asia/Kolkata")
+    table = _proven_texts(tmp_path, second)
     assert table.text_days is None and not table.text_plain
     assert table.stored_window(datetime(2024, 1, 2, 9, 15), datetime(2024, 1, 2, 15, 30), "Asia/Kolkata") == ("", {})
 
@@ -210,6 +216,16 @@ def test_day_folders_get_no_bound(tmp_path):
 
 
 # -- a window within one day on dates and times: read off the raw columns, exactly -----------------
+def _same_rows(con, table: Table, path, lo: datetime, hi: datetime) -> None:
+    """The rows stored_window.exact_window picks are those of exchange time in (lo, hi]."""
+    where, params = stored_window.exact_window(table, lo, hi)
+    known = table.ts_expr("Asia/Kolkata")
+    exact = f"SELECT * FROM read_parquet($f) WHERE {known} > $lo AND {known} <= $hi ORDER BY ALL"
+    raw = f"SELECT * FROM read_parquet($f) WHERE TRUE{where} ORDER BY ALL"
+    assert (con.execute(raw, {"f": str(path), **params}).fetchall()
+            == con.execute(exact, bound(exact, {"f": str(path), "lo": lo, "hi": hi, "tz": "Asia/Kolkata"})).fetchall())
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(day=st.dates(date(1990, 1, 1), date(2035, 12, 31)), ends=st.tuples(st.times(), st.times()),
        seed=st.integers(0, 2 ** 32 - 1), spread=rows)
@@ -235,12 +251,7 @@ def test_a_window_within_one_day_on_dates_and_times_picks_the_same_rows(tmp_path
     duckdb.connect().execute(f"COPY (SELECT CAST(a AS DATE) AS date, CAST(b AS TIME) AS time FROM (SELECT "
                              f"unnest($a) AS a, unnest($b) AS b)) TO '{path}' (FORMAT parquet)", {"a": days, "b": times})
     con, table = _table(path, "Asia/Kolkata", {"date": "date", "time": "time"})
-    where, params = stored_window.exact_window(table, lo, hi)
-    known = table.ts_expr("Asia/Kolkata")
-    exact = f"SELECT date, time FROM read_parquet($f) WHERE {known} > $lo AND {known} <= $hi ORDER BY ALL"
-    raw = f"SELECT date, time FROM read_parquet($f) WHERE TRUE{where} ORDER BY ALL"
-    assert (con.execute(raw, {"f": str(path), **params}).fetchall()
-            == con.execute(exact, bound(exact, {"f": str(path), "lo": lo, "hi": hi, "tz": "Asia/Kolkata"})).fetchall())
+    _same_rows(con, table, path, lo, hi)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -264,12 +275,7 @@ def test_text_of_one_fixed_width_picks_a_windows_rows_by_its_text(tmp_path_facto
     con, table = _table(path, "Asia/Kolkata", {})
     table.prove_text(con, "Asia/Kolkata")
     assert table.text_fixed == sep and table.text_plain
-    where, params = stored_window.exact_window(table, lo, hi)
-    known = table.ts_expr("Asia/Kolkata")
-    exact = f"SELECT ts FROM read_parquet($f) WHERE {known} > $lo AND {known} <= $hi ORDER BY ALL"
-    raw = f"SELECT ts FROM read_parquet($f) WHERE TRUE{where} ORDER BY ALL"
-    assert (con.execute(raw, {"f": str(path), **params}).fetchall()
-            == con.execute(exact, bound(exact, {"f": str(path), "lo": lo, "hi": hi, "tz": "Asia/Kolkata"})).fetchall())
+    _same_rows(con, table, path, lo, hi)
 
 
 @pytest.mark.parametrize("other", [
@@ -279,11 +285,7 @@ def test_text_of_one_fixed_width_picks_a_windows_rows_by_its_text(tmp_path_facto
     "2024-01-01 24:00:00",  # midnight as the day before's 24:00
     "2024-01-02 09:17:00+05:30"])  # an offset
 def test_text_not_of_one_fixed_width_is_not_compared_as_text(tmp_path, other):
-    path = tmp_path / "t.parquet"
-    duckdb.connect().execute(f"COPY (SELECT * FROM (VALUES ('2024-01-02 09:16:00'), ('{other}')) t(ts)) "
-                             f"TO '{path}' (FORMAT parquet)")
-    con, table = _table(path, "Asia/Kolkata", {})
-    table.prove_text(con, "Asia/Kolkata")
+    table = _proven_texts(tmp_path, other)
     assert table.text_fixed == ""
     assert stored_window.exact_window(table, datetime(2024, 1, 2, 9), datetime(2024, 1, 2, 16)) is None
 
