@@ -18,7 +18,9 @@ once (``dask scheduler`` and ``dask worker``, one thread each) and keeps between
 user with a running cluster would (``--executor dask://HOST:PORT``): its first sweep, on
 workers that have imported nothing yet, is reported apart. Within each repeat the measurements are
 interleaved so they share the machine's noise; speed-ups are taken within a repeat and their
-medians printed. The script also checks that every variant produced the same table.
+medians printed. Each repeat also times the machine itself: copies of the same pure-Python work
+run at once against one alone (``machine/python_scaling``), the most any sweep of Python runs
+can gain from that many workers here, before its own fixed costs. The script also checks that every variant produced the same table.
 min/median/max over repeats and the load average at start are printed and written;
 ``--quick`` (5 days, one repeat) keeps the script working.
 Figures, not assertions.
@@ -79,6 +81,41 @@ def sweep_once(executor: str, memo: str | None, data: Path, workers: int, out: P
     with (out / "sweep.csv").open() as fh:
         rows = [{k: v for k, v in r.items() if k not in ("seconds", "worker")} for r in csv.DictReader(fh)]
     return seconds, rows
+
+
+# CPU-bound pure Python of the engine's kind (dict look-ups, float compares, calls), ~1 s alone
+_PYTHON_WORK = """
+def tick(prices, levels, i):
+    hit = 0
+    for key, level in levels.items():
+        p = prices.get(key)
+        if p is not None and p * (1 + (i % 7) * 1e-4) >= level:
+            hit += 1
+    return hit
+prices = {k: 100.0 + k for k in range(8)}
+levels = {k: 104.0 + k for k in range(8)}
+print(sum(tick(prices, levels, i) for i in range(1_500_000)))
+"""
+
+
+def python_scaling(workers: int) -> float:
+    """How much faster ``workers`` copies of the same pure-Python work run at once than one
+    after another on this machine: the ceiling of any sweep whose runs are Python, with no
+    fixed cost at all. Two processes on two cores give 2.0 only when the cores share nothing
+    (no turbo lost, no cache or memory bandwidth shared)."""
+    cmd = [sys.executable, "-c", _PYTHON_WORK]
+
+    def alone() -> float:
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        return time.perf_counter() - t0
+    before = alone()
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL) for _ in range(workers)]
+    for proc in procs:
+        proc.wait()
+    together = time.perf_counter() - t0
+    return workers * (before + alone()) / 2 / together  # one alone before and after: the load's drift cancels
 
 
 @contextmanager
@@ -157,6 +194,7 @@ def main() -> None:
                     print(f"repeat {n + 1}: {name:18s} {seconds:7.2f} s", flush=True)
                 ratios.setdefault("memo/dask_running_over_process", []).append(
                     times["memo/dask_running"][-1] / times["memo/process"][-1])
+                ratios.setdefault("machine/python_scaling", []).append(python_scaling(args.workers))
             for memo in MEMO:
                 if not times.get(f"{memo}/serial"):
                     continue
@@ -189,6 +227,7 @@ def main() -> None:
         "cpus": os.cpu_count(), "pythondontwritebytecode_unset": bytecode_unset,
         "identical_results": identical, "runs": len(tables[0]),
         "dask_running_first_sweep_seconds": round(first_seconds, 2),
+        "machine_python_scaling": spread["machine/python_scaling"],
         "targets": {"speedup_2w": 1.8, "dask_over_process_at_most": 1.15},
     }
     print(f"\nmedians over {args.repeats} paired repeats ({args.workers} workers; load average at start "
@@ -211,6 +250,10 @@ def main() -> None:
     print(f"  memo, Dask cluster kept running between sweeps (dask://): {med['memo/dask_running']:6.2f} s"
           f" ({rmed['memo/dask_running_over_process']:.2f} of the pool); its first sweep on fresh workers"
           f" {first_seconds:.2f} s")
+    m = spread["machine/python_scaling"]
+    print(f"  this machine: {args.workers} copies of pure-Python work at once run {m['median']:.2f}x (min "
+          f"{m['min']:.2f}, max {m['max']:.2f}) one after another: the ceiling of any {args.workers}-worker sweep"
+          " of Python runs, before its fixed costs")
     for k, v in spread.items():
         if "/" in k and ("speedup" in k or "over" in k):
             print(f"  {k:36s} min {v['min']:.2f}  median {v['median']:.2f}  max {v['max']:.2f}")
