@@ -216,14 +216,19 @@ def test_day_folders_get_no_bound(tmp_path):
 
 
 # -- a window within one day on dates and times: read off the raw columns, exactly -----------------
-def _same_rows(con, table: Table, path, lo: datetime, hi: datetime) -> None:
-    """The rows stored_window.exact_window picks are those of exchange time in (lo, hi]."""
-    where, params = stored_window.exact_window(table, lo, hi)
-    known = table.ts_expr("Asia/Kolkata")
+def _same_rows(con, table: Table, path, lo: datetime, hi: datetime, zone: str = "Asia/Kolkata") -> bool:
+    """The rows stored_window.exact_window picks are those of exchange time in (lo, hi]; False
+    where it declines (the exact filter then stays)."""
+    got = stored_window.exact_window(table, lo, hi, zone)
+    if got is None:
+        return False
+    where, params = got
+    known = table.ts_expr(zone)
     exact = f"SELECT * FROM read_parquet($f) WHERE {known} > $lo AND {known} <= $hi ORDER BY ALL"
     raw = f"SELECT * FROM read_parquet($f) WHERE TRUE{where} ORDER BY ALL"
-    assert (con.execute(raw, {"f": str(path), **params}).fetchall()
-            == con.execute(exact, bound(exact, {"f": str(path), "lo": lo, "hi": hi, "tz": "Asia/Kolkata"})).fetchall())
+    assert (con.execute(raw, bound(raw, {"f": str(path), **params})).fetchall()
+            == con.execute(exact, bound(exact, {"f": str(path), "lo": lo, "hi": hi, "tz": zone})).fetchall())
+    return True
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -251,7 +256,7 @@ def test_a_window_within_one_day_on_dates_and_times_picks_the_same_rows(tmp_path
     duckdb.connect().execute(f"COPY (SELECT CAST(a AS DATE) AS date, CAST(b AS TIME) AS time FROM (SELECT "
                              f"unnest($a) AS a, unnest($b) AS b)) TO '{path}' (FORMAT parquet)", {"a": days, "b": times})
     con, table = _table(path, "Asia/Kolkata", {"date": "date", "time": "time"})
-    _same_rows(con, table, path, lo, hi)
+    assert _same_rows(con, table, path, lo, hi)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -275,7 +280,51 @@ def test_text_of_one_fixed_width_picks_a_windows_rows_by_its_text(tmp_path_facto
     con, table = _table(path, "Asia/Kolkata", {})
     table.prove_text(con, "Asia/Kolkata")
     assert table.text_fixed == sep and table.text_plain
-    _same_rows(con, table, path, lo, hi)
+    assert _same_rows(con, table, path, lo, hi)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(window=windows(), seed=st.integers(0, 2 ** 32 - 1), spread=rows)
+@example(window=("Asia/Kolkata", datetime(2024, 1, 2, 9, 15), datetime(2024, 1, 2, 15, 30)), seed=1,
+         spread=[(at_end, m) for at_end in (False, True) for m in (-1440, -331, -330, -1, 0, 1, 330, 1440)])
+def test_instants_of_a_steady_offset_pick_a_windows_rows_by_the_instant(tmp_path_factory, window, seed, spread):
+    """tz-aware instants: where the zone's offset does not change near the window, comparing the
+    instants (stored_window.exact_window) keeps exactly the rows the converted time keeps; rows
+    of both readings of a time in a fold or gap, in zones with and without summer time."""
+    rnd = random.Random(seed)
+    zone, lo, hi = window
+    lo = lo.replace(microsecond=rnd.choice([0, 0, 1, 999999]))
+    if not lo < hi:
+        return
+    instants_ = [None]
+    for at_end, m in spread:
+        end = (hi if at_end else lo).replace(tzinfo=ZoneInfo(zone), fold=rnd.randrange(2)).astimezone(UTC)
+        instants_.append(end + timedelta(minutes=m, microseconds=rnd.choice([0, 0, 1, -1])))
+    path = tmp_path_factory.mktemp("instants") / "t.parquet"
+    writer = duckdb.connect()
+    writer.execute("SET TimeZone = 'UTC'")
+    writer.execute(f"COPY (SELECT unnest($a) AS ts) TO '{path}' (FORMAT parquet)", {"a": instants_})
+    con, table = _table(path, zone, {})
+    _same_rows(con, table, path, lo, hi, zone)
+
+
+@pytest.mark.parametrize("zone, day, steady", [
+    ("Asia/Kolkata", date(2024, 1, 2), True),
+    ("UTC", date(2024, 3, 10), True),
+    ("America/New_York", date(2024, 3, 10), False),  # the day summer time starts
+    ("America/New_York", date(2024, 3, 12), False),  # two days after: within the margin
+    ("America/New_York", date(2024, 3, 8), False),  # two days before
+    ("America/New_York", date(2024, 3, 14), True),
+    ("Europe/London", date(2024, 10, 28), False),  # the day after it ends
+    ("Not/AZone", date(2024, 1, 2), False),
+])
+def test_instants_are_compared_only_where_the_zones_offset_is_steady(tmp_path, zone, day, steady):
+    path = tmp_path / "t.parquet"
+    duckdb.connect().execute(f"COPY (SELECT TIMESTAMPTZ '2024-01-02 03:46:00+00' AS ts) TO '{path}' (FORMAT parquet)")
+    con, table = _table(path, zone if zone != "Not/AZone" else "UTC", {})
+    lo, hi = datetime.combine(day, time(9, 15)), datetime.combine(day, time(15, 30))
+    assert (stored_window.exact_window(table, lo, hi, zone) is not None) is steady
+    assert stored_window.exact_window(table, lo, hi + timedelta(days=2), zone) is None  # a window of days
 
 
 @pytest.mark.parametrize("other", [
@@ -287,7 +336,7 @@ def test_text_of_one_fixed_width_picks_a_windows_rows_by_its_text(tmp_path_facto
 def test_text_not_of_one_fixed_width_is_not_compared_as_text(tmp_path, other):
     table = _proven_texts(tmp_path, other)
     assert table.text_fixed == ""
-    assert stored_window.exact_window(table, datetime(2024, 1, 2, 9), datetime(2024, 1, 2, 16)) is None
+    assert stored_window.exact_window(table, datetime(2024, 1, 2, 9), datetime(2024, 1, 2, 16), "Asia/Kolkata") is None
 
 
 @pytest.mark.parametrize("columns, select, lo, hi", [
@@ -305,7 +354,7 @@ def test_other_stored_times_keep_the_exact_filter(tmp_path, columns, select, lo,
     path = tmp_path / "t.parquet"
     duckdb.connect().execute(f"COPY (SELECT {select}) TO '{path}' (FORMAT parquet)")
     _, table = _table(path, "Asia/Kolkata", columns)
-    assert stored_window.exact_window(table, lo, hi) is None
+    assert stored_window.exact_window(table, lo, hi, "Asia/Kolkata") is None
 
 
 # -- end to end: a month file stored each way reads as the naive one ------------------------------

@@ -144,11 +144,12 @@ class DuckDBSource:
     def _known_between(self, table: Table, known: str, shift: timedelta, after: datetime, until: datetime,
                        names: tuple[str, str]) -> tuple[str, dict]:
         """`` AND <rows known in (after, until]>`` and its parameters: where the stored form
-        allows (a DATE and a TIME, the window in one day; text of one fixed width), the same rows
+        allows (a DATE and a TIME, the window in one day; text of one fixed width; instants of a
+        zone whose offset does not change near the window), the same rows
         picked by the raw columns (:func:`~optbt.data.stored_window.exact_window`); else
         ``known`` compared with ``$<names>`` plus the bound on the stored time (:meth:`_window`)."""
         try:
-            exact = exact_window(table, after - shift, until - shift)
+            exact = exact_window(table, after - shift, until - shift, self.config.timezone)
         except OverflowError:
             exact = None
         if exact is not None:

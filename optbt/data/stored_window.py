@@ -17,6 +17,7 @@ form of stored time with its own argument; the table only asks.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -67,15 +68,15 @@ def stored_window(table, lo: datetime, hi: datetime, tz: str | None) -> tuple[st
     return _on_days(quote_ident(cols.date), types[cols.date], first, last, tz)
 
 
-def exact_window(table, lo: datetime, hi: datetime) -> tuple[str, dict] | None:
+def exact_window(table, lo: datetime, hi: datetime, tz: str | None) -> tuple[str, dict] | None:
     """(`` AND <predicate>``, its parameters ``$xt0``/``$xt1``, ``$xd``) on the stored time
     column(s) that *exactly* replaces the filter "exchange time in (``lo``, ``hi``]", where the
     stored form allows it; else None (the exact filter on :meth:`Table.ts_expr`).
 
-    Exchange time computed from a date and a time, or parsed from text, costs a computation in
-    every row the scan keeps, and its filter cannot be pushed into the scan: on a month file
-    that was 0.4-0.6 ms of a day's 3.5 ms query. Two stored forms are picked by their raw
-    values instead, each with its proof:
+    Exchange time computed from a date and a time, converted from an instant or parsed from
+    text costs a computation in every row the scan keeps, and its filter cannot be pushed into
+    the scan: on a month file that was 0.4-0.6 ms of a day's 3.3-3.5 ms query. Three stored
+    forms are picked by their raw values instead, each with its proof:
 
     - **a DATE date and a TIME time, the window within one date D**: ``date = D AND time >
       lo's time AND time <= hi's time``. A row dated D is known at D + its time, in (lo, hi]
@@ -87,14 +88,28 @@ def exact_window(table, lo: datetime, hi: datetime) -> tuple[str, dict] | None:
       second. Text of one fixed width compares character by character as its time does, and a
       time of whole seconds is after lo exactly when it is after lo's whole second (and not
       after hi exactly when not after hi's).
+    - **tz-aware instants (microseconds) of a zone whose UTC offset is one and the same** from
+      two days before ``lo``'s date to three days after ``hi``'s (:func:`steady_offset`):
+      ``ts > lo - offset AND ts <= hi - offset``. An instant in that span reads as itself plus
+      the offset; one before it reads, whatever its own offset, before ``lo`` (the span's margin
+      of two days exceeds the 26 hours between any two offsets), one after it after ``hi``. A
+      window of more than a day apart, or near a change of the zone's offset (summer time),
+      keeps the exact filter.
 
     A NULL makes both filters unknown: the row is left out by both. Any other stored form, a
     column cast by the config, a date and time window across midnight, or a year outside
-    1900-9999 keeps the exact filter. ``tests/test_stored_window.py`` checks both on DuckDB.
+    1900-9999 keeps the exact filter. ``tests/test_stored_window.py`` checks each on DuckDB.
     """
     cols, types = table.columns, table.types
     if not table.bound_stored or not 1900 <= lo.year <= hi.year <= 9999 or not lo < hi:
         return None
+    if cols.ts and types.get(cols.ts) == "TIMESTAMP WITH TIME ZONE":
+        offset = steady_offset(tz, lo.date(), hi.date()) if tz and cols.ts not in table.cast else None
+        if offset is None:
+            return None
+        ts, kind = table.col("ts"), types[cols.ts]
+        return (f" AND {ts} > CAST($xt0 AS {kind}) AND {ts} <= CAST($xt1 AS {kind})",
+                {"xt0": (lo - offset).replace(tzinfo=UTC), "xt1": (hi - offset).replace(tzinfo=UTC)})
     if cols.ts:
         sep = table.text_fixed
         if not sep or not table.text_plain or types.get(cols.ts) != "VARCHAR" or cols.ts in table.cast:
@@ -108,6 +123,29 @@ def exact_window(table, lo: datetime, hi: datetime) -> tuple[str, dict] | None:
     day, of_day = table.col("date"), table.col("time")
     return (f" AND {day} = $xd AND {of_day} > $xt0 AND {of_day} <= $xt1",
             {"xd": lo.date(), "xt0": lo.time(), "xt1": hi.time()})
+
+
+@lru_cache(maxsize=4096)
+def steady_offset(tz: str, first: date, last: date) -> timedelta | None:
+    """``tz``'s UTC offset if it is the same at every instant from two days before ``first``
+    (the zone's midnight) to three days after ``last``, else None (also for a span of more than
+    a day, or a zone Python cannot read). Read hourly and at both ends: this assumes no zone
+    changes its offset and back within an hour, which no zone's history has done."""
+    if (last - first).days > 1:
+        return None
+    try:
+        zone = ZoneInfo(tz)
+        start = datetime.combine(first - timedelta(days=2), datetime.min.time(), zone).astimezone(UTC)
+        end = datetime.combine(last + timedelta(days=3), datetime.min.time(), zone).astimezone(UTC)
+        offset = start.astimezone(zone).utcoffset()
+        t = start
+        while t < end:
+            t = min(t + timedelta(hours=1), end)
+            if t.astimezone(zone).utcoffset() != offset:
+                return None
+    except (OverflowError, ValueError, KeyError, OSError):  # no such zone: the exact filter says so
+        return None
+    return offset
 
 
 def day_span(lo: datetime, hi: datetime) -> tuple[date, date]:
