@@ -125,20 +125,26 @@ def exact_window(table, lo: datetime, hi: datetime, tz: str | None) -> tuple[str
             {"xd": lo.date(), "xt0": lo.time(), "xt1": hi.time()})
 
 
-@lru_cache(maxsize=4096)
 def steady_offset(tz: str, first: date, last: date) -> timedelta | None:
     """``tz``'s UTC offset if it is the same at every instant from two days before ``first``
     (the zone's midnight) to three days after ``last``, else None (also for a span of more than
-    a day, or a zone Python cannot read). Read hourly and at both ends: this assumes no zone
-    changes its offset and back within an hour, which no zone's history has done."""
+    a day, or a zone Python cannot read)."""
     if (last - first).days > 1:
         return None
+    offsets = {_day_offset(tz, first + timedelta(days=n)) for n in range(-2, (last - first).days + 3)}
+    return offsets.pop() if len(offsets) == 1 else None
+
+
+@lru_cache(maxsize=65536)
+def _day_offset(tz: str, day: date) -> timedelta | None:
+    """``tz``'s UTC offset through ``day``, from its midnight to the next, or None where it
+    changes (or the zone cannot be read). Read hourly and at both ends: this assumes no zone
+    changes its offset and back within an hour, which no zone's history has done."""
     try:
         zone = ZoneInfo(tz)
-        start = datetime.combine(first - timedelta(days=2), datetime.min.time(), zone).astimezone(UTC)
-        end = datetime.combine(last + timedelta(days=3), datetime.min.time(), zone).astimezone(UTC)
-        offset = start.astimezone(zone).utcoffset()
-        t = start
+        t = datetime.combine(day, datetime.min.time(), zone).astimezone(UTC)
+        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone).astimezone(UTC)
+        offset = t.astimezone(zone).utcoffset()
         while t < end:
             t = min(t + timedelta(hours=1), end)
             if t.astimezone(zone).utcoffset() != offset:
