@@ -219,7 +219,7 @@ def test_day_folders_get_no_bound(tmp_path):
 def _same_rows(con, table: Table, path, lo: datetime, hi: datetime, zone: str = "Asia/Kolkata") -> bool:
     """The rows stored_window.exact_window picks are those of exchange time in (lo, hi]; False
     where it declines (the exact filter then stays)."""
-    got = stored_window.exact_window(table, lo, hi, zone)
+    got = stored_window.exact_window(table, lo, hi, stored_window.SteadyZone(con, zone))
     if got is None:
         return False
     where, params = got
@@ -308,7 +308,7 @@ def test_instants_of_a_steady_offset_pick_a_windows_rows_by_the_instant(tmp_path
     _same_rows(con, table, path, lo, hi, zone)
 
 
-@pytest.mark.parametrize("zone, day, steady", [
+@pytest.mark.parametrize("zone, day, steady_", [
     ("Asia/Kolkata", date(2024, 1, 2), True),
     ("UTC", date(2024, 3, 10), True),
     ("America/New_York", date(2024, 3, 10), False),  # the day summer time starts
@@ -318,13 +318,15 @@ def test_instants_of_a_steady_offset_pick_a_windows_rows_by_the_instant(tmp_path
     ("Europe/London", date(2024, 10, 28), False),  # the day after it ends
     ("Not/AZone", date(2024, 1, 2), False),
 ])
-def test_instants_are_compared_only_where_the_zones_offset_is_steady(tmp_path, zone, day, steady):
+def test_instants_are_compared_only_where_the_zones_offset_is_steady(tmp_path, zone, day, steady_):
     path = tmp_path / "t.parquet"
     duckdb.connect().execute(f"COPY (SELECT TIMESTAMPTZ '2024-01-02 03:46:00+00' AS ts) TO '{path}' (FORMAT parquet)")
     con, table = _table(path, zone if zone != "Not/AZone" else "UTC", {})
     lo, hi = datetime.combine(day, time(9, 15)), datetime.combine(day, time(15, 30))
-    assert (stored_window.exact_window(table, lo, hi, zone) is not None) is steady
-    assert stored_window.exact_window(table, lo, hi + timedelta(days=2), zone) is None  # a window of days
+    steady = stored_window.SteadyZone(con, zone)
+    assert (stored_window.exact_window(table, lo, hi, steady) is not None) is steady_
+    assert stored_window.exact_window(table, lo, hi + timedelta(days=2), steady) is None  # a window of days
+    assert stored_window.exact_window(table, lo, hi) is None  # a caller without the zone's offsets
 
 
 @pytest.mark.parametrize("other", [
@@ -336,7 +338,7 @@ def test_instants_are_compared_only_where_the_zones_offset_is_steady(tmp_path, z
 def test_text_not_of_one_fixed_width_is_not_compared_as_text(tmp_path, other):
     table = _proven_texts(tmp_path, other)
     assert table.text_fixed == ""
-    assert stored_window.exact_window(table, datetime(2024, 1, 2, 9), datetime(2024, 1, 2, 16), "Asia/Kolkata") is None
+    assert stored_window.exact_window(table, datetime(2024, 1, 2, 9), datetime(2024, 1, 2, 16)) is None
 
 
 @pytest.mark.parametrize("columns, select, lo, hi", [
@@ -354,7 +356,7 @@ def test_other_stored_times_keep_the_exact_filter(tmp_path, columns, select, lo,
     path = tmp_path / "t.parquet"
     duckdb.connect().execute(f"COPY (SELECT {select}) TO '{path}' (FORMAT parquet)")
     _, table = _table(path, "Asia/Kolkata", columns)
-    assert stored_window.exact_window(table, lo, hi, "Asia/Kolkata") is None
+    assert stored_window.exact_window(table, lo, hi, stored_window.SteadyZone(duckdb.connect(), "Asia/Kolkata")) is None
 
 
 # -- end to end: a month file stored each way reads as the naive one ------------------------------

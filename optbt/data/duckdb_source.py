@@ -44,7 +44,7 @@ from optbt.data.footers import option_days_from_footers, same_underlying
 from optbt.data.read_ahead import ReadAhead, enabled_by_env
 from optbt.data.source import Bar, Chain
 from optbt.data.sql_text import FILE_COL, bound, own_refusal, quote_ident  # noqa: F401  (quote_ident: importable from here)
-from optbt.data.stored_window import costly, distinct_times, exact_window
+from optbt.data.stored_window import SteadyZone, costly, distinct_times, exact_window
 from optbt.data.table import Table
 from optbt.data.underlying_rows import refuse_options_as_spot
 from optbt.model.errors import DataError
@@ -100,6 +100,8 @@ class DuckDBSource:
         # how long after its timestamp a row is known, per table (each may have its own bar_label)
         self._shift = cfg.shift_of(cfg.options)
         self._spot_shift = cfg.shift_of(cfg.spot)
+        # the zone's offset around each day, as this connection converts instants (stored_window)
+        self._steady = SteadyZone(self.con, cfg.timezone) if cfg.timezone else None
         # what the chain left out, by reason: contracts (expiry, strike) per reason
         self.ignored: dict[str, int] = {"expiry_before_day": 0, "bad_strike": 0, "bad_expiry": 0,
                                         "unknown_opt_type": 0, "underlying_rows": 0}
@@ -149,7 +151,7 @@ class DuckDBSource:
         picked by the raw columns (:func:`~optbt.data.stored_window.exact_window`); else
         ``known`` compared with ``$<names>`` plus the bound on the stored time (:meth:`_window`)."""
         try:
-            exact = exact_window(table, after - shift, until - shift, self.config.timezone)
+            exact = exact_window(table, after - shift, until - shift, self._steady)
         except OverflowError:
             exact = None
         if exact is not None:

@@ -17,7 +17,6 @@ form of stored time with its own argument; the table only asks.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -68,7 +67,7 @@ def stored_window(table, lo: datetime, hi: datetime, tz: str | None) -> tuple[st
     return _on_days(quote_ident(cols.date), types[cols.date], first, last, tz)
 
 
-def exact_window(table, lo: datetime, hi: datetime, tz: str | None) -> tuple[str, dict] | None:
+def exact_window(table, lo: datetime, hi: datetime, steady=None) -> tuple[str, dict] | None:
     """(`` AND <predicate>``, its parameters ``$xt0``/``$xt1``, ``$xd``) on the stored time
     column(s) that *exactly* replaces the filter "exchange time in (``lo``, ``hi``]", where the
     stored form allows it; else None (the exact filter on :meth:`Table.ts_expr`).
@@ -89,12 +88,13 @@ def exact_window(table, lo: datetime, hi: datetime, tz: str | None) -> tuple[str
       time of whole seconds is after lo exactly when it is after lo's whole second (and not
       after hi exactly when not after hi's).
     - **tz-aware instants (microseconds) of a zone whose UTC offset is one and the same** from
-      two days before ``lo``'s date to three days after ``hi``'s (:func:`steady_offset`):
+      two days before ``lo``'s date to three days after ``hi``'s, as DuckDB's own zone database
+      converts them (``steady``: a :class:`SteadyZone` of the query's connection):
       ``ts > lo - offset AND ts <= hi - offset``. An instant in that span reads as itself plus
       the offset; one before it reads, whatever its own offset, before ``lo`` (the span's margin
       of two days exceeds the 26 hours between any two offsets), one after it after ``hi``. A
       window of more than a day apart, or near a change of the zone's offset (summer time),
-      keeps the exact filter.
+      keeps the exact filter; so does a caller without ``steady``.
 
     A NULL makes both filters unknown: the row is left out by both. Any other stored form, a
     column cast by the config, a date and time window across midnight, or a year outside
@@ -104,7 +104,7 @@ def exact_window(table, lo: datetime, hi: datetime, tz: str | None) -> tuple[str
     if not table.bound_stored or not 1900 <= lo.year <= hi.year <= 9999 or not lo < hi:
         return None
     if cols.ts and types.get(cols.ts) == "TIMESTAMP WITH TIME ZONE":
-        offset = steady_offset(tz, lo.date(), hi.date()) if tz and cols.ts not in table.cast else None
+        offset = steady(lo.date(), hi.date()) if steady is not None and cols.ts not in table.cast else None
         if offset is None:
             return None
         ts, kind = table.col("ts"), types[cols.ts]
@@ -125,33 +125,47 @@ def exact_window(table, lo: datetime, hi: datetime, tz: str | None) -> tuple[str
             {"xd": lo.date(), "xt0": lo.time(), "xt1": hi.time()})
 
 
-def steady_offset(tz: str, first: date, last: date) -> timedelta | None:
-    """``tz``'s UTC offset if it is the same at every instant from two days before ``first``
-    (the zone's midnight) to three days after ``last``, else None (also for a span of more than
-    a day, or a zone Python cannot read)."""
-    if (last - first).days > 1:
-        return None
-    offsets = {_day_offset(tz, first + timedelta(days=n)) for n in range(-2, (last - first).days + 3)}
-    return offsets.pop() if len(offsets) == 1 else None
+class SteadyZone:
+    """Whether ``tz``'s UTC offset is one and the same around a window's days, as DuckDB converts
+    instants on ``con`` (the conversion the exact filter makes: Python's zone database may be of
+    another version). ``steady(first, last)``: the offset if it is the same at every hour (and
+    both ends) from two days before ``first`` (the zone's midnight) to three days after
+    ``last``, else None; None too for days more than a day apart.
 
+    Each day's offsets are read once, :data:`BLOCK_DAYS` days to a query (under a millisecond),
+    and remembered. Reading hourly assumes no zone changes its offset and back within an hour,
+    which no zone's history has done. A query that fails (a zone DuckDB does not know) makes
+    every answer None: the exact filter then says what is wrong.
+    """
 
-@lru_cache(maxsize=65536)
-def _day_offset(tz: str, day: date) -> timedelta | None:
-    """``tz``'s UTC offset through ``day``, from its midnight to the next, or None where it
-    changes (or the zone cannot be read). Read hourly and at both ends: this assumes no zone
-    changes its offset and back within an hour, which no zone's history has done."""
-    try:
-        zone = ZoneInfo(tz)
-        t = datetime.combine(day, datetime.min.time(), zone).astimezone(UTC)
-        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone).astimezone(UTC)
-        offset = t.astimezone(zone).utcoffset()
-        while t < end:
-            t = min(t + timedelta(hours=1), end)
-            if t.astimezone(zone).utcoffset() != offset:
-                return None
-    except (OverflowError, ValueError, KeyError, OSError):  # no such zone: the exact filter says so
-        return None
-    return offset
+    BLOCK_DAYS = 64
+
+    def __init__(self, con, tz: str):
+        self.con, self.tz = con, tz
+        self._days: dict[date, timedelta | None] = {}
+
+    def __call__(self, first: date, last: date) -> timedelta | None:
+        if (last - first).days > 1:
+            return None
+        days = [first + timedelta(days=n) for n in range(-2, (last - first).days + 3)]
+        try:
+            if any(d not in self._days for d in days):
+                self._read(days[0])
+        except (duckdb.Error, OverflowError):
+            return None
+        offsets = {self._days.get(d) for d in days}
+        return offsets.pop() if len(offsets) == 1 else None
+
+    def _read(self, start: date) -> None:
+        block = [start + timedelta(days=n) for n in range(self.BLOCK_DAYS)]
+        rows = self.con.execute(
+            "SELECT optbt_d, count(DISTINCT optbt_o), min(optbt_o) FROM (SELECT optbt_d, "
+            "CAST(timezone($tz, optbt_t) AS TIMESTAMP) - CAST(timezone('UTC', optbt_t) AS TIMESTAMP) AS optbt_o "
+            "FROM (SELECT optbt_d, unnest(generate_series(timezone($tz, CAST(optbt_d AS TIMESTAMP)), "
+            "timezone($tz, CAST(optbt_d + 1 AS TIMESTAMP)), INTERVAL 1 HOUR)) AS optbt_t "
+            "FROM (SELECT unnest($days) AS optbt_d))) GROUP BY optbt_d", {"tz": self.tz, "days": block}).fetchall()
+        got = {d: (off if n == 1 else None) for d, n, off in rows}
+        self._days.update({d: got.get(d) for d in block})
 
 
 def day_span(lo: datetime, hi: datetime) -> tuple[date, date]:
