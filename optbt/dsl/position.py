@@ -154,24 +154,15 @@ class PositionRules:
         """A credit exit: close what is open; the cycle is over, so nothing waiting opens in it and
         no leg closed on this tick re-enters (``position_exit``, read by optbt.dsl.legplan)."""
         self.position_exit = True
-        self._cancel(f"{reason} closed the position (the cycle is over)")
+        self._cancel_waiting(f"{reason} closed the position (the cycle is over)")
         if self.positions:
             self.close_all(reason)
 
     def _day_over(self, day: _Day, reason: str) -> None:
         day.over = True
-        self._cancel(f"{reason}: the day is over")  # no waiting leg or re-entry opens after it
+        self._cancel_waiting(f"{reason}: the day is over")  # no waiting leg or re-entry opens after it
         if self.positions:
             self.close_all(reason)
-
-    def _cancel(self, why: str) -> None:
-        """No leg still waiting opens: each is named to ``--trace`` (optbt.dsl.legplan) where the
-        class keeps such legs by name, else just dropped."""
-        cancel = getattr(self, "_cancel_waiting", None)
-        if cancel is not None and self.legs_waiting:
-            cancel(why)
-        else:
-            self.legs_waiting.clear()
 
 
 class LegStrikes:

@@ -380,6 +380,12 @@ class DslStrategy(MarketMixin, Strategy):
                                                                              if at > close else ""))
         return out
 
+    def _cancel_waiting(self, why: str) -> None:
+        """No leg still waiting to open opens in this cycle (``why``: what ended it). Here they
+        are just dropped; optbt.dsl.legplan, which keeps such legs by name, names each to
+        ``--trace``. The position rules' mixin (optbt.dsl.position) calls this."""
+        self.legs_waiting.clear()
+
     def _param_warnings(self) -> list[str]:
         """The rules this run's parameter values keep from ever firing, for the run's warnings
         (the engine asks once a run): ``--param tp_pct=100`` on a sold leg's ``target ce tp_pct``
