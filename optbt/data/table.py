@@ -56,7 +56,9 @@ _DAY_SPANS_FROM = 16
 class Table:
     """One side of a dataset (options or spot): its files and its SQL column expressions."""
 
-    bound_stored = True  # add stored_window's bounds to the queries (tests turn it off to compare)
+    # add stored_window's bounds, and its exact windows on raw values, to the queries (tests turn
+    # it off to compare with the exact filter alone)
+    bound_stored = True
 
     def __init__(self, con, cfg: DatasetConfig, files: OptionFiles | SpotFiles, what: str,
                  footers: Callable[[str, dict], list[tuple]] | None = None):
