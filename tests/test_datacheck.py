@@ -299,7 +299,8 @@ def _day_rows(day: date, strikes: int = 100, expiries: int = 1) -> list[dict]:
     ("time", 1, 100, 15_000, True),
     ("contract", 1, 100, 15_000, False),
     ("contract", 3, 40, 30_000, False),   # a row group per expiry: each spans every strike, yet all day
-    ("contract", 3, 40, None, False),     # one row group: not judged
+    ("contract", 3, 40, None, False),     # one row group by contract: its first rows are 11 contracts
+    ("time", 1, 100, None, True),         # one row group in time order: its first rows, 200 contracts a minute
     ("time", 3, 40, 30_000, True),
 ])
 def test_option_files_in_time_order_get_a_note_that_changes_nothing_else(tmp_path, order, expiries, strikes, group,

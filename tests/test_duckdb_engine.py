@@ -66,12 +66,12 @@ def test_one_query_per_block_for_spot_and_chain_and_per_day_for_the_legs_of_one_
     res = run_backtest(load_strategy(SPEC), data=dataset, params=PARAMS)
     # one flat file, no day folders: the days with spot (1) and with options (1), the chain of
     # both days (1), the spot of both days (1: one time-range read), per day CE + PE fetched
-    # together by try_fill (2), and the first day's times of the spot and the options (2:
-    # optbt/data/first_day.py)
-    assert res.engine["queries"] == 2 + 1 + 1 + 2 + 2
+    # together by try_fill (2), the first day's times of the spot and the options (2:
+    # optbt/data/first_day.py) and the order of its option rows (1: optbt/data/row_order.py)
+    assert res.engine["queries"] == 2 + 1 + 1 + 2 + 2 + 1
     assert res.engine["instruments_fetched"] == 4
-    # the next run finds the chain, the first day's times and the option days' footer read in
-    # the index (optbt/data/chain_index.py): four queries fewer (the spot's days are a scan,
+    # the next run finds the chain, the first day's times and row order and the option days'
+    # footer read in the index (optbt/data/chain_index.py): five queries fewer (the spot's days are a scan,
     # the spot a time-range read, the legs per day)
     assert run_backtest(load_strategy(SPEC), data=dataset, params=PARAMS).engine["queries"] == 1 + 1 + 2
 

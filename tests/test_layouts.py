@@ -69,9 +69,9 @@ def test_without_day_folders_chain_and_spot_come_in_blocks(layouts, tmp_path, mo
     # the days with spot (1) and with options (1) + the chain of all 6 days (1) + their spot
     # (1) + per day one fetch of the straddle's two legs (6) + the first day's times of the spot
     # and of the options (2: optbt/data/first_day.py), and its forward-filled option bars (1:
-    # optbt/data/fill_hint.py, the files have a volume column); a query per day for chain and
-    # spot would make 23
-    assert res.engine["queries"] == 1 + 1 + 1 + 1 + layouts["days"] + 2 + 1
+    # optbt/data/fill_hint.py, the files have a volume column), and the order of its option
+    # rows (1: optbt/data/row_order.py); a query per day for chain and spot would make 24
+    assert res.engine["queries"] == 1 + 1 + 1 + 1 + layouts["days"] + 2 + 1 + 1
 
 
 def test_with_a_file_a_day_without_folders_a_day_s_options_come_from_that_file_only(layouts):

@@ -162,14 +162,17 @@ def day_progress(console: Console, name: str, shown: bool):
 
 
 def print_warnings(console: Console, result: BacktestResult) -> None:
-    """One line per skip reason (count and first days), then why the result is empty, if it is."""
-    from optbt.results.explain import (data_warnings, empty_causes, left_out_warnings, param_warnings, skip_warnings,
-                                       time_warnings)
+    """One line per skip reason (count and first days), then why the result is empty, if it is,
+    then the notes on the data's layout (right but slow)."""
+    from optbt.results.explain import (data_notes, data_warnings, empty_causes, left_out_warnings, param_warnings,
+                                       skip_warnings, time_warnings)
     for line in (param_warnings(result) + data_warnings(result) + skip_warnings(result) + left_out_warnings(result)
                  + time_warnings(result)):
         console.print("warning: " + line, style="yellow", markup=False, highlight=False)
     for line in empty_causes(result):
         console.print(line, style="yellow", markup=False, highlight=False)
+    for line in data_notes(result):
+        console.print("note: " + line, style="cyan", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

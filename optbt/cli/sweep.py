@@ -146,6 +146,7 @@ def register(app: typer.Typer) -> None:
 
             left_out: dict[str, int] = {}  # the runs read the same days: the most any run counted
             hints: dict[str, None] = {}  # what the data looked like (the same for every run): said once
+            notes: dict[str, None] = {}  # what is right but slow in the data's layout: said once
 
             def note_warnings(row: dict) -> None:
                 """What a run's engine warned of, kept for the end (a run reused from an earlier
@@ -158,6 +159,7 @@ def register(app: typer.Typer) -> None:
                 hints.update(dict.fromkeys(engine.get("time_warnings", [])))
                 # a stop or target a run's parameter value keeps from ever firing (--grid tp_pct=80,100)
                 hints.update(dict.fromkeys(engine.get("param_warnings", [])))
+                notes.update(dict.fromkeys(engine.get("data_notes", [])))  # right but slow: the layout
 
             def on_start(todo: int, skipped: int, where: str, earlier: list[dict]) -> None:
                 for row in earlier:
@@ -208,6 +210,8 @@ def register(app: typer.Typer) -> None:
             from optbt.results.explain import left_out_lines
             for line in [*hints, *left_out_lines(left_out)]:
                 console.print("warning: " + line, style="yellow", markup=False, highlight=False, soft_wrap=True)
+            for line in notes:
+                console.print("note: " + line, style="cyan", markup=False, highlight=False, soft_wrap=True)
             bad = outcome.failed
             if bad:
                 console.print(f"[red]{len(bad)} of {len(rows)} runs failed[/red] (errors in the 'error' column);"

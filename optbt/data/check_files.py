@@ -10,13 +10,15 @@ judge only what a run would read.
 from __future__ import annotations
 
 from optbt.data.check_core import MINUTE_US, is_numeric
+from optbt.data.row_order import ADVICE, MIN_ROWS, judged, sample_sql
 from optbt.data.source import start_labelled_ticks, wide_bars
 from optbt.data.sql_text import FILE_COL
 from optbt.model.errors import DataError
 from optbt.model.timestamps import bar_spacing
 
 # an option file is judged for row order (a note) when it holds at least this many rows
-ORDER_MIN_ROWS = 60_000
+ORDER_MIN_ROWS = MIN_ROWS  # 60,000: a run's note judges by the same
+ORDER_SAMPLED = 16  # files of one row group judged by their first rows (a query each)
 
 
 def types(ck) -> bool:
@@ -131,41 +133,55 @@ def start_labelled_rows(ck, files, table, known: str) -> None:
 
 
 def row_order(ck) -> None:
-    """A note when option files keep rows in time order, from the files' footers only.
+    """A note when option files keep rows in time order.
 
     Files sorted by expiry and strike within a day have row groups that each cover the
     whole session in time and a slice of the strikes; files in time order (a file a month,
     most vendors' exports) have row groups that each cover a slice of time and every
-    strike, which no query for a few contracts can skip (see :func:`_in_time_order`).
-    Files of fewer than ORDER_MIN_ROWS rows or of one row group, and timestamps that are
-    not naive, are not judged.
+    strike, which no query for a few contracts can skip (see :func:`_in_time_order`): told
+    from the footers. A file of one row group cannot be told so; up to :data:`ORDER_SAMPLED`
+    of them are judged by their first rows, as a run judges its first day's files
+    (:mod:`optbt.data.row_order`). Files of fewer than ORDER_MIN_ROWS rows are not judged,
+    nor by their footers files whose timestamps are not naive.
     """
+    files = _row_groups(ck)
+    ordered = [name for name, groups in files.items() if _in_time_order(groups)]
+    single = sorted(name for name, groups in files.items() if len(groups) == 1 and (groups[0][0] or 0) >= ORDER_MIN_ROWS)
+    for name in single[:ORDER_SAMPLED]:
+        try:
+            (counts,) = ck.q(sample_sql(ck.src), {**ck.params(), "f": [name], "und": ck.src._und()})
+        except DataError:
+            continue  # a value the other checks name
+        if judged(counts):
+            ordered.append(name)
+    if ordered:
+        ck.find("note", "rows_in_time_order", sorted(ordered)[0], len(ordered),
+                  f"{len(ordered)} of {len(files) or len(ck.o.all_files)} option files keep rows in time order: "
+                  "every contract at each minute, so a run's query for a day's few contracts decodes "
+                  f"every row of that day. {ADVICE}")
+
+
+def _row_groups(ck) -> dict[str, list[tuple]]:
+    """Each option file's row groups, (rows, strike min, strike max, time min, time max) each,
+    from the footers (the statistics only where the strike is a number and the time naive)."""
     from optbt.data.sql_text import NAIVE_TS
     strike, ts = ck.o.columns.strike, ck.o.columns.ts
-    if (not strike or not ts or not is_numeric(ck.o.types.get(strike, ""))
-            or ck.o.types.get(ts) not in NAIVE_TS):
-        return
+    stats = bool(strike and ts and is_numeric(ck.o.types.get(strike, "")) and ck.o.types.get(ts) in NAIVE_TS)
+    k, t = (strike, ts) if stats else ("", "")
     try:
         rows = ck.q("SELECT file_name, row_group_id, any_value(row_group_num_rows), "
                       "max(TRY_CAST(stats_min_value AS DOUBLE)) FILTER (WHERE path_in_schema = $k), "
                       "max(TRY_CAST(stats_max_value AS DOUBLE)) FILTER (WHERE path_in_schema = $k), "
                       "max(TRY_CAST(stats_min_value AS TIMESTAMP)) FILTER (WHERE path_in_schema = $t), "
                       "max(TRY_CAST(stats_max_value AS TIMESTAMP)) FILTER (WHERE path_in_schema = $t) "
-                      "FROM parquet_metadata($f) WHERE path_in_schema IN ($k, $t) GROUP BY ALL",
-                      {"f": ck.o.all_files, "k": strike, "t": ts})
+                      "FROM parquet_metadata($f) GROUP BY ALL",
+                      {"f": ck.o.all_files, "k": k, "t": t})
     except DataError:
-        return  # footers that cannot be read are the other checks' findings
+        return {}  # footers that cannot be read are the other checks' findings
     files: dict[str, list[tuple]] = {}
     for name, _, n, k0, k1, t0, t1 in rows:
-        files.setdefault(name, []).append((n, k0, k1, t0, t1))
-    ordered = [name for name, groups in files.items() if _in_time_order(groups)]
-    if ordered:
-        ck.find("note", "rows_in_time_order", sorted(ordered)[0], len(ordered),
-                  f"{len(ordered)} of {len(files)} option files keep rows in time order: each row group "
-                  "spans every strike of its time, so a run's query for a day's few contracts decodes "
-                  "every row of that day. Results are right either way; for speed, `optbt data sort DATA "
-                  "--out NEW` writes a copy with each day's rows by expiry, strike, type and time, and "
-                  "`--split-days` a file a day for files of many days (README, Performance)")
+        files.setdefault(name, []).append((n, k0, k1, t0, t1) if stats else (n, None, None, None, None))
+    return files
 
 
 _QUOTE_NAMES = {"bid": ("bid", "bid_price", "bidprice", "best_bid", "bid_px"),

@@ -42,6 +42,7 @@ from optbt.data.first_day import check_first_day
 from optbt.data.footer_stats import MIN_FILES, SharedFooterStats
 from optbt.data.footers import option_days_from_footers, same_underlying
 from optbt.data.read_ahead import ReadAhead, enabled_by_env
+from optbt.data.row_order import row_order_note
 from optbt.data.source import Bar, Chain
 from optbt.data.sql_text import FILE_COL, bound, own_refusal, quote_ident  # noqa: F401  (quote_ident: importable from here)
 from optbt.data.stored_window import SteadyZone, costly, distinct_times, exact_window
@@ -118,6 +119,7 @@ class DuckDBSource:
         self._asked = False  # trading_days asked once (a later call without a range is a lookup)
         self._zone_checked = False  # naive timestamps that look like UTC: checked on a run's first day
         self.hints: list[str] = []  # warnings about the data met on that day (optbt/data/label_hint.py)
+        self.notes: list[str] = []  # what is right but slow in the data's layout (optbt/data/row_order.py)
         self._kicked: set[date] = set()  # first days whose first blocks were read ahead
 
     def _reader(self):
@@ -263,6 +265,8 @@ class DuckDBSource:
         if days and not self._zone_checked:  # once a source: UTC read as exchange time is refused,
             self._zone_checked = True       # start-labelled bars read as end-labelled are warned of
             self.hints = check_first_day(self, days[0])
+            note = row_order_note(self, days[0])
+            self.notes = [note] if note else []
         if self._ahead is not None and len(days) > READ_AHEAD_DAYS and days[0] not in self._kicked:
             # a run asks for its days, then for the option days (a scan without day folders),
             # then for the first day's chain and spot: the first blocks are read meanwhile (not

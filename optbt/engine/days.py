@@ -43,11 +43,12 @@ def dataset_underlyings(source: DataSource) -> list[str]:
     return sorted(found) or [source.config.underlying]
 
 
-def data_hints(source: DataSource) -> list[str]:
-    """Warnings the source found in the data (optbt/data/label_hint.py), also through the
-    wrappers that hand it on (the memo, the shared cache: ``.source``)."""
+def data_hints(source: DataSource, kind: str = "hints") -> list[str]:
+    """Warnings the source found in the data (optbt/data/label_hint.py), or with ``kind="notes"``
+    what is right but slow in its layout (optbt/data/row_order.py), also through the wrappers
+    that hand it on (the memo, the shared cache: ``.source``)."""
     while source is not None:
-        hints = getattr(source, "hints", None)
+        hints = getattr(source, kind, None)
         if hints is not None:
             return list(hints)
         source = getattr(source, "source", None)

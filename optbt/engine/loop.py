@@ -127,6 +127,9 @@ class EventEngine:
         hints = data_hints(self.source)
         if hints:  # what the data looked like on the first day (bars labelled by their start?)
             stats["data_hints"] = hints
+        layout = data_hints(self.source, "notes")
+        if layout:  # right but slow: option rows in time order (optbt data sort writes them in read order)
+            stats["data_notes"] = layout
         del stats["cache_queries"]
         notes = self._notes(strategy, days, daily, start, end)
         result = BacktestResult.build(strategy, self.source.config, start, end, daily, stats, notes, self._trace)

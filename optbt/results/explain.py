@@ -42,6 +42,11 @@ def data_warnings(result: BacktestResult) -> list[str]:
     return list(result.engine.get("data_hints") or [])
 
 
+def data_notes(result: BacktestResult) -> list[str]:
+    """What is right but slow in the data's layout (option rows in time order), said as a note."""
+    return list(result.engine.get("data_notes") or [])
+
+
 def time_warnings(result: BacktestResult) -> list[str]:
     """The strategy's own times that did nothing (a staggered leg due after the last tick a leg
     opens on, an exit time after the session's close), once a run."""

@@ -164,7 +164,7 @@ def run_one(job: SweepJob, params: dict) -> dict:
                               costs=job.costs)
         row.update(status="ok", error=None, metrics=dict(result.metrics),
                    engine={k: result.engine[k] for k in ("days", "ticks", "queries", "contracts_left_out", "data_hints",
-                                                          "time_warnings", "param_warnings")
+                                                          "data_notes", "time_warnings", "param_warnings")
                            if k in result.engine},
                    # days with PnL only (the rest are 0): enough for the report's equity curves
                    daily=[[d.day.isoformat(), round(d.pnl, 6)] for d in result.daily if d.pnl])
