@@ -1462,17 +1462,20 @@ def test_far_wings_within_50x_of_the_spot_are_no_other_scale(tmp_path):
 
 # -- premiums of another unit on some days -----------------------------------------------------
 
-def three_strikes(day: date, scale: float = 1.0, puts: float = 1.0, calls: float = 1.0) -> list[dict]:
-    """Six contracts (strikes 20950, 21000, 21050; CE and PE), closes 100 + k at 09:15 + k (k = 1..5)
-    times ``scale`` (and ``calls`` or ``puts`` for their side)."""
-    return [{"ts": ts(k, day), "underlying": "NIFTY", "expiry": EXP, "strike": strike, "opt_type": ot,
+def three_strikes(day: date, scale: float = 1.0, puts: float = 1.0, calls: float = 1.0, expiry: date = EXP,
+                  strikes=(20950.0, 21000.0, 21050.0)) -> list[dict]:
+    """Six contracts of ``expiry`` (strikes 20950, 21000, 21050, or ``strikes``; CE and PE), closes
+    100 + k at 09:15 + k (k = 1..5) times ``scale`` (and ``calls`` or ``puts`` for their side)."""
+    return [{"ts": ts(k, day), "underlying": "NIFTY", "expiry": expiry, "strike": strike, "opt_type": ot,
              "close": (100.0 + k) * scale * (calls if ot == "CE" else puts)}
-            for strike in (20950.0, 21000.0, 21050.0) for ot in ("CE", "PE") for k in range(1, 6)]
+            for strike in strikes for ot in ("CE", "PE") for k in range(1, 6)]
 
 
-def priced_days(tmp_path, second, first_scale: float = 1.0):
+def priced_days(tmp_path, second, first_scale: float = 1.0, extra=(), first: bool = True):
+    """DAY's three strikes (times ``first_scale``; none unless ``first``) and ``extra`` rows, then
+    DAY2's ``second``; the spot 21001..21005 on both days."""
     _, s = clean_rows()
-    return write(tmp_path, three_strikes(DAY, first_scale) + second,
+    return write(tmp_path, (three_strikes(DAY, first_scale) if first else []) + list(extra) + second,
                  s + [{**r, "ts": r["ts"] + timedelta(days=1)} for r in s])
 
 
@@ -1494,14 +1497,98 @@ def test_a_day_of_premiums_x100_is_a_warning(tmp_path, first, second, previous, 
 
 
 def test_a_gap_day_moving_calls_and_puts_apart_is_no_other_scale(tmp_path):
-    """A crash: every put opens 25x its last price, every call at 1/25 (or every put 25x, calls
-    unchanged): calls and puts move apart, a change of unit moves them alike."""
+    """A crash: every put opens 25x its last price, every call at 1/25: calls and puts move
+    apart, a change of unit moves them alike. (Every put 25x with the calls unchanged was here
+    too, as no other scale: it is one, below: no move lifts the puts 25x and leaves the calls.)"""
     path = priced_days(tmp_path, three_strikes(DAY2, puts=25, calls=1 / 25))
-    assert "premiums_of_another_scale" not in {f.check for f in check_dataset(load_dataset(path)).findings}
-    path = priced_days(tmp_path, three_strikes(DAY2, puts=25))
     assert "premiums_of_another_scale" not in {f.check for f in check_dataset(load_dataset(path)).findings}
     path = priced_days(tmp_path, three_strikes(DAY2))
     assert "premiums_of_another_scale" not in {f.check for f in check_dataset(load_dataset(path)).findings}
+
+
+def scale_found(path):
+    return [f for f in check_dataset(load_dataset(path)).findings if f.check == "premiums_of_another_scale"]
+
+
+@pytest.mark.parametrize("calls, puts, side, rest, jump", [(100, 1, "calls", "puts", 100),
+                                                           (1, 100, "puts", "calls", 100), (1, 25, "puts", "calls", 25)],
+                         ids=["calls_x100", "puts_x100", "puts_x25"])
+def test_one_side_of_a_day_in_another_unit_is_a_warning(tmp_path, calls, puts, side, rest, jump):
+    """DAY2's calls only (or puts only) in paise: the median call opens 96.2x its last price
+    (10100 after 105), the puts at 0.962x. A run traded them as written; the day's rule saw
+    calls and puts apart and said nothing. By put-call parity (call minus put is the forward
+    minus the strike, at every strike) a move lifting the calls 96x (about 9,600 points on
+    premiums of 100) sinks the puts; they did not move: a change of unit. Puts x25 beside flat
+    calls is the same (the old test called it a market move)."""
+    path = priced_days(tmp_path, three_strikes(DAY2, calls=calls, puts=puts))
+    (f,) = scale_found(path)
+    assert (f.level, f.count, f.where) == ("warning", 1, str(path / "options.parquet"))
+    ratio, flat = 101 * jump / 105, 101 / 105
+    assert f.detail.startswith(f"2024-01-03, expiry 2024-01-04: the median of its 3 {side} opens at {ratio:.3g}x its "
+                               f"last price of the day before (e.g. 2024-01-04 20950 {side[0].upper()}E: 105 then "
+                               f"{101 * jump:g}), while its 3 {rest} open at {flat:.3g}x theirs: {side} in another "
+                               f"unit (paise or cents, x100)?")
+    assert f.detail.endswith(f"Rescale the price columns of those rows (the {side} of expiry 2024-01-04 on "
+                             "2024-01-03)")
+    assert (f.sample["opt_type"], f.sample["previous"], f.sample["first"], f.sample["scaled"]) == \
+        (f"{side[0].upper()}E", "105.0", f"{101.0 * jump}", side)
+
+
+EXP2 = date(2024, 1, 11)
+FIVE = (20900.0, 20950.0, 21000.0, 21050.0, 21100.0)
+
+
+@pytest.mark.parametrize("first, second, ratio", [(1, 100, 101 * 100 / 105), (100, 1, 101 / (105 * 100))],
+                         ids=["x100_after", "x100_before"])
+def test_one_expiry_of_a_day_in_another_unit_is_a_warning(tmp_path, first, second, ratio):
+    """Both days list the weekly (five strikes) and the next week's (three); DAY2's file of the
+    next week's holds its premiums x100 (or DAY's does). The day's median call and put are the
+    weekly's, unmoved: the day's rule said nothing. The next week's calls and puts jump alike."""
+    path = priced_days(tmp_path, three_strikes(DAY2, strikes=FIVE) + three_strikes(DAY2, second, expiry=EXP2),
+                       extra=three_strikes(DAY, strikes=FIVE) + three_strikes(DAY, first, expiry=EXP2), first=False)
+    (f,) = scale_found(path)
+    assert (f.level, f.count, f.where) == ("warning", 1, str(path / "options.parquet"))
+    assert f.detail.startswith(f"2024-01-03, expiry 2024-01-11: the median of its 6 calls and puts alike opens at "
+                               f"{ratio:.3g}x its last price of the day before (e.g. 2024-01-11 ")
+    assert "while the rest of the day does not: premiums of another unit in that expiry's rows" in f.detail
+    assert f.detail.endswith("Rescale the price columns of those rows (the calls and puts of expiry 2024-01-11 on "
+                             "2024-01-03)")
+    assert (f.sample["expiry"], f.sample["scaled"]) == ("2024-01-11", "calls and puts")
+
+
+def black_scholes_days(tmp_path, gap: float):
+    """A weekly expiring on DAY2 (15:30), strikes 20000..22000 step 50, calls and puts priced by
+    Black-Scholes at 15 % volatility on DAY's bars (09:16..09:20, spot 21000: about 30 hours
+    left) and on DAY2's (spot 21000 x (1 + gap): about 6 hours left, an expiry morning), rounded
+    to the 0.05 tick and never below it (the least price an exchange lists)."""
+    from optbt.model.greeks import bs_price, year_fraction
+    close = datetime(2024, 1, 3, 15, 30)
+
+    def price(ot, spot, strike, t):
+        return max(0.05, round(bs_price(ot, spot, strike, year_fraction(t, close), sigma=0.15) / 0.05) * 0.05)
+    opts, spot = [], []
+    for day, s in ((DAY, 21000.0), (DAY2, 21000.0 * (1 + gap))):
+        spot += [{"ts": ts(k, day), "underlying": "NIFTY", "close": s} for k in range(1, 6)]
+        opts += [{"ts": ts(k, day), "underlying": "NIFTY", "expiry": DAY2, "strike": float(strike), "opt_type": ot,
+                  "close": price(ot, s, strike, ts(k, day))}
+                 for strike in range(20000, 22001, 50) for ot in ("CE", "PE") for k in range(1, 6)]
+    return write(tmp_path, opts, spot)
+
+
+@pytest.mark.parametrize("gap", [0.03, -0.03, 0.002, -0.002], ids=["up_3pc", "down_3pc", "quiet_up", "quiet_down"])
+def test_black_scholes_days_are_no_other_scale(tmp_path, gap):
+    """Real expiry mornings: after a 3 % gap the out-of-the-money side's median opens at about
+    1/20 of its close (0.0526x the puts after +3 %, 0.0476x the calls after -3 %) and the other
+    side's near 3.9x: apart, and neither side flat, so neither rule says a thing; a quiet night
+    leaves both near 1x (time value lost on both)."""
+    assert scale_found(black_scholes_days(tmp_path, gap)) == []
+
+
+def test_clean_synthetic_data_has_no_premiums_of_another_scale(tmp_path):
+    """`optbt data synth`'s days (several expiries, each day's chain around its spot) move as a
+    market does: no day, expiry or side of them is called rescaled."""
+    from optbt.data.synth import generate
+    assert scale_found(generate(tmp_path / "d", days=6, seed=7)) == []
 
 
 # -- naive times written in another zone, without timezone ---------------------------------------
