@@ -192,6 +192,10 @@ class DayCacheOnly:
         return getattr(self.source, name)
 
 
+FLAT_TABLES = '[options]\npath = "options/*.parquet"\n[spot]\npath = "spot/*.parquet"\n'
+"""The [options] and [spot] tables of a copy whose files sit flat in options/ and spot/."""
+
+
 def config_head(src: Path) -> str:
     """A dataset's config without its [options]/[spot] tables (name, zone, steps, session and
     any [series.*] kept), for a copy of its prices in another layout."""

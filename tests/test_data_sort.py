@@ -24,11 +24,11 @@ from optbt.data.synth import generate
 from optbt.dsl.loader import load_strategy
 from optbt.engine.loop import run_backtest
 from optbt.model.errors import ConfigError, DataError
+from tests.kit import FLAT_TABLES as FLAT
 from tests.kit import config_head
 
 ROOT = Path(__file__).resolve().parents[1]
 STRATEGY = str(ROOT / "examples" / "straddle_920.py") + ":Straddle920"
-FLAT = '[options]\npath = "options/*.parquet"\n[spot]\npath = "spot/*.parquet"\n'
 
 
 

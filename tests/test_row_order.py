@@ -21,11 +21,11 @@ from optbt.data.sort import sort_dataset
 from optbt.data.synth import generate
 from optbt.dsl.loader import load_strategy
 from optbt.engine.loop import run_backtest
+from tests.kit import FLAT_TABLES as FLAT
 from tests.kit import config_head
 
 ROOT = Path(__file__).resolve().parents[1]
 STRATEGY = str(ROOT / "examples" / "straddle_920.py") + ":Straddle920"
-FLAT = '[options]\npath = "options/*.parquet"\n[spot]\npath = "spot/*.parquet"\n'
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +135,12 @@ def test_the_cli_prints_the_note_after_the_results(big, tmp_path):
     lines = out.stdout.splitlines()
     (note,) = [x for x in lines if x.startswith("note: the option files keep rows in time order")]
     assert lines.index(note) > next(i for i, x in enumerate(lines) if x.startswith("wrote "))
+
+
+def test_a_sweep_says_the_note_once(big, tmp_path):
+    _, timed = big
+    out = subprocess.run([sys.executable, "-m", "optbt.cli.app", "sweep", STRATEGY, "--data", str(timed),
+                          "--grid", "sl_pct=20,30", "--out", str(tmp_path / "sweep")], capture_output=True, text=True,
+                         cwd=ROOT, check=True, env={**os.environ, "COLUMNS": "1000"}, timeout=300)
+    notes = [x for x in out.stdout.splitlines() if x.startswith("note: the option files keep rows in time order")]
+    assert len(notes) == 1, out.stdout
