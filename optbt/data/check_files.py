@@ -156,7 +156,7 @@ def row_order(ck) -> None:
             ordered.append(name)
     if ordered:
         ck.find("note", "rows_in_time_order", sorted(ordered)[0], len(ordered),
-                  f"{len(ordered)} of {len(files) or len(ck.o.all_files)} option files keep rows in time order: "
+                  f"{len(ordered)} of {len(files)} option files keep rows in time order: "
                   "every contract at each minute, so a run's query for a day's few contracts decodes "
                   f"every row of that day. {ADVICE}")
 
