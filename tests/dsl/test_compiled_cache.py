@@ -58,7 +58,9 @@ def test_the_second_load_skips_the_front_end_and_is_the_same_class(cache, tmp_pa
     assert second["kinds"] and second["lines"]
 
 
-def test_a_cached_class_trades_as_a_fresh_compile(cache, tmp_path):
+def test_a_cached_class_trades_as_a_fresh_compile(cache, tmp_path, sample_dataset):
+    """On the session's sample dataset: the cache fixture's own cache folder would make the
+    sample again (a run without data reads it from there)."""
     from optbt.engine.loop import run_backtest
     path = tmp_path / "condor.strat"
     path.write_text(SWEEPING)
@@ -68,7 +70,7 @@ def test_a_cached_class_trades_as_a_fresh_compile(cache, tmp_path):
     assert cached is not fresh and cached.__module__ == fresh.__module__
     assert (cached.PARAM_KINDS, cached.PARAM_RULES, cached.__strat_map__["lines"]) == (
         fresh.PARAM_KINDS, fresh.PARAM_RULES, fresh.__strat_map__["lines"])
-    rows = [[t.row() for t in run_backtest(c).trades] for c in (fresh, cached)]
+    rows = [[t.row() for t in run_backtest(c, data=sample_dataset).trades] for c in (fresh, cached)]
     assert rows[0] and rows[0] == rows[1]
 
 
