@@ -16,8 +16,7 @@ from optbt.data.sql_text import FILE_COL
 from optbt.model.errors import DataError
 from optbt.model.timestamps import bar_spacing
 
-# an option file is judged for row order (a note) when it holds at least this many rows
-ORDER_MIN_ROWS = MIN_ROWS  # 60,000: a run's note judges by the same
+# an option file is judged for row order (a note) when it holds at least row_order.MIN_ROWS rows
 ORDER_SAMPLED = 16  # files of one row group judged by their first rows (a query each)
 
 
@@ -141,12 +140,12 @@ def row_order(ck) -> None:
     strike, which no query for a few contracts can skip (see :func:`_in_time_order`): told
     from the footers. A file of one row group cannot be told so; up to :data:`ORDER_SAMPLED`
     of them are judged by their first rows, as a run judges its first day's files
-    (:mod:`optbt.data.row_order`). Files of fewer than ORDER_MIN_ROWS rows are not judged,
+    (:mod:`optbt.data.row_order`). Files of fewer than MIN_ROWS rows are not judged,
     nor by their footers files whose timestamps are not naive.
     """
     files = _row_groups(ck)
     ordered = [name for name, groups in files.items() if _in_time_order(groups)]
-    single = sorted(name for name, groups in files.items() if len(groups) == 1 and (groups[0][0] or 0) >= ORDER_MIN_ROWS)
+    single = sorted(name for name, groups in files.items() if len(groups) == 1 and (groups[0][0] or 0) >= MIN_ROWS)
     for name in single[:ORDER_SAMPLED]:
         try:
             (counts,) = ck.q(sample_sql(ck.src), {**ck.params(), "f": [name], "und": ck.src._und()})
@@ -180,7 +179,7 @@ def _row_groups(ck) -> dict[str, list[tuple]]:
         return {}  # footers that cannot be read are the other checks' findings
     files: dict[str, list[tuple]] = {}
     for name, _, n, k0, k1, t0, t1 in rows:
-        files.setdefault(name, []).append((n, k0, k1, t0, t1) if stats else (n, None, None, None, None))
+        files.setdefault(name, []).append((n, k0, k1, t0, t1))  # without stats: NULLs (no column is named '')
     return files
 
 
@@ -216,7 +215,7 @@ def _in_time_order(groups: list[tuple]) -> bool:
     time, holding every strike of it. A file of one row group cannot be told apart (and no query
     skips anything in it): not judged.
     """
-    if len(groups) < 2 or sum(g[0] or 0 for g in groups) < ORDER_MIN_ROWS or any(None in g for g in groups):
+    if len(groups) < 2 or sum(g[0] or 0 for g in groups) < MIN_ROWS or any(None in g for g in groups):
         return False
     alone = sum(n for i, (n, _, _, t0, t1) in enumerate(groups)
                 if not any(j != i and g[3] < t1 and t0 < g[4] for j, g in enumerate(groups)))
